@@ -1,0 +1,64 @@
+/*
+ * Error codes of libamends. Every function that can fail returns AM_OK or one
+ * of these; am_strerror() turns a code into a sentence for a person.
+ * Codes are appended, never renumbered: they may be logged or stored.
+ */
+#ifndef AMENDS_ERROR_H
+#define AMENDS_ERROR_H
+
+#if defined(__GNUC__)
+#define AM_NODISCARD __attribute__((warn_unused_result))
+#else
+#define AM_NODISCARD
+#endif
+
+enum am_error {
+	AM_OK = 0,
+	AM_ERR_NOMEM = 1,          /* out of memory */
+	AM_ERR_IO = 2,             /* a file could not be read or written */
+	AM_ERR_ARG = 3,            /* invalid argument from the caller */
+
+	/* decoding (untrusted bytes) */
+	AM_ERR_TRUNCATED = 10,     /* input ends inside a value */
+	AM_ERR_TOO_BIG = 11,       /* input larger than its limit */
+	AM_ERR_TYPE = 12,          /* a value of the wrong msgpack type */
+	AM_ERR_TRAILING = 13,      /* bytes after the one top-level value */
+	AM_ERR_DEPTH = 14,         /* nesting deeper than allowed */
+	AM_ERR_LENGTH = 15,        /* a length header longer than the input */
+	AM_ERR_COUNT = 16,         /* wrong number of fields or elements */
+	AM_ERR_NONCANON = 17,      /* not the smallest encoding */
+	AM_ERR_UTF8 = 18,          /* a string that is not valid UTF-8 or holds NUL */
+	AM_ERR_VERSION = 19,       /* unknown format version */
+	AM_ERR_KIND = 20,          /* unknown entry kind */
+	AM_ERR_FIELD = 21,         /* a field out of its allowed range */
+
+	/* entries and feeds */
+	AM_ERR_SIGNATURE = 30,     /* signature does not verify */
+	AM_ERR_CHAIN = 31,         /* previous hash does not match the feed */
+	AM_ERR_GAP = 32,           /* the previous entry of the feed is missing */
+	AM_ERR_FORK = 33,          /* a different entry exists at this number */
+	AM_ERR_NOT_FOUND = 34,     /* no such object */
+	AM_ERR_AMBIGUOUS = 35,     /* a prefix matches several objects */
+
+	/* identity and data directory */
+	AM_ERR_KEY_PERMS = 40,     /* key file readable by group or others */
+	AM_ERR_KEY_FORMAT = 41,    /* key file damaged or of unknown format */
+	AM_ERR_EXISTS = 42,        /* an identity already exists */
+	AM_ERR_NO_IDENTITY = 43,   /* no identity in the data directory */
+	AM_ERR_ID_CHECKSUM = 44,   /* an ID text whose checksum does not match */
+	AM_ERR_ID_FORMAT = 45,     /* text that is not an ID */
+	AM_ERR_KEY_LINK = 46,      /* key file is a symbolic link or not a file */
+
+	/* store */
+	AM_ERR_DB = 50,            /* the database reported an error */
+	AM_ERR_DB_BUSY = 51,       /* the database stayed locked too long */
+	AM_ERR_DB_FULL = 52,       /* the disk is full */
+	AM_ERR_DB_SCHEMA = 53,     /* not an amends database, or a newer one */
+	AM_ERR_DB_CORRUPT = 54,    /* the database file is damaged */
+};
+
+/* Returns a sentence (lowercase, no final full stop) describing rc. Never
+ * NULL; the string is static. */
+const char *am_strerror(int rc);
+
+#endif

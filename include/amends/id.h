@@ -1,0 +1,80 @@
+/*
+ * Identities: an ed25519 key pair whose public key is the ID of a person's
+ * node. The secret half lives in sodium_malloc'd memory and in a key file of
+ * mode 0600. IDs are shown to people in a text form built for copying and
+ * checking ("am" + 56 base32 characters with a checksum) and a short
+ * fingerprint for reading aloud (protocol/entry.md, "IDs").
+ */
+#ifndef AMENDS_ID_H
+#define AMENDS_ID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amends/error.h"
+
+#define AM_ID_BYTES 32          /* public key */
+#define AM_SEED_BYTES 32        /* secret seed the key pair derives from */
+#define AM_SIG_BYTES 64
+#define AM_CURVE_BYTES 32       /* X25519 key for CurveZMQ */
+#define AM_ID_TEXT_BYTES 59     /* "am" + 56 characters + NUL */
+#define AM_FPR_TEXT_BYTES 10    /* "xxxx-xxxx" + NUL */
+
+struct am_identity;
+
+/* Creates a fresh random identity. */
+AM_NODISCARD int am_identity_generate(struct am_identity **out);
+
+/* Creates the identity that derives from seed (test vectors, restore). */
+AM_NODISCARD int am_identity_from_seed(const uint8_t seed[static AM_SEED_BYTES],
+	struct am_identity **out);
+
+/* Loads a key file. Refuses a file that is a symbolic link or not a regular
+ * file (AM_ERR_KEY_LINK), readable or writable by group or others
+ * (AM_ERR_KEY_PERMS), or damaged (AM_ERR_KEY_FORMAT). */
+AM_NODISCARD int am_identity_load(const char *path, struct am_identity **out);
+
+/* Writes a new key file of mode 0600. Never overwrites: AM_ERR_EXISTS when
+ * path exists. The file is fsynced before this returns. */
+AM_NODISCARD int am_identity_save(const struct am_identity *id, const char *path);
+
+/* Wipes and frees the identity; sets *id to NULL. */
+void am_identity_destroy(struct am_identity **id);
+
+/* The public key, valid while the identity lives. */
+const uint8_t *am_identity_public(const struct am_identity *id);
+
+/* Signs msg with the identity's secret key. */
+void am_identity_sign(const struct am_identity *id, const uint8_t *msg,
+	size_t len, uint8_t sig[static AM_SIG_BYTES]);
+
+/* The CurveZMQ key pair derived from the identity (DESIGN.md). */
+AM_NODISCARD int am_identity_curve(const struct am_identity *id,
+	uint8_t pub[static AM_CURVE_BYTES], uint8_t sec[static AM_CURVE_BYTES]);
+
+/* Converts a public ID to its CurveZMQ public key. */
+AM_NODISCARD int am_id_to_curve(const uint8_t id[static AM_ID_BYTES],
+	uint8_t pub[static AM_CURVE_BYTES]);
+
+/* Writes the text form of id into out. */
+void am_id_format(const uint8_t id[static AM_ID_BYTES],
+	char out[static AM_ID_TEXT_BYTES]);
+
+/* Parses an ID's text form. Accepts upper case and the look-alikes o/O for
+ * 0 and i/I/l/L for 1. AM_ERR_ID_FORMAT when it is not an ID at all,
+ * AM_ERR_ID_CHECKSUM when it has a typo. */
+AM_NODISCARD int am_id_parse(const char *text, uint8_t id[static AM_ID_BYTES]);
+
+/* Writes the short fingerprint of id ("k3f9-x2m4") into out. */
+void am_id_fingerprint(const uint8_t id[static AM_ID_BYTES],
+	char out[static AM_FPR_TEXT_BYTES]);
+
+/* Writes n bytes as base32 (the ID alphabet) into out, which holds
+ * n * 8 / 5 rounded up, plus NUL. */
+void am_base32_encode(const uint8_t *in, size_t n, char *out);
+
+/* Decodes base32 text of exactly n * 8 / 5 rounded up characters into n
+ * bytes. AM_ERR_ID_FORMAT on a character outside the alphabet. */
+AM_NODISCARD int am_base32_decode(const char *text, size_t n, uint8_t *out);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * The store: one SQLite database per node holding every entry it knows, the
+ * heads of the feeds, fork evidence, and (from the state module) the
+ * materialised state. Every write is one BEGIN IMMEDIATE transaction with
+ * synchronous=FULL, so an entry this node authored is on disk before
+ * anything can send it, and two processes writing at once never fork a feed.
+ */
+#ifndef AMENDS_STORE_H
+#define AMENDS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amends/body.h"
+#include "amends/entry.h"
+#include "amends/error.h"
+#include "amends/id.h"
+
+#define AM_STORE_SCHEMA 1
+
+struct am_store;
+
+/* Opens (creating if needed) the database at path and brings its schema up
+ * to date. AM_ERR_DB_SCHEMA when the file is another application's or a
+ * newer amends's. */
+AM_NODISCARD int am_store_open(const char *path, struct am_store **out);
+
+/* Closes the database; sets *store to NULL. */
+void am_store_close(struct am_store **store);
+
+/*
+ * Writes a new entry of id's feed in circle: takes the next number and the
+ * previous hash inside one immediate transaction, signs, stores and commits.
+ * For a GENESIS body, circle is ignored and derived from the body's nonce.
+ * time is the claimed time in ms. On success hash (if not NULL) receives the
+ * new entry's hash and seq (if not NULL) its number.
+ */
+AM_NODISCARD int am_store_append(struct am_store *s, const struct am_identity *id,
+	const uint8_t circle[static AM_HASH_BYTES], int64_t time,
+	const struct am_body *body, uint8_t *hash, uint64_t *seq);
+
+enum am_ingest_result {
+	AM_INGEST_NEW = 1,        /* stored */
+	AM_INGEST_DUPLICATE = 2,  /* already held: nothing changed */
+	AM_INGEST_FORK = 3,       /* a different entry holds this number: both
+	                             are kept as evidence, the feed is marked */
+};
+
+/*
+ * Ingests an entry from a peer or a file: decoded, signature verified,
+ * linked to the feed's previous entry. AM_ERR_GAP when the previous entry is
+ * missing, AM_ERR_CHAIN when it does not match, decoding errors as
+ * am_entry_decode. On AM_OK, *result says what happened.
+ */
+AM_NODISCARD int am_store_ingest(struct am_store *s, const uint8_t *raw,
+	size_t len, enum am_ingest_result *result);
+
+/* Head of one feed: *seq is 0 (and hash untouched) when the feed is empty. */
+AM_NODISCARD int am_store_head(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t *seq,
+	uint8_t hash[static AM_HASH_BYTES]);
+
+/* One feed head as listed by am_store_heads(). */
+struct am_feed_head {
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+	uint8_t hash[AM_HASH_BYTES];
+	uint64_t forked_at;          /* lowest forked number, 0 when none */
+};
+
+/* Calls fn for each feed of circle, ordered by author. Stops early and
+ * returns fn's value when it is not AM_OK. */
+AM_NODISCARD int am_store_heads(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	int (*fn)(void *ctx, const struct am_feed_head *head), void *ctx);
+
+/*
+ * Calls fn with each raw entry of a feed with from <= seq <= to, in order.
+ * The bytes are valid during the call only. Stops early and returns fn's
+ * value when it is not AM_OK.
+ */
+AM_NODISCARD int am_store_range(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t from, uint64_t to,
+	int (*fn)(void *ctx, const uint8_t *raw, size_t len), void *ctx);
+
+/* Calls fn with each fork evidence entry of circle (the entries that lost
+ * their number to an entry stored first). */
+AM_NODISCARD int am_store_forks(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	int (*fn)(void *ctx, const uint8_t *raw, size_t len), void *ctx);
+
+/* The circle's digest: BLAKE2b-256 over every feed's head and fork evidence
+ * (protocol/entry.md, "Digest"). Equal digests mean equal entries. */
+AM_NODISCARD int am_store_digest(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], uint8_t out[static AM_HASH_BYTES]);
+
+/* Calls fn with the ID of each circle the store holds entries of. */
+AM_NODISCARD int am_store_circles(struct am_store *s,
+	int (*fn)(void *ctx, const uint8_t circle[static AM_HASH_BYTES]), void *ctx);
+
+/* Sets (or, with name NULL, removes) the local nickname of an ID. Names are
+ * this node's own and never leave it. */
+AM_NODISCARD int am_store_name_set(struct am_store *s,
+	const uint8_t id[static AM_ID_BYTES], const char *name);
+
+/* The nickname of id, malloc'd, or NULL when it has none. */
+char *am_store_name_get(struct am_store *s, const uint8_t id[static AM_ID_BYTES]);
+
+/* Finds the ID nicknamed name: AM_ERR_NOT_FOUND, AM_ERR_AMBIGUOUS or AM_OK. */
+AM_NODISCARD int am_store_name_find(struct am_store *s, const char *name,
+	uint8_t id[static AM_ID_BYTES]);
+
+/* Local settings (listen address and such), as text. */
+AM_NODISCARD int am_store_setting_set(struct am_store *s, const char *key,
+	const char *value);
+/* The setting's value, malloc'd, or NULL when unset. */
+char *am_store_setting_get(struct am_store *s, const char *key);
+
+/* Runs PRAGMA integrity_check; AM_ERR_DB_CORRUPT unless it says ok. */
+AM_NODISCARD int am_store_check(struct am_store *s);
+
+#endif

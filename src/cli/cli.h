@@ -1,0 +1,58 @@
+/*
+ * What the subcommands of the amends binary share: the command table's
+ * entries, opening the data directory, printing errors and JSON.
+ */
+#ifndef AMENDS_CLI_H
+#define AMENDS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "amends/error.h"
+#include "amends/id.h"
+#include "amends/store.h"
+
+#define CMDS(X) \
+	X(id, "show this node's ID and fingerprint") \
+	X(init, "create an identity and a data directory")
+
+#define DECLARE(name, help) int cmd_##name(int argc, char **argv);
+CMDS(DECLARE)
+#undef DECLARE
+
+/* What a command needs opened. */
+enum { CLI_IDENTITY = 1, CLI_STORE = 2 };
+
+struct cli {
+	char *home;                    /* data directory */
+	struct am_identity *id;
+	struct am_store *store;
+};
+
+/* Opens what need asks for, printing a sentence and returning 1 on
+ * failure (after which cli_close is still safe). */
+int cli_open(struct cli *c, unsigned need);
+void cli_close(struct cli *c);
+
+/* Prints "amends: " + the formatted message to stderr; returns 1. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "amends: WHAT: " + am_strerror(rc); returns 1. */
+int cli_fail(const char *what, int rc);
+
+/* The time to act at, in ms: $AMENDS_NOW (seconds since the epoch, or
+ * an ISO date-time) when set, for tests; else the clock. */
+int64_t cli_now_ms(void);
+
+/* Prints s as a JSON string (with quotes). */
+void cli_json_str(FILE *f, const char *s);
+
+/* True when name is fit to be a nickname: 1 to 64 bytes, no control
+ * characters. */
+bool cli_name_ok(const char *name);
+
+/* Parses "--help" handling shared by all commands: prints usage to stdout. */
+void cli_usage(FILE *f, const char *usage);
+
+#endif

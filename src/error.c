@@ -1,0 +1,53 @@
+/*
+ * Messages for the error codes of include/amends/error.h. The switch has no
+ * default so that the compiler flags a code without a message.
+ */
+#include "amends/error.h"
+
+static const char *
+message(enum am_error rc)
+{
+	switch (rc) {
+	case AM_OK: return "success";
+	case AM_ERR_NOMEM: return "out of memory";
+	case AM_ERR_IO: return "a file could not be read or written";
+	case AM_ERR_ARG: return "invalid argument";
+	case AM_ERR_TRUNCATED: return "input is truncated";
+	case AM_ERR_TOO_BIG: return "input is larger than its limit";
+	case AM_ERR_TYPE: return "a value has the wrong type";
+	case AM_ERR_TRAILING: return "unexpected bytes after the end of the value";
+	case AM_ERR_DEPTH: return "values are nested too deeply";
+	case AM_ERR_LENGTH: return "a length header claims more bytes than the input holds";
+	case AM_ERR_COUNT: return "wrong number of fields or elements";
+	case AM_ERR_NONCANON: return "value is not in its smallest encoding";
+	case AM_ERR_UTF8: return "text is not valid UTF-8 or contains a NUL byte";
+	case AM_ERR_VERSION: return "unknown format version";
+	case AM_ERR_KIND: return "unknown entry kind";
+	case AM_ERR_FIELD: return "a field is out of its allowed range";
+	case AM_ERR_SIGNATURE: return "signature does not verify";
+	case AM_ERR_CHAIN: return "previous hash does not match the author's feed";
+	case AM_ERR_GAP: return "the previous entry of the author's feed is missing";
+	case AM_ERR_FORK: return "the author signed a different entry at this number (fork)";
+	case AM_ERR_NOT_FOUND: return "not found";
+	case AM_ERR_AMBIGUOUS: return "prefix matches more than one object";
+	case AM_ERR_KEY_PERMS: return "key file is readable by group or others";
+	case AM_ERR_KEY_FORMAT: return "key file is damaged or of an unknown format";
+	case AM_ERR_EXISTS: return "an identity already exists here";
+	case AM_ERR_NO_IDENTITY: return "no identity here; run amends init first";
+	case AM_ERR_ID_CHECKSUM: return "ID checksum does not match; check for a typo";
+	case AM_ERR_ID_FORMAT: return "not an amends ID";
+	case AM_ERR_KEY_LINK: return "key file is a symbolic link or not a regular file";
+	case AM_ERR_DB: return "database error";
+	case AM_ERR_DB_BUSY: return "database is locked by another process";
+	case AM_ERR_DB_FULL: return "disk is full";
+	case AM_ERR_DB_SCHEMA: return "not an amends database, or one made by a newer version";
+	case AM_ERR_DB_CORRUPT: return "database file is damaged";
+	}
+	return "unknown error";
+}
+
+const char *
+am_strerror(int rc)
+{
+	return message((enum am_error)rc);
+}

@@ -1,0 +1,327 @@
+/*
+ * Identities: key generation, the key file, and the text forms people see.
+ *
+ * The key file is 72 bytes: the magic "AMENDSK1", the 32-byte seed and the
+ * 32-byte public key. Loading derives the public key from the seed again and
+ * compares, so a damaged file is refused rather than used.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "amends/id.h"
+
+#define KEY_MAGIC "AMENDSK1"
+#define KEY_MAGIC_BYTES 8
+#define KEY_FILE_BYTES (KEY_MAGIC_BYTES + AM_SEED_BYTES + AM_ID_BYTES)
+#define CHECKSUM_BYTES 3
+
+/* Crockford's base32 alphabet, lower case: no i, l, o, u. */
+static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
+struct am_identity {
+	uint8_t pk[AM_ID_BYTES];
+	uint8_t *sk;    /* crypto_sign_SECRETKEYBYTES, sodium_malloc'd */
+};
+
+static struct am_identity *
+identity_new(void)
+{
+	if (sodium_init() < 0)
+		return NULL;
+	struct am_identity *id = calloc(1, sizeof *id);
+	if (id == NULL)
+		return NULL;
+	id->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (id->sk == NULL) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+int
+am_identity_generate(struct am_identity **out)
+{
+	struct am_identity *id = identity_new();
+	if (id == NULL)
+		return AM_ERR_NOMEM;
+	crypto_sign_keypair(id->pk, id->sk);
+	*out = id;
+	return AM_OK;
+}
+
+int
+am_identity_from_seed(const uint8_t seed[static AM_SEED_BYTES],
+	struct am_identity **out)
+{
+	struct am_identity *id = identity_new();
+	if (id == NULL)
+		return AM_ERR_NOMEM;
+	crypto_sign_seed_keypair(id->pk, id->sk, seed);
+	*out = id;
+	return AM_OK;
+}
+
+void
+am_identity_destroy(struct am_identity **id)
+{
+	if (*id == NULL)
+		return;
+	sodium_free((*id)->sk);
+	free(*id);
+	*id = NULL;
+}
+
+const uint8_t *
+am_identity_public(const struct am_identity *id)
+{
+	return id->pk;
+}
+
+void
+am_identity_sign(const struct am_identity *id, const uint8_t *msg, size_t len,
+	uint8_t sig[static AM_SIG_BYTES])
+{
+	crypto_sign_detached(sig, NULL, msg, len, id->sk);
+}
+
+int
+am_identity_curve(const struct am_identity *id,
+	uint8_t pub[static AM_CURVE_BYTES], uint8_t sec[static AM_CURVE_BYTES])
+{
+	if (crypto_sign_ed25519_pk_to_curve25519(pub, id->pk) != 0)
+		return AM_ERR_KEY_FORMAT;
+	if (crypto_sign_ed25519_sk_to_curve25519(sec, id->sk) != 0)
+		return AM_ERR_KEY_FORMAT;
+	return AM_OK;
+}
+
+int
+am_id_to_curve(const uint8_t id[static AM_ID_BYTES],
+	uint8_t pub[static AM_CURVE_BYTES])
+{
+	if (crypto_sign_ed25519_pk_to_curve25519(pub, id) != 0)
+		return AM_ERR_ID_FORMAT;
+	return AM_OK;
+}
+
+int
+am_identity_load(const char *path, struct am_identity **out)
+{
+	uint8_t buf[KEY_FILE_BYTES + 1];
+	struct stat st;
+	int rc;
+
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return AM_ERR_KEY_LINK;
+		return errno == ENOENT ? AM_ERR_NO_IDENTITY : AM_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = AM_ERR_IO;
+		goto fail_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = AM_ERR_KEY_LINK;
+		goto fail_fd;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		rc = AM_ERR_KEY_PERMS;
+		goto fail_fd;
+	}
+	size_t got = 0;
+	while (got < sizeof buf) {
+		ssize_t n = read(fd, buf + got, sizeof buf - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = AM_ERR_IO;
+			goto fail_buf;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != KEY_FILE_BYTES || memcmp(buf, KEY_MAGIC, KEY_MAGIC_BYTES) != 0) {
+		rc = AM_ERR_KEY_FORMAT;
+		goto fail_buf;
+	}
+	struct am_identity *id;
+	rc = am_identity_from_seed(buf + KEY_MAGIC_BYTES, &id);
+	if (rc != AM_OK)
+		goto fail_buf;
+	if (sodium_memcmp(id->pk, buf + KEY_MAGIC_BYTES + AM_SEED_BYTES,
+	    AM_ID_BYTES) != 0) {
+		am_identity_destroy(&id);
+		rc = AM_ERR_KEY_FORMAT;
+		goto fail_buf;
+	}
+	*out = id;
+	rc = AM_OK;
+fail_buf:
+	sodium_memzero(buf, sizeof buf);
+fail_fd:
+	close(fd);
+	return rc;
+}
+
+int
+am_identity_save(const struct am_identity *id, const char *path)
+{
+	uint8_t buf[KEY_FILE_BYTES];
+	int rc = AM_OK;
+
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		0600);
+	if (fd < 0)
+		return errno == EEXIST ? AM_ERR_EXISTS : AM_ERR_IO;
+	memcpy(buf, KEY_MAGIC, KEY_MAGIC_BYTES);
+	/* libsodium's secret key is the seed followed by the public key */
+	memcpy(buf + KEY_MAGIC_BYTES, id->sk, AM_SEED_BYTES);
+	memcpy(buf + KEY_MAGIC_BYTES + AM_SEED_BYTES, id->pk, AM_ID_BYTES);
+	size_t done = 0;
+	while (done < sizeof buf) {
+		ssize_t n = write(fd, buf + done, sizeof buf - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = AM_ERR_IO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	sodium_memzero(buf, sizeof buf);
+	if (rc == AM_OK && fsync(fd) != 0)
+		rc = AM_ERR_IO;
+	if (close(fd) != 0 && rc == AM_OK)
+		rc = AM_ERR_IO;
+	if (rc != AM_OK)
+		unlink(path);
+	return rc;
+}
+
+void
+am_base32_encode(const uint8_t *in, size_t n, char *out)
+{
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		acc = acc << 8 | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = alphabet[(acc >> bits) & 31];
+		}
+	}
+	if (bits > 0)
+		out[o++] = alphabet[(acc << (5 - bits)) & 31];
+	out[o] = '\0';
+}
+
+static int
+base32_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		c = (char)(c - 'A' + 'a');
+	if (c == 'o')
+		c = '0';
+	if (c == 'i' || c == 'l')
+		c = '1';
+	const char *p = c ? strchr(alphabet, c) : NULL;
+	return p ? (int)(p - alphabet) : -1;
+}
+
+int
+am_base32_decode(const char *text, size_t n, uint8_t *out)
+{
+	size_t chars = (n * 8 + 4) / 5;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < chars; i++) {
+		int v = base32_value(text[i]);
+		if (v < 0)
+			return AM_ERR_ID_FORMAT;
+		acc = acc << 5 | (uint32_t)v;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o < n)
+				out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* leftover bits of the last character must be zero */
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return AM_ERR_ID_FORMAT;
+	return AM_OK;
+}
+
+static void
+checksum(const uint8_t id[static AM_ID_BYTES], uint8_t out[CHECKSUM_BYTES])
+{
+	static const char tag[] = "amends-id-v1";
+	uint8_t h[crypto_generichash_BYTES_MIN];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag - 1);
+	crypto_generichash_update(&st, id, AM_ID_BYTES);
+	crypto_generichash_final(&st, h, sizeof h);
+	memcpy(out, h, CHECKSUM_BYTES);
+}
+
+void
+am_id_format(const uint8_t id[static AM_ID_BYTES],
+	char out[static AM_ID_TEXT_BYTES])
+{
+	uint8_t buf[AM_ID_BYTES + CHECKSUM_BYTES];
+	memcpy(buf, id, AM_ID_BYTES);
+	checksum(id, buf + AM_ID_BYTES);
+	out[0] = 'a';
+	out[1] = 'm';
+	am_base32_encode(buf, sizeof buf, out + 2);
+}
+
+int
+am_id_parse(const char *text, uint8_t id[static AM_ID_BYTES])
+{
+	uint8_t buf[AM_ID_BYTES + CHECKSUM_BYTES];
+	uint8_t sum[CHECKSUM_BYTES];
+
+	if (strlen(text) != AM_ID_TEXT_BYTES - 1 ||
+	    (text[0] != 'a' && text[0] != 'A') || (text[1] != 'm' && text[1] != 'M'))
+		return AM_ERR_ID_FORMAT;
+	if (am_base32_decode(text + 2, sizeof buf, buf) != AM_OK)
+		return AM_ERR_ID_FORMAT;
+	checksum(buf, sum);
+	if (memcmp(sum, buf + AM_ID_BYTES, CHECKSUM_BYTES) != 0)
+		return AM_ERR_ID_CHECKSUM;
+	memcpy(id, buf, AM_ID_BYTES);
+	return AM_OK;
+}
+
+void
+am_id_fingerprint(const uint8_t id[static AM_ID_BYTES],
+	char out[static AM_FPR_TEXT_BYTES])
+{
+	static const char tag[] = "amends-fingerprint-v1";
+	uint8_t h[crypto_generichash_BYTES_MIN];
+	char chars[9];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag - 1);
+	crypto_generichash_update(&st, id, AM_ID_BYTES);
+	crypto_generichash_final(&st, h, sizeof h);
+	am_base32_encode(h, 5, chars);
+	memcpy(out, chars, 4);
+	out[4] = '-';
+	memcpy(out + 5, chars + 4, 4);
+	out[9] = '\0';
+}

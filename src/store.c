@@ -1,0 +1,820 @@
+/*
+ * The store: raw signed entries in SQLite, keyed by (feed, number), with
+ * each feed's head kept beside them. Entries are never re-encoded: the bytes
+ * that arrived are the bytes kept and served. There is deliberately no index
+ * on entry hashes, the costliest thing an insert could pay for
+ * (../PERFORMANCE.md); objects are found by hash through the state tables.
+ *
+ * Settings follow RELIABILITY.md: WAL, synchronous=FULL, a busy timeout,
+ * every write in BEGIN IMMEDIATE.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "amends/store.h"
+#include "store_impl.h"
+
+#define APPLICATION_ID 0x414D4431   /* "AMD1" */
+
+enum stmt {
+	S_FEED_GET,
+	S_FEED_INSERT,
+	S_FEED_UPDATE,
+	S_ENTRY_GET,
+	S_ENTRY_INSERT,
+	S_FORK_INSERT,
+	S_FEED_FORKED,
+	S_RANGE,
+	S_HEADS,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_FEED_GET] = "SELECT id, head_seq, head_hash FROM feeds "
+		"WHERE circle = ?1 AND author = ?2",
+	[S_FEED_INSERT] = "INSERT INTO feeds(circle, author, head_seq, head_hash) "
+		"VALUES (?1, ?2, ?3, ?4)",
+	[S_FEED_UPDATE] = "UPDATE feeds SET head_seq = ?2, head_hash = ?3 WHERE id = ?1",
+	[S_ENTRY_GET] = "SELECT hash FROM entries WHERE feed = ?1 AND seq = ?2",
+	[S_ENTRY_INSERT] = "INSERT INTO entries(feed, seq, hash, kind, raw) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_FORK_INSERT] = "INSERT OR IGNORE INTO forks(feed, seq, hash, raw) "
+		"VALUES (?1, ?2, ?3, ?4)",
+	[S_FEED_FORKED] = "UPDATE feeds SET forked_at = min(coalesce(forked_at, ?2), ?2) "
+		"WHERE id = ?1",
+	[S_RANGE] = "SELECT raw FROM entries WHERE feed = ?1 AND seq BETWEEN ?2 AND ?3 "
+		"ORDER BY seq",
+	[S_HEADS] = "SELECT author, head_seq, head_hash, coalesce(forked_at, 0), id "
+		"FROM feeds WHERE circle = ?1 ORDER BY author",
+};
+
+/* Schema versions, in order; migration i brings user_version from i to i+1. */
+static const char *const migrations[] = {
+	"CREATE TABLE feeds("
+	"  id INTEGER PRIMARY KEY,"
+	"  circle BLOB NOT NULL CHECK(length(circle) = 32),"
+	"  author BLOB NOT NULL CHECK(length(author) = 32),"
+	"  head_seq INTEGER NOT NULL CHECK(head_seq >= 1),"
+	"  head_hash BLOB NOT NULL CHECK(length(head_hash) = 32),"
+	"  forked_at INTEGER,"
+	"  UNIQUE(circle, author)"
+	") STRICT;"
+	"CREATE TABLE entries("
+	"  feed INTEGER NOT NULL REFERENCES feeds(id),"
+	"  seq INTEGER NOT NULL CHECK(seq >= 1),"
+	"  hash BLOB NOT NULL CHECK(length(hash) = 32),"
+	"  kind INTEGER NOT NULL,"
+	"  raw BLOB NOT NULL,"
+	"  PRIMARY KEY(feed, seq)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE forks("
+	"  feed INTEGER NOT NULL REFERENCES feeds(id),"
+	"  seq INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL CHECK(length(hash) = 32),"
+	"  raw BLOB NOT NULL,"
+	"  PRIMARY KEY(feed, seq, hash)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE names("
+	"  id BLOB PRIMARY KEY CHECK(length(id) = 32),"
+	"  name TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TABLE settings("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	") STRICT;",
+};
+#define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+struct am_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT];
+};
+
+int
+am_store_error(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return AM_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return AM_ERR_DB_BUSY;
+	case SQLITE_FULL:
+		return AM_ERR_DB_FULL;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return AM_ERR_DB_CORRUPT;
+	case SQLITE_NOMEM:
+		return AM_ERR_NOMEM;
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+		return AM_ERR_IO;
+	default:
+		return AM_ERR_DB;
+	}
+}
+
+sqlite3 *
+am_store_sqlite(struct am_store *s)
+{
+	return s->db;
+}
+
+int
+am_store_exec(struct am_store *s, const char *sql)
+{
+	return am_store_error(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+}
+
+int
+am_store_begin(struct am_store *s)
+{
+	return am_store_exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+am_store_commit(struct am_store *s)
+{
+	int rc = am_store_exec(s, "COMMIT");
+	if (rc != AM_OK)
+		am_store_rollback(s);
+	return rc;
+}
+
+void
+am_store_rollback(struct am_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int
+pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? AM_OK : am_store_error(rc);
+}
+
+static int
+configure(sqlite3 *db)
+{
+	static const char settings[] =
+		"PRAGMA busy_timeout = 5000;"
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA synchronous = FULL;"
+		"PRAGMA journal_size_limit = 67108864;"
+		"PRAGMA wal_autocheckpoint = 1000;"
+		"PRAGMA trusted_schema = OFF;"
+		"PRAGMA cell_size_check = ON;";
+	sqlite3_stmt *st;
+	int rc;
+
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if ((rc = sqlite3_exec(db, settings, NULL, NULL, NULL)) != SQLITE_OK)
+		return am_store_error(rc);
+	/* journal_mode=WAL answers with the mode it really set */
+	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	rc = sqlite3_step(st);
+	bool wal = rc == SQLITE_ROW &&
+		strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return am_store_error(rc);
+	return wal ? AM_OK : AM_ERR_DB;
+}
+
+static int
+migrate(struct am_store *s)
+{
+	int64_t app, version;
+	int rc;
+
+	if ((rc = am_store_begin(s)) != AM_OK)
+		return rc;
+	if ((rc = pragma_int(s->db, "PRAGMA application_id", &app)) != AM_OK ||
+	    (rc = pragma_int(s->db, "PRAGMA user_version", &version)) != AM_OK)
+		goto fail;
+	if ((app != 0 && app != APPLICATION_ID) || version < 0 ||
+	    (uint64_t)version > NMIGRATIONS) {
+		rc = AM_ERR_DB_SCHEMA;
+		goto fail;
+	}
+	if (app == 0 && version == 0) {
+		/* a new file, or somebody else's without an application id */
+		int64_t tables;
+		rc = pragma_int(s->db, "SELECT count(*) FROM sqlite_schema", &tables);
+		if (rc != AM_OK)
+			goto fail;
+		if (tables != 0) {
+			rc = AM_ERR_DB_SCHEMA;
+			goto fail;
+		}
+	}
+	for (size_t v = (size_t)version; v < NMIGRATIONS; v++) {
+		char sql[64];
+		if ((rc = am_store_exec(s, migrations[v])) != AM_OK)
+			goto fail;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %zu", v + 1);
+		if ((rc = am_store_exec(s, sql)) != AM_OK)
+			goto fail;
+	}
+	if (app == 0) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA application_id = %d", APPLICATION_ID);
+		if ((rc = am_store_exec(s, sql)) != AM_OK)
+			goto fail;
+	}
+	return am_store_commit(s);
+fail:
+	am_store_rollback(s);
+	return rc;
+}
+
+int
+am_store_open(const char *path, struct am_store **out)
+{
+	struct am_store *s = calloc(1, sizeof *s);
+	int rc;
+
+	if (s == NULL)
+		return AM_ERR_NOMEM;
+	if (sodium_init() < 0) {
+		free(s);
+		return AM_ERR_NOMEM;
+	}
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+		SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = am_store_error(rc);
+		goto fail;
+	}
+	if ((rc = configure(s->db)) != AM_OK || (rc = migrate(s)) != AM_OK)
+		goto fail;
+	for (int i = 0; i < S_COUNT; i++) {
+		int src = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+			SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
+		if (src != SQLITE_OK) {
+			rc = am_store_error(src);
+			goto fail;
+		}
+	}
+	*out = s;
+	return AM_OK;
+fail:
+	am_store_close(&s);
+	return rc;
+}
+
+void
+am_store_close(struct am_store **sp)
+{
+	struct am_store *s = *sp;
+	if (s == NULL)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s);
+	*sp = NULL;
+}
+
+/* Resets a cached statement and returns it ready to bind. */
+static sqlite3_stmt *
+stmt(struct am_store *s, enum stmt which)
+{
+	sqlite3_stmt *st = s->stmt[which];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Steps a statement that returns no rows. */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+struct feed {
+	int64_t id;          /* 0 when the feed does not exist yet */
+	uint64_t head_seq;
+	uint8_t head_hash[AM_HASH_BYTES];
+};
+
+static int
+feed_get(struct am_store *s, const uint8_t *circle, const uint8_t *author,
+	struct feed *f)
+{
+	sqlite3_stmt *st = stmt(s, S_FEED_GET);
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, author, AM_ID_BYTES, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	memset(f, 0, sizeof *f);
+	if (rc == SQLITE_ROW) {
+		f->id = sqlite3_column_int64(st, 0);
+		f->head_seq = (uint64_t)sqlite3_column_int64(st, 1);
+		if (sqlite3_column_bytes(st, 2) == AM_HASH_BYTES)
+			memcpy(f->head_hash, sqlite3_column_blob(st, 2), AM_HASH_BYTES);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	return am_store_error(rc);
+}
+
+/* Stores e as the next entry of feed f (which may not exist yet). The caller
+ * holds the transaction and has checked the chain. */
+static int
+feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (f->id == 0) {
+		st = stmt(s, S_FEED_INSERT);
+		sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)e->seq);
+		sqlite3_bind_blob(st, 4, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+		if ((rc = step_done(st)) != AM_OK)
+			return rc;
+		f->id = sqlite3_last_insert_rowid(s->db);
+	} else {
+		st = stmt(s, S_FEED_UPDATE);
+		sqlite3_bind_int64(st, 1, f->id);
+		sqlite3_bind_int64(st, 2, (int64_t)e->seq);
+		sqlite3_bind_blob(st, 3, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+		if ((rc = step_done(st)) != AM_OK)
+			return rc;
+	}
+	st = stmt(s, S_ENTRY_INSERT);
+	sqlite3_bind_int64(st, 1, f->id);
+	sqlite3_bind_int64(st, 2, (int64_t)e->seq);
+	sqlite3_bind_blob(st, 3, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, (int)e->kind);
+	sqlite3_bind_blob(st, 5, e->raw, (int)e->raw_len, SQLITE_STATIC);
+	if ((rc = step_done(st)) != AM_OK)
+		return rc;
+	f->head_seq = e->seq;
+	memcpy(f->head_hash, e->hash, AM_HASH_BYTES);
+	return AM_OK;
+}
+
+int
+am_store_append(struct am_store *s, const struct am_identity *id,
+	const uint8_t circle_in[static AM_HASH_BYTES], int64_t time,
+	const struct am_body *body, uint8_t *hash, uint64_t *seq)
+{
+	struct am_entry_draft d = { .time = time, .body = body };
+	struct am_entry e;
+	struct feed f;
+	uint8_t *raw = NULL;
+	size_t len;
+	int rc;
+
+	if (body->kind == AM_KIND_GENESIS)
+		am_circle_id(am_identity_public(id), body->nonce, d.circle);
+	else
+		memcpy(d.circle, circle_in, AM_HASH_BYTES);
+	if ((rc = am_store_begin(s)) != AM_OK)
+		return rc;
+	if ((rc = feed_get(s, d.circle, am_identity_public(id), &f)) != AM_OK)
+		goto fail;
+	d.seq = f.head_seq + 1;
+	d.has_prev = f.head_seq > 0;
+	memcpy(d.prev, f.head_hash, AM_HASH_BYTES);
+	if ((rc = am_entry_sign(id, &d, &raw, &len, &e)) != AM_OK)
+		goto fail;
+	if ((rc = feed_extend(s, &f, &e)) != AM_OK)
+		goto fail;
+	if ((rc = am_store_commit(s)) != AM_OK)
+		goto fail;
+	if (hash != NULL)
+		memcpy(hash, e.hash, AM_HASH_BYTES);
+	if (seq != NULL)
+		*seq = e.seq;
+	free(raw);
+	return AM_OK;
+fail:
+	am_store_rollback(s);
+	free(raw);
+	return rc;
+}
+
+static int
+entry_hash_at(struct am_store *s, int64_t feed, uint64_t seq,
+	uint8_t hash[static AM_HASH_BYTES], bool *found)
+{
+	sqlite3_stmt *st = stmt(s, S_ENTRY_GET);
+	sqlite3_bind_int64(st, 1, feed);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	int rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == AM_HASH_BYTES;
+	if (*found)
+		memcpy(hash, sqlite3_column_blob(st, 0), AM_HASH_BYTES);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+static int
+record_fork(struct am_store *s, const struct feed *f, const struct am_entry *e)
+{
+	sqlite3_stmt *st = stmt(s, S_FORK_INSERT);
+	sqlite3_bind_int64(st, 1, f->id);
+	sqlite3_bind_int64(st, 2, (int64_t)e->seq);
+	sqlite3_bind_blob(st, 3, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, e->raw, (int)e->raw_len, SQLITE_STATIC);
+	int rc = step_done(st);
+	if (rc != AM_OK)
+		return rc;
+	st = stmt(s, S_FEED_FORKED);
+	sqlite3_bind_int64(st, 1, f->id);
+	sqlite3_bind_int64(st, 2, (int64_t)e->seq);
+	return step_done(st);
+}
+
+/* Inside the caller's transaction: decides what e is to the feed and
+ * stores it if it is new or fork evidence. */
+static int
+ingest_one(struct am_store *s, const struct am_entry *e,
+	enum am_ingest_result *result)
+{
+	struct feed f;
+	uint8_t have[AM_HASH_BYTES];
+	bool found;
+	int rc;
+
+	if ((rc = feed_get(s, e->circle, e->author, &f)) != AM_OK)
+		return rc;
+	if (e->seq <= f.head_seq) {
+		if ((rc = entry_hash_at(s, f.id, e->seq, have, &found)) != AM_OK)
+			return rc;
+		if (found && memcmp(have, e->hash, AM_HASH_BYTES) == 0) {
+			*result = AM_INGEST_DUPLICATE;
+			return AM_OK;
+		}
+		*result = AM_INGEST_FORK;
+		return record_fork(s, &f, e);
+	}
+	if (e->seq > f.head_seq + 1)
+		return AM_ERR_GAP;
+	if (e->seq > 1 && memcmp(e->prev, f.head_hash, AM_HASH_BYTES) != 0)
+		return AM_ERR_CHAIN;
+	*result = AM_INGEST_NEW;
+	return feed_extend(s, &f, e);
+}
+
+int
+am_store_ingest(struct am_store *s, const uint8_t *raw, size_t len,
+	enum am_ingest_result *result)
+{
+	struct am_entry e;
+	int rc;
+
+	if ((rc = am_entry_decode(raw, len, &e)) != AM_OK)
+		return rc;
+	if ((rc = am_entry_verify(&e)) != AM_OK)
+		return rc;
+	if ((rc = am_store_begin(s)) != AM_OK)
+		return rc;
+	if ((rc = ingest_one(s, &e, result)) != AM_OK) {
+		am_store_rollback(s);
+		return rc;
+	}
+	if (*result == AM_INGEST_DUPLICATE) {
+		am_store_rollback(s);
+		return AM_OK;
+	}
+	return am_store_commit(s);
+}
+
+int
+am_store_head(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t *seq,
+	uint8_t hash[static AM_HASH_BYTES])
+{
+	struct feed f;
+	int rc = feed_get(s, circle, author, &f);
+	if (rc != AM_OK)
+		return rc;
+	*seq = f.head_seq;
+	if (f.head_seq > 0)
+		memcpy(hash, f.head_hash, AM_HASH_BYTES);
+	return AM_OK;
+}
+
+/* The heads query is also used while iterating, so it gets its own
+ * statement each call rather than the shared cached one. */
+static int
+heads_each(struct am_store *s, const uint8_t *circle,
+	int (*fn)(void *ctx, const struct am_feed_head *h, int64_t feed), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, stmt_sql[S_HEADS], -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct am_feed_head h;
+		if (sqlite3_column_bytes(st, 0) != AM_ID_BYTES ||
+		    sqlite3_column_bytes(st, 2) != AM_HASH_BYTES) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		memcpy(h.author, sqlite3_column_blob(st, 0), AM_ID_BYTES);
+		h.seq = (uint64_t)sqlite3_column_int64(st, 1);
+		memcpy(h.hash, sqlite3_column_blob(st, 2), AM_HASH_BYTES);
+		h.forked_at = (uint64_t)sqlite3_column_int64(st, 3);
+		int frc = fn(ctx, &h, sqlite3_column_int64(st, 4));
+		if (frc != AM_OK) {
+			sqlite3_finalize(st);
+			return frc;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+struct heads_ctx {
+	int (*fn)(void *ctx, const struct am_feed_head *h);
+	void *ctx;
+};
+
+static int
+heads_adapter(void *ctx, const struct am_feed_head *h, int64_t feed)
+{
+	struct heads_ctx *c = ctx;
+	(void)feed;
+	return c->fn(c->ctx, h);
+}
+
+int
+am_store_heads(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	int (*fn)(void *ctx, const struct am_feed_head *head), void *ctx)
+{
+	struct heads_ctx c = { fn, ctx };
+	return heads_each(s, circle, heads_adapter, &c);
+}
+
+static int
+rows_each(sqlite3_stmt *st, int (*fn)(void *ctx, const uint8_t *raw, size_t len),
+	void *ctx)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *raw = sqlite3_column_blob(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		int frc = fn(ctx, raw, n);
+		if (frc != AM_OK)
+			return frc;
+	}
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+int
+am_store_range(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t from, uint64_t to,
+	int (*fn)(void *ctx, const uint8_t *raw, size_t len), void *ctx)
+{
+	struct feed f;
+	sqlite3_stmt *st;
+	int rc = feed_get(s, circle, author, &f);
+	if (rc != AM_OK || f.id == 0)
+		return rc;
+	if (to > INT64_MAX)
+		to = INT64_MAX;
+	rc = sqlite3_prepare_v2(s->db, stmt_sql[S_RANGE], -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_int64(st, 1, f.id);
+	sqlite3_bind_int64(st, 2, (int64_t)from);
+	sqlite3_bind_int64(st, 3, (int64_t)to);
+	rc = rows_each(st, fn, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+am_store_forks(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	int (*fn)(void *ctx, const uint8_t *raw, size_t len), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+		"SELECT k.raw FROM forks k JOIN feeds f ON f.id = k.feed "
+		"WHERE f.circle = ?1 ORDER BY f.author, k.seq, k.hash", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	rc = rows_each(st, fn, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct digest_ctx {
+	struct am_store *s;
+	crypto_generichash_state st;
+};
+
+static void
+put_u64(crypto_generichash_state *st, uint64_t v)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	crypto_generichash_update(st, b, 8);
+}
+
+static int
+digest_feed(void *ctx, const struct am_feed_head *h, int64_t feed)
+{
+	struct digest_ctx *c = ctx;
+	sqlite3_stmt *st;
+	uint64_t nforks = 0;
+
+	crypto_generichash_update(&c->st, h->author, AM_ID_BYTES);
+	put_u64(&c->st, h->seq);
+	crypto_generichash_update(&c->st, h->hash, AM_HASH_BYTES);
+	if (h->forked_at == 0) {
+		put_u64(&c->st, 0);
+		return AM_OK;
+	}
+	int rc = sqlite3_prepare_v2(c->s->db, "SELECT count(*) FROM forks "
+		"WHERE feed = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_int64(st, 1, feed);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		nforks = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	put_u64(&c->st, nforks);
+	rc = sqlite3_prepare_v2(c->s->db, "SELECT hash FROM forks WHERE feed = ?1 "
+		"ORDER BY hash", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_int64(st, 1, feed);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		crypto_generichash_update(&c->st, sqlite3_column_blob(st, 0),
+			(size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+int
+am_store_digest(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t out[static AM_HASH_BYTES])
+{
+	static const char tag[] = "amends-digest-v1";
+	struct digest_ctx c = { .s = s };
+	int rc;
+
+	crypto_generichash_init(&c.st, NULL, 0, AM_HASH_BYTES);
+	crypto_generichash_update(&c.st, (const uint8_t *)tag, sizeof tag - 1);
+	crypto_generichash_update(&c.st, circle, AM_HASH_BYTES);
+	/* one read transaction, so the heads and forks are of one moment */
+	if ((rc = am_store_exec(s, "BEGIN")) != AM_OK)
+		return rc;
+	rc = heads_each(s, circle, digest_feed, &c);
+	am_store_exec(s, "COMMIT");
+	if (rc != AM_OK)
+		return rc;
+	crypto_generichash_final(&c.st, out, AM_HASH_BYTES);
+	return AM_OK;
+}
+
+int
+am_store_circles(struct am_store *s,
+	int (*fn)(void *ctx, const uint8_t circle[static AM_HASH_BYTES]), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+		"SELECT DISTINCT circle FROM feeds ORDER BY circle", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != AM_HASH_BYTES)
+			continue;
+		int frc = fn(ctx, sqlite3_column_blob(st, 0));
+		if (frc != AM_OK) {
+			sqlite3_finalize(st);
+			return frc;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+int
+am_store_check(struct am_store *s)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	rc = sqlite3_step(st);
+	bool ok = rc == SQLITE_ROW &&
+		strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	sqlite3_finalize(st);
+	return ok ? AM_OK : AM_ERR_DB_CORRUPT;
+}
+
+int
+am_store_name_set(struct am_store *s, const uint8_t id[static AM_ID_BYTES],
+	const char *name)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, name != NULL ?
+		"INSERT INTO names(id, name) VALUES (?1, ?2) "
+		"ON CONFLICT(id) DO UPDATE SET name = excluded.name" :
+		"DELETE FROM names WHERE id = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_blob(st, 1, id, AM_ID_BYTES, SQLITE_STATIC);
+	if (name != NULL)
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+char *
+am_store_name_get(struct am_store *s, const uint8_t id[static AM_ID_BYTES])
+{
+	sqlite3_stmt *st;
+	char *name = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM names WHERE id = ?1", -1,
+	    &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_blob(st, 1, id, AM_ID_BYTES, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		name = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return name;
+}
+
+int
+am_store_name_find(struct am_store *s, const char *name,
+	uint8_t id[static AM_ID_BYTES])
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT id FROM names WHERE name = ?1 "
+		"LIMIT 2", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int found = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found++ == 0 && sqlite3_column_bytes(st, 0) == AM_ID_BYTES)
+			memcpy(id, sqlite3_column_blob(st, 0), AM_ID_BYTES);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return am_store_error(rc);
+	return found == 0 ? AM_ERR_NOT_FOUND : found > 1 ? AM_ERR_AMBIGUOUS : AM_OK;
+}
+
+int
+am_store_setting_set(struct am_store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "INSERT INTO settings(key, value) "
+		"VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+char *
+am_store_setting_get(struct am_store *s, const char *key)
+{
+	sqlite3_stmt *st;
+	char *value = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM settings WHERE key = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		value = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return value;
+}

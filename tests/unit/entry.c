@@ -1,0 +1,316 @@
+/*
+ * Tests of signed entries: every kind round-trips; any flipped bit fails;
+ * each class of malformed input is refused with its own code.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "amends/entry.h"
+#include "mp.h"
+#include "test.h"
+
+static struct am_identity *sam;
+static uint8_t circle[AM_HASH_BYTES];
+
+static void
+fill_terms(struct am_terms *t, const uint8_t *a, const uint8_t *b)
+{
+	memset(t, 0, sizeof *t);
+	t->title = am_str_c("Evening check-in");
+	t->text = am_str_c("Sam checks in every evening by 21:00.");
+	t->nparties = 2;
+	memcpy(t->parties[0], a, 32);
+	memcpy(t->parties[1], b, 32);
+	t->nby = 1;
+	memcpy(t->by[0], a, 32);
+	t->has_schedule = true;
+	t->every = AM_EVERY_DAY;
+	t->at = 21 * 60;
+	t->tz = am_str_c("Europe/Paris");
+	t->grace = 3600;
+	t->from = am_str_c("2026-11-01");
+	t->notice = 7 * 86400;
+	t->npauses = 1;
+	t->pauses[0].from = am_str_c("2026-12-24");
+	t->pauses[0].until = am_str_c("2026-12-26");
+}
+
+/* One body of each kind. */
+static void
+body_of(uint32_t kind, struct am_body *b)
+{
+	uint8_t other[32];
+	memset(other, 0xab, sizeof other);
+	memset(b, 0, sizeof *b);
+	b->kind = kind;
+	memset(b->target, 0x11, 32);
+	memset(b->base, 0x22, 32);
+	switch (kind) {
+	case AM_KIND_GENESIS:
+		b->name = am_str_c("Sam & Alex");
+		memset(b->nonce, 0x33, 32);
+		break;
+	case AM_KIND_MEMBER:
+		b->role = AM_ROLE_WITNESS;
+		break;
+	case AM_KIND_PROPOSE:
+	case AM_KIND_AMEND:
+		fill_terms(&b->terms, am_identity_public(sam), other);
+		break;
+	case AM_KIND_DECLINE:
+	case AM_KIND_END:
+	case AM_KIND_CONFIRM:
+		b->note = am_str_c("a reason");
+		break;
+	case AM_KIND_DISPUTE:
+		b->note = am_str_c("that is not what happened");
+		break;
+	case AM_KIND_CHECKIN:
+		b->period = am_str_c("2026-11-25");
+		b->status = AM_PARTIAL;
+		b->note = am_str_c("late, but called");
+		break;
+	case AM_KIND_STATEMENT:
+		b->note = am_str_c("I am sorry I went quiet.");
+		b->has_target = true;
+		break;
+	case AM_KIND_CHECKPOINT:
+		b->nheads = 2;
+		memset(b->heads[0].author, 1, 32);
+		b->heads[0].seq = 5;
+		memset(b->heads[1].author, 2, 32);
+		b->heads[1].seq = 7;
+		break;
+	}
+}
+
+static uint8_t *
+make(uint32_t kind, uint64_t seq, size_t *len, struct am_entry *e)
+{
+	struct am_body b;
+	struct am_entry_draft d = { .seq = seq, .has_prev = seq > 1, .time = 1764000000000 };
+	uint8_t *raw;
+	body_of(kind, &b);
+	d.body = &b;
+	if (kind == AM_KIND_GENESIS)
+		am_circle_id(am_identity_public(sam), b.nonce, d.circle);
+	else
+		memcpy(d.circle, circle, 32);
+	memset(d.prev, 0x44, 32);
+	check_rc(am_entry_sign(sam, &d, &raw, len, e), AM_OK);
+	return raw;
+}
+
+static void
+test_roundtrip_every_kind(void)
+{
+	for (uint32_t kind = 1; kind <= AM_KIND_MAX; kind++) {
+		struct am_entry e, d;
+		struct am_body want, got;
+		size_t len;
+		uint64_t seq = kind == AM_KIND_GENESIS ? 1 : 3;
+		uint8_t *raw = make(kind, seq, &len, &e);
+		check_rc(am_entry_decode(raw, len, &d), AM_OK);
+		check_rc(am_entry_verify(&d), AM_OK);
+		check(d.kind == kind && d.seq == seq && d.time == 1764000000000);
+		check(memcmp(d.author, am_identity_public(sam), 32) == 0);
+		check(memcmp(d.hash, e.hash, 32) == 0);
+		uint8_t h[32];
+		am_hash(raw, len, h);
+		check(memcmp(h, d.hash, 32) == 0);
+		body_of(kind, &want);
+		check_rc(am_body_decode(kind, d.body, d.body_len, &got), AM_OK);
+		/* re-encoding what was decoded gives the same bytes */
+		uint8_t *again;
+		size_t again_len;
+		check_rc(am_body_encode(&got, &again, &again_len), AM_OK);
+		check(again_len == d.body_len && memcmp(again, d.body, again_len) == 0);
+		free(again);
+		if (kind == AM_KIND_CHECKIN) {
+			check(got.status == AM_PARTIAL);
+			check(got.period.n == 10 && memcmp(got.period.p, "2026-11-25", 10) == 0);
+		}
+		if (kind == AM_KIND_PROPOSE) {
+			check(got.terms.nparties == 2 && got.terms.at == 21 * 60);
+			check(got.terms.npauses == 1 && got.terms.grace == 3600);
+		}
+		free(raw);
+	}
+}
+
+static void
+test_every_bit_flip_fails(void)
+{
+	struct am_entry e, d;
+	size_t len;
+	uint8_t *raw = make(AM_KIND_CHECKIN, 2, &len, &e);
+	for (size_t i = 0; i < len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			raw[i] ^= (uint8_t)(1 << bit);
+			int rc = am_entry_decode(raw, len, &d);
+			if (rc == AM_OK)
+				rc = am_entry_verify(&d);
+			check(rc != AM_OK);
+			raw[i] ^= (uint8_t)(1 << bit);
+		}
+	}
+	check_rc(am_entry_decode(raw, len, &d), AM_OK);
+	check_rc(am_entry_verify(&d), AM_OK);
+	free(raw);
+}
+
+/* Wraps signed bytes in an envelope with a zero signature. */
+static uint8_t *
+envelope(const uint8_t *signed_bytes, size_t n, size_t *len)
+{
+	struct am_mp_writer w;
+	uint8_t sig[64] = { 0 };
+	am_mp_writer_init(&w);
+	am_mp_write_array(&w, 2);
+	am_mp_write_bin(&w, signed_bytes, n);
+	am_mp_write_bin(&w, sig, 64);
+	return am_mp_writer_take(&w, len);
+}
+
+/* Signed bytes with one field replaced by a hostile variant. */
+enum variant { V_OK, V_TYPE, V_VERSION, V_KIND, V_COUNT, V_NONCANON, V_UTF8,
+	V_PREV };
+
+static int
+decode_variant(enum variant v)
+{
+	struct am_mp_writer w;
+	struct am_entry e;
+	uint8_t id[32], prev[32];
+	size_t n, len;
+	memset(id, 1, 32);
+	memset(prev, 2, 32);
+	am_mp_writer_init(&w);
+	am_mp_write_array(&w, v == V_COUNT ? 7 : 8);
+	if (v == V_TYPE)
+		am_mp_write_cstr(&w, "1");
+	else if (v == V_NONCANON)
+		am_mp_write_raw(&w, "\xcc\x01", 2);
+	else
+		am_mp_write_uint(&w, v == V_VERSION ? 2 : 1);
+	am_mp_write_bin(&w, circle, 32);
+	am_mp_write_bin(&w, id, 32);
+	am_mp_write_uint(&w, 2);
+	if (v == V_PREV)
+		am_mp_write_nil(&w);
+	else
+		am_mp_write_bin(&w, prev, 32);
+	am_mp_write_int(&w, 0);
+	if (v != V_COUNT) {
+		am_mp_write_uint(&w, v == V_KIND ? 99 : AM_KIND_STATEMENT);
+		am_mp_write_array(&w, 2);
+		if (v == V_UTF8)
+			am_mp_write_str(&w, "\xff\xfe", 2);
+		else
+			am_mp_write_cstr(&w, "sorry");
+		am_mp_write_nil(&w);
+	} else {
+		am_mp_write_uint(&w, AM_KIND_STATEMENT);
+	}
+	uint8_t *sb = am_mp_writer_take(&w, &n);
+	uint8_t *raw = envelope(sb, n, &len);
+	int rc = am_entry_decode(raw, len, &e);
+	free(sb);
+	free(raw);
+	return rc;
+}
+
+static void
+test_malformed_classes(void)
+{
+	struct am_entry e;
+	size_t len;
+	uint8_t *raw = make(AM_KIND_STATEMENT, 2, &len, &e);
+
+	check_rc(decode_variant(V_OK), AM_OK);
+	check_rc(decode_variant(V_TYPE), AM_ERR_TYPE);
+	check_rc(decode_variant(V_VERSION), AM_ERR_VERSION);
+	check_rc(decode_variant(V_KIND), AM_ERR_KIND);
+	check_rc(decode_variant(V_COUNT), AM_ERR_COUNT);
+	check_rc(decode_variant(V_NONCANON), AM_ERR_NONCANON);
+	check_rc(decode_variant(V_UTF8), AM_ERR_UTF8);
+	check_rc(decode_variant(V_PREV), AM_ERR_FIELD);
+
+	/* truncated anywhere */
+	for (size_t cut = 0; cut < len; cut++) {
+		int rc = am_entry_decode(raw, cut, &e);
+		check(rc == AM_ERR_TRUNCATED || rc == AM_ERR_LENGTH);
+	}
+	check_rc(am_entry_decode(raw, 1, &e), AM_ERR_LENGTH);
+	size_t plen;
+	uint8_t *proposal = make(AM_KIND_PROPOSE, 2, &plen, &e);
+	check(proposal[1] == 0xc5);     /* cut inside its bin16 header */
+	check_rc(am_entry_decode(proposal, 3, &e), AM_ERR_TRUNCATED);
+	free(proposal);
+	check_rc(am_entry_decode(raw, 40, &e), AM_ERR_LENGTH);
+
+	/* trailing bytes */
+	uint8_t *longer = malloc(len + 1);
+	memcpy(longer, raw, len);
+	longer[len] = 0;
+	check_rc(am_entry_decode(longer, len + 1, &e), AM_ERR_TRAILING);
+	free(longer);
+
+	/* oversized */
+	uint8_t *big = calloc(1, AM_ENTRY_MAX + 1);
+	check_rc(am_entry_decode(big, AM_ENTRY_MAX + 1, &e), AM_ERR_TOO_BIG);
+	free(big);
+
+	/* deep nesting */
+	static uint8_t deep[10000];
+	memset(deep, 0x91, sizeof deep);
+	check_rc(am_entry_decode(deep, sizeof deep, &e), AM_ERR_DEPTH);
+
+	/* a length header claiming 4 GiB */
+	check_rc(am_entry_decode((const uint8_t *)"\x92\xc6\xff\xff\xff\xff\x00", 7, &e),
+		AM_ERR_LENGTH);
+	check_rc(am_entry_decode((const uint8_t *)"\xdd\xff\xff\xff\xff", 5, &e),
+		AM_ERR_LENGTH);
+
+	/* wrong shape of the envelope */
+	check_rc(am_entry_decode((const uint8_t *)"\x93\xc0\xc0\xc0", 4, &e),
+		AM_ERR_COUNT);
+	check_rc(am_entry_decode((const uint8_t *)"\x00", 1, &e), AM_ERR_TYPE);
+	free(raw);
+}
+
+static void
+test_writer_refuses_what_reader_refuses(void)
+{
+	struct am_body b;
+	uint8_t *out;
+	size_t n;
+	body_of(AM_KIND_PROPOSE, &b);
+	b.terms.tz = am_str_c("../etc/passwd");
+	check_rc(am_body_encode(&b, &out, &n), AM_ERR_FIELD);
+	body_of(AM_KIND_PROPOSE, &b);
+	b.terms.from = am_str_c("2026-02-30");
+	check_rc(am_body_encode(&b, &out, &n), AM_ERR_FIELD);
+	body_of(AM_KIND_PROPOSE, &b);
+	memset(b.terms.by[0], 0x77, 32);        /* not a party */
+	check_rc(am_body_encode(&b, &out, &n), AM_ERR_FIELD);
+	body_of(AM_KIND_DISPUTE, &b);
+	b.note = am_str_c("");
+	check_rc(am_body_encode(&b, &out, &n), AM_ERR_FIELD);
+}
+
+int
+main(void)
+{
+	check(sodium_init() >= 0);
+	check_rc(am_identity_generate(&sam), AM_OK);
+	memset(circle, 0x55, sizeof circle);
+	test_roundtrip_every_kind();
+	test_every_bit_flip_fails();
+	test_malformed_classes();
+	test_writer_refuses_what_reader_refuses();
+	am_identity_destroy(&sam);
+	printf("entry: ok\n");
+	return 0;
+}

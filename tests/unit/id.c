@@ -1,0 +1,150 @@
+/*
+ * Tests of identities: the key file refuses loose modes, links and damage;
+ * the ID text form round-trips and catches typos.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "amends/id.h"
+#include "test.h"
+
+static char dir[] = "/tmp/amends-test-id-XXXXXX";
+
+static void
+path(char *out, const char *name)
+{
+	snprintf(out, 256, "%s/%s", dir, name);
+}
+
+static void
+test_save_load(void)
+{
+	struct am_identity *a, *b;
+	char p[256];
+	struct stat st;
+	path(p, "id.key");
+	check_rc(am_identity_generate(&a), AM_OK);
+	check_rc(am_identity_save(a, p), AM_OK);
+	check(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600);
+	check_rc(am_identity_save(a, p), AM_ERR_EXISTS);
+	check_rc(am_identity_load(p, &b), AM_OK);
+	check(memcmp(am_identity_public(a), am_identity_public(b), AM_ID_BYTES) == 0);
+
+	uint8_t sig[AM_SIG_BYTES];
+	am_identity_sign(b, (const uint8_t *)"x", 1, sig);
+	check(crypto_sign_verify_detached(sig, (const uint8_t *)"x", 1,
+		am_identity_public(a)) == 0);
+	am_identity_destroy(&a);
+	am_identity_destroy(&b);
+	am_identity_destroy(&b);    /* a second destroy does nothing */
+	check(b == NULL);
+}
+
+static void
+test_loose_modes_refused(void)
+{
+	struct am_identity *id = NULL;
+	char p[256];
+	path(p, "id.key");
+	static const mode_t loose[] = { 0640, 0604, 0644, 0660, 0606, 0620 };
+	for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++) {
+		check(chmod(p, loose[i]) == 0);
+		check_rc(am_identity_load(p, &id), AM_ERR_KEY_PERMS);
+		check(id == NULL);
+	}
+	check(chmod(p, 0600) == 0);
+	check_rc(am_identity_load(p, &id), AM_OK);
+	am_identity_destroy(&id);
+}
+
+static void
+test_link_and_damage_refused(void)
+{
+	struct am_identity *id = NULL;
+	char p[256], link[256], bad[256];
+	path(p, "id.key");
+	path(link, "link.key");
+	path(bad, "bad.key");
+	check(symlink(p, link) == 0);
+	check_rc(am_identity_load(link, &id), AM_ERR_KEY_LINK);
+	check_rc(am_identity_load(dir, &id), AM_ERR_KEY_LINK);
+
+	/* every single-byte change of the file is caught */
+	uint8_t buf[128];
+	int fd = open(p, O_RDONLY);
+	ssize_t n = read(fd, buf, sizeof buf);
+	close(fd);
+	check(n == 72);
+	for (ssize_t i = 0; i < n; i++) {
+		buf[i] ^= 0x10;
+		unlink(bad);
+		fd = open(bad, O_WRONLY | O_CREAT, 0600);
+		check(write(fd, buf, (size_t)n) == n);
+		close(fd);
+		check_rc(am_identity_load(bad, &id), AM_ERR_KEY_FORMAT);
+		buf[i] ^= 0x10;
+	}
+	/* truncated */
+	unlink(bad);
+	fd = open(bad, O_WRONLY | O_CREAT, 0600);
+	check(write(fd, buf, 40) == 40);
+	close(fd);
+	check_rc(am_identity_load(bad, &id), AM_ERR_KEY_FORMAT);
+	path(bad, "missing.key");
+	check_rc(am_identity_load(bad, &id), AM_ERR_NO_IDENTITY);
+}
+
+static void
+test_text_form(void)
+{
+	uint8_t pk[AM_ID_BYTES], back[AM_ID_BYTES];
+	char text[AM_ID_TEXT_BYTES], fpr[AM_FPR_TEXT_BYTES];
+	for (int round = 0; round < 200; round++) {
+		/* fixed keys, so that the typo check is deterministic */
+		crypto_generichash(pk, sizeof pk, (const uint8_t *)&round,
+			sizeof round, NULL, 0);
+		am_id_format(pk, text);
+		check(strlen(text) == 58 && text[0] == 'a' && text[1] == 'm');
+		check_rc(am_id_parse(text, back), AM_OK);
+		check(memcmp(pk, back, sizeof pk) == 0);
+		/* upper case is the same ID */
+		char upper[AM_ID_TEXT_BYTES];
+		for (int i = 0; i < 59; i++)
+			upper[i] = (char)(text[i] >= 'a' && text[i] <= 'z' ?
+				text[i] - 32 : text[i]);
+		check_rc(am_id_parse(upper, back), AM_OK);
+		check(memcmp(pk, back, sizeof pk) == 0);
+		/* any one changed character is caught */
+		for (int i = 2; i < 58; i++) {
+			char typo[AM_ID_TEXT_BYTES];
+			memcpy(typo, text, sizeof typo);
+			typo[i] = text[i] == 'x' ? 'y' : 'x';
+			int rc = am_id_parse(typo, back);
+			check(rc == AM_ERR_ID_CHECKSUM || rc == AM_ERR_ID_FORMAT);
+		}
+	}
+	check_rc(am_id_parse("hello", back), AM_ERR_ID_FORMAT);
+	check_rc(am_id_parse("", back), AM_ERR_ID_FORMAT);
+	am_id_fingerprint(pk, fpr);
+	check(strlen(fpr) == 9 && fpr[4] == '-');
+}
+
+int
+main(void)
+{
+	check(sodium_init() >= 0);
+	check(mkdtemp(dir) != NULL);
+	test_save_load();
+	test_loose_modes_refused();
+	test_link_and_damage_refused();
+	test_text_form();
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	check(system(cmd) == 0);
+	printf("id: ok\n");
+	return 0;
+}

@@ -1,0 +1,344 @@
+/*
+ * Tests of the store: appending, ingesting (duplicates, gaps, broken chains,
+ * forks), digests, and two processes appending to one feed at once.
+ */
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "amends/store.h"
+#include "test.h"
+
+static char dir[] = "/tmp/amends-test-store-XXXXXX";
+static struct am_identity *sam, *alex;
+
+static struct am_store *
+open_store(const char *name)
+{
+	char p[256];
+	struct am_store *s;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	check_rc(am_store_open(p, &s), AM_OK);
+	return s;
+}
+
+static void
+genesis(struct am_store *s, struct am_identity *id, uint8_t circle[32])
+{
+	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
+	randombytes_buf(b.nonce, 32);
+	check_rc(am_store_append(s, id, circle, 1000, &b, NULL, NULL), AM_OK);
+	am_circle_id(am_identity_public(id), b.nonce, circle);
+}
+
+static void
+say(struct am_store *s, struct am_identity *id, const uint8_t circle[32],
+	const char *text, uint64_t *seq)
+{
+	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c(text) };
+	check_rc(am_store_append(s, id, circle, 2000, &b, NULL, seq), AM_OK);
+}
+
+struct copy {
+	struct am_store *to;
+	int news, dups;
+};
+
+static int
+copy_one(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct copy *c = ctx;
+	enum am_ingest_result r;
+	int rc = am_store_ingest(c->to, raw, len, &r);
+	if (rc != AM_OK)
+		return rc;
+	c->news += r == AM_INGEST_NEW;
+	c->dups += r == AM_INGEST_DUPLICATE;
+	return AM_OK;
+}
+
+/* Collects raw entries of a feed into an array. */
+struct grab {
+	uint8_t *raw[64];
+	size_t len[64];
+	int n;
+};
+
+static int
+grab_one(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct grab *g = ctx;
+	g->raw[g->n] = malloc(len);
+	memcpy(g->raw[g->n], raw, len);
+	g->len[g->n++] = len;
+	return AM_OK;
+}
+
+static void
+grab_free(struct grab *g)
+{
+	for (int i = 0; i < g->n; i++)
+		free(g->raw[i]);
+	g->n = 0;
+}
+
+static void
+test_append_and_ingest(void)
+{
+	struct am_store *a = open_store("a.db"), *b = open_store("b.db");
+	const uint8_t *pk = am_identity_public(sam);
+	uint8_t circle[32], da[32], db[32], h[32];
+	uint64_t seq;
+
+	genesis(a, sam, circle);
+	for (int i = 0; i < 5; i++)
+		say(a, sam, circle, "hello", &seq);
+	check(seq == 6);
+	check_rc(am_store_head(a, circle, pk, &seq, h), AM_OK);
+	check(seq == 6);
+
+	struct grab g = { .n = 0 };
+	check_rc(am_store_range(a, circle, pk, 1, 100, grab_one, &g), AM_OK);
+	check(g.n == 6);
+
+	enum am_ingest_result r;
+	/* a gap: entry 3 before 2 */
+	check_rc(am_store_ingest(b, g.raw[0], g.len[0], &r), AM_OK);
+	check(r == AM_INGEST_NEW);
+	check_rc(am_store_ingest(b, g.raw[2], g.len[2], &r), AM_ERR_GAP);
+	check_rc(am_store_ingest(b, g.raw[1], g.len[1], &r), AM_OK);
+	check_rc(am_store_ingest(b, g.raw[1], g.len[1], &r), AM_OK);
+	check(r == AM_INGEST_DUPLICATE);
+
+	struct copy c = { .to = b };
+	check_rc(am_store_range(a, circle, pk, 1, 100, copy_one, &c), AM_OK);
+	check(c.news == 4 && c.dups == 2);
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check_rc(am_store_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+
+	/* a bit flipped in a stored entry's signature is refused */
+	g.raw[5][g.len[5] - 1] ^= 1;
+	struct am_store *fresh = open_store("fresh.db");
+	for (int i = 0; i < 5; i++)
+		check_rc(am_store_ingest(fresh, g.raw[i], g.len[i], &r), AM_OK);
+	check_rc(am_store_ingest(fresh, g.raw[5], g.len[5], &r), AM_ERR_SIGNATURE);
+	am_store_close(&fresh);
+	grab_free(&g);
+
+	/* Alex's feed of the same circle: digests differ until it arrives */
+	say(b, alex, circle, "me too", NULL);
+	check_rc(am_store_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) != 0);
+	check_rc(am_store_range(b, circle, am_identity_public(alex), 1, 100,
+		copy_one, &(struct copy){ .to = a }), AM_OK);
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+static void
+test_broken_chain(void)
+{
+	struct am_store *a = open_store("chain-a.db"), *b = open_store("chain-b.db");
+	uint8_t circle[32];
+	genesis(a, sam, circle);
+	say(a, sam, circle, "one", NULL);
+
+	/* an entry 2 that names a wrong previous hash, validly signed */
+	struct am_body body = { .kind = AM_KIND_STATEMENT, .note = am_str_c("x") };
+	struct am_entry_draft d = { .seq = 2, .has_prev = true, .body = &body };
+	memcpy(d.circle, circle, 32);
+	memset(d.prev, 0x99, 32);
+	uint8_t *raw;
+	size_t len;
+	check_rc(am_entry_sign(sam, &d, &raw, &len, NULL), AM_OK);
+
+	struct grab g = { .n = 0 };
+	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 1, grab_one, &g),
+		AM_OK);
+	enum am_ingest_result r;
+	check_rc(am_store_ingest(b, g.raw[0], g.len[0], &r), AM_OK);
+	check_rc(am_store_ingest(b, raw, len, &r), AM_ERR_CHAIN);
+	uint64_t seq;
+	uint8_t h[32];
+	check_rc(am_store_head(b, circle, am_identity_public(sam), &seq, h), AM_OK);
+	check(seq == 1);
+	free(raw);
+	grab_free(&g);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+static int
+count_forks(void *ctx, const uint8_t *raw, size_t len)
+{
+	(void)raw;
+	(void)len;
+	(*(int *)ctx)++;
+	return AM_OK;
+}
+
+static int
+fork_head(void *ctx, const struct am_feed_head *h)
+{
+	*(uint64_t *)ctx = h->forked_at;
+	return AM_OK;
+}
+
+static void
+test_fork_kept(void)
+{
+	/* Sam signs two different entries 2 in two copies of the store */
+	struct am_store *a = open_store("fork-a.db"), *b = open_store("fork-b.db");
+	struct am_store *c = open_store("fork-c.db");
+	uint8_t circle[32], da[32], dc[32];
+	genesis(a, sam, circle);
+	struct grab g = { .n = 0 };
+	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 1, grab_one, &g),
+		AM_OK);
+	enum am_ingest_result r;
+	check_rc(am_store_ingest(b, g.raw[0], g.len[0], &r), AM_OK);
+	say(a, sam, circle, "version one", NULL);
+	say(b, sam, circle, "version two", NULL);
+	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 2, grab_one, &g),
+		AM_OK);
+	check_rc(am_store_range(b, circle, am_identity_public(sam), 2, 2, grab_one, &g),
+		AM_OK);
+	check(g.n == 4);
+	/* c receives a's entries, then b's entry 2 */
+	check_rc(am_store_ingest(c, g.raw[1], g.len[1], &r), AM_OK);
+	check_rc(am_store_ingest(c, g.raw[2], g.len[2], &r), AM_OK);
+	check(r == AM_INGEST_NEW);
+	check_rc(am_store_ingest(c, g.raw[3], g.len[3], &r), AM_OK);
+	check(r == AM_INGEST_FORK);
+	check_rc(am_store_ingest(c, g.raw[3], g.len[3], &r), AM_OK);
+	check(r == AM_INGEST_FORK);     /* still evidence, kept once */
+	int n = 0;
+	check_rc(am_store_forks(c, circle, count_forks, &n), AM_OK);
+	check(n == 1);
+	uint64_t forked_at = 0;
+	check_rc(am_store_heads(c, circle, fork_head, &forked_at), AM_OK);
+	check(forked_at == 2);
+	/* the first entry 2 stays where it was */
+	uint64_t seq;
+	uint8_t h[32], want[32];
+	am_hash(g.raw[2], g.len[2], want);
+	check_rc(am_store_head(c, circle, am_identity_public(sam), &seq, h), AM_OK);
+	check(seq == 2 && memcmp(h, want, 32) == 0);
+	/* the evidence changes the digest */
+	check_rc(am_store_ingest(a, g.raw[3], g.len[3], &r), AM_OK);
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check_rc(am_store_digest(c, circle, dc), AM_OK);
+	check(memcmp(da, dc, 32) == 0);
+	grab_free(&g);
+	am_store_close(&a);
+	am_store_close(&b);
+	am_store_close(&c);
+}
+
+static int
+check_chain(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct { uint64_t next; uint8_t prev[32]; } *st = ctx;
+	struct am_entry e;
+	check_rc(am_entry_decode(raw, len, &e), AM_OK);
+	check_rc(am_entry_verify(&e), AM_OK);
+	check(e.seq == st->next);
+	check(e.seq == 1 || memcmp(e.prev, st->prev, 32) == 0);
+	memcpy(st->prev, e.hash, 32);
+	st->next++;
+	return AM_OK;
+}
+
+static void
+test_two_processes_append(void)
+{
+	enum { PER_PROCESS = 1000 };
+	struct am_store *s = open_store("race.db");
+	uint8_t circle[32];
+	genesis(s, sam, circle);
+	am_store_close(&s);      /* never fork with an open connection */
+
+	pid_t pids[2];
+	for (int p = 0; p < 2; p++) {
+		pids[p] = fork();
+		check(pids[p] >= 0);
+		if (pids[p] == 0) {
+			struct am_store *mine = open_store("race.db");
+			for (int i = 0; i < PER_PROCESS; i++) {
+				struct am_body b = { .kind = AM_KIND_STATEMENT,
+					.note = am_str_c(p ? "b" : "a") };
+				if (am_store_append(mine, sam, circle, 0, &b, NULL, NULL))
+					_exit(1);
+			}
+			am_store_close(&mine);
+			_exit(0);
+		}
+	}
+	for (int p = 0; p < 2; p++) {
+		int status;
+		check(waitpid(pids[p], &status, 0) == pids[p]);
+		check(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	s = open_store("race.db");
+	uint64_t seq;
+	uint8_t h[32];
+	check_rc(am_store_head(s, circle, am_identity_public(sam), &seq, h), AM_OK);
+	check(seq == 1 + 2 * PER_PROCESS);
+	struct { uint64_t next; uint8_t prev[32]; } st = { .next = 1 };
+	check_rc(am_store_range(s, circle, am_identity_public(sam), 1, UINT64_MAX,
+		check_chain, &st), AM_OK);
+	check(st.next == 2 + 2 * PER_PROCESS);
+	check_rc(am_store_check(s), AM_OK);
+	am_store_close(&s);
+}
+
+static void
+test_foreign_database_refused(void)
+{
+	char p[256];
+	sqlite3 *db;
+	struct am_store *s;
+	snprintf(p, sizeof p, "%s/other.db", dir);
+	check(sqlite3_open(p, &db) == SQLITE_OK);
+	check(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	check_rc(am_store_open(p, &s), AM_ERR_DB_SCHEMA);
+
+	snprintf(p, sizeof p, "%s/newer.db", dir);
+	s = open_store("newer.db");
+	am_store_close(&s);
+	check(sqlite3_open(p, &db) == SQLITE_OK);
+	check(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	check_rc(am_store_open(p, &s), AM_ERR_DB_SCHEMA);
+	/* reopening a current database is fine */
+	s = open_store("a.db");
+	am_store_close(&s);
+}
+
+int
+main(void)
+{
+	check(sodium_init() >= 0);
+	check(mkdtemp(dir) != NULL);
+	check_rc(am_identity_generate(&sam), AM_OK);
+	check_rc(am_identity_generate(&alex), AM_OK);
+	test_append_and_ingest();
+	test_broken_chain();
+	test_fork_kept();
+	test_two_processes_append();
+	test_foreign_database_refused();
+	am_identity_destroy(&sam);
+	am_identity_destroy(&alex);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	check(system(cmd) == 0);
+	printf("store: ok\n");
+	return 0;
+}
