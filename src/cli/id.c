@@ -34,7 +34,7 @@ cmd_id(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false;
-	struct cli c;
+	struct cli c = { 0 };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

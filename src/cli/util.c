@@ -61,8 +61,8 @@ open_identity(struct cli *c)
 int
 cli_open(struct cli *c, unsigned need)
 {
-	memset(c, 0, sizeof *c);
-	c->home = am_home_dir();
+	if (c->home == NULL)
+		c->home = am_home_dir();
 	if (c->home == NULL)
 		return cli_error("no data directory: set AMENDS_HOME or HOME");
 	if ((need & CLI_IDENTITY) && open_identity(c) != 0)
