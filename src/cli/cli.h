@@ -30,8 +30,9 @@ struct cli {
 	struct am_store *store;
 };
 
-/* Opens what need asks for, printing a sentence and returning 1 on
- * failure (after which cli_close is still safe). */
+/* Opens what need asks for in c, which starts zeroed ({ 0 }) or with home
+ * already set. Prints a sentence and returns 1 on failure (after which
+ * cli_close is still safe). */
 int cli_open(struct cli *c, unsigned need);
 void cli_close(struct cli *c);
 
