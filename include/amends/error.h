@@ -55,6 +55,10 @@ enum am_error {
 	AM_ERR_DB_FULL = 52,       /* the disk is full */
 	AM_ERR_DB_SCHEMA = 53,     /* not an amends database, or a newer one */
 	AM_ERR_DB_CORRUPT = 54,    /* the database file is damaged */
+
+	/* schedules */
+	AM_ERR_ZONE = 70,          /* unknown time zone, or damaged zone data */
+	AM_ERR_PERIOD = 71,        /* not a period of the agreement's schedule */
 };
 
 /* Returns a sentence (lowercase, no final full stop) describing rc. Never
