@@ -42,6 +42,9 @@ message(enum am_error rc)
 	case AM_ERR_DB_FULL: return "disk is full";
 	case AM_ERR_DB_SCHEMA: return "not an amends database, or one made by a newer version";
 	case AM_ERR_DB_CORRUPT: return "database file is damaged";
+	case AM_ERR_PASSPHRASE: return "wrong passphrase, or the backup file was altered";
+	case AM_ERR_RESTORING: return "this identity was restored and has not yet fetched "
+		"its own latest entries in this circle from a peer; writing now could fork it";
 	case AM_ERR_ZONE: return "unknown time zone, or its zone data is damaged";
 	case AM_ERR_PERIOD: return "not a period of the agreement's schedule";
 	}

@@ -325,3 +325,116 @@ am_id_fingerprint(const uint8_t id[static AM_ID_BYTES],
 	memcpy(out + 5, chars + 4, 4);
 	out[9] = '\0';
 }
+
+#define BACKUP_MAGIC "AMENDSB1"
+#define BACKUP_ALG 1    /* Argon2id13 + XSalsa20-Poly1305 */
+#define BACKUP_PLAIN (AM_SEED_BYTES + AM_ID_BYTES)
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Layout: magic(8) alg(1) opslimit(4) memlimit KiB(4) salt(16) nonce(24)
+ * box(32 + 32 + 16). */
+enum {
+	B_ALG = 8, B_OPS = 9, B_MEM = 13, B_SALT = 17,
+	B_NONCE = B_SALT + crypto_pwhash_SALTBYTES,
+	B_BOX = B_NONCE + crypto_secretbox_NONCEBYTES,
+};
+
+static int
+derive(const char *pass, size_t passlen, const uint8_t *salt, uint64_t ops,
+	size_t mem, uint8_t *key)
+{
+	if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, pass, passlen, salt, ops,
+	    mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return AM_ERR_NOMEM;
+	return AM_OK;
+}
+
+int
+am_identity_backup(const struct am_identity *id, const char *pass, size_t passlen,
+	uint8_t out[static AM_BACKUP_BYTES])
+{
+	_Static_assert(B_BOX + BACKUP_PLAIN + crypto_secretbox_MACBYTES ==
+		AM_BACKUP_BYTES, "backup layout");
+	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
+	uint8_t *plain = sodium_malloc(BACKUP_PLAIN);
+	uint64_t ops = crypto_pwhash_OPSLIMIT_MODERATE;
+	size_t mem = crypto_pwhash_MEMLIMIT_MODERATE;
+	int rc = AM_ERR_NOMEM;
+
+	if (key == NULL || plain == NULL)
+		goto out;
+	memcpy(out, BACKUP_MAGIC, 8);
+	out[B_ALG] = BACKUP_ALG;
+	put_u32(out + B_OPS, (uint32_t)ops);
+	put_u32(out + B_MEM, (uint32_t)(mem / 1024));
+	randombytes_buf(out + B_SALT, crypto_pwhash_SALTBYTES);
+	randombytes_buf(out + B_NONCE, crypto_secretbox_NONCEBYTES);
+	if ((rc = derive(pass, passlen, out + B_SALT, ops, mem, key)) != AM_OK)
+		goto out;
+	memcpy(plain, id->sk, AM_SEED_BYTES);
+	memcpy(plain + AM_SEED_BYTES, id->pk, AM_ID_BYTES);
+	crypto_secretbox_easy(out + B_BOX, plain, BACKUP_PLAIN, out + B_NONCE, key);
+	rc = AM_OK;
+out:
+	sodium_free(key);
+	sodium_free(plain);
+	return rc;
+}
+
+int
+am_identity_restore(const uint8_t *data, size_t len, const char *pass,
+	size_t passlen, struct am_identity **out)
+{
+	uint8_t *key = NULL, *plain = NULL;
+	struct am_identity *id = NULL;
+	int rc;
+
+	if (len != AM_BACKUP_BYTES || memcmp(data, BACKUP_MAGIC, 8) != 0 ||
+	    data[B_ALG] != BACKUP_ALG)
+		return AM_ERR_KEY_FORMAT;
+	uint64_t ops = get_u32(data + B_OPS);
+	uint64_t mem = (uint64_t)get_u32(data + B_MEM) * 1024;
+	/* the limits come from the file: never more work than SENSITIVE */
+	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
+	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
+		return AM_ERR_KEY_FORMAT;
+	rc = AM_ERR_NOMEM;
+	key = sodium_malloc(crypto_secretbox_KEYBYTES);
+	plain = sodium_malloc(BACKUP_PLAIN);
+	if (key == NULL || plain == NULL)
+		goto out;
+	if ((rc = derive(pass, passlen, data + B_SALT, ops, (size_t)mem, key)) != AM_OK)
+		goto out;
+	if (crypto_secretbox_open_easy(plain, data + B_BOX,
+	    BACKUP_PLAIN + crypto_secretbox_MACBYTES, data + B_NONCE, key) != 0) {
+		rc = AM_ERR_PASSPHRASE;
+		goto out;
+	}
+	if ((rc = am_identity_from_seed(plain, &id)) != AM_OK)
+		goto out;
+	if (sodium_memcmp(id->pk, plain + AM_SEED_BYTES, AM_ID_BYTES) != 0) {
+		am_identity_destroy(&id);
+		rc = AM_ERR_KEY_FORMAT;
+		goto out;
+	}
+	*out = id;
+	rc = AM_OK;
+out:
+	sodium_free(key);
+	sodium_free(plain);
+	return rc;
+}

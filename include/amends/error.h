@@ -56,6 +56,10 @@ enum am_error {
 	AM_ERR_DB_SCHEMA = 53,     /* not an amends database, or a newer one */
 	AM_ERR_DB_CORRUPT = 54,    /* the database file is damaged */
 
+	/* key backup and restore */
+	AM_ERR_PASSPHRASE = 60,    /* wrong passphrase, or the backup was altered */
+	AM_ERR_RESTORING = 61,     /* restored identity has not caught up its own feed */
+
 	/* schedules */
 	AM_ERR_ZONE = 70,          /* unknown time zone, or damaged zone data */
 	AM_ERR_PERIOD = 71,        /* not a period of the agreement's schedule */

@@ -69,6 +69,25 @@ AM_NODISCARD int am_id_parse(const char *text, uint8_t id[static AM_ID_BYTES]);
 void am_id_fingerprint(const uint8_t id[static AM_ID_BYTES],
 	char out[static AM_FPR_TEXT_BYTES]);
 
+#define AM_BACKUP_BYTES 137     /* an encrypted key backup */
+
+/*
+ * Encrypts the identity under a passphrase: Argon2id (libsodium's
+ * crypto_pwhash, MODERATE limits) derives a key, crypto_secretbox seals the
+ * seed and public key (protocol/entry.md, "Key backup"). out receives
+ * AM_BACKUP_BYTES bytes.
+ */
+AM_NODISCARD int am_identity_backup(const struct am_identity *id,
+	const char *passphrase, size_t passlen, uint8_t out[static AM_BACKUP_BYTES]);
+
+/*
+ * Decrypts a backup made by am_identity_backup. AM_ERR_KEY_FORMAT when data
+ * is not a backup (or asks for more work than a backup ever needs),
+ * AM_ERR_PASSPHRASE when the passphrase is wrong or the file was altered.
+ */
+AM_NODISCARD int am_identity_restore(const uint8_t *data, size_t len,
+	const char *passphrase, size_t passlen, struct am_identity **out);
+
 /* Writes n bytes as base32 (the ID alphabet) into out, which holds
  * n * 8 / 5 rounded up, plus NUL. */
 void am_base32_encode(const uint8_t *in, size_t n, char *out);

@@ -133,6 +133,41 @@ test_text_form(void)
 	check(strlen(fpr) == 9 && fpr[4] == '-');
 }
 
+static void
+test_backup(void)
+{
+	struct am_identity *a, *b = NULL;
+	uint8_t buf[AM_BACKUP_BYTES];
+	check_rc(am_identity_generate(&a), AM_OK);
+	check_rc(am_identity_backup(a, "correct horse", 13, buf), AM_OK);
+	check_rc(am_identity_restore(buf, sizeof buf, "correct horse", 13, &b), AM_OK);
+	check(memcmp(am_identity_public(a), am_identity_public(b), AM_ID_BYTES) == 0);
+	am_identity_destroy(&b);
+	/* the sealed key pair is not readable in the file */
+	for (size_t i = 0; i + 8 <= sizeof buf; i++)
+		check(memcmp(buf + i, am_identity_public(a), 8) != 0);
+	check_rc(am_identity_restore(buf, sizeof buf, "wrong horse", 11, &b),
+		AM_ERR_PASSPHRASE);
+	check(b == NULL);
+	/* altered anywhere in the sealed part: refused as such */
+	for (size_t i = 17; i < sizeof buf; i += 29) {
+		buf[i] ^= 1;
+		check_rc(am_identity_restore(buf, sizeof buf, "correct horse", 13, &b),
+			AM_ERR_PASSPHRASE);
+		buf[i] ^= 1;
+	}
+	/* a header asking for absurd work, a truncated file, another format */
+	uint8_t evil[AM_BACKUP_BYTES];
+	memcpy(evil, buf, sizeof evil);
+	evil[13] = 0xff;
+	check_rc(am_identity_restore(evil, sizeof evil, "x", 1, &b), AM_ERR_KEY_FORMAT);
+	check_rc(am_identity_restore(buf, sizeof buf - 1, "x", 1, &b), AM_ERR_KEY_FORMAT);
+	memcpy(evil, buf, sizeof evil);
+	evil[0] = 'X';
+	check_rc(am_identity_restore(evil, sizeof evil, "x", 1, &b), AM_ERR_KEY_FORMAT);
+	am_identity_destroy(&a);
+}
+
 int
 main(void)
 {
@@ -142,6 +177,7 @@ main(void)
 	test_loose_modes_refused();
 	test_link_and_damage_refused();
 	test_text_form();
+	test_backup();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	check(system(cmd) == 0);
