@@ -1,0 +1,110 @@
+/*
+ * Bundles: signed entries in a file, to carry a record between nodes that
+ * cannot reach each other, or to keep a copy. A bundle holds the raw entries
+ * exactly as they were signed and stored, plus fork evidence, so importing
+ * one goes through every check a peer's entries go through. The format is
+ * protocol/bundle.md; reading is bounded (size, counts) before anything is
+ * allocated from the file's say-so.
+ */
+#ifndef AMENDS_BUNDLE_H
+#define AMENDS_BUNDLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amends/entry.h"
+#include "amends/error.h"
+#include "amends/store.h"
+
+#define AM_BUNDLE_MAGIC "amends-bundle"
+#define AM_BUNDLE_VERSION 1
+#define AM_BUNDLE_MAX_BYTES (256u << 20)   /* bytes of one bundle file */
+#define AM_BUNDLE_MAX_ENTRIES 1000000u     /* entries plus fork evidence */
+
+/* One entry of a bundle: a view of its raw bytes. */
+struct am_bundle_item {
+	const uint8_t *raw;
+	size_t len;
+	bool fork;                  /* fork evidence rather than a feed's entry */
+};
+
+/* A parsed bundle: items in file order (entries, then fork evidence). */
+struct am_bundle {
+	size_t nitems;
+	struct am_bundle_item *items;
+	uint8_t *data;              /* the file's bytes when the bundle owns them */
+	size_t len;
+};
+
+/* What an import did, entry by entry. */
+struct am_bundle_counts {
+	size_t added;               /* stored as new */
+	size_t duplicates;          /* already held: nothing changed */
+	size_t forks;               /* kept as fork evidence */
+	size_t refused;             /* not stored; reported to the caller */
+};
+
+/*
+ * Encodes every entry and every fork evidence entry of circle, or of every
+ * circle the store holds when circle is NULL, as a bundle. Entries come in
+ * (circle, author, number) order, so the same record always gives the same
+ * bytes. On success *data is a malloc'd buffer of *len bytes (the caller
+ * frees it) and *nentries, *nforks (when not NULL) say what it holds.
+ * AM_ERR_NOT_FOUND when a circle is given that the store does not hold;
+ * AM_ERR_TOO_BIG when the bundle would exceed the limits a reader enforces.
+ */
+AM_NODISCARD int am_bundle_export(struct am_store *s, const uint8_t *circle,
+	uint8_t **data, size_t *len, size_t *nentries, size_t *nforks);
+
+/*
+ * Parses a bundle held in data. The items point into data, which must
+ * outlive the bundle (b->data stays NULL). Refuses, before allocating:
+ * more than AM_BUNDLE_MAX_BYTES (AM_ERR_TOO_BIG), more than
+ * AM_BUNDLE_MAX_ENTRIES items (AM_ERR_TOO_BIG), an entry longer than
+ * AM_ENTRY_MAX (AM_ERR_TOO_BIG). AM_ERR_TYPE when the bytes do not start
+ * with a bundle header, AM_ERR_VERSION when the header names a version this
+ * reader does not know, other decoding codes when the file is damaged.
+ * Entries themselves are only checked by am_bundle_import.
+ */
+AM_NODISCARD int am_bundle_parse(const uint8_t *data, size_t len,
+	struct am_bundle **out);
+
+/*
+ * Reads and parses the bundle file at path (as am_bundle_parse). A file
+ * larger than AM_BUNDLE_MAX_BYTES is refused with AM_ERR_TOO_BIG without
+ * reading it; AM_ERR_IO when it cannot be read. The bundle owns the bytes.
+ */
+AM_NODISCARD int am_bundle_load(const char *path, struct am_bundle **out);
+
+/* Frees the bundle (and its bytes when it owns them); sets *b to NULL. */
+void am_bundle_destroy(struct am_bundle **b);
+
+/*
+ * Writes data to path whole or not at all: into a temporary file beside
+ * it, synced, then renamed over path. AM_ERR_IO when that fails (and then
+ * path is untouched).
+ */
+AM_NODISCARD int am_bundle_save(const char *path, const uint8_t *data,
+	size_t len);
+
+/*
+ * Ingests every item of b into the store with am_store_ingest, so every
+ * check of the store and the state applies. Entries are taken feed by feed
+ * in number order; an entry that cannot be stored yet (its predecessor is
+ * missing, or its author is not yet known to be a member) waits until the
+ * rest of the bundle has been tried, and is tried again as long as the
+ * bundle still adds something. Fork evidence follows the entries of its
+ * feed. Importing the same bundle twice changes nothing the second time.
+ *
+ * For each item that is finally not stored, refused (when not NULL) is
+ * called with the item's index in b->items, the decoded entry (NULL when it
+ * did not even decode) and the reason. counts receives the totals. Returns
+ * AM_OK unless the store itself failed (then the import stops there; what
+ * was stored before stays stored, each entry being its own transaction).
+ */
+AM_NODISCARD int am_bundle_import(struct am_store *s, const struct am_bundle *b,
+	void (*refused)(void *ctx, size_t index, const struct am_entry *e, int rc),
+	void *ctx, struct am_bundle_counts *counts);
+
+#endif

@@ -1,0 +1,449 @@
+/*
+ * Tests of bundles: export and import give equal records, importing twice
+ * changes nothing, entries out of order or ahead of their author's
+ * membership wait and are stored, damaged entries and missing predecessors
+ * are refused with their reasons, fork evidence travels, and files that are
+ * not bundles, of another version, oversized or lying about their lengths
+ * are refused before anything is allocated from them.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "amends/bundle.h"
+#include "mp.h"
+#include "test.h"
+
+static char dir[] = "/tmp/amends-test-bundle-XXXXXX";
+static struct am_identity *sam, *alex;
+
+static struct am_store *
+open_store(const char *name)
+{
+	char p[256];
+	struct am_store *s;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	check_rc(am_store_open(p, &s), AM_OK);
+	return s;
+}
+
+static void
+path_of(const char *name, char out[static 256])
+{
+	snprintf(out, 256, "%s/%s", dir, name);
+}
+
+/* A small valid record: Sam's circle, Alex proposed and accepting, and a
+ * few statements from each. Returns the circle ID. */
+static void
+make_record(struct am_store *s, uint8_t circle[32], int statements)
+{
+	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
+	uint8_t member[32];
+
+	randombytes_buf(b.nonce, 32);
+	check_rc(am_store_append(s, sam, circle, 1000, &b, NULL, NULL), AM_OK);
+	am_circle_id(am_identity_public(sam), b.nonce, circle);
+	b = (struct am_body){ .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
+	memcpy(b.target, am_identity_public(alex), 32);
+	check_rc(am_store_append(s, sam, circle, 2000, &b, member, NULL), AM_OK);
+	b = (struct am_body){ .kind = AM_KIND_ACCEPT };
+	memcpy(b.target, member, 32);
+	check_rc(am_store_append(s, alex, circle, 3000, &b, NULL, NULL), AM_OK);
+	for (int i = 0; i < statements; i++) {
+		b = (struct am_body){ .kind = AM_KIND_STATEMENT,
+			.note = am_str_c(i % 2 ? "from alex" : "from sam") };
+		check_rc(am_store_append(s, i % 2 ? alex : sam, circle, 4000 + i,
+			&b, NULL, NULL), AM_OK);
+	}
+}
+
+static void
+check_same(struct am_store *a, struct am_store *b, const uint8_t circle[32])
+{
+	uint8_t da[32], db[32];
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check_rc(am_store_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+}
+
+struct refusals {
+	int n;
+	int rc[16];
+	uint64_t seq[16];
+};
+
+static void
+on_refused(void *ctx, size_t index, const struct am_entry *e, int rc)
+{
+	struct refusals *r = ctx;
+	(void)index;
+	if (r->n < 16) {
+		r->rc[r->n] = rc;
+		r->seq[r->n] = e != NULL ? e->seq : 0;
+	}
+	r->n++;
+}
+
+static void
+test_round_trip(void)
+{
+	struct am_store *a = open_store("rt-a.db"), *b = open_store("rt-b.db");
+	struct am_bundle *bun;
+	struct am_bundle_counts n;
+	uint8_t circle[32], *data, *again;
+	size_t len, alen, ne, nf;
+	char path[256];
+
+	make_record(a, circle, 6);
+	check_rc(am_bundle_export(a, circle, &data, &len, &ne, &nf), AM_OK);
+	check(ne == 9 && nf == 0);
+	path_of("rt.bundle", path);
+	check_rc(am_bundle_save(path, data, len), AM_OK);
+	check_rc(am_bundle_load(path, &bun), AM_OK);
+	check(bun->nitems == 9 && bun->len == len);
+	check(memcmp(bun->data, data, len) == 0);
+
+	struct refusals r = { 0 };
+	check_rc(am_bundle_import(b, bun, on_refused, &r, &n), AM_OK);
+	check(n.added == 9 && n.duplicates == 0 && n.forks == 0 && n.refused == 0);
+	check(r.n == 0);
+	check_same(a, b, circle);
+
+	/* twice: nothing new */
+	check_rc(am_bundle_import(b, bun, on_refused, &r, &n), AM_OK);
+	check(n.added == 0 && n.duplicates == 9 && n.refused == 0);
+	check_same(a, b, circle);
+
+	/* the same record gives the same bytes, wherever it is exported */
+	check_rc(am_bundle_export(b, circle, &again, &alen, NULL, NULL), AM_OK);
+	check(alen == len && memcmp(again, data, len) == 0);
+	free(again);
+	/* all circles: here the only one */
+	check_rc(am_bundle_export(b, NULL, &again, &alen, NULL, NULL), AM_OK);
+	check(alen == len && memcmp(again, data, len) == 0);
+	free(again);
+
+	/* a circle the store does not hold */
+	uint8_t other[32];
+	memset(other, 7, 32);
+	check_rc(am_bundle_export(a, other, &again, &alen, NULL, NULL),
+		AM_ERR_NOT_FOUND);
+
+	am_bundle_destroy(&bun);
+	check(bun == NULL);
+	am_bundle_destroy(&bun);
+	free(data);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+/* Builds a bundle from raw entries in the given order. */
+static uint8_t *
+build(uint8_t **raw, size_t *lens, const int *order, int n, size_t *len)
+{
+	struct am_mp_writer w;
+	am_mp_writer_init(&w);
+	am_mp_write_array(&w, 4);
+	am_mp_write_cstr(&w, AM_BUNDLE_MAGIC);
+	am_mp_write_uint(&w, AM_BUNDLE_VERSION);
+	am_mp_write_array(&w, (uint32_t)n);
+	for (int i = 0; i < n; i++)
+		am_mp_write_bin(&w, raw[order[i]], lens[order[i]]);
+	am_mp_write_array(&w, 0);
+	uint8_t *out = am_mp_writer_take(&w, len);
+	check(out != NULL);
+	am_mp_writer_finish(&w);
+	return out;
+}
+
+/* Splits an exported bundle into copies of its raw entries. */
+static int
+split(const uint8_t *data, size_t len, uint8_t **raw, size_t *lens, int max)
+{
+	struct am_bundle *b;
+	check_rc(am_bundle_parse(data, len, &b), AM_OK);
+	check(b->nitems <= (size_t)max);
+	int n = (int)b->nitems;
+	for (int i = 0; i < n; i++) {
+		raw[i] = malloc(b->items[i].len);
+		memcpy(raw[i], b->items[i].raw, b->items[i].len);
+		lens[i] = b->items[i].len;
+	}
+	am_bundle_destroy(&b);
+	return n;
+}
+
+static void
+test_out_of_order(void)
+{
+	struct am_store *a = open_store("ooo-a.db"), *b = open_store("ooo-b.db");
+	uint8_t circle[32], *data, *raw[32];
+	size_t len, lens[32];
+	int order[32];
+
+	make_record(a, circle, 8);
+	check_rc(am_bundle_export(a, circle, &data, &len, NULL, NULL), AM_OK);
+	int n = split(data, len, raw, lens, 32);
+	free(data);
+	/* every entry reversed: Alex's before Sam's proposal of Alex, each
+	 * feed from its newest */
+	for (int i = 0; i < n; i++)
+		order[i] = n - 1 - i;
+	data = build(raw, lens, order, n, &len);
+
+	struct am_bundle *bun;
+	struct am_bundle_counts c;
+	struct refusals r = { 0 };
+	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	check_rc(am_bundle_import(b, bun, on_refused, &r, &c), AM_OK);
+	check(c.added == (size_t)n && c.refused == 0 && r.n == 0);
+	check_same(a, b, circle);
+	am_bundle_destroy(&bun);
+	free(data);
+	for (int i = 0; i < n; i++)
+		free(raw[i]);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+static void
+test_refusals(void)
+{
+	struct am_store *a = open_store("ref-a.db"), *b = open_store("ref-b.db");
+	uint8_t circle[32], *data, *raw[32];
+	size_t len, lens[32];
+	int order[32], k = 0;
+
+	/* Sam: genesis, member, then statements 3, 4, 5, 6 (i = 0, 2, 4, 6);
+	 * Alex: accept, then statements */
+	make_record(a, circle, 8);
+	check_rc(am_bundle_export(a, circle, &data, &len, NULL, NULL), AM_OK);
+	int n = split(data, len, raw, lens, 32);
+	free(data);
+	/* which feed comes first in the export depends on the keys */
+	int sam_first = memcmp(am_identity_public(sam), am_identity_public(alex),
+		32) < 0;
+	int s0 = sam_first ? 0 : n - 6;     /* Sam's six entries */
+	for (int i = 0; i < n; i++) {
+		if (i == s0 + 3)
+			continue;                /* Sam's entry 4 goes missing */
+		order[k++] = i;
+	}
+	raw[s0 + 5][lens[s0 + 5] - 1] ^= 1;   /* Sam's entry 6: a bad signature */
+	data = build(raw, lens, order, k, &len);
+	/* undecodable junk as an entry, appended by hand */
+	struct am_bundle *bun;
+	struct am_bundle_counts c;
+	struct refusals r = { 0 };
+	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	check_rc(am_bundle_import(b, bun, on_refused, &r, &c), AM_OK);
+	/* stored: Sam 1-3, Alex's 5; refused: Sam's 5 (gap) and 6 (gap, its
+	 * predecessor never arrived: the signature is not even looked at) */
+	check(c.added == 3 + 5);
+	check(c.refused == 2 && r.n == 2);
+	check(r.rc[0] == AM_ERR_GAP && r.seq[0] == 5);
+	check(r.rc[1] == AM_ERR_GAP && r.seq[1] == 6);
+	am_bundle_destroy(&bun);
+	free(data);
+
+	/* with entry 4 back, 5 is stored and 6's bad signature is the reason */
+	r.n = 0;
+	order[0] = s0 + 3;
+	order[1] = s0 + 4;
+	order[2] = s0 + 5;
+	data = build(raw, lens, order, 3, &len);
+	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	check_rc(am_bundle_import(b, bun, on_refused, &r, &c), AM_OK);
+	check(c.added == 2 && c.refused == 1 && r.n == 1);
+	check(r.rc[0] == AM_ERR_SIGNATURE && r.seq[0] == 6);
+	am_bundle_destroy(&bun);
+	free(data);
+
+	/* an item that is not an entry at all */
+	static uint8_t junk[] = { 0x92, 0x01, 0x02 };
+	uint8_t *jr[1] = { junk };
+	size_t jl[1] = { sizeof junk };
+	int zero = 0;
+	r.n = 0;
+	data = build(jr, jl, &zero, 1, &len);
+	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	check_rc(am_bundle_import(b, bun, on_refused, &r, &c), AM_OK);
+	check(c.refused == 1 && r.n == 1 && r.seq[0] == 0 && r.rc[0] != AM_OK);
+	am_bundle_destroy(&bun);
+	free(data);
+
+	for (int i = 0; i < n; i++)
+		free(raw[i]);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+static void
+test_forks_travel(void)
+{
+	struct am_store *a = open_store("fk-a.db"), *b = open_store("fk-b.db");
+	struct am_store *c = open_store("fk-c.db");
+	uint8_t circle[32], *data;
+	size_t len;
+
+	make_record(a, circle, 2);
+	struct am_bundle *bun;
+	struct am_bundle_counts cnt;
+
+	/* a fork: the same author, circle and number in two stores */
+	struct am_body body = { .kind = AM_KIND_STATEMENT, .note = am_str_c("one") };
+	check_rc(am_store_append(a, sam, circle, 9000, &body, NULL, NULL), AM_OK);
+	check_rc(am_bundle_export(a, circle, &data, &len, NULL, NULL), AM_OK);
+	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	/* c holds everything but Sam's newest entry, then Sam signs another */
+	uint64_t head;
+	uint8_t hh[32];
+	check_rc(am_store_head(a, circle, am_identity_public(sam), &head, hh),
+		AM_OK);
+	for (size_t i = 0; i < bun->nitems; i++) {
+		struct am_entry e;
+		enum am_ingest_result res;
+		check_rc(am_entry_decode(bun->items[i].raw, bun->items[i].len, &e),
+			AM_OK);
+		if (memcmp(e.author, am_identity_public(sam), 32) == 0 &&
+		    e.seq == head)
+			continue;
+		check_rc(am_store_ingest(c, bun->items[i].raw, bun->items[i].len,
+			&res), AM_OK);
+	}
+	am_bundle_destroy(&bun);
+	free(data);
+	body.note = am_str_c("two");
+	check_rc(am_store_append(c, sam, circle, 9000, &body, NULL, NULL), AM_OK);
+
+	/* c's record into a: a fork */
+	check_rc(am_bundle_export(c, circle, &data, &len, NULL, NULL), AM_OK);
+	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	check_rc(am_bundle_import(a, bun, NULL, NULL, &cnt), AM_OK);
+	check(cnt.forks == 1 && cnt.added == 0 && cnt.refused == 0);
+	am_bundle_destroy(&bun);
+	free(data);
+
+	/* a's record, fork evidence included, into the empty b */
+	size_t ne, nf;
+	check_rc(am_bundle_export(a, circle, &data, &len, &ne, &nf), AM_OK);
+	check(nf == 1);
+	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	check_rc(am_bundle_import(b, bun, NULL, NULL, &cnt), AM_OK);
+	check(cnt.added == ne && cnt.forks == 1 && cnt.refused == 0);
+	check_same(a, b, circle);
+	am_bundle_destroy(&bun);
+	free(data);
+	am_store_close(&a);
+	am_store_close(&b);
+	am_store_close(&c);
+}
+
+static int
+parse_rc(const uint8_t *data, size_t len)
+{
+	struct am_bundle *b = NULL;
+	int rc = am_bundle_parse(data, len, &b);
+	am_bundle_destroy(&b);
+	return rc;
+}
+
+static void
+test_hostile_files(void)
+{
+	/* not a bundle: an entry-looking array, a string, nothing */
+	static const uint8_t notb[] = { 0x92, 0xc4, 0x00, 0xc4, 0x00 };
+	check_rc(parse_rc(notb, sizeof notb), AM_ERR_TYPE);
+	check_rc(parse_rc((const uint8_t *)"", 0), AM_ERR_TYPE);
+	static const uint8_t wrong_magic[] = { 0x94, 0xa3, 'a', 'm', 'd', 0x01,
+		0x90, 0x90 };
+	check_rc(parse_rc(wrong_magic, sizeof wrong_magic), AM_ERR_TYPE);
+
+	/* header bytes shared by the cases below */
+	uint8_t buf[64];
+	size_t h = 0;
+	buf[h++] = 0x94;
+	buf[h++] = 0xad;
+	memcpy(buf + h, AM_BUNDLE_MAGIC, 13);
+	h += 13;
+
+	/* a newer version */
+	memcpy(buf + h, (uint8_t[]){ 0x02, 0x90, 0x90 }, 3);
+	check_rc(parse_rc(buf, h + 3), AM_ERR_VERSION);
+	/* version 1, empty: fine */
+	memcpy(buf + h, (uint8_t[]){ 0x01, 0x90, 0x90 }, 3);
+	check_rc(parse_rc(buf, h + 3), AM_OK);
+	/* trailing bytes */
+	memcpy(buf + h, (uint8_t[]){ 0x01, 0x90, 0x90, 0x00 }, 4);
+	check_rc(parse_rc(buf, h + 4), AM_ERR_TRAILING);
+	/* truncated: the forks array missing */
+	check(parse_rc(buf, h + 2) != AM_OK);
+	/* an array32 claiming 2^32-1 entries in a few bytes: refused before
+	 * any allocation */
+	memcpy(buf + h, (uint8_t[]){ 0x01, 0xdd, 0xff, 0xff, 0xff, 0xff, 0xc4,
+		0x00 }, 8);
+	check_rc(parse_rc(buf, h + 8), AM_ERR_LENGTH);
+	/* a bin32 claiming 4 GiB */
+	memcpy(buf + h, (uint8_t[]){ 0x01, 0x91, 0xc6, 0xff, 0xff, 0xff, 0xff,
+		0x90 }, 8);
+	check_rc(parse_rc(buf, h + 8), AM_ERR_LENGTH);
+	/* a wrong type where entries go */
+	memcpy(buf + h, (uint8_t[]){ 0x01, 0x91, 0x01, 0x90 }, 4);
+	check_rc(parse_rc(buf, h + 4), AM_ERR_FIELD);
+
+	/* an entry longer than an entry may be */
+	size_t big = AM_ENTRY_MAX + 1;
+	uint8_t *b = calloc(1, h + 16 + big);
+	memcpy(b, buf, h);
+	size_t o = h;
+	b[o++] = 0x01;
+	b[o++] = 0x91;
+	b[o++] = 0xc6;
+	b[o++] = 0;
+	b[o++] = (uint8_t)(big >> 16);
+	b[o++] = (uint8_t)(big >> 8);
+	b[o++] = (uint8_t)big;
+	o += big;
+	b[o++] = 0x90;
+	check_rc(parse_rc(b, o), AM_ERR_TOO_BIG);
+	free(b);
+
+	/* a file past the size limit is refused without being read (sparse) */
+	char path[256];
+	path_of("huge.bundle", path);
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	check(fd >= 0);
+	check(ftruncate(fd, (off_t)AM_BUNDLE_MAX_BYTES + 1) == 0);
+	close(fd);
+	struct am_bundle *bun = NULL;
+	check_rc(am_bundle_load(path, &bun), AM_ERR_TOO_BIG);
+	check(bun == NULL);
+	path_of("missing.bundle", path);
+	check_rc(am_bundle_load(path, &bun), AM_ERR_IO);
+	/* a save into a directory that does not exist leaves nothing */
+	path_of("no/such/dir.bundle", path);
+	check_rc(am_bundle_save(path, buf, 4), AM_ERR_IO);
+}
+
+int
+main(void)
+{
+	check(sodium_init() >= 0);
+	check(mkdtemp(dir) != NULL);
+	check_rc(am_identity_generate(&sam), AM_OK);
+	check_rc(am_identity_generate(&alex), AM_OK);
+	test_round_trip();
+	test_out_of_order();
+	test_refusals();
+	test_forks_travel();
+	test_hostile_files();
+	am_identity_destroy(&sam);
+	am_identity_destroy(&alex);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	check(system(cmd) == 0);
+	return 0;
+}
