@@ -47,6 +47,16 @@ message(enum am_error rc)
 		"its own latest entries in this circle from a peer; writing now could fork it";
 	case AM_ERR_ZONE: return "unknown time zone, or its zone data is damaged";
 	case AM_ERR_PERIOD: return "not a period of the agreement's schedule";
+	case AM_ERR_AGAIN: return "the peer is not reading now; try again later";
+	case AM_ERR_UNREACHABLE: return "not connected to that peer";
+	case AM_ERR_NET: return "the network address is unusable or already in use";
+	case AM_ERR_LOCKED: return "another node is already running on this data directory";
+	case AM_ERR_SELFTEST: return "the node's self-test found that a stranger's key "
+		"was let in; refusing to run unprotected";
+	case AM_ERR_INVITE_CODE: return "not an invite code, or it was not copied whole";
+	case AM_ERR_INVITE_EXPIRED: return "the invite has expired; ask for a new one";
+	case AM_ERR_INVITE_USED: return "the invite was already used; ask for a new one";
+	case AM_ERR_REFUSED: return "the peer refused the request";
 	}
 	return "unknown error";
 }

@@ -63,6 +63,17 @@ enum am_error {
 	/* schedules */
 	AM_ERR_ZONE = 70,          /* unknown time zone, or damaged zone data */
 	AM_ERR_PERIOD = 71,        /* not a period of the agreement's schedule */
+
+	/* transport, node and invites */
+	AM_ERR_AGAIN = 90,         /* the peer is not reading now; try later */
+	AM_ERR_UNREACHABLE = 91,   /* no connection to that peer */
+	AM_ERR_NET = 92,           /* the network layer failed (bad or busy address) */
+	AM_ERR_LOCKED = 93,        /* another node runs on this data directory */
+	AM_ERR_SELFTEST = 94,      /* the server let a stranger's key in */
+	AM_ERR_INVITE_CODE = 95,   /* not an invite code, or one with a typo */
+	AM_ERR_INVITE_EXPIRED = 96, /* the invite has expired */
+	AM_ERR_INVITE_USED = 97,   /* the invite was already used */
+	AM_ERR_REFUSED = 98,       /* the peer refused the request */
 };
 
 /* Returns a sentence (lowercase, no final full stop) describing rc. Never
