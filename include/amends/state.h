@@ -1,0 +1,411 @@
+/*
+ * The shared state of a circle: who its members are, which agreements are
+ * in force, who signed what, which check-ins are verified. State is a pure
+ * function of the SET of a circle's entries, whatever order they arrived in
+ * and whatever times they claim (protocol/state.md is the rule book).
+ *
+ * The store calls am_state_apply() for every entry it stores, inside the
+ * same transaction: that only records the entry's facts in indexed tables.
+ * Everything else here derives state from those facts when read, so facts
+ * that refer to objects not received yet simply wait, and no read ever
+ * refolds the raw history.
+ *
+ * Objects (circles, member proposals, agreements, versions, ends,
+ * check-ins, statements) are named by the hash of the entry that created
+ * them; a circle by its ID (am_circle_id). Lists come back as malloc'd
+ * arrays that the caller releases with the matching am_state_*_free().
+ */
+#ifndef AMENDS_STATE_H
+#define AMENDS_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amends/body.h"
+#include "amends/entry.h"
+#include "amends/error.h"
+#include "amends/store.h"
+
+/* ---- hooks called by the store, inside its write transaction ---- */
+
+/* Records the facts of e, a new entry of its feed. Never judges e: an
+ * entry that breaks a rule is recorded all the same, ignored when state is
+ * derived, and listed by am_state_violations(). */
+AM_NODISCARD int am_state_apply(struct am_store *s, const struct am_entry *e);
+
+/* Called when e is fork evidence: its author signed two different entries
+ * at e->seq. From then on, every entry of that author's feed from e->seq
+ * on is ignored by the state (protocol/state.md, "Forks"). */
+AM_NODISCARD int am_state_fork(struct am_store *s, const struct am_entry *e);
+
+/*
+ * AM_OK when author may write entries into circle: it is the circle's
+ * creator, or some MEMBER proposal stored in the circle names it (whether
+ * or not that proposal has completed: the person named must be able to
+ * accept it). AM_ERR_NOT_MEMBER otherwise.
+ */
+AM_NODISCARD int am_state_may_write(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES]);
+
+/* The ingest check: AM_OK when e is a GENESIS entry that creates its own
+ * circle, else am_state_may_write(e->circle, e->author). */
+AM_NODISCARD int am_state_admit(struct am_store *s, const struct am_entry *e);
+
+/* ---- objects ---- */
+
+/* Kinds of object, as bits for am_state_resolve()'s mask. */
+enum am_object {
+	AM_OBJ_CIRCLE = 1 << 0,      /* named by the circle ID */
+	AM_OBJ_MEMBER = 1 << 1,      /* a MEMBER proposal */
+	AM_OBJ_AGREEMENT = 1 << 2,   /* a PROPOSE entry, as the agreement */
+	AM_OBJ_VERSION = 1 << 3,     /* a PROPOSE or AMEND entry, as a version */
+	AM_OBJ_END = 1 << 4,
+	AM_OBJ_CHECKIN = 1 << 5,
+	AM_OBJ_STATEMENT = 1 << 6,
+};
+#define AM_OBJ_ANY 0x7fu
+
+/*
+ * Finds the one object of the kinds in mask whose hash (or circle ID)
+ * starts with hex_prefix (1 to 64 hex digits, either case).
+ * AM_ERR_NOT_FOUND, AM_ERR_AMBIGUOUS when several match, AM_ERR_ARG when
+ * the prefix is not hex. A PROPOSE entry matches both AM_OBJ_AGREEMENT and
+ * AM_OBJ_VERSION and counts once.
+ */
+AM_NODISCARD int am_state_resolve(struct am_store *s, const char *hex_prefix,
+	unsigned mask, uint8_t hash[static AM_HASH_BYTES]);
+
+/* What an object is, for am_state_lookup(). */
+struct am_object_info {
+	uint32_t kind;                   /* enum am_kind of its entry */
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+	int64_t time;                    /* claimed, ms */
+	uint8_t agreement[AM_HASH_BYTES];  /* PROPOSE (itself), AMEND, END,
+	                                      CHECKIN; zero otherwise */
+};
+
+/* Describes the object whose entry hash (or, for a circle, circle ID) is
+ * hash. AM_ERR_NOT_FOUND when the store holds no such object. */
+AM_NODISCARD int am_state_lookup(struct am_store *s,
+	const uint8_t hash[static AM_HASH_BYTES], struct am_object_info *out);
+
+/* ---- circles and members ---- */
+
+enum am_member_status {
+	AM_MEMBER_JOINED = 1,        /* creator, or named by a completed proposal */
+	AM_MEMBER_PENDING = 2,       /* named by a proposal still awaiting accepts */
+};
+
+struct am_circle_info {
+	uint8_t id[AM_HASH_BYTES];
+	uint8_t creator[AM_ID_BYTES];
+	uint8_t genesis[AM_HASH_BYTES];  /* hash of the GENESIS entry */
+	int64_t created;                 /* its claimed time, ms */
+	char *name;                      /* as the creator named it */
+	uint32_t role;                   /* the asked-about identity's enum am_role */
+	uint32_t status;                 /* ... and its enum am_member_status */
+};
+
+/*
+ * The circles id is a member of (joined or pending), ordered by circle ID;
+ * with id NULL, every circle the store holds a valid GENESIS of (role and
+ * status then describe nobody and are 0). Free with am_state_circles_free().
+ */
+AM_NODISCARD int am_state_circles(struct am_store *s,
+	const uint8_t *id, struct am_circle_info **out, size_t *n);
+void am_state_circles_free(struct am_circle_info **list, size_t n);
+
+struct am_member {
+	uint8_t id[AM_ID_BYTES];
+	uint32_t role;                   /* enum am_role */
+	uint32_t status;                 /* enum am_member_status */
+	bool creator;
+	uint8_t proposal[AM_HASH_BYTES]; /* the MEMBER entry that made (or would
+	                                    make) them a member; zero for the
+	                                    creator */
+	uint8_t proposer[AM_ID_BYTES];   /* its author */
+	int64_t time;                    /* claimed time of that entry (of the
+	                                    GENESIS for the creator) */
+};
+
+/* The members of circle: joined ones first (creator first, then by ID),
+ * then pending ones by ID. Free the array with free(). AM_ERR_NOT_FOUND
+ * when the store holds no GENESIS of circle. */
+AM_NODISCARD int am_state_members(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], struct am_member **out,
+	size_t *n);
+
+/* The joined member id of circle: AM_OK with *role set, AM_ERR_NOT_MEMBER
+ * when id is not a joined member. role may be NULL. */
+AM_NODISCARD int am_state_member_role(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES], uint32_t *role);
+
+/* ---- agreements and versions ---- */
+
+enum am_agreement_status {
+	AM_AGREEMENT_PROPOSED = 1,   /* no version in force yet */
+	AM_AGREEMENT_IN_FORCE = 2,
+	AM_AGREEMENT_DECLINED = 3,   /* nothing in force, every version declined */
+	AM_AGREEMENT_ENDING = 4,     /* ended by one side; ends at end_at */
+	AM_AGREEMENT_ENDED = 5,
+};
+
+struct am_agreement {
+	uint8_t id[AM_HASH_BYTES];       /* hash of its PROPOSE entry */
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t proposer[AM_ID_BYTES];
+	int64_t proposed;                /* claimed time of the proposal, ms */
+	uint32_t status;                 /* enum am_agreement_status, at now */
+	bool in_force_ever;              /* some version was signed by all */
+	bool has_current;
+	uint8_t current[AM_HASH_BYTES];  /* the version in force (even once
+	                                    ended: the terms that were kept) */
+	uint8_t newest[AM_HASH_BYTES];   /* the valid version of greatest depth,
+	                                    ties by lowest hash: what to amend */
+	uint32_t nversions;              /* valid versions */
+	char *title;                     /* of current, else of newest */
+	bool has_end;                    /* a valid END exists */
+	uint8_t end[AM_HASH_BYTES];      /* the END that takes effect first */
+	uint8_t ended_by[AM_ID_BYTES];
+	bool end_mutual;                 /* every party accepted it: at once */
+	int64_t end_at;                  /* ms: when it takes (took) effect */
+	char *end_reason;                /* NULL when none was given */
+};
+
+/*
+ * The agreements of circle, ordered by their proposal's claimed time then
+ * hash. now (ms) only decides between ENDING and ENDED. Free with
+ * am_state_agreements_free().
+ */
+AM_NODISCARD int am_state_agreements(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], int64_t now,
+	struct am_agreement **out, size_t *n);
+
+/* One agreement, by the hash of its proposal. AM_ERR_NOT_FOUND when it is
+ * not a valid agreement. Release with am_state_agreement_finish(). */
+AM_NODISCARD int am_state_agreement(struct am_store *s,
+	const uint8_t id[static AM_HASH_BYTES], int64_t now,
+	struct am_agreement *out);
+void am_state_agreement_finish(struct am_agreement *a);
+void am_state_agreements_free(struct am_agreement **list, size_t n);
+
+enum am_position {
+	AM_POS_NONE = 0,             /* has not answered */
+	AM_POS_ACCEPTED = 1,
+	AM_POS_DECLINED = 2,
+};
+
+/* One party's answer to a version or an end. */
+struct am_signature {
+	uint8_t id[AM_ID_BYTES];
+	uint32_t position;               /* enum am_position */
+	bool implicit;                   /* the author of the version or end */
+	int64_t time;                    /* claimed time of the answer, ms */
+	uint8_t entry[AM_HASH_BYTES];    /* the ACCEPT/DECLINE (or the version) */
+	char *note;                      /* decline reason, or NULL */
+};
+
+enum am_version_status {
+	AM_VERSION_PENDING = 1,      /* awaiting signatures */
+	AM_VERSION_IN_FORCE = 2,     /* the agreement's current version */
+	AM_VERSION_SUPERSEDED = 3,   /* signed by all, replaced by a newer one */
+	AM_VERSION_DECLINED = 4,     /* a party's decline stands */
+};
+
+struct am_version {
+	uint8_t hash[AM_HASH_BYTES];
+	uint8_t agreement[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	bool has_base;
+	uint8_t base[AM_HASH_BYTES];     /* AMEND: the version amended */
+	uint32_t depth;                  /* 0 for the proposal */
+	int64_t time;                    /* claimed, ms */
+	uint32_t status;                 /* enum am_version_status */
+	struct am_body body;             /* kind PROPOSE or AMEND; body.terms
+	                                    are the terms; views point into raw */
+	uint8_t *raw;                    /* the encoded body */
+	size_t raw_len;
+	uint32_t nsigs;                  /* one per party, in terms order */
+	struct am_signature sigs[AM_MAX_PARTIES];
+};
+
+/* The valid versions of an agreement by depth, then hash. Free with
+ * am_state_versions_free(). */
+AM_NODISCARD int am_state_versions(struct am_store *s,
+	const uint8_t agreement[static AM_HASH_BYTES], struct am_version **out,
+	size_t *n);
+void am_state_versions_free(struct am_version **list, size_t n);
+
+/* ---- check-ins and statements ---- */
+
+enum am_mark_kind {
+	AM_MARK_CONFIRMED = 1,
+	AM_MARK_DISPUTED = 2,
+};
+
+/* One person's standing confirmation or dispute of a check-in or
+ * statement (their latest, by their feed). */
+struct am_mark {
+	uint8_t id[AM_ID_BYTES];
+	uint32_t kind;                   /* enum am_mark_kind */
+	bool witness;                    /* a witness of the circle */
+	int64_t time;
+	uint8_t entry[AM_HASH_BYTES];    /* the CONFIRM/DISPUTE */
+	char *note;                      /* or NULL */
+};
+
+struct am_checkin {
+	uint8_t hash[AM_HASH_BYTES];
+	uint8_t agreement[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+	char period[AM_MAX_PERIOD + 1];
+	uint32_t status;                 /* enum am_status */
+	char *note;                      /* or NULL */
+	int64_t time;                    /* claimed, ms */
+	bool verified;                   /* confirmed by every other party */
+	bool disputed;                   /* someone's dispute stands */
+	uint32_t nmarks;                 /* parties first (terms order), then
+	                                    witnesses by ID */
+	struct am_mark *marks;
+};
+
+/*
+ * The check-ins that count for an agreement: per (author, period) only the
+ * author's latest. Ordered by period label, then author. Free with
+ * am_state_checkins_free().
+ */
+AM_NODISCARD int am_state_checkins(struct am_store *s,
+	const uint8_t agreement[static AM_HASH_BYTES], struct am_checkin **out,
+	size_t *n);
+void am_state_checkins_free(struct am_checkin **list, size_t n);
+
+struct am_statement {
+	uint8_t hash[AM_HASH_BYTES];
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+	int64_t time;
+	char *text;
+	bool has_about;
+	uint8_t about[AM_HASH_BYTES];    /* the agreement it is about */
+	uint32_t nmarks;                 /* confirmations (received and
+	                                    accepted), by ID */
+	struct am_mark *marks;
+};
+
+/* The statements of circle that count, by claimed time then hash; with
+ * about not NULL only those about that agreement. Free with
+ * am_state_statements_free(). */
+AM_NODISCARD int am_state_statements(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], const uint8_t *about,
+	struct am_statement **out, size_t *n);
+void am_state_statements_free(struct am_statement **list, size_t n);
+
+/* ---- what awaits a signature ---- */
+
+enum am_pending_kind {
+	AM_PENDING_VERSION = 1,      /* a version id is a party to */
+	AM_PENDING_MEMBER = 2,       /* a member proposal id must accept */
+	AM_PENDING_END = 3,          /* an end id may accept (to end at once) */
+};
+
+struct am_pending {
+	uint32_t kind;                   /* enum am_pending_kind */
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t hash[AM_HASH_BYTES];     /* what ACCEPT/DECLINE would target */
+	uint8_t agreement[AM_HASH_BYTES];  /* VERSION, END */
+	uint8_t author[AM_ID_BYTES];     /* who wrote it */
+	int64_t time;
+	char *title;                     /* VERSION, END: the terms' title */
+	uint8_t member[AM_ID_BYTES];     /* MEMBER: who would join */
+	uint32_t role;                   /* MEMBER: enum am_role */
+	bool declined;                   /* id declined it; the decline stands */
+};
+
+/* What awaits id's accept in circle (or in every circle when circle is
+ * NULL): ordered by circle, then claimed time, then hash. Free with
+ * am_state_pending_free(). */
+AM_NODISCARD int am_state_pending(struct am_store *s, const uint8_t *circle,
+	const uint8_t id[static AM_ID_BYTES], struct am_pending **out, size_t *n);
+void am_state_pending_free(struct am_pending **list, size_t n);
+
+/* ---- rules ---- */
+
+/*
+ * Would an entry by author in circle with body b count? AM_OK when it
+ * would; otherwise an error code (AM_ERR_NOT_MEMBER, AM_ERR_NOT_FOUND for
+ * an unknown target, AM_ERR_RULE) and a sentence for a person in why
+ * ("you are not a party to this agreement"). This is the rule set the
+ * derived state applies, asked before writing, so that what the CLI
+ * refuses and what the state ignores never differ. why may be NULL.
+ */
+AM_NODISCARD int am_state_check(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], const struct am_body *b,
+	char *why, size_t whylen);
+
+/* Why an entry is ignored (protocol/state.md, "Ignored entries"). */
+enum am_rule {
+	AM_RULE_NOT_MEMBER = 1,      /* author is not a joined member */
+	AM_RULE_BAD_GENESIS = 2,     /* second or foreign GENESIS */
+	AM_RULE_WITNESS = 3,         /* a witness acting as a party */
+	AM_RULE_NOT_PARTY = 4,       /* not a party to the version or agreement */
+	AM_RULE_PARTIES = 5,         /* a version naming a non-member party, or
+	                                its author not among its parties */
+	AM_RULE_UNKNOWN_TARGET = 6,  /* names an object this store lacks */
+	AM_RULE_WRONG_TARGET = 7,    /* names an object of the wrong kind */
+	AM_RULE_ACCEPTED = 8,        /* decline after accepting: final */
+	AM_RULE_NOT_IN_FORCE = 9,    /* check-in or end of nothing in force */
+	AM_RULE_NOT_CHECKER = 10,    /* check-in by someone not in `by` */
+	AM_RULE_OWN = 11,            /* confirming one's own check-in/statement */
+	AM_RULE_MEMBER = 12,         /* member proposal of a member, or by a
+	                                witness or non-member */
+	AM_RULE_FORKED = 13,         /* feed forked: entries from seq on */
+	AM_RULE_SUPERSEDED = 14,     /* a check-in replaced by a later one */
+};
+
+struct am_violation {
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+	uint8_t hash[AM_HASH_BYTES];     /* zero for AM_RULE_FORKED */
+	uint32_t kind;                   /* enum am_kind; 0 for AM_RULE_FORKED */
+	uint32_t rule;                   /* enum am_rule */
+	char why[128];                   /* a sentence for a person */
+};
+
+/* The entries of circle that the state ignores and why, by author then
+ * seq. AM_RULE_SUPERSEDED is not a violation and is not listed. Free the
+ * array with free(). */
+AM_NODISCARD int am_state_violations(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], struct am_violation **out,
+	size_t *n);
+
+/* ---- digests ---- */
+
+/*
+ * A BLAKE2b-256 hash over a canonical serialisation of circle's derived
+ * state (protocol/state.md, "State digest"): members, agreements with
+ * their versions and signatures, ends, check-ins with their marks,
+ * statements and the ignored entries. Independent of now.
+ */
+AM_NODISCARD int am_state_digest(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t digest_out[static AM_HASH_BYTES]);
+
+/*
+ * The same digest computed from scratch: every raw entry of circle is
+ * decoded and applied to empty fact tables in a private in-memory
+ * database, and the state derived there. Equal to am_state_digest()
+ * unless the materialised state is wrong.
+ */
+AM_NODISCARD int am_state_refold(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t digest_out[static AM_HASH_BYTES]);
+
+#endif
