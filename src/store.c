@@ -376,6 +376,38 @@ feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
 	return AM_OK;
 }
 
+static void
+caught_up_key(const uint8_t circle[static AM_HASH_BYTES], char key[80])
+{
+	char hex[2 * AM_HASH_BYTES + 1];
+	am_hex(circle, AM_HASH_BYTES, hex);
+	snprintf(key, 80, "caught-up:%s", hex);
+}
+
+/* AM_ERR_RESTORING when this identity was restored and has not yet caught
+ * up its own feed in circle (see AM_SETTING_RESTORED). */
+static int
+restore_guard(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES])
+{
+	char key[80];
+	char *restored = am_store_setting_get(s, AM_SETTING_RESTORED);
+	if (restored == NULL)
+		return AM_OK;
+	free(restored);
+	caught_up_key(circle, key);
+	char *done = am_store_setting_get(s, key);
+	free(done);
+	return done != NULL ? AM_OK : AM_ERR_RESTORING;
+}
+
+int
+am_store_own_caught_up(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES])
+{
+	char key[80];
+	caught_up_key(circle, key);
+	return am_store_setting_set(s, key, "1");
+}
+
 int
 am_store_append(struct am_store *s, const struct am_identity *id,
 	const uint8_t circle_in[static AM_HASH_BYTES], int64_t time,
@@ -394,6 +426,8 @@ am_store_append(struct am_store *s, const struct am_identity *id,
 		memcpy(d.circle, circle_in, AM_HASH_BYTES);
 	if ((rc = am_store_begin(s)) != AM_OK)
 		return rc;
+	if (body->kind != AM_KIND_GENESIS && (rc = restore_guard(s, d.circle)) != AM_OK)
+		goto fail;
 	if ((rc = feed_get(s, d.circle, am_identity_public(id), &f)) != AM_OK)
 		goto fail;
 	d.seq = f.head_seq + 1;

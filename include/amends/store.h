@@ -113,6 +113,19 @@ char *am_store_name_get(struct am_store *s, const uint8_t id[static AM_ID_BYTES]
 AM_NODISCARD int am_store_name_find(struct am_store *s, const char *name,
 	uint8_t id[static AM_ID_BYTES]);
 
+/* The setting present on a node whose identity was restored from a backup
+ * (amends init --restore). Until am_store_own_caught_up() is called for a
+ * circle, am_store_append refuses to write there (AM_ERR_RESTORING): the
+ * old machine may have written entries this one has not fetched yet, and
+ * numbering over them would fork the identity's own feed. */
+#define AM_SETTING_RESTORED "restored"
+
+/* Records that this node holds its own latest entry of circle as far as
+ * its peers know (sync calls it when a peer's head of our feed is not
+ * ahead of ours), lifting the restore guard there. */
+AM_NODISCARD int am_store_own_caught_up(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES]);
+
 /* Local settings (listen address and such), as text. */
 AM_NODISCARD int am_store_setting_set(struct am_store *s, const char *key,
 	const char *value);

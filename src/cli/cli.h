@@ -15,7 +15,8 @@
 
 #define CMDS(X) \
 	X(id, "show this node's ID and fingerprint") \
-	X(init, "create an identity and a data directory")
+	X(init, "create an identity and a data directory") \
+	X(key, "back up this node's key under a passphrase")
 
 #define DECLARE(name, help) int cmd_##name(int argc, char **argv);
 CMDS(DECLARE)
@@ -48,6 +49,15 @@ int64_t cli_now_ms(void);
 
 /* Prints s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
+
+/* Reads a passphrase into buf: the first line of fd when fd >= 0, else
+ * asked on the terminal without echo (twice when twice is set). Prints a
+ * sentence and returns 1 on failure. */
+int cli_passphrase(int fd, bool twice, char *buf, size_t size);
+
+/* Parses a file descriptor number; prints a sentence and returns -1 when
+ * s is not one. */
+int cli_fd_arg(const char *s);
 
 /* True when name is fit to be a nickname: 1 to 64 bytes, no control
  * characters. */

@@ -4,16 +4,55 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "amends/home.h"
 #include "cli.h"
 
 static const char usage[] =
-	"usage: amends init [--name NAME]\n\n"
+	"usage: amends init [--name NAME] [--restore FILE [--passphrase-fd N]]\n\n"
 	"Creates the data directory ($AMENDS_HOME, else $XDG_DATA_HOME/amends,\n"
 	"else ~/.local/share/amends) with a new identity and an empty record.\n"
 	"Never overwrites an existing identity.\n\n"
-	"  --name NAME   what this node calls its own person (shown instead of the ID)\n";
+	"  --name NAME        what this node calls its own person (shown instead of the ID)\n"
+	"  --restore FILE     bring back an identity saved with amends key backup; the\n"
+	"                     node then fetches its own entries from its peers and\n"
+	"                     writes nothing in a circle until it holds its latest one\n"
+	"  --passphrase-fd N  read the backup's passphrase from file descriptor N\n";
+
+/* Reads and decrypts a key backup. Prints a sentence and returns 1 on
+ * failure. */
+static int
+restore(const char *file, int fd, struct am_identity **id)
+{
+	uint8_t buf[AM_BACKUP_BYTES + 1];
+	char *pass = NULL;
+	int ret = 1;
+
+	FILE *f = fopen(file, "rb");
+	if (f == NULL)
+		return cli_error("cannot open %s", file);
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	if (n != AM_BACKUP_BYTES)
+		return cli_error("%s is not an amends key backup", file);
+	if ((pass = sodium_malloc(256)) == NULL)
+		return cli_fail("restoring", AM_ERR_NOMEM);
+	if (cli_passphrase(fd, false, pass, 256) != 0)
+		goto out;
+	int rc = am_identity_restore(buf, n, pass, strlen(pass), id);
+	if (rc == AM_ERR_KEY_FORMAT)
+		cli_error("%s is not an amends key backup", file);
+	else if (rc != AM_OK)
+		cli_error("cannot restore %s: %s", file, am_strerror(rc));
+	else
+		ret = 0;
+out:
+	sodium_free(pass);
+	return ret;
+}
 
 
 int
@@ -21,10 +60,13 @@ cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
+		{ "restore", required_argument, NULL, 'r' },
+		{ "passphrase-fd", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL;
+	const char *name = NULL, *backup = NULL;
+	int pass_fd = -1;
 	struct cli c = { 0 };
 	struct am_identity *id = NULL;
 	char *key = NULL;
@@ -33,6 +75,8 @@ cmd_init(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n': name = optarg; break;
+		case 'r': backup = optarg; break;
+		case 'p': pass_fd = cli_fd_arg(optarg); if (pass_fd < 0) return 1; break;
 		case 'h': cli_usage(stdout, usage); return 0;
 		default: cli_usage(stderr, usage); return 1;
 		}
@@ -53,7 +97,19 @@ cmd_init(int argc, char **argv)
 	}
 	if ((key = am_home_path(c.home, AM_HOME_KEY)) == NULL)
 		goto out;
-	if ((rc = am_identity_generate(&id)) != AM_OK) {
+	if (backup != NULL) {
+		char *existing = am_home_path(c.home, AM_HOME_KEY);
+		bool exists = existing != NULL && access(existing, F_OK) == 0;
+		free(existing);
+		/* refuse before asking for a passphrase */
+		if (exists) {
+			ret = cli_error("an identity already exists in %s; not overwriting it",
+				c.home);
+			goto out;
+		}
+		if (restore(backup, pass_fd, &id) != 0)
+			goto out;
+	} else if ((rc = am_identity_generate(&id)) != AM_OK) {
 		ret = cli_fail("creating a key", rc);
 		goto out;
 	}
@@ -74,10 +130,20 @@ cmd_init(int argc, char **argv)
 		ret = cli_fail("saving the name", rc);
 		goto out;
 	}
+	if (backup != NULL &&
+	    (rc = am_store_setting_set(c.store, AM_SETTING_RESTORED, "1")) != AM_OK) {
+		ret = cli_fail("marking the identity as restored", rc);
+		goto out;
+	}
 	char text[AM_ID_TEXT_BYTES], fpr[AM_FPR_TEXT_BYTES];
 	am_id_format(am_identity_public(id), text);
 	am_id_fingerprint(am_identity_public(id), fpr);
-	printf("created identity in %s\n", c.home);
+	if (backup != NULL)
+		printf("restored identity in %s\n"
+			"it will fetch its own entries from its peers before it writes "
+			"in a circle\n", c.home);
+	else
+		printf("created identity in %s\n", c.home);
 	printf("id:          %s\n", text);
 	printf("fingerprint: %s\n", fpr);
 	ret = 0;

@@ -2,10 +2,16 @@
  * Helpers shared by the subcommands: opening the data directory with
  * errors a person can act on, the clock, JSON strings.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "amends/home.h"
 #include "cli.h"
@@ -135,4 +141,79 @@ void
 cli_usage(FILE *f, const char *usage)
 {
 	fputs(usage, f);
+}
+
+/* Reads one line from fd into buf without its newline. */
+static int
+read_line(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	while (n + 1 < size) {
+		char ch;
+		ssize_t r = read(fd, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || ch == '\n')
+			break;
+		buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static int
+ask(int tty, const char *prompt, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	if (write(tty, prompt, strlen(prompt)) < 0)
+		return -1;
+	bool echo_off = tcgetattr(tty, &old) == 0;
+	if (echo_off) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(tty, TCSAFLUSH, &quiet);
+	}
+	int n = read_line(tty, buf, size);
+	if (echo_off)
+		tcsetattr(tty, TCSAFLUSH, &old);
+	if (write(tty, "\n", 1) < 0)
+		return -1;
+	return n;
+}
+
+int
+cli_passphrase(int fd, bool twice, char *buf, size_t size)
+{
+	if (fd >= 0) {
+		if (read_line(fd, buf, size) <= 0)
+			return cli_error("no passphrase on file descriptor %d", fd);
+		return 0;
+	}
+	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (tty < 0)
+		return cli_error("no terminal to ask for the passphrase; "
+			"give it with --passphrase-fd N");
+	int ret = 0;
+	if (ask(tty, "passphrase: ", buf, size) <= 0) {
+		ret = cli_error("an empty passphrase protects nothing");
+	} else if (twice) {
+		char again[256];
+		if (ask(tty, "again: ", again, sizeof again) < 0 || strcmp(again, buf) != 0)
+			ret = cli_error("the passphrases differ");
+		sodium_memzero(again, sizeof again);
+	}
+	close(tty);
+	return ret;
+}
+
+int
+cli_fd_arg(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < 0 || v > 1023) {
+		cli_error("'%s' is not a file descriptor number", s);
+		return -1;
+	}
+	return (int)v;
 }

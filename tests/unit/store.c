@@ -322,6 +322,29 @@ test_foreign_database_refused(void)
 	am_store_close(&s);
 }
 
+static void
+test_restore_guard(void)
+{
+	struct am_store *s = open_store("restored.db");
+	uint8_t circle[32];
+	genesis(s, sam, circle);
+	check_rc(am_store_setting_set(s, AM_SETTING_RESTORED, "1"), AM_OK);
+	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
+	check_rc(am_store_append(s, sam, circle, 0, &b, NULL, NULL), AM_ERR_RESTORING);
+	uint64_t seq;
+	uint8_t h[32];
+	check_rc(am_store_head(s, circle, am_identity_public(sam), &seq, h), AM_OK);
+	check(seq == 1);
+	/* a new circle can always be created: it cannot fork anything */
+	uint8_t other[32];
+	genesis(s, sam, other);
+	check_rc(am_store_own_caught_up(s, circle), AM_OK);
+	check_rc(am_store_append(s, sam, circle, 0, &b, NULL, &seq), AM_OK);
+	check(seq == 2);
+	check_rc(am_store_append(s, sam, other, 0, &b, NULL, NULL), AM_ERR_RESTORING);
+	am_store_close(&s);
+}
+
 int
 main(void)
 {
@@ -334,6 +357,7 @@ main(void)
 	test_fork_kept();
 	test_two_processes_append();
 	test_foreign_database_refused();
+	test_restore_guard();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	char cmd[300];

@@ -1,0 +1,100 @@
+/*
+ * amends key backup: the identity, encrypted under a passphrase, in a file
+ * to keep somewhere safe. `amends init --restore FILE` brings it back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: amends key backup -o FILE [--passphrase-fd N]\n\n"
+	"Writes this node's identity, encrypted under a passphrase, to FILE.\n"
+	"The passphrase is asked on the terminal, or read from the first line of\n"
+	"file descriptor N. Restore it on a new machine with\n"
+	"amends init --restore FILE.\n";
+
+static int
+write_file(const char *path, const uint8_t *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return cli_error("%s already exists; not overwriting it", path);
+		return cli_error("cannot create %s: %s", path, strerror(errno));
+	}
+	ssize_t n = write(fd, data, len);
+	int ok = n == (ssize_t)len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok) {
+		unlink(path);
+		return cli_error("cannot write %s", path);
+	}
+	return 0;
+}
+
+int
+cmd_key(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "passphrase-fd", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	int fd = -1, opt, ret = 1;
+	struct cli c = { 0 };
+	char *pass = NULL;
+	uint8_t backup[AM_BACKUP_BYTES];
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		cli_usage(argc < 2 ? stderr : stdout, usage);
+		return argc < 2;
+	}
+	if (strcmp(argv[1], "backup") != 0) {
+		cli_usage(stderr, usage);
+		return 1;
+	}
+	argc--;
+	argv++;
+	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 'p': fd = cli_fd_arg(optarg); if (fd < 0) return 1; break;
+		case 'h': cli_usage(stdout, usage); return 0;
+		default: cli_usage(stderr, usage); return 1;
+		}
+	}
+	if (out == NULL || optind != argc) {
+		cli_usage(stderr, usage);
+		return 1;
+	}
+	if (cli_open(&c, CLI_IDENTITY) != 0)
+		goto done;
+	if ((pass = sodium_malloc(256)) == NULL) {
+		cli_fail("key backup", AM_ERR_NOMEM);
+		goto done;
+	}
+	if (cli_passphrase(fd, true, pass, 256) != 0)
+		goto done;
+	int rc = am_identity_backup(c.id, pass, strlen(pass), backup);
+	if (rc != AM_OK) {
+		cli_fail("key backup", rc);
+		goto done;
+	}
+	if (write_file(out, backup, sizeof backup) != 0)
+		goto done;
+	printf("identity backed up to %s; keep it and its passphrase apart\n", out);
+	ret = 0;
+done:
+	sodium_free(pass);
+	cli_close(&c);
+	return ret;
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# amends key backup and amends init --restore: the same identity comes back
+# only with the right passphrase, and nothing is ever overwritten.
+set -u
+amends=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+export AMENDS_HOME="$dir/old"
+"$amends" init --name Sam >/dev/null || fail "init"
+id=$("$amends" id --json)
+
+printf 'correct horse\n' | "$amends" key backup -o "$dir/sam.backup" --passphrase-fd 0 \
+	>/dev/null || fail "backup"
+[ "$(stat -c %a "$dir/sam.backup")" = 600 ] || fail "backup file is not 0600"
+if printf 'x\n' | "$amends" key backup -o "$dir/sam.backup" --passphrase-fd 0 2>"$dir/err"; then
+	fail "backup overwrote a file"
+fi
+grep -q "already exists; not overwriting it" "$dir/err" || fail "overwrite message: $(cat "$dir/err")"
+# the key's public half is not in the backup in clear
+pub=$(echo "$id" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+grep -q "$pub" "$dir/sam.backup" && fail "ID text found in the backup"
+
+# wrong passphrase: refused, nothing created
+export AMENDS_HOME="$dir/new"
+if printf 'wrong horse\n' | "$amends" init --restore "$dir/sam.backup" --passphrase-fd 0 \
+	2>"$dir/err" >/dev/null; then fail "restore with a wrong passphrase"; fi
+grep -q "wrong passphrase" "$dir/err" || fail "wrong passphrase message: $(cat "$dir/err")"
+[ -e "$AMENDS_HOME/id.key" ] && fail "a key was written on a failed restore"
+
+# not a backup at all
+echo "hello" > "$dir/junk"
+if printf 'x\n' | "$amends" init --restore "$dir/junk" --passphrase-fd 0 2>"$dir/err"; then
+	fail "restored from junk"
+fi
+grep -q "is not an amends key backup" "$dir/err" || fail "junk message: $(cat "$dir/err")"
+
+# the right passphrase brings back the same ID
+out=$(printf 'correct horse\n' | "$amends" init --restore "$dir/sam.backup" --passphrase-fd 0) ||
+	fail "restore"
+echo "$out" | grep -q "^restored identity in" || fail "restore output: $out"
+[ "$("$amends" id --json | sed 's/"name":.*//')" = "$(echo "$id" | sed 's/"name":.*//')" ] ||
+	fail "restored ID differs"
+[ "$(stat -c %a "$AMENDS_HOME/id.key")" = 600 ] || fail "restored key is not 0600"
+
+# restoring over an identity is refused
+if printf 'correct horse\n' | "$amends" init --restore "$dir/sam.backup" --passphrase-fd 0 \
+	2>"$dir/err"; then fail "restore overwrote an identity"; fi
+grep -q "already exists" "$dir/err" || fail "restore-over message: $(cat "$dir/err")"
+
+# without a terminal or --passphrase-fd, a clear refusal
+if "$amends" key backup -o "$dir/other" </dev/null 2>"$dir/err" >/dev/null; then
+	: # a terminal was available to ask on; nothing to check
+else
+	grep -q "passphrase" "$dir/err" || fail "no-terminal message: $(cat "$dir/err")"
+fi
+
+[ "$fails" -eq 0 ] && echo "cli key: ok"
+exit "$fails"
