@@ -298,9 +298,17 @@ check_forks(struct run *r, const uint8_t *circle)
 			continue;
 		}
 		if (memcmp(e.author, a, AM_ID_BYTES) != 0 || e.seq != seq ||
-		    held == NULL || memcmp(held, e.hash, AM_HASH_BYTES) == 0)
+		    held == NULL || memcmp(held, e.hash, AM_HASH_BYTES) == 0) {
 			report(r, c, a, seq, AM_ERR_FIELD,
 				"fork evidence is not a second entry at a number the feed holds");
+		} else {
+			char h1[2 * AM_HASH_BYTES + 1], h2[2 * AM_HASH_BYTES + 1];
+			am_hex(held, AM_HASH_BYTES, h1);
+			am_hex(e.hash, AM_HASH_BYTES, h2);
+			report(r, c, a, seq, AM_ERR_FORK,
+				"the author signed two different entries at this number "
+				"(fork): %.16s and %.16s", h1, h2);
+		}
 		if ((drc = queue(r, raw, len)) != AM_OK) {
 			sqlite3_finalize(st);
 			return drc;
