@@ -408,9 +408,10 @@ am_identity_restore(const uint8_t *data, size_t len, const char *pass,
 		return AM_ERR_KEY_FORMAT;
 	uint64_t ops = get_u32(data + B_OPS);
 	uint64_t mem = (uint64_t)get_u32(data + B_MEM) * 1024;
-	/* the limits come from the file: never more work than SENSITIVE */
-	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
-	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
+	/* the limits come from the file: never more work than a backup made
+	 * here asks for */
+	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_MODERATE ||
+	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > crypto_pwhash_MEMLIMIT_MODERATE)
 		return AM_ERR_KEY_FORMAT;
 	rc = AM_ERR_NOMEM;
 	key = sodium_malloc(crypto_secretbox_KEYBYTES);

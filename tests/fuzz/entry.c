@@ -1,0 +1,40 @@
+/*
+ * Fuzz target: the entry decoder, the signature check and the body
+ * decoder, on arbitrary bytes as a peer or a file could send them.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "amends/entry.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct am_body body;
+	struct am_entry e;
+	if (sodium_init() < 0)
+		return 0;
+	if (am_entry_decode(data, size, &e) != AM_OK)
+		return 0;
+	/* a decoded entry's views stay inside the input */
+	if (e.body < data || e.body + e.body_len > data + size ||
+	    e.signed_bytes < data || e.signed_bytes + e.signed_len > data + size)
+		__builtin_trap();
+	(void)am_entry_verify(&e);
+	if (am_body_decode(e.kind, e.body, e.body_len, &body) != AM_OK)
+		__builtin_trap();   /* am_entry_decode already checked the body */
+	/* re-encoding what was decoded gives the same bytes */
+	uint8_t *again;
+	size_t len;
+	if (am_body_encode(&body, &again, &len) == AM_OK) {
+		if (len != e.body_len || memcmp(again, e.body, len) != 0)
+			__builtin_trap();
+		free(again);
+	}
+	return 0;
+}
