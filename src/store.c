@@ -84,6 +84,31 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL"
 	") STRICT;",
+	/* peers, their last known digests, and pending invites (src/peer.c,
+	 * src/invite.c) */
+	"CREATE TABLE peers("
+	"  id BLOB PRIMARY KEY CHECK(length(id) = 32),"
+	"  address TEXT,"
+	"  last_seen INTEGER NOT NULL DEFAULT 0,"
+	"  connected INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE TABLE peer_digests("
+	"  peer BLOB NOT NULL CHECK(length(peer) = 32),"
+	"  circle BLOB NOT NULL CHECK(length(circle) = 32),"
+	"  digest BLOB NOT NULL CHECK(length(digest) = 32),"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY(peer, circle)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE invites("
+	"  key BLOB PRIMARY KEY CHECK(length(key) = 32),"
+	"  circle BLOB NOT NULL CHECK(length(circle) = 32),"
+	"  role INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  used_by BLOB CHECK(used_by IS NULL OR length(used_by) = 32),"
+	"  used_at INTEGER,"
+	"  proposal BLOB CHECK(proposal IS NULL OR length(proposal) = 32)"
+	") STRICT;",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

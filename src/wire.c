@@ -1,0 +1,1091 @@
+/*
+ * The ZeroMQ transport (include/amends/wire.h): the only file of amends
+ * that speaks ZeroMQ. It sets every socket up as RELIABILITY.md says, runs
+ * the ZAP handler that decides which keys may connect, and turns what the
+ * sockets and their monitors report into a stream of events for the node.
+ *
+ * libzmq 4.3 lets an unknown CURVE key in when no ZAP handler answers,
+ * unless ZMQ_ZAP_ENFORCE_DOMAIN is set, and a refused handshake is silent
+ * to the sender except on a socket monitor; so the handler is bound before
+ * the server socket exists, the option is set and checked, the node tests
+ * itself with a stranger's key at start-up, and every socket is monitored.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "amends/wire.h"
+
+/* A draft option in libzmq 4.3's header, stable in the library itself. */
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93
+#endif
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define MONITOR_EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | \
+	ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | \
+	ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED | \
+	ZMQ_EVENT_CONNECT_RETRIED)
+#define MAX_REFUSALS 32      /* refusals queued by the ZAP handler */
+#define MAX_INBOUND 1024     /* peers remembered on the server socket */
+#define ZAP_FRAMES 7         /* a CURVE ZAP request */
+
+struct refusal {
+	uint8_t key[AM_CURVE_BYTES];
+	bool has_key;
+	char why[120];
+};
+
+/* A peer that has sent on the server socket: where replies go. */
+struct inbound {
+	uint8_t key[AM_CURVE_BYTES];
+	uint8_t rid[256];            /* its routing id on the ROUTER */
+	size_t rid_len;
+	int fd;                      /* its connection, to match DISCONNECTED */
+};
+
+struct link {
+	int id;                      /* 0 when the slot is free */
+	void *sock, *mon;
+	uint8_t key[AM_CURVE_BYTES];
+	bool up;
+	bool retry_told;             /* AM_WIRE_RETRYING reported since the last UP */
+};
+
+struct am_wire {
+	void *ctx;
+	pthread_t zap_thread;
+	bool zap_running;
+	uint8_t pub[AM_CURVE_BYTES];
+	uint8_t *sec;                /* sodium_malloc'd */
+
+	pthread_mutex_t lock;        /* guards allow, nallow, refusals */
+	uint8_t (*allow)[AM_CURVE_BYTES];
+	size_t nallow;
+	struct refusal refusals[MAX_REFUSALS];
+	size_t nrefusals;
+	unsigned long refusals_lost;
+
+	void *router, *router_mon;
+	char bound[AM_WIRE_MAX_ENDPOINT];
+	struct inbound *in;
+	size_t nin;
+
+	struct link *links;
+	size_t nlinks;
+	int next_link;
+	int next_monitor;
+
+	void *nudge;
+	char *nudge_path;
+};
+
+static int
+setopt_int(void *sock, int opt, int v)
+{
+	return zmq_setsockopt(sock, opt, &v, sizeof v) == 0 ? AM_OK : AM_ERR_NET;
+}
+
+/* The options RELIABILITY.md gives every socket that carries peers. */
+static int
+common_options(void *sock)
+{
+	int64_t max = AM_WIRE_MAX_FRAME;
+	if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
+		return AM_ERR_NET;
+	if (setopt_int(sock, ZMQ_RCVHWM, 64) != AM_OK ||
+	    setopt_int(sock, ZMQ_SNDHWM, 64) != AM_OK ||
+	    setopt_int(sock, ZMQ_HANDSHAKE_IVL, 5000) != AM_OK ||
+	    setopt_int(sock, ZMQ_HEARTBEAT_IVL, 5000) != AM_OK ||
+	    setopt_int(sock, ZMQ_HEARTBEAT_TIMEOUT, 15000) != AM_OK ||
+	    setopt_int(sock, ZMQ_HEARTBEAT_TTL, 30000) != AM_OK ||
+	    setopt_int(sock, ZMQ_LINGER, 0) != AM_OK)
+		return AM_ERR_NET;
+	return AM_OK;
+}
+
+static void
+hex_of(const uint8_t *key, char out[2 * AM_CURVE_BYTES + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < AM_CURVE_BYTES; i++) {
+		out[2 * i] = digits[key[i] >> 4];
+		out[2 * i + 1] = digits[key[i] & 15];
+	}
+	out[2 * AM_CURVE_BYTES] = '\0';
+}
+
+static bool
+key_of_hex(const char *hex, uint8_t key[static AM_CURVE_BYTES])
+{
+	size_t bin_len;
+	if (hex == NULL || strlen(hex) != 2 * AM_CURVE_BYTES)
+		return false;
+	return sodium_hex2bin(key, AM_CURVE_BYTES, hex, 2 * AM_CURVE_BYTES,
+		NULL, &bin_len, NULL) == 0 && bin_len == AM_CURVE_BYTES;
+}
+
+/* Under w->lock. */
+static bool
+allowed_locked(const struct am_wire *w, const uint8_t *key)
+{
+	for (size_t i = 0; i < w->nallow; i++)
+		if (sodium_memcmp(w->allow[i], key, AM_CURVE_BYTES) == 0)
+			return true;
+	return false;
+}
+
+static bool
+allowed(struct am_wire *w, const uint8_t *key)
+{
+	pthread_mutex_lock(&w->lock);
+	bool ok = allowed_locked(w, key);
+	pthread_mutex_unlock(&w->lock);
+	return ok;
+}
+
+static void
+refusal_push(struct am_wire *w, const uint8_t *key, const char *why)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->nrefusals == MAX_REFUSALS) {
+		w->refusals_lost++;
+	} else {
+		struct refusal *r = &w->refusals[w->nrefusals++];
+		r->has_key = key != NULL;
+		if (key != NULL)
+			memcpy(r->key, key, AM_CURVE_BYTES);
+		snprintf(r->why, sizeof r->why, "%s", why);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* ------------------------------------------------------------------------
+ * The ZAP handler (RFC 27): one request in, one reply out, on its own
+ * thread, until the context shuts down.
+ */
+
+/* Receives every frame of one request; keeps the first ZAP_FRAMES. */
+static int
+zap_recv(void *sock, zmq_msg_t frames[static ZAP_FRAMES], int *n)
+{
+	int more = 1;
+	*n = 0;
+	while (more) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, sock, 0) < 0) {
+			zmq_msg_close(&m);
+			return -1;
+		}
+		more = zmq_msg_more(&m);
+		if (*n < ZAP_FRAMES)
+			frames[(*n)++] = m;
+		else
+			zmq_msg_close(&m);
+	}
+	return 0;
+}
+
+static bool
+frame_is(zmq_msg_t *m, const char *s)
+{
+	size_t n = strlen(s);
+	return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), s, n) == 0;
+}
+
+static void
+zap_reply(void *sock, zmq_msg_t *request_id, const char *status,
+	const char *text, const char *user)
+{
+	zmq_send(sock, "1.0", 3, ZMQ_SNDMORE);
+	if (request_id != NULL)
+		zmq_send(sock, zmq_msg_data(request_id), zmq_msg_size(request_id),
+			ZMQ_SNDMORE);
+	else
+		zmq_send(sock, "", 0, ZMQ_SNDMORE);
+	zmq_send(sock, status, strlen(status), ZMQ_SNDMORE);
+	zmq_send(sock, text, strlen(text), ZMQ_SNDMORE);
+	zmq_send(sock, user, strlen(user), ZMQ_SNDMORE);
+	zmq_send(sock, "", 0, 0);
+}
+
+static void
+zap_handle(struct am_wire *w, void *sock, zmq_msg_t *f, int n)
+{
+	/* frames: version, request id, domain, address, identity, mechanism,
+	 * credentials */
+	if (n != ZAP_FRAMES || !frame_is(&f[0], "1.0")) {
+		refusal_push(w, NULL, "a malformed authentication request");
+		zap_reply(sock, n >= 2 ? &f[1] : NULL, "500", "malformed request", "");
+		return;
+	}
+	char addr[64] = "";
+	size_t an = zmq_msg_size(&f[3]) < sizeof addr - 1 ?
+		zmq_msg_size(&f[3]) : sizeof addr - 1;
+	memcpy(addr, zmq_msg_data(&f[3]), an);
+	addr[an] = '\0';
+	for (size_t i = 0; i < an; i++)
+		if ((unsigned char)addr[i] < 0x20 || addr[i] == 0x7f)
+			addr[i] = '?';
+
+	char why[120];
+	if (!frame_is(&f[2], AM_WIRE_DOMAIN) || !frame_is(&f[5], "CURVE") ||
+	    zmq_msg_size(&f[6]) != AM_CURVE_BYTES) {
+		snprintf(why, sizeof why, "not an amends CURVE client, from %s", addr);
+		refusal_push(w, NULL, why);
+		zap_reply(sock, &f[1], "400", "not an amends client", "");
+		return;
+	}
+	const uint8_t *key = zmq_msg_data(&f[6]);
+	if (!allowed(w, key)) {
+		snprintf(why, sizeof why, "a key that shares no circle with this "
+			"node, from %s", addr);
+		refusal_push(w, key, why);
+		zap_reply(sock, &f[1], "400", "unknown key", "");
+		return;
+	}
+	char hex[2 * AM_CURVE_BYTES + 1];
+	hex_of(key, hex);
+	zap_reply(sock, &f[1], "200", "OK", hex);
+}
+
+struct zap_start {
+	struct am_wire *w;
+	void *sock;
+};
+
+static void *
+zap_loop(void *arg)
+{
+	struct zap_start *st = arg;
+	struct am_wire *w = st->w;
+	void *sock = st->sock;
+	free(st);
+	for (;;) {
+		zmq_msg_t f[ZAP_FRAMES];
+		int n;
+		if (zap_recv(sock, f, &n) < 0) {
+			if (zmq_errno() == EINTR)
+				continue;
+			break;      /* ETERM: the context is shutting down */
+		}
+		zap_handle(w, sock, f, n);
+		for (int i = 0; i < n; i++)
+			zmq_msg_close(&f[i]);
+	}
+	zmq_close(sock);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Set-up and tear-down.
+ */
+
+int
+am_wire_new(const uint8_t pub[static AM_CURVE_BYTES],
+	const uint8_t sec[static AM_CURVE_BYTES], struct am_wire **out)
+{
+	struct am_wire *w = calloc(1, sizeof *w);
+	void *zap = NULL;
+	int rc = AM_ERR_NET;
+
+	if (w == NULL)
+		return AM_ERR_NOMEM;
+	if (sodium_init() < 0 || (w->sec = sodium_malloc(AM_CURVE_BYTES)) == NULL) {
+		free(w);
+		return AM_ERR_NOMEM;
+	}
+	memcpy(w->pub, pub, AM_CURVE_BYTES);
+	memcpy(w->sec, sec, AM_CURVE_BYTES);
+	pthread_mutex_init(&w->lock, NULL);
+	w->next_link = 1;
+	if ((w->ctx = zmq_ctx_new()) == NULL)
+		goto fail;
+	/* the handler is bound here, before any server socket can exist */
+	if ((zap = zmq_socket(w->ctx, ZMQ_REP)) == NULL ||
+	    setopt_int(zap, ZMQ_LINGER, 0) != AM_OK ||
+	    zmq_bind(zap, ZAP_ENDPOINT) != 0)
+		goto fail;
+	struct zap_start *st = malloc(sizeof *st);
+	if (st == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto fail;
+	}
+	st->w = w;
+	st->sock = zap;
+	if (pthread_create(&w->zap_thread, NULL, zap_loop, st) != 0) {
+		free(st);
+		goto fail;
+	}
+	w->zap_running = true;
+	*out = w;
+	return AM_OK;
+fail:
+	if (zap != NULL)
+		zmq_close(zap);
+	am_wire_destroy(&w);
+	return rc;
+}
+
+static void
+close_monitored(void *sock, void *mon)
+{
+	if (sock != NULL) {
+		zmq_socket_monitor(sock, NULL, 0);
+		zmq_close(sock);
+	}
+	if (mon != NULL)
+		zmq_close(mon);
+}
+
+void
+am_wire_destroy(struct am_wire **wp)
+{
+	struct am_wire *w = *wp;
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->nlinks; i++)
+		if (w->links[i].id != 0)
+			close_monitored(w->links[i].sock, w->links[i].mon);
+	free(w->links);
+	close_monitored(w->router, w->router_mon);
+	if (w->nudge != NULL)
+		zmq_close(w->nudge);
+	if (w->nudge_path != NULL) {
+		unlink(w->nudge_path);
+		free(w->nudge_path);
+	}
+	if (w->ctx != NULL) {
+		zmq_ctx_shutdown(w->ctx);
+		if (w->zap_running)
+			pthread_join(w->zap_thread, NULL);
+		zmq_ctx_term(w->ctx);
+	}
+	free(w->in);
+	free(w->allow);
+	pthread_mutex_destroy(&w->lock);
+	sodium_free(w->sec);
+	free(w);
+	*wp = NULL;
+}
+
+int
+am_wire_allow(struct am_wire *w, const uint8_t (*keys)[AM_CURVE_BYTES], size_t n)
+{
+	uint8_t (*copy)[AM_CURVE_BYTES] = NULL;
+	if (n > 0) {
+		if ((copy = malloc(n * sizeof *copy)) == NULL)
+			return AM_ERR_NOMEM;
+		memcpy(copy, keys, n * sizeof *copy);
+	}
+	pthread_mutex_lock(&w->lock);
+	free(w->allow);
+	w->allow = copy;
+	w->nallow = n;
+	pthread_mutex_unlock(&w->lock);
+	return AM_OK;
+}
+
+/* Starts a monitor on sock and connects a PAIR socket to read it. */
+static int
+monitor(struct am_wire *w, void *sock, void **mon)
+{
+	char ep[64];
+	snprintf(ep, sizeof ep, "inproc://amends-monitor-%d", w->next_monitor++);
+	if (zmq_socket_monitor(sock, ep, MONITOR_EVENTS) != 0)
+		return AM_ERR_NET;
+	if ((*mon = zmq_socket(w->ctx, ZMQ_PAIR)) == NULL)
+		return AM_ERR_NET;
+	if (setopt_int(*mon, ZMQ_LINGER, 0) != AM_OK || zmq_connect(*mon, ep) != 0) {
+		zmq_close(*mon);
+		*mon = NULL;
+		return AM_ERR_NET;
+	}
+	return AM_OK;
+}
+
+/* Replaces a wildcard host with the loopback address, so that the text
+ * names something this process can connect to. */
+static void
+local_endpoint(const char *in, char out[static AM_WIRE_MAX_ENDPOINT])
+{
+	static const char any[] = "tcp://0.0.0.0:";
+	if (strncmp(in, any, sizeof any - 1) == 0)
+		snprintf(out, AM_WIRE_MAX_ENDPOINT, "tcp://127.0.0.1:%.32s",
+			in + sizeof any - 1);
+	else
+		snprintf(out, AM_WIRE_MAX_ENDPOINT, "%s", in);
+}
+
+int
+am_wire_listen(struct am_wire *w, const char *endpoint,
+	char bound[static AM_WIRE_MAX_ENDPOINT])
+{
+	void *r;
+	int rc = AM_ERR_NET;
+
+	if (w->router != NULL || strlen(endpoint) >= AM_WIRE_MAX_ENDPOINT)
+		return AM_ERR_ARG;
+	if ((r = zmq_socket(w->ctx, ZMQ_ROUTER)) == NULL)
+		return AM_ERR_NET;
+	if (common_options(r) != AM_OK ||
+	    setopt_int(r, ZMQ_CURVE_SERVER, 1) != AM_OK ||
+	    zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, w->sec, AM_CURVE_BYTES) != 0 ||
+	    zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, AM_WIRE_DOMAIN,
+		strlen(AM_WIRE_DOMAIN)) != 0 ||
+	    setopt_int(r, ZMQ_ZAP_ENFORCE_DOMAIN, 1) != AM_OK ||
+	    setopt_int(r, ZMQ_ROUTER_MANDATORY, 1) != AM_OK ||
+	    setopt_int(r, ZMQ_ROUTER_HANDOVER, 0) != AM_OK)
+		goto fail;
+	if (monitor(w, r, &w->router_mon) != AM_OK)
+		goto fail;
+	if (zmq_bind(r, endpoint) != 0)
+		goto fail;
+	char last[AM_WIRE_MAX_ENDPOINT];
+	size_t n = sizeof last;
+	if (zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, last, &n) != 0)
+		goto fail;
+	last[sizeof last - 1] = '\0';
+	local_endpoint(last, w->bound);
+	snprintf(bound, AM_WIRE_MAX_ENDPOINT, "%s", w->bound);
+	w->router = r;
+	return AM_OK;
+fail:
+	close_monitored(r, w->router_mon);
+	w->router_mon = NULL;
+	return rc;
+}
+
+/* Opens a CURVE client socket with the pinned server key and our keys (or
+ * the given ones) and a monitor. */
+static int
+client_socket(struct am_wire *w, const uint8_t *server_key, const uint8_t *pub,
+	const uint8_t *sec, void **sock, void **mon)
+{
+	void *s = zmq_socket(w->ctx, ZMQ_DEALER);
+	*sock = *mon = NULL;
+	if (s == NULL)
+		return AM_ERR_NET;
+	if (common_options(s) != AM_OK ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_key, AM_CURVE_BYTES) != 0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, AM_CURVE_BYTES) != 0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, AM_CURVE_BYTES) != 0 ||
+	    setopt_int(s, ZMQ_IMMEDIATE, 1) != AM_OK ||
+	    setopt_int(s, ZMQ_RECONNECT_IVL, 1000) != AM_OK ||
+	    setopt_int(s, ZMQ_RECONNECT_IVL_MAX, 30000) != AM_OK ||
+	    setopt_int(s, ZMQ_SNDTIMEO, 0) != AM_OK ||
+	    monitor(w, s, mon) != AM_OK) {
+		zmq_close(s);
+		return AM_ERR_NET;
+	}
+	*sock = s;
+	return AM_OK;
+}
+
+/* Reads one monitor event: *event and *value, 0 on success. */
+static int
+monitor_read(void *mon, uint16_t *event, uint32_t *value, int flags)
+{
+	zmq_msg_t m;
+	int ok = -1;
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, mon, flags) < 0) {
+		zmq_msg_close(&m);
+		return -1;
+	}
+	if (zmq_msg_size(&m) == 6) {
+		const uint8_t *d = zmq_msg_data(&m);
+		memcpy(event, d, 2);
+		memcpy(value, d + 2, 4);
+		ok = 0;
+	}
+	bool more = zmq_msg_more(&m);
+	zmq_msg_close(&m);
+	while (more) {      /* the endpoint frame */
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, mon, 0) < 0) {
+			zmq_msg_close(&m);
+			return -1;
+		}
+		more = zmq_msg_more(&m);
+		zmq_msg_close(&m);
+	}
+	return ok;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+am_wire_selftest(struct am_wire *w, int timeout_ms)
+{
+	uint8_t pub[AM_CURVE_BYTES], sec[AM_CURVE_BYTES];
+	void *s, *mon;
+	int rc = AM_ERR_NET;
+
+	if (w->router == NULL)
+		return AM_ERR_ARG;
+	crypto_box_keypair(pub, sec);
+	rc = client_socket(w, w->pub, pub, sec, &s, &mon);
+	sodium_memzero(sec, sizeof sec);
+	if (rc != AM_OK)
+		return rc;
+	rc = AM_ERR_NET;
+	if (zmq_connect(s, w->bound) != 0)
+		goto out;
+	for (int64_t end = now_ms() + timeout_ms; now_ms() < end; ) {
+		zmq_pollitem_t it = { mon, 0, ZMQ_POLLIN, 0 };
+		if (zmq_poll(&it, 1, (long)(end - now_ms())) < 0 && zmq_errno() != EINTR)
+			break;
+		if (!(it.revents & ZMQ_POLLIN))
+			continue;
+		uint16_t ev;
+		uint32_t value;
+		if (monitor_read(mon, &ev, &value, 0) != 0)
+			continue;
+		if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+			rc = AM_ERR_SELFTEST;
+			break;
+		}
+		if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+		    ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+			rc = AM_OK;
+			break;
+		}
+	}
+out:
+	close_monitored(s, mon);
+	/* the refusal of the throwaway key is expected; do not report it */
+	pthread_mutex_lock(&w->lock);
+	for (size_t i = 0; i < w->nrefusals; ) {
+		if (w->refusals[i].has_key &&
+		    memcmp(w->refusals[i].key, pub, AM_CURVE_BYTES) == 0) {
+			memmove(&w->refusals[i], &w->refusals[i + 1],
+				(w->nrefusals - i - 1) * sizeof w->refusals[0]);
+			w->nrefusals--;
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Outbound links.
+ */
+
+static struct link *
+link_find(struct am_wire *w, int id)
+{
+	for (size_t i = 0; i < w->nlinks; i++)
+		if (w->links[i].id == id && id != 0)
+			return &w->links[i];
+	return NULL;
+}
+
+int
+am_wire_connect(struct am_wire *w, const uint8_t server_key[static AM_CURVE_BYTES],
+	const char *endpoint, int *out)
+{
+	struct link *l = NULL;
+	int rc;
+
+	for (size_t i = 0; i < w->nlinks; i++)
+		if (w->links[i].id == 0)
+			l = &w->links[i];
+	if (l == NULL) {
+		struct link *grown = realloc(w->links,
+			(w->nlinks + 1) * sizeof *grown);
+		if (grown == NULL)
+			return AM_ERR_NOMEM;
+		w->links = grown;
+		l = &w->links[w->nlinks++];
+	}
+	memset(l, 0, sizeof *l);
+	if ((rc = client_socket(w, server_key, w->pub, w->sec, &l->sock,
+	    &l->mon)) != AM_OK)
+		return rc;
+	if (zmq_connect(l->sock, endpoint) != 0) {
+		close_monitored(l->sock, l->mon);
+		memset(l, 0, sizeof *l);
+		return AM_ERR_NET;
+	}
+	memcpy(l->key, server_key, AM_CURVE_BYTES);
+	l->id = w->next_link++;
+	*out = l->id;
+	return AM_OK;
+}
+
+void
+am_wire_close(struct am_wire *w, int id)
+{
+	struct link *l = link_find(w, id);
+	if (l == NULL)
+		return;
+	close_monitored(l->sock, l->mon);
+	memset(l, 0, sizeof *l);
+}
+
+bool
+am_wire_link_up(struct am_wire *w, int id)
+{
+	struct link *l = link_find(w, id);
+	return l != NULL && l->up;
+}
+
+/* ------------------------------------------------------------------------
+ * Sending and receiving.
+ */
+
+static struct inbound *
+inbound_find(struct am_wire *w, const uint8_t *key)
+{
+	for (size_t i = 0; i < w->nin; i++)
+		if (memcmp(w->in[i].key, key, AM_CURVE_BYTES) == 0)
+			return &w->in[i];
+	return NULL;
+}
+
+static void
+inbound_remove(struct am_wire *w, struct inbound *in)
+{
+	size_t i = (size_t)(in - w->in);
+	memmove(&w->in[i], &w->in[i + 1], (w->nin - i - 1) * sizeof *w->in);
+	w->nin--;
+}
+
+int
+am_wire_send(struct am_wire *w, int link, const uint8_t key[static AM_CURVE_BYTES],
+	const uint8_t *data, size_t len)
+{
+	if (len > AM_WIRE_MAX_DATA)
+		return AM_ERR_TOO_BIG;
+	if (link != AM_WIRE_INBOUND) {
+		struct link *l = link_find(w, link);
+		if (l == NULL || !l->up)
+			return AM_ERR_UNREACHABLE;
+		if (zmq_send(l->sock, data, len, ZMQ_DONTWAIT) >= 0)
+			return AM_OK;
+		return zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
+	}
+	struct inbound *in = w->router != NULL ? inbound_find(w, key) : NULL;
+	if (in == NULL)
+		return AM_ERR_UNREACHABLE;
+	/* ROUTER_MANDATORY: an unknown or full peer fails here, never silently */
+	if (zmq_send(w->router, in->rid, in->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+		int e = zmq_errno();
+		if (e == EHOSTUNREACH)
+			inbound_remove(w, in);
+		return e == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
+	}
+	if (zmq_send(w->router, data, len, ZMQ_DONTWAIT) < 0)
+		return zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
+	return AM_OK;
+}
+
+static void
+event_reset(struct am_wire_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->kind = AM_WIRE_NONE;
+}
+
+/* Discards the remaining frames of a message; returns how many. */
+static unsigned
+drain(void *sock)
+{
+	unsigned n = 0;
+	int more;
+	size_t sz = sizeof more;
+	while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			break;
+		}
+		zmq_msg_close(&m);
+		n++;
+		sz = sizeof more;
+	}
+	return n;
+}
+
+/* Moves a received frame into the event, as a malloc'd copy. */
+static int
+take_data(zmq_msg_t *m, struct am_wire_event *ev)
+{
+	size_t n = zmq_msg_size(m);
+	ev->data = malloc(n > 0 ? n : 1);
+	if (ev->data == NULL)
+		return AM_ERR_NOMEM;
+	memcpy(ev->data, zmq_msg_data(m), n);
+	ev->len = n;
+	ev->kind = AM_WIRE_MESSAGE;
+	return AM_OK;
+}
+
+static int
+read_router(struct am_wire *w, struct am_wire_event *ev)
+{
+	zmq_msg_t rid, data;
+	int rc = AM_OK;
+
+	zmq_msg_init(&rid);
+	zmq_msg_init(&data);
+	if (zmq_msg_recv(&rid, w->router, ZMQ_DONTWAIT) < 0)
+		goto out;
+	if (!zmq_msg_more(&rid) || zmq_msg_recv(&data, w->router, ZMQ_DONTWAIT) < 0)
+		goto out;
+	ev->link = AM_WIRE_INBOUND;
+	const char *user = zmq_msg_gets(&data, "User-Id");
+	if (!key_of_hex(user, ev->key)) {
+		drain(w->router);
+		ev->kind = AM_WIRE_DROPPED;
+		snprintf(ev->detail, sizeof ev->detail, "a message without an "
+			"authenticated key");
+		goto out;
+	}
+	ev->has_key = true;
+	if (zmq_msg_more(&data)) {
+		unsigned extra = drain(w->router);
+		ev->kind = AM_WIRE_DROPPED;
+		snprintf(ev->detail, sizeof ev->detail, "a message of %u frames "
+			"(exactly one is allowed)", extra + 1);
+		goto out;
+	}
+	if (!allowed(w, ev->key)) {
+		ev->kind = AM_WIRE_DROPPED;
+		snprintf(ev->detail, sizeof ev->detail, "a message from a key no "
+			"longer admitted");
+		goto out;
+	}
+	if (zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
+		ev->kind = AM_WIRE_DROPPED;
+		snprintf(ev->detail, sizeof ev->detail, "a message of %zu bytes "
+			"(at most %d)", zmq_msg_size(&data), AM_WIRE_MAX_DATA);
+		goto out;
+	}
+	/* remember where replies to this key go, and which connection it is */
+	struct inbound *in = inbound_find(w, ev->key);
+	if (in == NULL && w->nin < MAX_INBOUND) {
+		struct inbound *grown = realloc(w->in, (w->nin + 1) * sizeof *grown);
+		if (grown != NULL) {
+			w->in = grown;
+			in = &w->in[w->nin++];
+			memcpy(in->key, ev->key, AM_CURVE_BYTES);
+		}
+	}
+	if (in != NULL && zmq_msg_size(&rid) <= sizeof in->rid) {
+		in->rid_len = zmq_msg_size(&rid);
+		memcpy(in->rid, zmq_msg_data(&rid), in->rid_len);
+		in->fd = zmq_msg_get(&data, ZMQ_SRCFD);
+	}
+	rc = take_data(&data, ev);
+out:
+	zmq_msg_close(&rid);
+	zmq_msg_close(&data);
+	return rc;
+}
+
+static int
+read_link(struct am_wire *w, struct link *l, struct am_wire_event *ev)
+{
+	zmq_msg_t data;
+	int rc = AM_OK;
+
+	(void)w;
+	zmq_msg_init(&data);
+	if (zmq_msg_recv(&data, l->sock, ZMQ_DONTWAIT) < 0)
+		goto out;
+	ev->link = l->id;
+	ev->has_key = true;
+	memcpy(ev->key, l->key, AM_CURVE_BYTES);
+	if (zmq_msg_more(&data)) {
+		unsigned extra = drain(l->sock);
+		ev->kind = AM_WIRE_DROPPED;
+		snprintf(ev->detail, sizeof ev->detail, "a message of %u frames "
+			"(exactly one is allowed)", extra + 1);
+		goto out;
+	}
+	if (zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
+		ev->kind = AM_WIRE_DROPPED;
+		snprintf(ev->detail, sizeof ev->detail, "a message of %zu bytes",
+			zmq_msg_size(&data));
+		goto out;
+	}
+	rc = take_data(&data, ev);
+out:
+	zmq_msg_close(&data);
+	return rc;
+}
+
+static const char *
+handshake_why(uint16_t event, uint32_t value)
+{
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+		return value == 400 ? "the peer refused our key" :
+			"the peer's authentication failed";
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+		if (value >= 0x11000000u && value < 0x12000000u)
+			return "the peer's key is not the one expected (or it is "
+				"not an amends node)";
+		return "the peer broke the handshake protocol";
+	}
+	return "the handshake failed (no detail)";
+}
+
+static void
+read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
+{
+	uint16_t event;
+	uint32_t value;
+
+	(void)w;
+	if (monitor_read(l->mon, &event, &value, ZMQ_DONTWAIT) != 0)
+		return;
+	ev->link = l->id;
+	ev->has_key = true;
+	memcpy(ev->key, l->key, AM_CURVE_BYTES);
+	switch (event) {
+	case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+		l->up = true;
+		l->retry_told = false;
+		ev->kind = AM_WIRE_UP;
+		break;
+	case ZMQ_EVENT_DISCONNECTED:
+		if (l->up) {
+			l->up = false;
+			ev->kind = AM_WIRE_DOWN;
+			snprintf(ev->detail, sizeof ev->detail, "disconnected");
+		}
+		break;
+	case ZMQ_EVENT_CONNECT_RETRIED:
+		if (!l->retry_told) {
+			l->retry_told = true;
+			ev->kind = AM_WIRE_RETRYING;
+			snprintf(ev->detail, sizeof ev->detail, "cannot connect; "
+				"retrying with back-off");
+		}
+		break;
+	case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+	case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+	case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+		l->up = false;
+		ev->kind = AM_WIRE_HANDSHAKE_FAILED;
+		snprintf(ev->detail, sizeof ev->detail, "%s",
+			handshake_why(event, value));
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+read_router_monitor(struct am_wire *w, struct am_wire_event *ev)
+{
+	uint16_t event;
+	uint32_t value;
+
+	if (monitor_read(w->router_mon, &event, &value, ZMQ_DONTWAIT) != 0)
+		return;
+	ev->link = AM_WIRE_INBOUND;
+	if (event == ZMQ_EVENT_DISCONNECTED) {
+		/* the value is the connection's descriptor: find whose it was */
+		for (size_t i = 0; i < w->nin; i++) {
+			if (w->in[i].fd == (int)value) {
+				ev->kind = AM_WIRE_DOWN;
+				ev->has_key = true;
+				memcpy(ev->key, w->in[i].key, AM_CURVE_BYTES);
+				snprintf(ev->detail, sizeof ev->detail, "disconnected");
+				inbound_remove(w, &w->in[i]);
+				break;
+			}
+		}
+	} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+	    event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+		/* refusals by key come from the ZAP handler; these are the rest */
+		ev->kind = AM_WIRE_REFUSED;
+		snprintf(ev->detail, sizeof ev->detail, "an inbound handshake "
+			"failed: %s", handshake_why(event, value));
+	}
+}
+
+static bool
+pop_refusal(struct am_wire *w, struct am_wire_event *ev)
+{
+	bool got = false;
+	pthread_mutex_lock(&w->lock);
+	if (w->refusals_lost > 0) {
+		ev->kind = AM_WIRE_REFUSED;
+		snprintf(ev->detail, sizeof ev->detail, "%lu more connections "
+			"refused (not logged one by one)", w->refusals_lost);
+		w->refusals_lost = 0;
+		got = true;
+	} else if (w->nrefusals > 0) {
+		struct refusal *r = &w->refusals[0];
+		ev->kind = AM_WIRE_REFUSED;
+		ev->link = AM_WIRE_INBOUND;
+		ev->has_key = r->has_key;
+		memcpy(ev->key, r->key, AM_CURVE_BYTES);
+		snprintf(ev->detail, sizeof ev->detail, "%s", r->why);
+		memmove(&w->refusals[0], &w->refusals[1],
+			(w->nrefusals - 1) * sizeof w->refusals[0]);
+		w->nrefusals--;
+		got = true;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return got;
+}
+
+/* Reads what is ready on pollable item i; fills ev when it is worth
+ * reporting. */
+static int
+read_ready(struct am_wire *w, void *sock, struct am_wire_event *ev)
+{
+	if (sock == w->router)
+		return read_router(w, ev);
+	if (sock == w->router_mon) {
+		read_router_monitor(w, ev);
+		return AM_OK;
+	}
+	if (sock == w->nudge) {
+		char buf[16];
+		/* drain every nudge queued: one wake-up is enough */
+		while (zmq_recv(w->nudge, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
+			drain(w->nudge);
+		ev->kind = AM_WIRE_NUDGE;
+		return AM_OK;
+	}
+	for (size_t i = 0; i < w->nlinks; i++) {
+		struct link *l = &w->links[i];
+		if (l->id == 0)
+			continue;
+		if (sock == l->sock)
+			return read_link(w, l, ev);
+		if (sock == l->mon) {
+			read_link_monitor(w, l, ev);
+			return AM_OK;
+		}
+	}
+	return AM_OK;
+}
+
+int
+am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
+{
+	zmq_pollitem_t *items;
+	size_t n = 0, cap = 3 + 2 * w->nlinks;
+	int64_t end = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int rc = AM_OK;
+
+	event_reset(ev);
+	if (pop_refusal(w, ev))
+		return AM_OK;
+	if ((items = calloc(cap, sizeof *items)) == NULL)
+		return AM_ERR_NOMEM;
+	if (w->router != NULL) {
+		items[n++].socket = w->router;
+		items[n++].socket = w->router_mon;
+	}
+	if (w->nudge != NULL)
+		items[n++].socket = w->nudge;
+	for (size_t i = 0; i < w->nlinks; i++) {
+		if (w->links[i].id == 0)
+			continue;
+		items[n++].socket = w->links[i].mon;
+		items[n++].socket = w->links[i].sock;
+	}
+	for (size_t i = 0; i < n; i++)
+		items[i].events = ZMQ_POLLIN;
+	for (;;) {
+		int64_t left = end - now_ms();
+		int got = zmq_poll(items, (int)n, left > 0 ? (long)left : 0);
+		if (got < 0)
+			break;      /* EINTR: let the caller look at its signals */
+		/* monitors come before their sockets, so UP precedes data */
+		for (size_t i = 0; i < n && ev->kind == AM_WIRE_NONE && rc == AM_OK; i++)
+			if (items[i].revents & ZMQ_POLLIN)
+				rc = read_ready(w, items[i].socket, ev);
+		if (ev->kind != AM_WIRE_NONE || rc != AM_OK || pop_refusal(w, ev))
+			break;
+		if (now_ms() >= end)
+			break;
+	}
+	free(items);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * The nudge socket.
+ */
+
+int
+am_wire_nudge_bind(struct am_wire *w, const char *path)
+{
+	struct sockaddr_un sun;
+	char ep[sizeof sun.sun_path + 8];
+	int64_t max = 64;
+
+	if (w->nudge != NULL || strlen(path) >= sizeof sun.sun_path)
+		return AM_ERR_ARG;
+	unlink(path);       /* a stale socket of a node that died */
+	if ((w->nudge = zmq_socket(w->ctx, ZMQ_PULL)) == NULL)
+		return AM_ERR_NET;
+	snprintf(ep, sizeof ep, "ipc://%s", path);
+	if (setopt_int(w->nudge, ZMQ_LINGER, 0) != AM_OK ||
+	    setopt_int(w->nudge, ZMQ_RCVHWM, 16) != AM_OK ||
+	    zmq_setsockopt(w->nudge, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
+	    zmq_bind(w->nudge, ep) != 0) {
+		zmq_close(w->nudge);
+		w->nudge = NULL;
+		return AM_ERR_NET;
+	}
+	if ((w->nudge_path = strdup(path)) == NULL)
+		return AM_ERR_NOMEM;
+	return AM_OK;
+}
+
+void
+am_wire_nudge(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	char ep[sizeof sun.sun_path + 8];
+
+	if (strlen(path) >= sizeof sun.sun_path || stat(path, &st) != 0 ||
+	    !S_ISSOCK(st.st_mode))
+		return;
+	void *ctx = zmq_ctx_new();
+	if (ctx == NULL)
+		return;
+	void *s = zmq_socket(ctx, ZMQ_PUSH);
+	if (s != NULL) {
+		snprintf(ep, sizeof ep, "ipc://%s", path);
+		/* the message waits for the connection at most this long */
+		setopt_int(s, ZMQ_LINGER, 250);
+		setopt_int(s, ZMQ_SNDHWM, 1);
+		if (zmq_connect(s, ep) == 0)
+			zmq_send(s, "n", 1, ZMQ_DONTWAIT);
+		zmq_close(s);
+	}
+	zmq_ctx_term(ctx);
+}
