@@ -706,8 +706,8 @@ start_of(const struct am_schedule *s, int64_t ord)
 }
 
 /*
- * Fills p with period ord. AM_ERR_NOT_FOUND for an hourly period left empty
- * by a daylight saving change, AM_ERR_ARG past the last representable day.
+ * Fills p with period ord. AM_ERR_NOT_FOUND for a period left empty by a
+ * change of offset, AM_ERR_ARG past the last representable day.
  */
 static int
 make_period(const struct am_schedule *s, int64_t ord, struct am_period *p)
@@ -718,9 +718,11 @@ make_period(const struct am_schedule *s, int64_t ord, struct am_period *p)
 	memset(p, 0, sizeof(*p));
 	if (day > LAST_DAY || day < -7)
 		return AM_ERR_ARG;
+	/* a zone that skipped a whole day (Samoa's 30 December 2011) or an
+	 * hourly period's local start leaves it empty */
+	if (start == end)
+		return AM_ERR_NOT_FOUND;
 	if (s->every == AM_EVERY_HOURS) {
-		if (start == end)
-			return AM_ERR_NOT_FOUND;
 		deadline = end;
 		int64_t local = to_local(&s->zone, start);
 		int64_t lday = floordiv(local, DAY);

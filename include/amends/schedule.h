@@ -25,7 +25,8 @@
  * 02:30 on a spring-forward day) mean the next valid local time: the instant
  * of the change (03:00 in Europe/Paris). Local times that happen twice
  * (fall-back) mean the first of the two. A period that this leaves empty
- * (an hourly period starting inside the skipped hour) does not exist.
+ * (an hourly period starting inside the skipped hour, or a day a zone
+ * skipped whole, as Pacific/Apia did 2011-12-30) does not exist.
  *
  * Which periods belong to the schedule: each period has a day, its
  * deadline's local date for daily and weekly periods, its start's local date
@@ -35,7 +36,7 @@
  * its day is within one of the terms' pause ranges.
  *
  * All times are milliseconds since the Unix epoch, UTC. Dates run from
- * 1970-01-01 to 9999-12-31; times outside them are refused with AM_ERR_ARG.
+ * 1970-01-01 to 9999-12-29; times outside them are refused with AM_ERR_ARG.
  */
 #ifndef AMENDS_SCHEDULE_H
 #define AMENDS_SCHEDULE_H

@@ -218,6 +218,19 @@ test_daily_dst_new_york(void)
 	parse(s, "2026-11-01", &p);
 	check(p.deadline == utc(2026, 11, 1, 7, 30));    /* only once, EST */
 	am_schedule_destroy(&s);
+
+	/* Samoa skipped 30 December 2011 whole: no such period */
+	terms(&t, AM_EVERY_DAY, "Pacific/Apia");
+	t.at = 12 * 60;
+	t.from = am_str_c("2011-12-01");
+	s = load(&t, 0);
+	parse(s, "2011-12-29", &p);
+	check(p.deadline == utc(2011, 12, 29, 22, 0));    /* UTC-10 */
+	check_rc(am_schedule_next(s, &p), AM_OK);
+	check(strcmp(p.label, "2011-12-31") == 0);
+	check(p.deadline == utc(2011, 12, 30, 22, 0));    /* UTC+14 */
+	refuse(s, "2011-12-30");
+	am_schedule_destroy(&s);
 }
 
 static void
