@@ -381,11 +381,7 @@ next_transition(const struct zone *z, int64_t utc)
 	int64_t i = last_transition(z, utc);
 	if (i + 1 < (int64_t)z->ntimes)
 		return z->times[i + 1];
-	if (!z->has_rule)
-		return INT64_MAX;
-	int64_t after = z->ntimes > 0 && utc < z->times[z->ntimes - 1] ?
-		z->times[z->ntimes - 1] : utc;
-	return rule_next(z, after);
+	return z->has_rule ? rule_next(z, utc) : INT64_MAX;
 }
 
 static int64_t
