@@ -57,6 +57,8 @@ message(enum am_error rc)
 	case AM_ERR_INVITE_EXPIRED: return "the invite has expired; ask for a new one";
 	case AM_ERR_INVITE_USED: return "the invite was already used; ask for a new one";
 	case AM_ERR_REFUSED: return "the peer refused the request";
+	case AM_ERR_NOT_MEMBER: return "the author is not a member of the circle";
+	case AM_ERR_RULE: return "the entry would break a rule of the circle";
 	}
 	return "unknown error";
 }

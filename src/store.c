@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "amends/state.h"
 #include "amends/store.h"
 #include "store_impl.h"
 
@@ -109,6 +110,38 @@ static const char *const migrations[] = {
 	"  used_at INTEGER,"
 	"  proposal BLOB CHECK(proposal IS NULL OR length(proposal) = 32)"
 	") STRICT;",
+	/* the facts the shared state derives from (src/state.c,
+	 * protocol/state.md): objects named by their entry's hash, and the
+	 * answers (accept, decline, confirm, dispute, checkpoint) by feed */
+	"CREATE TABLE st_objects("
+	"  id INTEGER PRIMARY KEY,"
+	"  hash BLOB NOT NULL UNIQUE CHECK(length(hash) = 32),"
+	"  circle BLOB NOT NULL CHECK(length(circle) = 32),"
+	"  author BLOB NOT NULL CHECK(length(author) = 32),"
+	"  seq INTEGER NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  ref BLOB,"
+	"  base BLOB,"
+	"  num INTEGER,"
+	"  label TEXT,"
+	"  note TEXT,"
+	"  body BLOB"
+	") STRICT;"
+	"CREATE INDEX st_objects_kind ON st_objects(circle, kind);"
+	"CREATE INDEX st_objects_ref ON st_objects(ref, kind) WHERE ref IS NOT NULL;"
+	"CREATE TABLE st_acts("
+	"  circle BLOB NOT NULL CHECK(length(circle) = 32),"
+	"  author BLOB NOT NULL CHECK(length(author) = 32),"
+	"  seq INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL CHECK(length(hash) = 32),"
+	"  time INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  target BLOB,"
+	"  note TEXT,"
+	"  PRIMARY KEY(circle, author, seq)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE INDEX st_acts_target ON st_acts(target) WHERE target IS NOT NULL;",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -396,6 +429,9 @@ feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
 	sqlite3_bind_blob(st, 5, e->raw, (int)e->raw_len, SQLITE_STATIC);
 	if ((rc = step_done(st)) != AM_OK)
 		return rc;
+	/* the materialised state moves in the same transaction */
+	if ((rc = am_state_apply(s, e)) != AM_OK)
+		return rc;
 	f->head_seq = e->seq;
 	memcpy(f->head_hash, e->hash, AM_HASH_BYTES);
 	return AM_OK;
@@ -505,7 +541,9 @@ record_fork(struct am_store *s, const struct feed *f, const struct am_entry *e)
 	st = stmt(s, S_FEED_FORKED);
 	sqlite3_bind_int64(st, 1, f->id);
 	sqlite3_bind_int64(st, 2, (int64_t)e->seq);
-	return step_done(st);
+	if ((rc = step_done(st)) != AM_OK)
+		return rc;
+	return am_state_fork(s, e);
 }
 
 /* Inside the caller's transaction: decides what e is to the feed and
@@ -519,6 +557,9 @@ ingest_one(struct am_store *s, const struct am_entry *e,
 	bool found;
 	int rc;
 
+	/* strangers write nothing into a circle (AM_ERR_NOT_MEMBER) */
+	if ((rc = am_state_admit(s, e)) != AM_OK)
+		return rc;
 	if ((rc = feed_get(s, e->circle, e->author, &f)) != AM_OK)
 		return rc;
 	if (e->seq <= f.head_seq) {

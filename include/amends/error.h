@@ -74,6 +74,10 @@ enum am_error {
 	AM_ERR_INVITE_EXPIRED = 96, /* the invite has expired */
 	AM_ERR_INVITE_USED = 97,   /* the invite was already used */
 	AM_ERR_REFUSED = 98,       /* the peer refused the request */
+
+	/* shared state */
+	AM_ERR_NOT_MEMBER = 110,   /* the author is not a member of the circle */
+	AM_ERR_RULE = 111,         /* the entry would break a rule of the circle */
 };
 
 /* Returns a sentence (lowercase, no final full stop) describing rc. Never

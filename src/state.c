@@ -1,0 +1,1214 @@
+/*
+ * The shared state's entry points: the hooks the store calls inside its
+ * write transaction, which only record each entry's facts in the st_*
+ * tables (created by the store's migrations), and the readers, which
+ * derive state from those facts through state_derive.c. Recording never
+ * looks at other entries, so the facts, and therefore the state, are the
+ * same whatever order the entries arrived in.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amends/state.h"
+#include "state.h"
+#include "store_impl.h"
+
+int
+st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+	if (rc != SQLITE_OK) {
+		*st = NULL;
+		return am_store_error(rc);
+	}
+	return AM_OK;
+}
+
+void
+st_col32(sqlite3_stmt *st, int col, uint8_t out[static 32])
+{
+	if (sqlite3_column_bytes(st, col) == 32)
+		memcpy(out, sqlite3_column_blob(st, col), 32);
+	else
+		memset(out, 0, 32);
+}
+
+char *
+st_coltext(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t == NULL ? NULL : strdup((const char *)t);
+}
+
+int
+st_done(int rc)
+{
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+void
+st_signatures_free(struct am_signature *sigs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		free(sigs[i].note);
+		sigs[i].note = NULL;
+	}
+}
+
+void
+st_marks_free(struct am_mark *m, uint32_t n)
+{
+	if (m == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		free(m[i].note);
+	free(m);
+}
+
+/* ---- recording facts ---- */
+
+static void
+bind_str(sqlite3_stmt *st, int col, struct am_str s)
+{
+	if (s.p == NULL)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, s.p, (int)s.n, SQLITE_STATIC);
+}
+
+/* True when the author's feed forked at or below e's number: the entry is
+ * not part of the state (protocol/state.md, "Forks"). */
+static int
+forked(sqlite3 *db, const struct am_entry *e, bool *out)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, "SELECT forked_at FROM feeds "
+		"WHERE circle = ?1 AND author = ?2", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+		(uint64_t)sqlite3_column_int64(st, 0) <= e->seq;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+static int
+insert_object(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
+{
+	sqlite3_stmt *st;
+	uint8_t circle_id[AM_HASH_BYTES];
+	int rc = st_prepare(db, "INSERT INTO st_objects(hash, circle, author, "
+		"seq, time, kind, ref, base, num, label, note, body) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, e->author, AM_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
+	sqlite3_bind_int64(st, 5, e->time);
+	sqlite3_bind_int(st, 6, (int)e->kind);
+	switch (e->kind) {
+	case AM_KIND_GENESIS:
+		/* the circle this genesis creates, to compare with e->circle */
+		am_circle_id(e->author, b->nonce, circle_id);
+		sqlite3_bind_blob(st, 7, circle_id, AM_HASH_BYTES, SQLITE_TRANSIENT);
+		bind_str(st, 10, b->name);
+		break;
+	case AM_KIND_MEMBER:
+		sqlite3_bind_blob(st, 7, b->target, AM_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int(st, 9, (int)b->role);
+		break;
+	case AM_KIND_PROPOSE:
+		sqlite3_bind_blob(st, 12, e->body, (int)e->body_len, SQLITE_STATIC);
+		break;
+	case AM_KIND_AMEND:
+		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 8, b->base, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 12, e->body, (int)e->body_len, SQLITE_STATIC);
+		break;
+	case AM_KIND_END:
+		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
+		bind_str(st, 11, b->note);
+		break;
+	case AM_KIND_CHECKIN:
+		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int(st, 9, (int)b->status);
+		bind_str(st, 10, b->period);
+		bind_str(st, 11, b->note);
+		break;
+	case AM_KIND_STATEMENT:
+		if (b->has_target)
+			sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
+		bind_str(st, 11, b->note);
+		break;
+	}
+	rc = st_done(sqlite3_step(st));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+insert_act(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, "INSERT INTO st_acts(circle, author, seq, hash, "
+		"time, kind, target, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		&st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)e->seq);
+	sqlite3_bind_blob(st, 4, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, e->time);
+	sqlite3_bind_int(st, 6, (int)e->kind);
+	if (e->kind != AM_KIND_CHECKPOINT)
+		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
+	bind_str(st, 8, b->note);
+	rc = st_done(sqlite3_step(st));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+st_apply(sqlite3 *db, const struct am_entry *e)
+{
+	struct am_body *b;
+	bool gone;
+	int rc;
+
+	if ((rc = forked(db, e, &gone)) != AM_OK || gone)
+		return rc;
+	/* a body is several KiB: keep it off the stack */
+	if ((b = malloc(sizeof *b)) == NULL)
+		return AM_ERR_NOMEM;
+	if ((rc = am_body_decode(e->kind, e->body, e->body_len, b)) != AM_OK)
+		goto out;
+	switch (e->kind) {
+	case AM_KIND_ACCEPT:
+	case AM_KIND_DECLINE:
+	case AM_KIND_CONFIRM:
+	case AM_KIND_DISPUTE:
+	case AM_KIND_CHECKPOINT:
+		rc = insert_act(db, e, b);
+		break;
+	default:
+		rc = insert_object(db, e, b);
+		break;
+	}
+out:
+	free(b);
+	return rc;
+}
+
+int
+am_state_apply(struct am_store *s, const struct am_entry *e)
+{
+	return st_apply(am_store_sqlite(s), e);
+}
+
+int
+am_state_fork(struct am_store *s, const struct am_entry *e)
+{
+	static const char *const sql[] = {
+		"DELETE FROM st_objects WHERE circle = ?1 AND author = ?2 AND seq >= ?3",
+		"DELETE FROM st_acts WHERE circle = ?1 AND author = ?2 AND seq >= ?3",
+	};
+	sqlite3 *db = am_store_sqlite(s);
+	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+		sqlite3_stmt *st;
+		int rc = st_prepare(db, sql[i], &st);
+		if (rc != AM_OK)
+			return rc;
+		sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)e->seq);
+		rc = st_done(sqlite3_step(st));
+		sqlite3_finalize(st);
+		if (rc != AM_OK)
+			return rc;
+	}
+	return AM_OK;
+}
+
+/* Runs a one-row existence query with ?1 circle and ?2 id bound. */
+static int
+exists(sqlite3 *db, const char *sql, const uint8_t *circle, const uint8_t *id,
+	bool *out)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, sql, &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, id, AM_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+int
+am_state_may_write(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES])
+{
+	sqlite3 *db = am_store_sqlite(s);
+	bool yes;
+	int rc = exists(db, "SELECT 1 FROM st_objects WHERE circle = ?1 "
+		"AND kind = 1 AND author = ?2 AND ref = ?1", circle, author, &yes);
+	if (rc != AM_OK || yes)
+		return rc;
+	rc = exists(db, "SELECT 1 FROM st_objects WHERE ref = ?2 AND kind = 2 "
+		"AND circle = ?1", circle, author, &yes);
+	if (rc != AM_OK)
+		return rc;
+	return yes ? AM_OK : AM_ERR_NOT_MEMBER;
+}
+
+int
+am_state_admit(struct am_store *s, const struct am_entry *e)
+{
+	if (e->kind == AM_KIND_GENESIS) {
+		struct am_body *b = malloc(sizeof *b);
+		uint8_t id[AM_HASH_BYTES];
+		int rc;
+		if (b == NULL)
+			return AM_ERR_NOMEM;
+		rc = am_body_decode(e->kind, e->body, e->body_len, b);
+		if (rc == AM_OK)
+			am_circle_id(e->author, b->nonce, id);
+		free(b);
+		if (rc != AM_OK)
+			return rc;
+		if (memcmp(id, e->circle, AM_HASH_BYTES) == 0)
+			return AM_OK;
+	}
+	return am_state_may_write(s, e->circle, e->author);
+}
+
+/* ---- reading: one snapshot per call ---- */
+
+/* Reads run in one transaction of their own, unless the caller already
+ * holds one (the store's hooks). */
+bool
+st_read_begin(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		return false;
+	return sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void
+st_read_end(sqlite3 *db, bool began)
+{
+	if (began)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Turns a hex prefix into the range [lo, hi) of 32-byte keys it covers;
+ * *top is true when hi would overflow (no upper bound). */
+static int
+prefix_range(const char *hex, uint8_t lo[32], uint8_t hi[32], bool *top)
+{
+	size_t n = strlen(hex);
+	if (n == 0 || n > 64)
+		return AM_ERR_ARG;
+	memset(lo, 0, 32);
+	for (size_t i = 0; i < n; i++) {
+		int v = hexval(hex[i]);
+		if (v < 0)
+			return AM_ERR_ARG;
+		lo[i / 2] |= (uint8_t)(i % 2 == 0 ? v << 4 : v);
+	}
+	/* hi = lo + one unit in the last digit given */
+	memcpy(hi, lo, 32);
+	size_t byte = (n - 1) / 2;
+	unsigned add = n % 2 == 1 ? 0x10 : 0x01;
+	*top = true;
+	for (size_t i = byte + 1; i-- > 0;) {
+		unsigned v = hi[i] + add;
+		hi[i] = (uint8_t)v;
+		if (v <= 0xff) {
+			*top = false;
+			break;
+		}
+		add = 1;
+	}
+	return AM_OK;
+}
+
+struct resolve {
+	uint8_t hash[32];
+	int found;
+};
+
+static int
+resolve_query(sqlite3 *db, const char *sql, const uint8_t lo[32],
+	const uint8_t hi[32], bool top, struct resolve *r)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, sql, &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, lo, 32, SQLITE_STATIC);
+	/* above every 32-byte key when the prefix is all f */
+	if (top)
+		sqlite3_bind_blob(st, 2, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+			"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+			"\xff\xff\xff\xff\xff\xff\xff\xff", 33, SQLITE_STATIC);
+	else
+		sqlite3_bind_blob(st, 2, hi, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t h[32];
+		st_col32(st, 0, h);
+		if (r->found > 0 && memcmp(h, r->hash, 32) == 0)
+			continue;
+		if (r->found++ == 0)
+			memcpy(r->hash, h, 32);
+	}
+	sqlite3_finalize(st);
+	return st_done(rc);
+}
+
+int
+am_state_resolve(struct am_store *s, const char *hex, unsigned mask,
+	uint8_t hash[static AM_HASH_BYTES])
+{
+	sqlite3 *db = am_store_sqlite(s);
+	uint8_t lo[32], hi[32];
+	bool top;
+	struct resolve r = { .found = 0 };
+	char kinds[64] = "";
+	int rc;
+
+	if (hex == NULL || (rc = prefix_range(hex, lo, hi, &top)) != AM_OK)
+		return AM_ERR_ARG;
+	if (mask & AM_OBJ_MEMBER)
+		strcat(kinds, ",2");
+	if (mask & (AM_OBJ_AGREEMENT | AM_OBJ_VERSION))
+		strcat(kinds, ",3");
+	if (mask & AM_OBJ_VERSION)
+		strcat(kinds, ",4");
+	if (mask & AM_OBJ_END)
+		strcat(kinds, ",7");
+	if (mask & AM_OBJ_CHECKIN)
+		strcat(kinds, ",8");
+	if (mask & AM_OBJ_STATEMENT)
+		strcat(kinds, ",11");
+	bool began = st_read_begin(db);
+	rc = AM_OK;
+	if (kinds[0] != '\0') {
+		char sql[256];
+		snprintf(sql, sizeof sql, "SELECT hash FROM st_objects WHERE "
+			"hash >= ?1 AND hash < ?2 AND kind IN (%s) LIMIT 3", kinds + 1);
+		rc = resolve_query(db, sql, lo, hi, top, &r);
+	}
+	if (rc == AM_OK && (mask & AM_OBJ_CIRCLE))
+		rc = resolve_query(db, "SELECT ref FROM st_objects WHERE ref >= ?1 "
+			"AND ref < ?2 AND kind = 1 AND ref = circle LIMIT 3",
+			lo, hi, top, &r);
+	st_read_end(db, began);
+	if (rc != AM_OK)
+		return rc;
+	if (r.found == 0)
+		return AM_ERR_NOT_FOUND;
+	if (r.found > 1)
+		return AM_ERR_AMBIGUOUS;
+	memcpy(hash, r.hash, AM_HASH_BYTES);
+	return AM_OK;
+}
+
+int
+am_state_lookup(struct am_store *s, const uint8_t hash[static AM_HASH_BYTES],
+	struct am_object_info *out)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, "SELECT kind, circle, author, seq, time, ref "
+		"FROM st_objects WHERE hash = ?1 UNION ALL "
+		"SELECT kind, circle, author, seq, time, ref FROM st_objects "
+		"WHERE ref = ?1 AND kind = 1 AND ref = circle LIMIT 1", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, hash, AM_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		out->kind = (uint32_t)sqlite3_column_int(st, 0);
+		st_col32(st, 1, out->circle);
+		st_col32(st, 2, out->author);
+		out->seq = (uint64_t)sqlite3_column_int64(st, 3);
+		out->time = sqlite3_column_int64(st, 4);
+		if (out->kind == AM_KIND_PROPOSE)
+			memcpy(out->agreement, hash, AM_HASH_BYTES);
+		else if (out->kind == AM_KIND_AMEND || out->kind == AM_KIND_END ||
+		    out->kind == AM_KIND_CHECKIN)
+			st_col32(st, 5, out->agreement);
+		rc = AM_OK;
+	} else {
+		rc = rc == SQLITE_DONE ? AM_ERR_NOT_FOUND : am_store_error(rc);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- circles and members ---- */
+
+static int
+all_circles(sqlite3 *db, uint8_t (**out)[32], size_t *n)
+{
+	sqlite3_stmt *st;
+	uint8_t (*v)[32] = NULL;
+	size_t cap = 0;
+	int rc = st_prepare(db, "SELECT DISTINCT circle FROM st_objects "
+		"WHERE kind = 1 AND ref = circle ORDER BY circle", &st);
+	*n = 0;
+	if (rc != AM_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			void *p = realloc(v, cap * sizeof *v);
+			if (p == NULL) {
+				sqlite3_finalize(st);
+				free(v);
+				return AM_ERR_NOMEM;
+			}
+			v = p;
+		}
+		st_col32(st, 0, v[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if ((rc = st_done(rc)) != AM_OK) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return AM_OK;
+}
+
+static const struct am_member *
+any_member(const struct st_circle *c, const uint8_t *id)
+{
+	for (size_t i = 0; i < c->nmembers; i++)
+		if (memcmp(c->members[i].id, id, AM_ID_BYTES) == 0)
+			return &c->members[i];
+	return NULL;
+}
+
+int
+am_state_circles(struct am_store *s, const uint8_t *id,
+	struct am_circle_info **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	uint8_t (*ids)[32] = NULL;
+	size_t nids = 0, k = 0;
+	struct am_circle_info *v = NULL;
+	bool began = st_read_begin(db);
+	int rc = all_circles(db, &ids, &nids);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		goto out;
+	if (nids > 0 && (v = calloc(nids, sizeof *v)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		struct st_circle c;
+		if ((rc = st_circle_load(db, ids[i], NULL, &c)) != AM_OK)
+			goto out;
+		const struct am_member *m = id ? any_member(&c, id) : NULL;
+		if (c.has_genesis && (id == NULL || m != NULL)) {
+			struct am_circle_info *ci = &v[k++];
+			memcpy(ci->id, c.id, 32);
+			memcpy(ci->creator, c.creator, 32);
+			memcpy(ci->genesis, c.genesis, 32);
+			ci->created = c.created;
+			ci->name = c.name;
+			c.name = NULL;
+			ci->role = m ? m->role : 0;
+			ci->status = m ? m->status : 0;
+		}
+		st_circle_finish(&c);
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	st_read_end(db, began);
+	free(ids);
+	am_state_circles_free(&v, k);
+	return rc;
+}
+
+void
+am_state_circles_free(struct am_circle_info **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free((*list)[i].name);
+	free(*list);
+	*list = NULL;
+}
+
+int
+am_state_members(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	struct am_member **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+	st_read_end(db, began);
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		return rc;
+	if (!c.has_genesis) {
+		st_circle_finish(&c);
+		return AM_ERR_NOT_FOUND;
+	}
+	*out = c.members;
+	*n = c.nmembers;
+	c.members = NULL;
+	c.nmembers = 0;
+	st_circle_finish(&c);
+	return AM_OK;
+}
+
+int
+am_state_member_role(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES], uint32_t *role)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+	st_read_end(db, began);
+	if (rc != AM_OK)
+		return rc;
+	const struct am_member *m = st_member(&c, id);
+	if (m != NULL && role != NULL)
+		*role = m->role;
+	rc = m != NULL ? AM_OK : AM_ERR_NOT_MEMBER;
+	st_circle_finish(&c);
+	return rc;
+}
+
+/* ---- agreements ---- */
+
+/* Copies the public view of a derived agreement, taking its strings. */
+static void
+take_agreement(struct st_agreement *a, int64_t now, struct am_agreement *out)
+{
+	*out = a->a;
+	out->status = st_agreement_status(a, now);
+	a->a.title = NULL;
+	a->a.end_reason = NULL;
+}
+
+/* The circle an object belongs to, from its hash. */
+static int
+object_circle(sqlite3 *db, const uint8_t hash[32], uint32_t kind,
+	uint8_t circle[32])
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, "SELECT circle FROM st_objects WHERE hash = ?1 "
+		"AND kind = ?2", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		st_col32(st, 0, circle);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return AM_ERR_NOT_FOUND;
+	return rc == SQLITE_ROW ? AM_OK : am_store_error(rc);
+}
+
+int
+am_state_agreements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	int64_t now, struct am_agreement **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	uint8_t (*ids)[32] = NULL;
+	size_t nids = 0, k = 0;
+	struct am_agreement *v = NULL;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK) {
+		st_read_end(db, began);
+		return rc;
+	}
+	if ((rc = st_proposals(db, circle, &ids, &nids)) != AM_OK)
+		goto out;
+	if (nids > 0 && (v = calloc(nids, sizeof *v)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		struct st_agreement a;
+		if ((rc = st_agreement_load(&c, ids[i], &a)) != AM_OK)
+			goto out;
+		if (a.valid)
+			take_agreement(&a, now, &v[k++]);
+		st_agreement_finish(&a);
+	}
+	/* by proposal time, then hash: ids came by hash, sort is stable enough
+	 * with the explicit tie-break */
+	for (size_t i = 1; i < k; i++) {
+		struct am_agreement t = v[i];
+		size_t j = i;
+		while (j > 0 && (v[j - 1].proposed > t.proposed ||
+		    (v[j - 1].proposed == t.proposed &&
+		    memcmp(v[j - 1].id, t.id, 32) > 0))) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = t;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	st_read_end(db, began);
+	free(ids);
+	am_state_agreements_free(&v, k);
+	st_circle_finish(&c);
+	return rc;
+}
+
+int
+am_state_agreement(struct am_store *s, const uint8_t id[static AM_HASH_BYTES],
+	int64_t now, struct am_agreement *out)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	uint8_t circle[32];
+	struct st_circle c;
+	struct st_agreement a;
+	bool began = st_read_begin(db);
+	int rc = object_circle(db, id, AM_KIND_PROPOSE, circle);
+
+	memset(out, 0, sizeof *out);
+	if (rc != AM_OK)
+		goto out;
+	if ((rc = st_circle_load(db, circle, NULL, &c)) != AM_OK)
+		goto out;
+	if ((rc = st_agreement_load(&c, id, &a)) == AM_OK) {
+		if (a.valid)
+			take_agreement(&a, now, out);
+		else
+			rc = AM_ERR_NOT_FOUND;
+		st_agreement_finish(&a);
+	}
+	st_circle_finish(&c);
+out:
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_agreement_finish(struct am_agreement *a)
+{
+	free(a->title);
+	free(a->end_reason);
+	a->title = NULL;
+	a->end_reason = NULL;
+}
+
+void
+am_state_agreements_free(struct am_agreement **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		am_state_agreement_finish(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+/* Loads circle and agreement for the readers that start from an agreement. */
+static int
+load_pair(sqlite3 *db, const uint8_t id[32], struct st_circle *c,
+	struct st_agreement *a)
+{
+	uint8_t circle[32];
+	int rc = object_circle(db, id, AM_KIND_PROPOSE, circle);
+	if (rc != AM_OK)
+		return rc;
+	if ((rc = st_circle_load(db, circle, NULL, c)) != AM_OK)
+		return rc;
+	if ((rc = st_agreement_load(c, id, a)) != AM_OK) {
+		st_circle_finish(c);
+		return rc;
+	}
+	if (!a->valid) {
+		st_agreement_finish(a);
+		st_circle_finish(c);
+		return AM_ERR_NOT_FOUND;
+	}
+	return AM_OK;
+}
+
+int
+am_state_versions(struct am_store *s, const uint8_t agreement[static AM_HASH_BYTES],
+	struct am_version **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	struct st_agreement a;
+	struct am_version *v = NULL;
+	size_t k = 0;
+	bool began = st_read_begin(db);
+	int rc = load_pair(db, agreement, &c, &a);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		goto out;
+	if ((v = calloc(a.nversions ? a.nversions : 1, sizeof *v)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < a.nversions; i++) {
+		struct st_version *sv = &a.versions[i];
+		if (!sv->valid)
+			continue;
+		/* move: raw and notes now belong to the copy */
+		v[k++] = sv->v;
+		sv->v.raw = NULL;
+		sv->v.nsigs = 0;
+	}
+	*out = v;
+	*n = k;
+done:
+	st_agreement_finish(&a);
+	st_circle_finish(&c);
+out:
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_versions_free(struct am_version **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		st_signatures_free((*list)[i].sigs, (*list)[i].nsigs);
+		free((*list)[i].raw);
+	}
+	free(*list);
+	*list = NULL;
+}
+
+int
+am_state_checkins(struct am_store *s, const uint8_t agreement[static AM_HASH_BYTES],
+	struct am_checkin **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	struct st_agreement a;
+	bool began = st_read_begin(db);
+	int rc = load_pair(db, agreement, &c, &a);
+
+	*out = NULL;
+	*n = 0;
+	if (rc == AM_OK) {
+		rc = st_checkins_load(&c, &a, out, n);
+		st_agreement_finish(&a);
+		st_circle_finish(&c);
+	}
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_checkins_free(struct am_checkin **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free((*list)[i].note);
+		st_marks_free((*list)[i].marks, (*list)[i].nmarks);
+	}
+	free(*list);
+	*list = NULL;
+}
+
+int
+am_state_statements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t *about, struct am_statement **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+
+	*out = NULL;
+	*n = 0;
+	if (rc == AM_OK) {
+		rc = st_statements_load(&c, about, out, n);
+		st_circle_finish(&c);
+	}
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_statements_free(struct am_statement **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free((*list)[i].text);
+		st_marks_free((*list)[i].marks, (*list)[i].nmarks);
+	}
+	free(*list);
+	*list = NULL;
+}
+
+/* ---- pending ---- */
+
+struct pending_list {
+	struct am_pending *v;
+	size_t n, cap;
+};
+
+static struct am_pending *
+pending_add(struct pending_list *l)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		void *p = realloc(l->v, cap * sizeof *l->v);
+		if (p == NULL)
+			return NULL;
+		l->v = p;
+		l->cap = cap;
+	}
+	struct am_pending *p = &l->v[l->n++];
+	memset(p, 0, sizeof *p);
+	return p;
+}
+
+static int
+pending_members(const struct st_circle *c, const uint8_t *id,
+	struct pending_list *l)
+{
+	for (size_t i = 0; i < c->nmembers; i++) {
+		const struct am_member *m = &c->members[i];
+		if (m->status != AM_MEMBER_PENDING)
+			continue;
+		/* the newcomer and every joined member must accept */
+		if (memcmp(m->id, id, 32) != 0 && st_member(c, id) == NULL)
+			continue;
+		const struct st_proposal *p = NULL;
+		for (size_t k = 0; k < c->nprops && p == NULL; k++)
+			if (memcmp(c->props[k].hash, m->proposal, 32) == 0)
+				p = &c->props[k];
+		if (p == NULL || memcmp(p->author, id, 32) == 0)
+			continue;
+		bool accepted = false;
+		for (uint32_t k = 0; k < p->naccepts; k++)
+			accepted = accepted || memcmp(p->accepts[k], id, 32) == 0;
+		if (accepted)
+			continue;
+		struct am_pending *e = pending_add(l);
+		if (e == NULL)
+			return AM_ERR_NOMEM;
+		e->kind = AM_PENDING_MEMBER;
+		memcpy(e->circle, c->id, 32);
+		memcpy(e->hash, p->hash, 32);
+		memcpy(e->author, p->author, 32);
+		e->time = p->time;
+		memcpy(e->member, p->target, 32);
+		e->role = p->role;
+	}
+	return AM_OK;
+}
+
+static int
+pending_agreement(const struct st_circle *c, const struct st_agreement *a,
+	const uint8_t *id, struct pending_list *l)
+{
+	const struct st_end *end = a->end;
+	if (end != NULL) {
+		const struct am_signature *sg = st_sig(end->sigs, end->nsigs, id);
+		if (end->mutual || sg == NULL || sg->position == AM_POS_ACCEPTED)
+			return AM_OK;
+		struct am_pending *e = pending_add(l);
+		if (e == NULL)
+			return AM_ERR_NOMEM;
+		e->kind = AM_PENDING_END;
+		memcpy(e->hash, end->hash, 32);
+		memcpy(e->author, end->author, 32);
+		e->time = end->time;
+		e->declined = sg->position == AM_POS_DECLINED;
+		goto common;
+	}
+	for (size_t i = 0; i < a->nversions; i++) {
+		const struct st_version *v = &a->versions[i];
+		if (!v->valid || v->full)
+			continue;
+		/* only versions that could still replace the current one */
+		if (a->current && (v->v.depth < a->current->v.depth ||
+		    (v->v.depth == a->current->v.depth &&
+		    memcmp(v->v.hash, a->current->v.hash, 32) > 0)))
+			continue;
+		const struct am_signature *sg = st_sig(v->v.sigs, v->v.nsigs, id);
+		if (sg == NULL || sg->position == AM_POS_ACCEPTED)
+			continue;
+		struct am_pending *e = pending_add(l);
+		if (e == NULL)
+			return AM_ERR_NOMEM;
+		e->kind = AM_PENDING_VERSION;
+		memcpy(e->hash, v->v.hash, 32);
+		memcpy(e->author, v->v.author, 32);
+		e->time = v->v.time;
+		e->declined = sg->position == AM_POS_DECLINED;
+		e->title = strndup(v->v.body.terms.title.p, v->v.body.terms.title.n);
+		if (e->title == NULL)
+			return AM_ERR_NOMEM;
+		memcpy(e->circle, c->id, 32);
+		memcpy(e->agreement, a->a.id, 32);
+	}
+	return AM_OK;
+common:
+	memcpy(l->v[l->n - 1].circle, c->id, 32);
+	memcpy(l->v[l->n - 1].agreement, a->a.id, 32);
+	if (a->a.title && (l->v[l->n - 1].title = strdup(a->a.title)) == NULL)
+		return AM_ERR_NOMEM;
+	return AM_OK;
+}
+
+static int
+pending_circle(sqlite3 *db, const uint8_t *circle, const uint8_t *id,
+	struct pending_list *l)
+{
+	struct st_circle c;
+	uint8_t (*ids)[32] = NULL;
+	size_t nids = 0, first = l->n;
+	int rc = st_circle_load(db, circle, NULL, &c);
+	if (rc != AM_OK)
+		return rc;
+	if (!c.has_genesis || any_member(&c, id) == NULL)
+		goto out;
+	if ((rc = pending_members(&c, id, l)) != AM_OK)
+		goto out;
+	if (st_member(&c, id) == NULL)
+		goto out;
+	if ((rc = st_proposals(db, circle, &ids, &nids)) != AM_OK)
+		goto out;
+	for (size_t i = 0; i < nids && rc == AM_OK; i++) {
+		struct st_agreement a;
+		if ((rc = st_agreement_load(&c, ids[i], &a)) != AM_OK)
+			break;
+		if (a.valid)
+			rc = pending_agreement(&c, &a, id, l);
+		st_agreement_finish(&a);
+	}
+	/* by claimed time, then hash */
+	for (size_t i = first + 1; i < l->n; i++) {
+		struct am_pending t = l->v[i];
+		size_t j = i;
+		while (j > first && (l->v[j - 1].time > t.time ||
+		    (l->v[j - 1].time == t.time &&
+		    memcmp(l->v[j - 1].hash, t.hash, 32) > 0))) {
+			l->v[j] = l->v[j - 1];
+			j--;
+		}
+		l->v[j] = t;
+	}
+out:
+	free(ids);
+	st_circle_finish(&c);
+	return rc;
+}
+
+int
+am_state_pending(struct am_store *s, const uint8_t *circle,
+	const uint8_t id[static AM_ID_BYTES], struct am_pending **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct pending_list l = { 0 };
+	uint8_t (*ids)[32] = NULL;
+	size_t nids = 0;
+	bool began = st_read_begin(db);
+	int rc = AM_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (circle != NULL)
+		rc = pending_circle(db, circle, id, &l);
+	else if ((rc = all_circles(db, &ids, &nids)) == AM_OK)
+		for (size_t i = 0; i < nids && rc == AM_OK; i++)
+			rc = pending_circle(db, ids[i], id, &l);
+	st_read_end(db, began);
+	free(ids);
+	if (rc != AM_OK) {
+		am_state_pending_free(&l.v, l.n);
+		return rc;
+	}
+	*out = l.v;
+	*n = l.n;
+	return AM_OK;
+}
+
+void
+am_state_pending_free(struct am_pending **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free((*list)[i].title);
+	free(*list);
+	*list = NULL;
+}
+
+/* ---- violations and digests ---- */
+
+int
+am_state_violations(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	struct am_violation **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	bool began = st_read_begin(db);
+	int rc = st_violations(db, circle, out, n);
+	st_read_end(db, began);
+	return rc;
+}
+
+int
+am_state_digest(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t digest_out[static AM_HASH_BYTES])
+{
+	sqlite3 *db = am_store_sqlite(s);
+	bool began = st_read_begin(db);
+	int rc = st_digest(db, circle, digest_out);
+	st_read_end(db, began);
+	return rc;
+}
+
+/* Copies the store's st_* schema and the feeds' fork marks of circle into
+ * the scratch database. */
+static int
+scratch_schema(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
+{
+	sqlite3_stmt *st, *ins;
+	int rc = sqlite3_exec(scratch, "CREATE TABLE feeds(circle BLOB, "
+		"author BLOB, forked_at INTEGER, PRIMARY KEY(circle, author))",
+		NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	if ((rc = st_prepare(db, "SELECT sql FROM sqlite_schema WHERE name "
+	    "LIKE 'st\\_%' ESCAPE '\\' AND sql IS NOT NULL "
+	    "ORDER BY type = 'index', name", &st)) != AM_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int erc = sqlite3_exec(scratch,
+			(const char *)sqlite3_column_text(st, 0), NULL, NULL, NULL);
+		if (erc != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return am_store_error(erc);
+		}
+	}
+	sqlite3_finalize(st);
+	if ((rc = st_done(rc)) != AM_OK)
+		return rc;
+	if ((rc = st_prepare(db, "SELECT author, forked_at FROM feeds "
+	    "WHERE circle = ?1", &st)) != AM_OK)
+		return rc;
+	if ((rc = st_prepare(scratch, "INSERT INTO feeds VALUES (?1, ?2, ?3)",
+	    &ins)) != AM_OK) {
+		sqlite3_finalize(st);
+		return rc;
+	}
+	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_reset(ins);
+		sqlite3_bind_blob(ins, 1, circle, 32, SQLITE_STATIC);
+		sqlite3_bind_value(ins, 2, sqlite3_column_value(st, 0));
+		sqlite3_bind_value(ins, 3, sqlite3_column_value(st, 1));
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(st);
+	return st_done(rc);
+}
+
+/* Decodes and applies every raw entry of circle to the scratch database. */
+static int
+scratch_fill(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, "SELECT e.raw FROM entries e JOIN feeds f "
+		"ON f.id = e.feed WHERE f.circle = ?1", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct am_entry e;
+		int arc = am_entry_decode(sqlite3_column_blob(st, 0),
+			(size_t)sqlite3_column_bytes(st, 0), &e);
+		if (arc == AM_OK)
+			arc = st_apply(scratch, &e);
+		if (arc != AM_OK) {
+			sqlite3_finalize(st);
+			return arc;
+		}
+	}
+	sqlite3_finalize(st);
+	return st_done(rc);
+}
+
+int
+am_state_refold(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t digest_out[static AM_HASH_BYTES])
+{
+	sqlite3 *db = am_store_sqlite(s), *scratch = NULL;
+	int rc = sqlite3_open_v2(":memory:", &scratch,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(scratch);
+		return am_store_error(rc);
+	}
+	bool began = st_read_begin(db);
+	if ((rc = scratch_schema(db, scratch, circle)) == AM_OK &&
+	    (rc = am_store_error(sqlite3_exec(scratch, "BEGIN", NULL, NULL,
+	    NULL))) == AM_OK &&
+	    (rc = scratch_fill(db, scratch, circle)) == AM_OK)
+		rc = st_digest(scratch, circle, digest_out);
+	st_read_end(db, began);
+	sqlite3_close(scratch);
+	return rc;
+}

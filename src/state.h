@@ -1,0 +1,192 @@
+/*
+ * What the files of the state module share (src/state*.c): the derivation
+ * of a circle's state from the fact tables, as in-memory structures that
+ * the public readers, the rule check and the digest all walk. Never
+ * installed.
+ *
+ * Every function here takes the SQLite connection rather than the store so
+ * that am_state_refold() can run the very same code on a private scratch
+ * database.
+ */
+#ifndef AMENDS_STATE_IMPL_H
+#define AMENDS_STATE_IMPL_H
+
+#include <sqlite3.h>
+
+#include "amends/state.h"
+
+/* A member proposal and who accepted it. */
+struct st_proposal {
+	uint8_t hash[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint8_t target[AM_ID_BYTES];
+	uint64_t seq;
+	int64_t time;
+	uint32_t role;
+	bool done;                   /* completed: target joined through it */
+	uint32_t naccepts;
+	uint8_t (*accepts)[AM_ID_BYTES];
+};
+
+/* Collects ignored entries and every entry a derivation looked at, so that
+ * the sweep can name the rest (protocol/state.md, "Ignored entries"). */
+struct st_sink {
+	struct am_violation *v;
+	size_t nv, capv;
+	struct st_key {
+		uint8_t author[AM_ID_BYTES];
+		uint64_t seq;
+	} *seen;
+	size_t nseen, capseen;
+	int rc;                      /* first allocation failure */
+};
+
+struct st_circle {
+	sqlite3 *db;
+	uint8_t id[AM_HASH_BYTES];
+	bool has_genesis;
+	uint8_t creator[AM_ID_BYTES];
+	uint8_t genesis[AM_HASH_BYTES];
+	uint64_t genesis_seq;
+	int64_t created;
+	char *name;
+	struct am_member *members;   /* joined, then pending */
+	size_t nmembers;
+	struct st_proposal *props;   /* by hash */
+	size_t nprops;
+	struct st_sink *sink;        /* NULL unless collecting violations */
+};
+
+/* One answer (ACCEPT/DECLINE or CONFIRM/DISPUTE) as read from st_acts. */
+struct st_act {
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+	uint32_t kind;
+	int64_t time;
+	uint8_t hash[AM_HASH_BYTES];
+	char *note;
+};
+
+struct st_version {
+	struct am_version v;         /* the public view */
+	uint64_t seq;
+	bool valid;
+	bool full;                   /* every party accepted */
+};
+
+struct st_end {
+	uint8_t hash[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+	int64_t time;
+	char *note;
+	bool valid;
+	bool mutual;
+	int64_t end_at;
+	uint32_t nsigs;
+	struct am_signature sigs[AM_MAX_PARTIES];
+};
+
+struct st_agreement {
+	bool valid;                  /* its PROPOSE counts */
+	struct am_agreement a;       /* status as if now were before any end */
+	struct st_version *versions; /* all, valid or not, by depth then hash */
+	size_t nversions;
+	struct st_end *ends;         /* all, by hash */
+	size_t nends;
+	const struct st_version *current, *newest;
+	const struct st_end *end;    /* the one that takes effect */
+};
+
+/* ---- state_derive.c ---- */
+
+/* Notes that the entry (author, seq) was looked at; with sink NULL does
+ * nothing. */
+void st_sink_seen(struct st_sink *sink, const uint8_t *author, uint64_t seq);
+/* Notes that it is ignored, and why. hash may be NULL. */
+void st_sink_ignore(struct st_sink *sink, const uint8_t *author, uint64_t seq,
+	const uint8_t *hash, uint32_t kind, uint32_t rule, const char *why);
+
+/* Loads the circle's genesis and derives its membership. An unknown
+ * circle gives has_genesis false and no members (AM_OK). */
+int st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
+	struct st_sink *sink, struct st_circle *c);
+void st_circle_finish(struct st_circle *c);
+
+/* The joined member id, or NULL. */
+const struct am_member *st_member(const struct st_circle *c,
+	const uint8_t id[static AM_ID_BYTES]);
+/* True when id is a joined member who is not a witness. */
+bool st_is_party_member(const struct st_circle *c,
+	const uint8_t id[static AM_ID_BYTES]);
+
+/* Derives agreement id of circle c (versions, signatures, ends). AM_OK
+ * with a->valid false when it is not a valid agreement. */
+int st_agreement_load(struct st_circle *c,
+	const uint8_t id[static AM_HASH_BYTES], struct st_agreement *a);
+void st_agreement_finish(struct st_agreement *a);
+
+/* The status of a at now. */
+uint32_t st_agreement_status(const struct st_agreement *a, int64_t now);
+
+/* True when id is a party to v's terms. */
+bool st_in_terms(const struct am_terms *t, const uint8_t id[static AM_ID_BYTES]);
+/* Position of id on a version or end: signatures array lookup. */
+const struct am_signature *st_sig(const struct am_signature *sigs, uint32_t n,
+	const uint8_t id[static AM_ID_BYTES]);
+/* May id check in for a? */
+bool st_may_checkin(const struct st_agreement *a,
+	const uint8_t id[static AM_ID_BYTES]);
+/* May id confirm or dispute a check-in of a (not its author)? */
+bool st_may_mark(const struct st_circle *c, const struct st_agreement *a,
+	const uint8_t id[static AM_ID_BYTES]);
+/* The parties an END of a answers to: the current version's, else the
+ * newest's; NULL when a has no valid version. */
+const struct am_terms *st_end_terms(const struct st_agreement *a);
+
+/* Why a check-in by id for a would not count: an AM_RULE_*, or 0. */
+uint32_t st_checkin_rule(const struct st_circle *c, const struct st_agreement *a,
+	const uint8_t id[static AM_ID_BYTES], const char **why);
+
+/* Check-ins of a that count, with their marks; public layout. */
+int st_checkins_load(struct st_circle *c, const struct st_agreement *a,
+	struct am_checkin **out, size_t *n);
+/* Statements of c that count (about NULL: all). */
+int st_statements_load(struct st_circle *c, const uint8_t *about,
+	struct am_statement **out, size_t *n);
+
+/* The hashes of every PROPOSE entry of the circle, by hash. */
+int st_proposals(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t (**out)[AM_HASH_BYTES], size_t *n);
+
+/* Every ignored entry of circle (the full derivation plus the sweep). */
+int st_violations(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
+	struct am_violation **out, size_t *n);
+
+/* The derived-state digest of circle on db. */
+int st_digest(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t out[static AM_HASH_BYTES]);
+
+/* ---- state.c ---- */
+
+/* Starts a read transaction unless one is open; returns whether it did.
+ * st_read_end() ends it if so. */
+bool st_read_begin(sqlite3 *db);
+void st_read_end(sqlite3 *db, bool began);
+
+/* Records e's facts on db (the hook's body). */
+int st_apply(sqlite3 *db, const struct am_entry *e);
+
+/* Prepares sql on db; AM_OK or a mapped error. */
+int st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+/* Column helpers: copy a 32-byte blob (zero when NULL or of other size),
+ * duplicate a text (NULL when NULL). */
+void st_col32(sqlite3_stmt *st, int col, uint8_t out[static 32]);
+char *st_coltext(sqlite3_stmt *st, int col);
+/* Maps a finished step loop's last code. */
+int st_done(int sqlite_rc);
+
+void st_signatures_free(struct am_signature *sigs, uint32_t n);
+void st_marks_free(struct am_mark *m, uint32_t n);
+
+#endif

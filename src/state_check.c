@@ -1,0 +1,429 @@
+/*
+ * am_state_check(): would an entry count? The CLI asks before writing so
+ * that it refuses, with a sentence, exactly what the derived state would
+ * ignore. It derives the current state with the same functions and
+ * predicates as the fold (state_derive.c, state_checkin.c) and only words
+ * their answers for the person about to write. On top of the fold it
+ * refuses a few writes that would count but mean nothing (answering what
+ * one has already accepted, touching an agreement that has ended); see
+ * protocol/state.md, "Asking before writing".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+#include "store_impl.h"
+
+struct check {
+	struct st_circle c;
+	const uint8_t *author;
+	char *why;
+	size_t whylen;
+};
+
+static int
+say(struct check *k, int rc, const char *fmt, ...)
+{
+	if (k->why != NULL && k->whylen > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(k->why, k->whylen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* The kind and reference of object hash in the circle; kind 0 when none. */
+static int
+object(struct check *k, const uint8_t *hash, uint32_t *kind, uint8_t ref[32])
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(k->c.db, "SELECT kind, ref FROM st_objects "
+		"WHERE hash = ?1 AND circle = ?2", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, k->c.id, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*kind = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int(st, 0) : 0;
+	if (rc == SQLITE_ROW)
+		st_col32(st, 1, ref);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+/* Loads agreement id, refusing one that does not exist or count. */
+static int
+agreement(struct check *k, const uint8_t *id, struct st_agreement *a)
+{
+	uint32_t kind;
+	uint8_t ref[32];
+	int rc = object(k, id, &kind, ref);
+	if (rc != AM_OK)
+		return rc;
+	if (kind != AM_KIND_PROPOSE)
+		return say(k, AM_ERR_NOT_FOUND, "there is no such agreement in this circle");
+	if ((rc = st_agreement_load(&k->c, id, a)) != AM_OK)
+		return rc;
+	if (!a->valid) {
+		st_agreement_finish(a);
+		return say(k, AM_ERR_RULE, "that agreement breaks a rule and does not count");
+	}
+	return AM_OK;
+}
+
+static int
+check_terms(struct check *k, const struct am_terms *t)
+{
+	if (!st_in_terms(t, k->author))
+		return say(k, AM_ERR_RULE, "you must be one of the parties of the terms you write");
+	for (uint32_t i = 0; i < t->nparties; i++) {
+		const struct am_member *m = st_member(&k->c, t->parties[i]);
+		char hex[9];
+		am_hex(t->parties[i], 4, hex);
+		if (m == NULL)
+			return say(k, AM_ERR_RULE, "party %s is not a member of this circle", hex);
+		if (m->role == AM_ROLE_WITNESS)
+			return say(k, AM_ERR_RULE, "party %s is a witness, and a witness cannot be a party", hex);
+	}
+	return AM_OK;
+}
+
+static int
+check_member(struct check *k, const struct am_body *b)
+{
+	if (!st_is_party_member(&k->c, k->author))
+		return say(k, AM_ERR_RULE, "a witness cannot propose members");
+	if (st_member(&k->c, b->target) != NULL)
+		return say(k, AM_ERR_RULE, "they are already a member of this circle");
+	return AM_OK;
+}
+
+static int
+check_propose(struct check *k, const struct am_body *b)
+{
+	if (!st_is_party_member(&k->c, k->author))
+		return say(k, AM_ERR_RULE, "a witness cannot propose terms");
+	return check_terms(k, &b->terms);
+}
+
+static const struct st_version *
+version(const struct st_agreement *a, const uint8_t *hash)
+{
+	for (size_t i = 0; i < a->nversions; i++)
+		if (memcmp(a->versions[i].v.hash, hash, 32) == 0)
+			return &a->versions[i];
+	return NULL;
+}
+
+static int
+check_amend(struct check *k, const struct am_body *b)
+{
+	struct st_agreement a;
+	int rc;
+	if (!st_is_party_member(&k->c, k->author))
+		return say(k, AM_ERR_RULE, "a witness cannot amend terms");
+	if ((rc = agreement(k, b->target, &a)) != AM_OK)
+		return rc;
+	const struct st_version *base = version(&a, b->base);
+	if (a.end != NULL)
+		rc = say(k, AM_ERR_RULE, "the agreement has ended or is ending");
+	else if (base == NULL || !base->valid)
+		rc = say(k, AM_ERR_NOT_FOUND, "the version amended is not one of this agreement's");
+	else if (!st_in_terms(&base->v.body.terms, k->author))
+		rc = say(k, AM_ERR_RULE, "you are not a party to this agreement");
+	else
+		rc = check_terms(k, &b->terms);
+	st_agreement_finish(&a);
+	return rc;
+}
+
+/* May the author answer terms t? */
+static int
+check_answerer(struct check *k, const struct am_terms *t, const char *what)
+{
+	const struct am_member *m = st_member(&k->c, k->author);
+	if (m->role == AM_ROLE_WITNESS)
+		return say(k, AM_ERR_RULE, "a witness cannot %s", what);
+	if (!st_in_terms(t, k->author))
+		return say(k, AM_ERR_RULE, "you are not a party to this agreement");
+	return AM_OK;
+}
+
+static int
+check_end(struct check *k, const struct am_body *b)
+{
+	struct st_agreement a;
+	int rc = agreement(k, b->target, &a);
+	if (rc != AM_OK)
+		return rc;
+	if (a.end != NULL && a.end->mutual)
+		rc = say(k, AM_ERR_RULE, "the agreement has already ended");
+	else if (a.end != NULL)
+		rc = say(k, AM_ERR_RULE, "the agreement is already ending; accept that end to end it at once");
+	else
+		rc = check_answerer(k, st_end_terms(&a), "end an agreement");
+	st_agreement_finish(&a);
+	return rc;
+}
+
+static int
+answer_proposal(struct check *k, const struct am_body *b)
+{
+	const struct st_proposal *p = NULL;
+	for (size_t i = 0; i < k->c.nprops; i++)
+		if (memcmp(k->c.props[i].hash, b->target, 32) == 0)
+			p = &k->c.props[i];
+	bool newcomer = memcmp(p->target, k->author, 32) == 0;
+	bool accepted = memcmp(p->author, k->author, 32) == 0;
+	for (uint32_t i = 0; i < p->naccepts; i++)
+		accepted = accepted || memcmp(p->accepts[i], k->author, 32) == 0;
+	if (!newcomer && st_member(&k->c, k->author) == NULL)
+		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
+	if (st_member(&k->c, p->target) != NULL)
+		return say(k, AM_ERR_RULE, "they are already a member of this circle");
+	if (!st_is_party_member(&k->c, p->author))
+		return say(k, AM_ERR_RULE, "that member proposal breaks a rule and does not count");
+	if (accepted)
+		return say(k, AM_ERR_RULE, b->kind == AM_KIND_ACCEPT ?
+			"you have already accepted this" :
+			"you have already accepted this, and acceptance is final");
+	return AM_OK;
+}
+
+static int
+answer_version(struct check *k, const struct am_body *b, const uint8_t *id)
+{
+	struct st_agreement a;
+	int rc = agreement(k, id, &a);
+	if (rc != AM_OK)
+		return rc;
+	const struct st_version *v = version(&a, b->target);
+	const struct am_signature *sg;
+	if (v == NULL || !v->valid)
+		rc = say(k, AM_ERR_RULE, "that version breaks a rule and does not count");
+	else if (a.end != NULL)
+		rc = say(k, AM_ERR_RULE, "the agreement has ended or is ending");
+	else if ((rc = check_answerer(k, &v->v.body.terms, "accept or decline terms")) != AM_OK)
+		;
+	else if ((sg = st_sig(v->v.sigs, v->v.nsigs, k->author)) != NULL &&
+	    sg->position == AM_POS_ACCEPTED)
+		rc = say(k, AM_ERR_RULE, b->kind == AM_KIND_ACCEPT ?
+			"you have already accepted this version" :
+			"you have already accepted this version; to leave it, end the agreement");
+	st_agreement_finish(&a);
+	return rc;
+}
+
+static int
+answer_end(struct check *k, const struct am_body *b, const uint8_t *id)
+{
+	struct st_agreement a;
+	int rc = agreement(k, id, &a);
+	if (rc != AM_OK)
+		return rc;
+	const struct st_end *e = NULL;
+	const struct am_signature *sg;
+	for (size_t i = 0; i < a.nends; i++)
+		if (memcmp(a.ends[i].hash, b->target, 32) == 0)
+			e = &a.ends[i];
+	if (e == NULL || !e->valid)
+		rc = say(k, AM_ERR_RULE, "that end breaks a rule and does not count");
+	else if (e->mutual)
+		rc = say(k, AM_ERR_RULE, "that end has already taken effect");
+	else if ((rc = check_answerer(k, st_end_terms(&a), "accept or decline an end")) != AM_OK)
+		;
+	else if ((sg = st_sig(e->sigs, e->nsigs, k->author)) != NULL &&
+	    sg->position == AM_POS_ACCEPTED)
+		rc = say(k, AM_ERR_RULE, "you have already accepted this end");
+	st_agreement_finish(&a);
+	return rc;
+}
+
+static int
+check_answer(struct check *k, const struct am_body *b)
+{
+	uint32_t kind;
+	uint8_t ref[32];
+	int rc = object(k, b->target, &kind, ref);
+	if (rc != AM_OK)
+		return rc;
+	if (kind == 0)
+		return say(k, AM_ERR_NOT_FOUND, "there is no such entry in this circle");
+	if (kind == AM_KIND_MEMBER)
+		return answer_proposal(k, b);
+	if (st_member(&k->c, k->author) == NULL)
+		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
+	switch (kind) {
+	case AM_KIND_PROPOSE:
+		return answer_version(k, b, b->target);
+	case AM_KIND_AMEND:
+		return answer_version(k, b, ref);
+	case AM_KIND_END:
+		return answer_end(k, b, ref);
+	default:
+		return say(k, AM_ERR_RULE, "only versions, member proposals and ends can be accepted or declined");
+	}
+}
+
+static int
+check_checkin(struct check *k, const struct am_body *b)
+{
+	struct st_agreement a;
+	const char *why;
+	int rc = agreement(k, b->target, &a);
+	if (rc != AM_OK)
+		return rc;
+	uint32_t rule = st_checkin_rule(&k->c, &a, k->author, &why);
+	if (rule == AM_RULE_NOT_IN_FORCE)
+		rc = say(k, AM_ERR_RULE, "the agreement is not in force");
+	else if (rule == AM_RULE_WITNESS)
+		rc = say(k, AM_ERR_RULE, "a witness cannot check in");
+	else if (rule != 0)
+		rc = say(k, AM_ERR_RULE, "you are not one of those who check in for this agreement");
+	else if (a.end != NULL && a.end->mutual)
+		rc = say(k, AM_ERR_RULE, "the agreement has ended");
+	st_agreement_finish(&a);
+	return rc;
+}
+
+static int
+mark_checkin(struct check *k, const struct am_body *b, const uint8_t *id)
+{
+	struct st_agreement a;
+	struct am_checkin *v = NULL;
+	size_t n = 0;
+	const struct am_checkin *ci = NULL;
+	int rc = agreement(k, id, &a);
+	if (rc != AM_OK)
+		return rc;
+	if ((rc = st_checkins_load(&k->c, &a, &v, &n)) != AM_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(v[i].hash, b->target, 32) == 0)
+			ci = &v[i];
+	if (ci == NULL)
+		rc = say(k, AM_ERR_RULE, "that check-in does not count (it breaks a rule, "
+			"or a later check-in of the same period replaces it)");
+	else if (memcmp(ci->author, k->author, 32) == 0)
+		rc = say(k, AM_ERR_RULE, "you cannot confirm or dispute your own check-in");
+	else if (!st_may_mark(&k->c, &a, k->author))
+		rc = say(k, AM_ERR_RULE, "you are not a party to this agreement");
+out:
+	am_state_checkins_free(&v, n);
+	st_agreement_finish(&a);
+	return rc;
+}
+
+static int
+mark_statement(struct check *k, const struct am_body *b)
+{
+	struct am_statement *v = NULL;
+	size_t n = 0;
+	const struct am_statement *s = NULL;
+	if (b->kind == AM_KIND_DISPUTE)
+		return say(k, AM_ERR_RULE, "only check-ins can be disputed");
+	int rc = st_statements_load(&k->c, NULL, &v, &n);
+	if (rc != AM_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(v[i].hash, b->target, 32) == 0)
+			s = &v[i];
+	if (s == NULL)
+		rc = say(k, AM_ERR_RULE, "that statement breaks a rule and does not count");
+	else if (memcmp(s->author, k->author, 32) == 0)
+		rc = say(k, AM_ERR_RULE, "you cannot confirm your own statement");
+	am_state_statements_free(&v, n);
+	return rc;
+}
+
+static int
+check_mark(struct check *k, const struct am_body *b)
+{
+	uint32_t kind;
+	uint8_t ref[32];
+	int rc = object(k, b->target, &kind, ref);
+	if (rc != AM_OK)
+		return rc;
+	if (kind == 0)
+		return say(k, AM_ERR_NOT_FOUND, "there is no such entry in this circle");
+	if (kind == AM_KIND_CHECKIN)
+		return mark_checkin(k, b, ref);
+	if (kind == AM_KIND_STATEMENT)
+		return mark_statement(k, b);
+	return say(k, AM_ERR_RULE, b->kind == AM_KIND_DISPUTE ?
+		"only check-ins can be disputed" :
+		"only check-ins and statements can be confirmed");
+}
+
+static int
+check_statement(struct check *k, const struct am_body *b)
+{
+	struct st_agreement a;
+	int rc;
+	if (!b->has_target)
+		return AM_OK;
+	if ((rc = agreement(k, b->target, &a)) != AM_OK)
+		return rc;
+	st_agreement_finish(&a);
+	return AM_OK;
+}
+
+static int
+check_body(struct check *k, const struct am_body *b)
+{
+	if (!k->c.has_genesis)
+		return say(k, AM_ERR_NOT_FOUND, "this node does not have that circle");
+	if (b->kind == AM_KIND_ACCEPT || b->kind == AM_KIND_DECLINE)
+		return check_answer(k, b);
+	if (st_member(&k->c, k->author) == NULL)
+		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
+	switch (b->kind) {
+	case AM_KIND_MEMBER:
+		return check_member(k, b);
+	case AM_KIND_PROPOSE:
+		return check_propose(k, b);
+	case AM_KIND_AMEND:
+		return check_amend(k, b);
+	case AM_KIND_END:
+		return check_end(k, b);
+	case AM_KIND_CHECKIN:
+		return check_checkin(k, b);
+	case AM_KIND_CONFIRM:
+	case AM_KIND_DISPUTE:
+		return check_mark(k, b);
+	case AM_KIND_STATEMENT:
+		return check_statement(k, b);
+	case AM_KIND_CHECKPOINT:
+		return AM_OK;
+	default:
+		return say(k, AM_ERR_ARG, "unknown kind of entry");
+	}
+}
+
+int
+am_state_check(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], const struct am_body *b,
+	char *why, size_t whylen)
+{
+	struct check k = { .author = author, .why = why, .whylen = whylen };
+	sqlite3 *db = am_store_sqlite(s);
+	int rc;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	/* a genesis makes its own circle: nothing to check against */
+	if (b->kind == AM_KIND_GENESIS)
+		return AM_OK;
+	bool began = st_read_begin(db);
+	if ((rc = st_circle_load(db, circle, NULL, &k.c)) == AM_OK) {
+		rc = check_body(&k, b);
+		st_circle_finish(&k.c);
+	}
+	st_read_end(db, began);
+	if (rc != AM_OK && why != NULL && whylen > 0 && why[0] == '\0')
+		snprintf(why, whylen, "%s", am_strerror(rc));
+	return rc;
+}

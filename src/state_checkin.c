@@ -1,0 +1,363 @@
+/*
+ * The check-ins and statements that count (protocol/state.md, "Check-ins"
+ * and "Statements"): who may check in, which of several check-ins for one
+ * period stands (the author's latest by feed number), whose confirmations
+ * and disputes count, and when a check-in is verified.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+#include "store_impl.h"
+
+/* Why a check-in by id does not count: a rule, or 0. */
+uint32_t
+st_checkin_rule(const struct st_circle *c, const struct st_agreement *a,
+	const uint8_t id[static AM_ID_BYTES], const char **why)
+{
+	const struct am_member *m = st_member(c, id);
+	if (m == NULL) {
+		*why = "a check-in by someone who is not a member of the circle";
+		return AM_RULE_NOT_MEMBER;
+	}
+	if (a->current == NULL) {
+		*why = "a check-in for an agreement that was never in force";
+		return AM_RULE_NOT_IN_FORCE;
+	}
+	if (m->role == AM_ROLE_WITNESS) {
+		*why = "a witness cannot check in";
+		return AM_RULE_WITNESS;
+	}
+	if (!st_may_checkin(a, id)) {
+		*why = "a check-in by someone the agreement does not ask to check in";
+		return AM_RULE_NOT_CHECKER;
+	}
+	return 0;
+}
+
+/* Order of marks: parties of the current version in terms order, then
+ * everyone else by ID. */
+static int
+mark_rank(const struct am_terms *t, const struct am_mark *m)
+{
+	for (uint32_t i = 0; i < t->nparties; i++)
+		if (memcmp(t->parties[i], m->id, 32) == 0)
+			return (int)i;
+	return AM_MAX_PARTIES;
+}
+
+static int
+cmp_mark(const void *a, const void *b, void *terms)
+{
+	const struct am_mark *x = a, *y = b;
+	int rx = mark_rank(terms, x), ry = mark_rank(terms, y);
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return memcmp(x->id, y->id, 32);
+}
+
+/*
+ * Reads the CONFIRM/DISPUTE answers to target and keeps each eligible
+ * person's latest. allow(id) says who is eligible; disputes only when
+ * disputable. The marks array is malloc'd.
+ */
+static int
+load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
+	const struct st_agreement *a, bool counts, struct am_mark **out,
+	uint32_t *n)
+{
+	sqlite3_stmt *st;
+	struct am_mark *v = NULL;
+	uint32_t cap = 0;
+	int rc = st_prepare(c->db, "SELECT author, seq, kind, time, hash, note "
+		"FROM st_acts WHERE target = ?1 AND circle = ?2 AND kind IN (9, 10) "
+		"ORDER BY author, seq DESC", &st);
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, target, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t who[32], hash[32];
+		st_col32(st, 0, who);
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
+		uint32_t kind = (uint32_t)sqlite3_column_int(st, 2);
+		st_col32(st, 4, hash);
+		const struct am_member *m = st_member(c, who);
+		if (!counts) {
+			/* the check-in was replaced: its answers are moot */
+			st_sink_seen(c->sink, who, seq);
+			continue;
+		}
+		if (memcmp(who, author, 32) == 0) {
+			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_OWN,
+				"confirms or disputes its own author's entry");
+			continue;
+		}
+		if (m == NULL) {
+			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_NOT_MEMBER,
+				"a confirmation by someone who is not a member of the circle");
+			continue;
+		}
+		if (a == NULL && kind == AM_KIND_DISPUTE) {
+			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_WRONG_TARGET,
+				"only check-ins can be disputed");
+			continue;
+		}
+		if (a != NULL && !st_may_mark(c, a, who)) {
+			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_NOT_PARTY,
+				"confirms or disputes a check-in of an agreement its author is not a party to");
+			continue;
+		}
+		st_sink_seen(c->sink, who, seq);
+		/* rows come newest first per person: keep the first */
+		if (*n > 0 && memcmp(v[*n - 1].id, who, 32) == 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			void *q = realloc(v, cap * sizeof *v);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = q;
+		}
+		struct am_mark *mk = &v[(*n)++];
+		memset(mk, 0, sizeof *mk);
+		memcpy(mk->id, who, 32);
+		mk->kind = kind == AM_KIND_CONFIRM ? AM_MARK_CONFIRMED : AM_MARK_DISPUTED;
+		mk->witness = m->role == AM_ROLE_WITNESS;
+		mk->time = sqlite3_column_int64(st, 3);
+		memcpy(mk->entry, hash, 32);
+		mk->note = st_coltext(st, 5);
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	if ((rc = st_done(rc)) != AM_OK) {
+		st_marks_free(v, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* Every other party of the current version confirmed; with no other
+ * party, a witness did. */
+static bool
+verified(const struct st_agreement *a, const struct am_checkin *ci)
+{
+	const struct am_terms *t = &a->current->v.body.terms;
+	bool others = false, witness = false;
+	for (uint32_t i = 0; i < ci->nmarks; i++)
+		witness = witness || (ci->marks[i].witness &&
+			ci->marks[i].kind == AM_MARK_CONFIRMED);
+	for (uint32_t i = 0; i < t->nparties; i++) {
+		bool ok = false;
+		if (memcmp(t->parties[i], ci->author, 32) == 0)
+			continue;
+		others = true;
+		for (uint32_t k = 0; k < ci->nmarks; k++)
+			ok = ok || (memcmp(ci->marks[k].id, t->parties[i], 32) == 0 &&
+				ci->marks[k].kind == AM_MARK_CONFIRMED);
+		if (!ok)
+			return false;
+	}
+	return others || witness;
+}
+
+static int
+finish_checkin(struct st_circle *c, const struct st_agreement *a,
+	struct am_checkin *ci)
+{
+	int rc = load_marks(c, ci->hash, ci->author, a, true, &ci->marks,
+		&ci->nmarks);
+	if (rc != AM_OK)
+		return rc;
+	qsort_r(ci->marks, ci->nmarks, sizeof *ci->marks, cmp_mark,
+		(void *)&a->current->v.body.terms);
+	for (uint32_t i = 0; i < ci->nmarks; i++)
+		ci->disputed = ci->disputed || ci->marks[i].kind == AM_MARK_DISPUTED;
+	ci->verified = verified(a, ci);
+	return AM_OK;
+}
+
+int
+st_checkins_load(struct st_circle *c, const struct st_agreement *a,
+	struct am_checkin **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct am_checkin *v = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!a->valid)
+		return AM_OK;
+	if ((rc = st_prepare(c->db, "SELECT hash, author, seq, time, label, num, "
+	    "note FROM st_objects WHERE ref = ?1 AND kind = 8 AND circle = ?2 "
+	    "ORDER BY label, author, seq DESC", &st)) != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, a->a.id, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t hash[32], author[32];
+		const char *why;
+		st_col32(st, 0, hash);
+		st_col32(st, 1, author);
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 2);
+		const char *period = (const char *)sqlite3_column_text(st, 4);
+		uint32_t rule = st_checkin_rule(c, a, author, &why);
+		if (rule != 0) {
+			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_CHECKIN, rule, why);
+			continue;
+		}
+		st_sink_seen(c->sink, author, seq);
+		if (period == NULL)
+			period = "";
+		if (*n > 0 && memcmp(v[*n - 1].author, author, 32) == 0 &&
+		    strcmp(v[*n - 1].period, period) == 0) {
+			/* an earlier check-in of the same period: replaced */
+			struct am_mark *m;
+			uint32_t nm;
+			if (c->sink != NULL) {
+				rc = load_marks(c, hash, author, a, false, &m, &nm);
+				st_marks_free(m, nm);
+				if (rc != AM_OK)
+					break;
+			}
+			continue;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			void *q = realloc(v, cap * sizeof *v);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = q;
+		}
+		struct am_checkin *ci = &v[(*n)++];
+		memset(ci, 0, sizeof *ci);
+		memcpy(ci->hash, hash, 32);
+		memcpy(ci->agreement, a->a.id, 32);
+		memcpy(ci->author, author, 32);
+		ci->seq = seq;
+		ci->time = sqlite3_column_int64(st, 3);
+		snprintf(ci->period, sizeof ci->period, "%s", period);
+		ci->status = (uint32_t)sqlite3_column_int(st, 5);
+		ci->note = st_coltext(st, 6);
+	}
+	sqlite3_finalize(st);
+	if ((rc = st_done(rc)) != AM_OK)
+		goto fail;
+	for (size_t i = 0; i < *n; i++)
+		if ((rc = finish_checkin(c, a, &v[i])) != AM_OK)
+			goto fail;
+	*out = v;
+	return AM_OK;
+fail:
+	am_state_checkins_free(&v, *n);
+	*n = 0;
+	return rc;
+}
+
+/* Is about a valid agreement of the circle? */
+static int
+about_ok(struct st_circle *c, const uint8_t *about, bool *ok)
+{
+	struct st_agreement a;
+	struct st_sink *sink = c->sink;
+	c->sink = NULL;
+	int rc = st_agreement_load(c, about, &a);
+	c->sink = sink;
+	if (rc != AM_OK)
+		return rc;
+	*ok = a.valid;
+	st_agreement_finish(&a);
+	return AM_OK;
+}
+
+int
+st_statements_load(struct st_circle *c, const uint8_t *about,
+	struct am_statement **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct am_statement *v = NULL;
+	size_t cap = 0;
+	int rc = st_prepare(c->db, about != NULL ?
+		"SELECT hash, author, seq, time, note, ref FROM st_objects "
+		"WHERE ref = ?1 AND kind = 11 AND circle = ?2 ORDER BY time, hash" :
+		"SELECT hash, author, seq, time, note, ref FROM st_objects "
+		"WHERE circle = ?2 AND kind = 11 ORDER BY time, hash", &st);
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		return rc;
+	if (about != NULL)
+		sqlite3_bind_blob(st, 1, about, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct am_statement s;
+		memset(&s, 0, sizeof s);
+		st_col32(st, 0, s.hash);
+		st_col32(st, 1, s.author);
+		s.seq = (uint64_t)sqlite3_column_int64(st, 2);
+		s.time = sqlite3_column_int64(st, 3);
+		s.has_about = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		st_col32(st, 5, s.about);
+		if (st_member(c, s.author) == NULL) {
+			st_sink_ignore(c->sink, s.author, s.seq, s.hash, AM_KIND_STATEMENT,
+				AM_RULE_NOT_MEMBER,
+				"a statement by someone who is not a member of the circle");
+			continue;
+		}
+		if (s.has_about) {
+			bool ok;
+			if ((rc = about_ok(c, s.about, &ok)) != AM_OK) {
+				rc = SQLITE_ERROR;
+				break;
+			}
+			if (!ok) {
+				st_sink_ignore(c->sink, s.author, s.seq, s.hash, AM_KIND_STATEMENT,
+					AM_RULE_UNKNOWN_TARGET,
+					"a statement about an agreement this node does not have or ignores");
+				continue;
+			}
+		}
+		st_sink_seen(c->sink, s.author, s.seq);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			void *q = realloc(v, cap * sizeof *v);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = q;
+		}
+		memcpy(s.circle, c->id, 32);
+		if ((s.text = st_coltext(st, 4)) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		v[(*n)++] = s;
+	}
+	sqlite3_finalize(st);
+	if ((rc = st_done(rc)) != AM_OK)
+		goto fail;
+	for (size_t i = 0; i < *n; i++) {
+		struct am_statement *s = &v[i];
+		rc = load_marks(c, s->hash, s->author, NULL, true, &s->marks,
+			&s->nmarks);
+		if (rc != AM_OK)
+			goto fail;
+	}
+	*out = v;
+	return AM_OK;
+fail:
+	am_state_statements_free(&v, *n);
+	*n = 0;
+	return rc;
+}
