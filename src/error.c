@@ -57,6 +57,11 @@ message(enum am_error rc)
 	case AM_ERR_INVITE_EXPIRED: return "the invite has expired; ask for a new one";
 	case AM_ERR_INVITE_USED: return "the invite was already used; ask for a new one";
 	case AM_ERR_REFUSED: return "the peer refused the request";
+	case AM_ERR_MSG_TYPE: return "unknown sync message type";
+	case AM_ERR_UNSOLICITED: return "the peer sent something that was not asked for";
+	case AM_ERR_FLOW: return "the peer sent more requests than its window allows";
+	case AM_ERR_NOT_SHARED: return "that circle is not shared with this peer";
+	case AM_ERR_BATCH: return "a batch of entries is not one unbroken run of one feed";
 	case AM_ERR_NOT_MEMBER: return "the author is not a member of the circle";
 	case AM_ERR_RULE: return "the entry would break a rule of the circle";
 	}

@@ -918,3 +918,174 @@ am_store_setting_get(struct am_store *s, const char *key)
 	sqlite3_finalize(st);
 	return value;
 }
+
+/*
+ * Batched ingest. A run of one feed whose entries link by hash is
+ * authenticated by the signature of its newest entry (DESIGN.md,
+ * "Verifying"), so only that one is verified; every entry keeps its own
+ * signature for standalone proofs. Entries that would be kept as fork
+ * evidence are the exception: evidence must stand on its own, so each is
+ * verified by itself. Each entry still goes through ingest_one(), the one
+ * place that decides what an entry is to its feed, inside a savepoint so
+ * that a refused entry leaves nothing behind while the good prefix before
+ * it is committed.
+ */
+
+/* The longest prefix of e[0..n) that is one feed, numbered and linked;
+ * *why receives the reason it stops short (AM_OK when it does not). */
+static size_t
+batch_linked(const uint8_t *const raw[], const size_t len[], size_t n,
+	struct am_entry *e, int *why)
+{
+	size_t m;
+	*why = AM_OK;
+	for (m = 0; m < n; m++) {
+		if ((*why = am_entry_decode(raw[m], len[m], &e[m])) != AM_OK)
+			break;
+		if (m == 0)
+			continue;
+		if (memcmp(e[m].circle, e[0].circle, AM_HASH_BYTES) != 0 ||
+		    memcmp(e[m].author, e[0].author, AM_ID_BYTES) != 0 ||
+		    e[m].seq != e[m - 1].seq + 1) {
+			*why = AM_ERR_BATCH;
+			break;
+		}
+		if (memcmp(e[m].prev, e[m - 1].hash, AM_HASH_BYTES) != 0) {
+			*why = AM_ERR_CHAIN;
+			break;
+		}
+	}
+	return m;
+}
+
+/* Runs one cached statement that returns no rows. */
+static int
+batch_step(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+/* Inside the transaction: verifies e by itself when it would not extend
+ * the feed and is not already held, then ingests it. */
+static int
+batch_one(struct am_store *s, const struct am_entry *e, bool verified,
+	enum am_ingest_result *result)
+{
+	struct feed f;
+	uint8_t have[AM_HASH_BYTES];
+	bool found;
+	int rc;
+
+	if (!verified) {
+		if ((rc = feed_get(s, e->circle, e->author, &f)) != AM_OK)
+			return rc;
+		if (e->seq <= f.head_seq) {
+			rc = entry_hash_at(s, f.id, e->seq, have, &found);
+			if (rc != AM_OK)
+				return rc;
+			if ((!found || memcmp(have, e->hash, AM_HASH_BYTES) != 0) &&
+			    (rc = am_entry_verify(e)) != AM_OK)
+				return rc;
+		}
+	}
+	return ingest_one(s, e, result);
+}
+
+/* Refusals decided by looking at the entry: the good prefix before it is
+ * kept. Anything else (the database failing) rolls the whole run back. */
+static bool
+batch_refusal(int rc)
+{
+	switch (rc) {
+	case AM_ERR_SIGNATURE:
+	case AM_ERR_CHAIN:
+	case AM_ERR_GAP:
+	case AM_ERR_FORK:
+	case AM_ERR_FIELD:
+	case AM_ERR_NOT_MEMBER:
+		return true;
+	default:
+		return rc >= AM_ERR_TRUNCATED && rc <= AM_ERR_FIELD;
+	}
+}
+
+int
+am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
+	const size_t len[], size_t n, enum am_ingest_result result[],
+	size_t *done)
+{
+	static const char *const sp_sql[3] = { "SAVEPOINT batch_entry",
+		"RELEASE batch_entry", "ROLLBACK TO batch_entry" };
+	sqlite3_stmt *sp[3] = { NULL, NULL, NULL };
+	struct am_entry *e;
+	size_t m, good, i;
+	bool all_verified = false, changed = false;
+	int refused, rc;
+
+	*done = 0;
+	if (n == 0)
+		return AM_OK;
+	if (n > AM_STORE_BATCH_MAX)
+		return AM_ERR_ARG;
+	if ((e = malloc(n * sizeof *e)) == NULL)
+		return AM_ERR_NOMEM;
+	m = batch_linked(raw, len, n, e, &refused);
+	good = m;
+	if (m > 0 && am_entry_verify(&e[m - 1]) != AM_OK) {
+		/* find the first entry whose own signature fails */
+		for (good = 0; good < m - 1 && am_entry_verify(&e[good]) == AM_OK;
+		     good++)
+			;
+		refused = AM_ERR_SIGNATURE;
+		all_verified = true;
+	}
+	for (i = 0; i < 3; i++) {
+		int src = sqlite3_prepare_v2(s->db, sp_sql[i], -1, &sp[i], NULL);
+		if (src != SQLITE_OK) {
+			rc = am_store_error(src);
+			goto fail;
+		}
+	}
+	if ((rc = am_store_begin(s)) != AM_OK)
+		goto fail;
+	for (i = 0; i < good; i++) {
+		if ((rc = batch_step(sp[0])) != AM_OK)
+			goto rollback;
+		rc = batch_one(s, &e[i], all_verified || i == m - 1, &result[i]);
+		if (rc != AM_OK) {
+			int urc = batch_step(sp[2]);
+			if (urc == AM_OK)
+				urc = batch_step(sp[1]);
+			if (urc != AM_OK || !batch_refusal(rc)) {
+				if (urc != AM_OK)
+					rc = urc;
+				goto rollback;
+			}
+			refused = rc;
+			break;
+		}
+		if ((rc = batch_step(sp[1])) != AM_OK)
+			goto rollback;
+		changed |= result[i] != AM_INGEST_DUPLICATE;
+	}
+	if (changed) {
+		if ((rc = am_store_commit(s)) != AM_OK)
+			goto fail;
+	} else {
+		am_store_rollback(s);
+	}
+	*done = i;
+	for (i = 0; i < 3; i++)
+		sqlite3_finalize(sp[i]);
+	free(e);
+	return *done == n ? AM_OK : refused;
+rollback:
+	am_store_rollback(s);
+fail:
+	for (i = 0; i < 3; i++)
+		sqlite3_finalize(sp[i]);
+	free(e);
+	return rc;
+}

@@ -75,6 +75,13 @@ enum am_error {
 	AM_ERR_INVITE_USED = 97,   /* the invite was already used */
 	AM_ERR_REFUSED = 98,       /* the peer refused the request */
 
+	/* sync protocol */
+	AM_ERR_MSG_TYPE = 100,     /* a sync message of unknown type */
+	AM_ERR_UNSOLICITED = 101,  /* a sync message that was not asked for */
+	AM_ERR_FLOW = 102,         /* the peer exceeded its flow-control window */
+	AM_ERR_NOT_SHARED = 103,   /* the circle is not shared with that peer */
+	AM_ERR_BATCH = 104,        /* a batch mixes feeds or is not one run */
+
 	/* shared state */
 	AM_ERR_NOT_MEMBER = 110,   /* the author is not a member of the circle */
 	AM_ERR_RULE = 111,         /* the entry would break a rule of the circle */

@@ -135,4 +135,24 @@ char *am_store_setting_get(struct am_store *s, const char *key);
 /* Runs PRAGMA integrity_check; AM_ERR_DB_CORRUPT unless it says ok. */
 AM_NODISCARD int am_store_check(struct am_store *s);
 
+#define AM_STORE_BATCH_MAX 1024   /* entries per am_store_ingest_batch() */
+
+/*
+ * Ingests a run of entries of one feed (raw[i] of len[i] bytes, n at most
+ * AM_STORE_BATCH_MAX) in one transaction. The entries must be of one feed,
+ * numbered one after another, each naming the hash of the one before; only
+ * the newest signature is verified, which authenticates the linked run
+ * (DESIGN.md, "Verifying"), except that an entry kept as fork evidence is
+ * verified by itself. When the newest signature fails, each entry is
+ * verified in turn to find the first bad one. The longest good prefix is
+ * stored: *done receives its length and result[0..*done) what happened to
+ * each entry (as am_store_ingest). Returns AM_OK when all n were taken,
+ * else why entry *done was refused: AM_ERR_BATCH (another feed, or not the
+ * next number), AM_ERR_CHAIN, AM_ERR_GAP, AM_ERR_SIGNATURE, a decoding
+ * error. A database error rolls the whole run back (*done is then 0).
+ */
+AM_NODISCARD int am_store_ingest_batch(struct am_store *s,
+	const uint8_t *const raw[], const size_t len[], size_t n,
+	enum am_ingest_result result[], size_t *done);
+
 #endif

@@ -1,0 +1,942 @@
+/*
+ * Tests of the sync protocol: the message vectors of protocol/sync-vectors.txt
+ * byte for byte, batched ingest, and two stores with two sessions wired
+ * together in memory (a bounded loop moving each session's next message into
+ * the other): catch-up from empty, up-to-date nodes that exchange only HELLO,
+ * incremental catch-up, live push, a stranger who gets nothing, and
+ * malformed messages each refused with its own error.
+ *
+ * Run with --print to write the vectors (only when the wire format changes,
+ * and then protocol/sync.md changes too).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "amends/state.h"
+#include "amends/store.h"
+#include "amends/sync.h"
+#include "test.h"
+
+static char dir[] = "/tmp/amends-test-sync-XXXXXX";
+static struct am_identity *sam, *alex, *dana, *eve;
+
+static struct am_identity *
+identity(uint8_t fill)
+{
+	uint8_t seed[32];
+	struct am_identity *id;
+	memset(seed, fill, 32);
+	check_rc(am_identity_from_seed(seed, &id), AM_OK);
+	return id;
+}
+
+static const uint8_t *
+pk(const struct am_identity *id)
+{
+	return am_identity_public(id);
+}
+
+static struct am_store *
+open_store(const char *name)
+{
+	char p[256];
+	struct am_store *s;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	check_rc(am_store_open(p, &s), AM_OK);
+	return s;
+}
+
+/* A circle created by creator in s, with a MEMBER proposal by the creator
+ * for each of the others (role per entry of roles, or members). */
+static void
+circle_new(struct am_store *s, struct am_identity *creator,
+	struct am_identity **others, const uint32_t *roles, int n,
+	uint8_t circle[32])
+{
+	struct am_body g = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
+	randombytes_buf(g.nonce, 32);
+	check_rc(am_store_append(s, creator, circle, 1000, &g, NULL, NULL), AM_OK);
+	am_circle_id(pk(creator), g.nonce, circle);
+	for (int i = 0; i < n; i++) {
+		struct am_body m = { .kind = AM_KIND_MEMBER,
+			.role = roles ? roles[i] : AM_ROLE_MEMBER };
+		memcpy(m.target, pk(others[i]), 32);
+		check_rc(am_store_append(s, creator, circle, 1000, &m, NULL, NULL),
+			AM_OK);
+	}
+}
+
+static void
+say(struct am_store *s, struct am_identity *id, const uint8_t circle[32],
+	int n)
+{
+	for (int i = 0; i < n; i++) {
+		char text[64];
+		snprintf(text, sizeof text, "statement %d", i);
+		struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c(text) };
+		check_rc(am_store_append(s, id, circle, 2000 + i, &b, NULL, NULL),
+			AM_OK);
+	}
+}
+
+static uint64_t
+head_of(struct am_store *s, const uint8_t circle[32], const uint8_t *author)
+{
+	uint64_t seq;
+	uint8_t h[32];
+	check_rc(am_store_head(s, circle, author, &seq, h), AM_OK);
+	return seq;
+}
+
+static bool
+same_digest(struct am_store *a, struct am_store *b, const uint8_t circle[32])
+{
+	uint8_t da[32], db[32];
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check_rc(am_store_digest(b, circle, db), AM_OK);
+	return memcmp(da, db, 32) == 0;
+}
+
+/* ---- two sessions wired together ---- */
+
+struct link {
+	struct am_sync *a, *b;          /* a runs on sa, b on sb */
+	uint64_t bytes;
+	uint64_t types[AM_SYNC_TYPE_MAX + 1];
+	uint64_t msgs;
+	struct am_sync_msg *scratch;
+};
+
+static void
+link_open(struct link *l, struct am_store *sa, struct am_identity *ida,
+	struct am_store *sb, struct am_identity *idb)
+{
+	memset(l, 0, sizeof *l);
+	l->a = am_sync_new(sa, pk(ida), pk(idb));
+	l->b = am_sync_new(sb, pk(idb), pk(ida));
+	check(l->a != NULL && l->b != NULL);
+	l->scratch = malloc(sizeof *l->scratch);
+	check(l->scratch != NULL);
+}
+
+static void
+link_close(struct link *l)
+{
+	am_sync_destroy(&l->a);
+	am_sync_destroy(&l->b);
+	check(l->a == NULL);
+	free(l->scratch);
+}
+
+static void
+count_clear(struct link *l)
+{
+	l->bytes = 0;
+	l->msgs = 0;
+	memset(l->types, 0, sizeof l->types);
+}
+
+/* Moves one message from one session to the other; true when there was
+ * one. Like the node, it tells a session whose store changed. */
+static bool
+move(struct link *l, struct am_sync *from, struct am_sync *to)
+{
+	struct am_sync_stats before, after;
+	uint8_t *msg;
+	size_t len;
+
+	check_rc(am_sync_next_out(from, &msg, &len), AM_OK);
+	if (msg == NULL)
+		return false;
+	check(len <= AM_SYNC_MAX_MSG);
+	check_rc(am_sync_msg_decode(msg, len, l->scratch), AM_OK);
+	l->types[l->scratch->type]++;
+	l->bytes += len;
+	l->msgs++;
+	am_sync_stats(to, &before);
+	check_rc(am_sync_receive(to, msg, len), AM_OK);
+	am_sync_stats(to, &after);
+	if (after.entries_in != before.entries_in)
+		check_rc(am_sync_local_changed(to), AM_OK);
+	free(msg);
+	return true;
+}
+
+/* Runs both sessions until neither has anything to send; bounded. */
+static void
+pump(struct link *l)
+{
+	for (int i = 0; i < 200000; i++) {
+		bool moved = move(l, l->a, l->b);
+		moved |= move(l, l->b, l->a);
+		if (!moved)
+			return;
+	}
+	check(!"the sessions did not settle");
+}
+
+static void
+link_sync(struct link *l)
+{
+	check_rc(am_sync_start(l->a), AM_OK);
+	check_rc(am_sync_start(l->b), AM_OK);
+	pump(l);
+	check(am_sync_idle(l->a));
+	check(am_sync_idle(l->b));
+}
+
+static void
+drain_events(struct am_sync *s, int *refused, int *denied)
+{
+	struct am_sync_event ev;
+	while (am_sync_next_event(s, &ev)) {
+		if (refused && ev.kind == AM_SYNC_EV_REFUSED)
+			(*refused)++;
+		if (denied && ev.kind == AM_SYNC_EV_DENIED)
+			(*denied)++;
+	}
+}
+
+/* ---- catch-up ---- */
+
+static void
+test_catch_up(void)
+{
+	struct am_store *a = open_store("catch-a.db"), *b = open_store("catch-b.db");
+	struct am_identity *members[] = { alex, dana };
+	const uint32_t roles[] = { AM_ROLE_MEMBER, AM_ROLE_WITNESS };
+	uint8_t c[4][32];
+	struct link l;
+
+	/* Sam's node holds three circles with Alex, one of them with Dana as
+	 * a witness, whose entries it also holds, and one without Alex */
+	circle_new(a, sam, members, NULL, 1, c[0]);
+	say(a, sam, c[0], 300);
+	circle_new(a, sam, members, roles, 2, c[1]);
+	say(a, sam, c[1], 5);
+	say(a, dana, c[1], 7);
+	circle_new(a, sam, members, NULL, 1, c[2]);
+	say(a, sam, c[2], 1);
+	struct am_identity *just_dana[] = { dana };
+	circle_new(a, sam, just_dana, NULL, 1, c[3]);
+	say(a, sam, c[3], 3);
+
+	/* Alex's node starts empty */
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	for (int i = 0; i < 3; i++)
+		check(same_digest(a, b, c[i]));
+	check(head_of(b, c[0], pk(sam)) == 302);
+	check(head_of(b, c[1], pk(dana)) == 7);
+	/* the circle Alex is not in never reached it */
+	check(head_of(b, c[3], pk(sam)) == 0);
+	struct am_sync_stats st;
+	am_sync_stats(l.b, &st);
+	check(st.entries_in == 302 + 8 + 7 + 3);
+	check(st.faults == 0);
+	am_sync_stats(l.a, &st);
+	check(st.faults == 0 && st.entries_out == 302 + 8 + 7 + 3);
+
+	/* the state Alex's node derives is Sam's */
+	for (int i = 0; i < 3; i++) {
+		uint8_t sa[32], sb[32];
+		check_rc(am_state_digest(a, c[i], sa), AM_OK);
+		check_rc(am_state_digest(b, c[i], sb), AM_OK);
+		check(memcmp(sa, sb, 32) == 0);
+	}
+
+	/* incremental: both sides write, then compare again */
+	say(a, sam, c[0], 260);
+	say(b, alex, c[2], 4);
+	count_clear(&l);
+	check_rc(am_sync_recheck(l.a), AM_OK);
+	check_rc(am_sync_recheck(l.b), AM_OK);
+	pump(&l);
+	check(am_sync_idle(l.a) && am_sync_idle(l.b));
+	for (int i = 0; i < 3; i++)
+		check(same_digest(a, b, c[i]));
+	check(head_of(a, c[2], pk(alex)) == 4);
+	/* cost grows with what is missing: 260 entries take two batches */
+	check(l.types[AM_SYNC_ENTRIES] >= 2 && l.types[AM_SYNC_ENTRIES] <= 4);
+	check(l.types[AM_SYNC_HEADS] <= 4);
+	link_close(&l);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+/* Entries of a feed arriving before the member proposal that admits their
+ * author are refused for now, and a later round takes them. */
+static void
+test_membership_order(void)
+{
+	struct am_store *a = open_store("order-a.db"), *b = open_store("order-b.db");
+	struct am_store *c = open_store("order-c.db");
+	struct am_identity *members[] = { alex, dana };
+	uint8_t circle[32];
+	struct link l;
+
+	circle_new(a, sam, members, NULL, 2, circle);
+	say(a, dana, circle, 3);
+	say(a, alex, circle, 2);
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	check(same_digest(a, b, circle));
+	link_close(&l);
+
+	/* Dana's node, empty, syncs with Alex's */
+	link_open(&l, b, alex, c, dana);
+	link_sync(&l);
+	check(same_digest(b, c, circle));
+	check(head_of(c, circle, pk(alex)) == 2);
+	link_close(&l);
+	am_store_close(&a);
+	am_store_close(&b);
+	am_store_close(&c);
+}
+
+static void
+test_up_to_date(void)
+{
+	struct am_store *a = open_store("hundred-a.db"), *b = open_store("hundred-b.db");
+	struct am_identity *members[] = { alex };
+	uint8_t circles[100][32];
+	struct link l;
+
+	for (int i = 0; i < 100; i++) {
+		circle_new(a, sam, members, NULL, 1, circles[i]);
+		say(a, sam, circles[i], 2);
+	}
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	for (int i = 0; i < 100; i++)
+		check(same_digest(a, b, circles[i]));
+	link_close(&l);
+
+	/* a new session between up-to-date nodes: two HELLOs, nothing else */
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	check(l.msgs == 2 && l.types[AM_SYNC_HELLO] == 2);
+	check(l.bytes < 4096);
+	struct am_sync_stats sa, sb;
+	am_sync_stats(l.a, &sa);
+	am_sync_stats(l.b, &sb);
+	check(sa.bytes_out + sb.bytes_out == l.bytes);
+	check(sa.bytes_in == sb.bytes_out);
+	printf("sync: up-to-date nodes sharing 100 circles exchanged %llu bytes\n",
+		(unsigned long long)l.bytes);
+
+	/* live push: one new entry goes as one PUSH, answered by one ACK */
+	count_clear(&l);
+	say(a, sam, circles[42], 1);
+	check_rc(am_sync_local_changed(l.a), AM_OK);
+	pump(&l);
+	check(head_of(b, circles[42], pk(sam)) == 5);
+	check(l.msgs == 2 && l.types[AM_SYNC_PUSH] == 1 && l.types[AM_SYNC_ACK] == 1);
+	/* and back, from Alex's side */
+	count_clear(&l);
+	say(b, alex, circles[7], 3);
+	check_rc(am_sync_local_changed(l.b), AM_OK);
+	pump(&l);
+	check(head_of(a, circles[7], pk(alex)) == 3);
+	check(l.types[AM_SYNC_PUSH] == 1 && l.types[AM_SYNC_WANT] == 0);
+	check(same_digest(a, b, circles[7]));
+	/* nothing changed: nothing sent */
+	count_clear(&l);
+	check_rc(am_sync_local_changed(l.a), AM_OK);
+	check_rc(am_sync_local_changed(l.b), AM_OK);
+	pump(&l);
+	check(l.msgs == 0);
+	link_close(&l);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+/* ---- strangers and bad messages ---- */
+
+/* Feeds one message to s; checks what it returns and that the reply is an
+ * ERROR with that code. */
+static void
+refused(struct am_sync *s, const uint8_t *msg, size_t len, int want)
+{
+	struct am_sync_msg *m = malloc(sizeof *m);
+	uint8_t *out;
+	size_t olen;
+
+	check(m != NULL);
+	check_rc(am_sync_receive(s, msg, len), want);
+	check_rc(am_sync_next_out(s, &out, &olen), AM_OK);
+	check(out != NULL);
+	check_rc(am_sync_msg_decode(out, olen, m), AM_OK);
+	check(m->type == AM_SYNC_ERROR);
+	check_rc((int)m->code, want);
+	free(out);
+	free(m);
+}
+
+static void
+encode_and_refuse(struct am_sync *s, const struct am_sync_msg *m, int want)
+{
+	uint8_t *buf;
+	size_t len;
+	check_rc(am_sync_msg_encode(m, &buf, &len), AM_OK);
+	refused(s, buf, len, want);
+	free(buf);
+}
+
+static void
+test_stranger(void)
+{
+	struct am_store *a = open_store("eve-a.db"), *e = open_store("eve-e.db");
+	struct am_identity *members[] = { alex };
+	uint8_t circle[32];
+	struct link l;
+	int denied = 0;
+
+	circle_new(a, sam, members, NULL, 1, circle);
+	say(a, sam, circle, 10);
+	link_open(&l, a, sam, e, eve);
+	link_sync(&l);
+	check(head_of(e, circle, pk(sam)) == 0);
+	struct am_sync_stats st;
+	am_sync_stats(l.a, &st);
+	check(st.entries_out == 0);
+
+	/* asking outright is refused with an error reply */
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	check(m != NULL);
+	m->type = AM_SYNC_WANT;
+	memcpy(m->circle, circle, 32);
+	memcpy(m->author, pk(sam), 32);
+	m->from = 1;
+	m->max = 10;
+	encode_and_refuse(l.a, m, AM_ERR_NOT_SHARED);
+	m->type = AM_SYNC_WANT_FORKS;
+	encode_and_refuse(l.a, m, AM_ERR_NOT_SHARED);
+	m->type = AM_SYNC_DIGESTS;
+	m->final = false;
+	m->n = 1;
+	memcpy(m->digests[0].circle, circle, 32);
+	{
+		/* taken (other circles in it may be fine), the one named refused */
+		uint8_t *buf, *out;
+		size_t len, olen;
+		check_rc(am_sync_msg_encode(m, &buf, &len), AM_OK);
+		check_rc(am_sync_receive(l.a, buf, len), AM_OK);
+		check_rc(am_sync_next_out(l.a, &out, &olen), AM_OK);
+		check(out != NULL);
+		check_rc(am_sync_msg_decode(out, olen, m), AM_OK);
+		check(m->type == AM_SYNC_ERROR && m->code == AM_ERR_NOT_SHARED &&
+			m->about == AM_SYNC_DIGESTS);
+		free(buf);
+		free(out);
+	}
+	/* offering entries of the circle is refused too */
+	m->type = AM_SYNC_HEADS;
+	m->n = 1;
+	memcpy(m->heads[0].author, pk(sam), 32);
+	m->heads[0].seq = 20;
+	m->heads[0].has_forks = false;
+	encode_and_refuse(l.a, m, AM_ERR_NOT_SHARED);
+	drain_events(l.a, NULL, &denied);
+	check(denied == 4);
+	pump(&l);
+	check(head_of(e, circle, pk(sam)) == 0);
+	am_sync_stats(l.a, &st);
+	check(st.entries_out == 0);
+	free(m);
+	link_close(&l);
+	am_store_close(&a);
+	am_store_close(&e);
+}
+
+static void
+test_malformed(void)
+{
+	struct am_store *a = open_store("bad-a.db");
+	uint8_t digest_before[32], digest_after[32], circle[32];
+	struct am_identity *members[] = { alex };
+	struct am_sync *s;
+
+	circle_new(a, sam, members, NULL, 1, circle);
+	check_rc(am_store_digest(a, circle, digest_before), AM_OK);
+	s = am_sync_new(a, pk(sam), pk(alex));
+	check(s != NULL);
+
+	/* a valid WANT to cut up */
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	uint8_t *want;
+	size_t wlen;
+	check(m != NULL);
+	m->type = AM_SYNC_WANT;
+	memcpy(m->circle, circle, 32);
+	memcpy(m->author, pk(sam), 32);
+	m->from = 1;
+	m->max = 4;
+	check_rc(am_sync_msg_encode(m, &want, &wlen), AM_OK);
+
+	/* truncated */
+	refused(s, want, wlen - 2, AM_ERR_TRUNCATED);
+	/* wrong types: the version as a string */
+	uint8_t wrong[] = { 0x92, 0xa1, '1', 0x04 };
+	refused(s, wrong, sizeof wrong, AM_ERR_TYPE);
+	/* a field of the wrong type: from as a boolean */
+	uint8_t *bad = malloc(wlen + 8);
+	check(bad != NULL);
+	memcpy(bad, want, wlen);
+	bad[wlen - 2] = 0xc2;   /* from = 1 becomes false */
+	refused(s, bad, wlen, AM_ERR_TYPE);
+	/* a 4 GiB length header */
+	uint8_t huge[] = { 0x95, 0x01, 0x06, 0xc6, 0xff, 0xff, 0xff, 0xff, 0x00 };
+	refused(s, huge, sizeof huge, AM_ERR_LENGTH);
+	/* 10,000 nested arrays */
+	uint8_t *deep = malloc(10001);
+	check(deep != NULL);
+	memset(deep, 0x91, 10000);
+	deep[10000] = 0xc0;
+	refused(s, deep, 10001, AM_ERR_DEPTH);
+	/* an unknown type and an unknown version */
+	uint8_t type[] = { 0x92, 0x01, 0x63 };
+	refused(s, type, sizeof type, AM_ERR_MSG_TYPE);
+	uint8_t version[] = { 0x92, 0x02, 0x01 };
+	refused(s, version, sizeof version, AM_ERR_VERSION);
+	/* an oversize batch: 257 entries */
+	size_t blen = 0;
+	uint8_t *batch = malloc(200 + 257 * 3);
+	check(batch != NULL);
+	batch[blen++] = 0x95;
+	batch[blen++] = 0x01;
+	batch[blen++] = 0x07;
+	batch[blen++] = 0xc4;
+	batch[blen++] = 32;
+	memcpy(batch + blen, circle, 32);
+	blen += 32;
+	batch[blen++] = 0xc4;
+	batch[blen++] = 32;
+	memcpy(batch + blen, pk(sam), 32);
+	blen += 32;
+	batch[blen++] = 0xdc;           /* array16 of 257 */
+	batch[blen++] = 0x01;
+	batch[blen++] = 0x01;
+	for (int i = 0; i < 257; i++) {
+		batch[blen++] = 0xc4;
+		batch[blen++] = 1;
+		batch[blen++] = 0;
+	}
+	refused(s, batch, blen, AM_ERR_TOO_BIG);
+	/* a message over 1 MiB */
+	uint8_t *big = calloc(1, AM_SYNC_MAX_MSG + 1);
+	check(big != NULL);
+	refused(s, big, AM_SYNC_MAX_MSG + 1, AM_ERR_TOO_BIG);
+	/* trailing bytes, a map, a float */
+	memcpy(bad, want, wlen);
+	bad[wlen] = 0xc0;
+	refused(s, bad, wlen + 1, AM_ERR_TRAILING);
+	uint8_t map[] = { 0x81, 0x01, 0x02 };
+	refused(s, map, sizeof map, AM_ERR_TYPE);
+	/* a non-canonical integer */
+	uint8_t noncanon[] = { 0x92, 0xcc, 0x01, 0x04 };
+	refused(s, noncanon, sizeof noncanon, AM_ERR_NONCANON);
+	/* a field count that does not fit the type */
+	uint8_t count[] = { 0x93, 0x01, 0x04, 0xc0 };
+	refused(s, count, sizeof count, AM_ERR_COUNT);
+	/* out of turn: a DONE nobody asked for, ENTRIES nobody asked for */
+	uint8_t done[] = { 0x92, 0x01, 0x04 };
+	refused(s, done, sizeof done, AM_ERR_UNSOLICITED);
+	m->type = AM_SYNC_ENTRIES;
+	m->n = 0;
+	encode_and_refuse(s, m, AM_ERR_UNSOLICITED);
+	/* a WANT window overrun */
+	for (int i = 0; i < AM_SYNC_WANT_WINDOW; i++)
+		check_rc(am_sync_receive(s, want, wlen), AM_OK);
+	check_rc(am_sync_receive(s, want, wlen), AM_ERR_FLOW);
+	/* the window's answers come out one by one, then the ERROR */
+	int entries = 0, errors = 0;
+	for (;;) {
+		uint8_t *out;
+		size_t olen;
+		check_rc(am_sync_next_out(s, &out, &olen), AM_OK);
+		if (out == NULL)
+			break;
+		check_rc(am_sync_msg_decode(out, olen, m), AM_OK);
+		entries += m->type == AM_SYNC_ENTRIES;
+		errors += m->type == AM_SYNC_ERROR;
+		if (m->type == AM_SYNC_ERROR)
+			check(m->code == AM_ERR_FLOW);
+		free(out);
+	}
+	check(entries == AM_SYNC_WANT_WINDOW && errors == 1);
+	/* an ERROR from the peer is logged, never answered */
+	uint8_t err[] = { 0x95, 0x01, 0x0b, 0x03, 0x00, 0xa2, 'n', 'o' };
+	check_rc(am_sync_receive(s, err, sizeof err), AM_OK);
+	uint8_t *out;
+	size_t olen;
+	check_rc(am_sync_next_out(s, &out, &olen), AM_OK);
+	check(out == NULL);
+
+	struct am_sync_stats st;
+	am_sync_stats(s, &st);
+	check(st.faults == 16 && st.errors_in == 1 && st.entries_in == 0);
+	check_rc(am_store_digest(a, circle, digest_after), AM_OK);
+	check(memcmp(digest_before, digest_after, 32) == 0);
+	free(want);
+	free(bad);
+	free(deep);
+	free(batch);
+	free(big);
+	free(m);
+	am_sync_destroy(&s);
+	am_store_close(&a);
+}
+
+/* ---- batched ingest ---- */
+
+struct grab {
+	uint8_t *raw[600];
+	size_t len[600];
+	size_t n;
+};
+
+static int
+grab_one(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct grab *g = ctx;
+	check(g->n < 600);
+	g->raw[g->n] = malloc(len);
+	check(g->raw[g->n] != NULL);
+	memcpy(g->raw[g->n], raw, len);
+	g->len[g->n++] = len;
+	return AM_OK;
+}
+
+static void
+grab_free(struct grab *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free(g->raw[i]);
+	g->n = 0;
+}
+
+static void
+test_batch(void)
+{
+	struct am_store *a = open_store("batch-a.db");
+	struct am_identity *members[] = { alex };
+	enum am_ingest_result r[64];
+	uint8_t circle[32];
+	struct grab g = { .n = 0 };
+	size_t done;
+
+	circle_new(a, sam, members, NULL, 1, circle);
+	say(a, sam, circle, 30);
+	check_rc(am_store_range(a, circle, pk(sam), 1, 100, grab_one, &g), AM_OK);
+	check(g.n == 32);
+
+	/* a valid run in two overlapping batches */
+	struct am_store *b = open_store("batch-b.db");
+	check_rc(am_store_ingest_batch(b, (const uint8_t *const *)g.raw, g.len,
+		20, r, &done), AM_OK);
+	check(done == 20 && r[0] == AM_INGEST_NEW && r[19] == AM_INGEST_NEW);
+	check_rc(am_store_ingest_batch(b, (const uint8_t *const *)g.raw + 15,
+		g.len + 15, 17, r, &done), AM_OK);
+	check(done == 17 && r[0] == AM_INGEST_DUPLICATE && r[4] == AM_INGEST_DUPLICATE &&
+		r[5] == AM_INGEST_NEW);
+	check(same_digest(a, b, circle));
+	am_store_close(&b);
+
+	/* a bad signature in the middle: the good prefix is kept */
+	struct am_store *c = open_store("batch-c.db");
+	g.raw[10][g.len[10] - 1] ^= 1;
+	check_rc(am_store_ingest_batch(c, (const uint8_t *const *)g.raw, g.len,
+		20, r, &done), AM_ERR_SIGNATURE);
+	check(done == 10);
+	check(head_of(c, circle, pk(sam)) == 10);
+	g.raw[10][g.len[10] - 1] ^= 1;
+
+	/* a bad signature at the newest entry of a linked run */
+	g.raw[19][g.len[19] - 1] ^= 1;
+	check_rc(am_store_ingest_batch(c, (const uint8_t *const *)g.raw + 10,
+		g.len + 10, 10, r, &done), AM_ERR_SIGNATURE);
+	check(done == 9);
+	check(head_of(c, circle, pk(sam)) == 19);
+	g.raw[19][g.len[19] - 1] ^= 1;
+
+	/* a run that skips a number, and one that mixes feeds */
+	const uint8_t *skip[] = { g.raw[19], g.raw[21] };
+	const size_t skip_len[] = { g.len[19], g.len[21] };
+	check_rc(am_store_ingest_batch(c, skip, skip_len, 2, r, &done), AM_ERR_BATCH);
+	check(done == 1 && head_of(c, circle, pk(sam)) == 20);
+	struct grab other = { .n = 0 };
+	uint8_t circle2[32];
+	circle_new(a, sam, members, NULL, 1, circle2);
+	check_rc(am_store_range(a, circle2, pk(sam), 1, 1, grab_one, &other), AM_OK);
+	const uint8_t *mixed[] = { g.raw[20], other.raw[0] };
+	const size_t mixed_len[] = { g.len[20], other.len[0] };
+	check_rc(am_store_ingest_batch(c, mixed, mixed_len, 2, r, &done), AM_ERR_BATCH);
+	check(done == 1 && head_of(c, circle, pk(sam)) == 21);
+	/* a run that starts past the head */
+	check_rc(am_store_ingest_batch(c, (const uint8_t *const *)g.raw + 25,
+		g.len + 25, 3, r, &done), AM_ERR_GAP);
+	check(done == 0 && head_of(c, circle, pk(sam)) == 21);
+	/* garbage is refused before anything is stored */
+	uint8_t junk[] = { 0x92, 0xc4, 0x00 };
+	const uint8_t *jraw[] = { junk };
+	const size_t jlen[] = { sizeof junk };
+	check(am_store_ingest_batch(c, jraw, jlen, 1, r, &done) != AM_OK);
+	check(done == 0);
+	check_rc(am_store_check(c), AM_OK);
+	grab_free(&other);
+	grab_free(&g);
+	am_store_close(&c);
+	am_store_close(&a);
+}
+
+/* Two nodes that each hold a different entry 3 of Dana's feed both end up
+ * holding the other as fork evidence. */
+static void
+test_fork_evidence(void)
+{
+	struct am_store *a = open_store("fork-a.db"), *b = open_store("fork-b.db");
+	struct am_identity *members[] = { alex, dana };
+	uint8_t circle[32];
+	struct link l;
+
+	circle_new(a, sam, members, NULL, 2, circle);
+	say(a, dana, circle, 2);
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	link_close(&l);
+	/* Dana signs two different entries 3 */
+	say(a, dana, circle, 1);
+	struct am_body x = { .kind = AM_KIND_STATEMENT, .note = am_str_c("other") };
+	check_rc(am_store_append(b, dana, circle, 5, &x, NULL, NULL), AM_OK);
+	check(!same_digest(a, b, circle));
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	int na = 0, nb = 0;
+	struct am_sync_event ev;
+	while (am_sync_next_event(l.a, &ev))
+		na += ev.kind == AM_SYNC_EV_FORK;
+	while (am_sync_next_event(l.b, &ev))
+		nb += ev.kind == AM_SYNC_EV_FORK;
+	check(na >= 1 && nb >= 1);
+	check(head_of(a, circle, pk(dana)) == 3 && head_of(b, circle, pk(dana)) == 3);
+	/* each holds the other's entry 3 as evidence: the same entries */
+	struct grab fa = { .n = 0 }, fb = { .n = 0 };
+	check_rc(am_store_forks(a, circle, grab_one, &fa), AM_OK);
+	check_rc(am_store_forks(b, circle, grab_one, &fb), AM_OK);
+	check(fa.n == 1 && fb.n == 1);
+	uint8_t ha[32], hb[32], main_a[32], main_b[32];
+	uint64_t seq;
+	check_rc(am_store_head(a, circle, pk(dana), &seq, main_a), AM_OK);
+	check_rc(am_store_head(b, circle, pk(dana), &seq, main_b), AM_OK);
+	am_hash(fa.raw[0], fa.len[0], ha);
+	am_hash(fb.raw[0], fb.len[0], hb);
+	check(memcmp(ha, main_b, 32) == 0 && memcmp(hb, main_a, 32) == 0);
+	grab_free(&fa);
+	grab_free(&fb);
+	link_close(&l);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+/* ---- vectors ---- */
+
+static char lines[32][2400];
+static int nlines;
+
+static void
+add_msg(const char *name, const struct am_sync_msg *m)
+{
+	char hex[2 * 1100 + 1];
+	uint8_t *buf;
+	size_t len;
+	struct am_sync_msg *back = malloc(sizeof *back);
+	check(back != NULL && nlines < 32);
+	check_rc(am_sync_msg_encode(m, &buf, &len), AM_OK);
+	check(len <= 1100);
+	/* what is written decodes to itself */
+	check_rc(am_sync_msg_decode(buf, len, back), AM_OK);
+	check(back->type == m->type && back->n == m->n);
+	am_hex(buf, len, hex);
+	snprintf(lines[nlines++], sizeof lines[0], "%.40s: %s", name, hex);
+	free(buf);
+	free(back);
+}
+
+static void
+add_hex(const char *name, const uint8_t *data, size_t n)
+{
+	char hex[2 * 64 + 1];
+	check(n <= 64 && nlines < 32);
+	am_hex(data, n, hex);
+	snprintf(lines[nlines++], sizeof lines[0], "%.40s: %s", name, hex);
+}
+
+static void
+generate(void)
+{
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	uint8_t seed[32], circle[32];
+	struct am_identity *id;
+	check(m != NULL);
+
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)i;
+	check_rc(am_identity_from_seed(seed, &id), AM_OK);
+	add_hex("seed", seed, 32);
+	add_hex("public", pk(id), 32);
+
+	/* the genesis entry of protocol/entry-vectors.txt */
+	struct am_body g = { .kind = AM_KIND_GENESIS, .name = am_str_c("Sam & Alex") };
+	memset(g.nonce, 0x42, 32);
+	am_circle_id(pk(id), g.nonce, circle);
+	add_hex("circle", circle, 32);
+	struct am_entry_draft d = { .seq = 1, .time = 1764000001000, .body = &g };
+	memcpy(d.circle, circle, 32);
+	uint8_t *raw;
+	size_t rlen;
+	struct am_entry e;
+	check_rc(am_entry_sign(id, &d, &raw, &rlen, &e), AM_OK);
+	add_hex("entry.hash", e.hash, 32);
+
+	m->type = AM_SYNC_HELLO;
+	memset(m->summary, 0x5a, 32);
+	m->ncircles = 3;
+	add_msg("hello", m);
+
+	memset(m, 0, sizeof *m);
+	m->type = AM_SYNC_DIGESTS;
+	m->final = true;
+	m->n = 1;
+	memcpy(m->digests[0].circle, circle, 32);
+	memset(m->digests[0].digest, 0xd1, 32);
+	add_msg("digests", m);
+
+	memset(m, 0, sizeof *m);
+	m->type = AM_SYNC_HEADS;
+	memcpy(m->circle, circle, 32);
+	m->n = 2;
+	memcpy(m->heads[0].author, pk(id), 32);
+	m->heads[0].seq = 1;
+	memcpy(m->heads[0].hash, e.hash, 32);
+	memset(m->heads[1].author, 0xa1, 32);
+	m->heads[1].seq = 300;
+	memset(m->heads[1].hash, 0xb2, 32);
+	m->heads[1].has_forks = true;
+	memset(m->heads[1].forks, 0xf0, 32);
+	add_msg("heads", m);
+
+	memset(m, 0, sizeof *m);
+	m->type = AM_SYNC_DONE;
+	add_msg("done", m);
+
+	memset(m, 0, sizeof *m);
+	m->type = AM_SYNC_WANT;
+	memcpy(m->circle, circle, 32);
+	memcpy(m->author, pk(id), 32);
+	m->from = 1;
+	m->max = 256;
+	add_msg("want", m);
+
+	m->type = AM_SYNC_ENTRIES;
+	m->n = 1;
+	m->raw[0] = raw;
+	m->len[0] = rlen;
+	add_msg("entries", m);
+	m->type = AM_SYNC_PUSH;
+	add_msg("push", m);
+
+	m->type = AM_SYNC_ACK;
+	m->n = 0;
+	m->seq = 1;
+	add_msg("ack", m);
+	m->type = AM_SYNC_WANT_FORKS;
+	add_msg("want_forks", m);
+	m->type = AM_SYNC_FORKS;
+	add_msg("forks", m);
+
+	memset(m, 0, sizeof *m);
+	m->type = AM_SYNC_ERROR;
+	m->code = AM_ERR_NOT_SHARED;
+	m->about = AM_SYNC_WANT;
+	m->text = am_str_c("circle c1935cc4 is not shared with you");
+	add_msg("error", m);
+
+	free(raw);
+	free(m);
+	am_identity_destroy(&id);
+}
+
+static void
+test_vectors(void)
+{
+	const char *src = getenv("AMENDS_SRC");
+	char path[512], line[2400];
+	int n = 0;
+
+	check(src != NULL);
+	snprintf(path, sizeof path, "%s/protocol/sync-vectors.txt", src);
+	FILE *f = fopen(path, "r");
+	check(f != NULL);
+	while (fgets(line, sizeof line, f)) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		check(n < nlines);
+		if (strcmp(line, lines[n]) != 0) {
+			fprintf(stderr, "vector differs:\n file: %s\n code: %s\n",
+				line, lines[n]);
+			abort();
+		}
+		n++;
+	}
+	fclose(f);
+	check(n == nlines);
+	printf("sync: %d vector lines match\n", n);
+}
+
+static void
+rmtree(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	check(system(cmd) == 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	check(sodium_init() >= 0);
+	generate();
+	if (argc > 1 && strcmp(argv[1], "--print") == 0) {
+		printf("# Test vectors for protocol/sync.md. Each line: name: hex.\n"
+			"# Checked byte for byte by tests/unit/sync.c.\n");
+		for (int i = 0; i < nlines; i++)
+			printf("%s\n", lines[i]);
+		return 0;
+	}
+	test_vectors();
+	check(mkdtemp(dir) != NULL);
+	sam = identity(1);
+	alex = identity(2);
+	dana = identity(3);
+	eve = identity(4);
+	test_batch();
+	test_malformed();
+	test_catch_up();
+	test_membership_order();
+	test_up_to_date();
+	test_stranger();
+	test_fork_evidence();
+	am_identity_destroy(&sam);
+	am_identity_destroy(&alex);
+	am_identity_destroy(&dana);
+	am_identity_destroy(&eve);
+	rmtree();
+	printf("sync: all tests passed\n");
+	return 0;
+}
