@@ -14,9 +14,27 @@
 #include "amends/store.h"
 
 #define CMDS(X) \
+	X(accept, "sign a version, a member proposal or an end") \
+	X(amend, "propose a new version of an agreement") \
+	X(checkin, "report on a period of an agreement: kept, partial, missed") \
+	X(circle, "create a circle, or propose a member or witness") \
+	X(circles, "list circles, their members and digests") \
+	X(confirm, "confirm a check-in or a statement") \
+	X(decline, "decline a version, a member proposal or an end") \
+	X(dispute, "dispute a check-in, saying why") \
+	X(end, "end an agreement") \
+	X(export, "write signed entries into a bundle file") \
 	X(id, "show this node's ID and fingerprint") \
+	X(import, "add the entries of a bundle file") \
 	X(init, "create an identity and a data directory") \
-	X(key, "back up this node's key under a passphrase")
+	X(key, "back up this node's key under a passphrase") \
+	X(list, "list agreements, their status and adherence") \
+	X(log, "list check-ins and statements, confirmed or not") \
+	X(name, "give an ID a nickname on this node") \
+	X(propose, "propose an agreement to a circle") \
+	X(say, "write a statement into a circle") \
+	X(show, "show an agreement: versions, signatures, check-ins, adherence") \
+	X(status, "what awaits you, what is due, and each circle's digest")
 
 #define DECLARE(name, help) int cmd_##name(int argc, char **argv);
 CMDS(DECLARE)

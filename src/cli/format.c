@@ -1,0 +1,307 @@
+/*
+ * Output helpers of the commands: short names for people and objects, times
+ * and durations as text, and the JSON writer every --json output goes
+ * through. Nicknames are this node's own, so JSON carries full IDs and
+ * lists the nicknames once, apart, under "names".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "amends/entry.h"
+#include "amends/id.h"
+#include "cli.h"
+#include "format.h"
+
+void
+cli_short_hash(const uint8_t hash[static 32], char out[static CLI_SHORT_HASH])
+{
+	char hex[65];
+	am_hex(hash, 32, hex);
+	memcpy(out, hex, 8);
+	out[8] = '\0';
+}
+
+void
+cli_short_id(struct am_store *s, const uint8_t id[static 32],
+	char out[static CLI_SHORT_NAME])
+{
+	char *name = s != NULL ? am_store_name_get(s, id) : NULL;
+	if (name != NULL) {
+		snprintf(out, CLI_SHORT_NAME, "%s", name);
+		free(name);
+		return;
+	}
+	char text[AM_ID_TEXT_BYTES];
+	am_id_format(id, text);
+	memcpy(out, text, 8);
+	out[8] = '\0';
+}
+
+void
+cli_time_utc(int64_t ms, char out[static CLI_TIME_BYTES])
+{
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0));
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, CLI_TIME_BYTES, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, CLI_TIME_BYTES, "?");
+}
+
+void
+cli_time_local(int64_t ms, char out[static CLI_TIME_BYTES])
+{
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0));
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(out, CLI_TIME_BYTES, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(out, CLI_TIME_BYTES, "?");
+}
+
+void
+cli_duration(uint64_t secs, char out[static 32])
+{
+	static const struct { uint64_t secs; char unit; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t n = 0;
+	out[0] = '\0';
+	/* at most two units: "1d 6h" says enough */
+	for (size_t i = 0, used = 0; i < 4 && used < 2; i++) {
+		uint64_t v = secs / units[i].secs;
+		if (v == 0)
+			continue;
+		n += (size_t)snprintf(out + n, 32 - n, "%s%llu%c", n ? " " : "",
+			(unsigned long long)v, units[i].unit);
+		secs -= v * units[i].secs;
+		used++;
+	}
+	if (n == 0)
+		snprintf(out, 32, "0s");
+}
+
+char *
+cli_strdup(struct am_str s)
+{
+	char *out = malloc(s.n + 1);
+	if (out == NULL)
+		return NULL;
+	if (s.n > 0)
+		memcpy(out, s.p, s.n);
+	out[s.n] = '\0';
+	return out;
+}
+
+const char *
+cli_words(const char *name)
+{
+	static char buf[64];
+	snprintf(buf, sizeof buf, "%s", name);
+	for (char *p = buf; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	return buf;
+}
+
+const char *
+cli_status_name(uint32_t status)
+{
+	switch (status) {
+	case AM_KEPT: return "kept";
+	case AM_PARTIAL: return "partial";
+	case AM_MISSED: return "missed";
+	default: return "unknown";
+	}
+}
+
+const char *
+cli_role_name(uint32_t role)
+{
+	return role == AM_ROLE_WITNESS ? "witness" : "member";
+}
+
+const char *
+cli_weekday_name(uint32_t weekday)
+{
+	static const char *const names[] = { "monday", "tuesday", "wednesday",
+		"thursday", "friday", "saturday", "sunday" };
+	return weekday < 7 ? names[weekday] : "?";
+}
+
+/* ---- JSON ---- */
+
+void
+json_init(struct json *j, FILE *f, struct am_store *store)
+{
+	memset(j, 0, sizeof *j);
+	j->f = f;
+	j->store = store;
+	j->first[0] = true;
+}
+
+/* Before any value: a comma unless it is the first of its container or
+ * follows its key. */
+static void
+sep(struct json *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (!j->first[j->depth])
+		fputc(',', j->f);
+	j->first[j->depth] = false;
+}
+
+static void
+open_(struct json *j, char c)
+{
+	sep(j);
+	fputc(c, j->f);
+	if (j->depth + 1 < JSON_DEPTH)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+static void
+close_(struct json *j, char c)
+{
+	fputc(c, j->f);
+	if (j->depth > 0)
+		j->depth--;
+	if (j->depth == 0)
+		fputc('\n', j->f);
+}
+
+void json_obj(struct json *j) { open_(j, '{'); }
+void json_arr(struct json *j) { open_(j, '['); }
+void json_end_obj(struct json *j) { close_(j, '}'); }
+void json_end_arr(struct json *j) { close_(j, ']'); }
+
+void
+json_key(struct json *j, const char *key)
+{
+	sep(j);
+	cli_json_str(j->f, key);
+	fputc(':', j->f);
+	j->after_key = true;
+}
+
+void
+json_str(struct json *j, const char *s)
+{
+	sep(j);
+	if (s == NULL)
+		fputs("null", j->f);
+	else
+		cli_json_str(j->f, s);
+}
+
+void
+json_strn(struct json *j, struct am_str s)
+{
+	if (s.p == NULL) {
+		json_null(j);
+		return;
+	}
+	char *c = cli_strdup(s);
+	json_str(j, c != NULL ? c : "");
+	free(c);
+}
+
+void
+json_int(struct json *j, int64_t v)
+{
+	sep(j);
+	fprintf(j->f, "%lld", (long long)v);
+}
+
+void
+json_bool(struct json *j, bool v)
+{
+	sep(j);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void
+json_null(struct json *j)
+{
+	sep(j);
+	fputs("null", j->f);
+}
+
+void
+json_hash(struct json *j, const uint8_t hash[static 32])
+{
+	char hex[65];
+	am_hex(hash, 32, hex);
+	json_str(j, hex);
+}
+
+void
+json_id(struct json *j, const uint8_t id[static 32])
+{
+	char text[AM_ID_TEXT_BYTES];
+	am_id_format(id, text);
+	json_str(j, text);
+	for (int i = 0; i < j->nids; i++)
+		if (memcmp(j->ids[i], id, 32) == 0)
+			return;
+	if (j->nids < JSON_IDS)
+		memcpy(j->ids[j->nids++], id, 32);
+}
+
+void
+json_time(struct json *j, int64_t ms)
+{
+	char t[CLI_TIME_BYTES];
+	cli_time_utc(ms, t);
+	json_str(j, t);
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+void
+json_names(struct json *j)
+{
+	json_key(j, "names");
+	json_obj(j);
+	/* sorted, so two nodes with the same nicknames print the same bytes */
+	qsort(j->ids, (size_t)j->nids, 32, id_cmp);
+	for (int i = 0; i < j->nids; i++) {
+		char *name = j->store != NULL ? am_store_name_get(j->store, j->ids[i]) : NULL;
+		if (name == NULL)
+			continue;
+		char text[AM_ID_TEXT_BYTES];
+		am_id_format(j->ids[i], text);
+		json_key(j, text);
+		json_str(j, name);
+		free(name);
+	}
+	json_end_obj(j);
+}
+
+void
+json_kstr(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_str(j, s);
+}
+
+void
+json_kint(struct json *j, const char *key, int64_t v)
+{
+	json_key(j, key);
+	json_int(j, v);
+}
+
+void
+json_kbool(struct json *j, const char *key, bool v)
+{
+	json_key(j, key);
+	json_bool(j, v);
+}

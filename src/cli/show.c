@@ -1,0 +1,456 @@
+/*
+ * amends show: everything about one agreement: the text of every version
+ * and who signed what and when, its schedule, its end, every check-in with
+ * its confirmations and disputes, and adherence per person (due, kept,
+ * partial, missed, streak). The JSON form holds all of it; the text form
+ * is meant to be read at a glance.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agreement.h"
+#include "cli.h"
+#include "format.h"
+#include "resolve.h"
+
+static const char usage[] =
+	"usage: amends show AGREEMENT [--json]\n\n"
+	"Shows the agreement AGREEMENT (the start of its hash): its versions and\n"
+	"who signed them, its schedule, its check-ins and how each person has\n"
+	"kept it.\n";
+
+static const char *
+position_name(uint32_t p)
+{
+	return p == AM_POS_ACCEPTED ? "accepted" : p == AM_POS_DECLINED ?
+		"declined" : "none";
+}
+
+/* Verified and disputed check-ins of one person. */
+static void
+count_marks(const struct cli_agreement *x, const uint8_t *who, int *verified,
+	int *disputed)
+{
+	*verified = *disputed = 0;
+	for (size_t i = 0; i < x->ncheckins; i++) {
+		if (memcmp(x->checkins[i].author, who, 32) != 0)
+			continue;
+		*verified += x->checkins[i].verified;
+		*disputed += x->checkins[i].disputed;
+	}
+}
+
+/* ---- JSON ---- */
+
+static void
+json_terms(struct json *j, const struct am_terms *t)
+{
+	json_key(j, "title");
+	json_strn(j, t->title);
+	json_key(j, "text");
+	json_strn(j, t->text);
+	json_key(j, "parties");
+	json_arr(j);
+	for (uint32_t i = 0; i < t->nparties; i++)
+		json_id(j, t->parties[i]);
+	json_end_arr(j);
+	json_key(j, "by");
+	json_arr(j);
+	for (uint32_t i = 0; i < t->nby; i++)
+		json_id(j, t->by[i]);
+	json_end_arr(j);
+	json_key(j, "schedule");
+	cli_json_schedule(j, t);
+	json_key(j, "tz");
+	json_strn(j, t->tz);
+	json_kint(j, "grace", (int64_t)t->grace);
+	json_key(j, "from");
+	json_strn(j, t->from);
+	json_key(j, "until");
+	json_strn(j, t->until);
+	json_kint(j, "notice", (int64_t)t->notice);
+	json_key(j, "pauses");
+	json_arr(j);
+	for (uint32_t i = 0; i < t->npauses; i++) {
+		json_arr(j);
+		json_strn(j, t->pauses[i].from);
+		json_strn(j, t->pauses[i].until);
+		json_end_arr(j);
+	}
+	json_end_arr(j);
+}
+
+static void
+json_version(struct json *j, const struct am_version *v)
+{
+	json_obj(j);
+	json_key(j, "hash");
+	json_hash(j, v->hash);
+	json_kint(j, "depth", v->depth);
+	json_key(j, "base");
+	if (v->has_base)
+		json_hash(j, v->base);
+	else
+		json_null(j);
+	json_key(j, "author");
+	json_id(j, v->author);
+	json_key(j, "time");
+	json_time(j, v->time);
+	json_kstr(j, "status", cli_version_status_name(v->status));
+	json_terms(j, &v->body.terms);
+	json_key(j, "signatures");
+	json_arr(j);
+	for (uint32_t i = 0; i < v->nsigs; i++) {
+		const struct am_signature *g = &v->sigs[i];
+		json_obj(j);
+		json_key(j, "id");
+		json_id(j, g->id);
+		json_kstr(j, "position", position_name(g->position));
+		json_kbool(j, "implicit", g->implicit);
+		json_key(j, "time");
+		if (g->position != AM_POS_NONE)
+			json_time(j, g->time);
+		else
+			json_null(j);
+		json_key(j, "entry");
+		if (g->position != AM_POS_NONE)
+			json_hash(j, g->entry);
+		else
+			json_null(j);
+		json_kstr(j, "note", g->note);
+		json_end_obj(j);
+	}
+	json_end_arr(j);
+	json_end_obj(j);
+}
+
+static void
+json_checkin(struct json *j, const struct am_checkin *k)
+{
+	json_obj(j);
+	json_key(j, "hash");
+	json_hash(j, k->hash);
+	json_kstr(j, "period", k->period);
+	json_key(j, "author");
+	json_id(j, k->author);
+	json_kstr(j, "status", cli_status_name(k->status));
+	json_kstr(j, "note", k->note);
+	json_key(j, "time");
+	json_time(j, k->time);
+	json_kstr(j, "state", cli_checkin_state(k));
+	json_kbool(j, "verified", k->verified);
+	json_kbool(j, "disputed", k->disputed);
+	cli_json_marks(j, k->marks, k->nmarks);
+	json_end_obj(j);
+}
+
+static void
+json_end(struct json *j, const struct am_agreement *a)
+{
+	json_key(j, "end");
+	if (!a->has_end) {
+		json_null(j);
+		return;
+	}
+	json_obj(j);
+	json_key(j, "entry");
+	json_hash(j, a->end);
+	json_key(j, "by");
+	json_id(j, a->ended_by);
+	json_kbool(j, "mutual", a->end_mutual);
+	json_key(j, "at");
+	json_time(j, a->end_at);
+	json_kstr(j, "reason", a->end_reason);
+	json_end_obj(j);
+}
+
+static void
+json_adherence(struct json *j, const struct cli_agreement *x)
+{
+	struct am_adherence ad;
+	json_key(j, "adherence");
+	if (cli_agreement_adherence(x, NULL, &ad) != AM_OK) {
+		json_null(j);
+		return;
+	}
+	json_obj(j);
+	json_key(j, "as_of");
+	json_time(j, x->until);
+	json_key(j, "all");
+	cli_json_adherence(j, &ad);
+	json_key(j, "people");
+	json_arr(j);
+	for (uint32_t i = 0; i < x->nchecker; i++) {
+		int verified, disputed;
+		if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
+			continue;
+		count_marks(x, x->checker[i], &verified, &disputed);
+		json_obj(j);
+		json_key(j, "id");
+		json_id(j, x->checker[i]);
+		json_key(j, "adherence");
+		cli_json_adherence(j, &ad);
+		json_kint(j, "verified", verified);
+		json_kint(j, "disputed", disputed);
+		json_end_obj(j);
+	}
+	json_end_arr(j);
+	json_end_obj(j);
+}
+
+static void
+show_json(struct am_store *s, const struct cli_agreement *x)
+{
+	struct json j;
+	const struct am_agreement *a = &x->a;
+
+	json_init(&j, stdout, s);
+	json_obj(&j);
+	json_key(&j, "id");
+	json_hash(&j, a->id);
+	json_key(&j, "circle");
+	json_hash(&j, a->circle);
+	json_kstr(&j, "title", a->title);
+	json_kstr(&j, "status", cli_agreement_status_name(a->status));
+	json_key(&j, "proposer");
+	json_id(&j, a->proposer);
+	json_key(&j, "proposed");
+	json_time(&j, a->proposed);
+	json_key(&j, "current");
+	if (a->has_current)
+		json_hash(&j, a->current);
+	else
+		json_null(&j);
+	json_key(&j, "newest");
+	json_hash(&j, a->newest);
+	json_key(&j, "in_force_since");
+	if (a->in_force_ever)
+		json_time(&j, x->anchor);
+	else
+		json_null(&j);
+	json_end(&j, a);
+	json_key(&j, "versions");
+	json_arr(&j);
+	for (size_t i = 0; i < x->nversions; i++)
+		json_version(&j, &x->versions[i]);
+	json_end_arr(&j);
+	json_key(&j, "checkins");
+	json_arr(&j);
+	for (size_t i = 0; i < x->ncheckins; i++)
+		json_checkin(&j, &x->checkins[i]);
+	json_end_arr(&j);
+	json_adherence(&j, x);
+	json_names(&j);
+	json_end_obj(&j);
+}
+
+/* ---- text ---- */
+
+static void
+text_signatures(struct am_store *s, const struct am_version *v)
+{
+	char who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
+	for (uint32_t i = 0; i < v->nsigs; i++) {
+		const struct am_signature *g = &v->sigs[i];
+		cli_short_id(s, g->id, who);
+		if (g->position == AM_POS_NONE) {
+			printf("      %-12s has not answered\n", who);
+			continue;
+		}
+		cli_time_local(g->time, when);
+		printf("      %-12s %s %s%s", who, position_name(g->position), when,
+			g->implicit ? " (wrote it)" : "");
+		if (g->note != NULL)
+			printf(": %s", g->note);
+		printf("\n");
+	}
+}
+
+static void
+text_people(struct am_store *s, const char *label, const uint8_t ids[][32],
+	uint32_t n)
+{
+	char who[CLI_SHORT_NAME];
+	printf("%s", label);
+	for (uint32_t i = 0; i < n; i++) {
+		cli_short_id(s, ids[i], who);
+		printf("%s %s", i ? "," : "", who);
+	}
+	if (n == 0)
+		printf(" every party");
+	printf("\n");
+}
+
+static void
+text_versions(struct am_store *s, const struct cli_agreement *x)
+{
+	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
+	char sched[512];
+	printf("\nversions\n");
+	for (size_t i = 0; i < x->nversions; i++) {
+		const struct am_version *v = &x->versions[i];
+		const struct am_terms *t = &v->body.terms;
+		cli_short_hash(v->hash, h);
+		cli_short_id(s, v->author, who);
+		cli_time_local(v->time, when);
+		printf("  %u  %s  %s  by %-12s %s\n", v->depth + 1, h, when, who,
+			cli_words(cli_version_status_name(v->status)));
+		printf("      %.*s\n", (int)t->title.n, t->title.p);
+		if (t->text.n > 0)
+			printf("      \"%.*s\"\n", (int)t->text.n, t->text.p);
+		cli_agreement_schedule_text(t, sched, sizeof sched);
+		printf("      %s\n", sched);
+		text_signatures(s, v);
+	}
+}
+
+static void
+text_checkins(struct am_store *s, const struct cli_agreement *x)
+{
+	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], mk[CLI_SHORT_NAME];
+	if (x->ncheckins == 0) {
+		printf("\nno check-ins yet\n");
+		return;
+	}
+	printf("\ncheck-ins\n  %-14s %-12s %-8s %-10s %-9s %s\n", "PERIOD", "WHO",
+		"STATUS", "STATE", "HASH", "NOTE / MARKS");
+	for (size_t i = 0; i < x->ncheckins; i++) {
+		const struct am_checkin *k = &x->checkins[i];
+		cli_short_hash(k->hash, h);
+		cli_short_id(s, k->author, who);
+		printf("  %-14s %-12s %-8s %-10s %-9s %s", k->period, who,
+			cli_status_name(k->status), cli_checkin_state(k), h,
+			k->note != NULL ? k->note : "");
+		for (uint32_t m = 0; m < k->nmarks; m++) {
+			cli_short_id(s, k->marks[m].id, mk);
+			printf("%s%s %s%s%s", m || k->note ? "; " : "", mk,
+				k->marks[m].kind == AM_MARK_CONFIRMED ? "confirmed" :
+				"disputed", k->marks[m].note ? ": " : "",
+				k->marks[m].note ? k->marks[m].note : "");
+		}
+		printf("\n");
+	}
+}
+
+static void
+text_adherence_row(const char *who, const struct am_adherence *a, int verified,
+	int disputed)
+{
+	printf("  %-12s %4u %5u %8u %7u %7u %5u", who, a->due, a->kept, a->partial,
+		a->missed, a->streak, a->late);
+	if (verified >= 0)
+		printf(" %9d %9d", verified, disputed);
+	printf("\n");
+}
+
+static void
+text_adherence(struct am_store *s, const struct cli_agreement *x)
+{
+	struct am_adherence ad;
+	char who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
+	if (cli_agreement_adherence(x, NULL, &ad) != AM_OK)
+		return;
+	cli_time_local(x->until, when);
+	printf("\nadherence as of %s\n  %-12s %4s %5s %8s %7s %7s %5s %9s %9s\n",
+		when, "WHO", "DUE", "KEPT", "PARTIAL", "MISSED", "STREAK", "LATE",
+		"VERIFIED", "DISPUTED");
+	for (uint32_t i = 0; i < x->nchecker; i++) {
+		int verified, disputed;
+		if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
+			continue;
+		count_marks(x, x->checker[i], &verified, &disputed);
+		cli_short_id(s, x->checker[i], who);
+		text_adherence_row(who, &ad, verified, disputed);
+	}
+	if (x->nchecker > 1 && cli_agreement_adherence(x, NULL, &ad) == AM_OK)
+		text_adherence_row("together", &ad, -1, -1);
+}
+
+static void
+show_text(struct am_store *s, const struct cli_agreement *x)
+{
+	const struct am_agreement *a = &x->a;
+	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
+	char sched[512];
+
+	cli_short_hash(a->id, h);
+	printf("%s  (%s)  %s", a->title, h,
+		cli_words(cli_agreement_status_name(a->status)));
+	if (a->in_force_ever) {
+		cli_time_local(x->anchor, when);
+		printf(" (first in force %s)", when);
+	}
+	printf("\n");
+	cli_short_id(s, a->proposer, who);
+	cli_time_local(a->proposed, when);
+	printf("proposed by %s on %s\n", who, when);
+	if (a->has_end) {
+		cli_short_id(s, a->ended_by, who);
+		cli_time_local(a->end_at, when);
+		printf("%s by %s%s, %s %s%s%s\n",
+			a->status == AM_AGREEMENT_ENDED ? "ended" : "ending",
+			who, a->end_mutual ? " with everyone's consent" : "",
+			a->status == AM_AGREEMENT_ENDED ? "on" : "takes effect on", when,
+			a->end_reason ? ": " : "", a->end_reason ? a->end_reason : "");
+	}
+	const struct am_version *v = x->current != NULL ? x->current : x->newest;
+	if (v != NULL) {
+		cli_agreement_schedule_text(&v->body.terms, sched, sizeof sched);
+		printf("schedule: %s\n", sched);
+		text_people(s, "parties:", v->body.terms.parties, v->body.terms.nparties);
+		text_people(s, "checks in:", v->body.terms.by, v->body.terms.nby);
+	}
+	text_versions(s, x);
+	text_checkins(s, x);
+	text_adherence(s, x);
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_agreement x = { 0 };
+	struct cli c = { 0 };
+	uint8_t id[32];
+	bool json = false;
+	int opt, rc, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = true; break;
+		case 'h': cli_usage(stdout, usage); return 0;
+		default: cli_usage(stderr, usage); return 1;
+		}
+	}
+	if (argc - optind != 1) {
+		cli_usage(stderr, usage);
+		return 1;
+	}
+	if (cli_open(&c, CLI_STORE) != 0)
+		goto out;
+	if (cli_resolve_object(c.store, argv[optind], AM_OBJ_AGREEMENT, "agreement",
+	    id) != 0)
+		goto out;
+	rc = cli_agreement_load(c.store, id, cli_now_ms(), &x);
+	if (rc != AM_OK && rc != AM_ERR_ZONE) {
+		ret = cli_fail("reading the agreement", rc);
+		goto out;
+	}
+	if (json)
+		show_json(c.store, &x);
+	else
+		show_text(c.store, &x);
+	if (rc == AM_ERR_ZONE)
+		cli_error("the agreement's time zone is not known here, so adherence "
+			"is not shown; install the zone data (tzdata)");
+	ret = 0;
+out:
+	cli_agreement_finish(&x);
+	cli_close(&c);
+	return ret;
+}

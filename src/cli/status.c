@@ -1,0 +1,551 @@
+/*
+ * amends status: the home screen. What awaits your signature, what you
+ * could confirm, which of your check-ins are due now or overdue (by the
+ * schedule, in the agreement's own zone), which check-ins are disputed,
+ * and for each of your circles its digest and how each agreement has been
+ * kept. Each section is one function, so a section can be added without
+ * touching the others.
+ *
+ * In the JSON form, "you", "awaiting", "to_confirm", "due" and "names" are
+ * this node's own view; "disputes" and "circles" are the same on every
+ * node that holds the same entries.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agreement.h"
+#include "cli.h"
+#include "format.h"
+
+static const char usage[] =
+	"usage: amends status [--json]\n\n"
+	"Shows what awaits your signature or confirmation, your check-ins due\n"
+	"now or overdue, disputed check-ins, and for each circle its digest\n"
+	"(equal digests: equal records) and how its agreements have been kept.\n";
+
+/* One circle and what the sections read of it, loaded once. */
+struct circle_data {
+	const struct am_circle_info *info;
+	uint8_t digest[32];
+	bool witness;                     /* you are its witness */
+	struct cli_agreement *ag;
+	size_t nag;
+	struct am_statement *st;
+	size_t nst;
+};
+
+struct status {
+	struct am_store *s;
+	const uint8_t *me;
+	int64_t now;
+	bool json;
+	struct json j;
+	struct am_circle_info *circles;
+	size_t ncircles;
+	struct circle_data *cd;
+	struct am_pending *pending;       /* awaiting your signature */
+	size_t npending;
+};
+
+/* ---- loading ---- */
+
+static int
+load_circle(struct status *st, struct circle_data *d)
+{
+	struct am_agreement *list = NULL;
+	size_t n = 0;
+	uint32_t role;
+	int rc;
+
+	d->witness = am_state_member_role(st->s, d->info->id, st->me, &role) ==
+		AM_OK && role == AM_ROLE_WITNESS;
+	if ((rc = am_store_digest(st->s, d->info->id, d->digest)) != AM_OK ||
+	    (rc = am_state_agreements(st->s, d->info->id, st->now, &list, &n)) != AM_OK)
+		return rc;
+	if (n > 0 && (d->ag = calloc(n, sizeof *d->ag)) == NULL) {
+		am_state_agreements_free(&list, n);
+		return AM_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = cli_agreement_load(st->s, list[i].id, st->now, &d->ag[i]);
+		d->nag++;
+		if (rc != AM_OK && rc != AM_ERR_ZONE)
+			break;
+		rc = AM_OK;
+	}
+	am_state_agreements_free(&list, n);
+	if (rc != AM_OK)
+		return rc;
+	return am_state_statements(st->s, d->info->id, NULL, &d->st, &d->nst);
+}
+
+static int
+load(struct status *st)
+{
+	int rc = am_state_circles(st->s, st->me, &st->circles, &st->ncircles);
+	if (rc != AM_OK)
+		return rc;
+	rc = am_state_pending(st->s, NULL, st->me, &st->pending, &st->npending);
+	if (rc != AM_OK)
+		return rc;
+	if (st->ncircles > 0 &&
+	    (st->cd = calloc(st->ncircles, sizeof *st->cd)) == NULL)
+		return AM_ERR_NOMEM;
+	for (size_t i = 0; i < st->ncircles; i++) {
+		st->cd[i].info = &st->circles[i];
+		if ((rc = load_circle(st, &st->cd[i])) != AM_OK)
+			return rc;
+	}
+	return AM_OK;
+}
+
+static void
+finish(struct status *st)
+{
+	for (size_t i = 0; st->cd != NULL && i < st->ncircles; i++) {
+		for (size_t k = 0; k < st->cd[i].nag; k++)
+			cli_agreement_finish(&st->cd[i].ag[k]);
+		free(st->cd[i].ag);
+		am_state_statements_free(&st->cd[i].st, st->cd[i].nst);
+	}
+	free(st->cd);
+	am_state_circles_free(&st->circles, st->ncircles);
+	am_state_pending_free(&st->pending, st->npending);
+}
+
+/* ---- helpers ---- */
+
+static bool
+has_mark(const struct am_mark *m, uint32_t n, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (memcmp(m[i].id, id, 32) == 0)
+			return true;
+	return false;
+}
+
+/* A section's heading (text) or key and array (JSON). */
+static void
+section_begin(struct status *st, const char *key, const char *heading, size_t n)
+{
+	if (st->json) {
+		json_key(&st->j, key);
+		json_arr(&st->j);
+	} else if (n > 0) {
+		printf("\n%s\n", heading);
+	}
+}
+
+static void
+section_end(struct status *st)
+{
+	if (st->json)
+		json_end_arr(&st->j);
+}
+
+/* ---- sections ---- */
+
+static void
+section_you(struct status *st)
+{
+	char who[CLI_SHORT_NAME], text[AM_ID_TEXT_BYTES];
+	if (st->json) {
+		json_key(&st->j, "you");
+		json_id(&st->j, st->me);
+		return;
+	}
+	cli_short_id(st->s, st->me, who);
+	am_id_format(st->me, text);
+	printf("you: %s (%.8s)\n", who, text);
+	if (st->ncircles == 0)
+		printf("\nno circles yet; create one with amends circle new NAME, or "
+			"accept an invitation\n");
+}
+
+static void
+section_awaiting(struct status *st)
+{
+	const struct am_pending *p = st->pending;
+	size_t n = st->npending;
+	section_begin(st, "awaiting", "awaiting your signature", n);
+	for (size_t i = 0; i < n; i++) {
+		const char *kind = p[i].kind == AM_PENDING_VERSION ? "version" :
+			p[i].kind == AM_PENDING_MEMBER ? "member" : "end";
+		if (st->json) {
+			struct json *j = &st->j;
+			json_obj(j);
+			json_kstr(j, "kind", kind);
+			json_key(j, "hash");
+			json_hash(j, p[i].hash);
+			json_key(j, "circle");
+			json_hash(j, p[i].circle);
+			json_key(j, "author");
+			json_id(j, p[i].author);
+			json_key(j, "time");
+			json_time(j, p[i].time);
+			if (p[i].kind == AM_PENDING_MEMBER) {
+				json_key(j, "member");
+				json_id(j, p[i].member);
+				json_kstr(j, "role", cli_role_name(p[i].role));
+			} else {
+				json_key(j, "agreement");
+				json_hash(j, p[i].agreement);
+				json_kstr(j, "title", p[i].title);
+			}
+			json_kbool(j, "declined", p[i].declined);
+			json_end_obj(j);
+			continue;
+		}
+		char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], what[300];
+		cli_short_hash(p[i].hash, h);
+		cli_short_id(st->s, p[i].author, who);
+		if (p[i].kind == AM_PENDING_MEMBER) {
+			char m[CLI_SHORT_NAME];
+			cli_short_id(st->s, p[i].member, m);
+			snprintf(what, sizeof what, "%s joining as %s, proposed by %s", m,
+				cli_role_name(p[i].role), who);
+		} else {
+			snprintf(what, sizeof what, "%s of '%s' by %s", kind,
+				p[i].title ? p[i].title : "?", who);
+		}
+		printf("  %s  %-56s amends accept %s%s\n", h, what, h,
+			p[i].declined ? " (you declined it)" : "");
+	}
+	section_end(st);
+}
+
+/* Check-ins and statements by others that you may confirm and have not
+ * answered yet. */
+static void
+section_to_confirm(struct status *st)
+{
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			section_begin(st, "to_confirm", "yours to confirm or dispute", n);
+		for (size_t c = 0; c < st->ncircles; c++) {
+			const struct circle_data *d = &st->cd[c];
+			for (size_t a = 0; a < d->nag; a++) {
+				const struct cli_agreement *x = &d->ag[a];
+				if (!d->witness && !cli_agreement_is_party(x, st->me))
+					continue;
+				for (size_t i = 0; i < x->ncheckins; i++) {
+					const struct am_checkin *k = &x->checkins[i];
+					if (memcmp(k->author, st->me, 32) == 0 ||
+					    has_mark(k->marks, k->nmarks, st->me))
+						continue;
+					if (pass == 0) {
+						n++;
+						continue;
+					}
+					char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME];
+					if (st->json) {
+						struct json *j = &st->j;
+						json_obj(j);
+						json_kstr(j, "type", "checkin");
+						json_key(j, "hash");
+						json_hash(j, k->hash);
+						json_key(j, "agreement");
+						json_hash(j, k->agreement);
+						json_key(j, "author");
+						json_id(j, k->author);
+						json_kstr(j, "period", k->period);
+						json_kstr(j, "status", cli_status_name(k->status));
+						json_end_obj(j);
+						continue;
+					}
+					cli_short_hash(k->hash, h);
+					cli_short_id(st->s, k->author, who);
+					printf("  %s  %s checked in %s for %s on '%s'   amends "
+						"confirm %s\n", h, who, cli_status_name(k->status),
+						k->period, x->a.title, h);
+				}
+			}
+			for (size_t i = 0; i < d->nst; i++) {
+				const struct am_statement *sm = &d->st[i];
+				if (memcmp(sm->author, st->me, 32) == 0 ||
+				    has_mark(sm->marks, sm->nmarks, st->me))
+					continue;
+				if (pass == 0) {
+					n++;
+					continue;
+				}
+				if (st->json) {
+					struct json *j = &st->j;
+					json_obj(j);
+					json_kstr(j, "type", "statement");
+					json_key(j, "hash");
+					json_hash(j, sm->hash);
+					json_key(j, "author");
+					json_id(j, sm->author);
+					json_end_obj(j);
+					continue;
+				}
+				char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME];
+				cli_short_hash(sm->hash, h);
+				cli_short_id(st->s, sm->author, who);
+				printf("  %s  %s said: %.50s%s   amends confirm %s\n", h, who,
+					sm->text, strlen(sm->text) > 50 ? "..." : "", h);
+			}
+		}
+	}
+	section_end(st);
+}
+
+static void
+due_line(struct status *st, const struct cli_agreement *x,
+	const struct am_period *p, const char *state)
+{
+	char when[AM_SCHEDULE_TIME_BYTES] = "?";
+	if (st->json) {
+		struct json *j = &st->j;
+		json_obj(j);
+		json_key(j, "agreement");
+		json_hash(j, x->a.id);
+		json_kstr(j, "title", x->a.title);
+		json_kstr(j, "period", p->label);
+		json_key(j, "deadline");
+		json_time(j, p->deadline);
+		json_kstr(j, "state", state);
+		json_end_obj(j);
+		return;
+	}
+	if (am_schedule_format(x->schedule, p->deadline, when) != AM_OK)
+		snprintf(when, sizeof when, "?");
+	char h[CLI_SHORT_HASH];
+	cli_short_hash(x->a.id, h);
+	printf("  %-8s '%s' %s, deadline %s %.*s   amends checkin %s%s%s\n", state,
+		x->a.title, p->label, when, (int)x->current->body.terms.tz.n,
+		x->current->body.terms.tz.p, h,
+		strcmp(state, "overdue") == 0 ? " --period " : "",
+		strcmp(state, "overdue") == 0 ? p->label : "");
+}
+
+/* Your check-ins due now (the period is under way and you have not
+ * checked in) or overdue (the deadline passed without one). */
+static void
+section_due(struct status *st)
+{
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			section_begin(st, "due", "your check-ins due", n);
+		for (size_t c = 0; c < st->ncircles; c++) {
+			const struct circle_data *d = &st->cd[c];
+			for (size_t a = 0; a < d->nag; a++) {
+				const struct cli_agreement *x = &d->ag[a];
+				struct am_adherence ad;
+				if (x->a.status != AM_AGREEMENT_IN_FORCE &&
+				    x->a.status != AM_AGREEMENT_ENDING)
+					continue;
+				if (!cli_agreement_is_checker(x, st->me) ||
+				    cli_agreement_adherence(x, st->me, &ad) != AM_OK)
+					continue;
+				bool now_due = ad.has_upcoming && ad.upcoming.start <= st->now;
+				if (pass == 0) {
+					n += now_due + ad.nlisted;
+					continue;
+				}
+				if (now_due)
+					due_line(st, x, &ad.upcoming, "due");
+				for (uint32_t i = 0; i < ad.nlisted; i++)
+					due_line(st, x, &ad.overdue[i], "overdue");
+			}
+		}
+	}
+	section_end(st);
+}
+
+/* Check-ins whose dispute stands, in every circle of yours. */
+static void
+section_disputes(struct status *st)
+{
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			section_begin(st, "disputes", "disputed check-ins", n);
+		for (size_t c = 0; c < st->ncircles; c++) {
+			const struct circle_data *d = &st->cd[c];
+			for (size_t a = 0; a < d->nag; a++) {
+				const struct cli_agreement *x = &d->ag[a];
+				for (size_t i = 0; i < x->ncheckins; i++) {
+					const struct am_checkin *k = &x->checkins[i];
+					if (!k->disputed)
+						continue;
+					if (pass == 0) {
+						n++;
+						continue;
+					}
+					if (st->json) {
+						struct json *j = &st->j;
+						json_obj(j);
+						json_key(j, "hash");
+						json_hash(j, k->hash);
+						json_key(j, "agreement");
+						json_hash(j, k->agreement);
+						json_key(j, "author");
+						json_id(j, k->author);
+						json_kstr(j, "period", k->period);
+						json_kstr(j, "status", cli_status_name(k->status));
+						cli_json_marks(j, k->marks, k->nmarks);
+						json_end_obj(j);
+						continue;
+					}
+					char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME];
+					char by[CLI_SHORT_NAME];
+					cli_short_hash(k->hash, h);
+					cli_short_id(st->s, k->author, who);
+					printf("  %s  %s's check-in for %s on '%s' (%s)", h, who,
+						k->period, x->a.title, cli_status_name(k->status));
+					for (uint32_t m = 0; m < k->nmarks; m++) {
+						if (k->marks[m].kind != AM_MARK_DISPUTED)
+							continue;
+						cli_short_id(st->s, k->marks[m].id, by);
+						printf("; %s disputes: %s", by, k->marks[m].note ?
+							k->marks[m].note : "");
+					}
+					printf("\n");
+				}
+			}
+		}
+	}
+	section_end(st);
+}
+
+static void
+circle_agreement(struct status *st, const struct cli_agreement *x)
+{
+	struct am_adherence ad;
+	bool has = cli_agreement_adherence(x, NULL, &ad) == AM_OK;
+	if (st->json) {
+		struct json *j = &st->j;
+		json_obj(j);
+		json_key(j, "id");
+		json_hash(j, x->a.id);
+		json_kstr(j, "title", x->a.title);
+		json_kstr(j, "status", cli_agreement_status_name(x->a.status));
+		json_key(j, "adherence");
+		if (has)
+			cli_json_adherence(j, &ad);
+		else
+			json_null(j);
+		json_key(j, "people");
+		json_arr(j);
+		for (uint32_t i = 0; has && i < x->nchecker; i++) {
+			if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
+				continue;
+			json_obj(j);
+			json_key(j, "id");
+			json_id(j, x->checker[i]);
+			json_key(j, "adherence");
+			cli_json_adherence(j, &ad);
+			json_end_obj(j);
+		}
+		json_end_arr(j);
+		json_end_obj(j);
+		return;
+	}
+	char h[CLI_SHORT_HASH];
+	cli_short_hash(x->a.id, h);
+	printf("    %s  %-28.28s %-9s", h, x->a.title,
+		cli_words(cli_agreement_status_name(x->a.status)));
+	for (uint32_t i = 0; has && i < x->nchecker; i++) {
+		char who[CLI_SHORT_NAME];
+		if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
+			continue;
+		cli_short_id(st->s, x->checker[i], who);
+		printf("  %s: kept %u/%u", who, ad.kept, ad.due);
+		if (ad.partial)
+			printf(", partial %u", ad.partial);
+		if (ad.missed)
+			printf(", missed %u", ad.missed);
+		printf(", streak %u", ad.streak);
+	}
+	printf("\n");
+}
+
+/* For each circle: its digest, and each agreement's adherence. */
+static void
+section_circles(struct status *st)
+{
+	section_begin(st, "circles", "circles", st->ncircles);
+	for (size_t c = 0; c < st->ncircles; c++) {
+		const struct circle_data *d = &st->cd[c];
+		if (st->json) {
+			struct json *j = &st->j;
+			json_obj(j);
+			json_key(j, "id");
+			json_hash(j, d->info->id);
+			json_kstr(j, "name", d->info->name);
+			json_key(j, "digest");
+			json_hash(j, d->digest);
+			json_key(j, "agreements");
+			json_arr(j);
+		} else {
+			char h[CLI_SHORT_HASH], dg[65];
+			cli_short_hash(d->info->id, h);
+			am_hex(d->digest, 32, dg);
+			printf("  %s (%s)  digest %.16s\n", d->info->name, h, dg);
+		}
+		for (size_t a = 0; a < d->nag; a++)
+			circle_agreement(st, &d->ag[a]);
+		if (st->json) {
+			json_end_arr(&st->j);
+			json_end_obj(&st->j);
+		}
+	}
+	section_end(st);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct status st = { 0 };
+	struct cli c = { 0 };
+	int opt, rc, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': st.json = true; break;
+		case 'h': cli_usage(stdout, usage); return 0;
+		default: cli_usage(stderr, usage); return 1;
+		}
+	}
+	if (optind != argc) {
+		cli_usage(stderr, usage);
+		return 1;
+	}
+	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
+		goto out;
+	st.s = c.store;
+	st.me = am_identity_public(c.id);
+	st.now = cli_now_ms();
+	if ((rc = load(&st)) != AM_OK) {
+		ret = cli_fail("reading the record", rc);
+		goto out;
+	}
+	json_init(&st.j, stdout, c.store);
+	if (st.json)
+		json_obj(&st.j);
+	section_you(&st);
+	section_awaiting(&st);
+	section_to_confirm(&st);
+	section_due(&st);
+	section_disputes(&st);
+	section_circles(&st);
+	if (st.json) {
+		json_names(&st.j);
+		json_end_obj(&st.j);
+	}
+	ret = 0;
+out:
+	finish(&st);
+	cli_close(&c);
+	return ret;
+}
