@@ -943,6 +943,8 @@ pending_members(const struct st_circle *c, const uint8_t *id,
 		struct am_pending *e = pending_add(l);
 		if (e == NULL)
 			return AM_ERR_NOMEM;
+		for (uint32_t k = 0; k < p->ndeclines; k++)
+			e->declined = e->declined || memcmp(p->declines[k], id, 32) == 0;
 		e->kind = AM_PENDING_MEMBER;
 		memcpy(e->circle, c->id, 32);
 		memcpy(e->hash, p->hash, 32);

@@ -26,6 +26,8 @@ struct st_proposal {
 	bool done;                   /* completed: target joined through it */
 	uint32_t naccepts;
 	uint8_t (*accepts)[AM_ID_BYTES];
+	uint32_t ndeclines;          /* standing or not: see accepts */
+	uint8_t (*declines)[AM_ID_BYTES];
 };
 
 /* Collects ignored entries and every entry a derivation looked at, so that
@@ -52,7 +54,7 @@ struct st_circle {
 	char *name;
 	struct am_member *members;   /* joined, then pending */
 	size_t nmembers;
-	struct st_proposal *props;   /* by hash */
+	struct st_proposal *props;   /* by author's seq, then hash */
 	size_t nprops;
 	struct st_sink *sink;        /* NULL unless collecting violations */
 };

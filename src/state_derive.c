@@ -108,29 +108,31 @@ load_genesis(struct st_circle *c)
 	return st_done(rc);
 }
 
-/* The distinct authors of ACCEPTs of hash. */
+/* The distinct authors of ACCEPTs (or DECLINEs) of a proposal. */
 static int
-load_accepters(sqlite3 *db, const uint8_t *circle, struct st_proposal *p)
+load_answerers(sqlite3 *db, const uint8_t *circle, const uint8_t *hash,
+	uint32_t kind, uint8_t (**ids)[AM_ID_BYTES], uint32_t *n)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
 	int rc = st_prepare(db, "SELECT DISTINCT author FROM st_acts "
-		"WHERE target = ?1 AND circle = ?2 AND kind = 5 ORDER BY author", &st);
+		"WHERE target = ?1 AND circle = ?2 AND kind = ?3 ORDER BY author", &st);
 	if (rc != AM_OK)
 		return rc;
-	sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, circle, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)kind);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (p->naccepts == cap) {
+		if (*n == cap) {
 			cap = cap ? cap * 2 : 4;
-			void *q = realloc(p->accepts, cap * sizeof *p->accepts);
+			void *q = realloc(*ids, cap * sizeof **ids);
 			if (q == NULL) {
 				sqlite3_finalize(st);
 				return AM_ERR_NOMEM;
 			}
-			p->accepts = q;
+			*ids = q;
 		}
-		st_col32(st, 0, p->accepts[p->naccepts++]);
+		st_col32(st, 0, (*ids)[(*n)++]);
 	}
 	sqlite3_finalize(st);
 	return st_done(rc);
@@ -142,7 +144,7 @@ load_proposals(struct st_circle *c)
 	sqlite3_stmt *st;
 	size_t cap = 0;
 	int rc = st_prepare(c->db, "SELECT hash, author, ref, num, seq, time "
-		"FROM st_objects WHERE circle = ?1 AND kind = 2 ORDER BY hash", &st);
+		"FROM st_objects WHERE circle = ?1 AND kind = 2 ORDER BY seq, hash", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, c->id, AM_HASH_BYTES, SQLITE_STATIC);
@@ -168,9 +170,14 @@ load_proposals(struct st_circle *c)
 	sqlite3_finalize(st);
 	if ((rc = st_done(rc)) != AM_OK)
 		return rc;
-	for (size_t i = 0; i < c->nprops; i++)
-		if ((rc = load_accepters(c->db, c->id, &c->props[i])) != AM_OK)
+	for (size_t i = 0; i < c->nprops; i++) {
+		struct st_proposal *p = &c->props[i];
+		if ((rc = load_answerers(c->db, c->id, p->hash, AM_KIND_ACCEPT,
+		    &p->accepts, &p->naccepts)) != AM_OK ||
+		    (rc = load_answerers(c->db, c->id, p->hash, AM_KIND_DECLINE,
+		    &p->declines, &p->ndeclines)) != AM_OK)
 			return rc;
+	}
 	return AM_OK;
 }
 
@@ -238,7 +245,10 @@ cmp_member(const void *a, const void *b)
 }
 
 /* The fixpoint of protocol/state.md, "Membership": passes over the
- * proposals in hash order until one pass changes nothing. */
+ * proposals, by their author's feed number then hash, until one pass
+ * changes nothing. Feed numbers order one proposer's proposals as that
+ * proposer wrote them, so a member proposed second must be accepted by
+ * the one proposed first once that one has joined. */
 static int
 derive_members(struct st_circle *c)
 {
@@ -264,8 +274,8 @@ derive_members(struct st_circle *c)
 			changed = true;
 		}
 	}
-	/* pending: named by a proposal of a joined non-witness member, first
-	 * such proposal by hash */
+	/* pending: named by a proposal of a joined non-witness member, the
+	 * first such proposal in the same order */
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
 		bool named = false;
@@ -365,8 +375,10 @@ fail:
 void
 st_circle_finish(struct st_circle *c)
 {
-	for (size_t i = 0; i < c->nprops; i++)
+	for (size_t i = 0; i < c->nprops; i++) {
 		free(c->props[i].accepts);
+		free(c->props[i].declines);
+	}
 	free(c->props);
 	free(c->members);
 	free(c->name);

@@ -1,0 +1,767 @@
+/*
+ * Tests of the shared state, rule by rule (protocol/state.md): membership
+ * and who may write, agreements with declines, amendments and ends,
+ * check-ins with confirmations and disputes, statements, every refusal of
+ * am_state_check(), the report of ignored entries, forks, prefix lookups,
+ * and after each step the materialised digest equal to a refold.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "amends/state.h"
+#include "test.h"
+
+static char dir[] = "/tmp/amends-test-state-XXXXXX";
+static struct am_identity *sam, *alex, *lee, *kim, *eve;
+static const uint8_t *SAM, *ALEX, *LEE, *KIM, *EVE;
+static int64_t clock_ms = 1700000000000;
+
+static struct am_store *
+open_store(const char *name)
+{
+	char p[256];
+	struct am_store *s;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	check_rc(am_store_open(p, &s), AM_OK);
+	return s;
+}
+
+/* Appends without asking am_state_check: what a careless or hostile
+ * writer could produce. */
+static void
+put(struct am_store *s, struct am_identity *id, const uint8_t *circle,
+	const struct am_body *b, uint8_t *hash)
+{
+	clock_ms += 60000;
+	check_rc(am_store_append(s, id, circle, clock_ms, b, hash, NULL), AM_OK);
+}
+
+/* Appends after am_state_check agrees, as the CLI does. */
+static void
+act(struct am_store *s, struct am_identity *id, const uint8_t *circle,
+	const struct am_body *b, uint8_t *hash)
+{
+	char why[160];
+	int rc = am_state_check(s, circle, am_identity_public(id), b, why,
+		sizeof why);
+	if (rc != AM_OK)
+		fprintf(stderr, "refused: %s\n", why);
+	check_rc(rc, AM_OK);
+	put(s, id, circle, b, hash);
+}
+
+/* am_state_check refuses with rc and a sentence containing want. */
+static void
+refused(struct am_store *s, struct am_identity *id, const uint8_t *circle,
+	const struct am_body *b, int want_rc, const char *want)
+{
+	char why[160];
+	check_rc(am_state_check(s, circle, am_identity_public(id), b, why,
+		sizeof why), want_rc);
+	if (strstr(why, want) == NULL) {
+		fprintf(stderr, "why = \"%s\", expected \"%s\"\n", why, want);
+		check(0);
+	}
+}
+
+static void
+same_as_refold(struct am_store *s, const uint8_t *circle)
+{
+	uint8_t d1[32], d2[32];
+	check_rc(am_state_digest(s, circle, d1), AM_OK);
+	check_rc(am_state_refold(s, circle, d2), AM_OK);
+	check(memcmp(d1, d2, 32) == 0);
+}
+
+static struct am_body
+body(uint32_t kind, const uint8_t *target)
+{
+	struct am_body b = { .kind = kind };
+	if (target != NULL)
+		memcpy(b.target, target, 32);
+	return b;
+}
+
+static void
+genesis(struct am_store *s, uint8_t circle[32])
+{
+	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
+	randombytes_buf(b.nonce, 32);
+	act(s, sam, NULL, &b, NULL);
+	am_circle_id(SAM, b.nonce, circle);
+}
+
+static void
+propose_member(struct am_store *s, struct am_identity *by, const uint8_t *circle,
+	const uint8_t *who, uint32_t role, uint8_t hash[32])
+{
+	struct am_body b = body(AM_KIND_MEMBER, who);
+	b.role = role;
+	act(s, by, circle, &b, hash);
+}
+
+static const struct am_member *
+find_member(const struct am_member *m, size_t n, const uint8_t *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(m[i].id, id, 32) == 0)
+			return &m[i];
+	return NULL;
+}
+
+static uint32_t
+member_status(struct am_store *s, const uint8_t *circle, const uint8_t *id)
+{
+	struct am_member *m;
+	size_t n;
+	check_rc(am_state_members(s, circle, &m, &n), AM_OK);
+	const struct am_member *x = find_member(m, n, id);
+	uint32_t st = x ? x->status : 0;
+	free(m);
+	return st;
+}
+
+/* Sam's circle with Alex as member and Lee as witness, all joined. */
+static void
+make_circle(struct am_store *s, uint8_t circle[32])
+{
+	uint8_t p[32];
+	struct am_body a;
+	genesis(s, circle);
+	propose_member(s, sam, circle, ALEX, AM_ROLE_MEMBER, p);
+	a = body(AM_KIND_ACCEPT, p);
+	act(s, alex, circle, &a, NULL);
+	propose_member(s, sam, circle, LEE, AM_ROLE_WITNESS, p);
+	a = body(AM_KIND_ACCEPT, p);
+	act(s, lee, circle, &a, NULL);
+	act(s, alex, circle, &a, NULL);
+}
+
+static struct am_body
+terms(const char *title, uint64_t notice)
+{
+	struct am_body b = { .kind = AM_KIND_PROPOSE };
+	b.terms.title = am_str_c(title);
+	b.terms.text = am_str_c("Sam checks in every evening by 21:00.");
+	b.terms.nparties = 2;
+	memcpy(b.terms.parties[0], SAM, 32);
+	memcpy(b.terms.parties[1], ALEX, 32);
+	b.terms.nby = 1;
+	memcpy(b.terms.by[0], SAM, 32);
+	b.terms.has_schedule = true;
+	b.terms.every = AM_EVERY_DAY;
+	b.terms.at = 21 * 60;
+	b.terms.tz = am_str_c("Europe/Paris");
+	b.terms.notice = notice;
+	return b;
+}
+
+static struct am_agreement
+agreement(struct am_store *s, const uint8_t *id, int64_t now)
+{
+	struct am_agreement a;
+	check_rc(am_state_agreement(s, id, now, &a), AM_OK);
+	return a;
+}
+
+static uint32_t
+status_of(struct am_store *s, const uint8_t *id, int64_t now)
+{
+	struct am_agreement a = agreement(s, id, now);
+	uint32_t st = a.status;
+	am_state_agreement_finish(&a);
+	return st;
+}
+
+static bool
+has_violation(struct am_store *s, const uint8_t *circle, const uint8_t *hash,
+	uint32_t rule)
+{
+	struct am_violation *v;
+	size_t n;
+	bool found = false;
+	check_rc(am_state_violations(s, circle, &v, &n), AM_OK);
+	for (size_t i = 0; i < n; i++)
+		found = found || (memcmp(v[i].hash, hash, 32) == 0 && v[i].rule == rule);
+	free(v);
+	return found;
+}
+
+static size_t
+violations(struct am_store *s, const uint8_t *circle)
+{
+	struct am_violation *v;
+	size_t n;
+	check_rc(am_state_violations(s, circle, &v, &n), AM_OK);
+	free(v);
+	return n;
+}
+
+static void
+test_membership(void)
+{
+	struct am_store *s = open_store("members.db");
+	uint8_t circle[32], p_alex[32], p_lee[32], p_kim[32], h[32];
+	struct am_body b;
+
+	genesis(s, circle);
+	check(member_status(s, circle, SAM) == AM_MEMBER_JOINED);
+	check_rc(am_state_may_write(s, circle, SAM), AM_OK);
+	check_rc(am_state_may_write(s, circle, ALEX), AM_ERR_NOT_MEMBER);
+
+	/* a stranger's statement: refused before writing, and by ingest */
+	b = (struct am_body){ .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
+	refused(s, eve, circle, &b, AM_ERR_NOT_MEMBER, "not a member");
+
+	propose_member(s, sam, circle, ALEX, AM_ROLE_MEMBER, p_alex);
+	check(member_status(s, circle, ALEX) == AM_MEMBER_PENDING);
+	/* named, so Alex may write (to accept), but is not a member yet */
+	check_rc(am_state_may_write(s, circle, ALEX), AM_OK);
+	refused(s, alex, circle, &b, AM_ERR_NOT_MEMBER, "not a member");
+
+	struct am_pending *pd;
+	size_t npd;
+	check_rc(am_state_pending(s, NULL, ALEX, &pd, &npd), AM_OK);
+	check(npd == 1 && pd[0].kind == AM_PENDING_MEMBER &&
+		memcmp(pd[0].hash, p_alex, 32) == 0 &&
+		memcmp(pd[0].member, ALEX, 32) == 0);
+	am_state_pending_free(&pd, npd);
+
+	struct am_body acc = body(AM_KIND_ACCEPT, p_alex);
+	act(s, alex, circle, &acc, NULL);
+	check(member_status(s, circle, ALEX) == AM_MEMBER_JOINED);
+	refused(s, alex, circle, &acc, AM_ERR_RULE, "already a member");
+	struct am_body again = body(AM_KIND_MEMBER, ALEX);
+	refused(s, sam, circle, &again, AM_ERR_RULE, "already a member");
+
+	/* Lee, as witness, needs Alex's consent too */
+	propose_member(s, sam, circle, LEE, AM_ROLE_WITNESS, p_lee);
+	acc = body(AM_KIND_ACCEPT, p_lee);
+	act(s, lee, circle, &acc, NULL);
+	check(member_status(s, circle, LEE) == AM_MEMBER_PENDING);
+	check_rc(am_state_pending(s, circle, ALEX, &pd, &npd), AM_OK);
+	check(npd == 1 && memcmp(pd[0].member, LEE, 32) == 0 &&
+		pd[0].role == AM_ROLE_WITNESS);
+	am_state_pending_free(&pd, npd);
+	/* Alex declines first, then accepts: the decline stands until then */
+	struct am_body dec = body(AM_KIND_DECLINE, p_lee);
+	act(s, alex, circle, &dec, NULL);
+	check(member_status(s, circle, LEE) == AM_MEMBER_PENDING);
+	check_rc(am_state_pending(s, circle, ALEX, &pd, &npd), AM_OK);
+	check(npd == 1 && pd[0].declined);
+	am_state_pending_free(&pd, npd);
+	act(s, alex, circle, &acc, NULL);
+	check(member_status(s, circle, LEE) == AM_MEMBER_JOINED);
+	refused(s, alex, circle, &dec, AM_ERR_RULE, "already a member");
+	uint32_t role = 9;
+	check_rc(am_state_member_role(s, circle, LEE, &role), AM_OK);
+	check(role == AM_ROLE_WITNESS);
+	check_rc(am_state_member_role(s, circle, EVE, NULL), AM_ERR_NOT_MEMBER);
+
+	/* a witness proposes nobody; a proposal by one is ignored */
+	struct am_body mk = body(AM_KIND_MEMBER, KIM);
+	refused(s, lee, circle, &mk, AM_ERR_RULE, "a witness cannot propose members");
+	put(s, lee, circle, &mk, h);
+	check(has_violation(s, circle, h, AM_RULE_MEMBER));
+	check(member_status(s, circle, KIM) == 0);
+
+	/* Kim proposed by Alex: the newcomer and all three must accept */
+	propose_member(s, alex, circle, KIM, AM_ROLE_MEMBER, p_kim);
+	acc = body(AM_KIND_ACCEPT, p_kim);
+	act(s, kim, circle, &acc, NULL);
+	act(s, sam, circle, &acc, NULL);
+	check(member_status(s, circle, KIM) == AM_MEMBER_PENDING);
+	act(s, lee, circle, &acc, NULL);
+	check(member_status(s, circle, KIM) == AM_MEMBER_JOINED);
+
+	/* every circle lists each member's role and status */
+	struct am_circle_info *ci;
+	size_t nci;
+	check_rc(am_state_circles(s, LEE, &ci, &nci), AM_OK);
+	check(nci == 1 && memcmp(ci[0].id, circle, 32) == 0 &&
+		strcmp(ci[0].name, "us") == 0 && ci[0].role == AM_ROLE_WITNESS &&
+		ci[0].status == AM_MEMBER_JOINED &&
+		memcmp(ci[0].creator, SAM, 32) == 0);
+	am_state_circles_free(&ci, nci);
+	check_rc(am_state_circles(s, EVE, &ci, &nci), AM_OK);
+	check(nci == 0);
+	am_state_circles_free(&ci, nci);
+
+	struct am_member *m;
+	size_t n;
+	check_rc(am_state_members(s, circle, &m, &n), AM_OK);
+	check(n == 4 && m[0].creator && memcmp(m[0].id, SAM, 32) == 0);
+	free(m);
+	uint8_t unknown[32] = { 1 };
+	check_rc(am_state_members(s, unknown, &m, &n), AM_ERR_NOT_FOUND);
+
+	same_as_refold(s, circle);
+	am_store_close(&s);
+}
+
+/* Copies every entry of circle from one store to another, feed by feed. */
+struct copy_ctx {
+	struct am_store *to;
+	int rc;
+};
+
+static int
+copy_entry(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct copy_ctx *c = ctx;
+	enum am_ingest_result r;
+	c->rc = am_store_ingest(c->to, raw, len, &r);
+	return AM_OK;
+}
+
+static void
+test_stranger_ingest(void)
+{
+	struct am_store *a = open_store("stranger-a.db");
+	struct am_store *b = open_store("stranger-b.db");
+	uint8_t circle[32];
+	struct am_body st = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hello") };
+	struct copy_ctx c = { .to = b };
+
+	genesis(a, circle);
+	put(a, eve, circle, &st, NULL);
+	/* the stranger's entry before the genesis, and after: refused */
+	check_rc(am_store_range(a, circle, EVE, 1, 1, copy_entry, &c), AM_OK);
+	check_rc(c.rc, AM_ERR_NOT_MEMBER);
+	check_rc(am_store_range(a, circle, SAM, 1, 1, copy_entry, &c), AM_OK);
+	check_rc(c.rc, AM_OK);
+	check_rc(am_store_range(a, circle, EVE, 1, 1, copy_entry, &c), AM_OK);
+	check_rc(c.rc, AM_ERR_NOT_MEMBER);
+	uint64_t seq;
+	uint8_t h[32];
+	check_rc(am_store_head(b, circle, EVE, &seq, h), AM_OK);
+	check(seq == 0);
+	/* in the author's own store the entry is kept and reported */
+	check(violations(a, circle) == 1);
+	same_as_refold(a, circle);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+static void
+test_agreements(void)
+{
+	struct am_store *s = open_store("agreements.db");
+	uint8_t circle[32], ag[32], v2[32], v3[32], h[32], end[32];
+	struct am_body b;
+
+	make_circle(s, circle);
+	/* refusals of proposals */
+	b = terms("Evening check-in", 86400);
+	refused(s, lee, circle, &b, AM_ERR_RULE, "a witness cannot propose terms");
+	memcpy(b.terms.parties[1], KIM, 32);
+	memcpy(b.terms.by[0], KIM, 32);
+	refused(s, sam, circle, &b, AM_ERR_RULE, "is not a member of this circle");
+	b = terms("Evening check-in", 86400);
+	memcpy(b.terms.parties[1], LEE, 32);
+	refused(s, sam, circle, &b, AM_ERR_RULE, "a witness cannot be a party");
+	b = terms("Evening check-in", 86400);
+	b.terms.nparties = 1;
+	memcpy(b.terms.parties[0], ALEX, 32);
+	b.terms.nby = 0;
+	refused(s, sam, circle, &b, AM_ERR_RULE, "one of the parties");
+
+	b = terms("Evening check-in", 86400);
+	act(s, sam, circle, &b, ag);
+	check(status_of(s, ag, 0) == AM_AGREEMENT_PROPOSED);
+
+	/* a check-in before it is in force */
+	struct am_body ci = body(AM_KIND_CHECKIN, ag);
+	ci.period = am_str_c("2024-03-01");
+	ci.status = AM_KEPT;
+	refused(s, sam, circle, &ci, AM_ERR_RULE, "not in force");
+
+	/* witnesses never sign terms; non-parties cannot either */
+	struct am_body acc = body(AM_KIND_ACCEPT, ag);
+	refused(s, lee, circle, &acc, AM_ERR_RULE, "a witness cannot accept");
+	refused(s, eve, circle, &acc, AM_ERR_NOT_MEMBER, "not a member");
+	refused(s, sam, circle, &acc, AM_ERR_RULE, "already accepted");
+	put(s, lee, circle, &acc, h);
+	check(has_violation(s, circle, h, AM_RULE_WITNESS));
+
+	/* pending for Alex, not for Sam (implicitly accepted) nor Lee */
+	struct am_pending *pd;
+	size_t npd;
+	check_rc(am_state_pending(s, circle, ALEX, &pd, &npd), AM_OK);
+	check(npd == 1 && pd[0].kind == AM_PENDING_VERSION &&
+		memcmp(pd[0].hash, ag, 32) == 0 &&
+		strcmp(pd[0].title, "Evening check-in") == 0 && !pd[0].declined);
+	am_state_pending_free(&pd, npd);
+	check_rc(am_state_pending(s, circle, SAM, &pd, &npd), AM_OK);
+	check(npd == 0);
+	am_state_pending_free(&pd, npd);
+
+	/* a decline stands until the same party accepts */
+	struct am_body dec = body(AM_KIND_DECLINE, ag);
+	dec.note = am_str_c("not every evening");
+	act(s, alex, circle, &dec, NULL);
+	check(status_of(s, ag, 0) == AM_AGREEMENT_DECLINED);
+	act(s, alex, circle, &acc, NULL);
+	struct am_agreement a = agreement(s, ag, 0);
+	check(a.status == AM_AGREEMENT_IN_FORCE && a.has_current &&
+		memcmp(a.current, ag, 32) == 0 && a.nversions == 1 &&
+		strcmp(a.title, "Evening check-in") == 0 && a.in_force_ever);
+	am_state_agreement_finish(&a);
+
+	/* acceptance is final: a later decline is refused, and ignored */
+	refused(s, alex, circle, &dec, AM_ERR_RULE, "end the agreement");
+	put(s, alex, circle, &dec, h);
+	check(has_violation(s, circle, h, AM_RULE_ACCEPTED));
+	check(status_of(s, ag, 0) == AM_AGREEMENT_IN_FORCE);
+
+	/* an amendment adding a pause: in force once both sign */
+	struct am_body am = terms("Evening check-in", 86400);
+	am.kind = AM_KIND_AMEND;
+	memcpy(am.target, ag, 32);
+	memcpy(am.base, ag, 32);
+	am.terms.npauses = 1;
+	am.terms.pauses[0].from = am_str_c("2024-04-01");
+	am.terms.pauses[0].until = am_str_c("2024-04-07");
+	refused(s, lee, circle, &am, AM_ERR_RULE, "a witness cannot amend");
+	act(s, alex, circle, &am, v2);
+	a = agreement(s, ag, 0);
+	check(memcmp(a.current, ag, 32) == 0 && memcmp(a.newest, v2, 32) == 0);
+	am_state_agreement_finish(&a);
+	acc = body(AM_KIND_ACCEPT, v2);
+	act(s, sam, circle, &acc, NULL);
+	a = agreement(s, ag, 0);
+	check(memcmp(a.current, v2, 32) == 0 && a.nversions == 2);
+	am_state_agreement_finish(&a);
+
+	struct am_version *v;
+	size_t nv;
+	check_rc(am_state_versions(s, ag, &v, &nv), AM_OK);
+	check(nv == 2 && v[0].depth == 0 && v[1].depth == 1);
+	check(v[0].status == AM_VERSION_SUPERSEDED && v[1].status == AM_VERSION_IN_FORCE);
+	check(v[1].body.terms.npauses == 1 && v[1].has_base &&
+		memcmp(v[1].base, ag, 32) == 0);
+	check(v[0].nsigs == 2 && v[0].sigs[0].implicit &&
+		v[0].sigs[1].position == AM_POS_ACCEPTED && !v[0].sigs[1].implicit);
+	am_state_versions_free(&v, nv);
+
+	/* two amendments of the same base: the one both sign wins; an
+	 * unsigned one stays pending */
+	am.terms.text = am_str_c("Sam checks in by 22:00.");
+	memcpy(am.base, v2, 32);
+	act(s, sam, circle, &am, v3);
+	am.terms.text = am_str_c("Sam checks in by 20:00.");
+	act(s, sam, circle, &am, h);
+	acc = body(AM_KIND_ACCEPT, v3);
+	act(s, alex, circle, &acc, NULL);
+	a = agreement(s, ag, 0);
+	check(memcmp(a.current, v3, 32) == 0);
+	am_state_agreement_finish(&a);
+	/* an amendment of a version of another agreement is ignored */
+	uint8_t ag2[32];
+	b = terms("Counselling", 0);
+	act(s, alex, circle, &b, ag2);
+	memcpy(am.target, ag2, 32);
+	memcpy(am.base, v2, 32);
+	refused(s, sam, circle, &am, AM_ERR_NOT_FOUND, "not one of this agreement's");
+	put(s, sam, circle, &am, h);
+	check(has_violation(s, circle, h, AM_RULE_UNKNOWN_TARGET));
+
+	/* an end by one party takes effect after the notice */
+	struct am_body e = body(AM_KIND_END, ag);
+	e.note = am_str_c("we are done");
+	refused(s, lee, circle, &e, AM_ERR_RULE, "a witness cannot end");
+	act(s, sam, circle, &e, end);
+	int64_t at = clock_ms;
+	a = agreement(s, ag, at);
+	check(a.status == AM_AGREEMENT_ENDING && a.has_end && !a.end_mutual &&
+		a.end_at == at + 86400 * 1000 && strcmp(a.end_reason, "we are done") == 0 &&
+		memcmp(a.ended_by, SAM, 32) == 0);
+	am_state_agreement_finish(&a);
+	check(status_of(s, ag, at + 86400 * 1000) == AM_AGREEMENT_ENDED);
+	refused(s, alex, circle, &e, AM_ERR_RULE, "already ending");
+	check_rc(am_state_pending(s, circle, ALEX, &pd, &npd), AM_OK);
+	bool end_pending = false;
+	for (size_t i = 0; i < npd; i++)
+		end_pending = end_pending || (pd[i].kind == AM_PENDING_END &&
+			memcmp(pd[i].hash, end, 32) == 0);
+	check(end_pending);
+	am_state_pending_free(&pd, npd);
+	/* Alex accepts the end: it takes effect at once */
+	acc = body(AM_KIND_ACCEPT, end);
+	act(s, alex, circle, &acc, NULL);
+	check(status_of(s, ag, 0) == AM_AGREEMENT_ENDED);
+	refused(s, alex, circle, &acc, AM_ERR_RULE, "already taken effect");
+	ci = body(AM_KIND_CHECKIN, ag);
+	ci.period = am_str_c("2024-03-01");
+	ci.status = AM_KEPT;
+	refused(s, sam, circle, &ci, AM_ERR_RULE, "has ended");
+	am.kind = AM_KIND_AMEND;
+	memcpy(am.target, ag, 32);
+	memcpy(am.base, v3, 32);
+	refused(s, sam, circle, &am, AM_ERR_RULE, "ended");
+
+	/* an end of an agreement never in force is a withdrawal */
+	e = body(AM_KIND_END, ag2);
+	act(s, alex, circle, &e, NULL);
+	check(status_of(s, ag2, 0) == AM_AGREEMENT_ENDED);
+
+	struct am_agreement *list;
+	size_t nl;
+	check_rc(am_state_agreements(s, circle, 0, &list, &nl), AM_OK);
+	check(nl == 2 && memcmp(list[0].id, ag, 32) == 0);
+	am_state_agreements_free(&list, nl);
+	same_as_refold(s, circle);
+	am_store_close(&s);
+}
+
+static void
+test_checkins(void)
+{
+	struct am_store *s = open_store("checkins.db");
+	uint8_t circle[32], ag[32], c1[32], c2[32], c3[32], h[32], st1[32];
+	struct am_body b;
+
+	make_circle(s, circle);
+	b = terms("Evening check-in", 0);
+	act(s, sam, circle, &b, ag);
+	struct am_body acc = body(AM_KIND_ACCEPT, ag);
+	act(s, alex, circle, &acc, NULL);
+
+	struct am_body ci = body(AM_KIND_CHECKIN, ag);
+	ci.period = am_str_c("2024-03-01");
+	ci.status = AM_KEPT;
+	/* only those in `by` check in; never a witness */
+	refused(s, alex, circle, &ci, AM_ERR_RULE, "not one of those who check in");
+	refused(s, lee, circle, &ci, AM_ERR_RULE, "a witness cannot check in");
+	put(s, alex, circle, &ci, h);
+	check(has_violation(s, circle, h, AM_RULE_NOT_CHECKER));
+	act(s, sam, circle, &ci, c1);
+	/* a second check-in for the period replaces the first */
+	ci.status = AM_PARTIAL;
+	ci.note = am_str_c("late, but called");
+	act(s, sam, circle, &ci, c2);
+	ci.period = am_str_c("2024-03-02");
+	ci.status = AM_MISSED;
+	ci.note = am_str_c("");
+	act(s, sam, circle, &ci, c3);
+
+	struct am_checkin *v;
+	size_t n;
+	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
+	check(n == 2 && memcmp(v[0].hash, c2, 32) == 0 && v[0].status == AM_PARTIAL &&
+		strcmp(v[0].period, "2024-03-01") == 0 &&
+		strcmp(v[0].note, "late, but called") == 0 && !v[0].verified);
+	am_state_checkins_free(&v, n);
+
+	/* confirmations: never one's own; the replaced one is moot */
+	struct am_body cf = body(AM_KIND_CONFIRM, c2);
+	refused(s, sam, circle, &cf, AM_ERR_RULE, "your own check-in");
+	put(s, sam, circle, &cf, h);
+	check(has_violation(s, circle, h, AM_RULE_OWN));
+	struct am_body old = body(AM_KIND_CONFIRM, c1);
+	refused(s, alex, circle, &old, AM_ERR_RULE, "replaces it");
+	refused(s, eve, circle, &cf, AM_ERR_NOT_MEMBER, "not a member");
+	act(s, lee, circle, &cf, NULL);
+	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
+	check(!v[0].verified && v[0].nmarks == 1 && v[0].marks[0].witness);
+	am_state_checkins_free(&v, n);
+	act(s, alex, circle, &cf, NULL);
+	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
+	check(v[0].verified && !v[0].disputed && v[0].nmarks == 2 &&
+		memcmp(v[0].marks[0].id, ALEX, 32) == 0 && !v[0].marks[0].witness);
+	am_state_checkins_free(&v, n);
+
+	/* a dispute by the same person replaces the confirmation */
+	struct am_body dp = body(AM_KIND_DISPUTE, c2);
+	dp.note = am_str_c("you did not call");
+	act(s, alex, circle, &dp, NULL);
+	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
+	check(!v[0].verified && v[0].disputed &&
+		v[0].marks[0].kind == AM_MARK_DISPUTED &&
+		strcmp(v[0].marks[0].note, "you did not call") == 0);
+	am_state_checkins_free(&v, n);
+
+	/* statements: confirmed by another member, never disputed */
+	struct am_body sa = { .kind = AM_KIND_STATEMENT,
+		.note = am_str_c("I am sorry about Tuesday.") };
+	sa.has_target = true;
+	memcpy(sa.target, ag, 32);
+	act(s, sam, circle, &sa, st1);
+	struct am_body sd = body(AM_KIND_DISPUTE, st1);
+	sd.note = am_str_c("no");
+	refused(s, alex, circle, &sd, AM_ERR_RULE, "only check-ins can be disputed");
+	put(s, alex, circle, &sd, h);
+	check(has_violation(s, circle, h, AM_RULE_WRONG_TARGET));
+	struct am_body sc = body(AM_KIND_CONFIRM, st1);
+	refused(s, sam, circle, &sc, AM_ERR_RULE, "your own statement");
+	act(s, alex, circle, &sc, NULL);
+	struct am_statement *sv;
+	size_t ns;
+	check_rc(am_state_statements(s, circle, ag, &sv, &ns), AM_OK);
+	check(ns == 1 && sv[0].has_about && sv[0].nmarks == 1 &&
+		memcmp(sv[0].marks[0].id, ALEX, 32) == 0 &&
+		strcmp(sv[0].text, "I am sorry about Tuesday.") == 0);
+	am_state_statements_free(&sv, ns);
+	/* a statement about an unknown agreement */
+	memset(sa.target, 7, 32);
+	refused(s, sam, circle, &sa, AM_ERR_NOT_FOUND, "no such agreement");
+	/* confirm of something that is neither */
+	struct am_body bad = body(AM_KIND_CONFIRM, ag);
+	refused(s, alex, circle, &bad, AM_ERR_RULE, "only check-ins and statements");
+	struct am_body badacc = body(AM_KIND_ACCEPT, c3);
+	refused(s, alex, circle, &badacc, AM_ERR_RULE, "only versions");
+	uint8_t nothing[32] = { 0 };
+	struct am_body none = body(AM_KIND_ACCEPT, nothing);
+	refused(s, alex, circle, &none, AM_ERR_NOT_FOUND, "no such entry");
+	put(s, alex, circle, &none, h);
+	check(has_violation(s, circle, h, AM_RULE_UNKNOWN_TARGET));
+	same_as_refold(s, circle);
+	am_store_close(&s);
+}
+
+static void
+test_resolve(void)
+{
+	struct am_store *s = open_store("resolve.db");
+	uint8_t circle[32], ag[32], out[32];
+	char hex[65];
+
+	make_circle(s, circle);
+	struct am_body b = terms("Evening check-in", 0);
+	act(s, sam, circle, &b, ag);
+	am_hex(ag, 32, hex);
+	hex[10] = '\0';
+	check_rc(am_state_resolve(s, hex, AM_OBJ_AGREEMENT, out), AM_OK);
+	check(memcmp(out, ag, 32) == 0);
+	check_rc(am_state_resolve(s, hex, AM_OBJ_ANY, out), AM_OK);
+	check_rc(am_state_resolve(s, hex, AM_OBJ_CHECKIN, out), AM_ERR_NOT_FOUND);
+	for (char *p = hex; *p; p++)
+		*p = (char)(*p >= 'a' ? *p - 32 : *p);
+	check_rc(am_state_resolve(s, hex, AM_OBJ_VERSION, out), AM_OK);
+	check_rc(am_state_resolve(s, "xyz", AM_OBJ_ANY, out), AM_ERR_ARG);
+	check_rc(am_state_resolve(s, "", AM_OBJ_ANY, out), AM_ERR_ARG);
+	/* seventeen statements: two share a first hex digit */
+	uint8_t st[17][32];
+	for (int i = 0; i < 17; i++) {
+		struct am_body sb = { .kind = AM_KIND_STATEMENT, .note = am_str_c("x") };
+		act(s, i % 2 ? sam : alex, circle, &sb, st[i]);
+	}
+	int i1 = -1, i2 = -1;
+	for (int i = 0; i < 17 && i2 < 0; i++)
+		for (int k = i + 1; k < 17 && i2 < 0; k++)
+			if (st[i][0] >> 4 == st[k][0] >> 4) {
+				i1 = i;
+				i2 = k;
+			}
+	check(i2 >= 0);
+	char one[2] = { "0123456789abcdef"[st[i1][0] >> 4], 0 };
+	check_rc(am_state_resolve(s, one, AM_OBJ_STATEMENT, out), AM_ERR_AMBIGUOUS);
+	am_hex(st[i1], 32, hex);
+	check_rc(am_state_resolve(s, hex, AM_OBJ_STATEMENT, out), AM_OK);
+	check(memcmp(out, st[i1], 32) == 0);
+	check_rc(am_state_resolve(s, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+		AM_OBJ_ANY, out), AM_ERR_NOT_FOUND);
+	am_hex(circle, 32, hex);
+	check_rc(am_state_resolve(s, hex, AM_OBJ_CIRCLE, out), AM_OK);
+	check(memcmp(out, circle, 32) == 0);
+
+	struct am_object_info info;
+	check_rc(am_state_lookup(s, ag, &info), AM_OK);
+	check(info.kind == AM_KIND_PROPOSE && memcmp(info.circle, circle, 32) == 0 &&
+		memcmp(info.agreement, ag, 32) == 0 && memcmp(info.author, SAM, 32) == 0);
+	check_rc(am_state_lookup(s, circle, &info), AM_OK);
+	check(info.kind == AM_KIND_GENESIS);
+	uint8_t zero[32] = { 0 };
+	check_rc(am_state_lookup(s, zero, &info), AM_ERR_NOT_FOUND);
+	am_store_close(&s);
+}
+
+/* Alex signs two different entries at one number: from there on Alex's
+ * feed is ignored, on every node alike. */
+static void
+test_fork(void)
+{
+	struct am_store *a = open_store("fork-a.db"), *b = open_store("fork-b.db");
+	uint8_t circle[32], ag[32], x[32], y[32];
+	struct copy_ctx c = { .to = b };
+
+	make_circle(a, circle);
+	struct am_body p = terms("Evening check-in", 0);
+	act(a, sam, circle, &p, ag);
+	/* copy everything so far to b */
+	check_rc(am_store_range(a, circle, SAM, 1, 100, copy_entry, &c), AM_OK);
+	check_rc(am_store_range(a, circle, ALEX, 1, 100, copy_entry, &c), AM_OK);
+	check_rc(am_store_range(a, circle, LEE, 1, 100, copy_entry, &c), AM_OK);
+	same_as_refold(b, circle);
+	/* Alex accepts on a and declines on b, at the same number */
+	struct am_body acc = body(AM_KIND_ACCEPT, ag), dec = body(AM_KIND_DECLINE, ag);
+	put(a, alex, circle, &acc, x);
+	put(b, alex, circle, &dec, y);
+	check(status_of(a, ag, 0) == AM_AGREEMENT_IN_FORCE);
+	uint64_t seq;
+	uint8_t h[32];
+	check_rc(am_store_head(a, circle, ALEX, &seq, h), AM_OK);
+	struct copy_ctx ca = { .to = a }, cb = { .to = b };
+	check_rc(am_store_range(b, circle, ALEX, seq, seq, copy_entry, &ca), AM_OK);
+	check_rc(ca.rc, AM_OK);
+	check_rc(am_store_range(a, circle, ALEX, seq, seq, copy_entry, &cb), AM_OK);
+	check_rc(cb.rc, AM_OK);
+	/* both ignore Alex's answer: the agreement is only proposed */
+	check(status_of(a, ag, 0) == AM_AGREEMENT_PROPOSED);
+	check(status_of(b, ag, 0) == AM_AGREEMENT_PROPOSED);
+	uint8_t da[32], dbb[32];
+	check_rc(am_state_digest(a, circle, da), AM_OK);
+	check_rc(am_state_digest(b, circle, dbb), AM_OK);
+	check(memcmp(da, dbb, 32) == 0);
+	same_as_refold(a, circle);
+	same_as_refold(b, circle);
+	struct am_violation *v;
+	size_t n;
+	check_rc(am_state_violations(a, circle, &v, &n), AM_OK);
+	bool forked = false;
+	for (size_t i = 0; i < n; i++)
+		forked = forked || (v[i].rule == AM_RULE_FORKED &&
+			memcmp(v[i].author, ALEX, 32) == 0 && v[i].seq == seq);
+	check(forked);
+	free(v);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+int
+main(void)
+{
+	check(sodium_init() >= 0);
+	check(mkdtemp(dir) != NULL);
+	check_rc(am_identity_generate(&sam), AM_OK);
+	check_rc(am_identity_generate(&alex), AM_OK);
+	check_rc(am_identity_generate(&lee), AM_OK);
+	check_rc(am_identity_generate(&kim), AM_OK);
+	check_rc(am_identity_generate(&eve), AM_OK);
+	SAM = am_identity_public(sam);
+	ALEX = am_identity_public(alex);
+	LEE = am_identity_public(lee);
+	KIM = am_identity_public(kim);
+	EVE = am_identity_public(eve);
+
+	test_membership();
+	test_stranger_ingest();
+	test_agreements();
+	test_checkins();
+	test_resolve();
+	test_fork();
+
+	am_identity_destroy(&sam);
+	am_identity_destroy(&alex);
+	am_identity_destroy(&lee);
+	am_identity_destroy(&kim);
+	am_identity_destroy(&eve);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	check(system(cmd) == 0);
+	printf("state: ok\n");
+	return 0;
+}
