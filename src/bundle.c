@@ -407,7 +407,7 @@ store_failed(int rc)
 static bool
 may_wait(int rc)
 {
-	return rc == AM_ERR_GAP;
+	return rc == AM_ERR_GAP || rc == AM_ERR_NOT_MEMBER;
 }
 
 /* One pass over what still waits. Within a feed, once an entry has to
