@@ -27,10 +27,15 @@
 	X(id, "show this node's ID and fingerprint") \
 	X(import, "add the entries of a bundle file") \
 	X(init, "create an identity and a data directory") \
+	X(invite, "make a one-time code that lets someone join a circle") \
+	X(join, "join a circle with an invite code") \
 	X(key, "back up this node's key under a passphrase") \
 	X(list, "list agreements, their status and adherence") \
 	X(log, "list check-ins and statements, confirmed or not") \
 	X(name, "give an ID a nickname on this node") \
+	X(node, "run the node: keep the record in step with the others") \
+	X(peer, "set or clear the address of another member's node") \
+	X(peers, "list the other nodes this one knows") \
 	X(propose, "propose an agreement to a circle") \
 	X(say, "write a statement into a circle") \
 	X(show, "show an agreement: versions, signatures, check-ins, adherence") \
@@ -80,6 +85,10 @@ int cli_fd_arg(const char *s);
 /* True when name is fit to be a nickname: 1 to 64 bytes, no control
  * characters. */
 bool cli_name_ok(const char *name);
+
+/* Wakes the node running on this data directory, if any, to push what a
+ * command wrote (src/cli/node.c). Best effort. */
+void cli_nudge(void);
 
 /* Parses "--help" handling shared by all commands: prints usage to stdout. */
 void cli_usage(FILE *f, const char *usage);

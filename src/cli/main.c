@@ -55,9 +55,15 @@ main(int argc, char **argv)
 		printf("amends 0.1.0\n");
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		int rc = commands[i].fn(argc - 1, argv + 1);
+		/* a running node pushes what the command wrote, at once */
+		if (rc == 0 && commands[i].fn != cmd_node)
+			cli_nudge();
+		return rc;
+	}
 	cli_error("'%s' is not an amends command; see amends --help", argv[1]);
 	return 1;
 }

@@ -1,0 +1,62 @@
+/*
+ * The node: the long-running process that keeps this data directory's
+ * record in step with the other members' nodes. It serves one CURVE server
+ * socket, keeps an outbound link to every member whose address it knows,
+ * runs one sync session (amends/sync.h) per connected peer, answers
+ * invites (amends/invite.h), and notices at once when a local command
+ * wrote to the store (a nudge on a local socket, with a short timer on
+ * PRAGMA data_version behind it), then pushes the new entries live.
+ *
+ * Only one node may run on a data directory: it holds an exclusive lock on
+ * AM_NODE_LOCK there for as long as it runs.
+ */
+#ifndef AMENDS_NODE_H
+#define AMENDS_NODE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "amends/error.h"
+
+#define AM_NODE_LISTEN "tcp://0.0.0.0:7411"  /* when neither option nor setting */
+#define AM_NODE_LOCK "node.lock"             /* in the data directory */
+#define AM_NODE_SOCKET "node.sock"           /* the nudge socket, likewise */
+#define AM_NODE_SETTING_LISTEN "listen"      /* store setting: the endpoint */
+
+struct am_node_config {
+	const char *home;                    /* the data directory */
+	const char *listen;                  /* endpoint to bind; NULL: the
+	                                        `listen` setting, else
+	                                        AM_NODE_LISTEN */
+	/* Receives one line per event (no newline); called on the node's
+	 * thread. The node itself never prints. */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
+	/* The node stops soon after *stop becomes non-zero (a signal handler
+	 * sets it; the handler should not restart system calls, so the wait
+	 * is cut short at once). */
+	volatile sig_atomic_t *stop;
+};
+
+/*
+ * Runs the node until *cfg->stop is set, then closes every connection and
+ * the store; every store write is a transaction, so stopping at any moment
+ * leaves nothing half-written. Fails before doing anything with
+ * AM_ERR_LOCKED when another node runs on the data directory, AM_ERR_NET
+ * when the endpoint cannot be bound, AM_ERR_SELFTEST when the start-up
+ * self-test finds a stranger's key admitted; the identity's and store's
+ * own errors otherwise. The log says what failed.
+ */
+AM_NODISCARD int am_node_run(const struct am_node_config *cfg);
+
+/* True when a node holds the lock of the data directory home. */
+bool am_node_running(const char *home);
+
+/*
+ * Wakes the node running on home (if any) to look at the store now: for
+ * commands that just wrote to it. Best effort; returns at once when no
+ * node runs, and within a fraction of a second otherwise.
+ */
+void am_node_nudge(const char *home);
+
+#endif

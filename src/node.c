@@ -1,0 +1,950 @@
+/*
+ * The node loop (include/amends/node.h): ties the transport (wire.h), the
+ * sync sessions (sync.h), invites (invite.h) and the peers table (peer.h)
+ * together around one store.
+ *
+ * Who may connect is the state's answer: the members (joined or pending)
+ * of every circle this identity is in, plus the throwaway keys of pending
+ * invites. That list is recomputed whenever the store changes, so a member
+ * added by any means can connect at once, and an expired invite stops
+ * being admitted within a minute.
+ *
+ * A peer can be reachable two ways: through our outbound link to its
+ * address, and through its own link to our server socket. Its one sync
+ * session speaks through the outbound link when that is up, else through
+ * the server socket, and is started afresh whenever a path is lost, since
+ * messages in flight on it may have been lost too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "amends/home.h"
+#include "amends/id.h"
+#include "amends/invite.h"
+#include "amends/node.h"
+#include "amends/peer.h"
+#include "amends/state.h"
+#include "amends/store.h"
+#include "amends/sync.h"
+#include "amends/wire.h"
+#include "store_impl.h"
+
+#define TICK_MS 500              /* data_version fallback, and housekeeping */
+#define RETRY_MS 50              /* wait when a peer's queue was full */
+#define REFRESH_MS 30000         /* invites expire even when nothing changes */
+#define RECHECK_MS 60000         /* anti-entropy: compare records again */
+#define REFUSAL_LOG_MS 60000     /* log one refusal per key per minute */
+#define FLUSH_MAX 64             /* messages sent to one peer per round */
+#define SELFTEST_MS 5000
+
+struct peer {
+	uint8_t id[AM_ID_BYTES];
+	uint8_t curve[AM_CURVE_BYTES];
+	bool member;                 /* in the current allow list */
+	char address[AM_PEER_MAX_ADDRESS];
+	int link;                    /* outbound link, 0 when none */
+	bool link_up;
+	bool inbound;                /* it has reached us on the server socket */
+	struct am_sync *sync;
+	uint8_t *out;                /* a message the transport could not take */
+	size_t out_len;
+	bool idle;                   /* the session was idle when last looked at */
+	int64_t recheck_at;
+	bool failed_told;            /* a handshake failure already logged */
+};
+
+struct refusal_seen {
+	uint8_t key[AM_CURVE_BYTES];
+	int64_t at;
+};
+
+struct node {
+	const struct am_node_config *cfg;
+	struct am_identity *id;
+	struct am_store *store;
+	struct am_wire *wire;
+	struct peer *peers;
+	size_t npeers;
+	uint8_t (*invites)[AM_CURVE_BYTES];
+	size_t ninvites;
+	int64_t data_version;
+	int64_t refresh_at;
+	bool dirty;                  /* the store changed: refresh and push */
+	struct refusal_seen refusals[16];
+};
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+logf_(struct node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+logf_(struct node *n, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	if (n->cfg->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	n->cfg->log(n->cfg->log_ctx, line);
+}
+
+/* A person's name for the log: the local nickname and the ID's start. */
+static void
+label(struct node *n, const uint8_t *id, char *out, size_t len)
+{
+	char text[AM_ID_TEXT_BYTES];
+	am_id_format(id, text);
+	char *name = am_store_name_get(n->store, id);
+	if (name != NULL)
+		snprintf(out, len, "%s (%.12s)", name, text);
+	else
+		snprintf(out, len, "%.12s", text);
+	free(name);
+}
+
+static void
+short_hex(const uint8_t *h, char out[9])
+{
+	am_hex(h, 4, out);
+}
+
+/* ---- peers ---- */
+
+static struct peer *
+peer_by_id(struct node *n, const uint8_t *id)
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		if (memcmp(n->peers[i].id, id, AM_ID_BYTES) == 0)
+			return &n->peers[i];
+	return NULL;
+}
+
+static struct peer *
+peer_by_curve(struct node *n, const uint8_t *key)
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		if (memcmp(n->peers[i].curve, key, AM_CURVE_BYTES) == 0)
+			return &n->peers[i];
+	return NULL;
+}
+
+static struct peer *
+peer_by_link(struct node *n, int link)
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		if (n->peers[i].link == link && link != 0)
+			return &n->peers[i];
+	return NULL;
+}
+
+static bool
+reachable(const struct peer *p)
+{
+	return p->link_up || p->inbound;
+}
+
+static void
+session_end(struct peer *p)
+{
+	am_sync_destroy(&p->sync);
+	free(p->out);
+	p->out = NULL;
+	p->idle = false;
+}
+
+/* Starts a fresh session with p. */
+static void
+session_start(struct node *n, struct peer *p)
+{
+	char who[96];
+	session_end(p);
+	p->sync = am_sync_new(n->store, am_identity_public(n->id), p->id);
+	if (p->sync == NULL || am_sync_start(p->sync) != AM_OK) {
+		label(n, p->id, who, sizeof who);
+		logf_(n, "could not start a sync session with %s: out of memory", who);
+		am_sync_destroy(&p->sync);
+		return;
+	}
+	p->recheck_at = mono_ms() + RECHECK_MS;
+}
+
+static void
+peer_seen(struct node *n, struct peer *p, bool connected)
+{
+	int rc = am_peer_seen(n->store, p->id, wall_ms(), connected);
+	if (rc != AM_OK)
+		logf_(n, "could not record a peer's state: %s", am_strerror(rc));
+}
+
+/* A path to p came up (outbound) or was first used (inbound); was says
+ * whether p was reachable before. */
+static void
+path_up(struct node *n, struct peer *p, bool was, const char *how)
+{
+	char who[96];
+	label(n, p->id, who, sizeof who);
+	if (!was) {
+		logf_(n, "peer %s connected (%s)", who, how);
+		peer_seen(n, p, true);
+	}
+	if (p->sync == NULL)
+		session_start(n, p);
+}
+
+/* A path to p was lost: start over on what is left, if anything. */
+static void
+path_down(struct node *n, struct peer *p, const char *how)
+{
+	char who[96];
+	label(n, p->id, who, sizeof who);
+	if (!reachable(p)) {
+		logf_(n, "peer %s lost (%s)", who, how);
+		session_end(p);
+		peer_seen(n, p, false);
+	} else {
+		session_start(n, p);
+	}
+}
+
+static void
+peer_drop(struct node *n, size_t i)
+{
+	struct peer *p = &n->peers[i];
+	if (p->link != 0)
+		am_wire_close(n->wire, p->link);
+	if (reachable(p))
+		peer_seen(n, p, false);
+	session_end(p);
+	memmove(&n->peers[i], &n->peers[i + 1], (n->npeers - i - 1) * sizeof *p);
+	n->npeers--;
+}
+
+/* ---- who may connect ---- */
+
+struct idset {
+	uint8_t (*ids)[AM_ID_BYTES];
+	size_t n, cap;
+};
+
+static int
+idset_add(struct idset *s, const uint8_t *id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->ids[i], id, AM_ID_BYTES) == 0)
+			return AM_OK;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		uint8_t (*g)[AM_ID_BYTES] = realloc(s->ids, cap * sizeof *g);
+		if (g == NULL)
+			return AM_ERR_NOMEM;
+		s->ids = g;
+		s->cap = cap;
+	}
+	memcpy(s->ids[s->n++], id, AM_ID_BYTES);
+	return AM_OK;
+}
+
+/* Every member (joined or pending) of every circle we are in, but us. */
+static int
+members(struct node *n, struct idset *out)
+{
+	struct am_circle_info *c = NULL;
+	size_t nc = 0;
+	const uint8_t *self = am_identity_public(n->id);
+	int rc = am_state_circles(n->store, self, &c, &nc);
+	if (rc != AM_OK)
+		return rc;
+	for (size_t i = 0; i < nc && rc == AM_OK; i++) {
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if (am_state_members(n->store, c[i].id, &m, &nm) != AM_OK)
+			continue;
+		for (size_t j = 0; j < nm && rc == AM_OK; j++)
+			if (memcmp(m[j].id, self, AM_ID_BYTES) != 0)
+				rc = idset_add(out, m[j].id);
+		free(m);
+	}
+	am_state_circles_free(&c, nc);
+	return rc;
+}
+
+static int
+invite_add(void *ctx, const uint8_t key[static AM_CURVE_BYTES])
+{
+	struct node *n = ctx;
+	uint8_t (*g)[AM_CURVE_BYTES] = realloc(n->invites,
+		(n->ninvites + 1) * sizeof *g);
+	if (g == NULL)
+		return AM_ERR_NOMEM;
+	n->invites = g;
+	memcpy(n->invites[n->ninvites++], key, AM_CURVE_BYTES);
+	return AM_OK;
+}
+
+static bool
+is_invite(struct node *n, const uint8_t *key)
+{
+	for (size_t i = 0; i < n->ninvites; i++)
+		if (memcmp(n->invites[i], key, AM_CURVE_BYTES) == 0)
+			return true;
+	return false;
+}
+
+/* Opens, moves or closes p's outbound link to match its address. */
+static void
+peer_link(struct node *n, struct peer *p, const char *address)
+{
+	char who[96];
+	if (strcmp(p->address, address) == 0 && (p->link != 0 || address[0] == '\0'))
+		return;
+	if (p->link != 0) {
+		am_wire_close(n->wire, p->link);
+		p->link = 0;
+		if (p->link_up) {
+			p->link_up = false;
+			path_down(n, p, "its address changed");
+		}
+	}
+	snprintf(p->address, sizeof p->address, "%s", address);
+	if (address[0] == '\0')
+		return;
+	label(n, p->id, who, sizeof who);
+	int rc = am_wire_connect(n->wire, p->curve, address, &p->link);
+	if (rc != AM_OK) {
+		p->link = 0;
+		logf_(n, "cannot connect to %s at %s: %s", who, address, am_strerror(rc));
+		return;
+	}
+	p->failed_told = false;
+	logf_(n, "connecting to %s at %s", who, address);
+}
+
+/*
+ * Recomputes who may connect and which links to keep, from the state and
+ * the peers table: called at start, whenever the store changed, and from
+ * time to time for invites that expire.
+ */
+static int
+refresh(struct node *n)
+{
+	struct idset ids = { 0 };
+	uint8_t (*allow)[AM_CURVE_BYTES] = NULL;
+	int rc;
+
+	n->refresh_at = mono_ms() + REFRESH_MS;
+	if ((rc = members(n, &ids)) != AM_OK)
+		goto out;
+	free(n->invites);
+	n->invites = NULL;
+	n->ninvites = 0;
+	if ((rc = am_invite_admitted(n->store, wall_ms(), invite_add, n)) != AM_OK)
+		goto out;
+
+	/* peers no longer sharing a circle are dropped */
+	for (size_t i = n->npeers; i-- > 0; ) {
+		bool keep = false;
+		for (size_t j = 0; j < ids.n && !keep; j++)
+			keep = memcmp(ids.ids[j], n->peers[i].id, AM_ID_BYTES) == 0;
+		if (!keep)
+			peer_drop(n, i);
+	}
+	if (ids.n > 0) {
+		struct peer *g = realloc(n->peers, (n->npeers + ids.n) * sizeof *g);
+		if (g == NULL) {
+			rc = AM_ERR_NOMEM;
+			goto out;
+		}
+		n->peers = g;
+	}
+	for (size_t j = 0; j < ids.n; j++) {
+		struct peer *p = peer_by_id(n, ids.ids[j]);
+		if (p == NULL) {
+			p = &n->peers[n->npeers];
+			memset(p, 0, sizeof *p);
+			memcpy(p->id, ids.ids[j], AM_ID_BYTES);
+			if (am_id_to_curve(p->id, p->curve) != AM_OK)
+				continue;      /* not a valid key: it cannot connect */
+			n->npeers++;
+		}
+		p->member = true;
+		struct am_peer row;
+		if (am_peer_get(n->store, p->id, &row) != AM_OK)
+			row.address[0] = '\0';
+		peer_link(n, p, row.address);
+	}
+
+	allow = malloc((n->npeers + n->ninvites + 1) * sizeof *allow);
+	if (allow == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n->npeers; i++)
+		memcpy(allow[i], n->peers[i].curve, AM_CURVE_BYTES);
+	if (n->ninvites > 0)
+		memcpy(allow[n->npeers], n->invites, n->ninvites * sizeof *allow);
+	rc = am_wire_allow(n->wire, (const uint8_t (*)[AM_CURVE_BYTES])allow,
+		n->npeers + n->ninvites);
+out:
+	free(allow);
+	free(ids.ids);
+	if (rc != AM_OK)
+		logf_(n, "could not read who may connect: %s", am_strerror(rc));
+	return rc;
+}
+
+/* ---- the store changed under us ---- */
+
+static int64_t
+data_version(struct node *n)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(am_store_sqlite(n->store), "PRAGMA data_version",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Another process (a command) committed: refresh and push. */
+static void
+check_store(struct node *n)
+{
+	int64_t v = data_version(n);
+	if (v != n->data_version) {
+		n->data_version = v;
+		n->dirty = true;
+	}
+}
+
+static void
+changed(struct node *n)
+{
+	n->dirty = false;
+	refresh(n);
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *p = &n->peers[i];
+		if (p->sync == NULL)
+			continue;
+		int rc = am_sync_local_changed(p->sync);
+		if (rc != AM_OK)
+			logf_(n, "could not offer new entries: %s", am_strerror(rc));
+	}
+}
+
+/* ---- sync sessions ---- */
+
+/* Records, once a session settles, that the peer holds what we hold in
+ * every circle we share with it. */
+static void
+record_digests(struct node *n, struct peer *p)
+{
+	struct am_circle_info *c = NULL;
+	size_t nc = 0;
+	int64_t now = wall_ms();
+	if (am_state_circles(n->store, am_identity_public(n->id), &c, &nc) != AM_OK)
+		return;
+	for (size_t i = 0; i < nc; i++) {
+		uint8_t d[AM_HASH_BYTES];
+		if (am_state_may_write(n->store, c[i].id, p->id) != AM_OK ||
+		    am_store_digest(n->store, c[i].id, d) != AM_OK)
+			continue;
+		if (am_peer_digest_set(n->store, p->id, c[i].id, d, now) != AM_OK)
+			break;
+	}
+	am_state_circles_free(&c, nc);
+}
+
+static void
+log_events(struct node *n, struct peer *p)
+{
+	struct am_sync_event ev;
+	char who[96], c[9];
+	uint64_t stored = 0;
+	label(n, p->id, who, sizeof who);
+	while (am_sync_next_event(p->sync, &ev)) {
+		short_hex(ev.circle, c);
+		switch (ev.kind) {
+		case AM_SYNC_EV_STORED:
+			stored += ev.count;
+			break;
+		case AM_SYNC_EV_REFUSED:
+			logf_(n, "refused an entry from %s (circle %s, seq %llu): %s",
+				who, c, (unsigned long long)ev.seq,
+				ev.text[0] ? ev.text : am_strerror(ev.rc));
+			break;
+		case AM_SYNC_EV_BAD_MESSAGE:
+			logf_(n, "refused a message from %s: %s", who,
+				ev.text[0] ? ev.text : am_strerror(ev.rc));
+			break;
+		case AM_SYNC_EV_DENIED:
+			logf_(n, "refused %s a circle it is not in (%s): %s", who, c,
+				ev.text);
+			break;
+		case AM_SYNC_EV_PEER_ERROR:
+			logf_(n, "%s refused something of ours: %s", who, ev.text);
+			break;
+		case AM_SYNC_EV_SHORTER_HEAD:
+			logf_(n, "%s shows a shorter feed than ours (circle %s: %llu "
+				"of %llu entries): behind, or withholding", who, c,
+				(unsigned long long)ev.seq, (unsigned long long)ev.count);
+			break;
+		case AM_SYNC_EV_FORK:
+			logf_(n, "fork evidence from %s stored (circle %s): %s", who,
+				c, ev.text);
+			break;
+		case AM_SYNC_EV_CAUGHT_UP:
+			break;
+		}
+	}
+	if (stored > 0) {
+		logf_(n, "received %llu entr%s from %s", (unsigned long long)stored,
+			stored == 1 ? "y" : "ies", who);
+		n->dirty = true;      /* tell the other peers, and re-read members */
+	}
+}
+
+/* Sends what p's session has to say, as far as the transport takes it.
+ * Returns true when something is left waiting for room. */
+static bool
+flush(struct node *n, struct peer *p)
+{
+	for (int sent = 0; p->sync != NULL && sent < FLUSH_MAX; sent++) {
+		if (p->out == NULL) {
+			int rc = am_sync_next_out(p->sync, &p->out, &p->out_len);
+			if (rc != AM_OK) {
+				logf_(n, "sync failed: %s", am_strerror(rc));
+				return false;
+			}
+			if (p->out == NULL)
+				break;
+		}
+		int rc = AM_ERR_UNREACHABLE;
+		if (p->link_up)
+			rc = am_wire_send(n->wire, p->link, p->curve, p->out, p->out_len);
+		if (rc == AM_ERR_UNREACHABLE && p->inbound)
+			rc = am_wire_send(n->wire, AM_WIRE_INBOUND, p->curve, p->out,
+				p->out_len);
+		if (rc == AM_ERR_AGAIN)
+			return true;
+		if (rc == AM_ERR_UNREACHABLE) {
+			/* both paths are gone; the DOWN event restarts the session */
+			p->inbound = false;
+			return false;
+		}
+		free(p->out);
+		p->out = NULL;
+	}
+	return p->out != NULL;
+}
+
+static bool
+flush_all(struct node *n)
+{
+	bool waiting = false;
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *p = &n->peers[i];
+		if (p->sync == NULL)
+			continue;
+		if (now >= p->recheck_at) {
+			p->recheck_at = now + RECHECK_MS;
+			if (am_sync_recheck(p->sync) != AM_OK)
+				logf_(n, "could not compare records: out of memory");
+		}
+		waiting |= flush(n, p);
+		bool idle = am_sync_idle(p->sync);
+		if (idle && !p->idle) {
+			char who[96];
+			label(n, p->id, who, sizeof who);
+			logf_(n, "in step with %s", who);
+			record_digests(n, p);
+		}
+		p->idle = idle;
+	}
+	return waiting;
+}
+
+/* ---- events from the transport ---- */
+
+static void
+on_invite(struct node *n, const uint8_t *key, const uint8_t *data, size_t len)
+{
+	struct am_invite_event ev;
+	uint8_t *reply = NULL;
+	size_t rlen = 0;
+	char who[96] = "someone", c[9];
+	int rc = am_invite_serve(n->store, n->id, key, wall_ms(), data, len,
+		&reply, &rlen, &ev);
+	if (rc != AM_OK) {
+		logf_(n, "could not answer an invite: %s", am_strerror(rc));
+		return;
+	}
+	if (ev.has_joiner)
+		label(n, ev.joiner, who, sizeof who);
+	short_hex(ev.circle, c);
+	switch (ev.outcome) {
+	case AM_INVITE_JOINED:
+		logf_(n, "%s used an invite to circle %s; proposed them as a member",
+			who, c);
+		n->dirty = true;
+		break;
+	case AM_INVITE_ACCEPTED:
+		if (ev.joined)
+			logf_(n, "%s joined circle %s", who, c);
+		else
+			logf_(n, "%s accepted; circle %s still waits for %u member%s",
+				who, c, ev.count, ev.count == 1 ? "" : "s");
+		n->dirty = true;
+		break;
+	case AM_INVITE_SENT:
+		logf_(n, "sent %u entr%s of circle %s to %s", ev.count,
+			ev.count == 1 ? "y" : "ies", c, who);
+		break;
+	case AM_INVITE_REFUSED:
+		logf_(n, "refused an invite request from %s: %s", who, ev.why);
+		break;
+	case AM_INVITE_NOTHING:
+		break;
+	}
+	rc = am_wire_send(n->wire, AM_WIRE_INBOUND, key, reply, rlen);
+	if (rc != AM_OK)
+		logf_(n, "could not answer an invite: %s", am_strerror(rc));
+	free(reply);
+}
+
+static void
+on_message(struct node *n, struct am_wire_event *ev)
+{
+	if (ev->link == AM_WIRE_INBOUND && is_invite(n, ev->key)) {
+		on_invite(n, ev->key, ev->data, ev->len);
+		return;
+	}
+	struct peer *p = ev->link == AM_WIRE_INBOUND ? peer_by_curve(n, ev->key) :
+		peer_by_link(n, ev->link);
+	if (p == NULL) {
+		char hex[17];
+		am_hex(ev->key, 8, hex);
+		logf_(n, "dropped a message from key %s: not a member of our circles",
+			hex);
+		return;
+	}
+	if (ev->link == AM_WIRE_INBOUND && !p->inbound) {
+		bool was = reachable(p);
+		p->inbound = true;
+		path_up(n, p, was, "it connected to us");
+	}
+	if (p->sync == NULL)
+		session_start(n, p);
+	if (p->sync == NULL)
+		return;
+	int rc = am_sync_receive(p->sync, ev->data, ev->len);
+	log_events(n, p);
+	if (rc != AM_OK && rc != AM_ERR_NOMEM)
+		p->idle = false;
+	if (rc == AM_ERR_NOMEM || rc == AM_ERR_DB || rc == AM_ERR_DB_FULL ||
+	    rc == AM_ERR_IO || rc == AM_ERR_DB_CORRUPT)
+		logf_(n, "could not take a message: %s", am_strerror(rc));
+}
+
+static bool
+refusal_recent(struct node *n, const uint8_t *key)
+{
+	int64_t now = mono_ms();
+	size_t oldest = 0;
+	for (size_t i = 0; i < sizeof n->refusals / sizeof n->refusals[0]; i++) {
+		if (memcmp(n->refusals[i].key, key, AM_CURVE_BYTES) == 0) {
+			if (now - n->refusals[i].at < REFUSAL_LOG_MS)
+				return true;
+			n->refusals[i].at = now;
+			return false;
+		}
+		if (n->refusals[i].at < n->refusals[oldest].at)
+			oldest = i;
+	}
+	memcpy(n->refusals[oldest].key, key, AM_CURVE_BYTES);
+	n->refusals[oldest].at = now;
+	return false;
+}
+
+static void
+on_event(struct node *n, struct am_wire_event *ev)
+{
+	char who[96] = "an unknown peer";
+	struct peer *p = NULL;
+	if (ev->link != AM_WIRE_INBOUND)
+		p = peer_by_link(n, ev->link);
+	else if (ev->has_key)
+		p = peer_by_curve(n, ev->key);
+	if (p != NULL)
+		label(n, p->id, who, sizeof who);
+
+	switch (ev->kind) {
+	case AM_WIRE_NONE:
+		break;
+	case AM_WIRE_MESSAGE:
+		on_message(n, ev);
+		break;
+	case AM_WIRE_UP:
+		if (p != NULL) {
+			bool was = reachable(p);
+			p->link_up = true;
+			p->failed_told = false;
+			path_up(n, p, was, p->address);
+		}
+		break;
+	case AM_WIRE_DOWN:
+		if (p == NULL)
+			break;
+		if (ev->link == AM_WIRE_INBOUND) {
+			if (!p->inbound)
+				break;
+			p->inbound = false;
+			path_down(n, p, "it disconnected from us");
+		} else if (p->link_up) {
+			p->link_up = false;
+			path_down(n, p, p->address);
+		}
+		break;
+	case AM_WIRE_HANDSHAKE_FAILED:
+		if (p != NULL && !p->failed_told) {
+			p->failed_told = true;
+			logf_(n, "handshake with %s at %s failed: %s", who, p->address,
+				ev->detail);
+		}
+		break;
+	case AM_WIRE_RETRYING:
+		if (p != NULL)
+			logf_(n, "cannot reach %s at %s yet; retrying", who, p->address);
+		break;
+	case AM_WIRE_REFUSED:
+		if (!ev->has_key) {
+			logf_(n, "refused a connection: %s", ev->detail);
+		} else if (!refusal_recent(n, ev->key)) {
+			char hex[17];
+			am_hex(ev->key, 8, hex);
+			logf_(n, "refused key %s: %s", hex, ev->detail);
+		}
+		break;
+	case AM_WIRE_DROPPED:
+		logf_(n, "dropped %s from %s", ev->detail, who);
+		break;
+	case AM_WIRE_NUDGE:
+		check_store(n);
+		break;
+	}
+}
+
+/* ---- start and stop ---- */
+
+static int
+lock_home(const char *home, int *fd)
+{
+	char *path = am_home_path(home, AM_NODE_LOCK);
+	if (path == NULL)
+		return AM_ERR_NOMEM;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(path);
+	if (*fd < 0)
+		return AM_ERR_IO;
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(*fd);
+		*fd = -1;
+		return e == EWOULDBLOCK ? AM_ERR_LOCKED : AM_ERR_IO;
+	}
+	return AM_OK;
+}
+
+bool
+am_node_running(const char *home)
+{
+	char *path = am_home_path(home, AM_NODE_LOCK);
+	if (path == NULL)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0)
+		return false;
+	bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+void
+am_node_nudge(const char *home)
+{
+	char *path = am_home_path(home, AM_NODE_SOCKET);
+	if (path == NULL)
+		return;
+	am_wire_nudge(path);
+	free(path);
+}
+
+static int
+open_all(struct node *n, const char *home)
+{
+	uint8_t pub[AM_CURVE_BYTES], sec[AM_CURVE_BYTES];
+	char *key = am_home_path(home, AM_HOME_KEY);
+	char *db = am_home_path(home, AM_HOME_DB);
+	int rc = AM_ERR_NOMEM;
+
+	if (key == NULL || db == NULL)
+		goto out;
+	if ((rc = am_identity_load(key, &n->id)) != AM_OK) {
+		logf_(n, "cannot load the key %s: %s", key, am_strerror(rc));
+		goto out;
+	}
+	if ((rc = am_store_open(db, &n->store)) != AM_OK) {
+		logf_(n, "cannot open the database %s: %s", db, am_strerror(rc));
+		goto out;
+	}
+	if ((rc = am_identity_curve(n->id, pub, sec)) != AM_OK)
+		goto out;
+	rc = am_wire_new(pub, sec, &n->wire);
+	sodium_memzero(sec, sizeof sec);
+	if (rc != AM_OK)
+		logf_(n, "cannot start the network layer: %s", am_strerror(rc));
+out:
+	free(key);
+	free(db);
+	return rc;
+}
+
+static int
+listen_and_test(struct node *n, const char *home)
+{
+	char bound[AM_WIRE_MAX_ENDPOINT], text[AM_ID_TEXT_BYTES];
+	char *setting = NULL;
+	const char *ep = n->cfg->listen;
+	int rc;
+
+	if (ep == NULL && (setting = am_store_setting_get(n->store,
+	    AM_NODE_SETTING_LISTEN)) != NULL)
+		ep = setting;
+	if (ep == NULL)
+		ep = AM_NODE_LISTEN;
+	rc = am_wire_listen(n->wire, ep, bound);
+	if (rc != AM_OK) {
+		logf_(n, "cannot listen on %s: %s", ep, am_strerror(rc));
+		goto out;
+	}
+	rc = am_wire_selftest(n->wire, SELFTEST_MS);
+	if (rc == AM_ERR_SELFTEST) {
+		logf_(n, "self-test failed: a stranger's key was let in on %s; "
+			"refusing to run unprotected", bound);
+		goto out;
+	}
+	if (rc != AM_OK) {
+		logf_(n, "self-test failed: no answer from our own address %s", bound);
+		goto out;
+	}
+	char *sock = am_home_path(home, AM_NODE_SOCKET);
+	if (sock == NULL || am_wire_nudge_bind(n->wire, sock) != AM_OK)
+		logf_(n, "no local socket for commands (path too long?); changes "
+			"are noticed within %d ms instead", TICK_MS);
+	free(sock);
+	am_id_format(am_identity_public(n->id), text);
+	logf_(n, "node %s started, listening on %s (self-test passed: strangers "
+		"are refused)", text, bound);
+out:
+	free(setting);
+	return rc;
+}
+
+static void
+close_all(struct node *n)
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		session_end(&n->peers[i]);
+	if (n->store != NULL && am_peer_disconnect_all(n->store) != AM_OK)
+		logf_(n, "could not record the peers as disconnected");
+	am_wire_destroy(&n->wire);
+	free(n->peers);
+	free(n->invites);
+	am_store_close(&n->store);
+	am_identity_destroy(&n->id);
+}
+
+int
+am_node_run(const struct am_node_config *cfg)
+{
+	struct node n = { .cfg = cfg };
+	int lock = -1, rc;
+
+	if ((rc = lock_home(cfg->home, &lock)) != AM_OK) {
+		if (rc == AM_ERR_LOCKED)
+			logf_(&n, "another node is already running on %s", cfg->home);
+		else
+			logf_(&n, "cannot lock %s/%s: %s", cfg->home, AM_NODE_LOCK,
+				am_strerror(rc));
+		return rc;
+	}
+	if ((rc = open_all(&n, cfg->home)) != AM_OK ||
+	    (rc = listen_and_test(&n, cfg->home)) != AM_OK)
+		goto out;
+	if ((rc = am_peer_disconnect_all(n.store)) != AM_OK)
+		goto out;
+	n.data_version = data_version(&n);
+	refresh(&n);
+
+	int64_t tick_at = mono_ms() + TICK_MS;
+	bool waiting = false;
+	while (!*cfg->stop) {
+		struct am_wire_event ev;
+		int64_t now = mono_ms();
+		int timeout = waiting ? RETRY_MS : (int)(tick_at > now ? tick_at - now : 0);
+		rc = am_wire_poll(n.wire, timeout, &ev);
+		if (rc != AM_OK) {
+			logf_(&n, "network layer failed: %s", am_strerror(rc));
+			break;
+		}
+		on_event(&n, &ev);
+		free(ev.data);
+		now = mono_ms();
+		if (now >= tick_at) {
+			tick_at = now + TICK_MS;
+			check_store(&n);
+			if (now >= n.refresh_at)
+				n.dirty = true;
+		}
+		if (n.dirty)
+			changed(&n);
+		waiting = flush_all(&n);
+	}
+	if (*cfg->stop)
+		logf_(&n, "stopping");
+	rc = AM_OK;
+out:
+	close_all(&n);
+	close(lock);
+	return rc;
+}
