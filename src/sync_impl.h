@@ -148,6 +148,28 @@ int sync_fork_hash(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES]
 /* Queues HEADS of circle: every feed we hold, up to AM_SYNC_MAX_ITEMS. */
 int sync_send_heads(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES]);
 
+/* The HELLO summary over the circles shared with the peer. */
+int sync_summary(struct am_sync *s, uint8_t out[static AM_HASH_BYTES],
+	uint64_t *count);
+
+/* AM_OK when the peer may tell us about circle and send its entries:
+ * shared, or we hold no GENESIS of it yet. */
+int sync_may_receive(struct am_sync *s,
+	const uint8_t circle[static AM_HASH_BYTES]);
+
+/* True for errors that are ours (the store, memory), not the peer's. */
+bool sync_local_failure(int rc);
+
+/* The peer's messages, pulling side (sync_pull.c). */
+int sync_on_hello(struct am_sync *s, const struct am_sync_msg *m);
+int sync_on_heads(struct am_sync *s, const struct am_sync_msg *m);
+int sync_on_done(struct am_sync *s);
+int sync_on_entries(struct am_sync *s, const struct am_sync_msg *m);
+int sync_on_push(struct am_sync *s, const struct am_sync_msg *m);
+int sync_on_ack(struct am_sync *s, const struct am_sync_msg *m);
+int sync_on_forks(struct am_sync *s, const struct am_sync_msg *m);
+int sync_on_error(struct am_sync *s, const struct am_sync_msg *m);
+
 /* Answers the peer's DIGESTS, WANT and WANT_FORKS (sync_serve.c). */
 int sync_on_digests(struct am_sync *s, const struct am_sync_msg *m);
 int sync_on_request(struct am_sync *s, const struct am_sync_msg *m);

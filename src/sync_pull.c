@@ -1,0 +1,592 @@
+/*
+ * The pulling half of a sync session (protocol/sync.md, "Pulling"). When
+ * the peer's HELLO summary differs from ours we open a round (our
+ * DIGESTS), collect the peer's HEADS until its DONE, and turn every feed
+ * where the peer is ahead into a task. Tasks are fetched one request at a
+ * time, so the next batch is asked for only once the previous one is
+ * stored. A round that stored something while other entries were refused
+ * for now (their author's membership had not arrived yet) runs again; one
+ * that stored nothing new ends, so rounds always end. Live entries pushed
+ * by the peer are taken here too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync_impl.h"
+
+/* Opens a pull round: our digests of every shared circle, in messages of
+ * at most AM_SYNC_MAX_ITEMS, the last one final. */
+static int
+open_round(struct am_sync *s)
+{
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	uint8_t (*circles)[AM_HASH_BYTES] = NULL;
+	size_t n;
+	int rc;
+
+	if (m == NULL)
+		return AM_ERR_NOMEM;
+	if ((rc = sync_circles(s, &circles, &n)) != AM_OK)
+		goto out;
+	m->type = AM_SYNC_DIGESTS;
+	for (size_t i = 0; i < n; i++) {
+		rc = sync_shared(s, circles[i]);
+		if (rc == AM_ERR_NOT_SHARED || rc == AM_ERR_NOT_FOUND)
+			continue;
+		if (rc != AM_OK)
+			goto out;
+		memcpy(m->digests[m->n].circle, circles[i], AM_HASH_BYTES);
+		rc = am_store_digest(s->store, circles[i], m->digests[m->n].digest);
+		if (rc != AM_OK)
+			goto out;
+		if (++m->n == AM_SYNC_MAX_ITEMS) {
+			if ((rc = sync_queue(s, m)) != AM_OK)
+				goto out;
+			m->n = 0;
+		}
+	}
+	m->final = true;
+	if ((rc = sync_queue(s, m)) != AM_OK)
+		goto out;
+	s->pulling = true;
+	s->awaiting_done = true;
+	s->caught_up = false;
+	s->round_new = 0;
+	s->round_retry = 0;
+out:
+	free(circles);
+	free(m);
+	return rc;
+}
+
+/* The peer holds what we hold: every shared circle's model is ours. */
+static int
+all_equal(struct am_sync *s)
+{
+	uint8_t (*circles)[AM_HASH_BYTES];
+	size_t n;
+	int rc = sync_circles(s, &circles, &n);
+	if (rc != AM_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t digest[AM_HASH_BYTES];
+		rc = sync_shared(s, circles[i]);
+		if (rc == AM_ERR_NOT_SHARED || rc == AM_ERR_NOT_FOUND) {
+			rc = AM_OK;
+			continue;
+		}
+		if (rc != AM_OK ||
+		    (rc = am_store_digest(s->store, circles[i], digest)) != AM_OK ||
+		    (rc = sync_model_equal(s, circles[i], digest)) != AM_OK)
+			break;
+		if (s->restored &&
+		    (rc = am_store_own_caught_up(s->store, circles[i])) != AM_OK)
+			break;
+	}
+	free(circles);
+	return rc;
+}
+
+int
+sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
+{
+	uint8_t ours[AM_HASH_BYTES];
+	uint64_t count;
+	int rc = sync_summary(s, ours, &count);
+	if (rc != AM_OK)
+		return rc;
+	if (memcmp(ours, m->summary, AM_HASH_BYTES) == 0) {
+		if (s->pulling)
+			return AM_OK;
+		s->caught_up = true;
+		return all_equal(s);
+	}
+	if (s->pulling) {
+		s->again = true;
+		return AM_OK;
+	}
+	return open_round(s);
+}
+
+/* ---- tasks ---- */
+
+static bool
+same_feed(const struct task *t, const uint8_t *circle, const uint8_t *author)
+{
+	return memcmp(t->circle, circle, AM_HASH_BYTES) == 0 &&
+		memcmp(t->author, author, AM_ID_BYTES) == 0;
+}
+
+/* Adds a task, or raises the target of the same waiting one. The task in
+ * flight is left alone: a FEED task keeps going while the peer has more. */
+static int
+add_task(struct am_sync *s, enum task_kind kind,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t seq)
+{
+	for (size_t i = s->inflight ? 1 : 0; i < s->ntasks; i++) {
+		struct task *t = &s->tasks[s->task_head + i];
+		if (t->kind == kind && same_feed(t, circle, author) &&
+		    (kind != TASK_AT || t->seq == seq)) {
+			if (seq > t->seq)
+				t->seq = seq;
+			return AM_OK;
+		}
+	}
+	if (s->ntasks >= TASKS_MAX) {
+		/* the next round asks again */
+		s->round_retry++;
+		return AM_OK;
+	}
+	if (s->task_head + s->ntasks == s->task_cap) {
+		if (s->task_head > 0) {
+			memmove(s->tasks, s->tasks + s->task_head,
+				s->ntasks * sizeof *s->tasks);
+			s->task_head = 0;
+		} else {
+			size_t cap = s->task_cap ? 2 * s->task_cap : 32;
+			void *p = realloc(s->tasks, cap * sizeof *s->tasks);
+			if (p == NULL)
+				return AM_ERR_NOMEM;
+			s->tasks = p;
+			s->task_cap = cap;
+		}
+	}
+	struct task *t = &s->tasks[s->task_head + s->ntasks++];
+	t->kind = kind;
+	memcpy(t->circle, circle, AM_HASH_BYTES);
+	memcpy(t->author, author, AM_ID_BYTES);
+	t->seq = seq;
+	return AM_OK;
+}
+
+static void
+pop_task(struct am_sync *s)
+{
+	s->inflight = false;
+	if (s->ntasks > 0) {
+		s->task_head++;
+		s->ntasks--;
+	}
+	if (s->ntasks == 0)
+		s->task_head = 0;
+}
+
+static int
+end_round(struct am_sync *s)
+{
+	if (!s->pulling || s->awaiting_done || s->ntasks > 0 || s->inflight)
+		return AM_OK;
+	s->pulling = false;
+	/* entries refused only because others had not arrived yet: ask again
+	 * while each round brings something new */
+	if ((s->round_retry > 0 && s->round_new > 0) || s->again) {
+		s->again = false;
+		return open_round(s);
+	}
+	s->caught_up = true;
+	sync_event(s, AM_SYNC_EV_CAUGHT_UP, AM_OK, NULL, NULL, 0, s->round_new,
+		"caught up with the peer (%llu new entries in the last round)",
+		(unsigned long long)s->round_new);
+	return AM_OK;
+}
+
+/* Sends the request of the first task, skipping tasks already done. */
+static int
+pump(struct am_sync *s)
+{
+	while (!s->inflight && s->ntasks > 0) {
+		struct task *t = &s->tasks[s->task_head];
+		struct am_sync_msg m = { .type = AM_SYNC_WANT };
+		uint8_t hash[AM_HASH_BYTES];
+		uint64_t head;
+		int rc;
+
+		memcpy(m.circle, t->circle, AM_HASH_BYTES);
+		memcpy(m.author, t->author, AM_ID_BYTES);
+		if (t->kind == TASK_FEED) {
+			rc = am_store_head(s->store, t->circle, t->author, &head, hash);
+			if (rc != AM_OK)
+				return rc;
+			if (head >= t->seq) {
+				if (s->restored &&
+				    memcmp(t->author, s->self, AM_ID_BYTES) == 0 &&
+				    (rc = am_store_own_caught_up(s->store,
+				    t->circle)) != AM_OK)
+					return rc;
+				pop_task(s);
+				continue;
+			}
+			m.from = head + 1;
+			m.max = t->seq - head;
+			if (m.max > AM_SYNC_MAX_ITEMS)
+				m.max = AM_SYNC_MAX_ITEMS;
+		} else if (t->kind == TASK_AT) {
+			m.from = t->seq;
+			m.max = 1;
+		} else {
+			m.type = AM_SYNC_WANT_FORKS;
+		}
+		if ((rc = sync_queue(s, &m)) != AM_OK)
+			return rc;
+		s->inflight = true;
+		s->inflight_type = m.type;
+		s->inflight_from = m.from;
+		s->inflight_max = m.max;
+	}
+	return end_round(s);
+}
+
+/* ---- what the peer shows and sends ---- */
+
+/* Our entry's hash at seq of a feed; *found false when we hold none. */
+struct at_ctx {
+	uint8_t hash[AM_HASH_BYTES];
+	bool found;
+};
+
+static int
+hash_at(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct at_ctx *c = ctx;
+	am_hash(raw, len, c->hash);
+	c->found = true;
+	return AM_OK;
+}
+
+static int
+on_head(struct am_sync *s, const uint8_t *circle, const struct am_sync_head *h,
+	bool *self_ahead)
+{
+	uint8_t hash[AM_HASH_BYTES], forks[AM_HASH_BYTES];
+	uint64_t seq;
+	bool has_forks;
+	char a[9], c[9];
+	int rc;
+
+	if ((rc = am_store_head(s->store, circle, h->author, &seq, hash)) != AM_OK)
+		return rc;
+	if (h->seq > seq) {
+		if (memcmp(h->author, s->self, AM_ID_BYTES) == 0)
+			*self_ahead = true;
+		rc = add_task(s, TASK_FEED, circle, h->author, h->seq);
+	} else if (h->seq == seq) {
+		if (memcmp(hash, h->hash, AM_HASH_BYTES) != 0)
+			rc = add_task(s, TASK_AT, circle, h->author, h->seq);
+	} else {
+		struct at_ctx at = { .found = false };
+		sync_short(h->author, a);
+		sync_short(circle, c);
+		/* never a reason to drop anything: noted, and the peer pulls */
+		sync_event(s, AM_SYNC_EV_SHORTER_HEAD, AM_OK, circle, h->author,
+			h->seq, seq, "peer shows %llu entries of feed %s in circle "
+			"%s where we hold %llu", (unsigned long long)h->seq, a, c,
+			(unsigned long long)seq);
+		rc = am_store_range(s->store, circle, h->author, h->seq, h->seq,
+			hash_at, &at);
+		if (rc == AM_OK && at.found &&
+		    memcmp(at.hash, h->hash, AM_HASH_BYTES) != 0)
+			rc = add_task(s, TASK_AT, circle, h->author, h->seq);
+	}
+	if (rc != AM_OK || !h->has_forks)
+		return rc;
+	if ((rc = sync_fork_hash(s, circle, h->author, &has_forks, forks)) != AM_OK)
+		return rc;
+	if (!has_forks || memcmp(forks, h->forks, AM_HASH_BYTES) != 0)
+		rc = add_task(s, TASK_FORKS, circle, h->author, 0);
+	return rc;
+}
+
+static int
+refuse_circle(struct am_sync *s, uint32_t type, const uint8_t *circle, int rc)
+{
+	char c[9];
+	if (rc != AM_ERR_NOT_SHARED)
+		return rc;
+	sync_short(circle, c);
+	sync_event(s, AM_SYNC_EV_DENIED, rc, circle, NULL, 0, 0,
+		"peer is not in circle %s, or we are not", c);
+	sync_queue_error(s, rc, type, "circle %s is not shared with you", c);
+	return rc;
+}
+
+int
+sync_on_heads(struct am_sync *s, const struct am_sync_msg *m)
+{
+	bool self_ahead = false;
+	int rc = sync_may_receive(s, m->circle);
+	if (rc != AM_OK)
+		return refuse_circle(s, m->type, m->circle, rc);
+	for (uint32_t i = 0; i < m->n; i++) {
+		if ((rc = on_head(s, m->circle, &m->heads[i], &self_ahead)) != AM_OK)
+			return rc;
+	}
+	/* the list is the peer's whole copy of the circle */
+	struct circle_model *cm = sync_model(s, m->circle, true);
+	if (cm != NULL) {
+		cm->nfeeds = 0;
+		cm->complete = m->n < AM_SYNC_MAX_ITEMS;
+		for (uint32_t i = 0; i < m->n; i++)
+			if ((rc = sync_model_note(s, m->circle, m->heads[i].author,
+			    m->heads[i].seq, true)) != AM_OK)
+				return rc;
+	}
+	if (s->restored && !self_ahead &&
+	    (rc = am_store_own_caught_up(s->store, m->circle)) != AM_OK)
+		return rc;
+	return pump(s);
+}
+
+int
+sync_on_done(struct am_sync *s)
+{
+	if (!s->awaiting_done)
+		return AM_ERR_UNSOLICITED;
+	s->awaiting_done = false;
+	return pump(s);
+}
+
+/* Errors that are ours (the store, memory) rather than the peer's. */
+bool
+sync_local_failure(int rc)
+{
+	switch (rc) {
+	case AM_ERR_NOMEM:
+	case AM_ERR_IO:
+	case AM_ERR_DB:
+	case AM_ERR_DB_BUSY:
+	case AM_ERR_DB_FULL:
+	case AM_ERR_DB_SCHEMA:
+	case AM_ERR_DB_CORRUPT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Is rc a refusal that a later round may overcome (the entry's author
+ * becomes a member once the proposal naming it arrives)? */
+static bool
+retryable(int rc)
+{
+	return rc == AM_ERR_NOT_MEMBER || rc == AM_ERR_GAP;
+}
+
+/* Stores a run of the peer's entries; reports what happened. *stored
+ * receives the count of new entries, *last the number of the last entry
+ * looked at. */
+static int
+take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
+	int *refused, uint64_t *stored)
+{
+	enum am_ingest_result result[AM_SYNC_MAX_ITEMS];
+	size_t done;
+	uint64_t forks = 0;
+	char a[9], c[9];
+	int rc;
+
+	*stored = 0;
+	rc = am_store_ingest_batch(s->store, m->raw, m->len, m->n, result, &done);
+	sync_short(m->author, a);
+	sync_short(m->circle, c);
+	if (sync_local_failure(rc))
+		return rc;      /* the store failed: not the peer's doing */
+	for (size_t i = 0; i < done; i++) {
+		*stored += result[i] == AM_INGEST_NEW;
+		forks += result[i] == AM_INGEST_FORK;
+	}
+	s->stats.entries_in += *stored;
+	if (*stored > 0)
+		sync_event(s, AM_SYNC_EV_STORED, AM_OK, m->circle, m->author, first,
+			*stored, "stored %llu entries of feed %s in circle %s",
+			(unsigned long long)*stored, a, c);
+	if (forks > 0)
+		sync_event(s, AM_SYNC_EV_FORK, AM_ERR_FORK, m->circle, m->author,
+			first, forks, "fork evidence: feed %s in circle %s has two "
+			"entries at one number", a, c);
+	*refused = rc;
+	if (rc != AM_OK) {
+		s->stats.refused += m->n - done;
+		sync_event(s, AM_SYNC_EV_REFUSED, rc, m->circle, m->author,
+			first + done, m->n - done, "refused entry %llu of feed %s in "
+			"circle %s: %s", (unsigned long long)(first + done), a, c,
+			am_strerror(rc));
+		if (retryable(rc))
+			s->round_retry++;
+	}
+	return sync_model_note(s, m->circle, m->author, first + m->n - 1, false);
+}
+
+/* The first entry of a run must be of the feed the message names. */
+static int
+check_first(const struct am_sync_msg *m, uint64_t *first)
+{
+	struct am_entry e;
+	int rc = am_entry_decode(m->raw[0], m->len[0], &e);
+	if (rc != AM_OK)
+		return rc;
+	if (memcmp(e.circle, m->circle, AM_HASH_BYTES) != 0 ||
+	    memcmp(e.author, m->author, AM_ID_BYTES) != 0)
+		return AM_ERR_BATCH;
+	*first = e.seq;
+	return AM_OK;
+}
+
+int
+sync_on_entries(struct am_sync *s, const struct am_sync_msg *m)
+{
+	struct task *t;
+	uint64_t first, stored;
+	int refused, rc;
+
+	if (!s->inflight || s->inflight_type != AM_SYNC_WANT ||
+	    !same_feed(t = &s->tasks[s->task_head], m->circle, m->author))
+		return AM_ERR_UNSOLICITED;
+	rc = m->n > s->inflight_max ? AM_ERR_UNSOLICITED : AM_OK;
+	if (rc == AM_OK && m->n > 0 && (rc = check_first(m, &first)) == AM_OK &&
+	    first != s->inflight_from)
+		rc = AM_ERR_BATCH;
+	if (rc != AM_OK || m->n == 0) {
+		/* the answer to this request is this message, good or not: a
+		 * bad one is refused, an empty one says the peer has no more */
+		pop_task(s);
+		int prc = pump(s);
+		return rc != AM_OK ? rc : prc;
+	}
+	s->inflight = false;
+	if ((rc = take_run(s, m, first, &refused, &stored)) != AM_OK)
+		return rc;
+	s->round_new += stored;
+	if (refused == AM_ERR_CHAIN && t->kind == TASK_FEED && first > 1) {
+		/* the peer's feed went another way before our head: fetch its
+		 * entry at our head as evidence */
+		uint64_t at = first - 1;
+		uint8_t circle[AM_HASH_BYTES], author[AM_ID_BYTES];
+		memcpy(circle, t->circle, AM_HASH_BYTES);
+		memcpy(author, t->author, AM_ID_BYTES);
+		pop_task(s);
+		if ((rc = add_task(s, TASK_AT, circle, author, at)) != AM_OK)
+			return rc;
+	} else if (refused != AM_OK || t->kind != TASK_FEED ||
+	    m->n < s->inflight_max) {
+		pop_task(s);
+	}
+	return pump(s);
+}
+
+int
+sync_on_push(struct am_sync *s, const struct am_sync_msg *m)
+{
+	struct am_sync_msg ack = { .type = AM_SYNC_ACK };
+	uint8_t hash[AM_HASH_BYTES];
+	uint64_t first, stored;
+	int refused, rc = sync_may_receive(s, m->circle);
+
+	if (rc != AM_OK)
+		return refuse_circle(s, m->type, m->circle, rc);
+	if ((rc = check_first(m, &first)) != AM_OK)
+		return rc;
+	if ((rc = take_run(s, m, first, &refused, &stored)) != AM_OK)
+		return rc;
+	if (refused == AM_ERR_GAP || refused == AM_ERR_CHAIN) {
+		/* we were further behind than the peer thought: pull */
+		rc = add_task(s, TASK_FEED, m->circle, m->author, first + m->n - 1);
+		if (rc != AM_OK)
+			return rc;
+	}
+	memcpy(ack.circle, m->circle, AM_HASH_BYTES);
+	memcpy(ack.author, m->author, AM_ID_BYTES);
+	rc = am_store_head(s->store, m->circle, m->author, &ack.seq, hash);
+	if (rc != AM_OK || (rc = sync_queue(s, &ack)) != AM_OK)
+		return rc;
+	return pump(s);
+}
+
+int
+sync_on_ack(struct am_sync *s, const struct am_sync_msg *m)
+{
+	if (s->pushes_unacked == 0)
+		return AM_ERR_UNSOLICITED;
+	s->pushes_unacked--;
+	int rc = sync_model_note(s, m->circle, m->author, m->seq, true);
+	if (rc == AM_OK && s->push_blocked) {
+		s->push_blocked = false;
+		rc = sync_announce(s);
+	}
+	return rc;
+}
+
+int
+sync_on_forks(struct am_sync *s, const struct am_sync_msg *m)
+{
+	char a[9], c[9];
+	uint64_t kept = 0;
+
+	if (!s->inflight || s->inflight_type != AM_SYNC_WANT_FORKS ||
+	    !same_feed(&s->tasks[s->task_head], m->circle, m->author))
+		return AM_ERR_UNSOLICITED;
+	pop_task(s);
+	sync_short(m->author, a);
+	sync_short(m->circle, c);
+	for (uint32_t i = 0; i < m->n; i++) {
+		enum am_ingest_result r;
+		struct am_entry e;
+		/* evidence stands alone: each one is verified by the store */
+		int rc = am_entry_decode(m->raw[i], m->len[i], &e);
+		if (rc == AM_OK && (memcmp(e.circle, m->circle, AM_HASH_BYTES) != 0 ||
+		    memcmp(e.author, m->author, AM_ID_BYTES) != 0))
+			rc = AM_ERR_BATCH;
+		if (rc == AM_OK)
+			rc = am_store_ingest(s->store, m->raw[i], m->len[i], &r);
+		if (rc == AM_OK) {
+			kept += r == AM_INGEST_FORK;
+			s->stats.entries_in += r == AM_INGEST_NEW;
+			continue;
+		}
+		if (sync_local_failure(rc))
+			return rc;
+		s->stats.refused++;
+		sync_event(s, AM_SYNC_EV_REFUSED, rc, m->circle, m->author, 0, 1,
+			"refused fork evidence of feed %s in circle %s: %s", a, c,
+			am_strerror(rc));
+	}
+	if (kept > 0)
+		sync_event(s, AM_SYNC_EV_FORK, AM_ERR_FORK, m->circle, m->author, 0,
+			kept, "fork evidence: feed %s in circle %s has two entries "
+			"at one number", a, c);
+	return pump(s);
+}
+
+int
+sync_on_error(struct am_sync *s, const struct am_sync_msg *m)
+{
+	char text[AM_SYNC_MAX_TEXT + 1];
+	size_t n = 0;
+
+	s->stats.errors_in++;
+	/* only printable ASCII of the peer's text reaches a log line */
+	for (size_t i = 0; i < m->text.n && n < AM_SYNC_MAX_TEXT; i++) {
+		char ch = m->text.p[i];
+		text[n++] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+	}
+	text[n] = '\0';
+	sync_event(s, AM_SYNC_EV_PEER_ERROR, (int)m->code, NULL, NULL, m->about,
+		0, "peer refused a message of ours (type %llu): %s",
+		(unsigned long long)m->about, text);
+	if (s->inflight && m->about == s->inflight_type) {
+		/* that request will not be answered */
+		pop_task(s);
+		return pump(s);
+	}
+	if (m->about == AM_SYNC_PUSH && s->pushes_unacked > 0)
+		s->pushes_unacked--;
+	if (m->about == AM_SYNC_DIGESTS && s->awaiting_done &&
+	    m->code != AM_ERR_NOT_SHARED) {
+		/* our round will get no DONE */
+		s->awaiting_done = false;
+		return pump(s);
+	}
+	return AM_OK;
+}
+
