@@ -138,6 +138,9 @@ cli_agreement_adherence(const struct cli_agreement *x, const uint8_t *person,
 			(const uint8_t (*)[32])x->checker, x->nchecker, c,
 			x->ncheckins, out);
 	free(c);
+	/* nothing is upcoming in an agreement that has ended */
+	if (rc == AM_OK && x->a.status == AM_AGREEMENT_ENDED)
+		out->has_upcoming = false;
 	return rc;
 }
 

@@ -160,10 +160,13 @@ cmd_checkin(int argc, char **argv)
 		/* nothing in force: the state's rules say so, in their words */
 		b.period = am_str_c(period != NULL ? period : "-");
 	}
-	if (cli_write(&c, x.a.circle, &b, NULL) != 0)
+	uint8_t hash[32];
+	char h[CLI_SHORT_HASH];
+	if (cli_write(&c, x.a.circle, &b, hash) != 0)
 		goto out;
-	printf("checked in to '%s' for %s: %s\n", x.a.title, b.period.p,
-		cli_status_name(b.status));
+	cli_short_hash(hash, h);
+	printf("checked in to '%s' for %s: %s (%s)\n", x.a.title, b.period.p,
+		cli_status_name(b.status), h);
 	ret = 0;
 out:
 	am_schedule_destroy(&own);

@@ -69,7 +69,7 @@ cmd_end(int argc, char **argv)
 	char h[CLI_SHORT_HASH], when[CLI_TIME_BYTES];
 	cli_short_hash(hash, h);
 	if (a.status == AM_AGREEMENT_ENDED) {
-		printf("'%s' has ended\n", a.title);
+		printf("'%s' has ended (%s)\n", a.title, h);
 	} else if (a.status == AM_AGREEMENT_ENDING) {
 		cli_time_local(a.end_at, when);
 		printf("'%s' ends on %s, or at once when every party accepts the "

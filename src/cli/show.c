@@ -388,10 +388,10 @@ show_text(struct am_store *s, const struct cli_agreement *x)
 	if (a->has_end) {
 		cli_short_id(s, a->ended_by, who);
 		cli_time_local(a->end_at, when);
-		printf("%s by %s%s, %s %s%s%s\n",
+		printf("%s by %s%s%s %s%s%s\n",
 			a->status == AM_AGREEMENT_ENDED ? "ended" : "ending",
 			who, a->end_mutual ? " with everyone's consent" : "",
-			a->status == AM_AGREEMENT_ENDED ? "on" : "takes effect on", when,
+			a->status == AM_AGREEMENT_ENDED ? " on" : ", takes effect on", when,
 			a->end_reason ? ": " : "", a->end_reason ? a->end_reason : "");
 	}
 	const struct am_version *v = x->current != NULL ? x->current : x->newest;
