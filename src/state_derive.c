@@ -324,24 +324,31 @@ sink_members(struct st_circle *c)
 			return rc;
 		sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+		uint8_t last[32] = { 0 };
+		bool has_accepted = false;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			uint8_t author[32], hash[32];
 			st_col32(st, 0, author);
 			uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
 			uint32_t kind = (uint32_t)sqlite3_column_int(st, 2);
 			st_col32(st, 3, hash);
+			if (memcmp(author, last, 32) != 0) {
+				memcpy(last, author, 32);
+				has_accepted = memcmp(author, p->author, 32) == 0;
+			}
 			bool member = st_member(c, author) != NULL ||
 				memcmp(author, p->target, 32) == 0;
 			if (!member)
 				st_sink_ignore(k, author, seq, hash, kind, AM_RULE_NOT_MEMBER,
 					"answers a member proposal without being a member or the one proposed");
-			else if (kind == AM_KIND_DECLINE && accepted_by(p, author))
-				/* rows come by author then seq: an accept with a
-				 * lower number was already seen when it matters */
+			else if (kind == AM_KIND_DECLINE && has_accepted)
+				/* rows come by author then seq: only an accept
+				 * with a lower number makes a decline final */
 				st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
 					"declines a member proposal its author had accepted");
 			else
 				st_sink_seen(k, author, seq);
+			has_accepted = has_accepted || (member && kind == AM_KIND_ACCEPT);
 		}
 		sqlite3_finalize(st);
 		if ((rc = st_done(rc)) != AM_OK)

@@ -276,6 +276,11 @@ test_membership(void)
 	check(member_status(s, circle, KIM) == AM_MEMBER_PENDING);
 	act(s, lee, circle, &acc, NULL);
 	check(member_status(s, circle, KIM) == AM_MEMBER_JOINED);
+	/* a decline after accepting is final: ignored and reported */
+	struct am_body dk = body(AM_KIND_DECLINE, p_kim);
+	put(s, sam, circle, &dk, h);
+	check(has_violation(s, circle, h, AM_RULE_ACCEPTED));
+	check(member_status(s, circle, KIM) == AM_MEMBER_JOINED);
 
 	/* every circle lists each member's role and status */
 	struct am_circle_info *ci;
