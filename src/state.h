@@ -100,7 +100,7 @@ struct st_agreement {
 	const struct st_end *end;    /* the one that takes effect */
 };
 
-/* ---- state_derive.c ---- */
+/* ---- state_derive.c, state_agreement.c ---- */
 
 /* Notes that the entry (author, seq) was looked at; with sink NULL does
  * nothing. */
@@ -169,7 +169,7 @@ int st_violations(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 int st_digest(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	uint8_t out[static AM_HASH_BYTES]);
 
-/* ---- state.c ---- */
+/* ---- state.c, state_read.c ---- */
 
 /* Starts a read transaction unless one is open; returns whether it did.
  * st_read_end() ends it if so. */

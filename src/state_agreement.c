@@ -1,0 +1,642 @@
+/*
+ * Deriving an agreement (protocol/state.md, "Agreements and versions" and
+ * "Ends"): which versions are valid and how deep, each party's position on
+ * each version, the version in force, and which end takes effect when.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+#include "store_impl.h"
+
+bool
+st_in_terms(const struct am_terms *t, const uint8_t id[static AM_ID_BYTES])
+{
+	for (uint32_t i = 0; i < t->nparties; i++)
+		if (memcmp(t->parties[i], id, 32) == 0)
+			return true;
+	return false;
+}
+
+const struct am_signature *
+st_sig(const struct am_signature *sigs, uint32_t n,
+	const uint8_t id[static AM_ID_BYTES])
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (memcmp(sigs[i].id, id, 32) == 0)
+			return &sigs[i];
+	return NULL;
+}
+
+/* Reads the ACCEPT/DECLINE (or CONFIRM/DISPUTE) answers to target, by
+ * author then seq. */
+static int
+load_acts(struct st_circle *c, const uint8_t *target, bool marks,
+	struct st_act **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct st_act *v = NULL;
+	size_t cap = 0;
+	int rc = st_prepare(c->db, marks ?
+		"SELECT author, seq, kind, time, hash, note FROM st_acts "
+		"WHERE target = ?1 AND circle = ?2 AND kind IN (9, 10) "
+		"ORDER BY author, seq" :
+		"SELECT author, seq, kind, time, hash, note FROM st_acts "
+		"WHERE target = ?1 AND circle = ?2 AND kind IN (5, 6) "
+		"ORDER BY author, seq", &st);
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, target, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			void *q = realloc(v, cap * sizeof *v);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = q;
+		}
+		struct st_act *a = &v[(*n)++];
+		st_col32(st, 0, a->author);
+		a->seq = (uint64_t)sqlite3_column_int64(st, 1);
+		a->kind = (uint32_t)sqlite3_column_int(st, 2);
+		a->time = sqlite3_column_int64(st, 3);
+		st_col32(st, 4, a->hash);
+		a->note = st_coltext(st, 5);
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return st_done(rc);
+}
+
+static void
+free_acts(struct st_act *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].note);
+	free(v);
+}
+
+/* Why id may not answer terms t: a rule, or 0 when it may. */
+static uint32_t
+answer_rule(const struct st_circle *c, const struct am_terms *t,
+	const uint8_t *id, const char **why)
+{
+	const struct am_member *m = st_member(c, id);
+	if (m == NULL) {
+		*why = "answers terms without being a member of the circle";
+		return AM_RULE_NOT_MEMBER;
+	}
+	if (m->role == AM_ROLE_WITNESS) {
+		*why = "a witness cannot accept or decline terms";
+		return AM_RULE_WITNESS;
+	}
+	if (!st_in_terms(t, id)) {
+		*why = "answers terms its author is not a party to";
+		return AM_RULE_NOT_PARTY;
+	}
+	return 0;
+}
+
+/*
+ * Fills sigs (one per party of t) from the answers to one version or end:
+ * acceptance is final, a decline stands until the same party accepts.
+ * author answers implicitly by writing the object.
+ */
+static void
+derive_sigs(struct st_circle *c, const struct am_terms *t, const uint8_t *author,
+	const uint8_t *hash, int64_t time, struct st_act *acts, size_t nacts,
+	struct am_signature *sigs, uint32_t *nsigs)
+{
+	*nsigs = t->nparties;
+	for (uint32_t i = 0; i < t->nparties; i++) {
+		struct am_signature *sg = &sigs[i];
+		memset(sg, 0, sizeof *sg);
+		memcpy(sg->id, t->parties[i], 32);
+		if (memcmp(sg->id, author, 32) == 0) {
+			sg->position = AM_POS_ACCEPTED;
+			sg->implicit = true;
+			sg->time = time;
+			memcpy(sg->entry, hash, 32);
+		}
+	}
+	for (size_t i = 0; i < nacts; i++) {
+		struct st_act *a = &acts[i];
+		const char *why;
+		uint32_t rule = answer_rule(c, t, a->author, &why);
+		if (rule != 0) {
+			st_sink_ignore(c->sink, a->author, a->seq, a->hash, a->kind, rule, why);
+			continue;
+		}
+		struct am_signature *sg = (struct am_signature *)st_sig(sigs, *nsigs,
+			a->author);
+		if (sg->position == AM_POS_ACCEPTED) {
+			/* rows come by seq: this answer follows the acceptance */
+			if (a->kind == AM_KIND_DECLINE)
+				st_sink_ignore(c->sink, a->author, a->seq, a->hash, a->kind,
+					AM_RULE_ACCEPTED, "declines what its author had accepted; leaving is an end");
+			else
+				st_sink_seen(c->sink, a->author, a->seq);
+			continue;
+		}
+		st_sink_seen(c->sink, a->author, a->seq);
+		sg->position = a->kind == AM_KIND_ACCEPT ? AM_POS_ACCEPTED :
+			AM_POS_DECLINED;
+		sg->time = a->time;
+		memcpy(sg->entry, a->hash, 32);
+		free(sg->note);
+		sg->note = a->note;
+		a->note = NULL;
+	}
+}
+
+static bool
+all_accepted(const struct am_signature *sigs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (sigs[i].position != AM_POS_ACCEPTED)
+			return false;
+	return true;
+}
+
+static int
+load_versions(struct st_circle *c, const uint8_t *id, struct st_agreement *a)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = st_prepare(c->db, "SELECT hash, author, seq, time, kind, base, body "
+		"FROM st_objects WHERE hash = ?1 AND kind = 3 AND circle = ?2 "
+		"UNION ALL SELECT hash, author, seq, time, kind, base, body "
+		"FROM st_objects WHERE ref = ?1 AND kind = 4 AND circle = ?2 "
+		"ORDER BY hash", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (a->nversions == cap) {
+			cap = cap ? cap * 2 : 4;
+			void *q = realloc(a->versions, cap * sizeof *a->versions);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			a->versions = q;
+		}
+		struct st_version *sv = &a->versions[a->nversions];
+		memset(sv, 0, sizeof *sv);
+		struct am_version *v = &sv->v;
+		st_col32(st, 0, v->hash);
+		st_col32(st, 1, v->author);
+		sv->seq = (uint64_t)sqlite3_column_int64(st, 2);
+		v->time = sqlite3_column_int64(st, 3);
+		uint32_t kind = (uint32_t)sqlite3_column_int(st, 4);
+		memcpy(v->agreement, id, 32);
+		if (kind == AM_KIND_AMEND) {
+			v->has_base = true;
+			st_col32(st, 5, v->base);
+		}
+		v->raw_len = (size_t)sqlite3_column_bytes(st, 6);
+		if ((v->raw = malloc(v->raw_len ? v->raw_len : 1)) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		memcpy(v->raw, sqlite3_column_blob(st, 6), v->raw_len);
+		a->nversions++;
+		/* bytes that the store accepted decode; if they do not, the
+		 * version simply does not count */
+		sv->valid = am_body_decode(kind, v->raw, v->raw_len, &v->body) == AM_OK;
+	}
+	sqlite3_finalize(st);
+	return st_done(rc);
+}
+
+static struct st_version *
+find_version(struct st_agreement *a, const uint8_t *hash)
+{
+	size_t lo = 0, hi = a->nversions;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int d = memcmp(a->versions[mid].v.hash, hash, 32);
+		if (d == 0)
+			return &a->versions[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The rules a version must meet on its own (no base). */
+static uint32_t
+version_rule(const struct st_circle *c, const struct am_version *v,
+	const char **why)
+{
+	const struct am_terms *t = &v->body.terms;
+	const struct am_member *m = st_member(c, v->author);
+	if (m == NULL) {
+		*why = "written by someone who is not a member of the circle";
+		return AM_RULE_NOT_MEMBER;
+	}
+	if (m->role == AM_ROLE_WITNESS) {
+		*why = "a witness cannot propose or amend terms";
+		return AM_RULE_WITNESS;
+	}
+	if (!st_in_terms(t, v->author)) {
+		*why = "its author is not one of its parties";
+		return AM_RULE_PARTIES;
+	}
+	for (uint32_t i = 0; i < t->nparties; i++)
+		if (!st_is_party_member(c, t->parties[i])) {
+			*why = "names a party who is not a member of the circle, or a witness";
+			return AM_RULE_PARTIES;
+		}
+	return 0;
+}
+
+enum { V_TODO, V_BUSY, V_DONE };
+
+/* Depth and validity of every version through its chain of bases,
+ * without recursion: a history may hold long chains. */
+static int
+derive_depths(struct st_circle *c, struct st_agreement *a)
+{
+	size_t n = a->nversions;
+	unsigned char *state = calloc(n ? n : 1, 1);
+	size_t *stack = malloc((n ? n : 1) * sizeof *stack);
+	int rc = AM_OK;
+	if (state == NULL || stack == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t top = 0;
+		if (state[i] == V_DONE)
+			continue;
+		stack[top++] = i;
+		state[i] = V_BUSY;
+		while (top > 0) {
+			struct st_version *sv = &a->versions[stack[top - 1]];
+			struct st_version *base = NULL;
+			if (sv->valid && sv->v.has_base) {
+				base = find_version(a, sv->v.base);
+				if (base != NULL && state[base - a->versions] == V_TODO) {
+					state[base - a->versions] = V_BUSY;
+					stack[top++] = (size_t)(base - a->versions);
+					continue;
+				}
+			}
+			const char *why = NULL;
+			uint32_t rule = 0;
+			if (!sv->valid) {
+				rule = AM_RULE_PARTIES;
+				why = "its terms cannot be read";
+			} else if ((rule = version_rule(c, &sv->v, &why)) != 0) {
+				;
+			} else if (sv->v.has_base && base == NULL) {
+				rule = AM_RULE_UNKNOWN_TARGET;
+				why = "amends a version that is not one of this agreement's";
+			} else if (base != NULL && (state[base - a->versions] != V_DONE ||
+			    !base->valid)) {
+				/* a cycle cannot be signed; an ignored base taints */
+				rule = AM_RULE_WRONG_TARGET;
+				why = "amends a version that is ignored";
+			} else if (base != NULL && !st_in_terms(&base->v.body.terms,
+			    sv->v.author)) {
+				rule = AM_RULE_NOT_PARTY;
+				why = "amends an agreement its author is not a party to";
+			}
+			if (rule != 0) {
+				sv->valid = false;
+				st_sink_ignore(c->sink, sv->v.author, sv->seq, sv->v.hash,
+					sv->v.has_base ? AM_KIND_AMEND : AM_KIND_PROPOSE, rule, why);
+			} else {
+				sv->v.depth = base ? base->v.depth + 1 : 0;
+				st_sink_seen(c->sink, sv->v.author, sv->seq);
+			}
+			state[stack[--top]] = V_DONE;
+		}
+	}
+out:
+	free(state);
+	free(stack);
+	return rc;
+}
+
+/* Greater depth first, then lower hash. */
+static bool
+newer(const struct st_version *x, const struct st_version *y)
+{
+	if (x->v.depth != y->v.depth)
+		return x->v.depth > y->v.depth;
+	return memcmp(x->v.hash, y->v.hash, 32) < 0;
+}
+
+static int
+cmp_version(const void *a, const void *b)
+{
+	const struct st_version *x = a, *y = b;
+	if (x->v.depth != y->v.depth)
+		return x->v.depth < y->v.depth ? -1 : 1;
+	return memcmp(x->v.hash, y->v.hash, 32);
+}
+
+static int
+derive_signatures(struct st_circle *c, struct st_agreement *a)
+{
+	for (size_t i = 0; i < a->nversions; i++) {
+		struct st_version *sv = &a->versions[i];
+		struct st_act *acts;
+		size_t nacts;
+		if (!sv->valid)
+			continue;
+		int rc = load_acts(c, sv->v.hash, false, &acts, &nacts);
+		if (rc != AM_OK)
+			return rc;
+		derive_sigs(c, &sv->v.body.terms, sv->v.author, sv->v.hash, sv->v.time,
+			acts, nacts, sv->v.sigs, &sv->v.nsigs);
+		free_acts(acts, nacts);
+		sv->full = all_accepted(sv->v.sigs, sv->v.nsigs);
+	}
+	return AM_OK;
+}
+
+const struct am_terms *
+st_end_terms(const struct st_agreement *a)
+{
+	if (a->current != NULL)
+		return &a->current->v.body.terms;
+	return a->newest != NULL ? &a->newest->v.body.terms : NULL;
+}
+
+/* Does end x take effect before y? Mutual ends first, then by effective
+ * time, then by hash. */
+static bool
+earlier(const struct st_end *x, const struct st_end *y)
+{
+	if (x->mutual != y->mutual)
+		return x->mutual;
+	if (x->end_at != y->end_at)
+		return x->end_at < y->end_at;
+	return memcmp(x->hash, y->hash, 32) < 0;
+}
+
+static int
+derive_ends(struct st_circle *c, struct st_agreement *a)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	const struct am_terms *t = st_end_terms(a);
+	int rc = st_prepare(c->db, "SELECT hash, author, seq, time, note "
+		"FROM st_objects WHERE ref = ?1 AND kind = 7 AND circle = ?2 "
+		"ORDER BY hash", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, a->a.id, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (a->nends == cap) {
+			cap = cap ? cap * 2 : 2;
+			void *q = realloc(a->ends, cap * sizeof *a->ends);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			a->ends = q;
+		}
+		struct st_end *e = &a->ends[a->nends++];
+		memset(e, 0, sizeof *e);
+		st_col32(st, 0, e->hash);
+		st_col32(st, 1, e->author);
+		e->seq = (uint64_t)sqlite3_column_int64(st, 2);
+		e->time = sqlite3_column_int64(st, 3);
+		e->note = st_coltext(st, 4);
+	}
+	sqlite3_finalize(st);
+	if ((rc = st_done(rc)) != AM_OK || t == NULL)
+		return rc;
+	for (size_t i = 0; i < a->nends; i++) {
+		struct st_end *e = &a->ends[i];
+		struct st_act *acts;
+		size_t nacts;
+		const char *why;
+		uint32_t rule = answer_rule(c, t, e->author, &why);
+		if (rule != 0) {
+			st_sink_ignore(c->sink, e->author, e->seq, e->hash, AM_KIND_END, rule,
+				rule == AM_RULE_NOT_PARTY ?
+				"ends an agreement its author is not a party to" : why);
+			continue;
+		}
+		st_sink_seen(c->sink, e->author, e->seq);
+		e->valid = true;
+		if ((rc = load_acts(c, e->hash, false, &acts, &nacts)) != AM_OK)
+			return rc;
+		derive_sigs(c, t, e->author, e->hash, e->time, acts, nacts, e->sigs,
+			&e->nsigs);
+		free_acts(acts, nacts);
+		if (a->current == NULL) {
+			/* nothing in force binds anyone: a withdrawal */
+			e->mutual = true;
+			e->end_at = e->time;
+		} else if (all_accepted(e->sigs, e->nsigs)) {
+			e->mutual = true;
+			e->end_at = e->time;
+			for (uint32_t k = 0; k < e->nsigs; k++)
+				if (e->sigs[k].time > e->end_at)
+					e->end_at = e->sigs[k].time;
+		} else {
+			uint64_t notice = a->current->v.body.terms.notice;
+			e->end_at = e->time + (int64_t)notice * 1000;
+		}
+		if (a->end == NULL || earlier(e, a->end))
+			a->end = e;
+	}
+	return AM_OK;
+}
+
+static void
+fill_public(struct st_agreement *a)
+{
+	struct am_agreement *p = &a->a;
+	const struct st_version *first = NULL;
+	for (size_t i = 0; i < a->nversions; i++)
+		if (memcmp(a->versions[i].v.hash, p->id, 32) == 0)
+			first = &a->versions[i];
+	if (first == NULL)
+		return;
+	memcpy(p->proposer, first->v.author, 32);
+	p->proposed = first->v.time;
+	p->in_force_ever = a->current != NULL;
+	p->has_current = a->current != NULL;
+	if (a->current)
+		memcpy(p->current, a->current->v.hash, 32);
+	memcpy(p->newest, a->newest->v.hash, 32);
+	const struct am_terms *t = st_end_terms(a);
+	p->title = strndup(t->title.p, t->title.n);
+	if (a->end != NULL) {
+		p->has_end = true;
+		memcpy(p->end, a->end->hash, 32);
+		memcpy(p->ended_by, a->end->author, 32);
+		p->end_mutual = a->end->mutual;
+		p->end_at = a->end->end_at;
+		p->end_reason = a->end->note ? strdup(a->end->note) : NULL;
+	}
+}
+
+int
+st_agreement_load(struct st_circle *c, const uint8_t id[static AM_HASH_BYTES],
+	struct st_agreement *a)
+{
+	int rc;
+	memset(a, 0, sizeof *a);
+	memcpy(a->a.id, id, 32);
+	memcpy(a->a.circle, c->id, 32);
+	if ((rc = load_versions(c, id, a)) != AM_OK ||
+	    (rc = derive_depths(c, a)) != AM_OK)
+		goto fail;
+	const struct st_version *first = find_version(a, id);
+	if (first == NULL || !first->valid)
+		return AM_OK;
+	a->valid = true;
+	if ((rc = derive_signatures(c, a)) != AM_OK)
+		goto fail;
+	qsort(a->versions, a->nversions, sizeof *a->versions, cmp_version);
+	for (size_t i = 0; i < a->nversions; i++) {
+		struct st_version *sv = &a->versions[i];
+		if (!sv->valid)
+			continue;
+		a->a.nversions++;
+		if (a->newest == NULL || newer(sv, a->newest))
+			a->newest = sv;
+		if (sv->full && (a->current == NULL || newer(sv, a->current)))
+			a->current = sv;
+	}
+	for (size_t i = 0; i < a->nversions; i++) {
+		struct st_version *sv = &a->versions[i];
+		bool declined = false;
+		for (uint32_t k = 0; k < sv->v.nsigs; k++)
+			declined = declined || sv->v.sigs[k].position == AM_POS_DECLINED;
+		sv->v.status = sv == a->current ? AM_VERSION_IN_FORCE :
+			sv->full ? AM_VERSION_SUPERSEDED :
+			declined ? AM_VERSION_DECLINED : AM_VERSION_PENDING;
+	}
+	if ((rc = derive_ends(c, a)) != AM_OK)
+		goto fail;
+	fill_public(a);
+	if (a->a.title == NULL || (a->end && a->end->note && !a->a.end_reason)) {
+		rc = AM_ERR_NOMEM;
+		goto fail;
+	}
+	return AM_OK;
+fail:
+	st_agreement_finish(a);
+	return rc;
+}
+
+void
+st_agreement_finish(struct st_agreement *a)
+{
+	for (size_t i = 0; i < a->nversions; i++) {
+		st_signatures_free(a->versions[i].v.sigs, a->versions[i].v.nsigs);
+		free(a->versions[i].v.raw);
+	}
+	for (size_t i = 0; i < a->nends; i++) {
+		st_signatures_free(a->ends[i].sigs, a->ends[i].nsigs);
+		free(a->ends[i].note);
+	}
+	free(a->versions);
+	free(a->ends);
+	free(a->a.title);
+	free(a->a.end_reason);
+	memset(a, 0, sizeof *a);
+}
+
+uint32_t
+st_agreement_status(const struct st_agreement *a, int64_t now)
+{
+	if (a->end != NULL)
+		return a->end->mutual || now >= a->end->end_at ?
+			AM_AGREEMENT_ENDED : AM_AGREEMENT_ENDING;
+	if (a->current != NULL)
+		return AM_AGREEMENT_IN_FORCE;
+	for (size_t i = 0; i < a->nversions; i++)
+		if (a->versions[i].valid &&
+		    a->versions[i].v.status != AM_VERSION_DECLINED)
+			return AM_AGREEMENT_PROPOSED;
+	return AM_AGREEMENT_DECLINED;
+}
+
+bool
+st_may_checkin(const struct st_agreement *a, const uint8_t id[static AM_ID_BYTES])
+{
+	for (size_t i = 0; i < a->nversions; i++) {
+		const struct st_version *sv = &a->versions[i];
+		const struct am_terms *t = &sv->v.body.terms;
+		if (!sv->valid || !sv->full)
+			continue;
+		if (t->nby == 0 && st_in_terms(t, id))
+			return true;
+		for (uint32_t k = 0; k < t->nby; k++)
+			if (memcmp(t->by[k], id, 32) == 0)
+				return true;
+	}
+	return false;
+}
+
+bool
+st_may_mark(const struct st_circle *c, const struct st_agreement *a,
+	const uint8_t id[static AM_ID_BYTES])
+{
+	const struct am_member *m = st_member(c, id);
+	if (m == NULL)
+		return false;
+	if (m->role == AM_ROLE_WITNESS)
+		return true;
+	for (size_t i = 0; i < a->nversions; i++)
+		if (a->versions[i].valid && a->versions[i].full &&
+		    st_in_terms(&a->versions[i].v.body.terms, id))
+			return true;
+	return false;
+}
+
+int
+st_proposals(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t (**out)[AM_HASH_BYTES], size_t *n)
+{
+	sqlite3_stmt *st;
+	uint8_t (*v)[32] = NULL;
+	size_t cap = 0;
+	int rc = st_prepare(db, "SELECT hash FROM st_objects WHERE circle = ?1 "
+		"AND kind = 3 ORDER BY hash", &st);
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			void *q = realloc(v, cap * sizeof *v);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = q;
+		}
+		st_col32(st, 0, v[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	if ((rc = st_done(rc)) != AM_OK) {
+		free(v);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}

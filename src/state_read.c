@@ -1,0 +1,638 @@
+/*
+ * The readers of the shared state: circles, members, agreements, versions,
+ * check-ins, statements and what awaits a signature. Each runs in one read
+ * transaction, derives what it needs through state_derive.c and
+ * state_checkin.c, and hands the caller malloc'd copies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amends/state.h"
+#include "state.h"
+#include "store_impl.h"
+
+/* ---- circles and members ---- */
+
+static int
+all_circles(sqlite3 *db, uint8_t (**out)[32], size_t *n)
+{
+	sqlite3_stmt *st;
+	uint8_t (*v)[32] = NULL;
+	size_t cap = 0;
+	int rc = st_prepare(db, "SELECT DISTINCT circle FROM st_objects "
+		"WHERE kind = 1 AND ref = circle ORDER BY circle", &st);
+	*n = 0;
+	if (rc != AM_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			void *p = realloc(v, cap * sizeof *v);
+			if (p == NULL) {
+				sqlite3_finalize(st);
+				free(v);
+				return AM_ERR_NOMEM;
+			}
+			v = p;
+		}
+		st_col32(st, 0, v[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if ((rc = st_done(rc)) != AM_OK) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return AM_OK;
+}
+
+static const struct am_member *
+any_member(const struct st_circle *c, const uint8_t *id)
+{
+	for (size_t i = 0; i < c->nmembers; i++)
+		if (memcmp(c->members[i].id, id, AM_ID_BYTES) == 0)
+			return &c->members[i];
+	return NULL;
+}
+
+int
+am_state_circles(struct am_store *s, const uint8_t *id,
+	struct am_circle_info **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	uint8_t (*ids)[32] = NULL;
+	size_t nids = 0, k = 0;
+	struct am_circle_info *v = NULL;
+	bool began = st_read_begin(db);
+	int rc = all_circles(db, &ids, &nids);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		goto out;
+	if (nids > 0 && (v = calloc(nids, sizeof *v)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		struct st_circle c;
+		if ((rc = st_circle_load(db, ids[i], NULL, &c)) != AM_OK)
+			goto out;
+		const struct am_member *m = id ? any_member(&c, id) : NULL;
+		if (c.has_genesis && (id == NULL || m != NULL)) {
+			struct am_circle_info *ci = &v[k++];
+			memcpy(ci->id, c.id, 32);
+			memcpy(ci->creator, c.creator, 32);
+			memcpy(ci->genesis, c.genesis, 32);
+			ci->created = c.created;
+			ci->name = c.name;
+			c.name = NULL;
+			ci->role = m ? m->role : 0;
+			ci->status = m ? m->status : 0;
+		}
+		st_circle_finish(&c);
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	st_read_end(db, began);
+	free(ids);
+	am_state_circles_free(&v, k);
+	return rc;
+}
+
+void
+am_state_circles_free(struct am_circle_info **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free((*list)[i].name);
+	free(*list);
+	*list = NULL;
+}
+
+int
+am_state_members(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	struct am_member **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+	st_read_end(db, began);
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		return rc;
+	if (!c.has_genesis) {
+		st_circle_finish(&c);
+		return AM_ERR_NOT_FOUND;
+	}
+	*out = c.members;
+	*n = c.nmembers;
+	c.members = NULL;
+	c.nmembers = 0;
+	st_circle_finish(&c);
+	return AM_OK;
+}
+
+int
+am_state_member_role(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES], uint32_t *role)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+	st_read_end(db, began);
+	if (rc != AM_OK)
+		return rc;
+	const struct am_member *m = st_member(&c, id);
+	if (m != NULL && role != NULL)
+		*role = m->role;
+	rc = m != NULL ? AM_OK : AM_ERR_NOT_MEMBER;
+	st_circle_finish(&c);
+	return rc;
+}
+
+/* ---- agreements ---- */
+
+/* Copies the public view of a derived agreement, taking its strings. */
+static void
+take_agreement(struct st_agreement *a, int64_t now, struct am_agreement *out)
+{
+	*out = a->a;
+	out->status = st_agreement_status(a, now);
+	a->a.title = NULL;
+	a->a.end_reason = NULL;
+}
+
+/* The circle an object belongs to, from its hash. */
+static int
+object_circle(sqlite3 *db, const uint8_t hash[32], uint32_t kind,
+	uint8_t circle[32])
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, "SELECT circle FROM st_objects WHERE hash = ?1 "
+		"AND kind = ?2", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		st_col32(st, 0, circle);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return AM_ERR_NOT_FOUND;
+	return rc == SQLITE_ROW ? AM_OK : am_store_error(rc);
+}
+
+int
+am_state_agreements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	int64_t now, struct am_agreement **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	uint8_t (*ids)[32] = NULL;
+	size_t nids = 0, k = 0;
+	struct am_agreement *v = NULL;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK) {
+		st_read_end(db, began);
+		return rc;
+	}
+	if ((rc = st_proposals(db, circle, &ids, &nids)) != AM_OK)
+		goto out;
+	if (nids > 0 && (v = calloc(nids, sizeof *v)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		struct st_agreement a;
+		if ((rc = st_agreement_load(&c, ids[i], &a)) != AM_OK)
+			goto out;
+		if (a.valid)
+			take_agreement(&a, now, &v[k++]);
+		st_agreement_finish(&a);
+	}
+	/* by proposal time, then hash: ids came by hash, sort is stable enough
+	 * with the explicit tie-break */
+	for (size_t i = 1; i < k; i++) {
+		struct am_agreement t = v[i];
+		size_t j = i;
+		while (j > 0 && (v[j - 1].proposed > t.proposed ||
+		    (v[j - 1].proposed == t.proposed &&
+		    memcmp(v[j - 1].id, t.id, 32) > 0))) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = t;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	st_read_end(db, began);
+	free(ids);
+	am_state_agreements_free(&v, k);
+	st_circle_finish(&c);
+	return rc;
+}
+
+int
+am_state_agreement(struct am_store *s, const uint8_t id[static AM_HASH_BYTES],
+	int64_t now, struct am_agreement *out)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	uint8_t circle[32];
+	struct st_circle c;
+	struct st_agreement a;
+	bool began = st_read_begin(db);
+	int rc = object_circle(db, id, AM_KIND_PROPOSE, circle);
+
+	memset(out, 0, sizeof *out);
+	if (rc != AM_OK)
+		goto out;
+	if ((rc = st_circle_load(db, circle, NULL, &c)) != AM_OK)
+		goto out;
+	if ((rc = st_agreement_load(&c, id, &a)) == AM_OK) {
+		if (a.valid)
+			take_agreement(&a, now, out);
+		else
+			rc = AM_ERR_NOT_FOUND;
+		st_agreement_finish(&a);
+	}
+	st_circle_finish(&c);
+out:
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_agreement_finish(struct am_agreement *a)
+{
+	free(a->title);
+	free(a->end_reason);
+	a->title = NULL;
+	a->end_reason = NULL;
+}
+
+void
+am_state_agreements_free(struct am_agreement **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		am_state_agreement_finish(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+/* Loads circle and agreement for the readers that start from an agreement. */
+static int
+load_pair(sqlite3 *db, const uint8_t id[32], struct st_circle *c,
+	struct st_agreement *a)
+{
+	uint8_t circle[32];
+	int rc = object_circle(db, id, AM_KIND_PROPOSE, circle);
+	if (rc != AM_OK)
+		return rc;
+	if ((rc = st_circle_load(db, circle, NULL, c)) != AM_OK)
+		return rc;
+	if ((rc = st_agreement_load(c, id, a)) != AM_OK) {
+		st_circle_finish(c);
+		return rc;
+	}
+	if (!a->valid) {
+		st_agreement_finish(a);
+		st_circle_finish(c);
+		return AM_ERR_NOT_FOUND;
+	}
+	return AM_OK;
+}
+
+int
+am_state_versions(struct am_store *s, const uint8_t agreement[static AM_HASH_BYTES],
+	struct am_version **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	struct st_agreement a;
+	struct am_version *v = NULL;
+	size_t k = 0;
+	bool began = st_read_begin(db);
+	int rc = load_pair(db, agreement, &c, &a);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		goto out;
+	if ((v = calloc(a.nversions ? a.nversions : 1, sizeof *v)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < a.nversions; i++) {
+		struct st_version *sv = &a.versions[i];
+		if (!sv->valid)
+			continue;
+		/* move: raw and notes now belong to the copy */
+		v[k++] = sv->v;
+		sv->v.raw = NULL;
+		sv->v.nsigs = 0;
+	}
+	*out = v;
+	*n = k;
+done:
+	st_agreement_finish(&a);
+	st_circle_finish(&c);
+out:
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_versions_free(struct am_version **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		st_signatures_free((*list)[i].sigs, (*list)[i].nsigs);
+		free((*list)[i].raw);
+	}
+	free(*list);
+	*list = NULL;
+}
+
+int
+am_state_checkins(struct am_store *s, const uint8_t agreement[static AM_HASH_BYTES],
+	struct am_checkin **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	struct st_agreement a;
+	bool began = st_read_begin(db);
+	int rc = load_pair(db, agreement, &c, &a);
+
+	*out = NULL;
+	*n = 0;
+	if (rc == AM_OK) {
+		rc = st_checkins_load(&c, &a, out, n);
+		st_agreement_finish(&a);
+		st_circle_finish(&c);
+	}
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_checkins_free(struct am_checkin **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free((*list)[i].note);
+		st_marks_free((*list)[i].marks, (*list)[i].nmarks);
+	}
+	free(*list);
+	*list = NULL;
+}
+
+int
+am_state_statements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t *about, struct am_statement **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+
+	*out = NULL;
+	*n = 0;
+	if (rc == AM_OK) {
+		rc = st_statements_load(&c, about, out, n);
+		st_circle_finish(&c);
+	}
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_statements_free(struct am_statement **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free((*list)[i].text);
+		st_marks_free((*list)[i].marks, (*list)[i].nmarks);
+	}
+	free(*list);
+	*list = NULL;
+}
+
+/* ---- pending ---- */
+
+struct pending_list {
+	struct am_pending *v;
+	size_t n, cap;
+};
+
+static struct am_pending *
+pending_add(struct pending_list *l)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		void *p = realloc(l->v, cap * sizeof *l->v);
+		if (p == NULL)
+			return NULL;
+		l->v = p;
+		l->cap = cap;
+	}
+	struct am_pending *p = &l->v[l->n++];
+	memset(p, 0, sizeof *p);
+	return p;
+}
+
+static int
+pending_members(const struct st_circle *c, const uint8_t *id,
+	struct pending_list *l)
+{
+	for (size_t i = 0; i < c->nmembers; i++) {
+		const struct am_member *m = &c->members[i];
+		if (m->status != AM_MEMBER_PENDING)
+			continue;
+		/* the newcomer and every joined member must accept */
+		if (memcmp(m->id, id, 32) != 0 && st_member(c, id) == NULL)
+			continue;
+		const struct st_proposal *p = NULL;
+		for (size_t k = 0; k < c->nprops && p == NULL; k++)
+			if (memcmp(c->props[k].hash, m->proposal, 32) == 0)
+				p = &c->props[k];
+		if (p == NULL || memcmp(p->author, id, 32) == 0)
+			continue;
+		bool accepted = false;
+		for (uint32_t k = 0; k < p->naccepts; k++)
+			accepted = accepted || memcmp(p->accepts[k], id, 32) == 0;
+		if (accepted)
+			continue;
+		struct am_pending *e = pending_add(l);
+		if (e == NULL)
+			return AM_ERR_NOMEM;
+		for (uint32_t k = 0; k < p->ndeclines; k++)
+			e->declined = e->declined || memcmp(p->declines[k], id, 32) == 0;
+		e->kind = AM_PENDING_MEMBER;
+		memcpy(e->circle, c->id, 32);
+		memcpy(e->hash, p->hash, 32);
+		memcpy(e->author, p->author, 32);
+		e->time = p->time;
+		memcpy(e->member, p->target, 32);
+		e->role = p->role;
+	}
+	return AM_OK;
+}
+
+static int
+pending_agreement(const struct st_circle *c, const struct st_agreement *a,
+	const uint8_t *id, struct pending_list *l)
+{
+	const struct st_end *end = a->end;
+	if (end != NULL) {
+		const struct am_signature *sg = st_sig(end->sigs, end->nsigs, id);
+		if (end->mutual || sg == NULL || sg->position == AM_POS_ACCEPTED)
+			return AM_OK;
+		struct am_pending *e = pending_add(l);
+		if (e == NULL)
+			return AM_ERR_NOMEM;
+		e->kind = AM_PENDING_END;
+		memcpy(e->hash, end->hash, 32);
+		memcpy(e->author, end->author, 32);
+		e->time = end->time;
+		e->declined = sg->position == AM_POS_DECLINED;
+		goto common;
+	}
+	for (size_t i = 0; i < a->nversions; i++) {
+		const struct st_version *v = &a->versions[i];
+		if (!v->valid || v->full)
+			continue;
+		/* only versions that could still replace the current one */
+		if (a->current && (v->v.depth < a->current->v.depth ||
+		    (v->v.depth == a->current->v.depth &&
+		    memcmp(v->v.hash, a->current->v.hash, 32) > 0)))
+			continue;
+		const struct am_signature *sg = st_sig(v->v.sigs, v->v.nsigs, id);
+		if (sg == NULL || sg->position == AM_POS_ACCEPTED)
+			continue;
+		struct am_pending *e = pending_add(l);
+		if (e == NULL)
+			return AM_ERR_NOMEM;
+		e->kind = AM_PENDING_VERSION;
+		memcpy(e->hash, v->v.hash, 32);
+		memcpy(e->author, v->v.author, 32);
+		e->time = v->v.time;
+		e->declined = sg->position == AM_POS_DECLINED;
+		e->title = strndup(v->v.body.terms.title.p, v->v.body.terms.title.n);
+		if (e->title == NULL)
+			return AM_ERR_NOMEM;
+		memcpy(e->circle, c->id, 32);
+		memcpy(e->agreement, a->a.id, 32);
+	}
+	return AM_OK;
+common:
+	memcpy(l->v[l->n - 1].circle, c->id, 32);
+	memcpy(l->v[l->n - 1].agreement, a->a.id, 32);
+	if (a->a.title && (l->v[l->n - 1].title = strdup(a->a.title)) == NULL)
+		return AM_ERR_NOMEM;
+	return AM_OK;
+}
+
+static int
+pending_circle(sqlite3 *db, const uint8_t *circle, const uint8_t *id,
+	struct pending_list *l)
+{
+	struct st_circle c;
+	uint8_t (*ids)[32] = NULL;
+	size_t nids = 0, first = l->n;
+	int rc = st_circle_load(db, circle, NULL, &c);
+	if (rc != AM_OK)
+		return rc;
+	if (!c.has_genesis || any_member(&c, id) == NULL)
+		goto out;
+	if ((rc = pending_members(&c, id, l)) != AM_OK)
+		goto out;
+	if (st_member(&c, id) == NULL)
+		goto out;
+	if ((rc = st_proposals(db, circle, &ids, &nids)) != AM_OK)
+		goto out;
+	for (size_t i = 0; i < nids && rc == AM_OK; i++) {
+		struct st_agreement a;
+		if ((rc = st_agreement_load(&c, ids[i], &a)) != AM_OK)
+			break;
+		if (a.valid)
+			rc = pending_agreement(&c, &a, id, l);
+		st_agreement_finish(&a);
+	}
+	/* by claimed time, then hash */
+	for (size_t i = first + 1; i < l->n; i++) {
+		struct am_pending t = l->v[i];
+		size_t j = i;
+		while (j > first && (l->v[j - 1].time > t.time ||
+		    (l->v[j - 1].time == t.time &&
+		    memcmp(l->v[j - 1].hash, t.hash, 32) > 0))) {
+			l->v[j] = l->v[j - 1];
+			j--;
+		}
+		l->v[j] = t;
+	}
+out:
+	free(ids);
+	st_circle_finish(&c);
+	return rc;
+}
+
+int
+am_state_pending(struct am_store *s, const uint8_t *circle,
+	const uint8_t id[static AM_ID_BYTES], struct am_pending **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct pending_list l = { 0 };
+	uint8_t (*ids)[32] = NULL;
+	size_t nids = 0;
+	bool began = st_read_begin(db);
+	int rc = AM_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (circle != NULL)
+		rc = pending_circle(db, circle, id, &l);
+	else if ((rc = all_circles(db, &ids, &nids)) == AM_OK)
+		for (size_t i = 0; i < nids && rc == AM_OK; i++)
+			rc = pending_circle(db, ids[i], id, &l);
+	st_read_end(db, began);
+	free(ids);
+	if (rc != AM_OK) {
+		am_state_pending_free(&l.v, l.n);
+		return rc;
+	}
+	*out = l.v;
+	*n = l.n;
+	return AM_OK;
+}
+
+void
+am_state_pending_free(struct am_pending **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free((*list)[i].title);
+	free(*list);
+	*list = NULL;
+}
