@@ -319,6 +319,28 @@ am_sync_start(struct am_sync *s)
 int
 am_sync_recheck(struct am_sync *s)
 {
+	if (s->inflight) {
+		const struct task *t = &s->tasks[s->task_head];
+		s->stale = true;
+		s->stale_type = s->inflight_type;
+		memcpy(s->stale_circle, t->circle, AM_HASH_BYTES);
+		memcpy(s->stale_author, t->author, AM_ID_BYTES);
+		s->stale_from = s->inflight_from;
+	}
+	s->stale_done |= s->awaiting_done;
+	s->stale_acks += s->pushes_unacked;
+	s->inflight = false;
+	s->ntasks = 0;
+	s->task_head = 0;
+	s->pulling = false;
+	s->awaiting_done = false;
+	s->again = false;
+	s->caught_up = false;
+	s->pushes_unacked = 0;
+	s->push_blocked = false;
+	/* what the peer was told may not have reached it */
+	for (size_t i = 0; i < s->nmodels; i++)
+		s->models[i].announced = false;
 	return send_hello(s);
 }
 

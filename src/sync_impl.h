@@ -78,6 +78,16 @@ struct am_sync {
 	uint32_t inflight_type;
 	uint64_t inflight_from, inflight_max;
 
+	/* the request in flight when am_sync_recheck() started over: its
+	 * answer may still come, and is then dropped quietly */
+	bool stale;
+	uint32_t stale_type;
+	uint8_t stale_circle[AM_HASH_BYTES];
+	uint8_t stale_author[AM_ID_BYTES];
+	uint64_t stale_from;
+	bool stale_done;                /* a DONE may still come */
+	unsigned stale_acks;            /* ACKs that may still come */
+
 	/* our pull round: DIGESTS sent, HEADS and DONE awaited, tasks drained */
 	bool pulling;
 	bool awaiting_done;

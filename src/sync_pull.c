@@ -341,8 +341,12 @@ sync_on_heads(struct am_sync *s, const struct am_sync_msg *m)
 int
 sync_on_done(struct am_sync *s)
 {
-	if (!s->awaiting_done)
-		return AM_ERR_UNSOLICITED;
+	if (!s->awaiting_done) {
+		if (!s->stale_done)
+			return AM_ERR_UNSOLICITED;
+		s->stale_done = false;
+		return AM_OK;
+	}
 	s->awaiting_done = false;
 	return pump(s);
 }
@@ -433,6 +437,22 @@ check_first(const struct am_sync_msg *m, uint64_t *first)
 	return AM_OK;
 }
 
+/* Is m the late answer to the request abandoned by am_sync_recheck()? */
+static bool
+stale_answer(struct am_sync *s, const struct am_sync_msg *m, uint32_t asked)
+{
+	uint64_t first = 0;
+	if (!s->stale || s->stale_type != asked ||
+	    memcmp(s->stale_circle, m->circle, AM_HASH_BYTES) != 0 ||
+	    memcmp(s->stale_author, m->author, AM_ID_BYTES) != 0)
+		return false;
+	if (asked == AM_SYNC_WANT && m->n > 0 &&
+	    (check_first(m, &first) != AM_OK || first != s->stale_from))
+		return false;
+	s->stale = false;
+	return true;
+}
+
 int
 sync_on_entries(struct am_sync *s, const struct am_sync_msg *m)
 {
@@ -442,7 +462,7 @@ sync_on_entries(struct am_sync *s, const struct am_sync_msg *m)
 
 	if (!s->inflight || s->inflight_type != AM_SYNC_WANT ||
 	    !same_feed(t = &s->tasks[s->task_head], m->circle, m->author))
-		return AM_ERR_UNSOLICITED;
+		return stale_answer(s, m, AM_SYNC_WANT) ? AM_OK : AM_ERR_UNSOLICITED;
 	rc = m->n > s->inflight_max ? AM_ERR_UNSOLICITED : AM_OK;
 	if (rc == AM_OK && m->n > 0 && (rc = check_first(m, &first)) == AM_OK &&
 	    first != s->inflight_from)
@@ -506,9 +526,12 @@ sync_on_push(struct am_sync *s, const struct am_sync_msg *m)
 int
 sync_on_ack(struct am_sync *s, const struct am_sync_msg *m)
 {
-	if (s->pushes_unacked == 0)
+	if (s->pushes_unacked > 0)
+		s->pushes_unacked--;
+	else if (s->stale_acks > 0)
+		s->stale_acks--;
+	else
 		return AM_ERR_UNSOLICITED;
-	s->pushes_unacked--;
 	int rc = sync_model_note(s, m->circle, m->author, m->seq, true);
 	if (rc == AM_OK && s->push_blocked) {
 		s->push_blocked = false;
@@ -525,7 +548,8 @@ sync_on_forks(struct am_sync *s, const struct am_sync_msg *m)
 
 	if (!s->inflight || s->inflight_type != AM_SYNC_WANT_FORKS ||
 	    !same_feed(&s->tasks[s->task_head], m->circle, m->author))
-		return AM_ERR_UNSOLICITED;
+		return stale_answer(s, m, AM_SYNC_WANT_FORKS) ? AM_OK :
+			AM_ERR_UNSOLICITED;
 	pop_task(s);
 	sync_short(m->author, a);
 	sync_short(m->circle, c);

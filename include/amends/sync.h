@@ -152,8 +152,13 @@ const uint8_t *am_sync_peer(const struct am_sync *sync);
 /* Queues the session's first message (HELLO). */
 AM_NODISCARD int am_sync_start(struct am_sync *sync);
 
-/* Queues a new HELLO, so that the two sides compare their records again
- * (the node calls it on reconnect and from time to time). */
+/*
+ * Starts over: abandons our pull round and push window (a message may have
+ * been lost with a connection) and queues a new HELLO, so that the two
+ * sides compare their records again. The node calls it on reconnect, and
+ * from time to time while the session is idle, as anti-entropy. Answers to
+ * what was asked before are still taken when they come, or dropped quietly.
+ */
 AM_NODISCARD int am_sync_recheck(struct am_sync *sync);
 
 /*
