@@ -495,7 +495,8 @@ am_bundle_import(struct am_store *s, const struct am_bundle *b,
 		p[n].fork = b->items[i].fork;
 		n++;
 	}
-	qsort(p, n, sizeof *p, pending_cmp);
+	if (n > 0)
+		qsort(p, n, sizeof *p, pending_cmp);
 	/* Each pass that stores something may unblock others; a pass that
 	 * stores nothing ends it. Feeds only wait on membership, which grows
 	 * with each pass, so this takes at most a pass per author. */

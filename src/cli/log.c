@@ -315,7 +315,8 @@ cmd_log(int argc, char **argv)
 		ret = cli_fail("reading the log", rc);
 		goto out;
 	}
-	qsort(l.items, l.n, sizeof *l.items, item_cmp);
+	if (l.n > 0)
+		qsort(l.items, l.n, sizeof *l.items, item_cmp);
 	if (json) {
 		struct json j;
 		json_init(&j, stdout, c.store);

@@ -21,6 +21,10 @@
  * must be enough to name them back: "am" and at least 4 more. */
 #define ID_PREFIX_MIN 6
 
+/* An object named by too short a prefix could be signed by mistake (git
+ * asks for 4 digits too); commands show 8. */
+#define HASH_PREFIX_MIN 4
+
 struct id_match {
 	const char *prefix;
 	size_t n;
@@ -135,7 +139,7 @@ cli_resolve_circle(struct am_store *s, const char *text,
 	if (named > 1)
 		return cli_error("several circles are named '%s'; give the start of "
 			"its ID instead (see amends circles)", text);
-	if (!is_hex(text))
+	if (!is_hex(text) || strlen(text) < HASH_PREFIX_MIN)
 		return cli_error("no circle here is named '%s' (see amends circles)",
 			text);
 	rc = am_state_resolve(s, text, AM_OBJ_CIRCLE, circle);
@@ -157,6 +161,9 @@ cli_resolve_object(struct am_store *s, const char *text, unsigned mask,
 	if (!is_hex(text))
 		return cli_error("'%s' is not a hash; name the %s by the start of "
 			"its hash, in hex", text, what);
+	if (strlen(text) < HASH_PREFIX_MIN)
+		return cli_error("'%s' is too short to name the %s safely; give at "
+			"least %d hex digits of its hash", text, what, HASH_PREFIX_MIN);
 	int rc = am_state_resolve(s, text, mask, hash);
 	if (rc == AM_ERR_NOT_FOUND)
 		return cli_error("no %s here has a hash starting with %s", what,

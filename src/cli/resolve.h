@@ -22,12 +22,13 @@
 int cli_resolve_id(struct am_store *s, const char *text, uint8_t id[static 32]);
 
 /* A circle given by its name (when no other circle here has it) or a hex
- * prefix of its ID. */
+ * prefix of its ID (at least 4 digits). */
 int cli_resolve_circle(struct am_store *s, const char *text,
 	uint8_t circle[static 32]);
 
 /* An object of the kinds in mask (enum am_object of amends/state.h) given
- * by a hex prefix of its hash; what names the kinds in the refusal
+ * by a hex prefix of its hash, at least 4 digits; what names the kinds in
+ * the refusal
  * ("check-in", "agreement"). */
 int cli_resolve_object(struct am_store *s, const char *text, unsigned mask,
 	const char *what, uint8_t hash[static 32]);
