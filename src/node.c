@@ -60,6 +60,7 @@ struct peer {
 	bool idle;                   /* the session was idle when last looked at */
 	int64_t recheck_at;
 	bool failed_told;            /* a handshake failure already logged */
+	bool step_told;              /* "in step" logged for this session */
 };
 
 struct refusal_seen {
@@ -192,6 +193,7 @@ session_start(struct node *n, struct peer *p)
 		return;
 	}
 	p->recheck_at = mono_ms() + RECHECK_MS;
+	p->step_told = false;
 }
 
 static void
@@ -583,9 +585,12 @@ flush_all(struct node *n)
 		waiting |= flush(n, p);
 		bool idle = am_sync_idle(p->sync);
 		if (idle && !p->idle) {
-			char who[96];
-			label(n, p->id, who, sizeof who);
-			logf_(n, "in step with %s", who);
+			if (!p->step_told) {
+				char who[96];
+				label(n, p->id, who, sizeof who);
+				logf_(n, "in step with %s", who);
+				p->step_told = true;
+			}
 			record_digests(n, p);
 		}
 		p->idle = idle;

@@ -1,0 +1,162 @@
+# Shared by the multinode tests: real `amends node` processes on 127.0.0.1,
+# each in its own data directory under one temporary directory, every one
+# stopped when the test ends, however it ends. Every wait polls with a
+# bound; nothing sleeps hoping something happened.
+#
+# A test is run as: sh TEST.sh path/to/amends path/to/author
+
+AMENDS=${1:?usage: sh TEST.sh AMENDS AUTHOR}
+AUTHOR=${2:?usage: sh TEST.sh AMENDS AUTHOR}
+T=$(mktemp -d /tmp/amends-mn-XXXXXX)
+PIDS=
+FAILED=0
+unset AMENDS_NOW
+
+cleanup() {
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	if [ "$FAILED" != 0 ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $f" >&2
+			tail -n 40 "$f" >&2
+		done
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail() {
+	FAILED=1
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+step() {
+	echo "-- $*"
+}
+
+# am NAME ARGS...: the command as NAME
+am() {
+	name=$1
+	shift
+	AMENDS_HOME="$T/$name" "$AMENDS" "$@"
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds
+wait_for() {
+	limit=$(($1 * 10))
+	shift
+	i=0
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -ge $limit ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+init() {
+	am "$1" init --name "$1" >/dev/null || fail "init $1"
+}
+
+# id NAME: prints NAME's ID
+id_of() {
+	am "$1" id --json | sed 's/.*"id":"\([^"]*\)".*/\1/'
+}
+
+log_has() {
+	grep -q -- "$2" "$T/$1.log"
+}
+
+# start NAME [ENDPOINT]: starts NAME's node (on a free port unless told);
+# sets ADDR_<NAME>
+start() {
+	name=$1
+	AMENDS_HOME="$T/$name" "$AMENDS" node --listen "${2:-tcp://127.0.0.1:*}" \
+		>>"$T/$name.log" 2>&1 &
+	pid=$!
+	PIDS="$PIDS $pid"
+	eval "PID_$name=$pid"
+	wait_for 20 log_has "$name" "started, listening" ||
+		fail "node $name did not start"
+	addr=$(grep -o 'listening on tcp://[0-9.]*:[0-9]*' "$T/$name.log" |
+		tail -n 1 | sed 's/listening on //')
+	eval "ADDR_$name=$addr"
+}
+
+# stop NAME: SIGTERM, then waits (bounded) for the process to end
+stop() {
+	eval "pid=\$PID_$1"
+	kill -TERM "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge 200 ] && fail "node $1 did not stop on SIGTERM"
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null
+}
+
+# circle_new NAME CIRCLE: NAME creates CIRCLE; prints its full ID
+circle_new() {
+	am "$1" circle new "$2" >/dev/null || fail "circle new $2"
+	am "$1" circles --json | tr '{' '\n' | grep "\"name\":\"$2\"" |
+		sed 's/.*"id":"\([0-9a-f]*\)".*/\1/'
+}
+
+# invite NAME CIRCLE [OPTIONS]: prints a code from NAME's running node
+invite() {
+	name=$1
+	circle=$2
+	shift 2
+	eval "addr=\$ADDR_$name"
+	am "$name" invite "$circle" --address "$addr" --json "$@" |
+		sed 's/.*"code":"\([^"]*\)".*/\1/'
+}
+
+# digest NAME CIRCLE-ID: NAME's store digest of the circle ("" if none)
+digest() {
+	am "$1" circles --json 2>/dev/null | tr '{' '\n' | grep "\"id\":\"$2\"" |
+		grep -o '"digest":"[0-9a-f]*"' | head -n 1
+}
+
+# same CIRCLE NAME...: every NAME holds the same record of CIRCLE
+same() {
+	c=$1
+	shift
+	first=$(digest "$1" "$c")
+	[ -n "$first" ] || return 1
+	for n in "$@"; do
+		[ "$(digest "$n" "$c")" = "$first" ] || return 1
+	done
+	return 0
+}
+
+# converge SECONDS CIRCLE NAME...: waits until every NAME holds the same record
+converge() {
+	s=$1
+	shift
+	wait_for "$s" same "$@" || fail "no convergence on $* within $s s"
+}
+
+# feeds NAME CIRCLE-ID: how many feeds of the circle NAME's store holds
+feeds() {
+	sqlite3 "$T/$1/amends.db" \
+		"SELECT count(*) FROM feeds WHERE hex(circle) = upper('$2')"
+}
+
+intact() {
+	r=$(sqlite3 "$T/$1/amends.db" "PRAGMA integrity_check")
+	[ "$r" = ok ] || fail "$1's database is damaged: $r"
+}
