@@ -100,9 +100,15 @@ cmd_amend(int argc, char **argv)
 	char h[CLI_SHORT_HASH], bh[CLI_SHORT_HASH];
 	cli_short_hash(hash, h);
 	cli_short_hash(base->hash, bh);
-	printf("proposed version %s of '%.*s', amending %s; it is in force once "
-		"every party accepts it (amends accept %s)\n", h,
-		(int)b->terms.title.n, b->terms.title.p, bh, h);
+	printf("proposed version %s of '%.*s', amending %s\n", h,
+		(int)b->terms.title.n, b->terms.title.p, bh);
+	am_state_agreement_finish(&a);
+	if (am_state_agreement(c.store, agreement, cli_now_ms(), &a) == AM_OK &&
+	    a.has_current && memcmp(a.current, hash, 32) == 0)
+		printf("you are its only party: it is in force\n");
+	else
+		printf("it is in force once every party accepts it (amends accept "
+			"%s)\n", h);
 	ret = 0;
 out:
 	am_state_versions_free(&v, nv);

@@ -8,7 +8,9 @@
  *
  * In the JSON form, "you", "awaiting", "to_confirm", "due" and "names" are
  * this node's own view; "disputes" and "circles" are the same on every
- * node that holds the same entries.
+ * node that holds the same entries. A new section that is this node's own
+ * (such as what its peers last said) goes before "disputes": the cli
+ * tests compare everything from "disputes" up to "names" across nodes.
  */
 #include <getopt.h>
 #include <stdlib.h>

@@ -125,7 +125,7 @@ am sam show "$AG" --json | grep -q "^{\"id\":\"$AG[0-9a-f]*\",\"circle\":\"[0-9a
 
 at 2026-03-01T10:20:00Z
 out=$(am sam amend "$AG" --at 22:00 --text "Sam checks in every evening by 22:00") || fail "amend"
-V2=$(echo "$out" | sed -n 's/^proposed version \([0-9a-f]\{8\}\) .*/\1/p')
+V2=$(echo "$out" | sed -n "s/^proposed version \([0-9a-f]\{8\}\) .*/\1/p")
 [ -n "$V2" ] || fail "amend printed no hash: $out"
 share sam
 am alex status --json | grep -q "\"kind\":\"version\",\"hash\":\"$V2" || fail "alex does not see the amendment awaiting"
