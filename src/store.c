@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -147,6 +148,7 @@ static const char *const migrations[] = {
 
 struct am_store {
 	sqlite3 *db;
+	struct timespec busy_start;     /* when the current wait for a lock began */
 	sqlite3_stmt *stmt[S_COUNT];
 };
 
@@ -225,11 +227,37 @@ pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc == SQLITE_ROW ? AM_OK : am_store_error(rc);
 }
 
+/*
+ * Waits for a lock held by another connection. SQLite's own handler
+ * sleeps ever longer (up to 100 ms a try), so a writer that commits often
+ * can starve a waiting one; short jittered sleeps keep the waiter's
+ * chances fair. Gives up after BUSY_WAIT_MS in all.
+ */
+#define BUSY_WAIT_MS 30000
+
 static int
-configure(sqlite3 *db)
+busy_wait(void *ctx, int count)
+{
+	struct timespec *start = ctx, now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		*start = now;
+	int64_t waited = (int64_t)(now.tv_sec - start->tv_sec) * 1000 +
+		(now.tv_nsec - start->tv_nsec) / 1000000;
+	if (waited >= BUSY_WAIT_MS)
+		return 0;
+	/* 0.1 to 2 ms, growing with the tries, with jitter */
+	long us = 100 + (long)(count < 20 ? count : 20) * 95;
+	us = us / 2 + (long)randombytes_uniform((uint32_t)us);
+	struct timespec pause = { 0, us * 1000 };
+	nanosleep(&pause, NULL);
+	return 1;
+}
+
+static int
+configure(sqlite3 *db, struct timespec *busy_start)
 {
 	static const char settings[] =
-		"PRAGMA busy_timeout = 5000;"
 		"PRAGMA foreign_keys = ON;"
 		"PRAGMA synchronous = FULL;"
 		"PRAGMA journal_size_limit = 67108864;"
@@ -240,6 +268,7 @@ configure(sqlite3 *db)
 	int rc;
 
 	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_handler(db, busy_wait, busy_start);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	if ((rc = sqlite3_exec(db, settings, NULL, NULL, NULL)) != SQLITE_OK)
 		return am_store_error(rc);
@@ -262,6 +291,13 @@ migrate(struct am_store *s)
 	int64_t app, version;
 	int rc;
 
+	/* Most opens find the schema current: check that without taking the
+	 * write lock, which a busy node may hold for a while. */
+	if ((rc = pragma_int(s->db, "PRAGMA application_id", &app)) != AM_OK ||
+	    (rc = pragma_int(s->db, "PRAGMA user_version", &version)) != AM_OK)
+		return rc;
+	if (app == APPLICATION_ID && version == (int64_t)NMIGRATIONS)
+		return AM_OK;
 	if ((rc = am_store_begin(s)) != AM_OK)
 		return rc;
 	if ((rc = pragma_int(s->db, "PRAGMA application_id", &app)) != AM_OK ||
@@ -321,7 +357,7 @@ am_store_open(const char *path, struct am_store **out)
 		rc = am_store_error(rc);
 		goto fail;
 	}
-	if ((rc = configure(s->db)) != AM_OK || (rc = migrate(s)) != AM_OK)
+	if ((rc = configure(s->db, &s->busy_start)) != AM_OK || (rc = migrate(s)) != AM_OK)
 		goto fail;
 	for (int i = 0; i < S_COUNT; i++) {
 		int src = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
