@@ -39,7 +39,8 @@
 	X(propose, "propose an agreement to a circle") \
 	X(say, "write a statement into a circle") \
 	X(show, "show an agreement: versions, signatures, check-ins, adherence") \
-	X(status, "what awaits you, what is due, and each circle's digest")
+	X(status, "what awaits you, what is due, and each circle's digest") \
+	X(verify, "check every signature, link and rule of the record")
 
 #define DECLARE(name, help) int cmd_##name(int argc, char **argv);
 CMDS(DECLARE)
