@@ -308,8 +308,10 @@ sync_on_digests(struct am_sync *s, const struct am_sync_msg *m)
 	for (uint32_t i = 0; i < m->n; i++) {
 		const uint8_t *circle = m->digests[i].circle;
 		uint8_t ours[AM_HASH_BYTES];
-		if ((rc = note_listed(s, circle)) != AM_OK)
+		if ((rc = note_listed(s, circle)) != AM_OK) {
+			s->nlisted = 0;
 			return rc;
+		}
 		rc = sync_shared(s, circle);
 		if (rc == AM_ERR_NOT_FOUND)
 			continue;       /* we hold no GENESIS: nothing to say */
@@ -556,6 +558,16 @@ announce_circle(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
 		memcpy(m->digest, digest, AM_HASH_BYTES);
 	}
 	return rc;
+}
+
+int
+am_sync_circle_changed(struct am_sync *s,
+	const uint8_t circle[static AM_HASH_BYTES])
+{
+	int rc = sync_shared(s, circle);
+	if (rc == AM_ERR_NOT_SHARED || rc == AM_ERR_NOT_FOUND)
+		return AM_OK;
+	return rc == AM_OK ? announce_circle(s, circle) : rc;
 }
 
 int

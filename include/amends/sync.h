@@ -188,6 +188,12 @@ AM_NODISCARD int am_sync_next_out(struct am_sync *sync, uint8_t **msg,
  */
 AM_NODISCARD int am_sync_local_changed(struct am_sync *sync);
 
+/* The same for one circle only: cheaper when the caller knows what changed
+ * (a STORED event of another session names its circle). Nothing happens
+ * when the circle is not shared with this session's peer. */
+AM_NODISCARD int am_sync_circle_changed(struct am_sync *sync,
+	const uint8_t circle[static AM_HASH_BYTES]);
+
 /* True when nothing is in flight, queued or pending in either direction,
  * and the last comparison found both sides holding the same shared record
  * or finished pulling what the peer had. */

@@ -353,6 +353,15 @@ test_up_to_date(void)
 	check(l.types[AM_SYNC_PUSH] == 3 && l.types[AM_SYNC_ACK] == 3);
 	check(l.types[AM_SYNC_WANT] == 0);
 	check(am_sync_idle(l.a) && am_sync_idle(l.b));
+	/* a change named by its circle is pushed the same way */
+	count_clear(&l);
+	say(a, sam, circles[9], 2);
+	check_rc(am_sync_circle_changed(l.a, circles[8]), AM_OK);
+	pump(&l);
+	check(l.msgs == 0);
+	check_rc(am_sync_circle_changed(l.a, circles[9]), AM_OK);
+	pump(&l);
+	check(l.types[AM_SYNC_PUSH] == 1 && same_digest(a, b, circles[9]));
 	/* nothing changed: nothing sent */
 	count_clear(&l);
 	check_rc(am_sync_local_changed(l.a), AM_OK);
