@@ -452,6 +452,11 @@ circle_agreement(struct status *st, const struct cli_agreement *x)
 	cli_short_hash(x->a.id, h);
 	printf("    %s  %-28.28s %-9s", h, x->a.title,
 		cli_words(cli_agreement_status_name(x->a.status)));
+	if (x->a.status == AM_AGREEMENT_ENDING) {
+		char when[CLI_TIME_BYTES];
+		cli_time_local(x->a.end_at, when);
+		printf(" until %s", when);
+	}
 	for (uint32_t i = 0; has && i < x->nchecker; i++) {
 		char who[CLI_SHORT_NAME];
 		if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
