@@ -2,9 +2,11 @@
  * Tests of the sync protocol: the message vectors of protocol/sync-vectors.txt
  * byte for byte, batched ingest, and two stores with two sessions wired
  * together in memory (a bounded loop moving each session's next message into
- * the other): catch-up from empty, up-to-date nodes that exchange only HELLO,
- * incremental catch-up, live push, a stranger who gets nothing, and
- * malformed messages each refused with its own error.
+ * the other): catch-up from empty, entries that wait for their author's
+ * membership, up-to-date nodes that exchange only HELLO, incremental
+ * catch-up, live push, a stranger who gets nothing, a restored node, fork
+ * evidence, a link that loses messages, malformed messages each refused
+ * with its own error, and randomly mutated messages.
  *
  * Run with --print to write the vectors (only when the wire format changes,
  * and then protocol/sync.md changes too).
