@@ -1,0 +1,395 @@
+/*
+ * amends-bench: the measuring half of tools/bench. Each mode measures one
+ * thing on the real code paths and prints one JSON object per line, which
+ * the tools/bench script gathers into a table and a JSON file.
+ *
+ *   amends-bench ref N              R1 (signature checks/s, 1 thread and all
+ *                                   cores) and R2 (bare SQLite inserts/s, node
+ *                                   durability) on N entry-sized messages
+ *   amends-bench fill A B C N       makes data dirs A and B (two identities
+ *                                   sharing C circles) and puts N entries
+ *                                   authored by A, spread over the circles,
+ *                                   into A's store through batched ingest
+ *   amends-bench append A K         appends K more entries at A (one
+ *                                   transaction each, as the CLI does)
+ *   amends-bench same A B TIMEOUT   waits until every circle of A has the same
+ *                                   digest at B; prints the seconds it took
+ *   amends-bench size A             database bytes per entry, raw bytes per entry
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "amends/home.h"
+#include "amends/state.h"
+#include "amends/store.h"
+#include "amends/verify.h"
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what, int rc)
+{
+	fprintf(stderr, "amends-bench: %s: %s\n", what, am_strerror(rc));
+	exit(1);
+}
+
+/* N signed statements of about 300 bytes, like real entries. */
+static struct am_entry *
+make_entries(struct am_identity *id, size_t n, uint8_t ***raws, size_t **lens)
+{
+	struct am_entry *e = calloc(n, sizeof *e);
+	*raws = calloc(n, sizeof **raws);
+	*lens = calloc(n, sizeof **lens);
+	char text[200];
+	memset(text, 'x', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c(text) };
+	struct am_entry_draft d = { .seq = 1, .body = &b };
+	memset(d.circle, 1, sizeof d.circle);
+	for (size_t i = 0; i < n; i++) {
+		d.seq = i + 1;
+		d.has_prev = i > 0;
+		if (i > 0)
+			memcpy(d.prev, e[i - 1].hash, AM_HASH_BYTES);
+		d.time = (int64_t)i;
+		int rc = am_entry_sign(id, &d, &(*raws)[i], &(*lens)[i], &e[i]);
+		if (rc != AM_OK)
+			die("signing", rc);
+	}
+	return e;
+}
+
+static double
+verify_rate(const struct am_entry *e, size_t n, unsigned threads)
+{
+	uint8_t *ok = malloc(n);
+	double t0 = now();
+	if (am_verify_signatures(e, n, threads, ok) != AM_OK)
+		die("verifying", AM_ERR_NOMEM);
+	double dt = now() - t0;
+	for (size_t i = 0; i < n; i++)
+		if (!ok[i])
+			die("verifying", AM_ERR_SIGNATURE);
+	free(ok);
+	return (double)n / dt;
+}
+
+/* R2: the node's durability settings on a bare table. */
+static double
+sqlite_rate(uint8_t **raw, const size_t *len, size_t n)
+{
+	char path[] = "/tmp/amends-bench-r2-XXXXXX";
+	int fd = mkstemp(path);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	close(fd);
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("sqlite", AM_ERR_DB);
+	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		"CREATE TABLE t(feed INTEGER, seq INTEGER, raw BLOB,"
+		" PRIMARY KEY(feed, seq)) WITHOUT ROWID", NULL, NULL, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?1, ?2, ?3)", -1, &st, NULL);
+	double t0 = now();
+	for (size_t i = 0; i < n; i++) {
+		if (i % 10000 == 0)
+			sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		sqlite3_bind_int64(st, 1, 1);
+		sqlite3_bind_int64(st, 2, (int64_t)i + 1);
+		sqlite3_bind_blob(st, 3, raw[i], (int)len[i], SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			die("sqlite insert", AM_ERR_DB);
+		sqlite3_reset(st);
+		if (i % 10000 == 9999 || i + 1 == n)
+			sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	double dt = now() - t0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	char side[64];
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	return (double)n / dt;
+}
+
+static int
+mode_ref(size_t n)
+{
+	struct am_identity *id;
+	uint8_t **raw;
+	size_t *len, total = 0;
+	if (am_identity_generate(&id) != AM_OK)
+		die("identity", AM_ERR_NOMEM);
+	struct am_entry *e = make_entries(id, n, &raw, &len);
+	for (size_t i = 0; i < n; i++)
+		total += len[i];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	double r1 = verify_rate(e, n, 1);
+	double r1all = verify_rate(e, n, 0);
+	double r2 = sqlite_rate(raw, len, n);
+	printf("{\"r1_verify_per_s_1thread\": %.0f, \"r1_verify_per_s_all\": %.0f, "
+		"\"cores\": %ld, \"r2_sqlite_inserts_per_s\": %.0f, "
+		"\"entry_bytes\": %.0f}\n", r1, r1all, cores, r2, (double)total / (double)n);
+	for (size_t i = 0; i < n; i++)
+		free(raw[i]);
+	free(raw);
+	free(len);
+	free(e);
+	am_identity_destroy(&id);
+	return 0;
+}
+
+static struct am_identity *
+make_home(const char *dir, struct am_store **store)
+{
+	struct am_identity *id;
+	char *key = am_home_path(dir, AM_HOME_KEY), *db = am_home_path(dir, AM_HOME_DB);
+	int rc;
+	if ((rc = am_home_create(dir)) != AM_OK)
+		die(dir, rc);
+	if ((rc = am_identity_generate(&id)) != AM_OK ||
+	    (rc = am_identity_save(id, key)) != AM_OK)
+		die(key, rc);
+	if ((rc = am_store_open(db, store)) != AM_OK)
+		die(db, rc);
+	free(key);
+	free(db);
+	return id;
+}
+
+/* Signs n statements by id continuing its feed in circle and ingests them
+ * into s through the batched path sync uses. */
+static void
+feed(struct am_store *s, struct am_identity *id, const uint8_t circle[32], size_t n)
+{
+	enum { RUN = AM_STORE_BATCH_MAX };
+	uint8_t *raw[RUN];
+	size_t len[RUN], done;
+	enum am_ingest_result res[RUN];
+	struct am_entry e;
+	struct am_entry_draft d = { .time = 1764000000000 };
+	char text[200];
+	memset(text, 'x', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c(text) };
+	int rc;
+	d.body = &b;
+	memcpy(d.circle, circle, 32);
+	if ((rc = am_store_head(s, circle, am_identity_public(id), &d.seq, d.prev)) != AM_OK)
+		die("head", rc);
+	while (n > 0) {
+		size_t k = n < RUN ? n : RUN;
+		for (size_t i = 0; i < k; i++) {
+			d.has_prev = d.seq > 0;
+			d.seq++;
+			if ((rc = am_entry_sign(id, &d, &raw[i], &len[i], &e)) != AM_OK)
+				die("signing", rc);
+			memcpy(d.prev, e.hash, 32);
+		}
+		rc = am_store_ingest_batch(s, (const uint8_t *const *)raw, len, k, res, &done);
+		if (rc != AM_OK)
+			die("batched ingest", rc);
+		for (size_t i = 0; i < k; i++)
+			free(raw[i]);
+		n -= k;
+	}
+}
+
+static int
+copy_to(void *ctx, const uint8_t *raw, size_t len)
+{
+	enum am_ingest_result r;
+	return am_store_ingest(ctx, raw, len, &r);
+}
+
+static int
+mode_fill(const char *adir, const char *bdir, size_t circles, size_t n)
+{
+	struct am_store *a, *b;
+	struct am_identity *ida = make_home(adir, &a), *idb = make_home(bdir, &b);
+	int rc;
+	if ((rc = am_store_name_set(a, am_identity_public(idb), "B")) != AM_OK ||
+	    (rc = am_store_name_set(b, am_identity_public(ida), "A")) != AM_OK)
+		die("names", rc);
+	double t0 = now();
+	for (size_t c = 0; c < circles; c++) {
+		uint8_t circle[32], proposal[32], *raw;
+		size_t len;
+		struct am_entry e;
+		struct am_body g = { .kind = AM_KIND_GENESIS, .name = am_str_c("bench") };
+		randombytes_buf(g.nonce, 32);
+		if ((rc = am_store_append(a, ida, circle, 0, &g, NULL, NULL)) != AM_OK)
+			die("genesis", rc);
+		am_circle_id(am_identity_public(ida), g.nonce, circle);
+		struct am_body m = { .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
+		memcpy(m.target, am_identity_public(idb), 32);
+		if ((rc = am_store_append(a, ida, circle, 0, &m, proposal, NULL)) != AM_OK)
+			die("member", rc);
+		/* B's acceptance, written by B and carried to A */
+		struct am_body acc = { .kind = AM_KIND_ACCEPT };
+		memcpy(acc.target, proposal, 32);
+		struct am_entry_draft d = { .seq = 1, .body = &acc };
+		memcpy(d.circle, circle, 32);
+		enum am_ingest_result r;
+		if ((rc = am_entry_sign(idb, &d, &raw, &len, &e)) != AM_OK ||
+		    (rc = am_store_ingest(a, raw, len, &r)) != AM_OK)
+			die("accept", rc);
+		/* B holds what pairing leaves it: the genesis, its proposal and
+		 * its own acceptance */
+		if ((rc = am_store_range(a, circle, am_identity_public(ida), 1, 2,
+		    copy_to, b)) != AM_OK ||
+		    (rc = am_store_ingest(b, raw, len, &r)) != AM_OK)
+			die("pairing B", rc);
+		free(raw);
+		feed(a, ida, circle, n / circles + (c < n % circles));
+	}
+	double dt = now() - t0;
+	printf("{\"fill_entries\": %zu, \"fill_circles\": %zu, \"fill_s\": %.2f}\n",
+		n, circles, dt);
+	am_store_close(&a);
+	am_store_close(&b);
+	am_identity_destroy(&ida);
+	am_identity_destroy(&idb);
+	return 0;
+}
+
+static struct am_store *
+open_home(const char *dir)
+{
+	struct am_store *s;
+	char *db = am_home_path(dir, AM_HOME_DB);
+	int rc = am_store_open(db, &s);
+	if (rc != AM_OK)
+		die(db, rc);
+	free(db);
+	return s;
+}
+
+static int
+mode_append(const char *dir, size_t k)
+{
+	struct am_store *s = open_home(dir);
+	struct am_identity *id;
+	char *key = am_home_path(dir, AM_HOME_KEY);
+	struct am_circle_info *circles;
+	size_t n;
+	int rc;
+	if ((rc = am_identity_load(key, &id)) != AM_OK)
+		die(key, rc);
+	if ((rc = am_state_circles(s, am_identity_public(id), &circles, &n)) != AM_OK || n == 0)
+		die("circles", rc ? rc : AM_ERR_NOT_FOUND);
+	double t0 = now();
+	for (size_t i = 0; i < k; i++) {
+		struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("more") };
+		if ((rc = am_store_append(s, id, circles[i % n].id, 0, &b, NULL, NULL)) != AM_OK)
+			die("append", rc);
+	}
+	printf("{\"append_entries\": %zu, \"append_s\": %.3f}\n", k, now() - t0);
+	am_state_circles_free(&circles, n);
+	am_identity_destroy(&id);
+	am_store_close(&s);
+	free(key);
+	return 0;
+}
+
+static int
+mode_same(const char *adir, const char *bdir, double timeout)
+{
+	struct am_store *a = open_home(adir), *b = open_home(bdir);
+	struct am_circle_info *circles;
+	size_t n;
+	int rc;
+	if ((rc = am_state_circles(a, NULL, &circles, &n)) != AM_OK)
+		die("circles", rc);
+	double t0 = now();
+	size_t done = 0;
+	while (done < n) {
+		uint8_t x[32], y[32];
+		if ((rc = am_store_digest(a, circles[done].id, x)) != AM_OK ||
+		    (rc = am_store_digest(b, circles[done].id, y)) != AM_OK)
+			die("digest", rc);
+		if (memcmp(x, y, 32) == 0) {
+			done++;
+			continue;
+		}
+		if (now() - t0 > timeout) {
+			printf("{\"same\": false, \"same_s\": %.3f, \"circles_equal\": %zu}\n",
+				now() - t0, done);
+			return 1;
+		}
+		usleep(2000);
+	}
+	printf("{\"same\": true, \"same_s\": %.3f, \"circles\": %zu}\n", now() - t0, n);
+	am_state_circles_free(&circles, n);
+	am_store_close(&a);
+	am_store_close(&b);
+	return 0;
+}
+
+static int
+mode_size(const char *dir)
+{
+	struct am_store *s = open_home(dir);
+	sqlite3 *db;
+	char *path = am_home_path(dir, AM_HOME_DB);
+	sqlite3_stmt *st;
+	int64_t entries = 0, raw = 0;
+	am_store_close(&s);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die(path, AM_ERR_DB);
+	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	if (sqlite3_prepare_v2(db, "SELECT count(*), sum(length(raw)) FROM entries",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		entries = sqlite3_column_int64(st, 0);
+		raw = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	struct stat sb;
+	if (stat(path, &sb) != 0)
+		die(path, AM_ERR_IO);
+	printf("{\"db_entries\": %lld, \"db_bytes_per_entry\": %.1f, "
+		"\"raw_bytes_per_entry\": %.1f}\n", (long long)entries,
+		entries ? (double)sb.st_size / (double)entries : 0,
+		entries ? (double)raw / (double)entries : 0);
+	free(path);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (sodium_init() < 0)
+		return 1;
+	if (argc == 3 && strcmp(argv[1], "ref") == 0)
+		return mode_ref((size_t)strtoull(argv[2], NULL, 10));
+	if (argc == 6 && strcmp(argv[1], "fill") == 0)
+		return mode_fill(argv[2], argv[3], (size_t)strtoull(argv[4], NULL, 10),
+			(size_t)strtoull(argv[5], NULL, 10));
+	if (argc == 4 && strcmp(argv[1], "append") == 0)
+		return mode_append(argv[2], (size_t)strtoull(argv[3], NULL, 10));
+	if (argc == 5 && strcmp(argv[1], "same") == 0)
+		return mode_same(argv[2], argv[3], strtod(argv[4], NULL));
+	if (argc == 3 && strcmp(argv[1], "size") == 0)
+		return mode_size(argv[2]);
+	fprintf(stderr, "usage: see the comment at the top of tools/bench.c\n");
+	return 2;
+}
