@@ -776,39 +776,65 @@ put_u64(crypto_generichash_state *st, uint64_t v)
 	crypto_generichash_update(st, b, 8);
 }
 
+/* One step of a query returning hashes, fed into the digest in order;
+ * *n counts them. */
+static int
+digest_hashes(struct digest_ctx *c, const char *sql, int64_t feed, uint64_t seq,
+	bool feed_in, uint64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(c->s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_int64(st, 1, feed);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (feed_in)
+			crypto_generichash_update(&c->st, sqlite3_column_blob(st, 0),
+				(size_t)sqlite3_column_bytes(st, 0));
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+/*
+ * A feed's part of the digest. A forked feed is frozen at its first fork
+ * (protocol/state.md): it counts up to the entry before the fork, then the
+ * set of different entries signed at the forked number. Two nodes holding
+ * the same entries then agree, whichever variant each stored first, and
+ * whatever either holds past the fork.
+ */
 static int
 digest_feed(void *ctx, const struct am_feed_head *h, int64_t feed)
 {
+	static const char both[] = "SELECT hash FROM entries WHERE feed = ?1 AND seq = ?2 "
+		"UNION SELECT hash FROM forks WHERE feed = ?1 AND seq = ?2 ORDER BY hash";
 	struct digest_ctx *c = ctx;
-	sqlite3_stmt *st;
-	uint64_t nforks = 0;
+	uint64_t n = 0;
+	int rc;
 
 	crypto_generichash_update(&c->st, h->author, AM_ID_BYTES);
-	put_u64(&c->st, h->seq);
-	crypto_generichash_update(&c->st, h->hash, AM_HASH_BYTES);
 	if (h->forked_at == 0) {
+		put_u64(&c->st, h->seq);
+		crypto_generichash_update(&c->st, h->hash, AM_HASH_BYTES);
 		put_u64(&c->st, 0);
 		return AM_OK;
 	}
-	int rc = sqlite3_prepare_v2(c->s->db, "SELECT count(*) FROM forks "
-		"WHERE feed = ?1", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return am_store_error(rc);
-	sqlite3_bind_int64(st, 1, feed);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		nforks = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	put_u64(&c->st, nforks);
-	rc = sqlite3_prepare_v2(c->s->db, "SELECT hash FROM forks WHERE feed = ?1 "
-		"ORDER BY hash", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return am_store_error(rc);
-	sqlite3_bind_int64(st, 1, feed);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		crypto_generichash_update(&c->st, sqlite3_column_blob(st, 0),
-			(size_t)sqlite3_column_bytes(st, 0));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+	put_u64(&c->st, h->forked_at - 1);
+	if (h->forked_at == 1) {
+		static const uint8_t none[AM_HASH_BYTES];
+		crypto_generichash_update(&c->st, none, AM_HASH_BYTES);
+	} else if ((rc = digest_hashes(c, "SELECT hash FROM entries WHERE feed = ?1 "
+	    "AND seq = ?2", feed, h->forked_at - 1, true, &n)) != AM_OK) {
+		return rc;
+	}
+	n = 0;
+	if ((rc = digest_hashes(c, both, feed, h->forked_at, false, &n)) != AM_OK)
+		return rc;
+	put_u64(&c->st, n);
+	n = 0;
+	return digest_hashes(c, both, feed, h->forked_at, true, &n);
 }
 
 int
