@@ -350,7 +350,8 @@ walk(sqlite3 *db, const uint8_t *circle, crypto_generichash_state *h,
 	    (rc = sweep(&c)) != AM_OK)
 		goto out;
 	rc = k->rc;
-	qsort(k->v, k->nv, sizeof *k->v, cmp_violation);
+	if (k->nv > 0)      /* qsort of an empty, NULL array is undefined */
+		qsort(k->v, k->nv, sizeof *k->v, cmp_violation);
 	put_u64(h, k->nv);
 	for (size_t i = 0; i < k->nv; i++) {
 		put_u8(h, 'X');
