@@ -456,6 +456,7 @@ changed(struct node *n)
 		struct peer *p = &n->peers[i];
 		if (p->sync == NULL)
 			continue;
+		p->idle = false;
 		int rc = am_sync_local_changed(p->sync);
 		if (rc != AM_OK)
 			logf_(n, "could not offer new entries: %s", am_strerror(rc));
@@ -673,8 +674,8 @@ on_message(struct node *n, struct am_wire_event *ev)
 		return;
 	int rc = am_sync_receive(p->sync, ev->data, ev->len);
 	log_events(n, p);
-	if (rc != AM_OK && rc != AM_ERR_NOMEM)
-		p->idle = false;
+	/* the records may differ now: look again once the session settles */
+	p->idle = false;
 	if (rc == AM_ERR_NOMEM || rc == AM_ERR_DB || rc == AM_ERR_DB_FULL ||
 	    rc == AM_ERR_IO || rc == AM_ERR_DB_CORRUPT)
 		logf_(n, "could not take a message: %s", am_strerror(rc));

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "agreement.h"
+#include "amends/peer.h"
 #include "cli.h"
 #include "format.h"
 
@@ -505,6 +506,123 @@ section_circles(struct status *st)
 	section_end(st);
 }
 
+/* ---- what the other members' nodes hold (src/peer.c) ---- */
+
+struct peer_seen {
+	const uint8_t *id;
+	bool found;
+	struct am_peer_digest d;
+};
+
+static int
+peer_seen_one(void *ctx, const struct am_peer_digest *d)
+{
+	struct peer_seen *p = ctx;
+	if (memcmp(d->peer, p->id, 32) == 0) {
+		p->found = true;
+		p->d = *d;
+	}
+	return AM_OK;
+}
+
+/* The other members of circle c and what their nodes last reported. */
+static size_t
+peers_load(struct status *st, size_t c, struct am_member **m,
+	struct peer_seen **seen, size_t *same)
+{
+	size_t nm = 0, n = 0;
+	*m = NULL;
+	*seen = NULL;
+	*same = 0;
+	if (am_state_members(st->s, st->cd[c].info->id, m, &nm) != AM_OK)
+		return 0;
+	if ((*seen = calloc(nm + 1, sizeof **seen)) == NULL)
+		return 0;
+	for (size_t i = 0; i < nm; i++) {
+		if (memcmp((*m)[i].id, st->me, 32) == 0)
+			continue;
+		struct peer_seen *p = &(*seen)[n++];
+		p->id = (*m)[i].id;
+		if (am_peer_digests(st->s, st->cd[c].info->id, peer_seen_one, p) != AM_OK)
+			p->found = false;
+		*same += p->found && memcmp(p->d.digest, st->cd[c].digest, 32) == 0;
+	}
+	return n;
+}
+
+/* For each circle shared with others: whether every other member's node,
+ * when last in step with this one, held the same record (this node's own
+ * view, from what its peers last showed it). */
+static void
+section_peers(struct status *st)
+{
+	size_t shown = 0;
+	for (size_t c = 0; c < st->ncircles; c++) {
+		struct am_member *m;
+		struct peer_seen *seen;
+		size_t same, n = peers_load(st, c, &m, &seen, &same);
+		shown += n > 0;
+		free(m);
+		free(seen);
+	}
+	section_begin(st, "peers", "the others' records", shown);
+	for (size_t c = 0; c < st->ncircles; c++) {
+		struct am_member *m;
+		struct peer_seen *seen;
+		size_t same, n = peers_load(st, c, &m, &seen, &same);
+		char h[CLI_SHORT_HASH];
+		cli_short_hash(st->cd[c].info->id, h);
+		if (n > 0 && st->json) {
+			struct json *j = &st->j;
+			json_obj(j);
+			json_key(j, "circle");
+			json_hash(j, st->cd[c].info->id);
+			json_kbool(j, "everyone_same", same == n);
+			json_key(j, "members");
+			json_arr(j);
+			for (size_t i = 0; i < n; i++) {
+				json_obj(j);
+				json_key(j, "id");
+				json_id(j, seen[i].id);
+				json_key(j, "digest");
+				if (seen[i].found)
+					json_hash(j, seen[i].d.digest);
+				else
+					json_null(j);
+				json_key(j, "at");
+				if (seen[i].found)
+					json_time(j, seen[i].d.at);
+				else
+					json_null(j);
+				json_kbool(j, "same", seen[i].found &&
+					memcmp(seen[i].d.digest, st->cd[c].digest, 32) == 0);
+				json_end_obj(j);
+			}
+			json_end_arr(j);
+			json_end_obj(j);
+		} else if (n > 0) {
+			printf("  %s (%s)  %s\n", st->cd[c].info->name, h, same == n ?
+				"everyone holds the same record as you" :
+				"not everyone is known to hold the same record as you");
+			for (size_t i = 0; i < n; i++) {
+				char who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
+				cli_short_id(st->s, seen[i].id, who);
+				if (!seen[i].found) {
+					printf("    %-12s not heard from yet\n", who);
+					continue;
+				}
+				cli_time_local(seen[i].d.at, when);
+				printf("    %-12s %-8s as of %s\n", who,
+					memcmp(seen[i].d.digest, st->cd[c].digest, 32) == 0 ?
+					"same" : "differs", when);
+			}
+		}
+		free(m);
+		free(seen);
+	}
+	section_end(st);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -544,6 +662,7 @@ cmd_status(int argc, char **argv)
 	section_awaiting(&st);
 	section_to_confirm(&st);
 	section_due(&st);
+	section_peers(&st);
 	section_disputes(&st);
 	section_circles(&st);
 	if (st.json) {

@@ -60,6 +60,13 @@ am alex dispute "$K2" --note "it was after ten" >/dev/null || fail "dispute"
 converge 30 "$C" sam alex
 wait_for 10 log_has sam "received 1 entry from Alex" || fail "sam's node did not log the entry"
 
+step "status says both hold the same record"
+for who in sam alex; do
+	wait_for 10 sh -c "AMENDS_HOME='$T/$who' '$AMENDS' status --json | grep -q '\"everyone_same\":true'" ||
+		fail "$who's status does not say everyone holds the same record"
+done
+am sam status | grep -q "everyone holds the same record" || fail "no plain sentence in status"
+
 step "both logs read the same"
 am sam log --json | sed 's/"names":.*//' >"$T/sam.json"
 am alex log --json | sed 's/"names":.*//' >"$T/alex.json"
