@@ -15,12 +15,21 @@
  *   amends-bench same A B TIMEOUT   waits until every circle of A has the same
  *                                   digest at B; prints the seconds it took
  *   amends-bench size A             database bytes per entry, raw bytes per entry
+ *   amends-bench live A B K CMD...  runs CMD K times (with AMENDS_HOME=A) and
+ *                                   times each from its start until B stores
+ *                                   the entry it wrote: p50/p99
+ *   amends-bench live-lib A B K     the same with am_store_append and a nudge
+ *                                   of A's node, no CLI process
+ *   amends-bench run NAME K CMD...  runs CMD K times: p50/p99 of its duration
  */
 #include <errno.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +38,7 @@
 #include <sqlite3.h>
 
 #include "amends/home.h"
+#include "amends/node.h"
 #include "amends/state.h"
 #include "amends/store.h"
 #include "amends/verify.h"
@@ -374,6 +384,165 @@ mode_size(const char *dir)
 	return 0;
 }
 
+extern char **environ;
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void
+print_quantiles(const char *name, double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	size_t p99 = (size_t)((double)n * 0.99);
+	if (p99 >= n)
+		p99 = n - 1;
+	printf("{\"%s_p50_ms\": %.3f, \"%s_p99_ms\": %.3f, \"%s_n\": %zu}\n",
+		name, v[n / 2] * 1e3, name, v[p99] * 1e3, name, n);
+}
+
+/* Runs argv to completion; returns its exit status. */
+static int
+run(char **argv)
+{
+	pid_t pid;
+	int status;
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+		die(argv[0], AM_ERR_IO);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 1;
+	return WEXITSTATUS(status);
+}
+
+/* The number of entries B's feeds hold (from the small feeds table,
+ * so that polling stays cheap with millions of entries). */
+static int64_t
+count_entries(sqlite3_stmt *st)
+{
+	int64_t n = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+static sqlite3_stmt *
+counter(const char *dir, sqlite3 **db)
+{
+	char *path = am_home_path(dir, AM_HOME_DB);
+	sqlite3_stmt *st;
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(*db, "SELECT sum(head_seq) FROM feeds", -1, &st, NULL) != SQLITE_OK)
+		die(path, AM_ERR_DB);
+	free(path);
+	return st;
+}
+
+/* Waits (bounded) until B holds more than before entries. */
+static bool
+wait_more(sqlite3_stmt *st, int64_t before, double t0, double limit)
+{
+	while (count_entries(st) <= before) {
+		if (now() - t0 > limit)
+			return false;
+		struct timespec pause = { 0, 50000 };
+		nanosleep(&pause, NULL);
+	}
+	return true;
+}
+
+static int
+mode_live(const char *adir, const char *bdir, size_t k, char **cmd)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = counter(bdir, &db);
+	double *lat = calloc(k, sizeof *lat);
+	int devnull = open("/dev/null", O_WRONLY), saved = dup(1);
+	setenv("AMENDS_HOME", adir, 1);
+	for (size_t i = 0; i < k; i++) {
+		int64_t before = count_entries(st);
+		double t0 = now();
+		dup2(devnull, 1);
+		int rc = run(cmd);
+		dup2(saved, 1);
+		if (rc != 0)
+			die("the command failed", AM_ERR_ARG);
+		if (!wait_more(st, before, t0, 10.0))
+			die("the entry did not arrive within 10 s", AM_ERR_NOT_FOUND);
+		lat[i] = now() - t0;
+	}
+	print_quantiles("live_cli", lat, k);
+	close(devnull);
+	close(saved);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(lat);
+	return 0;
+}
+
+static int
+mode_live_lib(const char *adir, const char *bdir, size_t k)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = counter(bdir, &db);
+	struct am_store *a = open_home(adir);
+	struct am_identity *id;
+	struct am_circle_info *circles;
+	size_t n;
+	char *key = am_home_path(adir, AM_HOME_KEY);
+	int rc;
+	if ((rc = am_identity_load(key, &id)) != AM_OK)
+		die(key, rc);
+	if ((rc = am_state_circles(a, am_identity_public(id), &circles, &n)) != AM_OK || n == 0)
+		die("circles", rc ? rc : AM_ERR_NOT_FOUND);
+	double *lat = calloc(k, sizeof *lat);
+	for (size_t i = 0; i < k; i++) {
+		int64_t before = count_entries(st);
+		double t0 = now();
+		struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("live") };
+		if ((rc = am_store_append(a, id, circles[0].id, 0, &b, NULL, NULL)) != AM_OK)
+			die("append", rc);
+		am_node_nudge(adir);
+		if (!wait_more(st, before, t0, 10.0))
+			die("the entry did not arrive within 10 s", AM_ERR_NOT_FOUND);
+		lat[i] = now() - t0;
+	}
+	print_quantiles("live_lib", lat, k);
+	am_state_circles_free(&circles, n);
+	am_identity_destroy(&id);
+	am_store_close(&a);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(key);
+	free(lat);
+	return 0;
+}
+
+static int
+mode_run(const char *name, size_t k, char **cmd)
+{
+	double *lat = calloc(k, sizeof *lat);
+	int devnull = open("/dev/null", O_WRONLY);
+	int saved = dup(1);
+	for (size_t i = 0; i < k; i++) {
+		double t0 = now();
+		dup2(devnull, 1);
+		int rc = run(cmd);
+		dup2(saved, 1);
+		if (rc != 0)
+			die("the command failed", AM_ERR_ARG);
+		lat[i] = now() - t0;
+	}
+	print_quantiles(name, lat, k);
+	close(devnull);
+	close(saved);
+	free(lat);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -390,6 +559,13 @@ main(int argc, char **argv)
 		return mode_same(argv[2], argv[3], strtod(argv[4], NULL));
 	if (argc == 3 && strcmp(argv[1], "size") == 0)
 		return mode_size(argv[2]);
+	if (argc >= 6 && strcmp(argv[1], "live") == 0)
+		return mode_live(argv[2], argv[3], (size_t)strtoull(argv[4], NULL, 10),
+			argv + 5);
+	if (argc == 5 && strcmp(argv[1], "live-lib") == 0)
+		return mode_live_lib(argv[2], argv[3], (size_t)strtoull(argv[4], NULL, 10));
+	if (argc >= 5 && strcmp(argv[1], "run") == 0)
+		return mode_run(argv[2], (size_t)strtoull(argv[3], NULL, 10), argv + 4);
 	fprintf(stderr, "usage: see the comment at the top of tools/bench.c\n");
 	return 2;
 }
