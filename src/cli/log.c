@@ -248,7 +248,8 @@ resolve_scope(struct am_store *s, const char *text, uint8_t out[32],
 	if (rc != AM_OK)
 		return cli_fail("listing circles", rc);
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(circles[i].name, text) == 0 && named++ == 0)
+		if (circles[i].name != NULL && strcmp(circles[i].name, text) == 0 &&
+		    named++ == 0)
 			memcpy(out, circles[i].id, 32);
 	am_state_circles_free(&circles, n);
 	*agreement = false;
