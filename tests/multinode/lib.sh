@@ -105,7 +105,8 @@ stop() {
 		[ $i -ge 200 ] && fail "node $1 did not stop on SIGTERM"
 		sleep 0.1
 	done
-	wait "$pid" 2>/dev/null
+	# a clean stop exits 0 (a sanitizer's report would not)
+	wait "$pid" 2>/dev/null || fail "node $1 stopped with status $?"
 }
 
 # circle_new NAME CIRCLE: NAME creates CIRCLE; prints its full ID

@@ -22,6 +22,12 @@ converge 30 "$C" sam alex
 wait_for 30 log_has alex "peer Sam .*connected" || fail "alex's node did not connect"
 wait_for 10 log_has sam "joined circle" || fail "sam's node did not log the join"
 
+step "a second node on the same data directory refuses to start"
+if am sam node --listen 'tcp://127.0.0.1:*' 2>"$T/second.out"; then
+	fail "a second node ran on sam's data directory"
+fi
+grep -q "another node is already running" "$T/second.out" || fail "no sentence for a second node"
+
 step "peers lists the connection"
 wait_for 20 sh -c "AMENDS_HOME='$T/alex' '$AMENDS' peers --json | grep -q '\"connected\":true'" ||
 	fail "alex's peers does not show sam connected"
