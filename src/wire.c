@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +85,7 @@ struct am_wire {
 	size_t nlinks;
 	int next_link;
 	int next_monitor;
+	unsigned turn;               /* where the next poll starts reading */
 
 	void *nudge;
 	char *nudge_path;
@@ -1021,10 +1021,14 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 		int got = zmq_poll(items, (int)n, left > 0 ? (long)left : 0);
 		if (got < 0)
 			break;      /* EINTR: let the caller look at its signals */
-		/* monitors come before their sockets, so UP precedes data */
-		for (size_t i = 0; i < n && ev->kind == AM_WIRE_NONE && rc == AM_OK; i++)
+		/* take turns, so that a busy socket cannot starve the others;
+		 * a link's monitor comes before the link, so UP precedes data */
+		size_t start = n > 0 ? w->turn++ % n : 0;
+		for (size_t k = 0; k < n && ev->kind == AM_WIRE_NONE && rc == AM_OK; k++) {
+			size_t i = (start + k) % n;
 			if (items[i].revents & ZMQ_POLLIN)
 				rc = read_ready(w, items[i].socket, ev);
+		}
 		if (ev->kind != AM_WIRE_NONE || rc != AM_OK || pop_refusal(w, ev))
 			break;
 		if (now_ms() >= end)
