@@ -559,8 +559,12 @@ flush(struct node *n, struct peer *p)
 		if (rc == AM_ERR_AGAIN)
 			return true;
 		if (rc == AM_ERR_UNREACHABLE) {
-			/* both paths are gone; the DOWN event restarts the session */
-			p->inbound = false;
+			/* the peer's connection to us is gone (an outbound link
+			 * that went down reports it by itself) */
+			if (p->inbound) {
+				p->inbound = false;
+				path_down(n, p, "its connection to us is gone");
+			}
 			return false;
 		}
 		free(p->out);
@@ -584,6 +588,8 @@ flush_all(struct node *n)
 				logf_(n, "could not compare records: out of memory");
 		}
 		waiting |= flush(n, p);
+		if (p->sync == NULL)
+			continue;
 		bool idle = am_sync_idle(p->sync);
 		if (idle && !p->idle) {
 			if (!p->step_told) {

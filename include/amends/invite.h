@@ -21,16 +21,18 @@
  *                      (by anyone else) nor expired, marked it used by this
  *                      joiner, and wrote the MEMBER proposal naming the
  *                      joiner (plus its own ACCEPT when the rules ask one)
- *   joiner -> ACCEPT   [1, 3, entry bin]: the joiner's ACCEPT of proposal
- *   inviter <- ADMITTED [1, 4, joined bool, waiting uint]: stored; joined
- *                      when every member has accepted, else how many still
- *                      have to
  *   joiner -> MORE     [1, 5, author bin32 | nil, from uint]
  *   inviter <- ENTRIES [1, 6, [entry bin, ...], next author | nil, next from]
  *                      the circle's entries, feed by feed, at most 256 per
  *                      message, once the joiner's proposal is stored
  *                      (members, joined or pending, may read a circle,
- *                      as in sync); nil: no more
+ *                      as in sync); nil: no more. `amends join` walks the
+ *                      whole record first, so that its acceptance is
+ *                      checked against the circle's rules like any entry
+ *   joiner -> ACCEPT   [1, 3, entry bin]: the joiner's ACCEPT of proposal
+ *   inviter <- ADMITTED [1, 4, joined bool, waiting uint]: stored; joined
+ *                      when every member has accepted, else how many still
+ *                      have to
  *   either <- REFUSED  [1, 9, code uint (AM_ERR_*), text str]
  *
  * Everything later goes through the normal authenticated channel between
