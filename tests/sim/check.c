@@ -1,0 +1,321 @@
+/*
+ * What must hold at the end of every run, once the network has healed and
+ * the nodes are quiescent:
+ *
+ *   - every entry a node committed is still in its store, as written;
+ *   - every member of a circle (joined or pending, witnesses included)
+ *     holds it, and nobody else does: entries go only to members;
+ *   - all holders of a circle have equal store digests (the same entries)
+ *     and equal state digests (the same state);
+ *   - every store verifies in full (am_verify_store finds no problem),
+ *     passes SQLite's integrity check, and holds no fork: honest nodes
+ *     never sign two entries at one number;
+ *   - each node's materialised state of each circle equals a refold from
+ *     scratch (am_state_digest == am_state_refold).
+ *
+ * It also computes the run's hash over every node's final digests and the
+ * run's counters: the figure two runs of one seed must agree on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "amends/state.h"
+#include "amends/verify.h"
+#include "sim.h"
+
+#define MAX_CIRCLES 64
+
+struct circle_set {
+	uint8_t id[MAX_CIRCLES][AM_HASH_BYTES];
+	size_t n;
+	bool full;
+};
+
+static int
+add_circle(void *ctx, const uint8_t circle[static AM_HASH_BYTES])
+{
+	struct circle_set *c = ctx;
+	for (size_t k = 0; k < c->n; k++)
+		if (memcmp(c->id[k], circle, AM_HASH_BYTES) == 0)
+			return AM_OK;
+	if (c->n == MAX_CIRCLES) {
+		c->full = true;
+		return AM_OK;
+	}
+	/* kept sorted, so every walk over circles has one order */
+	size_t at = c->n;
+	while (at > 0 && memcmp(c->id[at - 1], circle, AM_HASH_BYTES) > 0)
+		at--;
+	memmove(c->id[at + 1], c->id[at], (c->n - at) * AM_HASH_BYTES);
+	memcpy(c->id[at], circle, AM_HASH_BYTES);
+	c->n++;
+	return AM_OK;
+}
+
+static bool
+holds(struct sim *s, int i, const uint8_t circle[static AM_HASH_BYTES])
+{
+	struct circle_set mine = { .n = 0 };
+	if (s->node[i].store == NULL ||
+	    am_store_circles(s->node[i].store, add_circle, &mine) != AM_OK)
+		return false;
+	for (size_t k = 0; k < mine.n; k++)
+		if (memcmp(mine.id[k], circle, AM_HASH_BYTES) == 0)
+			return true;
+	return false;
+}
+
+static void
+verify_problem(void *ctx, const struct am_verify_problem *p)
+{
+	struct sim *s = ctx;
+	char c[9], a[9];
+	am_hex(p->circle, 4, c);
+	am_hex(p->author, 4, a);
+	sim_violation(s, "verify: circle %s, feed %s, entry %llu: %s", c, a,
+		(unsigned long long)p->seq, p->what);
+}
+
+static int
+no_fork(void *ctx, const struct am_feed_head *h)
+{
+	int *forks = ctx;
+	*forks += h->forked_at != 0;
+	return AM_OK;
+}
+
+/* The checks of one node's store on its own. */
+static void
+check_node(struct sim *s, int i, const struct circle_set *mine)
+{
+	struct am_store *st = s->node[i].store;
+	struct am_verify_report report;
+	int rc;
+
+	sim_check_commits(s, i);
+	rc = am_verify_store(st, NULL, 1, verify_problem, s, &report);
+	if (rc != AM_OK)
+		sim_violation(s, "node %d: verification could not run: %s", i,
+			am_strerror(rc));
+	else if (report.problems > 0)
+		sim_violation(s, "node %d: verification found %llu problems", i,
+			(unsigned long long)report.problems);
+	if ((rc = am_store_check(st)) != AM_OK)
+		sim_violation(s, "node %d: integrity check: %s", i, am_strerror(rc));
+	for (size_t k = 0; k < mine->n; k++) {
+		uint8_t d[AM_HASH_BYTES], r[AM_HASH_BYTES];
+		char c[9];
+		int forks = 0;
+		am_hex(mine->id[k], 4, c);
+		if ((rc = am_state_digest(st, mine->id[k], d)) != AM_OK ||
+		    (rc = am_state_refold(st, mine->id[k], r)) != AM_OK) {
+			sim_violation(s, "node %d, circle %s: no state digest: %s", i,
+				c, am_strerror(rc));
+			continue;
+		}
+		if (memcmp(d, r, AM_HASH_BYTES) != 0)
+			sim_violation(s, "node %d, circle %s: materialised state "
+				"differs from a refold", i, c);
+		if ((rc = am_store_heads(st, mine->id[k], no_fork, &forks)) != AM_OK)
+			sim_violation(s, "node %d, circle %s: no heads: %s", i, c,
+				am_strerror(rc));
+		else if (forks > 0)
+			sim_violation(s, "node %d, circle %s: %d forked feeds among "
+				"honest nodes", i, c, forks);
+	}
+}
+
+/* The nodes the holders of circle name as members; -1 when unreadable. */
+static int64_t
+members_of(struct sim *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint32_t holders)
+{
+	uint32_t named = 0;
+	for (int i = 0; i < s->nnodes; i++) {
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if (!((holders >> i) & 1u))
+			continue;
+		int rc = am_state_members(s->node[i].store, circle, &m, &nm);
+		if (rc != AM_OK) {
+			char c[9];
+			am_hex(circle, 4, c);
+			sim_violation(s, "node %d holds circle %s but lists no members: "
+				"%s", i, c, am_strerror(rc));
+			return -1;
+		}
+		for (size_t x = 0; x < nm; x++)
+			for (int j = 0; j < s->nnodes; j++)
+				if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0)
+					named |= 1u << j;
+		free(m);
+	}
+	return named;
+}
+
+struct heads_text {
+	char buf[600];
+	size_t n;
+};
+
+static int
+head_text(void *ctx, const struct am_feed_head *h)
+{
+	struct heads_text *t = ctx;
+	char a[9];
+	am_hex(h->author, 4, a);
+	if (t->n < sizeof t->buf) {
+		int w = snprintf(t->buf + t->n, sizeof t->buf - t->n, " %s:%llu%s",
+			a, (unsigned long long)h->seq, h->forked_at ? "(forked)" : "");
+		if (w > 0)
+			t->n += (size_t)w;
+	}
+	return AM_OK;
+}
+
+/* Names the feeds node i holds of circle, to say where two nodes part. */
+static void
+show_heads(struct sim *s, int i, const uint8_t circle[static AM_HASH_BYTES])
+{
+	struct heads_text t = { .n = 0 };
+	t.buf[0] = '\0';
+	if (am_store_heads(s->node[i].store, circle, head_text, &t) == AM_OK)
+		printf("  node %d holds feeds%s\n", i, t.buf);
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	if (am_state_members(s->node[i].store, circle, &m, &nm) != AM_OK)
+		return;
+	printf("  node %d sees members", i);
+	for (size_t k = 0; k < nm; k++) {
+		char a[9];
+		am_hex(m[k].id, 4, a);
+		printf(" %s%s%s", a, m[k].role == AM_ROLE_WITNESS ? "(witness)" : "",
+			m[k].status == AM_MEMBER_PENDING ? "(pending)" : "");
+	}
+	printf("\n");
+	free(m);
+}
+
+/* Equal entries and equal state at every holder of circle; only members
+ * hold it, and every member does. */
+static void
+check_circle(struct sim *s, const uint8_t circle[static AM_HASH_BYTES])
+{
+	uint8_t first_store[AM_HASH_BYTES], first_state[AM_HASH_BYTES];
+	uint32_t holders = 0;
+	int first = -1;
+	char c[9];
+
+	am_hex(circle, 4, c);
+	for (int i = 0; i < s->nnodes; i++)
+		if (holds(s, i, circle))
+			holders |= 1u << i;
+	int64_t named = members_of(s, circle, holders);
+	if (named < 0)
+		return;
+	for (int i = 0; i < s->nnodes; i++) {
+		bool h = (holders >> i) & 1u, m = ((uint32_t)named >> i) & 1u;
+		if (h && !m)
+			sim_violation(s, "node %d holds circle %s without being a "
+				"member of it", i, c);
+		if (m && !h)
+			sim_violation(s, "node %d, a member of circle %s, does not "
+				"hold it", i, c);
+	}
+	for (int i = 0; i < s->nnodes; i++) {
+		uint8_t d[AM_HASH_BYTES], t[AM_HASH_BYTES];
+		if (!((holders >> i) & 1u))
+			continue;
+		int rc = am_store_digest(s->node[i].store, circle, d);
+		if (rc == AM_OK)
+			rc = am_state_digest(s->node[i].store, circle, t);
+		if (rc != AM_OK) {
+			sim_violation(s, "node %d, circle %s: no digest: %s", i, c,
+				am_strerror(rc));
+			continue;
+		}
+		if (first < 0) {
+			first = i;
+			memcpy(first_store, d, AM_HASH_BYTES);
+			memcpy(first_state, t, AM_HASH_BYTES);
+			continue;
+		}
+		if (memcmp(d, first_store, AM_HASH_BYTES) != 0) {
+			sim_violation(s, "circle %s: nodes %d and %d hold different "
+				"entries (store digests differ)", c, first, i);
+			show_heads(s, first, circle);
+			show_heads(s, i, circle);
+		}
+		else if (memcmp(t, first_state, AM_HASH_BYTES) != 0)
+			sim_violation(s, "circle %s: nodes %d and %d hold the same "
+				"entries but derive different states", c, first, i);
+	}
+}
+
+/* The run's hash: every node's circles with their store and state
+ * digests, then the counters. */
+static void
+run_hash(struct sim *s, const struct circle_set *per_node)
+{
+	crypto_generichash_state h;
+	uint8_t buf[8];
+
+	crypto_generichash_init(&h, NULL, 0, AM_HASH_BYTES);
+	for (int i = 0; i < s->nnodes; i++) {
+		const struct circle_set *mine = &per_node[i];
+		crypto_generichash_update(&h, s->node[i].pub, AM_ID_BYTES);
+		for (size_t k = 0; k < mine->n; k++) {
+			uint8_t d[AM_HASH_BYTES] = { 0 }, t[AM_HASH_BYTES] = { 0 };
+			(void)!am_store_digest(s->node[i].store, mine->id[k], d);
+			(void)!am_state_digest(s->node[i].store, mine->id[k], t);
+			crypto_generichash_update(&h, mine->id[k], AM_HASH_BYTES);
+			crypto_generichash_update(&h, d, AM_HASH_BYTES);
+			crypto_generichash_update(&h, t, AM_HASH_BYTES);
+		}
+	}
+	const uint64_t counters[] = {
+		s->stats.ops, s->stats.refused, s->stats.skipped, s->stats.entries,
+		s->stats.circles, s->stats.msgs, s->stats.bytes, s->stats.lost,
+		s->stats.dropped, s->stats.duplicated, s->stats.reordered,
+		s->stats.rejected, s->stats.stored, s->stats.crashes,
+		s->stats.resets, s->stats.partitions, s->stats.connects,
+		s->stats.steps, (uint64_t)s->now, s->violations,
+	};
+	for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
+		for (int b = 0; b < 8; b++)
+			buf[b] = (uint8_t)(counters[k] >> (8 * b));
+		crypto_generichash_update(&h, buf, sizeof buf);
+	}
+	crypto_generichash_final(&h, s->final, AM_HASH_BYTES);
+}
+
+void
+sim_check(struct sim *s)
+{
+	struct circle_set all = { .n = 0 }, per_node[SIM_MAX_NODES];
+
+	for (int i = 0; i < s->nnodes; i++) {
+		per_node[i].n = 0;
+		per_node[i].full = false;
+		if (s->node[i].store == NULL) {
+			sim_violation(s, "node %d is down at the end", i);
+			continue;
+		}
+		int rc = am_store_circles(s->node[i].store, add_circle, &per_node[i]);
+		if (rc == AM_OK)
+			rc = am_store_circles(s->node[i].store, add_circle, &all);
+		if (rc != AM_OK)
+			sim_violation(s, "node %d cannot list its circles: %s", i,
+				am_strerror(rc));
+		check_node(s, i, &per_node[i]);
+	}
+	if (all.full)
+		sim_violation(s, "more than %d circles: some were not checked",
+			MAX_CIRCLES);
+	for (size_t k = 0; k < all.n; k++)
+		check_circle(s, all.id[k]);
+	run_hash(s, per_node);
+}

@@ -1,0 +1,232 @@
+/*
+ * The deterministic simulator of amends (amends-sim): K nodes in one
+ * process, each with a real store (SQLite files in a temporary directory)
+ * and real sync sessions (src/sync*.c), joined by a simulated network and
+ * driven by a random workload, all from one seeded PRNG and a simulated
+ * clock. The same seed gives the same run, to the byte.
+ *
+ * Fault model. The real transport is ZeroMQ over TCP: within one
+ * connection, messages arrive whole, once and in order, or the connection
+ * breaks. The sync protocol relies on that (a request in flight waits for
+ * its answer, DONE follows the HEADS it closes), so by default faults are
+ * modelled at the level of connections and processes:
+ *
+ *   - delay: every message gets its own latency (a per-connection base
+ *     plus jitter, now and then a spike of seconds, as a TCP retransmit
+ *     would cause); order is kept within a direction of a connection, so
+ *     messages are reordered only across connections and nodes;
+ *   - back-pressure: each direction holds at most a high-water mark of
+ *     messages in flight (like ZMQ_SNDHWM); a session's next message is
+ *     taken only when there is room;
+ *   - reset: a connection breaks; every message in flight on it is lost,
+ *     the sessions on both sides are destroyed, and after a delay the
+ *     nodes reconnect with fresh sessions (am_sync_new + am_sync_start),
+ *     as the node does on reconnect;
+ *   - partition: the nodes split into two sides for a while, either cut
+ *     (connections across break and cannot reconnect until it heals) or
+ *     stalled (connections stay up but nothing crosses; what was sent is
+ *     delivered, in order, once it heals, like a blackhole shorter than
+ *     the heartbeat timeout);
+ *   - crash: a node's sessions are destroyed and its store closed, losing
+ *     all in-memory state; its connections break; it restarts later by
+ *     reopening its store;
+ *   - duplicates arise as they do for real: the same entries reach a node
+ *     from several peers, and again after every reconnect.
+ *
+ * With --lossy, messages inside a live connection are also dropped,
+ * duplicated and reordered. The protocol does not promise to tolerate
+ * that, so such runs check safety throughout (nothing invalid stored,
+ * nothing committed lost, state equal to a refold) and, since every
+ * connection is reset when the network heals, convergence at the end.
+ *
+ * After the workload, the network heals, every node restarts, and the run
+ * continues until quiescent (bounded); then every property is checked.
+ */
+#ifndef AMENDS_SIM_H
+#define AMENDS_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amends/id.h"
+#include "amends/store.h"
+#include "amends/sync.h"
+
+#define SIM_MAX_NODES 5
+#define SIM_MAX_LINKS (SIM_MAX_NODES * (SIM_MAX_NODES - 1) / 2)
+
+/* ---- the PRNG: xoshiro256**, seeded through splitmix64 ---- */
+
+struct rng {
+	uint64_t s[4];
+};
+
+/* Seeds r from one number. */
+void rng_seed(struct rng *r, uint64_t seed);
+/* The next 64 random bits. */
+uint64_t rng_next(struct rng *r);
+/* A number in [0, n), unbiased; 0 when n is 0. */
+uint64_t rng_below(struct rng *r, uint64_t n);
+/* A number in [lo, hi]. */
+int64_t rng_range(struct rng *r, int64_t lo, int64_t hi);
+/* True with probability per_mille / 1000. */
+bool rng_chance(struct rng *r, unsigned per_mille);
+/* Fills buf with n random bytes. */
+void rng_bytes(struct rng *r, uint8_t *buf, size_t n);
+
+/* ---- a run ---- */
+
+struct sim_opts {
+	uint64_t seed;
+	unsigned nodes;          /* 2..SIM_MAX_NODES */
+	unsigned ops;            /* workload operations */
+	bool verbose;
+	bool lossy;              /* loss, duplication, reordering in sessions */
+	const char *tmp;         /* where the run's directory is made */
+};
+
+/* One message on its way. */
+struct sim_msg {
+	struct sim_msg *next;
+	int64_t at;              /* delivery time, simulated ms */
+	uint64_t order;          /* tie-break: the order messages were sent */
+	uint8_t *buf;
+	size_t len;
+};
+
+/* One direction of a connection. */
+struct sim_dir {
+	struct sim_msg *head;    /* by (at, order) */
+	size_t n;
+	int64_t last_at;         /* latest delivery time queued (FIFO) */
+};
+
+/* The connection between nodes a < b. */
+struct sim_link {
+	int a, b;
+	bool up;
+	int64_t connect_at;      /* when down: time of the next connect, 0 none */
+	struct am_sync *s[2];    /* s[0] is a's session with b, s[1] b's with a */
+	struct sim_dir dir[2];   /* dir[0] carries a to b, dir[1] b to a */
+	unsigned hwm;            /* messages in flight per direction */
+	int64_t latency;         /* base one-way delay, ms */
+};
+
+struct sim_node {
+	struct am_identity *id;
+	uint8_t pub[AM_ID_BYTES];
+	char path[600];
+	struct am_store *store;  /* NULL while crashed */
+	int64_t restart_at;
+	bool dirty;              /* the store changed: push, re-read members */
+	uint32_t knows;          /* bit j: node j is in one of our circles */
+};
+
+/* An entry a node wrote, remembered to check that it survives. */
+struct sim_commit {
+	uint8_t circle[AM_HASH_BYTES];
+	int node;
+	uint64_t seq;
+	uint8_t hash[AM_HASH_BYTES];
+};
+
+struct sim_stats {
+	uint64_t ops;            /* workload operations tried */
+	uint64_t refused;        /* ... that am_state_check refused */
+	uint64_t skipped;        /* ... that found nothing to do */
+	uint64_t entries;        /* entries appended */
+	uint64_t circles;
+	uint64_t msgs;           /* messages delivered */
+	uint64_t bytes;
+	uint64_t lost;           /* messages lost with a connection or a node */
+	uint64_t dropped;        /* ... dropped, duplicated, reordered (lossy) */
+	uint64_t duplicated;
+	uint64_t reordered;
+	uint64_t rejected;       /* messages a session refused */
+	uint64_t stored;         /* entries stored from peers */
+	uint64_t crashes;
+	uint64_t resets;
+	uint64_t partitions;
+	uint64_t connects;
+	uint64_t steps;
+};
+
+struct sim {
+	struct sim_opts opt;
+	struct rng rng;
+	int64_t now;             /* simulated ms since the run began */
+	uint64_t order;
+	int nnodes;
+	struct sim_node node[SIM_MAX_NODES];
+	int nlinks;
+	struct sim_link link[SIM_MAX_LINKS];
+	uint32_t side;           /* partition: the nodes of one side; 0 none */
+	bool stall;              /* the partition holds messages, not cuts */
+	int64_t partition_end;
+	bool healing;            /* the workload is over: no more faults */
+	struct sim_commit *commits;
+	size_t ncommits, commits_cap;
+	struct sim_stats stats;
+	unsigned violations;
+	char dir[512];
+	uint8_t final[AM_HASH_BYTES];  /* the run's hash */
+};
+
+/* The claimed time of entries written at simulated time t. */
+#define SIM_EPOCH_MS INT64_C(1767225600000)   /* 2026-01-01T00:00:00Z */
+
+/* Runs one seed; returns its number of violations (prints each one). */
+unsigned sim_run(const struct sim_opts *opt, struct sim_stats *stats,
+	uint8_t final[static AM_HASH_BYTES]);
+
+/* Reports a violation of the run, with the command that replays it. */
+void sim_violation(struct sim *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A line of the run's trace, printed with --verbose. */
+void sim_trace(struct sim *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- the network (net.c) ---- */
+
+/* The link between nodes i and j. */
+struct sim_link *sim_link_of(struct sim *s, int i, int j);
+/* Opens a connection: fresh sessions on both sides, each sends HELLO. */
+void sim_link_connect(struct sim *s, struct sim_link *l);
+/* Breaks a connection: sessions destroyed, messages in flight lost. */
+void sim_link_break(struct sim *s, struct sim_link *l, const char *why);
+/* May a connection between i and j exist now (both up, not cut)? */
+bool sim_link_possible(const struct sim *s, const struct sim_link *l);
+/* Does the partition hold messages between the link's nodes? */
+bool sim_link_stalled(const struct sim *s, const struct sim_link *l);
+/* Takes what every session has to send, within each link's window. */
+void sim_net_flush(struct sim *s);
+/* The earliest deliverable message: its link and direction; false when
+ * none. */
+bool sim_net_next(struct sim *s, int *link, int *dir, int64_t *at);
+/* Delivers the first message of a link's direction. */
+void sim_net_deliver(struct sim *s, int link, int dir);
+/* True when no message is in flight anywhere. */
+bool sim_net_empty(const struct sim *s);
+/* Frees every queued message of a link. */
+void sim_dir_clear(struct sim *s, struct sim_dir *d, bool count);
+
+/* ---- the workload (work.c) ---- */
+
+/* One random operation on a random live node, as the CLI would do it. */
+void sim_work_step(struct sim *s);
+
+/* ---- the checks (check.c) ---- */
+
+/* Checks every property at the end of a run; sets s->final. */
+void sim_check(struct sim *s);
+
+/* ---- nodes (world.c) ---- */
+
+/* Adds to node i's known peers the members of its circles. */
+int sim_node_refresh(struct sim *s, int i);
+/* Checks that every entry node i committed is in its store as written. */
+void sim_check_commits(struct sim *s, int i);
+
+#endif

@@ -1,0 +1,741 @@
+/*
+ * The simulator's workload: the operations people perform with the CLI
+ * (create a circle, propose and accept members, propose, accept, decline,
+ * amend and end agreements, check in, confirm, dispute, make and confirm
+ * statements), done through the library exactly as the CLI does them: a
+ * body is filled, am_state_check() must say AM_OK, and only then
+ * am_store_append() signs and stores it; the node then offers the change
+ * to its sessions (am_sync_local_changed, done in world.c as soon as a
+ * node's store is marked changed). Targets are picked from the acting
+ * node's own view of the state (the am_state_* readers), so nodes that
+ * lag behind act on what they know, as people do.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "amends/body.h"
+#include "amends/entry.h"
+#include "amends/state.h"
+#include "sim.h"
+
+/* The context of one operation: the acting node and what it sees. */
+struct op {
+	struct sim *s;
+	int i;
+	struct sim_node *n;
+	int64_t now;                     /* claimed time, ms */
+	struct am_circle_info *circles;  /* where the node is joined or pending */
+	size_t ncircles;
+	struct am_body *b;               /* the body being written */
+	char text[2][160];               /* strings the body points to */
+	char period[AM_MAX_PERIOD + 1];
+	uint8_t mark[32];                /* the check-in op_mark picked */
+	/* what the body's views point into, released after writing */
+	struct am_version *versions;
+	size_t nversions;
+};
+
+static bool
+same(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, 32) == 0;
+}
+
+static bool
+in_ids(const uint8_t (*ids)[32], uint32_t n, const uint8_t *id)
+{
+	for (uint32_t k = 0; k < n; k++)
+		if (same(ids[k], id))
+			return true;
+	return false;
+}
+
+static bool
+local_failure(int rc)
+{
+	return rc == AM_ERR_NOMEM || rc == AM_ERR_IO || rc == AM_ERR_DB ||
+		rc == AM_ERR_DB_BUSY || rc == AM_ERR_DB_FULL ||
+		rc == AM_ERR_DB_SCHEMA || rc == AM_ERR_DB_CORRUPT;
+}
+
+/* A reader of the state failed: only the node's own store can be why. */
+static bool
+read_failed(struct op *o, const char *what, int rc)
+{
+	if (rc == AM_OK)
+		return false;
+	if (rc != AM_ERR_NOT_FOUND)
+		sim_violation(o->s, "node %d could not read %s: %s", o->i, what,
+			am_strerror(rc));
+	return true;
+}
+
+static const char *
+kind_name(uint32_t kind)
+{
+	static const char *const names[] = {
+		"?", "genesis", "member", "propose", "amend", "accept", "decline",
+		"end", "checkin", "confirm", "dispute", "statement", "checkpoint",
+	};
+	return kind <= AM_KIND_MAX ? names[kind] : "?";
+}
+
+/* Writes o->b into circle as the CLI does: check, then sign and store. */
+static void
+write_entry(struct op *o, const uint8_t circle_in[static 32])
+{
+	struct sim *s = o->s;
+	const struct am_body *b = o->b;
+	uint8_t circle[32], hash[32];
+	char why[256];
+	uint64_t seq;
+	int rc;
+
+	if (b->kind == AM_KIND_GENESIS)
+		am_circle_id(o->n->pub, b->nonce, circle);
+	else
+		memcpy(circle, circle_in, 32);
+	rc = am_state_check(o->n->store, circle, o->n->pub, b, why, sizeof why);
+	if (rc != AM_OK) {
+		s->stats.refused++;
+		if (local_failure(rc))
+			sim_violation(s, "node %d could not check an entry: %s", o->i,
+				am_strerror(rc));
+		sim_trace(s, "node %d: %s refused: %s", o->i, kind_name(b->kind),
+			why);
+		return;
+	}
+	rc = am_store_append(o->n->store, o->n->id, circle, o->now, b, hash, &seq);
+	if (rc != AM_OK) {
+		sim_violation(s, "node %d could not write a %s entry that "
+			"am_state_check allowed: %s", o->i, kind_name(b->kind),
+			am_strerror(rc));
+		return;
+	}
+	if (s->ncommits == s->commits_cap) {
+		size_t cap = s->commits_cap ? 2 * s->commits_cap : 64;
+		void *p = realloc(s->commits, cap * sizeof *s->commits);
+		if (p == NULL) {
+			sim_violation(s, "out of memory");
+			return;
+		}
+		s->commits = p;
+		s->commits_cap = cap;
+	}
+	struct sim_commit *c = &s->commits[s->ncommits++];
+	memcpy(c->circle, circle, 32);
+	c->node = o->i;
+	c->seq = seq;
+	memcpy(c->hash, hash, 32);
+	s->stats.entries++;
+	o->n->dirty = true;
+	char h[9], ch[9];
+	am_hex(hash, 4, h);
+	am_hex(circle, 4, ch);
+	sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu)", o->i,
+		kind_name(b->kind), h, ch, (unsigned long long)seq);
+}
+
+/* A random circle where the node is joined; members_only leaves out
+ * circles where it is a witness. */
+static const struct am_circle_info *
+pick_circle(struct op *o, bool members_only)
+{
+	size_t cand[64], n = 0;
+	for (size_t k = 0; k < o->ncircles && n < 64; k++) {
+		const struct am_circle_info *c = &o->circles[k];
+		if (c->status != AM_MEMBER_JOINED)
+			continue;
+		if (members_only && c->role != AM_ROLE_MEMBER)
+			continue;
+		cand[n++] = k;
+	}
+	if (n == 0)
+		return NULL;
+	return &o->circles[cand[rng_below(&o->s->rng, n)]];
+}
+
+/* ---- circles and members ---- */
+
+static bool
+op_genesis(struct op *o)
+{
+	unsigned max = o->s->nnodes <= 3 ? 2 : 3;
+	if (o->s->stats.circles >= max)
+		return false;
+	o->b->kind = AM_KIND_GENESIS;
+	snprintf(o->text[0], sizeof o->text[0], "circle %llu",
+		(unsigned long long)o->s->stats.circles + 1);
+	o->b->name = am_str_c(o->text[0]);
+	rng_bytes(&o->s->rng, o->b->nonce, sizeof o->b->nonce);
+	o->s->stats.circles++;
+	write_entry(o, o->b->nonce);
+	return true;
+}
+
+static bool
+op_member(struct op *o)
+{
+	const struct am_circle_info *c = pick_circle(o, true);
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	int cand[SIM_MAX_NODES], n = 0;
+
+	if (c == NULL)
+		return false;
+	if (read_failed(o, "members", am_state_members(o->n->store, c->id, &m, &nm)))
+		return false;
+	for (int j = 0; j < o->s->nnodes; j++) {
+		bool listed = false;
+		for (size_t k = 0; k < nm; k++)
+			listed = listed || same(m[k].id, o->s->node[j].pub);
+		if (!listed)
+			cand[n++] = j;
+	}
+	free(m);
+	if (n == 0)
+		return false;
+	int j = cand[rng_below(&o->s->rng, (uint64_t)n)];
+	o->b->kind = AM_KIND_MEMBER;
+	memcpy(o->b->target, o->s->node[j].pub, 32);
+	o->b->role = rng_chance(&o->s->rng, 250) ? AM_ROLE_WITNESS : AM_ROLE_MEMBER;
+	write_entry(o, c->id);
+	return true;
+}
+
+/* Accepts or declines something awaiting the node: a member proposal, a
+ * version, an end. */
+static bool
+op_answer(struct op *o)
+{
+	struct am_pending *p = NULL;
+	size_t n = 0;
+	if (read_failed(o, "what awaits it",
+	    am_state_pending(o->n->store, NULL, o->n->pub, &p, &n)))
+		return false;
+	if (n == 0) {
+		am_state_pending_free(&p, n);
+		return false;
+	}
+	const struct am_pending *x = &p[rng_below(&o->s->rng, n)];
+	bool decline = rng_chance(&o->s->rng, x->declined ? 300 : 150);
+	o->b->kind = decline ? AM_KIND_DECLINE : AM_KIND_ACCEPT;
+	memcpy(o->b->target, x->hash, 32);
+	if (decline && rng_chance(&o->s->rng, 500)) {
+		snprintf(o->text[0], sizeof o->text[0], "not like this (%llx)",
+			(unsigned long long)rng_next(&o->s->rng) & 0xffff);
+		o->b->note = am_str_c(o->text[0]);
+	}
+	uint8_t circle[32];
+	memcpy(circle, x->circle, 32);
+	am_state_pending_free(&p, n);
+	write_entry(o, circle);
+	return true;
+}
+
+/* ---- agreements ---- */
+
+/* Joined non-witness members of circle, into t's parties (all of them,
+ * or a random part that always holds the node), and who checks in. */
+static bool
+fill_parties(struct op *o, const uint8_t circle[static 32], struct am_terms *t)
+{
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	uint8_t all[AM_MAX_PARTIES][32];
+	uint32_t nall = 0;
+
+	if (read_failed(o, "members", am_state_members(o->n->store, circle, &m, &nm)))
+		return false;
+	for (size_t k = 0; k < nm && nall < AM_MAX_PARTIES; k++)
+		if (m[k].status == AM_MEMBER_JOINED && m[k].role == AM_ROLE_MEMBER)
+			memcpy(all[nall++], m[k].id, 32);
+	free(m);
+	bool some = rng_chance(&o->s->rng, 300);
+	t->nparties = 0;
+	for (uint32_t k = 0; k < nall; k++)
+		if (!some || same(all[k], o->n->pub) || rng_chance(&o->s->rng, 500))
+			memcpy(t->parties[t->nparties++], all[k], 32);
+	/* a node that lags may not see itself joined yet: it writes anyway,
+	 * and the check decides */
+	if (!in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->n->pub) &&
+	    t->nparties < AM_MAX_PARTIES)
+		memcpy(t->parties[t->nparties++], o->n->pub, 32);
+	t->nby = 0;
+	if (rng_chance(&o->s->rng, 300))
+		for (uint32_t k = 0; k < t->nparties; k++)
+			if (rng_chance(&o->s->rng, 600))
+				memcpy(t->by[t->nby++], t->parties[k], 32);
+	return true;
+}
+
+static void
+fill_terms(struct op *o, struct am_terms *t, const char *title_prefix)
+{
+	static const char *const zones[] = {
+		"UTC", "Europe/Paris", "America/New_York", "Pacific/Apia",
+	};
+	struct rng *r = &o->s->rng;
+
+	snprintf(o->text[0], sizeof o->text[0], "%s %llx", title_prefix,
+		(unsigned long long)rng_next(r) & 0xffffff);
+	t->title = am_str_c(o->text[0]);
+	snprintf(o->text[1], sizeof o->text[1], "we agree on %llx",
+		(unsigned long long)rng_next(r));
+	t->text = am_str_c(o->text[1]);
+	t->has_schedule = rng_chance(r, 600);
+	t->every = t->hours = t->at = t->weekday = 0;
+	if (t->has_schedule) {
+		t->every = (uint32_t)rng_range(r, AM_EVERY_DAY, AM_EVERY_HOURS);
+		t->at = (uint32_t)rng_range(r, 0, 24 * 60 - 1);
+		if (t->every == AM_EVERY_WEEK)
+			t->weekday = (uint32_t)rng_range(r, 0, 6);
+		if (t->every == AM_EVERY_HOURS)
+			t->hours = (uint32_t)rng_range(r, 1, 48);
+	}
+	t->tz = am_str_c(zones[rng_below(r, sizeof zones / sizeof zones[0])]);
+	t->grace = (uint64_t)rng_range(r, 0, 7200);
+	t->notice = (uint64_t)rng_range(r, 0, 3) * 86400;
+	t->from = t->until = am_str_c(NULL);
+	t->npauses = 0;
+}
+
+static bool
+op_propose(struct op *o)
+{
+	const struct am_circle_info *c = pick_circle(o, true);
+	if (c == NULL)
+		return false;
+	o->b->kind = AM_KIND_PROPOSE;
+	if (!fill_parties(o, c->id, &o->b->terms))
+		return false;
+	fill_terms(o, &o->b->terms, "agreement");
+	write_entry(o, c->id);
+	return true;
+}
+
+/* The version hash of agreement a, loaded into o->versions; NULL when
+ * the node does not see it. */
+static const struct am_version *
+load_version(struct op *o, const uint8_t agreement[static 32],
+	const uint8_t hash[static 32])
+{
+	am_state_versions_free(&o->versions, o->nversions);
+	if (read_failed(o, "versions", am_state_versions(o->n->store, agreement,
+	    &o->versions, &o->nversions)))
+		return NULL;
+	for (size_t k = 0; k < o->nversions; k++)
+		if (same(o->versions[k].hash, hash))
+			return &o->versions[k];
+	return NULL;
+}
+
+/* A random agreement of the node's joined circles that cheap accepts
+ * (from the list alone) and then dear accepts (loading more; tried on a
+ * few candidates only), into *out (release with
+ * am_state_agreement_finish). dear may be NULL. */
+static bool
+pick_agreement(struct op *o, bool (*cheap)(struct op *, const struct am_agreement *),
+	bool (*dear)(struct op *, const struct am_agreement *),
+	struct am_agreement *out)
+{
+	uint8_t (*cand)[32] = NULL;
+	size_t ncand = 0, cap = 0;
+	bool found = false;
+
+	for (size_t k = 0; k < o->ncircles; k++) {
+		struct am_agreement *list = NULL;
+		size_t n = 0;
+		if (o->circles[k].status != AM_MEMBER_JOINED)
+			continue;
+		if (read_failed(o, "agreements", am_state_agreements(o->n->store,
+		    o->circles[k].id, o->now, &list, &n)))
+			continue;
+		for (size_t x = 0; x < n; x++) {
+			if (!cheap(o, &list[x]))
+				continue;
+			if (ncand == cap) {
+				size_t c = cap ? 2 * cap : 16;
+				void *p = realloc(cand, c * sizeof *cand);
+				if (p == NULL)
+					break;
+				cand = p;
+				cap = c;
+			}
+			memcpy(cand[ncand++], list[x].id, 32);
+		}
+		am_state_agreements_free(&list, n);
+	}
+	for (int tries = 0; tries < 4 && ncand > 0 && !found; tries++) {
+		size_t k = rng_below(&o->s->rng, ncand);
+		if (read_failed(o, "an agreement",
+		    am_state_agreement(o->n->store, cand[k], o->now, out)))
+			break;
+		found = dear == NULL || dear(o, out);
+		if (!found) {
+			am_state_agreement_finish(out);
+			memcpy(cand[k], cand[--ncand], 32);
+		}
+	}
+	free(cand);
+	return found;
+}
+
+/* Is the node a party to version hash of agreement a (checker: one of
+ * those who check in)? */
+static bool
+party_of(struct op *o, const struct am_agreement *a, const uint8_t *hash,
+	bool checker)
+{
+	const struct am_version *v = load_version(o, a->id, hash);
+	if (v == NULL)
+		return false;
+	const struct am_terms *t = &v->body.terms;
+	if (checker && t->nby > 0)
+		return in_ids((const uint8_t (*)[32])t->by, t->nby, o->n->pub);
+	return in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->n->pub);
+}
+
+/* Not ended nor ending. */
+static bool
+open_agreement(struct op *o, const struct am_agreement *a)
+{
+	return !a->has_end && (a->status == AM_AGREEMENT_PROPOSED ||
+		a->status == AM_AGREEMENT_IN_FORCE ||
+		a->status == AM_AGREEMENT_DECLINED);
+}
+
+static bool
+in_force(struct op *o, const struct am_agreement *a)
+{
+	return a->status == AM_AGREEMENT_IN_FORCE && a->has_current;
+}
+
+static bool
+in_force_or_ending(struct op *o, const struct am_agreement *a)
+{
+	return a->has_current && (a->status == AM_AGREEMENT_IN_FORCE ||
+		a->status == AM_AGREEMENT_ENDING);
+}
+
+static bool
+any_agreement(struct op *o, const struct am_agreement *a)
+{
+	return true;
+}
+
+/* Check-ins exist only where some version was in force. */
+static bool
+ever_in_force(struct op *o, const struct am_agreement *a)
+{
+	return a->in_force_ever && a->has_current;
+}
+
+/* Ours to amend, end, check in to; now and then one that is not, which
+ * the check must refuse. */
+static bool
+ours_newest(struct op *o, const struct am_agreement *a)
+{
+	return rng_chance(&o->s->rng, 50) || party_of(o, a, a->newest, false);
+}
+
+static bool
+ours_current(struct op *o, const struct am_agreement *a)
+{
+	return rng_chance(&o->s->rng, 50) || party_of(o, a, a->current, false);
+}
+
+static bool
+ours_to_check_in(struct op *o, const struct am_agreement *a)
+{
+	return rng_chance(&o->s->rng, 50) || party_of(o, a, a->current, true);
+}
+
+static bool
+op_amend(struct op *o)
+{
+	struct am_agreement a;
+	if (!pick_agreement(o, open_agreement, ours_newest, &a))
+		return false;
+	const struct am_version *base = load_version(o, a.id, a.newest);
+	if (base == NULL) {
+		am_state_agreement_finish(&a);
+		return false;
+	}
+	o->b->kind = AM_KIND_AMEND;
+	memcpy(o->b->target, a.id, 32);
+	memcpy(o->b->base, base->hash, 32);
+	o->b->terms = base->body.terms;
+	struct am_terms *t = &o->b->terms;
+	struct rng *r = &o->s->rng;
+	switch (rng_below(r, 4)) {
+	case 0:
+		/* new words */
+		snprintf(o->text[1], sizeof o->text[1], "we now agree on %llx",
+			(unsigned long long)rng_next(r));
+		t->text = am_str_c(o->text[1]);
+		break;
+	case 1:
+		/* a pause of a few days */
+		if (t->npauses < AM_MAX_PAUSES) {
+			int day = (int)rng_range(r, 1, 20);
+			snprintf(o->text[0], sizeof o->text[0], "2026-03-%02d", day);
+			snprintf(o->text[1], sizeof o->text[1], "2026-03-%02d",
+				day + (int)rng_range(r, 0, 8));
+			t->pauses[t->npauses].from = am_str_c(o->text[0]);
+			t->pauses[t->npauses].until = am_str_c(o->text[1]);
+			t->npauses++;
+		}
+		break;
+	case 2:
+		/* other parties */
+		fill_parties(o, a.circle, t);
+		break;
+	default:
+		t->notice = (uint64_t)rng_range(r, 0, 5) * 86400;
+		t->grace = (uint64_t)rng_range(r, 0, 3600);
+		break;
+	}
+	write_entry(o, a.circle);
+	am_state_agreement_finish(&a);
+	return true;
+}
+
+static bool
+op_end(struct op *o)
+{
+	struct am_agreement a;
+	if (!pick_agreement(o, in_force, ours_current, &a))
+		return false;
+	o->b->kind = AM_KIND_END;
+	memcpy(o->b->target, a.id, 32);
+	if (rng_chance(&o->s->rng, 500)) {
+		snprintf(o->text[0], sizeof o->text[0], "it has served its purpose");
+		o->b->note = am_str_c(o->text[0]);
+	}
+	write_entry(o, a.circle);
+	am_state_agreement_finish(&a);
+	return true;
+}
+
+/* A day's label near the simulated now, as a daily schedule names it. */
+static void
+day_label(struct op *o, char out[static AM_MAX_PERIOD + 1])
+{
+	time_t t = (time_t)(o->now / 1000) - (time_t)rng_range(&o->s->rng, 0, 2) * 86400;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(out, AM_MAX_PERIOD + 1, "%04d-%02d-%02d", tm.tm_year + 1900,
+		tm.tm_mon + 1, tm.tm_mday);
+}
+
+static bool
+op_checkin(struct op *o)
+{
+	struct am_agreement a;
+	if (!pick_agreement(o, in_force_or_ending, ours_to_check_in, &a))
+		return false;
+	o->b->kind = AM_KIND_CHECKIN;
+	memcpy(o->b->target, a.id, 32);
+	day_label(o, o->period);
+	o->b->period = am_str_c(o->period);
+	o->b->status = (uint32_t)rng_range(&o->s->rng, AM_KEPT, AM_MISSED);
+	if (rng_chance(&o->s->rng, 400)) {
+		snprintf(o->text[0], sizeof o->text[0], "note %llx",
+			(unsigned long long)rng_next(&o->s->rng) & 0xffff);
+		o->b->note = am_str_c(o->text[0]);
+	}
+	write_entry(o, a.circle);
+	am_state_agreement_finish(&a);
+	return true;
+}
+
+/* Picks, into o->mark, a check-in of a that someone else wrote, each
+ * with equal chance; false when there is none. */
+static bool
+pick_checkin(struct op *o, const struct am_agreement *a)
+{
+	struct am_checkin *ci = NULL;
+	size_t n = 0;
+	uint64_t seen = 0;
+	if (read_failed(o, "check-ins", am_state_checkins(o->n->store, a->id, &ci, &n)))
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		if (same(ci[k].author, o->n->pub))
+			continue;
+		/* one pass, each one kept with chance 1/seen: a fair pick */
+		if (rng_below(&o->s->rng, ++seen) == 0)
+			memcpy(o->mark, ci[k].hash, 32);
+	}
+	am_state_checkins_free(&ci, n);
+	return seen > 0;
+}
+
+/* Parties and witnesses mark check-ins; now and then someone else
+ * tries, and the check must refuse it. */
+static bool
+markable(struct op *o, const struct am_agreement *a)
+{
+	bool witness = false;
+	for (size_t k = 0; k < o->ncircles; k++)
+		if (same(o->circles[k].id, a->circle))
+			witness = o->circles[k].role == AM_ROLE_WITNESS;
+	if (!witness && !rng_chance(&o->s->rng, 50) &&
+	    !party_of(o, a, a->current, false))
+		return false;
+	return pick_checkin(o, a);
+}
+
+/* Confirms or disputes a check-in of someone else's. */
+static bool
+op_mark(struct op *o)
+{
+	struct am_agreement a;
+	if (!pick_agreement(o, ever_in_force, markable, &a))
+		return false;
+	bool dispute = rng_chance(&o->s->rng, 250);
+	o->b->kind = dispute ? AM_KIND_DISPUTE : AM_KIND_CONFIRM;
+	memcpy(o->b->target, o->mark, 32);
+	if (dispute) {
+		snprintf(o->text[0], sizeof o->text[0], "that is not what happened");
+		o->b->note = am_str_c(o->text[0]);
+	}
+	write_entry(o, a.circle);
+	am_state_agreement_finish(&a);
+	return true;
+}
+
+static bool
+op_statement(struct op *o)
+{
+	const struct am_circle_info *c = pick_circle(o, false);
+	struct am_agreement a;
+	bool about = false;
+
+	if (c == NULL)
+		return false;
+	uint8_t circle[32];
+	memcpy(circle, c->id, 32);
+	if (rng_chance(&o->s->rng, 300) && pick_agreement(o, any_agreement, NULL, &a)) {
+		/* about an agreement of this circle, or of another one: the
+		 * check refuses the second */
+		about = true;
+		memcpy(circle, a.circle, 32);
+		memcpy(o->b->target, a.id, 32);
+		am_state_agreement_finish(&a);
+	}
+	o->b->kind = AM_KIND_STATEMENT;
+	o->b->has_target = about;
+	snprintf(o->text[0], sizeof o->text[0], "I am sorry about %llx",
+		(unsigned long long)rng_next(&o->s->rng) & 0xffffff);
+	o->b->note = am_str_c(o->text[0]);
+	write_entry(o, circle);
+	return true;
+}
+
+static bool
+op_confirm_statement(struct op *o)
+{
+	const struct am_circle_info *c = pick_circle(o, false);
+	struct am_statement *st = NULL;
+	size_t n = 0, others = 0;
+
+	if (c == NULL)
+		return false;
+	uint8_t circle[32];
+	memcpy(circle, c->id, 32);
+	if (read_failed(o, "statements",
+	    am_state_statements(o->n->store, circle, NULL, &st, &n)))
+		return false;
+	for (size_t k = 0; k < n; k++)
+		others += !same(st[k].author, o->n->pub);
+	if (others > 0) {
+		uint64_t want = rng_below(&o->s->rng, others);
+		for (size_t k = 0; k < n; k++) {
+			if (same(st[k].author, o->n->pub) || want-- != 0)
+				continue;
+			o->b->kind = AM_KIND_CONFIRM;
+			memcpy(o->b->target, st[k].hash, 32);
+			break;
+		}
+	}
+	am_state_statements_free(&st, n);
+	if (others > 0)
+		write_entry(o, circle);
+	return others > 0;
+}
+
+struct kind {
+	bool (*fn)(struct op *);
+	unsigned weight;
+};
+
+static const struct kind kinds[] = {
+	{ op_genesis, 3 },
+	{ op_member, 8 },
+	{ op_answer, 24 },
+	{ op_propose, 6 },
+	{ op_amend, 5 },
+	{ op_end, 3 },
+	{ op_checkin, 16 },
+	{ op_mark, 14 },
+	{ op_statement, 4 },
+	{ op_confirm_statement, 4 },
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+void
+sim_work_step(struct sim *s)
+{
+	int up[SIM_MAX_NODES], nup = 0;
+	struct op o = { .s = s };
+	int rc;
+
+	s->stats.ops++;
+	for (int i = 0; i < s->nnodes; i++)
+		if (s->node[i].store != NULL)
+			up[nup++] = i;
+	if (nup == 0) {
+		s->stats.skipped++;
+		return;
+	}
+	o.i = up[rng_below(&s->rng, (uint64_t)nup)];
+	o.n = &s->node[o.i];
+	o.now = SIM_EPOCH_MS + s->now;
+	if ((o.b = calloc(1, sizeof *o.b)) == NULL) {
+		sim_violation(s, "out of memory");
+		return;
+	}
+	rc = am_state_circles(o.n->store, o.n->pub, &o.circles, &o.ncircles);
+	if (rc != AM_OK) {
+		sim_violation(s, "node %d could not list its circles: %s", o.i,
+			am_strerror(rc));
+		free(o.b);
+		return;
+	}
+	/* a weighted pick; when it finds nothing to do, another among those
+	 * not tried yet, so a node in no circle yet ends up starting one */
+	bool tried[NKINDS] = { false }, done = false;
+	for (size_t round = 0; round < NKINDS && !done; round++) {
+		unsigned total = 0;
+		size_t which = 0;
+		for (size_t k = 0; k < NKINDS; k++)
+			total += tried[k] ? 0 : kinds[k].weight;
+		uint64_t x = rng_below(&s->rng, total);
+		while (tried[which] || x >= kinds[which].weight) {
+			if (!tried[which])
+				x -= kinds[which].weight;
+			which++;
+		}
+		tried[which] = true;
+		memset(o.b, 0, sizeof *o.b);
+		done = kinds[which].fn(&o);
+	}
+	if (!done)
+		s->stats.skipped++;
+	am_state_versions_free(&o.versions, o.nversions);
+	am_state_circles_free(&o.circles, o.ncircles);
+	free(o.b);
+}
