@@ -6,6 +6,7 @@
  * facts, and therefore the state, are the same whatever order the entries
  * arrived in. The list readers are in state_read.c.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,104 @@
 #include "state.h"
 #include "store_impl.h"
 
+/*
+ * Prepared statements, kept for reuse. Recording an entry's facts and
+ * reading the state run the same few dozen statements over and over, and
+ * preparing one costs more than running it; so st_prepare hands out a
+ * cached statement with the same text on the same connection when one is
+ * free, and st_finish gives it back. A statement nested in a loop over the
+ * same text gets a second copy. The cache is shared by every connection
+ * of the process, hence the lock; st_cache_drop finalizes a connection's
+ * statements before it closes.
+ */
+#define CACHE_SLOTS 192
+
+static struct {
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	bool busy;
+} cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int
 st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
-	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+	int free_slot = -1;
+	pthread_mutex_lock(&cache_lock);
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].st == NULL) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (cache[i].db == db && !cache[i].busy &&
+		    strcmp(sqlite3_sql(cache[i].st), sql) == 0) {
+			cache[i].busy = true;
+			*st = cache[i].st;
+			pthread_mutex_unlock(&cache_lock);
+			return AM_OK;
+		}
+	}
+	if (free_slot >= 0) {
+		/* claimed before preparing, so that no other thread takes it */
+		cache[free_slot].db = db;
+		cache[free_slot].busy = true;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	int rc = sqlite3_prepare_v3(db, sql, -1,
+		free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, st, NULL);
+	pthread_mutex_lock(&cache_lock);
+	if (free_slot >= 0) {
+		cache[free_slot].st = rc == SQLITE_OK ? *st : NULL;
+		if (rc != SQLITE_OK)
+			cache[free_slot].db = NULL;
+	}
+	pthread_mutex_unlock(&cache_lock);
 	if (rc != SQLITE_OK) {
 		*st = NULL;
 		return am_store_error(rc);
 	}
 	return AM_OK;
+}
+
+void
+st_finish(sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			cache[i].busy = false;
+			pthread_mutex_unlock(&cache_lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	sqlite3_finalize(st);
+}
+
+void
+st_cache_drop(sqlite3 *db)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].db == db) {
+			sqlite3_finalize(cache[i].st);
+			cache[i].st = NULL;
+			cache[i].db = NULL;
+			cache[i].busy = false;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void
+am_state_close(struct am_store *s)
+{
+	st_cache_drop(am_store_sqlite(s));
 }
 
 void
@@ -92,7 +182,7 @@ forked(sqlite3 *db, const struct am_entry *e, bool *out)
 	rc = sqlite3_step(st);
 	*out = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
 		(uint64_t)sqlite3_column_int64(st, 0) <= e->seq;
-	sqlite3_finalize(st);
+	st_finish(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }
 
@@ -148,7 +238,7 @@ insert_object(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
 		break;
 	}
 	rc = st_done(sqlite3_step(st));
-	sqlite3_finalize(st);
+	st_finish(st);
 	return rc;
 }
 
@@ -171,7 +261,7 @@ insert_act(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
 		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
 	bind_str(st, 8, b->note);
 	rc = st_done(sqlite3_step(st));
-	sqlite3_finalize(st);
+	st_finish(st);
 	return rc;
 }
 
@@ -229,7 +319,7 @@ am_state_fork(struct am_store *s, const struct am_entry *e)
 		sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (int64_t)e->seq);
 		rc = st_done(sqlite3_step(st));
-		sqlite3_finalize(st);
+		st_finish(st);
 		if (rc != AM_OK)
 			return rc;
 	}
@@ -249,7 +339,7 @@ exists(sqlite3 *db, const char *sql, const uint8_t *circle, const uint8_t *id,
 	sqlite3_bind_blob(st, 2, id, AM_ID_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*out = rc == SQLITE_ROW;
-	sqlite3_finalize(st);
+	st_finish(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }
 
@@ -383,7 +473,7 @@ resolve_query(sqlite3 *db, const char *sql, const uint8_t lo[32],
 		if (r->found++ == 0)
 			memcpy(r->hash, h, 32);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	return st_done(rc);
 }
 
@@ -465,7 +555,7 @@ am_state_lookup(struct am_store *s, const uint8_t hash[static AM_HASH_BYTES],
 	} else {
 		rc = rc == SQLITE_DONE ? AM_ERR_NOT_FOUND : am_store_error(rc);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	return rc;
 }
 
@@ -512,11 +602,11 @@ scratch_schema(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 		int erc = sqlite3_exec(scratch,
 			(const char *)sqlite3_column_text(st, 0), NULL, NULL, NULL);
 		if (erc != SQLITE_OK) {
-			sqlite3_finalize(st);
+			st_finish(st);
 			return am_store_error(erc);
 		}
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK)
 		return rc;
 	if ((rc = st_prepare(db, "SELECT author, forked_at FROM feeds "
@@ -524,7 +614,7 @@ scratch_schema(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 		return rc;
 	if ((rc = st_prepare(scratch, "INSERT INTO feeds VALUES (?1, ?2, ?3)",
 	    &ins)) != AM_OK) {
-		sqlite3_finalize(st);
+		st_finish(st);
 		return rc;
 	}
 	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
@@ -538,8 +628,8 @@ scratch_schema(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 			break;
 		}
 	}
-	sqlite3_finalize(ins);
-	sqlite3_finalize(st);
+	st_finish(ins);
+	st_finish(st);
 	return st_done(rc);
 }
 
@@ -560,11 +650,11 @@ scratch_fill(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 		if (arc == AM_OK)
 			arc = st_apply(scratch, &e);
 		if (arc != AM_OK) {
-			sqlite3_finalize(st);
+			st_finish(st);
 			return arc;
 		}
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	return st_done(rc);
 }
 
@@ -586,6 +676,7 @@ am_state_refold(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	    (rc = scratch_fill(db, scratch, circle)) == AM_OK)
 		rc = st_digest(scratch, circle, digest_out);
 	st_read_end(db, began);
+	st_cache_drop(scratch);
 	sqlite3_close(scratch);
 	return rc;
 }

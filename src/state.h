@@ -180,7 +180,14 @@ void st_read_end(sqlite3 *db, bool began);
 int st_apply(sqlite3 *db, const struct am_entry *e);
 
 /* Prepares sql on db; AM_OK or a mapped error. */
+/* Prepares sql on db, or hands out a cached copy; give it back with
+ * st_finish (never sqlite3_finalize). */
 int st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+/* Resets a statement from st_prepare and returns it to the cache (or
+ * finalizes it when it is not cached). NULL does nothing. */
+void st_finish(sqlite3_stmt *st);
+/* Finalizes every cached statement of db; before closing it. */
+void st_cache_drop(sqlite3 *db);
 /* Column helpers: copy a 32-byte blob (zero when NULL or of other size),
  * duplicate a text (NULL when NULL). */
 void st_col32(sqlite3_stmt *st, int col, uint8_t out[static 32]);

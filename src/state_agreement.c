@@ -69,7 +69,7 @@ load_acts(struct st_circle *c, const uint8_t *target, bool marks,
 		st_col32(st, 4, a->hash);
 		a->note = st_coltext(st, 5);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	*out = v;
 	return st_done(rc);
 }
@@ -212,7 +212,7 @@ load_versions(struct st_circle *c, const uint8_t *id, struct st_agreement *a)
 		 * version simply does not count */
 		sv->valid = am_body_decode(kind, v->raw, v->raw_len, &v->body) == AM_OK;
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	return st_done(rc);
 }
 
@@ -418,7 +418,7 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 		e->time = sqlite3_column_int64(st, 3);
 		e->note = st_coltext(st, 4);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK || t == NULL)
 		return rc;
 	for (size_t i = 0; i < a->nends; i++) {
@@ -631,7 +631,7 @@ st_proposals(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 		}
 		st_col32(st, 0, v[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	*out = v;
 	if ((rc = st_done(rc)) != AM_OK) {
 		free(v);

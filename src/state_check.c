@@ -50,7 +50,7 @@ object(struct check *k, const uint8_t *hash, uint32_t *kind, uint8_t ref[32])
 	*kind = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int(st, 0) : 0;
 	if (rc == SQLITE_ROW)
 		st_col32(st, 1, ref);
-	sqlite3_finalize(st);
+	st_finish(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }
 

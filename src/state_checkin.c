@@ -133,7 +133,7 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 		memcpy(mk->entry, hash, 32);
 		mk->note = st_coltext(st, 5);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	*out = v;
 	if ((rc = st_done(rc)) != AM_OK) {
 		st_marks_free(v, *n);
@@ -250,7 +250,7 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 		ci->status = (uint32_t)sqlite3_column_int(st, 5);
 		ci->note = st_coltext(st, 6);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK)
 		goto fail;
 	for (size_t i = 0; i < *n; i++)
@@ -344,7 +344,7 @@ st_statements_load(struct st_circle *c, const uint8_t *about,
 		}
 		v[(*n)++] = s;
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK)
 		goto fail;
 	for (size_t i = 0; i < *n; i++) {

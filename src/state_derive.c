@@ -106,7 +106,7 @@ load_genesis(struct st_circle *c)
 		c->name = st_coltext(st, 4);
 		rc = c->name != NULL ? SQLITE_DONE : SQLITE_NOMEM;
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	return st_done(rc);
 }
 
@@ -129,14 +129,14 @@ load_answerers(sqlite3 *db, const uint8_t *circle, const uint8_t *hash,
 			cap = cap ? cap * 2 : 4;
 			void *q = realloc(*ids, cap * sizeof **ids);
 			if (q == NULL) {
-				sqlite3_finalize(st);
+				st_finish(st);
 				return AM_ERR_NOMEM;
 			}
 			*ids = q;
 		}
 		st_col32(st, 0, (*ids)[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	return st_done(rc);
 }
 
@@ -155,7 +155,7 @@ load_proposals(struct st_circle *c)
 			cap = cap ? cap * 2 : 8;
 			void *q = realloc(c->props, cap * sizeof *c->props);
 			if (q == NULL) {
-				sqlite3_finalize(st);
+				st_finish(st);
 				return AM_ERR_NOMEM;
 			}
 			c->props = q;
@@ -169,7 +169,7 @@ load_proposals(struct st_circle *c)
 		p->seq = (uint64_t)sqlite3_column_int64(st, 4);
 		p->time = sqlite3_column_int64(st, 5);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK)
 		return rc;
 	for (size_t i = 0; i < c->nprops; i++) {
@@ -352,7 +352,7 @@ sink_members(struct st_circle *c)
 				st_sink_seen(k, author, seq);
 			has_accepted = has_accepted || (member && kind == AM_KIND_ACCEPT);
 		}
-		sqlite3_finalize(st);
+		st_finish(st);
 		if ((rc = st_done(rc)) != AM_OK)
 			return rc;
 	}

@@ -192,7 +192,7 @@ walk_checkpoints(struct st_circle *c)
 				AM_RULE_NOT_MEMBER,
 				"a checkpoint by someone who is not a member of the circle");
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	return st_done(rc);
 }
 
@@ -213,7 +213,7 @@ walk_forks(struct st_circle *c)
 			"its author signed two different entries at this number; "
 			"this and every later entry of that feed are ignored");
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	return st_done(rc);
 }
 
@@ -310,7 +310,7 @@ sweep(struct st_circle *c)
 	if ((rc = st_prepare(c->db, "SELECT author, seq, hash, kind, ref FROM "
 	    "st_objects WHERE circle = ?1 UNION ALL SELECT author, seq, hash, kind, "
 	    "target FROM st_acts WHERE circle = ?1 AND kind <> 12", &st)) != AM_OK) {
-		sqlite3_finalize(q);
+		st_finish(q);
 		return rc;
 	}
 	sqlite3_bind_blob(st, 1, c->id, 32, SQLITE_STATIC);
@@ -328,8 +328,8 @@ sweep(struct st_circle *c)
 			(uint32_t)sqlite3_column_int(st, 3), ref,
 			sqlite3_column_type(st, 4) != SQLITE_NULL);
 	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(q);
+	st_finish(st);
+	st_finish(q);
 	return st_done(rc);
 }
 

@@ -30,7 +30,7 @@ all_circles(sqlite3 *db, uint8_t (**out)[32], size_t *n)
 			cap = cap ? cap * 2 : 8;
 			void *p = realloc(v, cap * sizeof *v);
 			if (p == NULL) {
-				sqlite3_finalize(st);
+				st_finish(st);
 				free(v);
 				return AM_ERR_NOMEM;
 			}
@@ -38,7 +38,7 @@ all_circles(sqlite3 *db, uint8_t (**out)[32], size_t *n)
 		}
 		st_col32(st, 0, v[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK) {
 		free(v);
 		return rc;
@@ -186,7 +186,7 @@ object_circle(sqlite3 *db, const uint8_t hash[32], uint32_t kind,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		st_col32(st, 0, circle);
-	sqlite3_finalize(st);
+	st_finish(st);
 	if (rc == SQLITE_DONE)
 		return AM_ERR_NOT_FOUND;
 	return rc == SQLITE_ROW ? AM_OK : am_store_error(rc);

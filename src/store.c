@@ -382,6 +382,8 @@ am_store_close(struct am_store **sp)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	if (s->db != NULL)
+		am_state_close(s);
 	sqlite3_close(s->db);
 	free(s);
 	*sp = NULL;

@@ -49,6 +49,10 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t author[static AM_ID_BYTES]);
 
+/* Releases what the state module keeps for the store's connection (its
+ * prepared statements); the store calls it before it closes. */
+void am_state_close(struct am_store *s);
+
 /* The ingest check: AM_OK when e is a GENESIS entry that creates its own
  * circle, else am_state_may_write(e->circle, e->author). */
 AM_NODISCARD int am_state_admit(struct am_store *s, const struct am_entry *e);
