@@ -36,9 +36,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
+TESTID=MN-$(basename "$0" .sh | tr '[:lower:]' '[:upper:]')
+
 fail() {
 	FAILED=1
-	echo "FAIL: $*" >&2
+	echo "$TESTID: fail ($*)"
 	exit 1
 }
 
