@@ -61,6 +61,9 @@ wait_up(struct link *l)
 		free(ev.data);
 		if (ev.kind == AM_WIRE_UP)
 			return 0;
+		/* nothing listens there: give it one more retry, not fifteen */
+		if (ev.kind == AM_WIRE_RETRYING && end > mono_ms() + 2500)
+			end = mono_ms() + 2500;
 		if (ev.kind == AM_WIRE_HANDSHAKE_FAILED) {
 			/* libzmq retries; one refusal is the answer */
 			if (strstr(ev.detail, "refused") != NULL)
