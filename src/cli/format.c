@@ -154,7 +154,7 @@ sep(struct json *j)
 }
 
 static void
-open_(struct json *j, char c)
+open_container(struct json *j, char c)
 {
 	sep(j);
 	fputc(c, j->f);
@@ -164,7 +164,7 @@ open_(struct json *j, char c)
 }
 
 static void
-close_(struct json *j, char c)
+close_container(struct json *j, char c)
 {
 	fputc(c, j->f);
 	if (j->depth > 0)
@@ -173,10 +173,29 @@ close_(struct json *j, char c)
 		fputc('\n', j->f);
 }
 
-void json_obj(struct json *j) { open_(j, '{'); }
-void json_arr(struct json *j) { open_(j, '['); }
-void json_end_obj(struct json *j) { close_(j, '}'); }
-void json_end_arr(struct json *j) { close_(j, ']'); }
+void
+json_obj(struct json *j)
+{
+	open_container(j, '{');
+}
+
+void
+json_arr(struct json *j)
+{
+	open_container(j, '[');
+}
+
+void
+json_end_obj(struct json *j)
+{
+	close_container(j, '}');
+}
+
+void
+json_end_arr(struct json *j)
+{
+	close_container(j, ']');
+}
 
 void
 json_key(struct json *j, const char *key)
