@@ -268,12 +268,27 @@ insert_act(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
 int
 st_apply(sqlite3 *db, const struct am_entry *e)
 {
-	struct am_body *b;
 	bool gone;
 	int rc;
 
 	if ((rc = forked(db, e, &gone)) != AM_OK || gone)
 		return rc;
+	return st_record(db, e);
+}
+
+int
+am_state_record(struct am_store *s, const struct am_entry *e)
+{
+	return st_record(am_store_sqlite(s), e);
+}
+
+/* Records e's facts; the caller knows e's feed is not forked at e. */
+int
+st_record(sqlite3 *db, const struct am_entry *e)
+{
+	struct am_body *b;
+	int rc;
+
 	/* a body is several KiB: keep it off the stack */
 	if ((b = malloc(sizeof *b)) == NULL)
 		return AM_ERR_NOMEM;

@@ -182,6 +182,8 @@ int st_apply(sqlite3 *db, const struct am_entry *e);
 /* Prepares sql on db; AM_OK or a mapped error. */
 /* Prepares sql on db, or hands out a cached copy; give it back with
  * st_finish (never sqlite3_finalize). */
+/* Records e's facts without looking for a fork first (am_state_record). */
+int st_record(sqlite3 *db, const struct am_entry *e);
 int st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 /* Resets a statement from st_prepare and returns it to the cache (or
  * finalizes it when it is not cached). NULL does nothing. */

@@ -34,7 +34,7 @@ enum stmt {
 };
 
 static const char *const stmt_sql[S_COUNT] = {
-	[S_FEED_GET] = "SELECT id, head_seq, head_hash FROM feeds "
+	[S_FEED_GET] = "SELECT id, head_seq, head_hash, coalesce(forked_at, 0) FROM feeds "
 		"WHERE circle = ?1 AND author = ?2",
 	[S_FEED_INSERT] = "INSERT INTO feeds(circle, author, head_seq, head_hash) "
 		"VALUES (?1, ?2, ?3, ?4)",
@@ -412,6 +412,7 @@ struct feed {
 	int64_t id;          /* 0 when the feed does not exist yet */
 	uint64_t head_seq;
 	uint8_t head_hash[AM_HASH_BYTES];
+	uint64_t forked_at;  /* 0 when the feed has not forked */
 };
 
 static int
@@ -428,6 +429,7 @@ feed_get(struct am_store *s, const uint8_t *circle, const uint8_t *author,
 		f->head_seq = (uint64_t)sqlite3_column_int64(st, 1);
 		if (sqlite3_column_bytes(st, 2) == AM_HASH_BYTES)
 			memcpy(f->head_hash, sqlite3_column_blob(st, 2), AM_HASH_BYTES);
+		f->forked_at = (uint64_t)sqlite3_column_int64(st, 3);
 		rc = SQLITE_DONE;
 	}
 	sqlite3_reset(st);
@@ -1057,6 +1059,66 @@ batch_one(struct am_store *s, const struct am_entry *e, bool verified,
 	return ingest_one(s, e, result);
 }
 
+/*
+ * The common case of catching up, taken in one go: e[0..n) is a linked,
+ * authenticated run that extends its feed from its head. The checks of
+ * ingest_one are made once for the run (the author may write here, the
+ * first entry follows the head, the feed has not forked), then every
+ * entry is stored and recorded and the head moves once. *taken is false,
+ * with nothing written, when the run is not that case; ingest_one then
+ * takes it entry by entry and gives the reason.
+ */
+static int
+batch_extend(struct am_store *s, const struct am_entry *e, size_t n,
+	enum am_ingest_result result[], bool *taken)
+{
+	struct feed f;
+	sqlite3_stmt *st;
+	int rc;
+
+	*taken = false;
+	if (am_state_admit(s, &e[0]) != AM_OK)
+		return AM_OK;
+	if ((rc = feed_get(s, e[0].circle, e[0].author, &f)) != AM_OK)
+		return rc;
+	if (f.forked_at != 0 || e[0].seq != f.head_seq + 1 ||
+	    (e[0].seq > 1 && memcmp(e[0].prev, f.head_hash, AM_HASH_BYTES) != 0))
+		return AM_OK;
+	if (f.id == 0) {
+		/* the feed's first entry: feed_extend makes the row (and
+		 * records the entry's facts) */
+		if ((rc = feed_extend(s, &f, &e[0])) != AM_OK)
+			return rc;
+		result[0] = AM_INGEST_NEW;
+		e++;
+		result++;
+		n--;
+		*taken = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		st = stmt(s, S_ENTRY_INSERT);
+		sqlite3_bind_int64(st, 1, f.id);
+		sqlite3_bind_int64(st, 2, (int64_t)e[i].seq);
+		sqlite3_bind_blob(st, 3, e[i].hash, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, (int)e[i].kind);
+		sqlite3_bind_blob(st, 5, e[i].raw, (int)e[i].raw_len, SQLITE_STATIC);
+		if ((rc = step_done(st)) != AM_OK ||
+		    (rc = am_state_record(s, &e[i])) != AM_OK)
+			return rc;
+		result[i] = AM_INGEST_NEW;
+	}
+	if (n > 0) {
+		st = stmt(s, S_FEED_UPDATE);
+		sqlite3_bind_int64(st, 1, f.id);
+		sqlite3_bind_int64(st, 2, (int64_t)e[n - 1].seq);
+		sqlite3_bind_blob(st, 3, e[n - 1].hash, AM_HASH_BYTES, SQLITE_STATIC);
+		if ((rc = step_done(st)) != AM_OK)
+			return rc;
+	}
+	*taken = true;
+	return AM_OK;
+}
+
 /* Refusals decided by looking at the entry: the good prefix before it is
  * kept. Anything else (the database failing) rolls the whole run back. */
 static bool
@@ -1114,7 +1176,24 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 	}
 	if ((rc = am_store_begin(s)) != AM_OK)
 		goto fail;
+	struct feed head;
+	if (good > 0 && (rc = feed_get(s, e[0].circle, e[0].author, &head)) != AM_OK)
+		goto rollback;
 	for (i = 0; i < good; i++) {
+		/* Entries the feed already holds (duplicates, fork evidence)
+		 * leave its head alone; from the one after the head on, the
+		 * rest of the run may extend the feed in one go. */
+		if (e[i].seq == head.head_seq + 1) {
+			bool taken;
+			rc = batch_extend(s, &e[i], good - i, &result[i], &taken);
+			if (rc != AM_OK)
+				goto rollback;
+			if (taken) {
+				changed = true;
+				i = good;
+				break;
+			}
+		}
 		if ((rc = batch_step(sp[0])) != AM_OK)
 			goto rollback;
 		rc = batch_one(s, &e[i], all_verified || i == m - 1, &result[i]);

@@ -34,6 +34,11 @@
  * derived, and listed by am_state_violations(). */
 AM_NODISCARD int am_state_apply(struct am_store *s, const struct am_entry *e);
 
+/* As am_state_apply, for an entry the caller knows extends a feed that
+ * has not forked (the store's batched ingest, which has just read the
+ * feed): skips looking for the fork. */
+AM_NODISCARD int am_state_record(struct am_store *s, const struct am_entry *e);
+
 /* Called when e is fork evidence: its author signed two different entries
  * at e->seq. From then on, every entry of that author's feed from e->seq
  * on is ignored by the state (protocol/state.md, "Forks"). */
