@@ -1,0 +1,61 @@
+#!/bin/sh
+# Backup and restore without forking: Sam's node, with 200 entries in a
+# circle shared with Alex, is wiped and restored from its key backup. The
+# restored node refuses to write in the circle until it has fetched its own
+# latest entries from Alex; then its next entry continues its feed at 211,
+# and both records verify with no fork.
+. "$(dirname "$0")/lib.sh"
+
+init sam
+init alex
+start sam
+start alex
+C=$(circle_new sam us)
+am alex join "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+converge 30 "$C" sam alex
+
+step "sam backs up the key, writes, and keeps an early bundle"
+printf 'a long passphrase\n' | am sam key backup -o "$T/sam.backup" --passphrase-fd 0 \
+	>/dev/null || fail "key backup"
+am sam export us -o "$T/early.bundle" >/dev/null || fail "export"
+"$AUTHOR" "$T/sam" "$C" 200 || fail "sam writes 200 entries"
+converge 60 "$C" sam alex
+head_before=$(sqlite3 "$T/alex/amends.db" "SELECT f.head_seq FROM feeds f
+	WHERE hex(f.circle) = upper('$C') AND f.author = (SELECT author FROM feeds
+	WHERE hex(circle) = upper('$C') ORDER BY head_seq DESC LIMIT 1)")
+[ "$head_before" -ge 200 ] || fail "sam's feed at alex is only $head_before long"
+alex_id=$(id_of alex)
+stop sam
+
+step "sam's machine is lost; the identity is restored on a new one"
+rm -rf "$T/sam"
+printf 'a long passphrase\n' | am sam init --restore "$T/sam.backup" --passphrase-fd 0 \
+	>"$T/restore.out" 2>&1 || { cat "$T/restore.out"; fail "restore"; }
+grep -q "fetch its own entries" "$T/restore.out" || fail "restore did not say it will fetch"
+
+step "with only an old bundle, writing is refused"
+am sam import "$T/early.bundle" >/dev/null || fail "import of the early bundle"
+if am sam say us "too early" 2>"$T/early.err"; then
+	fail "a restored node wrote before catching up its own feed"
+fi
+grep -q "restored" "$T/early.err" || fail "no clear refusal: $(cat "$T/early.err")"
+mine=$(sqlite3 "$T/sam/amends.db" "SELECT max(head_seq) FROM feeds WHERE hex(circle) = upper('$C')")
+[ "$mine" -lt "$head_before" ] || fail "the early bundle already held everything"
+
+step "sam's node fetches its own feed from alex, then writes"
+am sam peer add "$alex_id" "$ADDR_alex" >/dev/null || fail "peer add"
+start sam
+converge 60 "$C" sam alex
+wait_for 30 sh -c "AMENDS_HOME='$T/sam' '$AMENDS' say us 'back again' 2>/dev/null" ||
+	fail "the restored node never could write"
+converge 30 "$C" sam alex
+seqs=$(sqlite3 "$T/alex/amends.db" "SELECT count(*), max(e.seq) FROM entries e
+	JOIN feeds f ON f.id = e.feed WHERE hex(f.circle) = upper('$C')
+	AND f.head_seq = (SELECT max(head_seq) FROM feeds WHERE hex(circle) = upper('$C'))")
+[ "$seqs" = "$((head_before + 1))|$((head_before + 1))" ] ||
+	fail "sam's feed at alex is $seqs, expected $((head_before + 1)) entries ending there"
+am sam verify >/dev/null || fail "sam's record does not verify"
+am alex verify >/dev/null || fail "alex's record does not verify (a fork?)"
+intact sam
+intact alex
+echo "$TESTID: pass"
