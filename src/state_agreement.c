@@ -506,7 +506,8 @@ st_agreement_load(struct st_circle *c, const uint8_t id[static AM_HASH_BYTES],
 	a->valid = true;
 	if ((rc = derive_signatures(c, a)) != AM_OK)
 		goto fail;
-	qsort(a->versions, a->nversions, sizeof *a->versions, cmp_version);
+	if (a->nversions > 0)
+		qsort(a->versions, a->nversions, sizeof *a->versions, cmp_version);
 	for (size_t i = 0; i < a->nversions; i++) {
 		struct st_version *sv = &a->versions[i];
 		if (!sv->valid)

@@ -175,8 +175,9 @@ finish_checkin(struct st_circle *c, const struct st_agreement *a,
 		&ci->nmarks);
 	if (rc != AM_OK)
 		return rc;
-	qsort_r(ci->marks, ci->nmarks, sizeof *ci->marks, cmp_mark,
-		(void *)&a->current->v.body.terms);
+	if (ci->nmarks > 0)     /* marks is NULL when there are none */
+		qsort_r(ci->marks, ci->nmarks, sizeof *ci->marks, cmp_mark,
+			(void *)&a->current->v.body.terms);
 	for (uint32_t i = 0; i < ci->nmarks; i++)
 		ci->disputed = ci->disputed || ci->marks[i].kind == AM_MARK_DISPUTED;
 	ci->verified = verified(a, ci);

@@ -302,7 +302,8 @@ sweep(struct st_circle *c)
 	sqlite3_stmt *st, *q;
 	int rc;
 
-	qsort(k->seen, k->nseen, sizeof *k->seen, cmp_key);
+	if (k->nseen > 0)
+		qsort(k->seen, k->nseen, sizeof *k->seen, cmp_key);
 	if ((rc = st_prepare(c->db, "SELECT kind FROM st_objects WHERE hash = ?1 "
 	    "AND circle = ?2", &q)) != AM_OK)
 		return rc;
