@@ -8,18 +8,334 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "amends/node.h"
+#include "amends/peer.h"
 #include "amends/state.h"
+#include "amends/sync.h"
 #include "amends/verify.h"
+#include "amends/wire.h"
 #include "cli.h"
 #include "format.h"
 #include "resolve.h"
 
 static const char usage[] =
-	"usage: amends verify [CIRCLE] [--json]\n\n"
+	"usage: amends verify [CIRCLE] [--json]\n"
+	"       amends verify --with PEER [CIRCLE]\n\n"
 	"Checks every entry held here: its signature, its number in its author's\n"
 	"feed, its link to the entry before it, and any fork evidence; then\n"
 	"replays the rules from scratch and compares with the stored state.\n"
-	"Prints what it checked and every problem; exits 0 only when there are none.\n";
+	"Prints what it checked and every problem; exits 0 only when there are none.\n\n"
+	"  --with PEER   ask PEER's node (a nickname or ID with a known address)\n"
+	"                for its heads and say whether it holds the same record,\n"
+	"                or which feeds differ and by how much\n";
+
+/* How long --with waits for the peer's node to answer. */
+#define WITH_TIMEOUT_MS 15000
+
+/* The peer's heads of one circle, as its HEADS said. */
+struct peer_circle {
+	uint8_t id[32];
+	uint32_t n;
+	struct am_sync_head heads[AM_SYNC_MAX_ITEMS];
+};
+
+struct compare {
+	struct cli *c;
+	const struct peer_circle *pc;
+	const char *peer;
+	const char *header;    /* printed before the circle's first difference */
+	unsigned differ;
+};
+
+/* Counts one difference, printing the circle's header before the first. */
+static void
+differs(struct compare *k)
+{
+	if (k->differ++ == 0)
+		printf("%s\n", k->header);
+}
+
+static int
+compare_feed(void *ctx, const struct am_feed_head *h)
+{
+	struct compare *k = ctx;
+	const struct am_sync_head *ph = NULL;
+	char who[CLI_SHORT_NAME];
+	for (uint32_t i = 0; i < k->pc->n; i++)
+		if (memcmp(k->pc->heads[i].author, h->author, 32) == 0)
+			ph = &k->pc->heads[i];
+	cli_short_id(k->c->store, h->author, who);
+	if (ph == NULL) {
+		differs(k);
+		printf("  %s's feed: %llu entries here, none at %s\n", who,
+			(unsigned long long)h->seq, k->peer);
+		return AM_OK;
+	}
+	if (ph->seq == h->seq && memcmp(ph->hash, h->hash, 32) == 0) {
+		if (ph->has_forks != (h->forked_at != 0)) {
+			differs(k);
+			printf("  %s's feed: the same entries, but only %s holds "
+				"evidence of a fork\n", who, ph->has_forks ? k->peer : "this node");
+		}
+		return AM_OK;
+	}
+	differs(k);
+	if (ph->seq < h->seq)
+		printf("  %s's feed: %s holds %llu entries, %llu fewer than here\n",
+			who, k->peer, (unsigned long long)ph->seq,
+			(unsigned long long)(h->seq - ph->seq));
+	else if (ph->seq > h->seq)
+		printf("  %s's feed: %s holds %llu entries, %llu more than here\n",
+			who, k->peer, (unsigned long long)ph->seq,
+			(unsigned long long)(ph->seq - h->seq));
+	else
+		printf("  %s's feed: both hold %llu entries but the newest differ "
+			"(a fork)\n", who, (unsigned long long)h->seq);
+	return AM_OK;
+}
+
+struct peer_last {
+	const uint8_t *peer;
+	bool found;
+	uint8_t digest[32];
+	int64_t at;
+};
+
+static int
+peer_last_one(void *ctx, const struct am_peer_digest *d)
+{
+	struct peer_last *l = ctx;
+	if (memcmp(d->peer, l->peer, 32) == 0) {
+		l->found = true;
+		memcpy(l->digest, d->digest, 32);
+		l->at = d->at;
+	}
+	return AM_OK;
+}
+
+/* Sends one sync message on the link. */
+static int
+send_msg(struct am_wire *w, int link, const uint8_t key[32],
+	const struct am_sync_msg *m)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = am_sync_msg_encode(m, &buf, &len);
+	if (rc != AM_OK)
+		return rc;
+	rc = am_wire_send(w, link, key, buf, len);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Asks the peer's node for its heads: one empty, final DIGESTS, which
+ * protocol/sync.md answers with HEADS of every circle both share (none was
+ * named, so none is taken as equal), then DONE. Collects up to max
+ * circles into pcs.
+ */
+static int
+ask_heads(struct cli *c, const uint8_t peer[32], const char *address,
+	struct peer_circle *pcs, size_t max, size_t *n)
+{
+	uint8_t pub[32], sec[32], server[32];
+	struct am_wire *w = NULL;
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	int link, rc;
+
+	*n = 0;
+	if (m == NULL)
+		return cli_fail("verify --with", AM_ERR_NOMEM);
+	if ((rc = am_identity_curve(c->id, pub, sec)) != AM_OK ||
+	    (rc = am_id_to_curve(peer, server)) != AM_OK ||
+	    (rc = am_wire_new(pub, sec, &w)) != AM_OK ||
+	    (rc = am_wire_connect(w, server, address, &link)) != AM_OK) {
+		sodium_memzero(sec, sizeof sec);
+		am_wire_destroy(&w);
+		free(m);
+		return cli_fail("connecting", rc);
+	}
+	sodium_memzero(sec, sizeof sec);
+	int ret = 1;
+	bool asked = false;
+	int64_t start = cli_now_ms(), waited = 0;
+	while (waited < WITH_TIMEOUT_MS) {
+		struct am_wire_event ev;
+		if (am_wire_poll(w, 250, &ev) != AM_OK)
+			break;
+		waited = cli_now_ms() - start;
+		if (ev.kind == AM_WIRE_HANDSHAKE_FAILED) {
+			cli_error("%s's node refused the connection (%s)", address, ev.detail);
+			goto out;
+		}
+		if (ev.kind == AM_WIRE_UP && !asked) {
+			memset(m, 0, sizeof *m);
+			m->type = AM_SYNC_DIGESTS;
+			m->final = true;
+			if ((rc = send_msg(w, link, server, m)) != AM_OK) {
+				cli_fail("asking for heads", rc);
+				goto out;
+			}
+			asked = true;
+		}
+		if (ev.kind != AM_WIRE_MESSAGE)
+			continue;
+		rc = am_sync_msg_decode(ev.data, ev.len, m);
+		if (rc == AM_OK && m->type == AM_SYNC_HEADS && *n < max) {
+			struct peer_circle *pc = &pcs[(*n)++];
+			memcpy(pc->id, m->circle, 32);
+			pc->n = m->n;
+			memcpy(pc->heads, m->heads, m->n * sizeof m->heads[0]);
+		} else if (rc == AM_OK && m->type == AM_SYNC_DONE && asked) {
+			free(ev.data);
+			ret = 0;
+			goto out;
+		} else if (rc == AM_OK && m->type == AM_SYNC_ERROR) {
+			cli_error("%s's node answered: %.*s", address, (int)m->text.n, m->text.p);
+			free(ev.data);
+			goto out;
+		}
+		free(ev.data);
+	}
+	cli_error("%s's node did not answer within %d s", address, WITH_TIMEOUT_MS / 1000);
+out:
+	am_wire_destroy(&w);
+	free(m);
+	return ret;
+}
+
+/*
+ * While this node runs, its own connection to the peer is keyed on our
+ * identity, so a second connection with the same key would take over the
+ * node's session at the peer. The answer then comes from what the node
+ * last heard: the peer's digest of each shared circle, with when.
+ */
+static int
+with_node(struct cli *c, const uint8_t peer[32], const char *name,
+	const uint8_t *only)
+{
+	struct am_circle_info *circles = NULL;
+	size_t n = 0;
+	unsigned differ = 0;
+	int rc = am_state_circles(c->store, am_identity_public(c->id), &circles, &n);
+	if (rc != AM_OK)
+		return cli_fail("reading circles", rc);
+	for (size_t i = 0; i < n; i++) {
+		struct peer_last last = { .peer = peer };
+		uint8_t mine[32];
+		char cid[CLI_SHORT_HASH], when[CLI_TIME_BYTES];
+		if ((only != NULL && memcmp(only, circles[i].id, 32) != 0) ||
+		    am_state_may_write(c->store, circles[i].id, peer) != AM_OK)
+			continue;
+		cli_short_hash(circles[i].id, cid);
+		if ((rc = am_store_digest(c->store, circles[i].id, mine)) != AM_OK ||
+		    (rc = am_peer_digests(c->store, circles[i].id, peer_last_one, &last)) != AM_OK) {
+			am_state_circles_free(&circles, n);
+			return cli_fail("reading digests", rc);
+		}
+		if (!last.found) {
+			printf("circle %s (%s): %s's node has not been heard from\n",
+				circles[i].name, cid, name);
+			differ++;
+			continue;
+		}
+		cli_time_local(last.at, when);
+		if (memcmp(last.digest, mine, 32) == 0) {
+			printf("circle %s (%s): same record (as of %s)\n", circles[i].name,
+				cid, when);
+		} else {
+			printf("circle %s (%s): differs from %s's node as of %s; "
+				"stop this node and run verify --with again for the feeds\n",
+				circles[i].name, cid, name, when);
+			differ++;
+		}
+	}
+	am_state_circles_free(&circles, n);
+	if (differ == 0)
+		printf("same record as %s\n", name);
+	return differ == 0 ? 0 : 1;
+}
+
+static int
+verify_with(struct cli *c, const char *who, const uint8_t *only)
+{
+	enum { MAX_CIRCLES = 256 };
+	uint8_t peer[32];
+	struct am_peer p;
+	struct am_circle_info *circles = NULL;
+	size_t ncircles = 0, npc = 0;
+	char name[CLI_SHORT_NAME];
+	int ret = 1;
+
+	if (cli_resolve_id(c->store, who, peer) != 0)
+		return 1;
+	cli_short_id(c->store, peer, name);
+	if (am_node_running(c->home))
+		return with_node(c, peer, name, only);
+	if (am_peer_get(c->store, peer, &p) != AM_OK || p.address[0] == '\0')
+		return cli_error("no address known for %s; set one with amends peer add", name);
+	struct peer_circle *pcs = calloc(MAX_CIRCLES, sizeof *pcs);
+	if (pcs == NULL)
+		return cli_fail("verify --with", AM_ERR_NOMEM);
+	if (ask_heads(c, peer, p.address, pcs, MAX_CIRCLES, &npc) != 0)
+		goto out;
+	int rc = am_state_circles(c->store, am_identity_public(c->id), &circles, &ncircles);
+	if (rc != AM_OK) {
+		cli_fail("reading circles", rc);
+		goto out;
+	}
+	unsigned differ = 0;
+	for (size_t i = 0; i < ncircles; i++) {
+		char cid[CLI_SHORT_HASH];
+		if (only != NULL && memcmp(only, circles[i].id, 32) != 0)
+			continue;
+		if (am_state_may_write(c->store, circles[i].id, peer) != AM_OK)
+			continue;       /* not shared with that peer */
+		cli_short_hash(circles[i].id, cid);
+		const struct peer_circle *pc = NULL;
+		for (size_t k = 0; k < npc; k++)
+			if (memcmp(pcs[k].id, circles[i].id, 32) == 0)
+				pc = &pcs[k];
+		char header[400];
+		snprintf(header, sizeof header, "circle %s (%s): differs from %s",
+			circles[i].name, cid, name);
+		struct compare k = { .c = c, .pc = pc, .peer = name, .header = header };
+		if (pc == NULL) {
+			differs(&k);
+			printf("  %s holds nothing of it\n", name);
+			differ++;
+			continue;
+		}
+		if ((rc = am_store_heads(c->store, circles[i].id, compare_feed, &k)) != AM_OK) {
+			cli_fail("reading heads", rc);
+			goto out;
+		}
+		for (uint32_t j = 0; j < pc->n; j++) {
+			uint64_t seq;
+			uint8_t h[32];
+			if (am_store_head(c->store, circles[i].id, pc->heads[j].author, &seq,
+			    h) == AM_OK && seq == 0) {
+				char a[CLI_SHORT_NAME];
+				cli_short_id(c->store, pc->heads[j].author, a);
+				differs(&k);
+				printf("  %s's feed: none here, %llu entries at %s\n", a,
+					(unsigned long long)pc->heads[j].seq, name);
+			}
+		}
+		if (k.differ == 0)
+			printf("circle %s (%s): same record\n", circles[i].name, cid);
+		differ += k.differ;
+	}
+	if (differ == 0)
+		printf("same record as %s\n", name);
+	ret = differ == 0 ? 0 : 1;
+out:
+	am_state_circles_free(&circles, ncircles);
+	free(pcs);
+	return ret;
+}
 
 struct out {
 	struct cli *c;
@@ -90,6 +406,7 @@ cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "with", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,11 +415,13 @@ cmd_verify(int argc, char **argv)
 	struct am_verify_report rep;
 	uint8_t circle[32];
 	bool one = false;
+	const char *with = NULL;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': o.json = true; break;
+		case 'w': with = optarg; break;
 		case 'h': cli_usage(stdout, usage); return 0;
 		default: cli_usage(stderr, usage); return 1;
 		}
@@ -111,12 +430,16 @@ cmd_verify(int argc, char **argv)
 		cli_usage(stderr, usage);
 		return 1;
 	}
-	if (cli_open(&c, CLI_STORE) != 0)
+	if (cli_open(&c, with != NULL ? CLI_STORE | CLI_IDENTITY : CLI_STORE) != 0)
 		goto out;
 	if (optind < argc) {
 		if (cli_resolve_circle(c.store, argv[optind], circle) != 0)
 			goto out;
 		one = true;
+	}
+	if (with != NULL) {
+		ret = verify_with(&c, with, one ? circle : NULL);
+		goto out;
 	}
 	if (o.json) {
 		json_init(&o.j, stdout, c.store);
