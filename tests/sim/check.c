@@ -1,12 +1,16 @@
 /*
  * What must hold at the end of every run, once the network has healed and
- * the nodes are quiescent:
+ * the nodes are quiescent. The yardstick is the whole record: every entry
+ * any node holds, ingested into one more store (the "union"), whose state
+ * says who the members of each circle finally are.
  *
  *   - every entry a node committed is still in its store, as written;
- *   - every member of a circle (joined or pending, witnesses included)
- *     holds it, and nobody else does: entries go only to members;
- *   - all holders of a circle have equal store digests (the same entries)
- *     and equal state digests (the same state);
+ *   - every member of a circle by the whole record (joined or pending,
+ *     witnesses included) holds it, and all of them hold the same entries
+ *     (equal store digests) and derive the same state (equal state
+ *     digests); a node that is no member by the whole record may hold an
+ *     older part, but only if some MEMBER entry ever named it: entries go
+ *     only to those invited;
  *   - every store verifies in full (am_verify_store finds no problem),
  *     passes SQLite's integrity check, and holds no fork: honest nodes
  *     never sign two entries at one number;
@@ -128,32 +132,136 @@ check_node(struct sim *s, int i, const struct circle_set *mine)
 	}
 }
 
-/* The nodes the holders of circle name as members; -1 when unreadable. */
-static int64_t
-members_of(struct sim *s, const uint8_t circle[static AM_HASH_BYTES],
-	uint32_t holders)
+/* ---- the whole record ---- */
+
+struct feed {
+	uint8_t author[AM_ID_BYTES];
+	uint64_t have;                   /* held by the union */
+	uint64_t max;                    /* the longest any node holds */
+	int holder;                      /* ... and a node that holds it */
+};
+
+struct feeds {
+	struct feed f[4 * SIM_MAX_NODES];
+	size_t n;
+	int node;
+};
+
+static int
+note_feed(void *ctx, const struct am_feed_head *h)
 {
-	uint32_t named = 0;
-	for (int i = 0; i < s->nnodes; i++) {
-		struct am_member *m = NULL;
-		size_t nm = 0;
-		if (!((holders >> i) & 1u))
-			continue;
-		int rc = am_state_members(s->node[i].store, circle, &m, &nm);
-		if (rc != AM_OK) {
-			char c[9];
-			am_hex(circle, 4, c);
-			sim_violation(s, "node %d holds circle %s but lists no members: "
-				"%s", i, c, am_strerror(rc));
-			return -1;
-		}
-		for (size_t x = 0; x < nm; x++)
-			for (int j = 0; j < s->nnodes; j++)
-				if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0)
-					named |= 1u << j;
-		free(m);
+	struct feeds *fs = ctx;
+	size_t k = 0;
+	while (k < fs->n && memcmp(fs->f[k].author, h->author, AM_ID_BYTES) != 0)
+		k++;
+	if (k == fs->n) {
+		if (fs->n == sizeof fs->f / sizeof fs->f[0])
+			return AM_OK;
+		memcpy(fs->f[k].author, h->author, AM_ID_BYTES);
+		fs->f[k].have = fs->f[k].max = 0;
+		fs->n++;
 	}
-	return named;
+	if (h->seq > fs->f[k].max) {
+		fs->f[k].max = h->seq;
+		fs->f[k].holder = fs->node;
+	}
+	return AM_OK;
+}
+
+struct copy {
+	uint8_t *raw;
+	size_t len;
+};
+
+static int
+copy_raw(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct copy *c = ctx;
+	if ((c->raw = malloc(len)) == NULL)
+		return AM_ERR_NOMEM;
+	memcpy(c->raw, raw, len);
+	c->len = len;
+	return AM_OK;
+}
+
+/* Copies every entry of circle any node holds into u, in passes until
+ * nothing more goes in: an entry whose author is not yet known to be
+ * invited waits for the entry that invites it, as in sync. */
+static void
+union_circle(struct sim *s, struct am_store *u,
+	const uint8_t circle[static AM_HASH_BYTES])
+{
+	struct feeds fs = { .n = 0 };
+	bool progress = true;
+	char c[9];
+
+	am_hex(circle, 4, c);
+	for (int i = 0; i < s->nnodes; i++) {
+		fs.node = i;
+		if (s->node[i].store != NULL)
+			(void)!am_store_heads(s->node[i].store, circle, note_feed, &fs);
+	}
+	while (progress) {
+		progress = false;
+		for (size_t k = 0; k < fs.n; k++) {
+			struct feed *f = &fs.f[k];
+			while (f->have < f->max) {
+				struct copy cp = { NULL, 0 };
+				enum am_ingest_result r;
+				int rc = am_store_range(s->node[f->holder].store, circle,
+					f->author, f->have + 1, f->have + 1, copy_raw, &cp);
+				if (rc == AM_OK && cp.raw == NULL)
+					rc = AM_ERR_NOT_FOUND;
+				if (rc == AM_OK)
+					rc = am_store_ingest(u, cp.raw, cp.len, &r);
+				free(cp.raw);
+				if (rc == AM_ERR_NOT_MEMBER || rc == AM_ERR_GAP)
+					break;
+				if (rc != AM_OK) {
+					sim_violation(s, "circle %s: entry %llu of node %d "
+						"does not go into the whole record: %s", c,
+						(unsigned long long)f->have + 1, f->holder,
+						am_strerror(rc));
+					f->max = f->have;
+					break;
+				}
+				f->have++;
+				progress = true;
+			}
+		}
+	}
+	for (size_t k = 0; k < fs.n; k++)
+		if (fs.f[k].have < fs.f[k].max) {
+			char a[9];
+			am_hex(fs.f[k].author, 4, a);
+			sim_violation(s, "circle %s: node %d holds entries %llu.. of "
+				"feed %s whose author nobody invited", c, fs.f[k].holder,
+				(unsigned long long)fs.f[k].have + 1, a);
+		}
+}
+
+/* The nodes that are members of circle by the whole record (joined or
+ * pending), and those some MEMBER entry ever named. */
+static int
+union_members(struct sim *s, struct am_store *u,
+	const uint8_t circle[static AM_HASH_BYTES], uint32_t *members,
+	uint32_t *named)
+{
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	int rc = am_state_members(u, circle, &m, &nm);
+	if (rc != AM_OK)
+		return rc;
+	*members = *named = 0;
+	for (int j = 0; j < s->nnodes; j++) {
+		for (size_t x = 0; x < nm; x++)
+			if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0)
+				*members |= 1u << j;
+		if (am_state_may_write(u, circle, s->node[j].pub) == AM_OK)
+			*named |= 1u << j;
+	}
+	free(m);
+	return AM_OK;
 }
 
 struct heads_text {
@@ -199,37 +307,37 @@ show_heads(struct sim *s, int i, const uint8_t circle[static AM_HASH_BYTES])
 	free(m);
 }
 
-/* Equal entries and equal state at every holder of circle; only members
- * hold it, and every member does. */
+/* The members of circle by the whole record hold it, all the same
+ * entries and the same state; nobody never named holds it. */
 static void
-check_circle(struct sim *s, const uint8_t circle[static AM_HASH_BYTES])
+check_circle(struct sim *s, struct am_store *u,
+	const uint8_t circle[static AM_HASH_BYTES])
 {
 	uint8_t first_store[AM_HASH_BYTES], first_state[AM_HASH_BYTES];
-	uint32_t holders = 0;
+	uint32_t members, named;
 	int first = -1;
 	char c[9];
 
 	am_hex(circle, 4, c);
-	for (int i = 0; i < s->nnodes; i++)
-		if (holds(s, i, circle))
-			holders |= 1u << i;
-	int64_t named = members_of(s, circle, holders);
-	if (named < 0)
+	union_circle(s, u, circle);
+	int rc = union_members(s, u, circle, &members, &named);
+	if (rc != AM_OK) {
+		sim_violation(s, "circle %s: no members in the whole record: %s", c,
+			am_strerror(rc));
 		return;
+	}
 	for (int i = 0; i < s->nnodes; i++) {
-		bool h = (holders >> i) & 1u, m = ((uint32_t)named >> i) & 1u;
-		if (h && !m)
-			sim_violation(s, "node %d holds circle %s without being a "
-				"member of it", i, c);
+		bool h = holds(s, i, circle), m = (members >> i) & 1u;
+		if (h && !((named >> i) & 1u))
+			sim_violation(s, "node %d holds circle %s though nobody ever "
+				"invited it", i, c);
 		if (m && !h)
 			sim_violation(s, "node %d, a member of circle %s, does not "
 				"hold it", i, c);
-	}
-	for (int i = 0; i < s->nnodes; i++) {
-		uint8_t d[AM_HASH_BYTES], t[AM_HASH_BYTES];
-		if (!((holders >> i) & 1u))
+		if (!m || !h)
 			continue;
-		int rc = am_store_digest(s->node[i].store, circle, d);
+		uint8_t d[AM_HASH_BYTES], t[AM_HASH_BYTES];
+		rc = am_store_digest(s->node[i].store, circle, d);
 		if (rc == AM_OK)
 			rc = am_state_digest(s->node[i].store, circle, t);
 		if (rc != AM_OK) {
@@ -241,17 +349,15 @@ check_circle(struct sim *s, const uint8_t circle[static AM_HASH_BYTES])
 			first = i;
 			memcpy(first_store, d, AM_HASH_BYTES);
 			memcpy(first_state, t, AM_HASH_BYTES);
-			continue;
-		}
-		if (memcmp(d, first_store, AM_HASH_BYTES) != 0) {
-			sim_violation(s, "circle %s: nodes %d and %d hold different "
+		} else if (memcmp(d, first_store, AM_HASH_BYTES) != 0) {
+			sim_violation(s, "circle %s: members %d and %d hold different "
 				"entries (store digests differ)", c, first, i);
 			show_heads(s, first, circle);
 			show_heads(s, i, circle);
-		}
-		else if (memcmp(t, first_state, AM_HASH_BYTES) != 0)
-			sim_violation(s, "circle %s: nodes %d and %d hold the same "
+		} else if (memcmp(t, first_state, AM_HASH_BYTES) != 0) {
+			sim_violation(s, "circle %s: members %d and %d hold the same "
 				"entries but derive different states", c, first, i);
+		}
 	}
 }
 
@@ -315,7 +421,15 @@ sim_check(struct sim *s)
 	if (all.full)
 		sim_violation(s, "more than %d circles: some were not checked",
 			MAX_CIRCLES);
-	for (size_t k = 0; k < all.n; k++)
-		check_circle(s, all.id[k]);
+	char path[700];
+	struct am_store *u = NULL;
+	snprintf(path, sizeof path, "%s/union.db", s->dir);
+	int rc = am_store_open(path, &u);
+	if (rc != AM_OK)
+		sim_violation(s, "cannot open a store for the whole record: %s",
+			am_strerror(rc));
+	for (size_t k = 0; k < all.n && u != NULL; k++)
+		check_circle(s, u, all.id[k]);
+	am_store_close(&u);
 	run_hash(s, per_node);
 }

@@ -1,5 +1,5 @@
 /*
- * amends-sim: runs the deterministic simulation (sim.h) for a range of
+ * amends-sim: runs the deterministic simulation (sim.h) for a list of
  * seeds and reports. Each run prints one line ending in a hash over every
  * node's final digests and the run's counters, so two runs of one seed can
  * be compared byte for byte; a failing run prints each violation and the
@@ -11,6 +11,8 @@
  *
  *   SIM: pass|fail <seeds> seeds, <violations> violations, <entries> entries
  *   SIMREPLAY: pass|fail <seeds> seeds run twice, same output|outputs differ
+ *
+ * (SIMLOSSY with --lossy, or the name given with --name.)
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,17 +25,25 @@
 
 #include "sim.h"
 
+#define SEEDS_MAX 100000
+#define JOBS_MAX 64
+
 static const char usage[] =
-	"usage: amends-sim [--seed S] [--runs N] [--nodes K] [--ops M] [--lossy]\n"
-	"                  [--jobs J] [--twice] [--verbose] [--tmp DIR]\n\n"
-	"Runs N simulations, seeds S, S+1, ..., each with K nodes (2 to 5)\n"
-	"doing M operations over a faulty simulated network, then checks that\n"
-	"they converge and lost nothing. Defaults: --seed 1 --runs 1 --nodes 3\n"
-	"--ops 60. --lossy also drops, copies and reorders messages inside\n"
-	"connections; --jobs runs J processes at once; --twice runs everything\n"
-	"twice in fresh processes and passes when both print the same bytes;\n"
-	"--verbose traces every event; stores go in DIR (default /dev/shm when\n"
-	"it exists, else $TMPDIR or /tmp).\n";
+	"usage: amends-sim [--seed S] [--runs N] [--seeds S1,S2,...] [--nodes K]\n"
+	"                  [--ops M] [--lossy] [--jobs J] [--twice] [--verbose]\n"
+	"                  [--name NAME] [--tmp DIR]\n\n"
+	"Runs N simulations, seeds S, S+1, ... (or the seeds listed), each with\n"
+	"K nodes (2 to 5) doing M operations over a faulty simulated network,\n"
+	"then checks that they converge and lost nothing. Defaults: --seed 1\n"
+	"--runs 1 --nodes 3 --ops 60.\n\n"
+	"  --lossy     also drop, copy and reorder messages inside connections\n"
+	"  --jobs J    run J processes at once (same output)\n"
+	"  --twice     run everything twice in fresh processes; pass when both\n"
+	"              print the same bytes\n"
+	"  --verbose   trace every event\n"
+	"  --name NAME the tag of the summary line (default SIM, SIMLOSSY)\n"
+	"  --tmp DIR   where stores go (default /dev/shm when it exists, else\n"
+	"              $TMPDIR or /tmp)\n";
 
 struct totals {
 	uint64_t violations, entries, failed;
@@ -50,6 +60,24 @@ parse_u64(const char *text, uint64_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* A comma-separated list of seeds. */
+static bool
+parse_seeds(const char *text, uint64_t *seeds, size_t *n)
+{
+	char buf[4096];
+	if (strlen(text) >= sizeof buf)
+		return false;
+	strcpy(buf, text);
+	*n = 0;
+	for (char *save, *p = strtok_r(buf, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (*n == SEEDS_MAX || !parse_u64(p, &seeds[*n]))
+			return false;
+		(*n)++;
+	}
+	return *n > 0;
 }
 
 static const char *
@@ -86,14 +114,14 @@ print_run(const struct sim_opts *o, const struct sim_stats *st,
 	fflush(stdout);
 }
 
-/* Runs seeds first .. first + n - 1 in turn, printing a line for each. */
+/* Runs the n seeds in turn, printing a line for each. */
 static void
-run_range(struct sim_opts o, uint64_t first, uint64_t n, struct totals *t)
+run_list(struct sim_opts o, const uint64_t *seeds, size_t n, struct totals *t)
 {
-	for (uint64_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < n; k++) {
 		struct sim_stats st;
 		uint8_t final[AM_HASH_BYTES];
-		o.seed = first + k;
+		o.seed = seeds[k];
 		unsigned v = sim_run(&o, &st, final);
 		print_run(&o, &st, final, v);
 		t->violations += v;
@@ -107,15 +135,16 @@ run_range(struct sim_opts o, uint64_t first, uint64_t n, struct totals *t)
 /* Runs the seeds in jobs child processes, each a block of them writing
  * to a file of its own; prints the blocks in order. */
 static int
-run_jobs(struct sim_opts o, uint64_t runs, uint64_t jobs, struct totals *t)
+run_jobs(struct sim_opts o, const uint64_t *seeds, size_t n, size_t jobs,
+	struct totals *t)
 {
-	FILE *out[64];
-	pid_t pid[64];
-	uint64_t from = o.seed;
+	FILE *out[JOBS_MAX];
+	pid_t pid[JOBS_MAX];
+	size_t from = 0;
 
 	fflush(stdout);
-	for (uint64_t j = 0; j < jobs; j++) {
-		uint64_t n = runs / jobs + (j < runs % jobs);
+	for (size_t j = 0; j < jobs; j++) {
+		size_t count = n / jobs + (j < n % jobs);
 		if ((out[j] = tmpfile()) == NULL) {
 			perror("amends-sim: tmpfile");
 			return -1;
@@ -128,7 +157,7 @@ run_jobs(struct sim_opts o, uint64_t runs, uint64_t jobs, struct totals *t)
 			struct totals mine = { 0, 0, 0 };
 			if (dup2(fileno(out[j]), STDOUT_FILENO) < 0)
 				_exit(2);
-			run_range(o, from, n, &mine);
+			run_list(o, seeds + from, count, &mine);
 			printf(PART_TAG "%llu %llu %llu\n",
 				(unsigned long long)mine.violations,
 				(unsigned long long)mine.entries,
@@ -136,9 +165,9 @@ run_jobs(struct sim_opts o, uint64_t runs, uint64_t jobs, struct totals *t)
 			fflush(stdout);
 			_exit(0);
 		}
-		from += n;
+		from += count;
 	}
-	for (uint64_t j = 0; j < jobs; j++) {
+	for (size_t j = 0; j < jobs; j++) {
 		char line[4096];
 		int status;
 		bool counted = false;
@@ -158,8 +187,8 @@ run_jobs(struct sim_opts o, uint64_t runs, uint64_t jobs, struct totals *t)
 		}
 		fclose(out[j]);
 		if (!counted || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			printf("VIOLATION: the process running block %llu of the seeds "
-				"died (status %d)\n", (unsigned long long)j, status);
+			printf("VIOLATION: the process running block %zu of the seeds "
+				"died (status %d)\n", j, status);
 			t->violations++;
 			t->failed++;
 		}
@@ -191,12 +220,12 @@ slurp(FILE *f, size_t *len)
  * each time in a fresh process (its own address space layout), and
  * compares what the two print. */
 static int
-run_twice(int argc, char **argv, uint64_t runs)
+run_twice(int argc, char **argv, size_t nseeds)
 {
 	char **args = calloc((size_t)argc + 1, sizeof *args);
 	char *text[2] = { NULL, NULL };
 	size_t len[2] = { 0, 0 };
-	int n = 0;
+	int n = 0, ret = 1;
 
 	if (args == NULL)
 		return 1;
@@ -210,7 +239,7 @@ run_twice(int argc, char **argv, uint64_t runs)
 		int status;
 		if (out == NULL || (pid = fork()) < 0) {
 			perror("amends-sim");
-			return 1;
+			goto out;
 		}
 		if (pid == 0) {
 			if (dup2(fileno(out), STDOUT_FILENO) >= 0)
@@ -222,9 +251,9 @@ run_twice(int argc, char **argv, uint64_t runs)
 		text[k] = slurp(out, &len[k]);
 		fclose(out);
 		if (text[k] == NULL || !WIFEXITED(status) || WEXITSTATUS(status) > 1) {
-			printf("SIMREPLAY: fail %llu seeds: run %d did not finish "
-				"(status %d)\n", (unsigned long long)runs, k + 1, status);
-			return 1;
+			printf("SIMREPLAY: fail %zu seeds: run %d did not finish "
+				"(status %d)\n", nseeds, k + 1, status);
+			goto out;
 		}
 	}
 	bool equal = len[0] == len[1] && memcmp(text[0], text[1], len[0]) == 0;
@@ -234,16 +263,19 @@ run_twice(int argc, char **argv, uint64_t runs)
 		char *end = memchr(line, '\n', (size_t)(text[0] + len[0] - line));
 		size_t l = end != NULL ? (size_t)(end - line) + 1 :
 			(size_t)(text[0] + len[0] - line);
-		if (strncmp(line, "SIM: ", 5) != 0)
+		if (strncmp(line, "SIM", 3) != 0 || strchr(line, ':') == NULL ||
+		    strstr(line, " seeds, ") == NULL)
 			fwrite(line, 1, l, stdout);
 		line += l;
 	}
-	printf("SIMREPLAY: %s %llu seeds run twice, %s\n", equal ? "pass" : "fail",
-		(unsigned long long)runs, equal ? "same output" : "outputs differ");
+	printf("SIMREPLAY: %s %zu seeds run twice, %s\n", equal ? "pass" : "fail",
+		nseeds, equal ? "same output" : "outputs differ");
+	ret = equal ? 0 : 1;
+out:
 	free(text[0]);
 	free(text[1]);
 	free(args);
-	return equal ? 0 : 1;
+	return ret;
 }
 
 int
@@ -252,20 +284,24 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 's' },
 		{ "runs", required_argument, NULL, 'r' },
+		{ "seeds", required_argument, NULL, 'S' },
 		{ "nodes", required_argument, NULL, 'n' },
 		{ "ops", required_argument, NULL, 'o' },
 		{ "lossy", no_argument, NULL, 'l' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "twice", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "tmp", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sim_opts o = { .seed = 1, .nodes = 3, .ops = 60 };
-	uint64_t runs = 1, jobs = 1, v;
+	uint64_t runs = 1, jobs = 1, v, *seeds = NULL;
+	size_t nseeds = 0;
+	const char *name = NULL, *list = NULL;
 	bool twice = false;
-	int opt;
+	int opt, ret = 1;
 
 	o.tmp = default_tmp();
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -275,9 +311,10 @@ main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'r':
-			if (!parse_u64(optarg, &runs) || runs == 0)
+			if (!parse_u64(optarg, &runs) || runs == 0 || runs > SEEDS_MAX)
 				goto bad;
 			break;
+		case 'S': list = optarg; break;
 		case 'n':
 			if (!parse_u64(optarg, &v) || v < 2 || v > SIM_MAX_NODES)
 				goto bad;
@@ -288,42 +325,61 @@ main(int argc, char **argv)
 				goto bad;
 			o.ops = (unsigned)v;
 			break;
+		case 'l': o.lossy = true; break;
 		case 'j':
-			if (!parse_u64(optarg, &jobs) || jobs == 0 || jobs > 64)
+			if (!parse_u64(optarg, &jobs) || jobs == 0 || jobs > JOBS_MAX)
 				goto bad;
 			break;
-		case 'l': o.lossy = true; break;
 		case 'T': twice = true; break;
 		case 'v': o.verbose = true; break;
+		case 'N': name = optarg; break;
 		case 't': o.tmp = optarg; break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
 		default:
-			fputs(usage, stderr);
-			return 1;
+			goto bad;
 		}
 	}
 	if (optind != argc)
 		goto bad;
-	if (twice)
-		return run_twice(argc, argv, runs);
-	if (sodium_init() < 0) {
-		fprintf(stderr, "amends-sim: libsodium failed to start\n");
+	if ((seeds = calloc(SEEDS_MAX, sizeof *seeds)) == NULL) {
+		fprintf(stderr, "amends-sim: out of memory\n");
 		return 1;
 	}
+	if (list != NULL) {
+		if (!parse_seeds(list, seeds, &nseeds))
+			goto bad;
+	} else {
+		for (uint64_t k = 0; k < runs; k++)
+			seeds[nseeds++] = o.seed + k;
+	}
+	if (twice) {
+		ret = run_twice(argc, argv, nseeds);
+		goto out;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "amends-sim: libsodium failed to start\n");
+		goto out;
+	}
 	struct totals t = { 0, 0, 0 };
-	if (jobs > runs)
-		jobs = runs;
+	if (jobs > nseeds)
+		jobs = nseeds;
 	if (jobs <= 1)
-		run_range(o, o.seed, runs, &t);
-	else if (run_jobs(o, runs, jobs, &t) != 0)
-		return 1;
-	printf("SIM: %s %llu seeds, %llu violations, %llu entries\n",
-		t.failed == 0 ? "pass" : "fail", (unsigned long long)runs,
+		run_list(o, seeds, nseeds, &t);
+	else if (run_jobs(o, seeds, nseeds, (size_t)jobs, &t) != 0)
+		goto out;
+	if (name == NULL)
+		name = o.lossy ? "SIMLOSSY" : "SIM";
+	printf("%s: %s %zu seeds, %llu violations, %llu entries\n", name,
+		t.failed == 0 ? "pass" : "fail", nseeds,
 		(unsigned long long)t.violations, (unsigned long long)t.entries);
-	return t.failed == 0 ? 0 : 1;
+	ret = t.failed == 0 ? 0 : 1;
+out:
+	free(seeds);
+	return ret;
 bad:
 	fputs(usage, stderr);
+	free(seeds);
 	return 1;
 }

@@ -121,6 +121,11 @@ struct sim_node {
 	int64_t restart_at;
 	bool dirty;              /* the store changed: push, re-read members */
 	uint32_t knows;          /* bit j: node j is in one of our circles */
+	struct {                 /* who this node's state counts as joined */
+		uint8_t circle[AM_HASH_BYTES];
+		uint32_t joined;
+	} views[8];
+	int nviews;
 };
 
 /* An entry a node wrote, remembered to check that it survives. */

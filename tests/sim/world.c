@@ -88,6 +88,57 @@ sim_node_refresh(struct sim *s, int i)
 	return rc;
 }
 
+/* A member who has joined stays a member (protocol/state.md,
+ * "Membership"): whatever else node i learns, nobody it has seen joined
+ * may leave its view of a circle. */
+static void
+watch_members(struct sim *s, int i)
+{
+	struct sim_node *n = &s->node[i];
+	struct am_circle_info *c = NULL;
+	size_t nc = 0;
+	int rc = am_state_circles(n->store, NULL, &c, &nc);
+	for (size_t k = 0; k < nc && rc == AM_OK; k++) {
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		uint32_t joined = 0;
+		if ((rc = am_state_members(n->store, c[k].id, &m, &nm)) != AM_OK)
+			break;
+		for (size_t x = 0; x < nm; x++)
+			for (int j = 0; j < s->nnodes; j++)
+				if (m[x].status == AM_MEMBER_JOINED &&
+				    memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0)
+					joined |= 1u << j;
+		free(m);
+		int v = 0;
+		while (v < n->nviews && memcmp(n->views[v].circle, c[k].id,
+		    AM_HASH_BYTES) != 0)
+			v++;
+		if (v == n->nviews) {
+			if (v == (int)(sizeof n->views / sizeof n->views[0]))
+				continue;
+			memcpy(n->views[v].circle, c[k].id, AM_HASH_BYTES);
+			n->views[v].joined = 0;
+			n->nviews++;
+		}
+		uint32_t lost = n->views[v].joined & ~joined;
+		for (int j = 0; j < s->nnodes; j++) {
+			char hex[9];
+			am_hex(c[k].id, 4, hex);
+			if ((lost >> j) & 1u)
+				sim_violation(s, "node %d no longer counts node %d as a "
+					"joined member of circle %s, after new entries "
+					"(state.md: a member who has joined stays a member)",
+					i, j, hex);
+		}
+		n->views[v].joined = joined;
+	}
+	am_state_circles_free(&c, nc);
+	if (rc != AM_OK)
+		sim_violation(s, "node %d could not list members: %s", i,
+			am_strerror(rc));
+}
+
 static void
 crash(struct sim *s, int i)
 {
@@ -246,6 +297,7 @@ settle(struct sim *s)
 		if (rc != AM_OK)
 			sim_violation(s, "node %d could not list its peers: %s", i,
 				am_strerror(rc));
+		watch_members(s, i);
 		for (int k = 0; k < s->nlinks; k++) {
 			struct sim_link *l = &s->link[k];
 			if (!l->up || (l->a != i && l->b != i))
@@ -474,6 +526,13 @@ teardown(struct sim *s)
 			remove_file(s->node[i].path, "-wal");
 			remove_file(s->node[i].path, "-shm");
 		}
+	}
+	if (s->dir[0] != '\0') {
+		char path[700];
+		snprintf(path, sizeof path, "%s/union.db", s->dir);
+		remove_file(path, "");
+		remove_file(path, "-wal");
+		remove_file(path, "-shm");
 	}
 	if (s->dir[0] != '\0' && rmdir(s->dir) != 0)
 		fprintf(stderr, "amends-sim: cannot remove %s: %s\n", s->dir,
