@@ -470,9 +470,11 @@ cmd_verify(int argc, char **argv)
 		json_bool(&o.j, o.problems == 0);
 		json_end_obj(&o.j);
 	} else {
-		printf("checked: %llu entries, %llu authors, %llu feeds, %llu circles\n",
-			(unsigned long long)rep.entries, (unsigned long long)rep.authors,
-			(unsigned long long)rep.feeds, (unsigned long long)rep.circles);
+		printf("checked: %llu entr%s, %llu author%s, %llu feed%s, %llu circle%s\n",
+			(unsigned long long)rep.entries, rep.entries == 1 ? "y" : "ies",
+			(unsigned long long)rep.authors, rep.authors == 1 ? "" : "s",
+			(unsigned long long)rep.feeds, rep.feeds == 1 ? "" : "s",
+			(unsigned long long)rep.circles, rep.circles == 1 ? "" : "s");
 		printf("%s: %llu problem%s\n", o.problems ? "FAILED" : "verified",
 			(unsigned long long)o.problems, o.problems == 1 ? "" : "s");
 	}

@@ -16,7 +16,7 @@ for i in 1 2 3 4 5; do
 done
 
 out=$("$amends" verify) || fail "verify of a clean record failed: $out"
-echo "$out" | grep -q '^checked: 6 entries, 1 authors, 1 feeds, 1 circles$' || fail "counts: $out"
+echo "$out" | grep -q '^checked: 6 entries, 1 author, 1 feed, 1 circle$' || fail "counts: $out"
 echo "$out" | grep -q '^verified: 0 problems$' || fail "summary: $out"
 "$amends" verify "Sam and Alex" >/dev/null || fail "verify CIRCLE"
 json=$("$amends" verify --json) || fail "verify --json"
