@@ -436,6 +436,20 @@ feed_get(struct am_store *s, const uint8_t *circle, const uint8_t *author,
 	return am_store_error(rc);
 }
 
+/*
+ * AM_ERR_IO when the caller's transaction is no longer open. A statement
+ * that fails with an I/O error makes SQLite roll the whole transaction
+ * back; if its caller ignored that error (a setting read as "unset"), the
+ * writes after it would each commit on their own, outside the transaction
+ * that checked the chain, and the operation would then report a failure
+ * for what it had stored. Found by tests/fault/storage.c (a failing read).
+ */
+static int
+in_transaction(struct am_store *s)
+{
+	return sqlite3_get_autocommit(s->db) ? AM_ERR_IO : AM_OK;
+}
+
 /* Stores e as the next entry of feed f (which may not exist yet). The caller
  * holds the transaction and has checked the chain. */
 static int
@@ -444,6 +458,8 @@ feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
 	sqlite3_stmt *st;
 	int rc;
 
+	if ((rc = in_transaction(s)) != AM_OK)
+		return rc;
 	if (f->id == 0) {
 		st = stmt(s, S_FEED_INSERT);
 		sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
@@ -570,6 +586,8 @@ entry_hash_at(struct am_store *s, int64_t feed, uint64_t seq,
 static int
 record_fork(struct am_store *s, const struct feed *f, const struct am_entry *e)
 {
+	if (in_transaction(s) != AM_OK)
+		return AM_ERR_IO;
 	sqlite3_stmt *st = stmt(s, S_FORK_INSERT);
 	sqlite3_bind_int64(st, 1, f->id);
 	sqlite3_bind_int64(st, 2, (int64_t)e->seq);
