@@ -46,6 +46,8 @@
 #define FLUSH_MAX 64             /* messages sent to one peer per round */
 #define SELFTEST_MS 5000
 
+#define CHANGED_MAX 16      /* circles told one by one; more: all at once */
+
 struct peer {
 	uint8_t id[AM_ID_BYTES];
 	uint8_t curve[AM_CURVE_BYTES];
@@ -61,11 +63,22 @@ struct peer {
 	int64_t recheck_at;
 	bool failed_told;            /* a handshake failure already logged */
 	bool step_told;              /* "in step" logged for this session */
+	/* circles whose digest to record when the session next settles */
+	uint8_t touched[CHANGED_MAX][AM_HASH_BYTES];
+	size_t ntouched;
+	bool touched_all;
 };
 
 struct refusal_seen {
 	uint8_t key[AM_CURVE_BYTES];
 	int64_t at;
+};
+
+/* A feed's head as the node last saw it, to tell which circles changed. */
+struct feed_seen {
+	int64_t id;
+	int64_t seq;
+	uint8_t circle[AM_HASH_BYTES];
 };
 
 struct node {
@@ -79,7 +92,11 @@ struct node {
 	size_t ninvites;
 	int64_t data_version;
 	int64_t refresh_at;
-	bool dirty;                  /* the store changed: refresh and push */
+	bool dirty;                  /* the store changed: push what is new */
+	bool refresh_due;            /* re-read who may connect */
+	int64_t membership;          /* fingerprint of the membership facts */
+	struct feed_seen *feeds;     /* every feed's head when last looked at */
+	size_t nfeeds;
 	struct refusal_seen refusals[16];
 };
 
@@ -194,6 +211,22 @@ session_start(struct node *n, struct peer *p)
 	}
 	p->recheck_at = mono_ms() + RECHECK_MS;
 	p->step_told = false;
+	p->touched_all = true;
+}
+
+/* Notes that circle changed, for the digest p's session records next. */
+static void
+touch(struct peer *p, const uint8_t circle[static AM_HASH_BYTES])
+{
+	if (p->touched_all)
+		return;
+	for (size_t i = 0; i < p->ntouched; i++)
+		if (memcmp(p->touched[i], circle, AM_HASH_BYTES) == 0)
+			return;
+	if (p->ntouched == CHANGED_MAX)
+		p->touched_all = true;
+	else
+		memcpy(p->touched[p->ntouched++], circle, AM_HASH_BYTES);
 }
 
 static void
@@ -447,17 +480,118 @@ check_store(struct node *n)
 	}
 }
 
+/*
+ * A number that changes whenever a circle, a member proposal or an accept
+ * of one is recorded: who may connect is re-read only then, not on every
+ * check-in.
+ */
+static int64_t
+membership(struct node *n)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(am_store_sqlite(n->store),
+	    "SELECT (SELECT count(*) FROM st_objects WHERE kind IN (1, 2)) * 1000003 + "
+	    "(SELECT count(*) FROM st_acts a JOIN st_objects o ON o.hash = a.target "
+	    "WHERE o.kind = 2) + (SELECT count(*) FROM invites) * 7919",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Compares every feed's head with what was seen last and collects the
+ * circles that moved (at most CHANGED_MAX; *all is set when there were
+ * more, or when the heads could not be read).
+ */
+static void
+changed_circles(struct node *n, uint8_t out[][AM_HASH_BYTES], size_t *nout,
+	bool *all)
+{
+	sqlite3_stmt *st;
+	struct feed_seen *now = NULL;
+	size_t cap = 0, k = 0, old = 0;
+
+	*nout = 0;
+	*all = true;
+	if (sqlite3_prepare_v2(am_store_sqlite(n->store),
+	    "SELECT id, head_seq, circle FROM feeds ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (k == cap) {
+			cap = cap ? 2 * cap : 64;
+			void *g = realloc(now, cap * sizeof *now);
+			if (g == NULL)
+				goto out;
+			now = g;
+		}
+		now[k].id = sqlite3_column_int64(st, 0);
+		now[k].seq = sqlite3_column_int64(st, 1);
+		if (sqlite3_column_bytes(st, 2) != AM_HASH_BYTES)
+			continue;
+		memcpy(now[k].circle, sqlite3_column_blob(st, 2), AM_HASH_BYTES);
+		/* both lists are ordered by id */
+		while (old < n->nfeeds && n->feeds[old].id < now[k].id)
+			old++;
+		bool same = old < n->nfeeds && n->feeds[old].id == now[k].id &&
+			n->feeds[old].seq == now[k].seq;
+		if (!same && *nout <= CHANGED_MAX) {
+			bool listed = false;
+			for (size_t i = 0; i < *nout && !listed; i++)
+				listed = memcmp(out[i], now[k].circle, AM_HASH_BYTES) == 0;
+			if (!listed && *nout < CHANGED_MAX)
+				memcpy(out[(*nout)++], now[k].circle, AM_HASH_BYTES);
+			else if (!listed)
+				*nout = CHANGED_MAX + 1;
+		}
+		k++;
+	}
+	*all = *nout > CHANGED_MAX;
+	free(n->feeds);
+	n->feeds = now;
+	n->nfeeds = k;
+	now = NULL;
+out:
+	sqlite3_finalize(st);
+	free(now);
+}
+
+/* The store changed: re-read who may connect when membership moved, and
+ * offer what is new to every session (circle by circle when few moved). */
 static void
 changed(struct node *n)
 {
+	uint8_t circles[CHANGED_MAX][AM_HASH_BYTES];
+	size_t nc;
+	bool all;
+
 	n->dirty = false;
-	refresh(n);
+	int64_t m = membership(n);
+	if (m != n->membership || m < 0 || n->refresh_due) {
+		n->membership = m;
+		n->refresh_due = false;
+		refresh(n);
+	}
+	changed_circles(n, circles, &nc, &all);
+	if (!all && nc == 0)
+		return;
 	for (size_t i = 0; i < n->npeers; i++) {
 		struct peer *p = &n->peers[i];
 		if (p->sync == NULL)
 			continue;
 		p->idle = false;
-		int rc = am_sync_local_changed(p->sync);
+		int rc = AM_OK;
+		if (all) {
+			rc = am_sync_local_changed(p->sync);
+			p->touched_all = true;
+		}
+		for (size_t c = 0; !all && c < nc && rc == AM_OK; c++) {
+			rc = am_sync_circle_changed(p->sync, circles[c]);
+			touch(p, circles[c]);
+		}
 		if (rc != AM_OK)
 			logf_(n, "could not offer new entries: %s", am_strerror(rc));
 	}
@@ -465,24 +599,45 @@ changed(struct node *n)
 
 /* ---- sync sessions ---- */
 
+/* Records the digest of circle as the peer's (it holds what we hold). */
+static void
+record_one(struct node *n, struct peer *p, const uint8_t circle[static AM_HASH_BYTES],
+	int64_t now)
+{
+	uint8_t d[AM_HASH_BYTES];
+	if (am_state_may_write(n->store, circle, p->id) == AM_OK &&
+	    am_store_digest(n->store, circle, d) == AM_OK &&
+	    am_peer_digest_set(n->store, p->id, circle, d, now) != AM_OK)
+		logf_(n, "could not record a peer's digest");
+}
+
 /* Records, once a session settles, that the peer holds what we hold in
- * every circle we share with it. */
+ * the circles that changed since it last settled (every circle we share
+ * with it, after a new session or many changes). */
 static void
 record_digests(struct node *n, struct peer *p)
 {
 	struct am_circle_info *c = NULL;
 	size_t nc = 0;
 	int64_t now = wall_ms();
-	if (am_state_circles(n->store, am_identity_public(n->id), &c, &nc) != AM_OK)
+	if (!p->touched_all && p->ntouched == 0)
 		return;
-	for (size_t i = 0; i < nc; i++) {
-		uint8_t d[AM_HASH_BYTES];
-		if (am_state_may_write(n->store, c[i].id, p->id) != AM_OK ||
-		    am_store_digest(n->store, c[i].id, d) != AM_OK)
-			continue;
-		if (am_peer_digest_set(n->store, p->id, c[i].id, d, now) != AM_OK)
-			break;
+	if (p->touched_all &&
+	    am_state_circles(n->store, am_identity_public(n->id), &c, &nc) != AM_OK)
+		return;
+	/* one transaction: one sync to disk, not one per circle */
+	bool began = am_store_begin(n->store) == AM_OK;
+	if (p->touched_all) {
+		for (size_t i = 0; i < nc; i++)
+			record_one(n, p, c[i].id, now);
+	} else {
+		for (size_t i = 0; i < p->ntouched; i++)
+			record_one(n, p, p->touched[i], now);
 	}
+	p->touched_all = false;
+	p->ntouched = 0;
+	if (began && am_store_commit(n->store) != AM_OK)
+		logf_(n, "could not record the peers' digests");
 	am_state_circles_free(&c, nc);
 }
 
@@ -902,6 +1057,7 @@ close_all(struct node *n)
 	am_wire_destroy(&n->wire);
 	free(n->peers);
 	free(n->invites);
+	free(n->feeds);
 	am_store_close(&n->store);
 	am_identity_destroy(&n->id);
 }
@@ -945,8 +1101,11 @@ am_node_run(const struct am_node_config *cfg)
 		if (now >= tick_at) {
 			tick_at = now + TICK_MS;
 			check_store(&n);
-			if (now >= n.refresh_at)
+			if (now >= n.refresh_at) {
+				/* invites expire with time alone */
+				n.refresh_due = true;
 				n.dirty = true;
+			}
 		}
 		if (n.dirty)
 			changed(&n);

@@ -870,11 +870,14 @@ am_store_digest(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	crypto_generichash_init(&c.st, NULL, 0, AM_HASH_BYTES);
 	crypto_generichash_update(&c.st, (const uint8_t *)tag, sizeof tag - 1);
 	crypto_generichash_update(&c.st, circle, AM_HASH_BYTES);
-	/* one read transaction, so the heads and forks are of one moment */
-	if ((rc = am_store_exec(s, "BEGIN")) != AM_OK)
+	/* one read transaction, so the heads and forks are of one moment
+	 * (or the caller's, when it holds one) */
+	bool own = sqlite3_get_autocommit(s->db);
+	if (own && (rc = am_store_exec(s, "BEGIN")) != AM_OK)
 		return rc;
 	rc = heads_each(s, circle, digest_feed, &c);
-	am_store_exec(s, "COMMIT");
+	if (own)
+		am_store_exec(s, "COMMIT");
 	if (rc != AM_OK)
 		return rc;
 	crypto_generichash_final(&c.st, out, AM_HASH_BYTES);

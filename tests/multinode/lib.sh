@@ -31,7 +31,7 @@ cleanup() {
 			tail -n 40 "$f" >&2
 		done
 	fi
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
