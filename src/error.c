@@ -64,6 +64,11 @@ message(enum am_error rc)
 	case AM_ERR_BATCH: return "a batch of entries is not one unbroken run of one feed";
 	case AM_ERR_NOT_MEMBER: return "the author is not a member of the circle";
 	case AM_ERR_RULE: return "the entry would break a rule of the circle";
+	case AM_ERR_NO_MANIFEST: return "the file has no signed manifest";
+	case AM_ERR_MANIFEST: return "the file does not match its signed manifest";
+	case AM_ERR_ORDER: return "the entries are not in canonical order";
+	case AM_ERR_UNNAMED: return "the manifest does not name this entry";
+	case AM_ERR_CUT: return "the feed ends before the entry the manifest names";
 	}
 	return "unknown error";
 }

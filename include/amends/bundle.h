@@ -18,7 +18,8 @@
 #include "amends/store.h"
 
 #define AM_BUNDLE_MAGIC "amends-bundle"
-#define AM_BUNDLE_VERSION 1
+#define AM_BUNDLE_VERSION 1          /* a plain bundle: entries and forks */
+#define AM_BUNDLE_VERSION_SIGNED 2   /* an export: a signed manifest first */
 #define AM_BUNDLE_MAX_BYTES (256u << 20)   /* bytes of one bundle file */
 #define AM_BUNDLE_MAX_ENTRIES 1000000u     /* entries plus fork evidence */
 
@@ -35,6 +36,11 @@ struct am_bundle {
 	struct am_bundle_item *items;
 	uint8_t *data;              /* the file's bytes when the bundle owns them */
 	size_t len;
+	uint32_t version;            /* AM_BUNDLE_VERSION or AM_BUNDLE_VERSION_SIGNED */
+	const uint8_t *manifest;     /* version 2: the signed manifest, else NULL */
+	size_t manifest_len;
+	bool cut;                    /* read with AM_BUNDLE_ALLOW_CUT: the bytes
+	                                ended early; items hold what preceded */
 };
 
 /* What an import did, entry by entry. */
@@ -106,5 +112,91 @@ AM_NODISCARD int am_bundle_save(const char *path, const uint8_t *data,
 AM_NODISCARD int am_bundle_import(struct am_store *s, const struct am_bundle *b,
 	void (*refused)(void *ctx, size_t index, const struct am_entry *e, int rc),
 	void *ctx, struct am_bundle_counts *counts);
+
+/* ---- signed exports (version 2) ---- */
+
+#define AM_BUNDLE_MANIFEST_MAX (64u << 20)  /* bytes of one manifest */
+
+/* One feed as the manifest names it. */
+struct am_bundle_feed {
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;                /* the feed's newest entry in the file */
+	uint8_t hash[AM_HASH_BYTES]; /* that entry's hash: it pins 1..seq */
+	uint64_t head;               /* the feed's head when exported (> seq
+	                                when --agreement left later entries out) */
+	size_t nforks;
+	const uint8_t *forks;        /* nforks hashes of 32 bytes, ascending:
+	                                the fork evidence of the feed in the file;
+	                                points into the manifest's bytes */
+};
+
+/* A decoded manifest (protocol/bundle.md, "Manifest"). */
+struct am_bundle_manifest {
+	uint8_t exporter[AM_ID_BYTES];
+	int64_t time;                /* claimed time of the export, ms */
+	bool has_scope;
+	uint8_t scope[AM_HASH_BYTES];  /* the agreement, for --agreement */
+	size_t nfeeds;
+	struct am_bundle_feed *feeds;  /* by circle then author; malloc'd */
+	const uint8_t *signed_bytes;   /* what the signature covers */
+	size_t signed_len;
+	uint8_t sig[AM_SIG_BYTES];
+};
+
+/*
+ * Writes a signed export (version 2) of circle (every circle when NULL)
+ * as id: a manifest naming each feed's newest entry in the file, signed by
+ * id with time as its claimed time, then the entries and fork evidence.
+ * With agreement not NULL (the hash of a PROPOSE; circle is then NULL or
+ * its circle), each feed is cut after its last entry that bears on that
+ * agreement or on membership, and feeds without one are left out
+ * (protocol/bundle.md, "One agreement"). Results as am_bundle_export;
+ * AM_ERR_NOT_FOUND when the agreement is not held here, AM_ERR_ARG when it
+ * is of another circle than the one given.
+ */
+AM_NODISCARD int am_bundle_export_signed(struct am_store *s,
+	const struct am_identity *id, const uint8_t *circle,
+	const uint8_t *agreement, int64_t time, uint8_t **data, size_t *len,
+	size_t *nentries, size_t *nforks);
+
+/*
+ * Decodes the manifest bytes of a version 2 bundle into m, which points
+ * into raw (raw must outlive it). Checks encoding, counts, order (feeds by
+ * circle then author, each once; forks ascending) and that seq <= head; it
+ * does not verify the signature (am_bundle_manifest_verify). Release with
+ * am_bundle_manifest_finish, also after a failure.
+ */
+AM_NODISCARD int am_bundle_manifest_decode(const uint8_t *raw, size_t len,
+	struct am_bundle_manifest *m);
+
+/* AM_OK when the manifest's signature by its exporter verifies, else
+ * AM_ERR_SIGNATURE. */
+AM_NODISCARD int am_bundle_manifest_verify(const struct am_bundle_manifest *m);
+
+/* Frees what am_bundle_manifest_decode allocated; m can be decoded again. */
+void am_bundle_manifest_finish(struct am_bundle_manifest *m);
+
+/* The feed named for (circle, author), or NULL. */
+const struct am_bundle_feed *am_bundle_manifest_feed(
+	const struct am_bundle_manifest *m,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES]);
+
+#define AM_BUNDLE_ALLOW_CUT 1u   /* am_bundle_read: keep what precedes a cut */
+
+/*
+ * As am_bundle_parse, with flags. With AM_BUNDLE_ALLOW_CUT, bytes that end
+ * inside the entries or the fork evidence are not an error: the items read
+ * before the cut are kept and b->cut is set (so that a verifier can say
+ * what such a file still proves). A cut inside the header or the manifest
+ * is still AM_ERR_TRUNCATED (or the reader's code for it).
+ */
+AM_NODISCARD int am_bundle_read(const uint8_t *data, size_t len,
+	unsigned flags, struct am_bundle **out);
+
+/* As am_bundle_load, with am_bundle_read's flags. */
+AM_NODISCARD int am_bundle_open(const char *path, unsigned flags,
+	struct am_bundle **out);
 
 #endif

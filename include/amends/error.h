@@ -85,6 +85,13 @@ enum am_error {
 	/* shared state */
 	AM_ERR_NOT_MEMBER = 110,   /* the author is not a member of the circle */
 	AM_ERR_RULE = 111,         /* the entry would break a rule of the circle */
+
+	/* verifiable exports */
+	AM_ERR_NO_MANIFEST = 120, /* an export without a signed manifest */
+	AM_ERR_MANIFEST = 121,     /* the manifest does not match the file */
+	AM_ERR_ORDER = 122,        /* entries out of canonical order */
+	AM_ERR_UNNAMED = 123,      /* an entry the manifest does not name */
+	AM_ERR_CUT = 124,          /* a feed ends before the entry the manifest names */
 };
 
 /* Returns a sentence (lowercase, no final full stop) describing rc. Never

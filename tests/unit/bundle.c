@@ -383,7 +383,7 @@ test_hostile_files(void)
 	h += 13;
 
 	/* a newer version */
-	memcpy(buf + h, (uint8_t[]){ 0x02, 0x90, 0x90 }, 3);
+	memcpy(buf + h, (uint8_t[]){ 0x03, 0x90, 0x90 }, 3);
 	check_rc(parse_rc(buf, h + 3), AM_ERR_VERSION);
 	/* version 1, empty: fine */
 	memcpy(buf + h, (uint8_t[]){ 0x01, 0x90, 0x90 }, 3);
