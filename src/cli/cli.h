@@ -94,4 +94,8 @@ void cli_nudge(void);
 /* Parses "--help" handling shared by all commands: prints usage to stdout. */
 void cli_usage(FILE *f, const char *usage);
 
+/* amends verify --file: checks the export at path with no data directory
+ * and prints what it proves (src/cli/export.c). Returns the exit status. */
+int cli_verify_file(const char *path, bool json);
+
 #endif

@@ -1,22 +1,37 @@
 /*
- * amends export: write the signed entries of one circle, or of all, into
- * a bundle file (protocol/bundle.md) that another node imports. The file
- * is written whole or not at all.
+ * amends export: write the record of one circle (or of all, or what
+ * proves one agreement) into a file that is self-contained and signed: a
+ * manifest signed by this node's identity names each feed's newest entry,
+ * so that a third party can check with amends verify --file that nothing
+ * was altered, removed or cut off (protocol/bundle.md). The file is written
+ * whole or not at all, and amends import reads it on another node.
+ *
+ * The verifying half, cli_verify_file, lives here too: it prints what such
+ * a file proves, naming people by fingerprint, since whoever checks it
+ * (a counsellor, a court) has no nicknames for them.
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "agreement.h"
 #include "amends/bundle.h"
+#include "amends/proof.h"
 #include "cli.h"
+#include "format.h"
 #include "resolve.h"
 
 static const char usage[] =
-	"usage: amends export [CIRCLE] -o FILE\n\n"
+	"usage: amends export [CIRCLE] [--agreement AGREEMENT] -o FILE\n\n"
 	"Writes every signed entry of CIRCLE (its name or the start of its ID),\n"
 	"or of every circle held here, with any fork evidence, into FILE (- for\n"
-	"standard output). amends import reads it on another node.\n";
+	"standard output), under a manifest signed by this node's identity that\n"
+	"names each feed's newest entry. Anyone can check the file with\n"
+	"amends verify --file FILE, without a node; amends import reads it.\n\n"
+	"  --agreement AGREEMENT  only what proves AGREEMENT (the start of its\n"
+	"                         hash), its signatures and check-ins: each feed\n"
+	"                         up to its last entry that bears on it\n";
 
 static int
 write_stdout(const uint8_t *data, size_t len)
@@ -35,18 +50,20 @@ cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "agreement", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli c = { 0 };
-	const char *file = NULL;
-	uint8_t circle[32], *data = NULL;
+	const char *file = NULL, *agreement = NULL;
+	uint8_t circle[32], ag[32], *data = NULL;
 	size_t len, nentries, nforks;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': file = optarg; break;
+		case 'a': agreement = optarg; break;
 		case 'h': cli_usage(stdout, usage); return 0;
 		default: cli_usage(stderr, usage); return 1;
 		}
@@ -55,15 +72,25 @@ cmd_export(int argc, char **argv)
 		cli_usage(stderr, usage);
 		return 1;
 	}
-	if (cli_open(&c, CLI_STORE) != 0)
+	if (cli_open(&c, CLI_STORE | CLI_IDENTITY) != 0)
 		goto out;
-	if (argc - optind == 1 && cli_resolve_circle(c.store, argv[optind], circle) != 0)
+	bool one = argc - optind == 1;
+	if (one && cli_resolve_circle(c.store, argv[optind], circle) != 0)
 		goto out;
-	rc = am_bundle_export(c.store, argc - optind == 1 ? circle : NULL, &data,
-		&len, &nentries, &nforks);
+	if (agreement != NULL && cli_resolve_object(c.store, agreement,
+	    AM_OBJ_AGREEMENT, "agreement", ag) != 0)
+		goto out;
+	rc = am_bundle_export_signed(c.store, c.id, one ? circle : NULL,
+		agreement != NULL ? ag : NULL, cli_now_ms(), &data, &len, &nentries,
+		&nforks);
 	if (rc == AM_ERR_TOO_BIG) {
 		ret = cli_error("the record is larger than a bundle may hold; export "
 			"one circle at a time");
+		goto out;
+	}
+	if (rc == AM_ERR_ARG) {
+		ret = cli_error("agreement %s is not of circle %s", agreement,
+			argv[optind]);
 		goto out;
 	}
 	if (rc != AM_OK) {
@@ -85,5 +112,400 @@ cmd_export(int argc, char **argv)
 out:
 	free(data);
 	cli_close(&c);
+	return ret;
+}
+
+/* ---- amends verify --file ---- */
+
+/* "am5kq2ab (k3f9-x2m4)": the short ID with the fingerprint to read aloud. */
+#define WHO_BYTES (CLI_SHORT_NAME + AM_FPR_TEXT_BYTES + 4)
+
+static void
+who(const uint8_t id[static 32], char out[static WHO_BYTES])
+{
+	char text[AM_ID_TEXT_BYTES], fp[AM_FPR_TEXT_BYTES];
+	am_id_format(id, text);
+	am_id_fingerprint(id, fp);
+	snprintf(out, WHO_BYTES, "%.8s (%s)", text, fp);
+}
+
+struct vout {
+	bool json;
+	struct json j;
+};
+
+static void
+on_problem(void *ctx, const struct am_proof_problem *pr)
+{
+	struct vout *o = ctx;
+	char w[WHO_BYTES], cid[CLI_SHORT_HASH];
+	if (o->json) {
+		json_obj(&o->j);
+		json_kstr(&o->j, "code", am_strerror(pr->code));
+		if (pr->subject == AM_PROOF_FEED || pr->subject == AM_PROOF_ENTRY ||
+		    (pr->subject == AM_PROOF_FILE && pr->circle[0] | pr->author[0])) {
+			json_key(&o->j, "circle");
+			json_hash(&o->j, pr->circle);
+			json_key(&o->j, "author");
+			json_id(&o->j, pr->author);
+		}
+		if (pr->seq > 0)
+			json_kint(&o->j, "seq", (int64_t)pr->seq);
+		if (pr->item > 0)
+			json_kint(&o->j, "item", (int64_t)pr->item);
+		json_kstr(&o->j, "problem", pr->what);
+		json_end_obj(&o->j);
+		return;
+	}
+	who(pr->author, w);
+	cli_short_hash(pr->circle, cid);
+	switch (pr->subject) {
+	case AM_PROOF_ENTRY:
+		printf("problem: %s's entry %llu (circle %s): %s\n", w,
+			(unsigned long long)pr->seq, cid, pr->what);
+		break;
+	case AM_PROOF_FEED:
+		printf("problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
+		break;
+	case AM_PROOF_MANIFEST:
+		printf("problem: manifest: %s\n", pr->what);
+		break;
+	default:
+		if (pr->circle[0] | pr->author[0])
+			printf("problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
+		else
+			printf("problem: %s\n", pr->what);
+		break;
+	}
+}
+
+static void
+text_signers(const struct am_version *v)
+{
+	char w[WHO_BYTES];
+	int n = 0;
+	for (uint32_t i = 0; i < v->nsigs; i++) {
+		if (v->sigs[i].position != AM_POS_ACCEPTED)
+			continue;
+		who(v->sigs[i].id, w);
+		printf("%s%s", n++ ? ", " : "", w);
+	}
+	printf(n ? "\n" : "nobody yet\n");
+}
+
+static void
+text_checkin(const struct am_checkin *k, const char *title)
+{
+	char when[CLI_TIME_BYTES], w[WHO_BYTES], h[CLI_SHORT_HASH];
+	cli_time_local(k->time, when);
+	cli_short_hash(k->hash, h);
+	who(k->author, w);
+	printf("  %s  %s  %s checked in %s for %s on '%s'%s%s\n", when, h, w,
+		cli_status_name(k->status), k->period, title, k->note ? ": " : "",
+		k->note ? k->note : "");
+	if (k->nmarks == 0) {
+		printf("      not confirmed by anyone\n");
+		return;
+	}
+	for (uint32_t i = 0; i < k->nmarks; i++) {
+		const struct am_mark *m = &k->marks[i];
+		who(m->id, w);
+		printf("      %s by %s%s%s%s\n", m->kind == AM_MARK_DISPUTED ?
+			"disputed" : "confirmed", w, m->witness ? " (witness)" : "",
+			m->note ? ": " : "", m->note ? m->note : "");
+	}
+}
+
+static void
+json_checkin(struct json *j, const struct am_checkin *k)
+{
+	json_obj(j);
+	json_key(j, "hash");
+	json_hash(j, k->hash);
+	json_key(j, "author");
+	json_id(j, k->author);
+	json_key(j, "time");
+	json_time(j, k->time);
+	json_kstr(j, "period", k->period);
+	json_kstr(j, "status", cli_status_name(k->status));
+	json_kstr(j, "note", k->note);
+	json_kstr(j, "state", cli_checkin_state(k));
+	cli_json_marks(j, k->marks, k->nmarks);
+	json_end_obj(j);
+}
+
+/* One agreement: its status, who signed the terms in force (or the
+ * newest), and its check-ins with who confirmed or disputed each. */
+static int
+show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
+	int64_t now)
+{
+	struct cli_agreement x;
+	char h[CLI_SHORT_HASH], vh[CLI_SHORT_HASH];
+	int rc = cli_agreement_load(s, id, now, &x);
+	if (rc != AM_OK && rc != AM_ERR_ZONE) {
+		cli_agreement_finish(&x);
+		return rc;
+	}
+	const struct am_version *v = x.current != NULL ? x.current : x.newest;
+	cli_short_hash(id, h);
+	if (o->json) {
+		json_obj(&o->j);
+		json_key(&o->j, "id");
+		json_hash(&o->j, id);
+		json_kstr(&o->j, "title", x.a.title);
+		json_kstr(&o->j, "status", cli_agreement_status_name(x.a.status));
+		json_key(&o->j, "version");
+		if (v != NULL)
+			json_hash(&o->j, v->hash);
+		else
+			json_null(&o->j);
+		json_key(&o->j, "signed_by");
+		json_arr(&o->j);
+		for (uint32_t i = 0; v != NULL && i < v->nsigs; i++)
+			if (v->sigs[i].position == AM_POS_ACCEPTED)
+				json_id(&o->j, v->sigs[i].id);
+		json_end_arr(&o->j);
+		json_key(&o->j, "checkins");
+		json_arr(&o->j);
+		for (size_t i = 0; i < x.ncheckins; i++)
+			json_checkin(&o->j, &x.checkins[i]);
+		json_end_arr(&o->j);
+		json_end_obj(&o->j);
+	} else {
+		printf("agreement '%s' (%s): %s\n", x.a.title ? x.a.title : "", h,
+			cli_words(cli_agreement_status_name(x.a.status)));
+		if (v != NULL) {
+			cli_short_hash(v->hash, vh);
+			printf("  terms %s signed by ", vh);
+			text_signers(v);
+		}
+		if (x.ncheckins > 0)
+			printf("  check-ins:\n");
+		for (size_t i = 0; i < x.ncheckins; i++)
+			text_checkin(&x.checkins[i], x.a.title ? x.a.title : "");
+	}
+	cli_agreement_finish(&x);
+	return AM_OK;
+}
+
+static int
+show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
+	const uint8_t *scope, int64_t now)
+{
+	struct am_member *members = NULL;
+	struct am_agreement *list = NULL;
+	size_t nm = 0, na = 0;
+	char cid[CLI_SHORT_HASH], w[WHO_BYTES];
+	int rc = am_state_members(s, ci->id, &members, &nm);
+	if (rc == AM_OK)
+		rc = am_state_agreements(s, ci->id, now, &list, &na);
+	if (rc != AM_OK)
+		goto out;
+	cli_short_hash(ci->id, cid);
+	if (o->json) {
+		json_obj(&o->j);
+		json_key(&o->j, "id");
+		json_hash(&o->j, ci->id);
+		json_kstr(&o->j, "name", ci->name);
+		json_key(&o->j, "members");
+		json_arr(&o->j);
+		for (size_t i = 0; i < nm; i++) {
+			json_obj(&o->j);
+			json_key(&o->j, "id");
+			json_id(&o->j, members[i].id);
+			json_kstr(&o->j, "role", cli_role_name(members[i].role));
+			json_kstr(&o->j, "status", members[i].status == AM_MEMBER_JOINED ?
+				"joined" : "pending");
+			json_end_obj(&o->j);
+		}
+		json_end_arr(&o->j);
+		json_key(&o->j, "agreements");
+		json_arr(&o->j);
+	} else {
+		printf("circle '%s' (%s)\n", ci->name ? ci->name : "", cid);
+		for (size_t i = 0; i < nm; i++) {
+			who(members[i].id, w);
+			printf("  %s %s, %s%s\n", members[i].status == AM_MEMBER_JOINED ?
+				"member " : "pending", w, cli_role_name(members[i].role),
+				members[i].creator ? ", created the circle" : "");
+		}
+	}
+	for (size_t i = 0; rc == AM_OK && i < na; i++)
+		if (scope == NULL || memcmp(scope, list[i].id, 32) == 0)
+			rc = show_agreement(s, o, list[i].id, now);
+	if (o->json) {
+		json_end_arr(&o->j);
+		json_end_obj(&o->j);
+	}
+out:
+	free(members);
+	am_state_agreements_free(&list, na);
+	return rc;
+}
+
+static void
+text_header(const struct am_proof *p)
+{
+	char w[WHO_BYTES], when[CLI_TIME_BYTES], h[CLI_SHORT_HASH];
+	if (!p->manifest_ok)
+		return;
+	who(p->manifest.exporter, w);
+	cli_time_local(p->manifest.time, when);
+	printf("exported by %s at %s", w, when);
+	if (p->manifest.has_scope) {
+		cli_short_hash(p->manifest.scope, h);
+		printf(", only what proves agreement %s", h);
+	}
+	printf("\n");
+}
+
+/* What each feed proves, when something fell short. */
+static void
+text_extent(const struct am_proof *p)
+{
+	char w[WHO_BYTES];
+	printf("what the file proves:\n");
+	for (size_t i = 0; i < p->nfeeds; i++) {
+		const struct am_proof_feed *f = &p->feeds[i];
+		who(f->author, w);
+		if (f->named > 0)
+			printf("  %s's feed: proven up to entry %llu of %llu named by "
+				"the manifest\n", w, (unsigned long long)f->proven,
+				(unsigned long long)f->named);
+		else
+			printf("  %s's feed: proven up to entry %llu, not named by a "
+				"trusted manifest\n", w, (unsigned long long)f->proven);
+	}
+}
+
+static int
+show_state(struct am_proof *p, struct vout *o)
+{
+	struct am_circle_info *circles = NULL;
+	size_t n = 0;
+	const uint8_t *scope = p->manifest.has_scope ? p->manifest.scope : NULL;
+	int rc = am_state_circles(p->store, NULL, &circles, &n);
+	if (o->json) {
+		json_key(&o->j, "circles");
+		json_arr(&o->j);
+	}
+	for (size_t i = 0; rc == AM_OK && i < n; i++)
+		rc = show_circle(p->store, o, &circles[i], scope, cli_now_ms());
+	if (o->json)
+		json_end_arr(&o->j);
+	am_state_circles_free(&circles, n);
+	return rc;
+}
+
+static void
+json_header(struct vout *o, const struct am_proof *p)
+{
+	json_key(&o->j, "manifest");
+	if (!p->manifest_ok) {
+		json_null(&o->j);
+		return;
+	}
+	json_obj(&o->j);
+	json_key(&o->j, "exporter");
+	json_id(&o->j, p->manifest.exporter);
+	json_key(&o->j, "time");
+	json_time(&o->j, p->manifest.time);
+	json_key(&o->j, "agreement");
+	if (p->manifest.has_scope)
+		json_hash(&o->j, p->manifest.scope);
+	else
+		json_null(&o->j);
+	json_end_obj(&o->j);
+}
+
+static void
+json_feeds(struct vout *o, const struct am_proof *p)
+{
+	json_key(&o->j, "feeds");
+	json_arr(&o->j);
+	for (size_t i = 0; i < p->nfeeds; i++) {
+		const struct am_proof_feed *f = &p->feeds[i];
+		json_obj(&o->j);
+		json_key(&o->j, "circle");
+		json_hash(&o->j, f->circle);
+		json_key(&o->j, "author");
+		json_id(&o->j, f->author);
+		json_kint(&o->j, "proven", (int64_t)f->proven);
+		json_kint(&o->j, "named", (int64_t)f->named);
+		json_kint(&o->j, "head", (int64_t)f->head);
+		json_end_obj(&o->j);
+	}
+	json_end_arr(&o->j);
+}
+
+int
+cli_verify_file(const char *path, bool json)
+{
+	struct am_bundle *b = NULL;
+	struct am_proof p = { 0 };
+	struct vout o = { .json = json };
+	int ret = 1;
+
+	int rc = am_bundle_open(path, AM_BUNDLE_ALLOW_CUT, &b);
+	switch (rc) {
+	case AM_OK:
+		break;
+	case AM_ERR_IO:
+		return cli_error("cannot read %s", path);
+	case AM_ERR_TYPE:
+		return cli_error("%s is not an amends export", path);
+	case AM_ERR_VERSION:
+		return cli_error("%s is an export of a newer format; update amends "
+			"to check it", path);
+	default:
+		return cli_error("%s is damaged before its first entry (%s): it "
+			"proves nothing", path, am_strerror(rc));
+	}
+	if (json) {
+		json_init(&o.j, stdout, NULL);
+		json_obj(&o.j);
+		json_key(&o.j, "problems");
+		json_arr(&o.j);
+	}
+	rc = am_proof_check(b, NULL, on_problem, &o, &p);
+	if (json)
+		json_end_arr(&o.j);
+	if (rc != AM_OK) {
+		if (json)
+			json_end_obj(&o.j);
+		ret = cli_fail("verifying", rc);
+		goto out;
+	}
+	if (json) {
+		json_header(&o, &p);
+		json_feeds(&o, &p);
+		if (p.problems == 0 && (rc = show_state(&p, &o)) != AM_OK) {
+			json_end_obj(&o.j);
+			ret = cli_fail("reading the state", rc);
+			goto out;
+		}
+		json_kint(&o.j, "entries", (int64_t)p.entries);
+		json_kint(&o.j, "authors", (int64_t)p.authors);
+		json_kbool(&o.j, "ok", p.problems == 0);
+		json_end_obj(&o.j);
+	} else if (p.problems > 0) {
+		text_extent(&p);
+		printf("FAILED: %llu problem%s\n", (unsigned long long)p.problems,
+			p.problems == 1 ? "" : "s");
+	} else {
+		text_header(&p);
+		if ((rc = show_state(&p, &o)) != AM_OK) {
+			ret = cli_fail("reading the state", rc);
+			goto out;
+		}
+		printf("verified: %llu entr%s, %llu author%s, 0 problems\n",
+			(unsigned long long)p.entries, p.entries == 1 ? "y" : "ies",
+			(unsigned long long)p.authors, p.authors == 1 ? "" : "s");
+	}
+	ret = p.problems == 0 ? 0 : 1;
+out:
+	am_proof_finish(&p);
+	am_bundle_destroy(&b);
 	return ret;
 }

@@ -22,14 +22,18 @@
 
 static const char usage[] =
 	"usage: amends verify [CIRCLE] [--json]\n"
-	"       amends verify --with PEER [CIRCLE]\n\n"
+	"       amends verify --with PEER [CIRCLE]\n"
+	"       amends verify --file FILE [--json]\n\n"
 	"Checks every entry held here: its signature, its number in its author's\n"
 	"feed, its link to the entry before it, and any fork evidence; then\n"
 	"replays the rules from scratch and compares with the stored state.\n"
 	"Prints what it checked and every problem; exits 0 only when there are none.\n\n"
 	"  --with PEER   ask PEER's node (a nickname or ID with a known address)\n"
 	"                for its heads and say whether it holds the same record,\n"
-	"                or which feeds differ and by how much\n";
+	"                or which feeds differ and by how much\n"
+	"  --file FILE   check an export (amends export) with no node and no data\n"
+	"                directory: signatures, links, its signed manifest and the\n"
+	"                rules; prints the agreements and check-ins it proves\n";
 
 /* How long --with waits for the peer's node to answer. */
 #define WITH_TIMEOUT_MS 15000
@@ -407,6 +411,7 @@ cmd_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "with", required_argument, NULL, 'w' },
+		{ "file", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -416,12 +421,14 @@ cmd_verify(int argc, char **argv)
 	uint8_t circle[32];
 	bool one = false;
 	const char *with = NULL;
+	const char *file = NULL;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': o.json = true; break;
 		case 'w': with = optarg; break;
+		case 'f': file = optarg; break;
 		case 'h': cli_usage(stdout, usage); return 0;
 		default: cli_usage(stderr, usage); return 1;
 		}
@@ -429,6 +436,13 @@ cmd_verify(int argc, char **argv)
 	if (argc - optind > 1) {
 		cli_usage(stderr, usage);
 		return 1;
+	}
+	if (file != NULL) {
+		if (with != NULL || optind < argc) {
+			cli_usage(stderr, usage);
+			return 1;
+		}
+		return cli_verify_file(file, o.json);
 	}
 	if (cli_open(&c, with != NULL ? CLI_STORE | CLI_IDENTITY : CLI_STORE) != 0)
 		goto out;

@@ -1,0 +1,84 @@
+/*
+ * Proofs: checking a signed export (protocol/bundle.md) with no node and
+ * no data directory. Every entry's signature, every hash link and number,
+ * the canonical order, the manifest's signature and the heads it names;
+ * then the entries that are proven are ingested into a temporary store, so
+ * that the real store and state modules apply every membership and
+ * agreement rule, and the caller reads the resulting state from there.
+ */
+#ifndef AMENDS_PROOF_H
+#define AMENDS_PROOF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "amends/bundle.h"
+#include "amends/entry.h"
+#include "amends/store.h"
+
+/* What a problem is about. */
+enum am_proof_subject {
+	AM_PROOF_FILE = 1,          /* the file as a whole (item says where) */
+	AM_PROOF_MANIFEST = 2,
+	AM_PROOF_FEED = 3,          /* circle, author */
+	AM_PROOF_ENTRY = 4,         /* circle, author, seq */
+};
+
+/* One thing found wrong. */
+struct am_proof_problem {
+	uint32_t subject;           /* enum am_proof_subject */
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+	size_t item;                /* 1-based position in the file; 0: none */
+	int code;                   /* AM_ERR_* */
+	const char *what;           /* a sentence; valid during the callback */
+};
+
+/* How far one feed of the file is proven. */
+struct am_proof_feed {
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint64_t proven;            /* entries 1..proven are present, signed,
+	                               linked, and stored in the temporary store */
+	uint64_t in_file;           /* entries of the feed in the file */
+	uint64_t named;             /* the newest entry the manifest names; 0
+	                               when it names none (or cannot be trusted) */
+	uint64_t head;              /* the feed's head at export, per the manifest */
+	bool whole;                 /* proven up to the named entry, which is
+	                               the one the manifest names */
+};
+
+struct am_proof {
+	bool has_manifest;          /* decoded */
+	bool manifest_ok;           /* and its signature verifies */
+	struct am_bundle_manifest manifest;
+	size_t nfeeds;
+	struct am_proof_feed *feeds;  /* by circle, then author */
+	uint64_t entries;           /* items that decoded, fork evidence included */
+	uint64_t authors;           /* distinct authors of those */
+	uint64_t problems;
+	struct am_store *store;     /* the temporary store: read state here until
+	                               am_proof_finish */
+	char *dir;                  /* its directory, removed by am_proof_finish */
+};
+
+/*
+ * Checks the bundle b (read with am_bundle_read, cut or not) and fills p.
+ * problem (may be NULL) is called for each problem found, in the order:
+ * manifest, entries in file order, feeds, rules. The temporary store is
+ * created in a new directory under tmpdir (NULL: $TMPDIR, else /tmp).
+ * Returns AM_OK when the check ran, whatever it found (p->problems), or an
+ * error when it could not run (no temporary store, out of memory). Call
+ * am_proof_finish in either case.
+ */
+AM_NODISCARD int am_proof_check(const struct am_bundle *b, const char *tmpdir,
+	void (*problem)(void *ctx, const struct am_proof_problem *pr), void *ctx,
+	struct am_proof *p);
+
+/* Closes the temporary store, removes its files and directory, and frees
+ * what p holds. Safe on a zeroed or already finished p. */
+void am_proof_finish(struct am_proof *p);
+
+#endif

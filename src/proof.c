@@ -1,0 +1,562 @@
+/*
+ * Proofs (include/amends/proof.h): everything a third party checks in a
+ * signed export before believing it. The checks that name what is wrong
+ * (which entry was altered, which one is missing from the middle of a
+ * feed, where a feed was cut short) are made here over the file's items;
+ * the rules of the circle are then applied by the real store and state
+ * modules, into a temporary store that nothing else uses and that is
+ * removed afterwards.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "amends/proof.h"
+#include "amends/state.h"
+#include "amends/verify.h"
+#include "store_impl.h"
+
+#define DB_NAME "proof.db"
+
+struct run {
+	const struct am_bundle *b;
+	struct am_proof *p;
+	void (*problem)(void *ctx, const struct am_proof_problem *pr);
+	void *ctx;
+	struct am_entry *es;        /* decoded items, in file order */
+	size_t *index;              /* es[i] is item index[i] of the file */
+	uint8_t *sig_ok;
+	size_t n;
+	size_t *order;              /* feed entries by (circle, author, seq) */
+	size_t norder;
+};
+
+static void
+report(struct run *r, uint32_t subject, const struct am_entry *e,
+	const uint8_t *circle, const uint8_t *author, uint64_t seq, size_t item,
+	int code, const char *fmt, ...)
+{
+	struct am_proof_problem pr = { .subject = subject, .seq = seq,
+		.item = item, .code = code };
+	char what[512];
+	va_list ap;
+
+	if (e != NULL) {
+		circle = e->circle;
+		author = e->author;
+	}
+	if (circle != NULL)
+		memcpy(pr.circle, circle, AM_HASH_BYTES);
+	if (author != NULL)
+		memcpy(pr.author, author, AM_ID_BYTES);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	pr.what = what;
+	r->p->problems++;
+	if (r->problem != NULL)
+		r->problem(r->ctx, &pr);
+}
+
+/* ---- the manifest ---- */
+
+static void
+check_manifest(struct run *r)
+{
+	struct am_proof *p = r->p;
+	int rc;
+	if (r->b->manifest == NULL) {
+		report(r, AM_PROOF_MANIFEST, NULL, NULL, NULL, 0, 0,
+			AM_ERR_NO_MANIFEST, "the file has no signed manifest (a plain "
+			"bundle, or the manifest was removed): nothing shows who "
+			"exported it or where its feeds ended");
+		return;
+	}
+	rc = am_bundle_manifest_decode(r->b->manifest, r->b->manifest_len,
+		&p->manifest);
+	if (rc != AM_OK) {
+		am_bundle_manifest_finish(&p->manifest);
+		report(r, AM_PROOF_MANIFEST, NULL, NULL, NULL, 0, 0, rc,
+			"the manifest is damaged: %s", am_strerror(rc));
+		return;
+	}
+	p->has_manifest = true;
+	if ((rc = am_bundle_manifest_verify(&p->manifest)) != AM_OK) {
+		report(r, AM_PROOF_MANIFEST, NULL, NULL, NULL, 0, 0, AM_ERR_MANIFEST,
+			"the manifest's signature does not verify: the manifest was "
+			"altered, so none of the heads it names can be trusted");
+		return;
+	}
+	p->manifest_ok = true;
+}
+
+/* ---- the items ---- */
+
+static int
+decode_items(struct run *r)
+{
+	const struct am_bundle *b = r->b;
+	r->es = calloc(b->nitems ? b->nitems : 1, sizeof *r->es);
+	r->index = calloc(b->nitems ? b->nitems : 1, sizeof *r->index);
+	r->sig_ok = calloc(b->nitems ? b->nitems : 1, 1);
+	if (r->es == NULL || r->index == NULL || r->sig_ok == NULL)
+		return AM_ERR_NOMEM;
+	for (size_t i = 0; i < b->nitems; i++) {
+		int rc = am_entry_decode(b->items[i].raw, b->items[i].len, &r->es[r->n]);
+		if (rc == AM_OK) {
+			r->index[r->n++] = i;
+			continue;
+		}
+		if (r->n > 0) {
+			const struct am_entry *prev = &r->es[r->n - 1];
+			report(r, AM_PROOF_FILE, NULL, prev->circle, prev->author, 0,
+				i + 1, rc, "item %zu of the file, after entry %llu of this "
+				"feed, is not a valid entry (%s): it was altered", i + 1,
+				(unsigned long long)prev->seq, am_strerror(rc));
+		} else {
+			report(r, AM_PROOF_FILE, NULL, NULL, NULL, 0, i + 1, rc,
+				"item %zu of the file is not a valid entry (%s): it was "
+				"altered", i + 1, am_strerror(rc));
+		}
+	}
+	return am_verify_signatures(r->es, r->n, 0, r->sig_ok);
+}
+
+static int
+key_cmp(const struct am_entry *a, const struct am_entry *b)
+{
+	int c = memcmp(a->circle, b->circle, AM_HASH_BYTES);
+	if (c == 0)
+		c = memcmp(a->author, b->author, AM_ID_BYTES);
+	if (c == 0 && a->seq != b->seq)
+		c = a->seq < b->seq ? -1 : 1;
+	return c;
+}
+
+static bool
+same_feed(const struct am_entry *a, const struct am_entry *b)
+{
+	return memcmp(a->circle, b->circle, AM_HASH_BYTES) == 0 &&
+		memcmp(a->author, b->author, AM_ID_BYTES) == 0;
+}
+
+/* Altered entries, and entries out of the canonical order of the file:
+ * entries by (circle, author, seq), then fork evidence by (circle,
+ * author, seq, hash). */
+static void
+check_items(struct run *r)
+{
+	const struct am_entry *prev = NULL;
+	bool prev_fork = false;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct am_entry *e = &r->es[i];
+		bool fork = r->b->items[r->index[i]].fork;
+		if (!r->sig_ok[i])
+			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
+				AM_ERR_SIGNATURE, "%sits signature does not verify: the "
+				"entry was altered after its author signed it",
+				fork ? "fork evidence: " : "");
+		if (prev != NULL && prev_fork == fork) {
+			int c = key_cmp(prev, e);
+			if (c == 0 && fork)
+				c = memcmp(prev->hash, e->hash, AM_HASH_BYTES);
+			if (c > 0 && same_feed(prev, e))
+				report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq,
+					r->index[i] + 1, AM_ERR_ORDER, "it comes after entry "
+					"%llu of the same feed: the entries were reordered",
+					(unsigned long long)prev->seq);
+			else if (c > 0)
+				report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq,
+					r->index[i] + 1, AM_ERR_ORDER, "it comes after an entry "
+					"of a feed that sorts after its own: the entries were "
+					"reordered");
+		}
+		prev = e;
+		prev_fork = fork;
+	}
+}
+
+static struct run *sort_run;   /* qsort has no context argument */
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = key_cmp(&sort_run->es[x], &sort_run->es[y]);
+	return c != 0 ? c : (x < y ? -1 : x > y);
+}
+
+static int
+add_feed(struct am_proof *p, const uint8_t *circle, const uint8_t *author,
+	struct am_proof_feed **out)
+{
+	struct am_proof_feed *f = realloc(p->feeds, (p->nfeeds + 1) * sizeof *f);
+	if (f == NULL)
+		return AM_ERR_NOMEM;
+	p->feeds = f;
+	f = &p->feeds[p->nfeeds++];
+	memset(f, 0, sizeof *f);
+	memcpy(f->circle, circle, AM_HASH_BYTES);
+	memcpy(f->author, author, AM_ID_BYTES);
+	*out = f;
+	return AM_OK;
+}
+
+/* Walks one feed's entries (order[from..to)) in number order: proven is
+ * the longest run 1, 2, 3... of signed entries each naming the hash of the
+ * one before. */
+static void
+walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
+{
+	const struct am_entry *last = NULL;
+	bool broken = false;
+	for (size_t k = from; k < to; k++) {
+		size_t i = r->order[k];
+		const struct am_entry *e = &r->es[i];
+		f->in_file++;
+		if (broken)
+			continue;
+		if (!r->sig_ok[i]) {
+			broken = true;      /* reported by check_items */
+		} else if (e->seq <= f->proven) {
+			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
+				AM_ERR_FORK, "the file holds two entries numbered %llu of "
+				"this feed among its entries", (unsigned long long)e->seq);
+			broken = true;
+		} else if (e->seq != f->proven + 1) {
+			if (f->proven == 0)
+				report(r, AM_PROOF_FEED, e, NULL, NULL, 0, 0, AM_ERR_GAP,
+					"entr%s 1%s %llu missing: the feed starts at entry %llu",
+					e->seq == 2 ? "y" : "ies", e->seq == 2 ? " is" : " to",
+					(unsigned long long)(e->seq - 1), (unsigned long long)e->seq);
+			else if (e->seq == f->proven + 2)
+				report(r, AM_PROOF_FEED, e, NULL, NULL, f->proven + 1, 0,
+					AM_ERR_GAP, "entry %llu was removed from the middle of the "
+					"feed: the file holds entries %llu and %llu",
+					(unsigned long long)(f->proven + 1),
+					(unsigned long long)f->proven, (unsigned long long)e->seq);
+			else
+				report(r, AM_PROOF_FEED, e, NULL, NULL, f->proven + 1, 0,
+					AM_ERR_GAP, "entries %llu to %llu were removed from the "
+					"middle of the feed", (unsigned long long)(f->proven + 1),
+					(unsigned long long)(e->seq - 1));
+			broken = true;
+		} else if (last != NULL &&
+		    memcmp(e->prev, last->hash, AM_HASH_BYTES) != 0) {
+			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
+				AM_ERR_CHAIN, "it does not name the hash of entry %llu before "
+				"it: one of the two was replaced", (unsigned long long)last->seq);
+			broken = true;
+		} else {
+			f->proven = e->seq;
+			last = e;
+		}
+	}
+}
+
+/* What the manifest says of a feed found in the file. */
+static void
+compare_feed(struct run *r, struct am_proof_feed *f, const struct am_entry *named)
+{
+	const struct am_bundle_feed *m = am_bundle_manifest_feed(&r->p->manifest,
+		f->circle, f->author);
+	if (m == NULL) {
+		report(r, AM_PROOF_FEED, NULL, f->circle, f->author, 0, 0,
+			AM_ERR_UNNAMED, "the manifest does not name this feed (%llu "
+			"entr%s in the file): it was added to the file",
+			(unsigned long long)f->in_file, f->in_file == 1 ? "y" : "ies");
+		return;
+	}
+	f->named = m->seq;
+	f->head = m->head;
+	if (f->proven >= m->seq) {
+		if (named == NULL || memcmp(named->hash, m->hash, AM_HASH_BYTES) != 0) {
+			report(r, AM_PROOF_ENTRY, NULL, f->circle, f->author, m->seq, 0,
+				AM_ERR_MANIFEST, "it is not the entry the manifest names as "
+				"the feed's newest");
+			return;
+		}
+		f->whole = true;
+		if (f->in_file > m->seq)
+			report(r, AM_PROOF_ENTRY, NULL, f->circle, f->author, m->seq + 1, 0,
+				AM_ERR_UNNAMED, "the manifest names the feed only up to entry "
+				"%llu: later entries were added to the file",
+				(unsigned long long)m->seq);
+	} else if (f->in_file == f->proven) {
+		/* nothing wrong in what is there: the rest was cut off */
+		report(r, AM_PROOF_FEED, NULL, f->circle, f->author, 0, 0, AM_ERR_CUT,
+			"proven up to entry %llu of %llu named by the manifest: the "
+			"newest entries were cut off", (unsigned long long)f->proven,
+			(unsigned long long)m->seq);
+	}
+}
+
+static void
+check_feeds(struct run *r)
+{
+	struct am_proof *p = r->p;
+	r->order = malloc((r->n ? r->n : 1) * sizeof *r->order);
+	if (r->order == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (!r->b->items[r->index[i]].fork)
+			r->order[r->norder++] = i;
+	sort_run = r;
+	qsort(r->order, r->norder, sizeof *r->order, order_cmp);
+	for (size_t from = 0, to; from < r->norder; from = to) {
+		const struct am_entry *e = &r->es[r->order[from]];
+		struct am_proof_feed *f;
+		for (to = from + 1; to < r->norder && same_feed(e, &r->es[r->order[to]]);)
+			to++;
+		if (add_feed(p, e->circle, e->author, &f) != AM_OK)
+			return;
+		walk_feed(r, from, to, f);
+		if (!p->manifest_ok)
+			continue;
+		const struct am_entry *named = NULL;
+		const struct am_bundle_feed *m = am_bundle_manifest_feed(&p->manifest,
+			f->circle, f->author);
+		for (size_t k = from; m != NULL && k < to; k++)
+			if (r->es[r->order[k]].seq == m->seq)
+				named = &r->es[r->order[k]];
+		compare_feed(r, f, named);
+	}
+	if (!p->manifest_ok)
+		return;
+	for (size_t i = 0; i < p->manifest.nfeeds; i++) {
+		const struct am_bundle_feed *m = &p->manifest.feeds[i];
+		bool found = false;
+		for (size_t k = 0; k < p->nfeeds && !found; k++)
+			found = memcmp(p->feeds[k].circle, m->circle, AM_HASH_BYTES) == 0 &&
+				memcmp(p->feeds[k].author, m->author, AM_ID_BYTES) == 0;
+		if (found)
+			continue;
+		struct am_proof_feed *f;
+		if (add_feed(p, m->circle, m->author, &f) != AM_OK)
+			return;
+		f->named = m->seq;
+		f->head = m->head;
+		report(r, AM_PROOF_FEED, NULL, m->circle, m->author, 0, 0, AM_ERR_CUT,
+			"proven up to entry 0 of %llu named by the manifest: none of the "
+			"feed's entries is in the file", (unsigned long long)m->seq);
+	}
+}
+
+static const struct am_proof_feed *
+proof_feed(const struct am_proof *p, const uint8_t *circle, const uint8_t *author)
+{
+	for (size_t i = 0; i < p->nfeeds; i++)
+		if (memcmp(p->feeds[i].circle, circle, AM_HASH_BYTES) == 0 &&
+		    memcmp(p->feeds[i].author, author, AM_ID_BYTES) == 0)
+			return &p->feeds[i];
+	return NULL;
+}
+
+/* Fork evidence: a second signed entry at a number the feed holds, each
+ * named by the manifest; and every piece the manifest names is there. */
+static void
+check_forks(struct run *r, uint8_t *fork_ok)
+{
+	struct am_proof *p = r->p;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct am_entry *e = &r->es[i];
+		if (!r->b->items[r->index[i]].fork || !r->sig_ok[i])
+			continue;
+		const struct am_proof_feed *f = proof_feed(p, e->circle, e->author);
+		bool held = false;
+		for (size_t k = 0; k < r->norder && !held; k++) {
+			const struct am_entry *x = &r->es[r->order[k]];
+			held = key_cmp(x, e) == 0 && memcmp(x->hash, e->hash, AM_HASH_BYTES) != 0;
+		}
+		if (f == NULL || e->seq > f->proven || !held) {
+			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
+				AM_ERR_FIELD, "fork evidence that no entry of the file's feed "
+				"contradicts");
+			continue;
+		}
+		const struct am_bundle_feed *m = p->manifest_ok ?
+			am_bundle_manifest_feed(&p->manifest, e->circle, e->author) : NULL;
+		bool named = false;
+		for (size_t k = 0; m != NULL && k < m->nforks && !named; k++)
+			named = memcmp(m->forks + k * AM_HASH_BYTES, e->hash, AM_HASH_BYTES) == 0;
+		if (p->manifest_ok && !named) {
+			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
+				AM_ERR_UNNAMED, "fork evidence the manifest does not name: it "
+				"was added to the file");
+			continue;
+		}
+		fork_ok[i] = 1;
+	}
+	if (!p->manifest_ok)
+		return;
+	for (size_t i = 0; i < p->manifest.nfeeds; i++) {
+		const struct am_bundle_feed *m = &p->manifest.feeds[i];
+		for (size_t k = 0; k < m->nforks; k++) {
+			bool found = false;
+			for (size_t j = 0; j < r->n && !found; j++)
+				found = r->b->items[r->index[j]].fork &&
+					memcmp(r->es[j].hash, m->forks + k * AM_HASH_BYTES,
+					AM_HASH_BYTES) == 0;
+			if (!found)
+				report(r, AM_PROOF_FEED, NULL, m->circle, m->author, 0, 0,
+					AM_ERR_CUT, "the manifest names fork evidence of this feed "
+					"that is not in the file: it was removed");
+		}
+	}
+}
+
+/* ---- the rules, through a temporary store ---- */
+
+static int
+open_store(struct am_proof *p, const char *tmpdir)
+{
+	if (tmpdir == NULL)
+		tmpdir = getenv("TMPDIR");
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	size_t n = strlen(tmpdir) + sizeof "/amends-verify-XXXXXX" + sizeof DB_NAME + 1;
+	char *path = malloc(n);
+	if ((p->dir = malloc(n)) == NULL || path == NULL) {
+		free(path);
+		return AM_ERR_NOMEM;
+	}
+	snprintf(p->dir, n, "%s/amends-verify-XXXXXX", tmpdir);
+	if (mkdtemp(p->dir) == NULL) {
+		free(p->dir);
+		free(path);
+		p->dir = NULL;
+		return AM_ERR_IO;
+	}
+	snprintf(path, n, "%s/%s", p->dir, DB_NAME);
+	int rc = am_store_open(path, &p->store);
+	free(path);
+	/* a scratch copy that is thrown away: durability buys nothing */
+	if (rc == AM_OK)
+		rc = am_store_exec(p->store, "PRAGMA synchronous = OFF");
+	return rc;
+}
+
+static void
+on_refused(void *ctx, size_t index, const struct am_entry *e, int rc)
+{
+	struct run *r = ctx;
+	report(r, AM_PROOF_ENTRY, e, NULL, NULL, e != NULL ? e->seq : 0, 0, rc,
+		"refused by the rules of the circle: %s", am_strerror(rc));
+}
+
+/* Ingests the proven entries and the accepted fork evidence. */
+static int
+replay(struct run *r, const uint8_t *fork_ok, const char *tmpdir)
+{
+	struct am_bundle sub = { 0 };
+	struct am_bundle_counts counts;
+	int rc = open_store(r->p, tmpdir);
+	if (rc != AM_OK)
+		return rc;
+	if ((sub.items = calloc(r->n ? r->n : 1, sizeof *sub.items)) == NULL)
+		return AM_ERR_NOMEM;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct am_bundle_item *it = &r->b->items[r->index[i]];
+		const struct am_proof_feed *f = proof_feed(r->p, r->es[i].circle,
+			r->es[i].author);
+		if (it->fork ? fork_ok[i] : (f != NULL && r->es[i].seq <= f->proven &&
+		    r->sig_ok[i]))
+			sub.items[sub.nitems++] = *it;
+	}
+	rc = am_bundle_import(r->p->store, &sub, on_refused, r, &counts);
+	free(sub.items);
+	return rc;
+}
+
+static int
+ptr_author_cmp(const void *a, const void *b)
+{
+	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b,
+		AM_ID_BYTES);
+}
+
+static int
+count_authors(struct run *r)
+{
+	const uint8_t **a = malloc((r->n ? r->n : 1) * sizeof *a);
+	if (a == NULL)
+		return AM_ERR_NOMEM;
+	for (size_t i = 0; i < r->n; i++)
+		a[i] = r->es[i].author;
+	qsort(a, r->n, sizeof *a, ptr_author_cmp);
+	for (size_t i = 0; i < r->n; i++)
+		r->p->authors += i == 0 || memcmp(a[i - 1], a[i], AM_ID_BYTES) != 0;
+	free(a);
+	return AM_OK;
+}
+
+int
+am_proof_check(const struct am_bundle *b, const char *tmpdir,
+	void (*problem)(void *ctx, const struct am_proof_problem *pr), void *ctx,
+	struct am_proof *p)
+{
+	struct run r = { .b = b, .p = p, .problem = problem, .ctx = ctx };
+	uint8_t *fork_ok = NULL;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	check_manifest(&r);
+	if ((rc = decode_items(&r)) != AM_OK)
+		goto out;
+	p->entries = r.n;
+	check_items(&r);
+	check_feeds(&r);
+	if (r.order == NULL || (fork_ok = calloc(r.n ? r.n : 1, 1)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	check_forks(&r, fork_ok);
+	if (b->cut)
+		report(&r, AM_PROOF_FILE, NULL, NULL, NULL, 0, b->nitems + 1,
+			AM_ERR_TRUNCATED, "the file is cut short after item %zu: its "
+			"last bytes are missing", b->nitems);
+	if ((rc = replay(&r, fork_ok, tmpdir)) != AM_OK ||
+	    (rc = count_authors(&r)) != AM_OK)
+		goto out;
+	if (p->manifest_ok && p->manifest.has_scope) {
+		struct am_object_info info;
+		if (am_state_lookup(p->store, p->manifest.scope, &info) != AM_OK ||
+		    info.kind != AM_KIND_PROPOSE)
+			report(&r, AM_PROOF_MANIFEST, NULL, NULL, NULL, 0, 0,
+				AM_ERR_NOT_FOUND, "the agreement the manifest names is not "
+				"proven by the file");
+	}
+out:
+	free(fork_ok);
+	free(r.es);
+	free(r.index);
+	free(r.sig_ok);
+	free(r.order);
+	return rc;
+}
+
+void
+am_proof_finish(struct am_proof *p)
+{
+	am_store_close(&p->store);
+	if (p->dir != NULL) {
+		static const char *const files[] = { DB_NAME, DB_NAME "-wal",
+			DB_NAME "-shm", DB_NAME "-journal" };
+		size_t n = strlen(p->dir) + sizeof DB_NAME + 16;
+		char *path = malloc(n);
+		for (size_t i = 0; path != NULL && i < sizeof files / sizeof *files; i++) {
+			snprintf(path, n, "%s/%s", p->dir, files[i]);
+			unlink(path);
+		}
+		free(path);
+		rmdir(p->dir);
+		free(p->dir);
+		p->dir = NULL;
+	}
+	am_bundle_manifest_finish(&p->manifest);
+	free(p->feeds);
+	p->feeds = NULL;
+	p->nfeeds = 0;
+}
