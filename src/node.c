@@ -27,6 +27,7 @@
 
 #include <sodium.h>
 
+#include "amends/checkpoint.h"
 #include "amends/home.h"
 #include "amends/id.h"
 #include "amends/invite.h"
@@ -47,6 +48,7 @@
 #define SELFTEST_MS 5000
 
 #define CHANGED_MAX 16      /* circles told one by one; more: all at once */
+#define PRINTS_MAX 256      /* circles whose membership fingerprint is kept */
 
 struct peer {
 	uint8_t id[AM_ID_BYTES];
@@ -95,6 +97,11 @@ struct node {
 	bool dirty;                  /* the store changed: push what is new */
 	bool refresh_due;            /* re-read who may connect */
 	int64_t membership;          /* fingerprint of the membership facts */
+	struct {                     /* the same per circle, for a few circles */
+		uint8_t circle[AM_HASH_BYTES];
+		int64_t value;
+	} prints[PRINTS_MAX];
+	size_t nprints;
 	struct feed_seen *feeds;     /* every feed's head when last looked at */
 	size_t nfeeds;
 	struct refusal_seen refusals[16];
@@ -482,24 +489,69 @@ check_store(struct node *n)
 
 /*
  * A number that changes whenever a circle, a member proposal or an accept
- * of one is recorded: who may connect is re-read only then, not on every
+ * of one is recorded in circle (or anywhere, with circle NULL: that counts
+ * every object and so is only for when many circles moved), plus the
+ * invites: who may connect is re-read only when it changes, not on every
  * check-in.
  */
 static int64_t
-membership(struct node *n)
+membership(struct node *n, const uint8_t *circle)
 {
 	sqlite3_stmt *st;
 	int64_t v = -1;
-	if (sqlite3_prepare_v2(am_store_sqlite(n->store),
+	if (sqlite3_prepare_v2(am_store_sqlite(n->store), circle != NULL ?
+	    "SELECT (SELECT count(*) FROM st_objects WHERE circle = ?1 AND kind IN (1, 2)) "
+	    "* 1000003 + (SELECT count(*) FROM st_objects o JOIN st_acts a "
+	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind = 2) + "
+	    "(SELECT count(*) FROM invites) * 7919" :
 	    "SELECT (SELECT count(*) FROM st_objects WHERE kind IN (1, 2)) * 1000003 + "
 	    "(SELECT count(*) FROM st_acts a JOIN st_objects o ON o.hash = a.target "
 	    "WHERE o.kind = 2) + (SELECT count(*) FROM invites) * 7919",
 	    -1, &st, NULL) != SQLITE_OK)
 		return -1;
+	if (circle != NULL)
+		sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* True when membership may have moved in one of the circles (or, with
+ * all, anywhere) since last asked; remembers the new fingerprints. */
+static bool
+membership_moved(struct node *n, uint8_t circles[][AM_HASH_BYTES], size_t nc,
+	bool all)
+{
+	bool moved = false;
+	if (all) {
+		int64_t m = membership(n, NULL);
+		moved = m != n->membership || m < 0;
+		n->membership = m;
+		n->nprints = 0;      /* per-circle prints are stale now */
+		return moved;
+	}
+	for (size_t i = 0; i < nc; i++) {
+		int64_t m = membership(n, circles[i]);
+		size_t k;
+		for (k = 0; k < n->nprints; k++)
+			if (memcmp(n->prints[k].circle, circles[i], AM_HASH_BYTES) == 0)
+				break;
+		if (k == n->nprints) {
+			/* a circle not seen yet counts as moved */
+			moved = true;
+			if (n->nprints < PRINTS_MAX) {
+				memcpy(n->prints[k].circle, circles[i], AM_HASH_BYTES);
+				n->nprints++;
+			} else {
+				continue;
+			}
+		} else if (n->prints[k].value != m) {
+			moved = true;
+		}
+		n->prints[k].value = m;
+	}
+	return moved;
 }
 
 /*
@@ -569,13 +621,11 @@ changed(struct node *n)
 	bool all;
 
 	n->dirty = false;
-	int64_t m = membership(n);
-	if (m != n->membership || m < 0 || n->refresh_due) {
-		n->membership = m;
+	changed_circles(n, circles, &nc, &all);
+	if (membership_moved(n, circles, nc, all) || n->refresh_due) {
 		n->refresh_due = false;
 		refresh(n);
 	}
-	changed_circles(n, circles, &nc, &all);
 	if (!all && nc == 0)
 		return;
 	for (size_t i = 0; i < n->npeers; i++) {
@@ -641,6 +691,73 @@ record_digests(struct node *n, struct peer *p)
 	am_state_circles_free(&c, nc);
 }
 
+/* Once a session with p settles: in each circle shared with p, a
+ * checkpoint when every member is known to hold what we hold (am_checkpoint_due
+ * says when; it never repeats the same heads, so checkpoints do not feed
+ * one another). */
+static void
+checkpoint(struct node *n, struct peer *p)
+{
+	struct am_circle_info *c = NULL;
+	size_t nc = 0;
+	if (am_state_circles(n->store, am_identity_public(n->id), &c, &nc) != AM_OK)
+		return;
+	for (size_t i = 0; i < nc; i++) {
+		bool written = false;
+		char cid[9];
+		if (am_state_may_write(n->store, c[i].id, p->id) != AM_OK)
+			continue;
+		int rc = am_checkpoint_write(n->store, n->id, c[i].id, wall_ms(),
+			&written, NULL);
+		short_hex(c[i].id, cid);
+		/* a restored identity writes nothing before its feed is back */
+		if (rc != AM_OK && rc != AM_ERR_RESTORING)
+			logf_(n, "could not write a checkpoint of circle %s: %s", cid,
+				am_strerror(rc));
+		if (written) {
+			logf_(n, "every member holds the same record of circle %s: "
+				"checkpoint written", cid);
+			n->dirty = true;
+		}
+	}
+	am_state_circles_free(&c, nc);
+}
+
+/* A feed shown shorter than ours is withholding or truncation when a
+ * checkpoint says the peer held more (am_checkpoint_judge); the report
+ * is kept for status and verify. */
+static void
+judge(struct node *n, struct peer *p, const struct am_sync_event *ev)
+{
+	struct am_checkpoint_report r;
+	char who[96], whose[96], when[32], c[9];
+	bool shorter;
+	int rc = am_checkpoint_judge(n->store, ev->circle, p->id, ev->author,
+		ev->seq, wall_ms(), &shorter, &r);
+	if (rc != AM_OK) {
+		logf_(n, "could not compare a shorter feed with the checkpoints: %s",
+			am_strerror(rc));
+		return;
+	}
+	if (!shorter)
+		return;
+	time_t t = (time_t)(r.checkpoint_time / 1000);
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof when, "?");
+	label(n, p->id, who, sizeof who);
+	if (memcmp(p->id, ev->author, AM_ID_BYTES) == 0)
+		snprintf(whose, sizeof whose, "its own");
+	else
+		label(n, ev->author, whose, sizeof whose);
+	short_hex(ev->circle, c);
+	logf_(n, "%s shows a shorter feed of %s than the checkpoint of %s "
+		"(circle %s: %llu of %llu entries): withholding or truncation", who,
+		whose, when, c, (unsigned long long)r.shown,
+		(unsigned long long)r.named);
+}
+
 static void
 log_events(struct node *n, struct peer *p)
 {
@@ -674,6 +791,7 @@ log_events(struct node *n, struct peer *p)
 			logf_(n, "%s shows a shorter feed than ours (circle %s: %llu "
 				"of %llu entries): behind, or withholding", who, c,
 				(unsigned long long)ev.seq, (unsigned long long)ev.count);
+			judge(n, p, &ev);
 			break;
 		case AM_SYNC_EV_FORK:
 			logf_(n, "fork evidence from %s stored (circle %s): %s", who,
@@ -754,6 +872,7 @@ flush_all(struct node *n)
 				p->step_told = true;
 			}
 			record_digests(n, p);
+			checkpoint(n, p);
 		}
 		p->idle = idle;
 	}
