@@ -387,7 +387,8 @@ run_hash(struct sim *s, const struct circle_set *per_node)
 		s->stats.circles, s->stats.msgs, s->stats.bytes, s->stats.lost,
 		s->stats.dropped, s->stats.duplicated, s->stats.reordered,
 		s->stats.rejected, s->stats.stored, s->stats.crashes,
-		s->stats.resets, s->stats.partitions, s->stats.connects,
+		s->stats.resets, s->stats.half_resets, s->stats.partitions,
+		s->stats.connects,
 		s->stats.steps, (uint64_t)s->now, s->violations,
 	};
 	for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {

@@ -98,13 +98,14 @@ print_run(const struct sim_opts *o, const struct sim_stats *st,
 	am_hex(final, 8, hex);
 	printf("seed %llu: %u nodes, %llu ops (%llu refused, %llu idle), "
 		"%llu entries in %llu circles, %llu msgs (%llu lost), "
-		"%llu crashes, %llu resets, %llu partitions: %s %s\n",
+		"%llu crashes, %llu+%llu resets, %llu partitions: %s %s\n",
 		(unsigned long long)o->seed, o->nodes,
 		(unsigned long long)st->ops, (unsigned long long)st->refused,
 		(unsigned long long)st->skipped, (unsigned long long)st->entries,
 		(unsigned long long)st->circles, (unsigned long long)st->msgs,
 		(unsigned long long)(st->lost + st->dropped),
 		(unsigned long long)st->crashes, (unsigned long long)st->resets,
+		(unsigned long long)st->half_resets,
 		(unsigned long long)st->partitions,
 		violations == 0 ? "ok" : "FAIL", hex);
 	if (violations > 0)

@@ -73,12 +73,18 @@ sim_link_connect(struct sim *s, struct sim_link *l)
 
 	l->up = true;
 	l->connect_at = 0;
+	l->paired = true;
 	l->hwm = hwms[rng_below(&s->rng, sizeof hwms / sizeof hwms[0])];
 	l->latency = rng_range(&s->rng, 1, 30);
 	s->stats.connects++;
 	for (int k = 0; k < 2; k++) {
 		struct sim_node *self = &s->node[ends[k]];
 		struct sim_node *peer = &s->node[ends[1 - k]];
+		l->gen[k]++;
+		l->mute[k] = false;
+		l->renew_at[k] = 0;
+		/* the two nodes never start their sessions at the same instant */
+		l->recheck_at[k] = s->now + SIM_RECHECK_MS + rng_range(&s->rng, 0, 2000);
 		l->s[k] = am_sync_new(self->store, self->pub, peer->pub);
 		if (l->s[k] == NULL) {
 			sim_violation(s, "node %d could not start a session: out of "
@@ -104,9 +110,49 @@ sim_link_break(struct sim *s, struct sim_link *l, const char *why)
 	for (int k = 0; k < 2; k++) {
 		am_sync_destroy(&l->s[k]);
 		sim_dir_clear(s, &l->dir[k], true);
+		l->mute[k] = false;
+		l->renew_at[k] = 0;
 	}
 	l->up = false;
 	l->connect_at = 0;
+}
+
+void
+sim_link_half_break(struct sim *s, struct sim_link *l, int k)
+{
+	sim_trace(s, "half reset %d-%d: the path of node %d's messages breaks "
+		"(%zu lost)", l->a, l->b, k == 0 ? l->a : l->b, l->dir[k].n);
+	sim_dir_clear(s, &l->dir[k], true);
+	l->paired = false;
+	l->mute[k] = true;
+	/* the side whose path broke hears of it first; the other may take
+	 * as long as a heartbeat */
+	l->renew_at[k] = s->now + rng_range(&s->rng, 1, 300);
+	if (l->renew_at[1 - k] == 0)
+		l->renew_at[1 - k] = s->now + rng_range(&s->rng, 1, 3000);
+}
+
+void
+sim_link_renew(struct sim *s, struct sim_link *l, int k)
+{
+	int self = k == 0 ? l->a : l->b, peer = k == 0 ? l->b : l->a;
+	am_sync_destroy(&l->s[k]);
+	l->gen[k]++;
+	l->mute[k] = false;
+	l->renew_at[k] = 0;
+	l->recheck_at[k] = s->now + SIM_RECHECK_MS;
+	l->s[k] = am_sync_new(s->node[self].store, s->node[self].pub,
+		s->node[peer].pub);
+	if (l->s[k] == NULL) {
+		sim_violation(s, "node %d could not start a session: out of memory",
+			self);
+		return;
+	}
+	int rc = am_sync_start(l->s[k]);
+	if (rc != AM_OK)
+		sim_violation(s, "node %d could not start a session with node %d: "
+			"%s", self, peer, am_strerror(rc));
+	sim_trace(s, "node %d starts a fresh session with node %d", self, peer);
 }
 
 /* Inserts m into d by (at, order). */
@@ -148,6 +194,12 @@ send_msg(struct sim *s, struct sim_link *l, int k, uint8_t *buf, size_t len)
 	int64_t at = s->now + l->latency + rng_range(&s->rng, 0, 20);
 	bool fifo = true;
 
+	if (l->mute[k]) {
+		/* sent on the path that broke, before the node noticed */
+		s->stats.lost++;
+		free(buf);
+		return;
+	}
 	/* now and then a stall of seconds, as a retransmission would cause */
 	if (rng_chance(&s->rng, 20))
 		at += rng_range(&s->rng, 200, 3000);
@@ -164,6 +216,8 @@ send_msg(struct sim *s, struct sim_link *l, int k, uint8_t *buf, size_t len)
 				memcpy(copy, buf, len);
 				m = message(s, at + rng_range(&s->rng, 0, 50), copy, len);
 				if (m != NULL) {
+					m->gen_from = l->gen[k];
+					m->gen_to = l->gen[1 - k];
 					insert(d, m);
 					s->stats.duplicated++;
 				}
@@ -181,6 +235,8 @@ send_msg(struct sim *s, struct sim_link *l, int k, uint8_t *buf, size_t len)
 		sim_violation(s, "out of memory queueing a message");
 		return;
 	}
+	m->gen_from = l->gen[k];
+	m->gen_to = l->gen[1 - k];
 	insert(d, m);
 }
 
@@ -307,7 +363,9 @@ sim_net_deliver(struct sim *s, int link, int dir)
 			if (local_failure(rc))
 				sim_violation(s, "node %d failed taking a message from "
 					"node %d: %s", to, from, am_strerror(rc));
-			else if (!s->opt.lossy && rc != AM_ERR_NOT_SHARED)
+			else if (!s->opt.lossy && rc != AM_ERR_NOT_SHARED &&
+			    l->paired && m->gen_from == l->gen[dir] &&
+			    m->gen_to == l->gen[1 - dir])
 				sim_violation(s, "node %d refused a message from honest "
 					"node %d on a reliable connection: %s", to, from,
 					am_strerror(rc));

@@ -22,6 +22,14 @@
  *     the sessions on both sides are destroyed, and after a delay the
  *     nodes reconnect with fresh sessions (am_sync_new + am_sync_start),
  *     as the node does on reconnect;
+ *   - half reset: the node keeps two connections per peer (its own DEALER
+ *     to the peer's ROUTER, and the peer's to its own) and sends on
+ *     either; when one breaks, each side starts a fresh session when it
+ *     notices, at its own time, and keeps talking on the other. So the
+ *     messages one side sent on the broken path are lost (also those sent
+ *     before it notices), while those on the other path still arrive, at
+ *     a session that may be new. Refusals of such stale messages are
+ *     expected; whether the pair recovers is what the run checks;
  *   - partition: the nodes split into two sides for a while, either cut
  *     (connections across break and cannot reconnect until it heals) or
  *     stalled (connections stay up but nothing crosses; what was sent is
@@ -32,6 +40,9 @@
  *     reopening its store;
  *   - duplicates arise as they do for real: the same entries reach a node
  *     from several peers, and again after every reconnect.
+ *
+ * As the node does, every session also sends a fresh HELLO once a minute
+ * of simulated time (am_sync_recheck).
  *
  * With --lossy, messages inside a live connection are also dropped,
  * duplicated and reordered. The protocol does not promise to tolerate
@@ -91,6 +102,8 @@ struct sim_msg {
 	struct sim_msg *next;
 	int64_t at;              /* delivery time, simulated ms */
 	uint64_t order;          /* tie-break: the order messages were sent */
+	uint32_t gen_from;       /* the sending session's generation */
+	uint32_t gen_to;         /* ... and that of the one it was meant for */
 	uint8_t *buf;
 	size_t len;
 };
@@ -111,7 +124,16 @@ struct sim_link {
 	struct sim_dir dir[2];   /* dir[0] carries a to b, dir[1] b to a */
 	unsigned hwm;            /* messages in flight per direction */
 	int64_t latency;         /* base one-way delay, ms */
+	/* after one of the node's two connections broke (half reset) */
+	uint32_t gen[2];         /* sessions started on each side so far */
+	bool paired;             /* both sessions began together */
+	bool mute[2];            /* side's sends are lost: its path is gone */
+	int64_t renew_at[2];     /* when the side notices and starts afresh */
+	int64_t recheck_at[2];   /* the side's next am_sync_recheck */
 };
+
+/* Like the node, each session compares records again this often. */
+#define SIM_RECHECK_MS 60000
 
 struct sim_node {
 	struct am_identity *id;
@@ -152,6 +174,7 @@ struct sim_stats {
 	uint64_t stored;         /* entries stored from peers */
 	uint64_t crashes;
 	uint64_t resets;
+	uint64_t half_resets;
 	uint64_t partitions;
 	uint64_t connects;
 	uint64_t steps;
@@ -170,6 +193,7 @@ struct sim {
 	bool stall;              /* the partition holds messages, not cuts */
 	int64_t partition_end;
 	bool healing;            /* the workload is over: no more faults */
+	int64_t changed;         /* last time a store changed or a session began */
 	struct sim_commit *commits;
 	size_t ncommits, commits_cap;
 	struct sim_stats stats;
@@ -201,6 +225,10 @@ struct sim_link *sim_link_of(struct sim *s, int i, int j);
 void sim_link_connect(struct sim *s, struct sim_link *l);
 /* Breaks a connection: sessions destroyed, messages in flight lost. */
 void sim_link_break(struct sim *s, struct sim_link *l, const char *why);
+/* Breaks the path that carries side k's messages (half reset). */
+void sim_link_half_break(struct sim *s, struct sim_link *l, int k);
+/* Side k noticed: its session starts afresh, the other side's stays. */
+void sim_link_renew(struct sim *s, struct sim_link *l, int k);
 /* May a connection between i and j exist now (both up, not cut)? */
 bool sim_link_possible(const struct sim *s, const struct sim_link *l);
 /* Does the partition hold messages between the link's nodes? */

@@ -21,7 +21,7 @@
 #include "sim.h"
 
 #define HEAL_STEPS_MAX 400000        /* steps to reach quiescence */
-#define HEAL_TIME_MAX (6 * 3600 * INT64_C(1000))   /* simulated ms */
+#define HEAL_TIME_MAX (30 * 60 * INT64_C(1000))    /* simulated ms */
 #define VIOLATIONS_SHOWN 20
 
 enum event {
@@ -29,6 +29,8 @@ enum event {
 	EV_RESTART,
 	EV_HEAL,
 	EV_CONNECT,
+	EV_RENEW,
+	EV_RECHECK,
 	EV_DELIVER,
 	EV_OP,
 };
@@ -234,6 +236,20 @@ reset_one(struct sim *s)
 }
 
 static void
+half_reset_one(struct sim *s)
+{
+	int up[SIM_MAX_LINKS], n = 0;
+	for (int k = 0; k < s->nlinks; k++)
+		if (s->link[k].up)
+			up[n++] = k;
+	if (n == 0)
+		return;
+	struct sim_link *l = &s->link[up[rng_below(&s->rng, (uint64_t)n)]];
+	sim_link_half_break(s, l, (int)rng_below(&s->rng, 2));
+	s->stats.half_resets++;
+}
+
+static void
 crash_one(struct sim *s)
 {
 	int up[SIM_MAX_NODES], n = 0;
@@ -271,9 +287,11 @@ tick(struct sim *s)
 	unsigned r = (unsigned)rng_below(&s->rng, 1000);
 	if (r < 25)
 		crash_one(s);
-	else if (r < 65)
+	else if (r < 50)
 		reset_one(s);
-	else if (r < 80)
+	else if (r < 70)
+		half_reset_one(s);
+	else if (r < 85)
 		partition(s);
 	else
 		sim_work_step(s);
@@ -290,6 +308,7 @@ settle(struct sim *s)
 		if (n->store == NULL || !n->dirty)
 			continue;
 		n->dirty = false;
+		s->changed = s->now;
 		/* known peers are never forgotten: once a node knows everyone,
 		 * there is nothing more to learn */
 		uint32_t everyone = ((1u << s->nnodes) - 1) & ~(1u << i);
@@ -348,6 +367,23 @@ step(struct sim *s, int64_t op_at)
 			ev = EV_CONNECT;
 			who = k;
 		}
+	for (int k = 0; k < s->nlinks; k++)
+		for (int x = 0; x < 2; x++)
+			if (s->link[k].up && s->link[k].renew_at[x] != 0 &&
+			    s->link[k].renew_at[x] < t) {
+				t = s->link[k].renew_at[x];
+				ev = EV_RENEW;
+				who = k;
+				dir = x;
+			}
+	for (int k = 0; k < s->nlinks; k++)
+		for (int x = 0; x < 2; x++)
+			if (s->link[k].s[x] != NULL && s->link[k].recheck_at[x] < t) {
+				t = s->link[k].recheck_at[x];
+				ev = EV_RECHECK;
+				who = k;
+				dir = x;
+			}
 	if (sim_net_next(s, &link, &d, &at) && at < t) {
 		t = at;
 		ev = EV_DELIVER;
@@ -366,6 +402,7 @@ step(struct sim *s, int64_t op_at)
 	switch (ev) {
 	case EV_RESTART:
 		restart(s, who);
+		s->changed = s->now;
 		break;
 	case EV_HEAL:
 		sim_trace(s, "partition heals");
@@ -373,7 +410,21 @@ step(struct sim *s, int64_t op_at)
 		break;
 	case EV_CONNECT:
 		sim_link_connect(s, &s->link[who]);
+		s->changed = s->now;
 		break;
+	case EV_RENEW:
+		sim_link_renew(s, &s->link[who], dir);
+		s->changed = s->now;
+		break;
+	case EV_RECHECK: {
+		struct sim_link *l = &s->link[who];
+		int rc = am_sync_recheck(l->s[dir]);
+		l->recheck_at[dir] = s->now + SIM_RECHECK_MS;
+		if (rc != AM_OK)
+			sim_violation(s, "node %d could not compare records again: %s",
+				dir == 0 ? l->a : l->b, am_strerror(rc));
+		break;
+	}
 	case EV_DELIVER:
 		sim_net_deliver(s, who, dir);
 		break;
@@ -387,11 +438,15 @@ step(struct sim *s, int64_t op_at)
 	return ev;
 }
 
-/* Nothing left to do: all up, connected where wanted, nothing in flight,
- * every session idle. */
+/* Nothing left to do: all up, connected where wanted, nothing in flight;
+ * and either every session idle, or nothing stored anywhere for two
+ * rounds of rechecks (a session that has just compared records again is
+ * not idle until the peer's own HELLO comes, so with the two sides'
+ * rechecks apart, some session is always waiting). */
 static bool
 quiescent(const struct sim *s)
 {
+	bool idle = true;
 	for (int i = 0; i < s->nnodes; i++)
 		if (s->node[i].store == NULL || s->node[i].dirty)
 			return false;
@@ -399,12 +454,27 @@ quiescent(const struct sim *s)
 		return false;
 	for (int k = 0; k < s->nlinks; k++) {
 		const struct sim_link *l = &s->link[k];
-		if (l->connect_at != 0)
+		if (l->connect_at != 0 || l->renew_at[0] != 0 || l->renew_at[1] != 0)
 			return false;
 		if (l->up && (!am_sync_idle(l->s[0]) || !am_sync_idle(l->s[1])))
-			return false;
+			idle = false;
 	}
-	return true;
+	return idle || s->now - s->changed >= 2 * SIM_RECHECK_MS + 5000;
+}
+
+/* Names the sessions that are not idle, and the messages in flight. */
+static void
+busy_sessions(struct sim *s)
+{
+	for (int k = 0; k < s->nlinks; k++) {
+		const struct sim_link *l = &s->link[k];
+		for (int x = 0; x < 2 && l->up; x++)
+			if (!am_sync_idle(l->s[x]))
+				printf("  node %d's session with node %d is not idle "
+					"(%zu messages on their way to it)\n",
+					x == 0 ? l->a : l->b, x == 0 ? l->b : l->a,
+					l->dir[1 - x].n);
+	}
 }
 
 static void
@@ -431,29 +501,26 @@ heal(struct sim *s)
 			sim_link_break(s, &s->link[k], "healing");
 	settle(s);
 	int64_t start = s->now;
+	s->changed = s->now;
 	while (!quiescent(s)) {
 		if (steps++ == HEAL_STEPS_MAX || s->now - start > HEAL_TIME_MAX) {
 			sim_violation(s, "no quiescence after %llu steps and %lld "
 				"simulated seconds of a healed network",
 				(unsigned long long)steps - 1,
 				(long long)(s->now - start) / 1000);
+			busy_sessions(s);
 			return;
 		}
 		if (step(s, -1) == EV_NONE) {
-			/* sessions wait for something nobody will send */
-			for (int k = 0; k < s->nlinks; k++) {
-				const struct sim_link *l = &s->link[k];
-				for (int x = 0; x < 2 && l->up; x++)
-					if (!am_sync_idle(l->s[x]))
-						sim_violation(s, "stuck: node %d's session with "
-							"node %d is not idle, and nothing is in "
-							"flight", x == 0 ? l->a : l->b,
-							x == 0 ? l->b : l->a);
-			}
+			sim_violation(s, "stuck: nothing is in flight or due, yet the "
+				"nodes are not quiescent");
+			busy_sessions(s);
 			return;
 		}
 	}
 	sim_trace(s, "quiescent after %llu steps", (unsigned long long)steps);
+	if (s->opt.verbose)
+		busy_sessions(s);
 }
 
 /* ---- set-up and tear-down ---- */
