@@ -1,0 +1,275 @@
+#!/bin/sh
+# Verifiable exports: Sam and Alex, with Dr. Lee as witness, agree on an
+# evening check-in and log three days of it. Sam exports the circle; the
+# file verifies with no data directory at all, and every kind of tampering
+# (an entry changed, one removed from the middle of a feed, two reordered,
+# a feed's newest entries cut off, the file cut short, the manifest
+# altered, a stranger's entry added) fails with the reason naming it.
+set -u
+amends=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+export TZ=UTC
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+am() {
+	who=$1
+	shift
+	AMENDS_HOME="$dir/$who" "$amends" "$@"
+}
+at() { export AMENDS_NOW="$1"; }
+share() {
+	am "$1" export -o "$dir/$1.bundle" >/dev/null || fail "export by $1"
+	for other in sam alex lee; do
+		[ "$other" = "$1" ] && continue
+		am "$other" import "$dir/$1.bundle" >/dev/null ||
+			fail "import of $1's bundle by $other"
+	done
+}
+idof() { am "$1" id --json | sed 's/^{"id":"\([^"]*\)".*/\1/'; }
+# how verify --file names someone: short ID and fingerprint
+whoof() {
+	am "$1" id --json |
+		sed 's/^{"id":"\(am......\)[^"]*","fingerprint":"\([^"]*\)".*/\1 (\2)/'
+}
+# verify FILE: runs verify --file with no data directory; sets out and rc
+verify() {
+	out=$(env -u AMENDS_HOME HOME="$dir/nowhere" "$amends" verify --file "$1" 2>&1)
+	rc=$?
+}
+expect_fail() {
+	what=$1
+	shift
+	[ "$rc" -eq 1 ] || fail "$what: exit status $rc, not 1"
+	for want in "$@"; do
+		printf '%s\n' "$out" | grep -qF -- "$want" ||
+			fail "$what: no line with '$want' in: $out"
+	done
+	printf '%s\n' "$out" | grep -q '^FAILED: [0-9]* problems\{0,1\}$' ||
+		fail "$what: no FAILED line"
+}
+
+# edit IN OUT OP ARGS: rewrites an export's entries (perl, so that the
+# test needs nothing but the binary). Ops: info (index, author prefix and
+# number of each entry), drop I, swap I J, add FILE I (entry I of another
+# export, appended), sig (flips the manifest's last byte), head (a named
+# hash in the manifest altered).
+edit() {
+	perl -e '
+use strict;
+my ($in, $out, $op, @a) = @ARGV;
+sub slurp { local $/; open my $f, "<:raw", $_[0] or die; return <$f>; }
+sub rbin { my ($s, $o) = @_; my $t = ord substr($s, $o, 1); my ($l, $h);
+	if ($t == 0xc4) { $l = ord substr($s, $o + 1, 1); $h = 2 }
+	elsif ($t == 0xc5) { $l = unpack "n", substr($s, $o + 1, 2); $h = 3 }
+	else { $l = unpack "N", substr($s, $o + 1, 4); $h = 5 }
+	return (substr($s, $o + $h, $l), $o + $h + $l); }
+sub rarr { my ($s, $o) = @_; my $t = ord substr($s, $o, 1);
+	return ($t & 15, $o + 1) if ($t & 0xf0) == 0x90;
+	return (unpack("n", substr($s, $o + 1, 2)), $o + 3) if $t == 0xdc;
+	return (unpack("N", substr($s, $o + 1, 4)), $o + 5); }
+sub wbin { my $d = shift; my $l = length $d;
+	return ($l < 256 ? pack("CC", 0xc4, $l) : $l < 65536 ?
+		pack("Cn", 0xc5, $l) : pack("CN", 0xc6, $l)) . $d; }
+sub warr { my $n = shift; return $n < 16 ? pack("C", 0x90 | $n) :
+	$n < 65536 ? pack("Cn", 0xdc, $n) : pack("CN", 0xdd, $n); }
+sub parse { my $s = shift; my $o = 16; my ($m, $n, @e, @f, $x);
+	($m, $o) = rbin($s, $o); ($n, $o) = rarr($s, $o);
+	for (1 .. $n) { ($x, $o) = rbin($s, $o); push @e, $x; }
+	($n, $o) = rarr($s, $o);
+	for (1 .. $n) { ($x, $o) = rbin($s, $o); push @f, $x; }
+	return ($m, \@e, \@f); }
+my ($m, $e, $f) = parse(slurp($in));
+if ($op eq "info") {
+	for my $i (0 .. $#$e) { my ($sg) = rbin($e->[$i], 1);
+		printf "%d %s %d\n", $i, unpack("H8", substr($sg, 38, 4)),
+			ord substr($sg, 70, 1); }
+	exit 0; }
+if ($op eq "drop") { splice @$e, $a[0], 1 }
+elsif ($op eq "swap") { @$e[$a[0], $a[1]] = @$e[$a[1], $a[0]] }
+elsif ($op eq "add") { my (undef, $o) = parse(slurp($a[0])); push @$e, $o->[$a[1]] }
+elsif ($op eq "sig") { substr($m, -1, 1) = chr(ord(substr($m, -1, 1)) ^ 1) }
+elsif ($op eq "head") {
+	# the first feed named: array(6) [bin32 circle, bin32 author, seq
+	# (one byte here), bin32 hash, ...]: the first byte of the hash
+	my $p = index($m, "\x96\xc4\x20") + 1 + 34 + 34 + 3;
+	substr($m, $p, 1) = chr(ord(substr($m, $p, 1)) ^ 1) }
+my $s = substr(slurp($in), 0, 16) . wbin($m) . warr(scalar @$e);
+$s .= wbin($_) for @$e;
+$s .= warr(scalar @$f);
+$s .= wbin($_) for @$f;
+open my $w, ">:raw", $out or die; print $w $s;
+' "$@"
+}
+
+# ---- the record ----
+at 2026-03-01T08:00:00Z
+for who in sam alex lee; do am "$who" init --name "$who" >/dev/null || fail "init $who"; done
+ALEX=$(idof alex)
+LEE=$(idof lee)
+am sam name "$ALEX" alex >/dev/null
+am sam name "$LEE" lee >/dev/null
+am sam circle new us >/dev/null || fail "circle new"
+m_alex=$(am sam circle add us alex | sed -n 's/.*(\([0-9a-f]\{8\}\)).*/\1/p')
+m_lee=$(am sam circle add us lee --witness | sed -n 's/.*(\([0-9a-f]\{8\}\)).*/\1/p')
+share sam
+am alex accept "$m_alex" >/dev/null || fail "alex joins"
+am lee accept "$m_lee" >/dev/null || fail "lee joins"
+share alex
+share lee
+am alex accept "$m_lee" >/dev/null || fail "alex accepts lee"
+share alex
+at 2026-03-01T10:00:00Z
+out=$(am sam propose us --title "Evening check-in" --text "Sam checks in every evening by 21:00" \
+	--by sam --every day --at 21:00) || fail "propose"
+AG=$(echo "$out" | sed -n "s/^proposed agreement \([0-9a-f]\{8\}\) .*/\1/p")
+share sam
+am alex accept "$AG" >/dev/null || fail "accept"
+share alex
+for day in 1 2 3; do
+	at "2026-03-0${day}T21:00:00Z"
+	h=$(am sam checkin "$AG" --kept --note "evening$day" | sed -n 's/.*(\([0-9a-f]\{8\}\))$/\1/p' | tail -n 1)
+	[ -n "$h" ] || fail "check-in $day"
+	share sam
+	if [ "$day" -eq 2 ]; then
+		am alex dispute "$h" --note "you did not call" >/dev/null || fail "dispute"
+		am lee confirm "$h" >/dev/null || fail "witness confirm"
+		share lee
+	else
+		am alex confirm "$h" >/dev/null || fail "confirm $day"
+	fi
+	share alex
+done
+# a proposal that is never accepted, after everything about the first
+at 2026-03-04T09:00:00Z
+am alex propose us --title "Sunday walk" --text "We walk on Sundays" >/dev/null || fail "second proposal"
+share alex
+SAMW=$(whoof sam)
+ALEXW=$(whoof alex)
+LEEW=$(whoof lee)
+
+# ---- an untouched export verifies, with no data directory ----
+at 2026-03-05T09:00:00Z
+am sam export us -o "$dir/us.amends" >/dev/null || fail "export"
+verify "$dir/us.amends"
+[ "$rc" -eq 0 ] || fail "untouched export: exit $rc: $out"
+for want in \
+	"exported by $SAMW at 2026-03-05 09:00" \
+	"  member  $SAMW, member, created the circle" \
+	"  member  $LEEW, witness" \
+	"agreement 'Evening check-in' ($AG): in force" \
+	"  terms $AG signed by $SAMW, $ALEXW" \
+	"agreement 'Sunday walk' " \
+	"$SAMW checked in kept for 2026-03-01 on 'Evening check-in': evening1" \
+	"      disputed by $ALEXW: you did not call" \
+	"      confirmed by $LEEW (witness)" \
+	"verified: 16 entries, 3 authors, 0 problems"; do
+	printf '%s\n' "$out" | grep -qF -- "$want" || fail "untouched export: no '$want' in: $out"
+done
+n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXW$")
+[ "$n" -eq 2 ] || fail "untouched export: $n check-ins confirmed by alex, not 2"
+[ "$(printf '%s\n' "$out" | tail -n 1)" = "verified: 16 entries, 3 authors, 0 problems" ] ||
+	fail "untouched export: last line"
+# AMENDS_HOME pointing nowhere does just as well, and nothing is left behind
+out2=$(AMENDS_HOME="$dir/nowhere/at/all" TMPDIR="$dir/tmp" sh -c 'mkdir -p "$TMPDIR" && "$1" verify --file "$2"' sh "$amends" "$dir/us.amends") ||
+	fail "verify with AMENDS_HOME pointing nowhere"
+[ "$out2" = "$out" ] || fail "verify differs with AMENDS_HOME pointing nowhere"
+[ -z "$(ls -A "$dir/tmp")" ] || fail "verify left files in TMPDIR: $(ls -A "$dir/tmp")"
+[ ! -e "$dir/nowhere" ] || fail "verify created a data directory"
+# the JSON form says the same
+j=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --json) || fail "verify --json"
+echo "$j" | grep -q '^{"problems":\[\],"manifest":{"exporter":"'"$(idof sam)"'"' || fail "json head: $j"
+echo "$j" | grep -q '"entries":16,"authors":3,"ok":true}$' || fail "json tail: $j"
+
+# ---- one agreement ----
+am sam export us --agreement "$AG" -o "$dir/ag.amends" >/dev/null || fail "export --agreement"
+verify "$dir/ag.amends"
+[ "$rc" -eq 0 ] || fail "agreement export: exit $rc: $out"
+printf '%s\n' "$out" | grep -qF "only what proves agreement $AG" || fail "agreement export: scope: $out"
+printf '%s\n' "$out" | grep -qF "agreement 'Evening check-in' ($AG): in force" ||
+	fail "agreement export: the agreement: $out"
+printf '%s\n' "$out" | grep -q "Sunday walk" && fail "agreement export shows the other agreement"
+# alex's last entry (the second proposal) does not bear on it: left out
+printf '%s\n' "$out" | grep -q '^verified: 15 entries, 3 authors, 0 problems$' ||
+	fail "agreement export: count: $out"
+
+# ---- an export still imports ----
+am eve init --name eve >/dev/null || fail "init eve"
+out=$(am eve import "$dir/us.amends") || fail "import of an export"
+[ "$out" = "16 new, 0 already here, 0 fork evidence, 0 refused" ] || fail "import: $out"
+out=$(am alex import "$dir/us.amends") || fail "import of an export where all is held"
+[ "$out" = "0 new, 16 already here, 0 fork evidence, 0 refused" ] || fail "re-import: $out"
+
+# ---- tampering ----
+SAMP=$(idof sam | cut -c1-8)
+info=$(edit "$dir/us.amends" - info)
+# index of sam's entry N in the file: sam's feed is the one whose
+# entries run 1..N; identify it by its genesis (the circle's first entry)
+sam_hex=$(printf '%s\n' "$info" | awk '$3 == 1' | while read -r i a s; do
+	printf '%s\n' "$info" | awk -v a="$a" '$2 == a' | wc -l | sed "s/^ */$a /"
+done | sort -k2 -n | tail -n 1 | cut -d' ' -f1)
+idx() { printf '%s\n' "$info" | awk -v a="$sam_hex" -v s="$1" '$2 == a && $3 == s { print $1 }'; }
+last=$(printf '%s\n' "$info" | awk -v a="$sam_hex" '$2 == a' | wc -l)
+[ "$last" -eq 7 ] || fail "sam's feed has $last entries in the export, not 7"
+
+# an entry changed (same length, so the file still parses)
+perl -pe 's/evening2/evening9/' "$dir/us.amends" >"$dir/t-changed"
+verify "$dir/t-changed"
+expect_fail "changed" "problem: $SAMW's entry 6 (circle" \
+	"its signature does not verify: the entry was altered after its author signed it"
+
+# an entry removed from the middle of a feed
+edit "$dir/us.amends" "$dir/t-removed" drop "$(idx 4)"
+verify "$dir/t-removed"
+expect_fail "removed" "problem: $SAMW's feed (circle" \
+	"entry 4 was removed from the middle of the feed: the file holds entries 3 and 5" \
+	"  $SAMW's feed: proven up to entry 3 of 7 named by the manifest"
+
+# two entries reordered
+edit "$dir/us.amends" "$dir/t-reordered" swap "$(idx 5)" "$(idx 6)"
+verify "$dir/t-reordered"
+expect_fail "reordered" "problem: $SAMW's entry 5 (circle" \
+	"it comes after entry 6 of the same feed: the entries were reordered"
+
+# a feed's newest entries cut off, the manifest kept
+edit "$dir/us.amends" "$dir/t-cut1" drop "$(idx 7)"
+edit "$dir/t-cut1" "$dir/t-cut" drop "$(idx 6)"
+verify "$dir/t-cut"
+expect_fail "truncated" \
+	"problem: $SAMW's feed (circle" \
+	"proven up to entry 5 of 7 named by the manifest: the newest entries were cut off"
+
+# the file itself cut short: what precedes the cut is still proven
+size=$(wc -c <"$dir/us.amends")
+head -c $((size - 60)) "$dir/us.amends" >"$dir/t-short"
+verify "$dir/t-short"
+expect_fail "cut short" "problem: the file is cut short after item" \
+	"the newest entries were cut off" "named by the manifest"
+
+# the manifest's signature, and a head it names
+edit "$dir/us.amends" "$dir/t-sig" sig
+verify "$dir/t-sig"
+expect_fail "manifest signature" \
+	"problem: manifest: the manifest's signature does not verify: the manifest was altered"
+edit "$dir/us.amends" "$dir/t-head" head
+verify "$dir/t-head"
+expect_fail "manifest head" \
+	"problem: manifest: the manifest's signature does not verify: the manifest was altered"
+
+# a stranger's entry added: eve's own circle's first entry
+am eve circle new elsewhere >/dev/null || fail "eve's circle"
+am eve export elsewhere -o "$dir/eve.amends" >/dev/null || fail "eve's export"
+edit "$dir/us.amends" "$dir/t-stranger" add "$dir/eve.amends" 0
+verify "$dir/t-stranger"
+expect_fail "stranger" "problem: $(whoof eve)'s feed (circle" \
+	"the manifest does not name this feed (1 entry in the file): it was added to the file"
+
+# a file that is not an export at all
+printf 'hello' >"$dir/t-text"
+verify "$dir/t-text"
+[ "$rc" -eq 1 ] && [ "$out" = "amends: $dir/t-text is not an amends export" ] ||
+	fail "not an export: exit $rc: $out"
+
+[ "$fails" -eq 0 ] && echo "cli export: ok"
+exit "$fails"
