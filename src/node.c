@@ -97,6 +97,7 @@ struct node {
 	bool dirty;                  /* the store changed: push what is new */
 	bool refresh_due;            /* re-read who may connect */
 	int64_t membership;          /* fingerprint of the membership facts */
+	int64_t invites_print;       /* and of the invites */
 	struct {                     /* the same per circle, for a few circles */
 		uint8_t circle[AM_HASH_BYTES];
 		int64_t value;
@@ -490,9 +491,9 @@ check_store(struct node *n)
 /*
  * A number that changes whenever a circle, a member proposal or an accept
  * of one is recorded in circle (or anywhere, with circle NULL: that counts
- * every object and so is only for when many circles moved), plus the
- * invites: who may connect is re-read only when it changes, not on every
- * check-in.
+ * every object and so is only for when many circles moved): who may
+ * connect is re-read only when it changes (or the invites do), not on
+ * every check-in.
  */
 static int64_t
 membership(struct node *n, const uint8_t *circle)
@@ -502,15 +503,30 @@ membership(struct node *n, const uint8_t *circle)
 	if (sqlite3_prepare_v2(am_store_sqlite(n->store), circle != NULL ?
 	    "SELECT (SELECT count(*) FROM st_objects WHERE circle = ?1 AND kind IN (1, 2)) "
 	    "* 1000003 + (SELECT count(*) FROM st_objects o JOIN st_acts a "
-	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind = 2) + "
-	    "(SELECT count(*) FROM invites) * 7919" :
+	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind = 2)" :
 	    "SELECT (SELECT count(*) FROM st_objects WHERE kind IN (1, 2)) * 1000003 + "
 	    "(SELECT count(*) FROM st_acts a JOIN st_objects o ON o.hash = a.target "
-	    "WHERE o.kind = 2) + (SELECT count(*) FROM invites) * 7919",
+	    "WHERE o.kind = 2)",
 	    -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	if (circle != NULL)
 		sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A number that changes when an invite is made, used or withdrawn. */
+static int64_t
+invites_print(struct node *n)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(am_store_sqlite(n->store),
+	    "SELECT count(*) * 1000003 + count(used_at) FROM invites", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -622,7 +638,10 @@ changed(struct node *n)
 
 	n->dirty = false;
 	changed_circles(n, circles, &nc, &all);
-	if (membership_moved(n, circles, nc, all) || n->refresh_due) {
+	int64_t inv = invites_print(n);
+	bool invites_moved = inv != n->invites_print || inv < 0;
+	n->invites_print = inv;
+	if (membership_moved(n, circles, nc, all) || invites_moved || n->refresh_due) {
 		n->refresh_due = false;
 		refresh(n);
 	}
