@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "agreement.h"
+#include "amends/checkpoint.h"
 #include "amends/peer.h"
 #include "cli.h"
 #include "format.h"
@@ -623,6 +624,134 @@ section_peers(struct status *st)
 	section_end(st);
 }
 
+/* ---- checkpoints (src/checkpoint.c) ---- */
+
+struct report_ctx {
+	struct status *st;
+	size_t n;
+	bool print;
+};
+
+static int
+report_one(void *ctx, const struct am_checkpoint_report *r)
+{
+	struct report_ctx *k = ctx;
+	struct status *st = k->st;
+	k->n++;
+	if (!k->print)
+		return AM_OK;
+	if (st->json) {
+		struct json *j = &st->j;
+		json_obj(j);
+		json_key(j, "peer");
+		json_id(j, r->peer);
+		json_key(j, "author");
+		json_id(j, r->author);
+		json_kint(j, "shown", (int64_t)r->shown);
+		json_kint(j, "checkpointed", (int64_t)r->named);
+		json_key(j, "checkpoint");
+		json_hash(j, r->checkpoint);
+		json_key(j, "checkpoint_time");
+		json_time(j, r->checkpoint_time);
+		json_key(j, "seen");
+		json_time(j, r->last_at);
+		json_end_obj(j);
+		return AM_OK;
+	}
+	char who[CLI_SHORT_NAME], whose[CLI_SHORT_NAME], cp[CLI_TIME_BYTES];
+	char seen[CLI_TIME_BYTES];
+	cli_short_id(st->s, r->peer, who);
+	cli_short_id(st->s, r->author, whose);
+	cli_time_local(r->checkpoint_time, cp);
+	cli_time_local(r->last_at, seen);
+	printf("    %s showed a shorter feed of %s than the checkpoint of %s "
+		"(%llu of %llu entries, seen %s): withholding or truncation\n", who,
+		memcmp(r->peer, r->author, 32) == 0 ? "its own" : whose, cp,
+		(unsigned long long)r->shown, (unsigned long long)r->named, seen);
+	return AM_OK;
+}
+
+/* True when the heads everyone checkpointed are those held here now. */
+static bool
+checkpoint_current(struct status *st, const struct circle_data *d,
+	const struct am_checkpoint_same *same)
+{
+	struct am_head *h = malloc(AM_MAX_HEADS * sizeof *h);
+	uint32_t n;
+	bool yes = h != NULL &&
+		am_checkpoint_heads(st->s, d->info->id, h, &n) == AM_OK &&
+		n == same->nheads && memcmp(h, same->heads, n * sizeof *h) == 0;
+	free(h);
+	return yes;
+}
+
+/* For each circle: whether every member has checkpointed the same record,
+ * as of when (claimed times, shown only), and any member's node seen
+ * showing a feed shorter than a checkpoint. The reports are this node's
+ * own observations, so the section comes before "disputes". */
+static void
+section_checkpoints(struct status *st)
+{
+	size_t shown = 0;
+	struct am_checkpoint_same *same = malloc(st->ncircles * sizeof *same + 1);
+	if (same == NULL)
+		return;
+	for (size_t c = 0; c < st->ncircles; c++) {
+		struct report_ctx k = { .st = st };
+		if (am_checkpoint_same(st->s, st->cd[c].info->id, &same[c]) != AM_OK)
+			same[c].same = false;
+		if (am_checkpoint_reports(st->s, st->cd[c].info->id, report_one,
+		    &k) != AM_OK)
+			k.n = 0;
+		shown += same[c].same || k.n > 0;
+	}
+	section_begin(st, "checkpoints", "checkpoints", shown);
+	for (size_t c = 0; c < st->ncircles; c++) {
+		const struct circle_data *d = &st->cd[c];
+		struct report_ctx k = { .st = st, .print = true };
+		bool current = same[c].same && checkpoint_current(st, d, &same[c]);
+		if (st->json) {
+			struct json *j = &st->j;
+			json_obj(j);
+			json_key(j, "circle");
+			json_hash(j, d->info->id);
+			json_kbool(j, "same_record", same[c].same);
+			json_key(j, "as_of");
+			if (same[c].same)
+				json_time(j, same[c].time);
+			else
+				json_null(j);
+			json_kbool(j, "current", current);
+			json_key(j, "withholding");
+			json_arr(j);
+			if (am_checkpoint_reports(st->s, d->info->id, report_one, &k) != AM_OK)
+				k.n = 0;
+			json_end_arr(j);
+			json_end_obj(j);
+			continue;
+		}
+		struct report_ctx count = { .st = st };
+		if (am_checkpoint_reports(st->s, d->info->id, report_one, &count) != AM_OK)
+			count.n = 0;
+		if (!same[c].same && count.n == 0)
+			continue;
+		char h[CLI_SHORT_HASH], when[CLI_TIME_BYTES];
+		cli_short_hash(d->info->id, h);
+		if (same[c].same) {
+			cli_time_local(same[c].time, when);
+			printf("  %s (%s)  same record for everyone as of %s%s\n",
+				d->info->name, h, when, current ? "" :
+				"; newer entries since");
+		} else {
+			printf("  %s (%s)\n", d->info->name, h);
+		}
+		if (am_checkpoint_reports(st->s, d->info->id, report_one, &k) != AM_OK)
+			continue;
+	}
+	free(same);
+	section_end(st);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -663,6 +792,7 @@ cmd_status(int argc, char **argv)
 	section_to_confirm(&st);
 	section_due(&st);
 	section_peers(&st);
+	section_checkpoints(&st);
 	section_disputes(&st);
 	section_circles(&st);
 	if (st.json) {

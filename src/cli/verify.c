@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "amends/checkpoint.h"
 #include "amends/node.h"
 #include "amends/peer.h"
 #include "amends/state.h"
@@ -405,6 +406,54 @@ check_state(struct out *o, const uint8_t *only)
 	return rc;
 }
 
+/* A member's node seen showing a feed shorter than a checkpoint it (or,
+ * for its own feed, anyone) wrote: listed, but no problem of the record
+ * held here, so the exit status does not change. */
+static int
+withheld_one(void *ctx, const struct am_checkpoint_report *r)
+{
+	struct out *o = ctx;
+	char who[CLI_SHORT_NAME], whose[CLI_SHORT_NAME], cid[CLI_SHORT_HASH];
+	char when[CLI_TIME_BYTES];
+	if (o->json) {
+		json_obj(&o->j);
+		json_key(&o->j, "circle");
+		json_hash(&o->j, r->circle);
+		json_key(&o->j, "peer");
+		json_id(&o->j, r->peer);
+		json_key(&o->j, "author");
+		json_id(&o->j, r->author);
+		json_kint(&o->j, "shown", (int64_t)r->shown);
+		json_kint(&o->j, "checkpointed", (int64_t)r->named);
+		json_key(&o->j, "checkpoint_time");
+		json_time(&o->j, r->checkpoint_time);
+		json_end_obj(&o->j);
+		return AM_OK;
+	}
+	cli_short_id(o->c->store, r->peer, who);
+	cli_short_id(o->c->store, r->author, whose);
+	cli_short_hash(r->circle, cid);
+	cli_time_local(r->checkpoint_time, when);
+	printf("withholding: circle %s, %s showed %llu of %s's entries where the "
+		"checkpoint of %s names %llu: withholding or truncation\n", cid, who,
+		(unsigned long long)r->shown, whose, when,
+		(unsigned long long)r->named);
+	return AM_OK;
+}
+
+static int
+withheld(struct out *o, const uint8_t *only)
+{
+	if (o->json) {
+		json_key(&o->j, "withholding");
+		json_arr(&o->j);
+	}
+	int rc = am_checkpoint_reports(o->c->store, only, withheld_one, o);
+	if (o->json)
+		json_end_arr(&o->j);
+	return rc;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
@@ -472,6 +521,7 @@ cmd_verify(int argc, char **argv)
 	}
 	if (o.json) {
 		json_end_arr(&o.j);
+		(void)withheld(&o, one ? circle : NULL);
 		json_key(&o.j, "entries");
 		json_int(&o.j, (int64_t)rep.entries);
 		json_key(&o.j, "authors");
@@ -491,6 +541,7 @@ cmd_verify(int argc, char **argv)
 			(unsigned long long)rep.circles, rep.circles == 1 ? "" : "s");
 		printf("%s: %llu problem%s\n", o.problems ? "FAILED" : "verified",
 			(unsigned long long)o.problems, o.problems == 1 ? "" : "s");
+		(void)withheld(&o, one ? circle : NULL);
 	}
 	ret = o.problems == 0 ? 0 : 1;
 out:
