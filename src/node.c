@@ -517,18 +517,28 @@ membership(struct node *n, const uint8_t *circle)
 	return v;
 }
 
-/* A number that changes when an invite is made, used or withdrawn. */
+/* A number that changes when an invite is made, used or withdrawn, or a
+ * peer's address is set or removed (`amends peer add`). */
 static int64_t
 invites_print(struct node *n)
 {
 	sqlite3_stmt *st;
 	int64_t v = -1;
 	if (sqlite3_prepare_v2(am_store_sqlite(n->store),
-	    "SELECT count(*) * 1000003 + count(used_at) FROM invites", -1, &st,
-	    NULL) != SQLITE_OK)
+	    "SELECT (SELECT count(*) * 1000003 + count(used_at) FROM invites), "
+	    "(SELECT group_concat(hex(id) || address, ',') FROM "
+	    "(SELECT id, address FROM peers ORDER BY id))", -1, &st, NULL) != SQLITE_OK)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		uint8_t h[8];
+		const unsigned char *text = sqlite3_column_text(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		crypto_generichash(h, sizeof h, text, text ? len : 0, NULL, 0);
 		v = sqlite3_column_int64(st, 0);
+		for (int i = 0; i < 8; i++)
+			v = v * 31 + h[i];
+		v &= INT64_MAX;
+	}
 	sqlite3_finalize(st);
 	return v;
 }
