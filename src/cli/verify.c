@@ -434,9 +434,12 @@ withheld_one(void *ctx, const struct am_checkpoint_report *r)
 	cli_short_id(o->c->store, r->author, whose);
 	cli_short_hash(r->circle, cid);
 	cli_time_local(r->checkpoint_time, when);
-	printf("withholding: circle %s, %s showed %llu of %s's entries where the "
+	char of[CLI_SHORT_NAME + 4] = "its own";
+	if (memcmp(r->peer, r->author, 32) != 0)
+		snprintf(of, sizeof of, "%s's", whose);
+	printf("withholding: circle %s, %s showed %llu of %s entries where the "
 		"checkpoint of %s names %llu: withholding or truncation\n", cid, who,
-		(unsigned long long)r->shown, whose, when,
+		(unsigned long long)r->shown, of, when,
 		(unsigned long long)r->named);
 	return AM_OK;
 }
