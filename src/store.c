@@ -1195,20 +1195,8 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 			goto fail;
 		}
 	}
-	/*
-	 * Entries from a peer are committed without waiting for the disk
-	 * (synchronous=NORMAL, WAL): a power cut may lose the newest of them,
-	 * never corrupt anything, and they are fetched again. The node's own
-	 * entries and every other write stay synchronous=FULL; a FULL commit
-	 * also makes every earlier one durable, so nothing written after
-	 * these (the restore guard lifted, our next entry) can outlive them.
-	 */
-	am_store_exec(s, "PRAGMA synchronous = NORMAL");
-	rc = am_store_begin(s);
-	if (rc != AM_OK) {
-		am_store_exec(s, "PRAGMA synchronous = FULL");
+	if ((rc = am_store_begin(s)) != AM_OK)
 		goto fail;
-	}
 	struct feed head;
 	if (good > 0 && (rc = feed_get(s, e[0].circle, e[0].author, &head)) != AM_OK)
 		goto rollback;
@@ -1247,13 +1235,10 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 		changed |= result[i] != AM_INGEST_DUPLICATE;
 	}
 	if (changed) {
-		rc = am_store_commit(s);
-		am_store_exec(s, "PRAGMA synchronous = FULL");
-		if (rc != AM_OK)
+		if ((rc = am_store_commit(s)) != AM_OK)
 			goto fail;
 	} else {
 		am_store_rollback(s);
-		am_store_exec(s, "PRAGMA synchronous = FULL");
 	}
 	*done = i;
 	for (i = 0; i < 3; i++)
@@ -1262,7 +1247,6 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 	return *done == n ? AM_OK : refused;
 rollback:
 	am_store_rollback(s);
-	am_store_exec(s, "PRAGMA synchronous = FULL");
 fail:
 	for (i = 0; i < 3; i++)
 		sqlite3_finalize(sp[i]);
