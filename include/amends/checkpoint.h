@@ -65,11 +65,17 @@ AM_NODISCARD int am_checkpoint_due(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t self[static AM_ID_BYTES], bool *due);
 
+/* The store setting (am_store_setting_set) that, set to "off", stops this
+ * node from writing checkpoints; judging shorter feeds goes on. For a
+ * test that counts entries exactly; a node normally keeps it unset. */
+#define AM_CHECKPOINT_SETTING "checkpoints"
+
 /*
  * Writes id's checkpoint of circle when am_checkpoint_due() says so, after
  * am_state_check() agrees, as any local write; now is its claimed time
- * (ms). *written tells whether it did; on success with out not NULL, out
- * receives the entry written.
+ * (ms). Writes nothing while AM_CHECKPOINT_SETTING is "off". *written
+ * tells whether it did; on success with out not NULL, out receives the
+ * entry written.
  */
 AM_NODISCARD int am_checkpoint_write(struct am_store *s,
 	const struct am_identity *id, const uint8_t circle[static AM_HASH_BYTES],

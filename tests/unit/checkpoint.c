@@ -237,6 +237,16 @@ test_same(void)
 	check(same.same && same.time == b.time);
 	check(head_in(same.heads, same.nheads, ALEX)->seq == b.seq - 1);
 
+	/* a node told not to write checkpoints writes none */
+	say(s, sam, circle, "quiet please");
+	in_step(s, circle, ALEX);
+	check(due_for(s, circle, SAM));
+	check_rc(am_store_setting_set(s, AM_CHECKPOINT_SETTING, "off"), AM_OK);
+	check(!write_for(s, sam, circle, NULL));
+	check(due_for(s, circle, SAM));
+	check_rc(am_store_setting_set(s, AM_CHECKPOINT_SETTING, "on"), AM_OK);
+	check(write_for(s, sam, circle, NULL));
+
 	/* a circle of one is never checkpointed */
 	uint8_t alone[32];
 	circle_of(s, NULL, 0, alone);
