@@ -140,11 +140,9 @@ AM_NODISCARD int am_store_check(struct am_store *s);
 /*
  * Ingests a run of entries of one feed (raw[i] of len[i] bytes, n at most
  * AM_STORE_BATCH_MAX) in one transaction. The entries must be of one feed,
- * numbered one after another, each naming the hash of the one before; only
- * the newest signature is verified, which authenticates the linked run
- * (DESIGN.md, "Verifying"), except that an entry kept as fork evidence is
- * verified by itself. When the newest signature fails, each entry is
- * verified in turn to find the first bad one. The longest good prefix is
+ * numbered one after another, each naming the hash of the one before.
+ * Every entry's signature is verified (in parallel, on all cores), so that
+ * each stored entry stands on its own as a proof. The longest good prefix is
  * stored: *done receives its length and result[0..*done) what happened to
  * each entry (as am_store_ingest). Returns AM_OK when all n were taken,
  * else why entry *done was refused: AM_ERR_BATCH (another feed, or not the
