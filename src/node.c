@@ -65,6 +65,8 @@ struct peer {
 	int64_t recheck_at;
 	bool failed_told;            /* a handshake failure already logged */
 	bool step_told;              /* "in step" logged for this session */
+	int64_t bad_since;           /* refused messages: when the minute began */
+	unsigned bad_logged, bad_quiet;   /* ... logged, and not logged since */
 	/* circles whose digest to record when the session next settles */
 	uint8_t touched[CHANGED_MAX][AM_HASH_BYTES];
 	size_t ntouched;
@@ -806,8 +808,23 @@ log_events(struct node *n, struct peer *p)
 				ev.text[0] ? ev.text : am_strerror(ev.rc));
 			break;
 		case AM_SYNC_EV_BAD_MESSAGE:
-			logf_(n, "refused a message from %s: %s", who,
-				ev.text[0] ? ev.text : am_strerror(ev.rc));
+			/* a peer must not fill the disk through our log: the
+			 * first few a minute, then how many more */
+			if (mono_ms() - p->bad_since > 60000) {
+				if (p->bad_quiet > 0)
+					logf_(n, "refused %u more messages from %s in the "
+						"last minute", p->bad_quiet, who);
+				p->bad_since = mono_ms();
+				p->bad_logged = 0;
+				p->bad_quiet = 0;
+			}
+			if (p->bad_logged < 5) {
+				p->bad_logged++;
+				logf_(n, "refused a message from %s: %s", who,
+					ev.text[0] ? ev.text : am_strerror(ev.rc));
+			} else {
+				p->bad_quiet++;
+			}
 			break;
 		case AM_SYNC_EV_DENIED:
 			logf_(n, "refused %s a circle it is not in (%s): %s", who, c,
@@ -825,6 +842,7 @@ log_events(struct node *n, struct peer *p)
 		case AM_SYNC_EV_FORK:
 			logf_(n, "fork evidence from %s stored (circle %s): %s", who,
 				c, ev.text);
+			n->dirty = true;      /* pass the evidence on at once */
 			break;
 		case AM_SYNC_EV_CAUGHT_UP:
 			break;
