@@ -37,7 +37,9 @@
  *     the heartbeat timeout);
  *   - crash: a node's sessions are destroyed and its store closed, losing
  *     all in-memory state; its connections break; it restarts later by
- *     reopening its store;
+ *     reopening its store. A crash falls between two events, so it never
+ *     cuts a transaction in half, and what was committed stays (power
+ *     loss and torn writes are for the storage fault tests, not here);
  *   - duplicates arise as they do for real: the same entries reach a node
  *     from several peers, and again after every reconnect.
  *

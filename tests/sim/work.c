@@ -733,8 +733,11 @@ sim_work_step(struct sim *s)
 		memset(o.b, 0, sizeof *o.b);
 		done = kinds[which].fn(&o);
 	}
-	if (!done)
+	if (!done) {
 		s->stats.skipped++;
+		sim_trace(s, "node %d: nothing to do (in %zu circles)", o.i,
+			o.ncircles);
+	}
 	am_state_versions_free(&o.versions, o.nversions);
 	am_state_circles_free(&o.circles, o.ncircles);
 	free(o.b);
