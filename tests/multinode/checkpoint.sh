@@ -118,4 +118,8 @@ converge 60 "$C" sam alex lee
 am alex verify >/dev/null 2>&1 || fail "alex's record does not verify"
 am alex log us | grep -q "a week of evenings kept" || fail "alex's statement is not back"
 intact alex
+# a clean stop of each node exits 0 (a sanitizer's report would not)
+stop sam
+stop alex
+stop lee
 echo "MN-CHECKPOINT: pass"
