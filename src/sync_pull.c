@@ -377,6 +377,45 @@ retryable(int rc)
 	return rc == AM_ERR_NOT_MEMBER || rc == AM_ERR_GAP;
 }
 
+/*
+ * A circle this node holds no GENESIS of may still be ours to receive (a
+ * joiner, a restored node, a circle someone added us to), but a member
+ * must not be able to fill our store with circles of strangers. Such a
+ * circle is taken only from the start of its creator's feed, and only when
+ * the creator is the peer itself or this node, or the run proposes this
+ * node as a member. The store then checks every entry as usual.
+ */
+static bool
+welcome_circle(struct am_sync *s, const struct am_sync_msg *m)
+{
+	struct am_entry e;
+	struct am_body *b;
+	uint64_t seq;
+	uint8_t h[AM_HASH_BYTES];
+	bool welcome = false;
+
+	if (sync_shared(s, m->circle) != AM_ERR_NOT_FOUND)
+		return true;          /* a circle we hold: the usual rules */
+	if (am_store_head(s->store, m->circle, m->author, &seq, h) == AM_OK && seq > 0)
+		return true;          /* a feed we already took */
+	if (m->n == 0 || am_entry_decode(m->raw[0], m->len[0], &e) != AM_OK ||
+	    e.kind != AM_KIND_GENESIS)
+		return false;
+	if (memcmp(e.author, s->peer, AM_ID_BYTES) == 0 ||
+	    memcmp(e.author, s->self, AM_ID_BYTES) == 0)
+		return true;
+	if ((b = malloc(sizeof *b)) == NULL)
+		return false;
+	for (uint32_t i = 1; i < m->n && !welcome; i++) {
+		if (am_entry_decode(m->raw[i], m->len[i], &e) == AM_OK &&
+		    e.kind == AM_KIND_MEMBER &&
+		    am_body_decode(e.kind, e.body, e.body_len, b) == AM_OK)
+			welcome = memcmp(b->target, s->self, AM_ID_BYTES) == 0;
+	}
+	free(b);
+	return welcome;
+}
+
 /* Stores a run of the peer's entries; reports what happened. *stored
  * receives the count of new entries, *last the number of the last entry
  * looked at. */
@@ -391,7 +430,15 @@ take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
 	int rc;
 
 	*stored = 0;
-	rc = am_store_ingest_batch(s->store, m->raw, m->len, m->n, result, &done);
+	if (welcome_circle(s, m)) {
+		rc = am_store_ingest_batch(s->store, m->raw, m->len, m->n, result,
+			&done);
+	} else {
+		/* as the store refuses an author who is not a member (yet):
+		 * a later round may take it, once the circle is ours */
+		rc = AM_ERR_NOT_MEMBER;
+		done = 0;
+	}
 	sync_short(m->author, a);
 	sync_short(m->circle, c);
 	if (sync_local_failure(rc))

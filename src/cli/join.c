@@ -65,12 +65,16 @@ wait_up(struct link *l)
 		if (ev.kind == AM_WIRE_RETRYING && end > mono_ms() + 2500)
 			end = mono_ms() + 2500;
 		if (ev.kind == AM_WIRE_HANDSHAKE_FAILED) {
-			/* libzmq retries; one refusal is the answer */
-			if (strstr(ev.detail, "refused") != NULL)
-				refused = true;
-			else
+			if (strstr(ev.detail, "refused") == NULL) {
 				mismatch = true;
-			break;
+				break;
+			}
+			/* An invite made a moment ago may not be admitted by the
+			 * inviter's node yet: libzmq reconnects within a second,
+			 * so a refusal that lasts 3 s is the answer. */
+			if (!refused && end > mono_ms() + 3000)
+				end = mono_ms() + 3000;
+			refused = true;
 		}
 	}
 	if (refused)
