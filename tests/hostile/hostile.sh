@@ -1,0 +1,393 @@
+#!/bin/sh
+# Hostile peers against a running node. Node A serves an honest node B and,
+# at the same time, a member "mallory" whose key joined through a real
+# invite but whose node is the hostile program (tests/hostile/hostile.c):
+# it sends forged, altered, unlinked, forked and foreign entries, requests
+# for circles it is not in, malformed, oversize and deeply nested messages,
+# raw bytes before any handshake, and a flood of 100,000 messages.
+#
+# Each case must be refused with a line in A's log, store nothing at A,
+# leave `amends verify` clean, and leave A serving B: while each attack
+# runs, A writes statements into circle D, which it shares with B only,
+# and B must hold them all afterwards. "Stores nothing" is checked with
+# the sqlite3 CLI before and after: `SELECT count(*) FROM entries` grows by
+# exactly A's statements, the entries of every other circle are the same
+# rows, fork evidence and circles are as many as before. The nodes write
+# CHECKPOINT entries of their own when in step (protocol/state.md), which
+# change the circles' digests, so checkpoints are counted apart and the
+# digests are compared between A and B (equal) rather than before and
+# after. A fork is the exception that is kept: as fork evidence, which
+# verify names and which counts in A's digest exactly as protocol/entry.md
+# says (recomputed here from A's tables).
+#
+# One line per case: "H<n> <name>: pass|fail <figure>"; the test fails if
+# any case fails.
+#
+#   sh hostile.sh AMENDS AUTHOR HOSTILE
+. "$(dirname "$0")/../multinode/lib.sh"
+
+HOSTILE=${3:?usage: sh hostile.sh AMENDS AUTHOR HOSTILE}
+WRITES=3                 # entries A writes into circle D during each case
+FLOOD=100000             # messages in the flood
+HWM_LIMIT_KB=131072      # A's peak RSS may grow this much in the flood
+CASES=0
+BAD=0
+KNOWN_FAILED=
+EXTRA=
+KNOWN=                   # cases whose bugs are reported, not yet fixed
+
+DB_a="$T/a/amends.db"
+
+sql_a() {
+	sqlite3 "$DB_a" "$1"
+}
+
+ms() {
+	date +%s%3N
+}
+
+# circle_hex NAME CIRCLE: the digest A reports for CIRCLE, hex only
+digest_a() {
+	digest a "$1" | sed 's/.*:"\([0-9a-f]*\)"/\1/'
+}
+
+# snap PREFIX: what A holds now: PREFIX_entries (all), PREFIX_said (not
+# checkpoints), PREFIX_forks, PREFIX_circles (with any entry), PREFIX_d
+# (entries of D by others than A, not checkpoints), PREFIX_record (a hash
+# over every entry outside D that is not a checkpoint)
+snap() {
+	set -- "$1" $(sqlite3 -separator ' ' "$DB_a" "SELECT
+		(SELECT count(*) FROM entries),
+		(SELECT count(*) FROM entries WHERE kind != 12),
+		(SELECT count(*) FROM forks),
+		(SELECT count(DISTINCT circle) FROM feeds),
+		(SELECT count(*) FROM entries e JOIN feeds f ON f.id = e.feed
+		 WHERE e.kind != 12 AND hex(f.circle) = upper('$D')
+		 AND hex(f.author) != '$A_HEX')")
+	eval "$1_entries=$2 $1_said=$3 $1_forks=$4 $1_circles=$5 $1_d=$6"
+	eval "$1_record=$(sqlite3 "$DB_a" "SELECT hex(f.circle), hex(f.author),
+		e.seq, hex(e.hash) FROM entries e JOIN feeds f ON f.id = e.feed
+		WHERE e.kind != 12 AND hex(f.circle) != upper('$D') ORDER BY 1, 2, 3" |
+		md5sum | cut -c1-32)"
+}
+
+# stored_nothing WRITES NEW NEWFORKS CHANGES: compares snap pre with snap
+# post: A said exactly WRITES (its own, into D) + NEW more entries, holds
+# NEWFORKS more fork evidence, no new circle, nobody else's entry in D,
+# and the same entries elsewhere unless CHANGES is "record". Adds to why.
+stored_nothing() {
+	snap post
+	[ "$post_said" = $((pre_said + $1 + $2)) ] ||
+		why="${why:+$why; }A holds $((post_said - pre_said)) new entries, not $(($1 + $2))"
+	[ "$post_forks" = $((pre_forks + $3)) ] ||
+		why="${why:+$why; }A holds $((post_forks - pre_forks)) new fork evidence, not $3"
+	[ "$post_circles" = "$pre_circles" ] ||
+		why="${why:+$why; }A now holds entries of $post_circles circles, not $pre_circles"
+	[ "$post_d" = "$pre_d" ] ||
+		why="${why:+$why; }A took someone's entry into circle D"
+	[ "$4" = record ] || [ "$post_record" = "$pre_record" ] ||
+		why="${why:+$why; }A's entries outside D changed"
+	stored="entries +$((post_said - pre_said)) (A wrote $1)"
+	stored="$stored, checkpoints +$((post_entries - post_said - pre_entries + pre_said))"
+	stored="$stored, forks +$((post_forks - pre_forks))"
+}
+
+# log_since LINE PATTERN: A's log after its first LINE lines matches
+log_since() {
+	tail -n "+$(($1 + 1))" "$T/a.log" | grep -q -- "$2"
+}
+
+# log_line LINE PATTERN: the first such line, without its time stamp
+log_line() {
+	tail -n "+$(($1 + 1))" "$T/a.log" | grep -- "$2" | head -n 1 |
+		cut -d' ' -f2- | cut -c1-110
+}
+
+# refused_lately: how many "refused a message" lines A logged about mallory
+# in the last minute (the node logs at most 5 a minute per peer)
+refused_lately() {
+	since=$(date -u -d '-61 seconds' +%Y-%m-%dT%H:%M:%SZ)
+	awk -v s="$since" '$1 >= s && /refused a message from mallory/' "$T/a.log" |
+		wc -l
+}
+
+# verify_clean CIRCLE...: A's verify of each circle finds nothing wrong
+verify_clean() {
+	for c in "$@"; do
+		am a verify "$c" >/dev/null 2>&1 || return 1
+	done
+	return 0
+}
+
+# synced: B holds the same record as A of every circle (bounded)
+synced() {
+	wait_for 60 same "$C" a b && wait_for 60 same "$D" a b &&
+		wait_for 60 same "$F" a b && wait_for 60 same "$G" a b
+}
+
+# result N NAME WHY FIGURE: prints the case's line and counts it. A case
+# listed in KNOWN fails without failing the test (its bug is written up in
+# the owners' list); once it passes, it should leave KNOWN.
+result() {
+	CASES=$((CASES + 1))
+	if [ -z "$3" ]; then
+		echo "H$1 $2: pass $4"
+		case " $KNOWN " in *" $1 "*)
+			echo "    (H$1 is listed as a known bug but passes: take it out of KNOWN)" ;;
+		esac
+	else
+		echo "H$1 $2: fail $3 ($4)"
+		sed 's/^/    | /' "$T/case.out"
+		case " $KNOWN " in
+		*" $1 "*)
+			KNOWN_FAILED="$KNOWN_FAILED H$1"
+			echo "    (a known bug, not yet fixed: see the header of this file)" ;;
+		*)
+			BAD=$((BAD + 1))
+			FAILED=1 ;;
+		esac
+	fi
+}
+
+# attack N NAME PATTERN NEW NEWFORKS CHANGES CASE [ARG...]: runs
+# `hostile CASE ARG...` as mallory while A writes WRITES statements into D,
+# then checks: the hostile program saw the answer the protocol asks for;
+# A logged PATTERN (nothing is asked when it is "-"); A stored nothing
+# (stored_nothing WRITES NEW NEWFORKS CHANGES); B converges with A on
+# every circle; A's verify is clean; then runs $EXTRA if set.
+attack() {
+	case_n=$1 case_name=$2 pattern=$3 new=$4 newforks=$5 changes=$6
+	shift 6
+	snap pre
+	lines=$(wc -l <"$T/a.log")
+	"$AUTHOR" "$T/a" "$D" "$WRITES" >/dev/null 2>&1 &
+	writer=$!
+	timeout 120 "$HOSTILE" "$T/mallory" "$ADDR_a" "$A_ID" "$@" \
+		>"$T/case.out" 2>&1
+	hrc=$?
+	wait "$writer"
+	wrc=$?
+	why=
+	[ "$hrc" = 0 ] || why="the node's answer was not the protocol's ($(tail -n 1 "$T/case.out"))"
+	[ "$wrc" = 0 ] || why="${why:+$why; }A could not write during the attack"
+	said=
+	if [ "$pattern" != - ]; then
+		if wait_for 10 log_since "$lines" "$pattern"; then
+			said=$(log_line "$lines" "$pattern")
+		elif case $pattern in "refused a message"*) true ;; *) false ;; esac &&
+		    [ "$(refused_lately)" -ge 5 ]; then
+			said="nothing: its 5 refused-message lines a minute for mallory are spent"
+		else
+			why="${why:+$why; }A logged no line matching '$pattern'"
+		fi
+	fi
+	t0=$(ms)
+	synced || why="${why:+$why; }B did not converge with A within 60 s"
+	t1=$(ms)
+	stored_nothing "$WRITES" "$new" "$newforks" "$changes"
+	verify_clean $HONEST || why="${why:+$why; }amends verify at A found a problem"
+	figure="A: ${said:-nothing refused}; $stored; B in step after $((t1 - t0)) ms"
+	[ -n "$EXTRA" ] && "$EXTRA"
+	result "$case_n" "$case_name" "$why" "$figure"
+}
+
+# join WHO CIRCLE: WHO joins CIRCLE with a fresh invite from A. A join
+# made the moment its invite is can be refused while A's node is still
+# admitting the invite's key; the same code is tried again, a bounded
+# number of times.
+join() {
+	code=$(invite a "$2")
+	for try in 1 2 3 4 5; do
+		am "$1" join "$code" --name A >"$T/join.out" 2>&1 && return 0
+		grep -q "refused this invite" "$T/join.out" || break
+	done
+	cat "$T/join.out" >&2
+	fail "$1's join of $2"
+}
+
+# ---------------------------------------------------------------------------
+step "A and B pair; mallory joins through real invites (her node never runs)"
+init a
+init b
+init mallory
+start a
+start b
+A_ID=$(id_of a)
+B_ID=$(id_of b)
+M_ID=$(id_of mallory)
+# C: A, B and mallory, the circle attacked
+C=$(circle_new a us)
+[ -n "$C" ] || fail "no circle"
+A_HEX=$(sql_a "SELECT hex(f.author) FROM entries e JOIN feeds f ON f.id = e.feed
+	WHERE e.kind = 1 AND hex(f.circle) = upper('$C')")
+join b us
+converge 30 "$C" a b
+join mallory us
+# B's consent makes mallory a joined member of C
+wait_for 30 sh -c "AMENDS_HOME='$T/b' '$AMENDS' status --json | grep -q '\"kind\":\"member\"'" ||
+	fail "b never saw the proposal to add mallory"
+P=$(am b status --json | grep -o '"kind":"member","hash":"[0-9a-f]*"' |
+	head -n 1 | sed 's/.*"hash":"\([0-9a-f]*\)"/\1/')
+am b accept "$P" >/dev/null || fail "b's accept of mallory"
+# D: A and B only; A keeps writing into it during the attacks
+D=$(circle_new a pair)
+join b pair
+# F: the circle of the fork case, and G another that a known bug may
+# spoil (mallory pending in both: she may write)
+F=$(circle_new a forks)
+G=$(circle_new a runs)
+join b forks
+join b runs
+converge 30 "$F" a b
+converge 30 "$G" a b
+join mallory forks
+join mallory runs
+am a name "$M_ID" mallory >/dev/null || fail "name"
+am a name "$B_ID" bob >/dev/null || fail "name"
+converge 30 "$C" a b
+converge 30 "$D" a b
+converge 30 "$F" a b
+converge 30 "$G" a b
+am a circles --json | grep -q "$C" || fail "A does not list circle C"
+HONEST="$C $D $F $G"
+verify_clean $HONEST || fail "A's record does not verify before the attacks"
+
+# ---------------------------------------------------------------------------
+step "entries"
+attack 1 good-entry-control "received 1 entry from mallory" 1 0 record good "$C"
+attack 2 forged-signature "refused an entry from mallory.*signature does not verify" 0 0 "" \
+	forged-sig "$C"
+attack 3 non-member-signer "refused an entry from mallory.*not a member" 0 0 "" \
+	non-member "$C"
+attack 4 altered-body "refused an entry from mallory.*signature does not verify" 0 0 "" \
+	altered-body "$C"
+attack 5 broken-chain "refused an entry from mallory.*previous hash does not match" 0 0 "" \
+	broken-chain "$C"
+attack 6 gap-in-numbering "refused an entry from mallory.*previous entry .* is missing" 0 0 "" \
+	gap "$C"
+# a no-op, not an error: A must neither store nor refuse anything
+no_refusal() {
+	if log_since "$lines" "refused .*mallory"; then
+		why="${why:+$why; }A refused a replay: $(log_line "$lines" "refused .*mallory")"
+	fi
+	if log_since "$lines" "received .*from mallory"; then
+		why="${why:+$why; }A took something new from a replay"
+	fi
+}
+EXTRA=no_refusal
+attack 7 replayed-entries - 0 0 "" replay "$C"
+EXTRA=
+
+# The fork's evidence is kept: beside the feed, not in it; verify names it
+# and nothing else; the digest is protocol/entry.md's over the entries and
+# the evidence (recomputed here from A's tables), and B holds the same.
+fork_checks() {
+	fork_hash=$(sed -n 's/^fork entry \([0-9a-f]\{16\}\).*/\1/p' "$T/case.out")
+	if am a verify "$F" >"$T/verify.out" 2>&1; then
+		why="${why:+$why; }verify of the forked circle found nothing"
+	fi
+	grep -q "problem: .*(fork).*$fork_hash" "$T/verify.out" ||
+		why="${why:+$why; }verify does not name the fork entry '$fork_hash'"
+	grep -q "^FAILED: 1 problem$" "$T/verify.out" ||
+		why="${why:+$why; }verify found more than the fork: $(tail -n 1 "$T/verify.out")"
+	[ "$(sql_a "SELECT count(*) FROM entries WHERE hex(hash) LIKE upper('$fork_hash%')")" = 0 ] ||
+		why="${why:+$why; }the fork entry was stored as a normal entry"
+	[ "$(sql_a "SELECT count(*) FROM forks WHERE hex(hash) LIKE upper('$fork_hash%')")" = 1 ] ||
+		why="${why:+$why; }the fork entry is not kept as evidence"
+	spec=$("$HOSTILE" digest "$DB_a" "$F")
+	[ -n "$spec" ] && [ "$spec" = "$(digest_a "$F")" ] ||
+		why="${why:+$why; }A's digest of F is not protocol/entry.md's over its entries and evidence"
+	figure="$figure; verify names the fork $fork_hash; F's digest is the spec's over entries and evidence"
+}
+HONEST="$C $D $G"
+EXTRA=fork_checks
+attack 8 fork "fork evidence from mallory.* stored" 0 1 "" fork "$F"
+EXTRA=
+attack 9 entry-of-circle-not-hers "refused mallory.* a circle it is not in" 0 0 "" \
+	foreign-entry "$D"
+attack 10 request-for-circle-not-hers "refused mallory.* a circle it is not in" 0 0 "" \
+	foreign-request "$D" "$A_ID" "$C"
+
+# ---------------------------------------------------------------------------
+step "malformed messages"
+attack 11 frame-over-maxmsgsize "peer mallory.*lost" 0 0 "" oversize
+attack 12 message-over-1mib-and-multipart "dropped a message of 2 frames" 0 0 "" \
+	over-data "$C"
+attack 13 truncated-msgpack "refused a message from mallory.*truncated" 0 0 "" \
+	truncated "$C"
+attack 14 length-header-4gib "refused a message from mallory.*length header" 0 0 "" \
+	huge-length "$C"
+attack 15 nesting-10000-deep "refused a message from mallory.*nested too deeply" 0 0 "" deep
+attack 16 unknown-message-type "refused a message from mallory.*unknown sync message type" \
+	0 0 "" unknown-type
+
+# ---------------------------------------------------------------------------
+step "raw bytes before the handshake"
+snap pre
+lines=$(wc -l <"$T/a.log")
+"$AUTHOR" "$T/a" "$D" "$WRITES" >/dev/null 2>&1 &
+writer=$!
+timeout 60 "$HOSTILE" raw "$ADDR_a" >"$T/case.out" 2>&1
+hrc=$?
+wait "$writer"
+why=
+[ "$hrc" = 0 ] || why="A did not close every connection"
+wait_for 10 log_since "$lines" "refused a connection" ||
+	why="${why:+$why; }A logged no refused connection"
+synced || why="${why:+$why; }B did not converge with A within 60 s"
+stored_nothing "$WRITES" 0 0 ""
+kill -0 "$PID_a" 2>/dev/null || why="${why:+$why; }A died"
+result 17 bytes-before-handshake "$why" \
+	"$(grep -c 'closed by the node after' "$T/case.out") of 7 connections closed by A, the slowest (silence) after $(sed -n 's/.*(silence): closed by the node after \([0-9]*\) ms.*/\1/p' "$T/case.out") ms; A: $(log_line "$lines" "refused a connection"); $stored"
+
+# ---------------------------------------------------------------------------
+step "a flood of $FLOOD messages while A writes for B"
+hwm() {
+	sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$PID_a/status"
+}
+snap pre
+hwm0=$(hwm)
+lines=$(wc -l <"$T/a.log")
+timeout 150 "$HOSTILE" "$T/mallory" "$ADDR_a" "$A_ID" flood "$C" "$FLOOD" \
+	>"$T/case.out" 2>&1 &
+flooder=$!
+why=
+wait_for 30 grep -q "^flooding" "$T/case.out" || why="the flood never started"
+t0=$(ms)
+"$AUTHOR" "$T/a" "$D" 20 >/dev/null 2>&1 || why="${why:+$why; }A could not write"
+wait_for 60 same "$D" a b || why="${why:+$why; }B did not get A's entries within 60 s"
+t1=$(ms)
+during=after
+kill -0 "$flooder" 2>/dev/null && during=during
+wait "$flooder"
+[ $? = 0 ] || why="${why:+$why; }the flood's marker request was not answered ($(tail -n 1 "$T/case.out"))"
+hwm1=$(hwm)
+synced || why="${why:+$why; }B did not converge with A after the flood"
+stored_nothing 20 0 0 ""
+[ $((hwm1 - hwm0)) -le "$HWM_LIMIT_KB" ] ||
+	why="${why:+$why; }A's peak RSS grew by $((hwm1 - hwm0)) KiB"
+verify_clean $HONEST || why="${why:+$why; }amends verify at A found a problem"
+refusals=$(tail -n "+$((lines + 1))" "$T/a.log" | grep -c "refused .*messages\? from mallory")
+result 18 flood-of-100000 "$why" \
+	"$(grep '^ok:' "$T/case.out" | cut -c5-); A's VmHWM $hwm0 -> $hwm1 KiB; B got 20 new entries $during the flood in $((t1 - t0)) ms; $refusals lines about it in A's log; $stored"
+
+# ---------------------------------------------------------------------------
+step "last, as they would leave junk behind if they failed"
+attack 19 entry-of-a-strangers-circle \
+	"refused .*mallory.*\(a circle it is not in\|not a member\)" 0 0 "" foreign-genesis
+attack 20 forged-signature-inside-a-run "refused an entry from mallory.*signature does not verify" \
+	0 0 "" forged-in-run "$G"
+
+# ---------------------------------------------------------------------------
+step "A still serves B, and both records verify"
+am a say us "still here" >/dev/null || fail "A's statement"
+converge 30 "$C" a b
+verify_clean "$C" "$D" || fail "A's record does not verify"
+AMENDS_HOME="$T/b" "$AMENDS" verify "$C" >/dev/null || fail "B's record does not verify"
+stop b
+stop a
+intact a
+intact b
+echo "hostile: $((CASES - BAD)) of $CASES cases passed${KNOWN_FAILED:+ (known bugs, failing:$KNOWN_FAILED)}"
+[ "$BAD" = 0 ] || exit 1
+echo "HOSTILE: pass $CASES cases${KNOWN_FAILED:+, known bugs still failing:$KNOWN_FAILED}"
