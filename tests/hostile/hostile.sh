@@ -11,17 +11,19 @@
 # runs, A writes statements into circle D, which it shares with B only,
 # and B must hold them all afterwards. "Stores nothing" is checked with
 # the sqlite3 CLI before and after: `SELECT count(*) FROM entries` grows by
-# exactly A's statements, the entries of every other circle are the same
-# rows, fork evidence and circles are as many as before. The nodes write
-# CHECKPOINT entries of their own when in step (protocol/state.md), which
-# change the circles' digests, so checkpoints are counted apart and the
-# digests are compared between A and B (equal) rather than before and
-# after. A fork is the exception that is kept: as fork evidence, which
+# exactly A's statements (and the checkpoints below), the entries of every
+# other circle are the same rows, fork evidence and circles are as many as
+# before. The nodes write CHECKPOINT entries of their own when in step
+# (protocol/state.md), which change the circles' digests, so checkpoints
+# are counted apart and the digests are compared between A and B (equal)
+# rather than before and after. The node logs at most five refused
+# messages a minute per peer; a case that finds them spent says so. A fork is the exception that is kept: as fork evidence, which
 # verify names and which counts in A's digest exactly as protocol/entry.md
 # says (recomputed here from A's tables).
 #
 # One line per case: "H<n> <name>: pass|fail <figure>"; the test fails if
-# any case fails.
+# any case fails, except those listed in KNOWN (a bug reported to the
+# owners and not fixed yet: the line still says fail).
 #
 #   sh hostile.sh AMENDS AUTHOR HOSTILE
 . "$(dirname "$0")/../multinode/lib.sh"
@@ -46,7 +48,7 @@ ms() {
 	date +%s%3N
 }
 
-# circle_hex NAME CIRCLE: the digest A reports for CIRCLE, hex only
+# digest_a CIRCLE: the digest A reports for CIRCLE, hex only
 digest_a() {
 	digest a "$1" | sed 's/.*:"\([0-9a-f]*\)"/\1/'
 }
@@ -172,11 +174,15 @@ attack() {
 	[ "$wrc" = 0 ] || why="${why:+$why; }A could not write during the attack"
 	said=
 	if [ "$pattern" != - ]; then
-		if wait_for 10 log_since "$lines" "$pattern"; then
+		# the node logs before it answers, so the line is there by now
+		# unless it is not coming; the wait is only a bound
+		if log_since "$lines" "$pattern"; then
 			said=$(log_line "$lines" "$pattern")
 		elif case $pattern in "refused a message"*) true ;; *) false ;; esac &&
 		    [ "$(refused_lately)" -ge 5 ]; then
 			said="nothing: its 5 refused-message lines a minute for mallory are spent"
+		elif wait_for 10 log_since "$lines" "$pattern"; then
+			said=$(log_line "$lines" "$pattern")
 		else
 			why="${why:+$why; }A logged no line matching '$pattern'"
 		fi
