@@ -162,14 +162,18 @@ sync_shared(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
 	return rc;
 }
 
-/* May the peer tell us about circle and send us its entries? Yes when we
- * share it, and also when we hold no GENESIS of it yet: a node that joins
- * or was restored starts without one, and what arrives is still checked
- * entry by entry by the store. */
+/* May the peer tell us about circle and send us its entries? Yes when it
+ * is a member by our copy, whether or not we see ourselves as one yet, and
+ * also when we hold no GENESIS of it yet: a node that joins or was
+ * restored starts without one, and what arrives is still checked entry by
+ * entry by the store (and, for a circle not held, by welcome_circle). */
 int
 sync_may_receive(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
 {
-	int rc = sync_shared(s, circle);
+	/* Only the peer's membership matters here: a newcomer may hold the
+	 * circle's genesis before the entry that names it, which is in a
+	 * feed only the peer can give. */
+	int rc = s->access.may_read(s->access.ctx, s->store, circle, s->peer);
 	return rc == AM_ERR_NOT_FOUND ? AM_OK : rc;
 }
 
