@@ -19,12 +19,14 @@
  * whether the node answered as the protocol says it must ("ok: ...") or
  * not ("unexpected: ..."), and the exit status is 0 or 1 (2: misuse). What
  * the node logged and stored is the calling script's to check.
+ *
+ * This file holds the cases, one misdeed each; peer.c the member's side of
+ * the connection; outside.c what needs no key (hostile.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 #include <zmq.h>
@@ -394,7 +396,7 @@ case_over_data(struct hostile *h, const uint8_t *ours)
 	if ((rc = peer_marker(h, ours, WAIT_MS)) != AM_OK)
 		return peer_unexpected("the connection stopped serving (%s)",
 			am_strerror(rc));
-	if (h->got[AM_SYNC_ERROR] > 0)
+	if (h->untyped_errors > 0)
 		return peer_unexpected("a dropped frame reached the session");
 	printf("ok: both dropped; the connection still serves\n");
 	return 0;

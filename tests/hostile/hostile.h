@@ -35,6 +35,7 @@ struct hostile {
 	struct am_sync_msg *in;       /* the last message from the node */
 	uint8_t *buf;                 /* its bytes: in points into them */
 	unsigned long got[AM_SYNC_TYPE_MAX + 1];
+	unsigned long untyped_errors; /* ERRORs about a message of no type */
 	unsigned long undecodable;
 };
 

@@ -410,6 +410,8 @@ peer_next(struct hostile *h, int64_t timeout_ms)
 			continue;
 		}
 		h->got[h->in->type]++;
+		if (h->in->type == AM_SYNC_ERROR && h->in->about == 0)
+			h->untyped_errors++;
 		if (!h->quiet)
 			print_msg(h->in);
 		answer(h, h->in);
