@@ -556,8 +556,11 @@ sync_on_push(struct am_sync *s, const struct am_sync_msg *m)
 		return rc;
 	if ((rc = take_run(s, m, first, &refused, &stored)) != AM_OK)
 		return rc;
-	if (refused == AM_ERR_GAP || refused == AM_ERR_CHAIN) {
-		/* we were further behind than the peer thought: pull */
+	if (refused == AM_ERR_GAP || refused == AM_ERR_CHAIN ||
+	    refused == AM_ERR_NOT_MEMBER) {
+		/* we were further behind than the peer thought (or lack the
+		 * entry that admits the author): pull, in a round that is
+		 * asked again while it brings something new */
 		rc = add_task(s, TASK_FEED, m->circle, m->author, first + m->n - 1);
 		if (rc != AM_OK)
 			return rc;

@@ -96,6 +96,7 @@ struct sim_opts {
 	unsigned ops;            /* workload operations */
 	bool verbose;
 	bool lossy;              /* loss, duplication, reordering in sessions */
+	bool strict_membership;  /* count membership falling back (known issue) */
 	const char *tmp;         /* where the run's directory is made */
 };
 
