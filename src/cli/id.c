@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amends/entry.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -58,7 +59,10 @@ cmd_id(int argc, char **argv)
 	am_id_fingerprint(pk, fpr);
 	char *name = am_store_name_get(c.store, pk);
 	if (json) {
-		printf("{\"id\":\"%s\",\"fingerprint\":\"%s\",\"name\":", text, fpr);
+		char hex[2 * AM_ID_BYTES + 1];
+		am_hex(pk, AM_ID_BYTES, hex);
+		printf("{\"id\":\"%s\",\"fingerprint\":\"%s\",\"key\":\"%s\",\"name\":",
+			text, fpr, hex);
 		if (name != NULL)
 			cli_json_str(stdout, name);
 		else

@@ -204,11 +204,9 @@ out=$(am alex import "$dir/us.amends") || fail "import of an export where all is
 # ---- tampering ----
 SAMP=$(idof sam | cut -c1-8)
 info=$(edit "$dir/us.amends" - info)
-# index of sam's entry N in the file: sam's feed is the one whose
-# entries run 1..N; identify it by its genesis (the circle's first entry)
-sam_hex=$(printf '%s\n' "$info" | awk '$3 == 1' | while read -r i a s; do
-	printf '%s\n' "$info" | awk -v a="$a" '$2 == a' | wc -l | sed "s/^ */$a /"
-done | sort -k2 -n | tail -n 1 | cut -d' ' -f1)
+# index of sam's entry N in the file: sam's feed is the one whose author
+# key starts with sam's (amends id --json gives the key in hex)
+sam_hex=$(am sam id --json | sed 's/.*"key":"\([0-9a-f]\{8\}\).*/\1/')
 idx() { printf '%s\n' "$info" | awk -v a="$sam_hex" -v s="$1" '$2 == a && $3 == s { print $1 }'; }
 last=$(printf '%s\n' "$info" | awk -v a="$sam_hex" '$2 == a' | wc -l)
 [ "$last" -eq 7 ] || fail "sam's feed has $last entries in the export, not 7"

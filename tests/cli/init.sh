@@ -20,7 +20,7 @@ echo "$id" | grep -q '^fingerprint: *[0-9a-z]\{4\}-[0-9a-z]\{4\}$' || fail "no f
 [ "$(echo "$out" | grep '^id:')" = "$(echo "$id" | grep '^id:')" ] || fail "init and id disagree"
 
 json=$("$amends" id --json) || fail "id --json failed"
-echo "$json" | grep -q '^{"id":"am[0-9a-z]\{56\}","fingerprint":"[0-9a-z]\{4\}-[0-9a-z]\{4\}","name":"Sam"}$' ||
+echo "$json" | grep -q '^{"id":"am[0-9a-z]\{56\}","fingerprint":"[0-9a-z]\{4\}-[0-9a-z]\{4\}","key":"[0-9a-f]\{64\}","name":"Sam"}$' ||
 	fail "id --json: $json"
 
 # init refuses to overwrite, and the key is unchanged
