@@ -34,6 +34,11 @@ sync_queue_raw(struct am_sync *s, uint8_t *buf, size_t len)
 		free(buf);
 		return AM_ERR_NOMEM;
 	}
+	/* the encoder's buffer starts at 8 KiB: a queue of small messages
+	 * would hold a hundred times what out_bytes counts */
+	uint8_t *fit = realloc(buf, len > 0 ? len : 1);
+	if (fit != NULL)
+		buf = fit;
 	o->next = NULL;
 	o->buf = buf;
 	o->len = len;
@@ -375,6 +380,12 @@ am_sync_receive(struct am_sync *s, const uint8_t *msg, size_t len)
 	s->stats.bytes_in += len;
 	s->stats.msgs_in++;
 	rc = am_sync_msg_decode(msg, len, s->in);
+	/* a peer that sends without reading our answers gets nothing more
+	 * taken until it reads, so that what we queue for it stays bounded
+	 * (an ERROR or an ACK queues nothing, and may free our window) */
+	if (rc == AM_OK && s->out_bytes > OUT_MAX_BYTES &&
+	    s->in->type != AM_SYNC_ERROR && s->in->type != AM_SYNC_ACK)
+		rc = AM_ERR_FLOW;
 	if (rc == AM_OK)
 		rc = dispatch(s, s->in);
 	if (rc == AM_OK || sync_local_failure(rc))
