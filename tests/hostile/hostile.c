@@ -542,6 +542,148 @@ case_unknown_type(struct hostile *h)
 	return 0;
 }
 
+/* odd-encodings: what the strict decoder refuses besides the above:
+ * trailing bytes, a map, a float, an integer not in its smallest encoding,
+ * a string that is not UTF-8. */
+static int
+case_odd_encodings(struct hostile *h)
+{
+	static const uint8_t map[] = { 0x93, 0x01, 0x01, 0x80 };
+	static const uint8_t flt[] = { 0x93, 0x01, 0x01, 0xca, 0, 0, 0, 0 };
+	static const uint8_t wide[] = { 0x92, 0x01, 0xcc, AM_SYNC_DONE };
+	static const uint8_t utf8[] = { 0x95, 0x01, AM_SYNC_ERROR, 0x05, 0x00,
+		0xa2, 0xff, 0xfe };
+	uint8_t trailing[39] = { 0x94, 0x01, AM_SYNC_HELLO, 0xc4, 0x20 };
+	const struct {
+		const uint8_t *p;
+		size_t n;
+		int code;
+	} m[] = {
+		{ trailing, sizeof trailing, AM_ERR_TRAILING },
+		{ map, sizeof map, AM_ERR_TYPE },
+		{ flt, sizeof flt, AM_ERR_TYPE },
+		{ wide, sizeof wide, AM_ERR_NONCANON },
+		{ utf8, sizeof utf8, AM_ERR_UTF8 },
+	};
+
+	trailing[37] = 0x00;      /* circles: 0 */
+	trailing[38] = 0xc0;      /* one value too many */
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+		if (peer_send_bytes(h, m[i].p, m[i].n, 0) != AM_OK ||
+		    peer_await_error(h, (uint64_t)m[i].code, 0) != 0)
+			return 1;
+	printf("ok: five refusals\n");
+	return 0;
+}
+
+/* log-injection CIRCLE: an ERROR whose text holds a line break, a forged
+ * log line and a terminal escape; the node logs it, printable only. */
+static int
+case_log_injection(struct hostile *h, const uint8_t *ours)
+{
+	struct am_sync_msg *m = peer_msg_new(AM_SYNC_ERROR, NULL, NULL);
+	static const char text[] = "not mine\n2000-01-01T00:00:00Z forged line "
+		"\033[31mred\033[0m";
+	int rc;
+	if (m == NULL)
+		return 1;
+	m->code = AM_ERR_NOT_SHARED;
+	m->about = AM_SYNC_WANT;
+	m->text = am_str_c(text);
+	rc = peer_send_msg(h, m);
+	free(m);
+	if (rc != AM_OK || (rc = peer_marker(h, ours, WAIT_MS)) != AM_OK)
+		return peer_unexpected("the marker request was not answered (%s)",
+			am_strerror(rc));
+	printf("ok: sent, and the node went on\n");
+	return 0;
+}
+
+/*
+ * log-flood CIRCLE OTHER N [KINDS]: N messages that each make the node log
+ * a line of another kind than a refused message: an ERROR of ours (e), a
+ * request for circle OTHER, not ours (w), a PUSH of an entry with a broken
+ * signature (p), in turn (KINDS picks some: "ewp" by default); then the
+ * marker request. The node's log must not grow with N.
+ */
+static int
+case_log_flood(struct hostile *h, const uint8_t *ours, const uint8_t *other,
+	long count, const char *kinds)
+{
+	struct am_sync_msg *err = peer_msg_new(AM_SYNC_ERROR, NULL, NULL);
+	uint8_t hash[AM_HASH_BYTES], *buf[3] = { NULL, NULL, NULL };
+	size_t len[3];
+	struct made bad = { 0 };
+	uint64_t seq;
+	int64_t end = peer_now_ms() + FLOOD_MS;
+	long sent = 0;
+	int rc = 1;
+
+	if (err == NULL || peer_own_head(h, ours, &seq, hash) != AM_OK ||
+	    peer_make_entry(h->id, ours, seq + 1, hash, "again and again",
+		&bad) != AM_OK)
+		goto out;
+	bad.raw[bad.len - 1] ^= 0x01;
+	struct am_sync_msg *want = peer_msg_new(AM_SYNC_WANT, other, h->server);
+	struct am_sync_msg *push = peer_msg_new(AM_SYNC_PUSH, ours, h->self);
+	if (want == NULL || push == NULL) {
+		free(want);
+		free(push);
+		goto out;
+	}
+	err->code = AM_ERR_NOT_SHARED;
+	err->about = AM_SYNC_WANT;
+	err->text = am_str_c("no");
+	want->from = 1;
+	want->max = 1;
+	push->n = 1;
+	push->raw[0] = bad.raw;
+	push->len[0] = bad.len;
+	int erc = am_sync_msg_encode(err, &buf[0], &len[0]);
+	if (erc == AM_OK)
+		erc = am_sync_msg_encode(want, &buf[1], &len[1]);
+	if (erc == AM_OK)
+		erc = am_sync_msg_encode(push, &buf[2], &len[2]);
+	free(want);
+	free(push);
+	if (erc != AM_OK)
+		goto out;
+	int pick[3], npick = 0;
+	for (int i = 0; i < 3; i++)
+		if (strchr(kinds, "ewp"[i]) != NULL)
+			pick[npick++] = i;
+	if (npick == 0)
+		goto out;
+	h->quiet = true;
+	while (sent < count && peer_now_ms() < end && !h->down) {
+		int k = pick[sent % npick];
+		if (zmq_send(h->sock, buf[k], len[k], 0) < 0) {
+			if (zmq_errno() == EAGAIN || zmq_errno() == EINTR)
+				continue;
+			peer_unexpected("send failed: %s", zmq_strerror(zmq_errno()));
+			goto out;
+		}
+		sent++;
+	}
+	if (sent < count) {
+		peer_unexpected("only %ld of %ld messages went out", sent, count);
+		goto out;
+	}
+	if ((rc = peer_marker(h, ours, end - peer_now_ms())) != AM_OK) {
+		rc = peer_unexpected("the marker request was not answered (%s)",
+			am_strerror(rc));
+		goto out;
+	}
+	printf("ok: %ld messages taken\n", sent);
+	rc = 0;
+out:
+	for (int i = 0; i < 3; i++)
+		free(buf[i]);
+	free(bad.raw);
+	free(err);
+	return rc;
+}
+
 /*
  * flood CIRCLE N: N small messages as fast as the node takes them, without
  * reading its answers meanwhile (HELLOs with a wrong summary, unsolicited
@@ -613,7 +755,8 @@ static const char usage[] =
 	"       broken-chain C, gap C,\n"
 	"       non-member C, replay C, fork C, foreign-entry C, foreign-genesis,\n"
 	"       foreign-request C AUTHOR-ID OUR-C, oversize, over-data C,\n"
-	"       truncated C, huge-length C, deep, unknown-type, flood C N\n"
+	"       truncated C, huge-length C, deep, unknown-type, odd-encodings,\n"
+	"       log-injection C, log-flood C OTHER-C N [ewp], flood C N\n"
 	"(C: a circle's ID in hex)\n";
 
 static int
@@ -660,6 +803,16 @@ run_case(struct hostile *h, int argc, char **argv)
 		return case_deep(h);
 	if (strcmp(name, "unknown-type") == 0)
 		return case_unknown_type(h);
+	if (strcmp(name, "odd-encodings") == 0)
+		return case_odd_encodings(h);
+	if (strcmp(name, "log-injection") == 0 && has_c)
+		return case_log_injection(h, c);
+	if (strcmp(name, "log-flood") == 0 && has_c && argc > 3 &&
+	    peer_hex32(argv[2], o)) {
+		long n = strtol(argv[3], NULL, 10);
+		if (n >= 1 && n <= 1000000)
+			return case_log_flood(h, c, o, n, argc > 4 ? argv[4] : "ewp");
+	}
 	if (strcmp(name, "flood") == 0 && has_c && argc > 2) {
 		long n = strtol(argv[2], NULL, 10);
 		if (n >= 1 && n <= 1000000)

@@ -4,7 +4,8 @@
 # invite but whose node is the hostile program (tests/hostile/hostile.c):
 # it sends forged, altered, unlinked, forked and foreign entries, requests
 # for circles it is not in, malformed, oversize and deeply nested messages,
-# raw bytes before any handshake, and a flood of 100,000 messages.
+# raw bytes before any handshake, a flood of 100,000 messages, and text
+# and floods aimed at A's log.
 #
 # Each case must be refused with a line in A's log, store nothing at A,
 # leave `amends verify` clean, and leave A serving B: while each attack
@@ -32,12 +33,19 @@ HOSTILE=${3:?usage: sh hostile.sh AMENDS AUTHOR HOSTILE}
 TESTID=HOSTILE           # what lib.sh's fail() names
 WRITES=3                 # entries A writes into circle D during each case
 FLOOD=100000             # messages in the flood
-HWM_LIMIT_KB=131072      # A's peak RSS may grow this much in the flood
+LOG_FLOOD=3000           # messages meant to fill A's log
+LOG_LIMIT=100            # lines A's log may grow by for them
+HWM_LIMIT_KB=65536       # A's peak RSS may grow this much in a flood
+NOREAD=60000             # requests and pushes sent without reading answers
+# Under AddressSanitizer, freed memory waits in a quarantine of 256 MiB:
+# a smaller one makes A's peak RSS measure what A keeps.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
+export ASAN_OPTIONS
 CASES=0
 BAD=0
 KNOWN_FAILED=
 EXTRA=
-KNOWN=                   # cases whose bugs are reported, not yet fixed
+KNOWN="23"               # cases whose bugs are reported, not yet fixed
 
 DB_a="$T/a/amends.db"
 
@@ -93,6 +101,11 @@ stored_nothing() {
 	stored="entries +$((post_said - pre_said)) (A wrote $1)"
 	stored="$stored, checkpoints +$((post_entries - post_said - pre_entries + pre_said))"
 	stored="$stored, forks +$((post_forks - pre_forks))"
+}
+
+# hwm: A's peak resident memory so far, in KiB
+hwm() {
+	sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$PID_a/status"
 }
 
 # log_since LINE PATTERN: A's log after its first LINE lines matches
@@ -349,9 +362,6 @@ result 17 bytes-before-handshake "$why" \
 
 # ---------------------------------------------------------------------------
 step "a flood of $FLOOD messages while A writes for B"
-hwm() {
-	sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$PID_a/status"
-}
 snap pre
 hwm0=$(hwm)
 lines=$(wc -l <"$T/a.log")
@@ -384,6 +394,44 @@ attack 19 entry-of-a-strangers-circle \
 	"refused .*mallory.*\(a circle it is not in\|not a member\)" 0 0 "" foreign-genesis
 attack 20 forged-signature-inside-a-run "refused an entry from mallory.*signature does not verify" \
 	0 0 "" forged-in-run "$G"
+
+# ---------------------------------------------------------------------------
+step "more encodings, and the log as a target"
+attack 21 odd-encodings "refused a message from mallory" 0 0 "" odd-encodings
+# the peer's text reaches A's log as one line of printable characters
+no_injection() {
+	if grep -q "^2000-01-01T00:00:00Z forged" "$T/a.log"; then
+		why="${why:+$why; }the peer's text started a line of A's log"
+	fi
+	if grep -q "$(printf '\033')" "$T/a.log"; then
+		why="${why:+$why; }the peer's terminal escape reached A's log"
+	fi
+}
+EXTRA=no_injection
+attack 22 log-injection "mallory.* refused something of ours" 0 0 "" log-injection "$C"
+EXTRA=
+# other lines than refused messages (an ERROR of the peer's, a request
+# for a circle not hers, a refused entry) must not grow with their number
+log_bounded() {
+	grown=$(($(wc -l <"$T/a.log") - lines))
+	[ "$grown" -le "$LOG_LIMIT" ] ||
+		why="${why:+$why; }A's log grew by $grown lines for $LOG_FLOOD messages"
+	figure="$figure; A's log grew by $grown lines"
+}
+EXTRA=log_bounded
+attack 23 log-flood "refused .*mallory" 0 0 "" log-flood "$C" "$D" "$LOG_FLOOD"
+EXTRA=
+# what A queues for a peer that sends and never reads must stay bounded
+memory_bounded() {
+	hwm1=$(hwm)
+	[ $((hwm1 - hwm0)) -le "$HWM_LIMIT_KB" ] ||
+		why="${why:+$why; }A's peak RSS grew by $((hwm1 - hwm0)) KiB"
+	figure="$figure; A's VmHWM $hwm0 -> $hwm1 KiB"
+}
+hwm0=$(hwm)
+EXTRA=memory_bounded
+attack 24 flood-without-reading "refused .*mallory" 0 0 "" log-flood "$C" "$D" "$NOREAD" wp
+EXTRA=
 
 # ---------------------------------------------------------------------------
 step "A still serves B, and both records verify"

@@ -491,13 +491,22 @@ peer_marker(struct hostile *h, const uint8_t *circle, int64_t timeout_ms)
 {
 	struct want w = { .type = AM_SYNC_ENTRIES, .circle = circle,
 		.author = h->self };
-	if (peer_send_simple(h, AM_SYNC_WANT, circle, h->self, 1, 1) != AM_OK)
-		return AM_ERR_NET;
-	return peer_await(h, &w, timeout_ms);
+	int64_t end = peer_now_ms() + timeout_ms;
+	int rc = AM_ERR_NOT_FOUND;
+
+	/* after a flood the node may refuse the request (AM_ERR_FLOW) until
+	 * we have read what it queued for us, without an ERROR to say so:
+	 * asked again every few seconds while we read */
+	while (rc == AM_ERR_NOT_FOUND && peer_now_ms() < end) {
+		int64_t left = end - peer_now_ms();
+		if (peer_send_simple(h, AM_SYNC_WANT, circle, h->self, 1, 1) != AM_OK)
+			return AM_ERR_NET;
+		rc = peer_await(h, &w, left < 3000 ? left : 3000);
+	}
+	return rc;
 }
 
 /* ---- entries ---- */
-
 
 /* Signs a statement of id at seq in circle, linked to prev (NULL for
  * none): a valid entry, unless the case then breaks it. */
