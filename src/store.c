@@ -8,6 +8,7 @@
  * Settings follow RELIABILITY.md: WAL, synchronous=FULL, a busy timeout,
  * every write in BEGIN IMMEDIATE.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -186,10 +187,44 @@ am_store_sqlite(struct am_store *s)
 	return s->db;
 }
 
+/*
+ * SQLite says SQLITE_FULL only when a write fails with ENOSPC; a write
+ * refused by the file size limit (EFBIG) or a quota (EDQUOT) comes back as
+ * SQLITE_IOERR_WRITE. To the person it is the same: no room to store. The
+ * reason is kept by the file that failed (the WAL, as a rule), not always
+ * by the connection.
+ */
+static bool
+no_room(int e)
+{
+	return e == ENOSPC || e == EFBIG || e == EDQUOT;
+}
+
+static int
+write_error(struct am_store *s, int rc)
+{
+	if ((rc & 0xff) == SQLITE_IOERR) {
+		sqlite3_file *wal = NULL;
+		int e = 0;
+		if (no_room(sqlite3_system_errno(s->db)))
+			return AM_ERR_DB_FULL;
+		if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+		    &wal) == SQLITE_OK && wal != NULL && wal->pMethods != NULL &&
+		    wal->pMethods->xFileControl(wal, SQLITE_FCNTL_LAST_ERRNO,
+		    &e) == SQLITE_OK && no_room(e))
+			return AM_ERR_DB_FULL;
+		e = 0;
+		if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_LAST_ERRNO,
+		    &e) == SQLITE_OK && no_room(e))
+			return AM_ERR_DB_FULL;
+	}
+	return am_store_error(rc);
+}
+
 int
 am_store_exec(struct am_store *s, const char *sql)
 {
-	return am_store_error(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+	return write_error(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL));
 }
 
 int
