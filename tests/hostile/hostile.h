@@ -155,10 +155,12 @@ int peer_own_head(struct hostile *h, const uint8_t *circle, uint64_t *seq,
 	uint8_t hash[static AM_HASH_BYTES]);
 
 /*
- * hostile raw ENDPOINT: opens several plain TCP connections to a node's
- * port, each sending bytes that are not a CurveZMQ handshake (or nothing),
- * and waits, bounded, for the node to close every one. Prints one line per
- * connection; returns 0 when all were closed, 1 when not, 2 on misuse.
+ * hostile raw ENDPOINT [SILENT]: opens several plain TCP connections to a
+ * node's port, each sending bytes that are not a CurveZMQ handshake (or
+ * nothing), plus SILENT more that send nothing, all at once, and waits,
+ * bounded, for the node to close every one. Prints "connected: N" once
+ * all are open, a line per kind of connection, and a last line; returns 0
+ * when all were closed, 1 when not, 2 on misuse.
  */
 int raw_main(int argc, char **argv);
 

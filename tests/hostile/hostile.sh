@@ -37,6 +37,7 @@ LOG_FLOOD=3000           # messages meant to fill A's log
 LOG_LIMIT=100            # lines A's log may grow by for them
 HWM_LIMIT_KB=65536       # A's peak RSS may grow this much in a flood
 NOREAD=60000             # requests and pushes sent without reading answers
+SILENT=200               # raw connections that say nothing, all at once
 # Under AddressSanitizer, freed memory waits in a quarantine of 256 MiB:
 # a smaller one makes A's peak RSS measure what A keeps.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
@@ -342,23 +343,33 @@ attack 16 unknown-message-type "refused a message from mallory.*unknown sync mes
 	0 0 "" unknown-type
 
 # ---------------------------------------------------------------------------
-step "raw bytes before the handshake"
+step "raw bytes before the handshake, and $SILENT silent connections"
+fds() {
+	ls "/proc/$PID_a/fd" | wc -l
+}
 snap pre
+fd0=$(fds)
 lines=$(wc -l <"$T/a.log")
-"$AUTHOR" "$T/a" "$D" "$WRITES" >/dev/null 2>&1 &
-writer=$!
-timeout 60 "$HOSTILE" raw "$ADDR_a" >"$T/case.out" 2>&1
-hrc=$?
-wait "$writer"
+timeout 60 "$HOSTILE" raw "$ADDR_a" "$SILENT" >"$T/case.out" 2>&1 &
+raw=$!
 why=
-[ "$hrc" = 0 ] || why="A did not close every connection"
+wait_for 30 grep -q "^connected:" "$T/case.out" || why="the connections were not made"
+# A writes for B while they are open
+"$AUTHOR" "$T/a" "$D" "$WRITES" >/dev/null 2>&1 || why="${why:+$why; }A could not write"
+fd1=$(fds)
+wait_for 60 same "$D" a b || why="${why:+$why; }B did not get A's entries while they were open"
+wait "$raw" || why="${why:+$why; }A did not close every connection ($(tail -n 1 "$T/case.out"))"
 wait_for 10 log_since "$lines" "refused a connection" ||
 	why="${why:+$why; }A logged no refused connection"
 synced || why="${why:+$why; }B did not converge with A within 60 s"
 stored_nothing "$WRITES" 0 0 ""
+# the descriptors of the closed connections are given back
+wait_for 10 sh -c "[ \$(ls /proc/$PID_a/fd | wc -l) -le $((fd0 + 8)) ]" ||
+	why="${why:+$why; }A holds $(fds) descriptors, $fd0 before"
+fd2=$(fds)
 kill -0 "$PID_a" 2>/dev/null || why="${why:+$why; }A died"
 result 17 bytes-before-handshake "$why" \
-	"$(grep -c 'closed by the node after' "$T/case.out") of 7 connections closed by A, the slowest (silence) after $(sed -n 's/.*(silence): closed by the node after \([0-9]*\) ms.*/\1/p' "$T/case.out") ms; A: $(log_line "$lines" "refused a connection"); $stored"
+	"$(tail -n 1 "$T/case.out" | cut -d' ' -f2-); A's descriptors $fd0, $fd1 with them open, $fd2 after; A: $(log_line "$lines" "refused a connection"); $stored"
 
 # ---------------------------------------------------------------------------
 step "a flood of $FLOOD messages while A writes for B"

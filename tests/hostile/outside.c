@@ -116,18 +116,32 @@ raw_setup(struct raw_conn *c, size_t n)
 int
 raw_main(int argc, char **argv)
 {
-	enum { NCONN = 7 };
-	struct raw_conn c[NCONN];
+	enum { KINDS = 7, MAX_SILENT = 900 };
+	struct raw_conn *c = NULL;
+	struct pollfd *p = NULL;
 	struct sockaddr_in sa;
-	int64_t start = now_ms();
-	int open_left = 0, ret = 0;
+	int64_t start = now_ms(), slowest = 0;
+	long silent = argc == 3 ? strtol(argv[2], NULL, 10) : 0;
+	int n, open_left = 0, closed = 0, ret = 0;
 
-	if (argc != 2 || !parse_endpoint(argv[1], &sa)) {
-		fprintf(stderr, "usage: hostile raw tcp://A.B.C.D:PORT\n");
+	if (argc < 2 || argc > 3 || !parse_endpoint(argv[1], &sa) ||
+	    silent < 0 || silent > MAX_SILENT) {
+		fprintf(stderr, "usage: hostile raw tcp://A.B.C.D:PORT [SILENT]\n");
 		return 2;
 	}
-	raw_setup(c, NCONN);
-	for (int i = 0; i < NCONN; i++) {
+	n = KINDS + (int)silent;
+	if ((c = calloc((size_t)n, sizeof *c)) == NULL ||
+	    (p = calloc((size_t)n, sizeof *p)) == NULL) {
+		free(c);
+		return 2;
+	}
+	raw_setup(c, KINDS);
+	/* and as many more that connect and say nothing, all at once */
+	for (int i = KINDS; i < n; i++) {
+		c[i].what = "silence";
+		c[i].fd = -1;
+	}
+	for (int i = 0; i < n; i++) {
 		c[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (c[i].fd < 0 ||
 		    connect(c[i].fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
@@ -142,48 +156,56 @@ raw_main(int argc, char **argv)
 			printf("connection %d (%s): could not send all\n", i, c[i].what);
 		open_left++;
 	}
+	printf("connected: %d\n", open_left);
 	/* the node must close every one of them; read what it says meanwhile */
 	while (open_left > 0 && now_ms() - start < RAW_WAIT_MS) {
-		struct pollfd p[NCONN];
-		for (int i = 0; i < NCONN; i++) {
+		for (int i = 0; i < n; i++) {
 			p[i].fd = c[i].closed ? -1 : c[i].fd;
 			p[i].events = POLLIN;
 			p[i].revents = 0;
 		}
-		if (poll(p, NCONN, 200) < 0 && errno != EINTR)
+		if (poll(p, (nfds_t)n, 200) < 0 && errno != EINTR)
 			break;
-		for (int i = 0; i < NCONN; i++) {
+		for (int i = 0; i < n; i++) {
 			uint8_t buf[4096];
 			if (c[i].closed || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			ssize_t n = recv(c[i].fd, buf, sizeof buf, 0);
-			if (n > 0) {
-				c[i].heard += (size_t)n;
+			ssize_t got = recv(c[i].fd, buf, sizeof buf, 0);
+			if (got > 0) {
+				c[i].heard += (size_t)got;
 				continue;
 			}
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			if (got < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			c[i].closed = true;
 			c[i].closed_ms = now_ms() - start;
 			open_left--;
 		}
 	}
-	for (int i = 0; i < NCONN; i++) {
+	for (int i = 0; i < n; i++) {
 		if (c[i].fd < 0)
 			continue;
-		if (c[i].closed)
+		if (!c[i].closed)
+			ret = 1;
+		if (c[i].closed) {
+			closed++;
+			if (c[i].closed_ms > slowest)
+				slowest = c[i].closed_ms;
+		}
+		if (i < KINDS && c[i].closed)
 			printf("connection %d (%s): closed by the node after %lld ms "
 				"(it sent %zu bytes)\n", i, c[i].what,
 				(long long)c[i].closed_ms, c[i].heard);
-		else
+		else if (!c[i].closed)
 			printf("connection %d (%s): still open after %d ms\n", i,
 				c[i].what, RAW_WAIT_MS);
-		if (!c[i].closed)
-			ret = 1;
 		close(c[i].fd);
 	}
-	printf("%s: %d of %d connections closed by the node\n",
-		ret == 0 ? "ok" : "unexpected", NCONN - open_left, NCONN);
+	printf("%s: %d of %d connections closed by the node, the last after "
+		"%lld ms\n", ret == 0 ? "ok" : "unexpected", closed, n,
+		(long long)slowest);
+	free(p);
+	free(c);
 	return ret;
 }
 
