@@ -288,8 +288,8 @@ attack 6 gap-in-numbering "refused an entry from mallory.*previous entry .* is m
 	gap "$C"
 # a no-op, not an error: A must neither store nor refuse anything
 no_refusal() {
-	if log_since "$lines" "refused .*mallory"; then
-		why="${why:+$why; }A refused a replay: $(log_line "$lines" "refused .*mallory")"
+	if log_since "$lines" "refused an entry from mallory"; then
+		why="${why:+$why; }A refused a replay: $(log_line "$lines" "refused an entry from mallory")"
 	fi
 	if log_since "$lines" "received .*from mallory"; then
 		why="${why:+$why; }A took something new from a replay"
