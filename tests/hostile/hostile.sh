@@ -253,8 +253,9 @@ am b accept "$P" >/dev/null || fail "b's accept of mallory"
 # D: A and B only; A keeps writing into it during the attacks
 D=$(circle_new a pair)
 join b pair
-# F: the circle of the fork case, and G another that a known bug may
-# spoil (mallory pending in both: she may write)
+# F: the circle of the fork case; G: that of the forged signature inside
+# a run, which would spoil G's verify if it were taken (mallory pending in
+# both: she may write)
 F=$(circle_new a forks)
 G=$(circle_new a runs)
 join b forks
