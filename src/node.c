@@ -82,6 +82,7 @@ struct refusal_seen {
 struct feed_seen {
 	int64_t id;
 	int64_t seq;
+	int64_t forks;      /* fork evidence entries */
 	uint8_t circle[AM_HASH_BYTES];
 };
 
@@ -597,8 +598,11 @@ changed_circles(struct node *n, uint8_t out[][AM_HASH_BYTES], size_t *nout,
 
 	*nout = 0;
 	*all = true;
+	/* fork evidence leaves the head alone: it counts as a change too */
 	if (sqlite3_prepare_v2(am_store_sqlite(n->store),
-	    "SELECT id, head_seq, circle FROM feeds ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+	    "SELECT id, head_seq, circle, (SELECT count(*) FROM forks k "
+	    "WHERE k.feed = f.id) FROM feeds f ORDER BY id", -1, &st,
+	    NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (k == cap) {
@@ -610,6 +614,7 @@ changed_circles(struct node *n, uint8_t out[][AM_HASH_BYTES], size_t *nout,
 		}
 		now[k].id = sqlite3_column_int64(st, 0);
 		now[k].seq = sqlite3_column_int64(st, 1);
+		now[k].forks = sqlite3_column_int64(st, 3);
 		if (sqlite3_column_bytes(st, 2) != AM_HASH_BYTES)
 			continue;
 		memcpy(now[k].circle, sqlite3_column_blob(st, 2), AM_HASH_BYTES);
@@ -617,7 +622,8 @@ changed_circles(struct node *n, uint8_t out[][AM_HASH_BYTES], size_t *nout,
 		while (old < n->nfeeds && n->feeds[old].id < now[k].id)
 			old++;
 		bool same = old < n->nfeeds && n->feeds[old].id == now[k].id &&
-			n->feeds[old].seq == now[k].seq;
+			n->feeds[old].seq == now[k].seq &&
+			n->feeds[old].forks == now[k].forks;
 		if (!same && *nout <= CHANGED_MAX) {
 			bool listed = false;
 			for (size_t i = 0; i < *nout && !listed; i++)

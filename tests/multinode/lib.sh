@@ -12,17 +12,23 @@ PIDS=
 FAILED=0
 unset AMENDS_NOW
 
+# ours PID: the process is still one of our amends nodes (a PID of ours
+# that ended may have been given to somebody else's process since)
+ours() {
+	grep -q "amends" "/proc/$1/cmdline" 2>/dev/null
+}
+
 cleanup() {
 	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
+		ours "$p" && kill -TERM "$p" 2>/dev/null
 	done
 	for p in $PIDS; do
 		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+		while ours "$p" && [ $i -lt 100 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
-		kill -KILL "$p" 2>/dev/null
+		ours "$p" && kill -KILL "$p" 2>/dev/null
 	done
 	if [ "$FAILED" != 0 ]; then
 		for f in "$T"/*.log; do
