@@ -921,7 +921,11 @@ flush_all(struct node *n)
 			if (!p->step_told) {
 				char who[96];
 				label(n, p->id, who, sizeof who);
-				logf_(n, "in step with %s", who);
+				struct am_sync_stats ss;
+				am_sync_stats(p->sync, &ss);
+				logf_(n, "in step with %s (%llu bytes in, %llu bytes out)",
+					who, (unsigned long long)ss.bytes_in,
+					(unsigned long long)ss.bytes_out);
 				p->step_told = true;
 			}
 			record_digests(n, p);
