@@ -155,7 +155,7 @@ int st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 	struct am_checkin **out, size_t *n);
 /* Statements of c that count (about NULL: all). */
 int st_statements_load(struct st_circle *c, const uint8_t *about,
-	struct am_statement **out, size_t *n);
+	const uint8_t *awaiting, struct am_statement **out, size_t *n);
 
 /* The hashes of every PROPOSE entry of the circle, by hash. */
 int st_proposals(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],

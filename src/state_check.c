@@ -325,7 +325,7 @@ mark_statement(struct check *k, const struct am_body *b)
 	const struct am_statement *s = NULL;
 	if (b->kind == AM_KIND_DISPUTE)
 		return say(k, AM_ERR_RULE, "only check-ins can be disputed");
-	int rc = st_statements_load(&k->c, NULL, &v, &n);
+	int rc = st_statements_load(&k->c, NULL, NULL, &v, &n);
 	if (rc != AM_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++)

@@ -283,14 +283,21 @@ about_ok(struct st_circle *c, const uint8_t *about, bool *ok)
 
 int
 st_statements_load(struct st_circle *c, const uint8_t *about,
-	struct am_statement **out, size_t *n)
+	const uint8_t *awaiting, struct am_statement **out, size_t *n)
 {
 	sqlite3_stmt *st;
 	struct am_statement *v = NULL;
 	size_t cap = 0;
+	/* awaiting: only what that person neither wrote nor answered, found
+	 * through the (circle, kind, author) index on either side of them */
 	int rc = st_prepare(c->db, about != NULL ?
 		"SELECT hash, author, seq, time, note, ref FROM st_objects "
 		"WHERE ref = ?1 AND kind = 11 AND circle = ?2 ORDER BY time, hash" :
+		awaiting != NULL ?
+		"SELECT hash, author, seq, time, note, ref FROM st_objects o "
+		"WHERE circle = ?2 AND kind = 11 AND (author < ?3 OR author > ?3) "
+		"AND NOT EXISTS (SELECT 1 FROM st_acts a WHERE a.target = o.hash "
+		"AND a.author = ?3) ORDER BY time, hash" :
 		"SELECT hash, author, seq, time, note, ref FROM st_objects "
 		"WHERE circle = ?2 AND kind = 11 ORDER BY time, hash", &st);
 	*out = NULL;
@@ -300,6 +307,8 @@ st_statements_load(struct st_circle *c, const uint8_t *about,
 	if (about != NULL)
 		sqlite3_bind_blob(st, 1, about, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	if (about == NULL && awaiting != NULL)
+		sqlite3_bind_blob(st, 3, awaiting, 32, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct am_statement s;
 		memset(&s, 0, sizeof s);

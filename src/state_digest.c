@@ -156,7 +156,7 @@ walk_statements(struct st_circle *c, crypto_generichash_state *h)
 {
 	struct am_statement *v;
 	size_t n;
-	int rc = st_statements_load(c, NULL, &v, &n);
+	int rc = st_statements_load(c, NULL, NULL, &v, &n);
 	if (rc != AM_OK)
 		return rc;
 	put_u64(h, n);

@@ -418,7 +418,27 @@ am_state_statements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTE
 	*out = NULL;
 	*n = 0;
 	if (rc == AM_OK) {
-		rc = st_statements_load(&c, about, out, n);
+		rc = st_statements_load(&c, about, NULL, out, n);
+		st_circle_finish(&c);
+	}
+	st_read_end(db, began);
+	return rc;
+}
+
+int
+am_state_statements_awaiting(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], const uint8_t id[static AM_ID_BYTES],
+	struct am_statement **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+
+	*out = NULL;
+	*n = 0;
+	if (rc == AM_OK) {
+		rc = st_statements_load(&c, NULL, id, out, n);
 		st_circle_finish(&c);
 	}
 	st_read_end(db, began);

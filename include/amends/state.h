@@ -314,6 +314,12 @@ struct am_statement {
 AM_NODISCARD int am_state_statements(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], const uint8_t *about,
 	struct am_statement **out, size_t *n);
+/* The statements of circle that id neither wrote nor has answered: what
+ * awaits id's confirmation (for `amends status`, without reading every
+ * statement). Free with am_state_statements_free(). */
+AM_NODISCARD int am_state_statements_awaiting(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], const uint8_t id[static AM_ID_BYTES],
+	struct am_statement **out, size_t *n);
 void am_state_statements_free(struct am_statement **list, size_t n);
 
 /* ---- what awaits a signature ---- */

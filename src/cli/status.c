@@ -81,7 +81,7 @@ load_circle(struct status *st, struct circle_data *d)
 	am_state_agreements_free(&list, n);
 	if (rc != AM_OK)
 		return rc;
-	return am_state_statements(st->s, d->info->id, NULL, &d->st, &d->nst);
+	return am_state_statements_awaiting(st->s, d->info->id, st->me, &d->st, &d->nst);
 }
 
 static int
