@@ -6,9 +6,11 @@
 # entry either side acknowledged, and verify. The figure is the time from
 # the heal until both hold the same record. One partition is shorter than
 # the heartbeat timeout (15 s), one longer, so that the nodes also notice
-# it and must reconnect afterwards.
+# it and must reconnect afterwards; a last one resets every connection
+# (the proxy's reset mode) instead of keeping them silently open.
 #
-# CI: partitions of 10 s and 20 s. AMENDS_LONG=1: 20 of 60 s.
+# CI: black holes of 10 s and 20 s, resets for 10 s. AMENDS_LONG=1: 20
+# black holes of 60 s, then the resets.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$LONG" = 1 ]; then
@@ -16,6 +18,7 @@ if [ "$LONG" = 1 ]; then
 else
 	holds="10 20"
 fi
+holds="$holds reset10"
 fill A B 100
 launch A
 proxy_start P "$(port "$ADDR_A")"
@@ -32,13 +35,24 @@ held() {
 }
 
 times=
+desc=
 noticed=0
 run=0
 for hold in $holds; do
 	run=$((run + 1))
 	lost_a=$(lines A "lost")
 	lost_b=$(lines B "lost")
-	proxy P blackhole
+	case $hold in
+	reset*)
+		hold=${hold#reset}
+		proxy P reset
+		desc="$desc${desc:+, }$hold s of resets"
+		;;
+	*)
+		proxy P blackhole
+		desc="$desc${desc:+, }$hold s black hole"
+		;;
+	esac
 	t0=$(now_ms)
 	"$FAULTKIT" author "$T/A" "$C" 100 20 >"$T/a-$run.txt" 2>>"$T/author.log" &
 	wa=$!
@@ -79,7 +93,7 @@ sorted=$(echo $times | tr ' ' '\n' | sort -n)
 count=$(echo "$sorted" | wc -l)
 p50=$(echo "$sorted" | sed -n "$(( (count + 1) / 2 ))p")
 max=$(echo "$sorted" | tail -n 1)
-result F4 "partitions $run of$(echo " $holds" | sed 's/ \([0-9]*\)/ \1 s,/g; s/,$//')" \
-	"with 100 entries written on each side: convergence after heal p50" \
-	"$(seconds $p50) s, max $(seconds $max) s; partition noticed by a" \
-	"node in $noticed of $run; digest mismatches 0, lost 0"
+result F4 "partitions $run ($desc) with 100 entries written on each side:" \
+	"convergence after heal p50 $(seconds $p50) s, max $(seconds $max) s;" \
+	"partition noticed by a node in $noticed of $run; digest mismatches 0," \
+	"lost 0"
