@@ -19,9 +19,9 @@
 points=30
 [ "$LONG" = 1 ] && points=200
 fill A B 10000
-launch A
+launch_low A
 proxy_start P "$(port "$ADDR_A")"
-proxy P throttle 1000000
+proxy P throttle 2000000
 am B peer add "$ID_A" "tcp://127.0.0.1:$PORT_P" >/dev/null || fail "peer add"
 sqlite3 "$T/B/amends.db" ".backup '$T/B0.db'" || fail "backup of B"
 author=$(sql A "SELECT lower(hex(author)) FROM feeds ORDER BY head_seq DESC LIMIT 1")

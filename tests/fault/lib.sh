@@ -103,6 +103,28 @@ launch() {
 	eval "ADDR_$name=$addr"
 }
 
+# launch_low NAME: launch NAME's node on a free port below the kernel's
+# range for outgoing connections, so that while it is down nothing else
+# (not even a connection to it from the proxy, which could connect to
+# itself) can take its port before it restarts there
+launch_low() {
+	tries=0
+	while :; do
+		tries=$((tries + 1))
+		[ $tries -ge 50 ] && fail "no free port for $1"
+		rand 12000
+		p=$((20000 + RAND))
+		port_in_use $p || break
+	done
+	launch "$1" "tcp://127.0.0.1:$p"
+}
+
+# port_in_use PORT: a socket of this machine has the local port PORT
+port_in_use() {
+	awk -v p="$(printf '%04X' "$1")" 'NR > 1 { split($2, a, ":");
+		if (a[2] == p) found = 1 } END { exit !found }' /proc/net/tcp
+}
+
 # halt NAME: lib.sh's stop (SIGTERM, exit status 0), then forgets the pid
 halt() {
 	eval "pid=\$PID_$1"
