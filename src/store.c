@@ -147,8 +147,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX st_acts_target ON st_acts(target) WHERE target IS NOT NULL;",
 	/* objects by author within a circle and kind: what awaits a person
 	 * is found without reading everyone else's */
-	"DROP INDEX st_objects_kind;"
-	"CREATE INDEX st_objects_kind ON st_objects(circle, kind, author);",
+	"DROP INDEX st_objects_kind; CREATE INDEX st_objects_kind ON st_objects(circle, kind, author);",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

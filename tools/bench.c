@@ -51,6 +51,8 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void die(const char *what, int rc) __attribute__((noreturn));
+
 static void
 die(const char *what, int rc)
 {

@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include "amends/bundle.h"
+#include "amends/invite.h"
+#include "amends/sync.h"
 #include "amends/store.h"
 #include "mp.h"
 #include "../test.h"
@@ -98,6 +100,61 @@ backup(void)
 	put("backup", "min-limits", out, sizeof out);
 }
 
+/* One message of several types. */
+static void
+sync_seeds(const uint8_t circle[32], const uint8_t author[32])
+{
+	static struct am_sync_msg m;
+	static const uint32_t types[] = { AM_SYNC_HELLO, AM_SYNC_DIGESTS,
+		AM_SYNC_HEADS, AM_SYNC_DONE, AM_SYNC_WANT, AM_SYNC_ACK,
+		AM_SYNC_WANT_FORKS, AM_SYNC_ERROR };
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		uint8_t *buf;
+		size_t len;
+		char name[32];
+		memset(&m, 0, sizeof m);
+		m.type = types[i];
+		memcpy(m.circle, circle, 32);
+		memcpy(m.author, author, 32);
+		m.from = 1;
+		m.max = 256;
+		m.seq = 3;
+		m.final = true;
+		m.code = AM_ERR_NOT_SHARED;
+		m.about = AM_SYNC_WANT;
+		m.text = am_str_c("not shared");
+		if (m.type == AM_SYNC_DIGESTS) {
+			m.n = 1;
+			memcpy(m.digests[0].circle, circle, 32);
+		}
+		if (m.type == AM_SYNC_HEADS) {
+			m.n = 1;
+			memcpy(m.heads[0].author, author, 32);
+			m.heads[0].seq = 3;
+		}
+		if (am_sync_msg_encode(&m, &buf, &len) != AM_OK)
+			continue;
+		snprintf(name, sizeof name, "type-%u", m.type);
+		put("sync", name, buf, len);
+		free(buf);
+	}
+}
+
+static void
+invite_seed(const uint8_t circle[32], const uint8_t inviter[32])
+{
+	struct am_invite inv = { .expires = 1800000000000LL };
+	char *code;
+	memcpy(inv.circle, circle, 32);
+	memcpy(inv.inviter, inviter, 32);
+	memset(inv.secret, 5, sizeof inv.secret);
+	snprintf(inv.address, sizeof inv.address, "tcp://127.0.0.1:7411");
+	if (am_invite_format(&inv, &code) == AM_OK) {
+		put("invite", "code", (const uint8_t *)code, strlen(code));
+		free(code);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -127,8 +184,14 @@ main(int argc, char **argv)
 	check_rc(am_bundle_export(s, NULL, &data, &len, NULL, NULL), AM_OK);
 	put("bundle", "small", data, len);
 	free(data);
+	check_rc(am_bundle_export_signed(s, id, circle, NULL, 1800000000000LL, &data,
+		&len, NULL, NULL), AM_OK);
+	put("export", "signed", data, len);
+	free(data);
 	backup();
 	put("mp", "nested", (const uint8_t *)"\x93\x91\x01\xa1x\xc4\x01\x00", 8);
+	sync_seeds(circle, am_identity_public(id));
+	invite_seed(circle, am_identity_public(id));
 	am_store_close(&s);
 	unlink(db);
 	snprintf(db, sizeof db, "%s/seeds.db-wal", dir);
