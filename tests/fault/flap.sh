@@ -65,7 +65,8 @@ stable() {
 	[ $((a - fd_a)) -le 4 ] && [ $((fd_a - a)) -le 4 ] &&
 		[ $((b - fd_b)) -le 4 ] && [ $((fd_b - b)) -le 4 ]
 }
-wait_for 30 stable || bad F5 "descriptors: A $fd_a then $(fds "$PID_A"), B $fd_b then $(fds "$PID_B")"
+wait_for 30 stable ||
+	bad F5 "descriptors: A $fd_a then $(fds "$PID_A"), B $fd_b then $(fds "$PID_B")"
 grow_a=$(( $(rss "$PID_A") - rss_a ))
 grow_b=$(( $(rss "$PID_B") - rss_b ))
 if [ $sanitized = 0 ]; then

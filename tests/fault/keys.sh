@@ -25,7 +25,8 @@ refused() {
 	fi
 	grep -q "started, listening" "$T/refusal.err" && bad S11 "$1: the node started"
 	grep -q -- "$2" "$T/refusal.err" || bad S11 "$1: no clear sentence: $(cat "$T/refusal.err")"
-	[ "$(wc -l <"$T/refusal.err")" -le 2 ] || bad S11 "$1: more than one sentence: $(cat "$T/refusal.err")"
+	[ "$(wc -l <"$T/refusal.err")" -eq 1 ] ||
+		bad S11 "$1: more than one sentence: $(cat "$T/refusal.err")"
 	cat "$T/refusal.out" "$T/refusal.err" >>"$T/refusals.log"
 	refusals=$((refusals + 1))
 }
@@ -62,7 +63,7 @@ rm -f "$KEY" "$T/A/real.key"
 mkdir "$KEY"
 refused "directory" "not a regular file"
 rmdir "$KEY"
-refused "missing" "."
+refused "missing" "no identity"
 
 step "damaged contents"
 size=$(stat -c %s "$T/good.key")

@@ -55,7 +55,8 @@ comm -23 "$T/acked.txt" "$T/held.txt" | grep -q . && bad S9 "A lost entries it h
 am A status >"$T/status.out" 2>&1 || fail "status"
 grep -q "shorter feed" "$T/status.out" || bad S9 "amends status at A does not list the shorter feed"
 am A verify >"$T/verify-A.out" 2>&1 || bad S9 "amends verify at A fails: $(cat "$T/verify-A.out")"
-grep -q "withholding" "$T/verify-A.out" || bad S9 "amends verify at A does not list the shorter feed"
+grep -q "withholding" "$T/verify-A.out" ||
+	bad S9 "amends verify at A does not list the shorter feed"
 halt B
 halt A
 for n in A B; do
