@@ -28,8 +28,9 @@
  *   kill                   reset every connection once; the mode stays
  *   stats                  mode, connections and bytes forwarded
  *
- * A delay and a throttle may be combined: `throttle` keeps the delay set
- * before it and `delay` keeps the throttle. `pass` clears both.
+ * A delay and a throttle stay set until `pass`: `throttle` keeps the delay
+ * set before it, `delay` keeps the throttle, and the other modes keep
+ * both (a corrupting link may also be slow).
  * The proxy logs one line per event to stderr and stops on SIGTERM.
  */
 #include <errno.h>
