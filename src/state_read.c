@@ -406,9 +406,11 @@ am_state_checkins_free(struct am_checkin **list, size_t n)
 	*list = NULL;
 }
 
-int
-am_state_statements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
-	const uint8_t *about, struct am_statement **out, size_t *n)
+/* The statements of circle, in one read snapshot; see st_statements_load
+ * for about and awaiting. */
+static int
+statements(struct am_store *s, const uint8_t *circle, const uint8_t *about,
+	const uint8_t *awaiting, struct am_statement **out, size_t *n)
 {
 	sqlite3 *db = am_store_sqlite(s);
 	struct st_circle c;
@@ -418,7 +420,7 @@ am_state_statements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTE
 	*out = NULL;
 	*n = 0;
 	if (rc == AM_OK) {
-		rc = st_statements_load(&c, about, NULL, out, n);
+		rc = st_statements_load(&c, about, awaiting, out, n);
 		st_circle_finish(&c);
 	}
 	st_read_end(db, began);
@@ -426,23 +428,18 @@ am_state_statements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTE
 }
 
 int
+am_state_statements(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t *about, struct am_statement **out, size_t *n)
+{
+	return statements(s, circle, about, NULL, out, n);
+}
+
+int
 am_state_statements_awaiting(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], const uint8_t id[static AM_ID_BYTES],
 	struct am_statement **out, size_t *n)
 {
-	sqlite3 *db = am_store_sqlite(s);
-	struct st_circle c;
-	bool began = st_read_begin(db);
-	int rc = st_circle_load(db, circle, NULL, &c);
-
-	*out = NULL;
-	*n = 0;
-	if (rc == AM_OK) {
-		rc = st_statements_load(&c, NULL, id, out, n);
-		st_circle_finish(&c);
-	}
-	st_read_end(db, began);
-	return rc;
+	return statements(s, circle, NULL, id, out, n);
 }
 
 void
