@@ -695,3 +695,20 @@ am_state_refold(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	sqlite3_close(scratch);
 	return rc;
 }
+
+int
+am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	bool *same)
+{
+	uint8_t stored[AM_HASH_BYTES], fresh[AM_HASH_BYTES];
+	sqlite3 *db = am_store_sqlite(s);
+	/* one snapshot for both, so that a commit by another process in
+	 * between cannot make them differ */
+	bool began = st_read_begin(db);
+	int rc = am_state_digest(s, circle, stored);
+	if (rc == AM_OK)
+		rc = am_state_refold(s, circle, fresh);
+	st_read_end(db, began);
+	*same = rc == AM_OK && memcmp(stored, fresh, AM_HASH_BYTES) == 0;
+	return rc;
+}

@@ -392,13 +392,12 @@ check_state(struct out *o, const uint8_t *only)
 	if (rc != AM_OK)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		uint8_t stored[32], fresh[32];
+		bool same;
 		if (only != NULL && memcmp(only, circles[i].id, 32) != 0)
 			continue;
-		if ((rc = am_state_digest(o->c->store, circles[i].id, stored)) != AM_OK ||
-		    (rc = am_state_refold(o->c->store, circles[i].id, fresh)) != AM_OK)
+		if ((rc = am_state_replay(o->c->store, circles[i].id, &same)) != AM_OK)
 			break;
-		if (memcmp(stored, fresh, 32) != 0)
+		if (!same)
 			print_problem(o, circles[i].id, circles[i].creator, 0,
 				"the stored state differs from a replay of the rules");
 	}

@@ -74,6 +74,9 @@ same_as_refold(struct am_store *s, const uint8_t *circle)
 	check_rc(am_state_digest(s, circle, d1), AM_OK);
 	check_rc(am_state_refold(s, circle, d2), AM_OK);
 	check(memcmp(d1, d2, 32) == 0);
+	bool same = false;
+	check_rc(am_state_replay(s, circle, &same), AM_OK);
+	check(same);
 }
 
 static struct am_body
