@@ -1,0 +1,192 @@
+/*
+ * The four answers to something another person wrote, one entry each:
+ *
+ *   amends accept   signs a version of an agreement, a member proposal or an
+ *                   end (ACCEPT). A version is in force once every party has
+ *                   accepted it; a member joins once they and every member
+ *                   have; an end accepted by every party applies at once.
+ *   amends decline  refuses one of the same (DECLINE, with an optional
+ *                   reason). A decline stands until the same person accepts;
+ *                   it cannot take back an acceptance (leaving an agreement
+ *                   in force is amends end).
+ *   amends confirm  says another person's check-in is what happened, or that
+ *                   their statement was received and accepted (CONFIRM). A
+ *                   check-in confirmed by every other party is mutually
+ *                   verified; a witness's confirmation is shown beside.
+ *                   Confirming replaces one's own earlier dispute.
+ *   amends dispute  says a check-in is not what happened (DISPUTE, always
+ *                   with a note saying why). It stands until the same person
+ *                   confirms the check-in.
+ *
+ * They differ only in the kind written, what they may answer and the note
+ * they take, so one body serves all four, driven by a table row.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amends/state.h"
+#include "agreement.h"
+#include "cli.h"
+#include "resolve.h"
+#include "write.h"
+
+struct answer {
+	const char *usage;
+	enum am_kind kind;
+	unsigned objects;        /* AM_OBJ_* it may answer */
+	const char *objects_text;
+	const char *note_option; /* "note", "reason", or NULL for none */
+	bool note_required;
+	const char *verb;        /* "accept", for "looking up what to accept" */
+	const char *done;        /* "accepted", printed before the description */
+};
+
+/* After accepting a version or an end: say whether the agreement is now in
+ * force, or has ended. */
+static void
+tell_outcome(struct am_store *s, const struct am_object_info *info,
+	const uint8_t target[32])
+{
+	struct am_agreement a;
+	if (info->kind != AM_KIND_PROPOSE && info->kind != AM_KIND_AMEND &&
+	    info->kind != AM_KIND_END)
+		return;
+	if (am_state_agreement(s, info->agreement, cli_now_ms(), &a) != AM_OK)
+		return;
+	if (info->kind == AM_KIND_END && a.status == AM_AGREEMENT_ENDED)
+		printf("'%s' has ended\n", a.title);
+	else if (info->kind != AM_KIND_END && a.status == AM_AGREEMENT_IN_FORCE &&
+	    a.has_current && memcmp(a.current, target, 32) == 0)
+		printf("'%s' is in force\n", a.title);
+	am_state_agreement_finish(&a);
+}
+
+static int
+answer(int argc, char **argv, const struct answer *w)
+{
+	/* the note option first, left out when the answer takes none */
+	const struct option opts[] = {
+		{ w->note_option, required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct option *o = w->note_option != NULL ? opts : opts + 1;
+	struct am_body b = { .kind = w->kind };
+	struct am_object_info info;
+	struct cli c = { 0 };
+	const char *note = NULL;
+	char option[32];
+	int opt, rc, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "h", o, NULL)) != -1) {
+		switch (opt) {
+		case 'n': note = optarg; break;
+		case 'h': cli_usage(stdout, w->usage); return 0;
+		default: cli_usage(stderr, w->usage); return 1;
+		}
+	}
+	if (argc - optind != 1) {
+		cli_usage(stderr, w->usage);
+		return 1;
+	}
+	if (w->note_option != NULL) {
+		snprintf(option, sizeof option, "--%s", w->note_option);
+		if (note == NULL && w->note_required)
+			return cli_error("a %s says why: give %s", w->verb, option);
+		if (note != NULL && cli_text_ok(option, note, AM_MAX_TEXT) != 0)
+			return 1;
+	}
+	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
+		goto out;
+	if (cli_resolve_object(c.store, argv[optind], w->objects, w->objects_text,
+	    b.target) != 0)
+		goto out;
+	if ((rc = am_state_lookup(c.store, b.target, &info)) != AM_OK) {
+		char doing[64];
+		snprintf(doing, sizeof doing, "looking up what to %s", w->verb);
+		ret = cli_fail(doing, rc);
+		goto out;
+	}
+	b.note = am_str_c(note);
+	char what[300];
+	cli_describe(c.store, b.target, what, sizeof what);
+	if (cli_write(&c, info.circle, &b, NULL) != 0)
+		goto out;
+	printf("%s %s\n", w->done, what);
+	if (w->kind == AM_KIND_ACCEPT)
+		tell_outcome(c.store, &info, b.target);
+	ret = 0;
+out:
+	cli_close(&c);
+	return ret;
+}
+
+int
+cmd_accept(int argc, char **argv)
+{
+	static const struct answer w = {
+		.usage = "usage: amends accept ID\n\n"
+			"Accepts (signs) what ID names, by the start of its hash: a version of\n"
+			"an agreement, a proposal to add a member, or an end of an agreement.\n"
+			"amends status lists what awaits your signature.\n",
+		.kind = AM_KIND_ACCEPT,
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_END,
+		.objects_text = "version, member proposal or end",
+		.verb = "accept",
+		.done = "accepted",
+	};
+	return answer(argc, argv, &w);
+}
+
+int
+cmd_decline(int argc, char **argv)
+{
+	static const struct answer w = {
+		.usage = "usage: amends decline ID [--reason TEXT]\n\n"
+			"Declines what ID names, by the start of its hash: a version of an\n"
+			"agreement, a proposal to add a member, or an end of an agreement.\n\n"
+			"  --reason TEXT   why, for the others to read\n",
+		.kind = AM_KIND_DECLINE,
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_END,
+		.objects_text = "version, member proposal or end",
+		.note_option = "reason",
+		.verb = "decline",
+		.done = "declined",
+	};
+	return answer(argc, argv, &w);
+}
+
+int
+cmd_confirm(int argc, char **argv)
+{
+	static const struct answer w = {
+		.usage = "usage: amends confirm ID [--note TEXT]\n\n"
+			"Confirms the check-in or statement ID (the start of its hash).\n\n"
+			"  --note TEXT   anything to add\n",
+		.kind = AM_KIND_CONFIRM,
+		.objects = AM_OBJ_CHECKIN | AM_OBJ_STATEMENT,
+		.objects_text = "check-in or statement",
+		.note_option = "note",
+		.verb = "confirm",
+		.done = "confirmed",
+	};
+	return answer(argc, argv, &w);
+}
+
+int
+cmd_dispute(int argc, char **argv)
+{
+	static const struct answer w = {
+		.usage = "usage: amends dispute CHECKIN --note TEXT\n\n"
+			"Disputes the check-in CHECKIN (the start of its hash), saying why.\n",
+		.kind = AM_KIND_DISPUTE,
+		.objects = AM_OBJ_CHECKIN,
+		.objects_text = "check-in",
+		.note_option = "note",
+		.note_required = true,
+		.verb = "dispute",
+		.done = "disputed",
+	};
+	return answer(argc, argv, &w);
+}
