@@ -1,0 +1,27 @@
+/*
+ * What both sides of the join exchange share (src/invite.c, the joiner's;
+ * src/invite_serve.c, the inviter's): the message version, the domain
+ * of a join signature and the limits every message is read under.
+ */
+#ifndef AMENDS_INVITE_IMPL_H
+#define AMENDS_INVITE_IMPL_H
+
+#include "amends/invite.h"
+#include "mp.h"
+
+#define JOIN_DOMAIN "amends-join-v1"
+#define MSG_VERSION 1
+#define MAX_MSG (1024 * 1024)
+#define ENTRIES_BYTES (900 * 1024)   /* entry bytes per ENTRIES message */
+
+/* Limits of every join-exchange message, from either side. */
+static const struct am_mp_limits msg_limits = {
+	.max_bytes = MAX_MSG,
+	.max_depth = 2,
+	.max_nodes = AM_INVITE_BATCH + 16,
+	.max_count = AM_INVITE_BATCH,
+	.max_str = 255,
+	.max_bin = AM_ENTRY_MAX,
+};
+
+#endif
