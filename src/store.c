@@ -32,6 +32,7 @@ enum stmt {
 	S_FEED_FORKED,
 	S_RANGE,
 	S_HEADS,
+	S_UNCHECKED_INSERT,
 	S_COUNT
 };
 
@@ -52,6 +53,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"ORDER BY seq",
 	[S_HEADS] = "SELECT author, head_seq, head_hash, coalesce(forked_at, 0), id "
 		"FROM feeds WHERE circle = ?1 ORDER BY author",
+	[S_UNCHECKED_INSERT] = "INSERT INTO unchecked(feed, from_seq, to_seq) "
+		"SELECT id, ?3, ?4 FROM feeds WHERE circle = ?1 AND author = ?2 "
+		"ON CONFLICT(feed, from_seq) DO UPDATE SET to_seq = max(to_seq, excluded.to_seq)",
 };
 
 /* Schema versions, in order; migration i brings user_version from i to i+1. */
@@ -148,6 +152,21 @@ static const char *const migrations[] = {
 	/* objects by author within a circle and kind: what awaits a person
 	 * is found without reading everyone else's */
 	"DROP INDEX st_objects_kind; CREATE INDEX st_objects_kind ON st_objects(circle, kind, author);",
+	/* runs taken on the word of their newest signature whose other
+	 * entries' own signatures are still to be checked, and the entries
+	 * whose own signature failed that check (protocol/sync.md,
+	 * "Verifying on ingest") */
+	"CREATE TABLE unchecked("
+	"  feed INTEGER NOT NULL REFERENCES feeds(id),"
+	"  from_seq INTEGER NOT NULL CHECK(from_seq >= 1),"
+	"  to_seq INTEGER NOT NULL CHECK(to_seq >= from_seq),"
+	"  PRIMARY KEY(feed, from_seq)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE bad_signatures("
+	"  feed INTEGER NOT NULL REFERENCES feeds(id),"
+	"  seq INTEGER NOT NULL CHECK(seq >= 1),"
+	"  PRIMARY KEY(feed, seq)"
+	") STRICT, WITHOUT ROWID;",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -1048,8 +1067,9 @@ am_store_setting_get(struct am_store *s, const char *key)
 /*
  * Batched ingest. A run of one feed whose entries link by hash is
  * authenticated by the signature of its newest entry (DESIGN.md,
- * "Verifying"), so only that one is verified; every entry keeps its own
- * signature for standalone proofs. Entries that would be kept as fork
+ * "Verifying"), so only that one is verified on the way in; every entry
+ * keeps its own signature for standalone proofs, and those are checked
+ * later by am_store_check_pending(). Entries that would be kept as fork
  * evidence are the exception: evidence must stand on its own, so each is
  * verified by itself. Each entry still goes through ingest_one(), the one
  * place that decides what an entry is to its feed, inside a savepoint so
@@ -1197,6 +1217,63 @@ batch_refusal(int rc)
 	}
 }
 
+/*
+ * Which entries of e[0..m) the run rests on. The newest entry's signature
+ * is checked; when it holds, the whole linked run is authentic and
+ * *good = m. When it fails, every signature is checked and the run is cut
+ * after the newest entry whose signature holds (nothing after it is
+ * vouched for by anyone). own[i] is set when entry i's own signature is
+ * known to hold.
+ */
+static int
+batch_authenticate(const struct am_entry *e, size_t m, uint8_t *own,
+	size_t *good)
+{
+	memset(own, 0, m);
+	if (am_entry_verify(&e[m - 1]) == AM_OK) {
+		own[m - 1] = 1;
+		*good = m;
+		return AM_OK;
+	}
+	if (am_verify_signatures(e, m, 0, own) != AM_OK)
+		return AM_ERR_NOMEM;
+	for (*good = m; *good > 0 && !own[*good - 1]; (*good)--)
+		;
+	return AM_OK;
+}
+
+/*
+ * Inside the transaction: records the entries stored new whose own
+ * signature was not checked (they rest on a later one's) as ranges of
+ * the feed's numbers, for am_store_check_pending().
+ */
+static int
+batch_note_unchecked(struct am_store *s, const struct am_entry *e, size_t n,
+	const enum am_ingest_result result[], const uint8_t *own)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (result[i] != AM_INGEST_NEW || own[i]) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j + 1 < n && result[j + 1] == AM_INGEST_NEW && !own[j + 1] &&
+		    e[j + 1].seq == e[j].seq + 1)
+			j++;
+		sqlite3_stmt *st = stmt(s, S_UNCHECKED_INSERT);
+		sqlite3_bind_blob(st, 1, e[i].circle, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, e[i].author, AM_ID_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)e[i].seq);
+		sqlite3_bind_int64(st, 4, (int64_t)e[j].seq);
+		int rc = step_done(st);
+		if (rc != AM_OK)
+			return rc;
+		i = j + 1;
+	}
+	return AM_OK;
+}
+
 int
 am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 	const size_t len[], size_t n, enum am_ingest_result result[],
@@ -1206,8 +1283,9 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 		"RELEASE batch_entry", "ROLLBACK TO batch_entry" };
 	sqlite3_stmt *sp[3] = { NULL, NULL, NULL };
 	struct am_entry *e;
+	uint8_t *own = NULL;
 	size_t m, good, i;
-	bool all_verified = false, changed = false;
+	bool changed = false;
 	int refused, rc;
 
 	*done = 0;
@@ -1215,32 +1293,23 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 		return AM_OK;
 	if (n > AM_STORE_BATCH_MAX)
 		return AM_ERR_ARG;
-	if ((e = malloc(n * sizeof *e)) == NULL)
+	if ((e = malloc(n * sizeof *e)) == NULL || (own = malloc(n)) == NULL) {
+		free(e);
 		return AM_ERR_NOMEM;
+	}
 	m = batch_linked(raw, len, n, e, &refused);
 	/*
-	 * Every entry's own signature is checked, on all cores, before
-	 * anything is stored. A linked run is authenticated by its newest
-	 * signature alone (DESIGN.md, "Verifying"), but an author could then
-	 * plant an entry with a broken signature that the next one vouches
-	 * for: its content authentic, its standalone proof gone, and every
-	 * honest node's full verify failing on it for good.
+	 * The run is authenticated by its newest signature alone (DESIGN.md,
+	 * "Verifying"; protocol/sync.md, "Verifying on ingest"): the others
+	 * are checked later, off the critical path, and one that fails then
+	 * is kept, as its content is vouched for by the next entry, and
+	 * recorded against its author.
 	 */
-	good = m;
-	if (m > 0) {
-		uint8_t *ok = malloc(m);
-		if (ok == NULL || am_verify_signatures(e, m, 0, ok) != AM_OK) {
-			free(ok);
-			free(e);
-			return AM_ERR_NOMEM;
-		}
-		for (good = 0; good < m && ok[good]; good++)
-			;
-		free(ok);
-		if (good < m)
-			refused = AM_ERR_SIGNATURE;
-		all_verified = true;
-	}
+	good = 0;
+	if (m > 0 && (rc = batch_authenticate(e, m, own, &good)) != AM_OK)
+		goto fail;
+	if (good < m)
+		refused = AM_ERR_SIGNATURE;
 	for (i = 0; i < 3; i++) {
 		int src = sqlite3_prepare_v2(s->db, sp_sql[i], -1, &sp[i], NULL);
 		if (src != SQLITE_OK) {
@@ -1270,7 +1339,7 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 		}
 		if ((rc = batch_step(sp[0])) != AM_OK)
 			goto rollback;
-		rc = batch_one(s, &e[i], all_verified || i == m - 1, &result[i]);
+		rc = batch_one(s, &e[i], own[i], &result[i]);
 		if (rc != AM_OK) {
 			int urc = batch_step(sp[2]);
 			if (urc == AM_OK)
@@ -1288,6 +1357,8 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 		changed |= result[i] != AM_INGEST_DUPLICATE;
 	}
 	if (changed) {
+		if ((rc = batch_note_unchecked(s, e, i, result, own)) != AM_OK)
+			goto rollback;
 		if ((rc = am_store_commit(s)) != AM_OK)
 			goto fail;
 	} else {
@@ -1296,6 +1367,7 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 	*done = i;
 	for (i = 0; i < 3; i++)
 		sqlite3_finalize(sp[i]);
+	free(own);
 	free(e);
 	return *done == n ? AM_OK : refused;
 rollback:
@@ -1303,6 +1375,288 @@ rollback:
 fail:
 	for (i = 0; i < 3; i++)
 		sqlite3_finalize(sp[i]);
+	free(own);
 	free(e);
 	return rc;
+}
+
+/*
+ * Checking the signatures left pending by batched ingest. A slice of at
+ * most max entries is read from the oldest pending ranges in one read
+ * transaction, checked on all cores with no lock held, and then written
+ * back in one short immediate transaction: the ranges shrink by what was
+ * checked, and entries whose own signature failed are recorded. Rows are
+ * only ever removed here, so what was read is still there to remove.
+ */
+
+struct pending_range {
+	int64_t feed;
+	uint64_t from, to;         /* the row as read */
+	uint64_t upto;             /* checked from..upto */
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+};
+
+struct pending {
+	struct pending_range *ranges;
+	size_t nranges;
+	struct am_entry *e;
+	size_t *range_of;          /* e[i] belongs to ranges[range_of[i]] */
+	size_t *off, *len;         /* where each copy is in the arena */
+	size_t n, max;
+	uint8_t *arena;            /* copies of the raw bytes e[] points into */
+	size_t used, cap;
+};
+
+static void
+pending_free(struct pending *p)
+{
+	free(p->ranges);
+	free(p->e);
+	free(p->range_of);
+	free(p->off);
+	free(p->len);
+	free(p->arena);
+}
+
+/* Copies a raw entry of range r into the arena; it is decoded once
+ * every copy is made, as the arena may move until then. */
+static int
+pending_add(struct pending *p, size_t r, const uint8_t *raw, size_t len)
+{
+	if (p->used + len > p->cap) {
+		size_t cap = p->cap ? p->cap : 64 * 1024;
+		while (cap < p->used + len)
+			cap *= 2;
+		uint8_t *a = realloc(p->arena, cap);
+		if (a == NULL)
+			return AM_ERR_NOMEM;
+		p->arena = a;
+		p->cap = cap;
+	}
+	memcpy(p->arena + p->used, raw, len);
+	p->off[p->n] = p->used;
+	p->len[p->n] = len;
+	p->used += len;
+	p->range_of[p->n++] = r;
+	return AM_OK;
+}
+
+/* Decodes the copies; one that does not decode is left out (that is not a
+ * signature's matter: verify reports it). */
+static void
+pending_decode(struct pending *p)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (am_entry_decode(p->arena + p->off[i], p->len[i], &p->e[k]) != AM_OK)
+			continue;
+		p->range_of[k++] = p->range_of[i];
+	}
+	p->n = k;
+}
+
+/* Reads the oldest pending ranges until max entries are gathered. */
+static int
+pending_read(struct am_store *s, struct pending *p)
+{
+	sqlite3_stmt *rows = NULL, *ent = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT u.feed, u.from_seq, u.to_seq, "
+		"f.circle, f.author FROM unchecked u JOIN feeds f ON f.id = u.feed "
+		"ORDER BY u.feed, u.from_seq", -1, &rows, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "SELECT seq, raw FROM entries "
+			"WHERE feed = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq", -1,
+			&ent, NULL);
+	if (rc != SQLITE_OK) {
+		rc = am_store_error(rc);
+		goto out;
+	}
+	while (p->n < p->max && (rc = sqlite3_step(rows)) == SQLITE_ROW) {
+		struct pending_range *r;
+		void *q = realloc(p->ranges, (p->nranges + 1) * sizeof *p->ranges);
+		if (q == NULL) {
+			rc = AM_ERR_NOMEM;
+			goto out;
+		}
+		p->ranges = q;
+		r = &p->ranges[p->nranges];
+		r->feed = sqlite3_column_int64(rows, 0);
+		r->from = (uint64_t)sqlite3_column_int64(rows, 1);
+		r->to = (uint64_t)sqlite3_column_int64(rows, 2);
+		if (sqlite3_column_bytes(rows, 3) != AM_HASH_BYTES ||
+		    sqlite3_column_bytes(rows, 4) != AM_ID_BYTES) {
+			rc = AM_ERR_DB_CORRUPT;
+			goto out;
+		}
+		memcpy(r->circle, sqlite3_column_blob(rows, 3), AM_HASH_BYTES);
+		memcpy(r->author, sqlite3_column_blob(rows, 4), AM_ID_BYTES);
+		uint64_t room = p->max - p->n;
+		r->upto = r->to - r->from + 1 > room ? r->from + room - 1 : r->to;
+		sqlite3_reset(ent);
+		sqlite3_bind_int64(ent, 1, r->feed);
+		sqlite3_bind_int64(ent, 2, (int64_t)r->from);
+		sqlite3_bind_int64(ent, 3, (int64_t)r->upto);
+		while ((rc = sqlite3_step(ent)) == SQLITE_ROW) {
+			rc = pending_add(p, p->nranges, sqlite3_column_blob(ent, 1),
+				(size_t)sqlite3_column_bytes(ent, 1));
+			if (rc != AM_OK)
+				goto out;
+		}
+		if (rc != SQLITE_DONE) {
+			rc = am_store_error(rc);
+			goto out;
+		}
+		p->nranges++;
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_OK ? AM_OK :
+		am_store_error(rc);
+out:
+	sqlite3_finalize(rows);
+	sqlite3_finalize(ent);
+	return rc;
+}
+
+/* Inside the transaction: the checked part of each range leaves the
+ * table, and each failed entry is recorded. */
+static int
+pending_write(struct am_store *s, const struct pending *p, const uint8_t *ok)
+{
+	sqlite3_stmt *bad = NULL, *del = NULL, *shrink = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO "
+		"bad_signatures(feed, seq) VALUES (?1, ?2)", -1, &bad, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "DELETE FROM unchecked WHERE "
+			"feed = ?1 AND from_seq = ?2", -1, &del, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "UPDATE unchecked SET from_seq = ?3 "
+			"WHERE feed = ?1 AND from_seq = ?2", -1, &shrink, NULL);
+	if (rc != SQLITE_OK) {
+		rc = am_store_error(rc);
+		goto out;
+	}
+	rc = AM_OK;
+	for (size_t i = 0; i < p->n && rc == AM_OK; i++) {
+		if (ok[i])
+			continue;
+		sqlite3_bind_int64(bad, 1, p->ranges[p->range_of[i]].feed);
+		sqlite3_bind_int64(bad, 2, (int64_t)p->e[i].seq);
+		rc = step_done(bad);
+	}
+	for (size_t r = 0; r < p->nranges && rc == AM_OK; r++) {
+		const struct pending_range *x = &p->ranges[r];
+		sqlite3_stmt *st = x->upto >= x->to ? del : shrink;
+		sqlite3_bind_int64(st, 1, x->feed);
+		sqlite3_bind_int64(st, 2, (int64_t)x->from);
+		if (st == shrink)
+			sqlite3_bind_int64(st, 3, (int64_t)x->upto + 1);
+		rc = step_done(st);
+	}
+out:
+	sqlite3_finalize(bad);
+	sqlite3_finalize(del);
+	sqlite3_finalize(shrink);
+	return rc;
+}
+
+int
+am_store_check_pending(struct am_store *s, size_t max,
+	int (*fn)(void *ctx, const struct am_bad_signature *b), void *ctx,
+	size_t *checked)
+{
+	struct pending p = { .max = max };
+	uint8_t *ok = NULL;
+	int rc;
+
+	*checked = 0;
+	if (max == 0)
+		return AM_OK;
+	p.e = malloc(max * sizeof *p.e);
+	p.range_of = malloc(max * sizeof *p.range_of);
+	p.off = malloc(max * sizeof *p.off);
+	p.len = malloc(max * sizeof *p.len);
+	if (p.e == NULL || p.range_of == NULL || p.off == NULL || p.len == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	bool own = sqlite3_get_autocommit(s->db);
+	if (own && (rc = am_store_exec(s, "BEGIN")) != AM_OK)
+		goto out;
+	rc = pending_read(s, &p);
+	if (own)
+		am_store_exec(s, "COMMIT");
+	if (rc != AM_OK || p.nranges == 0)
+		goto out;
+	pending_decode(&p);
+	if ((ok = malloc(p.n ? p.n : 1)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	if (p.n > 0 && am_verify_signatures(p.e, p.n, 0, ok) != AM_OK) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = am_store_begin(s)) != AM_OK)
+		goto out;
+	if ((rc = pending_write(s, &p, ok)) != AM_OK) {
+		am_store_rollback(s);
+		goto out;
+	}
+	if ((rc = am_store_commit(s)) != AM_OK)
+		goto out;
+	*checked = p.n;
+	for (size_t i = 0; i < p.n && fn != NULL; i++) {
+		if (ok[i])
+			continue;
+		struct am_bad_signature b = { .seq = p.e[i].seq };
+		memcpy(b.circle, p.ranges[p.range_of[i]].circle, AM_HASH_BYTES);
+		memcpy(b.author, p.ranges[p.range_of[i]].author, AM_ID_BYTES);
+		if ((rc = fn(ctx, &b)) != AM_OK)
+			break;
+	}
+out:
+	free(ok);
+	pending_free(&p);
+	return rc;
+}
+
+int
+am_store_pending_count(struct am_store *s, uint64_t *count)
+{
+	int64_t n = 0;
+	int rc = pragma_int(s->db, "SELECT coalesce(sum(to_seq - from_seq + 1), 0) "
+		"FROM unchecked", &n);
+	*count = rc == AM_OK ? (uint64_t)n : 0;
+	return rc;
+}
+
+int
+am_store_bad_signatures(struct am_store *s, const uint8_t *circle,
+	int (*fn)(void *ctx, const struct am_bad_signature *b), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT f.circle, f.author, b.seq "
+		"FROM bad_signatures b JOIN feeds f ON f.id = b.feed "
+		"WHERE ?1 IS NULL OR f.circle = ?1 ORDER BY f.circle, f.author, b.seq",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	if (circle != NULL)
+		sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct am_bad_signature b;
+		if (sqlite3_column_bytes(st, 0) != AM_HASH_BYTES ||
+		    sqlite3_column_bytes(st, 1) != AM_ID_BYTES)
+			continue;
+		memcpy(b.circle, sqlite3_column_blob(st, 0), AM_HASH_BYTES);
+		memcpy(b.author, sqlite3_column_blob(st, 1), AM_ID_BYTES);
+		b.seq = (uint64_t)sqlite3_column_int64(st, 2);
+		int frc = fn(ctx, &b);
+		if (frc != AM_OK) {
+			sqlite3_finalize(st);
+			return frc;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }

@@ -141,8 +141,12 @@ AM_NODISCARD int am_store_check(struct am_store *s);
  * Ingests a run of entries of one feed (raw[i] of len[i] bytes, n at most
  * AM_STORE_BATCH_MAX) in one transaction. The entries must be of one feed,
  * numbered one after another, each naming the hash of the one before.
- * Every entry's signature is verified (in parallel, on all cores), so that
- * each stored entry stands on its own as a proof. The longest good prefix is
+ * The run is authenticated by the signature of its newest entry (the
+ * hash chain vouches for the rest: protocol/sync.md, "Verifying on
+ * ingest"); the other new entries are recorded as pending, for
+ * am_store_check_pending(). When the newest signature fails, every one is
+ * checked and the run ends at the newest entry whose signature holds.
+ * Fork evidence is verified entry by entry. The longest good prefix is
  * stored: *done receives its length and result[0..*done) what happened to
  * each entry (as am_store_ingest). Returns AM_OK when all n were taken,
  * else why entry *done was refused: AM_ERR_BATCH (another feed, or not the
@@ -152,5 +156,35 @@ AM_NODISCARD int am_store_check(struct am_store *s);
 AM_NODISCARD int am_store_ingest_batch(struct am_store *s,
 	const uint8_t *const raw[], const size_t len[], size_t n,
 	enum am_ingest_result result[], size_t *done);
+
+/* An entry whose own signature does not verify, although the entry after
+ * it, validly signed, names its hash: its content is its author's, its
+ * standalone proof is broken. Kept, and held against its author. */
+struct am_bad_signature {
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint64_t seq;
+};
+
+/*
+ * Checks the signatures that batched ingest left pending, at most max
+ * entries (the oldest first), on all cores, without holding the write
+ * lock while checking. Each entry whose own signature fails is recorded
+ * (am_store_bad_signatures) and passed to fn (may be NULL) once the
+ * record is committed. *checked receives how many were checked: 0 when
+ * nothing is pending. Returns fn's value when it is not AM_OK.
+ */
+AM_NODISCARD int am_store_check_pending(struct am_store *s, size_t max,
+	int (*fn)(void *ctx, const struct am_bad_signature *b), void *ctx,
+	size_t *checked);
+
+/* How many entries await am_store_check_pending(). */
+AM_NODISCARD int am_store_pending_count(struct am_store *s, uint64_t *count);
+
+/* Calls fn with each entry recorded with a bad signature, of circle (all
+ * circles when circle is NULL), ordered by circle, author and number. */
+AM_NODISCARD int am_store_bad_signatures(struct am_store *s,
+	const uint8_t *circle,
+	int (*fn)(void *ctx, const struct am_bad_signature *b), void *ctx);
 
 #endif
