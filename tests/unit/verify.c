@@ -143,6 +143,63 @@ test_entry_swapped(void)
 	am_store_close(&s);
 }
 
+/* A feed of many batches, signatures broken in several of them: each is
+ * reported once, at its entry, in feed order, whatever the threads. */
+static void
+test_many_batches(void)
+{
+	enum { N = 20000, RUN = 1000 };
+	static const uint64_t broken[] = { 3, 5000, 9000, 13000, 19999 };
+	struct am_store *s = fresh("many.db", 0);
+	struct am_entry_draft d = { .seq = 1 };
+	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("z") };
+	uint8_t *raw[RUN];
+	size_t len[RUN], done;
+	enum am_ingest_result res[RUN];
+	struct am_entry e;
+	d.body = &b;
+	memcpy(d.circle, circle, 32);
+	check_rc(am_store_head(s, circle, am_identity_public(sam), &d.seq, d.prev), AM_OK);
+	for (int i = 0; i < N; i += RUN) {
+		for (int k = 0; k < RUN; k++) {
+			d.seq++;
+			d.has_prev = true;
+			check_rc(am_entry_sign(sam, &d, &raw[k], &len[k], &e), AM_OK);
+			memcpy(d.prev, e.hash, 32);
+		}
+		check_rc(am_store_ingest_batch(s, (const uint8_t *const *)raw, len, RUN,
+			res, &done), AM_OK);
+		check(done == RUN);
+		for (int k = 0; k < RUN; k++)
+			free(raw[k]);
+	}
+	for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+		char q[400];
+		snprintf(q, sizeof q, "UPDATE entries SET raw = CAST(substr(raw, 1, "
+			"length(raw) - 1) || CASE WHEN substr(raw, -1) = x'00' THEN x'01' "
+			"ELSE x'00' END AS BLOB) WHERE seq = %llu",
+			(unsigned long long)broken[i]);
+		sql(s, q);
+	}
+	for (unsigned threads = 1; threads <= 3; threads++) {
+		struct am_verify_report rep;
+		struct seen seen = { 0 };
+		size_t sigs = 0;
+		check_rc(am_verify_store(s, NULL, threads, on_problem, &seen, &rep), AM_OK);
+		check(rep.entries == N + 1 && rep.feeds == 1);
+		/* each: its hash, the next entry's link and its signature */
+		check(rep.problems == 15 && seen.n == 15);
+		for (int i = 0; i < seen.n; i++) {
+			if (seen.codes[i] != AM_ERR_SIGNATURE)
+				continue;
+			check(sigs < 5 && seen.seqs[i] == broken[sigs]);
+			sigs++;
+		}
+		check(sigs == 5);
+	}
+	am_store_close(&s);
+}
+
 static void
 test_parallel_signatures(void)
 {
@@ -183,6 +240,7 @@ main(void)
 	test_signature_flipped();
 	test_entry_removed();
 	test_entry_swapped();
+	test_many_batches();
 	test_parallel_signatures();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
