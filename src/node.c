@@ -46,6 +46,8 @@
 #define REFUSAL_LOG_MS 60000     /* log one refusal per key per minute */
 #define FLUSH_MAX 64             /* messages sent to one peer per round */
 #define SELFTEST_MS 5000
+#define SETTLE_MS 1000           /* a session quiet this long: digests, checkpoints */
+#define SETTLE_MAX_MS 10000      /* ... or busy this long since they were last done */
 
 #define CHANGED_MAX 16      /* circles told one by one; more: all at once */
 #define PRINTS_MAX 256      /* circles whose membership fingerprint is kept */
@@ -71,6 +73,9 @@ struct peer {
 	uint8_t touched[CHANGED_MAX][AM_HASH_BYTES];
 	size_t ntouched;
 	bool touched_all;
+	bool settle_due;             /* idle since the touched circles moved */
+	int64_t busy_since;          /* first activity since the last settling, 0 */
+	int64_t settle_at;           /* settle no sooner (quiet for SETTLE_MS) */
 };
 
 struct refusal_seen {
@@ -107,6 +112,7 @@ struct node {
 	} prints[PRINTS_MAX];
 	size_t nprints;
 	struct feed_seen *feeds;     /* every feed's head when last looked at */
+	int64_t settle_at;           /* when the next session settles, 0: none */
 	size_t nfeeds;
 	struct refusal_seen refusals[16];
 };
@@ -205,6 +211,7 @@ session_end(struct peer *p)
 	free(p->out);
 	p->out = NULL;
 	p->idle = false;
+	p->settle_due = false;
 }
 
 /* Starts a fresh session with p. */
@@ -238,6 +245,20 @@ touch(struct peer *p, const uint8_t circle[static AM_HASH_BYTES])
 		p->touched_all = true;
 	else
 		memcpy(p->touched[p->ntouched++], circle, AM_HASH_BYTES);
+}
+
+/* Something moved in p's session: settling waits until it has been quiet
+ * for SETTLE_MS, or busy for SETTLE_MAX_MS. */
+static void
+busy(struct peer *p)
+{
+	int64_t now = mono_ms();
+	p->idle = false;
+	if (p->busy_since == 0)
+		p->busy_since = now;
+	p->settle_at = now + SETTLE_MS;
+	if (p->settle_at > p->busy_since + SETTLE_MAX_MS)
+		p->settle_at = p->busy_since + SETTLE_MAX_MS;
 }
 
 static void
@@ -669,7 +690,7 @@ changed(struct node *n)
 		struct peer *p = &n->peers[i];
 		if (p->sync == NULL)
 			continue;
-		p->idle = false;
+		busy(p);
 		int rc = AM_OK;
 		if (all) {
 			rc = am_sync_local_changed(p->sync);
@@ -698,55 +719,34 @@ record_one(struct node *n, struct peer *p, const uint8_t circle[static AM_HASH_B
 		logf_(n, "could not record a peer's digest");
 }
 
-/* Records, once a session settles, that the peer holds what we hold in
- * the circles that changed since it last settled (every circle we share
- * with it, after a new session or many changes). */
+/* Records that the peer holds what we hold in circles c. */
 static void
-record_digests(struct node *n, struct peer *p)
+record_digests(struct node *n, struct peer *p, uint8_t (*c)[AM_HASH_BYTES],
+	size_t nc)
 {
-	struct am_circle_info *c = NULL;
-	size_t nc = 0;
 	int64_t now = wall_ms();
-	if (!p->touched_all && p->ntouched == 0)
-		return;
-	if (p->touched_all &&
-	    am_state_circles(n->store, am_identity_public(n->id), &c, &nc) != AM_OK)
-		return;
 	/* one transaction: one sync to disk, not one per circle */
 	bool began = am_store_begin(n->store) == AM_OK;
-	if (p->touched_all) {
-		for (size_t i = 0; i < nc; i++)
-			record_one(n, p, c[i].id, now);
-	} else {
-		for (size_t i = 0; i < p->ntouched; i++)
-			record_one(n, p, p->touched[i], now);
-	}
-	p->touched_all = false;
-	p->ntouched = 0;
+	for (size_t i = 0; i < nc; i++)
+		record_one(n, p, c[i], now);
 	if (began && am_store_commit(n->store) != AM_OK)
 		logf_(n, "could not record the peers' digests");
-	am_state_circles_free(&c, nc);
 }
 
-/* Once a session with p settles: in each circle shared with p, a
- * checkpoint when every member is known to hold what we hold (am_checkpoint_due
- * says when; it never repeats the same heads, so checkpoints do not feed
- * one another). */
+/* In each of circles c shared with p, a checkpoint when every member is
+ * known to hold what we hold (am_checkpoint_due says when; it never
+ * repeats the same heads, so checkpoints do not feed one another). */
 static void
-checkpoint(struct node *n, struct peer *p)
+checkpoint(struct node *n, struct peer *p, uint8_t (*c)[AM_HASH_BYTES], size_t nc)
 {
-	struct am_circle_info *c = NULL;
-	size_t nc = 0;
-	if (am_state_circles(n->store, am_identity_public(n->id), &c, &nc) != AM_OK)
-		return;
 	for (size_t i = 0; i < nc; i++) {
 		bool written = false;
 		char cid[9];
-		if (am_state_may_write(n->store, c[i].id, p->id) != AM_OK)
+		if (am_state_may_write(n->store, c[i], p->id) != AM_OK)
 			continue;
-		int rc = am_checkpoint_write(n->store, n->id, c[i].id, wall_ms(),
+		int rc = am_checkpoint_write(n->store, n->id, c[i], wall_ms(),
 			&written, NULL);
-		short_hex(c[i].id, cid);
+		short_hex(c[i], cid);
 		/* a restored identity writes nothing before its feed is back */
 		if (rc != AM_OK && rc != AM_ERR_RESTORING)
 			logf_(n, "could not write a checkpoint of circle %s: %s", cid,
@@ -757,7 +757,47 @@ checkpoint(struct node *n, struct peer *p)
 			n->dirty = true;
 		}
 	}
-	am_state_circles_free(&c, nc);
+}
+
+/*
+ * Once a session with p has settled and stayed quiet: records that p holds
+ * what we hold in the circles that moved since it last settled (every
+ * circle we are in, after a new session or many changes), and writes the
+ * checkpoints that became due there. Only those circles are looked at,
+ * and only once a burst of entries is over, since judging a checkpoint
+ * reads much of a circle's state and writing one is a signed entry that
+ * travels to every member.
+ */
+static void
+settle(struct node *n, struct peer *p)
+{
+	struct am_circle_info *all = NULL;
+	size_t nall = 0, nc = p->ntouched;
+	uint8_t (*c)[AM_HASH_BYTES] = p->touched, (*copy)[AM_HASH_BYTES] = NULL;
+
+	p->settle_due = false;
+	p->busy_since = 0;
+	if (p->touched_all) {
+		if (am_state_circles(n->store, am_identity_public(n->id), &all,
+		    &nall) != AM_OK)
+			return;
+		if (nall > 0 && (copy = malloc(nall * sizeof *copy)) == NULL) {
+			am_state_circles_free(&all, nall);
+			return;
+		}
+		for (size_t i = 0; i < nall; i++)
+			memcpy(copy[i], all[i].id, AM_HASH_BYTES);
+		am_state_circles_free(&all, nall);
+		c = copy;
+		nc = nall;
+	}
+	if (nc > 0) {
+		record_digests(n, p, c, nc);
+		checkpoint(n, p, c, nc);
+	}
+	p->touched_all = false;
+	p->ntouched = 0;
+	free(copy);
 }
 
 /* A feed shown shorter than ours is withholding or truncation when a
@@ -904,6 +944,7 @@ flush_all(struct node *n)
 {
 	bool waiting = false;
 	int64_t now = mono_ms();
+	n->settle_at = 0;
 	for (size_t i = 0; i < n->npeers; i++) {
 		struct peer *p = &n->peers[i];
 		if (p->sync == NULL)
@@ -928,10 +969,13 @@ flush_all(struct node *n)
 					(unsigned long long)ss.bytes_out);
 				p->step_told = true;
 			}
-			record_digests(n, p);
-			checkpoint(n, p);
+			p->settle_due = true;
 		}
 		p->idle = idle;
+		if (idle && p->settle_due && now >= p->settle_at)
+			settle(n, p);
+		if (p->settle_due && (n->settle_at == 0 || p->settle_at < n->settle_at))
+			n->settle_at = p->settle_at;
 	}
 	return waiting;
 }
@@ -1012,7 +1056,7 @@ on_message(struct node *n, struct am_wire_event *ev)
 	int rc = am_sync_receive(p->sync, ev->data, ev->len);
 	log_events(n, p);
 	/* the records may differ now: look again once the session settles */
-	p->idle = false;
+	busy(p);
 	if (rc == AM_ERR_NOMEM || rc == AM_ERR_DB || rc == AM_ERR_DB_FULL ||
 	    rc == AM_ERR_IO || rc == AM_ERR_DB_CORRUPT)
 		logf_(n, "could not take a message: %s", am_strerror(rc));
@@ -1265,7 +1309,10 @@ am_node_run(const struct am_node_config *cfg)
 	while (!*cfg->stop) {
 		struct am_wire_event ev;
 		int64_t now = mono_ms();
-		int timeout = waiting ? RETRY_MS : (int)(tick_at > now ? tick_at - now : 0);
+		int64_t wake = tick_at;
+		if (n.settle_at != 0 && n.settle_at < wake)
+			wake = n.settle_at;
+		int timeout = waiting ? RETRY_MS : (int)(wake > now ? wake - now : 0);
 		rc = am_wire_poll(n.wire, timeout, &ev);
 		if (rc != AM_OK) {
 			logf_(&n, "network layer failed: %s", am_strerror(rc));

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,7 +86,7 @@ struct am_wire {
 	int next_monitor;
 	unsigned turn;               /* where the next poll starts reading */
 
-	void *nudge;
+	int nudge;                   /* the nudge socket's descriptor, -1 */
 	char *nudge_path;
 };
 
@@ -311,6 +310,7 @@ am_wire_new(const uint8_t pub[static AM_CURVE_BYTES],
 	memcpy(w->sec, sec, AM_CURVE_BYTES);
 	pthread_mutex_init(&w->lock, NULL);
 	w->next_link = 1;
+	w->nudge = -1;
 	if ((w->ctx = zmq_ctx_new()) == NULL)
 		goto fail;
 	/* the handler is bound here, before any server socket can exist */
@@ -361,8 +361,8 @@ am_wire_destroy(struct am_wire **wp)
 			close_monitored(w->links[i].sock, w->links[i].mon);
 	free(w->links);
 	close_monitored(w->router, w->router_mon);
-	if (w->nudge != NULL)
-		zmq_close(w->nudge);
+	if (w->nudge >= 0)
+		close(w->nudge);
 	if (w->nudge_path != NULL) {
 		unlink(w->nudge_path);
 		free(w->nudge_path);
@@ -967,14 +967,6 @@ read_ready(struct am_wire *w, void *sock, struct am_wire_event *ev)
 		read_router_monitor(w, ev);
 		return AM_OK;
 	}
-	if (sock == w->nudge) {
-		char buf[16];
-		/* drain every nudge queued: one wake-up is enough */
-		while (zmq_recv(w->nudge, buf, sizeof buf, ZMQ_DONTWAIT) >= 0)
-			drain(w->nudge);
-		ev->kind = AM_WIRE_NUDGE;
-		return AM_OK;
-	}
 	for (size_t i = 0; i < w->nlinks; i++) {
 		struct link *l = &w->links[i];
 		if (l->id == 0)
@@ -994,6 +986,7 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 {
 	zmq_pollitem_t *items;
 	size_t n = 0, cap = 3 + 2 * w->nlinks;
+	bool nudged = false;
 	int64_t end = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int rc = AM_OK;
 
@@ -1006,8 +999,8 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 		items[n++].socket = w->router;
 		items[n++].socket = w->router_mon;
 	}
-	if (w->nudge != NULL)
-		items[n++].socket = w->nudge;
+	if (w->nudge >= 0)
+		items[n++].fd = w->nudge;
 	for (size_t i = 0; i < w->nlinks; i++) {
 		if (w->links[i].id == 0)
 			continue;
@@ -1026,8 +1019,22 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 		size_t start = n > 0 ? w->turn++ % n : 0;
 		for (size_t k = 0; k < n && ev->kind == AM_WIRE_NONE && rc == AM_OK; k++) {
 			size_t i = (start + k) % n;
-			if (items[i].revents & ZMQ_POLLIN)
+			if (!(items[i].revents & ZMQ_POLLIN))
+				continue;
+			if (items[i].socket != NULL)
 				rc = read_ready(w, items[i].socket, ev);
+			else
+				nudged = true;
+		}
+		if (nudged && ev->kind == AM_WIRE_NONE && rc == AM_OK) {
+			/* every nudge queued is one wake-up: the node reads the
+			 * store once for them all (a nudge not taken now stays
+			 * readable for the next poll) */
+			char buf[16];
+			while (recv(w->nudge, buf, sizeof buf, MSG_DONTWAIT) >= 0)
+				;
+			ev->kind = AM_WIRE_NUDGE;
+			break;
 		}
 		if (ev->kind != AM_WIRE_NONE || rc != AM_OK || pop_refusal(w, ev))
 			break;
@@ -1045,22 +1052,18 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 int
 am_wire_nudge_bind(struct am_wire *w, const char *path)
 {
-	struct sockaddr_un sun;
-	char ep[sizeof sun.sun_path + 8];
-	int64_t max = 64;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
-	if (w->nudge != NULL || strlen(path) >= sizeof sun.sun_path)
+	if (w->nudge >= 0 || strlen(path) >= sizeof sun.sun_path)
 		return AM_ERR_ARG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	unlink(path);       /* a stale socket of a node that died */
-	if ((w->nudge = zmq_socket(w->ctx, ZMQ_PULL)) == NULL)
+	w->nudge = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (w->nudge < 0)
 		return AM_ERR_NET;
-	snprintf(ep, sizeof ep, "ipc://%s", path);
-	if (setopt_int(w->nudge, ZMQ_LINGER, 0) != AM_OK ||
-	    setopt_int(w->nudge, ZMQ_RCVHWM, 16) != AM_OK ||
-	    zmq_setsockopt(w->nudge, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
-	    zmq_bind(w->nudge, ep) != 0) {
-		zmq_close(w->nudge);
-		w->nudge = NULL;
+	if (bind(w->nudge, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		close(w->nudge);
+		w->nudge = -1;
 		return AM_ERR_NET;
 	}
 	if ((w->nudge_path = strdup(path)) == NULL)
@@ -1068,28 +1071,23 @@ am_wire_nudge_bind(struct am_wire *w, const char *path)
 	return AM_OK;
 }
 
+/*
+ * One datagram on a local socket: a command that wrote to the store pays a
+ * system call or two for it, not a ZeroMQ context with its threads and a
+ * connection handshake. A node that is not running refuses it at once (or
+ * the path is not there); a node with nudges queued has been woken already.
+ */
 void
 am_wire_nudge(const char *path)
 {
-	struct sockaddr_un sun;
-	struct stat st;
-	char ep[sizeof sun.sun_path + 8];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
-	if (strlen(path) >= sizeof sun.sun_path || stat(path, &st) != 0 ||
-	    !S_ISSOCK(st.st_mode))
+	if (strlen(path) >= sizeof sun.sun_path)
 		return;
-	void *ctx = zmq_ctx_new();
-	if (ctx == NULL)
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
 		return;
-	void *s = zmq_socket(ctx, ZMQ_PUSH);
-	if (s != NULL) {
-		snprintf(ep, sizeof ep, "ipc://%s", path);
-		/* the message waits for the connection at most this long */
-		setopt_int(s, ZMQ_LINGER, 250);
-		setopt_int(s, ZMQ_SNDHWM, 1);
-		if (zmq_connect(s, ep) == 0)
-			zmq_send(s, "n", 1, ZMQ_DONTWAIT);
-		zmq_close(s);
-	}
-	zmq_ctx_term(ctx);
+	(void)sendto(fd, "n", 1, 0, (struct sockaddr *)&sun, sizeof sun);
+	close(fd);
 }

@@ -130,17 +130,17 @@ AM_NODISCARD int am_wire_poll(struct am_wire *w, int timeout_ms,
 	struct am_wire_event *ev);
 
 /*
- * Binds the nudge socket (ipc://path, a path in the private data
- * directory), replacing a stale socket file. Local processes wake the node
- * through it with am_wire_nudge(). AM_ERR_ARG when path is too long for a
- * local socket.
+ * Binds the nudge socket (a local datagram socket at path, in the private
+ * data directory), replacing a stale socket file. Local processes wake the
+ * node through it with am_wire_nudge(); am_wire_poll() reports
+ * AM_WIRE_NUDGE once for every nudge queued. AM_ERR_ARG when path is too
+ * long for a local socket.
  */
 AM_NODISCARD int am_wire_nudge_bind(struct am_wire *w, const char *path);
 
 /*
- * Tells a node bound to path that the store changed: best effort, never
- * blocks more than a fraction of a second, does nothing when no node
- * listens.
+ * Tells a node bound to path that the store changed: best effort, one
+ * datagram that never blocks; does nothing when no node listens.
  */
 void am_wire_nudge(const char *path);
 
