@@ -5,12 +5,14 @@
  * when nothing is wrong.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "amends/checkpoint.h"
+#include "amends/home.h"
 #include "amends/node.h"
 #include "amends/peer.h"
 #include "amends/state.h"
@@ -382,27 +384,118 @@ on_problem(void *ctx, const struct am_verify_problem *p)
 	print_problem(ctx, p->circle, p->author, p->seq, p->what);
 }
 
-/* Replays the rules of each circle and compares with the stored state. */
+/*
+ * The replay of the rules of each circle, compared with the stored state.
+ * It runs on a thread of its own, on a connection of its own, beside the
+ * check of the entries (which keeps every core busy with signatures), so
+ * that the command takes about as long as the signatures alone; what it
+ * finds is printed after the entries' problems, as before.
+ */
+struct replay {
+	const char *home;
+	const uint8_t *only;
+	struct replay_circle *circles;
+	size_t n;
+	int rc;
+	pthread_t tid;
+	bool started;
+};
+
+/* Every circle the store holds entries of, listed in the state or not (a
+ * circle the stored state lost differs from its replay). */
+struct replay_circle {
+	uint8_t id[32];
+	uint8_t creator[32];          /* as the state says, else some author */
+	bool same;
+};
+
 static int
-check_state(struct out *o, const uint8_t *only)
+replay_add(void *ctx, const uint8_t circle[static 32])
 {
-	struct am_circle_info *circles = NULL;
-	size_t n = 0;
-	int rc = am_state_circles(o->c->store, NULL, &circles, &n);
+	struct replay *p = ctx;
+	if ((p->n & (p->n - 1)) == 0) {
+		struct replay_circle *more = realloc(p->circles,
+			(p->n ? 2 * p->n : 1) * sizeof *more);
+		if (more == NULL)
+			return AM_ERR_NOMEM;
+		p->circles = more;
+	}
+	memset(&p->circles[p->n], 0, sizeof p->circles[p->n]);
+	memcpy(p->circles[p->n++].id, circle, 32);
+	return AM_OK;
+}
+
+static int
+first_author(void *ctx, const struct am_feed_head *h)
+{
+	memcpy(ctx, h->author, 32);
+	return AM_ERR_NOT_FOUND;      /* one is enough */
+}
+
+static void *
+replay_run(void *arg)
+{
+	struct replay *p = arg;
+	struct am_store *s = NULL;
+	char *path = am_home_path(p->home, AM_HOME_DB);
+	p->rc = path == NULL ? AM_ERR_NOMEM : am_store_open(path, &s);
+	free(path);
+	for (size_t i = 0; p->rc == AM_OK && i < p->n; i++) {
+		p->circles[i].same = true;
+		if (p->only == NULL || memcmp(p->only, p->circles[i].id, 32) == 0)
+			p->rc = am_state_replay(s, p->circles[i].id, &p->circles[i].same);
+	}
+	am_store_close(&s);
+	return NULL;
+}
+
+/* Lists the circles and starts the replay (or, when no thread can be
+ * had, leaves it to replay_finish). */
+static int
+replay_start(struct replay *p, struct out *o, const uint8_t *only)
+{
+	struct am_store *s = o->c->store;
+	struct am_circle_info *info = NULL;
+	size_t ninfo = 0;
+	int rc = am_store_circles(s, replay_add, p);
+	if (rc == AM_OK)
+		rc = am_state_circles(s, NULL, &info, &ninfo);
+	for (size_t i = 0; rc == AM_OK && i < p->n; i++) {
+		struct replay_circle *r = &p->circles[i];
+		size_t k = 0;
+		while (k < ninfo && memcmp(info[k].id, r->id, 32) != 0)
+			k++;
+		if (k < ninfo)
+			memcpy(r->creator, info[k].creator, 32);
+		else if ((rc = am_store_heads(s, r->id, first_author, r->creator)) ==
+		    AM_ERR_NOT_FOUND)
+			rc = AM_OK;
+	}
+	am_state_circles_free(&info, ninfo);
 	if (rc != AM_OK)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		bool same;
-		if (only != NULL && memcmp(only, circles[i].id, 32) != 0)
-			continue;
-		if ((rc = am_state_replay(o->c->store, circles[i].id, &same)) != AM_OK)
-			break;
-		if (!same)
-			print_problem(o, circles[i].id, circles[i].creator, 0,
+	p->home = o->c->home;
+	p->only = only;
+	p->started = pthread_create(&p->tid, NULL, replay_run, p) == 0;
+	return AM_OK;
+}
+
+/* Waits for the replay and prints a problem for each circle whose stored
+ * state differs from it. */
+static int
+replay_finish(struct replay *p, struct out *o, bool print)
+{
+	if (p->started)
+		pthread_join(p->tid, NULL);
+	else if (print && p->home != NULL)
+		replay_run(p);
+	else
+		return AM_OK;
+	for (size_t i = 0; print && p->rc == AM_OK && i < p->n; i++)
+		if (!p->circles[i].same)
+			print_problem(o, p->circles[i].id, p->circles[i].creator, 0,
 				"the stored state differs from a replay of the rules");
-	}
-	am_state_circles_free(&circles, n);
-	return rc;
+	return p->rc;
 }
 
 /* A member's node seen showing a feed shorter than a checkpoint it (or,
@@ -469,6 +562,7 @@ cmd_verify(int argc, char **argv)
 	struct cli c = { 0 };
 	struct out o = { .c = &c };
 	struct am_verify_report rep;
+	struct replay replay = { 0 };
 	uint8_t circle[32];
 	bool one = false;
 	const char *with = NULL;
@@ -512,9 +606,13 @@ cmd_verify(int argc, char **argv)
 		json_key(&o.j, "problems");
 		json_arr(&o.j);
 	}
-	rc = am_verify_store(c.store, one ? circle : NULL, 0, on_problem, &o, &rep);
+	rc = replay_start(&replay, &o, one ? circle : NULL);
 	if (rc == AM_OK)
-		rc = check_state(&o, one ? circle : NULL);
+		rc = am_verify_store(c.store, one ? circle : NULL, 0, on_problem, &o, &rep);
+	int src = replay_finish(&replay, &o, rc == AM_OK);
+	free(replay.circles);
+	if (rc == AM_OK)
+		rc = src;
 	if (rc != AM_OK) {
 		if (o.json)
 			json_end_arr(&o.j);

@@ -25,6 +25,18 @@ echo "$json" | grep -q '"ok":true' || fail "json ok: $json"
 if "$amends" verify "no such circle" 2>"$dir/err"; then fail "unknown circle accepted"; fi
 [ -s "$dir/err" ] || fail "no message for an unknown circle"
 
+# the stored state emptied in a copy (every st_ fact table): the replay of
+# the rules, run beside the entries' check, finds it
+cp -r "$AMENDS_HOME" "$dir/facts" || fail "copying"
+for t in $(sqlite3 "$dir/facts/amends.db" "SELECT name FROM sqlite_schema
+	WHERE type = 'table' AND name LIKE 'st\_%' ESCAPE '\'"); do
+	sqlite3 "$dir/facts/amends.db" "DELETE FROM $t" || fail "emptying $t"
+done
+if out=$(AMENDS_HOME=$dir/facts "$amends" verify); then fail "verify passed an emptied state"; fi
+echo "$out" | grep -q "^problem: circle [0-9a-f]\{8\}, Sam's feed: the stored state differs from a replay" ||
+	fail "emptied state not named: $out"
+echo "$out" | grep -q '^checked: 6 entries' || fail "counts with an emptied state: $out"
+
 # flip one byte of entry 3's signature (its last byte) at rest
 db=$AMENDS_HOME/amends.db
 sqlite3 "$db" "UPDATE entries SET raw = CAST(substr(raw, 1, length(raw) - 1) ||
