@@ -84,14 +84,40 @@ load_circle(struct status *st, struct circle_data *d)
 	return am_state_statements_awaiting(st->s, d->info->id, st->me, &d->st, &d->nst);
 }
 
+/* What awaits your signature, circle by circle of yours: asking for all
+ * circles at once would list every circle in the store again. */
+static int
+load_pending(struct status *st)
+{
+	for (size_t i = 0; i < st->ncircles; i++) {
+		struct am_pending *p;
+		size_t n;
+		int rc = am_state_pending(st->s, st->circles[i].id, st->me, &p, &n);
+		if (rc != AM_OK)
+			return rc;
+		if (n == 0)
+			continue;
+		struct am_pending *all = realloc(st->pending,
+			(st->npending + n) * sizeof *all);
+		if (all == NULL) {
+			am_state_pending_free(&p, n);
+			return AM_ERR_NOMEM;
+		}
+		memcpy(all + st->npending, p, n * sizeof *p);
+		st->pending = all;
+		st->npending += n;
+		free(p);      /* its titles now belong to st->pending */
+	}
+	return AM_OK;
+}
+
 static int
 load(struct status *st)
 {
 	int rc = am_state_circles(st->s, st->me, &st->circles, &st->ncircles);
 	if (rc != AM_OK)
 		return rc;
-	rc = am_state_pending(st->s, NULL, st->me, &st->pending, &st->npending);
-	if (rc != AM_OK)
+	if ((rc = load_pending(st)) != AM_OK)
 		return rc;
 	if (st->ncircles > 0 &&
 	    (st->cd = calloc(st->ncircles, sizeof *st->cd)) == NULL)
