@@ -22,10 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <poll.h>
 #include <time.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -56,23 +53,6 @@
 #define PRINTS_MAX 256      /* circles whose membership fingerprint is kept */
 
 struct peer {
-#define QUIET_LINES 10      /* lines of one kind a minute about one peer */
-
-/*
- * The kinds of log line a peer can cause by what it sends. Each kind has
- * its own budget per peer and minute, so that a peer cannot fill the disk
- * through our log, and a flood of one kind does not hide the others.
- */
-enum quiet_kind {
-	QUIET_REFUSED,      /* an entry refused */
-	QUIET_BAD,          /* a message refused */
-	QUIET_DENIED,       /* asked about a circle it is not in */
-	QUIET_PEER_ERROR,   /* its ERROR about a message of ours */
-	QUIET_SHORTER,      /* a shorter feed shown */
-	QUIET_FORK,         /* fork evidence stored */
-	QUIET_DROPPED,      /* a message the transport dropped */
-	QUIET_KINDS
-};
 	uint8_t id[AM_ID_BYTES];
 	uint8_t curve[AM_CURVE_BYTES];
 	bool member;                 /* in the current allow list */
@@ -87,9 +67,8 @@ enum quiet_kind {
 	int64_t recheck_at;
 	bool failed_told;            /* a handshake failure already logged */
 	bool step_told;              /* "in step" logged for this session */
-	int64_t quiet_since;         /* when the minute of its log budget began */
-	unsigned said[QUIET_KINDS];  /* lines of each kind logged this minute */
-	unsigned unsaid[QUIET_KINDS];   /* ... and not logged, only counted */
+	int64_t bad_since;           /* refused messages: when the minute began */
+	unsigned bad_logged, bad_quiet;   /* ... logged, and not logged since */
 	/* circles whose digest to record when the session next settles */
 	uint8_t touched[CHANGED_MAX][AM_HASH_BYTES];
 	size_t ntouched;
@@ -97,9 +76,6 @@ enum quiet_kind {
 	bool settle_due;             /* idle since the touched circles moved */
 	int64_t busy_since;          /* first activity since the last settling, 0 */
 	int64_t settle_at;           /* settle no sooner (quiet for SETTLE_MS) */
-	bool asking;                 /* a command waits for the peer's heads */
-	int asker;                   /* ... on this local socket */
-	int64_t ask_until;           /* ... until then */
 };
 
 struct refusal_seen {
@@ -152,8 +128,6 @@ wall_ms(void)
 static int64_t
 mono_ms(void)
 {
-	int ask_fd;                  /* the socket of AM_NODE_ASK, -1 when none */
-	char *ask_path;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -246,77 +220,9 @@ session_start(struct node *n, struct peer *p)
 {
 	char who[96];
 	session_end(p);
-/* ---- questions from local commands (AM_NODE_ASK) ---- */
-
-/*
- * A command asks on a local stream socket: one byte 'H' and a peer's ID.
- * The answer is a run of frames, each a 4-byte big-endian length and one
- * sync message: the peer's HEADS as they come, then DONE, or an ERROR
- * with a code and a sentence, after which the node closes the socket.
- */
-
-/* Writes one frame to a command; false when it cannot take it (the
- * socket's send timeout bounds the wait). */
-static bool
-ask_frame(int fd, const uint8_t *msg, size_t len)
-{
-	uint8_t head[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16),
-		(uint8_t)(len >> 8), (uint8_t)len };
-	struct iovec iov[2] = { { head, 4 }, { (void *)msg, len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-	size_t left = 4 + len;
-	while (left > 0) {
-		ssize_t put = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (put <= 0)
-			return false;
-		left -= (size_t)put;
-		while (mh.msg_iovlen > 0 && (size_t)put >= mh.msg_iov[0].iov_len) {
-			put -= (ssize_t)mh.msg_iov[0].iov_len;
-			mh.msg_iov++;
-			mh.msg_iovlen--;
-		}
-		if (mh.msg_iovlen > 0) {
-			mh.msg_iov[0].iov_base = (uint8_t *)mh.msg_iov[0].iov_base + put;
-			mh.msg_iov[0].iov_len -= (size_t)put;
-		}
-	}
-	return true;
-}
-
-/* Ends a command's question on fd: DONE when code is AM_OK, else an
- * ERROR saying text; closes fd. */
-static void
-ask_close(int fd, int code, const char *text)
-{
-	struct am_sync_msg *m = calloc(1, sizeof *m);
-	uint8_t *buf;
-	size_t len;
-	if (m != NULL) {
-		m->type = code == AM_OK ? AM_SYNC_DONE : AM_SYNC_ERROR;
-		m->code = (uint64_t)code;
-		m->text = am_str_c(text);
-		if (am_sync_msg_encode(m, &buf, &len) == AM_OK) {
-			(void)ask_frame(fd, buf, len);
-			free(buf);
-		}
-		free(m);
-	}
-	close(fd);
-}
-
-static void
-ask_finish(struct peer *p, int code, const char *text)
-{
-	if (!p->asking)
-		return;
-	p->asking = false;
-	ask_close(p->asker, code, text);
-}
-
 	p->sync = am_sync_new(n->store, am_identity_public(n->id), p->id);
 	if (p->sync == NULL || am_sync_start(p->sync) != AM_OK) {
 		label(n, p->id, who, sizeof who);
-	ask_finish(p, AM_ERR_UNREACHABLE, "the connection to the peer was lost");
 		logf_(n, "could not start a sync session with %s: out of memory", who);
 		am_sync_destroy(&p->sync);
 		return;
@@ -801,20 +707,31 @@ changed(struct node *n)
 
 /* ---- sync sessions ---- */
 
-/* Records the digest the peer said it holds of circle, one it shares
- * with us (event SAME: it is ours too). Only the peer's word counts, never
- * our own side of the session going quiet: that can come before the peer
- * has pulled what we hold. */
+/* Records the digest of circle as the peer's (it holds what we hold). */
 static void
 record_one(struct node *n, struct peer *p, const uint8_t circle[static AM_HASH_BYTES],
-	const uint8_t digest[static AM_HASH_BYTES], int64_t now)
+	int64_t now)
 {
+	uint8_t d[AM_HASH_BYTES];
 	if (am_state_may_write(n->store, circle, p->id) == AM_OK &&
-	    am_peer_digest_set(n->store, p->id, circle, digest, now) != AM_OK)
+	    am_store_digest(n->store, circle, d) == AM_OK &&
+	    am_peer_digest_set(n->store, p->id, circle, d, now) != AM_OK)
 		logf_(n, "could not record a peer's digest");
 }
 
-static bool flush(struct node *n, struct peer *p);
+/* Records that the peer holds what we hold in circles c. */
+static void
+record_digests(struct node *n, struct peer *p, uint8_t (*c)[AM_HASH_BYTES],
+	size_t nc)
+{
+	int64_t now = wall_ms();
+	/* one transaction: one sync to disk, not one per circle */
+	bool began = am_store_begin(n->store) == AM_OK;
+	for (size_t i = 0; i < nc; i++)
+		record_one(n, p, c[i], now);
+	if (began && am_store_commit(n->store) != AM_OK)
+		logf_(n, "could not record the peers' digests");
+}
 
 /* In each of circles c shared with p, a checkpoint when every member is
  * known to hold what we hold (am_checkpoint_due says when; it never
@@ -874,7 +791,8 @@ settle(struct node *n, struct peer *p)
 		c = copy;
 		nc = nall;
 	}
-	if (nc > 0)
+	if (nc > 0) {
+		record_digests(n, p, c, nc);
 		checkpoint(n, p, c, nc);
 	}
 	p->touched_all = false;
@@ -898,7 +816,7 @@ judge(struct node *n, struct peer *p, const struct am_sync_event *ev)
 			am_strerror(rc));
 		return;
 	}
-	if (!shorter || !quiet_may(n, p, QUIET_SHORTER))
+	if (!shorter)
 		return;
 	time_t t = (time_t)(r.checkpoint_time / 1000);
 	struct tm tm;
@@ -931,37 +849,45 @@ log_events(struct node *n, struct peer *p)
 			stored += ev.count;
 			break;
 		case AM_SYNC_EV_REFUSED:
-			if (quiet_may(n, p, QUIET_REFUSED))
-				logf_(n, "refused an entry from %s (circle %s, seq %llu): %s",
-					who, c, (unsigned long long)ev.seq,
-					ev.text[0] ? ev.text : am_strerror(ev.rc));
+			logf_(n, "refused an entry from %s (circle %s, seq %llu): %s",
+				who, c, (unsigned long long)ev.seq,
+				ev.text[0] ? ev.text : am_strerror(ev.rc));
 			break;
 		case AM_SYNC_EV_BAD_MESSAGE:
-			if (quiet_may(n, p, QUIET_BAD))
+			/* a peer must not fill the disk through our log: the
+			 * first few a minute, then how many more */
+			if (mono_ms() - p->bad_since > 60000) {
+				if (p->bad_quiet > 0)
+					logf_(n, "refused %u more messages from %s in the "
+						"last minute", p->bad_quiet, who);
+				p->bad_since = mono_ms();
+				p->bad_logged = 0;
+				p->bad_quiet = 0;
+			}
+			if (p->bad_logged < 5) {
+				p->bad_logged++;
 				logf_(n, "refused a message from %s: %s", who,
 					ev.text[0] ? ev.text : am_strerror(ev.rc));
+			} else {
+				p->bad_quiet++;
+			}
 			break;
 		case AM_SYNC_EV_DENIED:
-			if (quiet_may(n, p, QUIET_DENIED))
-				logf_(n, "refused %s a circle it is not in (%s): %s", who,
-					c, ev.text);
+			logf_(n, "refused %s a circle it is not in (%s): %s", who, c,
+				ev.text);
 			break;
 		case AM_SYNC_EV_PEER_ERROR:
-			if (quiet_may(n, p, QUIET_PEER_ERROR))
-				logf_(n, "%s refused something of ours: %s", who, ev.text);
+			logf_(n, "%s refused something of ours: %s", who, ev.text);
 			break;
 		case AM_SYNC_EV_SHORTER_HEAD:
-			if (quiet_may(n, p, QUIET_SHORTER))
-				logf_(n, "%s shows a shorter feed than ours (circle %s: "
-					"%llu of %llu entries): behind, or withholding", who,
-					c, (unsigned long long)ev.seq,
-					(unsigned long long)ev.count);
+			logf_(n, "%s shows a shorter feed than ours (circle %s: %llu "
+				"of %llu entries): behind, or withholding", who, c,
+				(unsigned long long)ev.seq, (unsigned long long)ev.count);
 			judge(n, p, &ev);
 			break;
 		case AM_SYNC_EV_FORK:
-			if (quiet_may(n, p, QUIET_FORK))
-				logf_(n, "fork evidence from %s stored (circle %s): %s",
-					who, c, ev.text);
+			logf_(n, "fork evidence from %s stored (circle %s): %s", who,
+				c, ev.text);
 			n->dirty = true;      /* pass the evidence on at once */
 			break;
 		case AM_SYNC_EV_CAUGHT_UP:
@@ -1010,13 +936,6 @@ flush(struct node *n, struct peer *p)
 		free(p->out);
 		p->out = NULL;
 	}
-	/* a burst is over: the peer learns our record, and its answer says
-	 * whether it holds the same (SAME, which brings us back here) */
-	if (am_sync_tell(p->sync) != AM_OK)
-		logf_(n, "could not tell a peer our record: out of memory");
-	(void)flush(n, p);
-	if (p->sync == NULL)
-		return;
 	return p->out != NULL;
 }
 
@@ -1039,74 +958,6 @@ flush_all(struct node *n)
 		if (p->sync == NULL)
 			continue;
 		bool idle = am_sync_idle(p->sync);
-/* What each kind of line says, for the count logged when its budget is
- * spent: "<count> more <what> <who> in the last minute". */
-static const char *const quiet_what[QUIET_KINDS] = {
-	[QUIET_REFUSED] = "entries refused from",
-	[QUIET_BAD] = "messages refused from",
-	[QUIET_DENIED] = "requests for circles not theirs from",
-	[QUIET_PEER_ERROR] = "refusals of our messages by",
-	[QUIET_SHORTER] = "shorter feeds shown by",
-	[QUIET_FORK] = "fork evidence stored from",
-	[QUIET_DROPPED] = "messages dropped from",
-};
-
-/* Logs how many lines about p were only counted in the minute that
- * ended, and starts a new minute. */
-static void
-quiet_report(struct node *n, struct peer *p, int64_t now)
-{
-	char who[96];
-	bool labelled = false;
-	for (int k = 0; k < QUIET_KINDS; k++) {
-		if (p->unsaid[k] > 0) {
-			if (!labelled)
-				label(n, p->id, who, sizeof who);
-			labelled = true;
-			logf_(n, "%u more %s %s in the last minute (not logged one "
-				"by one)", p->unsaid[k], quiet_what[k], who);
-		}
-		p->said[k] = 0;
-		p->unsaid[k] = 0;
-	}
-	p->quiet_since = now;
-}
-
-/* May a line of kind about p be logged now? The first QUIET_LINES of a
- * minute may; the rest are counted, and the count is logged once the
- * minute is over. */
-static bool
-quiet_may(struct node *n, struct peer *p, enum quiet_kind kind)
-{
-	int64_t now = mono_ms();
-	if (now - p->quiet_since >= 60000)
-		quiet_report(n, p, now);
-	if (p->said[kind] < QUIET_LINES) {
-		p->said[kind]++;
-		return true;
-	}
-	p->unsaid[kind]++;
-	return false;
-}
-
-/* The counts of minutes that are over, for peers that went quiet. */
-static void
-quiet_tick(struct node *n)
-{
-	int64_t now = mono_ms();
-	for (size_t i = 0; i < n->npeers; i++) {
-		struct peer *p = &n->peers[i];
-		if (now - p->quiet_since < 60000)
-			continue;
-		for (int k = 0; k < QUIET_KINDS; k++) {
-			if (p->unsaid[k] > 0) {
-				quiet_report(n, p, now);
-				break;
-			}
-		}
-	}
-}
-
 		if (idle && !p->idle) {
 			if (!p->step_told) {
 				char who[96];
@@ -1125,6 +976,7 @@ quiet_tick(struct node *n)
 			settle(n, p);
 		if (p->settle_due && (n->settle_at == 0 || p->settle_at < n->settle_at))
 			n->settle_at = p->settle_at;
+	}
 	return waiting;
 }
 
@@ -1148,14 +1000,9 @@ on_invite(struct node *n, const uint8_t *key, const uint8_t *data, size_t len)
 	short_hex(ev.circle, c);
 	switch (ev.outcome) {
 	case AM_INVITE_JOINED:
-	bool began = false;
 		logf_(n, "%s used an invite to circle %s; proposed them as a member",
 			who, c);
 		n->dirty = true;
-		/* a peer must not fill the disk through our log: each kind of
-		 * line it can cause has its budget (entries stored are not
-		 * counted: their line is one per batch, and they take room of
-		 * their own) */
 		break;
 	case AM_INVITE_ACCEPTED:
 		if (ev.joined)
@@ -1202,22 +1049,10 @@ on_message(struct node *n, struct am_wire_event *ev)
 		p->inbound = true;
 		path_up(n, p, was, "it connected to us");
 	}
-		case AM_SYNC_EV_SAME:
-			/* one transaction for all: one sync to disk */
-			if (!began)
-				began = am_store_begin(n->store) == AM_OK;
-			record_one(n, p, ev.circle, ev.digest, wall_ms());
-			touch(p, ev.circle);   /* a checkpoint may be due there */
-			break;
-		case AM_SYNC_EV_ANSWERED:
-			ask_finish(p, ev.rc, ev.rc == AM_OK ? "" : ev.text);
-			break;
 	if (p->sync == NULL)
 		session_start(n, p);
 	if (p->sync == NULL)
 		return;
-	if (began && am_store_commit(n->store) != AM_OK)
-		logf_(n, "could not record the peers' digests");
 	int rc = am_sync_receive(p->sync, ev->data, ev->len);
 	log_events(n, p);
 	/* the records may differ now: look again once the session settles */
@@ -1304,82 +1139,10 @@ on_event(struct node *n, struct am_wire_event *ev)
 			char hex[17];
 			am_hex(ev->key, 8, hex);
 			logf_(n, "refused key %s: %s", hex, ev->detail);
-/* ---- questions from local commands, continued ---- */
-
-/* Takes the questions waiting on the local socket: each asks a connected
- * peer for its heads on the live session, or is answered at once. */
-static void
-ask_accept(struct node *n)
-{
-	for (int k = 0; n->ask_fd >= 0 && k < 8; k++) {
-		uint8_t req[1 + AM_ID_BYTES];
-		struct timeval tv = { .tv_sec = 1 };
-		int fd = accept4(n->ask_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		/* a command writes its question before it wakes us, so this
-		 * takes no time; the timeouts bound one that does not */
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
-		    poll(&pf, 1, 500) != 1 ||
-		    recv(fd, req, sizeof req, MSG_WAITALL | MSG_DONTWAIT) !=
-		    (ssize_t)sizeof req || req[0] != 'H') {
-			ask_close(fd, AM_ERR_ARG, "not a question this node knows");
-			continue;
-		}
-		struct peer *p = peer_by_id(n, req + 1);
-		if (p == NULL) {
-			ask_close(fd, AM_ERR_NOT_FOUND, "that ID shares no circle "
-				"with this node");
-		} else if (p->sync == NULL || !reachable(p)) {
-			ask_close(fd, AM_ERR_UNREACHABLE, "the peer's node is not "
-				"connected to this node now");
-		} else if (p->asking) {
-			ask_close(fd, AM_ERR_AGAIN, "another command is asking that "
-				"peer already");
-		} else if (am_sync_ask_heads(p->sync) != AM_OK) {
-			ask_close(fd, AM_ERR_NOMEM, "out of memory");
-		} else {
-			p->asking = true;
-			p->asker = fd;
-			p->ask_until = mono_ms() + AM_NODE_ASK_MS;
-			p->idle = false;
-		}
-	}
-}
-
-/* Questions the peer left unanswered too long. */
-static void
-ask_expire(struct node *n)
-{
-	int64_t now = mono_ms();
-	for (size_t i = 0; i < n->npeers; i++)
-		if (n->peers[i].asking && now >= n->peers[i].ask_until)
-			ask_finish(&n->peers[i], AM_ERR_UNREACHABLE, "the peer's "
-				"node did not answer in time");
-}
-
-/* A message from p while a command waits for its heads: HEADS go on to
- * the command as they are. */
-static void
-ask_relay(struct peer *p, const uint8_t *data, size_t len)
-{
-	struct am_sync_msg *m;
-	if (!p->asking || (m = malloc(sizeof *m)) == NULL)
-		return;
-	if (am_sync_msg_decode(data, len, m) == AM_OK && m->type == AM_SYNC_HEADS &&
-	    !ask_frame(p->asker, data, len)) {
-		p->asking = false;
-		close(p->asker);
-	}
-	free(m);
-}
-
 		}
 		break;
 	case AM_WIRE_DROPPED:
-		if (p == NULL || quiet_may(n, p, QUIET_DROPPED))
-			logf_(n, "dropped %s from %s", ev->detail, who);
+		logf_(n, "dropped %s from %s", ev->detail, who);
 		break;
 	case AM_WIRE_NUDGE:
 		check_store(n);
@@ -1449,7 +1212,6 @@ open_all(struct node *n, const char *home)
 	}
 	if ((rc = am_store_open(db, &n->store)) != AM_OK) {
 		logf_(n, "cannot open the database %s: %s", db, am_strerror(rc));
-	ask_relay(p, ev->data, ev->len);
 		goto out;
 	}
 	if ((rc = am_identity_curve(n->id, pub, sec)) != AM_OK)
@@ -1523,7 +1285,7 @@ close_all(struct node *n)
 int
 am_node_run(const struct am_node_config *cfg)
 {
-	struct node n = { .cfg = cfg, .ask_fd = -1 };
+	struct node n = { .cfg = cfg };
 	int lock = -1, rc;
 
 	if ((rc = lock_home(cfg->home, &lock)) != AM_OK) {
@@ -1543,128 +1305,10 @@ am_node_run(const struct am_node_config *cfg)
 	refresh(&n);
 
 	int64_t tick_at = mono_ms() + TICK_MS;
-		ask_accept(n);
 	bool waiting = false;
 	while (!*cfg->stop) {
 		struct am_wire_event ev;
 		int64_t now = mono_ms();
-/* ---- questions from local commands: the socket, and asking ---- */
-
-static void
-ask_listen(struct node *n, const char *home)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char *path = am_home_path(home, AM_NODE_ASK);
-	n->ask_fd = -1;
-	if (path == NULL || strlen(path) >= sizeof sun.sun_path)
-		goto fail;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	unlink(path);       /* a stale socket of a node that died */
-	n->ask_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (n->ask_fd < 0 || bind(n->ask_fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
-	    listen(n->ask_fd, 8) != 0)
-		goto fail;
-	n->ask_path = path;
-	return;
-fail:
-	if (n->ask_fd >= 0)
-		close(n->ask_fd);
-	n->ask_fd = -1;
-	free(path);
-	logf_(n, "no local socket for questions (path too long?): verify --with "
-		"cannot ask through this node");
-}
-
-/* Reads exactly len bytes from fd by the deadline (mono_ms). */
-static int
-read_by(int fd, uint8_t *buf, size_t len, int64_t until)
-{
-	while (len > 0) {
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		int64_t left = until - mono_ms();
-		if (left <= 0 || poll(&pf, 1, (int)left) != 1)
-			return AM_ERR_UNREACHABLE;
-		ssize_t got = recv(fd, buf, len, 0);
-		if (got <= 0)
-			return AM_ERR_UNREACHABLE;
-		buf += got;
-		len -= (size_t)got;
-	}
-	return AM_OK;
-}
-
-int
-am_node_ask_heads(const char *home, const uint8_t peer[static AM_ID_BYTES],
-	int timeout_ms, int (*fn)(void *ctx, const struct am_sync_msg *m),
-	void *ctx, char why[static 201])
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct am_sync_msg *m = malloc(sizeof *m);
-	uint8_t req[1 + AM_ID_BYTES] = { 'H' }, *buf = NULL;
-	char *path = am_home_path(home, AM_NODE_ASK);
-	int64_t until = mono_ms() + timeout_ms;
-	int fd = -1, rc = AM_ERR_NOMEM;
-
-	snprintf(why, 201, "out of memory");
-	if (m == NULL || path == NULL)
-		goto out;
-	rc = AM_ERR_UNREACHABLE;
-	snprintf(why, 201, "the node does not answer on its local socket");
-	if (strlen(path) >= sizeof sun.sun_path)
-		goto out;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	memcpy(req + 1, peer, AM_ID_BYTES);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
-	    send(fd, req, sizeof req, MSG_NOSIGNAL) != (ssize_t)sizeof req)
-		goto out;
-	am_node_nudge(home);
-	for (;;) {
-		uint8_t head[4];
-		if (read_by(fd, head, 4, until) != AM_OK) {
-			snprintf(why, 201, "the node gave no answer in time");
-			goto out;
-		}
-		size_t len = (size_t)head[0] << 24 | (size_t)head[1] << 16 |
-			(size_t)head[2] << 8 | head[3];
-		if (len > AM_SYNC_MAX_MSG || (buf = malloc(len > 0 ? len : 1)) == NULL ||
-		    read_by(fd, buf, len, until) != AM_OK ||
-		    am_sync_msg_decode(buf, len, m) != AM_OK) {
-			snprintf(why, 201, "the node's answer is damaged");
-			goto out;
-		}
-		if (m->type == AM_SYNC_DONE) {
-			rc = AM_OK;
-			goto out;
-		}
-		if (m->type == AM_SYNC_ERROR) {
-			size_t k = 0;
-			/* printable ASCII only, as any text from outside */
-			for (size_t i = 0; i < m->text.n && k < 200; i++) {
-				char ch = m->text.p[i];
-				why[k++] = ch >= 0x20 && ch < 0x7f ? ch : '?';
-			}
-			why[k] = '\0';
-			rc = m->code > 0 && m->code < INT32_MAX ? (int)m->code :
-				AM_ERR_REFUSED;
-			goto out;
-		}
-		if (m->type == AM_SYNC_HEADS && (rc = fn(ctx, m)) != AM_OK) {
-			snprintf(why, 201, "%s", am_strerror(rc));
-			goto out;
-		}
-		free(buf);
-		buf = NULL;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	free(path);
-	free(m);
-	return rc;
-}
-
 		int64_t wake = tick_at;
 		if (n.settle_at != 0 && n.settle_at < wake)
 			wake = n.settle_at;
@@ -1698,12 +1342,3 @@ out:
 	close(lock);
 	return rc;
 }
-	ask_listen(n, home);
-	if (n->ask_fd >= 0) {
-		close(n->ask_fd);
-		unlink(n->ask_path);
-	}
-	free(n->ask_path);
-			quiet_tick(&n);
-			ask_accept(&n);
-			ask_expire(&n);

@@ -311,51 +311,18 @@ out:
 	return rc;
 }
 
-int
-sync_send_hello(struct am_sync *s, uint32_t kind)
+static int
+send_hello(struct am_sync *s)
 {
-	struct am_sync_msg m = { .type = AM_SYNC_HELLO, .hello = kind };
+	struct am_sync_msg m = { .type = AM_SYNC_HELLO };
 	int rc = sync_summary(s, m.summary, &m.ncircles);
-	if (rc == AM_OK && (rc = sync_queue(s, &m)) == AM_OK)
-		s->changed = false;     /* the peer will know our record */
-	return rc;
+	return rc == AM_OK ? sync_queue(s, &m) : rc;
 }
 
 int
 am_sync_start(struct am_sync *s)
 {
-	return sync_send_hello(s, AM_SYNC_HELLO_COMPARE);
-}
-
-int
-am_sync_tell(struct am_sync *s)
-{
-	/* a round tells when it ends */
-	if (!s->changed || s->pulling)
-		return AM_OK;
-	return sync_send_hello(s, AM_SYNC_HELLO_TELL);
-}
-
-int
-am_sync_ask_heads(struct am_sync *s)
-{
-	struct am_sync_msg *m;
-	int rc;
-
-	if (s->query)
-		return AM_ERR_AGAIN;
-	if ((m = calloc(1, sizeof *m)) == NULL)
-		return AM_ERR_NOMEM;
-	/* no circle named: the peer shows the heads of every one it shares */
-	m->type = AM_SYNC_DIGESTS;
-	m->final = true;
-	rc = sync_queue(s, m);
-	free(m);
-	if (rc != AM_OK)
-		return rc;
-	s->query = true;
-	s->query_ahead = (s->awaiting_done ? 1u : 0u) + (s->stale_done ? 1u : 0u);
-	return AM_OK;
+	return send_hello(s);
 }
 
 int
@@ -383,7 +350,7 @@ am_sync_recheck(struct am_sync *s)
 	/* what the peer was told may not have reached it */
 	for (size_t i = 0; i < s->nmodels; i++)
 		s->models[i].announced = false;
-	return sync_send_hello(s, AM_SYNC_HELLO_COMPARE);
+	return send_hello(s);
 }
 
 static int
@@ -462,6 +429,5 @@ am_sync_next_out(struct am_sync *s, uint8_t **msg, size_t *len)
 int
 am_sync_local_changed(struct am_sync *s)
 {
-	s->changed = true;
 	return sync_announce(s);
 }
