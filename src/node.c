@@ -21,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +53,23 @@
 #define SETTLE_MAX_MS 10000      /* ... or busy this long since they were last done */
 
 #define CHANGED_MAX 16      /* circles told one by one; more: all at once */
+#define QUIET_LINES 10      /* lines of one kind a minute about one peer */
+
+/*
+ * The kinds of log line a peer can cause by what it sends. Each kind has
+ * its own budget per peer and minute, so that a peer cannot fill the disk
+ * through our log, and a flood of one kind does not hide the others.
+ */
+enum quiet_kind {
+	QUIET_REFUSED,      /* an entry refused */
+	QUIET_BAD,          /* a message refused */
+	QUIET_DENIED,       /* asked about a circle it is not in */
+	QUIET_PEER_ERROR,   /* its ERROR about a message of ours */
+	QUIET_SHORTER,      /* a shorter feed shown */
+	QUIET_FORK,         /* fork evidence stored */
+	QUIET_DROPPED,      /* a message the transport dropped */
+	QUIET_KINDS
+};
 #define PRINTS_MAX 256      /* circles whose membership fingerprint is kept */
 
 struct peer {
@@ -67,12 +87,16 @@ struct peer {
 	int64_t recheck_at;
 	bool failed_told;            /* a handshake failure already logged */
 	bool step_told;              /* "in step" logged for this session */
-	int64_t bad_since;           /* refused messages: when the minute began */
-	unsigned bad_logged, bad_quiet;   /* ... logged, and not logged since */
+	int64_t quiet_since;         /* when the minute of its log budget began */
+	unsigned said[QUIET_KINDS];  /* lines of each kind logged this minute */
+	unsigned unsaid[QUIET_KINDS];   /* ... and not logged, only counted */
 	/* circles whose digest to record when the session next settles */
 	uint8_t touched[CHANGED_MAX][AM_HASH_BYTES];
 	size_t ntouched;
 	bool touched_all;
+	bool asking;                 /* a command waits for the peer's heads */
+	int asker;                   /* ... on this local socket */
+	int64_t ask_until;           /* ... until then */
 	bool settle_due;             /* idle since the touched circles moved */
 	int64_t busy_since;          /* first activity since the last settling, 0 */
 	int64_t settle_at;           /* settle no sooner (quiet for SETTLE_MS) */
@@ -113,6 +137,8 @@ struct node {
 	size_t nprints;
 	struct feed_seen *feeds;     /* every feed's head when last looked at */
 	int64_t settle_at;           /* when the next session settles, 0: none */
+	int ask_fd;                  /* the socket of AM_NODE_ASK, -1 when none */
+	char *ask_path;
 	size_t nfeeds;
 	struct refusal_seen refusals[16];
 };
@@ -204,9 +230,77 @@ reachable(const struct peer *p)
 	return p->link_up || p->inbound;
 }
 
+/* ---- questions from local commands (AM_NODE_ASK) ---- */
+
+/*
+ * A command asks on a local stream socket: one byte 'H' and a peer's ID.
+ * The answer is a run of frames, each a 4-byte big-endian length and one
+ * sync message: the peer's HEADS as they come, then DONE, or an ERROR
+ * with a code and a sentence, after which the node closes the socket.
+ */
+
+/* Writes one frame to a command; false when it cannot take it (the
+ * socket's send timeout bounds the wait). */
+static bool
+ask_frame(int fd, const uint8_t *msg, size_t len)
+{
+	uint8_t head[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16),
+		(uint8_t)(len >> 8), (uint8_t)len };
+	struct iovec iov[2] = { { head, 4 }, { (void *)msg, len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	size_t left = 4 + len;
+	while (left > 0) {
+		ssize_t put = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (put <= 0)
+			return false;
+		left -= (size_t)put;
+		while (mh.msg_iovlen > 0 && (size_t)put >= mh.msg_iov[0].iov_len) {
+			put -= (ssize_t)mh.msg_iov[0].iov_len;
+			mh.msg_iov++;
+			mh.msg_iovlen--;
+		}
+		if (mh.msg_iovlen > 0) {
+			mh.msg_iov[0].iov_base = (uint8_t *)mh.msg_iov[0].iov_base + put;
+			mh.msg_iov[0].iov_len -= (size_t)put;
+		}
+	}
+	return true;
+}
+
+/* Ends a command's question on fd: DONE when code is AM_OK, else an
+ * ERROR saying text; closes fd. */
+static void
+ask_close(int fd, int code, const char *text)
+{
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	uint8_t *buf;
+	size_t len;
+	if (m != NULL) {
+		m->type = code == AM_OK ? AM_SYNC_DONE : AM_SYNC_ERROR;
+		m->code = (uint64_t)code;
+		m->text = am_str_c(text);
+		if (am_sync_msg_encode(m, &buf, &len) == AM_OK) {
+			(void)ask_frame(fd, buf, len);
+			free(buf);
+		}
+		free(m);
+	}
+	close(fd);
+}
+
+static void
+ask_finish(struct peer *p, int code, const char *text)
+{
+	if (!p->asking)
+		return;
+	p->asking = false;
+	ask_close(p->asker, code, text);
+}
+
 static void
 session_end(struct peer *p)
 {
+	ask_finish(p, AM_ERR_UNREACHABLE, "the connection to the peer was lost");
 	am_sync_destroy(&p->sync);
 	free(p->out);
 	p->out = NULL;
@@ -707,31 +801,20 @@ changed(struct node *n)
 
 /* ---- sync sessions ---- */
 
-/* Records the digest of circle as the peer's (it holds what we hold). */
+/* Records the digest the peer said it holds of circle, one it shares
+ * with us (event SAME: it is ours too). Only the peer's word counts, never
+ * our own side of the session going quiet: that can come before the peer
+ * has pulled what we hold. */
 static void
 record_one(struct node *n, struct peer *p, const uint8_t circle[static AM_HASH_BYTES],
-	int64_t now)
+	const uint8_t digest[static AM_HASH_BYTES], int64_t now)
 {
-	uint8_t d[AM_HASH_BYTES];
 	if (am_state_may_write(n->store, circle, p->id) == AM_OK &&
-	    am_store_digest(n->store, circle, d) == AM_OK &&
-	    am_peer_digest_set(n->store, p->id, circle, d, now) != AM_OK)
+	    am_peer_digest_set(n->store, p->id, circle, digest, now) != AM_OK)
 		logf_(n, "could not record a peer's digest");
 }
 
-/* Records that the peer holds what we hold in circles c. */
-static void
-record_digests(struct node *n, struct peer *p, uint8_t (*c)[AM_HASH_BYTES],
-	size_t nc)
-{
-	int64_t now = wall_ms();
-	/* one transaction: one sync to disk, not one per circle */
-	bool began = am_store_begin(n->store) == AM_OK;
-	for (size_t i = 0; i < nc; i++)
-		record_one(n, p, c[i], now);
-	if (began && am_store_commit(n->store) != AM_OK)
-		logf_(n, "could not record the peers' digests");
-}
+static bool flush(struct node *n, struct peer *p);
 
 /* In each of circles c shared with p, a checkpoint when every member is
  * known to hold what we hold (am_checkpoint_due says when; it never
@@ -777,6 +860,13 @@ settle(struct node *n, struct peer *p)
 
 	p->settle_due = false;
 	p->busy_since = 0;
+	/* a burst is over: the peer learns our record, and its answer says
+	 * whether it holds the same (SAME, which brings us back here) */
+	if (am_sync_tell(p->sync) != AM_OK)
+		logf_(n, "could not tell a peer our record: out of memory");
+	(void)flush(n, p);
+	if (p->sync == NULL)
+		return;
 	if (p->touched_all) {
 		if (am_state_circles(n->store, am_identity_public(n->id), &all,
 		    &nall) != AM_OK)
@@ -791,13 +881,79 @@ settle(struct node *n, struct peer *p)
 		c = copy;
 		nc = nall;
 	}
-	if (nc > 0) {
-		record_digests(n, p, c, nc);
+	if (nc > 0)
 		checkpoint(n, p, c, nc);
-	}
 	p->touched_all = false;
 	p->ntouched = 0;
 	free(copy);
+}
+
+/* What each kind of line says, for the count logged when its budget is
+ * spent: "<count> more <what> <who> in the last minute". */
+static const char *const quiet_what[QUIET_KINDS] = {
+	[QUIET_REFUSED] = "entries refused from",
+	[QUIET_BAD] = "messages refused from",
+	[QUIET_DENIED] = "requests for circles not theirs from",
+	[QUIET_PEER_ERROR] = "refusals of our messages by",
+	[QUIET_SHORTER] = "shorter feeds shown by",
+	[QUIET_FORK] = "fork evidence stored from",
+	[QUIET_DROPPED] = "messages dropped from",
+};
+
+/* Logs how many lines about p were only counted in the minute that
+ * ended, and starts a new minute. */
+static void
+quiet_report(struct node *n, struct peer *p, int64_t now)
+{
+	char who[96];
+	bool labelled = false;
+	for (int k = 0; k < QUIET_KINDS; k++) {
+		if (p->unsaid[k] > 0) {
+			if (!labelled)
+				label(n, p->id, who, sizeof who);
+			labelled = true;
+			logf_(n, "%u more %s %s in the last minute (not logged one "
+				"by one)", p->unsaid[k], quiet_what[k], who);
+		}
+		p->said[k] = 0;
+		p->unsaid[k] = 0;
+	}
+	p->quiet_since = now;
+}
+
+/* May a line of kind about p be logged now? The first QUIET_LINES of a
+ * minute may; the rest are counted, and the count is logged once the
+ * minute is over. */
+static bool
+quiet_may(struct node *n, struct peer *p, enum quiet_kind kind)
+{
+	int64_t now = mono_ms();
+	if (now - p->quiet_since >= 60000)
+		quiet_report(n, p, now);
+	if (p->said[kind] < QUIET_LINES) {
+		p->said[kind]++;
+		return true;
+	}
+	p->unsaid[kind]++;
+	return false;
+}
+
+/* The counts of minutes that are over, for peers that went quiet. */
+static void
+quiet_tick(struct node *n)
+{
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *p = &n->peers[i];
+		if (now - p->quiet_since < 60000)
+			continue;
+		for (int k = 0; k < QUIET_KINDS; k++) {
+			if (p->unsaid[k] > 0) {
+				quiet_report(n, p, now);
+				break;
+			}
+		}
+	}
 }
 
 /* A feed shown shorter than ours is withholding or truncation when a
@@ -816,7 +972,7 @@ judge(struct node *n, struct peer *p, const struct am_sync_event *ev)
 			am_strerror(rc));
 		return;
 	}
-	if (!shorter)
+	if (!shorter || !quiet_may(n, p, QUIET_SHORTER))
 		return;
 	time_t t = (time_t)(r.checkpoint_time / 1000);
 	struct tm tm;
@@ -841,59 +997,68 @@ log_events(struct node *n, struct peer *p)
 	struct am_sync_event ev;
 	char who[96], c[9];
 	uint64_t stored = 0;
+	bool began = false;
 	label(n, p->id, who, sizeof who);
 	while (am_sync_next_event(p->sync, &ev)) {
 		short_hex(ev.circle, c);
+		/* a peer must not fill the disk through our log: each kind of
+		 * line it can cause has its budget (entries stored are not
+		 * counted: their line is one per batch, and they take room of
+		 * their own) */
 		switch (ev.kind) {
 		case AM_SYNC_EV_STORED:
 			stored += ev.count;
 			break;
 		case AM_SYNC_EV_REFUSED:
-			logf_(n, "refused an entry from %s (circle %s, seq %llu): %s",
-				who, c, (unsigned long long)ev.seq,
-				ev.text[0] ? ev.text : am_strerror(ev.rc));
+			if (quiet_may(n, p, QUIET_REFUSED))
+				logf_(n, "refused an entry from %s (circle %s, seq %llu): %s",
+					who, c, (unsigned long long)ev.seq,
+					ev.text[0] ? ev.text : am_strerror(ev.rc));
 			break;
 		case AM_SYNC_EV_BAD_MESSAGE:
-			/* a peer must not fill the disk through our log: the
-			 * first few a minute, then how many more */
-			if (mono_ms() - p->bad_since > 60000) {
-				if (p->bad_quiet > 0)
-					logf_(n, "refused %u more messages from %s in the "
-						"last minute", p->bad_quiet, who);
-				p->bad_since = mono_ms();
-				p->bad_logged = 0;
-				p->bad_quiet = 0;
-			}
-			if (p->bad_logged < 5) {
-				p->bad_logged++;
+			if (quiet_may(n, p, QUIET_BAD))
 				logf_(n, "refused a message from %s: %s", who,
 					ev.text[0] ? ev.text : am_strerror(ev.rc));
-			} else {
-				p->bad_quiet++;
-			}
 			break;
 		case AM_SYNC_EV_DENIED:
-			logf_(n, "refused %s a circle it is not in (%s): %s", who, c,
-				ev.text);
+			if (quiet_may(n, p, QUIET_DENIED))
+				logf_(n, "refused %s a circle it is not in (%s): %s", who,
+					c, ev.text);
 			break;
 		case AM_SYNC_EV_PEER_ERROR:
-			logf_(n, "%s refused something of ours: %s", who, ev.text);
+			if (quiet_may(n, p, QUIET_PEER_ERROR))
+				logf_(n, "%s refused something of ours: %s", who, ev.text);
 			break;
 		case AM_SYNC_EV_SHORTER_HEAD:
-			logf_(n, "%s shows a shorter feed than ours (circle %s: %llu "
-				"of %llu entries): behind, or withholding", who, c,
-				(unsigned long long)ev.seq, (unsigned long long)ev.count);
+			if (quiet_may(n, p, QUIET_SHORTER))
+				logf_(n, "%s shows a shorter feed than ours (circle %s: "
+					"%llu of %llu entries): behind, or withholding", who,
+					c, (unsigned long long)ev.seq,
+					(unsigned long long)ev.count);
 			judge(n, p, &ev);
 			break;
 		case AM_SYNC_EV_FORK:
-			logf_(n, "fork evidence from %s stored (circle %s): %s", who,
-				c, ev.text);
+			if (quiet_may(n, p, QUIET_FORK))
+				logf_(n, "fork evidence from %s stored (circle %s): %s",
+					who, c, ev.text);
 			n->dirty = true;      /* pass the evidence on at once */
+			break;
+		case AM_SYNC_EV_SAME:
+			/* one transaction for all: one sync to disk */
+			if (!began)
+				began = am_store_begin(n->store) == AM_OK;
+			record_one(n, p, ev.circle, ev.digest, wall_ms());
+			touch(p, ev.circle);   /* a checkpoint may be due there */
+			break;
+		case AM_SYNC_EV_ANSWERED:
+			ask_finish(p, ev.rc, ev.rc == AM_OK ? "" : ev.text);
 			break;
 		case AM_SYNC_EV_CAUGHT_UP:
 			break;
 		}
 	}
+	if (began && am_store_commit(n->store) != AM_OK)
+		logf_(n, "could not record the peers' digests");
 	if (stored > 0) {
 		logf_(n, "received %llu entr%s from %s", (unsigned long long)stored,
 			stored == 1 ? "y" : "ies", who);
@@ -980,6 +1145,77 @@ flush_all(struct node *n)
 	return waiting;
 }
 
+/* ---- questions from local commands, continued ---- */
+
+/* Takes the questions waiting on the local socket: each asks a connected
+ * peer for its heads on the live session, or is answered at once. */
+static void
+ask_accept(struct node *n)
+{
+	for (int k = 0; n->ask_fd >= 0 && k < 8; k++) {
+		uint8_t req[1 + AM_ID_BYTES];
+		struct timeval tv = { .tv_sec = 1 };
+		int fd = accept4(n->ask_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		/* a command writes its question before it wakes us, so this
+		 * takes no time; the timeouts bound one that does not */
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
+		    poll(&pf, 1, 500) != 1 ||
+		    recv(fd, req, sizeof req, MSG_WAITALL | MSG_DONTWAIT) !=
+		    (ssize_t)sizeof req || req[0] != 'H') {
+			ask_close(fd, AM_ERR_ARG, "not a question this node knows");
+			continue;
+		}
+		struct peer *p = peer_by_id(n, req + 1);
+		if (p == NULL) {
+			ask_close(fd, AM_ERR_NOT_FOUND, "that ID shares no circle "
+				"with this node");
+		} else if (p->sync == NULL || !reachable(p)) {
+			ask_close(fd, AM_ERR_UNREACHABLE, "the peer's node is not "
+				"connected to this node now");
+		} else if (p->asking) {
+			ask_close(fd, AM_ERR_AGAIN, "another command is asking that "
+				"peer already");
+		} else if (am_sync_ask_heads(p->sync) != AM_OK) {
+			ask_close(fd, AM_ERR_NOMEM, "out of memory");
+		} else {
+			p->asking = true;
+			p->asker = fd;
+			p->ask_until = mono_ms() + AM_NODE_ASK_MS;
+			p->idle = false;
+		}
+	}
+}
+
+/* Questions the peer left unanswered too long. */
+static void
+ask_expire(struct node *n)
+{
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < n->npeers; i++)
+		if (n->peers[i].asking && now >= n->peers[i].ask_until)
+			ask_finish(&n->peers[i], AM_ERR_UNREACHABLE, "the peer's "
+				"node did not answer in time");
+}
+
+/* A message from p while a command waits for its heads: HEADS go on to
+ * the command as they are. */
+static void
+ask_relay(struct peer *p, const uint8_t *data, size_t len)
+{
+	struct am_sync_msg *m;
+	if (!p->asking || (m = malloc(sizeof *m)) == NULL)
+		return;
+	if (am_sync_msg_decode(data, len, m) == AM_OK && m->type == AM_SYNC_HEADS &&
+	    !ask_frame(p->asker, data, len)) {
+		p->asking = false;
+		close(p->asker);
+	}
+	free(m);
+}
+
 /* ---- events from the transport ---- */
 
 static void
@@ -1053,6 +1289,7 @@ on_message(struct node *n, struct am_wire_event *ev)
 		session_start(n, p);
 	if (p->sync == NULL)
 		return;
+	ask_relay(p, ev->data, ev->len);
 	int rc = am_sync_receive(p->sync, ev->data, ev->len);
 	log_events(n, p);
 	/* the records may differ now: look again once the session settles */
@@ -1142,12 +1379,131 @@ on_event(struct node *n, struct am_wire_event *ev)
 		}
 		break;
 	case AM_WIRE_DROPPED:
-		logf_(n, "dropped %s from %s", ev->detail, who);
+		if (p == NULL || quiet_may(n, p, QUIET_DROPPED))
+			logf_(n, "dropped %s from %s", ev->detail, who);
 		break;
 	case AM_WIRE_NUDGE:
 		check_store(n);
+		ask_accept(n);
 		break;
 	}
+}
+
+/* ---- questions from local commands: the socket, and asking ---- */
+
+static void
+ask_listen(struct node *n, const char *home)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *path = am_home_path(home, AM_NODE_ASK);
+	n->ask_fd = -1;
+	if (path == NULL || strlen(path) >= sizeof sun.sun_path)
+		goto fail;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	unlink(path);       /* a stale socket of a node that died */
+	n->ask_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (n->ask_fd < 0 || bind(n->ask_fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    listen(n->ask_fd, 8) != 0)
+		goto fail;
+	n->ask_path = path;
+	return;
+fail:
+	if (n->ask_fd >= 0)
+		close(n->ask_fd);
+	n->ask_fd = -1;
+	free(path);
+	logf_(n, "no local socket for questions (path too long?): verify --with "
+		"cannot ask through this node");
+}
+
+/* Reads exactly len bytes from fd by the deadline (mono_ms). */
+static int
+read_by(int fd, uint8_t *buf, size_t len, int64_t until)
+{
+	while (len > 0) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		int64_t left = until - mono_ms();
+		if (left <= 0 || poll(&pf, 1, (int)left) != 1)
+			return AM_ERR_UNREACHABLE;
+		ssize_t got = recv(fd, buf, len, 0);
+		if (got <= 0)
+			return AM_ERR_UNREACHABLE;
+		buf += got;
+		len -= (size_t)got;
+	}
+	return AM_OK;
+}
+
+int
+am_node_ask_heads(const char *home, const uint8_t peer[static AM_ID_BYTES],
+	int timeout_ms, int (*fn)(void *ctx, const struct am_sync_msg *m),
+	void *ctx, char why[static 201])
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct am_sync_msg *m = malloc(sizeof *m);
+	uint8_t req[1 + AM_ID_BYTES] = { 'H' }, *buf = NULL;
+	char *path = am_home_path(home, AM_NODE_ASK);
+	int64_t until = mono_ms() + timeout_ms;
+	int fd = -1, rc = AM_ERR_NOMEM;
+
+	snprintf(why, 201, "out of memory");
+	if (m == NULL || path == NULL)
+		goto out;
+	rc = AM_ERR_UNREACHABLE;
+	snprintf(why, 201, "the node does not answer on its local socket");
+	if (strlen(path) >= sizeof sun.sun_path)
+		goto out;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(req + 1, peer, AM_ID_BYTES);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    send(fd, req, sizeof req, MSG_NOSIGNAL) != (ssize_t)sizeof req)
+		goto out;
+	am_node_nudge(home);
+	for (;;) {
+		uint8_t head[4];
+		if (read_by(fd, head, 4, until) != AM_OK) {
+			snprintf(why, 201, "the node gave no answer in time");
+			goto out;
+		}
+		size_t len = (size_t)head[0] << 24 | (size_t)head[1] << 16 |
+			(size_t)head[2] << 8 | head[3];
+		if (len > AM_SYNC_MAX_MSG || (buf = malloc(len > 0 ? len : 1)) == NULL ||
+		    read_by(fd, buf, len, until) != AM_OK ||
+		    am_sync_msg_decode(buf, len, m) != AM_OK) {
+			snprintf(why, 201, "the node's answer is damaged");
+			goto out;
+		}
+		if (m->type == AM_SYNC_DONE) {
+			rc = AM_OK;
+			goto out;
+		}
+		if (m->type == AM_SYNC_ERROR) {
+			size_t k = 0;
+			/* printable ASCII only, as any text from outside */
+			for (size_t i = 0; i < m->text.n && k < 200; i++) {
+				char ch = m->text.p[i];
+				why[k++] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+			}
+			why[k] = '\0';
+			rc = m->code > 0 && m->code < INT32_MAX ? (int)m->code :
+				AM_ERR_REFUSED;
+			goto out;
+		}
+		if (m->type == AM_SYNC_HEADS && (rc = fn(ctx, m)) != AM_OK) {
+			snprintf(why, 201, "%s", am_strerror(rc));
+			goto out;
+		}
+		free(buf);
+		buf = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	free(m);
+	return rc;
 }
 
 /* ---- start and stop ---- */
@@ -1259,6 +1615,7 @@ listen_and_test(struct node *n, const char *home)
 		logf_(n, "no local socket for commands (path too long?); changes "
 			"are noticed within %d ms instead", TICK_MS);
 	free(sock);
+	ask_listen(n, home);
 	am_id_format(am_identity_public(n->id), text);
 	logf_(n, "node %s started, listening on %s (self-test passed: strangers "
 		"are refused)", text, bound);
@@ -1272,6 +1629,11 @@ close_all(struct node *n)
 {
 	for (size_t i = 0; i < n->npeers; i++)
 		session_end(&n->peers[i]);
+	if (n->ask_fd >= 0) {
+		close(n->ask_fd);
+		unlink(n->ask_path);
+	}
+	free(n->ask_path);
 	if (n->store != NULL && am_peer_disconnect_all(n->store) != AM_OK)
 		logf_(n, "could not record the peers as disconnected");
 	am_wire_destroy(&n->wire);
@@ -1285,7 +1647,7 @@ close_all(struct node *n)
 int
 am_node_run(const struct am_node_config *cfg)
 {
-	struct node n = { .cfg = cfg };
+	struct node n = { .cfg = cfg, .ask_fd = -1 };
 	int lock = -1, rc;
 
 	if ((rc = lock_home(cfg->home, &lock)) != AM_OK) {
@@ -1324,6 +1686,9 @@ am_node_run(const struct am_node_config *cfg)
 		if (now >= tick_at) {
 			tick_at = now + TICK_MS;
 			check_store(&n);
+			quiet_tick(&n);
+			ask_accept(&n);
+			ask_expire(&n);
 			if (now >= n.refresh_at) {
 				/* invites expire with time alone */
 				n.refresh_due = true;
