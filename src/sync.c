@@ -311,18 +311,51 @@ out:
 	return rc;
 }
 
-static int
-send_hello(struct am_sync *s)
+int
+sync_send_hello(struct am_sync *s, uint32_t kind)
 {
-	struct am_sync_msg m = { .type = AM_SYNC_HELLO };
+	struct am_sync_msg m = { .type = AM_SYNC_HELLO, .hello = kind };
 	int rc = sync_summary(s, m.summary, &m.ncircles);
-	return rc == AM_OK ? sync_queue(s, &m) : rc;
+	if (rc == AM_OK && (rc = sync_queue(s, &m)) == AM_OK)
+		s->changed = false;     /* the peer will know our record */
+	return rc;
 }
 
 int
 am_sync_start(struct am_sync *s)
 {
-	return send_hello(s);
+	return sync_send_hello(s, AM_SYNC_HELLO_COMPARE);
+}
+
+int
+am_sync_tell(struct am_sync *s)
+{
+	/* a round tells when it ends */
+	if (!s->changed || s->pulling)
+		return AM_OK;
+	return sync_send_hello(s, AM_SYNC_HELLO_TELL);
+}
+
+int
+am_sync_ask_heads(struct am_sync *s)
+{
+	struct am_sync_msg *m;
+	int rc;
+
+	if (s->query)
+		return AM_ERR_AGAIN;
+	if ((m = calloc(1, sizeof *m)) == NULL)
+		return AM_ERR_NOMEM;
+	/* no circle named: the peer shows the heads of every one it shares */
+	m->type = AM_SYNC_DIGESTS;
+	m->final = true;
+	rc = sync_queue(s, m);
+	free(m);
+	if (rc != AM_OK)
+		return rc;
+	s->query = true;
+	s->query_ahead = (s->awaiting_done ? 1u : 0u) + (s->stale_done ? 1u : 0u);
+	return AM_OK;
 }
 
 int
@@ -350,7 +383,7 @@ am_sync_recheck(struct am_sync *s)
 	/* what the peer was told may not have reached it */
 	for (size_t i = 0; i < s->nmodels; i++)
 		s->models[i].announced = false;
-	return send_hello(s);
+	return sync_send_hello(s, AM_SYNC_HELLO_COMPARE);
 }
 
 static int
@@ -429,5 +462,6 @@ am_sync_next_out(struct am_sync *s, uint8_t **msg, size_t *len)
 int
 am_sync_local_changed(struct am_sync *s)
 {
+	s->changed = true;
 	return sync_announce(s);
 }

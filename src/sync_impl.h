@@ -105,6 +105,12 @@ struct am_sync {
 	unsigned pushes_unacked;
 	bool push_blocked;
 
+	bool changed;                   /* our record moved since our last HELLO */
+	/* am_sync_ask_heads(): open, and its DONE comes after query_ahead
+	 * others (those of rounds opened before it) */
+	bool query;
+	unsigned query_ahead;
+
 	struct am_sync_event events[EVENTS_MAX];
 	size_t ev_head, nev;
 	struct am_sync_stats stats;
@@ -157,6 +163,9 @@ int sync_fork_hash(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES]
 
 /* Queues HEADS of circle: every feed we hold, up to AM_SYNC_MAX_ITEMS. */
 int sync_send_heads(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES]);
+
+/* Queues a HELLO of our summary, of kind (enum am_sync_hello). */
+int sync_send_hello(struct am_sync *s, uint32_t kind);
 
 /* The HELLO summary over the circles shared with the peer. */
 int sync_summary(struct am_sync *s, uint8_t out[static AM_HASH_BYTES],

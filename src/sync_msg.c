@@ -20,9 +20,13 @@ static const struct am_mp_limits msg_limits = {
 	.max_bin = AM_ENTRY_MAX,
 };
 
-/* Fields of each type, version and type included; 0 for no such type. */
+#define HELLO_FIELDS_COMPARE 4
+
+/* Fields of each type, version and type included; 0 for no such type.
+ * A HELLO that compares (AM_SYNC_HELLO_COMPARE) leaves its last field out,
+ * so it has one field fewer (HELLO_FIELDS_COMPARE). */
 static const uint32_t nfields[AM_SYNC_TYPE_MAX + 1] = {
-	[AM_SYNC_HELLO] = 4,
+	[AM_SYNC_HELLO] = 5,
 	[AM_SYNC_DIGESTS] = 4,
 	[AM_SYNC_HEADS] = 4,
 	[AM_SYNC_DONE] = 2,
@@ -116,9 +120,10 @@ read_fields(struct am_mp_reader *r, struct am_sync_msg *m)
 
 	switch (m->type) {
 	case AM_SYNC_HELLO:
-		if ((rc = am_mp_read_bin_exact(r, m->summary, AM_HASH_BYTES)) != AM_OK)
+		if ((rc = am_mp_read_bin_exact(r, m->summary, AM_HASH_BYTES)) != AM_OK ||
+		    (rc = am_mp_read_uint(r, &m->ncircles)) != AM_OK)
 			return rc;
-		return am_mp_read_uint(r, &m->ncircles);
+		return AM_OK;
 	case AM_SYNC_DIGESTS:
 		if ((rc = am_mp_read_bool(r, &m->final)) != AM_OK)
 			return rc;
@@ -192,11 +197,24 @@ am_sync_msg_decode(const uint8_t *buf, size_t len, struct am_sync_msg *m)
 		return rc;
 	if (type == 0 || type > AM_SYNC_TYPE_MAX)
 		return AM_ERR_MSG_TYPE;
-	if (n != nfields[type])
+	if (n != nfields[type] &&
+	    (type != AM_SYNC_HELLO || n != HELLO_FIELDS_COMPARE))
 		return AM_ERR_COUNT;
 	m->type = (uint32_t)type;
+	m->hello = AM_SYNC_HELLO_COMPARE;
 	if ((rc = read_fields(&r, m)) != AM_OK)
 		return rc;
+	if (type == AM_SYNC_HELLO && n == nfields[type]) {
+		uint64_t v;
+		if ((rc = am_mp_read_uint(&r, &v)) != AM_OK)
+			return rc;
+		/* one message, one encoding: a compare HELLO leaves it out */
+		if (v == AM_SYNC_HELLO_COMPARE)
+			return AM_ERR_NONCANON;
+		if (v > AM_SYNC_HELLO_ANSWER)
+			return AM_ERR_FIELD;
+		m->hello = (uint32_t)v;
+	}
 	return am_mp_reader_finish(&r);
 }
 
@@ -215,6 +233,8 @@ write_fields(struct am_mp_writer *w, const struct am_sync_msg *m)
 	case AM_SYNC_HELLO:
 		am_mp_write_bin(w, m->summary, AM_HASH_BYTES);
 		am_mp_write_uint(w, m->ncircles);
+		if (m->hello != AM_SYNC_HELLO_COMPARE)
+			am_mp_write_uint(w, m->hello);
 		break;
 	case AM_SYNC_DIGESTS:
 		am_mp_write_bool(w, m->final);
@@ -281,6 +301,8 @@ encodable(const struct am_sync_msg *m)
 	if (m->type == 0 || m->type > AM_SYNC_TYPE_MAX)
 		return false;
 	switch (m->type) {
+	case AM_SYNC_HELLO:
+		return m->hello <= AM_SYNC_HELLO_ANSWER;
 	case AM_SYNC_WANT:
 		return m->from >= 1 && m->from <= INT64_MAX && m->max >= 1 &&
 			m->max <= AM_SYNC_MAX_ITEMS;
@@ -324,7 +346,9 @@ am_sync_msg_encode(const struct am_sync_msg *m, uint8_t **buf, size_t *len)
 	if (!encodable(m))
 		return AM_ERR_ARG;
 	am_mp_writer_init(&w);
-	am_mp_write_array(&w, nfields[m->type]);
+	am_mp_write_array(&w, m->type == AM_SYNC_HELLO &&
+		m->hello == AM_SYNC_HELLO_COMPARE ? HELLO_FIELDS_COMPARE :
+		nfields[m->type]);
 	am_mp_write_uint(&w, AM_SYNC_VERSION);
 	am_mp_write_uint(&w, m->type);
 	write_fields(&w, m);

@@ -97,11 +97,22 @@ sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
 	if (rc != AM_OK)
 		return rc;
 	if (memcmp(ours, m->summary, AM_HASH_BYTES) == 0) {
-		if (s->pulling)
-			return AM_OK;
-		s->caught_up = true;
-		return all_equal(s);
+		/* the peer holds what we hold: it said so */
+		if (!s->pulling)
+			s->caught_up = true;
+		if ((rc = all_equal(s)) != AM_OK)
+			return rc;
+		/* and it learns the same from us, unless this was our answer */
+		if (m->hello != AM_SYNC_HELLO_ANSWER)
+			rc = sync_send_hello(s, AM_SYNC_HELLO_ANSWER);
+		return rc;
 	}
+	/* only a HELLO that compares opens a round: one that tells or
+	 * answers follows a round or a push of the peer's, and pulling on it
+	 * could go back and forth for ever between two nodes that do not
+	 * share the same circles; pushes and rechecks cover what it shows */
+	if (m->hello != AM_SYNC_HELLO_COMPARE)
+		return AM_OK;
 	if (s->pulling) {
 		s->again = true;
 		return AM_OK;
@@ -189,7 +200,10 @@ end_round(struct am_sync *s)
 	sync_event(s, AM_SYNC_EV_CAUGHT_UP, AM_OK, NULL, NULL, 0, s->round_new,
 		"caught up with the peer (%llu new entries in the last round)",
 		(unsigned long long)s->round_new);
-	return AM_OK;
+	/* our side of the comparison is done; the peer's may not be: we
+	 * hold the same record only once its summary is ours too, which it
+	 * says in answer to this */
+	return sync_send_hello(s, AM_SYNC_HELLO_TELL);
 }
 
 /* Sends the request of the first task, skipping tasks already done. */
@@ -341,6 +355,15 @@ sync_on_heads(struct am_sync *s, const struct am_sync_msg *m)
 int
 sync_on_done(struct am_sync *s)
 {
+	/* DONEs come in the order of the DIGESTS they answer */
+	if (s->query && s->query_ahead == 0) {
+		s->query = false;
+		sync_event(s, AM_SYNC_EV_ANSWERED, AM_OK, NULL, NULL, 0, 0,
+			"the peer showed its heads");
+		return AM_OK;
+	}
+	if (s->query)
+		s->query_ahead--;
 	if (!s->awaiting_done) {
 		if (!s->stale_done)
 			return AM_ERR_UNSOLICITED;
@@ -448,6 +471,7 @@ take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
 		forks += result[i] == AM_INGEST_FORK;
 	}
 	s->stats.entries_in += *stored;
+	s->changed |= *stored > 0;
 	if (*stored > 0)
 		sync_event(s, AM_SYNC_EV_STORED, AM_OK, m->circle, m->author, first,
 			*stored, "stored %llu entries of feed %s in circle %s",
@@ -625,6 +649,7 @@ sync_on_forks(struct am_sync *s, const struct am_sync_msg *m)
 			"refused fork evidence of feed %s in circle %s: %s", a, c,
 			am_strerror(rc));
 	}
+	s->changed |= kept > 0;
 	if (kept > 0)
 		sync_event(s, AM_SYNC_EV_FORK, AM_ERR_FORK, m->circle, m->author, 0,
 			kept, "fork evidence: feed %s in circle %s has two entries "
@@ -655,6 +680,17 @@ sync_on_error(struct am_sync *s, const struct am_sync_msg *m)
 	}
 	if (m->about == AM_SYNC_PUSH && s->pushes_unacked > 0)
 		s->pushes_unacked--;
+	if (m->about == AM_SYNC_DIGESTS && m->code != AM_ERR_NOT_SHARED &&
+	    s->query) {
+		/* refusals come in order too: the first ones are the rounds' */
+		if (s->query_ahead == 0) {
+			s->query = false;
+			sync_event(s, AM_SYNC_EV_ANSWERED, (int)m->code, NULL, NULL,
+				0, 0, "the peer did not show its heads: %s", text);
+			return AM_OK;
+		}
+		s->query_ahead--;
+	}
 	if (m->about == AM_SYNC_DIGESTS && s->awaiting_done &&
 	    m->code != AM_ERR_NOT_SHARED) {
 		/* our round will get no DONE */

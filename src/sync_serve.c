@@ -130,8 +130,16 @@ sync_model_equal(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
 {
 	struct circle_model *m = sync_model(s, circle, true);
 	struct heads_list *l;
+	char c[9];
 	int rc;
 
+	/* the peer said so (its summary or its digest equals ours): the one
+	 * way a session learns that the peer holds what we hold */
+	sync_short(circle, c);
+	sync_event(s, AM_SYNC_EV_SAME, AM_OK, circle, NULL, 0, 0,
+		"peer holds the same record of circle %s", c);
+	memcpy(s->events[(s->ev_head + s->nev - 1) % EVENTS_MAX].digest, digest,
+		AM_HASH_BYTES);
 	if (m == NULL)
 		return AM_OK;
 	if ((rc = load_heads(s, circle, &l)) != AM_OK)
@@ -567,7 +575,10 @@ am_sync_circle_changed(struct am_sync *s,
 	int rc = sync_shared(s, circle);
 	if (rc == AM_ERR_NOT_SHARED || rc == AM_ERR_NOT_FOUND)
 		return AM_OK;
-	return rc == AM_OK ? announce_circle(s, circle) : rc;
+	if (rc != AM_OK)
+		return rc;
+	s->changed = true;
+	return announce_circle(s, circle);
 }
 
 int

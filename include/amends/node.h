@@ -17,10 +17,15 @@
 #include <stdbool.h>
 
 #include "amends/error.h"
+#include "amends/id.h"
+
+struct am_sync_msg;
 
 #define AM_NODE_LISTEN "tcp://0.0.0.0:7411"  /* when neither option nor setting */
 #define AM_NODE_LOCK "node.lock"             /* in the data directory */
 #define AM_NODE_SOCKET "node.sock"           /* the nudge socket, likewise */
+#define AM_NODE_ASK "node.ask"               /* questions to the node, likewise */
+#define AM_NODE_ASK_MS 5000                  /* the node's wait for a peer's answer */
 #define AM_NODE_SETTING_LISTEN "listen"      /* store setting: the endpoint */
 
 struct am_node_config {
@@ -58,5 +63,24 @@ bool am_node_running(const char *home);
  * node runs, and within a fraction of a second otherwise.
  */
 void am_node_nudge(const char *home);
+
+/*
+ * Asks the node running on home for the heads of every circle that peer
+ * shares with it, which the node asks of peer on its own live session
+ * (am_sync_ask_heads), so that no second connection under this identity
+ * takes that session over at the peer. Calls fn with each HEADS that
+ * comes (the message is valid during the call only; a circle may come
+ * more than once, the last is the newest); fn's non-zero return stops it.
+ * AM_OK once the peer has shown them all. Otherwise why receives the
+ * node's sentence and the code says: AM_ERR_UNREACHABLE when no node
+ * answers on home or the peer is not connected or did not answer within
+ * AM_NODE_ASK_MS, AM_ERR_NOT_FOUND when peer is no peer of that node,
+ * AM_ERR_AGAIN when a question to that peer is already open; the peer's
+ * own code when it refused. Waits at most timeout_ms.
+ */
+AM_NODISCARD int am_node_ask_heads(const char *home,
+	const uint8_t peer[static AM_ID_BYTES], int timeout_ms,
+	int (*fn)(void *ctx, const struct am_sync_msg *m), void *ctx,
+	char why[static 201]);
 
 #endif

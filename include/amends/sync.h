@@ -12,10 +12,13 @@
  * both share; when the summaries differ, each side pulls what it lacks:
  * DIGESTS (per circle) are answered by HEADS (per feed) and DONE, then
  * WANT / ENTRIES move runs of one feed with one request in flight, and
- * WANT_FORKS / FORKS move fork evidence. Afterwards, am_sync_local_changed()
- * pushes new entries live (PUSH, answered by ACK). Entries of a circle go
- * only to its members and witnesses (joined or pending), whatever the peer
- * asks.
+ * WANT_FORKS / FORKS move fork evidence. A side that finished pulling
+ * says so with a HELLO of its summary; an equal summary is answered with
+ * a HELLO that asks for nothing, so each side learns from the other that
+ * both hold the same record (event SAME), never from its own side alone.
+ * Afterwards, am_sync_local_changed() pushes new entries live (PUSH,
+ * answered by ACK). Entries of a circle go only to its members and
+ * witnesses (joined or pending), whatever the peer asks.
  */
 #ifndef AMENDS_SYNC_H
 #define AMENDS_SYNC_H
@@ -53,6 +56,15 @@ enum am_sync_type {
 };
 #define AM_SYNC_TYPE_MAX 11
 
+/* What a HELLO asks of the receiver (protocol/sync.md, "HELLO"). */
+enum am_sync_hello {
+	AM_SYNC_HELLO_COMPARE = 0,   /* compare: pull when different, answer
+	                                when equal (start, recheck) */
+	AM_SYNC_HELLO_TELL = 1,      /* the sender's record changed (it pulled,
+	                                or took a push): answer when equal */
+	AM_SYNC_HELLO_ANSWER = 2,    /* the answer to an equal HELLO: nothing */
+};
+
 struct am_sync_digest {
 	uint8_t circle[AM_HASH_BYTES];
 	uint8_t digest[AM_HASH_BYTES];
@@ -76,6 +88,7 @@ struct am_sync_msg {
 	uint32_t type;                   /* enum am_sync_type */
 	uint8_t summary[AM_HASH_BYTES];  /* HELLO */
 	uint64_t ncircles;               /* HELLO */
+	uint32_t hello;                  /* HELLO: enum am_sync_hello */
 	bool final;                      /* DIGESTS: the last of its series */
 	uint8_t circle[AM_HASH_BYTES];   /* HEADS and every feed message */
 	uint8_t author[AM_ID_BYTES];     /* WANT, ENTRIES, PUSH, ACK, *FORKS */
@@ -199,6 +212,27 @@ AM_NODISCARD int am_sync_circle_changed(struct am_sync *sync,
  * or finished pulling what the peer had. */
 bool am_sync_idle(const struct am_sync *sync);
 
+/*
+ * Tells the peer our summary (a HELLO it answers when its own is equal)
+ * when our record changed since we last sent one: entries we wrote, took
+ * from this peer or from another. The peer's answer, or its next HELLO,
+ * then says whether both hold the same record (event SAME). The node calls
+ * it once a session has been quiet for a while, so that a burst of
+ * entries costs one HELLO, not one per entry. Nothing is sent during a
+ * pull round: its end tells.
+ */
+AM_NODISCARD int am_sync_tell(struct am_sync *sync);
+
+/*
+ * Asks the peer for the heads of every circle it shares with us: an empty,
+ * final DIGESTS, which the peer answers with HEADS of each such circle
+ * (none is named, so none is taken as equal), then DONE. The HEADS are
+ * taken as any HEADS; event ANSWERED tells when the DONE of this question
+ * came (rc AM_OK), or that the peer refused it (rc its code). At most one
+ * question is open at a time: AM_ERR_AGAIN while one is.
+ */
+AM_NODISCARD int am_sync_ask_heads(struct am_sync *sync);
+
 enum am_sync_event_kind {
 	AM_SYNC_EV_STORED = 1,       /* count entries of a feed stored, from seq */
 	AM_SYNC_EV_REFUSED = 2,      /* an entry from the peer refused; rc why */
@@ -210,6 +244,11 @@ enum am_sync_event_kind {
 	                                peer's head, count ours */
 	AM_SYNC_EV_FORK = 7,         /* fork evidence stored for a feed */
 	AM_SYNC_EV_CAUGHT_UP = 8,    /* we hold everything the peer showed us */
+	AM_SYNC_EV_SAME = 9,         /* the peer said it holds circle at digest,
+	                                which is ours too (its HELLO summary or
+	                                its DIGESTS equal to ours) */
+	AM_SYNC_EV_ANSWERED = 10,    /* am_sync_ask_heads() got its DONE (rc
+	                                AM_OK) or was refused (rc why) */
 };
 
 struct am_sync_event {
@@ -220,6 +259,7 @@ struct am_sync_event {
 	uint8_t author[AM_ID_BYTES];
 	uint64_t seq;
 	uint64_t count;
+	uint8_t digest[AM_HASH_BYTES];   /* SAME: the digest both hold */
 	char text[160];                  /* a phrase for the node's log */
 };
 

@@ -38,8 +38,10 @@ static const char usage[] =
 	"                directory: signatures, links, its signed manifest and the\n"
 	"                rules; prints the agreements and check-ins it proves\n";
 
-/* How long --with waits for the peer's node to answer. */
+/* How long --with waits for the peer's node to answer, directly or
+ * through this node (which waits AM_NODE_ASK_MS for the peer). */
 #define WITH_TIMEOUT_MS 15000
+#define WITH_NODE_MS (AM_NODE_ASK_MS + 3000)
 
 /* The peer's heads of one circle, as its HEADS said. */
 struct peer_circle {
@@ -103,22 +105,28 @@ compare_feed(void *ctx, const struct am_feed_head *h)
 	return AM_OK;
 }
 
-struct peer_last {
-	const uint8_t *peer;
-	bool found;
-	uint8_t digest[32];
-	int64_t at;
+/* The HEADS collected: the last of each circle counts (a node relaying
+ * its live session may pass one circle on more than once). */
+struct collected {
+	struct peer_circle *pcs;
+	size_t n, max;
 };
 
 static int
-peer_last_one(void *ctx, const struct am_peer_digest *d)
+collect(void *ctx, const struct am_sync_msg *m)
 {
-	struct peer_last *l = ctx;
-	if (memcmp(d->peer, l->peer, 32) == 0) {
-		l->found = true;
-		memcpy(l->digest, d->digest, 32);
-		l->at = d->at;
-	}
+	struct collected *k = ctx;
+	struct peer_circle *pc = NULL;
+	for (size_t i = 0; i < k->n && pc == NULL; i++)
+		if (memcmp(k->pcs[i].id, m->circle, 32) == 0)
+			pc = &k->pcs[i];
+	if (pc == NULL && k->n < k->max)
+		pc = &k->pcs[k->n++];
+	if (pc == NULL)
+		return AM_OK;       /* more circles than we could share anyway */
+	memcpy(pc->id, m->circle, 32);
+	pc->n = m->n;
+	memcpy(pc->heads, m->heads, m->n * sizeof m->heads[0]);
 	return AM_OK;
 }
 
@@ -190,11 +198,10 @@ ask_heads(struct cli *c, const uint8_t peer[32], const char *address,
 		if (ev.kind != AM_WIRE_MESSAGE)
 			continue;
 		rc = am_sync_msg_decode(ev.data, ev.len, m);
-		if (rc == AM_OK && m->type == AM_SYNC_HEADS && *n < max) {
-			struct peer_circle *pc = &pcs[(*n)++];
-			memcpy(pc->id, m->circle, 32);
-			pc->n = m->n;
-			memcpy(pc->heads, m->heads, m->n * sizeof m->heads[0]);
+		if (rc == AM_OK && m->type == AM_SYNC_HEADS) {
+			struct collected k = { pcs, *n, max };
+			(void)collect(&k, m);
+			*n = k.n;
 		} else if (rc == AM_OK && m->type == AM_SYNC_DONE && asked) {
 			free(ev.data);
 			ret = 0;
@@ -213,58 +220,6 @@ out:
 	return ret;
 }
 
-/*
- * While this node runs, its own connection to the peer is keyed on our
- * identity, so a second connection with the same key would take over the
- * node's session at the peer. The answer then comes from what the node
- * last heard: the peer's digest of each shared circle, with when.
- */
-static int
-with_node(struct cli *c, const uint8_t peer[32], const char *name,
-	const uint8_t *only)
-{
-	struct am_circle_info *circles = NULL;
-	size_t n = 0;
-	unsigned differ = 0;
-	int rc = am_state_circles(c->store, am_identity_public(c->id), &circles, &n);
-	if (rc != AM_OK)
-		return cli_fail("reading circles", rc);
-	for (size_t i = 0; i < n; i++) {
-		struct peer_last last = { .peer = peer };
-		uint8_t mine[32];
-		char cid[CLI_SHORT_HASH], when[CLI_TIME_BYTES];
-		if ((only != NULL && memcmp(only, circles[i].id, 32) != 0) ||
-		    am_state_may_write(c->store, circles[i].id, peer) != AM_OK)
-			continue;
-		cli_short_hash(circles[i].id, cid);
-		if ((rc = am_store_digest(c->store, circles[i].id, mine)) != AM_OK ||
-		    (rc = am_peer_digests(c->store, circles[i].id, peer_last_one, &last)) != AM_OK) {
-			am_state_circles_free(&circles, n);
-			return cli_fail("reading digests", rc);
-		}
-		if (!last.found) {
-			printf("circle %s (%s): %s's node has not been heard from\n",
-				circles[i].name, cid, name);
-			differ++;
-			continue;
-		}
-		cli_time_local(last.at, when);
-		if (memcmp(last.digest, mine, 32) == 0) {
-			printf("circle %s (%s): same record (as of %s)\n", circles[i].name,
-				cid, when);
-		} else {
-			printf("circle %s (%s): differs from %s's node as of %s; "
-				"stop this node and run verify --with again for the feeds\n",
-				circles[i].name, cid, name, when);
-			differ++;
-		}
-	}
-	am_state_circles_free(&circles, n);
-	if (differ == 0)
-		printf("same record as %s\n", name);
-	return differ == 0 ? 0 : 1;
-}
-
 static int
 verify_with(struct cli *c, const char *who, const uint8_t *only)
 {
@@ -279,15 +234,27 @@ verify_with(struct cli *c, const char *who, const uint8_t *only)
 	if (cli_resolve_id(c->store, who, peer) != 0)
 		return 1;
 	cli_short_id(c->store, peer, name);
-	if (am_node_running(c->home))
-		return with_node(c, peer, name, only);
-	if (am_peer_get(c->store, peer, &p) != AM_OK || p.address[0] == '\0')
+	bool running = am_node_running(c->home);
+	if (!running && (am_peer_get(c->store, peer, &p) != AM_OK ||
+	    p.address[0] == '\0'))
 		return cli_error("no address known for %s; set one with amends peer add", name);
 	struct peer_circle *pcs = calloc(MAX_CIRCLES, sizeof *pcs);
 	if (pcs == NULL)
 		return cli_fail("verify --with", AM_ERR_NOMEM);
-	if (ask_heads(c, peer, p.address, pcs, MAX_CIRCLES, &npc) != 0)
+	if (running) {
+		/* a second connection under our key would take the node's
+		 * session over at the peer: the node asks on its own */
+		struct collected k = { pcs, 0, MAX_CIRCLES };
+		char why[201];
+		if (am_node_ask_heads(c->home, peer, WITH_NODE_MS, collect, &k,
+		    why) != AM_OK) {
+			cli_error("cannot ask %s through this node: %s", name, why);
+			goto out;
+		}
+		npc = k.n;
+	} else if (ask_heads(c, peer, p.address, pcs, MAX_CIRCLES, &npc) != 0) {
 		goto out;
+	}
 	int rc = am_state_circles(c->store, am_identity_public(c->id), &circles, &ncircles);
 	if (rc != AM_OK) {
 		cli_fail("reading circles", rc);

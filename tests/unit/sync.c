@@ -318,10 +318,11 @@ test_up_to_date(void)
 		check(same_digest(a, b, circles[i]));
 	link_close(&l);
 
-	/* a new session between up-to-date nodes: two HELLOs, nothing else */
+	/* a new session between up-to-date nodes: two HELLOs, each answered
+	 * by a HELLO that asks for nothing, and nothing else */
 	link_open(&l, a, sam, b, alex);
 	link_sync(&l);
-	check(l.msgs == 2 && l.types[AM_SYNC_HELLO] == 2);
+	check(l.msgs == 4 && l.types[AM_SYNC_HELLO] == 4);
 	check(l.bytes < 4096);
 	struct am_sync_stats sa, sb;
 	am_sync_stats(l.a, &sa);
@@ -788,6 +789,17 @@ test_malformed(void)
 	/* a field count that does not fit the type */
 	uint8_t count[] = { 0x93, 0x01, 0x04, 0xc0 };
 	refused(s, count, sizeof count, AM_ERR_COUNT);
+	/* a HELLO that compares, with the kind written out (it is left out,
+	 * so that a message has one encoding), and one of an unknown kind */
+	uint8_t hello[40] = { 0x95, 0x01, 0x01, 0xc4, 0x20 };
+	hello[37] = 0x01;
+	hello[38] = 0x00;
+	refused(s, hello, 39, AM_ERR_NONCANON);
+	hello[38] = 0x03;
+	refused(s, hello, 39, AM_ERR_FIELD);
+	hello[0] = 0x96;
+	hello[39] = 0x01;
+	refused(s, hello, 40, AM_ERR_COUNT);
 	/* out of turn: a DONE nobody asked for, ENTRIES nobody asked for */
 	uint8_t done[] = { 0x92, 0x01, 0x04 };
 	refused(s, done, sizeof done, AM_ERR_UNSOLICITED);
@@ -824,7 +836,7 @@ test_malformed(void)
 
 	struct am_sync_stats st;
 	am_sync_stats(s, &st);
-	check(st.faults == 16 && st.errors_in == 1 && st.entries_in == 0);
+	check(st.faults == 19 && st.errors_in == 1 && st.entries_in == 0);
 	check_rc(am_store_digest(a, circle, digest_after), AM_OK);
 	check(memcmp(digest_before, digest_after, 32) == 0);
 	free(want);
@@ -1052,6 +1064,10 @@ generate(void)
 	memset(m->summary, 0x5a, 32);
 	m->ncircles = 3;
 	add_msg("hello", m);
+	m->hello = AM_SYNC_HELLO_TELL;
+	add_msg("hello_tell", m);
+	m->hello = AM_SYNC_HELLO_ANSWER;
+	add_msg("hello_answer", m);
 
 	memset(m, 0, sizeof *m);
 	m->type = AM_SYNC_DIGESTS;
@@ -1114,6 +1130,155 @@ generate(void)
 	free(raw);
 	free(m);
 	am_identity_destroy(&id);
+}
+
+/* Takes the events of s: how many SAME events name circle, each checked
+ * to carry the digest st holds now; *answered counts ANSWERED events. */
+static int
+same_events(struct am_sync *s, struct am_store *st, const uint8_t circle[32],
+	int *answered)
+{
+	struct am_sync_event ev;
+	int n = 0;
+	while (am_sync_next_event(s, &ev)) {
+		if (ev.kind == AM_SYNC_EV_ANSWERED && answered != NULL) {
+			check_rc(ev.rc, AM_OK);
+			(*answered)++;
+		}
+		if (ev.kind != AM_SYNC_EV_SAME)
+			continue;
+		uint8_t d[32];
+		check_rc(am_store_digest(st, ev.circle, d), AM_OK);
+		check(memcmp(d, ev.digest, 32) == 0);
+		n += memcmp(ev.circle, circle, 32) == 0;
+	}
+	return n;
+}
+
+/* Like move(), but a message of type hold from `from` is kept back in
+ * *held (once) instead of being delivered. */
+static bool
+move_holding(struct link *l, struct am_sync *from, struct am_sync *to,
+	uint32_t hold, uint8_t **held, size_t *hlen)
+{
+	uint8_t *msg;
+	size_t len;
+
+	if (*held != NULL)
+		return false;        /* the session waits for the held answer */
+	check_rc(am_sync_next_out(from, &msg, &len), AM_OK);
+	if (msg == NULL)
+		return false;
+	check_rc(am_sync_msg_decode(msg, len, l->scratch), AM_OK);
+	if (l->scratch->type == hold) {
+		*held = msg;
+		*hlen = len;
+		return true;
+	}
+	check_rc(am_sync_receive(to, msg, len), AM_OK);
+	free(msg);
+	return true;
+}
+
+/*
+ * "Same record" is the peer's word, never our side's idleness alone. Sam
+ * holds a circle Alex has not pulled yet: Sam's own round ends at once
+ * (Alex holds nothing Sam lacks), and Sam's session goes idle, but no SAME
+ * comes while Alex's first WANT is held back; once Alex has pulled, its
+ * HELLO says so and both sides report SAME with the digest they hold.
+ * Then a push: SAME only once the receiver tells (am_sync_tell), one HELLO
+ * and its answer. Last, am_sync_ask_heads on the live session.
+ */
+static void
+test_same_said(void)
+{
+	struct am_store *a = open_store("said-a.db"), *b = open_store("said-b.db");
+	struct am_identity *members[] = { alex };
+	uint8_t circle[32], *held = NULL;
+	size_t hlen = 0;
+	int answered = 0;
+	struct link l;
+
+	circle_new(a, sam, members, NULL, 1, circle);
+	say(a, sam, circle, 5);
+	link_open(&l, a, sam, b, alex);
+	check_rc(am_sync_start(l.a), AM_OK);
+	check_rc(am_sync_start(l.b), AM_OK);
+	for (int i = 0; i < 1000; i++) {
+		bool moved = move(&l, l.a, l.b);
+		moved |= move_holding(&l, l.b, l.a, AM_SYNC_WANT, &held, &hlen);
+		if (!moved)
+			break;
+	}
+	check(held != NULL);
+	check(head_of(b, circle, pk(sam)) == 0);
+	check(am_sync_idle(l.a));        /* Sam's side is done ... */
+	check(same_events(l.a, a, circle, NULL) == 0);   /* ... Alex's is not */
+	check(same_events(l.b, b, circle, NULL) == 0);
+
+	check_rc(am_sync_receive(l.a, held, hlen), AM_OK);
+	free(held);
+	pump(&l);
+	check(same_digest(a, b, circle));
+	check(same_events(l.a, a, circle, NULL) == 1);
+	check(same_events(l.b, b, circle, NULL) == 1);
+	check(am_sync_idle(l.a) && am_sync_idle(l.b));
+
+	/* a push: stored at Alex's, but said only when Alex tells */
+	say(a, sam, circle, 1);
+	check_rc(am_sync_local_changed(l.a), AM_OK);
+	pump(&l);
+	check(same_digest(a, b, circle));
+	check(same_events(l.a, a, circle, NULL) == 0);
+	count_clear(&l);
+	check_rc(am_sync_tell(l.b), AM_OK);
+	pump(&l);
+	/* Sam's answer told Sam's record too: Sam has nothing more to tell */
+	check_rc(am_sync_tell(l.a), AM_OK);
+	pump(&l);
+	check(l.msgs == 2 && l.types[AM_SYNC_HELLO] == 2);
+	check(same_events(l.a, a, circle, NULL) == 1);
+	check(same_events(l.b, b, circle, NULL) == 1);
+	/* nothing changed since: nothing to tell */
+	count_clear(&l);
+	check_rc(am_sync_tell(l.a), AM_OK);
+	check_rc(am_sync_tell(l.b), AM_OK);
+	pump(&l);
+	check(l.msgs == 0);
+
+	/* a recheck that finds both equal is answered: both idle again */
+	check_rc(am_sync_recheck(l.a), AM_OK);
+	pump(&l);
+	check(am_sync_idle(l.a) && am_sync_idle(l.b));
+	check(same_events(l.a, a, circle, NULL) == 1);
+	check(same_events(l.b, b, circle, NULL) == 1);
+
+	/* the peer's heads, asked on the live session: one HEADS, one DONE */
+	count_clear(&l);
+	check_rc(am_sync_ask_heads(l.a), AM_OK);
+	check_rc(am_sync_ask_heads(l.a), AM_ERR_AGAIN);
+	pump(&l);
+	check(l.types[AM_SYNC_HEADS] == 1 && l.types[AM_SYNC_DONE] == 1);
+	check(same_events(l.a, a, circle, &answered) == 0);
+	check(answered == 1);
+	/* asked while a round is open: the first DONE is the round's, the
+	 * next ours, and neither is taken as unsolicited */
+	say(a, sam, circle, 2);
+	check_rc(am_sync_recheck(l.a), AM_OK);
+	check(move(&l, l.a, l.b));       /* Sam's HELLO: Alex opens a round */
+	check_rc(am_sync_ask_heads(l.b), AM_OK);
+	check(move(&l, l.b, l.a));       /* Alex's DIGESTS, then the question */
+	check(move(&l, l.b, l.a));
+	check_rc(am_sync_recheck(l.b), AM_OK);   /* the round is abandoned */
+	pump(&l);
+	check(same_digest(a, b, circle));
+	answered = 0;
+	(void)same_events(l.b, b, circle, &answered);
+	check(answered == 1);
+	check(am_sync_idle(l.a) && am_sync_idle(l.b));
+	link_close(&l);
+	am_store_close(&a);
+	am_store_close(&b);
 }
 
 static void
@@ -1180,6 +1345,7 @@ main(int argc, char **argv)
 	test_lost_messages();
 	test_mutations();
 	test_fork_evidence();
+	test_same_said();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	am_identity_destroy(&dana);
