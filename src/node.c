@@ -1644,6 +1644,56 @@ close_all(struct node *n)
 	am_identity_destroy(&n->id);
 }
 
+/*
+ * Signatures left pending by batched ingest (protocol/sync.md, "Verifying
+ * on ingest") are checked while the node is idle, PENDING_SLICE at a time
+ * (a few ms on all cores), so that a slice never holds up a session for
+ * long; while sessions are busy, one slice a tick still goes, so that a
+ * peer that never rests cannot put the check off for ever. Each entry
+ * found with a bad signature gets one line.
+ */
+#define PENDING_SLICE 256
+#define PENDING_IDLE_MS 5        /* quiet this long: check a slice */
+
+static int
+bad_signature_found(void *ctx, const struct am_bad_signature *b)
+{
+	struct node *n = ctx;
+	char who[96], circle[2 * 4 + 1];
+	label(n, b->author, who, sizeof who);
+	am_hex(b->circle, 4, circle);
+	logf_(n, "entry %llu of %s in circle %s has a signature that does not "
+		"verify; entry %llu of the same author names its hash and vouches "
+		"for its content: kept, and held against its author",
+		(unsigned long long)b->seq, who, circle,
+		(unsigned long long)b->seq + 1);
+	return AM_OK;
+}
+
+/* Is some session still exchanging? A slice then waits for the next
+ * tick, so that catching up is not slowed by checks that can come after. */
+static bool
+sessions_busy(const struct node *n)
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		if (n->peers[i].sync != NULL && !am_sync_idle(n->peers[i].sync))
+			return true;
+	return false;
+}
+
+/* One slice of the pending check; false when nothing is left (or the
+ * check cannot run now: it is tried again on the next tick). */
+static bool
+check_pending(struct node *n)
+{
+	size_t checked;
+	int rc = am_store_check_pending(n->store, PENDING_SLICE,
+		bad_signature_found, n, &checked);
+	if (rc != AM_OK && rc != AM_ERR_DB_BUSY)
+		logf_(n, "could not check pending signatures: %s", am_strerror(rc));
+	return rc == AM_OK && checked > 0;
+}
+
 int
 am_node_run(const struct am_node_config *cfg)
 {
@@ -1667,7 +1717,7 @@ am_node_run(const struct am_node_config *cfg)
 	refresh(&n);
 
 	int64_t tick_at = mono_ms() + TICK_MS;
-	bool waiting = false;
+	bool waiting = false, pending = true;
 	while (!*cfg->stop) {
 		struct am_wire_event ev;
 		int64_t now = mono_ms();
@@ -1675,6 +1725,9 @@ am_node_run(const struct am_node_config *cfg)
 		if (n.settle_at != 0 && n.settle_at < wake)
 			wake = n.settle_at;
 		int timeout = waiting ? RETRY_MS : (int)(wake > now ? wake - now : 0);
+		bool check = pending && !sessions_busy(&n);
+		if (check && timeout > PENDING_IDLE_MS)
+			timeout = PENDING_IDLE_MS;
 		rc = am_wire_poll(n.wire, timeout, &ev);
 		if (rc != AM_OK) {
 			logf_(&n, "network layer failed: %s", am_strerror(rc));
@@ -1682,9 +1735,14 @@ am_node_run(const struct am_node_config *cfg)
 		}
 		on_event(&n, &ev);
 		free(ev.data);
+		if (ev.kind == AM_WIRE_MESSAGE)
+			pending = true;
+		else if (ev.kind == AM_WIRE_NONE && check)
+			pending = check_pending(&n);
 		now = mono_ms();
 		if (now >= tick_at) {
 			tick_at = now + TICK_MS;
+			pending = check_pending(&n);
 			check_store(&n);
 			quiet_tick(&n);
 			ask_accept(&n);

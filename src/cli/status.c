@@ -533,6 +533,80 @@ section_circles(struct status *st)
 	section_end(st);
 }
 
+/* ---- misbehaviour on record: forks and bad signatures ---- */
+
+struct misbehaviour {
+	struct status *st;
+	const uint8_t *circle;
+	const char *name;            /* the circle's */
+	size_t n;
+};
+
+static void
+misbehaviour_line(struct misbehaviour *m, const uint8_t *author,
+	const char *kind, uint64_t seq)
+{
+	struct status *st = m->st;
+	if (m->n++ == 0 && !st->json)
+		printf("\nmisbehaviour on record\n");
+	if (st->json) {
+		struct json *j = &st->j;
+		json_obj(j);
+		json_kstr(j, "kind", kind);
+		json_key(j, "circle");
+		json_hash(j, m->circle);
+		json_key(j, "author");
+		json_id(j, author);
+		json_kint(j, "seq", (int64_t)seq);
+		json_end_obj(j);
+		return;
+	}
+	char who[CLI_SHORT_NAME];
+	cli_short_id(st->s, author, who);
+	if (strcmp(kind, "fork") == 0)
+		printf("  %s in %s: two different entries numbered %llu (a fork)\n",
+			who, m->name, (unsigned long long)seq);
+	else
+		printf("  %s in %s: entry %llu's signature does not verify (its "
+			"content is vouched for by entry %llu)\n", who, m->name,
+			(unsigned long long)seq, (unsigned long long)seq + 1);
+}
+
+static int
+misbehaviour_fork(void *ctx, const struct am_feed_head *h)
+{
+	if (h->forked_at != 0)
+		misbehaviour_line(ctx, h->author, "fork", h->forked_at);
+	return AM_OK;
+}
+
+static int
+misbehaviour_bad(void *ctx, const struct am_bad_signature *b)
+{
+	misbehaviour_line(ctx, b->author, "bad-signature", b->seq);
+	return AM_OK;
+}
+
+/* Authors who signed two entries at one number, or an entry whose own
+ * signature fails (protocol/sync.md, "Verifying on ingest"). */
+static void
+section_misbehaviour(struct status *st)
+{
+	struct misbehaviour m = { .st = st };
+	if (st->json) {
+		json_key(&st->j, "misbehaviour");
+		json_arr(&st->j);
+	}
+	for (size_t c = 0; c < st->ncircles; c++) {
+		m.circle = st->circles[c].id;
+		m.name = st->circles[c].name;
+		if (am_store_heads(st->s, m.circle, misbehaviour_fork, &m) != AM_OK ||
+		    am_store_bad_signatures(st->s, m.circle, misbehaviour_bad, &m) != AM_OK)
+			break;
+	}
+	section_end(st);
+}
+
 /* ---- what the other members' nodes hold (src/peer.c) ---- */
 
 struct peer_seen {
@@ -820,6 +894,7 @@ cmd_status(int argc, char **argv)
 	section_peers(&st);
 	section_checkpoints(&st);
 	section_disputes(&st);
+	section_misbehaviour(&st);
 	section_circles(&st);
 	if (st.json) {
 		json_names(&st.j);

@@ -404,8 +404,50 @@ result 18 flood-of-100000 "$why" \
 step "last, as they would leave junk behind if they failed"
 attack 19 entry-of-a-strangers-circle \
 	"refused .*mallory.*\(a circle it is not in\|not a member\)" 0 0 "" foreign-genesis
-attack 20 forged-signature-inside-a-run "refused an entry from mallory.*signature does not verify" \
-	0 0 "" forged-in-run "$G"
+# H20: an entry with a broken signature inside a run whose newest
+# signature holds. The run is taken on its newest signature
+# (protocol/sync.md, "Verifying on ingest"): both entries are stored, the
+# broken one's content vouched for by the next entry, which names its hash.
+# A's pending check then finds the broken signature and logs it against
+# mallory; verify names it, and nothing else, as vouched for; everything
+# else is intact and B converges. (The hostile program still waits for an
+# ACK of its old head, which no longer comes: A's ACK says it took both.)
+snap pre
+lines=$(wc -l <"$T/a.log")
+"$AUTHOR" "$T/a" "$D" "$WRITES" >/dev/null 2>&1 &
+writer=$!
+timeout 120 "$HOSTILE" "$T/mallory" "$ADDR_a" "$A_ID" forged-in-run "$G" \
+	>"$T/case.out" 2>&1
+why=
+wait "$writer" || why="A could not write during the attack"
+vouched="of mallory.* has a signature that does not verify; entry [0-9]* of the same author names its hash and vouches"
+wait_for 30 log_since "$lines" "$vouched" ||
+	why="${why:+$why; }A logged no line matching '$vouched'"
+said=$(log_line "$lines" "$vouched")
+bad=$(sql_a "SELECT b.seq FROM bad_signatures b JOIN feeds f ON f.id = b.feed
+	WHERE hex(f.circle) = upper('$G')")
+[ -n "$bad" ] && [ "$(echo "$bad" | wc -l)" = 1 ] ||
+	why="${why:+$why; }A records '$bad' as bad signatures in G, not one entry"
+[ "$(sql_a "SELECT count(*) FROM entries e JOIN bad_signatures b ON b.feed = e.feed
+	JOIN feeds f ON f.id = e.feed WHERE hex(f.circle) = upper('$G')
+	AND e.seq IN (b.seq, b.seq + 1)")" = 2 ] ||
+	why="${why:+$why; }A does not hold the broken entry and the one vouching for it"
+t0=$(ms)
+synced || why="${why:+$why; }B did not converge with A within 60 s"
+t1=$(ms)
+stored_nothing "$WRITES" 2 0 record
+am a verify "$G" >"$T/verify.out" 2>&1 &&
+	why="${why:+$why; }verify of G found nothing"
+grep -q "problem: .*vouched for by entry $((${bad:-0} + 1)) of the same author" "$T/verify.out" ||
+	why="${why:+$why; }verify does not say entry ${bad:-?} is vouched for: $(grep problem: "$T/verify.out" | head -n 1)"
+grep -q "^FAILED: 1 problem$" "$T/verify.out" ||
+	why="${why:+$why; }verify of G found more: $(tail -n 1 "$T/verify.out")"
+am a status | grep -q "mallory.* in runs: entry ${bad:-?}'s signature does not verify" ||
+	why="${why:+$why; }A's status does not name mallory's bad signature"
+HONEST="$C $D"
+verify_clean $HONEST || why="${why:+$why; }amends verify at A found a problem"
+result 20 forged-signature-inside-a-run "$why" \
+	"A: ${said:-nothing}; $stored; verify: $(grep -o 'vouched for by entry [0-9]*' "$T/verify.out" | head -n 1); B in step after $((t1 - t0)) ms"
 
 # ---------------------------------------------------------------------------
 step "more encodings, and the log as a target"
