@@ -110,38 +110,384 @@ load_genesis(struct st_circle *c)
 	return st_done(rc);
 }
 
-/* The distinct authors of ACCEPTs (or DECLINEs) of a proposal. */
+/*
+ * The membership rule looks at more than struct st_proposal keeps: when
+ * each person first accepted and first declined each proposal, and which
+ * proposals each proposer knew of when it wrote its own (its need,
+ * protocol/state.md, "Membership"). This lives only while a circle loads.
+ */
+struct answer {
+	uint8_t id[AM_ID_BYTES];
+	uint64_t accept;             /* seq of id's first ACCEPT; 0 none */
+	uint64_t decline;            /* ... of its first DECLINE; 0 none */
+};
+
+struct known {
+	struct answer *ans;          /* by id */
+	uint32_t nans;
+	size_t prev;                 /* its author's proposal before it, or
+	                                SIZE_MAX */
+	size_t edge, nedges;         /* its run of struct derive's edges */
+	bool refused;                /* the newcomer's first answer declines */
+	bool waits;                  /* its author had accepted, before it, an
+	                                object this node lacks */
+	bool consented;              /* the newcomer and all it needs accept */
+	uint32_t mark;               /* walk generation that reached it */
+};
+
+struct derive {
+	struct known *k;             /* one per c->props[i] */
+	size_t *edges;               /* proposals accepted by the author of
+	                                the proposal that owns the run */
+	size_t *stack;               /* nprops slots, for walks */
+	uint32_t gen;
+};
+
+static void
+derive_finish(struct derive *d, size_t n)
+{
+	for (size_t i = 0; d->k != NULL && i < n; i++)
+		free(d->k[i].ans);
+	free(d->k);
+	free(d->edges);
+	free(d->stack);
+	memset(d, 0, sizeof *d);
+}
+
 static int
-load_answerers(sqlite3 *db, const uint8_t *circle, const uint8_t *hash,
-	uint32_t kind, uint8_t (**ids)[AM_ID_BYTES], uint32_t *n)
+grow_answers(struct st_proposal *p, struct known *k, uint32_t cap)
+{
+	void *q;
+	if ((q = realloc(k->ans, cap * sizeof *k->ans)) == NULL)
+		return AM_ERR_NOMEM;
+	k->ans = q;
+	if ((q = realloc(p->accepts, cap * sizeof *p->accepts)) == NULL)
+		return AM_ERR_NOMEM;
+	p->accepts = q;
+	if ((q = realloc(p->declines, cap * sizeof *p->declines)) == NULL)
+		return AM_ERR_NOMEM;
+	p->declines = q;
+	return AM_OK;
+}
+
+/* Who accepted and who declined proposal p (p->accepts, p->declines, by
+ * ID), and when each first did (k->ans). The three lists grow together:
+ * none is longer than the number of people who answered. */
+static int
+load_answers(sqlite3 *db, const uint8_t *circle, struct st_proposal *p,
+	struct known *k)
 {
 	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc = st_prepare(db, "SELECT DISTINCT author FROM st_acts "
-		"WHERE target = ?1 AND circle = ?2 AND kind = ?3 ORDER BY author", &st);
+	uint32_t cap = 0;
+	int rc = st_prepare(db, "SELECT author, kind, MIN(seq) FROM st_acts "
+		"WHERE target = ?1 AND circle = ?2 AND kind IN (5, 6) "
+		"GROUP BY author, kind ORDER BY author, kind", &st);
 	if (rc != AM_OK)
 		return rc;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, circle, 32, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, (int)kind);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			void *q = realloc(*ids, cap * sizeof **ids);
-			if (q == NULL) {
-				st_finish(st);
-				return AM_ERR_NOMEM;
+		uint8_t id[32];
+		st_col32(st, 0, id);
+		uint32_t kind = (uint32_t)sqlite3_column_int(st, 1);
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 2);
+		if (k->nans == 0 || memcmp(k->ans[k->nans - 1].id, id, 32) != 0) {
+			if (k->nans == cap) {
+				cap = cap ? cap * 2 : 4;
+				if (grow_answers(p, k, cap) != AM_OK) {
+					st_finish(st);
+					return AM_ERR_NOMEM;
+				}
 			}
-			*ids = q;
+			struct answer *a = &k->ans[k->nans++];
+			memset(a, 0, sizeof *a);
+			memcpy(a->id, id, 32);
 		}
-		st_col32(st, 0, (*ids)[(*n)++]);
+		struct answer *a = &k->ans[k->nans - 1];
+		if (kind == AM_KIND_ACCEPT) {
+			a->accept = seq;
+			memcpy(p->accepts[p->naccepts++], id, 32);
+		} else {
+			a->decline = seq;
+			memcpy(p->declines[p->ndeclines++], id, 32);
+		}
 	}
 	st_finish(st);
 	return st_done(rc);
 }
 
+static const struct answer *
+find_answer(const struct known *k, const uint8_t *id)
+{
+	size_t lo = 0, hi = k->nans;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = memcmp(k->ans[mid].id, id, 32);
+		if (d == 0)
+			return &k->ans[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Does id's consent to proposal p stand? The proposer's is implicit; the
+ * newcomer's first answer is final either way; anyone else's ACCEPT
+ * stands whatever they declined before or after. */
+static bool
+consents(const struct st_proposal *p, const struct known *k, const uint8_t *id)
+{
+	if (memcmp(id, p->author, 32) == 0)
+		return true;
+	const struct answer *a = find_answer(k, id);
+	if (a == NULL || a->accept == 0)
+		return false;
+	return memcmp(id, p->target, 32) != 0 || a->decline == 0 ||
+		a->accept < a->decline;
+}
+
+/* Did the newcomer turn p down for good (its first answer a DECLINE)? */
+static bool
+refused(const struct st_proposal *p, const struct known *k)
+{
+	if (memcmp(p->target, p->author, 32) == 0)
+		return false;
+	const struct answer *a = find_answer(k, p->target);
+	return a != NULL && a->decline != 0 && (a->accept == 0 || a->decline < a->accept);
+}
+
+/* One proposal in its author's feed, to sort by (author, seq). */
+struct feed_key {
+	const uint8_t *author;
+	uint64_t seq;
+	size_t i;
+};
+
 static int
-load_proposals(struct st_circle *c)
+cmp_feed_key(const void *a, const void *b)
+{
+	const struct feed_key *x = a, *y = b;
+	int d = memcmp(x->author, y->author, 32);
+	if (d != 0)
+		return d;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The first proposal of author written after seq, in keys[0..n); SIZE_MAX
+ * when there is none. */
+static size_t
+next_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
+	uint64_t seq)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = memcmp(keys[mid].author, author, 32);
+		if (d < 0 || (d == 0 && keys[mid].seq <= seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && memcmp(keys[lo].author, author, 32) == 0)
+		return keys[lo].i;
+	return SIZE_MAX;
+}
+
+/*
+ * Marks the proposals whose author had accepted, before writing them, an
+ * object this node does not have: that object may be a member proposal
+ * whose newcomer the proposal needs, so it cannot count until the object
+ * arrives (had it counted, the object's arrival could undo a join).
+ */
+static int
+load_waits(struct st_circle *c, struct derive *d, const struct feed_key *keys)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(c->db, "SELECT MIN(a.seq) FROM st_acts a "
+		"WHERE a.circle = ?1 AND a.author = ?2 AND a.seq < ?3 AND a.kind = 5 "
+		"AND NOT EXISTS (SELECT 1 FROM st_objects o "
+		"WHERE o.hash = a.target AND o.circle = ?1)", &st);
+	if (rc != AM_OK)
+		return rc;
+	for (size_t at = 0; at < c->nprops && rc == AM_OK;) {
+		size_t end = at + 1;
+		while (end < c->nprops && memcmp(keys[end].author, keys[at].author, 32) == 0)
+			end++;
+		sqlite3_bind_blob(st, 1, c->id, 32, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, keys[at].author, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)keys[end - 1].seq);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+				uint64_t first = (uint64_t)sqlite3_column_int64(st, 0);
+				for (size_t j = at; j < end; j++)
+					d->k[keys[j].i].waits = keys[j].seq > first;
+			}
+			rc = SQLITE_DONE;
+		}
+		rc = st_done(rc);
+		sqlite3_reset(st);
+		at = end;
+	}
+	st_finish(st);
+	return rc;
+}
+
+struct edge {
+	size_t from, to;
+};
+
+static int
+cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return x->to < y->to ? -1 : x->to > y->to;
+}
+
+/*
+ * What each proposer knew of: its own proposal before (prev), whose need
+ * holds everything known before that, and the proposals it accepted
+ * since (edges). An accept of q at seq s becomes one edge, from the
+ * accepter's first proposal after s.
+ */
+static int
+link_proposals(struct st_circle *c, struct derive *d)
+{
+	size_t n = c->nprops, nedges = 0, cap = 0;
+	struct feed_key *keys = malloc(n * sizeof *keys);
+	struct edge *e = NULL;
+	int rc = AM_ERR_NOMEM;
+	if (keys == NULL)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct feed_key){ c->props[i].author, c->props[i].seq, i };
+	qsort(keys, n, sizeof *keys, cmp_feed_key);
+	for (size_t j = 0; j < n; j++)
+		d->k[keys[j].i].prev = j > 0 &&
+			memcmp(keys[j - 1].author, keys[j].author, 32) == 0 ?
+			keys[j - 1].i : SIZE_MAX;
+	for (size_t q = 0; q < n; q++)
+		for (uint32_t a = 0; a < d->k[q].nans; a++) {
+			const struct answer *x = &d->k[q].ans[a];
+			size_t from;
+			if (x->accept == 0 || (from = next_proposal(keys, n, x->id,
+			    x->accept)) == SIZE_MAX)
+				continue;
+			if (nedges == cap) {
+				cap = cap ? cap * 2 : 16;
+				void *p = realloc(e, cap * sizeof *e);
+				if (p == NULL)
+					goto fail;
+				e = p;
+			}
+			e[nedges++] = (struct edge){ from, q };
+		}
+	if (nedges > 1)
+		qsort(e, nedges, sizeof *e, cmp_edge);
+	if ((d->edges = malloc((nedges ? nedges : 1) * sizeof *d->edges)) == NULL)
+		goto fail;
+	for (size_t j = 0; j < nedges; j++) {
+		struct known *k = &d->k[e[j].from];
+		if (k->nedges++ == 0)
+			k->edge = j;
+		d->edges[j] = e[j].to;
+	}
+	rc = load_waits(c, d, keys);
+fail:
+	free(e);
+	free(keys);
+	return rc;
+}
+
+static void
+push_known(struct derive *d, size_t i, size_t *top)
+{
+	const struct known *k = &d->k[i];
+	if (k->prev != SIZE_MAX && d->k[k->prev].mark != d->gen) {
+		d->k[k->prev].mark = d->gen;
+		d->stack[(*top)++] = k->prev;
+	}
+	for (size_t j = k->edge; j < k->edge + k->nedges; j++)
+		if (d->k[d->edges[j]].mark != d->gen) {
+			d->k[d->edges[j]].mark = d->gen;
+			d->stack[(*top)++] = d->edges[j];
+		}
+}
+
+/*
+ * Walks what proposal i needs (protocol/state.md, "Membership"): calls
+ * visit with the creator, i's author, and, for every proposal i's author
+ * knew of when writing i (recursively, what their authors knew of), that
+ * proposal's author and, unless it was refused, its newcomer. People may
+ * come more than once. Returns false as soon as visit does, or, when
+ * strict, as soon as a proposal on the way waits for an object.
+ */
+static bool
+walk_need(const struct st_circle *c, struct derive *d, size_t i, bool strict,
+	bool (*visit)(void *, const uint8_t *), void *ctx)
+{
+	size_t top = 0;
+	if ((strict && d->k[i].waits) || !visit(ctx, c->creator) ||
+	    !visit(ctx, c->props[i].author))
+		return false;
+	if (++d->gen == 0) {
+		for (size_t j = 0; j < c->nprops; j++)
+			d->k[j].mark = 0;
+		d->gen = 1;
+	}
+	d->k[i].mark = d->gen;
+	push_known(d, i, &top);
+	while (top > 0) {
+		size_t q = d->stack[--top];
+		const struct st_proposal *p = &c->props[q];
+		const struct known *k = &d->k[q];
+		if ((strict && k->waits) || !visit(ctx, p->author) ||
+		    (!k->refused && !visit(ctx, p->target)))
+			return false;
+		push_known(d, q, &top);
+	}
+	return true;
+}
+
+struct consent_ctx {
+	const struct st_proposal *p;
+	const struct known *k;
+};
+
+static bool
+visit_consent(void *ctx, const uint8_t *id)
+{
+	const struct consent_ctx *x = ctx;
+	return consents(x->p, x->k, id);
+}
+
+struct find_ctx {
+	const uint8_t *id;
+	bool found;
+};
+
+static bool
+visit_find(void *ctx, const uint8_t *id)
+{
+	struct find_ctx *x = ctx;
+	x->found = x->found || memcmp(x->id, id, 32) == 0;
+	return !x->found;
+}
+
+/* Is id among those whose consent proposal i needs? */
+static bool
+needs(const struct st_circle *c, struct derive *d, size_t i, const uint8_t *id)
+{
+	struct find_ctx x = { id, false };
+	walk_need(c, d, i, false, visit_find, &x);
+	return x.found;
+}
+
+static int
+load_proposals(struct st_circle *c, struct derive *d)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
@@ -170,28 +516,26 @@ load_proposals(struct st_circle *c)
 		p->time = sqlite3_column_int64(st, 5);
 	}
 	st_finish(st);
-	if ((rc = st_done(rc)) != AM_OK)
+	if ((rc = st_done(rc)) != AM_OK || c->nprops == 0)
+		return rc;
+	d->k = calloc(c->nprops, sizeof *d->k);
+	d->stack = malloc(c->nprops * sizeof *d->stack);
+	if (d->k == NULL || d->stack == NULL)
+		return AM_ERR_NOMEM;
+	for (size_t i = 0; i < c->nprops; i++)
+		if ((rc = load_answers(c->db, c->id, &c->props[i], &d->k[i])) != AM_OK)
+			return rc;
+	if ((rc = link_proposals(c, d)) != AM_OK)
 		return rc;
 	for (size_t i = 0; i < c->nprops; i++) {
-		struct st_proposal *p = &c->props[i];
-		if ((rc = load_answerers(c->db, c->id, p->hash, AM_KIND_ACCEPT,
-		    &p->accepts, &p->naccepts)) != AM_OK ||
-		    (rc = load_answerers(c->db, c->id, p->hash, AM_KIND_DECLINE,
-		    &p->declines, &p->ndeclines)) != AM_OK)
-			return rc;
+		const struct st_proposal *p = &c->props[i];
+		struct known *k = &d->k[i];
+		struct consent_ctx x = { p, k };
+		k->refused = refused(p, k);
+		k->consented = consents(p, k, p->target) &&
+			walk_need(c, d, i, true, visit_consent, &x);
 	}
 	return AM_OK;
-}
-
-static bool
-accepted_by(const struct st_proposal *p, const uint8_t *id)
-{
-	if (memcmp(p->author, id, 32) == 0)
-		return true;
-	for (uint32_t i = 0; i < p->naccepts; i++)
-		if (memcmp(p->accepts[i], id, 32) == 0)
-			return true;
-	return false;
 }
 
 static struct am_member *
@@ -209,19 +553,13 @@ add_member(struct st_circle *c, size_t *cap)
 	return m;
 }
 
-/* Can p complete with the members joined so far? */
-static bool
-completes(const struct st_circle *c, const struct st_proposal *p)
+static struct am_member *
+find_member(struct st_circle *c, const uint8_t *id)
 {
-	if (!st_is_party_member(c, p->author) || st_member(c, p->target) != NULL)
-		return false;
-	if (!accepted_by(p, p->target))
-		return false;
 	for (size_t i = 0; i < c->nmembers; i++)
-		if (c->members[i].status == AM_MEMBER_JOINED &&
-		    !accepted_by(p, c->members[i].id))
-			return false;
-	return true;
+		if (memcmp(c->members[i].id, id, 32) == 0)
+			return &c->members[i];
+	return NULL;
 }
 
 static void
@@ -246,13 +584,17 @@ cmp_member(const void *a, const void *b)
 	return memcmp(x->id, y->id, 32);
 }
 
-/* The fixpoint of protocol/state.md, "Membership": passes over the
- * proposals, by their author's feed number then hash, until one pass
- * changes nothing. Feed numbers order one proposer's proposals as that
- * proposer wrote them, so a member proposed second must be accepted by
- * the one proposed first once that one has joined. */
+/*
+ * The joined members of protocol/state.md, "Membership": the least
+ * fixpoint of "a proposal that its newcomer and everyone it needs
+ * accepted, by a joined member who is not a witness, lets its newcomer
+ * in". Whether a proposal is consented does not depend on who has joined
+ * (its need is fixed by its author's feed), and joining only ever adds
+ * proposers, so more entries can only add members or raise a witness to
+ * member: membership never falls back, and no order of passes matters.
+ */
 static int
-derive_members(struct st_circle *c)
+derive_members(struct st_circle *c, const struct derive *d)
 {
 	size_t cap = 0;
 	struct am_member *m = add_member(c, &cap);
@@ -266,26 +608,40 @@ derive_members(struct st_circle *c)
 	for (bool changed = true; changed;) {
 		changed = false;
 		for (size_t i = 0; i < c->nprops; i++) {
-			struct st_proposal *p = &c->props[i];
-			if (p->done || !completes(c, p))
+			const struct st_proposal *p = &c->props[i];
+			if (!d->k[i].consented || !st_is_party_member(c, p->author))
 				continue;
-			if ((m = add_member(c, &cap)) == NULL)
-				return AM_ERR_NOMEM;
-			fill_member(m, p, AM_MEMBER_JOINED);
-			p->done = true;
-			changed = true;
+			if ((m = find_member(c, p->target)) == NULL) {
+				if ((m = add_member(c, &cap)) == NULL)
+					return AM_ERR_NOMEM;
+				fill_member(m, p, AM_MEMBER_JOINED);
+				changed = true;
+			} else if (!m->creator && m->role != AM_ROLE_MEMBER &&
+			    p->role == AM_ROLE_MEMBER) {
+				m->role = AM_ROLE_MEMBER;
+				changed = true;
+			}
 		}
 	}
-	/* pending: named by a proposal of a joined non-witness member, the
-	 * first such proposal in the same order */
+	/* each member joined through the first proposal, in (seq, hash)
+	 * order, that counts and gives the role they have */
+	for (size_t j = 1; j < c->nmembers; j++)
+		for (size_t i = 0; i < c->nprops; i++) {
+			struct st_proposal *p = &c->props[i];
+			if (d->k[i].consented && st_is_party_member(c, p->author) &&
+			    p->role == c->members[j].role &&
+			    memcmp(p->target, c->members[j].id, 32) == 0) {
+				fill_member(&c->members[j], p, AM_MEMBER_JOINED);
+				p->done = true;
+				break;
+			}
+		}
+	/* pending: named by a proposal of a joined non-witness member that
+	 * its newcomer has not refused, the first such in (seq, hash) order */
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
-		bool named = false;
-		if (p->done || !st_is_party_member(c, p->author))
-			continue;
-		for (size_t k = 0; k < c->nmembers; k++)
-			named = named || memcmp(c->members[k].id, p->target, 32) == 0;
-		if (named)
+		if (p->done || d->k[i].refused || !st_is_party_member(c, p->author) ||
+		    find_member(c, p->target) != NULL)
 			continue;
 		if ((m = add_member(c, &cap)) == NULL)
 			return AM_ERR_NOMEM;
@@ -295,18 +651,66 @@ derive_members(struct st_circle *c)
 	return AM_OK;
 }
 
+/* Notes one proposal's answers as counted or ignored. */
+static int
+sink_answers(struct st_circle *c, struct derive *d, size_t i)
+{
+	const struct st_proposal *p = &c->props[i];
+	struct st_sink *k = c->sink;
+	sqlite3_stmt *st;
+	int rc = st_prepare(c->db, "SELECT author, seq, kind, hash FROM st_acts "
+		"WHERE target = ?1 AND circle = ?2 AND kind IN (5, 6) "
+		"ORDER BY author, seq", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	uint8_t last[32] = { 0 };
+	bool counts = false, newcomer = false, has_accepted = false, refusal = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t author[32], hash[32];
+		st_col32(st, 0, author);
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
+		uint32_t kind = (uint32_t)sqlite3_column_int(st, 2);
+		st_col32(st, 3, hash);
+		if (memcmp(author, last, 32) != 0) {
+			/* rows come by author then seq: the first row of an
+			 * author is that author's first answer */
+			memcpy(last, author, 32);
+			has_accepted = memcmp(author, p->author, 32) == 0;
+			newcomer = !has_accepted && memcmp(author, p->target, 32) == 0;
+			counts = newcomer || st_member(c, author) != NULL ||
+				needs(c, d, i, author);
+			refusal = newcomer && kind == AM_KIND_DECLINE;
+		}
+		if (!counts)
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_NOT_MEMBER,
+				"answers a member proposal without being a member, the one "
+				"proposed, or one whose consent it needs");
+		else if (kind == AM_KIND_DECLINE && has_accepted)
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
+				"declines a member proposal its author had accepted");
+		else if (kind == AM_KIND_ACCEPT && refusal)
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
+				"accepts a member proposal after declining it: the one "
+				"proposed answers once");
+		else
+			st_sink_seen(k, author, seq);
+		has_accepted = has_accepted || (counts && kind == AM_KIND_ACCEPT && !refusal);
+	}
+	st_finish(st);
+	return st_done(rc);
+}
+
 /* Notes every proposal and every answer to one as counted or ignored. */
 static int
-sink_members(struct st_circle *c)
+sink_members(struct st_circle *c, struct derive *d)
 {
 	struct st_sink *k = c->sink;
 	for (size_t i = 0; i < c->nprops; i++) {
 		const struct st_proposal *p = &c->props[i];
-		const struct am_member *m = NULL;
-		for (size_t j = 0; j < c->nmembers; j++)
-			if (memcmp(c->members[j].proposal, p->hash, 32) == 0)
-				m = &c->members[j];
-		if (m != NULL)
+		const struct am_member *m = st_member(c, p->target);
+		if (p->done || (m == NULL && st_is_party_member(c, p->author)))
 			st_sink_seen(k, p->author, p->seq);
 		else if (st_member(c, p->author) == NULL)
 			st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_MEMBER,
@@ -317,43 +721,8 @@ sink_members(struct st_circle *c)
 		else
 			st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_MEMBER,
 				AM_RULE_MEMBER, "proposes someone who is already a member");
-
-		sqlite3_stmt *st;
-		int rc = st_prepare(c->db, "SELECT author, seq, kind, hash FROM st_acts "
-			"WHERE target = ?1 AND circle = ?2 AND kind IN (5, 6) "
-			"ORDER BY author, seq", &st);
+		int rc = sink_answers(c, d, i);
 		if (rc != AM_OK)
-			return rc;
-		sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
-		uint8_t last[32] = { 0 };
-		bool has_accepted = false;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			uint8_t author[32], hash[32];
-			st_col32(st, 0, author);
-			uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
-			uint32_t kind = (uint32_t)sqlite3_column_int(st, 2);
-			st_col32(st, 3, hash);
-			if (memcmp(author, last, 32) != 0) {
-				memcpy(last, author, 32);
-				has_accepted = memcmp(author, p->author, 32) == 0;
-			}
-			bool member = st_member(c, author) != NULL ||
-				memcmp(author, p->target, 32) == 0;
-			if (!member)
-				st_sink_ignore(k, author, seq, hash, kind, AM_RULE_NOT_MEMBER,
-					"answers a member proposal without being a member or the one proposed");
-			else if (kind == AM_KIND_DECLINE && has_accepted)
-				/* rows come by author then seq: only an accept
-				 * with a lower number makes a decline final */
-				st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
-					"declines a member proposal its author had accepted");
-			else
-				st_sink_seen(k, author, seq);
-			has_accepted = has_accepted || (member && kind == AM_KIND_ACCEPT);
-		}
-		st_finish(st);
-		if ((rc = st_done(rc)) != AM_OK)
 			return rc;
 	}
 	return AM_OK;
@@ -363,6 +732,7 @@ int
 st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	struct st_sink *sink, struct st_circle *c)
 {
+	struct derive d = { 0 };
 	int rc;
 	memset(c, 0, sizeof *c);
 	c->db = db;
@@ -371,12 +741,14 @@ st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	if ((rc = load_genesis(c)) != AM_OK || !c->has_genesis)
 		return rc;
 	st_sink_seen(sink, c->creator, c->genesis_seq);
-	if ((rc = load_proposals(c)) != AM_OK || (rc = derive_members(c)) != AM_OK)
+	if ((rc = load_proposals(c, &d)) != AM_OK || (rc = derive_members(c, &d)) != AM_OK)
 		goto fail;
-	if (sink != NULL && (rc = sink_members(c)) != AM_OK)
+	if (sink != NULL && (rc = sink_members(c, &d)) != AM_OK)
 		goto fail;
+	derive_finish(&d, c->nprops);
 	return AM_OK;
 fail:
+	derive_finish(&d, c->nprops);
 	st_circle_finish(c);
 	return rc;
 }

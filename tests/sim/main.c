@@ -37,9 +37,8 @@ static const char usage[] =
 	"then checks that they converge and lost nothing. Defaults: --seed 1\n"
 	"--runs 1 --nodes 3 --ops 60.\n\n"
 	"  --lossy     also drop, copy and reorder messages inside connections\n"
-	"  --strict-membership  count a joined member falling back to pending as\n"
-	"              a violation (a known open issue: protocol/state.md,\n"
-	"              \"Overlapping invitations\")\n"
+	"  --strict-membership  no effect, kept for old command lines: a joined\n"
+	"              member falling back to pending is always a violation\n"
 	"  --jobs J    run J processes at once (same output)\n"
 	"  --twice     run everything twice in fresh processes; pass when both\n"
 	"              print the same bytes\n"
@@ -112,10 +111,9 @@ print_run(const struct sim_opts *o, const struct sim_stats *st,
 		(unsigned long long)st->partitions,
 		violations == 0 ? "ok" : "FAIL", hex);
 	if (violations > 0)
-		printf("replay: tools/sim --seed %llu --runs 1 --nodes %u --ops %u%s%s "
+		printf("replay: tools/sim --seed %llu --runs 1 --nodes %u --ops %u%s "
 			"--verbose\n", (unsigned long long)o->seed, o->nodes, o->ops,
-			o->lossy ? " --lossy" : "",
-			o->strict_membership ? " --strict-membership" : "");
+			o->lossy ? " --lossy" : "");
 	fflush(stdout);
 }
 
@@ -332,7 +330,7 @@ main(int argc, char **argv)
 			o.ops = (unsigned)v;
 			break;
 		case 'l': o.lossy = true; break;
-		case 'M': o.strict_membership = true; break;
+		case 'M': break;
 		case 'j':
 			if (!parse_u64(optarg, &jobs) || jobs == 0 || jobs > JOBS_MAX)
 				goto bad;

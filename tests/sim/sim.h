@@ -96,7 +96,6 @@ struct sim_opts {
 	unsigned ops;            /* workload operations */
 	bool verbose;
 	bool lossy;              /* loss, duplication, reordering in sessions */
-	bool strict_membership;  /* count membership falling back (known issue) */
 	const char *tmp;         /* where the run's directory is made */
 };
 
@@ -149,6 +148,7 @@ struct sim_node {
 	struct {                 /* who this node's state counts as joined */
 		uint8_t circle[AM_HASH_BYTES];
 		uint32_t joined;
+		uint32_t members;    /* ... with the role member */
 	} views[8];
 	int nviews;
 };

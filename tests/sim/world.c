@@ -92,7 +92,8 @@ sim_node_refresh(struct sim *s, int i)
 
 /* A member who has joined stays a member (protocol/state.md,
  * "Membership"): whatever else node i learns, nobody it has seen joined
- * may leave its view of a circle. */
+ * may leave its view of a circle, and nobody it has seen joined with the
+ * role member may become a witness. */
 static void
 watch_members(struct sim *s, int i)
 {
@@ -103,14 +104,17 @@ watch_members(struct sim *s, int i)
 	for (size_t k = 0; k < nc && rc == AM_OK; k++) {
 		struct am_member *m = NULL;
 		size_t nm = 0;
-		uint32_t joined = 0;
+		uint32_t joined = 0, members = 0;
 		if ((rc = am_state_members(n->store, c[k].id, &m, &nm)) != AM_OK)
 			break;
 		for (size_t x = 0; x < nm; x++)
 			for (int j = 0; j < s->nnodes; j++)
 				if (m[x].status == AM_MEMBER_JOINED &&
-				    memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0)
+				    memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0) {
 					joined |= 1u << j;
+					if (m[x].role == AM_ROLE_MEMBER)
+						members |= 1u << j;
+				}
 		free(m);
 		int v = 0;
 		while (v < n->nviews && memcmp(n->views[v].circle, c[k].id,
@@ -120,13 +124,11 @@ watch_members(struct sim *s, int i)
 			if (v == (int)(sizeof n->views / sizeof n->views[0]))
 				continue;
 			memcpy(n->views[v].circle, c[k].id, AM_HASH_BYTES);
-			n->views[v].joined = 0;
+			n->views[v].joined = n->views[v].members = 0;
 			n->nviews++;
 		}
-		/* Overlapping invitations can still do this (protocol/state.md):
-		 * counted only when asked to, until membership is monotone. */
-		uint32_t lost = s->opt.strict_membership ?
-			n->views[v].joined & ~joined : 0;
+		uint32_t lost = n->views[v].joined & ~joined;
+		uint32_t demoted = n->views[v].members & ~members & joined;
 		for (int j = 0; j < s->nnodes; j++) {
 			char hex[9];
 			am_hex(c[k].id, 4, hex);
@@ -135,8 +137,14 @@ watch_members(struct sim *s, int i)
 					"joined member of circle %s, after new entries "
 					"(state.md: a member who has joined stays a member)",
 					i, j, hex);
+			if ((demoted >> j) & 1u)
+				sim_violation(s, "node %d now counts node %d, a member of "
+					"circle %s, as a witness, after new entries "
+					"(state.md: a role only ever rises to member)",
+					i, j, hex);
 		}
 		n->views[v].joined = joined;
+		n->views[v].members = members;
 	}
 	am_state_circles_free(&c, nc);
 	if (rc != AM_OK)
