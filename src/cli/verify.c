@@ -31,9 +31,10 @@ static const char usage[] =
 	"feed, its link to the entry before it, and any fork evidence; then\n"
 	"replays the rules from scratch and compares with the stored state.\n"
 	"Prints what it checked and every problem; exits 0 only when there are none.\n\n"
-	"  --with PEER   ask PEER's node (a nickname or ID with a known address)\n"
-	"                for its heads and say whether it holds the same record,\n"
-	"                or which feeds differ and by how much\n"
+	"  --with PEER   ask PEER's node (a nickname or ID) for its heads and say\n"
+	"                whether it holds the same record, or which feeds differ\n"
+	"                and by how much; through this node when it runs, else\n"
+	"                directly at PEER's known address\n"
 	"  --file FILE   check an export (amends export) with no node and no data\n"
 	"                directory: signatures, links, its signed manifest and the\n"
 	"                rules; prints the agreements and check-ins it proves\n";
