@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,8 @@
 #define SELFTEST_MS 5000
 #define SETTLE_MS 1000           /* a session quiet this long: digests, checkpoints */
 #define SETTLE_MAX_MS 10000      /* ... or busy this long since they were last done */
+#define WAL_FRAMES 1000          /* log frames that call for a checkpoint */
+#define WAL_PAUSE_MS 100         /* at least this long between two checkpoints */
 
 #define CHANGED_MAX 16      /* circles told one by one; more: all at once */
 #define QUIET_LINES 10      /* lines of one kind a minute about one peer */
@@ -115,6 +118,48 @@ struct feed_seen {
 	uint8_t circle[AM_HASH_BYTES];
 };
 
+/* The node's own queries: run on every change, so prepared once. */
+enum query {
+	Q_DATA_VERSION,
+	Q_MEMBERSHIP_ONE,
+	Q_MEMBERSHIP_ALL,
+	Q_INVITES,
+	Q_FEEDS,
+	Q_COUNT
+};
+
+static const char *const query_sql[Q_COUNT] = {
+	[Q_DATA_VERSION] = "PRAGMA data_version",
+	[Q_MEMBERSHIP_ONE] =
+	    "SELECT (SELECT count(*) FROM st_objects WHERE circle = ?1 AND kind IN (1, 2)) "
+	    "* 1000003 + (SELECT count(*) FROM st_objects o JOIN st_acts a "
+	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind = 2)",
+	[Q_MEMBERSHIP_ALL] =
+	    "SELECT (SELECT count(*) FROM st_objects WHERE kind IN (1, 2)) * 1000003 + "
+	    "(SELECT count(*) FROM st_acts a JOIN st_objects o ON o.hash = a.target "
+	    "WHERE o.kind = 2)",
+	[Q_INVITES] =
+	    "SELECT (SELECT count(*) * 1000003 + count(used_at) FROM invites), "
+	    "(SELECT group_concat(hex(id) || address, ',') FROM "
+	    "(SELECT id, address FROM peers ORDER BY id))",
+	/* fork evidence leaves the head alone: it counts as a change too */
+	[Q_FEEDS] =
+	    "SELECT id, head_seq, circle, (SELECT count(*) FROM forks k "
+	    "WHERE k.feed = f.id) FROM feeds f ORDER BY id",
+};
+
+/* The thread that checkpoints the write-ahead log (see wal_loop). */
+struct walcp {
+	pthread_t thread;
+	pthread_mutex_t lock;        /* guards wanted, stop, failed */
+	pthread_cond_t cond;
+	bool running;
+	bool wanted;                 /* a checkpoint is asked for */
+	bool stop;
+	int failed;                  /* the last failure, not yet logged */
+	struct am_store *store;      /* the thread's own connection */
+};
+
 struct node {
 	const struct am_node_config *cfg;
 	struct am_identity *id;
@@ -141,6 +186,8 @@ struct node {
 	char *ask_path;
 	size_t nfeeds;
 	struct refusal_seen refusals[16];
+	struct walcp wal;
+	sqlite3_stmt *queries[Q_COUNT];   /* prepared on first use */
 };
 
 static int64_t
@@ -579,19 +626,172 @@ out:
 	return rc;
 }
 
+/* ---- checkpoints of the write-ahead log ---- */
+
+/*
+ * Copying the write-ahead log into the database, and syncing the database
+ * to disk, is the slowest thing a commit can be asked to do: SQLite does
+ * it inside the commit that fills the log past wal_autocheckpoint. Done by
+ * the node's loop or by a command, that holds up the next entry by
+ * milliseconds. So the node does it on a thread of its own, with a
+ * connection of its own, in PASSIVE mode (it never waits for a reader or a
+ * writer): the node's own commits no longer checkpoint, and it asks for a
+ * checkpoint whenever its log has grown past WAL_FRAMES or a command wrote,
+ * at most one per WAL_PAUSE_MS. The log then stays short, and the
+ * commands' own automatic checkpoint (for when no node runs) is seldom
+ * reached.
+ */
+static void *
+wal_loop(void *arg)
+{
+	struct walcp *w = arg;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		if (!w->wanted) {
+			pthread_cond_wait(&w->cond, &w->lock);
+			continue;
+		}
+		w->wanted = false;
+		pthread_mutex_unlock(&w->lock);
+		int rc = sqlite3_wal_checkpoint_v2(am_store_sqlite(w->store), NULL,
+			SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&w->lock);
+		/* busy: another connection is checkpointing; it does the work */
+		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY &&
+		    (rc & 0xff) != SQLITE_LOCKED)
+			w->failed = am_store_error(rc);
+		/* what is asked for meanwhile waits for the pause to end */
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += WAL_PAUSE_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!w->stop &&
+		    pthread_cond_timedwait(&w->cond, &w->lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Asks the thread for a checkpoint (nothing when it does not run). */
+static void
+wal_ask(struct walcp *w)
+{
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->wanted = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Called by SQLite after each commit of the node's connection, in place
+ * of its automatic checkpoint. */
+static int
+wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	if (frames >= WAL_FRAMES)
+		wal_ask(ctx);
+	return SQLITE_OK;
+}
+
+/* Starts the checkpoint thread on a connection of its own to path; when it
+ * cannot, the node's commits go on checkpointing as SQLite does. */
+static void
+wal_start(struct node *n, const char *path)
+{
+	struct walcp *w = &n->wal;
+	pthread_condattr_t attr;
+	int rc = am_store_open(path, &w->store);
+	if (rc != AM_OK)
+		goto fail;
+	rc = AM_ERR_NOMEM;
+	if (pthread_mutex_init(&w->lock, NULL) != 0)
+		goto fail;
+	if (pthread_condattr_init(&attr) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		goto fail;
+	}
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	bool cond = pthread_cond_init(&w->cond, &attr) == 0;
+	pthread_condattr_destroy(&attr);
+	if (!cond || pthread_create(&w->thread, NULL, wal_loop, w) != 0) {
+		if (cond)
+			pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		goto fail;
+	}
+	w->running = true;
+	sqlite3_wal_hook(am_store_sqlite(n->store), wal_hook, w);
+	return;
+fail:
+	am_store_close(&w->store);
+	logf_(n, "cannot checkpoint the database log apart: %s; commits will "
+		"do it", am_strerror(rc));
+}
+
+static void
+wal_stop(struct node *n)
+{
+	struct walcp *w = &n->wal;
+	if (w->running) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_cond_signal(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		w->running = false;
+	}
+	am_store_close(&w->store);
+}
+
+/* Logs a checkpoint that failed since the last look. */
+static void
+wal_report(struct node *n)
+{
+	struct walcp *w = &n->wal;
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	int rc = w->failed;
+	w->failed = AM_OK;
+	pthread_mutex_unlock(&w->lock);
+	if (rc != AM_OK)
+		logf_(n, "could not checkpoint the database log: %s", am_strerror(rc));
+}
+
 /* ---- the store changed under us ---- */
+
+/* Query q, ready to bind and step; the caller resets it when done, so
+ * that it holds no read transaction open. NULL when it cannot be
+ * prepared. */
+static sqlite3_stmt *
+query(struct node *n, enum query q)
+{
+	if (n->queries[q] == NULL &&
+	    sqlite3_prepare_v3(am_store_sqlite(n->store), query_sql[q], -1,
+	    SQLITE_PREPARE_PERSISTENT, &n->queries[q], NULL) != SQLITE_OK)
+		return NULL;
+	return n->queries[q];
+}
 
 static int64_t
 data_version(struct node *n)
 {
 	sqlite3_stmt *st;
 	int64_t v = -1;
-	if (sqlite3_prepare_v2(am_store_sqlite(n->store), "PRAGMA data_version",
-	    -1, &st, NULL) != SQLITE_OK)
+	if ((st = query(n, Q_DATA_VERSION)) == NULL)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return v;
 }
 
@@ -603,7 +803,9 @@ check_store(struct node *n)
 	if (v != n->data_version) {
 		n->data_version = v;
 		n->dirty = true;
+		wal_ask(&n->wal);      /* a command's commit grew the log */
 	}
+	wal_report(n);
 }
 
 /*
@@ -618,20 +820,14 @@ membership(struct node *n, const uint8_t *circle)
 {
 	sqlite3_stmt *st;
 	int64_t v = -1;
-	if (sqlite3_prepare_v2(am_store_sqlite(n->store), circle != NULL ?
-	    "SELECT (SELECT count(*) FROM st_objects WHERE circle = ?1 AND kind IN (1, 2)) "
-	    "* 1000003 + (SELECT count(*) FROM st_objects o JOIN st_acts a "
-	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind = 2)" :
-	    "SELECT (SELECT count(*) FROM st_objects WHERE kind IN (1, 2)) * 1000003 + "
-	    "(SELECT count(*) FROM st_acts a JOIN st_objects o ON o.hash = a.target "
-	    "WHERE o.kind = 2)",
-	    -1, &st, NULL) != SQLITE_OK)
+	if ((st = query(n, circle != NULL ? Q_MEMBERSHIP_ONE : Q_MEMBERSHIP_ALL)) == NULL)
 		return -1;
 	if (circle != NULL)
 		sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return v;
 }
 
@@ -642,10 +838,7 @@ invites_print(struct node *n)
 {
 	sqlite3_stmt *st;
 	int64_t v = -1;
-	if (sqlite3_prepare_v2(am_store_sqlite(n->store),
-	    "SELECT (SELECT count(*) * 1000003 + count(used_at) FROM invites), "
-	    "(SELECT group_concat(hex(id) || address, ',') FROM "
-	    "(SELECT id, address FROM peers ORDER BY id))", -1, &st, NULL) != SQLITE_OK)
+	if ((st = query(n, Q_INVITES)) == NULL)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		uint8_t h[8];
@@ -657,7 +850,7 @@ invites_print(struct node *n)
 			v = v * 31 + h[i];
 		v &= INT64_MAX;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return v;
 }
 
@@ -713,11 +906,7 @@ changed_circles(struct node *n, uint8_t out[][AM_HASH_BYTES], size_t *nout,
 
 	*nout = 0;
 	*all = true;
-	/* fork evidence leaves the head alone: it counts as a change too */
-	if (sqlite3_prepare_v2(am_store_sqlite(n->store),
-	    "SELECT id, head_seq, circle, (SELECT count(*) FROM forks k "
-	    "WHERE k.feed = f.id) FROM feeds f ORDER BY id", -1, &st,
-	    NULL) != SQLITE_OK)
+	if ((st = query(n, Q_FEEDS)) == NULL)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (k == cap) {
@@ -756,7 +945,7 @@ changed_circles(struct node *n, uint8_t out[][AM_HASH_BYTES], size_t *nout,
 	n->nfeeds = k;
 	now = NULL;
 out:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	free(now);
 }
 
@@ -1570,6 +1759,7 @@ open_all(struct node *n, const char *home)
 		logf_(n, "cannot open the database %s: %s", db, am_strerror(rc));
 		goto out;
 	}
+	wal_start(n, db);
 	if ((rc = am_identity_curve(n->id, pub, sec)) != AM_OK)
 		goto out;
 	rc = am_wire_new(pub, sec, &n->wire);
@@ -1640,6 +1830,9 @@ close_all(struct node *n)
 	free(n->peers);
 	free(n->invites);
 	free(n->feeds);
+	wal_stop(n);
+	for (int q = 0; q < Q_COUNT; q++)
+		sqlite3_finalize(n->queries[q]);
 	am_store_close(&n->store);
 	am_identity_destroy(&n->id);
 }
