@@ -7,6 +7,7 @@
  * arrived in. The list readers are in state_read.c.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,148 @@ static struct {
 } cache[CACHE_SLOTS];
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* ---- the fields the fact table does not keep ---- */
+
+/*
+ * st_facts keeps only what queries filter and sort on; the rest of an
+ * entry (a note, a label, the terms) is read from the raw entry the store
+ * already holds, by SQL functions over entries.raw. Each call decodes the
+ * entry again: that costs a microsecond or two, far less than a copy of
+ * every body in the database and on every insert.
+ */
+enum field { F_NOTE, F_LABEL, F_NUM, F_BODY, F_BASE };
+
+static void
+field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	enum field which = (enum field)(intptr_t)sqlite3_user_data(ctx);
+	struct am_entry e;
+	struct am_body *b;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB ||
+	    am_entry_decode(sqlite3_value_blob(argv[0]),
+	    (size_t)sqlite3_value_bytes(argv[0]), &e) != AM_OK)
+		return;
+	if (which == F_BODY) {
+		sqlite3_result_blob(ctx, e.body, (int)e.body_len, SQLITE_TRANSIENT);
+		return;
+	}
+	/* a body is several KiB: keep it off the stack */
+	if ((b = malloc(sizeof *b)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (am_body_decode(e.kind, e.body, e.body_len, b) == AM_OK) {
+		struct am_str t = which == F_NOTE ? b->note :
+			e.kind == AM_KIND_GENESIS ? b->name : b->period;
+		switch (which) {
+		case F_NOTE:
+		case F_LABEL:
+			if (t.p != NULL)
+				sqlite3_result_text(ctx, t.p, (int)t.n, SQLITE_TRANSIENT);
+			break;
+		case F_NUM:
+			sqlite3_result_int64(ctx, e.kind == AM_KIND_MEMBER ?
+				b->role : b->status);
+			break;
+		case F_BASE:
+			if (e.kind == AM_KIND_AMEND)
+				sqlite3_result_blob(ctx, b->base, AM_HASH_BYTES,
+					SQLITE_TRANSIENT);
+			break;
+		case F_BODY:
+			break;
+		}
+	}
+	free(b);
+}
+
+static void
+hkey_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	if (sqlite3_value_bytes(argv[0]) >= 8 &&
+	    sqlite3_value_type(argv[0]) == SQLITE_BLOB)
+		sqlite3_result_int64(ctx, st_hkey(sqlite3_value_blob(argv[0])));
+}
+
+int64_t
+st_hkey(const uint8_t hash[static 8])
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | hash[i];
+	/* the top bit flipped, so that signed order is the hashes' order */
+	return (int64_t)(v ^ UINT64_C(0x8000000000000000));
+}
+
+static int
+functions_add(sqlite3 *db)
+{
+	static const struct {
+		const char *name;
+		enum field which;
+	} fields[] = {
+		{ "st_note", F_NOTE }, { "st_label", F_LABEL }, { "st_num", F_NUM },
+		{ "st_body", F_BODY }, { "st_base", F_BASE },
+	};
+	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+	int rc = sqlite3_create_function(db, "st_hkey", 1, flags, NULL, hkey_fn,
+		NULL, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < sizeof fields / sizeof fields[0]; i++)
+		rc = sqlite3_create_function(db, fields[i].name, 1, flags,
+			(void *)(intptr_t)fields[i].which, field_fn, NULL, NULL);
+	return am_store_error(rc);
+}
+
+/*
+ * Connections that have the functions. Adding them again would expire
+ * the connection's prepared statements, so each is added once: the first
+ * time the state prepares on a connection, which st_cache_drop forgets
+ * before it closes.
+ */
+#define FN_SLOTS 64
+static sqlite3 *fn_dbs[FN_SLOTS];
+
+/* Called with cache_lock held. */
+static int
+functions(sqlite3 *db)
+{
+	int free_slot = -1;
+	for (int i = 0; i < FN_SLOTS; i++) {
+		if (fn_dbs[i] == db)
+			return AM_OK;
+		if (fn_dbs[i] == NULL && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0) {
+		/* more connections than slots: ask the connection itself */
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, "SELECT st_hkey(NULL)", -1, &st,
+		    NULL) == SQLITE_OK) {
+			sqlite3_finalize(st);
+			return AM_OK;
+		}
+		return functions_add(db);
+	}
+	int rc = functions_add(db);
+	if (rc == AM_OK)
+		fn_dbs[free_slot] = db;
+	return rc;
+}
+
 int
 st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
 	int free_slot = -1;
 	pthread_mutex_lock(&cache_lock);
+	int frc = functions(db);
+	if (frc != AM_OK) {
+		pthread_mutex_unlock(&cache_lock);
+		*st = NULL;
+		return frc;
+	}
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		if (cache[i].st == NULL) {
 			if (free_slot < 0)
@@ -106,6 +244,9 @@ st_cache_drop(sqlite3 *db)
 			cache[i].busy = false;
 		}
 	}
+	for (int i = 0; i < FN_SLOTS; i++)
+		if (fn_dbs[i] == db)
+			fn_dbs[i] = NULL;
 	pthread_mutex_unlock(&cache_lock);
 }
 
@@ -158,108 +299,64 @@ st_marks_free(struct am_mark *m, uint32_t n)
 
 /* ---- recording facts ---- */
 
-static void
-bind_str(sqlite3_stmt *st, int col, struct am_str s)
-{
-	if (s.p == NULL)
-		sqlite3_bind_null(st, col);
-	else
-		sqlite3_bind_text(st, col, s.p, (int)s.n, SQLITE_STATIC);
-}
-
-/* True when the author's feed forked at or below e's number: the entry is
- * not part of the state (protocol/state.md, "Forks"). */
+/*
+ * One row per live entry, in st_facts (see the migrations in store.c):
+ * its feed (circle and author by the feed's small id), kind, number and
+ * claimed time; the first 8 bytes of its hash for the entries that others
+ * name (objects; answers and checkpoints are never looked up by hash, and
+ * an index on random keys is the costliest thing an insert pays for); and
+ * what it names, for the lookups by agreement, version or check-in. The
+ * feed is found and a forked one refused in the same statement.
+ */
 static int
-forked(sqlite3 *db, const struct am_entry *e, bool *out)
-{
-	sqlite3_stmt *st;
-	int rc = st_prepare(db, "SELECT forked_at FROM feeds "
-		"WHERE circle = ?1 AND author = ?2", &st);
-	if (rc != AM_OK)
-		return rc;
-	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
-		(uint64_t)sqlite3_column_int64(st, 0) <= e->seq;
-	st_finish(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
-}
-
-static int
-insert_object(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
+insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
 {
 	sqlite3_stmt *st;
 	uint8_t circle_id[AM_HASH_BYTES];
-	int rc = st_prepare(db, "INSERT INTO st_objects(hash, circle, author, "
-		"seq, time, kind, ref, base, num, label, note, body) VALUES "
-		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &st);
+	const uint8_t *ref = NULL;
+	bool object = true;
+	int rc = st_prepare(db, "INSERT INTO st_facts(feed, kind, seq, time, "
+		"hkey, ref) SELECT id, ?3, ?4, ?5, ?6, ?7 FROM feeds "
+		"WHERE circle = ?1 AND author = ?2 "
+		"AND (forked_at IS NULL OR forked_at > ?4)", &st);
 	if (rc != AM_OK)
 		return rc;
-	sqlite3_bind_blob(st, 1, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
-	sqlite3_bind_int64(st, 5, e->time);
-	sqlite3_bind_int(st, 6, (int)e->kind);
 	switch (e->kind) {
 	case AM_KIND_GENESIS:
 		/* the circle this genesis creates, to compare with e->circle */
 		am_circle_id(e->author, b->nonce, circle_id);
-		sqlite3_bind_blob(st, 7, circle_id, AM_HASH_BYTES, SQLITE_TRANSIENT);
-		bind_str(st, 10, b->name);
-		break;
-	case AM_KIND_MEMBER:
-		sqlite3_bind_blob(st, 7, b->target, AM_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int(st, 9, (int)b->role);
+		ref = circle_id;
 		break;
 	case AM_KIND_PROPOSE:
-		sqlite3_bind_blob(st, 12, e->body, (int)e->body_len, SQLITE_STATIC);
-		break;
-	case AM_KIND_AMEND:
-		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 8, b->base, AM_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 12, e->body, (int)e->body_len, SQLITE_STATIC);
-		break;
-	case AM_KIND_END:
-		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
-		bind_str(st, 11, b->note);
-		break;
-	case AM_KIND_CHECKIN:
-		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int(st, 9, (int)b->status);
-		bind_str(st, 10, b->period);
-		bind_str(st, 11, b->note);
 		break;
 	case AM_KIND_STATEMENT:
 		if (b->has_target)
-			sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
-		bind_str(st, 11, b->note);
+			ref = b->target;
+		break;
+	case AM_KIND_ACCEPT:
+	case AM_KIND_DECLINE:
+	case AM_KIND_CONFIRM:
+	case AM_KIND_DISPUTE:
+		object = false;
+		ref = b->target;
+		break;
+	case AM_KIND_CHECKPOINT:
+		object = false;
+		break;
+	default:
+		/* MEMBER names an ID; AMEND, END and CHECKIN an agreement */
+		ref = b->target;
 		break;
 	}
-	rc = st_done(sqlite3_step(st));
-	st_finish(st);
-	return rc;
-}
-
-static int
-insert_act(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
-{
-	sqlite3_stmt *st;
-	int rc = st_prepare(db, "INSERT INTO st_acts(circle, author, seq, hash, "
-		"time, kind, target, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		&st);
-	if (rc != AM_OK)
-		return rc;
 	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)e->seq);
-	sqlite3_bind_blob(st, 4, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)e->kind);
+	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
 	sqlite3_bind_int64(st, 5, e->time);
-	sqlite3_bind_int(st, 6, (int)e->kind);
-	if (e->kind != AM_KIND_CHECKPOINT)
-		sqlite3_bind_blob(st, 7, b->target, AM_HASH_BYTES, SQLITE_STATIC);
-	bind_str(st, 8, b->note);
+	if (object)
+		sqlite3_bind_int64(st, 6, st_hkey(e->hash));
+	if (ref != NULL)
+		sqlite3_bind_blob(st, 7, ref, AM_HASH_BYTES, SQLITE_STATIC);
 	rc = st_done(sqlite3_step(st));
 	st_finish(st);
 	return rc;
@@ -268,11 +365,6 @@ insert_act(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
 int
 st_apply(sqlite3 *db, const struct am_entry *e)
 {
-	bool gone;
-	int rc;
-
-	if ((rc = forked(db, e, &gone)) != AM_OK || gone)
-		return rc;
 	return st_record(db, e);
 }
 
@@ -282,7 +374,8 @@ am_state_record(struct am_store *s, const struct am_entry *e)
 	return st_record(am_store_sqlite(s), e);
 }
 
-/* Records e's facts; the caller knows e's feed is not forked at e. */
+/* Records e's facts, unless its feed forked at or below its number: such
+ * an entry is not part of the state (protocol/state.md, "Forks"). */
 int
 st_record(sqlite3 *db, const struct am_entry *e)
 {
@@ -292,21 +385,8 @@ st_record(sqlite3 *db, const struct am_entry *e)
 	/* a body is several KiB: keep it off the stack */
 	if ((b = malloc(sizeof *b)) == NULL)
 		return AM_ERR_NOMEM;
-	if ((rc = am_body_decode(e->kind, e->body, e->body_len, b)) != AM_OK)
-		goto out;
-	switch (e->kind) {
-	case AM_KIND_ACCEPT:
-	case AM_KIND_DECLINE:
-	case AM_KIND_CONFIRM:
-	case AM_KIND_DISPUTE:
-	case AM_KIND_CHECKPOINT:
-		rc = insert_act(db, e, b);
-		break;
-	default:
-		rc = insert_object(db, e, b);
-		break;
-	}
-out:
+	if ((rc = am_body_decode(e->kind, e->body, e->body_len, b)) == AM_OK)
+		rc = insert_fact(db, e, b);
 	free(b);
 	return rc;
 }
@@ -321,8 +401,8 @@ int
 am_state_fork(struct am_store *s, const struct am_entry *e)
 {
 	static const char *const sql[] = {
-		"DELETE FROM st_objects WHERE circle = ?1 AND author = ?2 AND seq >= ?3",
-		"DELETE FROM st_acts WHERE circle = ?1 AND author = ?2 AND seq >= ?3",
+		"DELETE FROM st_facts WHERE feed = (SELECT id FROM feeds "
+		"WHERE circle = ?1 AND author = ?2) AND seq >= ?3",
 	};
 	sqlite3 *db = am_store_sqlite(s);
 	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
@@ -364,12 +444,13 @@ am_state_may_write(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES
 {
 	sqlite3 *db = am_store_sqlite(s);
 	bool yes;
-	int rc = exists(db, "SELECT 1 FROM st_objects WHERE circle = ?1 "
-		"AND kind = 1 AND author = ?2 AND ref = ?1", circle, author, &yes);
+	int rc = exists(db, "SELECT 1 FROM feeds f JOIN st_facts x ON x.feed = f.id "
+		"WHERE f.circle = ?1 AND f.author = ?2 AND x.kind = 1 AND x.ref = ?1",
+		circle, author, &yes);
 	if (rc != AM_OK || yes)
 		return rc;
-	rc = exists(db, "SELECT 1 FROM st_objects WHERE ref = ?2 AND kind = 2 "
-		"AND circle = ?1", circle, author, &yes);
+	rc = exists(db, "SELECT 1 FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"WHERE x.ref = ?2 AND x.kind = 2 AND f.circle = ?1", circle, author, &yes);
 	if (rc != AM_OK)
 		return rc;
 	return yes ? AM_OK : AM_ERR_NOT_MEMBER;
@@ -480,6 +561,10 @@ resolve_query(sqlite3 *db, const char *sql, const uint8_t lo[32],
 			"\xff\xff\xff\xff\xff\xff\xff\xff", 33, SQLITE_STATIC);
 	else
 		sqlite3_bind_blob(st, 2, hi, 32, SQLITE_STATIC);
+	/* the 8-byte keys up to hi's (a little wide: the hashes themselves
+	 * are compared too) */
+	if (!top && sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, st_hkey(hi));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint8_t h[32];
 		st_col32(st, 0, h);
@@ -520,15 +605,20 @@ am_state_resolve(struct am_store *s, const char *hex, unsigned mask,
 	bool began = st_read_begin(db);
 	rc = AM_OK;
 	if (kinds[0] != '\0') {
-		char sql[256];
-		snprintf(sql, sizeof sql, "SELECT hash FROM st_objects WHERE "
-			"hash >= ?1 AND hash < ?2 AND kind IN (%s) LIMIT 3", kinds + 1);
+		char sql[512];
+		/* the range of 8-byte keys the prefix covers, then the
+		 * whole hash */
+		snprintf(sql, sizeof sql, "SELECT e.hash FROM st_facts x JOIN entries e "
+			"ON e.feed = x.feed AND e.seq = x.seq WHERE x.hkey >= st_hkey(?1) "
+			"AND x.hkey <= coalesce(?3, %lld) AND e.hash >= ?1 "
+			"AND e.hash < ?2 AND x.kind IN (%s) LIMIT 3",
+			(long long)INT64_MAX, kinds + 1);
 		rc = resolve_query(db, sql, lo, hi, top, &r);
 	}
 	if (rc == AM_OK && (mask & AM_OBJ_CIRCLE))
-		rc = resolve_query(db, "SELECT ref FROM st_objects WHERE ref >= ?1 "
-			"AND ref < ?2 AND kind = 1 AND ref = circle LIMIT 3",
-			lo, hi, top, &r);
+		rc = resolve_query(db, "SELECT x.ref FROM st_facts x JOIN feeds f "
+			"ON f.id = x.feed WHERE x.ref >= ?1 AND x.ref < ?2 AND x.kind = 1 "
+			"AND x.ref = f.circle LIMIT 3", lo, hi, top, &r);
 	st_read_end(db, began);
 	if (rc != AM_OK)
 		return rc;
@@ -546,10 +636,12 @@ am_state_lookup(struct am_store *s, const uint8_t hash[static AM_HASH_BYTES],
 {
 	sqlite3 *db = am_store_sqlite(s);
 	sqlite3_stmt *st;
-	int rc = st_prepare(db, "SELECT kind, circle, author, seq, time, ref "
-		"FROM st_objects WHERE hash = ?1 UNION ALL "
-		"SELECT kind, circle, author, seq, time, ref FROM st_objects "
-		"WHERE ref = ?1 AND kind = 1 AND ref = circle LIMIT 1", &st);
+	int rc = st_prepare(db, "SELECT x.kind, f.circle, f.author, x.seq, x.time, "
+		"x.ref FROM st_facts x JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"JOIN feeds f ON f.id = x.feed WHERE x.hkey = st_hkey(?1) AND e.hash = ?1 "
+		"UNION ALL SELECT x.kind, f.circle, f.author, x.seq, x.time, x.ref "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"WHERE x.ref = ?1 AND x.kind = 1 AND x.ref = f.circle LIMIT 1", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, hash, AM_HASH_BYTES, SQLITE_STATIC);
@@ -598,20 +690,22 @@ am_state_digest(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	return rc;
 }
 
-/* Copies the store's st_* schema and the feeds' fork marks of circle into
- * the scratch database. */
+/* Copies the store's st_* tables and indexes into the scratch database,
+ * with the feeds of circle (same ids, same fork marks) and entries tables
+ * that the readers join to. */
 static int
 scratch_schema(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 {
 	sqlite3_stmt *st, *ins;
-	int rc = sqlite3_exec(scratch, "CREATE TABLE feeds(circle BLOB, "
-		"author BLOB, forked_at INTEGER, PRIMARY KEY(circle, author))",
-		NULL, NULL, NULL);
+	int rc = sqlite3_exec(scratch, "CREATE TABLE feeds(id INTEGER PRIMARY KEY, "
+		"circle BLOB, author BLOB, forked_at INTEGER, UNIQUE(circle, author));"
+		"CREATE TABLE entries(feed INTEGER, seq INTEGER, hash BLOB, raw BLOB, "
+		"PRIMARY KEY(feed, seq)) WITHOUT ROWID", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return am_store_error(rc);
 	if ((rc = st_prepare(db, "SELECT sql FROM sqlite_schema WHERE name "
-	    "LIKE 'st\\_%' ESCAPE '\\' AND sql IS NOT NULL "
-	    "ORDER BY type = 'index', name", &st)) != AM_OK)
+	    "LIKE 'st\\_%' ESCAPE '\\' AND type IN ('table', 'index') "
+	    "AND sql IS NOT NULL ORDER BY type = 'index', name", &st)) != AM_OK)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int erc = sqlite3_exec(scratch,
@@ -624,10 +718,10 @@ scratch_schema(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK)
 		return rc;
-	if ((rc = st_prepare(db, "SELECT author, forked_at FROM feeds "
+	if ((rc = st_prepare(db, "SELECT id, author, forked_at FROM feeds "
 	    "WHERE circle = ?1", &st)) != AM_OK)
 		return rc;
-	if ((rc = st_prepare(scratch, "INSERT INTO feeds VALUES (?1, ?2, ?3)",
+	if ((rc = st_prepare(scratch, "INSERT INTO feeds VALUES (?1, ?2, ?3, ?4)",
 	    &ins)) != AM_OK) {
 		st_finish(st);
 		return rc;
@@ -635,9 +729,10 @@ scratch_schema(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_reset(ins);
-		sqlite3_bind_blob(ins, 1, circle, 32, SQLITE_STATIC);
-		sqlite3_bind_value(ins, 2, sqlite3_column_value(st, 0));
+		sqlite3_bind_value(ins, 1, sqlite3_column_value(st, 0));
+		sqlite3_bind_blob(ins, 2, circle, 32, SQLITE_STATIC);
 		sqlite3_bind_value(ins, 3, sqlite3_column_value(st, 1));
+		sqlite3_bind_value(ins, 4, sqlite3_column_value(st, 2));
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			rc = SQLITE_ERROR;
 			break;
@@ -648,27 +743,41 @@ scratch_schema(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 	return st_done(rc);
 }
 
-/* Decodes and applies every raw entry of circle to the scratch database. */
+/* Copies every raw entry of circle to the scratch database and applies
+ * it there. */
 static int
 scratch_fill(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 {
-	sqlite3_stmt *st;
-	int rc = st_prepare(db, "SELECT e.raw FROM entries e JOIN feeds f "
-		"ON f.id = e.feed WHERE f.circle = ?1", &st);
+	sqlite3_stmt *st, *ins;
+	int rc = st_prepare(db, "SELECT e.feed, e.seq, e.hash, e.raw FROM entries e "
+		"JOIN feeds f ON f.id = e.feed WHERE f.circle = ?1", &st);
 	if (rc != AM_OK)
 		return rc;
+	if ((rc = st_prepare(scratch, "INSERT INTO entries VALUES (?1, ?2, ?3, ?4)",
+	    &ins)) != AM_OK) {
+		st_finish(st);
+		return rc;
+	}
 	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct am_entry e;
-		int arc = am_entry_decode(sqlite3_column_blob(st, 0),
-			(size_t)sqlite3_column_bytes(st, 0), &e);
+		int arc = am_entry_decode(sqlite3_column_blob(st, 3),
+			(size_t)sqlite3_column_bytes(st, 3), &e);
+		if (arc == AM_OK) {
+			sqlite3_reset(ins);
+			for (int i = 0; i < 4; i++)
+				sqlite3_bind_value(ins, i + 1, sqlite3_column_value(st, i));
+			arc = st_done(sqlite3_step(ins));
+		}
 		if (arc == AM_OK)
 			arc = st_apply(scratch, &e);
 		if (arc != AM_OK) {
+			st_finish(ins);
 			st_finish(st);
 			return arc;
 		}
 	}
+	st_finish(ins);
 	st_finish(st);
 	return st_done(rc);
 }

@@ -59,7 +59,7 @@ struct st_circle {
 	struct st_sink *sink;        /* NULL unless collecting violations */
 };
 
-/* One answer (ACCEPT/DECLINE or CONFIRM/DISPUTE) as read from st_acts. */
+/* One answer (ACCEPT/DECLINE or CONFIRM/DISPUTE) as read from st_facts. */
 struct st_act {
 	uint8_t author[AM_ID_BYTES];
 	uint64_t seq;
@@ -176,14 +176,26 @@ int st_digest(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 bool st_read_begin(sqlite3 *db);
 void st_read_end(sqlite3 *db, bool began);
 
-/* Records e's facts on db (the hook's body). */
+/* Records e's facts on db (the hook's body): nothing when e's feed forked
+ * at or below e's number. st_record is the same (am_state_record). */
 int st_apply(sqlite3 *db, const struct am_entry *e);
-
-/* Prepares sql on db; AM_OK or a mapped error. */
-/* Prepares sql on db, or hands out a cached copy; give it back with
- * st_finish (never sqlite3_finalize). */
-/* Records e's facts without looking for a fork first (am_state_record). */
 int st_record(sqlite3 *db, const struct am_entry *e);
+
+/* The key st_facts.hkey holds for an entry hash: its first 8 bytes as a
+ * big-endian number, top bit flipped so that integer order is the hashes'
+ * order. Queries find an object by this key, then compare the whole
+ * hash (entries.hash). */
+int64_t st_hkey(const uint8_t hash[static 8]);
+
+/*
+ * Prepares sql on db, or hands out a cached copy; give it back with
+ * st_finish (never sqlite3_finalize). The first time on a connection it
+ * adds the SQL functions the readers use for what st_facts does not keep,
+ * each reading a raw entry (entries.raw): st_note(raw), st_label(raw)
+ * (GENESIS name, CHECKIN period), st_num(raw) (MEMBER role, CHECKIN
+ * status), st_body(raw) (the body's bytes), st_base(raw) (AMEND base);
+ * and st_hkey(hash).
+ */
 int st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 /* Resets a statement from st_prepare and returns it to the cache (or
  * finalizes it when it is not cached). NULL does nothing. */

@@ -39,12 +39,16 @@ load_acts(struct st_circle *c, const uint8_t *target, bool marks,
 	struct st_act *v = NULL;
 	size_t cap = 0;
 	int rc = st_prepare(c->db, marks ?
-		"SELECT author, seq, kind, time, hash, note FROM st_acts "
-		"WHERE target = ?1 AND circle = ?2 AND kind IN (9, 10) "
-		"ORDER BY author, seq" :
-		"SELECT author, seq, kind, time, hash, note FROM st_acts "
-		"WHERE target = ?1 AND circle = ?2 AND kind IN (5, 6) "
-		"ORDER BY author, seq", &st);
+		"SELECT f.author, x.seq, x.kind, x.time, e.hash, st_note(e.raw) "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.ref = ?1 AND x.kind IN (9, 10) AND f.circle = ?2 "
+		"ORDER BY f.author, x.seq" :
+		"SELECT f.author, x.seq, x.kind, x.time, e.hash, st_note(e.raw) "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.ref = ?1 AND x.kind IN (5, 6) AND f.circle = ?2 "
+		"ORDER BY f.author, x.seq", &st);
 	*out = NULL;
 	*n = 0;
 	if (rc != AM_OK)
@@ -169,11 +173,15 @@ load_versions(struct st_circle *c, const uint8_t *id, struct st_agreement *a)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	int rc = st_prepare(c->db, "SELECT hash, author, seq, time, kind, base, body "
-		"FROM st_objects WHERE hash = ?1 AND kind = 3 AND circle = ?2 "
-		"UNION ALL SELECT hash, author, seq, time, kind, base, body "
-		"FROM st_objects WHERE ref = ?1 AND kind = 4 AND circle = ?2 "
-		"ORDER BY hash", &st);
+	int rc = st_prepare(c->db, "SELECT e.hash, f.author, x.seq, x.time, x.kind, "
+		"NULL, st_body(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.hkey = st_hkey(?1) AND e.hash = ?1 AND x.kind = 3 AND f.circle = ?2 "
+		"UNION ALL SELECT e.hash, f.author, x.seq, x.time, x.kind, "
+		"st_base(e.raw), st_body(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.ref = ?1 AND x.kind = 4 AND f.circle = ?2 "
+		"ORDER BY 1", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
@@ -393,9 +401,11 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 	sqlite3_stmt *st;
 	size_t cap = 0;
 	const struct am_terms *t = st_end_terms(a);
-	int rc = st_prepare(c->db, "SELECT hash, author, seq, time, note "
-		"FROM st_objects WHERE ref = ?1 AND kind = 7 AND circle = ?2 "
-		"ORDER BY hash", &st);
+	int rc = st_prepare(c->db, "SELECT e.hash, f.author, x.seq, x.time, "
+		"st_note(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.ref = ?1 AND x.kind = 7 AND f.circle = ?2 "
+		"ORDER BY e.hash", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, a->a.id, 32, SQLITE_STATIC);
@@ -613,8 +623,9 @@ st_proposals(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	sqlite3_stmt *st;
 	uint8_t (*v)[32] = NULL;
 	size_t cap = 0;
-	int rc = st_prepare(db, "SELECT hash FROM st_objects WHERE circle = ?1 "
-		"AND kind = 3 ORDER BY hash", &st);
+	int rc = st_prepare(db, "SELECT e.hash FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE f.circle = ?1 AND x.kind = 3 ORDER BY e.hash", &st);
 	*out = NULL;
 	*n = 0;
 	if (rc != AM_OK)

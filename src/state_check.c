@@ -40,8 +40,10 @@ static int
 object(struct check *k, const uint8_t *hash, uint32_t *kind, uint8_t ref[32])
 {
 	sqlite3_stmt *st;
-	int rc = st_prepare(k->c.db, "SELECT kind, ref FROM st_objects "
-		"WHERE hash = ?1 AND circle = ?2", &st);
+	int rc = st_prepare(k->c.db, "SELECT x.kind, x.ref "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.hkey = st_hkey(?1) AND e.hash = ?1 AND f.circle = ?2", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);

@@ -70,9 +70,11 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 	sqlite3_stmt *st;
 	struct am_mark *v = NULL;
 	uint32_t cap = 0;
-	int rc = st_prepare(c->db, "SELECT author, seq, kind, time, hash, note "
-		"FROM st_acts WHERE target = ?1 AND circle = ?2 AND kind IN (9, 10) "
-		"ORDER BY author, seq DESC", &st);
+	int rc = st_prepare(c->db, "SELECT f.author, x.seq, x.kind, x.time, e.hash, "
+		"st_note(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.ref = ?1 AND x.kind IN (9, 10) AND f.circle = ?2 "
+		"ORDER BY f.author, x.seq DESC", &st);
 	*out = NULL;
 	*n = 0;
 	if (rc != AM_OK)
@@ -197,9 +199,12 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 	*n = 0;
 	if (!a->valid)
 		return AM_OK;
-	if ((rc = st_prepare(c->db, "SELECT hash, author, seq, time, label, num, "
-	    "note FROM st_objects WHERE ref = ?1 AND kind = 8 AND circle = ?2 "
-	    "ORDER BY label, author, seq DESC", &st)) != AM_OK)
+	if ((rc = st_prepare(c->db, "SELECT e.hash, f.author, x.seq, x.time, "
+	    "st_label(e.raw) AS label, st_num(e.raw), st_note(e.raw) "
+	    "FROM st_facts x JOIN feeds f ON f.id = x.feed "
+	    "JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+	    "WHERE x.ref = ?1 AND x.kind = 8 AND f.circle = ?2 "
+	    "ORDER BY label, f.author, x.seq DESC", &st)) != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, a->a.id, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
@@ -288,18 +293,27 @@ st_statements_load(struct st_circle *c, const uint8_t *about,
 	sqlite3_stmt *st;
 	struct am_statement *v = NULL;
 	size_t cap = 0;
-	/* awaiting: only what that person neither wrote nor answered, found
-	 * through the (circle, kind, author) index on either side of them */
+	/* awaiting: only what that person neither wrote nor answered: the
+	 * statements of the others' feeds, each looked up among the answers
+	 * to it */
 	int rc = st_prepare(c->db, about != NULL ?
-		"SELECT hash, author, seq, time, note, ref FROM st_objects "
-		"WHERE ref = ?1 AND kind = 11 AND circle = ?2 ORDER BY time, hash" :
+		"SELECT e.hash, f.author, x.seq, x.time, st_note(e.raw), x.ref "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.ref = ?1 AND x.kind = 11 AND f.circle = ?2 "
+		"ORDER BY x.time, e.hash" :
 		awaiting != NULL ?
-		"SELECT hash, author, seq, time, note, ref FROM st_objects o "
-		"WHERE circle = ?2 AND kind = 11 AND (author < ?3 OR author > ?3) "
-		"AND NOT EXISTS (SELECT 1 FROM st_acts a WHERE a.target = o.hash "
-		"AND a.author = ?3) ORDER BY time, hash" :
-		"SELECT hash, author, seq, time, note, ref FROM st_objects "
-		"WHERE circle = ?2 AND kind = 11 ORDER BY time, hash", &st);
+		"SELECT e.hash, f.author, x.seq, x.time, st_note(e.raw), x.ref "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE f.circle = ?2 AND x.kind = 11 AND f.author <> ?3 "
+		"AND NOT EXISTS (SELECT 1 FROM st_facts a JOIN feeds af "
+		"ON af.id = a.feed WHERE a.ref = e.hash AND a.hkey IS NULL "
+		"AND af.author = ?3) ORDER BY x.time, e.hash" :
+		"SELECT e.hash, f.author, x.seq, x.time, st_note(e.raw), x.ref "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE f.circle = ?2 AND x.kind = 11 ORDER BY x.time, e.hash", &st);
 	*out = NULL;
 	*n = 0;
 	if (rc != AM_OK)

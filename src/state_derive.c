@@ -90,9 +90,11 @@ static int
 load_genesis(struct st_circle *c)
 {
 	sqlite3_stmt *st;
-	int rc = st_prepare(c->db, "SELECT hash, author, seq, time, label "
-		"FROM st_objects WHERE circle = ?1 AND kind = 1 AND ref = ?1 "
-		"ORDER BY seq LIMIT 1", &st);
+	int rc = st_prepare(c->db, "SELECT e.hash, f.author, x.seq, x.time, "
+		"st_label(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE f.circle = ?1 AND x.kind = 1 AND x.ref = ?1 "
+		"ORDER BY x.seq LIMIT 1", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, c->id, AM_HASH_BYTES, SQLITE_STATIC);
@@ -179,9 +181,10 @@ load_answers(sqlite3 *db, const uint8_t *circle, struct st_proposal *p,
 {
 	sqlite3_stmt *st;
 	uint32_t cap = 0;
-	int rc = st_prepare(db, "SELECT author, kind, MIN(seq) FROM st_acts "
-		"WHERE target = ?1 AND circle = ?2 AND kind IN (5, 6) "
-		"GROUP BY author, kind ORDER BY author, kind", &st);
+	int rc = st_prepare(db, "SELECT f.author, x.kind, MIN(x.seq) FROM st_facts x "
+		"JOIN feeds f ON f.id = x.feed "
+		"WHERE x.ref = ?1 AND x.kind IN (5, 6) AND f.circle = ?2 "
+		"GROUP BY f.author, x.kind ORDER BY f.author, x.kind", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);
@@ -305,10 +308,13 @@ static int
 load_waits(struct st_circle *c, struct derive *d, const struct feed_key *keys)
 {
 	sqlite3_stmt *st;
-	int rc = st_prepare(c->db, "SELECT MIN(a.seq) FROM st_acts a "
-		"WHERE a.circle = ?1 AND a.author = ?2 AND a.seq < ?3 AND a.kind = 5 "
-		"AND NOT EXISTS (SELECT 1 FROM st_objects o "
-		"WHERE o.hash = a.target AND o.circle = ?1)", &st);
+	int rc = st_prepare(c->db, "SELECT MIN(a.seq) FROM feeds af "
+		"JOIN st_facts a ON a.feed = af.id "
+		"WHERE af.circle = ?1 AND af.author = ?2 AND a.kind = 5 AND a.seq < ?3 "
+		"AND NOT EXISTS (SELECT 1 FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.hkey = st_hkey(a.ref) AND e.hash = a.ref AND f.circle = ?1)",
+		&st);
 	if (rc != AM_OK)
 		return rc;
 	for (size_t at = 0; at < c->nprops && rc == AM_OK;) {
@@ -491,8 +497,10 @@ load_proposals(struct st_circle *c, struct derive *d)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	int rc = st_prepare(c->db, "SELECT hash, author, ref, num, seq, time "
-		"FROM st_objects WHERE circle = ?1 AND kind = 2 ORDER BY seq, hash", &st);
+	int rc = st_prepare(c->db, "SELECT e.hash, f.author, x.ref, st_num(e.raw), "
+		"x.seq, x.time FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE f.circle = ?1 AND x.kind = 2 ORDER BY x.seq, e.hash", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, c->id, AM_HASH_BYTES, SQLITE_STATIC);
@@ -658,9 +666,11 @@ sink_answers(struct st_circle *c, struct derive *d, size_t i)
 	const struct st_proposal *p = &c->props[i];
 	struct st_sink *k = c->sink;
 	sqlite3_stmt *st;
-	int rc = st_prepare(c->db, "SELECT author, seq, kind, hash FROM st_acts "
-		"WHERE target = ?1 AND circle = ?2 AND kind IN (5, 6) "
-		"ORDER BY author, seq", &st);
+	int rc = st_prepare(c->db, "SELECT f.author, x.seq, x.kind, e.hash "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.ref = ?1 AND x.kind IN (5, 6) AND f.circle = ?2 "
+		"ORDER BY f.author, x.seq", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);

@@ -175,8 +175,10 @@ static int
 walk_checkpoints(struct st_circle *c)
 {
 	sqlite3_stmt *st;
-	int rc = st_prepare(c->db, "SELECT author, seq, hash FROM st_acts "
-		"WHERE circle = ?1 AND kind = 12", &st);
+	int rc = st_prepare(c->db, "SELECT f.author, x.seq, e.hash "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE f.circle = ?1 AND x.kind = 12", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, c->id, 32, SQLITE_STATIC);
@@ -304,13 +306,16 @@ sweep(struct st_circle *c)
 
 	if (k->nseen > 0)
 		qsort(k->seen, k->nseen, sizeof *k->seen, cmp_key);
-	if ((rc = st_prepare(c->db, "SELECT kind FROM st_objects WHERE hash = ?1 "
-	    "AND circle = ?2", &q)) != AM_OK)
+	if ((rc = st_prepare(c->db, "SELECT x.kind "
+	    "FROM st_facts x JOIN feeds f ON f.id = x.feed "
+	    "JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+	    "WHERE x.hkey = st_hkey(?1) AND e.hash = ?1 AND f.circle = ?2", &q)) != AM_OK)
 		return rc;
 	sqlite3_bind_blob(q, 2, c->id, 32, SQLITE_STATIC);
-	if ((rc = st_prepare(c->db, "SELECT author, seq, hash, kind, ref FROM "
-	    "st_objects WHERE circle = ?1 UNION ALL SELECT author, seq, hash, kind, "
-	    "target FROM st_acts WHERE circle = ?1 AND kind <> 12", &st)) != AM_OK) {
+	if ((rc = st_prepare(c->db, "SELECT f.author, x.seq, e.hash, x.kind, x.ref "
+	    "FROM st_facts x JOIN feeds f ON f.id = x.feed "
+	    "JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+	    "WHERE f.circle = ?1 AND x.kind <> 12", &st)) != AM_OK) {
 		st_finish(q);
 		return rc;
 	}

@@ -20,8 +20,9 @@ all_circles(sqlite3 *db, uint8_t (**out)[32], size_t *n)
 	sqlite3_stmt *st;
 	uint8_t (*v)[32] = NULL;
 	size_t cap = 0;
-	int rc = st_prepare(db, "SELECT DISTINCT circle FROM st_objects "
-		"WHERE kind = 1 AND ref = circle ORDER BY circle", &st);
+	int rc = st_prepare(db, "SELECT DISTINCT f.circle FROM feeds f "
+		"JOIN st_facts x ON x.feed = f.id AND x.kind = 1 "
+		"WHERE x.ref = f.circle ORDER BY f.circle", &st);
 	*n = 0;
 	if (rc != AM_OK)
 		return rc;
@@ -177,8 +178,10 @@ object_circle(sqlite3 *db, const uint8_t hash[32], uint32_t kind,
 	uint8_t circle[32])
 {
 	sqlite3_stmt *st;
-	int rc = st_prepare(db, "SELECT circle FROM st_objects WHERE hash = ?1 "
-		"AND kind = ?2", &st);
+	int rc = st_prepare(db, "SELECT f.circle "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE x.hkey = st_hkey(?1) AND e.hash = ?1 AND x.kind = ?2", &st);
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
