@@ -10,6 +10,13 @@
  *                                   sharing C circles) and puts N entries
  *                                   authored by A, spread over the circles,
  *                                   into A's store through batched ingest
+ *   amends-bench grow A N           puts N more entries authored by A, spread
+ *                                   over its circles, into A's store through
+ *                                   batched ingest
+ *   amends-bench copy A B           makes B's store a copy of A's (SQLite's
+ *                                   backup), less what is A's own (peers,
+ *                                   their digests, names): B then holds the
+ *                                   same entries, as a node in step with A
  *   amends-bench append A K         appends K more entries at A (one
  *                                   transaction each, as the CLI does)
  *   amends-bench same A B TIMEOUT   waits until every circle of A has the same
@@ -187,41 +194,81 @@ make_home(const char *dir, struct am_store **store)
 	return id;
 }
 
+enum { RUN = AM_STORE_BATCH_MAX };
+
+/* One run of a feed, signed on a thread of its own while the run before
+ * it is ingested: signing is about half the work of filling. */
+struct run {
+	struct am_identity *id;
+	struct am_entry_draft d;      /* continues the feed; left after the run */
+	size_t k;
+	uint8_t *raw[RUN];
+	size_t len[RUN];
+};
+
+static void *
+sign_run(void *arg)
+{
+	struct run *r = arg;
+	struct am_entry e;
+	for (size_t i = 0; i < r->k; i++) {
+		r->d.has_prev = r->d.seq > 0;
+		r->d.seq++;
+		int rc = am_entry_sign(r->id, &r->d, &r->raw[i], &r->len[i], &e);
+		if (rc != AM_OK)
+			die("signing", rc);
+		memcpy(r->d.prev, e.hash, 32);
+	}
+	return NULL;
+}
+
 /* Signs n statements by id continuing its feed in circle and ingests them
  * into s through the batched path sync uses. */
 static void
 feed(struct am_store *s, struct am_identity *id, const uint8_t circle[32], size_t n)
 {
-	enum { RUN = AM_STORE_BATCH_MAX };
-	uint8_t *raw[RUN];
-	size_t len[RUN], done;
+	static struct run runs[2];
+	pthread_t tid;
+	size_t done;
 	enum am_ingest_result res[RUN];
-	struct am_entry e;
-	struct am_entry_draft d = { .time = 1764000000000 };
 	char text[200];
 	memset(text, 'x', sizeof text - 1);
 	text[sizeof text - 1] = '\0';
 	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c(text) };
+	struct run *cur = &runs[0], *next = &runs[1];
 	int rc;
-	d.body = &b;
-	memcpy(d.circle, circle, 32);
-	if ((rc = am_store_head(s, circle, am_identity_public(id), &d.seq, d.prev)) != AM_OK)
+	memset(cur, 0, sizeof *cur);
+	cur->id = id;
+	cur->d.time = 1764000000000;
+	cur->d.body = &b;
+	memcpy(cur->d.circle, circle, 32);
+	if ((rc = am_store_head(s, circle, am_identity_public(id), &cur->d.seq,
+	    cur->d.prev)) != AM_OK)
 		die("head", rc);
-	while (n > 0) {
-		size_t k = n < RUN ? n : RUN;
-		for (size_t i = 0; i < k; i++) {
-			d.has_prev = d.seq > 0;
-			d.seq++;
-			if ((rc = am_entry_sign(id, &d, &raw[i], &len[i], &e)) != AM_OK)
-				die("signing", rc);
-			memcpy(d.prev, e.hash, 32);
-		}
-		rc = am_store_ingest_batch(s, (const uint8_t *const *)raw, len, k, res, &done);
+	cur->k = n < RUN ? n : RUN;
+	n -= cur->k;
+	sign_run(cur);
+	while (cur->k > 0) {
+		/* the next run is signed while this one is ingested */
+		next->id = id;
+		next->d = cur->d;
+		next->k = n < RUN ? n : RUN;
+		n -= next->k;
+		bool threaded = next->k > 0 &&
+			pthread_create(&tid, NULL, sign_run, next) == 0;
+		rc = am_store_ingest_batch(s, (const uint8_t *const *)cur->raw, cur->len,
+			cur->k, res, &done);
 		if (rc != AM_OK)
 			die("batched ingest", rc);
-		for (size_t i = 0; i < k; i++)
-			free(raw[i]);
-		n -= k;
+		for (size_t i = 0; i < cur->k; i++)
+			free(cur->raw[i]);
+		if (threaded)
+			pthread_join(tid, NULL);
+		else if (next->k > 0)
+			sign_run(next);
+		struct run *t = cur;
+		cur = next;
+		next = t;
 	}
 }
 
@@ -293,6 +340,80 @@ open_home(const char *dir)
 		die(db, rc);
 	free(db);
 	return s;
+}
+
+static int
+mode_grow(const char *dir, size_t n)
+{
+	struct am_store *s = open_home(dir);
+	struct am_identity *id;
+	char *key = am_home_path(dir, AM_HOME_KEY);
+	struct am_circle_info *circles;
+	size_t nc;
+	int rc;
+	if ((rc = am_identity_load(key, &id)) != AM_OK)
+		die(key, rc);
+	if ((rc = am_state_circles(s, am_identity_public(id), &circles, &nc)) != AM_OK ||
+	    nc == 0)
+		die("circles", rc ? rc : AM_ERR_NOT_FOUND);
+	double t0 = now();
+	for (size_t c = 0; c < nc; c++)
+		feed(s, id, circles[c].id, n / nc + (c < n % nc));
+	printf("{\"grow_entries\": %zu, \"grow_s\": %.2f}\n", n, now() - t0);
+	am_state_circles_free(&circles, nc);
+	am_identity_destroy(&id);
+	am_store_close(&s);
+	free(key);
+	return 0;
+}
+
+/* Removes path and its WAL and shared-memory files. */
+static void
+remove_db(const char *path)
+{
+	char side[4096];
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+}
+
+/* B in step with A at any size in seconds, where a catch-up would take
+ * minutes (the catch-up figure measures that path): the same entries and
+ * state, with B's own identity, nicknames and no peers yet. */
+static int
+mode_copy(const char *adir, const char *bdir)
+{
+	char *apath = am_home_path(adir, AM_HOME_DB), *bpath = am_home_path(bdir, AM_HOME_DB);
+	char *akey = am_home_path(adir, AM_HOME_KEY);
+	struct am_identity *ida;
+	sqlite3 *a, *b;
+	int rc;
+	if ((rc = am_identity_load(akey, &ida)) != AM_OK)
+		die(akey, rc);
+	remove_db(bpath);
+	if (sqlite3_open_v2(apath, &a, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_open(bpath, &b) != SQLITE_OK)
+		die("opening the stores to copy", AM_ERR_DB);
+	sqlite3_backup *bk = sqlite3_backup_init(b, "main", a, "main");
+	if (bk == NULL || sqlite3_backup_step(bk, -1) != SQLITE_DONE)
+		die(sqlite3_errmsg(b), AM_ERR_DB);
+	sqlite3_backup_finish(bk);
+	if (sqlite3_exec(b, "DELETE FROM peers; DELETE FROM peer_digests; "
+	    "DELETE FROM names", NULL, NULL, NULL) != SQLITE_OK)
+		die(sqlite3_errmsg(b), AM_ERR_DB);
+	sqlite3_close(a);
+	sqlite3_close(b);
+	struct am_store *s = open_home(bdir);
+	if ((rc = am_store_name_set(s, am_identity_public(ida), "A")) != AM_OK)
+		die("names", rc);
+	am_store_close(&s);
+	am_identity_destroy(&ida);
+	free(apath);
+	free(bpath);
+	free(akey);
+	return 0;
 }
 
 static int
@@ -555,6 +676,10 @@ main(int argc, char **argv)
 	if (argc == 6 && strcmp(argv[1], "fill") == 0)
 		return mode_fill(argv[2], argv[3], (size_t)strtoull(argv[4], NULL, 10),
 			(size_t)strtoull(argv[5], NULL, 10));
+	if (argc == 4 && strcmp(argv[1], "grow") == 0)
+		return mode_grow(argv[2], (size_t)strtoull(argv[3], NULL, 10));
+	if (argc == 4 && strcmp(argv[1], "copy") == 0)
+		return mode_copy(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "append") == 0)
 		return mode_append(argv[2], (size_t)strtoull(argv[3], NULL, 10));
 	if (argc == 5 && strcmp(argv[1], "same") == 0)
