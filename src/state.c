@@ -197,8 +197,13 @@ st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 		cache[free_slot].busy = true;
 	}
 	pthread_mutex_unlock(&cache_lock);
-	int rc = sqlite3_prepare_v3(db, sql, -1,
-		free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, st, NULL);
+	unsigned flags = free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0;
+	int rc = sqlite3_prepare_v3(db, sql, -1, flags, st, NULL);
+	/* a connection closed without st_cache_drop, whose address a new
+	 * one took, would be listed without its functions */
+	if (rc == SQLITE_ERROR && strncmp(sqlite3_errmsg(db),
+	    "no such function: st_", 21) == 0 && functions_add(db) == AM_OK)
+		rc = sqlite3_prepare_v3(db, sql, -1, flags, st, NULL);
 	pthread_mutex_lock(&cache_lock);
 	if (free_slot >= 0) {
 		cache[free_slot].st = rc == SQLITE_OK ? *st : NULL;
