@@ -148,6 +148,13 @@ static const char *const query_sql[Q_COUNT] = {
 	    "WHERE k.feed = f.id) FROM feeds f ORDER BY id",
 };
 
+/* A label (see label()) as it was when the store was at version. */
+struct label_seen {
+	uint8_t id[AM_ID_BYTES];
+	int64_t version;             /* n->data_version then; 0: slot unused */
+	char text[96];
+};
+
 /* The thread that checkpoints the write-ahead log (see wal_loop). */
 struct walcp {
 	pthread_t thread;
@@ -187,6 +194,8 @@ struct node {
 	size_t nfeeds;
 	struct refusal_seen refusals[16];
 	struct walcp wal;
+	struct label_seen labels[8];  /* the last labels made, round robin */
+	unsigned nextlabel;
 	sqlite3_stmt *queries[Q_COUNT];   /* prepared on first use */
 };
 
@@ -222,18 +231,37 @@ logf_(struct node *n, const char *fmt, ...)
 	n->cfg->log(n->cfg->log_ctx, line);
 }
 
-/* A person's name for the log: the local nickname and the ID's start. */
+/*
+ * A person's name for the log: the local nickname and the ID's start.
+ * Every message from a peer may log a line about it, so the last few
+ * labels are kept until another process (a command: only commands set
+ * nicknames) writes to the store.
+ */
 static void
 label(struct node *n, const uint8_t *id, char *out, size_t len)
 {
+	size_t nl = sizeof n->labels / sizeof n->labels[0];
+	for (size_t i = 0; i < nl; i++) {
+		struct label_seen *l = &n->labels[i];
+		if (l->version != 0 && l->version == n->data_version &&
+		    memcmp(l->id, id, AM_ID_BYTES) == 0) {
+			snprintf(out, len, "%s", l->text);
+			return;
+		}
+	}
+	struct label_seen *l = &n->labels[n->nextlabel++ % nl];
 	char text[AM_ID_TEXT_BYTES];
 	am_id_format(id, text);
 	char *name = am_store_name_get(n->store, id);
 	if (name != NULL)
-		snprintf(out, len, "%s (%.12s)", name, text);
+		snprintf(l->text, sizeof l->text, "%s (%.12s)", name, text);
 	else
-		snprintf(out, len, "%.12s", text);
+		snprintf(l->text, sizeof l->text, "%.12s", text);
 	free(name);
+	memcpy(l->id, id, AM_ID_BYTES);
+	/* a label made before the store was first read is not kept */
+	l->version = n->data_version > 0 ? n->data_version : 0;
+	snprintf(out, len, "%s", l->text);
 }
 
 static void
