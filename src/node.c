@@ -1867,14 +1867,17 @@ close_all(struct node *n)
 
 /*
  * Signatures left pending by batched ingest (protocol/sync.md, "Verifying
- * on ingest") are checked while the node is idle, PENDING_SLICE at a time
- * (a few ms on all cores), so that a slice never holds up a session for
- * long; while sessions are busy, one slice a tick still goes, so that a
- * peer that never rests cannot put the check off for ever. Each entry
- * found with a bad signature gets one line.
+ * on ingest") are checked once no message has come for PENDING_QUIET_MS,
+ * PENDING_SLICE at a time (a few ms on all cores) with the network looked
+ * at between slices, so that the check never slows a sync down, at either
+ * end: a node serving a catch-up is as busy as the one catching up. One
+ * slice goes every PENDING_FORCE_MS whatever comes, so that a peer that
+ * never rests cannot put the check off for ever. Each entry found with a
+ * bad signature gets one line.
  */
 #define PENDING_SLICE 256
-#define PENDING_IDLE_MS 5        /* quiet this long: check a slice */
+#define PENDING_QUIET_MS 100
+#define PENDING_FORCE_MS 5000
 
 static int
 bad_signature_found(void *ctx, const struct am_bad_signature *b)
@@ -1889,17 +1892,6 @@ bad_signature_found(void *ctx, const struct am_bad_signature *b)
 		(unsigned long long)b->seq, who, circle,
 		(unsigned long long)b->seq + 1);
 	return AM_OK;
-}
-
-/* Is some session still exchanging? A slice then waits for the next
- * tick, so that catching up is not slowed by checks that can come after. */
-static bool
-sessions_busy(const struct node *n)
-{
-	for (size_t i = 0; i < n->npeers; i++)
-		if (n->peers[i].sync != NULL && !am_sync_idle(n->peers[i].sync))
-			return true;
-	return false;
 }
 
 /* One slice of the pending check; false when nothing is left (or the
@@ -1938,6 +1930,7 @@ am_node_run(const struct am_node_config *cfg)
 	refresh(&n);
 
 	int64_t tick_at = mono_ms() + TICK_MS;
+	int64_t heard_at = mono_ms(), checked_at = heard_at;
 	bool waiting = false, pending = true;
 	while (!*cfg->stop) {
 		struct am_wire_event ev;
@@ -1946,9 +1939,11 @@ am_node_run(const struct am_node_config *cfg)
 		if (n.settle_at != 0 && n.settle_at < wake)
 			wake = n.settle_at;
 		int timeout = waiting ? RETRY_MS : (int)(wake > now ? wake - now : 0);
-		bool check = pending && !sessions_busy(&n);
-		if (check && timeout > PENDING_IDLE_MS)
-			timeout = PENDING_IDLE_MS;
+		bool quiet = pending && now - heard_at >= PENDING_QUIET_MS;
+		if (pending && timeout > PENDING_QUIET_MS)
+			timeout = PENDING_QUIET_MS;
+		if (quiet)
+			timeout = 0;
 		rc = am_wire_poll(n.wire, timeout, &ev);
 		if (rc != AM_OK) {
 			logf_(&n, "network layer failed: %s", am_strerror(rc));
@@ -1956,14 +1951,22 @@ am_node_run(const struct am_node_config *cfg)
 		}
 		on_event(&n, &ev);
 		free(ev.data);
-		if (ev.kind == AM_WIRE_MESSAGE)
+		if (ev.kind == AM_WIRE_MESSAGE) {
 			pending = true;
-		else if (ev.kind == AM_WIRE_NONE && check)
+			heard_at = mono_ms();
+		} else if (ev.kind == AM_WIRE_NONE && quiet) {
 			pending = check_pending(&n);
+			checked_at = mono_ms();
+		}
 		now = mono_ms();
 		if (now >= tick_at) {
 			tick_at = now + TICK_MS;
-			pending = check_pending(&n);
+			if (now - checked_at >= PENDING_FORCE_MS) {
+				pending = check_pending(&n);
+				checked_at = now;
+			} else {
+				pending = true;  /* a command may have imported some */
+			}
 			check_store(&n);
 			quiet_tick(&n);
 			ask_accept(&n);
