@@ -107,11 +107,12 @@ sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
 			rc = sync_send_hello(s, AM_SYNC_HELLO_ANSWER);
 		return rc;
 	}
-	/* only a HELLO that compares opens a round: one that tells or
-	 * answers follows a round or a push of the peer's, and pulling on it
+	/* a HELLO that tells or answers follows a round or a push of the
+	 * peer's: it opens a round only while our side has not compared
+	 * since we started over (once caught up, pulling on each of them
 	 * could go back and forth for ever between two nodes that do not
-	 * share the same circles; pushes and rechecks cover what it shows */
-	if (m->hello != AM_SYNC_HELLO_COMPARE)
+	 * share the same circles; pushes and rechecks cover what they show) */
+	if (m->hello != AM_SYNC_HELLO_COMPARE && (s->caught_up || s->pulling))
 		return AM_OK;
 	if (s->pulling) {
 		s->again = true;
