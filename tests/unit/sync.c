@@ -6,7 +6,9 @@
  * membership, up-to-date nodes that exchange only HELLO, incremental
  * catch-up, live push, a stranger who gets nothing, a restored node, fork
  * evidence, a link that loses messages, malformed messages each refused
- * with its own error, and randomly mutated messages.
+ * with its own error, randomly mutated messages, and "same record" known
+ * only from the peer's word (never before the peer has pulled), with the
+ * peer's heads asked on the live session.
  *
  * Run with --print to write the vectors (only when the wire format changes,
  * and then protocol/sync.md changes too).
