@@ -977,8 +977,10 @@ out:
 	free(now);
 }
 
-/* The store changed: re-read who may connect when membership moved, and
- * offer what is new to every session (circle by circle when few moved). */
+static bool flush(struct node *n, struct peer *p);
+
+/* The store changed: offer what is new to every session (circle by circle
+ * when few moved), and re-read who may connect when membership moved. */
 static void
 changed(struct node *n)
 {
@@ -988,16 +990,8 @@ changed(struct node *n)
 
 	n->dirty = false;
 	changed_circles(n, circles, &nc, &all);
-	int64_t inv = invites_print(n);
-	bool invites_moved = inv != n->invites_print || inv < 0;
-	n->invites_print = inv;
-	if (membership_moved(n, circles, nc, all) || invites_moved || n->refresh_due) {
-		n->refresh_due = false;
-		refresh(n);
-	}
-	if (!all && nc == 0)
-		return;
-	for (size_t i = 0; i < n->npeers; i++) {
+	/* what is new goes out first: who may connect is only read after */
+	for (size_t i = 0; (all || nc > 0) && i < n->npeers; i++) {
 		struct peer *p = &n->peers[i];
 		if (p->sync == NULL)
 			continue;
@@ -1013,6 +1007,14 @@ changed(struct node *n)
 		}
 		if (rc != AM_OK)
 			logf_(n, "could not offer new entries: %s", am_strerror(rc));
+		(void)flush(n, p);     /* what it cannot take now waits for flush_all */
+	}
+	int64_t inv = invites_print(n);
+	bool invites_moved = inv != n->invites_print || inv < 0;
+	n->invites_print = inv;
+	if (membership_moved(n, circles, nc, all) || invites_moved || n->refresh_due) {
+		n->refresh_due = false;
+		refresh(n);
 	}
 }
 
@@ -1030,8 +1032,6 @@ record_one(struct node *n, struct peer *p, const uint8_t circle[static AM_HASH_B
 	    am_peer_digest_set(n->store, p->id, circle, digest, now) != AM_OK)
 		logf_(n, "could not record a peer's digest");
 }
-
-static bool flush(struct node *n, struct peer *p);
 
 /* In each of circles c shared with p, a checkpoint when every member is
  * known to hold what we hold (am_checkpoint_due says when; it never
