@@ -21,6 +21,7 @@
 #include "format.h"
 
 #define WAIT_MS 15000           /* for the connection, and for each answer */
+#define REFUSED_MS 8000         /* a refusal lasting this long is the answer */
 #define MAX_PASSES 8            /* walks through the circle's record */
 #define MAX_BATCHES 100000      /* ENTRIES messages in one walk */
 
@@ -70,10 +71,12 @@ wait_up(struct link *l)
 				break;
 			}
 			/* An invite made a moment ago may not be admitted by the
-			 * inviter's node yet: libzmq reconnects within a second,
-			 * so a refusal that lasts 3 s is the answer. */
-			if (!refused && end > mono_ms() + 3000)
-				end = mono_ms() + 3000;
+			 * inviter's node yet (it learns of it when it next reads
+			 * the store, later on a loaded machine): libzmq reconnects
+			 * within a second, so a refusal that lasts REFUSED_MS is
+			 * the answer. */
+			if (!refused && end > mono_ms() + REFUSED_MS)
+				end = mono_ms() + REFUSED_MS;
 			refused = true;
 		}
 	}
