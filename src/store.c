@@ -228,6 +228,8 @@ struct am_store {
 	sqlite3 *db;
 	struct timespec busy_start;     /* when the current wait for a lock began */
 	sqlite3_stmt *stmt[S_COUNT];
+	bool defer;                     /* see am_store_defer_sync() */
+	bool unsynced;                  /* a deferred commit is not on disk yet */
 };
 
 int
@@ -1371,6 +1373,8 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 			goto fail;
 		}
 	}
+	if (s->defer && (rc = am_store_exec(s, "PRAGMA synchronous = NORMAL")) != AM_OK)
+		goto fail;
 	if ((rc = am_store_begin(s)) != AM_OK)
 		goto fail;
 	struct feed head;
@@ -1415,9 +1419,14 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 			goto rollback;
 		if ((rc = am_store_commit(s)) != AM_OK)
 			goto fail;
+		/* a commit at synchronous=FULL syncs the whole log, and so
+		 * every deferred commit before it */
+		s->unsynced = s->defer;
 	} else {
 		am_store_rollback(s);
 	}
+	if (s->defer)
+		am_store_exec(s, "PRAGMA synchronous = FULL");
 	*done = i;
 	for (i = 0; i < 3; i++)
 		sqlite3_finalize(sp[i]);
@@ -1427,6 +1436,8 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 rollback:
 	am_store_rollback(s);
 fail:
+	if (s->defer)
+		am_store_exec(s, "PRAGMA synchronous = FULL");
 	for (i = 0; i < 3; i++)
 		sqlite3_finalize(sp[i]);
 	free(own);
@@ -1713,4 +1724,32 @@ am_store_bad_signatures(struct am_store *s, const uint8_t *circle,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+/*
+ * Deferred durability. In WAL mode a commit at synchronous=NORMAL is
+ * atomic and survives the process being killed, but not the machine
+ * losing power before the log reaches the disk; a commit at FULL syncs the
+ * log file, and with it every commit before. Catching up writes batch
+ * after batch: only the last one of a run needs to wait for the disk.
+ */
+void
+am_store_defer_sync(struct am_store *s, bool defer)
+{
+	s->defer = defer;
+}
+
+int
+am_store_sync(struct am_store *s)
+{
+	sqlite3_file *wal = NULL;
+	if (!s->unsynced)
+		return AM_OK;
+	int rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+	if (rc == SQLITE_OK && wal != NULL && wal->pMethods != NULL)
+		rc = wal->pMethods->xSync(wal, SQLITE_SYNC_FULL);
+	if (rc != SQLITE_OK)
+		return write_error(s, rc);
+	s->unsynced = false;
+	return AM_OK;
 }

@@ -547,7 +547,17 @@ sync_on_entries(struct am_sync *s, const struct am_sync_msg *m)
 		return rc != AM_OK ? rc : prc;
 	}
 	s->inflight = false;
-	if ((rc = take_run(s, m, first, &refused, &stored)) != AM_OK)
+	/* while more batches of this feed follow, their commits need not
+	 * wait for the disk: the last one's does, and that makes them all
+	 * durable (am_store_defer_sync) */
+	bool more = t->kind == TASK_FEED && m->n == s->inflight_max &&
+		first + m->n - 1 < t->seq;
+	am_store_defer_sync(s->store, more);
+	rc = take_run(s, m, first, &refused, &stored);
+	am_store_defer_sync(s->store, false);
+	if (rc == AM_OK && (!more || refused != AM_OK))
+		rc = am_store_sync(s->store);
+	if (rc != AM_OK)
 		return rc;
 	s->round_new += stored;
 	if (refused == AM_ERR_CHAIN && t->kind == TASK_FEED && first > 1) {
@@ -592,7 +602,9 @@ sync_on_push(struct am_sync *s, const struct am_sync_msg *m)
 	}
 	memcpy(ack.circle, m->circle, AM_HASH_BYTES);
 	memcpy(ack.author, m->author, AM_ID_BYTES);
-	rc = am_store_head(s->store, m->circle, m->author, &ack.seq, hash);
+	/* what an ACK acknowledges is on disk */
+	if ((rc = am_store_sync(s->store)) == AM_OK)
+		rc = am_store_head(s->store, m->circle, m->author, &ack.seq, hash);
 	if (rc != AM_OK || (rc = sync_queue(s, &ack)) != AM_OK)
 		return rc;
 	return pump(s);

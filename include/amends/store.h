@@ -157,6 +157,22 @@ AM_NODISCARD int am_store_ingest_batch(struct am_store *s,
 	const uint8_t *const raw[], const size_t len[], size_t n,
 	enum am_ingest_result result[], size_t *done);
 
+/*
+ * While defer is set, am_store_ingest_batch() commits without waiting for
+ * the disk (synchronous=NORMAL): the machine losing power may then lose
+ * those commits, never damage the database, and killing the process loses
+ * nothing. The next ingest committed with defer cleared, or
+ * am_store_sync(), makes every earlier commit durable. Entries this node
+ * writes itself (am_store_append) are always on disk before it returns.
+ * Sync defers the commits of a feed's batches while more are on their
+ * way, so that a catch-up waits for the disk once per feed, not per batch.
+ */
+void am_store_defer_sync(struct am_store *s, bool defer);
+
+/* Makes every commit so far durable; nothing to do when none was
+ * deferred since the last durable one. */
+AM_NODISCARD int am_store_sync(struct am_store *s);
+
 /* An entry whose own signature does not verify, although the entry after
  * it, validly signed, names its hash: its content is its author's, its
  * standalone proof is broken. Kept, and held against its author. */

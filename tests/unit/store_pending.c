@@ -4,6 +4,8 @@
  * pending and are checked later, in bounded slices; an entry whose own
  * signature fails is kept (the next entry vouches for it) and recorded
  * against its author; entries taken one at a time are verified in full.
+ * And deferred durability: batches committed without waiting for the disk
+ * while more follow, then made durable.
  */
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <sodium.h>
 
 #include "amends/store.h"
+#include "store_impl.h"
 #include "test.h"
 
 static char dir[] = "/tmp/amends-test-pending-XXXXXX";
@@ -265,6 +268,60 @@ test_one_at_a_time_verifies_all(void)
 	am_store_close(&s);
 }
 
+static int64_t
+synchronous(struct am_store *s)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	check(sqlite3_prepare_v2(am_store_sqlite(s), "PRAGMA synchronous", -1, &st,
+		NULL) == SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Deferred batches are stored as any other; the store goes back to
+ * synchronous=FULL after each (what the node writes itself must be on
+ * disk before it returns), and am_store_sync() makes them durable. */
+static void
+test_deferred_durability(void)
+{
+	struct am_store *s = open_store("defer.db"), *other;
+	struct feed f;
+	enum am_ingest_result r[RUN];
+	size_t done;
+
+	feed_make(&f, NULL, 0);
+	check(synchronous(s) == 2);
+	check_rc(am_store_sync(s), AM_OK);          /* nothing to do */
+	am_store_defer_sync(s, true);
+	check_rc(am_store_ingest_batch(s, (const uint8_t *const *)f.raw, f.len, 20,
+		r, &done), AM_OK);
+	check(done == 20 && synchronous(s) == 2);
+	/* a refused run leaves the setting as it was, too */
+	check_rc(am_store_ingest_batch(s, (const uint8_t *const *)f.raw + 25,
+		f.len + 25, 5, r, &done), AM_ERR_GAP);
+	check(done == 0 && synchronous(s) == 2);
+	check_rc(am_store_sync(s), AM_OK);
+	check_rc(am_store_ingest_batch(s, (const uint8_t *const *)f.raw + 20,
+		f.len + 20, 10, r, &done), AM_OK);
+	am_store_defer_sync(s, false);
+	check_rc(am_store_ingest_batch(s, (const uint8_t *const *)f.raw + 30,
+		f.len + 30, RUN - 30, r, &done), AM_OK);
+	check_rc(am_store_sync(s), AM_OK);
+	check(head(s, &f) == RUN);
+	/* another connection sees every batch */
+	char p[256];
+	snprintf(p, sizeof p, "%s/defer.db", dir);
+	check_rc(am_store_open(p, &other), AM_OK);
+	check(head(other, &f) == RUN);
+	check_rc(am_store_check(other), AM_OK);
+	am_store_close(&other);
+	feed_free(&f);
+	am_store_close(&s);
+}
+
 int
 main(void)
 {
@@ -275,6 +332,7 @@ main(void)
 	test_bad_signature_inside_a_run();
 	test_bad_newest_signature();
 	test_one_at_a_time_verifies_all();
+	test_deferred_durability();
 	am_identity_destroy(&sam);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
