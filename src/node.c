@@ -50,7 +50,7 @@
 #define REFUSAL_LOG_MS 60000     /* log one refusal per key per minute */
 #define FLUSH_MAX 64             /* messages sent to one peer per round */
 #define SELFTEST_MS 5000
-#define SETTLE_MS 1000           /* a session quiet this long: digests, checkpoints */
+#define SETTLE_MS 250            /* a session quiet this long: digests, checkpoints */
 #define SETTLE_MAX_MS 10000      /* ... or busy this long since they were last done */
 #define WAL_FRAMES 1000          /* log frames that call for a checkpoint */
 #define WAL_PAUSE_MS 100         /* at least this long between two checkpoints */
