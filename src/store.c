@@ -1291,6 +1291,10 @@ batch_authenticate(const struct am_entry *e, size_t m, uint8_t *own,
 		*good = m;
 		return AM_OK;
 	}
+	if (m == 1) {
+		*good = 0;       /* the newest was the only one */
+		return AM_OK;
+	}
 	if (am_verify_signatures(e, m, 0, own) != AM_OK)
 		return AM_ERR_NOMEM;
 	for (*good = m; *good > 0 && !own[*good - 1]; (*good)--)
