@@ -368,6 +368,7 @@ am_sync_recheck(struct am_sync *s)
 		memcpy(s->stale_circle, t->circle, AM_HASH_BYTES);
 		memcpy(s->stale_author, t->author, AM_ID_BYTES);
 		s->stale_from = s->inflight_from;
+		sync_pull_abandon(s);
 	}
 	s->stale_done |= s->awaiting_done;
 	s->stale_acks += s->pushes_unacked;

@@ -77,6 +77,16 @@ struct am_sync {
 	bool inflight;
 	uint32_t inflight_type;
 	uint64_t inflight_from, inflight_max;
+	/* the next batch of the same feed, asked for before the one in
+	 * flight has come, so that the peer reads it while we store */
+	bool ahead;
+	uint64_t ahead_from, ahead_max;
+	/* an answer still to come to a WANT we no longer need (a batch
+	 * asked ahead that the feed went without): dropped quietly */
+	bool drop;
+	uint8_t drop_circle[AM_HASH_BYTES];
+	uint8_t drop_author[AM_ID_BYTES];
+	uint64_t drop_from;
 
 	/* the request in flight when am_sync_recheck() started over: its
 	 * answer may still come, and is then dropped quietly */
@@ -175,6 +185,10 @@ int sync_summary(struct am_sync *s, uint8_t out[static AM_HASH_BYTES],
  * shared, or we hold no GENESIS of it yet. */
 int sync_may_receive(struct am_sync *s,
 	const uint8_t circle[static AM_HASH_BYTES]);
+
+/* Gives up the batch asked ahead, if any: its answer is dropped when it
+ * comes (sync_pull.c). */
+void sync_pull_abandon(struct am_sync *s);
 
 /* True for errors that are ours (the store, memory), not the peer's. */
 bool sync_local_failure(int rc);

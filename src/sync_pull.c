@@ -2,9 +2,9 @@
  * The pulling half of a sync session (protocol/sync.md, "Pulling"). When
  * the peer's HELLO summary differs from ours we open a round (our
  * DIGESTS), collect the peer's HEADS until its DONE, and turn every feed
- * where the peer is ahead into a task. Tasks are fetched one request at a
- * time, so the next batch is asked for only once the previous one is
- * stored. A round that stored something while other entries were refused
+ * where the peer is ahead into a task. Tasks are fetched one at a time;
+ * a feed's batches two requests at a time (the one awaited and the next),
+ * so that the peer reads the next batch while we store this one. A round that stored something while other entries were refused
  * for now (their author's membership had not arrived yet) runs again; one
  * that stored nothing new ends, so rounds always end. Live entries pushed
  * by the peer are taken here too.
@@ -207,6 +207,47 @@ end_round(struct am_sync *s)
 	return sync_send_hello(s, AM_SYNC_HELLO_TELL);
 }
 
+/* Asks for the batch after the one in flight of the first task, when it
+ * is a feed task whose target lies beyond. */
+static int
+send_ahead(struct am_sync *s)
+{
+	if (!s->inflight || s->ahead || s->drop || s->ntasks == 0 ||
+	    s->inflight_type != AM_SYNC_WANT)
+		return AM_OK;
+	struct task *t = &s->tasks[s->task_head];
+	uint64_t next = s->inflight_from + s->inflight_max;
+	if (t->kind != TASK_FEED || s->inflight_max < AM_SYNC_MAX_ITEMS ||
+	    next > t->seq)
+		return AM_OK;
+	struct am_sync_msg m = { .type = AM_SYNC_WANT, .from = next,
+		.max = t->seq - next + 1 };
+	if (m.max > AM_SYNC_MAX_ITEMS)
+		m.max = AM_SYNC_MAX_ITEMS;
+	memcpy(m.circle, t->circle, AM_HASH_BYTES);
+	memcpy(m.author, t->author, AM_ID_BYTES);
+	int rc = sync_queue(s, &m);
+	if (rc != AM_OK)
+		return rc;
+	s->ahead = true;
+	s->ahead_from = m.from;
+	s->ahead_max = m.max;
+	return AM_OK;
+}
+
+void
+sync_pull_abandon(struct am_sync *s)
+{
+	if (!s->ahead)
+		return;
+	const struct task *t = &s->tasks[s->task_head];
+	s->ahead = false;
+	s->drop = true;
+	memcpy(s->drop_circle, t->circle, AM_HASH_BYTES);
+	memcpy(s->drop_author, t->author, AM_ID_BYTES);
+	s->drop_from = s->ahead_from;
+}
+
 /* Sends the request of the first task, skipping tasks already done. */
 static int
 pump(struct am_sync *s)
@@ -250,7 +291,8 @@ pump(struct am_sync *s)
 		s->inflight_from = m.from;
 		s->inflight_max = m.max;
 	}
-	return end_round(s);
+	int rc = send_ahead(s);
+	return rc != AM_OK ? rc : end_round(s);
 }
 
 /* ---- what the peer shows and sends ---- */
@@ -532,6 +574,13 @@ sync_on_entries(struct am_sync *s, const struct am_sync_msg *m)
 	uint64_t first, stored;
 	int refused, rc;
 
+	if (s->drop && memcmp(s->drop_circle, m->circle, AM_HASH_BYTES) == 0 &&
+	    memcmp(s->drop_author, m->author, AM_ID_BYTES) == 0 &&
+	    (m->n == 0 || (check_first(m, &first) == AM_OK && first == s->drop_from))) {
+		/* the answer to a batch asked ahead and no longer needed */
+		s->drop = false;
+		return pump(s);
+	}
 	if (!s->inflight || s->inflight_type != AM_SYNC_WANT ||
 	    !same_feed(t = &s->tasks[s->task_head], m->circle, m->author))
 		return stale_answer(s, m, AM_SYNC_WANT) ? AM_OK : AM_ERR_UNSOLICITED;
@@ -542,6 +591,7 @@ sync_on_entries(struct am_sync *s, const struct am_sync_msg *m)
 	if (rc != AM_OK || m->n == 0) {
 		/* the answer to this request is this message, good or not: a
 		 * bad one is refused, an empty one says the peer has no more */
+		sync_pull_abandon(s);
 		pop_task(s);
 		int prc = pump(s);
 		return rc != AM_OK ? rc : prc;
@@ -567,12 +617,20 @@ sync_on_entries(struct am_sync *s, const struct am_sync_msg *m)
 		uint8_t circle[AM_HASH_BYTES], author[AM_ID_BYTES];
 		memcpy(circle, t->circle, AM_HASH_BYTES);
 		memcpy(author, t->author, AM_ID_BYTES);
+		sync_pull_abandon(s);
 		pop_task(s);
 		if ((rc = add_task(s, TASK_AT, circle, author, at)) != AM_OK)
 			return rc;
 	} else if (refused != AM_OK || t->kind != TASK_FEED ||
 	    m->n < s->inflight_max) {
+		sync_pull_abandon(s);
 		pop_task(s);
+	} else if (s->ahead) {
+		/* the batch asked ahead is now the one awaited */
+		s->ahead = false;
+		s->inflight = true;
+		s->inflight_from = s->ahead_from;
+		s->inflight_max = s->ahead_max;
 	}
 	return pump(s);
 }
@@ -686,8 +744,15 @@ sync_on_error(struct am_sync *s, const struct am_sync_msg *m)
 	sync_event(s, AM_SYNC_EV_PEER_ERROR, (int)m->code, NULL, NULL, m->about,
 		0, "peer refused a message of ours (type %llu): %s",
 		(unsigned long long)m->about, text);
+	if (s->drop && m->about == AM_SYNC_WANT) {
+		/* refused, the batch asked ahead that we no longer need */
+		s->drop = false;
+		return pump(s);
+	}
 	if (s->inflight && m->about == s->inflight_type) {
-		/* that request will not be answered */
+		/* that request will not be answered (nor, if it was refused,
+		 * the one asked ahead of it: that refusal is still to come) */
+		sync_pull_abandon(s);
 		pop_task(s);
 		return pump(s);
 	}
