@@ -1979,6 +1979,7 @@ am_node_run(const struct am_node_config *cfg)
 		}
 		if (n.dirty)
 			changed(&n);
+		am_wire_nudge_answer(n.wire);   /* the commands know we read it */
 		waiting = flush_all(&n);
 	}
 	if (*cfg->stop)

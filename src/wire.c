@@ -11,6 +11,7 @@
  * itself with a stranger's key at start-up, and every socket is monitored.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@
 #define MAX_REFUSALS 32      /* refusals queued by the ZAP handler */
 #define MAX_INBOUND 1024     /* peers remembered on the server socket */
 #define ZAP_FRAMES 7         /* a CURVE ZAP request */
+#define NUDGERS 16           /* commands answered per wake-up */
+#define NUDGE_WAIT_MS 250    /* a command waits this long for the answer */
 
 struct refusal {
 	uint8_t key[AM_CURVE_BYTES];
@@ -88,6 +91,9 @@ struct am_wire {
 
 	int nudge;                   /* the nudge socket's descriptor, -1 */
 	char *nudge_path;
+	struct sockaddr_un nudgers[NUDGERS];   /* who nudged, to answer */
+	socklen_t nudger_len[NUDGERS];
+	size_t nnudgers;
 };
 
 static int
@@ -1031,8 +1037,17 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 			 * store once for them all (a nudge not taken now stays
 			 * readable for the next poll) */
 			char buf[16];
-			while (recv(w->nudge, buf, sizeof buf, MSG_DONTWAIT) >= 0)
-				;
+			struct sockaddr_un from;
+			socklen_t len = sizeof from;
+			while (recvfrom(w->nudge, buf, sizeof buf, MSG_DONTWAIT,
+			    (struct sockaddr *)&from, &len) >= 0) {
+				if (len > sizeof(sa_family_t) && len <= sizeof from &&
+				    w->nnudgers < NUDGERS) {
+					w->nudgers[w->nnudgers] = from;
+					w->nudger_len[w->nnudgers++] = len;
+				}
+				len = sizeof from;
+			}
 			ev->kind = AM_WIRE_NUDGE;
 			break;
 		}
@@ -1071,16 +1086,29 @@ am_wire_nudge_bind(struct am_wire *w, const char *path)
 	return AM_OK;
 }
 
+void
+am_wire_nudge_answer(struct am_wire *w)
+{
+	for (size_t i = 0; i < w->nnudgers; i++)
+		(void)sendto(w->nudge, "k", 1, MSG_DONTWAIT,
+			(struct sockaddr *)&w->nudgers[i], w->nudger_len[i]);
+	w->nnudgers = 0;
+}
+
 /*
- * One datagram on a local socket: a command that wrote to the store pays a
- * system call or two for it, not a ZeroMQ context with its threads and a
- * connection handshake. A node that is not running refuses it at once (or
- * the path is not there); a node with nudges queued has been woken already.
+ * One datagram on a local socket, from an address of the command's own
+ * (the kernel picks one), and the node's answer once it has read the store:
+ * a command pays a few system calls and the node's reading, not a ZeroMQ
+ * context with its threads and a connection handshake, and when it exits
+ * the node knows what it wrote (an invite made is admitted, for one). A
+ * node that is not running refuses the datagram at once (or the path is
+ * not there); one that does not answer is waited for NUDGE_WAIT_MS.
  */
 void
 am_wire_nudge(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un me = { .sun_family = AF_UNIX };
 
 	if (strlen(path) >= sizeof sun.sun_path)
 		return;
@@ -1088,6 +1116,12 @@ am_wire_nudge(const char *path)
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return;
-	(void)sendto(fd, "n", 1, 0, (struct sockaddr *)&sun, sizeof sun);
+	if (bind(fd, (struct sockaddr *)&me, sizeof(sa_family_t)) == 0 &&
+	    sendto(fd, "n", 1, 0, (struct sockaddr *)&sun, sizeof sun) == 1) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		char answer;
+		if (poll(&pf, 1, NUDGE_WAIT_MS) == 1)
+			(void)recv(fd, &answer, 1, 0);
+	}
 	close(fd);
 }

@@ -139,9 +139,16 @@ AM_NODISCARD int am_wire_poll(struct am_wire *w, int timeout_ms,
 AM_NODISCARD int am_wire_nudge_bind(struct am_wire *w, const char *path);
 
 /*
- * Tells a node bound to path that the store changed: best effort, one
- * datagram that never blocks; does nothing when no node listens.
+ * Tells a node bound to path that the store changed, and waits (a quarter
+ * of a second at most) for its answer, which says it has read the store:
+ * best effort; does nothing when no node listens.
  */
 void am_wire_nudge(const char *path);
+
+/*
+ * Answers the commands whose nudges the last AM_WIRE_NUDGE stood for; the
+ * node calls it once it has read the store and acted on what changed.
+ */
+void am_wire_nudge_answer(struct am_wire *w);
 
 #endif
