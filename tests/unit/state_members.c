@@ -129,10 +129,13 @@ begin(struct history *h)
 		AM_OK);
 }
 
-/* Reads every entry of the history back, feed by feed. */
+/* Reads every entry of the history back, feed by feed, in place of
+ * those read before: a history is collected again after it grows. */
 static void
 collect(struct history *h)
 {
+	for (int i = 0; i < h->n; i++)
+		free(h->e[i].raw);
 	h->n = 0;
 	for (grab_who = 0; grab_who < NPEOPLE; grab_who++)
 		check_rc(am_store_range(h->s, h->circle, ID[grab_who], 1, UINT64_MAX,
