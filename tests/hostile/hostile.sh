@@ -48,6 +48,7 @@ CASES=0
 BAD=0
 KNOWN_FAILED=
 EXTRA=
+SPENT=
 KNOWN=""                 # cases whose bugs are reported, not yet fixed
 
 DB_a="$T/a/amends.db"
@@ -122,12 +123,27 @@ log_line() {
 		cut -d' ' -f2- | cut -c1-110
 }
 
-# refused_lately: how many "refused a message" lines A logged about mallory
-# in the last minute (the node logs at most 10 a minute per peer)
-refused_lately() {
+# lately PATTERN: how many lines matching PATTERN (an awk regex) A logged
+# in the last minute (the node logs at most 10 of each kind a minute per
+# peer; all 10 of a minute not yet over are in the last 61 s)
+lately() {
 	since=$(date -u -d '-61 seconds' +%Y-%m-%dT%H:%M:%SZ)
-	awk -v s="$since" '$1 >= s && /refused a message from mallory/' "$T/a.log" |
-		wc -l
+	awk -v s="$since" -v p="$1" '$1 >= s && $0 ~ p' "$T/a.log" | wc -l
+}
+
+# refused_lately: how many "refused a message" lines A logged about mallory
+# in the last minute
+refused_lately() {
+	lately "refused a message from mallory"
+}
+
+# spent PATTERN...: this minute's budget of A's lines about mallory is
+# spent for every kind of line named: none of them may be logged now
+spent() {
+	for kind in "$@"; do
+		[ "$(lately "$kind")" -ge 10 ] || return 1
+	done
+	return 0
 }
 
 # verify_clean CIRCLE...: A's verify of each circle finds nothing wrong
@@ -173,7 +189,9 @@ result() {
 # then checks: the hostile program saw the answer the protocol asks for;
 # A logged PATTERN (nothing is asked when it is "-"); A stored nothing
 # (stored_nothing WRITES NEW NEWFORKS CHANGES); B converges with A on
-# every circle; A's verify is clean; then runs $EXTRA if set.
+# every circle; A's verify is clean; then runs $EXTRA if set. When A
+# logged no line matching PATTERN, $SPENT (if set) says whether the budgets
+# of every kind of line the case can cause are spent: then none is due.
 attack() {
 	case_n=$1 case_name=$2 pattern=$3 new=$4 newforks=$5 changes=$6
 	shift 6
@@ -198,6 +216,8 @@ attack() {
 		elif case $pattern in "refused a message"*) true ;; *) false ;; esac &&
 		    [ "$(refused_lately)" -ge 10 ]; then
 			said="nothing: its 10 refused-message lines a minute for mallory are spent"
+		elif [ -n "$SPENT" ] && "$SPENT"; then
+			said="nothing: its 10 lines a minute of each kind for mallory are spent"
 		elif wait_for 10 log_since "$lines" "$pattern"; then
 			said=$(log_line "$lines" "$pattern")
 		else
@@ -484,9 +504,17 @@ memory_bounded() {
 		why="${why:+$why; }A's peak RSS grew by $((hwm1 - hwm0)) KiB"
 	figure="$figure; A's VmHWM $hwm0 -> $hwm1 KiB"
 }
+# H24 causes refused entries (p) and requests for a circle not hers (w):
+# when H23 spent those budgets less than a minute ago, A logs neither
+# until the minute is over, and only counts them
+flood_spent() {
+	spent "refused an entry from mallory" "refused mallory.* a circle it is not in"
+}
 hwm0=$(hwm)
 EXTRA=memory_bounded
+SPENT=flood_spent
 attack 24 flood-without-reading "refused .*mallory" 0 0 "" log-flood "$C" "$D" "$NOREAD" wp
+SPENT=
 EXTRA=
 
 # ---------------------------------------------------------------------------
