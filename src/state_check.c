@@ -17,6 +17,7 @@
 #include "store_impl.h"
 
 struct check {
+	struct am_store *s;
 	struct st_circle c;
 	const uint8_t *author;
 	char *why;
@@ -171,23 +172,78 @@ check_end(struct check *k, const struct am_body *b)
 	return rc;
 }
 
+/* Did the newcomer of member proposal p answer it first with a DECLINE?
+ * That refusal is final (protocol/state.md, "Membership"). */
+static int
+refused(struct check *k, const struct st_proposal *p, bool *yes)
+{
+	sqlite3_stmt *st;
+	*yes = false;
+	if (memcmp(p->target, p->author, 32) == 0)
+		return AM_OK;
+	int rc = st_prepare(k->c.db, "SELECT x.kind FROM st_facts x "
+		"JOIN feeds f ON f.id = x.feed WHERE f.circle = ?1 AND f.author = ?2 "
+		"AND x.kind IN (5, 6) AND x.ref = ?3 ORDER BY x.seq LIMIT 1", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, k->c.id, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, p->target, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, p->hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == AM_KIND_DECLINE;
+	st_finish(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+/* Is the author among those whose consent p needs? They may answer p
+ * before they have joined. */
+static int
+needed(struct check *k, const struct st_proposal *p, bool *yes)
+{
+	uint8_t (*ids)[AM_ID_BYTES] = NULL;
+	size_t n = 0;
+	int rc = am_state_proposal_needs(k->s, k->c.id, p->hash, &ids, &n);
+	*yes = false;
+	for (size_t i = 0; rc == AM_OK && i < n; i++)
+		*yes = *yes || memcmp(ids[i], k->author, 32) == 0;
+	free(ids);
+	return rc;
+}
+
 static int
 answer_proposal(struct check *k, const struct am_body *b)
 {
 	const struct st_proposal *p = NULL;
+	bool need = false, gone = false;
+	int rc;
 	for (size_t i = 0; i < k->c.nprops; i++)
 		if (memcmp(k->c.props[i].hash, b->target, 32) == 0)
 			p = &k->c.props[i];
+	if (p == NULL)
+		return say(k, AM_ERR_NOT_FOUND, "there is no such member proposal in this circle");
 	bool newcomer = memcmp(p->target, k->author, 32) == 0;
 	bool accepted = memcmp(p->author, k->author, 32) == 0;
 	for (uint32_t i = 0; i < p->naccepts; i++)
 		accepted = accepted || memcmp(p->accepts[i], k->author, 32) == 0;
-	if (!newcomer && st_member(&k->c, k->author) == NULL)
-		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
+	if (!newcomer && st_member(&k->c, k->author) == NULL) {
+		if ((rc = needed(k, p, &need)) != AM_OK)
+			return rc;
+		if (!need)
+			return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
+	}
 	if (st_member(&k->c, p->target) != NULL)
 		return say(k, AM_ERR_RULE, "they are already a member of this circle");
 	if (!st_is_party_member(&k->c, p->author))
 		return say(k, AM_ERR_RULE, "that member proposal breaks a rule and does not count");
+	if ((rc = refused(k, p, &gone)) != AM_OK)
+		return rc;
+	/* a refused proposal never completes: any answer to it is dead */
+	if (gone && newcomer)
+		return say(k, AM_ERR_RULE, "you declined to join through this proposal, "
+			"and that first answer is final; a member must propose you again");
+	if (gone)
+		return say(k, AM_ERR_RULE, "they declined to join through this proposal, "
+			"and that answer is final; propose them again instead");
 	if (accepted)
 		return say(k, AM_ERR_RULE, b->kind == AM_KIND_ACCEPT ?
 			"you have already accepted this" :
@@ -410,7 +466,7 @@ am_state_check(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t author[static AM_ID_BYTES], const struct am_body *b,
 	char *why, size_t whylen)
 {
-	struct check k = { .author = author, .why = why, .whylen = whylen };
+	struct check k = { .s = s, .author = author, .why = why, .whylen = whylen };
 	sqlite3 *db = am_store_sqlite(s);
 	int rc;
 

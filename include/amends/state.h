@@ -148,6 +148,21 @@ AM_NODISCARD int am_state_members(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], struct am_member **out,
 	size_t *n);
 
+/*
+ * The people whose consent the member proposal `proposal` of circle needs
+ * (protocol/state.md, "Membership", need): the creator, its author, and
+ * for every proposal its author knew of when writing it (recursively) that
+ * proposal's author and, unless refused, its newcomer. Each once, by ID;
+ * the proposal's own newcomer, whose consent is needed too, is among them
+ * only when another proposal names them. Someone in the list may answer
+ * the proposal before joining. *out is the caller's to free().
+ * AM_ERR_NOT_FOUND when circle holds no such member proposal.
+ */
+AM_NODISCARD int am_state_proposal_needs(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t proposal[static AM_HASH_BYTES],
+	uint8_t (**out)[AM_ID_BYTES], size_t *n);
+
 /* The joined member id of circle: AM_OK with *role set, AM_ERR_NOT_MEMBER
  * when id is not a joined member. role may be NULL. */
 AM_NODISCARD int am_state_member_role(struct am_store *s,
