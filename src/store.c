@@ -7,6 +7,12 @@
  *
  * Settings follow RELIABILITY.md: WAL, synchronous=FULL, a busy timeout,
  * every write in BEGIN IMMEDIATE.
+ *
+ * This file opens and migrates the store, appends our own entries and
+ * answers reads (heads, ranges, forks, digests, names, settings). Entries
+ * from elsewhere come in through store_ingest.c; the signature checks that
+ * batched ingest leaves pending, and its deferred syncs, are in
+ * store_pending.c. store_impl.h holds what the three share.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,24 +23,10 @@
 
 #include "amends/state.h"
 #include "amends/store.h"
-#include "amends/verify.h"
+#define AMENDS_STORE_OWN
 #include "store_impl.h"
 
 #define APPLICATION_ID 0x414D4431   /* "AMD1" */
-
-enum stmt {
-	S_FEED_GET,
-	S_FEED_INSERT,
-	S_FEED_UPDATE,
-	S_ENTRY_GET,
-	S_ENTRY_INSERT,
-	S_FORK_INSERT,
-	S_FEED_FORKED,
-	S_RANGE,
-	S_HEADS,
-	S_UNCHECKED_INSERT,
-	S_COUNT
-};
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_FEED_GET] = "SELECT id, head_seq, head_hash, coalesce(forked_at, 0) FROM feeds "
@@ -224,14 +216,6 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
-struct am_store {
-	sqlite3 *db;
-	struct timespec busy_start;     /* when the current wait for a lock began */
-	sqlite3_stmt *stmt[S_COUNT];
-	bool defer;                     /* see am_store_defer_sync() */
-	bool unsynced;                  /* a deferred commit is not on disk yet */
-};
-
 int
 am_store_error(int rc)
 {
@@ -278,8 +262,8 @@ no_room(int e)
 	return e == ENOSPC || e == EFBIG || e == EDQUOT;
 }
 
-static int
-write_error(struct am_store *s, int rc)
+int
+store_write_error(struct am_store *s, int rc)
 {
 	if ((rc & 0xff) == SQLITE_IOERR) {
 		sqlite3_file *wal = NULL;
@@ -302,7 +286,7 @@ write_error(struct am_store *s, int rc)
 int
 am_store_exec(struct am_store *s, const char *sql)
 {
-	return write_error(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+	return store_write_error(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL));
 }
 
 int
@@ -327,8 +311,8 @@ am_store_rollback(struct am_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int
-pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+int
+store_pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -407,15 +391,15 @@ migrate(struct am_store *s)
 
 	/* Most opens find the schema current: check that without taking the
 	 * write lock, which a busy node may hold for a while. */
-	if ((rc = pragma_int(s->db, "PRAGMA application_id", &app)) != AM_OK ||
-	    (rc = pragma_int(s->db, "PRAGMA user_version", &version)) != AM_OK)
+	if ((rc = store_pragma_int(s->db, "PRAGMA application_id", &app)) != AM_OK ||
+	    (rc = store_pragma_int(s->db, "PRAGMA user_version", &version)) != AM_OK)
 		return rc;
 	if (app == APPLICATION_ID && version == (int64_t)NMIGRATIONS)
 		return AM_OK;
 	if ((rc = am_store_begin(s)) != AM_OK)
 		return rc;
-	if ((rc = pragma_int(s->db, "PRAGMA application_id", &app)) != AM_OK ||
-	    (rc = pragma_int(s->db, "PRAGMA user_version", &version)) != AM_OK)
+	if ((rc = store_pragma_int(s->db, "PRAGMA application_id", &app)) != AM_OK ||
+	    (rc = store_pragma_int(s->db, "PRAGMA user_version", &version)) != AM_OK)
 		goto fail;
 	if ((app != 0 && app != APPLICATION_ID) || version < 0 ||
 	    (uint64_t)version > NMIGRATIONS) {
@@ -425,7 +409,7 @@ migrate(struct am_store *s)
 	if (app == 0 && version == 0) {
 		/* a new file, or somebody else's without an application id */
 		int64_t tables;
-		rc = pragma_int(s->db, "SELECT count(*) FROM sqlite_schema", &tables);
+		rc = store_pragma_int(s->db, "SELECT count(*) FROM sqlite_schema", &tables);
 		if (rc != AM_OK)
 			goto fail;
 		if (tables != 0) {
@@ -504,8 +488,8 @@ am_store_close(struct am_store **sp)
 }
 
 /* Resets a cached statement and returns it ready to bind. */
-static sqlite3_stmt *
-stmt(struct am_store *s, enum stmt which)
+sqlite3_stmt *
+store_stmt(struct am_store *s, enum stmt which)
 {
 	sqlite3_stmt *st = s->stmt[which];
 	sqlite3_reset(st);
@@ -514,26 +498,19 @@ stmt(struct am_store *s, enum stmt which)
 }
 
 /* Steps a statement that returns no rows. */
-static int
-step_done(sqlite3_stmt *st)
+int
+store_step_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }
 
-struct feed {
-	int64_t id;          /* 0 when the feed does not exist yet */
-	uint64_t head_seq;
-	uint8_t head_hash[AM_HASH_BYTES];
-	uint64_t forked_at;  /* 0 when the feed has not forked */
-};
-
-static int
-feed_get(struct am_store *s, const uint8_t *circle, const uint8_t *author,
+int
+store_feed_get(struct am_store *s, const uint8_t *circle, const uint8_t *author,
 	struct feed *f)
 {
-	sqlite3_stmt *st = stmt(s, S_FEED_GET);
+	sqlite3_stmt *st = store_stmt(s, S_FEED_GET);
 	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, author, AM_ID_BYTES, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -558,46 +535,46 @@ feed_get(struct am_store *s, const uint8_t *circle, const uint8_t *author,
  * that checked the chain, and the operation would then report a failure
  * for what it had stored. Found by tests/fault/storage.c (a failing read).
  */
-static int
-in_transaction(struct am_store *s)
+int
+store_in_transaction(struct am_store *s)
 {
 	return sqlite3_get_autocommit(s->db) ? AM_ERR_IO : AM_OK;
 }
 
 /* Stores e as the next entry of feed f (which may not exist yet). The caller
  * holds the transaction and has checked the chain. */
-static int
-feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
+int
+store_feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = in_transaction(s)) != AM_OK)
+	if ((rc = store_in_transaction(s)) != AM_OK)
 		return rc;
 	if (f->id == 0) {
-		st = stmt(s, S_FEED_INSERT);
+		st = store_stmt(s, S_FEED_INSERT);
 		sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (int64_t)e->seq);
 		sqlite3_bind_blob(st, 4, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
-		if ((rc = step_done(st)) != AM_OK)
+		if ((rc = store_step_done(st)) != AM_OK)
 			return rc;
 		f->id = sqlite3_last_insert_rowid(s->db);
 	} else {
-		st = stmt(s, S_FEED_UPDATE);
+		st = store_stmt(s, S_FEED_UPDATE);
 		sqlite3_bind_int64(st, 1, f->id);
 		sqlite3_bind_int64(st, 2, (int64_t)e->seq);
 		sqlite3_bind_blob(st, 3, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
-		if ((rc = step_done(st)) != AM_OK)
+		if ((rc = store_step_done(st)) != AM_OK)
 			return rc;
 	}
-	st = stmt(s, S_ENTRY_INSERT);
+	st = store_stmt(s, S_ENTRY_INSERT);
 	sqlite3_bind_int64(st, 1, f->id);
 	sqlite3_bind_int64(st, 2, (int64_t)e->seq);
 	sqlite3_bind_blob(st, 3, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, (int)e->kind);
 	sqlite3_bind_blob(st, 5, e->raw, (int)e->raw_len, SQLITE_STATIC);
-	if ((rc = step_done(st)) != AM_OK)
+	if ((rc = store_step_done(st)) != AM_OK)
 		return rc;
 	/* the materialised state moves in the same transaction */
 	if ((rc = am_state_apply(s, e)) != AM_OK)
@@ -659,14 +636,14 @@ am_store_append(struct am_store *s, const struct am_identity *id,
 		return rc;
 	if (body->kind != AM_KIND_GENESIS && (rc = restore_guard(s, d.circle)) != AM_OK)
 		goto fail;
-	if ((rc = feed_get(s, d.circle, am_identity_public(id), &f)) != AM_OK)
+	if ((rc = store_feed_get(s, d.circle, am_identity_public(id), &f)) != AM_OK)
 		goto fail;
 	d.seq = f.head_seq + 1;
 	d.has_prev = f.head_seq > 0;
 	memcpy(d.prev, f.head_hash, AM_HASH_BYTES);
 	if ((rc = am_entry_sign(id, &d, &raw, &len, &e)) != AM_OK)
 		goto fail;
-	if ((rc = feed_extend(s, &f, &e)) != AM_OK)
+	if ((rc = store_feed_extend(s, &f, &e)) != AM_OK)
 		goto fail;
 	if ((rc = am_store_commit(s)) != AM_OK)
 		goto fail;
@@ -682,107 +659,13 @@ fail:
 	return rc;
 }
 
-static int
-entry_hash_at(struct am_store *s, int64_t feed, uint64_t seq,
-	uint8_t hash[static AM_HASH_BYTES], bool *found)
-{
-	sqlite3_stmt *st = stmt(s, S_ENTRY_GET);
-	sqlite3_bind_int64(st, 1, feed);
-	sqlite3_bind_int64(st, 2, (int64_t)seq);
-	int rc = sqlite3_step(st);
-	*found = rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == AM_HASH_BYTES;
-	if (*found)
-		memcpy(hash, sqlite3_column_blob(st, 0), AM_HASH_BYTES);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
-}
-
-static int
-record_fork(struct am_store *s, const struct feed *f, const struct am_entry *e)
-{
-	if (in_transaction(s) != AM_OK)
-		return AM_ERR_IO;
-	sqlite3_stmt *st = stmt(s, S_FORK_INSERT);
-	sqlite3_bind_int64(st, 1, f->id);
-	sqlite3_bind_int64(st, 2, (int64_t)e->seq);
-	sqlite3_bind_blob(st, 3, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, e->raw, (int)e->raw_len, SQLITE_STATIC);
-	int rc = step_done(st);
-	if (rc != AM_OK)
-		return rc;
-	st = stmt(s, S_FEED_FORKED);
-	sqlite3_bind_int64(st, 1, f->id);
-	sqlite3_bind_int64(st, 2, (int64_t)e->seq);
-	if ((rc = step_done(st)) != AM_OK)
-		return rc;
-	return am_state_fork(s, e);
-}
-
-/* Inside the caller's transaction: decides what e is to the feed and
- * stores it if it is new or fork evidence. */
-static int
-ingest_one(struct am_store *s, const struct am_entry *e,
-	enum am_ingest_result *result)
-{
-	struct feed f;
-	uint8_t have[AM_HASH_BYTES];
-	bool found;
-	int rc;
-
-	/* strangers write nothing into a circle (AM_ERR_NOT_MEMBER) */
-	if ((rc = am_state_admit(s, e)) != AM_OK)
-		return rc;
-	if ((rc = feed_get(s, e->circle, e->author, &f)) != AM_OK)
-		return rc;
-	if (e->seq <= f.head_seq) {
-		if ((rc = entry_hash_at(s, f.id, e->seq, have, &found)) != AM_OK)
-			return rc;
-		if (found && memcmp(have, e->hash, AM_HASH_BYTES) == 0) {
-			*result = AM_INGEST_DUPLICATE;
-			return AM_OK;
-		}
-		*result = AM_INGEST_FORK;
-		return record_fork(s, &f, e);
-	}
-	if (e->seq > f.head_seq + 1)
-		return AM_ERR_GAP;
-	if (e->seq > 1 && memcmp(e->prev, f.head_hash, AM_HASH_BYTES) != 0)
-		return AM_ERR_CHAIN;
-	*result = AM_INGEST_NEW;
-	return feed_extend(s, &f, e);
-}
-
-int
-am_store_ingest(struct am_store *s, const uint8_t *raw, size_t len,
-	enum am_ingest_result *result)
-{
-	struct am_entry e;
-	int rc;
-
-	if ((rc = am_entry_decode(raw, len, &e)) != AM_OK)
-		return rc;
-	if ((rc = am_entry_verify(&e)) != AM_OK)
-		return rc;
-	if ((rc = am_store_begin(s)) != AM_OK)
-		return rc;
-	if ((rc = ingest_one(s, &e, result)) != AM_OK) {
-		am_store_rollback(s);
-		return rc;
-	}
-	if (*result == AM_INGEST_DUPLICATE) {
-		am_store_rollback(s);
-		return AM_OK;
-	}
-	return am_store_commit(s);
-}
-
 int
 am_store_head(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t author[static AM_ID_BYTES], uint64_t *seq,
 	uint8_t hash[static AM_HASH_BYTES])
 {
 	struct feed f;
-	int rc = feed_get(s, circle, author, &f);
+	int rc = store_feed_get(s, circle, author, &f);
 	if (rc != AM_OK)
 		return rc;
 	*seq = f.head_seq;
@@ -866,7 +749,7 @@ am_store_range(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 {
 	struct feed f;
 	sqlite3_stmt *st;
-	int rc = feed_get(s, circle, author, &f);
+	int rc = store_feed_get(s, circle, author, &f);
 	if (rc != AM_OK || f.id == 0)
 		return rc;
 	if (to > INT64_MAX)
@@ -1118,642 +1001,4 @@ am_store_setting_get(struct am_store *s, const char *key)
 		value = strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	return value;
-}
-
-/*
- * Batched ingest. A run of one feed whose entries link by hash is
- * authenticated by the signature of its newest entry (DESIGN.md,
- * "Verifying"), so only that one is verified on the way in; every entry
- * keeps its own signature for standalone proofs, and those are checked
- * later by am_store_check_pending(). Entries that would be kept as fork
- * evidence are the exception: evidence must stand on its own, so each is
- * verified by itself. Each entry still goes through ingest_one(), the one
- * place that decides what an entry is to its feed, inside a savepoint so
- * that a refused entry leaves nothing behind while the good prefix before
- * it is committed.
- */
-
-/* The longest prefix of e[0..n) that is one feed, numbered and linked;
- * *why receives the reason it stops short (AM_OK when it does not). */
-static size_t
-batch_linked(const uint8_t *const raw[], const size_t len[], size_t n,
-	struct am_entry *e, int *why)
-{
-	size_t m;
-	*why = AM_OK;
-	for (m = 0; m < n; m++) {
-		if ((*why = am_entry_decode(raw[m], len[m], &e[m])) != AM_OK)
-			break;
-		if (m == 0)
-			continue;
-		if (memcmp(e[m].circle, e[0].circle, AM_HASH_BYTES) != 0 ||
-		    memcmp(e[m].author, e[0].author, AM_ID_BYTES) != 0 ||
-		    e[m].seq != e[m - 1].seq + 1) {
-			*why = AM_ERR_BATCH;
-			break;
-		}
-		if (memcmp(e[m].prev, e[m - 1].hash, AM_HASH_BYTES) != 0) {
-			*why = AM_ERR_CHAIN;
-			break;
-		}
-	}
-	return m;
-}
-
-/* Runs one cached statement that returns no rows. */
-static int
-batch_step(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
-}
-
-/* Inside the transaction: verifies e by itself when it would not extend
- * the feed and is not already held, then ingests it. */
-static int
-batch_one(struct am_store *s, const struct am_entry *e, bool verified,
-	enum am_ingest_result *result)
-{
-	struct feed f;
-	uint8_t have[AM_HASH_BYTES];
-	bool found;
-	int rc;
-
-	if (!verified) {
-		if ((rc = feed_get(s, e->circle, e->author, &f)) != AM_OK)
-			return rc;
-		if (e->seq <= f.head_seq) {
-			rc = entry_hash_at(s, f.id, e->seq, have, &found);
-			if (rc != AM_OK)
-				return rc;
-			if ((!found || memcmp(have, e->hash, AM_HASH_BYTES) != 0) &&
-			    (rc = am_entry_verify(e)) != AM_OK)
-				return rc;
-		}
-	}
-	return ingest_one(s, e, result);
-}
-
-/*
- * The common case of catching up, taken in one go: e[0..n) is a linked,
- * authenticated run that extends its feed from its head. The checks of
- * ingest_one are made once for the run (the author may write here, the
- * first entry follows the head, the feed has not forked), then every
- * entry is stored and recorded and the head moves once. *taken is false,
- * with nothing written, when the run is not that case; ingest_one then
- * takes it entry by entry and gives the reason.
- */
-static int
-batch_extend(struct am_store *s, const struct am_entry *e, size_t n,
-	enum am_ingest_result result[], bool *taken)
-{
-	struct feed f;
-	sqlite3_stmt *st;
-	int rc;
-
-	*taken = false;
-	if (am_state_admit(s, &e[0]) != AM_OK)
-		return AM_OK;
-	if ((rc = feed_get(s, e[0].circle, e[0].author, &f)) != AM_OK)
-		return rc;
-	if (f.forked_at != 0 || e[0].seq != f.head_seq + 1 ||
-	    (e[0].seq > 1 && memcmp(e[0].prev, f.head_hash, AM_HASH_BYTES) != 0))
-		return AM_OK;
-	if (f.id == 0) {
-		/* the feed's first entry: feed_extend makes the row (and
-		 * records the entry's facts) */
-		if ((rc = feed_extend(s, &f, &e[0])) != AM_OK)
-			return rc;
-		result[0] = AM_INGEST_NEW;
-		e++;
-		result++;
-		n--;
-		*taken = true;
-	}
-	for (size_t i = 0; i < n; i++) {
-		st = stmt(s, S_ENTRY_INSERT);
-		sqlite3_bind_int64(st, 1, f.id);
-		sqlite3_bind_int64(st, 2, (int64_t)e[i].seq);
-		sqlite3_bind_blob(st, 3, e[i].hash, AM_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, (int)e[i].kind);
-		sqlite3_bind_blob(st, 5, e[i].raw, (int)e[i].raw_len, SQLITE_STATIC);
-		if ((rc = step_done(st)) != AM_OK ||
-		    (rc = am_state_record(s, &e[i])) != AM_OK)
-			return rc;
-		result[i] = AM_INGEST_NEW;
-	}
-	if (n > 0) {
-		st = stmt(s, S_FEED_UPDATE);
-		sqlite3_bind_int64(st, 1, f.id);
-		sqlite3_bind_int64(st, 2, (int64_t)e[n - 1].seq);
-		sqlite3_bind_blob(st, 3, e[n - 1].hash, AM_HASH_BYTES, SQLITE_STATIC);
-		if ((rc = step_done(st)) != AM_OK)
-			return rc;
-	}
-	*taken = true;
-	return AM_OK;
-}
-
-/* Refusals decided by looking at the entry: the good prefix before it is
- * kept. Anything else (the database failing) rolls the whole run back. */
-static bool
-batch_refusal(int rc)
-{
-	switch (rc) {
-	case AM_ERR_SIGNATURE:
-	case AM_ERR_CHAIN:
-	case AM_ERR_GAP:
-	case AM_ERR_FORK:
-	case AM_ERR_FIELD:
-	case AM_ERR_NOT_MEMBER:
-		return true;
-	default:
-		return rc >= AM_ERR_TRUNCATED && rc <= AM_ERR_FIELD;
-	}
-}
-
-/*
- * Which entries of e[0..m) the run rests on. The newest entry's signature
- * is checked; when it holds, the whole linked run is authentic and
- * *good = m. When it fails, every signature is checked and the run is cut
- * after the newest entry whose signature holds (nothing after it is
- * vouched for by anyone). own[i] is set when entry i's own signature is
- * known to hold.
- */
-static int
-batch_authenticate(const struct am_entry *e, size_t m, uint8_t *own,
-	size_t *good)
-{
-	memset(own, 0, m);
-	if (am_entry_verify(&e[m - 1]) == AM_OK) {
-		own[m - 1] = 1;
-		*good = m;
-		return AM_OK;
-	}
-	if (m == 1) {
-		*good = 0;       /* the newest was the only one */
-		return AM_OK;
-	}
-	if (am_verify_signatures(e, m, 0, own) != AM_OK)
-		return AM_ERR_NOMEM;
-	for (*good = m; *good > 0 && !own[*good - 1]; (*good)--)
-		;
-	return AM_OK;
-}
-
-/*
- * Inside the transaction: records the entries stored new whose own
- * signature was not checked (they rest on a later one's) as ranges of
- * the feed's numbers, for am_store_check_pending().
- */
-static int
-batch_note_unchecked(struct am_store *s, const struct am_entry *e, size_t n,
-	const enum am_ingest_result result[], const uint8_t *own)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (result[i] != AM_INGEST_NEW || own[i]) {
-			i++;
-			continue;
-		}
-		size_t j = i;
-		while (j + 1 < n && result[j + 1] == AM_INGEST_NEW && !own[j + 1] &&
-		    e[j + 1].seq == e[j].seq + 1)
-			j++;
-		sqlite3_stmt *st = stmt(s, S_UNCHECKED_INSERT);
-		sqlite3_bind_blob(st, 1, e[i].circle, AM_HASH_BYTES, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, e[i].author, AM_ID_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (int64_t)e[i].seq);
-		sqlite3_bind_int64(st, 4, (int64_t)e[j].seq);
-		int rc = step_done(st);
-		if (rc != AM_OK)
-			return rc;
-		i = j + 1;
-	}
-	return AM_OK;
-}
-
-int
-am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
-	const size_t len[], size_t n, enum am_ingest_result result[],
-	size_t *done)
-{
-	static const char *const sp_sql[3] = { "SAVEPOINT batch_entry",
-		"RELEASE batch_entry", "ROLLBACK TO batch_entry" };
-	sqlite3_stmt *sp[3] = { NULL, NULL, NULL };
-	struct am_entry *e;
-	uint8_t *own = NULL;
-	size_t m, good, i;
-	bool changed = false;
-	int refused, rc;
-
-	*done = 0;
-	if (n == 0)
-		return AM_OK;
-	if (n > AM_STORE_BATCH_MAX)
-		return AM_ERR_ARG;
-	if ((e = malloc(n * sizeof *e)) == NULL || (own = malloc(n)) == NULL) {
-		free(e);
-		return AM_ERR_NOMEM;
-	}
-	m = batch_linked(raw, len, n, e, &refused);
-	/*
-	 * The run is authenticated by its newest signature alone (DESIGN.md,
-	 * "Verifying"; protocol/sync.md, "Verifying on ingest"): the others
-	 * are checked later, off the critical path, and one that fails then
-	 * is kept, as its content is vouched for by the next entry, and
-	 * recorded against its author.
-	 */
-	good = 0;
-	if (m > 0 && (rc = batch_authenticate(e, m, own, &good)) != AM_OK)
-		goto fail;
-	if (good < m)
-		refused = AM_ERR_SIGNATURE;
-	for (i = 0; i < 3; i++) {
-		int src = sqlite3_prepare_v2(s->db, sp_sql[i], -1, &sp[i], NULL);
-		if (src != SQLITE_OK) {
-			rc = am_store_error(src);
-			goto fail;
-		}
-	}
-	if (s->defer && (rc = am_store_exec(s, "PRAGMA synchronous = NORMAL")) != AM_OK)
-		goto fail;
-	if ((rc = am_store_begin(s)) != AM_OK)
-		goto fail;
-	struct feed head;
-	if (good > 0 && (rc = feed_get(s, e[0].circle, e[0].author, &head)) != AM_OK)
-		goto rollback;
-	for (i = 0; i < good; i++) {
-		/* Entries the feed already holds (duplicates, fork evidence)
-		 * leave its head alone; from the one after the head on, the
-		 * rest of the run may extend the feed in one go. */
-		if (e[i].seq == head.head_seq + 1) {
-			bool taken;
-			rc = batch_extend(s, &e[i], good - i, &result[i], &taken);
-			if (rc != AM_OK)
-				goto rollback;
-			if (taken) {
-				changed = true;
-				i = good;
-				break;
-			}
-		}
-		if ((rc = batch_step(sp[0])) != AM_OK)
-			goto rollback;
-		rc = batch_one(s, &e[i], own[i], &result[i]);
-		if (rc != AM_OK) {
-			int urc = batch_step(sp[2]);
-			if (urc == AM_OK)
-				urc = batch_step(sp[1]);
-			if (urc != AM_OK || !batch_refusal(rc)) {
-				if (urc != AM_OK)
-					rc = urc;
-				goto rollback;
-			}
-			refused = rc;
-			break;
-		}
-		if ((rc = batch_step(sp[1])) != AM_OK)
-			goto rollback;
-		changed |= result[i] != AM_INGEST_DUPLICATE;
-	}
-	if (changed) {
-		if ((rc = batch_note_unchecked(s, e, i, result, own)) != AM_OK)
-			goto rollback;
-		if ((rc = am_store_commit(s)) != AM_OK)
-			goto fail;
-		/* a commit at synchronous=FULL syncs the whole log, and so
-		 * every deferred commit before it */
-		s->unsynced = s->defer;
-	} else {
-		am_store_rollback(s);
-	}
-	if (s->defer)
-		am_store_exec(s, "PRAGMA synchronous = FULL");
-	*done = i;
-	for (i = 0; i < 3; i++)
-		sqlite3_finalize(sp[i]);
-	free(own);
-	free(e);
-	return *done == n ? AM_OK : refused;
-rollback:
-	am_store_rollback(s);
-fail:
-	if (s->defer)
-		am_store_exec(s, "PRAGMA synchronous = FULL");
-	for (i = 0; i < 3; i++)
-		sqlite3_finalize(sp[i]);
-	free(own);
-	free(e);
-	return rc;
-}
-
-/*
- * Checking the signatures left pending by batched ingest. A slice of at
- * most max entries is read from the oldest pending ranges in one read
- * transaction, checked on all cores with no lock held, and then written
- * back in one short immediate transaction: the ranges shrink by what was
- * checked, and entries whose own signature failed are recorded. Rows are
- * only ever removed here, so what was read is still there to remove.
- */
-
-struct pending_range {
-	int64_t feed;
-	uint64_t from, to;         /* the row as read */
-	uint64_t upto;             /* checked from..upto */
-	uint8_t circle[AM_HASH_BYTES];
-	uint8_t author[AM_ID_BYTES];
-};
-
-struct pending {
-	struct pending_range *ranges;
-	size_t nranges;
-	struct am_entry *e;
-	size_t *range_of;          /* e[i] belongs to ranges[range_of[i]] */
-	size_t *off, *len;         /* where each copy is in the arena */
-	size_t n, max;
-	uint8_t *arena;            /* copies of the raw bytes e[] points into */
-	size_t used, cap;
-};
-
-static void
-pending_free(struct pending *p)
-{
-	free(p->ranges);
-	free(p->e);
-	free(p->range_of);
-	free(p->off);
-	free(p->len);
-	free(p->arena);
-}
-
-/* Copies a raw entry of range r into the arena; it is decoded once
- * every copy is made, as the arena may move until then. */
-static int
-pending_add(struct pending *p, size_t r, const uint8_t *raw, size_t len)
-{
-	if (p->used + len > p->cap) {
-		size_t cap = p->cap ? p->cap : 64 * 1024;
-		while (cap < p->used + len)
-			cap *= 2;
-		uint8_t *a = realloc(p->arena, cap);
-		if (a == NULL)
-			return AM_ERR_NOMEM;
-		p->arena = a;
-		p->cap = cap;
-	}
-	memcpy(p->arena + p->used, raw, len);
-	p->off[p->n] = p->used;
-	p->len[p->n] = len;
-	p->used += len;
-	p->range_of[p->n++] = r;
-	return AM_OK;
-}
-
-/* Decodes the copies; one that does not decode is left out (that is not a
- * signature's matter: verify reports it). */
-static void
-pending_decode(struct pending *p)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		if (am_entry_decode(p->arena + p->off[i], p->len[i], &p->e[k]) != AM_OK)
-			continue;
-		p->range_of[k++] = p->range_of[i];
-	}
-	p->n = k;
-}
-
-/* Reads the oldest pending ranges until max entries are gathered. */
-static int
-pending_read(struct am_store *s, struct pending *p)
-{
-	sqlite3_stmt *rows = NULL, *ent = NULL;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT u.feed, u.from_seq, u.to_seq, "
-		"f.circle, f.author FROM unchecked u JOIN feeds f ON f.id = u.feed "
-		"ORDER BY u.feed, u.from_seq", -1, &rows, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(s->db, "SELECT seq, raw FROM entries "
-			"WHERE feed = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq", -1,
-			&ent, NULL);
-	if (rc != SQLITE_OK) {
-		rc = am_store_error(rc);
-		goto out;
-	}
-	while (p->n < p->max && (rc = sqlite3_step(rows)) == SQLITE_ROW) {
-		struct pending_range *r;
-		void *q = realloc(p->ranges, (p->nranges + 1) * sizeof *p->ranges);
-		if (q == NULL) {
-			rc = AM_ERR_NOMEM;
-			goto out;
-		}
-		p->ranges = q;
-		r = &p->ranges[p->nranges];
-		r->feed = sqlite3_column_int64(rows, 0);
-		r->from = (uint64_t)sqlite3_column_int64(rows, 1);
-		r->to = (uint64_t)sqlite3_column_int64(rows, 2);
-		if (sqlite3_column_bytes(rows, 3) != AM_HASH_BYTES ||
-		    sqlite3_column_bytes(rows, 4) != AM_ID_BYTES) {
-			rc = AM_ERR_DB_CORRUPT;
-			goto out;
-		}
-		memcpy(r->circle, sqlite3_column_blob(rows, 3), AM_HASH_BYTES);
-		memcpy(r->author, sqlite3_column_blob(rows, 4), AM_ID_BYTES);
-		uint64_t room = p->max - p->n;
-		r->upto = r->to - r->from + 1 > room ? r->from + room - 1 : r->to;
-		sqlite3_reset(ent);
-		sqlite3_bind_int64(ent, 1, r->feed);
-		sqlite3_bind_int64(ent, 2, (int64_t)r->from);
-		sqlite3_bind_int64(ent, 3, (int64_t)r->upto);
-		while ((rc = sqlite3_step(ent)) == SQLITE_ROW) {
-			rc = pending_add(p, p->nranges, sqlite3_column_blob(ent, 1),
-				(size_t)sqlite3_column_bytes(ent, 1));
-			if (rc != AM_OK)
-				goto out;
-		}
-		if (rc != SQLITE_DONE) {
-			rc = am_store_error(rc);
-			goto out;
-		}
-		p->nranges++;
-	}
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_OK ? AM_OK :
-		am_store_error(rc);
-out:
-	sqlite3_finalize(rows);
-	sqlite3_finalize(ent);
-	return rc;
-}
-
-/* Inside the transaction: the checked part of each range leaves the
- * table, and each failed entry is recorded. */
-static int
-pending_write(struct am_store *s, const struct pending *p, const uint8_t *ok)
-{
-	sqlite3_stmt *bad = NULL, *del = NULL, *shrink = NULL;
-	int rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO "
-		"bad_signatures(feed, seq) VALUES (?1, ?2)", -1, &bad, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(s->db, "DELETE FROM unchecked WHERE "
-			"feed = ?1 AND from_seq = ?2", -1, &del, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(s->db, "UPDATE unchecked SET from_seq = ?3 "
-			"WHERE feed = ?1 AND from_seq = ?2", -1, &shrink, NULL);
-	if (rc != SQLITE_OK) {
-		rc = am_store_error(rc);
-		goto out;
-	}
-	rc = AM_OK;
-	for (size_t i = 0; i < p->n && rc == AM_OK; i++) {
-		if (ok[i])
-			continue;
-		sqlite3_bind_int64(bad, 1, p->ranges[p->range_of[i]].feed);
-		sqlite3_bind_int64(bad, 2, (int64_t)p->e[i].seq);
-		rc = step_done(bad);
-	}
-	for (size_t r = 0; r < p->nranges && rc == AM_OK; r++) {
-		const struct pending_range *x = &p->ranges[r];
-		sqlite3_stmt *st = x->upto >= x->to ? del : shrink;
-		sqlite3_bind_int64(st, 1, x->feed);
-		sqlite3_bind_int64(st, 2, (int64_t)x->from);
-		if (st == shrink)
-			sqlite3_bind_int64(st, 3, (int64_t)x->upto + 1);
-		rc = step_done(st);
-	}
-out:
-	sqlite3_finalize(bad);
-	sqlite3_finalize(del);
-	sqlite3_finalize(shrink);
-	return rc;
-}
-
-int
-am_store_check_pending(struct am_store *s, size_t max,
-	int (*fn)(void *ctx, const struct am_bad_signature *b), void *ctx,
-	size_t *checked)
-{
-	struct pending p = { .max = max };
-	uint8_t *ok = NULL;
-	int rc;
-
-	*checked = 0;
-	if (max == 0)
-		return AM_OK;
-	p.e = malloc(max * sizeof *p.e);
-	p.range_of = malloc(max * sizeof *p.range_of);
-	p.off = malloc(max * sizeof *p.off);
-	p.len = malloc(max * sizeof *p.len);
-	if (p.e == NULL || p.range_of == NULL || p.off == NULL || p.len == NULL) {
-		rc = AM_ERR_NOMEM;
-		goto out;
-	}
-	bool own = sqlite3_get_autocommit(s->db);
-	if (own && (rc = am_store_exec(s, "BEGIN")) != AM_OK)
-		goto out;
-	rc = pending_read(s, &p);
-	if (own)
-		am_store_exec(s, "COMMIT");
-	if (rc != AM_OK || p.nranges == 0)
-		goto out;
-	pending_decode(&p);
-	if ((ok = malloc(p.n ? p.n : 1)) == NULL) {
-		rc = AM_ERR_NOMEM;
-		goto out;
-	}
-	if (p.n > 0 && am_verify_signatures(p.e, p.n, 0, ok) != AM_OK) {
-		rc = AM_ERR_NOMEM;
-		goto out;
-	}
-	if ((rc = am_store_begin(s)) != AM_OK)
-		goto out;
-	if ((rc = pending_write(s, &p, ok)) != AM_OK) {
-		am_store_rollback(s);
-		goto out;
-	}
-	if ((rc = am_store_commit(s)) != AM_OK)
-		goto out;
-	*checked = p.n;
-	for (size_t i = 0; i < p.n && fn != NULL; i++) {
-		if (ok[i])
-			continue;
-		struct am_bad_signature b = { .seq = p.e[i].seq };
-		memcpy(b.circle, p.ranges[p.range_of[i]].circle, AM_HASH_BYTES);
-		memcpy(b.author, p.ranges[p.range_of[i]].author, AM_ID_BYTES);
-		if ((rc = fn(ctx, &b)) != AM_OK)
-			break;
-	}
-out:
-	free(ok);
-	pending_free(&p);
-	return rc;
-}
-
-int
-am_store_pending_count(struct am_store *s, uint64_t *count)
-{
-	int64_t n = 0;
-	int rc = pragma_int(s->db, "SELECT coalesce(sum(to_seq - from_seq + 1), 0) "
-		"FROM unchecked", &n);
-	*count = rc == AM_OK ? (uint64_t)n : 0;
-	return rc;
-}
-
-int
-am_store_bad_signatures(struct am_store *s, const uint8_t *circle,
-	int (*fn)(void *ctx, const struct am_bad_signature *b), void *ctx)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT f.circle, f.author, b.seq "
-		"FROM bad_signatures b JOIN feeds f ON f.id = b.feed "
-		"WHERE ?1 IS NULL OR f.circle = ?1 ORDER BY f.circle, f.author, b.seq",
-		-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return am_store_error(rc);
-	if (circle != NULL)
-		sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct am_bad_signature b;
-		if (sqlite3_column_bytes(st, 0) != AM_HASH_BYTES ||
-		    sqlite3_column_bytes(st, 1) != AM_ID_BYTES)
-			continue;
-		memcpy(b.circle, sqlite3_column_blob(st, 0), AM_HASH_BYTES);
-		memcpy(b.author, sqlite3_column_blob(st, 1), AM_ID_BYTES);
-		b.seq = (uint64_t)sqlite3_column_int64(st, 2);
-		int frc = fn(ctx, &b);
-		if (frc != AM_OK) {
-			sqlite3_finalize(st);
-			return frc;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
-}
-
-/*
- * Deferred durability. In WAL mode a commit at synchronous=NORMAL is
- * atomic and survives the process being killed, but not the machine
- * losing power before the log reaches the disk; a commit at FULL syncs the
- * log file, and with it every commit before. Catching up writes batch
- * after batch: only the last one of a run needs to wait for the disk.
- */
-void
-am_store_defer_sync(struct am_store *s, bool defer)
-{
-	s->defer = defer;
-}
-
-int
-am_store_sync(struct am_store *s)
-{
-	sqlite3_file *wal = NULL;
-	if (!s->unsynced)
-		return AM_OK;
-	int rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
-	if (rc == SQLITE_OK && wal != NULL && wal->pMethods != NULL)
-		rc = wal->pMethods->xSync(wal, SQLITE_SYNC_FULL);
-	if (rc != SQLITE_OK)
-		return write_error(s, rc);
-	s->unsynced = false;
-	return AM_OK;
 }
