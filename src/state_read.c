@@ -483,6 +483,15 @@ id_add(struct id_set *s, const uint8_t *id)
 	return AM_OK;
 }
 
+static bool
+id_has(const struct id_set *s, const uint8_t *id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->v[i], id, AM_ID_BYTES) == 0)
+			return true;
+	return false;
+}
+
 static int
 cmp_id(const void *a, const void *b)
 {
@@ -652,6 +661,12 @@ pending_add(struct pending_list *l)
 	return p;
 }
 
+/*
+ * The member proposals waiting for id: those pending whose newcomer is id
+ * or whose need holds id, and that id (not their author) has not
+ * accepted. Someone needed answers before joining, so id need not be a
+ * member.
+ */
 static int
 pending_members(const struct st_circle *c, const uint8_t *id,
 	struct pending_list *l)
@@ -660,25 +675,30 @@ pending_members(const struct st_circle *c, const uint8_t *id,
 		const struct am_member *m = &c->members[i];
 		if (m->status != AM_MEMBER_PENDING)
 			continue;
-		/* the newcomer and every joined member must accept */
-		if (memcmp(m->id, id, 32) != 0 && st_member(c, id) == NULL)
+		size_t k = find_proposal(c, m->proposal);
+		if (k == SIZE_MAX || memcmp(c->props[k].author, id, 32) == 0)
 			continue;
-		const struct st_proposal *p = NULL;
-		for (size_t k = 0; k < c->nprops && p == NULL; k++)
-			if (memcmp(c->props[k].hash, m->proposal, 32) == 0)
-				p = &c->props[k];
-		if (p == NULL || memcmp(p->author, id, 32) == 0)
-			continue;
+		const struct st_proposal *p = &c->props[k];
+		if (memcmp(p->target, id, 32) != 0) {
+			struct id_set need = { 0 };
+			int rc = proposal_needs(c, k, &need);
+			bool needed = rc == AM_OK && id_has(&need, id);
+			free(need.v);
+			if (rc != AM_OK)
+				return rc;
+			if (!needed)
+				continue;
+		}
 		bool accepted = false;
-		for (uint32_t k = 0; k < p->naccepts; k++)
-			accepted = accepted || memcmp(p->accepts[k], id, 32) == 0;
+		for (uint32_t j = 0; j < p->naccepts; j++)
+			accepted = accepted || memcmp(p->accepts[j], id, 32) == 0;
 		if (accepted)
 			continue;
 		struct am_pending *e = pending_add(l);
 		if (e == NULL)
 			return AM_ERR_NOMEM;
-		for (uint32_t k = 0; k < p->ndeclines; k++)
-			e->declined = e->declined || memcmp(p->declines[k], id, 32) == 0;
+		for (uint32_t j = 0; j < p->ndeclines; j++)
+			e->declined = e->declined || memcmp(p->declines[j], id, 32) == 0;
 		e->kind = AM_PENDING_MEMBER;
 		memcpy(e->circle, c->id, 32);
 		memcpy(e->hash, p->hash, 32);
@@ -754,7 +774,8 @@ pending_circle(sqlite3 *db, const uint8_t *circle, const uint8_t *id,
 	int rc = st_circle_load(db, circle, NULL, &c);
 	if (rc != AM_OK)
 		return rc;
-	if (!c.has_genesis || any_member(&c, id) == NULL)
+	/* someone a member proposal needs may answer it before joining */
+	if (!c.has_genesis)
 		goto out;
 	if ((rc = pending_members(&c, id, l)) != AM_OK)
 		goto out;

@@ -1,8 +1,9 @@
 /*
- * Tests of who may answer a member proposal (protocol/state.md,
- * "Membership"): someone a proposal needs (am_state_proposal_needs) may
- * answer it before joining; a newcomer who declined their own admission
- * cannot accept it afterwards, as the state would ignore that accept. Every
+ * Tests of who may answer a member proposal and who is asked to
+ * (protocol/state.md, "Membership"): someone a proposal needs may answer
+ * it before joining, and only those it needs (and its newcomer) find it
+ * waiting for them; a newcomer who declined their own admission cannot
+ * accept it afterwards, as the state would ignore that accept. Every
  * history is written with real signed entries into one store; the
  * writer's check (am_state_check) is asked before each answer a person
  * would write.
@@ -169,6 +170,7 @@ test_needed_answers(void)
 	begin(&c);
 	propose(&c, SAM, ALEX, p_alex);
 	propose(&c, SAM, LEE, p_lee);
+	const uint8_t *const hs[NPEOPLE] = { [ALEX] = p_alex, [LEE] = p_lee };
 	check(needs(&c, p_alex) == BIT(SAM));
 	check(needs(&c, p_lee) == (BIT(SAM) | BIT(ALEX)));
 	check(status(&c, ALEX) == AM_MEMBER_PENDING);
@@ -182,30 +184,41 @@ test_needed_answers(void)
 	check_rc(ask(&c, KIM, AM_KIND_ACCEPT, p_lee, why), AM_ERR_NOT_MEMBER);
 	check_rc(ask(&c, KIM, AM_KIND_DECLINE, p_alex, why), AM_ERR_NOT_MEMBER);
 
+	/* who is asked: the newcomer and those needed, not the proposer */
+	check(waiting(&c, ALEX, hs) == (BIT(ALEX) | BIT(LEE)));
+	check(waiting(&c, LEE, hs) == BIT(LEE));
+	check(waiting(&c, SAM, hs) == 0);
+	check(waiting(&c, KIM, hs) == 0);
+
 	answer(&c, ALEX, AM_KIND_ACCEPT, p_lee);
+	check(waiting(&c, ALEX, hs) == BIT(ALEX));
 	check_rc(ask(&c, ALEX, AM_KIND_ACCEPT, p_lee, why), AM_ERR_RULE);
 	check(strcmp(why, "you have already accepted this") == 0);
 	check(status(&c, LEE) == AM_MEMBER_PENDING);
 	answer(&c, LEE, AM_KIND_ACCEPT, p_lee);
 	check(status(&c, LEE) == AM_MEMBER_JOINED);
 	check(status(&c, ALEX) == AM_MEMBER_PENDING);
+	check(waiting(&c, LEE, hs) == 0);
+	/* Lee, joined, is not asked about Alex: Sam alone proposed him */
+	check(waiting(&c, ALEX, hs) == BIT(ALEX));
 	answer(&c, ALEX, AM_KIND_ACCEPT, p_alex);
 	check(status(&c, ALEX) == AM_MEMBER_JOINED);
+	check(waiting(&c, ALEX, hs) == 0);
 	end(&c);
 }
 
 /*
- * What a proposer had not seen when writing does not count. Sam proposes
- * Alex, who joins; Alex proposes Kim; Sam proposes Dan before seeing
- * Kim's proposal, then accepts Kim's, and Kim joins. Dan's proposal needs
- * Sam and Alex, not Kim, though Kim, joined, may answer it; a proposal
- * Sam writes after accepting Kim's needs Kim.
+ * A joined member whom a proposal does not need is not asked about it.
+ * Sam proposes Alex, who joins; Alex proposes Kim; Sam proposes Dan
+ * before seeing Kim's proposal, then accepts Kim's, and Kim joins. Dan's
+ * proposal needs Sam and Alex, not Kim: Kim is not asked, though a joined
+ * member may still answer it.
  */
 static void
-test_known_then(void)
+test_joined_not_needed(void)
 {
 	struct circle c;
-	uint8_t p_alex[32], p_kim[32], p_dan[32], p_lee[32];
+	uint8_t p_alex[32], p_kim[32], p_dan[32];
 	char why[200];
 
 	begin(&c);
@@ -213,13 +226,23 @@ test_known_then(void)
 	answer(&c, ALEX, AM_KIND_ACCEPT, p_alex);
 	propose(&c, ALEX, KIM, p_kim);
 	propose(&c, SAM, DAN, p_dan);
+	const uint8_t *const hs[NPEOPLE] = { [ALEX] = p_alex, [KIM] = p_kim,
+		[DAN] = p_dan };
 	check(needs(&c, p_kim) == (BIT(SAM) | BIT(ALEX)));
 	check(needs(&c, p_dan) == (BIT(SAM) | BIT(ALEX)));
+	check(waiting(&c, SAM, hs) == BIT(KIM));
+	check(waiting(&c, ALEX, hs) == BIT(DAN));
 	answer(&c, SAM, AM_KIND_ACCEPT, p_kim);
 	answer(&c, KIM, AM_KIND_ACCEPT, p_kim);
 	check(status(&c, KIM) == AM_MEMBER_JOINED);
+	/* what Sam knew when proposing Dan does not grow */
 	check(needs(&c, p_dan) == (BIT(SAM) | BIT(ALEX)));
+	check(waiting(&c, KIM, hs) == 0);
+	check(waiting(&c, ALEX, hs) == BIT(DAN));
+	check(waiting(&c, DAN, hs) == BIT(DAN));
 	check_rc(ask(&c, KIM, AM_KIND_ACCEPT, p_dan, why), AM_OK);
+	/* a proposal Sam writes now knows of Kim's */
+	uint8_t p_lee[32];
 	propose(&c, SAM, LEE, p_lee);
 	check(needs(&c, p_lee) == (BIT(SAM) | BIT(ALEX) | BIT(KIM) | BIT(DAN)));
 	end(&c);
@@ -299,7 +322,7 @@ main(void)
 		ID[i] = am_identity_public(ids[i]);
 	}
 	test_needed_answers();
-	test_known_then();
+	test_joined_not_needed();
 	test_refused();
 	test_unknown();
 	for (int i = 0; i < NPEOPLE; i++)
