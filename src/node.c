@@ -65,8 +65,8 @@ static const char *const query_sql[Q_COUNT] = {
 	    "(SELECT id, address FROM peers ORDER BY id))",
 	/* fork evidence leaves the head alone: it counts as a change too */
 	[Q_FEEDS] =
-	    "SELECT id, head_seq, circle, (SELECT count(*) FROM forks k "
-	    "WHERE k.feed = f.id) FROM feeds f ORDER BY id",
+	    ("SELECT id, head_seq, circle, (SELECT count(*) FROM forks k "
+	    "WHERE k.feed = f.id) FROM feeds f ORDER BY id"),
 };
 
 int64_t
