@@ -28,6 +28,9 @@ struct st_proposal {
 	uint8_t (*accepts)[AM_ID_BYTES];
 	uint32_t ndeclines;          /* standing or not: see accepts */
 	uint8_t (*declines)[AM_ID_BYTES];
+	uint32_t nneed;              /* need(p) of protocol/state.md,
+	                                "Membership": sorted, each ID once */
+	uint8_t (*need)[AM_ID_BYTES];
 };
 
 /* Collects ignored entries and every entry a derivation looked at, so that
@@ -121,6 +124,8 @@ const struct am_member *st_member(const struct st_circle *c,
 /* True when id is a joined member who is not a witness. */
 bool st_is_party_member(const struct st_circle *c,
 	const uint8_t id[static AM_ID_BYTES]);
+/* True when proposal p needs id's consent (id is in p->need). */
+bool st_needs(const struct st_proposal *p, const uint8_t id[static AM_ID_BYTES]);
 
 /* Derives agreement id of circle c (versions, signatures, ends). AM_OK
  * with a->valid false when it is not a valid agreement. */

@@ -423,22 +423,64 @@ push_known(struct derive *d, size_t i, size_t *top)
 		}
 }
 
-/*
- * Walks what proposal i needs (protocol/state.md, "Membership"): calls
- * visit with the creator, i's author, and, for every proposal i's author
- * knew of when writing i (recursively, what their authors knew of), that
- * proposal's author and, unless it was refused, its newcomer. People may
- * come more than once. Returns false as soon as visit does, or, when
- * strict, as soon as a proposal on the way waits for an object.
- */
-static bool
-walk_need(const struct st_circle *c, struct derive *d, size_t i, bool strict,
-	bool (*visit)(void *, const uint8_t *), void *ctx)
+/* Adds id to the sorted set p->need, once. */
+static int
+need_add(struct st_proposal *p, const uint8_t *id)
 {
+	size_t lo = 0, hi = p->nneed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = memcmp(p->need[mid], id, 32);
+		if (d == 0)
+			return AM_OK;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	void *q = realloc(p->need, (p->nneed + 1) * sizeof *p->need);
+	if (q == NULL)
+		return AM_ERR_NOMEM;
+	p->need = q;
+	memmove(p->need[lo + 1], p->need[lo], (p->nneed - lo) * sizeof *p->need);
+	memcpy(p->need[lo], id, 32);
+	p->nneed++;
+	return AM_OK;
+}
+
+bool
+st_needs(const struct st_proposal *p, const uint8_t id[static AM_ID_BYTES])
+{
+	size_t lo = 0, hi = p->nneed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = memcmp(p->need[mid], id, 32);
+		if (d == 0)
+			return true;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * Fills c->props[i].need (protocol/state.md, "Membership"): the creator,
+ * i's author, and, for every proposal i's author knew of when writing i
+ * (recursively, what their authors knew of), that proposal's author and,
+ * unless it was refused, its newcomer. *waits tells whether i or a
+ * proposal on the way waits for an object. Needs every k->refused set.
+ */
+static int
+walk_need(struct st_circle *c, struct derive *d, size_t i, bool *waits)
+{
+	struct st_proposal *p = &c->props[i];
 	size_t top = 0;
-	if ((strict && d->k[i].waits) || !visit(ctx, c->creator) ||
-	    !visit(ctx, c->props[i].author))
-		return false;
+	int rc;
+	*waits = d->k[i].waits;
+	if ((rc = need_add(p, c->creator)) != AM_OK || (rc = need_add(p, p->author)) != AM_OK)
+		return rc;
 	if (++d->gen == 0) {
 		for (size_t j = 0; j < c->nprops; j++)
 			d->k[j].mark = 0;
@@ -448,48 +490,15 @@ walk_need(const struct st_circle *c, struct derive *d, size_t i, bool strict,
 	push_known(d, i, &top);
 	while (top > 0) {
 		size_t q = d->stack[--top];
-		const struct st_proposal *p = &c->props[q];
+		const struct st_proposal *x = &c->props[q];
 		const struct known *k = &d->k[q];
-		if ((strict && k->waits) || !visit(ctx, p->author) ||
-		    (!k->refused && !visit(ctx, p->target)))
-			return false;
+		*waits = *waits || k->waits;
+		if ((rc = need_add(p, x->author)) != AM_OK ||
+		    (!k->refused && (rc = need_add(p, x->target)) != AM_OK))
+			return rc;
 		push_known(d, q, &top);
 	}
-	return true;
-}
-
-struct consent_ctx {
-	const struct st_proposal *p;
-	const struct known *k;
-};
-
-static bool
-visit_consent(void *ctx, const uint8_t *id)
-{
-	const struct consent_ctx *x = ctx;
-	return consents(x->p, x->k, id);
-}
-
-struct find_ctx {
-	const uint8_t *id;
-	bool found;
-};
-
-static bool
-visit_find(void *ctx, const uint8_t *id)
-{
-	struct find_ctx *x = ctx;
-	x->found = x->found || memcmp(x->id, id, 32) == 0;
-	return !x->found;
-}
-
-/* Is id among those whose consent proposal i needs? */
-static bool
-needs(const struct st_circle *c, struct derive *d, size_t i, const uint8_t *id)
-{
-	struct find_ctx x = { id, false };
-	walk_need(c, d, i, false, visit_find, &x);
-	return x.found;
+	return AM_OK;
 }
 
 static int
@@ -535,13 +544,17 @@ load_proposals(struct st_circle *c, struct derive *d)
 			return rc;
 	if ((rc = link_proposals(c, d)) != AM_OK)
 		return rc;
+	for (size_t i = 0; i < c->nprops; i++)
+		d->k[i].refused = refused(&c->props[i], &d->k[i]);
 	for (size_t i = 0; i < c->nprops; i++) {
 		const struct st_proposal *p = &c->props[i];
 		struct known *k = &d->k[i];
-		struct consent_ctx x = { p, k };
-		k->refused = refused(p, k);
-		k->consented = consents(p, k, p->target) &&
-			walk_need(c, d, i, true, visit_consent, &x);
+		bool waits;
+		if ((rc = walk_need(c, d, i, &waits)) != AM_OK)
+			return rc;
+		k->consented = !waits && consents(p, k, p->target);
+		for (uint32_t j = 0; k->consented && j < p->nneed; j++)
+			k->consented = consents(p, k, p->need[j]);
 	}
 	return AM_OK;
 }
@@ -661,7 +674,7 @@ derive_members(struct st_circle *c, const struct derive *d)
 
 /* Notes one proposal's answers as counted or ignored. */
 static int
-sink_answers(struct st_circle *c, struct derive *d, size_t i)
+sink_answers(struct st_circle *c, size_t i)
 {
 	const struct st_proposal *p = &c->props[i];
 	struct st_sink *k = c->sink;
@@ -690,7 +703,7 @@ sink_answers(struct st_circle *c, struct derive *d, size_t i)
 			has_accepted = memcmp(author, p->author, 32) == 0;
 			newcomer = !has_accepted && memcmp(author, p->target, 32) == 0;
 			counts = newcomer || st_member(c, author) != NULL ||
-				needs(c, d, i, author);
+				st_needs(p, author);
 			refusal = newcomer && kind == AM_KIND_DECLINE;
 		}
 		if (!counts)
@@ -714,7 +727,7 @@ sink_answers(struct st_circle *c, struct derive *d, size_t i)
 
 /* Notes every proposal and every answer to one as counted or ignored. */
 static int
-sink_members(struct st_circle *c, struct derive *d)
+sink_members(struct st_circle *c)
 {
 	struct st_sink *k = c->sink;
 	for (size_t i = 0; i < c->nprops; i++) {
@@ -731,7 +744,7 @@ sink_members(struct st_circle *c, struct derive *d)
 		else
 			st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_MEMBER,
 				AM_RULE_MEMBER, "proposes someone who is already a member");
-		int rc = sink_answers(c, d, i);
+		int rc = sink_answers(c, i);
 		if (rc != AM_OK)
 			return rc;
 	}
@@ -753,7 +766,7 @@ st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	st_sink_seen(sink, c->creator, c->genesis_seq);
 	if ((rc = load_proposals(c, &d)) != AM_OK || (rc = derive_members(c, &d)) != AM_OK)
 		goto fail;
-	if (sink != NULL && (rc = sink_members(c, &d)) != AM_OK)
+	if (sink != NULL && (rc = sink_members(c)) != AM_OK)
 		goto fail;
 	derive_finish(&d, c->nprops);
 	return AM_OK;
@@ -769,6 +782,7 @@ st_circle_finish(struct st_circle *c)
 	for (size_t i = 0; i < c->nprops; i++) {
 		free(c->props[i].accepts);
 		free(c->props[i].declines);
+		free(c->props[i].need);
 	}
 	free(c->props);
 	free(c->members);

@@ -460,142 +460,6 @@ am_state_statements_free(struct am_statement **list, size_t n)
 
 /* ---- whose consent a member proposal needs ---- */
 
-struct id_set {
-	uint8_t (*v)[AM_ID_BYTES];
-	size_t n, cap;
-};
-
-static int
-id_add(struct id_set *s, const uint8_t *id)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (memcmp(s->v[i], id, AM_ID_BYTES) == 0)
-			return AM_OK;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		void *p = realloc(s->v, cap * sizeof *s->v);
-		if (p == NULL)
-			return AM_ERR_NOMEM;
-		s->v = p;
-		s->cap = cap;
-	}
-	memcpy(s->v[s->n++], id, AM_ID_BYTES);
-	return AM_OK;
-}
-
-static bool
-id_has(const struct id_set *s, const uint8_t *id)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (memcmp(s->v[i], id, AM_ID_BYTES) == 0)
-			return true;
-	return false;
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	return memcmp(a, b, AM_ID_BYTES);
-}
-
-/* Had x's author, when writing x, accepted q (at a lower seq)? */
-static int
-accepted_before(const struct st_circle *c, const struct st_proposal *x,
-	const struct st_proposal *q, bool *yes)
-{
-	sqlite3_stmt *st;
-	int rc = st_prepare(c->db, "SELECT MIN(x.seq) FROM st_facts x "
-		"JOIN feeds f ON f.id = x.feed WHERE f.circle = ?1 AND f.author = ?2 "
-		"AND x.kind = 5 AND x.ref = ?3", &st);
-	if (rc != AM_OK)
-		return rc;
-	sqlite3_bind_blob(st, 1, c->id, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, x->author, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, q->hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*yes = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
-		(uint64_t)sqlite3_column_int64(st, 0) < x->seq;
-	st_finish(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
-}
-
-/* Did q's newcomer turn q down (its first answer to q a DECLINE)? */
-static int
-newcomer_refused(const struct st_circle *c, const struct st_proposal *q,
-	bool *yes)
-{
-	sqlite3_stmt *st;
-	*yes = false;
-	if (memcmp(q->target, q->author, 32) == 0)
-		return AM_OK;
-	int rc = st_prepare(c->db, "SELECT x.kind FROM st_facts x "
-		"JOIN feeds f ON f.id = x.feed WHERE f.circle = ?1 AND f.author = ?2 "
-		"AND x.kind IN (5, 6) AND x.ref = ?3 ORDER BY x.seq LIMIT 1", &st);
-	if (rc != AM_OK)
-		return rc;
-	sqlite3_bind_blob(st, 1, c->id, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, q->target, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, q->hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == AM_KIND_DECLINE;
-	st_finish(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
-}
-
-/*
- * need(c->props[i]) of protocol/state.md, "Membership", into out: the
- * creator, the author, and for every proposal the author knew of
- * (recursively, what their authors knew of) its author and, unless it
- * was refused, its newcomer. The same rule as state_derive.c's walk,
- * asked of the facts directly, as readers need it for one proposal at a
- * time. A circle has few member proposals, so the quadratic walk is
- * cheap.
- */
-static int
-proposal_needs(const struct st_circle *c, size_t i, struct id_set *out)
-{
-	bool *seen = calloc(c->nprops, sizeof *seen);
-	size_t *stack = malloc(c->nprops * sizeof *stack), top = 0;
-	int rc = AM_ERR_NOMEM;
-	if (seen == NULL || stack == NULL)
-		goto out;
-	if ((rc = id_add(out, c->creator)) != AM_OK ||
-	    (rc = id_add(out, c->props[i].author)) != AM_OK)
-		goto out;
-	seen[i] = true;
-	stack[top++] = i;
-	while (top > 0) {
-		size_t x = stack[--top];
-		const struct st_proposal *px = &c->props[x];
-		bool refused;
-		if (x != i) {
-			if ((rc = id_add(out, px->author)) != AM_OK ||
-			    (rc = newcomer_refused(c, px, &refused)) != AM_OK ||
-			    (!refused && (rc = id_add(out, px->target)) != AM_OK))
-				goto out;
-		}
-		for (size_t q = 0; q < c->nprops; q++) {
-			const struct st_proposal *pq = &c->props[q];
-			bool knew = false;
-			if (seen[q])
-				continue;
-			if (memcmp(pq->author, px->author, 32) == 0)
-				knew = pq->seq < px->seq;
-			else if ((rc = accepted_before(c, px, pq, &knew)) != AM_OK)
-				goto out;
-			if (knew) {
-				seen[q] = true;
-				stack[top++] = q;
-			}
-		}
-	}
-	rc = AM_OK;
-out:
-	free(seen);
-	free(stack);
-	return rc;
-}
-
 static size_t
 find_proposal(const struct st_circle *c, const uint8_t *hash)
 {
@@ -613,7 +477,6 @@ am_state_proposal_needs(struct am_store *s,
 {
 	sqlite3 *db = am_store_sqlite(s);
 	struct st_circle c;
-	struct id_set ids = { 0 };
 	bool began = st_read_begin(db);
 	int rc = st_circle_load(db, circle, NULL, &c);
 	size_t i = SIZE_MAX;
@@ -622,20 +485,19 @@ am_state_proposal_needs(struct am_store *s,
 	*n = 0;
 	if (rc != AM_OK)
 		goto out;
-	if (!c.has_genesis || (i = find_proposal(&c, proposal)) == SIZE_MAX)
+	if (!c.has_genesis || (i = find_proposal(&c, proposal)) == SIZE_MAX) {
 		rc = AM_ERR_NOT_FOUND;
-	else if ((rc = proposal_needs(&c, i, &ids)) == AM_OK && ids.n > 1)
-		qsort(ids.v, ids.n, sizeof *ids.v, cmp_id);
+	} else {
+		/* the set is sorted already; hand it over */
+		*out = c.props[i].need;
+		*n = c.props[i].nneed;
+		c.props[i].need = NULL;
+		c.props[i].nneed = 0;
+	}
 	st_circle_finish(&c);
 out:
 	st_read_end(db, began);
-	if (rc != AM_OK) {
-		free(ids.v);
-		return rc;
-	}
-	*out = ids.v;
-	*n = ids.n;
-	return AM_OK;
+	return rc;
 }
 
 /* ---- pending ---- */
@@ -679,16 +541,8 @@ pending_members(const struct st_circle *c, const uint8_t *id,
 		if (k == SIZE_MAX || memcmp(c->props[k].author, id, 32) == 0)
 			continue;
 		const struct st_proposal *p = &c->props[k];
-		if (memcmp(p->target, id, 32) != 0) {
-			struct id_set need = { 0 };
-			int rc = proposal_needs(c, k, &need);
-			bool needed = rc == AM_OK && id_has(&need, id);
-			free(need.v);
-			if (rc != AM_OK)
-				return rc;
-			if (!needed)
-				continue;
-		}
+		if (memcmp(p->target, id, 32) != 0 && !st_needs(p, id))
+			continue;
 		bool accepted = false;
 		for (uint32_t j = 0; j < p->naccepts; j++)
 			accepted = accepted || memcmp(p->accepts[j], id, 32) == 0;

@@ -534,6 +534,52 @@ test_waits(void)
 	end(&h);
 }
 
+/*
+ * A refusal that sorts after the proposal it matters to. Alex accepted
+ * Sam's proposal of Kim before proposing Dan, but Sam's proposal sits
+ * further down Sam's feed than Alex's does in his, so it comes later in
+ * (seq, hash) order. Kim declined: Dan needs Sam and Alex alone, and
+ * joins without Kim, whatever the order the rule looks at proposals in.
+ */
+static void
+test_refused_later(void)
+{
+	struct history h;
+	uint8_t p_alex[32], p_kim[32], p_dan[32];
+	uint8_t (*need)[AM_ID_BYTES];
+	size_t n;
+
+	begin(&h);
+	propose(&h, SAM, ALEX, AM_ROLE_MEMBER, p_alex);
+	put(&h, ALEX, AM_KIND_ACCEPT, p_alex, NULL);
+	for (int i = 0; i < 3; i++) {
+		struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("later") };
+		clock_ms += 60000;
+		check_rc(am_store_append(h.s, ids[SAM], h.circle, clock_ms, &b, NULL,
+			NULL), AM_OK);
+	}
+	propose(&h, SAM, KIM, AM_ROLE_MEMBER, p_kim);
+	put(&h, ALEX, AM_KIND_ACCEPT, p_kim, NULL);
+	propose(&h, ALEX, DAN, AM_ROLE_MEMBER, p_dan);
+	put(&h, KIM, AM_KIND_DECLINE, p_kim, NULL);
+	put(&h, DAN, AM_KIND_ACCEPT, p_dan, NULL);
+	put(&h, SAM, AM_KIND_ACCEPT, p_dan, NULL);
+	check(status(h.s, h.circle, KIM) == 0);
+	check_rc(am_state_proposal_needs(h.s, h.circle, p_dan, &need, &n), AM_OK);
+	check(n == 2);
+	bool sam = false, alex = false;
+	for (size_t i = 0; i < n; i++) {
+		sam = sam || memcmp(need[i], ID[SAM], 32) == 0;
+		alex = alex || memcmp(need[i], ID[ALEX], 32) == 0;
+	}
+	check(sam && alex);
+	free(need);
+	check(status(h.s, h.circle, DAN) == AM_MEMBER_JOINED);
+	collect(&h);
+	every_order(&h, 100);
+	end(&h);
+}
+
 int
 main(void)
 {
@@ -552,6 +598,7 @@ main(void)
 	test_known();
 	test_concurrent();
 	test_waits();
+	test_refused_later();
 	for (int i = 0; i < NPEOPLE; i++)
 		am_identity_destroy(&ids[i]);
 	check(rmdir(dir) == 0);
