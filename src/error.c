@@ -57,6 +57,8 @@ message(enum am_error rc)
 	case AM_ERR_INVITE_EXPIRED: return "the invite has expired; ask for a new one";
 	case AM_ERR_INVITE_USED: return "the invite was already used; ask for a new one";
 	case AM_ERR_REFUSED: return "the peer refused the request";
+	case AM_ERR_NO_ZMQ: return "the ZeroMQ library (" AM_ZMQ_LIBRARY ") could not be "
+		"loaded; install it (on Debian: apt-get install libzmq5)";
 	case AM_ERR_MSG_TYPE: return "unknown sync message type";
 	case AM_ERR_UNSOLICITED: return "the peer sent something that was not asked for";
 	case AM_ERR_FLOW: return "the peer sent more requests than its window allows";

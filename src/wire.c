@@ -10,6 +10,7 @@
  * the server socket exists, the option is set and checked, the node tests
  * itself with a stranger's key at start-up, and every socket is monitored.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,6 +31,70 @@
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93
 #endif
+
+/*
+ * libzmq is loaded when the first wire is made, not when amends starts:
+ * mapping and relocating it and the libraries it pulls in (the C++
+ * runtime, Kerberos, PGM, NORM) costs every command about 1.3 ms, and
+ * only the node, join and verify --with use the network. The table keeps
+ * each function's type from zmq.h. Names are looked up in the global
+ * scope, so that a library loaded before (the fault tests' zapoff.so)
+ * still comes first, as it would with libzmq linked in.
+ */
+#define ZMQ_FUNCTIONS(X) \
+	X(zmq_bind) \
+	X(zmq_close) \
+	X(zmq_connect) \
+	X(zmq_ctx_new) \
+	X(zmq_ctx_shutdown) \
+	X(zmq_ctx_term) \
+	X(zmq_errno) \
+	X(zmq_getsockopt) \
+	X(zmq_msg_close) \
+	X(zmq_msg_data) \
+	X(zmq_msg_get) \
+	X(zmq_msg_gets) \
+	X(zmq_msg_init) \
+	X(zmq_msg_more) \
+	X(zmq_msg_recv) \
+	X(zmq_msg_size) \
+	X(zmq_poll) \
+	X(zmq_send) \
+	X(zmq_setsockopt) \
+	X(zmq_socket) \
+	X(zmq_socket_monitor)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	ZMQ_FUNCTIONS(X)
+#undef X
+} z;
+static pthread_once_t z_once = PTHREAD_ONCE_INIT;
+static bool z_loaded;
+
+static void
+z_load(void)
+{
+	if (dlopen(AM_ZMQ_LIBRARY, RTLD_NOW | RTLD_GLOBAL) == NULL)
+		return;
+	/* POSIX lets a dlsym() result be used as a function pointer; the
+	 * copy keeps ISO C's object/function pointer rule out of the way */
+#define X(f) { void *sym = dlsym(RTLD_DEFAULT, #f); \
+		if (sym == NULL) \
+			return; \
+		memcpy(&z.f, &sym, sizeof sym); }
+	ZMQ_FUNCTIONS(X)
+#undef X
+	z_loaded = true;
+}
+
+/* Loads libzmq once; AM_ERR_NO_ZMQ when it is not there. */
+static int
+z_ready(void)
+{
+	pthread_once(&z_once, z_load);
+	return z_loaded ? AM_OK : AM_ERR_NO_ZMQ;
+}
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define MONITOR_EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | \
@@ -99,7 +164,7 @@ struct am_wire {
 static int
 setopt_int(void *sock, int opt, int v)
 {
-	return zmq_setsockopt(sock, opt, &v, sizeof v) == 0 ? AM_OK : AM_ERR_NET;
+	return z.zmq_setsockopt(sock, opt, &v, sizeof v) == 0 ? AM_OK : AM_ERR_NET;
 }
 
 /* The options RELIABILITY.md gives every socket that carries peers. */
@@ -107,7 +172,7 @@ static int
 common_options(void *sock)
 {
 	int64_t max = AM_WIRE_MAX_FRAME;
-	if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
+	if (z.zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
 		return AM_ERR_NET;
 	if (setopt_int(sock, ZMQ_RCVHWM, 64) != AM_OK ||
 	    setopt_int(sock, ZMQ_SNDHWM, 64) != AM_OK ||
@@ -189,16 +254,16 @@ zap_recv(void *sock, zmq_msg_t frames[static ZAP_FRAMES], int *n)
 	*n = 0;
 	while (more) {
 		zmq_msg_t m;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, sock, 0) < 0) {
-			zmq_msg_close(&m);
+		z.zmq_msg_init(&m);
+		if (z.zmq_msg_recv(&m, sock, 0) < 0) {
+			z.zmq_msg_close(&m);
 			return -1;
 		}
-		more = zmq_msg_more(&m);
+		more = z.zmq_msg_more(&m);
 		if (*n < ZAP_FRAMES)
 			frames[(*n)++] = m;
 		else
-			zmq_msg_close(&m);
+			z.zmq_msg_close(&m);
 	}
 	return 0;
 }
@@ -207,23 +272,23 @@ static bool
 frame_is(zmq_msg_t *m, const char *s)
 {
 	size_t n = strlen(s);
-	return zmq_msg_size(m) == n && memcmp(zmq_msg_data(m), s, n) == 0;
+	return z.zmq_msg_size(m) == n && memcmp(z.zmq_msg_data(m), s, n) == 0;
 }
 
 static void
 zap_reply(void *sock, zmq_msg_t *request_id, const char *status,
 	const char *text, const char *user)
 {
-	zmq_send(sock, "1.0", 3, ZMQ_SNDMORE);
+	z.zmq_send(sock, "1.0", 3, ZMQ_SNDMORE);
 	if (request_id != NULL)
-		zmq_send(sock, zmq_msg_data(request_id), zmq_msg_size(request_id),
+		z.zmq_send(sock, z.zmq_msg_data(request_id), z.zmq_msg_size(request_id),
 			ZMQ_SNDMORE);
 	else
-		zmq_send(sock, "", 0, ZMQ_SNDMORE);
-	zmq_send(sock, status, strlen(status), ZMQ_SNDMORE);
-	zmq_send(sock, text, strlen(text), ZMQ_SNDMORE);
-	zmq_send(sock, user, strlen(user), ZMQ_SNDMORE);
-	zmq_send(sock, "", 0, 0);
+		z.zmq_send(sock, "", 0, ZMQ_SNDMORE);
+	z.zmq_send(sock, status, strlen(status), ZMQ_SNDMORE);
+	z.zmq_send(sock, text, strlen(text), ZMQ_SNDMORE);
+	z.zmq_send(sock, user, strlen(user), ZMQ_SNDMORE);
+	z.zmq_send(sock, "", 0, 0);
 }
 
 static void
@@ -237,9 +302,9 @@ zap_handle(struct am_wire *w, void *sock, zmq_msg_t *f, int n)
 		return;
 	}
 	char addr[64] = "";
-	size_t an = zmq_msg_size(&f[3]) < sizeof addr - 1 ?
-		zmq_msg_size(&f[3]) : sizeof addr - 1;
-	memcpy(addr, zmq_msg_data(&f[3]), an);
+	size_t an = z.zmq_msg_size(&f[3]) < sizeof addr - 1 ?
+		z.zmq_msg_size(&f[3]) : sizeof addr - 1;
+	memcpy(addr, z.zmq_msg_data(&f[3]), an);
 	addr[an] = '\0';
 	for (size_t i = 0; i < an; i++)
 		if ((unsigned char)addr[i] < 0x20 || addr[i] == 0x7f)
@@ -247,13 +312,13 @@ zap_handle(struct am_wire *w, void *sock, zmq_msg_t *f, int n)
 
 	char why[120];
 	if (!frame_is(&f[2], AM_WIRE_DOMAIN) || !frame_is(&f[5], "CURVE") ||
-	    zmq_msg_size(&f[6]) != AM_CURVE_BYTES) {
+	    z.zmq_msg_size(&f[6]) != AM_CURVE_BYTES) {
 		snprintf(why, sizeof why, "not an amends CURVE client, from %s", addr);
 		refusal_push(w, NULL, why);
 		zap_reply(sock, &f[1], "400", "not an amends client", "");
 		return;
 	}
-	const uint8_t *key = zmq_msg_data(&f[6]);
+	const uint8_t *key = z.zmq_msg_data(&f[6]);
 	if (!allowed(w, key)) {
 		snprintf(why, sizeof why, "a key that shares no circle with this "
 			"node, from %s", addr);
@@ -282,15 +347,15 @@ zap_loop(void *arg)
 		zmq_msg_t f[ZAP_FRAMES];
 		int n;
 		if (zap_recv(sock, f, &n) < 0) {
-			if (zmq_errno() == EINTR)
+			if (z.zmq_errno() == EINTR)
 				continue;
 			break;      /* ETERM: the context is shutting down */
 		}
 		zap_handle(w, sock, f, n);
 		for (int i = 0; i < n; i++)
-			zmq_msg_close(&f[i]);
+			z.zmq_msg_close(&f[i]);
 	}
-	zmq_close(sock);
+	z.zmq_close(sock);
 	return NULL;
 }
 
@@ -308,6 +373,11 @@ am_wire_new(const uint8_t pub[static AM_CURVE_BYTES],
 
 	if (w == NULL)
 		return AM_ERR_NOMEM;
+	if ((rc = z_ready()) != AM_OK) {
+		free(w);
+		return rc;
+	}
+	rc = AM_ERR_NET;
 	if (sodium_init() < 0 || (w->sec = sodium_malloc(AM_CURVE_BYTES)) == NULL) {
 		free(w);
 		return AM_ERR_NOMEM;
@@ -317,12 +387,12 @@ am_wire_new(const uint8_t pub[static AM_CURVE_BYTES],
 	pthread_mutex_init(&w->lock, NULL);
 	w->next_link = 1;
 	w->nudge = -1;
-	if ((w->ctx = zmq_ctx_new()) == NULL)
+	if ((w->ctx = z.zmq_ctx_new()) == NULL)
 		goto fail;
 	/* the handler is bound here, before any server socket can exist */
-	if ((zap = zmq_socket(w->ctx, ZMQ_REP)) == NULL ||
+	if ((zap = z.zmq_socket(w->ctx, ZMQ_REP)) == NULL ||
 	    setopt_int(zap, ZMQ_LINGER, 0) != AM_OK ||
-	    zmq_bind(zap, ZAP_ENDPOINT) != 0)
+	    z.zmq_bind(zap, ZAP_ENDPOINT) != 0)
 		goto fail;
 	struct zap_start *st = malloc(sizeof *st);
 	if (st == NULL) {
@@ -340,7 +410,7 @@ am_wire_new(const uint8_t pub[static AM_CURVE_BYTES],
 	return AM_OK;
 fail:
 	if (zap != NULL)
-		zmq_close(zap);
+		z.zmq_close(zap);
 	am_wire_destroy(&w);
 	return rc;
 }
@@ -349,11 +419,11 @@ static void
 close_monitored(void *sock, void *mon)
 {
 	if (sock != NULL) {
-		zmq_socket_monitor(sock, NULL, 0);
-		zmq_close(sock);
+		z.zmq_socket_monitor(sock, NULL, 0);
+		z.zmq_close(sock);
 	}
 	if (mon != NULL)
-		zmq_close(mon);
+		z.zmq_close(mon);
 }
 
 void
@@ -374,10 +444,10 @@ am_wire_destroy(struct am_wire **wp)
 		free(w->nudge_path);
 	}
 	if (w->ctx != NULL) {
-		zmq_ctx_shutdown(w->ctx);
+		z.zmq_ctx_shutdown(w->ctx);
 		if (w->zap_running)
 			pthread_join(w->zap_thread, NULL);
-		zmq_ctx_term(w->ctx);
+		z.zmq_ctx_term(w->ctx);
 	}
 	free(w->in);
 	free(w->allow);
@@ -410,12 +480,12 @@ monitor(struct am_wire *w, void *sock, void **mon)
 {
 	char ep[64];
 	snprintf(ep, sizeof ep, "inproc://amends-monitor-%d", w->next_monitor++);
-	if (zmq_socket_monitor(sock, ep, MONITOR_EVENTS) != 0)
+	if (z.zmq_socket_monitor(sock, ep, MONITOR_EVENTS) != 0)
 		return AM_ERR_NET;
-	if ((*mon = zmq_socket(w->ctx, ZMQ_PAIR)) == NULL)
+	if ((*mon = z.zmq_socket(w->ctx, ZMQ_PAIR)) == NULL)
 		return AM_ERR_NET;
-	if (setopt_int(*mon, ZMQ_LINGER, 0) != AM_OK || zmq_connect(*mon, ep) != 0) {
-		zmq_close(*mon);
+	if (setopt_int(*mon, ZMQ_LINGER, 0) != AM_OK || z.zmq_connect(*mon, ep) != 0) {
+		z.zmq_close(*mon);
 		*mon = NULL;
 		return AM_ERR_NET;
 	}
@@ -444,12 +514,12 @@ am_wire_listen(struct am_wire *w, const char *endpoint,
 
 	if (w->router != NULL || strlen(endpoint) >= AM_WIRE_MAX_ENDPOINT)
 		return AM_ERR_ARG;
-	if ((r = zmq_socket(w->ctx, ZMQ_ROUTER)) == NULL)
+	if ((r = z.zmq_socket(w->ctx, ZMQ_ROUTER)) == NULL)
 		return AM_ERR_NET;
 	if (common_options(r) != AM_OK ||
 	    setopt_int(r, ZMQ_CURVE_SERVER, 1) != AM_OK ||
-	    zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, w->sec, AM_CURVE_BYTES) != 0 ||
-	    zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, AM_WIRE_DOMAIN,
+	    z.zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, w->sec, AM_CURVE_BYTES) != 0 ||
+	    z.zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, AM_WIRE_DOMAIN,
 		strlen(AM_WIRE_DOMAIN)) != 0 ||
 	    setopt_int(r, ZMQ_ZAP_ENFORCE_DOMAIN, 1) != AM_OK ||
 	    setopt_int(r, ZMQ_ROUTER_MANDATORY, 1) != AM_OK ||
@@ -457,11 +527,11 @@ am_wire_listen(struct am_wire *w, const char *endpoint,
 		goto fail;
 	if (monitor(w, r, &w->router_mon) != AM_OK)
 		goto fail;
-	if (zmq_bind(r, endpoint) != 0)
+	if (z.zmq_bind(r, endpoint) != 0)
 		goto fail;
 	char last[AM_WIRE_MAX_ENDPOINT];
 	size_t n = sizeof last;
-	if (zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, last, &n) != 0)
+	if (z.zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, last, &n) != 0)
 		goto fail;
 	last[sizeof last - 1] = '\0';
 	local_endpoint(last, w->bound);
@@ -480,20 +550,20 @@ static int
 client_socket(struct am_wire *w, const uint8_t *server_key, const uint8_t *pub,
 	const uint8_t *sec, void **sock, void **mon)
 {
-	void *s = zmq_socket(w->ctx, ZMQ_DEALER);
+	void *s = z.zmq_socket(w->ctx, ZMQ_DEALER);
 	*sock = *mon = NULL;
 	if (s == NULL)
 		return AM_ERR_NET;
 	if (common_options(s) != AM_OK ||
-	    zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_key, AM_CURVE_BYTES) != 0 ||
-	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, AM_CURVE_BYTES) != 0 ||
-	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, AM_CURVE_BYTES) != 0 ||
+	    z.zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_key, AM_CURVE_BYTES) != 0 ||
+	    z.zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, AM_CURVE_BYTES) != 0 ||
+	    z.zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, AM_CURVE_BYTES) != 0 ||
 	    setopt_int(s, ZMQ_IMMEDIATE, 1) != AM_OK ||
 	    setopt_int(s, ZMQ_RECONNECT_IVL, 1000) != AM_OK ||
 	    setopt_int(s, ZMQ_RECONNECT_IVL_MAX, 30000) != AM_OK ||
 	    setopt_int(s, ZMQ_SNDTIMEO, 0) != AM_OK ||
 	    monitor(w, s, mon) != AM_OK) {
-		zmq_close(s);
+		z.zmq_close(s);
 		return AM_ERR_NET;
 	}
 	*sock = s;
@@ -506,27 +576,27 @@ monitor_read(void *mon, uint16_t *event, uint32_t *value, int flags)
 {
 	zmq_msg_t m;
 	int ok = -1;
-	zmq_msg_init(&m);
-	if (zmq_msg_recv(&m, mon, flags) < 0) {
-		zmq_msg_close(&m);
+	z.zmq_msg_init(&m);
+	if (z.zmq_msg_recv(&m, mon, flags) < 0) {
+		z.zmq_msg_close(&m);
 		return -1;
 	}
-	if (zmq_msg_size(&m) == 6) {
-		const uint8_t *d = zmq_msg_data(&m);
+	if (z.zmq_msg_size(&m) == 6) {
+		const uint8_t *d = z.zmq_msg_data(&m);
 		memcpy(event, d, 2);
 		memcpy(value, d + 2, 4);
 		ok = 0;
 	}
-	bool more = zmq_msg_more(&m);
-	zmq_msg_close(&m);
+	bool more = z.zmq_msg_more(&m);
+	z.zmq_msg_close(&m);
 	while (more) {      /* the endpoint frame */
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, mon, 0) < 0) {
-			zmq_msg_close(&m);
+		z.zmq_msg_init(&m);
+		if (z.zmq_msg_recv(&m, mon, 0) < 0) {
+			z.zmq_msg_close(&m);
 			return -1;
 		}
-		more = zmq_msg_more(&m);
-		zmq_msg_close(&m);
+		more = z.zmq_msg_more(&m);
+		z.zmq_msg_close(&m);
 	}
 	return ok;
 }
@@ -554,11 +624,11 @@ am_wire_selftest(struct am_wire *w, int timeout_ms)
 	if (rc != AM_OK)
 		return rc;
 	rc = AM_ERR_NET;
-	if (zmq_connect(s, w->bound) != 0)
+	if (z.zmq_connect(s, w->bound) != 0)
 		goto out;
 	for (int64_t end = now_ms() + timeout_ms; now_ms() < end; ) {
 		zmq_pollitem_t it = { mon, 0, ZMQ_POLLIN, 0 };
-		if (zmq_poll(&it, 1, (long)(end - now_ms())) < 0 && zmq_errno() != EINTR)
+		if (z.zmq_poll(&it, 1, (long)(end - now_ms())) < 0 && z.zmq_errno() != EINTR)
 			break;
 		if (!(it.revents & ZMQ_POLLIN))
 			continue;
@@ -629,7 +699,7 @@ am_wire_connect(struct am_wire *w, const uint8_t server_key[static AM_CURVE_BYTE
 	if ((rc = client_socket(w, server_key, w->pub, w->sec, &l->sock,
 	    &l->mon)) != AM_OK)
 		return rc;
-	if (zmq_connect(l->sock, endpoint) != 0) {
+	if (z.zmq_connect(l->sock, endpoint) != 0) {
 		close_monitored(l->sock, l->mon);
 		memset(l, 0, sizeof *l);
 		return AM_ERR_NET;
@@ -688,22 +758,22 @@ am_wire_send(struct am_wire *w, int link, const uint8_t key[static AM_CURVE_BYTE
 		struct link *l = link_find(w, link);
 		if (l == NULL || !l->up)
 			return AM_ERR_UNREACHABLE;
-		if (zmq_send(l->sock, data, len, ZMQ_DONTWAIT) >= 0)
+		if (z.zmq_send(l->sock, data, len, ZMQ_DONTWAIT) >= 0)
 			return AM_OK;
-		return zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
+		return z.zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
 	}
 	struct inbound *in = w->router != NULL ? inbound_find(w, key) : NULL;
 	if (in == NULL)
 		return AM_ERR_UNREACHABLE;
 	/* ROUTER_MANDATORY: an unknown or full peer fails here, never silently */
-	if (zmq_send(w->router, in->rid, in->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-		int e = zmq_errno();
+	if (z.zmq_send(w->router, in->rid, in->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+		int e = z.zmq_errno();
 		if (e == EHOSTUNREACH)
 			inbound_remove(w, in);
 		return e == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
 	}
-	if (zmq_send(w->router, data, len, ZMQ_DONTWAIT) < 0)
-		return zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
+	if (z.zmq_send(w->router, data, len, ZMQ_DONTWAIT) < 0)
+		return z.zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
 	return AM_OK;
 }
 
@@ -721,14 +791,14 @@ drain(void *sock)
 	unsigned n = 0;
 	int more;
 	size_t sz = sizeof more;
-	while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+	while (z.zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
 		zmq_msg_t m;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&m);
+		z.zmq_msg_init(&m);
+		if (z.zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+			z.zmq_msg_close(&m);
 			break;
 		}
-		zmq_msg_close(&m);
+		z.zmq_msg_close(&m);
 		n++;
 		sz = sizeof more;
 	}
@@ -739,11 +809,11 @@ drain(void *sock)
 static int
 take_data(zmq_msg_t *m, struct am_wire_event *ev)
 {
-	size_t n = zmq_msg_size(m);
+	size_t n = z.zmq_msg_size(m);
 	ev->data = malloc(n > 0 ? n : 1);
 	if (ev->data == NULL)
 		return AM_ERR_NOMEM;
-	memcpy(ev->data, zmq_msg_data(m), n);
+	memcpy(ev->data, z.zmq_msg_data(m), n);
 	ev->len = n;
 	ev->kind = AM_WIRE_MESSAGE;
 	return AM_OK;
@@ -755,14 +825,14 @@ read_router(struct am_wire *w, struct am_wire_event *ev)
 	zmq_msg_t rid, data;
 	int rc = AM_OK;
 
-	zmq_msg_init(&rid);
-	zmq_msg_init(&data);
-	if (zmq_msg_recv(&rid, w->router, ZMQ_DONTWAIT) < 0)
+	z.zmq_msg_init(&rid);
+	z.zmq_msg_init(&data);
+	if (z.zmq_msg_recv(&rid, w->router, ZMQ_DONTWAIT) < 0)
 		goto out;
-	if (!zmq_msg_more(&rid) || zmq_msg_recv(&data, w->router, ZMQ_DONTWAIT) < 0)
+	if (!z.zmq_msg_more(&rid) || z.zmq_msg_recv(&data, w->router, ZMQ_DONTWAIT) < 0)
 		goto out;
 	ev->link = AM_WIRE_INBOUND;
-	const char *user = zmq_msg_gets(&data, "User-Id");
+	const char *user = z.zmq_msg_gets(&data, "User-Id");
 	if (!key_of_hex(user, ev->key)) {
 		drain(w->router);
 		ev->kind = AM_WIRE_DROPPED;
@@ -771,7 +841,7 @@ read_router(struct am_wire *w, struct am_wire_event *ev)
 		goto out;
 	}
 	ev->has_key = true;
-	if (zmq_msg_more(&data)) {
+	if (z.zmq_msg_more(&data)) {
 		unsigned extra = drain(w->router);
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message of %u frames "
@@ -784,10 +854,10 @@ read_router(struct am_wire *w, struct am_wire_event *ev)
 			"longer admitted");
 		goto out;
 	}
-	if (zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
+	if (z.zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message of %zu bytes "
-			"(at most %d)", zmq_msg_size(&data), AM_WIRE_MAX_DATA);
+			"(at most %d)", z.zmq_msg_size(&data), AM_WIRE_MAX_DATA);
 		goto out;
 	}
 	/* remember where replies to this key go, and which connection it is */
@@ -800,15 +870,15 @@ read_router(struct am_wire *w, struct am_wire_event *ev)
 			memcpy(in->key, ev->key, AM_CURVE_BYTES);
 		}
 	}
-	if (in != NULL && zmq_msg_size(&rid) <= sizeof in->rid) {
-		in->rid_len = zmq_msg_size(&rid);
-		memcpy(in->rid, zmq_msg_data(&rid), in->rid_len);
-		in->fd = zmq_msg_get(&data, ZMQ_SRCFD);
+	if (in != NULL && z.zmq_msg_size(&rid) <= sizeof in->rid) {
+		in->rid_len = z.zmq_msg_size(&rid);
+		memcpy(in->rid, z.zmq_msg_data(&rid), in->rid_len);
+		in->fd = z.zmq_msg_get(&data, ZMQ_SRCFD);
 	}
 	rc = take_data(&data, ev);
 out:
-	zmq_msg_close(&rid);
-	zmq_msg_close(&data);
+	z.zmq_msg_close(&rid);
+	z.zmq_msg_close(&data);
 	return rc;
 }
 
@@ -819,28 +889,28 @@ read_link(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 	int rc = AM_OK;
 
 	(void)w;
-	zmq_msg_init(&data);
-	if (zmq_msg_recv(&data, l->sock, ZMQ_DONTWAIT) < 0)
+	z.zmq_msg_init(&data);
+	if (z.zmq_msg_recv(&data, l->sock, ZMQ_DONTWAIT) < 0)
 		goto out;
 	ev->link = l->id;
 	ev->has_key = true;
 	memcpy(ev->key, l->key, AM_CURVE_BYTES);
-	if (zmq_msg_more(&data)) {
+	if (z.zmq_msg_more(&data)) {
 		unsigned extra = drain(l->sock);
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message of %u frames "
 			"(exactly one is allowed)", extra + 1);
 		goto out;
 	}
-	if (zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
+	if (z.zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message of %zu bytes",
-			zmq_msg_size(&data));
+			z.zmq_msg_size(&data));
 		goto out;
 	}
 	rc = take_data(&data, ev);
 out:
-	zmq_msg_close(&data);
+	z.zmq_msg_close(&data);
 	return rc;
 }
 
@@ -1017,7 +1087,7 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 		items[i].events = ZMQ_POLLIN;
 	for (;;) {
 		int64_t left = end - now_ms();
-		int got = zmq_poll(items, (int)n, left > 0 ? (long)left : 0);
+		int got = z.zmq_poll(items, (int)n, left > 0 ? (long)left : 0);
 		if (got < 0)
 			break;      /* EINTR: let the caller look at its signals */
 		/* take turns, so that a busy socket cannot starve the others;

@@ -74,6 +74,7 @@ enum am_error {
 	AM_ERR_INVITE_EXPIRED = 96, /* the invite has expired */
 	AM_ERR_INVITE_USED = 97,   /* the invite was already used */
 	AM_ERR_REFUSED = 98,       /* the peer refused the request */
+	AM_ERR_NO_ZMQ = 99,        /* libzmq could not be loaded */
 
 	/* sync protocol */
 	AM_ERR_MSG_TYPE = 100,     /* a sync message of unknown type */
