@@ -54,6 +54,8 @@ struct peer {
 	size_t out_len;
 	bool idle;                   /* the session was idle when last looked at */
 	int64_t recheck_at;
+	int64_t store_retry_ms;      /* wait before comparing again after our
+	                                store failed; 0 while it works */
 	bool failed_told;            /* a handshake failure already logged */
 	bool step_told;              /* "in step" logged for this session */
 	int64_t quiet_since;         /* when the minute of its log budget began */

@@ -21,6 +21,8 @@
 #include "store_impl.h"
 
 #define RECHECK_MS 60000         /* anti-entropy: compare records again */
+#define STORE_RETRY_MS 1000      /* after our store failed (disk full), compare */
+#define STORE_RETRY_MAX_MS 10000 /* again this soon, doubling up to this */
 #define REFUSAL_LOG_MS 60000     /* log one refusal per key per minute */
 #define FLUSH_MAX 64             /* messages sent to one peer per round */
 #define SETTLE_MS 250            /* a session quiet this long: digests, checkpoints */
@@ -559,8 +561,20 @@ on_message(struct node *n, struct am_wire_event *ev)
 	/* the records may differ now: look again once the session settles */
 	node_busy(p);
 	if (rc == AM_ERR_NOMEM || rc == AM_ERR_DB || rc == AM_ERR_DB_FULL ||
-	    rc == AM_ERR_IO || rc == AM_ERR_DB_CORRUPT)
+	    rc == AM_ERR_IO || rc == AM_ERR_DB_CORRUPT || rc == AM_ERR_DB_BUSY) {
 		node_log(n, "could not take a message: %s", am_strerror(rc));
+		/* our store failed, not the peer: what it sent is asked for
+		 * again soon (space may come back), not at the next
+		 * anti-entropy round a minute away */
+		p->store_retry_ms = p->store_retry_ms == 0 ? STORE_RETRY_MS :
+			p->store_retry_ms * 2 > STORE_RETRY_MAX_MS ? STORE_RETRY_MAX_MS :
+			p->store_retry_ms * 2;
+		int64_t at = node_mono_ms() + p->store_retry_ms;
+		if (at < p->recheck_at)
+			p->recheck_at = at;
+	} else if (rc == AM_OK) {
+		p->store_retry_ms = 0;
+	}
 }
 
 static bool
