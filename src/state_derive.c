@@ -423,46 +423,49 @@ push_known(struct derive *d, size_t i, size_t *top)
 		}
 }
 
-/* Adds id to the sorted set p->need, once. */
-static int
-need_add(struct st_proposal *p, const uint8_t *id)
+/* Where id is, or would go, in the sorted set p->need. */
+static bool
+need_find(const struct st_proposal *p, const uint8_t *id, size_t *at)
 {
 	size_t lo = 0, hi = p->nneed;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int d = memcmp(p->need[mid], id, 32);
-		if (d == 0)
-			return AM_OK;
+		if (d == 0) {
+			*at = mid;
+			return true;
+		}
 		if (d < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	void *q = realloc(p->need, (p->nneed + 1) * sizeof *p->need);
-	if (q == NULL)
-		return AM_ERR_NOMEM;
-	p->need = q;
-	memmove(p->need[lo + 1], p->need[lo], (p->nneed - lo) * sizeof *p->need);
-	memcpy(p->need[lo], id, 32);
-	p->nneed++;
-	return AM_OK;
+	*at = lo;
+	return false;
 }
 
 bool
 st_needs(const struct st_proposal *p, const uint8_t id[static AM_ID_BYTES])
 {
-	size_t lo = 0, hi = p->nneed;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = memcmp(p->need[mid], id, 32);
-		if (d == 0)
-			return true;
-		if (d < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	size_t at;
+	return need_find(p, id, &at);
+}
+
+/* Adds id to p->need, once. */
+static int
+need_add(struct st_proposal *p, const uint8_t *id)
+{
+	size_t at;
+	if (need_find(p, id, &at))
+		return AM_OK;
+	void *q = realloc(p->need, (p->nneed + 1) * sizeof *p->need);
+	if (q == NULL)
+		return AM_ERR_NOMEM;
+	p->need = q;
+	memmove(p->need[at + 1], p->need[at], (p->nneed - at) * sizeof *p->need);
+	memcpy(p->need[at], id, 32);
+	p->nneed++;
+	return AM_OK;
 }
 
 /*
