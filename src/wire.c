@@ -1,8 +1,9 @@
 /*
- * The ZeroMQ transport (include/amends/wire.h): the only file of amends
- * that speaks ZeroMQ. It sets every socket up as RELIABILITY.md says, runs
- * the ZAP handler that decides which keys may connect, and turns what the
- * sockets and their monitors report into a stream of events for the node.
+ * The ZeroMQ transport (include/amends/wire.h): with src/wire_zap.c, the
+ * only code of amends that speaks ZeroMQ. It loads libzmq, sets every
+ * socket up as RELIABILITY.md says, and turns what the sockets and their
+ * monitors report into a stream of events for the node; wire_zap.c holds
+ * the ZAP handler that decides which keys may connect.
  *
  * libzmq 4.3 lets an unknown CURVE key in when no ZAP handler answers,
  * unless ZMQ_ZAP_ENFORCE_DOMAIN is set, and a refused handshake is silent
@@ -23,14 +24,9 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <zmq.h>
 
 #include "amends/wire.h"
-
-/* A draft option in libzmq 4.3's header, stable in the library itself. */
-#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
-#define ZMQ_ZAP_ENFORCE_DOMAIN 93
-#endif
+#include "wire_impl.h"
 
 /*
  * libzmq is loaded when the first wire is made, not when amends starts:
@@ -41,34 +37,7 @@
  * scope, so that a library loaded before (the fault tests' zapoff.so)
  * still comes first, as it would with libzmq linked in.
  */
-#define ZMQ_FUNCTIONS(X) \
-	X(zmq_bind) \
-	X(zmq_close) \
-	X(zmq_connect) \
-	X(zmq_ctx_new) \
-	X(zmq_ctx_shutdown) \
-	X(zmq_ctx_term) \
-	X(zmq_errno) \
-	X(zmq_getsockopt) \
-	X(zmq_msg_close) \
-	X(zmq_msg_data) \
-	X(zmq_msg_get) \
-	X(zmq_msg_gets) \
-	X(zmq_msg_init) \
-	X(zmq_msg_more) \
-	X(zmq_msg_recv) \
-	X(zmq_msg_size) \
-	X(zmq_poll) \
-	X(zmq_send) \
-	X(zmq_setsockopt) \
-	X(zmq_socket) \
-	X(zmq_socket_monitor)
-
-static struct {
-#define X(f) __typeof__(f) *f;
-	ZMQ_FUNCTIONS(X)
-#undef X
-} z;
+struct wire_api wire_zmq;
 static pthread_once_t z_once = PTHREAD_ONCE_INIT;
 static bool z_loaded;
 
@@ -82,7 +51,7 @@ z_load(void)
 #define X(f) { void *sym = dlsym(RTLD_DEFAULT, #f); \
 		if (sym == NULL) \
 			return; \
-		memcpy(&z.f, &sym, sizeof sym); }
+		memcpy(&wire_zmq.f, &sym, sizeof sym); }
 	ZMQ_FUNCTIONS(X)
 #undef X
 	z_loaded = true;
@@ -96,75 +65,10 @@ z_ready(void)
 	return z_loaded ? AM_OK : AM_ERR_NO_ZMQ;
 }
 
-#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define MONITOR_EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | \
-	ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | \
-	ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED | \
-	ZMQ_EVENT_CONNECT_RETRIED)
-#define MAX_REFUSALS 32      /* refusals queued by the ZAP handler */
-#define MAX_INBOUND 1024     /* peers remembered on the server socket */
-#define ZAP_FRAMES 7         /* a CURVE ZAP request */
-#define NUDGERS 16           /* commands answered per wake-up */
-#define NUDGE_WAIT_MS 250    /* a command waits this long for the answer */
-
-struct refusal {
-	uint8_t key[AM_CURVE_BYTES];
-	bool has_key;
-	char why[120];
-};
-
-/* A peer that has sent on the server socket: where replies go. */
-struct inbound {
-	uint8_t key[AM_CURVE_BYTES];
-	uint8_t rid[256];            /* its routing id on the ROUTER */
-	size_t rid_len;
-	int fd;                      /* its connection, to match DISCONNECTED */
-};
-
-struct link {
-	int id;                      /* 0 when the slot is free */
-	void *sock, *mon;
-	uint8_t key[AM_CURVE_BYTES];
-	bool up;
-	bool retry_told;             /* AM_WIRE_RETRYING reported since the last UP */
-};
-
-struct am_wire {
-	void *ctx;
-	pthread_t zap_thread;
-	bool zap_running;
-	uint8_t pub[AM_CURVE_BYTES];
-	uint8_t *sec;                /* sodium_malloc'd */
-
-	pthread_mutex_t lock;        /* guards allow, nallow, refusals */
-	uint8_t (*allow)[AM_CURVE_BYTES];
-	size_t nallow;
-	struct refusal refusals[MAX_REFUSALS];
-	size_t nrefusals;
-	unsigned long refusals_lost;
-
-	void *router, *router_mon;
-	char bound[AM_WIRE_MAX_ENDPOINT];
-	struct inbound *in;
-	size_t nin;
-
-	struct link *links;
-	size_t nlinks;
-	int next_link;
-	int next_monitor;
-	unsigned turn;               /* where the next poll starts reading */
-
-	int nudge;                   /* the nudge socket's descriptor, -1 */
-	char *nudge_path;
-	struct sockaddr_un nudgers[NUDGERS];   /* who nudged, to answer */
-	socklen_t nudger_len[NUDGERS];
-	size_t nnudgers;
-};
-
-static int
-setopt_int(void *sock, int opt, int v)
+int
+wire_setopt_int(void *sock, int opt, int v)
 {
-	return z.zmq_setsockopt(sock, opt, &v, sizeof v) == 0 ? AM_OK : AM_ERR_NET;
+	return wire_zmq.zmq_setsockopt(sock, opt, &v, sizeof v) == 0 ? AM_OK : AM_ERR_NET;
 }
 
 /* The options RELIABILITY.md gives every socket that carries peers. */
@@ -172,28 +76,17 @@ static int
 common_options(void *sock)
 {
 	int64_t max = AM_WIRE_MAX_FRAME;
-	if (z.zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
+	if (wire_zmq.zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
 		return AM_ERR_NET;
-	if (setopt_int(sock, ZMQ_RCVHWM, 64) != AM_OK ||
-	    setopt_int(sock, ZMQ_SNDHWM, 64) != AM_OK ||
-	    setopt_int(sock, ZMQ_HANDSHAKE_IVL, 5000) != AM_OK ||
-	    setopt_int(sock, ZMQ_HEARTBEAT_IVL, 5000) != AM_OK ||
-	    setopt_int(sock, ZMQ_HEARTBEAT_TIMEOUT, 15000) != AM_OK ||
-	    setopt_int(sock, ZMQ_HEARTBEAT_TTL, 30000) != AM_OK ||
-	    setopt_int(sock, ZMQ_LINGER, 0) != AM_OK)
+	if (wire_setopt_int(sock, ZMQ_RCVHWM, 64) != AM_OK ||
+	    wire_setopt_int(sock, ZMQ_SNDHWM, 64) != AM_OK ||
+	    wire_setopt_int(sock, ZMQ_HANDSHAKE_IVL, 5000) != AM_OK ||
+	    wire_setopt_int(sock, ZMQ_HEARTBEAT_IVL, 5000) != AM_OK ||
+	    wire_setopt_int(sock, ZMQ_HEARTBEAT_TIMEOUT, 15000) != AM_OK ||
+	    wire_setopt_int(sock, ZMQ_HEARTBEAT_TTL, 30000) != AM_OK ||
+	    wire_setopt_int(sock, ZMQ_LINGER, 0) != AM_OK)
 		return AM_ERR_NET;
 	return AM_OK;
-}
-
-static void
-hex_of(const uint8_t *key, char out[2 * AM_CURVE_BYTES + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < AM_CURVE_BYTES; i++) {
-		out[2 * i] = digits[key[i] >> 4];
-		out[2 * i + 1] = digits[key[i] & 15];
-	}
-	out[2 * AM_CURVE_BYTES] = '\0';
 }
 
 static bool
@@ -206,159 +99,6 @@ key_of_hex(const char *hex, uint8_t key[static AM_CURVE_BYTES])
 		NULL, &bin_len, NULL) == 0 && bin_len == AM_CURVE_BYTES;
 }
 
-/* Under w->lock. */
-static bool
-allowed_locked(const struct am_wire *w, const uint8_t *key)
-{
-	for (size_t i = 0; i < w->nallow; i++)
-		if (sodium_memcmp(w->allow[i], key, AM_CURVE_BYTES) == 0)
-			return true;
-	return false;
-}
-
-static bool
-allowed(struct am_wire *w, const uint8_t *key)
-{
-	pthread_mutex_lock(&w->lock);
-	bool ok = allowed_locked(w, key);
-	pthread_mutex_unlock(&w->lock);
-	return ok;
-}
-
-static void
-refusal_push(struct am_wire *w, const uint8_t *key, const char *why)
-{
-	pthread_mutex_lock(&w->lock);
-	if (w->nrefusals == MAX_REFUSALS) {
-		w->refusals_lost++;
-	} else {
-		struct refusal *r = &w->refusals[w->nrefusals++];
-		r->has_key = key != NULL;
-		if (key != NULL)
-			memcpy(r->key, key, AM_CURVE_BYTES);
-		snprintf(r->why, sizeof r->why, "%s", why);
-	}
-	pthread_mutex_unlock(&w->lock);
-}
-
-/* ------------------------------------------------------------------------
- * The ZAP handler (RFC 27): one request in, one reply out, on its own
- * thread, until the context shuts down.
- */
-
-/* Receives every frame of one request; keeps the first ZAP_FRAMES. */
-static int
-zap_recv(void *sock, zmq_msg_t frames[static ZAP_FRAMES], int *n)
-{
-	int more = 1;
-	*n = 0;
-	while (more) {
-		zmq_msg_t m;
-		z.zmq_msg_init(&m);
-		if (z.zmq_msg_recv(&m, sock, 0) < 0) {
-			z.zmq_msg_close(&m);
-			return -1;
-		}
-		more = z.zmq_msg_more(&m);
-		if (*n < ZAP_FRAMES)
-			frames[(*n)++] = m;
-		else
-			z.zmq_msg_close(&m);
-	}
-	return 0;
-}
-
-static bool
-frame_is(zmq_msg_t *m, const char *s)
-{
-	size_t n = strlen(s);
-	return z.zmq_msg_size(m) == n && memcmp(z.zmq_msg_data(m), s, n) == 0;
-}
-
-static void
-zap_reply(void *sock, zmq_msg_t *request_id, const char *status,
-	const char *text, const char *user)
-{
-	z.zmq_send(sock, "1.0", 3, ZMQ_SNDMORE);
-	if (request_id != NULL)
-		z.zmq_send(sock, z.zmq_msg_data(request_id), z.zmq_msg_size(request_id),
-			ZMQ_SNDMORE);
-	else
-		z.zmq_send(sock, "", 0, ZMQ_SNDMORE);
-	z.zmq_send(sock, status, strlen(status), ZMQ_SNDMORE);
-	z.zmq_send(sock, text, strlen(text), ZMQ_SNDMORE);
-	z.zmq_send(sock, user, strlen(user), ZMQ_SNDMORE);
-	z.zmq_send(sock, "", 0, 0);
-}
-
-static void
-zap_handle(struct am_wire *w, void *sock, zmq_msg_t *f, int n)
-{
-	/* frames: version, request id, domain, address, identity, mechanism,
-	 * credentials */
-	if (n != ZAP_FRAMES || !frame_is(&f[0], "1.0")) {
-		refusal_push(w, NULL, "a malformed authentication request");
-		zap_reply(sock, n >= 2 ? &f[1] : NULL, "500", "malformed request", "");
-		return;
-	}
-	char addr[64] = "";
-	size_t an = z.zmq_msg_size(&f[3]) < sizeof addr - 1 ?
-		z.zmq_msg_size(&f[3]) : sizeof addr - 1;
-	memcpy(addr, z.zmq_msg_data(&f[3]), an);
-	addr[an] = '\0';
-	for (size_t i = 0; i < an; i++)
-		if ((unsigned char)addr[i] < 0x20 || addr[i] == 0x7f)
-			addr[i] = '?';
-
-	char why[120];
-	if (!frame_is(&f[2], AM_WIRE_DOMAIN) || !frame_is(&f[5], "CURVE") ||
-	    z.zmq_msg_size(&f[6]) != AM_CURVE_BYTES) {
-		snprintf(why, sizeof why, "not an amends CURVE client, from %s", addr);
-		refusal_push(w, NULL, why);
-		zap_reply(sock, &f[1], "400", "not an amends client", "");
-		return;
-	}
-	const uint8_t *key = z.zmq_msg_data(&f[6]);
-	if (!allowed(w, key)) {
-		snprintf(why, sizeof why, "a key that shares no circle with this "
-			"node, from %s", addr);
-		refusal_push(w, key, why);
-		zap_reply(sock, &f[1], "400", "unknown key", "");
-		return;
-	}
-	char hex[2 * AM_CURVE_BYTES + 1];
-	hex_of(key, hex);
-	zap_reply(sock, &f[1], "200", "OK", hex);
-}
-
-struct zap_start {
-	struct am_wire *w;
-	void *sock;
-};
-
-static void *
-zap_loop(void *arg)
-{
-	struct zap_start *st = arg;
-	struct am_wire *w = st->w;
-	void *sock = st->sock;
-	free(st);
-	for (;;) {
-		zmq_msg_t f[ZAP_FRAMES];
-		int n;
-		if (zap_recv(sock, f, &n) < 0) {
-			if (z.zmq_errno() == EINTR)
-				continue;
-			break;      /* ETERM: the context is shutting down */
-		}
-		zap_handle(w, sock, f, n);
-		for (int i = 0; i < n; i++)
-			z.zmq_msg_close(&f[i]);
-	}
-	z.zmq_close(sock);
-	return NULL;
-}
-
 /* ------------------------------------------------------------------------
  * Set-up and tear-down.
  */
@@ -368,8 +108,7 @@ am_wire_new(const uint8_t pub[static AM_CURVE_BYTES],
 	const uint8_t sec[static AM_CURVE_BYTES], struct am_wire **out)
 {
 	struct am_wire *w = calloc(1, sizeof *w);
-	void *zap = NULL;
-	int rc = AM_ERR_NET;
+	int rc;
 
 	if (w == NULL)
 		return AM_ERR_NOMEM;
@@ -377,7 +116,6 @@ am_wire_new(const uint8_t pub[static AM_CURVE_BYTES],
 		free(w);
 		return rc;
 	}
-	rc = AM_ERR_NET;
 	if (sodium_init() < 0 || (w->sec = sodium_malloc(AM_CURVE_BYTES)) == NULL) {
 		free(w);
 		return AM_ERR_NOMEM;
@@ -387,43 +125,28 @@ am_wire_new(const uint8_t pub[static AM_CURVE_BYTES],
 	pthread_mutex_init(&w->lock, NULL);
 	w->next_link = 1;
 	w->nudge = -1;
-	if ((w->ctx = z.zmq_ctx_new()) == NULL)
-		goto fail;
+	if ((w->ctx = wire_zmq.zmq_ctx_new()) == NULL) {
+		am_wire_destroy(&w);
+		return AM_ERR_NET;
+	}
 	/* the handler is bound here, before any server socket can exist */
-	if ((zap = z.zmq_socket(w->ctx, ZMQ_REP)) == NULL ||
-	    setopt_int(zap, ZMQ_LINGER, 0) != AM_OK ||
-	    z.zmq_bind(zap, ZAP_ENDPOINT) != 0)
-		goto fail;
-	struct zap_start *st = malloc(sizeof *st);
-	if (st == NULL) {
-		rc = AM_ERR_NOMEM;
-		goto fail;
+	if ((rc = wire_zap_start(w)) != AM_OK) {
+		am_wire_destroy(&w);
+		return rc;
 	}
-	st->w = w;
-	st->sock = zap;
-	if (pthread_create(&w->zap_thread, NULL, zap_loop, st) != 0) {
-		free(st);
-		goto fail;
-	}
-	w->zap_running = true;
 	*out = w;
 	return AM_OK;
-fail:
-	if (zap != NULL)
-		z.zmq_close(zap);
-	am_wire_destroy(&w);
-	return rc;
 }
 
 static void
 close_monitored(void *sock, void *mon)
 {
 	if (sock != NULL) {
-		z.zmq_socket_monitor(sock, NULL, 0);
-		z.zmq_close(sock);
+		wire_zmq.zmq_socket_monitor(sock, NULL, 0);
+		wire_zmq.zmq_close(sock);
 	}
 	if (mon != NULL)
-		z.zmq_close(mon);
+		wire_zmq.zmq_close(mon);
 }
 
 void
@@ -444,10 +167,10 @@ am_wire_destroy(struct am_wire **wp)
 		free(w->nudge_path);
 	}
 	if (w->ctx != NULL) {
-		z.zmq_ctx_shutdown(w->ctx);
+		wire_zmq.zmq_ctx_shutdown(w->ctx);
 		if (w->zap_running)
 			pthread_join(w->zap_thread, NULL);
-		z.zmq_ctx_term(w->ctx);
+		wire_zmq.zmq_ctx_term(w->ctx);
 	}
 	free(w->in);
 	free(w->allow);
@@ -457,35 +180,18 @@ am_wire_destroy(struct am_wire **wp)
 	*wp = NULL;
 }
 
-int
-am_wire_allow(struct am_wire *w, const uint8_t (*keys)[AM_CURVE_BYTES], size_t n)
-{
-	uint8_t (*copy)[AM_CURVE_BYTES] = NULL;
-	if (n > 0) {
-		if ((copy = malloc(n * sizeof *copy)) == NULL)
-			return AM_ERR_NOMEM;
-		memcpy(copy, keys, n * sizeof *copy);
-	}
-	pthread_mutex_lock(&w->lock);
-	free(w->allow);
-	w->allow = copy;
-	w->nallow = n;
-	pthread_mutex_unlock(&w->lock);
-	return AM_OK;
-}
-
 /* Starts a monitor on sock and connects a PAIR socket to read it. */
 static int
 monitor(struct am_wire *w, void *sock, void **mon)
 {
 	char ep[64];
 	snprintf(ep, sizeof ep, "inproc://amends-monitor-%d", w->next_monitor++);
-	if (z.zmq_socket_monitor(sock, ep, MONITOR_EVENTS) != 0)
+	if (wire_zmq.zmq_socket_monitor(sock, ep, MONITOR_EVENTS) != 0)
 		return AM_ERR_NET;
-	if ((*mon = z.zmq_socket(w->ctx, ZMQ_PAIR)) == NULL)
+	if ((*mon = wire_zmq.zmq_socket(w->ctx, ZMQ_PAIR)) == NULL)
 		return AM_ERR_NET;
-	if (setopt_int(*mon, ZMQ_LINGER, 0) != AM_OK || z.zmq_connect(*mon, ep) != 0) {
-		z.zmq_close(*mon);
+	if (wire_setopt_int(*mon, ZMQ_LINGER, 0) != AM_OK || wire_zmq.zmq_connect(*mon, ep) != 0) {
+		wire_zmq.zmq_close(*mon);
 		*mon = NULL;
 		return AM_ERR_NET;
 	}
@@ -514,24 +220,24 @@ am_wire_listen(struct am_wire *w, const char *endpoint,
 
 	if (w->router != NULL || strlen(endpoint) >= AM_WIRE_MAX_ENDPOINT)
 		return AM_ERR_ARG;
-	if ((r = z.zmq_socket(w->ctx, ZMQ_ROUTER)) == NULL)
+	if ((r = wire_zmq.zmq_socket(w->ctx, ZMQ_ROUTER)) == NULL)
 		return AM_ERR_NET;
 	if (common_options(r) != AM_OK ||
-	    setopt_int(r, ZMQ_CURVE_SERVER, 1) != AM_OK ||
-	    z.zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, w->sec, AM_CURVE_BYTES) != 0 ||
-	    z.zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, AM_WIRE_DOMAIN,
+	    wire_setopt_int(r, ZMQ_CURVE_SERVER, 1) != AM_OK ||
+	    wire_zmq.zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, w->sec, AM_CURVE_BYTES) != 0 ||
+	    wire_zmq.zmq_setsockopt(r, ZMQ_ZAP_DOMAIN, AM_WIRE_DOMAIN,
 		strlen(AM_WIRE_DOMAIN)) != 0 ||
-	    setopt_int(r, ZMQ_ZAP_ENFORCE_DOMAIN, 1) != AM_OK ||
-	    setopt_int(r, ZMQ_ROUTER_MANDATORY, 1) != AM_OK ||
-	    setopt_int(r, ZMQ_ROUTER_HANDOVER, 0) != AM_OK)
+	    wire_setopt_int(r, ZMQ_ZAP_ENFORCE_DOMAIN, 1) != AM_OK ||
+	    wire_setopt_int(r, ZMQ_ROUTER_MANDATORY, 1) != AM_OK ||
+	    wire_setopt_int(r, ZMQ_ROUTER_HANDOVER, 0) != AM_OK)
 		goto fail;
 	if (monitor(w, r, &w->router_mon) != AM_OK)
 		goto fail;
-	if (z.zmq_bind(r, endpoint) != 0)
+	if (wire_zmq.zmq_bind(r, endpoint) != 0)
 		goto fail;
 	char last[AM_WIRE_MAX_ENDPOINT];
 	size_t n = sizeof last;
-	if (z.zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, last, &n) != 0)
+	if (wire_zmq.zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, last, &n) != 0)
 		goto fail;
 	last[sizeof last - 1] = '\0';
 	local_endpoint(last, w->bound);
@@ -550,20 +256,20 @@ static int
 client_socket(struct am_wire *w, const uint8_t *server_key, const uint8_t *pub,
 	const uint8_t *sec, void **sock, void **mon)
 {
-	void *s = z.zmq_socket(w->ctx, ZMQ_DEALER);
+	void *s = wire_zmq.zmq_socket(w->ctx, ZMQ_DEALER);
 	*sock = *mon = NULL;
 	if (s == NULL)
 		return AM_ERR_NET;
 	if (common_options(s) != AM_OK ||
-	    z.zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_key, AM_CURVE_BYTES) != 0 ||
-	    z.zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, AM_CURVE_BYTES) != 0 ||
-	    z.zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, AM_CURVE_BYTES) != 0 ||
-	    setopt_int(s, ZMQ_IMMEDIATE, 1) != AM_OK ||
-	    setopt_int(s, ZMQ_RECONNECT_IVL, 1000) != AM_OK ||
-	    setopt_int(s, ZMQ_RECONNECT_IVL_MAX, 30000) != AM_OK ||
-	    setopt_int(s, ZMQ_SNDTIMEO, 0) != AM_OK ||
+	    wire_zmq.zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_key, AM_CURVE_BYTES) != 0 ||
+	    wire_zmq.zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, AM_CURVE_BYTES) != 0 ||
+	    wire_zmq.zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, AM_CURVE_BYTES) != 0 ||
+	    wire_setopt_int(s, ZMQ_IMMEDIATE, 1) != AM_OK ||
+	    wire_setopt_int(s, ZMQ_RECONNECT_IVL, 1000) != AM_OK ||
+	    wire_setopt_int(s, ZMQ_RECONNECT_IVL_MAX, 30000) != AM_OK ||
+	    wire_setopt_int(s, ZMQ_SNDTIMEO, 0) != AM_OK ||
 	    monitor(w, s, mon) != AM_OK) {
-		z.zmq_close(s);
+		wire_zmq.zmq_close(s);
 		return AM_ERR_NET;
 	}
 	*sock = s;
@@ -576,27 +282,27 @@ monitor_read(void *mon, uint16_t *event, uint32_t *value, int flags)
 {
 	zmq_msg_t m;
 	int ok = -1;
-	z.zmq_msg_init(&m);
-	if (z.zmq_msg_recv(&m, mon, flags) < 0) {
-		z.zmq_msg_close(&m);
+	wire_zmq.zmq_msg_init(&m);
+	if (wire_zmq.zmq_msg_recv(&m, mon, flags) < 0) {
+		wire_zmq.zmq_msg_close(&m);
 		return -1;
 	}
-	if (z.zmq_msg_size(&m) == 6) {
-		const uint8_t *d = z.zmq_msg_data(&m);
+	if (wire_zmq.zmq_msg_size(&m) == 6) {
+		const uint8_t *d = wire_zmq.zmq_msg_data(&m);
 		memcpy(event, d, 2);
 		memcpy(value, d + 2, 4);
 		ok = 0;
 	}
-	bool more = z.zmq_msg_more(&m);
-	z.zmq_msg_close(&m);
+	bool more = wire_zmq.zmq_msg_more(&m);
+	wire_zmq.zmq_msg_close(&m);
 	while (more) {      /* the endpoint frame */
-		z.zmq_msg_init(&m);
-		if (z.zmq_msg_recv(&m, mon, 0) < 0) {
-			z.zmq_msg_close(&m);
+		wire_zmq.zmq_msg_init(&m);
+		if (wire_zmq.zmq_msg_recv(&m, mon, 0) < 0) {
+			wire_zmq.zmq_msg_close(&m);
 			return -1;
 		}
-		more = z.zmq_msg_more(&m);
-		z.zmq_msg_close(&m);
+		more = wire_zmq.zmq_msg_more(&m);
+		wire_zmq.zmq_msg_close(&m);
 	}
 	return ok;
 }
@@ -624,11 +330,11 @@ am_wire_selftest(struct am_wire *w, int timeout_ms)
 	if (rc != AM_OK)
 		return rc;
 	rc = AM_ERR_NET;
-	if (z.zmq_connect(s, w->bound) != 0)
+	if (wire_zmq.zmq_connect(s, w->bound) != 0)
 		goto out;
 	for (int64_t end = now_ms() + timeout_ms; now_ms() < end; ) {
 		zmq_pollitem_t it = { mon, 0, ZMQ_POLLIN, 0 };
-		if (z.zmq_poll(&it, 1, (long)(end - now_ms())) < 0 && z.zmq_errno() != EINTR)
+		if (wire_zmq.zmq_poll(&it, 1, (long)(end - now_ms())) < 0 && wire_zmq.zmq_errno() != EINTR)
 			break;
 		if (!(it.revents & ZMQ_POLLIN))
 			continue;
@@ -699,7 +405,7 @@ am_wire_connect(struct am_wire *w, const uint8_t server_key[static AM_CURVE_BYTE
 	if ((rc = client_socket(w, server_key, w->pub, w->sec, &l->sock,
 	    &l->mon)) != AM_OK)
 		return rc;
-	if (z.zmq_connect(l->sock, endpoint) != 0) {
+	if (wire_zmq.zmq_connect(l->sock, endpoint) != 0) {
 		close_monitored(l->sock, l->mon);
 		memset(l, 0, sizeof *l);
 		return AM_ERR_NET;
@@ -758,22 +464,22 @@ am_wire_send(struct am_wire *w, int link, const uint8_t key[static AM_CURVE_BYTE
 		struct link *l = link_find(w, link);
 		if (l == NULL || !l->up)
 			return AM_ERR_UNREACHABLE;
-		if (z.zmq_send(l->sock, data, len, ZMQ_DONTWAIT) >= 0)
+		if (wire_zmq.zmq_send(l->sock, data, len, ZMQ_DONTWAIT) >= 0)
 			return AM_OK;
-		return z.zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
+		return wire_zmq.zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
 	}
 	struct inbound *in = w->router != NULL ? inbound_find(w, key) : NULL;
 	if (in == NULL)
 		return AM_ERR_UNREACHABLE;
 	/* ROUTER_MANDATORY: an unknown or full peer fails here, never silently */
-	if (z.zmq_send(w->router, in->rid, in->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-		int e = z.zmq_errno();
+	if (wire_zmq.zmq_send(w->router, in->rid, in->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+		int e = wire_zmq.zmq_errno();
 		if (e == EHOSTUNREACH)
 			inbound_remove(w, in);
 		return e == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
 	}
-	if (z.zmq_send(w->router, data, len, ZMQ_DONTWAIT) < 0)
-		return z.zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
+	if (wire_zmq.zmq_send(w->router, data, len, ZMQ_DONTWAIT) < 0)
+		return wire_zmq.zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
 	return AM_OK;
 }
 
@@ -791,14 +497,14 @@ drain(void *sock)
 	unsigned n = 0;
 	int more;
 	size_t sz = sizeof more;
-	while (z.zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+	while (wire_zmq.zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
 		zmq_msg_t m;
-		z.zmq_msg_init(&m);
-		if (z.zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
-			z.zmq_msg_close(&m);
+		wire_zmq.zmq_msg_init(&m);
+		if (wire_zmq.zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+			wire_zmq.zmq_msg_close(&m);
 			break;
 		}
-		z.zmq_msg_close(&m);
+		wire_zmq.zmq_msg_close(&m);
 		n++;
 		sz = sizeof more;
 	}
@@ -809,11 +515,11 @@ drain(void *sock)
 static int
 take_data(zmq_msg_t *m, struct am_wire_event *ev)
 {
-	size_t n = z.zmq_msg_size(m);
+	size_t n = wire_zmq.zmq_msg_size(m);
 	ev->data = malloc(n > 0 ? n : 1);
 	if (ev->data == NULL)
 		return AM_ERR_NOMEM;
-	memcpy(ev->data, z.zmq_msg_data(m), n);
+	memcpy(ev->data, wire_zmq.zmq_msg_data(m), n);
 	ev->len = n;
 	ev->kind = AM_WIRE_MESSAGE;
 	return AM_OK;
@@ -825,14 +531,14 @@ read_router(struct am_wire *w, struct am_wire_event *ev)
 	zmq_msg_t rid, data;
 	int rc = AM_OK;
 
-	z.zmq_msg_init(&rid);
-	z.zmq_msg_init(&data);
-	if (z.zmq_msg_recv(&rid, w->router, ZMQ_DONTWAIT) < 0)
+	wire_zmq.zmq_msg_init(&rid);
+	wire_zmq.zmq_msg_init(&data);
+	if (wire_zmq.zmq_msg_recv(&rid, w->router, ZMQ_DONTWAIT) < 0)
 		goto out;
-	if (!z.zmq_msg_more(&rid) || z.zmq_msg_recv(&data, w->router, ZMQ_DONTWAIT) < 0)
+	if (!wire_zmq.zmq_msg_more(&rid) || wire_zmq.zmq_msg_recv(&data, w->router, ZMQ_DONTWAIT) < 0)
 		goto out;
 	ev->link = AM_WIRE_INBOUND;
-	const char *user = z.zmq_msg_gets(&data, "User-Id");
+	const char *user = wire_zmq.zmq_msg_gets(&data, "User-Id");
 	if (!key_of_hex(user, ev->key)) {
 		drain(w->router);
 		ev->kind = AM_WIRE_DROPPED;
@@ -841,23 +547,23 @@ read_router(struct am_wire *w, struct am_wire_event *ev)
 		goto out;
 	}
 	ev->has_key = true;
-	if (z.zmq_msg_more(&data)) {
+	if (wire_zmq.zmq_msg_more(&data)) {
 		unsigned extra = drain(w->router);
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message of %u frames "
 			"(exactly one is allowed)", extra + 1);
 		goto out;
 	}
-	if (!allowed(w, ev->key)) {
+	if (!wire_allowed(w, ev->key)) {
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message from a key no "
 			"longer admitted");
 		goto out;
 	}
-	if (z.zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
+	if (wire_zmq.zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message of %zu bytes "
-			"(at most %d)", z.zmq_msg_size(&data), AM_WIRE_MAX_DATA);
+			"(at most %d)", wire_zmq.zmq_msg_size(&data), AM_WIRE_MAX_DATA);
 		goto out;
 	}
 	/* remember where replies to this key go, and which connection it is */
@@ -870,15 +576,15 @@ read_router(struct am_wire *w, struct am_wire_event *ev)
 			memcpy(in->key, ev->key, AM_CURVE_BYTES);
 		}
 	}
-	if (in != NULL && z.zmq_msg_size(&rid) <= sizeof in->rid) {
-		in->rid_len = z.zmq_msg_size(&rid);
-		memcpy(in->rid, z.zmq_msg_data(&rid), in->rid_len);
-		in->fd = z.zmq_msg_get(&data, ZMQ_SRCFD);
+	if (in != NULL && wire_zmq.zmq_msg_size(&rid) <= sizeof in->rid) {
+		in->rid_len = wire_zmq.zmq_msg_size(&rid);
+		memcpy(in->rid, wire_zmq.zmq_msg_data(&rid), in->rid_len);
+		in->fd = wire_zmq.zmq_msg_get(&data, ZMQ_SRCFD);
 	}
 	rc = take_data(&data, ev);
 out:
-	z.zmq_msg_close(&rid);
-	z.zmq_msg_close(&data);
+	wire_zmq.zmq_msg_close(&rid);
+	wire_zmq.zmq_msg_close(&data);
 	return rc;
 }
 
@@ -889,28 +595,28 @@ read_link(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 	int rc = AM_OK;
 
 	(void)w;
-	z.zmq_msg_init(&data);
-	if (z.zmq_msg_recv(&data, l->sock, ZMQ_DONTWAIT) < 0)
+	wire_zmq.zmq_msg_init(&data);
+	if (wire_zmq.zmq_msg_recv(&data, l->sock, ZMQ_DONTWAIT) < 0)
 		goto out;
 	ev->link = l->id;
 	ev->has_key = true;
 	memcpy(ev->key, l->key, AM_CURVE_BYTES);
-	if (z.zmq_msg_more(&data)) {
+	if (wire_zmq.zmq_msg_more(&data)) {
 		unsigned extra = drain(l->sock);
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message of %u frames "
 			"(exactly one is allowed)", extra + 1);
 		goto out;
 	}
-	if (z.zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
+	if (wire_zmq.zmq_msg_size(&data) > AM_WIRE_MAX_DATA) {
 		ev->kind = AM_WIRE_DROPPED;
 		snprintf(ev->detail, sizeof ev->detail, "a message of %zu bytes",
-			z.zmq_msg_size(&data));
+			wire_zmq.zmq_msg_size(&data));
 		goto out;
 	}
 	rc = take_data(&data, ev);
 out:
-	z.zmq_msg_close(&data);
+	wire_zmq.zmq_msg_close(&data);
 	return rc;
 }
 
@@ -1087,7 +793,7 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 		items[i].events = ZMQ_POLLIN;
 	for (;;) {
 		int64_t left = end - now_ms();
-		int got = z.zmq_poll(items, (int)n, left > 0 ? (long)left : 0);
+		int got = wire_zmq.zmq_poll(items, (int)n, left > 0 ? (long)left : 0);
 		if (got < 0)
 			break;      /* EINTR: let the caller look at its signals */
 		/* take turns, so that a busy socket cannot starve the others;
