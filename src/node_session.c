@@ -567,8 +567,9 @@ on_message(struct node *n, struct am_wire_event *ev)
 		 * again soon (space may come back), not at the next
 		 * anti-entropy round a minute away */
 		p->store_retry_ms = p->store_retry_ms == 0 ? STORE_RETRY_MS :
-			p->store_retry_ms * 2 > STORE_RETRY_MAX_MS ? STORE_RETRY_MAX_MS :
-			p->store_retry_ms * 2;
+			2 * p->store_retry_ms;
+		if (p->store_retry_ms > STORE_RETRY_MAX_MS)
+			p->store_retry_ms = STORE_RETRY_MAX_MS;
 		int64_t at = node_mono_ms() + p->store_retry_ms;
 		if (at < p->recheck_at)
 			p->recheck_at = at;
