@@ -47,7 +47,7 @@ find_versions(struct cli_agreement *x)
 
 int
 cli_agreement_load(struct am_store *s, const uint8_t id[static 32], int64_t now,
-	struct cli_agreement *x)
+	bool checkins, struct cli_agreement *x)
 {
 	int rc;
 
@@ -55,7 +55,8 @@ cli_agreement_load(struct am_store *s, const uint8_t id[static 32], int64_t now,
 	if ((rc = am_state_agreement(s, id, now, &x->a)) != AM_OK)
 		return rc;
 	if ((rc = am_state_versions(s, id, &x->versions, &x->nversions)) != AM_OK ||
-	    (rc = am_state_checkins(s, id, &x->checkins, &x->ncheckins)) != AM_OK)
+	    (checkins && (rc = am_state_checkins(s, id, &x->checkins,
+	    &x->ncheckins)) != AM_OK))
 		return rc;
 	find_versions(x);
 	x->until = now;

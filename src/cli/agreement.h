@@ -36,11 +36,13 @@ struct cli_agreement {
 	uint8_t checker[AM_MAX_PARTIES][32];
 };
 
-/* Loads agreement id as of now. Returns an AM_ERR_* code (AM_ERR_NOT_FOUND
- * when it is not an agreement here; AM_ERR_ZONE when its zone is unknown
- * here: the rest is still loaded, schedule NULL). */
+/* Loads agreement id as of now, with its check-ins when checkins (they
+ * grow with the agreement's history; adherence needs them, a new check-in
+ * does not). Returns an AM_ERR_* code (AM_ERR_NOT_FOUND when it is not an
+ * agreement here; AM_ERR_ZONE when its zone is unknown here: the rest is
+ * still loaded, schedule NULL). */
 int cli_agreement_load(struct am_store *s, const uint8_t id[static 32],
-	int64_t now, struct cli_agreement *x);
+	int64_t now, bool checkins, struct cli_agreement *x);
 void cli_agreement_finish(struct cli_agreement *x);
 
 /* True when id is one of those who check in. */

@@ -136,7 +136,7 @@ cmd_checkin(int argc, char **argv)
 	if (cli_resolve_object(c.store, argv[optind], AM_OBJ_AGREEMENT, "agreement",
 	    b.target) != 0)
 		goto out;
-	rc = cli_agreement_load(c.store, b.target, now, &x);
+	rc = cli_agreement_load(c.store, b.target, now, false, &x);
 	if (rc == AM_ERR_ZONE) {
 		ret = cli_error("the agreement's time zone is not known here; "
 			"install the zone data (tzdata)");

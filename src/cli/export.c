@@ -242,7 +242,7 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 {
 	struct cli_agreement x;
 	char h[CLI_SHORT_HASH], vh[CLI_SHORT_HASH];
-	int rc = cli_agreement_load(s, id, now, &x);
+	int rc = cli_agreement_load(s, id, now, true, &x);
 	if (rc != AM_OK && rc != AM_ERR_ZONE) {
 		cli_agreement_finish(&x);
 		return rc;

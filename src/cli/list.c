@@ -96,7 +96,7 @@ list_circle(struct am_store *s, const struct am_circle_info *ci, bool json,
 	}
 	for (size_t i = 0; i < n && rc == AM_OK; i++) {
 		struct cli_agreement x;
-		rc = cli_agreement_load(s, list[i].id, now, &x);
+		rc = cli_agreement_load(s, list[i].id, now, true, &x);
 		if (rc == AM_OK || rc == AM_ERR_ZONE) {
 			rc = AM_OK;
 			if (json)

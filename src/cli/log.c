@@ -76,7 +76,7 @@ add_agreement(struct am_store *s, struct log *l, const uint8_t id[32], int64_t n
 		l->capagreements = cap;
 	}
 	struct cli_agreement *x = &l->agreements[l->nagreements];
-	int rc = cli_agreement_load(s, id, now, x);
+	int rc = cli_agreement_load(s, id, now, true, x);
 	l->nagreements++;
 	if (rc != AM_OK && rc != AM_ERR_ZONE)
 		return rc;

@@ -436,7 +436,7 @@ cmd_show(int argc, char **argv)
 	if (cli_resolve_object(c.store, argv[optind], AM_OBJ_AGREEMENT, "agreement",
 	    id) != 0)
 		goto out;
-	rc = cli_agreement_load(c.store, id, cli_now_ms(), &x);
+	rc = cli_agreement_load(c.store, id, cli_now_ms(), true, &x);
 	if (rc != AM_OK && rc != AM_ERR_ZONE) {
 		ret = cli_fail("reading the agreement", rc);
 		goto out;

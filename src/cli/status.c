@@ -72,7 +72,7 @@ load_circle(struct status *st, struct circle_data *d)
 		return AM_ERR_NOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = cli_agreement_load(st->s, list[i].id, st->now, &d->ag[i]);
+		rc = cli_agreement_load(st->s, list[i].id, st->now, true, &d->ag[i]);
 		d->nag++;
 		if (rc != AM_OK && rc != AM_ERR_ZONE)
 			break;
