@@ -40,56 +40,106 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 /*
  * st_facts keeps only what queries filter and sort on; the rest of an
  * entry (a note, a label, the terms) is read from the raw entry the store
- * already holds, by SQL functions over entries.raw. Each call decodes the
- * entry again: that costs a microsecond or two, far less than a copy of
- * every body in the database and on every insert.
+ * already holds, by SQL functions over entries.raw. A query that asks
+ * several of them of one row (a check-in's period, status and note) would
+ * decode the entry once for each, so each connection keeps the entry it
+ * decoded last, with a copy of its bytes: the next call on the same bytes
+ * reuses it. A connection is used by one thread at a time.
  */
-enum field { F_NOTE, F_LABEL, F_NUM, F_BODY, F_BASE };
+enum field { F_NOTE, F_LABEL, F_NUM, F_BODY, F_BASE, F_COUNT };
+
+struct decoded {
+	uint8_t *raw;                /* a copy: e and b point into it */
+	size_t len, cap;
+	bool ok;                     /* e holds raw, decoded */
+	bool body_ok;                /* ... and b its body */
+	struct am_entry e;
+	struct am_body b;
+};
+
+/* What each function of a connection is given: its field and the
+ * connection's last decoded entry. */
+struct fields {
+	struct decoded last;
+	struct field_of {
+		struct fields *all;
+		enum field which;
+	} of[F_COUNT];
+};
+
+/* The destructor of the first function, given its struct field_of. */
+static void
+fields_free(void *p)
+{
+	struct fields *f = ((struct field_of *)p)->all;
+	free(f->last.raw);
+	free(f);
+}
+
+/* The entry raw decoded, from the connection's last one when the bytes
+ * are the same; NULL when raw is not a valid entry (or out of memory).
+ * body_ok tells whether its body decodes as a body of its kind. */
+static const struct decoded *
+decode(struct decoded *d, const uint8_t *raw, size_t len)
+{
+	if (d->ok && d->len == len && memcmp(d->raw, raw, len) == 0)
+		return d;
+	d->ok = false;
+	if (len > d->cap) {
+		uint8_t *p = realloc(d->raw, len);
+		if (p == NULL)
+			return NULL;
+		d->raw = p;
+		d->cap = len;
+	}
+	memcpy(d->raw, raw, len);
+	d->len = len;
+	if (am_entry_decode(d->raw, len, &d->e) != AM_OK)
+		return NULL;
+	d->body_ok = am_body_decode(d->e.kind, d->e.body, d->e.body_len, &d->b) ==
+		AM_OK;
+	d->ok = true;
+	return d;
+}
 
 static void
 field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	enum field which = (enum field)(intptr_t)sqlite3_user_data(ctx);
-	struct am_entry e;
-	struct am_body *b;
+	const struct field_of *f = sqlite3_user_data(ctx);
+	const struct decoded *d;
 
 	(void)argc;
 	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB ||
-	    am_entry_decode(sqlite3_value_blob(argv[0]),
-	    (size_t)sqlite3_value_bytes(argv[0]), &e) != AM_OK)
+	    (d = decode(&f->all->last, sqlite3_value_blob(argv[0]),
+	    (size_t)sqlite3_value_bytes(argv[0]))) == NULL)
 		return;
-	if (which == F_BODY) {
-		sqlite3_result_blob(ctx, e.body, (int)e.body_len, SQLITE_TRANSIENT);
-		return;
-	}
-	/* a body is several KiB: keep it off the stack */
-	if ((b = malloc(sizeof *b)) == NULL) {
-		sqlite3_result_error_nomem(ctx);
+	const struct am_entry *e = &d->e;
+	const struct am_body *b = &d->b;
+	if (f->which == F_BODY) {
+		sqlite3_result_blob(ctx, e->body, (int)e->body_len, SQLITE_TRANSIENT);
 		return;
 	}
-	if (am_body_decode(e.kind, e.body, e.body_len, b) == AM_OK) {
-		struct am_str t = which == F_NOTE ? b->note :
-			e.kind == AM_KIND_GENESIS ? b->name : b->period;
-		switch (which) {
-		case F_NOTE:
-		case F_LABEL:
-			if (t.p != NULL)
-				sqlite3_result_text(ctx, t.p, (int)t.n, SQLITE_TRANSIENT);
-			break;
-		case F_NUM:
-			sqlite3_result_int64(ctx, e.kind == AM_KIND_MEMBER ?
-				b->role : b->status);
-			break;
-		case F_BASE:
-			if (e.kind == AM_KIND_AMEND)
-				sqlite3_result_blob(ctx, b->base, AM_HASH_BYTES,
-					SQLITE_TRANSIENT);
-			break;
-		case F_BODY:
-			break;
-		}
+	if (!d->body_ok)
+		return;
+	struct am_str t = f->which == F_NOTE ? b->note :
+		e->kind == AM_KIND_GENESIS ? b->name : b->period;
+	switch (f->which) {
+	case F_NOTE:
+	case F_LABEL:
+		if (t.p != NULL)
+			sqlite3_result_text(ctx, t.p, (int)t.n, SQLITE_TRANSIENT);
+		break;
+	case F_NUM:
+		sqlite3_result_int64(ctx, e->kind == AM_KIND_MEMBER ? b->role : b->status);
+		break;
+	case F_BASE:
+		if (e->kind == AM_KIND_AMEND)
+			sqlite3_result_blob(ctx, b->base, AM_HASH_BYTES, SQLITE_TRANSIENT);
+		break;
+	case F_BODY:
+	case F_COUNT:
+		break;
 	}
-	free(b);
 }
 
 static void
@@ -114,19 +164,30 @@ st_hkey(const uint8_t hash[static 8])
 static int
 functions_add(sqlite3 *db)
 {
-	static const struct {
-		const char *name;
-		enum field which;
-	} fields[] = {
-		{ "st_note", F_NOTE }, { "st_label", F_LABEL }, { "st_num", F_NUM },
-		{ "st_body", F_BODY }, { "st_base", F_BASE },
+	static const char *const names[F_COUNT] = {
+		[F_NOTE] = "st_note", [F_LABEL] = "st_label", [F_NUM] = "st_num",
+		[F_BODY] = "st_body", [F_BASE] = "st_base",
 	};
 	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-	int rc = sqlite3_create_function(db, "st_hkey", 1, flags, NULL, hkey_fn,
-		NULL, NULL);
-	for (size_t i = 0; rc == SQLITE_OK && i < sizeof fields / sizeof fields[0]; i++)
-		rc = sqlite3_create_function(db, fields[i].name, 1, flags,
-			(void *)(intptr_t)fields[i].which, field_fn, NULL, NULL);
+	struct fields *f = calloc(1, sizeof *f);
+	int rc;
+
+	if (f == NULL)
+		return AM_ERR_NOMEM;
+	for (int i = 0; i < F_COUNT; i++) {
+		f->of[i].all = f;
+		f->of[i].which = (enum field)i;
+	}
+	/* the first function owns f: SQLite frees it with the connection,
+	 * or at once when this registration fails */
+	rc = sqlite3_create_function_v2(db, names[0], 1, flags, &f->of[0], field_fn,
+		NULL, NULL, fields_free);
+	for (int i = 1; rc == SQLITE_OK && i < F_COUNT; i++)
+		rc = sqlite3_create_function(db, names[i], 1, flags, &f->of[i],
+			field_fn, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "st_hkey", 1, flags, NULL, hkey_fn,
+			NULL, NULL);
 	return am_store_error(rc);
 }
 
