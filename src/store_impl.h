@@ -71,6 +71,9 @@ int store_write_error(struct am_store *s, int rc);
 /* Runs a statement whose first row holds one integer, into *out. */
 int store_pragma_int(sqlite3 *db, const char *sql, int64_t *out);
 
+/* The text of a statement store_stmt() caches, to prepare apart. */
+const char *store_sql(enum stmt which);
+
 /* Resets a cached statement and returns it ready to bind. */
 sqlite3_stmt *store_stmt(struct am_store *s, enum stmt which);
 
