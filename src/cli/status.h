@@ -1,0 +1,51 @@
+/*
+ * What src/cli/status.c and src/cli/status_record.c share: the record
+ * status has loaded, a section's heading, and the sections of the second.
+ */
+#ifndef AMENDS_CLI_STATUS_H
+#define AMENDS_CLI_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agreement.h"
+#include "amends/state.h"
+#include "format.h"
+
+/* One circle and what the sections read of it, loaded once. */
+struct circle_data {
+	const struct am_circle_info *info;
+	uint8_t digest[32];
+	bool witness;                     /* you are its witness */
+	struct cli_agreement *ag;
+	size_t nag;
+	struct am_statement *st;
+	size_t nst;
+};
+
+struct status {
+	struct am_store *s;
+	const uint8_t *me;
+	int64_t now;
+	bool json;
+	struct json j;
+	struct am_circle_info *circles;
+	size_t ncircles;
+	struct circle_data *cd;
+	struct am_pending *pending;       /* awaiting your signature */
+	size_t npending;
+};
+
+/* A section's heading (text) or key and array (JSON); n is how many
+ * items follow (a text heading is left out when there are none). */
+void section_begin(struct status *st, const char *key, const char *heading,
+	size_t n);
+void section_end(struct status *st);
+
+/* status_record.c */
+void section_peers(struct status *st);
+void section_checkpoints(struct status *st);
+void section_misbehaviour(struct status *st);
+
+#endif
