@@ -765,12 +765,15 @@ am_node_run(const struct am_node_config *cfg)
 		return rc;
 	}
 	if ((rc = open_all(&n, cfg->home)) != AM_OK ||
-	    (rc = listen_and_test(&n, cfg->home)) != AM_OK)
-		goto out;
-	if ((rc = am_peer_disconnect_all(n.store)) != AM_OK)
+	    (rc = am_peer_disconnect_all(n.store)) != AM_OK)
 		goto out;
 	n.data_version = data_version(&n);
+	/* who may connect (members, open invites) is known before the server
+	 * socket opens: a joiner who connects the moment the node says it
+	 * has started is not refused for being early */
 	refresh(&n);
+	if ((rc = listen_and_test(&n, cfg->home)) != AM_OK)
+		goto out;
 
 	int64_t tick_at = node_mono_ms() + TICK_MS;
 	int64_t heard_at = node_mono_ms(), checked_at = heard_at;
