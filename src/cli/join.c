@@ -22,6 +22,7 @@
 
 #define WAIT_MS 15000           /* for the connection, and for each answer */
 #define REFUSED_MS 8000         /* a refusal lasting this long is the answer */
+#define RETRY_MS 500            /* ... asked again this often until then */
 #define MAX_PASSES 8            /* walks through the circle's record */
 #define MAX_BATCHES 100000      /* ENTRIES messages in one walk */
 
@@ -72,12 +73,20 @@ wait_up(struct link *l)
 			}
 			/* An invite made a moment ago may not be admitted by the
 			 * inviter's node yet (it learns of it when it next reads
-			 * the store, later on a loaded machine): libzmq reconnects
-			 * within a second, so a refusal that lasts REFUSED_MS is
-			 * the answer. */
+			 * the store, later on a loaded machine). libzmq does not
+			 * connect again after a refusal, so we do, on a new link,
+			 * until the refusal has lasted REFUSED_MS: then it is the
+			 * answer. */
 			if (!refused && end > mono_ms() + REFUSED_MS)
 				end = mono_ms() + REFUSED_MS;
 			refused = true;
+			if (mono_ms() + RETRY_MS >= end)
+				break;
+			struct timespec pause = { 0, RETRY_MS * 1000000L };
+			nanosleep(&pause, NULL);
+			am_wire_close(l->wire, l->id);
+			if (am_wire_connect(l->wire, l->key, l->address, &l->id) != AM_OK)
+				break;
 		}
 	}
 	if (refused)
