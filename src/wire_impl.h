@@ -1,6 +1,7 @@
 /*
- * What src/wire.c and src/wire_zap.c share: the state of a wire, and
- * libzmq's functions, which src/wire.c loads when the first wire is made.
+ * What src/wire.c, src/wire_io.c and src/wire_zap.c share: the state of a
+ * wire, and libzmq's functions, which src/wire.c loads when the first wire
+ * is made.
  */
 #ifndef AMENDS_WIRE_IMPL_H
 #define AMENDS_WIRE_IMPL_H
@@ -118,6 +119,13 @@ struct am_wire {
 
 /* zmq_setsockopt() of an int; AM_ERR_NET when refused. */
 int wire_setopt_int(void *sock, int opt, int v);
+
+/* Reads one monitor event: *event and *value, 0 on success. */
+int wire_monitor_read(void *mon, uint16_t *event, uint32_t *value, int flags);
+/* The monotonic clock in milliseconds. */
+int64_t wire_now_ms(void);
+/* The outbound link with this id, or NULL. */
+struct link *wire_link_find(struct am_wire *w, int id);
 
 /* Binds the ZAP handler and starts its thread (src/wire_zap.c). */
 int wire_zap_start(struct am_wire *w);
