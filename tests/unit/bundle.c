@@ -13,47 +13,21 @@
 #include <sodium.h>
 
 #include "amends/bundle.h"
+#include "fixture.h"
 #include "mp.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-bundle-XXXXXX";
 static struct am_identity *sam, *alex;
-
-static struct am_store *
-open_store(const char *name)
-{
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
-	return s;
-}
-
-static void
-path_of(const char *name, char out[static 256])
-{
-	snprintf(out, 256, "%s/%s", dir, name);
-}
 
 /* A small valid record: Sam's circle, Alex proposed and accepting, and a
  * few statements from each. Returns the circle ID. */
 static void
 make_record(struct am_store *s, uint8_t circle[32], int statements)
 {
-	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
-	uint8_t member[32];
-
-	randombytes_buf(b.nonce, 32);
-	check_rc(am_store_append(s, sam, circle, 1000, &b, NULL, NULL), AM_OK);
-	am_circle_id(am_identity_public(sam), b.nonce, circle);
-	b = (struct am_body){ .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
-	memcpy(b.target, am_identity_public(alex), 32);
-	check_rc(am_store_append(s, sam, circle, 2000, &b, member, NULL), AM_OK);
-	b = (struct am_body){ .kind = AM_KIND_ACCEPT };
-	memcpy(b.target, member, 32);
-	check_rc(am_store_append(s, alex, circle, 3000, &b, NULL, NULL), AM_OK);
+	fx_genesis(s, sam, "us", 1000, circle);
+	fx_admit(s, circle, sam, alex, 2000, 3000);
 	for (int i = 0; i < statements; i++) {
-		b = (struct am_body){ .kind = AM_KIND_STATEMENT,
+		struct am_body b = { .kind = AM_KIND_STATEMENT,
 			.note = am_str_c(i % 2 ? "from alex" : "from sam") };
 		check_rc(am_store_append(s, i % 2 ? alex : sam, circle, 4000 + i,
 			&b, NULL, NULL), AM_OK);
@@ -90,17 +64,17 @@ on_refused(void *ctx, size_t index, const struct am_entry *e, int rc)
 static void
 test_round_trip(void)
 {
-	struct am_store *a = open_store("rt-a.db"), *b = open_store("rt-b.db");
+	struct am_store *a = fx_store_open("rt-a.db"), *b = fx_store_open("rt-b.db");
 	struct am_bundle *bun;
 	struct am_bundle_counts n;
 	uint8_t circle[32], *data, *again;
 	size_t len, alen, ne, nf;
-	char path[256];
+	char path[FX_PATH_MAX];
 
 	make_record(a, circle, 6);
 	check_rc(am_bundle_export(a, circle, &data, &len, &ne, &nf), AM_OK);
 	check(ne == 9 && nf == 0);
-	path_of("rt.bundle", path);
+	fx_path("rt.bundle", path);
 	check_rc(am_bundle_save(path, data, len), AM_OK);
 	check_rc(am_bundle_load(path, &bun), AM_OK);
 	check(bun->nitems == 9 && bun->len == len);
@@ -179,7 +153,7 @@ split(const uint8_t *data, size_t len, uint8_t **raw, size_t *lens, int max)
 static void
 test_out_of_order(void)
 {
-	struct am_store *a = open_store("ooo-a.db"), *b = open_store("ooo-b.db");
+	struct am_store *a = fx_store_open("ooo-a.db"), *b = fx_store_open("ooo-b.db");
 	uint8_t circle[32], *data, *raw[32];
 	size_t len, lens[32];
 	int order[32];
@@ -212,7 +186,7 @@ test_out_of_order(void)
 static void
 test_refusals(void)
 {
-	struct am_store *a = open_store("ref-a.db"), *b = open_store("ref-b.db");
+	struct am_store *a = fx_store_open("ref-a.db"), *b = fx_store_open("ref-b.db");
 	uint8_t circle[32], *data, *raw[32];
 	size_t len, lens[32];
 	int order[32], k = 0;
@@ -284,8 +258,8 @@ test_refusals(void)
 static void
 test_forks_travel(void)
 {
-	struct am_store *a = open_store("fk-a.db"), *b = open_store("fk-b.db");
-	struct am_store *c = open_store("fk-c.db");
+	struct am_store *a = fx_store_open("fk-a.db"), *b = fx_store_open("fk-b.db");
+	struct am_store *c = fx_store_open("fk-c.db");
 	uint8_t circle[32], *data;
 	size_t len;
 
@@ -424,8 +398,8 @@ test_hostile_files(void)
 	free(b);
 
 	/* a file past the size limit is refused without being read (sparse) */
-	char path[256];
-	path_of("huge.bundle", path);
+	char path[FX_PATH_MAX];
+	fx_path("huge.bundle", path);
 	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
 	check(fd >= 0);
 	check(ftruncate(fd, (off_t)AM_BUNDLE_MAX_BYTES + 1) == 0);
@@ -433,10 +407,10 @@ test_hostile_files(void)
 	struct am_bundle *bun = NULL;
 	check_rc(am_bundle_load(path, &bun), AM_ERR_TOO_BIG);
 	check(bun == NULL);
-	path_of("missing.bundle", path);
+	fx_path("missing.bundle", path);
 	check_rc(am_bundle_load(path, &bun), AM_ERR_IO);
 	/* a save into a directory that does not exist leaves nothing */
-	path_of("no/such/dir.bundle", path);
+	fx_path("no/such/dir.bundle", path);
 	check_rc(am_bundle_save(path, buf, 4), AM_ERR_IO);
 }
 
@@ -444,7 +418,7 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	fx_dir_make("bundle");
 	check_rc(am_identity_generate(&sam), AM_OK);
 	check_rc(am_identity_generate(&alex), AM_OK);
 	/* Alex's feed sorts first, so an import meets Alex's entries before
@@ -461,8 +435,6 @@ main(void)
 	test_hostile_files();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	return 0;
 }

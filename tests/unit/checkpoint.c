@@ -18,31 +18,19 @@
 #include "amends/checkpoint.h"
 #include "amends/peer.h"
 #include "amends/state.h"
+#include "fixture.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-checkpoint-XXXXXX";
 static struct am_identity *sam, *alex, *lee;
 static const uint8_t *SAM, *ALEX, *LEE;
 static int64_t clock_ms = 1700000000000;
-
-static struct am_store *
-open_store(const char *name)
-{
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
-	return s;
-}
 
 static void
 act(struct am_store *s, struct am_identity *id, const uint8_t *circle,
 	const struct am_body *b, uint8_t *hash)
 {
 	clock_ms += 60000;
-	check_rc(am_state_check(s, circle, am_identity_public(id), b, NULL, 0),
-		AM_OK);
-	check_rc(am_store_append(s, id, circle, clock_ms, b, hash, NULL), AM_OK);
+	fx_act(s, id, circle, b, clock_ms, hash);
 }
 
 static void
@@ -64,11 +52,10 @@ circle_of(struct am_store *s, struct am_identity **members, size_t n,
 	am_circle_id(SAM, g.nonce, circle);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t p[32];
-		struct am_body m = { .kind = AM_KIND_MEMBER };
-		memcpy(m.target, am_identity_public(members[i]), 32);
+		struct am_body m = fx_body(AM_KIND_MEMBER,
+			am_identity_public(members[i]));
 		act(s, sam, circle, &m, p);
-		struct am_body a = { .kind = AM_KIND_ACCEPT };
-		memcpy(a.target, p, 32);
+		struct am_body a = fx_body(AM_KIND_ACCEPT, p);
 		act(s, members[i], circle, &a, NULL);
 		/* earlier members consent too */
 		for (size_t k = 0; k < i; k++)
@@ -125,7 +112,7 @@ head_in(const struct am_head *h, uint32_t n, const uint8_t *author)
 static void
 test_content(void)
 {
-	struct am_store *s = open_store("content.db");
+	struct am_store *s = fx_store_open("content.db");
 	struct am_identity *m[] = { alex, lee };
 	struct am_head heads[AM_MAX_HEADS];
 	struct am_checkpoint cp, latest;
@@ -205,7 +192,7 @@ test_content(void)
 static void
 test_same(void)
 {
-	struct am_store *s = open_store("same.db");
+	struct am_store *s = fx_store_open("same.db");
 	struct am_identity *m[] = { alex };
 	struct am_checkpoint_same same;
 	struct am_checkpoint a, b;
@@ -274,7 +261,7 @@ collect(void *ctx, const struct am_checkpoint_report *r)
 static void
 test_shorter(void)
 {
-	struct am_store *s = open_store("shorter.db");
+	struct am_store *s = fx_store_open("shorter.db");
 	struct am_identity *m[] = { alex, lee };
 	struct am_checkpoint_report r;
 	struct am_checkpoint cp;
@@ -338,7 +325,7 @@ test_shorter(void)
 	am_store_close(&s);
 
 	/* the reports survive the store being opened again */
-	s = open_store("shorter.db");
+	s = fx_store_open("shorter.db");
 	check_rc(am_checkpoint_reports(s, NULL, collect, &c), AM_OK);
 	check(c.n == 2);
 	am_store_close(&s);
@@ -348,7 +335,7 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	fx_dir_make("checkpoint");
 	check_rc(am_identity_generate(&sam), AM_OK);
 	check_rc(am_identity_generate(&alex), AM_OK);
 	check_rc(am_identity_generate(&lee), AM_OK);
@@ -363,9 +350,7 @@ main(void)
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	am_identity_destroy(&lee);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	printf("checkpoint: ok\n");
 	return 0;
 }

@@ -10,23 +10,18 @@
 #include <sodium.h>
 
 #include "amends/id.h"
+#include "fixture.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-id-XXXXXX";
-
-static void
-path(char *out, const char *name)
-{
-	snprintf(out, 256, "%s/%s", dir, name);
-}
+static const char *dir;
 
 static void
 test_save_load(void)
 {
 	struct am_identity *a, *b;
-	char p[256];
+	char p[FX_PATH_MAX];
 	struct stat st;
-	path(p, "id.key");
+	fx_path("id.key", p);
 	check_rc(am_identity_generate(&a), AM_OK);
 	check_rc(am_identity_save(a, p), AM_OK);
 	check(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600);
@@ -48,8 +43,8 @@ static void
 test_loose_modes_refused(void)
 {
 	struct am_identity *id = NULL;
-	char p[256];
-	path(p, "id.key");
+	char p[FX_PATH_MAX];
+	fx_path("id.key", p);
 	static const mode_t loose[] = { 0640, 0604, 0644, 0660, 0606, 0620 };
 	for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++) {
 		check(chmod(p, loose[i]) == 0);
@@ -65,10 +60,10 @@ static void
 test_link_and_damage_refused(void)
 {
 	struct am_identity *id = NULL;
-	char p[256], link[256], bad[256];
-	path(p, "id.key");
-	path(link, "link.key");
-	path(bad, "bad.key");
+	char p[FX_PATH_MAX], link[FX_PATH_MAX], bad[FX_PATH_MAX];
+	fx_path("id.key", p);
+	fx_path("link.key", link);
+	fx_path("bad.key", bad);
 	check(symlink(p, link) == 0);
 	check_rc(am_identity_load(link, &id), AM_ERR_KEY_LINK);
 	check_rc(am_identity_load(dir, &id), AM_ERR_KEY_LINK);
@@ -94,7 +89,7 @@ test_link_and_damage_refused(void)
 	check(write(fd, buf, 40) == 40);
 	close(fd);
 	check_rc(am_identity_load(bad, &id), AM_ERR_KEY_FORMAT);
-	path(bad, "missing.key");
+	fx_path("missing.key", bad);
 	check_rc(am_identity_load(bad, &id), AM_ERR_NO_IDENTITY);
 }
 
@@ -172,15 +167,13 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	dir = fx_dir_make("id");
 	test_save_load();
 	test_loose_modes_refused();
 	test_link_and_damage_refused();
 	test_text_form();
 	test_backup();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	printf("id: ok\n");
 	return 0;
 }

@@ -14,32 +14,13 @@
 #include "amends/invite.h"
 #include "amends/state.h"
 #include "amends/store.h"
+#include "fixture.h"
 #include "test.h"
 
 #define NOW 1800000000000LL            /* ms */
 #define HOUR 3600000LL
 
-static char dir[] = "/tmp/amends-test-invite-XXXXXX";
 static struct am_identity *sam, *alex, *lee;
-
-static struct am_store *
-open_store(const char *name)
-{
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
-	return s;
-}
-
-static void
-genesis(struct am_store *s, struct am_identity *id, uint8_t circle[32])
-{
-	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
-	randombytes_buf(b.nonce, 32);
-	check_rc(am_store_append(s, id, circle, NOW, &b, NULL, NULL), AM_OK);
-	am_circle_id(am_identity_public(id), b.nonce, circle);
-}
 
 static void
 test_code_round_trip(void)
@@ -254,12 +235,12 @@ accept_it(struct pair *p, struct am_identity *who, const uint8_t proposal[32],
 static void
 test_join(void)
 {
-	struct pair p = { .a = open_store("sam.db"), .j = open_store("alex.db") };
+	struct pair p = { .a = fx_store_open("sam.db"), .j = fx_store_open("alex.db") };
 	struct am_invite_reply *r = malloc(sizeof *r);
 	struct am_invite_event ev;
 	uint8_t circle[32], d1[32], d2[32], *answer;
 
-	genesis(p.a, sam, circle);
+	fx_genesis(p.a, sam, "us", NOW, circle);
 	struct am_body st = { .kind = AM_KIND_STATEMENT,
 		.note = am_str_c("we start again") };
 	check_rc(am_store_append(p.a, sam, circle, NOW, &st, NULL, NULL), AM_OK);
@@ -334,13 +315,13 @@ test_join(void)
 static void
 test_refusals(void)
 {
-	struct pair p = { .a = open_store("sam2.db"), .j = open_store("lee2.db") };
+	struct pair p = { .a = fx_store_open("sam2.db"), .j = fx_store_open("lee2.db") };
 	struct am_invite_reply *r = malloc(sizeof *r);
 	struct am_invite_event ev;
 	uint8_t circle[32], *answer, *msg;
 	size_t len;
 
-	genesis(p.a, sam, circle);
+	fx_genesis(p.a, sam, "us", NOW, circle);
 
 	/* expired */
 	make_invite(&p, circle, true, NOW + HOUR);
@@ -434,7 +415,7 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	fx_dir_make("invite");
 	check_rc(am_identity_generate(&sam), AM_OK);
 	check_rc(am_identity_generate(&alex), AM_OK);
 	check_rc(am_identity_generate(&lee), AM_OK);
@@ -445,8 +426,6 @@ main(void)
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	am_identity_destroy(&lee);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	return 0;
 }

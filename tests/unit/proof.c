@@ -17,39 +17,21 @@
 #include "amends/bundle.h"
 #include "amends/proof.h"
 #include "amends/state.h"
+#include "fixture.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-proof-XXXXXX";
+static const char *dir;
 static struct am_identity *sam, *alex, *eve;
-
-static struct am_store *
-open_store(const char *name)
-{
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
-	return s;
-}
 
 /* Sam's circle with Alex a member, an agreement between them, n
  * statements after it. The agreement's hash goes to agreement. */
 static void
 make_record(struct am_store *s, uint8_t circle[32], uint8_t agreement[32], int n)
 {
-	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
-	uint8_t member[32];
+	struct am_body b = { .kind = AM_KIND_PROPOSE };
 
-	randombytes_buf(b.nonce, 32);
-	check_rc(am_store_append(s, sam, circle, 1000, &b, NULL, NULL), AM_OK);
-	am_circle_id(am_identity_public(sam), b.nonce, circle);
-	b = (struct am_body){ .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
-	memcpy(b.target, am_identity_public(alex), 32);
-	check_rc(am_store_append(s, sam, circle, 2000, &b, member, NULL), AM_OK);
-	b = (struct am_body){ .kind = AM_KIND_ACCEPT };
-	memcpy(b.target, member, 32);
-	check_rc(am_store_append(s, alex, circle, 3000, &b, NULL, NULL), AM_OK);
-	b = (struct am_body){ .kind = AM_KIND_PROPOSE };
+	fx_genesis(s, sam, "us", 1000, circle);
+	fx_admit(s, circle, sam, alex, 2000, 3000);
 	b.terms.title = am_str_c("walk");
 	b.terms.text = am_str_c("we walk on Sundays");
 	b.terms.nparties = 2;
@@ -57,8 +39,7 @@ make_record(struct am_store *s, uint8_t circle[32], uint8_t agreement[32], int n
 	memcpy(b.terms.parties[1], am_identity_public(alex), 32);
 	b.terms.tz = am_str_c("UTC");
 	check_rc(am_store_append(s, sam, circle, 4000, &b, agreement, NULL), AM_OK);
-	b = (struct am_body){ .kind = AM_KIND_ACCEPT };
-	memcpy(b.target, agreement, 32);
+	b = fx_body(AM_KIND_ACCEPT, agreement);
 	check_rc(am_store_append(s, alex, circle, 5000, &b, NULL, NULL), AM_OK);
 	for (int i = 0; i < n; i++) {
 		b = (struct am_body){ .kind = AM_KIND_STATEMENT,
@@ -108,7 +89,7 @@ feed_of(const struct am_proof *p, const struct am_identity *who)
 static void
 test_whole(void)
 {
-	struct am_store *s = open_store("whole.db");
+	struct am_store *s = fx_store_open("whole.db");
 	struct am_bundle *b;
 	struct am_proof p;
 	struct seen seen = { 0 };
@@ -143,7 +124,7 @@ test_whole(void)
 
 	/* the same bytes parse as a plain bundle would for import */
 	struct am_bundle_counts n;
-	struct am_store *other = open_store("whole-import.db");
+	struct am_store *other = fx_store_open("whole-import.db");
 	check_rc(am_bundle_import(other, b, NULL, NULL, &n), AM_OK);
 	check(n.added == 9 && n.refused == 0);
 	am_store_close(&other);
@@ -172,7 +153,7 @@ test_whole(void)
 static void
 test_agreement(void)
 {
-	struct am_store *s = open_store("agreement.db");
+	struct am_store *s = fx_store_open("agreement.db");
 	struct am_bundle *b;
 	struct am_proof p;
 	struct seen seen = { 0 };
@@ -203,7 +184,7 @@ test_agreement(void)
 static void
 test_stranger(void)
 {
-	struct am_store *s = open_store("stranger.db");
+	struct am_store *s = fx_store_open("stranger.db");
 	struct am_bundle *b;
 	struct am_proof p;
 	struct seen seen = { 0 };
@@ -244,7 +225,7 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	dir = fx_dir_make("proof");
 	check_rc(am_identity_generate(&sam), AM_OK);
 	check_rc(am_identity_generate(&alex), AM_OK);
 	check_rc(am_identity_generate(&eve), AM_OK);
@@ -254,9 +235,7 @@ main(void)
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	am_identity_destroy(&eve);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	printf("proof: ok\n");
 	return 0;
 }

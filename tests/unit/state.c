@@ -12,22 +12,12 @@
 #include <sodium.h>
 
 #include "amends/state.h"
+#include "fixture.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-state-XXXXXX";
 static struct am_identity *sam, *alex, *lee, *kim, *eve;
 static const uint8_t *SAM, *ALEX, *LEE, *KIM, *EVE;
 static int64_t clock_ms = 1700000000000;
-
-static struct am_store *
-open_store(const char *name)
-{
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
-	return s;
-}
 
 /* Appends without asking am_state_check: what a careless or hostile
  * writer could produce. */
@@ -44,13 +34,8 @@ static void
 act(struct am_store *s, struct am_identity *id, const uint8_t *circle,
 	const struct am_body *b, uint8_t *hash)
 {
-	char why[160];
-	int rc = am_state_check(s, circle, am_identity_public(id), b, why,
-		sizeof why);
-	if (rc != AM_OK)
-		fprintf(stderr, "refused: %s\n", why);
-	check_rc(rc, AM_OK);
-	put(s, id, circle, b, hash);
+	clock_ms += 60000;
+	fx_act(s, id, circle, b, clock_ms, hash);
 }
 
 /* am_state_check refuses with rc and a sentence containing want. */
@@ -79,15 +64,6 @@ same_as_refold(struct am_store *s, const uint8_t *circle)
 	check(same);
 }
 
-static struct am_body
-body(uint32_t kind, const uint8_t *target)
-{
-	struct am_body b = { .kind = kind };
-	if (target != NULL)
-		memcpy(b.target, target, 32);
-	return b;
-}
-
 static void
 genesis(struct am_store *s, uint8_t circle[32])
 {
@@ -101,7 +77,7 @@ static void
 propose_member(struct am_store *s, struct am_identity *by, const uint8_t *circle,
 	const uint8_t *who, uint32_t role, uint8_t hash[32])
 {
-	struct am_body b = body(AM_KIND_MEMBER, who);
+	struct am_body b = fx_body(AM_KIND_MEMBER, who);
 	b.role = role;
 	act(s, by, circle, &b, hash);
 }
@@ -135,10 +111,10 @@ make_circle(struct am_store *s, uint8_t circle[32])
 	struct am_body a;
 	genesis(s, circle);
 	propose_member(s, sam, circle, ALEX, AM_ROLE_MEMBER, p);
-	a = body(AM_KIND_ACCEPT, p);
+	a = fx_body(AM_KIND_ACCEPT, p);
 	act(s, alex, circle, &a, NULL);
 	propose_member(s, sam, circle, LEE, AM_ROLE_WITNESS, p);
-	a = body(AM_KIND_ACCEPT, p);
+	a = fx_body(AM_KIND_ACCEPT, p);
 	act(s, lee, circle, &a, NULL);
 	act(s, alex, circle, &a, NULL);
 }
@@ -146,18 +122,7 @@ make_circle(struct am_store *s, uint8_t circle[32])
 static struct am_body
 terms(const char *title, uint64_t notice)
 {
-	struct am_body b = { .kind = AM_KIND_PROPOSE };
-	b.terms.title = am_str_c(title);
-	b.terms.text = am_str_c("Sam checks in every evening by 21:00.");
-	b.terms.nparties = 2;
-	memcpy(b.terms.parties[0], SAM, 32);
-	memcpy(b.terms.parties[1], ALEX, 32);
-	b.terms.nby = 1;
-	memcpy(b.terms.by[0], SAM, 32);
-	b.terms.has_schedule = true;
-	b.terms.every = AM_EVERY_DAY;
-	b.terms.at = 21 * 60;
-	b.terms.tz = am_str_c("Europe/Paris");
+	struct am_body b = fx_evening_checkin(title, SAM, ALEX);
 	b.terms.notice = notice;
 	return b;
 }
@@ -179,20 +144,6 @@ status_of(struct am_store *s, const uint8_t *id, int64_t now)
 	return st;
 }
 
-static bool
-has_violation(struct am_store *s, const uint8_t *circle, const uint8_t *hash,
-	uint32_t rule)
-{
-	struct am_violation *v;
-	size_t n;
-	bool found = false;
-	check_rc(am_state_violations(s, circle, &v, &n), AM_OK);
-	for (size_t i = 0; i < n; i++)
-		found = found || (memcmp(v[i].hash, hash, 32) == 0 && v[i].rule == rule);
-	free(v);
-	return found;
-}
-
 static size_t
 violations(struct am_store *s, const uint8_t *circle)
 {
@@ -206,7 +157,7 @@ violations(struct am_store *s, const uint8_t *circle)
 static void
 test_membership(void)
 {
-	struct am_store *s = open_store("members.db");
+	struct am_store *s = fx_store_open("members.db");
 	uint8_t circle[32], p_alex[32], p_lee[32], p_kim[32], h[32];
 	struct am_body b;
 
@@ -233,16 +184,16 @@ test_membership(void)
 		memcmp(pd[0].member, ALEX, 32) == 0);
 	am_state_pending_free(&pd, npd);
 
-	struct am_body acc = body(AM_KIND_ACCEPT, p_alex);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, p_alex);
 	act(s, alex, circle, &acc, NULL);
 	check(member_status(s, circle, ALEX) == AM_MEMBER_JOINED);
 	refused(s, alex, circle, &acc, AM_ERR_RULE, "already a member");
-	struct am_body again = body(AM_KIND_MEMBER, ALEX);
+	struct am_body again = fx_body(AM_KIND_MEMBER, ALEX);
 	refused(s, sam, circle, &again, AM_ERR_RULE, "already a member");
 
 	/* Lee, as witness, needs Alex's consent too */
 	propose_member(s, sam, circle, LEE, AM_ROLE_WITNESS, p_lee);
-	acc = body(AM_KIND_ACCEPT, p_lee);
+	acc = fx_body(AM_KIND_ACCEPT, p_lee);
 	act(s, lee, circle, &acc, NULL);
 	check(member_status(s, circle, LEE) == AM_MEMBER_PENDING);
 	check_rc(am_state_pending(s, circle, ALEX, &pd, &npd), AM_OK);
@@ -250,7 +201,7 @@ test_membership(void)
 		pd[0].role == AM_ROLE_WITNESS);
 	am_state_pending_free(&pd, npd);
 	/* Alex declines first, then accepts: the decline stands until then */
-	struct am_body dec = body(AM_KIND_DECLINE, p_lee);
+	struct am_body dec = fx_body(AM_KIND_DECLINE, p_lee);
 	act(s, alex, circle, &dec, NULL);
 	check(member_status(s, circle, LEE) == AM_MEMBER_PENDING);
 	check_rc(am_state_pending(s, circle, ALEX, &pd, &npd), AM_OK);
@@ -265,24 +216,24 @@ test_membership(void)
 	check_rc(am_state_member_role(s, circle, EVE, NULL), AM_ERR_NOT_MEMBER);
 
 	/* a witness proposes nobody; a proposal by one is ignored */
-	struct am_body mk = body(AM_KIND_MEMBER, KIM);
+	struct am_body mk = fx_body(AM_KIND_MEMBER, KIM);
 	refused(s, lee, circle, &mk, AM_ERR_RULE, "a witness cannot propose members");
 	put(s, lee, circle, &mk, h);
-	check(has_violation(s, circle, h, AM_RULE_MEMBER));
+	check(fx_has_violation(s, circle, h, AM_RULE_MEMBER));
 	check(member_status(s, circle, KIM) == 0);
 
 	/* Kim proposed by Alex: the newcomer and all three must accept */
 	propose_member(s, alex, circle, KIM, AM_ROLE_MEMBER, p_kim);
-	acc = body(AM_KIND_ACCEPT, p_kim);
+	acc = fx_body(AM_KIND_ACCEPT, p_kim);
 	act(s, kim, circle, &acc, NULL);
 	act(s, sam, circle, &acc, NULL);
 	check(member_status(s, circle, KIM) == AM_MEMBER_PENDING);
 	act(s, lee, circle, &acc, NULL);
 	check(member_status(s, circle, KIM) == AM_MEMBER_JOINED);
 	/* a decline after accepting is final: ignored and reported */
-	struct am_body dk = body(AM_KIND_DECLINE, p_kim);
+	struct am_body dk = fx_body(AM_KIND_DECLINE, p_kim);
 	put(s, sam, circle, &dk, h);
-	check(has_violation(s, circle, h, AM_RULE_ACCEPTED));
+	check(fx_has_violation(s, circle, h, AM_RULE_ACCEPTED));
 	check(member_status(s, circle, KIM) == AM_MEMBER_JOINED);
 
 	/* every circle lists each member's role and status */
@@ -328,8 +279,8 @@ copy_entry(void *ctx, const uint8_t *raw, size_t len)
 static void
 test_stranger_ingest(void)
 {
-	struct am_store *a = open_store("stranger-a.db");
-	struct am_store *b = open_store("stranger-b.db");
+	struct am_store *a = fx_store_open("stranger-a.db");
+	struct am_store *b = fx_store_open("stranger-b.db");
 	uint8_t circle[32];
 	struct am_body st = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hello") };
 	struct copy_ctx c = { .to = b };
@@ -357,7 +308,7 @@ test_stranger_ingest(void)
 static void
 test_agreements(void)
 {
-	struct am_store *s = open_store("agreements.db");
+	struct am_store *s = fx_store_open("agreements.db");
 	uint8_t circle[32], ag[32], v2[32], v3[32], h[32], end[32];
 	struct am_body b;
 
@@ -382,18 +333,18 @@ test_agreements(void)
 	check(status_of(s, ag, 0) == AM_AGREEMENT_PROPOSED);
 
 	/* a check-in before it is in force */
-	struct am_body ci = body(AM_KIND_CHECKIN, ag);
+	struct am_body ci = fx_body(AM_KIND_CHECKIN, ag);
 	ci.period = am_str_c("2024-03-01");
 	ci.status = AM_KEPT;
 	refused(s, sam, circle, &ci, AM_ERR_RULE, "not in force");
 
 	/* witnesses never sign terms; non-parties cannot either */
-	struct am_body acc = body(AM_KIND_ACCEPT, ag);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, ag);
 	refused(s, lee, circle, &acc, AM_ERR_RULE, "a witness cannot accept");
 	refused(s, eve, circle, &acc, AM_ERR_NOT_MEMBER, "not a member");
 	refused(s, sam, circle, &acc, AM_ERR_RULE, "already accepted");
 	put(s, lee, circle, &acc, h);
-	check(has_violation(s, circle, h, AM_RULE_WITNESS));
+	check(fx_has_violation(s, circle, h, AM_RULE_WITNESS));
 
 	/* pending for Alex, not for Sam (implicitly accepted) nor Lee */
 	struct am_pending *pd;
@@ -408,7 +359,7 @@ test_agreements(void)
 	am_state_pending_free(&pd, npd);
 
 	/* a decline stands until the same party accepts */
-	struct am_body dec = body(AM_KIND_DECLINE, ag);
+	struct am_body dec = fx_body(AM_KIND_DECLINE, ag);
 	dec.note = am_str_c("not every evening");
 	act(s, alex, circle, &dec, NULL);
 	check(status_of(s, ag, 0) == AM_AGREEMENT_DECLINED);
@@ -422,7 +373,7 @@ test_agreements(void)
 	/* acceptance is final: a later decline is refused, and ignored */
 	refused(s, alex, circle, &dec, AM_ERR_RULE, "end the agreement");
 	put(s, alex, circle, &dec, h);
-	check(has_violation(s, circle, h, AM_RULE_ACCEPTED));
+	check(fx_has_violation(s, circle, h, AM_RULE_ACCEPTED));
 	check(status_of(s, ag, 0) == AM_AGREEMENT_IN_FORCE);
 
 	/* an amendment adding a pause: in force once both sign */
@@ -438,7 +389,7 @@ test_agreements(void)
 	a = agreement(s, ag, 0);
 	check(memcmp(a.current, ag, 32) == 0 && memcmp(a.newest, v2, 32) == 0);
 	am_state_agreement_finish(&a);
-	acc = body(AM_KIND_ACCEPT, v2);
+	acc = fx_body(AM_KIND_ACCEPT, v2);
 	act(s, sam, circle, &acc, NULL);
 	a = agreement(s, ag, 0);
 	check(memcmp(a.current, v2, 32) == 0 && a.nversions == 2);
@@ -462,7 +413,7 @@ test_agreements(void)
 	act(s, sam, circle, &am, v3);
 	am.terms.text = am_str_c("Sam checks in by 20:00.");
 	act(s, sam, circle, &am, h);
-	acc = body(AM_KIND_ACCEPT, v3);
+	acc = fx_body(AM_KIND_ACCEPT, v3);
 	act(s, alex, circle, &acc, NULL);
 	a = agreement(s, ag, 0);
 	check(memcmp(a.current, v3, 32) == 0);
@@ -475,10 +426,10 @@ test_agreements(void)
 	memcpy(am.base, v2, 32);
 	refused(s, sam, circle, &am, AM_ERR_NOT_FOUND, "not one of this agreement's");
 	put(s, sam, circle, &am, h);
-	check(has_violation(s, circle, h, AM_RULE_UNKNOWN_TARGET));
+	check(fx_has_violation(s, circle, h, AM_RULE_UNKNOWN_TARGET));
 
 	/* an end by one party takes effect after the notice */
-	struct am_body e = body(AM_KIND_END, ag);
+	struct am_body e = fx_body(AM_KIND_END, ag);
 	e.note = am_str_c("we are done");
 	refused(s, lee, circle, &e, AM_ERR_RULE, "a witness cannot end");
 	act(s, sam, circle, &e, end);
@@ -498,11 +449,11 @@ test_agreements(void)
 	check(end_pending);
 	am_state_pending_free(&pd, npd);
 	/* Alex accepts the end: it takes effect at once */
-	acc = body(AM_KIND_ACCEPT, end);
+	acc = fx_body(AM_KIND_ACCEPT, end);
 	act(s, alex, circle, &acc, NULL);
 	check(status_of(s, ag, 0) == AM_AGREEMENT_ENDED);
 	refused(s, alex, circle, &acc, AM_ERR_RULE, "already taken effect");
-	ci = body(AM_KIND_CHECKIN, ag);
+	ci = fx_body(AM_KIND_CHECKIN, ag);
 	ci.period = am_str_c("2024-03-01");
 	ci.status = AM_KEPT;
 	refused(s, sam, circle, &ci, AM_ERR_RULE, "has ended");
@@ -512,7 +463,7 @@ test_agreements(void)
 	refused(s, sam, circle, &am, AM_ERR_RULE, "ended");
 
 	/* an end of an agreement never in force is a withdrawal */
-	e = body(AM_KIND_END, ag2);
+	e = fx_body(AM_KIND_END, ag2);
 	act(s, alex, circle, &e, NULL);
 	check(status_of(s, ag2, 0) == AM_AGREEMENT_ENDED);
 
@@ -528,24 +479,24 @@ test_agreements(void)
 static void
 test_checkins(void)
 {
-	struct am_store *s = open_store("checkins.db");
+	struct am_store *s = fx_store_open("checkins.db");
 	uint8_t circle[32], ag[32], c1[32], c2[32], c3[32], h[32], st1[32];
 	struct am_body b;
 
 	make_circle(s, circle);
 	b = terms("Evening check-in", 0);
 	act(s, sam, circle, &b, ag);
-	struct am_body acc = body(AM_KIND_ACCEPT, ag);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, ag);
 	act(s, alex, circle, &acc, NULL);
 
-	struct am_body ci = body(AM_KIND_CHECKIN, ag);
+	struct am_body ci = fx_body(AM_KIND_CHECKIN, ag);
 	ci.period = am_str_c("2024-03-01");
 	ci.status = AM_KEPT;
 	/* only those in `by` check in; never a witness */
 	refused(s, alex, circle, &ci, AM_ERR_RULE, "not one of those who check in");
 	refused(s, lee, circle, &ci, AM_ERR_RULE, "a witness cannot check in");
 	put(s, alex, circle, &ci, h);
-	check(has_violation(s, circle, h, AM_RULE_NOT_CHECKER));
+	check(fx_has_violation(s, circle, h, AM_RULE_NOT_CHECKER));
 	act(s, sam, circle, &ci, c1);
 	/* a second check-in for the period replaces the first */
 	ci.status = AM_PARTIAL;
@@ -565,11 +516,11 @@ test_checkins(void)
 	am_state_checkins_free(&v, n);
 
 	/* confirmations: never one's own; the replaced one is moot */
-	struct am_body cf = body(AM_KIND_CONFIRM, c2);
+	struct am_body cf = fx_body(AM_KIND_CONFIRM, c2);
 	refused(s, sam, circle, &cf, AM_ERR_RULE, "your own check-in");
 	put(s, sam, circle, &cf, h);
-	check(has_violation(s, circle, h, AM_RULE_OWN));
-	struct am_body old = body(AM_KIND_CONFIRM, c1);
+	check(fx_has_violation(s, circle, h, AM_RULE_OWN));
+	struct am_body old = fx_body(AM_KIND_CONFIRM, c1);
 	refused(s, alex, circle, &old, AM_ERR_RULE, "replaces it");
 	refused(s, eve, circle, &cf, AM_ERR_NOT_MEMBER, "not a member");
 	act(s, lee, circle, &cf, NULL);
@@ -583,7 +534,7 @@ test_checkins(void)
 	am_state_checkins_free(&v, n);
 
 	/* a dispute by the same person replaces the confirmation */
-	struct am_body dp = body(AM_KIND_DISPUTE, c2);
+	struct am_body dp = fx_body(AM_KIND_DISPUTE, c2);
 	dp.note = am_str_c("you did not call");
 	act(s, alex, circle, &dp, NULL);
 	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
@@ -598,12 +549,12 @@ test_checkins(void)
 	sa.has_target = true;
 	memcpy(sa.target, ag, 32);
 	act(s, sam, circle, &sa, st1);
-	struct am_body sd = body(AM_KIND_DISPUTE, st1);
+	struct am_body sd = fx_body(AM_KIND_DISPUTE, st1);
 	sd.note = am_str_c("no");
 	refused(s, alex, circle, &sd, AM_ERR_RULE, "only check-ins can be disputed");
 	put(s, alex, circle, &sd, h);
-	check(has_violation(s, circle, h, AM_RULE_WRONG_TARGET));
-	struct am_body sc = body(AM_KIND_CONFIRM, st1);
+	check(fx_has_violation(s, circle, h, AM_RULE_WRONG_TARGET));
+	struct am_body sc = fx_body(AM_KIND_CONFIRM, st1);
 	refused(s, sam, circle, &sc, AM_ERR_RULE, "your own statement");
 	act(s, alex, circle, &sc, NULL);
 	struct am_statement *sv;
@@ -617,15 +568,15 @@ test_checkins(void)
 	memset(sa.target, 7, 32);
 	refused(s, sam, circle, &sa, AM_ERR_NOT_FOUND, "no such agreement");
 	/* confirm of something that is neither */
-	struct am_body bad = body(AM_KIND_CONFIRM, ag);
+	struct am_body bad = fx_body(AM_KIND_CONFIRM, ag);
 	refused(s, alex, circle, &bad, AM_ERR_RULE, "only check-ins and statements");
-	struct am_body badacc = body(AM_KIND_ACCEPT, c3);
+	struct am_body badacc = fx_body(AM_KIND_ACCEPT, c3);
 	refused(s, alex, circle, &badacc, AM_ERR_RULE, "only versions");
 	uint8_t nothing[32] = { 0 };
-	struct am_body none = body(AM_KIND_ACCEPT, nothing);
+	struct am_body none = fx_body(AM_KIND_ACCEPT, nothing);
 	refused(s, alex, circle, &none, AM_ERR_NOT_FOUND, "no such entry");
 	put(s, alex, circle, &none, h);
-	check(has_violation(s, circle, h, AM_RULE_UNKNOWN_TARGET));
+	check(fx_has_violation(s, circle, h, AM_RULE_UNKNOWN_TARGET));
 	same_as_refold(s, circle);
 	am_store_close(&s);
 }
@@ -633,7 +584,7 @@ test_checkins(void)
 static void
 test_resolve(void)
 {
-	struct am_store *s = open_store("resolve.db");
+	struct am_store *s = fx_store_open("resolve.db");
 	uint8_t circle[32], ag[32], out[32];
 	char hex[65];
 
@@ -692,7 +643,7 @@ test_resolve(void)
 static void
 test_fork(void)
 {
-	struct am_store *a = open_store("fork-a.db"), *b = open_store("fork-b.db");
+	struct am_store *a = fx_store_open("fork-a.db"), *b = fx_store_open("fork-b.db");
 	uint8_t circle[32], ag[32], x[32], y[32];
 	struct copy_ctx c = { .to = b };
 
@@ -705,7 +656,7 @@ test_fork(void)
 	check_rc(am_store_range(a, circle, LEE, 1, 100, copy_entry, &c), AM_OK);
 	same_as_refold(b, circle);
 	/* Alex accepts on a and declines on b, at the same number */
-	struct am_body acc = body(AM_KIND_ACCEPT, ag), dec = body(AM_KIND_DECLINE, ag);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, ag), dec = fx_body(AM_KIND_DECLINE, ag);
 	put(a, alex, circle, &acc, x);
 	put(b, alex, circle, &dec, y);
 	check(status_of(a, ag, 0) == AM_AGREEMENT_IN_FORCE);
@@ -743,7 +694,7 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	fx_dir_make("state");
 	check_rc(am_identity_generate(&sam), AM_OK);
 	check_rc(am_identity_generate(&alex), AM_OK);
 	check_rc(am_identity_generate(&lee), AM_OK);
@@ -767,9 +718,7 @@ main(void)
 	am_identity_destroy(&lee);
 	am_identity_destroy(&kim);
 	am_identity_destroy(&eve);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	printf("state: ok\n");
 	return 0;
 }

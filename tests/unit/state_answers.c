@@ -15,45 +15,35 @@
 #include <sodium.h>
 
 #include "amends/state.h"
+#include "fixture.h"
 #include "test.h"
 
 enum { SAM, ALEX, LEE, KIM, DAN, NPEOPLE };
 
-static char dir[64];
+static const char *dir;
 static struct am_identity *ids[NPEOPLE];
 static const uint8_t *ID[NPEOPLE];
 static int64_t clock_ms = 1700000000000;
-static int nstores;
 
 struct circle {
 	struct am_store *s;
-	char path[128];
+	char path[FX_PATH_MAX];
 	uint8_t id[32];
 };
 
 static void
 begin(struct circle *c)
 {
-	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("family") };
-	snprintf(c->path, sizeof c->path, "%s/s%d.db", dir, nstores++);
-	check_rc(am_store_open(c->path, &c->s), AM_OK);
-	randombytes_buf(b.nonce, 32);
-	am_circle_id(ID[SAM], b.nonce, c->id);
+	c->s = fx_store_new(c->path);
 	clock_ms += 60000;
-	check_rc(am_store_append(c->s, ids[SAM], c->id, clock_ms, &b, NULL, NULL),
-		AM_OK);
+	fx_genesis(c->s, ids[SAM], "family", clock_ms, c->id);
 }
 
 static void
 end(struct circle *c)
 {
-	char side[160];
 	am_store_close(&c->s);
-	check(unlink(c->path) == 0);
-	snprintf(side, sizeof side, "%s-wal", c->path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", c->path);
-	unlink(side);
+	check(fx_store_unlink(c->path) == 0);
 }
 
 static void
@@ -72,8 +62,7 @@ static int
 ask(struct circle *c, int who, uint32_t kind, const uint8_t *target,
 	char why[static 200])
 {
-	struct am_body b = { .kind = kind };
-	memcpy(b.target, target, 32);
+	struct am_body b = fx_body(kind, target);
 	return am_state_check(c->s, c->id, ID[who], &b, why, 200);
 }
 
@@ -81,13 +70,9 @@ ask(struct circle *c, int who, uint32_t kind, const uint8_t *target,
 static void
 answer(struct circle *c, int who, uint32_t kind, const uint8_t *target)
 {
-	struct am_body b = { .kind = kind };
-	char why[200];
-	check_rc(ask(c, who, kind, target, why), AM_OK);
-	memcpy(b.target, target, 32);
+	struct am_body b = fx_body(kind, target);
 	clock_ms += 60000;
-	check_rc(am_store_append(c->s, ids[who], c->id, clock_ms, &b, NULL, NULL),
-		AM_OK);
+	fx_act(c->s, ids[who], c->id, &b, clock_ms, NULL);
 }
 
 /* who's membership status (0 when neither joined nor pending). */
@@ -311,14 +296,10 @@ test_unknown(void)
 int
 main(void)
 {
-	snprintf(dir, sizeof dir, "%s/amends-test-answers-XXXXXX",
-		access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	dir = fx_dir_make_in_memory("answers");
 	for (int i = 0; i < NPEOPLE; i++) {
-		uint8_t seed[32];
-		memset(seed, 'a' + i, 32);
-		check_rc(am_identity_from_seed(seed, &ids[i]), AM_OK);
+		ids[i] = fx_identity_seeded((uint8_t)('a' + i));
 		ID[i] = am_identity_public(ids[i]);
 	}
 	test_needed_answers();
@@ -327,6 +308,7 @@ main(void)
 	test_unknown();
 	for (int i = 0; i < NPEOPLE; i++)
 		am_identity_destroy(&ids[i]);
+	/* every store was removed as its test ended */
 	check(rmdir(dir) == 0);
 	printf("state-answers: ok\n");
 	return 0;

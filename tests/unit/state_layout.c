@@ -16,10 +16,10 @@
 
 #include "amends/state.h"
 #include "state.h"
+#include "fixture.h"
 #include "store_impl.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-state-layout-XXXXXX";
 static struct am_identity *sam, *alex;
 static const uint8_t *SAM, *ALEX;
 static int64_t clock_ms = 1700000000000;
@@ -39,14 +39,8 @@ static void
 put(struct am_store *s, struct am_identity *id, const uint8_t *circle,
 	const struct am_body *b, uint8_t *hash)
 {
-	char why[160];
-	int rc = am_state_check(s, circle, am_identity_public(id), b, why,
-		sizeof why);
-	if (rc != AM_OK)
-		fprintf(stderr, "refused: %s\n", why);
-	check_rc(rc, AM_OK);
 	clock_ms += 60000;
-	check_rc(am_store_append(s, id, circle, clock_ms, b, hash, NULL), AM_OK);
+	fx_act(s, id, circle, b, clock_ms, hash);
 }
 
 static struct am_body
@@ -77,18 +71,7 @@ fill(struct am_store *s, uint8_t circle[32], uint8_t ag[32], uint8_t ci[32])
 	struct am_body a = body(AM_KIND_ACCEPT, p);
 	put(s, alex, circle, &a, NULL);
 
-	struct am_body t = { .kind = AM_KIND_PROPOSE };
-	t.terms.title = am_str_c("Evening check-in");
-	t.terms.text = am_str_c("Sam checks in every evening by 21:00.");
-	t.terms.nparties = 2;
-	memcpy(t.terms.parties[0], SAM, 32);
-	memcpy(t.terms.parties[1], ALEX, 32);
-	t.terms.nby = 1;
-	memcpy(t.terms.by[0], SAM, 32);
-	t.terms.has_schedule = true;
-	t.terms.every = AM_EVERY_DAY;
-	t.terms.at = 21 * 60;
-	t.terms.tz = am_str_c("Europe/Paris");
+	struct am_body t = fx_evening_checkin("Evening check-in", SAM, ALEX);
 	put(s, sam, circle, &t, ag);
 	a = body(AM_KIND_ACCEPT, ag);
 	put(s, alex, circle, &a, NULL);
@@ -323,12 +306,12 @@ check_keys(const char *path)
 static void
 test_migration(void)
 {
-	char path[256];
+	char path[FX_PATH_MAX];
 	struct am_store *s;
 	uint8_t circle[32], ag[32], ci[32];
 	struct seen before, after;
 
-	snprintf(path, sizeof path, "%s/old.db", dir);
+	fx_path("old.db", path);
 	check_rc(am_store_open(path, &s), AM_OK);
 	fill(s, circle, ag, ci);
 	look(s, circle, ag, &before);
@@ -354,7 +337,7 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	fx_dir_make("state-layout");
 	check_rc(am_identity_generate(&sam), AM_OK);
 	check_rc(am_identity_generate(&alex), AM_OK);
 	SAM = am_identity_public(sam);
@@ -365,9 +348,7 @@ main(void)
 
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	printf("state-layout: ok\n");
 	return 0;
 }

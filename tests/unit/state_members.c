@@ -20,54 +20,30 @@
 #include <sodium.h>
 
 #include "amends/state.h"
+#include "fixture.h"
 #include "test.h"
 
 enum { SAM, ALEX, LEE, KIM, DAN, EVE, NPEOPLE };
 
 #define MAXENT 64
 
-static char dir[64];
+static const char *dir;
 static struct am_identity *ids[NPEOPLE];
 static const uint8_t *ID[NPEOPLE];
 static int64_t clock_ms = 1700000000000;
-static uint64_t prng = 0x2545f4914f6cdd1du;
-static int nstores;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	/* xorshift64*: the same orders on every machine */
-	prng ^= prng >> 12;
-	prng ^= prng << 25;
-	prng ^= prng >> 27;
-	return (uint32_t)((prng * 2685821657736338717u) >> 33) % n;
-}
-
-static struct am_store *
-fresh_store(char path[static 128])
-{
-	struct am_store *s;
-	snprintf(path, 128, "%s/s%d.db", dir, nstores++);
-	check_rc(am_store_open(path, &s), AM_OK);
-	return s;
-}
+static uint64_t prng = 0x2545f4914f6cdd1du;  /* the same orders on every run */
 
 static void
 drop_store(struct am_store **s, const char *p)
 {
-	char side[160];
 	am_store_close(s);
-	unlink(p);
-	snprintf(side, sizeof side, "%s-wal", p);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", p);
-	unlink(side);
+	fx_store_unlink(p);
 }
 
 /* A history: its store and every raw entry in it, in writing order. */
 struct history {
 	struct am_store *s;
-	char path[128];
+	char path[FX_PATH_MAX];
 	uint8_t circle[32];
 	int n;
 	struct {
@@ -98,9 +74,7 @@ static void
 put(struct history *h, int who, uint32_t kind, const uint8_t *target,
 	uint8_t hash[32])
 {
-	struct am_body b = { .kind = kind };
-	if (target != NULL)
-		memcpy(b.target, target, 32);
+	struct am_body b = fx_body(kind, target);
 	clock_ms += 60000;
 	check_rc(am_store_append(h->s, ids[who], h->circle, clock_ms, &b, hash,
 		NULL), AM_OK);
@@ -120,13 +94,9 @@ static void
 begin(struct history *h)
 {
 	memset(h, 0, sizeof *h);
-	h->s = fresh_store(h->path);
-	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("family") };
-	randombytes_buf(b.nonce, 32);
-	am_circle_id(ID[SAM], b.nonce, h->circle);
+	h->s = fx_store_new(h->path);
 	clock_ms += 60000;
-	check_rc(am_store_append(h->s, ids[SAM], h->circle, clock_ms, &b, NULL, NULL),
-		AM_OK);
+	fx_genesis(h->s, ids[SAM], "family", clock_ms, h->circle);
 }
 
 /* Reads every entry of the history back, feed by feed, in place of
@@ -187,20 +157,6 @@ status(struct am_store *s, const uint8_t *circle, int who)
 	return st;
 }
 
-static bool
-has_violation(struct am_store *s, const uint8_t *circle, const uint8_t *hash,
-	uint32_t rule)
-{
-	struct am_violation *v;
-	size_t n;
-	bool found = false;
-	check_rc(am_state_violations(s, circle, &v, &n), AM_OK);
-	for (size_t i = 0; i < n; i++)
-		found = found || (memcmp(v[i].hash, hash, 32) == 0 && v[i].rule == rule);
-	free(v);
-	return found;
-}
-
 /*
  * Imports the history into a fresh store in the order given, holding back
  * what is refused for a missing predecessor or proposal until it can be
@@ -212,8 +168,8 @@ static void
 import(const struct history *h, const int *order, uint8_t digest[32],
 	unsigned *joined, unsigned *members)
 {
-	char path[128];
-	struct am_store *s = fresh_store(path);
+	char path[FX_PATH_MAX];
+	struct am_store *s = fx_store_new(path);
 	bool in[MAXENT] = { false };
 	unsigned was_joined = 0, was_member = 0;
 	for (int left = h->n; left > 0;) {
@@ -286,7 +242,7 @@ every_order(const struct history *h, int orders)
 	}
 	for (int o = 0; o < orders; o++) {
 		for (int i = h->n - 1; i > 0; i--) {
-			int k = (int)rnd((uint32_t)i + 1), t = order[i];
+			int k = (int)fx_rnd(&prng, (uint32_t)i + 1), t = order[i];
 			order[i] = order[k];
 			order[k] = t;
 		}
@@ -352,8 +308,8 @@ test_decline(void)
 	put(&h, KIM, AM_KIND_DECLINE, p_kim, h_dec);
 	put(&h, KIM, AM_KIND_ACCEPT, p_kim, h_acc);
 	check(status(h.s, h.circle, KIM) == 0);
-	check(has_violation(h.s, h.circle, h_acc, AM_RULE_ACCEPTED));
-	check(!has_violation(h.s, h.circle, h_dec, AM_RULE_ACCEPTED));
+	check(fx_has_violation(h.s, h.circle, h_acc, AM_RULE_ACCEPTED));
+	check(!fx_has_violation(h.s, h.circle, h_dec, AM_RULE_ACCEPTED));
 	/* Sam knew of Kim, but Kim refused: Dan needs Sam alone */
 	propose(&h, SAM, DAN, AM_ROLE_MEMBER, p_dan);
 	put(&h, DAN, AM_KIND_ACCEPT, p_dan, NULL);
@@ -415,7 +371,7 @@ test_known(void)
 	/* Lee, a witness, proposes nobody */
 	uint8_t p_bad[32];
 	propose(&h, LEE, EVE, AM_ROLE_MEMBER, p_bad);
-	check(has_violation(h.s, h.circle, p_bad, AM_RULE_MEMBER));
+	check(fx_has_violation(h.s, h.circle, p_bad, AM_RULE_MEMBER));
 	check(status(h.s, h.circle, EVE) == 0);
 
 	/* Dan proposes Eve; Dan has seen only his own admission, which
@@ -509,8 +465,8 @@ test_waits(void)
 
 	/* a store without Kim's feed: Eve waits for it */
 	collect(&h);
-	char path[128];
-	struct am_store *s = fresh_store(path);
+	char path[FX_PATH_MAX];
+	struct am_store *s = fx_store_new(path);
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < h.n; i++) {
 			enum am_ingest_result r;
@@ -583,14 +539,10 @@ test_refused_later(void)
 int
 main(void)
 {
-	snprintf(dir, sizeof dir, "%s/amends-test-members-XXXXXX",
-		access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	dir = fx_dir_make_in_memory("members");
 	for (int i = 0; i < NPEOPLE; i++) {
-		uint8_t seed[32];
-		memset(seed, 'm' + i, 32);
-		check_rc(am_identity_from_seed(seed, &ids[i]), AM_OK);
+		ids[i] = fx_identity_seeded((uint8_t)('m' + i));
 		ID[i] = am_identity_public(ids[i]);
 	}
 	test_overlap();
@@ -601,6 +553,7 @@ main(void)
 	test_refused_later();
 	for (int i = 0; i < NPEOPLE; i++)
 		am_identity_destroy(&ids[i]);
+	/* every store was removed as its test ended */
 	check(rmdir(dir) == 0);
 	printf("state-members: ok\n");
 	return 0;

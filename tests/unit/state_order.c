@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "amends/state.h"
+#include "fixture.h"
 #include "test.h"
 
 #define ORDERS 100
@@ -25,7 +26,7 @@
 #define CHECKINS 1000
 #define MAXENT 4096
 
-static char dir[64];
+static const char *dir;
 static struct am_identity *ids[3];      /* Sam, Alex, Lee (witness) */
 static const uint8_t *ID[3];
 static uint64_t prng = 0x9e3779b97f4a7c15u;
@@ -34,11 +35,7 @@ static int64_t clock_ms = 1700000000000;
 static uint32_t
 rnd(uint32_t n)
 {
-	/* xorshift64*: deterministic across runs and machines */
-	prng ^= prng >> 12;
-	prng ^= prng << 25;
-	prng ^= prng >> 27;
-	return (uint32_t)((prng * 2685821657736338717u) >> 33) % n;
+	return fx_rnd(&prng, n);     /* deterministic across runs and machines */
 }
 
 static struct am_store *gen;
@@ -50,15 +47,6 @@ put(int who, const struct am_body *b, uint8_t *hash)
 	clock_ms += 1000 + rnd(100000);
 	check_rc(am_store_append(gen, ids[who], circle, clock_ms, b, hash, NULL),
 		AM_OK);
-}
-
-static struct am_body
-body(uint32_t kind, const uint8_t *target)
-{
-	struct am_body b = { .kind = kind };
-	if (target != NULL)
-		memcpy(b.target, target, 32);
-	return b;
 }
 
 struct agreement {
@@ -99,14 +87,14 @@ make_members(void)
 	memset(b.nonce, 0x42, 32);
 	am_circle_id(ID[0], b.nonce, circle);
 	put(0, &b, NULL);
-	b = body(AM_KIND_MEMBER, ID[1]);
+	b = fx_body(AM_KIND_MEMBER, ID[1]);
 	put(0, &b, p);
-	b = body(AM_KIND_ACCEPT, p);
+	b = fx_body(AM_KIND_ACCEPT, p);
 	put(1, &b, NULL);
-	b = body(AM_KIND_MEMBER, ID[2]);
+	b = fx_body(AM_KIND_MEMBER, ID[2]);
 	b.role = AM_ROLE_WITNESS;
 	put(0, &b, p);
-	b = body(AM_KIND_ACCEPT, p);
+	b = fx_body(AM_KIND_ACCEPT, p);
 	put(2, &b, NULL);
 	put(1, &b, NULL);
 }
@@ -125,8 +113,8 @@ make_agreements(void)
 		put(a->proposer, &b, a->id);
 		memcpy(a->current, a->id, 32);
 		int other = 1 - a->proposer;
-		struct am_body acc = body(AM_KIND_ACCEPT, a->id);
-		struct am_body dec = body(AM_KIND_DECLINE, a->id);
+		struct am_body acc = fx_body(AM_KIND_ACCEPT, a->id);
+		struct am_body dec = fx_body(AM_KIND_DECLINE, a->id);
 		dec.note = am_str_c("not like this");
 		uint32_t r = rnd(10);
 		if (r == 7 || r == 8)
@@ -171,7 +159,7 @@ make_amendments(void)
 		b.terms.text = am_str_c(i % 2 ? "By 22:00." : "By 20:30.");
 		put(who, &b, v);
 		if (rnd(10) < 7) {
-			struct am_body acc = body(AM_KIND_ACCEPT, v);
+			struct am_body acc = fx_body(AM_KIND_ACCEPT, v);
 			put(1 - who, &acc, NULL);
 			memcpy(a->current, v, 32);
 		}
@@ -186,15 +174,15 @@ make_checkins(void)
 		int who = a->nby == 1 ? a->by[0] : (int)rnd(2);
 		char period[16];
 		uint8_t h[32];
-		struct am_body b = body(AM_KIND_CHECKIN, a->id);
+		struct am_body b = fx_body(AM_KIND_CHECKIN, a->id);
 		snprintf(period, sizeof period, "2024-01-%02u", 1 + rnd(28));
 		b.period = am_str_c(period);
 		b.status = 1 + rnd(3);
 		b.note = am_str_c(rnd(2) ? "done" : NULL);
 		put(who, &b, h);
 		uint32_t r = rnd(100);
-		struct am_body cf = body(AM_KIND_CONFIRM, h);
-		struct am_body dp = body(AM_KIND_DISPUTE, h);
+		struct am_body cf = fx_body(AM_KIND_CONFIRM, h);
+		struct am_body dp = fx_body(AM_KIND_DISPUTE, h);
 		dp.note = am_str_c("that is not what happened");
 		if (r < 60)
 			put(1 - who, &cf, NULL);
@@ -223,7 +211,7 @@ make_rest(void)
 		}
 		put(who, &b, h);
 		if (rnd(2)) {
-			struct am_body cf = body(AM_KIND_CONFIRM, h);
+			struct am_body cf = fx_body(AM_KIND_CONFIRM, h);
 			put((who + 1 + (int)rnd(2)) % 3, &cf, NULL);
 		}
 	}
@@ -231,11 +219,11 @@ make_rest(void)
 		struct agreement *a = pick_in_force();
 		int who = (int)rnd(2);
 		uint8_t h[32];
-		struct am_body e = body(AM_KIND_END, a->id);
+		struct am_body e = fx_body(AM_KIND_END, a->id);
 		e.note = am_str_c("time to stop");
 		put(who, &e, h);
 		if (i % 2 == 0) {
-			struct am_body acc = body(AM_KIND_ACCEPT, h);
+			struct am_body acc = fx_body(AM_KIND_ACCEPT, h);
 			put(1 - who, &acc, NULL);
 		}
 		a->ended = true;
@@ -243,7 +231,7 @@ make_rest(void)
 	/* an answer to an entry nobody has */
 	uint8_t nothing[32];
 	memset(nothing, 0xab, 32);
-	struct am_body acc = body(AM_KIND_ACCEPT, nothing);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, nothing);
 	put(1, &acc, NULL);
 }
 
@@ -368,7 +356,7 @@ run_orders(int from, int to, const struct digests *want, struct counts *k)
 {
 	int *order = malloc((size_t)nent * sizeof *order);
 	for (int o = from; o < to; o++) {
-		char path[128];
+		char path[FX_PATH_MAX];
 		struct am_store *s;
 		struct digests got;
 		prng = 0x1234567u + (uint64_t)o * 0x9e3779b97f4a7c15u;
@@ -386,12 +374,7 @@ run_orders(int from, int to, const struct digests *want, struct counts *k)
 		check(memcmp(got.store, want->store, 32) == 0);
 		check(memcmp(got.state, want->state, 32) == 0);
 		am_store_close(&s);
-		char side[160];
-		unlink(path);
-		snprintf(side, sizeof side, "%s-wal", path);
-		unlink(side);
-		snprintf(side, sizeof side, "%s-shm", path);
-		unlink(side);
+		fx_store_unlink(path);
 	}
 	free(order);
 }
@@ -402,19 +385,13 @@ main(void)
 	struct digests want;
 	struct counts k = { 0, 0 };
 
-	snprintf(dir, sizeof dir, "%s/amends-test-order-XXXXXX",
-		access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	dir = fx_dir_make_in_memory("order");
 	for (int i = 0; i < 3; i++) {
-		uint8_t seed[32];
-		memset(seed, 'a' + i, 32);
-		check_rc(am_identity_from_seed(seed, &ids[i]), AM_OK);
+		ids[i] = fx_identity_seeded((uint8_t)('a' + i));
 		ID[i] = am_identity_public(ids[i]);
 	}
-	char path[128];
-	snprintf(path, sizeof path, "%s/gen.db", dir);
-	check_rc(am_store_open(path, &gen), AM_OK);
+	gen = fx_store_open("gen.db");
 	make_members();
 	make_agreements();
 	make_amendments();
@@ -465,12 +442,10 @@ main(void)
 		free(ent[i].raw);
 	for (int i = 0; i < 3; i++)
 		am_identity_destroy(&ids[i]);
-	snprintf(path, sizeof path, "%s/gen.db", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/gen.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/gen.db-shm", dir);
-	unlink(path);
+	char path[FX_PATH_MAX];
+	fx_path("gen.db", path);
+	fx_store_unlink(path);
+	/* every store was removed once read */
 	check(rmdir(dir) == 0);
 	printf("state-order: ok\n");
 	return 0;

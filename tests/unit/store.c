@@ -10,29 +10,10 @@
 #include <sqlite3.h>
 
 #include "amends/store.h"
+#include "fixture.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-store-XXXXXX";
 static struct am_identity *sam, *alex;
-
-static struct am_store *
-open_store(const char *name)
-{
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
-	return s;
-}
-
-static void
-genesis(struct am_store *s, struct am_identity *id, uint8_t circle[32])
-{
-	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
-	randombytes_buf(b.nonce, 32);
-	check_rc(am_store_append(s, id, circle, 1000, &b, NULL, NULL), AM_OK);
-	am_circle_id(am_identity_public(id), b.nonce, circle);
-}
 
 static void
 say(struct am_store *s, struct am_identity *id, const uint8_t circle[32],
@@ -60,48 +41,23 @@ copy_one(void *ctx, const uint8_t *raw, size_t len)
 	return AM_OK;
 }
 
-/* Collects raw entries of a feed into an array. */
-struct grab {
-	uint8_t *raw[64];
-	size_t len[64];
-	int n;
-};
-
-static int
-grab_one(void *ctx, const uint8_t *raw, size_t len)
-{
-	struct grab *g = ctx;
-	g->raw[g->n] = malloc(len);
-	memcpy(g->raw[g->n], raw, len);
-	g->len[g->n++] = len;
-	return AM_OK;
-}
-
-static void
-grab_free(struct grab *g)
-{
-	for (int i = 0; i < g->n; i++)
-		free(g->raw[i]);
-	g->n = 0;
-}
-
 static void
 test_append_and_ingest(void)
 {
-	struct am_store *a = open_store("a.db"), *b = open_store("b.db");
+	struct am_store *a = fx_store_open("a.db"), *b = fx_store_open("b.db");
 	const uint8_t *pk = am_identity_public(sam);
 	uint8_t circle[32], da[32], db[32], h[32];
 	uint64_t seq;
 
-	genesis(a, sam, circle);
+	fx_genesis(a, sam, "us", 1000, circle);
 	for (int i = 0; i < 5; i++)
 		say(a, sam, circle, "hello", &seq);
 	check(seq == 6);
 	check_rc(am_store_head(a, circle, pk, &seq, h), AM_OK);
 	check(seq == 6);
 
-	struct grab g = { .n = 0 };
-	check_rc(am_store_range(a, circle, pk, 1, 100, grab_one, &g), AM_OK);
+	struct fx_entries g = { .n = 0 };
+	check_rc(am_store_range(a, circle, pk, 1, 100, fx_entries_add, &g), AM_OK);
 	check(g.n == 6);
 
 	enum am_ingest_result r;
@@ -122,12 +78,12 @@ test_append_and_ingest(void)
 
 	/* a bit flipped in a stored entry's signature is refused */
 	g.raw[5][g.len[5] - 1] ^= 1;
-	struct am_store *fresh = open_store("fresh.db");
+	struct am_store *fresh = fx_store_open("fresh.db");
 	for (int i = 0; i < 5; i++)
 		check_rc(am_store_ingest(fresh, g.raw[i], g.len[i], &r), AM_OK);
 	check_rc(am_store_ingest(fresh, g.raw[5], g.len[5], &r), AM_ERR_SIGNATURE);
 	am_store_close(&fresh);
-	grab_free(&g);
+	fx_entries_free(&g);
 
 	/* Alex's feed of the same circle: digests differ until it arrives.
 	 * Alex may write there once a member proposal names them. */
@@ -150,9 +106,9 @@ test_append_and_ingest(void)
 static void
 test_broken_chain(void)
 {
-	struct am_store *a = open_store("chain-a.db"), *b = open_store("chain-b.db");
+	struct am_store *a = fx_store_open("chain-a.db"), *b = fx_store_open("chain-b.db");
 	uint8_t circle[32];
-	genesis(a, sam, circle);
+	fx_genesis(a, sam, "us", 1000, circle);
 	say(a, sam, circle, "one", NULL);
 
 	/* an entry 2 that names a wrong previous hash, validly signed */
@@ -164,8 +120,8 @@ test_broken_chain(void)
 	size_t len;
 	check_rc(am_entry_sign(sam, &d, &raw, &len, NULL), AM_OK);
 
-	struct grab g = { .n = 0 };
-	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 1, grab_one, &g),
+	struct fx_entries g = { .n = 0 };
+	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 1, fx_entries_add, &g),
 		AM_OK);
 	enum am_ingest_result r;
 	check_rc(am_store_ingest(b, g.raw[0], g.len[0], &r), AM_OK);
@@ -175,7 +131,7 @@ test_broken_chain(void)
 	check_rc(am_store_head(b, circle, am_identity_public(sam), &seq, h), AM_OK);
 	check(seq == 1);
 	free(raw);
-	grab_free(&g);
+	fx_entries_free(&g);
 	am_store_close(&a);
 	am_store_close(&b);
 }
@@ -200,20 +156,20 @@ static void
 test_fork_kept(void)
 {
 	/* Sam signs two different entries 2 in two copies of the store */
-	struct am_store *a = open_store("fork-a.db"), *b = open_store("fork-b.db");
-	struct am_store *c = open_store("fork-c.db");
+	struct am_store *a = fx_store_open("fork-a.db"), *b = fx_store_open("fork-b.db");
+	struct am_store *c = fx_store_open("fork-c.db");
 	uint8_t circle[32], da[32], dc[32];
-	genesis(a, sam, circle);
-	struct grab g = { .n = 0 };
-	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 1, grab_one, &g),
+	fx_genesis(a, sam, "us", 1000, circle);
+	struct fx_entries g = { .n = 0 };
+	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 1, fx_entries_add, &g),
 		AM_OK);
 	enum am_ingest_result r;
 	check_rc(am_store_ingest(b, g.raw[0], g.len[0], &r), AM_OK);
 	say(a, sam, circle, "version one", NULL);
 	say(b, sam, circle, "version two", NULL);
-	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 2, grab_one, &g),
+	check_rc(am_store_range(a, circle, am_identity_public(sam), 1, 2, fx_entries_add, &g),
 		AM_OK);
-	check_rc(am_store_range(b, circle, am_identity_public(sam), 2, 2, grab_one, &g),
+	check_rc(am_store_range(b, circle, am_identity_public(sam), 2, 2, fx_entries_add, &g),
 		AM_OK);
 	check(g.n == 4);
 	/* c receives a's entries, then b's entry 2 */
@@ -249,7 +205,7 @@ test_fork_kept(void)
 	uint8_t db[32];
 	check_rc(am_store_digest(b, circle, db), AM_OK);
 	check(memcmp(da, db, 32) == 0);
-	grab_free(&g);
+	fx_entries_free(&g);
 	am_store_close(&a);
 	am_store_close(&b);
 	am_store_close(&c);
@@ -273,9 +229,9 @@ static void
 test_two_processes_append(void)
 {
 	enum { PER_PROCESS = 1000 };
-	struct am_store *s = open_store("race.db");
+	struct am_store *s = fx_store_open("race.db");
 	uint8_t circle[32];
-	genesis(s, sam, circle);
+	fx_genesis(s, sam, "us", 1000, circle);
 	am_store_close(&s);      /* never fork with an open connection */
 
 	pid_t pids[2];
@@ -283,7 +239,7 @@ test_two_processes_append(void)
 		pids[p] = fork();
 		check(pids[p] >= 0);
 		if (pids[p] == 0) {
-			struct am_store *mine = open_store("race.db");
+			struct am_store *mine = fx_store_open("race.db");
 			for (int i = 0; i < PER_PROCESS; i++) {
 				struct am_body b = { .kind = AM_KIND_STATEMENT,
 					.note = am_str_c(p ? "b" : "a") };
@@ -299,7 +255,7 @@ test_two_processes_append(void)
 		check(waitpid(pids[p], &status, 0) == pids[p]);
 		check(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	s = open_store("race.db");
+	s = fx_store_open("race.db");
 	uint64_t seq;
 	uint8_t h[32];
 	check_rc(am_store_head(s, circle, am_identity_public(sam), &seq, h), AM_OK);
@@ -315,33 +271,33 @@ test_two_processes_append(void)
 static void
 test_foreign_database_refused(void)
 {
-	char p[256];
+	char p[FX_PATH_MAX];
 	sqlite3 *db;
 	struct am_store *s;
-	snprintf(p, sizeof p, "%s/other.db", dir);
+	fx_path("other.db", p);
 	check(sqlite3_open(p, &db) == SQLITE_OK);
 	check(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	check_rc(am_store_open(p, &s), AM_ERR_DB_SCHEMA);
 
-	snprintf(p, sizeof p, "%s/newer.db", dir);
-	s = open_store("newer.db");
+	fx_path("newer.db", p);
+	s = fx_store_open("newer.db");
 	am_store_close(&s);
 	check(sqlite3_open(p, &db) == SQLITE_OK);
 	check(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	check_rc(am_store_open(p, &s), AM_ERR_DB_SCHEMA);
 	/* reopening a current database is fine */
-	s = open_store("a.db");
+	s = fx_store_open("a.db");
 	am_store_close(&s);
 }
 
 static void
 test_restore_guard(void)
 {
-	struct am_store *s = open_store("restored.db");
+	struct am_store *s = fx_store_open("restored.db");
 	uint8_t circle[32];
-	genesis(s, sam, circle);
+	fx_genesis(s, sam, "us", 1000, circle);
 	check_rc(am_store_setting_set(s, AM_SETTING_RESTORED, "1"), AM_OK);
 	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
 	check_rc(am_store_append(s, sam, circle, 0, &b, NULL, NULL), AM_ERR_RESTORING);
@@ -351,7 +307,7 @@ test_restore_guard(void)
 	check(seq == 1);
 	/* a new circle can always be created: it cannot fork anything */
 	uint8_t other[32];
-	genesis(s, sam, other);
+	fx_genesis(s, sam, "us", 1000, other);
 	check_rc(am_store_own_caught_up(s, circle), AM_OK);
 	check_rc(am_store_append(s, sam, circle, 0, &b, NULL, &seq), AM_OK);
 	check(seq == 2);
@@ -363,7 +319,7 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	fx_dir_make("store");
 	check_rc(am_identity_generate(&sam), AM_OK);
 	check_rc(am_identity_generate(&alex), AM_OK);
 	test_append_and_ingest();
@@ -374,9 +330,7 @@ main(void)
 	test_restore_guard();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	printf("store: ok\n");
 	return 0;
 }

@@ -13,10 +13,10 @@
 #include <sodium.h>
 
 #include "amends/store.h"
+#include "fixture.h"
 #include "store_impl.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-pending-XXXXXX";
 static struct am_identity *sam;
 
 #define RUN 40
@@ -29,16 +29,6 @@ struct feed {
 	uint8_t *raw[RUN];
 	size_t len[RUN];
 };
-
-static struct am_store *
-open_store(const char *name)
-{
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
-	return s;
-}
 
 static bool
 listed(uint64_t seq, const uint64_t *broken, size_t nbroken)
@@ -116,7 +106,7 @@ head(struct am_store *s, const struct feed *f)
 static void
 test_good_run_in_slices(void)
 {
-	struct am_store *s = open_store("good.db");
+	struct am_store *s = fx_store_open("good.db");
 	struct feed f;
 	enum am_ingest_result r[RUN];
 	struct seen seen = { .n = 0 };
@@ -155,7 +145,7 @@ static void
 test_bad_signature_inside_a_run(void)
 {
 	static const uint64_t broken[] = { 10, 25 };
-	struct am_store *s = open_store("inside.db");
+	struct am_store *s = fx_store_open("inside.db");
 	struct feed f;
 	enum am_ingest_result r[RUN];
 	struct seen seen = { .n = 0 }, listed_bad = { .n = 0 };
@@ -196,7 +186,7 @@ static void
 test_bad_newest_signature(void)
 {
 	static const uint64_t broken[] = { 12, 20 };
-	struct am_store *s = open_store("newest.db");
+	struct am_store *s = fx_store_open("newest.db");
 	struct feed f;
 	enum am_ingest_result r[RUN];
 	struct seen seen = { .n = 0 };
@@ -224,7 +214,7 @@ static void
 test_one_at_a_time_verifies_all(void)
 {
 	static const uint64_t broken[] = { 5 };
-	struct am_store *s = open_store("single.db");
+	struct am_store *s = fx_store_open("single.db");
 	struct feed f;
 	enum am_ingest_result r[RUN], one;
 	size_t done;
@@ -287,7 +277,7 @@ synchronous(struct am_store *s)
 static void
 test_deferred_durability(void)
 {
-	struct am_store *s = open_store("defer.db"), *other;
+	struct am_store *s = fx_store_open("defer.db"), *other;
 	struct feed f;
 	enum am_ingest_result r[RUN];
 	size_t done;
@@ -312,9 +302,7 @@ test_deferred_durability(void)
 	check_rc(am_store_sync(s), AM_OK);
 	check(head(s, &f) == RUN);
 	/* another connection sees every batch */
-	char p[256];
-	snprintf(p, sizeof p, "%s/defer.db", dir);
-	check_rc(am_store_open(p, &other), AM_OK);
+	other = fx_store_open("defer.db");
 	check(head(other, &f) == RUN);
 	check_rc(am_store_check(other), AM_OK);
 	am_store_close(&other);
@@ -325,7 +313,7 @@ test_deferred_durability(void)
 int
 main(void)
 {
-	check(mkdtemp(dir) != NULL);
+	fx_dir_make("pending");
 	check(sodium_init() >= 0);
 	check_rc(am_identity_generate(&sam), AM_OK);
 	test_good_run_in_slices();
@@ -334,8 +322,6 @@ main(void)
 	test_one_at_a_time_verifies_all();
 	test_deferred_durability();
 	am_identity_destroy(&sam);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	return 0;
 }

@@ -23,35 +23,15 @@
 #include "amends/state.h"
 #include "amends/store.h"
 #include "amends/sync.h"
+#include "fixture.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-sync-XXXXXX";
 static struct am_identity *sam, *alex, *dana, *eve;
-
-static struct am_identity *
-identity(uint8_t fill)
-{
-	uint8_t seed[32];
-	struct am_identity *id;
-	memset(seed, fill, 32);
-	check_rc(am_identity_from_seed(seed, &id), AM_OK);
-	return id;
-}
 
 static const uint8_t *
 pk(const struct am_identity *id)
 {
 	return am_identity_public(id);
-}
-
-static struct am_store *
-open_store(const char *name)
-{
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
-	return s;
 }
 
 /* A circle created by creator in s, with a MEMBER proposal by the creator
@@ -61,10 +41,7 @@ circle_new(struct am_store *s, struct am_identity *creator,
 	struct am_identity **others, const uint32_t *roles, int n,
 	uint8_t circle[32])
 {
-	struct am_body g = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
-	randombytes_buf(g.nonce, 32);
-	check_rc(am_store_append(s, creator, circle, 1000, &g, NULL, NULL), AM_OK);
-	am_circle_id(pk(creator), g.nonce, circle);
+	fx_genesis(s, creator, "us", 1000, circle);
 	for (int i = 0; i < n; i++) {
 		struct am_body m = { .kind = AM_KIND_MEMBER,
 			.role = roles ? roles[i] : AM_ROLE_MEMBER };
@@ -210,7 +187,7 @@ drain_events(struct am_sync *s, int *refused, int *denied)
 static void
 test_catch_up(void)
 {
-	struct am_store *a = open_store("catch-a.db"), *b = open_store("catch-b.db");
+	struct am_store *a = fx_store_open("catch-a.db"), *b = fx_store_open("catch-b.db");
 	struct am_identity *members[] = { alex, dana };
 	const uint32_t roles[] = { AM_ROLE_MEMBER, AM_ROLE_WITNESS };
 	uint8_t c[4][32];
@@ -277,8 +254,8 @@ test_catch_up(void)
 static void
 test_membership_order(void)
 {
-	struct am_store *a = open_store("order-a.db"), *b = open_store("order-b.db");
-	struct am_store *c = open_store("order-c.db");
+	struct am_store *a = fx_store_open("order-a.db"), *b = fx_store_open("order-b.db");
+	struct am_store *c = fx_store_open("order-c.db");
 	struct am_identity *members[] = { alex, dana };
 	uint8_t circle[32];
 	struct link l;
@@ -305,7 +282,7 @@ test_membership_order(void)
 static void
 test_up_to_date(void)
 {
-	struct am_store *a = open_store("hundred-a.db"), *b = open_store("hundred-b.db");
+	struct am_store *a = fx_store_open("hundred-a.db"), *b = fx_store_open("hundred-b.db");
 	struct am_identity *members[] = { alex };
 	uint8_t circles[100][32];
 	struct link l;
@@ -422,7 +399,7 @@ pump_lossy(struct link *l)
 static void
 test_lost_messages(void)
 {
-	struct am_store *a = open_store("lossy-a.db"), *b = open_store("lossy-b.db");
+	struct am_store *a = fx_store_open("lossy-a.db"), *b = fx_store_open("lossy-b.db");
 	struct am_identity *members[] = { alex, dana };
 	uint8_t c1[32], c2[32];
 	struct link l;
@@ -492,7 +469,7 @@ capture_link(struct link *l, struct capture *c)
 static void
 test_mutations(void)
 {
-	struct am_store *a = open_store("mut-a.db"), *b = open_store("mut-b.db");
+	struct am_store *a = fx_store_open("mut-a.db"), *b = fx_store_open("mut-b.db");
 	struct am_identity *members[] = { alex, dana };
 	uint8_t circle[32], before[32], after[32];
 	struct capture cap = { .n = 0 };
@@ -572,7 +549,7 @@ test_mutations(void)
 static void
 test_restored(void)
 {
-	struct am_store *a = open_store("restore-a.db"), *b = open_store("restore-b.db");
+	struct am_store *a = fx_store_open("restore-a.db"), *b = fx_store_open("restore-b.db");
 	struct am_identity *members[] = { alex };
 	uint8_t circle[32];
 	struct link l;
@@ -586,7 +563,7 @@ test_restored(void)
 	check(head_of(a, circle, pk(alex)) == 5);
 	link_close(&l);
 
-	struct am_store *r = open_store("restore-r.db");
+	struct am_store *r = fx_store_open("restore-r.db");
 	check_rc(am_store_setting_set(r, AM_SETTING_RESTORED, "1"), AM_OK);
 	struct am_body body = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
 	check_rc(am_store_append(r, alex, circle, 1, &body, NULL, NULL),
@@ -638,7 +615,7 @@ encode_and_refuse(struct am_sync *s, const struct am_sync_msg *m, int want)
 static void
 test_stranger(void)
 {
-	struct am_store *a = open_store("eve-a.db"), *e = open_store("eve-e.db");
+	struct am_store *a = fx_store_open("eve-a.db"), *e = fx_store_open("eve-e.db");
 	struct am_identity *members[] = { alex };
 	uint8_t circle[32];
 	struct link l;
@@ -704,7 +681,7 @@ test_stranger(void)
 static void
 test_malformed(void)
 {
-	struct am_store *a = open_store("bad-a.db");
+	struct am_store *a = fx_store_open("bad-a.db");
 	uint8_t digest_before[32], digest_after[32], circle[32];
 	struct am_identity *members[] = { alex };
 	struct am_sync *s;
@@ -853,49 +830,23 @@ test_malformed(void)
 
 /* ---- batched ingest ---- */
 
-struct grab {
-	uint8_t *raw[600];
-	size_t len[600];
-	size_t n;
-};
-
-static int
-grab_one(void *ctx, const uint8_t *raw, size_t len)
-{
-	struct grab *g = ctx;
-	check(g->n < 600);
-	g->raw[g->n] = malloc(len);
-	check(g->raw[g->n] != NULL);
-	memcpy(g->raw[g->n], raw, len);
-	g->len[g->n++] = len;
-	return AM_OK;
-}
-
-static void
-grab_free(struct grab *g)
-{
-	for (size_t i = 0; i < g->n; i++)
-		free(g->raw[i]);
-	g->n = 0;
-}
-
 static void
 test_batch(void)
 {
-	struct am_store *a = open_store("batch-a.db");
+	struct am_store *a = fx_store_open("batch-a.db");
 	struct am_identity *members[] = { alex };
 	enum am_ingest_result r[64];
 	uint8_t circle[32];
-	struct grab g = { .n = 0 };
+	struct fx_entries g = { .n = 0 };
 	size_t done;
 
 	circle_new(a, sam, members, NULL, 1, circle);
 	say(a, sam, circle, 30);
-	check_rc(am_store_range(a, circle, pk(sam), 1, 100, grab_one, &g), AM_OK);
+	check_rc(am_store_range(a, circle, pk(sam), 1, 100, fx_entries_add, &g), AM_OK);
 	check(g.n == 32);
 
 	/* a valid run in two overlapping batches */
-	struct am_store *b = open_store("batch-b.db");
+	struct am_store *b = fx_store_open("batch-b.db");
 	check_rc(am_store_ingest_batch(b, (const uint8_t *const *)g.raw, g.len,
 		20, r, &done), AM_OK);
 	check(done == 20 && r[0] == AM_INGEST_NEW && r[19] == AM_INGEST_NEW);
@@ -907,7 +858,7 @@ test_batch(void)
 	am_store_close(&b);
 
 	/* a bad signature in the middle: the good prefix is kept */
-	struct am_store *c = open_store("batch-c.db");
+	struct am_store *c = fx_store_open("batch-c.db");
 	g.raw[10][g.len[10] - 1] ^= 1;
 	check_rc(am_store_ingest_batch(c, (const uint8_t *const *)g.raw, g.len,
 		20, r, &done), AM_ERR_SIGNATURE);
@@ -928,10 +879,10 @@ test_batch(void)
 	const size_t skip_len[] = { g.len[19], g.len[21] };
 	check_rc(am_store_ingest_batch(c, skip, skip_len, 2, r, &done), AM_ERR_BATCH);
 	check(done == 1 && head_of(c, circle, pk(sam)) == 20);
-	struct grab other = { .n = 0 };
+	struct fx_entries other = { .n = 0 };
 	uint8_t circle2[32];
 	circle_new(a, sam, members, NULL, 1, circle2);
-	check_rc(am_store_range(a, circle2, pk(sam), 1, 1, grab_one, &other), AM_OK);
+	check_rc(am_store_range(a, circle2, pk(sam), 1, 1, fx_entries_add, &other), AM_OK);
 	const uint8_t *mixed[] = { g.raw[20], other.raw[0] };
 	const size_t mixed_len[] = { g.len[20], other.len[0] };
 	check_rc(am_store_ingest_batch(c, mixed, mixed_len, 2, r, &done), AM_ERR_BATCH);
@@ -947,8 +898,8 @@ test_batch(void)
 	check(am_store_ingest_batch(c, jraw, jlen, 1, r, &done) != AM_OK);
 	check(done == 0);
 	check_rc(am_store_check(c), AM_OK);
-	grab_free(&other);
-	grab_free(&g);
+	fx_entries_free(&other);
+	fx_entries_free(&g);
 	am_store_close(&c);
 	am_store_close(&a);
 }
@@ -958,7 +909,7 @@ test_batch(void)
 static void
 test_fork_evidence(void)
 {
-	struct am_store *a = open_store("fork-a.db"), *b = open_store("fork-b.db");
+	struct am_store *a = fx_store_open("fork-a.db"), *b = fx_store_open("fork-b.db");
 	struct am_identity *members[] = { alex, dana };
 	uint8_t circle[32];
 	struct link l;
@@ -984,9 +935,9 @@ test_fork_evidence(void)
 	check(na >= 1 && nb >= 1);
 	check(head_of(a, circle, pk(dana)) == 3 && head_of(b, circle, pk(dana)) == 3);
 	/* each holds the other's entry 3 as evidence: the same entries */
-	struct grab fa = { .n = 0 }, fb = { .n = 0 };
-	check_rc(am_store_forks(a, circle, grab_one, &fa), AM_OK);
-	check_rc(am_store_forks(b, circle, grab_one, &fb), AM_OK);
+	struct fx_entries fa = { .n = 0 }, fb = { .n = 0 };
+	check_rc(am_store_forks(a, circle, fx_entries_add, &fa), AM_OK);
+	check_rc(am_store_forks(b, circle, fx_entries_add, &fb), AM_OK);
 	check(fa.n == 1 && fb.n == 1);
 	uint8_t ha[32], hb[32], main_a[32], main_b[32];
 	uint64_t seq;
@@ -995,8 +946,8 @@ test_fork_evidence(void)
 	am_hash(fa.raw[0], fa.len[0], ha);
 	am_hash(fb.raw[0], fb.len[0], hb);
 	check(memcmp(ha, main_b, 32) == 0 && memcmp(hb, main_a, 32) == 0);
-	grab_free(&fa);
-	grab_free(&fb);
+	fx_entries_free(&fa);
+	fx_entries_free(&fb);
 	link_close(&l);
 	am_store_close(&a);
 	am_store_close(&b);
@@ -1194,7 +1145,7 @@ move_holding(struct link *l, struct am_sync *from, struct am_sync *to,
 static void
 test_same_said(void)
 {
-	struct am_store *a = open_store("said-a.db"), *b = open_store("said-b.db");
+	struct am_store *a = fx_store_open("said-a.db"), *b = fx_store_open("said-b.db");
 	struct am_identity *members[] = { alex };
 	uint8_t circle[32], *held = NULL;
 	size_t hlen = 0;
@@ -1311,14 +1262,6 @@ test_vectors(void)
 	printf("sync: %d vector lines match\n", n);
 }
 
-static void
-rmtree(void)
-{
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	check(system(cmd) == 0);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1332,11 +1275,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	test_vectors();
-	check(mkdtemp(dir) != NULL);
-	sam = identity(1);
-	alex = identity(2);
-	dana = identity(3);
-	eve = identity(4);
+	fx_dir_make("sync");
+	sam = fx_identity_seeded(1);
+	alex = fx_identity_seeded(2);
+	dana = fx_identity_seeded(3);
+	eve = fx_identity_seeded(4);
 	test_batch();
 	test_malformed();
 	test_catch_up();
@@ -1352,7 +1295,7 @@ main(int argc, char **argv)
 	am_identity_destroy(&alex);
 	am_identity_destroy(&dana);
 	am_identity_destroy(&eve);
-	rmtree();
+	fx_dir_remove();
 	printf("sync: all tests passed\n");
 	return 0;
 }

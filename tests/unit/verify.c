@@ -7,10 +7,10 @@
 #include <sodium.h>
 
 #include "amends/verify.h"
+#include "fixture.h"
 #include "store_impl.h"
 #include "test.h"
 
-static char dir[] = "/tmp/amends-test-verify-XXXXXX";
 static struct am_identity *sam, *alex;
 static uint8_t circle[32];
 
@@ -35,10 +35,7 @@ on_problem(void *ctx, const struct am_verify_problem *p)
 static struct am_store *
 fresh(const char *name, int entries)
 {
-	char p[256];
-	struct am_store *s;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	check_rc(am_store_open(p, &s), AM_OK);
+	struct am_store *s = fx_store_open(name);
 	struct am_body g = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
 	memset(g.nonce, 9, 32);
 	check_rc(am_store_append(s, sam, circle, 0, &g, NULL, NULL), AM_OK);
@@ -233,7 +230,7 @@ int
 main(void)
 {
 	check(sodium_init() >= 0);
-	check(mkdtemp(dir) != NULL);
+	fx_dir_make("verify");
 	check_rc(am_identity_generate(&sam), AM_OK);
 	check_rc(am_identity_generate(&alex), AM_OK);
 	test_clean();
@@ -244,9 +241,7 @@ main(void)
 	test_parallel_signatures();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	check(system(cmd) == 0);
+	fx_dir_remove();
 	printf("verify: ok\n");
 	return 0;
 }
