@@ -788,8 +788,8 @@ am_node_run(const struct am_node_config *cfg)
 		bool quiet = pending && now - heard_at >= PENDING_QUIET_MS;
 		if (pending && timeout > PENDING_QUIET_MS)
 			timeout = PENDING_QUIET_MS;
-		if (quiet)
-			timeout = 0;
+		if (quiet || am_store_held(n.store))
+			timeout = 0;   /* a run's next batch is read if it waits */
 		rc = am_wire_poll(n.wire, timeout, &ev);
 		if (rc != AM_OK) {
 			node_log(&n, "network layer failed: %s", am_strerror(rc));
@@ -797,6 +797,8 @@ am_node_run(const struct am_node_config *cfg)
 		}
 		node_on_event(&n, &ev);
 		free(ev.data);
+		if (ev.kind != AM_WIRE_MESSAGE)
+			node_release(&n);   /* no batch waits: commit the run */
 		if (ev.kind == AM_WIRE_MESSAGE) {
 			pending = true;
 			heard_at = node_mono_ms();

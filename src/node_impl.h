@@ -210,6 +210,9 @@ bool node_flush(struct node *n, struct peer *p);
 /* The same for every peer, settling the sessions that are due; true when
  * something is left waiting for room. */
 bool node_flush_all(struct node *n);
+/* Commits the run the store holds open (am_store_defer_sync), once no
+ * batch of it waits to be read; on failure, every session asks again. */
+void node_release(struct node *n);
 
 /* Handles one event from the transport. */
 void node_on_event(struct node *n, struct am_wire_event *ev);

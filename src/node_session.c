@@ -530,6 +530,21 @@ on_invite(struct node *n, const uint8_t *key, const uint8_t *data, size_t len)
 	free(reply);
 }
 
+/* Our store failed to take what p sent, not p: it is asked for again
+ * soon (space may come back), not at the next anti-entropy round a
+ * minute away. */
+static void
+store_failed(struct peer *p)
+{
+	p->store_retry_ms = p->store_retry_ms == 0 ? STORE_RETRY_MS :
+		2 * p->store_retry_ms;
+	if (p->store_retry_ms > STORE_RETRY_MAX_MS)
+		p->store_retry_ms = STORE_RETRY_MAX_MS;
+	int64_t at = node_mono_ms() + p->store_retry_ms;
+	if (at < p->recheck_at)
+		p->recheck_at = at;
+}
+
 static void
 on_message(struct node *n, struct am_wire_event *ev)
 {
@@ -563,19 +578,22 @@ on_message(struct node *n, struct am_wire_event *ev)
 	if (rc == AM_ERR_NOMEM || rc == AM_ERR_DB || rc == AM_ERR_DB_FULL ||
 	    rc == AM_ERR_IO || rc == AM_ERR_DB_CORRUPT || rc == AM_ERR_DB_BUSY) {
 		node_log(n, "could not take a message: %s", am_strerror(rc));
-		/* our store failed, not the peer: what it sent is asked for
-		 * again soon (space may come back), not at the next
-		 * anti-entropy round a minute away */
-		p->store_retry_ms = p->store_retry_ms == 0 ? STORE_RETRY_MS :
-			2 * p->store_retry_ms;
-		if (p->store_retry_ms > STORE_RETRY_MAX_MS)
-			p->store_retry_ms = STORE_RETRY_MAX_MS;
-		int64_t at = node_mono_ms() + p->store_retry_ms;
-		if (at < p->recheck_at)
-			p->recheck_at = at;
+		store_failed(p);
 	} else if (rc == AM_OK) {
 		p->store_retry_ms = 0;
 	}
+}
+
+void
+node_release(struct node *n)
+{
+	int rc = am_store_release(n->store);
+	if (rc == AM_OK)
+		return;
+	node_log(n, "could not store what peers sent: %s", am_strerror(rc));
+	for (size_t i = 0; i < n->npeers; i++)
+		if (n->peers[i].sync != NULL)
+			store_failed(&n->peers[i]);
 }
 
 static bool

@@ -293,6 +293,9 @@ am_store_exec(struct am_store *s, const char *sql)
 int
 am_store_begin(struct am_store *s)
 {
+	int rc = am_store_release(s);
+	if (rc != AM_OK)
+		return rc;
 	return am_store_exec(s, "BEGIN IMMEDIATE");
 }
 
@@ -310,6 +313,7 @@ am_store_rollback(struct am_store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->held = false;
 }
 
 int
@@ -479,6 +483,10 @@ am_store_close(struct am_store **sp)
 	struct am_store *s = *sp;
 	if (s == NULL)
 		return;
+	/* a held run that cannot be committed is left out, as if never
+	 * received: the database stays as it was before the run */
+	if (am_store_release(s) != AM_OK)
+		am_store_rollback(s);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL)

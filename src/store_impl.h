@@ -55,6 +55,10 @@ struct am_store {
 	sqlite3_stmt *stmt[S_COUNT];
 	bool defer;                     /* see am_store_defer_sync() */
 	bool unsynced;                  /* a deferred commit is not on disk yet */
+	bool normal;                    /* synchronous is NORMAL, not FULL */
+	bool held;                      /* a run's transaction is left open */
+	size_t held_entries;            /* entries taken in it */
+	struct timespec held_since;     /* when it began */
 };
 
 struct feed {
@@ -67,6 +71,9 @@ struct feed {
 /* Maps the result of a failed write to an AM_ERR_* code, telling a write
  * refused for want of room (AM_ERR_DB_FULL) from other I/O errors. */
 int store_write_error(struct am_store *s, int rc);
+
+/* Sets synchronous to NORMAL (normal) or FULL, outside a transaction. */
+int store_sync_mode(struct am_store *s, bool normal);
 
 /* Runs a statement whose first row holds one integer, into *out. */
 int store_pragma_int(sqlite3 *db, const char *sql, int64_t *out);

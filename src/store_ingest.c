@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "amends/state.h"
 #include "amends/store.h"
@@ -323,6 +324,17 @@ batch_note_unchecked(struct am_store *s, const struct am_entry *e, size_t n,
 	return AM_OK;
 }
 
+/* May the run's transaction stay open for another batch? */
+static bool
+hold_more(const struct am_store *s)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (now.tv_sec - s->held_since.tv_sec) * 1000 +
+		(now.tv_nsec - s->held_since.tv_nsec) / 1000000;
+	return s->held_entries < AM_STORE_HOLD_ENTRIES && ms < AM_STORE_HOLD_MS;
+}
+
 int
 am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 	const size_t len[], size_t n, enum am_ingest_result result[],
@@ -366,9 +378,12 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 			goto fail;
 		}
 	}
-	if (s->defer && (rc = am_store_exec(s, "PRAGMA synchronous = NORMAL")) != AM_OK)
-		goto fail;
-	if ((rc = am_store_begin(s)) != AM_OK)
+	/* the run's transaction, held open by the batch before, or a new one
+	 * (at NORMAL while deferred: synchronous is set outside it) */
+	bool held = s->held;
+	s->held = false;
+	if (!held && ((rc = store_sync_mode(s, s->defer)) != AM_OK ||
+	    (rc = am_store_begin(s)) != AM_OK))
 		goto fail;
 	struct feed head;
 	if (good > 0 && (rc = store_feed_get(s, e[0].circle, e[0].author, &head)) != AM_OK)
@@ -407,19 +422,24 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 			goto rollback;
 		changed |= result[i] != AM_INGEST_DUPLICATE;
 	}
-	if (changed) {
-		if ((rc = batch_note_unchecked(s, e, i, result, own)) != AM_OK)
-			goto rollback;
+	if (changed && (rc = batch_note_unchecked(s, e, i, result, own)) != AM_OK)
+		goto rollback;
+	if (!held)
+		clock_gettime(CLOCK_MONOTONIC, &s->held_since);
+	s->held_entries = (held ? s->held_entries : 0) + i;
+	if ((changed || held) && s->defer && hold_more(s)) {
+		s->held = true;
+	} else if (changed || held) {
 		if ((rc = am_store_commit(s)) != AM_OK)
 			goto fail;
 		/* a commit at synchronous=FULL syncs the whole log, and so
 		 * every deferred commit before it */
-		s->unsynced = s->defer;
+		s->unsynced = s->normal;
 	} else {
 		am_store_rollback(s);
 	}
-	if (s->defer)
-		am_store_exec(s, "PRAGMA synchronous = FULL");
+	if (!s->held)
+		store_sync_mode(s, false);
 	*done = i;
 	for (i = 0; i < 3; i++)
 		sqlite3_finalize(sp[i]);
@@ -429,8 +449,7 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 rollback:
 	am_store_rollback(s);
 fail:
-	if (s->defer)
-		am_store_exec(s, "PRAGMA synchronous = FULL");
+	store_sync_mode(s, false);
 	for (i = 0; i < 3; i++)
 		sqlite3_finalize(sp[i]);
 	free(own);

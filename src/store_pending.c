@@ -307,10 +307,46 @@ am_store_defer_sync(struct am_store *s, bool defer)
 	s->defer = defer;
 }
 
+/* Sets synchronous to NORMAL or back to FULL, outside a transaction. */
+int
+store_sync_mode(struct am_store *s, bool normal)
+{
+	if (s->normal == normal)
+		return AM_OK;
+	int rc = am_store_exec(s, normal ? "PRAGMA synchronous = NORMAL" :
+		"PRAGMA synchronous = FULL");
+	if (rc == AM_OK)
+		s->normal = normal;
+	return rc;
+}
+
+bool
+am_store_held(const struct am_store *s)
+{
+	return s->held;
+}
+
+int
+am_store_release(struct am_store *s)
+{
+	if (!s->held)
+		return AM_OK;
+	s->held = false;
+	int rc = am_store_commit(s);
+	int mrc = store_sync_mode(s, false);
+	if (rc != AM_OK)
+		return rc;
+	s->unsynced = true;          /* committed at NORMAL */
+	rc = am_store_sync(s);
+	return rc != AM_OK ? rc : mrc;
+}
+
 int
 am_store_sync(struct am_store *s)
 {
 	sqlite3_file *wal = NULL;
+	if (s->held)
+		return am_store_release(s);
 	if (!s->unsynced)
 		return AM_OK;
 	int rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);

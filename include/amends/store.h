@@ -158,19 +158,35 @@ AM_NODISCARD int am_store_ingest_batch(struct am_store *s,
 	enum am_ingest_result result[], size_t *done);
 
 /*
- * While defer is set, am_store_ingest_batch() commits without waiting for
- * the disk (synchronous=NORMAL): the machine losing power may then lose
- * those commits, never damage the database, and killing the process loses
- * nothing. The next ingest committed with defer cleared, or
- * am_store_sync(), makes every earlier commit durable. Entries this node
- * writes itself (am_store_append) are always on disk before it returns.
- * Sync defers the commits of a feed's batches while more are on their
- * way, so that a catch-up waits for the disk once per feed, not per batch.
+ * While defer is set, am_store_ingest_batch() neither waits for the disk
+ * (synchronous=NORMAL) nor commits: it leaves its transaction open for the
+ * next batch of the run, up to AM_STORE_HOLD_ENTRIES entries or
+ * AM_STORE_HOLD_MS, and commits then. Writing the pages a batch touches
+ * once for many batches is what makes a catch-up fast: each batch of a
+ * feed dirties pages all over the index that finds entries by hash.
+ *
+ * The batch that ends the run (defer cleared), am_store_sync(),
+ * am_store_release() and any other write of this store (am_store_append,
+ * am_store_ingest, ...) first commit the held transaction and make it
+ * durable. Until then it is neither seen by other connections nor kept if
+ * the process dies: those entries are someone else's, and are fetched
+ * again. The machine losing power never damages the database. Entries
+ * this node writes itself are always on disk before am_store_append
+ * returns. The caller releases the run when no batch of it is waiting
+ * to be read (src/node.c).
  */
 void am_store_defer_sync(struct am_store *s, bool defer);
+#define AM_STORE_HOLD_ENTRIES 16384
+#define AM_STORE_HOLD_MS 250
 
-/* Makes every commit so far durable; nothing to do when none was
- * deferred since the last durable one. */
+/* Is a run's transaction held open? */
+bool am_store_held(const struct am_store *s);
+
+/* Commits a held transaction, if any, and makes it durable. */
+AM_NODISCARD int am_store_release(struct am_store *s);
+
+/* Makes every commit so far durable, a held one included; nothing to do
+ * when none was deferred since the last durable one. */
 AM_NODISCARD int am_store_sync(struct am_store *s);
 
 /* An entry whose own signature does not verify, although the entry after

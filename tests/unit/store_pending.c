@@ -4,8 +4,8 @@
  * pending and are checked later, in bounded slices; an entry whose own
  * signature fails is kept (the next entry vouches for it) and recorded
  * against its author; entries taken one at a time are verified in full.
- * And deferred durability: batches committed without waiting for the disk
- * while more follow, then made durable.
+ * And a run's batches held in one transaction while more follow, then
+ * committed and made durable.
  */
 #include <string.h>
 #include <unistd.h>
@@ -271,43 +271,67 @@ synchronous(struct am_store *s)
 	return v;
 }
 
-/* Deferred batches are stored as any other; the store goes back to
- * synchronous=FULL after each (what the node writes itself must be on
- * disk before it returns), and am_store_sync() makes them durable. */
-static void
-test_deferred_durability(void)
+/* Batches of one run in one transaction (am_store_defer_sync): while more
+ * follow, the run's transaction is held open, at synchronous=NORMAL, and
+ * no other connection sees it. The batch that ends the run, another write
+ * of the store, am_store_sync() or closing the store commits it, and the
+ * store is back at synchronous=FULL once nothing is held: what the node
+ * writes itself is on disk before it returns. */
+static int
+ingest(struct am_store *s, const struct feed *f, size_t from, size_t n,
+	size_t *done)
 {
-	struct am_store *s = fx_store_open("defer.db"), *other;
-	struct feed f;
 	enum am_ingest_result r[RUN];
+	return am_store_ingest_batch(s, (const uint8_t *const *)f->raw + from,
+		f->len + from, n, r, done);
+}
+
+static void
+test_held_run(void)
+{
+	struct am_store *s = fx_store_open("defer.db");
+	struct am_store *other = fx_store_open("defer.db");
+	enum am_ingest_result r;
+	struct feed f;
 	size_t done;
 
 	feed_make(&f, NULL, 0);
-	check(synchronous(s) == 2);
+	check(synchronous(s) == 2 && !am_store_held(s));
 	check_rc(am_store_sync(s), AM_OK);          /* nothing to do */
 	am_store_defer_sync(s, true);
-	check_rc(am_store_ingest_batch(s, (const uint8_t *const *)f.raw, f.len, 20,
-		r, &done), AM_OK);
-	check(done == 20 && synchronous(s) == 2);
-	/* a refused run leaves the setting as it was, too */
-	check_rc(am_store_ingest_batch(s, (const uint8_t *const *)f.raw + 25,
-		f.len + 25, 5, r, &done), AM_ERR_GAP);
-	check(done == 0 && synchronous(s) == 2);
+	check_rc(ingest(s, &f, 0, 10, &done), AM_OK);
+	check_rc(ingest(s, &f, 10, 10, &done), AM_OK);
+	check(done == 10 && am_store_held(s) && synchronous(s) == 1);
+	check(head(s, &f) == 20 && head(other, &f) == 0);
+	/* a refused batch leaves what the run holds */
+	check_rc(ingest(s, &f, 25, 5, &done), AM_ERR_GAP);
+	check(done == 0 && am_store_held(s) && head(s, &f) == 20);
 	check_rc(am_store_sync(s), AM_OK);
-	check_rc(am_store_ingest_batch(s, (const uint8_t *const *)f.raw + 20,
-		f.len + 20, 10, r, &done), AM_OK);
+	check(!am_store_held(s) && synchronous(s) == 2 && head(other, &f) == 20);
+
+	/* another write of the store commits the held run before its own */
+	check_rc(ingest(s, &f, 20, 5, &done), AM_OK);
+	check(am_store_held(s) && head(other, &f) == 20);
+	check_rc(am_store_ingest(s, f.raw[25], f.len[25], &r), AM_OK);
+	check(r == AM_INGEST_NEW && !am_store_held(s) && synchronous(s) == 2);
+	check(head(other, &f) == 26);
+
+	/* the batch that ends the run commits all of it */
+	check_rc(ingest(s, &f, 26, 4, &done), AM_OK);
+	check(am_store_held(s) && head(other, &f) == 26);
 	am_store_defer_sync(s, false);
-	check_rc(am_store_ingest_batch(s, (const uint8_t *const *)f.raw + 30,
-		f.len + 30, RUN - 30, r, &done), AM_OK);
-	check_rc(am_store_sync(s), AM_OK);
-	check(head(s, &f) == RUN);
-	/* another connection sees every batch */
-	other = fx_store_open("defer.db");
+	check_rc(ingest(s, &f, 30, 5, &done), AM_OK);
+	check(!am_store_held(s) && synchronous(s) == 2 && head(other, &f) == 35);
+
+	/* closing the store commits a held run */
+	am_store_defer_sync(s, true);
+	check_rc(ingest(s, &f, 35, RUN - 35, &done), AM_OK);
+	check(am_store_held(s) && head(other, &f) == 35);
+	am_store_close(&s);
 	check(head(other, &f) == RUN);
 	check_rc(am_store_check(other), AM_OK);
 	am_store_close(&other);
 	feed_free(&f);
-	am_store_close(&s);
 }
 
 int
@@ -320,7 +344,7 @@ main(void)
 	test_bad_signature_inside_a_run();
 	test_bad_newest_signature();
 	test_one_at_a_time_verifies_all();
-	test_deferred_durability();
+	test_held_run();
 	am_identity_destroy(&sam);
 	fx_dir_remove();
 	return 0;
