@@ -137,6 +137,18 @@ am_mp_utf8_ok(const char *str, size_t n)
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 	while (i < n) {
+		/* most text is ASCII: eight bytes at a time while no byte has
+		 * its top bit set and none is zero */
+		uint64_t v;
+		while (n - i >= 8) {
+			memcpy(&v, s + i, 8);
+			if ((v & 0x8080808080808080u) != 0 ||
+			    ((v - 0x0101010101010101u) & 0x8080808080808080u) != 0)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
 		unsigned char c = s[i];
 		if (c == 0)
 			return false;

@@ -85,6 +85,25 @@ test_utf8(void)
 	check_rc(validate("\xa1\x00", 2), AM_ERR_UTF8);      /* NUL */
 	check_rc(validate("\xa2\xc0\x80", 2 + 1), AM_ERR_UTF8); /* overlong */
 	check_rc(validate("\xa3\xed\xa0\x80", 4), AM_ERR_UTF8); /* surrogate */
+
+	/* ASCII is read a word at a time: a NUL, a stray continuation byte, a
+	 * cut sequence or a good one at every offset of a 24-byte string */
+	uint8_t buf[1 + 24];
+	buf[0] = 0xb8;                               /* str of 24 bytes */
+	for (size_t at = 0; at < 24; at++) {
+		memset(buf + 1, 'a', 24);
+		check_rc(validate(buf, sizeof buf), AM_OK);
+		buf[1 + at] = 0;
+		check_rc(validate(buf, sizeof buf), AM_ERR_UTF8);
+		buf[1 + at] = 0x80;
+		check_rc(validate(buf, sizeof buf), AM_ERR_UTF8);
+		buf[1 + at] = 0xc3;
+		check_rc(validate(buf, sizeof buf), AM_ERR_UTF8);
+		if (at + 1 < 24) {
+			buf[2 + at] = 0xa9;                  /* é */
+			check_rc(validate(buf, sizeof buf), AM_OK);
+		}
+	}
 }
 
 static void
