@@ -372,16 +372,21 @@ st_marks_free(struct am_mark *m, uint32_t n)
  * name (objects; answers and checkpoints are never looked up by hash, and
  * an index on random keys is the costliest thing an insert pays for); and
  * what it names, for the lookups by agreement, version or check-in. The
- * feed is found and a forked one refused in the same statement.
+ * feed is found and a forked one refused in the same statement, unless
+ * the caller gives the feed's id (feed != 0).
  */
 static int
-insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
+insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
+	int64_t feed)
 {
 	sqlite3_stmt *st;
 	uint8_t circle_id[AM_HASH_BYTES];
 	const uint8_t *ref = NULL;
 	bool object = true;
-	int rc = st_prepare(db, "INSERT INTO st_facts(feed, kind, seq, time, "
+	int rc = st_prepare(db, feed != 0 ?
+		"INSERT INTO st_facts(feed, kind, seq, time, hkey, ref) "
+		"VALUES (?8, ?3, ?4, ?5, ?6, ?7)" :
+		"INSERT INTO st_facts(feed, kind, seq, time, "
 		"hkey, ref) SELECT id, ?3, ?4, ?5, ?6, ?7 FROM feeds "
 		"WHERE circle = ?1 AND author = ?2 "
 		"AND (forked_at IS NULL OR forked_at > ?4)", &st);
@@ -423,6 +428,8 @@ insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b)
 		sqlite3_bind_int64(st, 6, st_hkey(e->hash));
 	if (ref != NULL)
 		sqlite3_bind_blob(st, 7, ref, AM_HASH_BYTES, SQLITE_STATIC);
+	if (feed != 0)
+		sqlite3_bind_int64(st, 8, feed);
 	rc = st_done(sqlite3_step(st));
 	st_finish(st);
 	return rc;
@@ -434,16 +441,11 @@ st_apply(sqlite3 *db, const struct am_entry *e)
 	return st_record(db, e);
 }
 
-int
-am_state_record(struct am_store *s, const struct am_entry *e)
-{
-	return st_record(am_store_sqlite(s), e);
-}
-
 /* Records e's facts, unless its feed forked at or below its number: such
- * an entry is not part of the state (protocol/state.md, "Forks"). */
-int
-st_record(sqlite3 *db, const struct am_entry *e)
+ * an entry is not part of the state (protocol/state.md, "Forks"). A
+ * caller that knows e extends its feed, unforked, gives the feed's id. */
+static int
+record(sqlite3 *db, const struct am_entry *e, int64_t feed)
 {
 	struct am_body *b;
 	int rc;
@@ -452,9 +454,21 @@ st_record(sqlite3 *db, const struct am_entry *e)
 	if ((b = malloc(sizeof *b)) == NULL)
 		return AM_ERR_NOMEM;
 	if ((rc = am_body_decode(e->kind, e->body, e->body_len, b)) == AM_OK)
-		rc = insert_fact(db, e, b);
+		rc = insert_fact(db, e, b, feed);
 	free(b);
 	return rc;
+}
+
+int
+st_record(sqlite3 *db, const struct am_entry *e)
+{
+	return record(db, e, 0);
+}
+
+int
+am_state_record(struct am_store *s, const struct am_entry *e, int64_t feed)
+{
+	return record(am_store_sqlite(s), e, feed);
 }
 
 int
@@ -520,6 +534,23 @@ am_state_may_write(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES
 	if (rc != AM_OK)
 		return rc;
 	return yes ? AM_OK : AM_ERR_NOT_MEMBER;
+}
+
+int
+am_state_holds_circle(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], bool *held)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(am_store_sqlite(s), "SELECT 1 FROM feeds f "
+		"JOIN st_facts x ON x.feed = f.id "
+		"WHERE f.circle = ?1 AND x.kind = 1 AND x.ref = ?1", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*held = rc == SQLITE_ROW;
+	st_finish(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }
 
 int

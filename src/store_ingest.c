@@ -229,7 +229,7 @@ batch_extend(struct am_store *s, const struct am_entry *e, size_t n,
 		sqlite3_bind_int(st, 4, (int)e[i].kind);
 		sqlite3_bind_blob(st, 5, e[i].raw, (int)e[i].raw_len, SQLITE_STATIC);
 		if ((rc = store_step_done(st)) != AM_OK ||
-		    (rc = am_state_record(s, &e[i])) != AM_OK)
+		    (rc = am_state_record(s, &e[i], f.id)) != AM_OK)
 			return rc;
 		result[i] = AM_INGEST_NEW;
 	}

@@ -167,6 +167,16 @@ sync_shared(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
 	return rc;
 }
 
+bool
+sync_holds_circle(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
+{
+	bool held;
+	if (s->access.may_read != state_may_read)
+		return sync_shared(s, circle) != AM_ERR_NOT_FOUND;
+	/* a store error: the usual rules decide */
+	return am_state_holds_circle(s->store, circle, &held) != AM_OK || held;
+}
+
 /* May the peer tell us about circle and send us its entries? Yes when it
  * is a member by our copy, whether or not we see ourselves as one yet, and
  * also when we hold no GENESIS of it yet: a node that joins or was

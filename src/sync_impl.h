@@ -181,6 +181,12 @@ int sync_send_hello(struct am_sync *s, uint32_t kind);
 int sync_summary(struct am_sync *s, uint8_t out[static AM_HASH_BYTES],
 	uint64_t *count);
 
+/* Do we hold circle's GENESIS? True on a store error (the usual rules
+ * then decide); asked of the membership test when it is not the state
+ * module's. */
+bool sync_holds_circle(struct am_sync *s,
+	const uint8_t circle[static AM_HASH_BYTES]);
+
 /* AM_OK when the peer may tell us about circle and send its entries:
  * shared, or we hold no GENESIS of it yet. */
 int sync_may_receive(struct am_sync *s,

@@ -460,7 +460,7 @@ welcome_circle(struct am_sync *s, const struct am_sync_msg *m)
 	uint8_t h[AM_HASH_BYTES];
 	bool welcome = false;
 
-	if (sync_shared(s, m->circle) != AM_ERR_NOT_FOUND)
+	if (sync_holds_circle(s, m->circle))
 		return true;          /* a circle we hold: the usual rules */
 	if (am_store_head(s->store, m->circle, m->author, &seq, h) == AM_OK && seq > 0)
 		return true;          /* a feed we already took */

@@ -36,8 +36,10 @@ AM_NODISCARD int am_state_apply(struct am_store *s, const struct am_entry *e);
 
 /* As am_state_apply, for an entry the caller knows extends a feed that
  * has not forked (the store's batched ingest, which has just read the
- * feed): skips looking for the fork. */
-AM_NODISCARD int am_state_record(struct am_store *s, const struct am_entry *e);
+ * feed): feed is the store's id of it, so neither the feed nor its fork
+ * is looked for. */
+AM_NODISCARD int am_state_record(struct am_store *s, const struct am_entry *e,
+	int64_t feed);
 
 /* Called when e is fork evidence: its author signed two different entries
  * at e->seq. From then on, every entry of that author's feed from e->seq
@@ -57,6 +59,12 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 /* Releases what the state module keeps for the store's connection (its
  * prepared statements); the store calls it before it closes. */
 void am_state_close(struct am_store *s);
+
+/* *held: does the store hold the GENESIS that creates circle? The same
+ * answer as am_state_members() giving AM_ERR_NOT_FOUND or not, without
+ * reading the circle. */
+AM_NODISCARD int am_state_holds_circle(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], bool *held);
 
 /* The ingest check: AM_OK when e is a GENESIS entry that creates its own
  * circle, else am_state_may_write(e->circle, e->author). */
