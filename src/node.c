@@ -825,7 +825,10 @@ am_node_run(const struct am_node_config *cfg)
 				n.dirty = true;
 			}
 		}
-		if (n.dirty)
+		/* what a held run brings is offered once it is committed: a
+		 * run of many batches is announced once, and only entries on
+		 * disk are */
+		if (n.dirty && !am_store_held(n.store))
 			changed(&n);
 		am_wire_nudge_answer(n.wire);   /* the commands know we read it */
 		waiting = node_flush_all(&n);
