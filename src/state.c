@@ -375,14 +375,55 @@ st_marks_free(struct am_mark *m, uint32_t n)
  * feed is found and a forked one refused in the same statement, unless
  * the caller gives the feed's id (feed != 0).
  */
+struct fact {
+	bool object;                 /* found by hash: hkey is set */
+	int64_t hkey;
+	const uint8_t *ref;          /* what it names, or NULL */
+	uint8_t circle_id[AM_HASH_BYTES];
+};
+
+/* The fact row of e, whose body is b (ref may point into b or f). */
+static void
+fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
+{
+	f->object = true;
+	f->ref = NULL;
+	switch (e->kind) {
+	case AM_KIND_GENESIS:
+		/* the circle this genesis creates, to compare with e->circle */
+		am_circle_id(e->author, b->nonce, f->circle_id);
+		f->ref = f->circle_id;
+		break;
+	case AM_KIND_PROPOSE:
+		break;
+	case AM_KIND_STATEMENT:
+		if (b->has_target)
+			f->ref = b->target;
+		break;
+	case AM_KIND_ACCEPT:
+	case AM_KIND_DECLINE:
+	case AM_KIND_CONFIRM:
+	case AM_KIND_DISPUTE:
+		f->object = false;
+		f->ref = b->target;
+		break;
+	case AM_KIND_CHECKPOINT:
+		f->object = false;
+		break;
+	default:
+		/* MEMBER names an ID; AMEND, END and CHECKIN an agreement */
+		f->ref = b->target;
+		break;
+	}
+	f->hkey = f->object ? st_hkey(e->hash) : 0;
+}
+
 static int
 insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
 	int64_t feed)
 {
 	sqlite3_stmt *st;
-	uint8_t circle_id[AM_HASH_BYTES];
-	const uint8_t *ref = NULL;
-	bool object = true;
+	struct fact f;
 	int rc = st_prepare(db, feed != 0 ?
 		"INSERT INTO st_facts(feed, kind, seq, time, hkey, ref) "
 		"VALUES (?8, ?3, ?4, ?5, ?6, ?7)" :
@@ -392,42 +433,16 @@ insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
 		"AND (forked_at IS NULL OR forked_at > ?4)", &st);
 	if (rc != AM_OK)
 		return rc;
-	switch (e->kind) {
-	case AM_KIND_GENESIS:
-		/* the circle this genesis creates, to compare with e->circle */
-		am_circle_id(e->author, b->nonce, circle_id);
-		ref = circle_id;
-		break;
-	case AM_KIND_PROPOSE:
-		break;
-	case AM_KIND_STATEMENT:
-		if (b->has_target)
-			ref = b->target;
-		break;
-	case AM_KIND_ACCEPT:
-	case AM_KIND_DECLINE:
-	case AM_KIND_CONFIRM:
-	case AM_KIND_DISPUTE:
-		object = false;
-		ref = b->target;
-		break;
-	case AM_KIND_CHECKPOINT:
-		object = false;
-		break;
-	default:
-		/* MEMBER names an ID; AMEND, END and CHECKIN an agreement */
-		ref = b->target;
-		break;
-	}
+	fact_of(e, b, &f);
 	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, (int)e->kind);
 	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
 	sqlite3_bind_int64(st, 5, e->time);
-	if (object)
-		sqlite3_bind_int64(st, 6, st_hkey(e->hash));
-	if (ref != NULL)
-		sqlite3_bind_blob(st, 7, ref, AM_HASH_BYTES, SQLITE_STATIC);
+	if (f.object)
+		sqlite3_bind_int64(st, 6, f.hkey);
+	if (f.ref != NULL)
+		sqlite3_bind_blob(st, 7, f.ref, AM_HASH_BYTES, SQLITE_STATIC);
 	if (feed != 0)
 		sqlite3_bind_int64(st, 8, feed);
 	rc = st_done(sqlite3_step(st));
@@ -902,19 +917,99 @@ am_state_refold(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	return rc;
 }
 
+/* Does the fact row get holds what f says of e? */
+static bool
+fact_matches(sqlite3_stmt *get, const struct am_entry *e, const struct fact *f)
+{
+	if (sqlite3_column_int64(get, 0) != e->time)
+		return false;
+	if (f->object ? sqlite3_column_type(get, 1) != SQLITE_INTEGER ||
+	    sqlite3_column_int64(get, 1) != f->hkey :
+	    sqlite3_column_type(get, 1) != SQLITE_NULL)
+		return false;
+	if (f->ref == NULL)
+		return sqlite3_column_type(get, 2) == SQLITE_NULL;
+	return sqlite3_column_bytes(get, 2) == AM_HASH_BYTES &&
+		memcmp(sqlite3_column_blob(get, 2), f->ref, AM_HASH_BYTES) == 0;
+}
+
+/*
+ * What the store keeps of the state is the facts (st_facts): everything a
+ * reader sees is derived from them afresh, by the rules, at every read.
+ * So the replay computes every live entry's fact again from its raw bytes
+ * and compares: each must be there as computed, and the circle must hold
+ * no other. (am_state_refold derives the whole state from a private copy
+ * of the entries instead; comparing its digest with the stored state's
+ * derives the state twice and copies every entry.)
+ */
 int
 am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	bool *same)
 {
-	uint8_t stored[AM_HASH_BYTES], fresh[AM_HASH_BYTES];
 	sqlite3 *db = am_store_sqlite(s);
+	sqlite3_stmt *ent = NULL, *get = NULL, *cnt = NULL;
+	struct am_body *b = malloc(sizeof *b);
+	int64_t expected = 0;
+	bool differ = false;
+	int rc;
+
+	*same = false;
+	if (b == NULL)
+		return AM_ERR_NOMEM;
 	/* one snapshot for both, so that a commit by another process in
 	 * between cannot make them differ */
 	bool began = st_read_begin(db);
-	int rc = am_state_digest(s, circle, stored);
-	if (rc == AM_OK)
-		rc = am_state_refold(s, circle, fresh);
+	if ((rc = st_prepare(db, "SELECT e.feed, e.raw, f.forked_at FROM feeds f "
+	    "JOIN entries e ON e.feed = f.id WHERE f.circle = ?1", &ent)) != AM_OK ||
+	    (rc = st_prepare(db, "SELECT time, hkey, ref FROM st_facts "
+	    "WHERE feed = ?1 AND kind = ?2 AND seq = ?3", &get)) != AM_OK ||
+	    (rc = st_prepare(db, "SELECT count(*) FROM st_facts x JOIN feeds f "
+	    "ON f.id = x.feed WHERE f.circle = ?1", &cnt)) != AM_OK)
+		goto out;
+	sqlite3_bind_blob(ent, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	int src;
+	while (!differ && (src = sqlite3_step(ent)) == SQLITE_ROW) {
+		struct am_entry e;
+		struct fact f;
+		if ((rc = am_entry_decode(sqlite3_column_blob(ent, 1),
+		    (size_t)sqlite3_column_bytes(ent, 1), &e)) != AM_OK ||
+		    (rc = am_body_decode(e.kind, e.body, e.body_len, b)) != AM_OK)
+			goto out;
+		/* from its feed's fork on, an entry has no fact */
+		if (sqlite3_column_type(ent, 2) != SQLITE_NULL &&
+		    (uint64_t)sqlite3_column_int64(ent, 2) <= e.seq)
+			continue;
+		fact_of(&e, b, &f);
+		expected++;
+		sqlite3_reset(get);
+		sqlite3_bind_int64(get, 1, sqlite3_column_int64(ent, 0));
+		sqlite3_bind_int(get, 2, (int)e.kind);
+		sqlite3_bind_int64(get, 3, (int64_t)e.seq);
+		int grc = sqlite3_step(get);
+		if (grc != SQLITE_ROW && grc != SQLITE_DONE) {
+			rc = am_store_error(grc);
+			goto out;
+		}
+		differ = grc == SQLITE_DONE || !fact_matches(get, &e, &f);
+	}
+	if (!differ && (rc = st_done(src)) != AM_OK)
+		goto out;
+	if (!differ) {
+		sqlite3_bind_blob(cnt, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+		int crc = sqlite3_step(cnt);
+		if (crc != SQLITE_ROW) {
+			rc = am_store_error(crc);
+			goto out;
+		}
+		differ = sqlite3_column_int64(cnt, 0) != expected;
+	}
+	*same = !differ;
+	rc = AM_OK;
+out:
+	st_finish(cnt);
+	st_finish(get);
+	st_finish(ent);
 	st_read_end(db, began);
-	*same = rc == AM_OK && memcmp(stored, fresh, AM_HASH_BYTES) == 0;
+	free(b);
 	return rc;
 }

@@ -446,7 +446,8 @@ AM_NODISCARD int am_state_refold(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	uint8_t digest_out[static AM_HASH_BYTES]);
 
-/* Compares the stored state of circle with a refold of its raw entries,
+/* Compares the stored state of circle (its facts, from which every read
+ * derives the state) with the facts its raw entries give when replayed,
  * both read in one snapshot: *same is true when they agree. */
 AM_NODISCARD int am_state_replay(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], bool *same);

@@ -1,8 +1,8 @@
 /*
  * amends verify: checks the whole record held here (every signature, on all
- * cores; every hash link and number; fork evidence) and replays the state
- * rules from scratch against the materialised state. Exit status 0 only
- * when nothing is wrong.
+ * cores; every hash link and number; fork evidence) and replays the raw
+ * entries into the materialised state from scratch, comparing. Exit status
+ * 0 only when nothing is wrong.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -29,7 +29,7 @@ static const char usage[] =
 	"       amends verify --file FILE [--json]\n\n"
 	"Checks every entry held here: its signature, its number in its author's\n"
 	"feed, its link to the entry before it, and any fork evidence; then\n"
-	"replays the rules from scratch and compares with the stored state.\n"
+	"rebuilds the stored state from the raw entries and compares.\n"
 	"Prints what it checked and every problem; exits 0 only when there are none.\n\n"
 	"  --with PEER   ask PEER's node (a nickname or ID) for its heads and say\n"
 	"                whether it holds the same record, or which feeds differ\n"
@@ -353,7 +353,8 @@ on_problem(void *ctx, const struct am_verify_problem *p)
 }
 
 /*
- * The replay of the rules of each circle, compared with the stored state.
+ * The replay of each circle's entries (am_state_replay), compared with the
+ * stored state.
  * It runs on a thread of its own, on a connection of its own, beside the
  * check of the entries (which keeps every core busy with signatures), so
  * that the command takes about as long as the signatures alone; what it

@@ -3,7 +3,8 @@
  * and who may write, agreements with declines, amendments and ends,
  * check-ins with confirmations and disputes, statements, every refusal of
  * am_state_check(), the report of ignored entries, forks, prefix lookups,
- * and after each step the materialised digest equal to a refold.
+ * and after each step the materialised digest equal to a refold; the
+ * replay finds each kind of change to the stored facts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "amends/state.h"
 #include "fixture.h"
+#include "store_impl.h"
 #include "test.h"
 
 static struct am_identity *sam, *alex, *lee, *kim, *eve;
@@ -690,6 +692,52 @@ test_fork(void)
 	am_store_close(&b);
 }
 
+/* am_state_replay finds every kind of change to the stored facts (a
+ * fact's time, its hash key, what it names, its kind, a fact gone, one
+ * added), and agrees again once the change is undone. */
+static void
+test_replay_tampering(void)
+{
+	static const char *const tamper[] = {
+		"UPDATE st_facts SET time = time + 1 WHERE kind = 3",
+		"UPDATE st_facts SET hkey = hkey + 1 WHERE kind = 3",
+		"UPDATE st_facts SET hkey = NULL WHERE kind = 3",
+		"UPDATE st_facts SET hkey = 7 WHERE kind = 5",
+		"UPDATE st_facts SET ref = zeroblob(32) WHERE kind = 5",
+		"UPDATE st_facts SET ref = NULL WHERE kind = 5",
+		"UPDATE st_facts SET ref = zeroblob(32) WHERE kind = 3",
+		"UPDATE st_facts SET kind = 11 WHERE kind = 3",
+		"DELETE FROM st_facts WHERE kind = 3",
+		"INSERT INTO st_facts SELECT feed, kind, seq + 100, time, hkey, ref "
+		"FROM st_facts WHERE kind = 3",
+	};
+	struct am_store *s = fx_store_open("replay.db");
+	sqlite3 *db = am_store_sqlite(s);
+	uint8_t circle[32], ag[32];
+	bool same;
+
+	make_circle(s, circle);
+	struct am_body p = terms("Evening check-in", 0);
+	act(s, sam, circle, &p, ag);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, ag);
+	act(s, alex, circle, &acc, NULL);
+	same_as_refold(s, circle);
+	for (size_t i = 0; i < sizeof tamper / sizeof tamper[0]; i++) {
+		check(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+		check(sqlite3_exec(db, tamper[i], NULL, NULL, NULL) == SQLITE_OK);
+		check(sqlite3_changes(db) > 0);
+		same = true;
+		check_rc(am_state_replay(s, circle, &same), AM_OK);
+		if (same)
+			fprintf(stderr, "not found: %s\n", tamper[i]);
+		check(!same);
+		check(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+		check_rc(am_state_replay(s, circle, &same), AM_OK);
+		check(same);
+	}
+	am_store_close(&s);
+}
+
 int
 main(void)
 {
@@ -712,6 +760,7 @@ main(void)
 	test_checkins();
 	test_resolve();
 	test_fork();
+	test_replay_tampering();
 
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
