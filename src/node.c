@@ -797,8 +797,10 @@ am_node_run(const struct am_node_config *cfg)
 		}
 		node_on_event(&n, &ev);
 		free(ev.data);
-		if (ev.kind != AM_WIRE_MESSAGE)
-			node_release(&n);   /* no batch waits: commit the run */
+		/* no batch waits, or the run has been held long enough while
+		 * other messages kept coming: commit it */
+		if (ev.kind != AM_WIRE_MESSAGE || am_store_hold_due(n.store))
+			node_release(&n);
 		if (ev.kind == AM_WIRE_MESSAGE) {
 			pending = true;
 			heard_at = node_mono_ms();

@@ -72,6 +72,10 @@ struct feed {
  * refused for want of room (AM_ERR_DB_FULL) from other I/O errors. */
 int store_write_error(struct am_store *s, int rc);
 
+/* May a held run's transaction stay open for another batch (within
+ * AM_STORE_HOLD_ENTRIES and AM_STORE_HOLD_MS since it began)? */
+bool store_hold_more(const struct am_store *s);
+
 /* Sets synchronous to NORMAL (normal) or FULL, outside a transaction. */
 int store_sync_mode(struct am_store *s, bool normal);
 

@@ -324,17 +324,6 @@ batch_note_unchecked(struct am_store *s, const struct am_entry *e, size_t n,
 	return AM_OK;
 }
 
-/* May the run's transaction stay open for another batch? */
-static bool
-hold_more(const struct am_store *s)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t ms = (now.tv_sec - s->held_since.tv_sec) * 1000 +
-		(now.tv_nsec - s->held_since.tv_nsec) / 1000000;
-	return s->held_entries < AM_STORE_HOLD_ENTRIES && ms < AM_STORE_HOLD_MS;
-}
-
 int
 am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 	const size_t len[], size_t n, enum am_ingest_result result[],
@@ -427,7 +416,7 @@ am_store_ingest_batch(struct am_store *s, const uint8_t *const raw[],
 	if (!held)
 		clock_gettime(CLOCK_MONOTONIC, &s->held_since);
 	s->held_entries = (held ? s->held_entries : 0) + i;
-	if ((changed || held) && s->defer && hold_more(s)) {
+	if ((changed || held) && s->defer && store_hold_more(s)) {
 		s->held = true;
 	} else if (changed || held) {
 		if ((rc = am_store_commit(s)) != AM_OK)

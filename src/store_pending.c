@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "amends/store.h"
 #include "amends/verify.h"
@@ -324,6 +325,22 @@ bool
 am_store_held(const struct am_store *s)
 {
 	return s->held;
+}
+
+bool
+store_hold_more(const struct am_store *s)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (now.tv_sec - s->held_since.tv_sec) * 1000 +
+		(now.tv_nsec - s->held_since.tv_nsec) / 1000000;
+	return s->held_entries < AM_STORE_HOLD_ENTRIES && ms < AM_STORE_HOLD_MS;
+}
+
+bool
+am_store_hold_due(const struct am_store *s)
+{
+	return s->held && !store_hold_more(s);
 }
 
 int

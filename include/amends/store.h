@@ -182,6 +182,11 @@ void am_store_defer_sync(struct am_store *s, bool defer);
 /* Is a run's transaction held open? */
 bool am_store_held(const struct am_store *s);
 
+/* Is one held past AM_STORE_HOLD_ENTRIES or AM_STORE_HOLD_MS? Its next
+ * batch would commit it; a caller that may not see one soon (messages of
+ * other kinds keep coming) releases it. */
+bool am_store_hold_due(const struct am_store *s);
+
 /* Commits a held transaction, if any, and makes it durable. */
 AM_NODISCARD int am_store_release(struct am_store *s);
 
