@@ -708,8 +708,8 @@ test_replay_tampering(void)
 		"UPDATE st_facts SET ref = zeroblob(32) WHERE kind = 3",
 		"UPDATE st_facts SET kind = 11 WHERE kind = 3",
 		"DELETE FROM st_facts WHERE kind = 3",
-		"INSERT INTO st_facts SELECT feed, kind, seq + 100, time, hkey, ref "
-		"FROM st_facts WHERE kind = 3",
+		("INSERT INTO st_facts SELECT feed, kind, seq + 100, time, hkey, ref "
+		"FROM st_facts WHERE kind = 3"),
 	};
 	struct am_store *s = fx_store_open("replay.db");
 	sqlite3 *db = am_store_sqlite(s);
