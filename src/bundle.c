@@ -17,6 +17,7 @@
 
 #include "amends/bundle.h"
 #include "amends/state.h"
+#include "bundle_impl.h"
 #include "mp.h"
 #include "store_impl.h"
 
@@ -103,6 +104,21 @@ walk(struct export *x, const uint8_t *circle,
 }
 
 int
+bundle_take(struct am_mp_writer *w, size_t entries, size_t forks,
+	uint8_t **data, size_t *len, size_t *nentries, size_t *nforks)
+{
+	if (w->buf.size > AM_BUNDLE_MAX_BYTES)
+		return AM_ERR_TOO_BIG;
+	if ((*data = am_mp_writer_take(w, len)) == NULL)
+		return AM_ERR_NOMEM;
+	if (nentries != NULL)
+		*nentries = entries;
+	if (nforks != NULL)
+		*nforks = forks;
+	return AM_OK;
+}
+
+int
 am_bundle_export(struct am_store *s, const uint8_t *circle, uint8_t **data,
 	size_t *len, size_t *nentries, size_t *nforks)
 {
@@ -147,18 +163,7 @@ am_bundle_export(struct am_store *s, const uint8_t *circle, uint8_t **data,
 		rc = AM_ERR_DB_CORRUPT;
 		goto out;
 	}
-	if (x.w.buf.size > AM_BUNDLE_MAX_BYTES) {
-		rc = AM_ERR_TOO_BIG;
-		goto out;
-	}
-	if ((*data = am_mp_writer_take(&x.w, len)) == NULL) {
-		rc = AM_ERR_NOMEM;
-		goto out;
-	}
-	if (nentries != NULL)
-		*nentries = entries;
-	if (nforks != NULL)
-		*nforks = forks;
+	rc = bundle_take(&x.w, entries, forks, data, len, nentries, nforks);
 out:
 	am_store_exec(s, "COMMIT");
 	am_mp_writer_finish(&x.w);

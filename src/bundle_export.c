@@ -14,6 +14,7 @@
 
 #include "amends/bundle.h"
 #include "amends/state.h"
+#include "bundle_impl.h"
 #include "mp.h"
 #include "store_impl.h"
 
@@ -424,18 +425,7 @@ am_bundle_export_signed(struct am_store *s, const struct am_identity *id,
 	am_mp_write_array(&x.w, (uint32_t)x.nforks);
 	for (size_t i = 0; i < x.nforks; i++)
 		am_mp_write_bin(&x.w, x.forks[i].raw, x.forks[i].len);
-	if (x.w.buf.size > AM_BUNDLE_MAX_BYTES) {
-		rc = AM_ERR_TOO_BIG;
-		goto out;
-	}
-	if ((*data = am_mp_writer_take(&x.w, len)) == NULL) {
-		rc = AM_ERR_NOMEM;
-		goto out;
-	}
-	if (nentries != NULL)
-		*nentries = entries;
-	if (nforks != NULL)
-		*nforks = x.nforks;
+	rc = bundle_take(&x.w, entries, x.nforks, data, len, nentries, nforks);
 out:
 	am_store_exec(s, "COMMIT");
 	am_mp_writer_finish(&x.w);
