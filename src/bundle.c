@@ -498,7 +498,7 @@ store_failed(int rc)
 static bool
 may_wait(int rc)
 {
-	return rc == AM_ERR_GAP || rc == AM_ERR_NOT_MEMBER;
+	return rc == AM_ERR_GAP || rc == AM_ERR_NO_GENESIS;
 }
 
 /* One pass over what still waits. Within a feed, once an entry has to

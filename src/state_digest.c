@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v1";
+static const char digest_tag[] = "amends-state-v2";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)
@@ -259,6 +259,11 @@ sweep_one(struct st_sink *k, sqlite3_stmt *q, const uint8_t *author,
 	bool has_ref)
 {
 	uint32_t tkind = 0;
+	if (!am_kind_known(kind)) {
+		st_sink_ignore(k, author, seq, hash, kind, AM_RULE_UNKNOWN_KIND,
+			"a kind of entry this version of amends does not know");
+		return;
+	}
 	if (has_ref && target_kind(q, ref, &tkind) != AM_OK)
 		k->rc = AM_ERR_DB;
 	switch (kind) {

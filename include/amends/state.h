@@ -56,6 +56,17 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t author[static AM_ID_BYTES]);
 
+/* The version of the state rules this build applies (protocol/state.md);
+ * it names the state digest ("amends-state-v2"). */
+#define AM_STATE_RULES 2
+
+/* Records every stored entry's facts again when they were recorded under
+ * other rules than this build's (another AM_STATE_RULES, or another set
+ * of known kinds: am_kind_known), or always when force is set, in one
+ * transaction; then notes this build's rules in the store. The store
+ * calls it when it opens. */
+AM_NODISCARD int am_state_rederive(struct am_store *s, bool force);
+
 /* Releases what the state module keeps for the store's connection (its
  * prepared statements); the store calls it before it closes. */
 void am_state_close(struct am_store *s);
@@ -66,8 +77,11 @@ void am_state_close(struct am_store *s);
 AM_NODISCARD int am_state_holds_circle(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], bool *held);
 
-/* The ingest check: AM_OK when e is a GENESIS entry that creates its own
- * circle, else am_state_may_write(e->circle, e->author). */
+/* The ingest check, which looks at no other feed: AM_OK when e is a
+ * GENESIS (the decoder checked that it creates its circle) or when the
+ * store holds its circle's GENESIS; AM_ERR_NO_GENESIS otherwise (the
+ * caller retries once the genesis is here). Whether e's author counts is
+ * the state's to judge, not the ingest's. */
 AM_NODISCARD int am_state_admit(struct am_store *s, const struct am_entry *e);
 
 /* ---- objects ---- */
@@ -406,6 +420,7 @@ enum am_rule {
 	                                witness or non-member */
 	AM_RULE_FORKED = 13,         /* feed forked: entries from seq on */
 	AM_RULE_SUPERSEDED = 14,     /* a check-in replaced by a later one */
+	AM_RULE_UNKNOWN_KIND = 15,   /* a kind this build does not know */
 };
 
 struct am_violation {

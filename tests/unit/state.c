@@ -278,31 +278,51 @@ copy_entry(void *ctx, const uint8_t *raw, size_t len)
 	return AM_OK;
 }
 
+/* Whether an entry is stored depends on the entry, its own feed and the
+ * circle's genesis only (protocol/state.md, "What a node stores"): a
+ * stranger's entry waits for the genesis, is then stored as in the
+ * author's own store, and the state ignores it there as here. */
 static void
 test_stranger_ingest(void)
 {
 	struct am_store *a = fx_store_open("stranger-a.db");
 	struct am_store *b = fx_store_open("stranger-b.db");
-	uint8_t circle[32];
+	uint8_t circle[32], da[32], db[32];
 	struct am_body st = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hello") };
 	struct copy_ctx c = { .to = b };
 
 	genesis(a, circle);
 	put(a, eve, circle, &st, NULL);
-	/* the stranger's entry before the genesis, and after: refused */
+	/* before the genesis: it waits */
 	check_rc(am_store_range(a, circle, EVE, 1, 1, copy_entry, &c), AM_OK);
-	check_rc(c.rc, AM_ERR_NOT_MEMBER);
-	check_rc(am_store_range(a, circle, SAM, 1, 1, copy_entry, &c), AM_OK);
-	check_rc(c.rc, AM_OK);
-	check_rc(am_store_range(a, circle, EVE, 1, 1, copy_entry, &c), AM_OK);
-	check_rc(c.rc, AM_ERR_NOT_MEMBER);
+	check_rc(c.rc, AM_ERR_NO_GENESIS);
 	uint64_t seq;
 	uint8_t h[32];
 	check_rc(am_store_head(b, circle, EVE, &seq, h), AM_OK);
 	check(seq == 0);
-	/* in the author's own store the entry is kept and reported */
+	/* after it: stored, whoever the author is */
+	check_rc(am_store_range(a, circle, SAM, 1, 1, copy_entry, &c), AM_OK);
+	check_rc(c.rc, AM_OK);
+	check_rc(am_store_range(a, circle, EVE, 1, 1, copy_entry, &c), AM_OK);
+	check_rc(c.rc, AM_OK);
+	check_rc(am_store_head(b, circle, EVE, &seq, h), AM_OK);
+	check(seq == 1);
+	/* and ignored by the state, the same in both stores */
+	struct am_violation *v;
+	size_t n;
+	check_rc(am_state_violations(b, circle, &v, &n), AM_OK);
+	check(n == 1 && v[0].rule == AM_RULE_NOT_MEMBER &&
+		memcmp(v[0].author, EVE, 32) == 0);
+	free(v);
 	check(violations(a, circle) == 1);
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check_rc(am_store_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+	check_rc(am_state_digest(a, circle, da), AM_OK);
+	check_rc(am_state_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
 	same_as_refold(a, circle);
+	same_as_refold(b, circle);
 	am_store_close(&a);
 	am_store_close(&b);
 }
@@ -738,6 +758,182 @@ test_replay_tampering(void)
 	am_store_close(&s);
 }
 
+/* ---- what is stored depends on no other feed ---- */
+
+struct raw {
+	uint8_t *p;
+	size_t n;
+	uint8_t hash[32];
+};
+
+static struct raw
+sign_raw(struct am_identity *id, const uint8_t *circle, uint64_t seq,
+	const uint8_t *prev, const struct am_body *b)
+{
+	struct am_entry_draft d = { .seq = seq, .has_prev = prev != NULL,
+		.time = clock_ms += 60000, .body = b };
+	struct am_entry e;
+	struct raw r;
+	memcpy(d.circle, circle, 32);
+	if (prev != NULL)
+		memcpy(d.prev, prev, 32);
+	check_rc(am_entry_sign(id, &d, &r.p, &r.n, &e), AM_OK);
+	memcpy(r.hash, e.hash, 32);
+	return r;
+}
+
+/* Ingests the entries in the order given, trying again those that must
+ * wait, as sync and import do, until a pass stores nothing more. */
+static void
+ingest_all(struct am_store *s, struct raw *const *order, size_t n)
+{
+	bool done[16] = { false };
+	check(n <= 16);
+	for (size_t pass = 0; pass < n; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			enum am_ingest_result r;
+			if (done[i])
+				continue;
+			int rc = am_store_ingest(s, order[i]->p, order[i]->n, &r);
+			check(rc == AM_OK || rc == AM_ERR_GAP || rc == AM_ERR_NO_GENESIS);
+			done[i] = rc == AM_OK;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		check(done[i]);
+}
+
+/*
+ * The issue the ingest rule settles (protocol/state.md, "What a node
+ * stores"): Sam forks his feed at number 2, proposing Lee on one branch and
+ * writing a statement on the other; Lee accepts and speaks; Eve, never
+ * named, speaks too. A store that meets the statement branch first would,
+ * if ingest asked who may write, refuse Lee's feed for good, while one that
+ * meets the proposal first keeps it. Given the same entries in opposite
+ * orders, both stores hold the same set and derive the same state.
+ */
+static void
+test_opposite_orders(void)
+{
+	struct am_store *a = fx_store_open("orders-a.db");
+	struct am_store *b = fx_store_open("orders-b.db");
+	struct am_body gb = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
+	uint8_t circle[32];
+	randombytes_buf(gb.nonce, 32);
+	am_circle_id(SAM, gb.nonce, circle);
+
+	struct raw g = sign_raw(sam, circle, 1, NULL, &gb);
+	struct am_body mb = fx_body(AM_KIND_MEMBER, LEE);
+	struct raw x = sign_raw(sam, circle, 2, g.hash, &mb);
+	struct am_body sb = { .kind = AM_KIND_STATEMENT, .note = am_str_c("other") };
+	struct raw y = sign_raw(sam, circle, 2, g.hash, &sb);
+	struct am_body ab = fx_body(AM_KIND_ACCEPT, x.hash);
+	struct raw l1 = sign_raw(lee, circle, 1, NULL, &ab);
+	sb.note = am_str_c("hello, I am Lee");
+	struct raw l2 = sign_raw(lee, circle, 2, l1.hash, &sb);
+	sb.note = am_str_c("a stranger speaks");
+	struct raw e1 = sign_raw(eve, circle, 1, NULL, &sb);
+
+	struct raw *one[] = { &g, &x, &l1, &l2, &y, &e1 };
+	struct raw *two[] = { &e1, &l2, &l1, &y, &x, &g };
+	ingest_all(a, one, 6);
+	ingest_all(b, two, 6);
+
+	uint8_t da[32], db[32], ha[32], hb[32];
+	uint64_t sa, sb2;
+	const uint8_t *authors[] = { SAM, LEE, EVE };
+	const uint64_t heads[] = { 2, 2, 1 };
+	for (int i = 0; i < 3; i++) {
+		check_rc(am_store_head(a, circle, authors[i], &sa, ha), AM_OK);
+		check_rc(am_store_head(b, circle, authors[i], &sb2, hb), AM_OK);
+		check(sa == heads[i] && sb2 == heads[i]);
+	}
+	/* each keeps the branch it met first in the feed, the other as
+	 * evidence: the same set, the same store digest */
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check_rc(am_store_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+	check_rc(am_state_digest(a, circle, da), AM_OK);
+	check_rc(am_state_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+	same_as_refold(a, circle);
+	same_as_refold(b, circle);
+	/* what the state makes of it: Sam's feed is frozen from 2 on, so
+	 * Lee's admission never happened: Lee's accept names an entry the
+	 * fork took out (unknown-target, ranked before who wrote it), and
+	 * Lee's and Eve's statements are by non-members */
+	check(member_status(a, circle, LEE) == 0);
+	struct am_violation *v;
+	size_t n, lee_ignored = 0, eve_ignored = 0, forked = 0, lee_target = 0;
+	check_rc(am_state_violations(b, circle, &v, &n), AM_OK);
+	for (size_t i = 0; i < n; i++) {
+		lee_ignored += memcmp(v[i].author, LEE, 32) == 0 &&
+			v[i].rule == AM_RULE_NOT_MEMBER;
+		eve_ignored += memcmp(v[i].author, EVE, 32) == 0 &&
+			v[i].rule == AM_RULE_NOT_MEMBER;
+		forked += v[i].rule == AM_RULE_FORKED;
+		lee_target += memcmp(v[i].author, LEE, 32) == 0 &&
+			v[i].rule == AM_RULE_UNKNOWN_TARGET;
+	}
+	free(v);
+	check(lee_ignored == 1 && lee_target == 1 && eve_ignored == 1 &&
+		forked == 1 && n == 4);
+	struct raw *all[] = { &g, &x, &y, &l1, &l2, &e1 };
+	for (int i = 0; i < 6; i++)
+		free(all[i]->p);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+/* A store whose facts were recorded under other rules (another rules
+ * version, or a build that knew other kinds) has them recorded again when
+ * it opens (protocol/state.md, "Rules version"): here one that lost them
+ * all, labelled with version 1's rules. */
+static void
+test_rederive(void)
+{
+	char path[FX_PATH_MAX];
+	struct am_store *s = fx_store_open("rederive.db");
+	uint8_t circle[32], ag[32], d1[32], d2[32];
+	struct am_body b;
+
+	make_circle(s, circle);
+	b = terms("Evening check-in", 86400);
+	act(s, sam, circle, &b, ag);
+	b = fx_body(AM_KIND_ACCEPT, ag);
+	act(s, alex, circle, &b, NULL);
+	check_rc(am_state_digest(s, circle, d1), AM_OK);
+	check(status_of(s, ag, 0) == AM_AGREEMENT_IN_FORCE);
+	char *label = am_store_setting_get(s, "state_rules");
+	check(label != NULL && strstr(label, "rules 2;") == label);
+	free(label);
+
+	/* the same label: nothing is done, even with the facts gone */
+	check_rc(am_store_exec(s, "DELETE FROM st_facts"), AM_OK);
+	check_rc(am_state_rederive(s, false), AM_OK);
+	bool held = true;
+	check_rc(am_state_holds_circle(s, circle, &held), AM_OK);
+	check(!held);
+	/* an older label: everything is recorded again when the store opens */
+	check_rc(am_store_setting_set(s, "state_rules", "rules 1; kinds 1 2 3"),
+		AM_OK);
+	am_store_close(&s);
+	fx_path("rederive.db", path);
+	check_rc(am_store_open(path, &s), AM_OK);
+	check_rc(am_state_digest(s, circle, d2), AM_OK);
+	check(memcmp(d1, d2, 32) == 0);
+	check(status_of(s, ag, 0) == AM_AGREEMENT_IN_FORCE);
+	same_as_refold(s, circle);
+	label = am_store_setting_get(s, "state_rules");
+	check(label != NULL && strstr(label, "rules 2;") == label);
+	free(label);
+	/* forced, on a store that is right: the same state */
+	check_rc(am_state_rederive(s, true), AM_OK);
+	check_rc(am_state_digest(s, circle, d2), AM_OK);
+	check(memcmp(d1, d2, 32) == 0);
+	am_store_close(&s);
+}
+
 int
 main(void)
 {
@@ -761,6 +957,8 @@ main(void)
 	test_resolve();
 	test_fork();
 	test_replay_tampering();
+	test_opposite_orders();
+	test_rederive();
 
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);

@@ -5,8 +5,8 @@
  * check-ins with confirmations and disputes, statements, and a few
  * entries that break rules), then imported into fresh stores in 100
  * seeded random orders. An entry that arrives before its predecessor, or
- * before the proposal that lets its author write, is refused
- * (AM_ERR_GAP, AM_ERR_NOT_MEMBER) and retried later, as sync does. Every
+ * before the circle's genesis, is refused
+ * (AM_ERR_GAP, AM_ERR_NO_GENESIS) and retried later, as sync does. Every
  * import must end with the same store digest, the same state digest, and
  * a refold equal to both. The orders are split between two processes.
  */
@@ -305,10 +305,10 @@ import(struct am_store *s, const int *order, struct counts *k)
 			continue;
 		}
 		int rc = am_store_ingest(s, ent[x].raw, ent[x].len, &r);
-		if (rc == AM_ERR_GAP || rc == AM_ERR_NOT_MEMBER) {
+		if (rc == AM_ERR_GAP || rc == AM_ERR_NO_GENESIS) {
 			k->gaps += rc == AM_ERR_GAP;
-			k->strangers += rc == AM_ERR_NOT_MEMBER;
-			blocked[ent[x].author] |= rc == AM_ERR_NOT_MEMBER;
+			k->strangers += rc == AM_ERR_NO_GENESIS;
+			blocked[ent[x].author] |= rc == AM_ERR_NO_GENESIS;
 			held[ent[x].author][ent[x].seq] = x;
 			continue;
 		}
@@ -325,7 +325,7 @@ import(struct am_store *s, const int *order, struct counts *k)
 				if (y < 0 || blocked[a])
 					continue;
 				rc = am_store_ingest(s, ent[y].raw, ent[y].len, &r);
-				if (rc == AM_ERR_NOT_MEMBER) {
+				if (rc == AM_ERR_NO_GENESIS) {
 					k->strangers++;
 					blocked[a] = true;
 					continue;
