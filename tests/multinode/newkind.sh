@@ -59,6 +59,16 @@ old am alex verify us >"$T/verify.out" 2>&1 ||
 sqlite3 "$T/alex/amends.db" "SELECT value FROM settings WHERE key = 'state_rules'" |
 	grep -q "kinds 1 2 3 4 5 6 7 8 9 10 12$" || fail "alex's store is not labelled with its build's kinds"
 
+step "alex's build exports the record, and checks the file"
+old am alex export us -o "$T/old.amends" >"$T/export.out" 2>&1 ||
+	{ cat "$T/export.out"; fail "alex's export"; }
+old am alex export us --agreement "$A" -o "$T/old-ag.amends" >"$T/export.out" 2>&1 ||
+	{ cat "$T/export.out"; fail "alex's export of one agreement"; }
+old am alex verify --file "$T/old.amends" >"$T/vf.out" 2>&1 ||
+	{ cat "$T/vf.out"; fail "alex's verify --file of a record with unknown kinds"; }
+am sam verify --file "$T/old.amends" >"$T/vf2.out" 2>&1 ||
+	{ cat "$T/vf2.out"; fail "sam's verify --file of alex's export"; }
+
 step "alex's build cannot write one, and says so"
 if old am alex say us "hello" >"$T/say.out" 2>&1; then
 	fail "a build without statements wrote one"
