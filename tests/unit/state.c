@@ -66,6 +66,22 @@ same_as_refold(struct am_store *s, const uint8_t *circle)
 	check(same);
 }
 
+/* Two stores hold the same entries of circle (store digests) and derive
+ * the same state from them, each equal to its refold. */
+static void
+same_two(struct am_store *a, struct am_store *b, const uint8_t *circle)
+{
+	uint8_t da[32], db[32];
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check_rc(am_store_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+	check_rc(am_state_digest(a, circle, da), AM_OK);
+	check_rc(am_state_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+	same_as_refold(a, circle);
+	same_as_refold(b, circle);
+}
+
 static void
 genesis(struct am_store *s, uint8_t circle[32])
 {
@@ -287,7 +303,7 @@ test_stranger_ingest(void)
 {
 	struct am_store *a = fx_store_open("stranger-a.db");
 	struct am_store *b = fx_store_open("stranger-b.db");
-	uint8_t circle[32], da[32], db[32];
+	uint8_t circle[32];
 	struct am_body st = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hello") };
 	struct copy_ctx c = { .to = b };
 
@@ -315,14 +331,7 @@ test_stranger_ingest(void)
 		memcmp(v[0].author, EVE, 32) == 0);
 	free(v);
 	check(violations(a, circle) == 1);
-	check_rc(am_store_digest(a, circle, da), AM_OK);
-	check_rc(am_store_digest(b, circle, db), AM_OK);
-	check(memcmp(da, db, 32) == 0);
-	check_rc(am_state_digest(a, circle, da), AM_OK);
-	check_rc(am_state_digest(b, circle, db), AM_OK);
-	check(memcmp(da, db, 32) == 0);
-	same_as_refold(a, circle);
-	same_as_refold(b, circle);
+	same_two(a, b, circle);
 	am_store_close(&a);
 	am_store_close(&b);
 }
@@ -839,7 +848,7 @@ test_opposite_orders(void)
 	ingest_all(a, one, 6);
 	ingest_all(b, two, 6);
 
-	uint8_t da[32], db[32], ha[32], hb[32];
+	uint8_t ha[32], hb[32];
 	uint64_t sa, sb2;
 	const uint8_t *authors[] = { SAM, LEE, EVE };
 	const uint64_t heads[] = { 2, 2, 1 };
@@ -850,14 +859,7 @@ test_opposite_orders(void)
 	}
 	/* each keeps the branch it met first in the feed, the other as
 	 * evidence: the same set, the same store digest */
-	check_rc(am_store_digest(a, circle, da), AM_OK);
-	check_rc(am_store_digest(b, circle, db), AM_OK);
-	check(memcmp(da, db, 32) == 0);
-	check_rc(am_state_digest(a, circle, da), AM_OK);
-	check_rc(am_state_digest(b, circle, db), AM_OK);
-	check(memcmp(da, db, 32) == 0);
-	same_as_refold(a, circle);
-	same_as_refold(b, circle);
+	same_two(a, b, circle);
 	/* what the state makes of it: Sam's feed is frozen from 2 on, so
 	 * Lee's admission never happened: Lee's accept names an entry the
 	 * fork took out (unknown-target, ranked before who wrote it), and
