@@ -382,6 +382,14 @@ struct fact {
 	uint8_t circle_id[AM_HASH_BYTES];
 };
 
+/* The kind column of e's fact: its kind, negated for a kind this build
+ * does not know, so that no query about a known kind ever meets it. */
+static int
+fact_kind(uint32_t kind)
+{
+	return am_kind_known(kind) ? (int)kind : -(int)kind;
+}
+
 /* The fact row of e, whose body is b (ref may point into b or f). An
  * entry of a kind this build does not know has a bare fact (b is not
  * read): the state reports it as such, and it is recorded again, in
@@ -444,7 +452,7 @@ insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
 	fact_of(e, b, &f);
 	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, (int)e->kind);
+	sqlite3_bind_int(st, 3, fact_kind(e->kind));
 	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
 	sqlite3_bind_int64(st, 5, e->time);
 	if (f.object)
@@ -1061,7 +1069,7 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		expected++;
 		sqlite3_reset(get);
 		sqlite3_bind_int64(get, 1, sqlite3_column_int64(ent, 0));
-		sqlite3_bind_int(get, 2, (int)e.kind);
+		sqlite3_bind_int(get, 2, fact_kind(e.kind));
 		sqlite3_bind_int64(get, 3, (int64_t)e.seq);
 		int grc = sqlite3_step(get);
 		if (grc != SQLITE_ROW && grc != SQLITE_DONE) {

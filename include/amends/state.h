@@ -432,6 +432,10 @@ struct am_violation {
 	char why[128];                   /* a sentence for a person */
 };
 
+/* The rule's name in protocol/state.md ("not-member"); "?" for a number
+ * that names none. The string is static. */
+const char *am_rule_name(uint32_t rule);
+
 /* The entries of circle that the state ignores and why, by author then
  * seq. AM_RULE_SUPERSEDED is not a violation and is not listed. Free the
  * array with free(). */

@@ -307,6 +307,9 @@ stranger_ignored() {
 	if am a log "$C" --json 2>&1 | grep -q "a stranger speaks"; then
 		why="${why:+$why; }A shows the stranger's statement"
 	fi
+	if ! am a verify "$C" 2>&1 | grep -q "^ignored: .*(not-member)$"; then
+		why="${why:+$why; }A's verify does not list the stranger's entry as ignored"
+	fi
 }
 EXTRA=stranger_ignored
 attack 3 non-member-signer "received 1 entry from mallory" 1 0 record \

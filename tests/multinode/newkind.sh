@@ -51,11 +51,14 @@ n=$(sqlite3 "$T/alex/amends.db" "SELECT count(*) FROM entries e JOIN feeds f
 [ "$n" = 2 ] || fail "alex's store holds $n statements, not 2"
 old am alex list --json | grep -q "$A" ||
 	fail "alex does not see the agreement sam proposed after the statements"
-X
-grep -q "I am sorry" "$T/alex-log.json" &&
+old am alex log us --json >"$T/alex-log.json" 2>"$T/alex-log.err" ||
+	{ cat "$T/alex-log.err"; fail "alex's log"; }
+grep -q '"type":"statement"' "$T/alex-log.json" &&
 	fail "a build without statements shows one"
 old am alex verify us >"$T/verify.out" 2>&1 ||
 	{ cat "$T/verify.out"; fail "alex's verify of a record with unknown kinds"; }
+[ "$(grep -c "^ignored: .*does not know (unknown-kind)$" "$T/verify.out")" = 2 ] ||
+	{ cat "$T/verify.out"; fail "alex's verify does not list the two statements it ignores"; }
 sqlite3 "$T/alex/amends.db" "SELECT value FROM settings WHERE key = 'state_rules'" |
 	grep -q "kinds 1 2 3 4 5 6 7 8 9 10 12$" || fail "alex's store is not labelled with its build's kinds"
 
@@ -82,6 +85,9 @@ start alex
 am alex log us --json >"$T/alex-log2.json" || fail "alex's log"
 grep -q "I am sorry I missed Tuesday" "$T/alex-log2.json" ||
 	fail "the statement is not shown once the build knows its kind"
+am alex verify us >"$T/verify2.out" 2>&1 || { cat "$T/verify2.out"; fail "alex's verify"; }
+grep -q "^ignored:" "$T/verify2.out" &&
+	{ cat "$T/verify2.out"; fail "alex's verify still ignores entries"; }
 am sam log us --json >"$T/sam-log.json" || fail "sam's log"
 # the same record, shown the same way (names aside: each names others itself)
 strip() { sed 's/"names":{[^}]*}//' "$1"; }
