@@ -583,9 +583,9 @@ test_restored(void)
 /* ---- strangers and bad messages ---- */
 
 /* Feeds one message to s; checks what it returns and that the reply is an
- * ERROR with that code. */
-static void
-refused(struct am_sync *s, const uint8_t *msg, size_t len, int want)
+ * ERROR with that code. Returns the type the ERROR is about. */
+static uint64_t
+refused_about(struct am_sync *s, const uint8_t *msg, size_t len, int want)
 {
 	struct am_sync_msg *m = malloc(sizeof *m);
 	uint8_t *out;
@@ -598,8 +598,16 @@ refused(struct am_sync *s, const uint8_t *msg, size_t len, int want)
 	check_rc(am_sync_msg_decode(out, olen, m), AM_OK);
 	check(m->type == AM_SYNC_ERROR);
 	check_rc((int)m->code, want);
+	uint64_t about = m->about;
 	free(out);
 	free(m);
+	return about;
+}
+
+static void
+refused(struct am_sync *s, const uint8_t *msg, size_t len, int want)
+{
+	(void)refused_about(s, msg, len, want);
 }
 
 static void
@@ -765,9 +773,20 @@ test_malformed(void)
 	/* a non-canonical integer */
 	uint8_t noncanon[] = { 0x92, 0xcc, 0x01, 0x04 };
 	refused(s, noncanon, sizeof noncanon, AM_ERR_NONCANON);
-	/* a field count that does not fit the type */
+	/* a field count that does not fit the type: refused before the type
+	 * is taken, so the ERROR is about no type */
 	uint8_t count[] = { 0x93, 0x01, 0x04, 0xc0 };
-	refused(s, count, sizeof count, AM_ERR_COUNT);
+	check(refused_about(s, count, sizeof count, AM_ERR_COUNT) == 0);
+	/* a list item of HEADS with three elements, and a bin32 of 31 bytes
+	 * (the WANT's author cut by one): about their types */
+	uint8_t item[] = { 0x94, 0x01, 0x03, 0xc4, 0x20, [37] = 0x91, 0x93,
+		0xc0, 0xc0, 0xc0 };
+	check(refused_about(s, item, sizeof item, AM_ERR_COUNT) == AM_SYNC_HEADS);
+	size_t author = 3 + 34 + 2;     /* after the header and the circle */
+	memcpy(bad, want, wlen);
+	bad[author - 1] = 31;
+	memmove(bad + author + 31, bad + author + 32, wlen - author - 32);
+	check(refused_about(s, bad, wlen - 1, AM_ERR_FIELD) == AM_SYNC_WANT);
 	/* a HELLO that compares, with the kind written out (it is left out,
 	 * so that a message has one encoding), and one of an unknown kind */
 	uint8_t hello[40] = { 0x95, 0x01, 0x01, 0xc4, 0x20 };
@@ -815,7 +834,7 @@ test_malformed(void)
 
 	struct am_sync_stats st;
 	am_sync_stats(s, &st);
-	check(st.faults == 19 && st.errors_in == 1 && st.entries_in == 0);
+	check(st.faults == 21 && st.errors_in == 1 && st.entries_in == 0);
 	check_rc(am_store_digest(a, circle, digest_after), AM_OK);
 	check(memcmp(digest_before, digest_after, 32) == 0);
 	free(want);
