@@ -110,6 +110,7 @@ hash_agreement(crypto_generichash_state *h, const struct st_agreement *a)
 		put_u64(h, v->v.depth);
 		put_u8(h, v->v.status);
 		hash_sigs(h, v->v.sigs, v->v.nsigs);
+		hash_sigs(h, v->v.others, v->v.nothers);
 	}
 }
 

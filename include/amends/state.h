@@ -259,8 +259,12 @@ struct am_signature {
 enum am_version_status {
 	AM_VERSION_PENDING = 1,      /* awaiting signatures */
 	AM_VERSION_IN_FORCE = 2,     /* the agreement's current version */
-	AM_VERSION_SUPERSEDED = 3,   /* signed by all, replaced by a newer one */
-	AM_VERSION_DECLINED = 4,     /* a party's decline stands */
+	AM_VERSION_SUPERSEDED = 3,   /* counted (everyone it needs accepted
+	                                it), and is not the one in force */
+	AM_VERSION_DECLINED = 4,     /* a needed person's decline stands */
+	AM_VERSION_PASSED_OVER = 5,  /* never counted, and never will be in
+	                                force: the version in force came after
+	                                it, with its parties' consent */
 };
 
 struct am_version {
@@ -278,6 +282,9 @@ struct am_version {
 	size_t raw_len;
 	uint32_t nsigs;                  /* one per party, in terms order */
 	struct am_signature sigs[AM_MAX_PARTIES];
+	uint32_t nothers;                /* whose acceptance it also needs,
+	                                    beyond its parties, by ID */
+	struct am_signature *others;
 };
 
 /* The valid versions of an agreement by depth, then hash. Free with

@@ -418,7 +418,8 @@ test_agreements(void)
 	refused(s, lee, circle, &am, AM_ERR_RULE, "a witness cannot amend");
 	act(s, alex, circle, &am, v2);
 	a = agreement(s, ag, 0);
-	check(memcmp(a.current, ag, 32) == 0 && memcmp(a.newest, v2, 32) == 0);
+	/* what to amend is the version in force, not a pending amendment */
+	check(memcmp(a.current, ag, 32) == 0 && memcmp(a.newest, ag, 32) == 0);
 	am_state_agreement_finish(&a);
 	acc = fx_body(AM_KIND_ACCEPT, v2);
 	act(s, sam, circle, &acc, NULL);
@@ -767,6 +768,209 @@ test_replay_tampering(void)
 	am_store_close(&s);
 }
 
+/* ---- no one changes an agreement alone (protocol/state.md, "Versions") ---- */
+
+/* An amendment of base in agreement ag with the given parties (and they
+ * check in), written by who without asking the rules first. */
+static void
+amend_as(struct am_store *s, struct am_identity *who, const uint8_t *circle,
+	const uint8_t *ag, const uint8_t *base, const uint8_t *const *parties,
+	uint32_t n, const char *text, uint8_t hash[32])
+{
+	struct am_body b = terms("Evening check-in", 86400);
+	b.kind = AM_KIND_AMEND;
+	memcpy(b.target, ag, 32);
+	memcpy(b.base, base, 32);
+	b.terms.text = am_str_c(text);
+	b.terms.nparties = n;
+	b.terms.nby = 0;
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(b.terms.parties[i], parties[i], 32);
+	put(s, who, circle, &b, hash);
+}
+
+static void
+accept_as(struct am_store *s, struct am_identity *who, const uint8_t *circle,
+	const uint8_t *what)
+{
+	struct am_body b = fx_body(AM_KIND_ACCEPT, what);
+	put(s, who, circle, &b, NULL);
+}
+
+static bool
+is_current(struct am_store *s, const uint8_t *ag, const uint8_t *v)
+{
+	struct am_agreement a = agreement(s, ag, 0);
+	bool yes = a.has_current && memcmp(a.current, v, 32) == 0;
+	am_state_agreement_finish(&a);
+	return yes;
+}
+
+static uint32_t
+version_status(struct am_store *s, const uint8_t *ag, const uint8_t *v)
+{
+	struct am_version *vs;
+	size_t n;
+	uint32_t st = 0;
+	check_rc(am_state_versions(s, ag, &vs, &n), AM_OK);
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(vs[i].hash, v, 32) == 0)
+			st = vs[i].status;
+	am_state_versions_free(&vs, n);
+	return st;
+}
+
+/* Kim joins Sam's circle as a member (everyone consents). */
+static void
+add_kim(struct am_store *s, const uint8_t *circle)
+{
+	uint8_t p[32];
+	propose_member(s, sam, circle, KIM, AM_ROLE_MEMBER, p);
+	accept_as(s, kim, circle, p);
+	accept_as(s, alex, circle, p);
+	accept_as(s, lee, circle, p);
+	check(member_status(s, circle, KIM) == AM_MEMBER_JOINED);
+}
+
+static void
+test_no_one_alone(void)
+{
+	struct am_store *s = fx_store_open("alone.db");
+	uint8_t circle[32], ag[32], v1[32], v2[32], w[32], e[32];
+	const uint8_t *sam_only[] = { SAM }, *both[] = { SAM, ALEX };
+
+	make_circle(s, circle);
+	add_kim(s, circle);
+	struct am_body b = terms("Evening check-in", 7 * 86400);
+	act(s, sam, circle, &b, ag);
+	accept_as(s, alex, circle, ag);
+	check(is_current(s, ag, ag));
+
+	/* Sam amends it to himself alone: it waits for Alex */
+	amend_as(s, sam, circle, ag, ag, sam_only, 1,
+		"Sam checks in when he feels like it", v1);
+	check(is_current(s, ag, ag));
+	check(version_status(s, ag, v1) == AM_VERSION_PENDING);
+	/* Alex is asked, though not a party of the new version */
+	struct am_pending *pd;
+	size_t npd;
+	check_rc(am_state_pending(s, NULL, ALEX, &pd, &npd), AM_OK);
+	bool asked = false;
+	for (size_t i = 0; i < npd; i++)
+		asked = asked || memcmp(pd[i].hash, v1, 32) == 0;
+	am_state_pending_free(&pd, npd);
+	check(asked);
+	/* a chain of such amendments: still Alex's version */
+	amend_as(s, sam, circle, ag, v1, sam_only, 1, "and never on weekends", v2);
+	check(is_current(s, ag, ag));
+	check(version_status(s, ag, v2) == AM_VERSION_PENDING);
+	/* nor can Sam end it at once through them: his end takes the
+	 * notice of the version both signed */
+	struct am_body eb = fx_body(AM_KIND_END, ag);
+	put(s, sam, circle, &eb, e);
+	int64_t at = clock_ms;
+	struct am_agreement a = agreement(s, ag, at);
+	check(a.status == AM_AGREEMENT_ENDING && !a.end_mutual &&
+		a.end_at == at + 7 * 86400 * 1000LL);
+	am_state_agreement_finish(&a);
+	same_as_refold(s, circle);
+
+	/* the same agreement, with Alex's consent to the amendment: in force */
+	uint8_t ag2[32], x1[32];
+	b = terms("Morning check-in", 86400);
+	act(s, sam, circle, &b, ag2);
+	accept_as(s, alex, circle, ag2);
+	amend_as(s, sam, circle, ag2, ag2, sam_only, 1, "Sam alone checks in", x1);
+	accept_as(s, alex, circle, x1);
+	check(is_current(s, ag2, x1));
+	check(version_status(s, ag2, ag2) == AM_VERSION_SUPERSEDED);
+
+	/* the sibling: an agreement Sam alone signs, then amended to both;
+	 * Sam amends the original again, with a hash below that of the
+	 * version both signed, to win a tie of depth: he knew that version
+	 * when he wrote his, so it needs Alex too */
+	uint8_t q0[32], q1[32];
+	b = terms("Weekly call", 0);
+	b.terms.nparties = 1;
+	b.terms.nby = 0;
+	act(s, sam, circle, &b, q0);
+	check(is_current(s, q0, q0));
+	amend_as(s, sam, circle, q0, q0, both, 2, "Both call on Sundays", q1);
+	accept_as(s, alex, circle, q1);
+	check(is_current(s, q0, q1));
+	char text[64];
+	for (int i = 0; i < 64; i++) {
+		snprintf(text, sizeof text, "Sam calls when he likes (%d)", i);
+		amend_as(s, sam, circle, q0, q0, sam_only, 1, text, w);
+		if (memcmp(w, q1, 32) < 0)
+			break;
+	}
+	check(memcmp(w, q1, 32) < 0);
+	check(is_current(s, q0, q1));
+	check(version_status(s, q0, w) == AM_VERSION_PENDING);
+
+	/* the other order: Sam's version first, in force on his word alone,
+	 * then one both sign amending the same base: that one, whatever
+	 * the hashes, as both agreed to it after Sam's */
+	uint8_t r0[32], r1[32], r2[32];
+	b = terms("Walks", 0);
+	b.terms.nparties = 1;
+	b.terms.nby = 0;
+	act(s, sam, circle, &b, r0);
+	amend_as(s, sam, circle, r0, r0, sam_only, 1, "Sam walks alone", r1);
+	check(is_current(s, r0, r1));
+	amend_as(s, sam, circle, r0, r0, both, 2, "We walk together", r2);
+	accept_as(s, alex, circle, r2);
+	check(is_current(s, r0, r2));
+	check(version_status(s, r0, r1) == AM_VERSION_SUPERSEDED);
+
+	/* V2 of {Sam, Alex} in force; Sam amends the first version with
+	 * {Sam, Kim} and Kim signs: without Alex nothing changes */
+	uint8_t t0[32], t1[32], t2[32], tw[32];
+	const uint8_t *sam_kim[] = { SAM, KIM };
+	b = terms("Counselling", 0);
+	act(s, sam, circle, &b, t0);
+	accept_as(s, alex, circle, t0);
+	amend_as(s, alex, circle, t0, t0, both, 2, "Thursdays", t1);
+	accept_as(s, sam, circle, t1);
+	amend_as(s, alex, circle, t0, t1, both, 2, "Thursdays at six", t2);
+	accept_as(s, sam, circle, t2);
+	check(is_current(s, t0, t2));
+	amend_as(s, sam, circle, t0, t0, sam_kim, 2, "Sam and Kim decide", tw);
+	accept_as(s, kim, circle, tw);
+	check(is_current(s, t0, t2));
+	check(version_status(s, t0, t1) == AM_VERSION_SUPERSEDED);
+	check(version_status(s, t0, tw) == AM_VERSION_PENDING);
+	/* with Alex's consent too, it replaces the version in force */
+	accept_as(s, alex, circle, tw);
+	check(is_current(s, t0, tw));
+
+	/* a pending version that a later accepted one amends is passed
+	 * over, not pending for ever */
+	uint8_t u0[32], u3[32], u4[32];
+	b = terms("Dinner", 0);
+	act(s, sam, circle, &b, u0);
+	accept_as(s, alex, circle, u0);
+	amend_as(s, sam, circle, u0, u0, both, 2, "Dinner at seven", u3);
+	amend_as(s, alex, circle, u0, u3, both, 2, "Dinner at eight", u4);
+	accept_as(s, sam, circle, u4);
+	check(is_current(s, u0, u4));
+	check(version_status(s, u0, u3) == AM_VERSION_PASSED_OVER);
+
+	/* the end of a proposal the other never accepted is a withdrawal:
+	 * at once, and not mutual */
+	uint8_t p0[32];
+	b = terms("Holidays", 86400);
+	act(s, sam, circle, &b, p0);
+	eb = fx_body(AM_KIND_END, p0);
+	act(s, sam, circle, &eb, NULL);
+	a = agreement(s, p0, 0);
+	check(a.status == AM_AGREEMENT_ENDED && a.has_end && !a.end_mutual);
+	am_state_agreement_finish(&a);
+	same_as_refold(s, circle);
+	am_store_close(&s);
+}
+
 /* ---- what is stored depends on no other feed ---- */
 
 struct raw {
@@ -960,6 +1164,7 @@ main(void)
 	test_fork();
 	test_replay_tampering();
 	test_opposite_orders();
+	test_no_one_alone();
 	test_rederive();
 
 	am_identity_destroy(&sam);

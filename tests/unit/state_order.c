@@ -166,6 +166,39 @@ make_amendments(void)
 	}
 }
 
+/* The shapes of "who must accept a version" (protocol/state.md): an
+ * amendment to one party alone, which waits for the other; rival
+ * amendments of one base, signed by both in either order; an acceptance
+ * long after, when the signer knew a rival. */
+static void
+make_rivals(void)
+{
+	for (int i = 0; i < 12; i++) {
+		struct agreement *a = pick_in_force();
+		int who = (int)rnd(2);
+		uint8_t x[32], y[32];
+		struct am_body b = terms(0);
+		b.kind = AM_KIND_AMEND;
+		memcpy(b.target, a->id, 32);
+		memcpy(b.base, a->current, 32);
+		b.terms.text = am_str_c("Alone.");
+		b.terms.nparties = 1;
+		memcpy(b.terms.parties[0], ID[who], 32);
+		put(who, &b, x);               /* waits for the other */
+		b.terms.nparties = 2;
+		memcpy(b.terms.parties[0], ID[0], 32);
+		memcpy(b.terms.parties[1], ID[1], 32);
+		b.terms.text = am_str_c("Together.");
+		put(1 - who, &b, y);            /* a rival of the same base */
+		struct am_body acc = fx_body(AM_KIND_ACCEPT, i % 2 ? y : x);
+		put(who, &acc, NULL);
+		if (rnd(2)) {
+			acc = fx_body(AM_KIND_ACCEPT, i % 2 ? x : y);
+			put(1 - who, &acc, NULL);
+		}
+	}
+}
+
 static void
 make_checkins(void)
 {
@@ -395,6 +428,7 @@ main(void)
 	make_members();
 	make_agreements();
 	make_amendments();
+	make_rivals();
 	make_checkins();
 	make_rest();
 	for (grab_author = 0; grab_author < 3; grab_author++)
@@ -419,6 +453,20 @@ main(void)
 		declined += ag[i].status == AM_AGREEMENT_DECLINED;
 	}
 	check(in_force > 20 && ended == 5 && declined > 0);
+	/* and the rivals: versions that need more than their parties, and
+	 * versions passed over */
+	size_t asks_others = 0, passed_over = 0;
+	for (size_t i = 0; i < nag; i++) {
+		struct am_version *vs;
+		size_t nvs;
+		check_rc(am_state_versions(gen, ag[i].id, &vs, &nvs), AM_OK);
+		for (size_t j = 0; j < nvs; j++) {
+			asks_others += vs[j].nothers > 0;
+			passed_over += vs[j].status == AM_VERSION_PASSED_OVER;
+		}
+		am_state_versions_free(&vs, nvs);
+	}
+	check(asks_others > 0 && passed_over > 0);
 	am_state_agreements_free(&ag, nag);
 	am_store_close(&gen);
 	printf("history: %d entries\n", nent);
