@@ -81,10 +81,36 @@ format_date(int64_t day, char out[static 11])
 	*put_date(out, day) = '\0';
 }
 
+/*
+ * Names in the zoneinfo directory that are a machine's settings, not
+ * zones: "localtime" links to the reader's own zone (/etc/localtime),
+ * "posixrules" to whatever rules its C library assumes. A schedule in
+ * either would give every reader its own periods, so neither is a zone
+ * here, in any directory.
+ */
+static bool
+zone_is_setting(struct am_str zone)
+{
+	static const char *const settings[] = { "localtime", "posixrules" };
+	size_t from = 0;
+	for (size_t i = 0; zone.p != NULL && i <= zone.n; i++) {
+		if (i < zone.n && zone.p[i] != '/')
+			continue;
+		for (size_t k = 0; k < sizeof settings / sizeof settings[0]; k++)
+			if (i - from == strlen(settings[k]) &&
+			    memcmp(zone.p + from, settings[k], i - from) == 0)
+				return true;
+		from = i + 1;
+	}
+	return false;
+}
+
 bool
 am_schedule_zone_ok(struct am_str zone)
 {
 	struct am_zone z;
+	if (zone_is_setting(zone))
+		return false;
 	int rc = am_zone_load(zone, &z);
 	am_zone_finish(&z);
 	return rc == AM_OK;
@@ -122,7 +148,8 @@ am_schedule_load(const struct am_terms *t, int64_t anchor,
 		    !parse_date(t->pauses[i].until, &s->pause_until[i]))
 			goto fail;
 	s->npauses = t->npauses;
-	if ((rc = am_zone_load(t->tz, &s->zone)) != AM_OK)
+	rc = AM_ERR_ZONE;
+	if (zone_is_setting(t->tz) || (rc = am_zone_load(t->tz, &s->zone)) != AM_OK)
 		goto fail;
 	if (t->from.p == NULL) {
 		rc = AM_ERR_ARG;

@@ -480,6 +480,43 @@ test_zones(void)
 	check_rc(am_schedule_load(&t, 0, &s), AM_ERR_ZONE);
 	check(s == NULL);
 
+	/* zoneinfo's "localtime" is each reader's own zone and "posixrules"
+	 * its C library's default: schedules in them would differ from one
+	 * machine to the next, so they are no zones, whatever the files hold */
+	static const char *const settings[] = { "localtime", "posixrules",
+		"posix/localtime", "localtime/x" };
+	char zdir[] = "/tmp/amends-test-zones-XXXXXX", link[128];
+	check(mkdtemp(zdir) != NULL);
+	const char *was = getenv("TZDIR");
+	char *saved = was ? strdup(was) : NULL;
+	check(setenv("TZDIR", zdir, 1) == 0);
+	snprintf(link, sizeof link, "%s/Home", zdir);
+	check(symlink("/usr/share/zoneinfo/Europe/Paris", link) == 0);
+	snprintf(link, sizeof link, "%s/localtime", zdir);
+	check(symlink("/usr/share/zoneinfo/Europe/Paris", link) == 0);
+	check(am_schedule_zone_ok(am_str_c("Home")));
+	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+		check(!am_schedule_zone_ok(am_str_c(settings[i])));
+		terms(&t, AM_EVERY_DAY, settings[i]);
+		check_rc(am_schedule_load(&t, 0, &s), AM_ERR_ZONE);
+		check(s == NULL);
+	}
+	/* only the whole name: "localtimes" would be a zone like any other */
+	snprintf(link, sizeof link, "%s/localtimes", zdir);
+	check(symlink("/usr/share/zoneinfo/Europe/Paris", link) == 0);
+	check(am_schedule_zone_ok(am_str_c("localtimes")));
+	remove(link);
+	snprintf(link, sizeof link, "%s/localtime", zdir);
+	remove(link);
+	snprintf(link, sizeof link, "%s/Home", zdir);
+	remove(link);
+	rmdir(zdir);
+	if (saved)
+		setenv("TZDIR", saved, 1);
+	else
+		unsetenv("TZDIR");
+	free(saved);
+
 	/* a file that is not zone data is refused, not trusted */
 	char dir[] = "/tmp/amends-test-schedule-XXXXXX", path[128];
 	check(mkdtemp(dir) != NULL);
