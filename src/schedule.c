@@ -38,7 +38,9 @@ digits_value(const char *p, size_t n, bool *ok)
 	return v;
 }
 
-/* A date "YYYY-MM-DD" that exists, as a day number. */
+/* A date "YYYY-MM-DD" that exists (1970-01-01 to 9999-12-31), as a day
+ * number. Terms may hold any such date; a label names a period, so its
+ * date is at most LAST_DAY (label_date). */
 static bool
 parse_date(struct am_str s, int64_t *day)
 {
@@ -49,7 +51,13 @@ parse_date(struct am_str s, int64_t *day)
 	unsigned m = digits_value(s.p + 5, 2, &ok);
 	unsigned d = digits_value(s.p + 8, 2, &ok);
 	*day = days_from_civil(y, m, d);
-	return ok && *day <= LAST_DAY;
+	return ok;
+}
+
+static bool
+label_date(struct am_str s, int64_t *day)
+{
+	return parse_date(s, day) && *day <= LAST_DAY;
 }
 
 /* Writes v, which fits, in exactly width decimal digits; returns the end. */
@@ -349,7 +357,7 @@ label_instant(const struct am_schedule *s, struct am_str l, int64_t *utc)
 	if (l.p == NULL)
 		return false;
 	if (s->every == AM_EVERY_DAY) {
-		if (l.n != 10 || !parse_date(l, &day))
+		if (l.n != 10 || !label_date(l, &day))
 			return false;
 		*utc = am_zone_to_utc(&s->zone, day * DAY);
 	} else if (s->every == AM_EVERY_WEEK) {
@@ -366,7 +374,7 @@ label_instant(const struct am_schedule *s, struct am_str l, int64_t *utc)
 		if (l.n != 13 || l.p[10] != 'T')
 			return false;
 		unsigned h = digits_value(l.p + 11, 2, &ok);
-		if (!ok || h > 23 || !parse_date((struct am_str){ l.p, 10 }, &day))
+		if (!ok || h > 23 || !label_date((struct am_str){ l.p, 10 }, &day))
 			return false;
 		*utc = am_zone_to_utc(&s->zone, day * DAY + h * 3600);
 	}

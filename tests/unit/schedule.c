@@ -423,6 +423,30 @@ test_bounds_and_pauses(void)
 	check(!p.paused);
 	am_schedule_destroy(&s);
 
+	/* the last dates an entry may hold, 9999-12-30 and -31, lie beyond
+	 * the last period (9999-12-29) but are terms like any other: "until
+	 * the end of time", a pause to the end, a start that never comes */
+	terms(&t, AM_EVERY_DAY, "UTC");
+	t.from = am_str_c("2026-05-01");
+	t.until = am_str_c("9999-12-31");
+	t.npauses = 1;
+	t.pauses[0] = (struct am_pause){ am_str_c("9999-12-20"), am_str_c("9999-12-31") };
+	s = load(&t, 0);
+	check_rc(am_schedule_first(s, &p), AM_OK);
+	check(strcmp(p.label, "2026-05-01") == 0 && !p.paused);
+	parse(s, "9999-12-19", &p);
+	check(!p.paused);
+	parse(s, "9999-12-28", &p);
+	check(p.paused);
+	refuse(s, "9999-12-30");
+	am_schedule_destroy(&s);
+	t.npauses = 0;
+	t.from = am_str_c("9999-12-30");
+	s = load(&t, 0);
+	check_rc(am_schedule_first(s, &p), AM_ERR_NOT_FOUND);
+	refuse(s, "9999-12-28");
+	am_schedule_destroy(&s);
+
 	/* bad dates in terms built by hand are refused */
 	struct am_schedule *bad = NULL;
 	terms(&t, AM_EVERY_DAY, "UTC");
