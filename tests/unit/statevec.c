@@ -160,7 +160,7 @@ struct describe {
 	const struct sv_case *c;
 	struct refs r;
 	struct sv_text *out;
-	char buf[4][128];                /* the names of one line */
+	char buf[8][128];                /* the names of one line */
 	int nbuf;
 };
 
@@ -200,7 +200,7 @@ refs_make(const struct sv_case *c, struct refs *r)
 static char *
 next_buf(struct describe *d)
 {
-	return d->buf[d->nbuf++ % 4];
+	return d->buf[d->nbuf++ % 8];
 }
 
 /* A person by name, or by ID in hex when the case does not name them. */
