@@ -365,6 +365,37 @@ case_amendment(void)
 }
 
 static void
+case_alone(void)
+{
+	uint8_t a[32], v1[32], v2[32], q[32], w[32], r1[32], r2[32];
+	about("No one changes an agreement alone. Sam amends the agreement both");
+	about("signed to himself alone: it needs Alex (needs alex), and the first");
+	about("version stays in force; so does a chain of them, and Sam's end");
+	about("waits its notice. In another, Sam signs a version alone, then one");
+	about("with Alex that Alex signs: that one replaces his, whatever the");
+	about("hashes; a later amendment of his own, written knowing it, needs");
+	about("Alex. A third: Alex's pending amendment, amended by Sam's that both");
+	about("sign, is passed over.");
+	couple();
+	evening("Evening check-in", a);
+	put(SAM, amend(a, a, agreement("Sam checks in when he likes", P(SAM), P(SAM))),
+		v1);
+	put(SAM, amend(a, v1, agreement("Or not at all", P(SAM), P(SAM))), v2);
+	put(SAM, end(a, "done"), NULL);
+	put(SAM, agreement("Weekly call", P(SAM), 0), q);
+	put(SAM, amend(q, q, agreement("Sam calls", P(SAM), 0)), r1);
+	put(SAM, amend(q, q, agreement("We call on Sundays", P(SAM) | P(ALEX), 0)), r2);
+	put(ALEX, ACCEPT(r2), NULL);
+	put(SAM, amend(q, q, agreement("Sam calls when he likes", P(SAM), 0)), w);
+	uint8_t d[32], d1[32], d2[32];
+	put(ALEX, agreement("Dinner", P(SAM) | P(ALEX), 0), d);
+	put(SAM, ACCEPT(d), NULL);
+	put(ALEX, amend(d, d, agreement("Dinner at seven", P(SAM) | P(ALEX), 0)), d1);
+	put(SAM, amend(d, d1, agreement("Dinner at eight", P(SAM) | P(ALEX), 0)), d2);
+	put(ALEX, ACCEPT(d2), NULL);
+}
+
+static void
 case_decline(void)
 {
 	uint8_t a[32], b[32], c[32];
@@ -554,6 +585,7 @@ static const struct {
 } cases[] = {
 	{ "in-force", case_in_force },
 	{ "amendment", case_amendment },
+	{ "alone", case_alone },
 	{ "decline", case_decline },
 	{ "end-notice", case_end_notice },
 	{ "end-mutual", case_end_mutual },
@@ -573,7 +605,7 @@ static const char *const header[] = {
 	"# each, with the circle digest, the state digest and the state a node",
 	"# derives from them. A second implementation passes a case when it stores",
 	"# exactly the case's `entry` lines, in any order (retrying an entry whose",
-	"# predecessor, or whose author's admission, has not arrived yet, as sync",
+	"# predecessor, or whose circle's genesis, has not arrived yet, as sync",
 	"# does), refuses each `refused` line for the reason given, and reproduces",
 	"# both digests and every derived line below them, byte for byte.",
 	"#",
@@ -595,10 +627,12 @@ static const char *const header[] = {
 	"#   entry HEX              the exact bytes of an entry (protocol/entry.md),",
 	"#                          in the order written",
 	"#   refused REASON HEX     an entry refused at ingest, tried after every",
-	"#                          `entry` line is stored: REASON not-member (its",
-	"#                          author may not write in the circle), kind (a",
-	"#                          kind the format does not define) or gap (its",
-	"#                          predecessor is missing: refused itself)",
+	"#                          `entry` line is stored: REASON no-genesis (the",
+	"#                          circle's genesis is not there), kind (a kind",
+	"#                          the format does not define), field (a bound",
+	"#                          broken) or gap (its predecessor is missing:",
+	"#                          refused itself). What is stored depends on",
+	"#                          the entry and its own feed only (state.md)",
 	"#   circle-digest HEX      protocol/entry.md, \"Digest of a circle\"",
 	"#   state-digest HEX       protocol/state.md, \"State digest\"",
 	"#",
@@ -619,11 +653,14 @@ static const char *const header[] = {
 	"#       epoch, then the same instant in UTC.",
 	"#     version REF depth N STATUS",
 	"#       Valid versions by (depth, hash); STATUS pending|in-force|superseded|",
-	"#       declined.",
+	"#       declined|passed-over.",
 	"#       party NAME POSITION REF",
 	"#         Each party of the version, in the terms' order; POSITION",
 	"#         none|accepted|declined; REF the answer that gives it (the",
 	"#         version itself for its author), \"-\" for none.",
+	"#       needs NAME POSITION REF",
+	"#         Then each other person in the version's need (state.md, \"Who",
+	"#         must accept a version\"), by ID, in the same form.",
 	"#     checkin REF by NAME period LABEL STATUS verified|unverified disputed|undisputed",
 	"#       The standing check-ins, by (period label, author ID); a replaced",
 	"#       check-in is not listed. STATUS kept|partial|missed.",

@@ -107,7 +107,7 @@ sv_ingest(struct am_store *s, const struct sv_case *c, const size_t *order,
 		for (size_t i = 0; i < n; i++) {
 			enum am_ingest_result r;
 			if (rc[i] != UNTRIED && rc[i] != AM_ERR_GAP &&
-			    rc[i] != AM_ERR_NOT_MEMBER)
+			    rc[i] != AM_ERR_NO_GENESIS)
 				continue;
 			rc[i] = am_store_ingest(s, c->raw[order[i]], c->len[order[i]], &r);
 			moved = moved || rc[i] == AM_OK;
@@ -120,7 +120,7 @@ sv_refusal_name(int rc, char buf[static 16])
 {
 	switch (rc) {
 	case AM_OK: return "stored";
-	case AM_ERR_NOT_MEMBER: return "not-member";
+	case AM_ERR_NO_GENESIS: return "no-genesis";
 	case AM_ERR_GAP: return "gap";
 	case AM_ERR_CHAIN: return "chain";
 	case AM_ERR_SIGNATURE: return "signature";
@@ -135,12 +135,9 @@ sv_refusal_name(int rc, char buf[static 16])
 const char *
 sv_rule_name(uint32_t rule, char buf[static 16])
 {
-	static const char *const names[] = { NULL, "not-member", "bad-genesis",
-		"witness", "not-party", "parties", "unknown-target", "wrong-target",
-		"accepted", "not-in-force", "not-checker", "own", "member", "forked",
-		"superseded" };
-	if (rule < sizeof names / sizeof names[0] && names[rule] != NULL)
-		return names[rule];
+	const char *name = am_rule_name(rule);
+	if (strcmp(name, "?") != 0)
+		return name;
 	snprintf(buf, 16, "rule-%u", rule);
 	return buf;
 }
@@ -316,10 +313,13 @@ describe_versions(struct am_store *s, struct describe *d, const uint8_t *id)
 	for (size_t i = 0; i < nv; i++) {
 		sv_printf(d->out, "  version %s depth %u %s", ref(d, v[i].hash),
 			v[i].depth, NAME(v[i].status, NULL, "pending", "in-force",
-			"superseded", "declined"));
-		for (uint32_t k = 0; k < v[i].nsigs; k++) {
-			const struct am_signature *g = &v[i].sigs[k];
-			sv_printf(d->out, "    party %s %s %s", who(d, g->id),
+			"superseded", "declined", "passed-over"));
+		/* its parties, then the others whose acceptance it needs */
+		for (uint32_t k = 0; k < v[i].nsigs + v[i].nothers; k++) {
+			const struct am_signature *g = k < v[i].nsigs ? &v[i].sigs[k] :
+				&v[i].others[k - v[i].nsigs];
+			sv_printf(d->out, "    %s %s %s %s",
+				k < v[i].nsigs ? "party" : "needs", who(d, g->id),
 				NAME(g->position, "none", "accepted", "declined"),
 				g->position == AM_POS_NONE ? "-" : ref(d, g->entry));
 		}
