@@ -279,6 +279,9 @@ answer_version(struct check *k, const struct am_body *b, const uint8_t *id)
 		rc = say(k, AM_ERR_RULE, "that version breaks a rule and does not count");
 	else if (a.end != NULL)
 		rc = say(k, AM_ERR_RULE, "the agreement has ended or is ending");
+	else if (v->v.status == AM_VERSION_PASSED_OVER)
+		rc = say(k, AM_ERR_RULE, "that version was passed over: the version "
+			"in force came after it, and it will never be in force");
 	else if ((rc = check_version_answerer(k, v)) != AM_OK)
 		;
 	else if (((sg = st_sig(v->v.sigs, v->v.nsigs, k->author)) != NULL ||

@@ -956,6 +956,8 @@ test_no_one_alone(void)
 	accept_as(s, sam, circle, u4);
 	check(is_current(s, u0, u4));
 	check(version_status(s, u0, u3) == AM_VERSION_PASSED_OVER);
+	struct am_body ab = fx_body(AM_KIND_ACCEPT, u3);
+	refused(s, alex, circle, &ab, AM_ERR_RULE, "passed over");
 
 	/* the end of a proposal the other never accepted is a withdrawal:
 	 * at once, and not mutual */
