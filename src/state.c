@@ -349,7 +349,9 @@ st_signatures_free(struct am_signature *sigs, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		free(sigs[i].note);
+		free(sigs[i].declined_note);
 		sigs[i].note = NULL;
+		sigs[i].declined_note = NULL;
 	}
 }
 

@@ -158,6 +158,15 @@ derive_sigs(struct st_circle *c, const uint8_t (*ids)[AM_ID_BYTES], uint32_t nid
 			continue;
 		}
 		st_sink_seen(c->sink, a->author, a->seq);
+		if (sg->position == AM_POS_DECLINED && a->kind == AM_KIND_ACCEPT) {
+			/* the decline stood until now: it stays visible */
+			sg->was_declined = true;
+			sg->declined_time = sg->time;
+			memcpy(sg->declined, sg->entry, 32);
+			free(sg->declined_note);
+			sg->declined_note = sg->note;
+			sg->note = NULL;
+		}
 		sg->position = a->kind == AM_KIND_ACCEPT ? AM_POS_ACCEPTED :
 			AM_POS_DECLINED;
 		sg->time = a->time;

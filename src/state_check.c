@@ -382,8 +382,7 @@ mark_checkin(struct check *k, const struct am_body *b, const uint8_t *id)
 		if (memcmp(v[i].hash, b->target, 32) == 0)
 			ci = &v[i];
 	if (ci == NULL)
-		rc = say(k, AM_ERR_RULE, "that check-in does not count (it breaks a rule, "
-			"or a later check-in of the same period replaces it)");
+		rc = say(k, AM_ERR_RULE, "that check-in breaks a rule and does not count");
 	else if (memcmp(ci->author, k->author, 32) == 0)
 		rc = say(k, AM_ERR_RULE, "you cannot confirm or dispute your own check-in");
 	else if (!st_may_mark(&k->c, &a, k->author))

@@ -1,8 +1,10 @@
 /*
  * The check-ins and statements that count (protocol/state.md, "Check-ins"
- * and "Statements"): who may check in, which of several check-ins for one
- * period stands (the author's latest by feed number), whose confirmations
- * and disputes count, and when a check-in is verified.
+ * and "Statements"): who may check in, which of an author's check-ins for one
+ * period counts (a correction replaces what it corrects only with the
+ * consent of everyone who answered that), whose confirmations and disputes
+ * count (every one stays, the latest standing), and when a check-in is
+ * verified.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,19 +59,46 @@ cmp_mark(const void *a, const void *b, void *terms)
 	return memcmp(x->id, y->id, 32);
 }
 
+static int
+cmp_answer(const void *a, const void *b, void *terms)
+{
+	const struct am_mark *x = a, *y = b;
+	int r = cmp_mark(a, b, terms);
+	if (r != 0)
+		return r;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+push_mark(struct am_mark **v, uint32_t *n, uint32_t *cap,
+	const struct am_mark *m)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 4;
+		void *q = realloc(*v, c * sizeof **v);
+		if (q == NULL)
+			return AM_ERR_NOMEM;
+		*v = q;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *m;
+	return AM_OK;
+}
+
 /*
- * Reads the CONFIRM/DISPUTE answers to target and keeps each eligible
- * person's latest. allow(id) says who is eligible; disputes only when
- * disputable. The marks array is malloc'd.
+ * Reads the CONFIRM/DISPUTE answers to target that count: every one into
+ * *all (person by person, each person's by their feed) when all is not
+ * NULL, and each person's latest into *out. Disputes only of check-ins
+ * (a not NULL). The arrays are malloc'd.
  */
 static int
 load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
-	const struct st_agreement *a, bool counts, struct am_mark **out,
-	uint32_t *n)
+	const struct st_agreement *a, struct am_mark **out, uint32_t *n,
+	struct am_mark **all, uint32_t *nall)
 {
 	sqlite3_stmt *st;
-	struct am_mark *v = NULL;
-	uint32_t cap = 0;
+	struct am_mark *v = NULL, *h = NULL;
+	uint32_t cap = 0, nh = 0, caph = 0;
 	int rc = st_prepare(c->db, "SELECT f.author, x.seq, x.kind, x.time, e.hash, "
 		"st_note(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
 		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
@@ -77,6 +106,10 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 		"ORDER BY f.author, x.seq DESC", &st);
 	*out = NULL;
 	*n = 0;
+	if (all != NULL) {
+		*all = NULL;
+		*nall = 0;
+	}
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, target, 32, SQLITE_STATIC);
@@ -88,11 +121,6 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 		uint32_t kind = (uint32_t)sqlite3_column_int(st, 2);
 		st_col32(st, 4, hash);
 		const struct am_member *m = st_member(c, who);
-		if (!counts) {
-			/* the check-in was replaced: its answers are moot */
-			st_sink_seen(c->sink, who, seq);
-			continue;
-		}
 		if (memcmp(who, author, 32) == 0) {
 			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_OWN,
 				"confirms or disputes its own author's entry");
@@ -114,35 +142,51 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 			continue;
 		}
 		st_sink_seen(c->sink, who, seq);
-		/* rows come newest first per person: keep the first */
-		if (*n > 0 && memcmp(v[*n - 1].id, who, 32) == 0)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			void *q = realloc(v, cap * sizeof *v);
-			if (q == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = q;
+		struct am_mark mk;
+		memset(&mk, 0, sizeof mk);
+		memcpy(mk.id, who, 32);
+		mk.kind = kind == AM_KIND_CONFIRM ? AM_MARK_CONFIRMED : AM_MARK_DISPUTED;
+		mk.witness = m->role == AM_ROLE_WITNESS;
+		mk.seq = seq;
+		mk.time = sqlite3_column_int64(st, 3);
+		memcpy(mk.entry, hash, 32);
+		mk.note = st_coltext(st, 5);
+		/* rows come newest first per person: the first is standing */
+		bool latest = *n == 0 || memcmp(v[*n - 1].id, who, 32) != 0;
+		if (latest && (rc = push_mark(&v, n, &cap, &mk)) != AM_OK) {
+			free(mk.note);
+			break;
 		}
-		struct am_mark *mk = &v[(*n)++];
-		memset(mk, 0, sizeof *mk);
-		memcpy(mk->id, who, 32);
-		mk->kind = kind == AM_KIND_CONFIRM ? AM_MARK_CONFIRMED : AM_MARK_DISPUTED;
-		mk->witness = m->role == AM_ROLE_WITNESS;
-		mk->time = sqlite3_column_int64(st, 3);
-		memcpy(mk->entry, hash, 32);
-		mk->note = st_coltext(st, 5);
+		if (all == NULL) {
+			if (!latest)
+				free(mk.note);
+			continue;
+		}
+		if (latest && mk.note != NULL &&
+		    (mk.note = strdup(mk.note)) == NULL) {
+			rc = AM_ERR_NOMEM;
+			break;
+		}
+		if ((rc = push_mark(&h, &nh, &caph, &mk)) != AM_OK) {
+			free(mk.note);
+			break;
+		}
 	}
 	st_finish(st);
-	*out = v;
+	if (rc == AM_ERR_NOMEM)
+		rc = SQLITE_NOMEM;
 	if ((rc = st_done(rc)) != AM_OK) {
 		st_marks_free(v, *n);
-		*out = NULL;
+		st_marks_free(h, nh);
 		*n = 0;
+		return rc;
 	}
-	return rc;
+	*out = v;
+	if (all != NULL) {
+		*all = h;
+		*nall = nh;
+	}
+	return AM_OK;
 }
 
 /* Every other party of the current version confirmed; with no other
@@ -173,17 +217,64 @@ static int
 finish_checkin(struct st_circle *c, const struct st_agreement *a,
 	struct am_checkin *ci)
 {
-	int rc = load_marks(c, ci->hash, ci->author, a, true, &ci->marks,
-		&ci->nmarks);
+	void *terms = (void *)&a->current->v.body.terms;
+	int rc = load_marks(c, ci->hash, ci->author, a, &ci->marks, &ci->nmarks,
+		&ci->answers, &ci->nanswers);
 	if (rc != AM_OK)
 		return rc;
 	if (ci->nmarks > 0)     /* marks is NULL when there are none */
-		qsort_r(ci->marks, ci->nmarks, sizeof *ci->marks, cmp_mark,
-			(void *)&a->current->v.body.terms);
+		qsort_r(ci->marks, ci->nmarks, sizeof *ci->marks, cmp_mark, terms);
+	if (ci->nanswers > 0)
+		qsort_r(ci->answers, ci->nanswers, sizeof *ci->answers, cmp_answer,
+			terms);
 	for (uint32_t i = 0; i < ci->nmarks; i++)
 		ci->disputed = ci->disputed || ci->marks[i].kind == AM_MARK_DISPUTED;
 	ci->verified = verified(a, ci);
 	return AM_OK;
+}
+
+static const struct am_mark *
+mark_of(const struct am_checkin *ci, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < ci->nmarks; i++)
+		if (memcmp(ci->marks[i].id, id, 32) == 0)
+			return &ci->marks[i];
+	return NULL;
+}
+
+/* Does next take the place of cur, the check-in of the period that counts
+ * so far? When everyone who answered cur stands confirming next, and
+ * nobody stands disputing next. */
+static bool
+replaces(const struct am_checkin *cur, const struct am_checkin *next)
+{
+	if (next->disputed)
+		return false;
+	for (uint32_t i = 0; i < cur->nmarks; i++) {
+		const struct am_mark *m = mark_of(next, cur->marks[i].id);
+		if (m == NULL || m->kind != AM_MARK_CONFIRMED)
+			return false;
+	}
+	return true;
+}
+
+/* Picks the check-in that counts in each (author, period): v is ordered by
+ * period, author, then the author's feed. */
+static void
+pick_counting(struct am_checkin *v, size_t n)
+{
+	size_t cur = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].correction) {
+			if (i > 0)
+				v[cur].counts = true;
+			cur = i;
+		} else if (replaces(&v[cur], &v[i])) {
+			cur = i;
+		}
+	}
+	if (n > 0)
+		v[cur].counts = true;
 }
 
 int
@@ -204,7 +295,7 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 	    "FROM st_facts x JOIN feeds f ON f.id = x.feed "
 	    "JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
 	    "WHERE x.ref = ?1 AND x.kind = 8 AND f.circle = ?2 "
-	    "ORDER BY label, f.author, x.seq DESC", &st)) != AM_OK)
+	    "ORDER BY label, f.author, x.seq", &st)) != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, a->a.id, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
@@ -223,19 +314,6 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 		st_sink_seen(c->sink, author, seq);
 		if (period == NULL)
 			period = "";
-		if (*n > 0 && memcmp(v[*n - 1].author, author, 32) == 0 &&
-		    strcmp(v[*n - 1].period, period) == 0) {
-			/* an earlier check-in of the same period: replaced */
-			struct am_mark *m;
-			uint32_t nm;
-			if (c->sink != NULL) {
-				rc = load_marks(c, hash, author, a, false, &m, &nm);
-				st_marks_free(m, nm);
-				if (rc != AM_OK)
-					break;
-			}
-			continue;
-		}
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			void *q = realloc(v, cap * sizeof *v);
@@ -255,6 +333,12 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 		snprintf(ci->period, sizeof ci->period, "%s", period);
 		ci->status = (uint32_t)sqlite3_column_int(st, 5);
 		ci->note = st_coltext(st, 6);
+		/* a later check-in of the same period corrects the one before */
+		if (*n > 1 && memcmp(ci[-1].author, author, 32) == 0 &&
+		    strcmp(ci[-1].period, ci->period) == 0) {
+			ci->correction = true;
+			memcpy(ci->corrects, ci[-1].hash, 32);
+		}
 	}
 	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK)
@@ -262,6 +346,7 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 	for (size_t i = 0; i < *n; i++)
 		if ((rc = finish_checkin(c, a, &v[i])) != AM_OK)
 			goto fail;
+	pick_counting(v, *n);
 	*out = v;
 	return AM_OK;
 fail:
@@ -373,8 +458,8 @@ st_statements_load(struct st_circle *c, const uint8_t *about,
 		goto fail;
 	for (size_t i = 0; i < *n; i++) {
 		struct am_statement *s = &v[i];
-		rc = load_marks(c, s->hash, s->author, NULL, true, &s->marks,
-			&s->nmarks);
+		rc = load_marks(c, s->hash, s->author, NULL, &s->marks,
+			&s->nmarks, NULL, NULL);
 		if (rc != AM_OK)
 			goto fail;
 	}

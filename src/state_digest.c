@@ -121,9 +121,12 @@ hash_checkins(crypto_generichash_state *h, const struct am_checkin *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		put_u8(h, 'C');
 		put32(h, v[i].hash);
+		put_u8(h, v[i].counts);
+		put32(h, v[i].correction ? v[i].corrects : NULL);
 		put_u8(h, v[i].verified);
 		put_u8(h, v[i].disputed);
 		hash_marks(h, v[i].marks, v[i].nmarks);
+		hash_marks(h, v[i].answers, v[i].nanswers);
 	}
 }
 

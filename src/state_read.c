@@ -408,6 +408,7 @@ am_state_checkins_free(struct am_checkin **list, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free((*list)[i].note);
 		st_marks_free((*list)[i].marks, (*list)[i].nmarks);
+		st_marks_free((*list)[i].answers, (*list)[i].nanswers);
 	}
 	free(*list);
 	*list = NULL;

@@ -254,6 +254,12 @@ struct am_signature {
 	int64_t time;                    /* claimed time of the answer, ms */
 	uint8_t entry[AM_HASH_BYTES];    /* the ACCEPT/DECLINE (or the version) */
 	char *note;                      /* decline reason, or NULL */
+	bool was_declined;               /* accepted after a decline, which
+	                                    stood until then: */
+	int64_t declined_time;           /* its claimed time, ms */
+	uint8_t declined[AM_HASH_BYTES]; /* the DECLINE (the latest before
+	                                    the ACCEPT) */
+	char *declined_note;             /* its reason, or NULL */
 };
 
 enum am_version_status {
@@ -301,12 +307,14 @@ enum am_mark_kind {
 	AM_MARK_DISPUTED = 2,
 };
 
-/* One person's standing confirmation or dispute of a check-in or
- * statement (their latest, by their feed). */
+/* One person's confirmation or dispute of a check-in or statement: in
+ * marks, their standing one (their latest, by their feed); in a
+ * check-in's answers, any of them. */
 struct am_mark {
 	uint8_t id[AM_ID_BYTES];
 	uint32_t kind;                   /* enum am_mark_kind */
 	bool witness;                    /* a witness of the circle */
+	uint64_t seq;                    /* in its author's feed */
 	int64_t time;
 	uint8_t entry[AM_HASH_BYTES];    /* the CONFIRM/DISPUTE */
 	char *note;                      /* or NULL */
@@ -323,14 +331,26 @@ struct am_checkin {
 	int64_t time;                    /* claimed, ms */
 	bool verified;                   /* confirmed by every other party */
 	bool disputed;                   /* someone's dispute stands */
-	uint32_t nmarks;                 /* parties first (terms order), then
-	                                    witnesses by ID */
+	bool counts;                     /* the one of its (author, period)
+	                                    that adherence counts */
+	bool correction;                 /* its author checked in for the same
+	                                    period before: it corrects that */
+	uint8_t corrects[AM_HASH_BYTES]; /* correction: the author's previous
+	                                    check-in of the period */
+	uint32_t nmarks;                 /* standing answers: parties first
+	                                    (terms order), then others by ID */
 	struct am_mark *marks;
+	uint32_t nanswers;               /* every answer that counts, in the
+	                                    order of marks, each person's by
+	                                    their feed: changed answers stay */
+	struct am_mark *answers;
 };
 
 /*
- * The check-ins that count for an agreement: per (author, period) only the
- * author's latest. Ordered by period label, then author. Free with
+ * Every check-in of an agreement that breaks no rule, originals and
+ * corrections alike (none is ever erased), ordered by period label,
+ * author, then the author's feed: per (author, period) exactly one has
+ * counts set (protocol/state.md, "Check-ins", which counts). Free with
  * am_state_checkins_free().
  */
 AM_NODISCARD int am_state_checkins(struct am_store *s,

@@ -123,21 +123,24 @@ cli_agreement_adherence(const struct cli_agreement *x, const uint8_t *person,
 	if (x->ncheckins > 0 &&
 	    (c = calloc(x->ncheckins, sizeof *c)) == NULL)
 		return AM_ERR_NOMEM;
+	size_t nc = 0;
 	for (size_t i = 0; i < x->ncheckins; i++) {
 		const struct am_checkin *k = &x->checkins[i];
-		c[i].author = k->author;
-		c[i].seq = k->seq;
-		c[i].period = am_str_c(k->period);
-		c[i].status = k->status;
-		c[i].time = k->time;
+		if (!k->counts)     /* corrected, or a correction not agreed */
+			continue;
+		c[nc].author = k->author;
+		c[nc].seq = k->seq;
+		c[nc].period = am_str_c(k->period);
+		c[nc].status = k->status;
+		c[nc].time = k->time;
+		nc++;
 	}
 	if (person != NULL)
 		rc = am_schedule_adherence(x->schedule, x->until,
-			(const uint8_t (*)[32])person, 1, c, x->ncheckins, out);
+			(const uint8_t (*)[32])person, 1, c, nc, out);
 	else
 		rc = am_schedule_adherence(x->schedule, x->until,
-			(const uint8_t (*)[32])x->checker, x->nchecker, c,
-			x->ncheckins, out);
+			(const uint8_t (*)[32])x->checker, x->nchecker, c, nc, out);
 	free(c);
 	/* nothing is upcoming in an agreement that has ended */
 	if (rc == AM_OK && x->a.status == AM_AGREEMENT_ENDED)
@@ -276,6 +279,122 @@ cli_version_status_name(uint32_t status)
 	case AM_VERSION_PASSED_OVER: return "passed_over";
 	default: return "unknown";
 	}
+}
+
+bool
+cli_checkin_open(const struct am_checkin *v, size_t n, size_t i)
+{
+	if (v[i].counts)
+		return true;
+	/* a correction after the one that counts may yet replace it */
+	for (size_t j = i; j > 0 && v[j].correction; j--)
+		if (v[j - 1].counts)
+			return true;
+	return false;
+}
+
+const struct am_checkin *
+cli_checkin_counting(const struct am_checkin *v, size_t n, size_t i)
+{
+	size_t first = i, end = i + 1;
+	while (first > 0 && v[first].correction)
+		first--;
+	while (end < n && v[end].correction)
+		end++;
+	for (size_t j = first; j < end; j++)
+		if (v[j].counts)
+			return &v[j];
+	return NULL;
+}
+
+size_t
+cli_checkin_waits(struct am_store *s, const struct am_checkin *v, size_t n,
+	size_t i, char *out, size_t size)
+{
+	const struct am_checkin *cur = cli_checkin_counting(v, n, i);
+	const struct am_checkin *k = &v[i];
+	size_t count = 0, len = 0;
+	char who[CLI_SHORT_NAME];
+	if (size > 0)
+		out[0] = '\0';
+	if (cur == NULL || cur == k)
+		return 0;
+	for (uint32_t m = 0; m < cur->nmarks; m++) {
+		bool ok = false;
+		for (uint32_t q = 0; q < k->nmarks; q++)
+			ok = ok || (memcmp(k->marks[q].id, cur->marks[m].id, 32) == 0 &&
+				k->marks[q].kind == AM_MARK_CONFIRMED);
+		if (ok)
+			continue;
+		cli_short_id(s, cur->marks[m].id, who);
+		if (len < size)
+			len += (size_t)snprintf(out + len, size - len, "%s%s",
+				count ? " and " : "", who);
+		count++;
+	}
+	return count;
+}
+
+void
+cli_checkin_role(struct am_store *s, const struct am_checkin *v, size_t n,
+	size_t i, char *out, size_t size)
+{
+	const struct am_checkin *k = &v[i];
+	char h[CLI_SHORT_HASH], names[256];
+	bool alone = !k->correction &&
+		(i + 1 >= n || !v[i + 1].correction);
+	if (alone) {
+		snprintf(out, size, "%s", "");
+		return;
+	}
+	if (!k->correction) {
+		snprintf(out, size, "%s", k->counts ? "counts: not replaced by "
+			"its correction" : "corrected: no longer counts");
+		return;
+	}
+	cli_short_hash(k->corrects, h);
+	if (k->counts)
+		snprintf(out, size, "corrects %s: counts", h);
+	else if (k->disputed)
+		snprintf(out, size, "corrects %s: disputed, does not count", h);
+	else if (!cli_checkin_open(v, n, i))
+		snprintf(out, size, "corrects %s: a later correction counts", h);
+	else if (s != NULL && cli_checkin_waits(s, v, n, i, names, sizeof names) > 0)
+		snprintf(out, size, "corrects %s: counts once %s confirm%s it", h,
+			names, strstr(names, " and ") ? "" : "s");
+	else
+		snprintf(out, size, "corrects %s: counts once everyone who "
+			"answered the one that counts confirms it", h);
+}
+
+void
+cli_json_checkin_history(struct json *j, const struct am_checkin *k)
+{
+	json_kbool(j, "counts", k->counts);
+	json_kbool(j, "correction", k->correction);
+	json_key(j, "corrects");
+	if (k->correction)
+		json_hash(j, k->corrects);
+	else
+		json_null(j);
+	json_key(j, "answers");
+	json_arr(j);
+	for (uint32_t i = 0; i < k->nanswers; i++) {
+		const struct am_mark *m = &k->answers[i];
+		json_obj(j);
+		json_key(j, "id");
+		json_id(j, m->id);
+		json_kstr(j, "kind", m->kind == AM_MARK_CONFIRMED ? "confirmed" :
+			"disputed");
+		json_kbool(j, "witness", m->witness);
+		json_key(j, "time");
+		json_time(j, m->time);
+		json_key(j, "entry");
+		json_hash(j, m->entry);
+		json_kstr(j, "note", m->note);
+		json_end_obj(j);
+	}
+	json_end_arr(j);
 }
 
 const char *

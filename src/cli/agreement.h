@@ -85,5 +85,26 @@ void cli_describe(struct am_store *s, const uint8_t hash[static 32], char *out,
 
 /* "confirmed", "disputed" or "awaiting" for a check-in. */
 const char *cli_checkin_state(const struct am_checkin *c);
+/* Who must still confirm x's check-in i (a correction) before it counts:
+ * those who answered the one that counts and do not stand confirming it,
+ * as names joined by " and " into out. Returns how many. */
+size_t cli_checkin_waits(struct am_store *s, const struct am_checkin *v,
+	size_t n, size_t i, char *out, size_t size);
+/* How x's check-in i stands among its author's check-ins of its period,
+ * as a phrase ("corrects 3fa9c2d1: counts once alex confirms it"), or ""
+ * when it is the only one. s names people; it may be NULL. */
+void cli_checkin_role(struct am_store *s, const struct am_checkin *v,
+	size_t n, size_t i, char *out, size_t size);
+/* Writes "counts", "correction", "corrects" and "answers" (every
+ * confirmation and dispute, each person's in order) of k. */
+void cli_json_checkin_history(struct json *j, const struct am_checkin *k);
+/* Whether x's check-in i is open to answers that matter: it counts, or
+ * it is a correction written after the one that counts, which it may
+ * yet replace. */
+bool cli_checkin_open(const struct am_checkin *v, size_t n, size_t i);
+/* The check-in that counts among those of check-in i's author and
+ * period. */
+const struct am_checkin *cli_checkin_counting(const struct am_checkin *v,
+	size_t n, size_t i);
 
 #endif

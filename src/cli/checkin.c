@@ -84,6 +84,41 @@ pick_period(const struct am_schedule *s, const char *given, int64_t now,
 	return 0;
 }
 
+/*
+ * A second check-in of a period corrects the first; it does not erase it
+ * (protocol/state.md, "Check-ins"). Says which one it corrects and whether
+ * it counts now or once those who answered that one confirm it.
+ */
+static void
+say_correction(struct cli *c, const uint8_t hash[static 32], int64_t now)
+{
+	struct cli_agreement x = { 0 };
+	struct am_object_info info;
+	char h[CLI_SHORT_HASH], names[256];
+	if (am_state_lookup(c->store, hash, &info) != AM_OK ||
+	    cli_agreement_load(c->store, info.agreement, now, true, &x) != AM_OK)
+		goto out;
+	for (size_t i = 0; i < x.ncheckins; i++) {
+		const struct am_checkin *k = &x.checkins[i];
+		if (memcmp(k->hash, hash, 32) != 0 || !k->correction)
+			continue;
+		cli_short_hash(k->corrects, h);
+		printf("this corrects your check-in %s of %s; both stay in the "
+			"record; ", h, k->period);
+		if (k->counts)
+			printf("it counts in its place\n");
+		else if (cli_checkin_waits(c->store, x.checkins, x.ncheckins, i,
+		    names, sizeof names) > 0)
+			printf("it counts once %s confirm%s it\n", names,
+				strstr(names, " and ") ? "" : "s");
+		else
+			printf("it counts once everyone who answered the one that "
+				"counts confirms it\n");
+	}
+out:
+	cli_agreement_finish(&x);
+}
+
 int
 cmd_checkin(int argc, char **argv)
 {
@@ -167,6 +202,7 @@ cmd_checkin(int argc, char **argv)
 	cli_short_hash(hash, h);
 	printf("checked in to '%s' for %s: %s (%s)\n", x.a.title, b.period.p,
 		cli_status_name(b.status), h);
+	say_correction(&c, hash, now);
 	ret = 0;
 out:
 	am_schedule_destroy(&own);

@@ -194,21 +194,27 @@ text_signers(const struct am_version *v)
 }
 
 static void
-text_checkin(const struct am_checkin *k, const char *title)
+text_checkin(const struct am_checkin *all, size_t n, size_t ix,
+	const char *title)
 {
-	char when[CLI_TIME_BYTES], w[WHO_BYTES], h[CLI_SHORT_HASH];
+	const struct am_checkin *k = &all[ix];
+	char when[CLI_TIME_BYTES], w[WHO_BYTES], h[CLI_SHORT_HASH], role[512];
 	cli_time_local(k->time, when);
 	cli_short_hash(k->hash, h);
 	who(k->author, w);
 	printf("  %s  %s  %s checked in %s for %s on '%s'%s%s\n", when, h, w,
 		cli_status_name(k->status), k->period, title, k->note ? ": " : "",
 		k->note ? k->note : "");
-	if (k->nmarks == 0) {
+	cli_checkin_role(NULL, all, n, ix, role, sizeof role);
+	if (role[0] != '\0')
+		printf("      %s\n", role);
+	if (k->nanswers == 0) {
 		printf("      not confirmed by anyone\n");
 		return;
 	}
-	for (uint32_t i = 0; i < k->nmarks; i++) {
-		const struct am_mark *m = &k->marks[i];
+	/* every answer in order: a changed answer shows what it was */
+	for (uint32_t i = 0; i < k->nanswers; i++) {
+		const struct am_mark *m = &k->answers[i];
 		who(m->id, w);
 		printf("      %s by %s%s%s%s\n", m->kind == AM_MARK_DISPUTED ?
 			"disputed" : "confirmed", w, m->witness ? " (witness)" : "",
@@ -231,6 +237,7 @@ json_checkin(struct json *j, const struct am_checkin *k)
 	json_kstr(j, "note", k->note);
 	json_kstr(j, "state", cli_checkin_state(k));
 	cli_json_marks(j, k->marks, k->nmarks);
+	cli_json_checkin_history(j, k);
 	json_end_obj(j);
 }
 
@@ -283,7 +290,8 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 		if (x.ncheckins > 0)
 			printf("  check-ins:\n");
 		for (size_t i = 0; i < x.ncheckins; i++)
-			text_checkin(&x.checkins[i], x.a.title ? x.a.title : "");
+			text_checkin(x.checkins, x.ncheckins, i,
+				x.a.title ? x.a.title : "");
 	}
 	cli_agreement_finish(&x);
 	return AM_OK;

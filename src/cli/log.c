@@ -26,6 +26,8 @@ struct item {
 	const struct am_checkin *checkin;     /* or */
 	const struct am_statement *statement;
 	const char *title;                    /* of the check-in's agreement */
+	const struct am_checkin *all;         /* the agreement's check-ins, */
+	size_t nall, ix;                      /* ... and the check-in's index */
 };
 
 struct log {
@@ -82,7 +84,7 @@ add_agreement(struct am_store *s, struct log *l, const uint8_t id[32], int64_t n
 		return rc;
 	for (size_t i = 0; i < x->ncheckins; i++) {
 		struct item it = { x->checkins[i].time, x->checkins[i].hash,
-			&x->checkins[i], NULL, x->a.title };
+			&x->checkins[i], NULL, x->a.title, x->checkins, x->ncheckins, i };
 		if ((rc = push(l, it)) != AM_OK)
 			return rc;
 	}
@@ -111,7 +113,7 @@ add_statements(struct am_store *s, struct log *l, const uint8_t circle[32],
 	size_t n = counts[l->nlists];
 	l->nlists++;
 	for (size_t i = 0; rc == AM_OK && i < n; i++) {
-		struct item it = { st[i].time, st[i].hash, NULL, &st[i], NULL };
+		struct item it = { st[i].time, st[i].hash, NULL, &st[i], NULL, NULL, 0, 0 };
 		rc = push(l, it);
 	}
 	return rc;
@@ -169,6 +171,7 @@ json_item(struct json *j, const struct item *it)
 		json_kstr(j, "note", k->note);
 		json_kstr(j, "state", cli_checkin_state(k));
 		cli_json_marks(j, k->marks, k->nmarks);
+		cli_json_checkin_history(j, k);
 	} else {
 		const struct am_statement *st = it->statement;
 		json_kstr(j, "type", "statement");
@@ -205,6 +208,21 @@ text_marks(struct am_store *s, const struct am_mark *m, uint32_t n)
 	}
 }
 
+/* Every answer to a check-in, in order, with its note: a confirmation
+ * that follows a dispute does not hide it. */
+static void
+text_answers(struct am_store *s, const struct am_mark *m, uint32_t n)
+{
+	char who[CLI_SHORT_NAME];
+	for (uint32_t i = 0; i < n; i++) {
+		cli_short_id(s, m[i].id, who);
+		printf("%s%s%s %s%s%s", i ? "; " : "", who,
+			m[i].witness ? " (witness)" : "",
+			m[i].kind == AM_MARK_DISPUTED ? "disputed" : "confirmed",
+			m[i].note ? ": " : "", m[i].note ? m[i].note : "");
+	}
+}
+
 static void
 text_item(struct am_store *s, const struct item *it)
 {
@@ -217,11 +235,15 @@ text_item(struct am_store *s, const struct item *it)
 		printf("%s  %s  %-12s %-9s checked in %s for %s on '%s'%s%s\n", when, h,
 			who, cli_checkin_state(k), cli_status_name(k->status), k->period,
 			it->title, k->note ? ": " : "", k->note ? k->note : "");
-		if (k->nmarks > 0) {
+		if (k->nanswers > 0) {
 			printf("%38s", "");
-			text_marks(s, k->marks, k->nmarks);
+			text_answers(s, k->answers, k->nanswers);
 			printf("\n");
 		}
+		char role[512];
+		cli_checkin_role(s, it->all, it->nall, it->ix, role, sizeof role);
+		if (role[0] != '\0')
+			printf("%38s %s\n", "", role);
 	} else {
 		const struct am_statement *st = it->statement;
 		cli_short_id(s, st->author, who);

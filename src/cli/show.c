@@ -34,7 +34,8 @@ count_marks(const struct cli_agreement *x, const uint8_t *who, int *verified,
 {
 	*verified = *disputed = 0;
 	for (size_t i = 0; i < x->ncheckins; i++) {
-		if (memcmp(x->checkins[i].author, who, 32) != 0)
+		if (memcmp(x->checkins[i].author, who, 32) != 0 ||
+		    !x->checkins[i].counts)
 			continue;
 		*verified += x->checkins[i].verified;
 		*disputed += x->checkins[i].disputed;
@@ -123,6 +124,18 @@ json_version(struct json *j, const struct am_version *v)
 		else
 			json_null(j);
 		json_kstr(j, "note", g->note);
+		json_key(j, "declined_before");
+		if (g->was_declined) {
+			json_obj(j);
+			json_key(j, "entry");
+			json_hash(j, g->declined);
+			json_key(j, "time");
+			json_time(j, g->declined_time);
+			json_kstr(j, "note", g->declined_note);
+			json_end_obj(j);
+		} else {
+			json_null(j);
+		}
 		json_end_obj(j);
 	}
 	json_end_arr(j);
@@ -146,6 +159,7 @@ json_checkin(struct json *j, const struct am_checkin *k)
 	json_kbool(j, "verified", k->verified);
 	json_kbool(j, "disputed", k->disputed);
 	cli_json_marks(j, k->marks, k->nmarks);
+	cli_json_checkin_history(j, k);
 	json_end_obj(j);
 }
 
@@ -271,6 +285,12 @@ text_signatures(struct am_store *s, const struct am_version *v)
 			g->implicit ? " (wrote it)" : "", as);
 		if (g->note != NULL)
 			printf(": %s", g->note);
+		if (g->was_declined) {
+			cli_time_local(g->declined_time, when);
+			printf(", after declining %s%s%s", when,
+				g->declined_note ? ": " : "",
+				g->declined_note ? g->declined_note : "");
+		}
 		printf("\n");
 	}
 }
@@ -317,6 +337,7 @@ static void
 text_checkins(struct am_store *s, const struct cli_agreement *x)
 {
 	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], mk[CLI_SHORT_NAME];
+	char role[512];
 	if (x->ncheckins == 0) {
 		printf("\nno check-ins yet\n");
 		return;
@@ -330,14 +351,18 @@ text_checkins(struct am_store *s, const struct cli_agreement *x)
 		printf("  %-14s %-12s %-8s %-10s %-9s %s", k->period, who,
 			cli_status_name(k->status), cli_checkin_state(k), h,
 			k->note != NULL ? k->note : "");
-		for (uint32_t m = 0; m < k->nmarks; m++) {
-			cli_short_id(s, k->marks[m].id, mk);
+		/* every answer, in order: a changed answer shows what it was */
+		for (uint32_t m = 0; m < k->nanswers; m++) {
+			const struct am_mark *a = &k->answers[m];
+			cli_short_id(s, a->id, mk);
 			printf("%s%s %s%s%s", m || k->note ? "; " : "", mk,
-				k->marks[m].kind == AM_MARK_CONFIRMED ? "confirmed" :
-				"disputed", k->marks[m].note ? ": " : "",
-				k->marks[m].note ? k->marks[m].note : "");
+				a->kind == AM_MARK_CONFIRMED ? "confirmed" : "disputed",
+				a->note ? ": " : "", a->note ? a->note : "");
 		}
 		printf("\n");
+		cli_checkin_role(s, x->checkins, x->ncheckins, i, role, sizeof role);
+		if (role[0] != '\0')
+			printf("  %-14s %-12s %s\n", "", "", role);
 	}
 }
 

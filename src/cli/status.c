@@ -239,6 +239,7 @@ section_to_confirm(struct status *st)
 				for (size_t i = 0; i < x->ncheckins; i++) {
 					const struct am_checkin *k = &x->checkins[i];
 					if (memcmp(k->author, st->me, 32) == 0 ||
+					    !cli_checkin_open(x->checkins, x->ncheckins, i) ||
 					    has_mark(k->marks, k->nmarks, st->me))
 						continue;
 					if (pass == 0) {

@@ -530,7 +530,8 @@ test_checkins(void)
 	put(s, alex, circle, &ci, h);
 	check(fx_has_violation(s, circle, h, AM_RULE_NOT_CHECKER));
 	act(s, sam, circle, &ci, c1);
-	/* a second check-in for the period replaces the first */
+	/* a second check-in for the period corrects the first: nobody had
+	 * answered the first, so the correction counts at once */
 	ci.status = AM_PARTIAL;
 	ci.note = am_str_c("late, but called");
 	act(s, sam, circle, &ci, c2);
@@ -542,37 +543,47 @@ test_checkins(void)
 	struct am_checkin *v;
 	size_t n;
 	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
-	check(n == 2 && memcmp(v[0].hash, c2, 32) == 0 && v[0].status == AM_PARTIAL &&
-		strcmp(v[0].period, "2024-03-01") == 0 &&
-		strcmp(v[0].note, "late, but called") == 0 && !v[0].verified);
+	check(n == 3 && memcmp(v[0].hash, c1, 32) == 0 && !v[0].counts &&
+		!v[0].correction);
+	check(memcmp(v[1].hash, c2, 32) == 0 && v[1].status == AM_PARTIAL &&
+		strcmp(v[1].period, "2024-03-01") == 0 && v[1].counts &&
+		v[1].correction && memcmp(v[1].corrects, c1, 32) == 0 &&
+		strcmp(v[1].note, "late, but called") == 0 && !v[1].verified);
+	check(memcmp(v[2].hash, c3, 32) == 0 && v[2].counts && !v[2].correction);
 	am_state_checkins_free(&v, n);
 
-	/* confirmations: never one's own; the replaced one is moot */
+	/* confirmations: never one's own; the corrected one may be answered */
 	struct am_body cf = fx_body(AM_KIND_CONFIRM, c2);
 	refused(s, sam, circle, &cf, AM_ERR_RULE, "your own check-in");
 	put(s, sam, circle, &cf, h);
 	check(fx_has_violation(s, circle, h, AM_RULE_OWN));
-	struct am_body old = fx_body(AM_KIND_CONFIRM, c1);
-	refused(s, alex, circle, &old, AM_ERR_RULE, "replaces it");
 	refused(s, eve, circle, &cf, AM_ERR_NOT_MEMBER, "not a member");
 	act(s, lee, circle, &cf, NULL);
 	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
-	check(!v[0].verified && v[0].nmarks == 1 && v[0].marks[0].witness);
+	check(!v[1].verified && v[1].nmarks == 1 && v[1].marks[0].witness);
 	am_state_checkins_free(&v, n);
 	act(s, alex, circle, &cf, NULL);
 	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
-	check(v[0].verified && !v[0].disputed && v[0].nmarks == 2 &&
-		memcmp(v[0].marks[0].id, ALEX, 32) == 0 && !v[0].marks[0].witness);
+	check(v[1].verified && !v[1].disputed && v[1].nmarks == 2 &&
+		memcmp(v[1].marks[0].id, ALEX, 32) == 0 && !v[1].marks[0].witness);
 	am_state_checkins_free(&v, n);
 
-	/* a dispute by the same person replaces the confirmation */
+	/* a dispute by the same person stands in place of the confirmation,
+	 * which stays among the answers */
 	struct am_body dp = fx_body(AM_KIND_DISPUTE, c2);
 	dp.note = am_str_c("you did not call");
 	act(s, alex, circle, &dp, NULL);
 	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
-	check(!v[0].verified && v[0].disputed &&
-		v[0].marks[0].kind == AM_MARK_DISPUTED &&
-		strcmp(v[0].marks[0].note, "you did not call") == 0);
+	check(!v[1].verified && v[1].disputed &&
+		v[1].marks[0].kind == AM_MARK_DISPUTED &&
+		strcmp(v[1].marks[0].note, "you did not call") == 0);
+	check(v[1].nanswers == 3 && memcmp(v[1].answers[0].id, ALEX, 32) == 0 &&
+		v[1].answers[0].kind == AM_MARK_CONFIRMED &&
+		v[1].answers[1].kind == AM_MARK_DISPUTED &&
+		strcmp(v[1].answers[1].note, "you did not call") == 0 &&
+		v[1].answers[2].witness);
+	/* a correction someone disputes replaces nothing: the first counts */
+	check(!v[1].counts && v[0].counts);
 	am_state_checkins_free(&v, n);
 
 	/* statements: confirmed by another member, never disputed */

@@ -446,9 +446,10 @@ case_checkins(void)
 {
 	uint8_t a[32], c1[32], c2[32], c3[32], c3b[32], c4[32];
 	about("Sam's check-ins: one confirmed (verified), one disputed, one");
-	about("replaced by a later one for the same period (only the later");
-	about("stands), one Alex confirms and then disputes. Sam confirming his");
-	about("own is ignored (own); Alex, not asked to check in, is ignored");
+	about("corrected by a later one for the same period (Alex confirmed both,");
+	about("so the correction counts; both are listed), one Alex confirms and");
+	about("then disputes (both answers are listed). Sam confirming his own is");
+	about("ignored (own); Alex, not asked to check in, is ignored");
 	about("(not-checker).");
 	couple();
 	evening("Evening check-in", a);
@@ -579,6 +580,36 @@ case_unknown_kind(void)
 	put(ALEX, statement("Did that arrive?", NULL), NULL);
 }
 
+static void
+case_corrections(void)
+{
+	uint8_t a[32], c1[32], c1b[32], c1c[32], c2[32], c2b[32], c3[32], c3b[32];
+	about("Corrections (state.md, \"Check-ins\"). Day 5: Sam checks in missed,");
+	about("Alex confirms it, Sam corrects it to kept: the missed one counts");
+	about("until Alex confirms the correction, which Alex does; Sam corrects");
+	about("again to partial and Alex disputes it: kept counts. Day 6: a");
+	about("check-in nobody answered is replaced at once by its correction.");
+	about("Day 7: Alex disputes, then confirms; Sam's correction of it, which");
+	about("Lee the witness disputes, does not replace it.");
+	couple();
+	third(LEE, AM_ROLE_WITNESS);
+	evening("Evening check-in", a);
+	put(SAM, checkin(a, "2026-01-05", AM_MISSED), c1);
+	put(ALEX, CONFIRM(c1), NULL);
+	put(SAM, checkin(a, "2026-01-05", AM_KEPT), c1b);
+	put(ALEX, CONFIRM(c1b), NULL);
+	put(SAM, checkin(a, "2026-01-05", AM_PARTIAL), c1c);
+	put(ALEX, answer(AM_KIND_DISPUTE, c1c, "it was kept"), NULL);
+	put(SAM, checkin(a, "2026-01-06", AM_MISSED), c2);
+	put(SAM, checkin(a, "2026-01-06", AM_KEPT), c2b);
+	put(SAM, checkin(a, "2026-01-07", AM_KEPT), c3);
+	put(ALEX, answer(AM_KIND_DISPUTE, c3, "you did not call"), NULL);
+	put(ALEX, answer(AM_KIND_CONFIRM, c3, "you called late"), NULL);
+	put(SAM, checkin(a, "2026-01-07", AM_PARTIAL), c3b);
+	put(ALEX, CONFIRM(c3b), NULL);
+	put(LEE, answer(AM_KIND_DISPUTE, c3b, "he did call"), NULL);
+}
+
 static const struct {
 	const char *name;
 	void (*tell)(void);
@@ -590,6 +621,7 @@ static const struct {
 	{ "end-notice", case_end_notice },
 	{ "end-mutual", case_end_mutual },
 	{ "checkins", case_checkins },
+	{ "corrections", case_corrections },
 	{ "witness", case_witness },
 	{ "member-pending", case_member_pending },
 	{ "stranger", case_stranger },
@@ -657,16 +689,24 @@ static const char *const header[] = {
 	"#       party NAME POSITION REF",
 	"#         Each party of the version, in the terms' order; POSITION",
 	"#         none|accepted|declined; REF the answer that gives it (the",
-	"#         version itself for its author), \"-\" for none.",
+	"#         version itself for its author), \"-\" for none; for an",
+	"#         acceptance that followed a decline, then `after-decline REF`",
+	"#         (the latest decline before it: it stays visible).",
 	"#       needs NAME POSITION REF",
 	"#         Then each other person in the version's need (state.md, \"Who",
 	"#         must accept a version\"), by ID, in the same form.",
-	"#     checkin REF by NAME period LABEL STATUS verified|unverified disputed|undisputed",
-	"#       The standing check-ins, by (period label, author ID); a replaced",
-	"#       check-in is not listed. STATUS kept|partial|missed.",
+	"#     checkin REF by NAME period LABEL STATUS verified|unverified disputed|undisputed COUNTS",
+	"#       Every check-in that breaks no rule, by (period label, author ID,",
+	"#       seq): none is erased. STATUS kept|partial|missed; COUNTS counts",
+	"#       (the one of its author and period that counts) or not-counted;",
+	"#       then `corrects REF` for a correction (the author's previous",
+	"#       check-in of the period).",
 	"#       mark NAME confirmed|disputed REF",
 	"#         Each person's standing answer: parties of the current version in",
 	"#         the terms' order, then others by ID.",
+	"#       answer NAME confirmed|disputed REF",
+	"#         Every answer that counts, in the same order of people, each",
+	"#         person's by seq: a changed answer stays listed.",
 	"#   statement REF by NAME about REF",
 	"#       The statements that count, by (claimed time, hash); about \"-\" when",
 	"#       none.",

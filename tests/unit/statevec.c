@@ -318,10 +318,14 @@ describe_versions(struct am_store *s, struct describe *d, const uint8_t *id)
 		for (uint32_t k = 0; k < v[i].nsigs + v[i].nothers; k++) {
 			const struct am_signature *g = k < v[i].nsigs ? &v[i].sigs[k] :
 				&v[i].others[k - v[i].nsigs];
-			sv_printf(d->out, "    %s %s %s %s",
+			char before[64] = "";
+			if (g->was_declined)
+				snprintf(before, sizeof before, " after-decline %s",
+					ref(d, g->declined));
+			sv_printf(d->out, "    %s %s %s %s%s",
 				k < v[i].nsigs ? "party" : "needs", who(d, g->id),
 				NAME(g->position, "none", "accepted", "declined"),
-				g->position == AM_POS_NONE ? "-" : ref(d, g->entry));
+				g->position == AM_POS_NONE ? "-" : ref(d, g->entry), before);
 		}
 	}
 	am_state_versions_free(&v, nv);
@@ -334,12 +338,22 @@ describe_checkins(struct am_store *s, struct describe *d, const uint8_t *id)
 	size_t n;
 	check_rc(am_state_checkins(s, id, &ci, &n), AM_OK);
 	for (size_t i = 0; i < n; i++) {
-		sv_printf(d->out, "  checkin %s by %s period %s %s %s %s",
+		char corrects[64] = "";
+		if (ci[i].correction)
+			snprintf(corrects, sizeof corrects, " corrects %s",
+				ref(d, ci[i].corrects));
+		sv_printf(d->out, "  checkin %s by %s period %s %s %s %s %s%s",
 			ref(d, ci[i].hash), who(d, ci[i].author), ci[i].period,
 			NAME(ci[i].status, NULL, "kept", "partial", "missed"),
 			ci[i].verified ? "verified" : "unverified",
-			ci[i].disputed ? "disputed" : "undisputed");
+			ci[i].disputed ? "disputed" : "undisputed",
+			ci[i].counts ? "counts" : "not-counted", corrects);
 		describe_marks(d, ci[i].marks, ci[i].nmarks);
+		for (uint32_t k = 0; k < ci[i].nanswers; k++)
+			sv_printf(d->out, "    answer %s %s %s",
+				who(d, ci[i].answers[k].id),
+				NAME(ci[i].answers[k].kind, NULL, "confirmed", "disputed"),
+				ref(d, ci[i].answers[k].entry));
 	}
 	am_state_checkins_free(&ci, n);
 }
