@@ -508,6 +508,149 @@ test_agreements(void)
 	am_store_close(&s);
 }
 
+/* The check-in of period that counts among sam's, and how many there are. */
+static const struct am_checkin *
+counting(const struct am_checkin *v, size_t n, const char *period,
+	size_t *count)
+{
+	const struct am_checkin *c = NULL;
+	*count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].period, period) != 0)
+			continue;
+		(*count)++;
+		if (v[i].counts) {
+			check(c == NULL);   /* exactly one counts */
+			c = &v[i];
+		}
+	}
+	return c;
+}
+
+/* Is check-in want the one of period that counts, among count of them? */
+static bool
+counts_now(struct am_store *s, const uint8_t *ag, const char *period,
+	const uint8_t *want, size_t count)
+{
+	struct am_checkin *v;
+	size_t n, k;
+	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
+	const struct am_checkin *c = counting(v, n, period, &k);
+	bool ok = c != NULL && k == count && memcmp(c->hash, want, 32) == 0;
+	am_state_checkins_free(&v, n);
+	return ok;
+}
+
+static void
+mark(struct am_store *s, struct am_identity *who, const uint8_t *circle,
+	uint32_t kind, const uint8_t *target)
+{
+	struct am_body b = fx_body(kind, target);
+	if (kind == AM_KIND_DISPUTE)
+		b.note = am_str_c("that is not what happened");
+	act(s, who, circle, &b, NULL);
+}
+
+/*
+ * Corrections (protocol/state.md, "Check-ins"): a check-in nobody answered
+ * is replaced at once; an answered one only once everyone who answered it
+ * confirms the correction; a disputed correction replaces nothing; a
+ * correction of a correction follows the same rule. Nothing is erased.
+ */
+static void
+test_corrections(void)
+{
+	struct am_store *s = fx_store_open("corrections.db");
+	uint8_t circle[32], ag[32], a1[32], a2[32], b1[32], b2[32], b3[32];
+	uint8_t c1[32], c2[32], c3[32];
+	struct am_body b;
+
+	make_circle(s, circle);
+	b = terms("Evening check-in", 0);
+	act(s, sam, circle, &b, ag);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, ag);
+	act(s, alex, circle, &acc, NULL);
+	struct am_body ci = fx_body(AM_KIND_CHECKIN, ag);
+
+	/* unanswered: replaced at once */
+	ci.period = am_str_c("2024-03-01");
+	ci.status = AM_MISSED;
+	act(s, sam, circle, &ci, a1);
+	check(counts_now(s, ag, "2024-03-01", a1, 1));
+	ci.status = AM_KEPT;
+	act(s, sam, circle, &ci, a2);
+	check(counts_now(s, ag, "2024-03-01", a2, 2));
+
+	/* answered by Alex and Lee (the witness): the original counts until
+	 * both confirm the correction */
+	ci.period = am_str_c("2024-03-02");
+	ci.status = AM_MISSED;
+	act(s, sam, circle, &ci, b1);
+	mark(s, alex, circle, AM_KIND_CONFIRM, b1);
+	mark(s, lee, circle, AM_KIND_DISPUTE, b1);
+	ci.status = AM_KEPT;
+	act(s, sam, circle, &ci, b2);
+	check(counts_now(s, ag, "2024-03-02", b1, 2));
+	mark(s, alex, circle, AM_KIND_CONFIRM, b2);
+	check(counts_now(s, ag, "2024-03-02", b1, 2));
+	mark(s, lee, circle, AM_KIND_CONFIRM, b2);
+	check(counts_now(s, ag, "2024-03-02", b2, 2));
+	/* a correction of the correction: Alex disputes it, so it replaces
+	 * nothing; when Alex changes his answer to a confirmation it still
+	 * waits for Lee, who answered b2; then it counts */
+	ci.status = AM_PARTIAL;
+	act(s, sam, circle, &ci, b3);
+	mark(s, alex, circle, AM_KIND_DISPUTE, b3);
+	check(counts_now(s, ag, "2024-03-02", b2, 3));
+	mark(s, alex, circle, AM_KIND_CONFIRM, b3);
+	check(counts_now(s, ag, "2024-03-02", b2, 3));
+	mark(s, lee, circle, AM_KIND_CONFIRM, b3);
+	check(counts_now(s, ag, "2024-03-02", b3, 3));
+	/* Alex disputes b3 again: b2 counts again, and every answer stays */
+	mark(s, alex, circle, AM_KIND_DISPUTE, b3);
+	check(counts_now(s, ag, "2024-03-02", b2, 3));
+
+	/* unanswered, but the correction is disputed: it replaces nothing,
+	 * and its own correction is weighed against the original */
+	ci.period = am_str_c("2024-03-03");
+	ci.status = AM_KEPT;
+	act(s, sam, circle, &ci, c1);
+	ci.status = AM_PARTIAL;
+	act(s, sam, circle, &ci, c2);
+	mark(s, lee, circle, AM_KIND_DISPUTE, c2);
+	check(counts_now(s, ag, "2024-03-03", c1, 2));
+	ci.status = AM_MISSED;
+	act(s, sam, circle, &ci, c3);
+	check(counts_now(s, ag, "2024-03-03", c3, 3));
+
+	struct am_checkin *v;
+	size_t n;
+	check_rc(am_state_checkins(s, ag, &v, &n), AM_OK);
+	check(n == 8);
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(v[i].hash, b3, 32) != 0)
+			continue;
+		/* Alex's three answers, then Lee's, each in feed order */
+		check(v[i].correction && memcmp(v[i].corrects, b2, 32) == 0);
+		check(v[i].nanswers == 4 && v[i].nmarks == 2);
+		check(memcmp(v[i].answers[0].id, ALEX, 32) == 0 &&
+			v[i].answers[0].kind == AM_MARK_DISPUTED &&
+			v[i].answers[1].kind == AM_MARK_CONFIRMED &&
+			v[i].answers[2].kind == AM_MARK_DISPUTED &&
+			memcmp(v[i].answers[3].id, LEE, 32) == 0);
+		check(v[i].disputed && !v[i].verified);
+	}
+	am_state_checkins_free(&v, n);
+	/* nothing here is ignored */
+	struct am_violation *viol;
+	size_t nviol;
+	check_rc(am_state_violations(s, circle, &viol, &nviol), AM_OK);
+	check(nviol == 0);
+	free(viol);
+	same_as_refold(s, circle);
+	am_store_close(&s);
+}
+
 static void
 test_checkins(void)
 {
@@ -1173,6 +1316,7 @@ main(void)
 	test_stranger_ingest();
 	test_agreements();
 	test_checkins();
+	test_corrections();
 	test_resolve();
 	test_fork();
 	test_replay_tampering();

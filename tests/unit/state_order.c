@@ -2,7 +2,8 @@
  * The property of protocol/state.md: state is a function of the set of
  * entries. One history is generated with real signed entries (three
  * members, 50 agreements with declines, amendments and ends, 1,000
- * check-ins with confirmations and disputes, statements, and a few
+ * check-ins with confirmations and disputes (some changed), corrections
+ * confirmed, disputed or left unanswered, statements, and a few
  * entries that break rules), then imported into fresh stores in 100
  * seeded random orders. An entry that arrives before its predecessor, or
  * before the circle's genesis, is refused
@@ -199,6 +200,36 @@ make_rivals(void)
 	}
 }
 
+/* A correction of the check-in b by who, answered in one of the ways
+ * that decide whether it replaces what it corrects. */
+static void
+make_correction(int who, struct am_body *b)
+{
+	uint8_t h[32];
+	b->status = 1 + rnd(3);
+	b->note = am_str_c("correction");
+	put(who, b, h);
+	struct am_body cf = fx_body(AM_KIND_CONFIRM, h);
+	struct am_body dp = fx_body(AM_KIND_DISPUTE, h);
+	dp.note = am_str_c("the first one was right");
+	switch (rnd(4)) {
+	case 0:
+		put(1 - who, &cf, NULL);
+		break;
+	case 1:
+		put(1 - who, &dp, NULL);
+		break;
+	case 2:                             /* a changed answer */
+		put(1 - who, &dp, NULL);
+		put(1 - who, &cf, NULL);
+		break;
+	default:                            /* left unanswered */
+		break;
+	}
+	if (rnd(4) == 0)
+		put(2, &dp, NULL);          /* the witness disputes it */
+}
+
 static void
 make_checkins(void)
 {
@@ -227,6 +258,8 @@ make_checkins(void)
 			put(2, &cf, NULL);          /* the witness */
 		if (rnd(100) == 0)
 			put(who, &cf, NULL);        /* one's own: ignored */
+		if (rnd(5) == 0)
+			make_correction(who, &b);
 	}
 }
 
@@ -467,6 +500,23 @@ main(void)
 		am_state_versions_free(&vs, nvs);
 	}
 	check(asks_others > 0 && passed_over > 0);
+	/* and the corrections: some replace what they correct, some do not
+	 * (answered, or disputed); some answers changed */
+	size_t replacing = 0, waiting = 0, changed = 0;
+	for (size_t i = 0; i < nag; i++) {
+		struct am_checkin *ci;
+		size_t nci;
+		check_rc(am_state_checkins(gen, ag[i].id, &ci, &nci), AM_OK);
+		for (size_t j = 0; j < nci; j++) {
+			replacing += ci[j].correction && ci[j].counts;
+			waiting += ci[j].correction && !ci[j].counts;
+			changed += ci[j].nanswers > ci[j].nmarks;
+		}
+		am_state_checkins_free(&ci, nci);
+	}
+	check(replacing > 10 && waiting > 10 && changed > 10);
+	printf("corrections: %zu counting, %zu not; %zu check-ins with a "
+		"changed answer\n", replacing, waiting, changed);
 	am_state_agreements_free(&ag, nag);
 	am_store_close(&gen);
 	printf("history: %d entries\n", nent);
