@@ -1,8 +1,8 @@
 /*
- * Loading one agreement for the reading commands (show, list, status, log)
- * and for checkin, and computing its adherence through the schedule
- * module. Everything here is derived from the state's lists, which are the
- * same on every node that holds the same entries, and from "now".
+ * Printing what the library's views assemble (include/amends/view.h) for
+ * the reading commands (show, list, status, log, export) and for checkin:
+ * schedules, statuses, check-ins, corrections and answers, as text and
+ * JSON.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,143 +10,6 @@
 
 #include "agreement.h"
 #include "format.h"
-
-/* When version v came into force: the claimed time of the last of its
- * parties' signatures (the author's own is the version itself). */
-static int64_t
-signed_by_all_at(const struct am_version *v)
-{
-	int64_t t = v->time;
-	for (uint32_t i = 0; i < v->nsigs; i++)
-		if (v->sigs[i].position == AM_POS_ACCEPTED && v->sigs[i].time > t)
-			t = v->sigs[i].time;
-	return t;
-}
-
-static void
-find_versions(struct cli_agreement *x)
-{
-	bool any = false;
-	for (size_t i = 0; i < x->nversions; i++) {
-		const struct am_version *v = &x->versions[i];
-		if (x->a.has_current && memcmp(v->hash, x->a.current, 32) == 0)
-			x->current = v;
-		if (memcmp(v->hash, x->a.newest, 32) == 0)
-			x->newest = v;
-		if (v->status == AM_VERSION_IN_FORCE ||
-		    v->status == AM_VERSION_SUPERSEDED) {
-			int64_t t = signed_by_all_at(v);
-			if (!any || t < x->anchor)
-				x->anchor = t;
-			any = true;
-		}
-	}
-	if (x->newest == NULL && x->nversions > 0)
-		x->newest = &x->versions[x->nversions - 1];
-}
-
-int
-cli_agreement_load(struct am_store *s, const uint8_t id[static 32], int64_t now,
-	bool checkins, struct cli_agreement *x)
-{
-	int rc;
-
-	memset(x, 0, sizeof *x);
-	if ((rc = am_state_agreement(s, id, now, &x->a)) != AM_OK)
-		return rc;
-	if ((rc = am_state_versions(s, id, &x->versions, &x->nversions)) != AM_OK ||
-	    (checkins && (rc = am_state_checkins(s, id, &x->checkins,
-	    &x->ncheckins)) != AM_OK))
-		return rc;
-	find_versions(x);
-	x->until = now;
-	if (x->a.status == AM_AGREEMENT_ENDED && x->a.end_at < now)
-		x->until = x->a.end_at;
-	const struct am_version *v = x->current != NULL ? x->current : x->newest;
-	if (v != NULL) {
-		const struct am_terms *t = &v->body.terms;
-		if (t->nby > 0) {
-			x->nchecker = t->nby;
-			memcpy(x->checker, t->by, sizeof t->by[0] * t->nby);
-		} else {
-			x->nchecker = t->nparties;
-			memcpy(x->checker, t->parties, sizeof t->parties[0] * t->nparties);
-		}
-	}
-	if (x->current != NULL && x->current->body.terms.has_schedule)
-		return am_schedule_load(&x->current->body.terms, x->anchor,
-			&x->schedule);
-	return AM_OK;
-}
-
-void
-cli_agreement_finish(struct cli_agreement *x)
-{
-	am_schedule_destroy(&x->schedule);
-	am_state_checkins_free(&x->checkins, x->ncheckins);
-	am_state_versions_free(&x->versions, x->nversions);
-	am_state_agreement_finish(&x->a);
-	memset(x, 0, sizeof *x);
-}
-
-bool
-cli_agreement_is_checker(const struct cli_agreement *x, const uint8_t id[static 32])
-{
-	for (uint32_t i = 0; i < x->nchecker; i++)
-		if (memcmp(x->checker[i], id, 32) == 0)
-			return true;
-	return false;
-}
-
-bool
-cli_agreement_is_party(const struct cli_agreement *x, const uint8_t id[static 32])
-{
-	const struct am_version *v = x->current != NULL ? x->current : x->newest;
-	if (v == NULL)
-		return false;
-	for (uint32_t i = 0; i < v->body.terms.nparties; i++)
-		if (memcmp(v->body.terms.parties[i], id, 32) == 0)
-			return true;
-	return false;
-}
-
-int
-cli_agreement_adherence(const struct cli_agreement *x, const uint8_t *person,
-	struct am_adherence *out)
-{
-	struct am_schedule_checkin *c = NULL;
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	if (x->schedule == NULL || x->current == NULL)
-		return AM_ERR_ARG;
-	if (x->ncheckins > 0 &&
-	    (c = calloc(x->ncheckins, sizeof *c)) == NULL)
-		return AM_ERR_NOMEM;
-	size_t nc = 0;
-	for (size_t i = 0; i < x->ncheckins; i++) {
-		const struct am_checkin *k = &x->checkins[i];
-		if (!k->counts)     /* corrected, or a correction not agreed */
-			continue;
-		c[nc].author = k->author;
-		c[nc].seq = k->seq;
-		c[nc].period = am_str_c(k->period);
-		c[nc].status = k->status;
-		c[nc].time = k->time;
-		nc++;
-	}
-	if (person != NULL)
-		rc = am_schedule_adherence(x->schedule, x->until,
-			(const uint8_t (*)[32])person, 1, c, nc, out);
-	else
-		rc = am_schedule_adherence(x->schedule, x->until,
-			(const uint8_t (*)[32])x->checker, x->nchecker, c, nc, out);
-	free(c);
-	/* nothing is upcoming in an agreement that has ended */
-	if (rc == AM_OK && x->a.status == AM_AGREEMENT_ENDED)
-		out->has_upcoming = false;
-	return rc;
-}
 
 void
 cli_agreement_schedule_text(const struct am_terms *t, char *out, size_t size)
@@ -281,37 +144,11 @@ cli_version_status_name(uint32_t status)
 	}
 }
 
-bool
-cli_checkin_open(const struct am_checkin *v, size_t n, size_t i)
-{
-	if (v[i].counts)
-		return true;
-	/* a correction after the one that counts may yet replace it */
-	for (size_t j = i; j > 0 && v[j].correction; j--)
-		if (v[j - 1].counts)
-			return true;
-	return false;
-}
-
-const struct am_checkin *
-cli_checkin_counting(const struct am_checkin *v, size_t n, size_t i)
-{
-	size_t first = i, end = i + 1;
-	while (first > 0 && v[first].correction)
-		first--;
-	while (end < n && v[end].correction)
-		end++;
-	for (size_t j = first; j < end; j++)
-		if (v[j].counts)
-			return &v[j];
-	return NULL;
-}
-
 size_t
 cli_checkin_waits(struct am_store *s, const struct am_checkin *v, size_t n,
 	size_t i, char *out, size_t size)
 {
-	const struct am_checkin *cur = cli_checkin_counting(v, n, i);
+	const struct am_checkin *cur = am_checkins_counting(v, n, i);
 	const struct am_checkin *k = &v[i];
 	size_t count = 0, len = 0;
 	char who[CLI_SHORT_NAME];
@@ -357,7 +194,7 @@ cli_checkin_role(struct am_store *s, const struct am_checkin *v, size_t n,
 		snprintf(out, size, "corrects %s: counts", h);
 	else if (k->disputed)
 		snprintf(out, size, "corrects %s: disputed, does not count", h);
-	else if (!cli_checkin_open(v, n, i))
+	else if (!am_checkins_open(v, n, i))
 		snprintf(out, size, "corrects %s: a later correction counts", h);
 	else if (s != NULL && cli_checkin_waits(s, v, n, i, names, sizeof names) > 0)
 		snprintf(out, size, "corrects %s: counts once %s confirm%s it", h,

@@ -29,7 +29,7 @@ static const char usage[] =
 /* The schedule check-ins follow: the agreement's, or by day in its zone
  * when it has none. */
 static int
-load_schedule(struct cli_agreement *x, struct am_schedule **sched)
+load_schedule(struct am_agreement_view *x, struct am_schedule **sched)
 {
 	const struct am_version *v = x->current;
 	if (x->schedule != NULL) {
@@ -92,11 +92,16 @@ pick_period(const struct am_schedule *s, const char *given, int64_t now,
 static void
 say_correction(struct cli *c, const uint8_t hash[static 32], int64_t now)
 {
-	struct cli_agreement x = { 0 };
+	struct am_agreement_view x = { 0 };
 	struct am_object_info info;
+	struct am_view *view = NULL;
 	char h[CLI_SHORT_HASH], names[256];
-	if (am_state_lookup(c->store, hash, &info) != AM_OK ||
-	    cli_agreement_load(c->store, info.agreement, now, true, &x) != AM_OK)
+	int rc = am_state_lookup(c->store, hash, &info);
+	if (rc == AM_OK && (rc = am_view_open(c->store, &view)) == AM_OK) {
+		rc = am_view_agreement(view, info.agreement, now, true, &x);
+		am_view_close(&view);
+	}
+	if (rc != AM_OK)
 		goto out;
 	for (size_t i = 0; i < x.ncheckins; i++) {
 		const struct am_checkin *k = &x.checkins[i];
@@ -116,7 +121,7 @@ say_correction(struct cli *c, const uint8_t hash[static 32], int64_t now)
 				"counts confirms it\n");
 	}
 out:
-	cli_agreement_finish(&x);
+	am_agreement_view_finish(&x);
 }
 
 int
@@ -132,8 +137,9 @@ cmd_checkin(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct am_body b = { .kind = AM_KIND_CHECKIN, .status = 0 };
-	struct cli_agreement x = { 0 };
+	struct am_agreement_view x = { 0 };
 	struct am_schedule *own = NULL;
+	struct am_view *view = NULL;
 	struct am_period p;
 	struct cli c = { 0 };
 	const char *note = NULL, *period = NULL;
@@ -171,7 +177,11 @@ cmd_checkin(int argc, char **argv)
 	if (cli_resolve_object(c.store, argv[optind], AM_OBJ_AGREEMENT, "agreement",
 	    b.target) != 0)
 		goto out;
-	rc = cli_agreement_load(c.store, b.target, now, false, &x);
+	/* read, then close the snapshot before writing */
+	if ((rc = am_view_open(c.store, &view)) == AM_OK) {
+		rc = am_view_agreement(view, b.target, now, false, &x);
+		am_view_close(&view);
+	}
 	if (rc == AM_ERR_ZONE) {
 		ret = cli_error("the agreement's time zone is not known here; "
 			"install the zone data (tzdata)");
@@ -206,7 +216,7 @@ cmd_checkin(int argc, char **argv)
 	ret = 0;
 out:
 	am_schedule_destroy(&own);
-	cli_agreement_finish(&x);
+	am_agreement_view_finish(&x);
 	cli_close(&c);
 	return ret;
 }

@@ -132,6 +132,7 @@ who(const uint8_t id[static 32], char out[static WHO_BYTES])
 struct vout {
 	bool json;
 	struct json j;
+	struct am_view *view;        /* the snapshot the state is read from */
 };
 
 static void
@@ -247,11 +248,11 @@ static int
 show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 	int64_t now)
 {
-	struct cli_agreement x;
+	struct am_agreement_view x;
 	char h[CLI_SHORT_HASH], vh[CLI_SHORT_HASH];
-	int rc = cli_agreement_load(s, id, now, true, &x);
+	int rc = am_view_agreement(o->view, id, now, true, &x);
 	if (rc != AM_OK && rc != AM_ERR_ZONE) {
-		cli_agreement_finish(&x);
+		am_agreement_view_finish(&x);
 		return rc;
 	}
 	const struct am_version *v = x.current != NULL ? x.current : x.newest;
@@ -293,7 +294,7 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 			text_checkin(x.checkins, x.ncheckins, i,
 				x.a.title ? x.a.title : "");
 	}
-	cli_agreement_finish(&x);
+	am_agreement_view_finish(&x);
 	return AM_OK;
 }
 
@@ -393,7 +394,10 @@ show_state(struct am_proof *p, struct vout *o)
 	struct am_circle_info *circles = NULL;
 	size_t n = 0;
 	const uint8_t *scope = p->manifest.has_scope ? p->manifest.scope : NULL;
-	int rc = am_state_circles(p->store, NULL, &circles, &n);
+	int rc = am_view_open(p->store, &o->view);
+	if (rc != AM_OK)
+		return rc;
+	rc = am_state_circles(p->store, NULL, &circles, &n);
 	if (o->json) {
 		json_key(&o->j, "circles");
 		json_arr(&o->j);
@@ -403,6 +407,7 @@ show_state(struct am_proof *p, struct vout *o)
 	if (o->json)
 		json_end_arr(&o->j);
 	am_state_circles_free(&circles, n);
+	am_view_close(&o->view);
 	return rc;
 }
 

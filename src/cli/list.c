@@ -17,7 +17,7 @@ static const char usage[] =
 	"every circle held here: status, schedule and how it has been kept.\n";
 
 static void
-json_agreement(struct json *j, const struct cli_agreement *x)
+json_agreement(struct json *j, const struct am_agreement_view *x)
 {
 	struct am_adherence ad;
 	const struct am_version *v = x->current != NULL ? x->current : x->newest;
@@ -45,7 +45,7 @@ json_agreement(struct json *j, const struct cli_agreement *x)
 	else
 		json_null(j);
 	json_key(j, "adherence");
-	if (cli_agreement_adherence(x, NULL, &ad) == AM_OK)
+	if (am_agreement_view_adherence(x, NULL, &ad) == AM_OK)
 		cli_json_adherence(j, &ad);
 	else
 		json_null(j);
@@ -53,7 +53,7 @@ json_agreement(struct json *j, const struct cli_agreement *x)
 }
 
 static void
-text_agreement(const struct cli_agreement *x)
+text_agreement(const struct am_agreement_view *x)
 {
 	struct am_adherence ad;
 	char h[CLI_SHORT_HASH], sched[512] = "";
@@ -67,19 +67,19 @@ text_agreement(const struct cli_agreement *x)
 		*cut = '\0';
 	printf("  %s  %-28.28s %-10s %-24s", h, x->a.title,
 		cli_words(cli_agreement_status_name(x->a.status)), sched);
-	if (cli_agreement_adherence(x, NULL, &ad) == AM_OK)
+	if (am_agreement_view_adherence(x, NULL, &ad) == AM_OK)
 		printf(" kept %u/%u, streak %u", ad.kept, ad.due, ad.streak);
 	printf("\n");
 }
 
 /* Lists one circle's agreements; returns an AM_ERR_* code. */
 static int
-list_circle(struct am_store *s, const struct am_circle_info *ci, bool json,
+list_circle(struct am_view *view, const struct am_circle_info *ci, bool json,
 	struct json *j, int64_t now)
 {
 	struct am_agreement *list = NULL;
 	size_t n = 0;
-	int rc = am_state_agreements(s, ci->id, now, &list, &n);
+	int rc = am_state_agreements(am_view_store(view), ci->id, now, &list, &n);
 	if (rc != AM_OK)
 		return rc;
 	char h[CLI_SHORT_HASH];
@@ -95,8 +95,8 @@ list_circle(struct am_store *s, const struct am_circle_info *ci, bool json,
 		printf("%s (%s)%s\n", ci->name, h, n == 0 ? ": no agreements yet" : "");
 	}
 	for (size_t i = 0; i < n && rc == AM_OK; i++) {
-		struct cli_agreement x;
-		rc = cli_agreement_load(s, list[i].id, now, true, &x);
+		struct am_agreement_view x;
+		rc = am_view_agreement(view, list[i].id, now, true, &x);
 		if (rc == AM_OK || rc == AM_ERR_ZONE) {
 			rc = AM_OK;
 			if (json)
@@ -104,7 +104,7 @@ list_circle(struct am_store *s, const struct am_circle_info *ci, bool json,
 			else
 				text_agreement(&x);
 		}
-		cli_agreement_finish(&x);
+		am_agreement_view_finish(&x);
 	}
 	if (json) {
 		json_end_arr(j);
@@ -123,6 +123,7 @@ cmd_list(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct am_circle_info *circles = NULL;
+	struct am_view *view = NULL;
 	size_t ncircles = 0;
 	struct cli c = { 0 };
 	struct json j;
@@ -145,6 +146,11 @@ cmd_list(int argc, char **argv)
 		goto out;
 	if (argc - optind == 1 && cli_resolve_circle(c.store, argv[optind], one) != 0)
 		goto out;
+	/* everything listed comes from one snapshot */
+	if ((rc = am_view_open(c.store, &view)) != AM_OK) {
+		ret = cli_fail("reading the record", rc);
+		goto out;
+	}
 	if ((rc = am_state_circles(c.store, NULL, &circles, &ncircles)) != AM_OK) {
 		ret = cli_fail("listing circles", rc);
 		goto out;
@@ -159,7 +165,7 @@ cmd_list(int argc, char **argv)
 	for (size_t i = 0; i < ncircles; i++) {
 		if (argc - optind == 1 && memcmp(circles[i].id, one, 32) != 0)
 			continue;
-		if ((rc = list_circle(c.store, &circles[i], json, &j, now)) != AM_OK) {
+		if ((rc = list_circle(view, &circles[i], json, &j, now)) != AM_OK) {
 			ret = cli_fail("listing agreements", rc);
 			goto out;
 		}
@@ -171,6 +177,7 @@ cmd_list(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	am_view_close(&view);
 	am_state_circles_free(&circles, ncircles);
 	cli_close(&c);
 	return ret;

@@ -31,10 +31,11 @@ struct item {
 };
 
 struct log {
+	struct am_view *view;                 /* the snapshot read */
 	struct item *items;
 	size_t n, cap;
 	/* what the items point into, freed at the end */
-	struct cli_agreement *agreements;
+	struct am_agreement_view *agreements;
 	size_t nagreements, capagreements;
 	struct am_statement **statements;
 	size_t *nstatements;
@@ -71,14 +72,14 @@ add_agreement(struct am_store *s, struct log *l, const uint8_t id[32], int64_t n
 {
 	if (l->nagreements == l->capagreements) {
 		size_t cap = l->capagreements ? l->capagreements * 2 : 8;
-		struct cli_agreement *p = realloc(l->agreements, cap * sizeof *p);
+		struct am_agreement_view *p = realloc(l->agreements, cap * sizeof *p);
 		if (p == NULL)
 			return AM_ERR_NOMEM;
 		l->agreements = p;
 		l->capagreements = cap;
 	}
-	struct cli_agreement *x = &l->agreements[l->nagreements];
-	int rc = cli_agreement_load(s, id, now, true, x);
+	struct am_agreement_view *x = &l->agreements[l->nagreements];
+	int rc = am_view_agreement(l->view, id, now, true, x);
 	l->nagreements++;
 	if (rc != AM_OK && rc != AM_ERR_ZONE)
 		return rc;
@@ -135,7 +136,7 @@ static void
 log_finish(struct log *l)
 {
 	for (size_t i = 0; i < l->nagreements; i++)
-		cli_agreement_finish(&l->agreements[i]);
+		am_agreement_view_finish(&l->agreements[i]);
 	for (size_t i = 0; i < l->nlists; i++)
 		am_state_statements_free(&l->statements[i], l->nstatements[i]);
 	free(l->agreements);
@@ -318,9 +319,15 @@ cmd_log(int argc, char **argv)
 	if (cli_open(&c, CLI_STORE) != 0)
 		goto out;
 	int64_t now = cli_now_ms();
+	if (argc - optind == 1 &&
+	    resolve_scope(c.store, argv[optind], scope, &agreement) != 0)
+		goto out;
+	/* everything listed comes from one snapshot */
+	if ((rc = am_view_open(c.store, &l.view)) != AM_OK) {
+		ret = cli_fail("reading the log", rc);
+		goto out;
+	}
 	if (argc - optind == 1) {
-		if (resolve_scope(c.store, argv[optind], scope, &agreement) != 0)
-			goto out;
 		if (agreement) {
 			rc = add_agreement(c.store, &l, scope, now);
 			if (rc == AM_OK)
@@ -334,6 +341,7 @@ cmd_log(int argc, char **argv)
 		for (size_t i = 0; rc == AM_OK && i < ncircles; i++)
 			rc = add_circle(c.store, &l, circles[i].id, now);
 	}
+	am_view_close(&l.view);
 	if (rc != AM_OK) {
 		ret = cli_fail("reading the log", rc);
 		goto out;
@@ -359,6 +367,7 @@ cmd_log(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	am_view_close(&l.view);
 	log_finish(&l);
 	am_state_circles_free(&circles, ncircles);
 	cli_close(&c);

@@ -29,7 +29,7 @@ position_name(uint32_t p)
 
 /* Verified and disputed check-ins of one person. */
 static void
-count_marks(const struct cli_agreement *x, const uint8_t *who, int *verified,
+count_marks(const struct am_agreement_view *x, const uint8_t *who, int *verified,
 	int *disputed)
 {
 	*verified = *disputed = 0;
@@ -184,11 +184,11 @@ json_end(struct json *j, const struct am_agreement *a)
 }
 
 static void
-json_adherence(struct json *j, const struct cli_agreement *x)
+json_adherence(struct json *j, const struct am_agreement_view *x)
 {
 	struct am_adherence ad;
 	json_key(j, "adherence");
-	if (cli_agreement_adherence(x, NULL, &ad) != AM_OK) {
+	if (am_agreement_view_adherence(x, NULL, &ad) != AM_OK) {
 		json_null(j);
 		return;
 	}
@@ -201,7 +201,7 @@ json_adherence(struct json *j, const struct cli_agreement *x)
 	json_arr(j);
 	for (uint32_t i = 0; i < x->nchecker; i++) {
 		int verified, disputed;
-		if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
+		if (am_agreement_view_adherence(x, x->checker[i], &ad) != AM_OK)
 			continue;
 		count_marks(x, x->checker[i], &verified, &disputed);
 		json_obj(j);
@@ -218,7 +218,7 @@ json_adherence(struct json *j, const struct cli_agreement *x)
 }
 
 static void
-show_json(struct am_store *s, const struct cli_agreement *x)
+show_json(struct am_store *s, const struct am_agreement_view *x)
 {
 	struct json j;
 	const struct am_agreement *a = &x->a;
@@ -311,7 +311,7 @@ text_people(struct am_store *s, const char *label, const uint8_t ids[][32],
 }
 
 static void
-text_versions(struct am_store *s, const struct cli_agreement *x)
+text_versions(struct am_store *s, const struct am_agreement_view *x)
 {
 	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
 	char sched[512];
@@ -334,7 +334,7 @@ text_versions(struct am_store *s, const struct cli_agreement *x)
 }
 
 static void
-text_checkins(struct am_store *s, const struct cli_agreement *x)
+text_checkins(struct am_store *s, const struct am_agreement_view *x)
 {
 	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], mk[CLI_SHORT_NAME];
 	char role[512];
@@ -378,11 +378,11 @@ text_adherence_row(const char *who, const struct am_adherence *a, int verified,
 }
 
 static void
-text_adherence(struct am_store *s, const struct cli_agreement *x)
+text_adherence(struct am_store *s, const struct am_agreement_view *x)
 {
 	struct am_adherence ad;
 	char who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
-	if (cli_agreement_adherence(x, NULL, &ad) != AM_OK)
+	if (am_agreement_view_adherence(x, NULL, &ad) != AM_OK)
 		return;
 	cli_time_local(x->until, when);
 	printf("\nadherence as of %s\n  %-12s %4s %5s %8s %7s %7s %5s %9s %9s\n",
@@ -390,18 +390,18 @@ text_adherence(struct am_store *s, const struct cli_agreement *x)
 		"VERIFIED", "DISPUTED");
 	for (uint32_t i = 0; i < x->nchecker; i++) {
 		int verified, disputed;
-		if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
+		if (am_agreement_view_adherence(x, x->checker[i], &ad) != AM_OK)
 			continue;
 		count_marks(x, x->checker[i], &verified, &disputed);
 		cli_short_id(s, x->checker[i], who);
 		text_adherence_row(who, &ad, verified, disputed);
 	}
-	if (x->nchecker > 1 && cli_agreement_adherence(x, NULL, &ad) == AM_OK)
+	if (x->nchecker > 1 && am_agreement_view_adherence(x, NULL, &ad) == AM_OK)
 		text_adherence_row("together", &ad, -1, -1);
 }
 
 static void
-show_text(struct am_store *s, const struct cli_agreement *x)
+show_text(struct am_store *s, const struct am_agreement_view *x)
 {
 	const struct am_agreement *a = &x->a;
 	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
@@ -447,7 +447,8 @@ cmd_show(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_agreement x = { 0 };
+	struct am_agreement_view x = { 0 };
+	struct am_view *view = NULL;
 	struct cli c = { 0 };
 	uint8_t id[32];
 	bool json = false;
@@ -469,7 +470,10 @@ cmd_show(int argc, char **argv)
 	if (cli_resolve_object(c.store, argv[optind], AM_OBJ_AGREEMENT, "agreement",
 	    id) != 0)
 		goto out;
-	rc = cli_agreement_load(c.store, id, cli_now_ms(), true, &x);
+	if ((rc = am_view_open(c.store, &view)) == AM_OK) {
+		rc = am_view_agreement(view, id, cli_now_ms(), true, &x);
+		am_view_close(&view);
+	}
 	if (rc != AM_OK && rc != AM_ERR_ZONE) {
 		ret = cli_fail("reading the agreement", rc);
 		goto out;
@@ -483,7 +487,7 @@ cmd_show(int argc, char **argv)
 			"is not shown; install the zone data (tzdata)");
 	ret = 0;
 out:
-	cli_agreement_finish(&x);
+	am_agreement_view_finish(&x);
 	cli_close(&c);
 	return ret;
 }

@@ -48,7 +48,8 @@ load_circle(struct status *st, struct circle_data *d)
 		return AM_ERR_NOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = cli_agreement_load(st->s, list[i].id, st->now, true, &d->ag[i]);
+		rc = am_view_agreement(st->view, list[i].id, st->now, true,
+			&d->ag[i]);
 		d->nag++;
 		if (rc != AM_OK && rc != AM_ERR_ZONE)
 			break;
@@ -88,7 +89,7 @@ load_pending(struct status *st)
 }
 
 static int
-load(struct status *st)
+load_all(struct status *st)
 {
 	int rc = am_state_circles(st->s, st->me, &st->circles, &st->ncircles);
 	if (rc != AM_OK)
@@ -106,12 +107,25 @@ load(struct status *st)
 	return AM_OK;
 }
 
+/* Reads everything status shows in one snapshot: a commit in between
+ * (the node's, another command's) cannot mix two states. */
+static int
+load(struct status *st)
+{
+	int rc = am_view_open(st->s, &st->view);
+	if (rc != AM_OK)
+		return rc;
+	rc = load_all(st);
+	am_view_close(&st->view);
+	return rc;
+}
+
 static void
 finish(struct status *st)
 {
 	for (size_t i = 0; st->cd != NULL && i < st->ncircles; i++) {
 		for (size_t k = 0; k < st->cd[i].nag; k++)
-			cli_agreement_finish(&st->cd[i].ag[k]);
+			am_agreement_view_finish(&st->cd[i].ag[k]);
 		free(st->cd[i].ag);
 		am_state_statements_free(&st->cd[i].st, st->cd[i].nst);
 	}
@@ -233,13 +247,13 @@ section_to_confirm(struct status *st)
 		for (size_t c = 0; c < st->ncircles; c++) {
 			const struct circle_data *d = &st->cd[c];
 			for (size_t a = 0; a < d->nag; a++) {
-				const struct cli_agreement *x = &d->ag[a];
-				if (!d->witness && !cli_agreement_is_party(x, st->me))
+				const struct am_agreement_view *x = &d->ag[a];
+				if (!d->witness && !am_agreement_view_is_party(x, st->me))
 					continue;
 				for (size_t i = 0; i < x->ncheckins; i++) {
 					const struct am_checkin *k = &x->checkins[i];
 					if (memcmp(k->author, st->me, 32) == 0 ||
-					    !cli_checkin_open(x->checkins, x->ncheckins, i) ||
+					    !am_checkins_open(x->checkins, x->ncheckins, i) ||
 					    has_mark(k->marks, k->nmarks, st->me))
 						continue;
 					if (pass == 0) {
@@ -301,7 +315,7 @@ section_to_confirm(struct status *st)
 }
 
 static void
-due_line(struct status *st, const struct cli_agreement *x,
+due_line(struct status *st, const struct am_agreement_view *x,
 	const struct am_period *p, const char *state)
 {
 	char when[AM_SCHEDULE_TIME_BYTES] = "?";
@@ -341,13 +355,13 @@ section_due(struct status *st)
 		for (size_t c = 0; c < st->ncircles; c++) {
 			const struct circle_data *d = &st->cd[c];
 			for (size_t a = 0; a < d->nag; a++) {
-				const struct cli_agreement *x = &d->ag[a];
+				const struct am_agreement_view *x = &d->ag[a];
 				struct am_adherence ad;
 				if (x->a.status != AM_AGREEMENT_IN_FORCE &&
 				    x->a.status != AM_AGREEMENT_ENDING)
 					continue;
-				if (!cli_agreement_is_checker(x, st->me) ||
-				    cli_agreement_adherence(x, st->me, &ad) != AM_OK)
+				if (!am_agreement_view_is_checker(x, st->me) ||
+				    am_agreement_view_adherence(x, st->me, &ad) != AM_OK)
 					continue;
 				bool now_due = ad.has_upcoming && ad.upcoming.start <= st->now;
 				if (pass == 0) {
@@ -375,7 +389,7 @@ section_disputes(struct status *st)
 		for (size_t c = 0; c < st->ncircles; c++) {
 			const struct circle_data *d = &st->cd[c];
 			for (size_t a = 0; a < d->nag; a++) {
-				const struct cli_agreement *x = &d->ag[a];
+				const struct am_agreement_view *x = &d->ag[a];
 				for (size_t i = 0; i < x->ncheckins; i++) {
 					const struct am_checkin *k = &x->checkins[i];
 					if (!k->disputed)
@@ -421,10 +435,10 @@ section_disputes(struct status *st)
 }
 
 static void
-circle_agreement(struct status *st, const struct cli_agreement *x)
+circle_agreement(struct status *st, const struct am_agreement_view *x)
 {
 	struct am_adherence ad;
-	bool has = cli_agreement_adherence(x, NULL, &ad) == AM_OK;
+	bool has = am_agreement_view_adherence(x, NULL, &ad) == AM_OK;
 	if (st->json) {
 		struct json *j = &st->j;
 		json_obj(j);
@@ -440,7 +454,7 @@ circle_agreement(struct status *st, const struct cli_agreement *x)
 		json_key(j, "people");
 		json_arr(j);
 		for (uint32_t i = 0; has && i < x->nchecker; i++) {
-			if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
+			if (am_agreement_view_adherence(x, x->checker[i], &ad) != AM_OK)
 				continue;
 			json_obj(j);
 			json_key(j, "id");
@@ -464,7 +478,7 @@ circle_agreement(struct status *st, const struct cli_agreement *x)
 	}
 	for (uint32_t i = 0; has && i < x->nchecker; i++) {
 		char who[CLI_SHORT_NAME];
-		if (cli_agreement_adherence(x, x->checker[i], &ad) != AM_OK)
+		if (am_agreement_view_adherence(x, x->checker[i], &ad) != AM_OK)
 			continue;
 		cli_short_id(st->s, x->checker[i], who);
 		printf("  %s: kept %u/%u", who, ad.kept, ad.due);

@@ -18,7 +18,7 @@ struct circle_data {
 	const struct am_circle_info *info;
 	uint8_t digest[32];
 	bool witness;                     /* you are its witness */
-	struct cli_agreement *ag;
+	struct am_agreement_view *ag;
 	size_t nag;
 	struct am_statement *st;
 	size_t nst;
@@ -26,6 +26,7 @@ struct circle_data {
 
 struct status {
 	struct am_store *s;
+	struct am_view *view;             /* the one snapshot load() reads */
 	const uint8_t *me;
 	int64_t now;
 	bool json;
