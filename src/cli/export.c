@@ -192,6 +192,40 @@ text_signers(const struct am_version *v)
 		printf("%s%s", n++ ? ", " : "", w);
 	}
 	printf(n ? "\n" : "nobody yet\n");
+	/* a decline stays on record with its reason, even after an accept */
+	for (uint32_t i = 0; i < v->nsigs; i++) {
+		const struct am_signature *g = &v->sigs[i];
+		const char *why = g->position == AM_POS_DECLINED ? g->note :
+			g->declined_note;
+		if (g->position != AM_POS_DECLINED && !g->was_declined)
+			continue;
+		who(g->id, w);
+		printf("    %s %s%s%s\n", w, g->position == AM_POS_DECLINED ?
+			"declines" : "accepted after declining", why ? ": " : "",
+			why ? why : "");
+	}
+}
+
+static void
+json_declines(struct json *j, const struct am_version *v)
+{
+	json_key(j, "declines");
+	json_arr(j);
+	for (uint32_t i = 0; v != NULL && i < v->nsigs; i++) {
+		const struct am_signature *g = &v->sigs[i];
+		bool standing = g->position == AM_POS_DECLINED;
+		if (!standing && !g->was_declined)
+			continue;
+		json_obj(j);
+		json_key(j, "id");
+		json_id(j, g->id);
+		json_key(j, "entry");
+		json_hash(j, standing ? g->entry : g->declined);
+		json_kstr(j, "note", standing ? g->note : g->declined_note);
+		json_kbool(j, "standing", standing);
+		json_end_obj(j);
+	}
+	json_end_arr(j);
 }
 
 static void
@@ -274,6 +308,7 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 			if (v->sigs[i].position == AM_POS_ACCEPTED)
 				json_id(&o->j, v->sigs[i].id);
 		json_end_arr(&o->j);
+		json_declines(&o->j, v);
 		json_key(&o->j, "checkins");
 		json_arr(&o->j);
 		for (size_t i = 0; i < x.ncheckins; i++)

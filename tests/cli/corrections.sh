@@ -137,6 +137,9 @@ echo "$s" | grep -q "alex .*accepted .*after declining .*: Thursdays I work late
 	fail "sam's show lost the decline reason: $s"
 am sam show "$C" --json | grep -q "\"declined_before\":{\"entry\":\"[0-9a-f]*\",\"time\":\"2026-03-03T09:00:00Z\",\"note\":\"Thursdays I work late\"}" ||
 	fail "show --json lost the decline reason"
+am sam export -o "$dir/sam.export" >/dev/null || fail "export after the accept"
+am sam verify --file "$dir/sam.export" | grep -q "accepted after declining: Thursdays I work late" ||
+	fail "verify --file lost the decline reason"
 
 am sam verify >/dev/null || fail "verify at sam's"
 am alex verify >/dev/null || fail "verify at alex's"
