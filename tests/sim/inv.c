@@ -25,7 +25,9 @@
  *                 current one, else its nearest agreed base). An END that
  *                 not every party of L accepted is not mutual, is by a
  *                 party of L, and takes effect no earlier than its own
- *                 claimed time plus L's notice.
+ *                 claimed time plus L's notice. An END of what was never
+ *                 in force (a withdrawal) is shown mutual only when every
+ *                 party of the newest version accepted it.
  *   end-time      ... and no earlier than L's notice after the latest time
  *                 its author signed: the END and the author's own signing
  *                 of L (an end cannot take effect before its author's
@@ -477,10 +479,23 @@ check_end(struct view *v, const struct am_agreement *a)
 	char ag[9], p[16];
 	const uint8_t *missing;
 
-	if (!a->has_end || !a->has_current)
-		return;         /* a withdrawal ends what was never in force */
+	if (!a->has_end)
+		return;
 	hex4(a->id, ag);
 	const struct sim_entry *e = entry_of(s, a->end);
+	if (!a->has_current) {
+		/* a withdrawal ends what was never in force, at once; it is
+		 * mutual only if every party of the newest version accepted it */
+		const struct sim_entry *n = entry_of(s, a->newest);
+		if (a->end_mutual && e != NULL && n != NULL && holds(v, e) &&
+		    !parties_accepted(v, n, e, &missing)) {
+			who(s, missing, p);
+			sim_break(s, SIM_INV_END_NOTICE, "node %d: the withdrawal "
+				"of agreement %s is shown mutual, but %s, a party of "
+				"it, never accepted it", v->i, ag, p);
+		}
+		return;
+	}
 	const struct sim_entry *w = entry_of(s, a->current);
 	if (e == NULL || w == NULL || !holds(v, e))
 		return;         /* check_in_force reports a current not held */
