@@ -119,6 +119,7 @@ struct sim_opts {
 	bool lossy;              /* loss, duplication, reordering in sessions */
 	bool hostile;            /* one node's person writes what it likes */
 	bool skew;               /* a clock per node, off and jumping */
+	bool no_extremes;        /* hostile: no times near INT64's ends */
 	bool invariants;         /* check inv.c's invariants after each step */
 	const char *tmp;         /* where the run's directory is made */
 };
