@@ -312,6 +312,20 @@ who(const struct sim *s, const uint8_t id[static 32], char out[static 16])
 	snprintf(out, 16, "key %s", h);
 }
 
+/* " (written by node 1)", or " (written unchecked by node 1)" for the
+ * hostile member's own client, about the entry hash. */
+static const char *
+by_whom(const struct sim *s, const uint8_t hash[static 32])
+{
+	static char buf[48];
+	const struct sim_entry *e = entry_of(s, hash);
+	if (e == NULL)
+		return "";
+	snprintf(buf, sizeof buf, " (written %sby node %d)",
+		e->unchecked ? "unchecked " : "", e->node);
+	return buf;
+}
+
 /* ---- what a node's views showed before ---- */
 
 struct seen_agreement {
@@ -324,6 +338,7 @@ struct seen_checkin {
 	uint8_t hash[32];
 	uint8_t agreement[32];
 	uint32_t status;
+	char period[AM_MAX_PERIOD + 1];
 	bool gone;
 };
 
@@ -447,10 +462,10 @@ check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a)
 		char o[9];
 		hex4(of->hash, o);
 		who(s, missing, p);
-		sim_break(s, SIM_INV_IN_FORCE, "node %d: version %s of agreement "
-			"%s is in force, but %s, a party of %s version %s, never "
-			"accepted it", v->i, h, ag, p, of == w ? "that" : "the agreed",
-			o);
+		sim_break(s, SIM_INV_IN_FORCE, "node %d: version %s%s of "
+			"agreement %s is in force, but %s, a party of %s version %s, "
+			"never accepted it", v->i, h, by_whom(s, w->hash), ag, p,
+			of == w ? "that" : "the agreed", o);
 	} else if (changed && was->had_current) {
 		const struct sim_entry *old = entry_of(s, was->current);
 		if (old != NULL && !parties_accepted(v, old, w, &missing)) {
@@ -458,8 +473,8 @@ check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a)
 			hex4(old->hash, o);
 			who(s, missing, p);
 			sim_break(s, SIM_INV_IN_FORCE, "node %d: agreement %s went "
-				"from version %s to %s in force, which %s, a party of %s, "
-				"never accepted", v->i, ag, o, h, p, o);
+				"from version %s to %s%s in force, which %s, a party of %s, "
+				"never accepted", v->i, ag, o, h, by_whom(s, w->hash), p, o);
 		}
 	}
 	was->had_current = true;
@@ -490,9 +505,9 @@ check_end(struct view *v, const struct am_agreement *a)
 		if (a->end_mutual && e != NULL && n != NULL && holds(v, e) &&
 		    !parties_accepted(v, n, e, &missing)) {
 			who(s, missing, p);
-			sim_break(s, SIM_INV_END_NOTICE, "node %d: the withdrawal "
+			sim_break(s, SIM_INV_END_NOTICE, "node %d: the withdrawal%s "
 				"of agreement %s is shown mutual, but %s, a party of "
-				"it, never accepted it", v->i, ag, p);
+				"it, never accepted it", v->i, by_whom(s, e->hash), ag, p);
 		}
 		return;
 	}
@@ -506,9 +521,9 @@ check_end(struct view *v, const struct am_agreement *a)
 		return;         /* mutual: at once */
 	who(s, missing, p);
 	if (a->end_mutual) {
-		sim_break(s, SIM_INV_END_NOTICE, "node %d: the end of agreement "
+		sim_break(s, SIM_INV_END_NOTICE, "node %d: the end%s of agreement "
 			"%s is shown mutual, but %s, a party of the version in force, "
-			"never accepted it", v->i, ag, p);
+			"never accepted it", v->i, by_whom(s, e->hash), ag, p);
 		return;
 	}
 	int64_t signed_at;
@@ -525,9 +540,9 @@ check_end(struct view *v, const struct am_agreement *a)
 	if (a->end_at < from_end) {
 		bool wrapped = e->time > INT64_MAX - notice;
 		sim_break(s, wrapped ? SIM_INV_END_TIME : SIM_INV_END_NOTICE,
-			"node %d: agreement %s ends at %lld ms, before its END's own "
+			"node %d: agreement %s ends at %lld ms, before its END's%s own "
 			"time %lld plus the notice of %llu s%s", v->i, ag,
-			(long long)a->end_at, (long long)e->time,
+			(long long)a->end_at, by_whom(s, e->hash), (long long)e->time,
 			(unsigned long long)l->notice,
 			wrapped ? " (the sum wraps round)" : "");
 		return;
@@ -535,8 +550,9 @@ check_end(struct view *v, const struct am_agreement *a)
 	int64_t from = add_sat(e->time > signed_at ? e->time : signed_at, notice);
 	if (a->end_at < from)
 		sim_break(s, SIM_INV_END_TIME, "node %d: agreement %s ends at %lld "
-			"ms, before the notice of %llu s after its author signed "
-			"the version in force at %lld", v->i, ag, (long long)a->end_at,
+			"ms by an END%s dated %lld, before the notice of %llu s after "
+			"its author signed the version in force at %lld", v->i, ag,
+			(long long)a->end_at, by_whom(s, e->hash), (long long)e->time,
 			(unsigned long long)l->notice, (long long)signed_at);
 }
 
@@ -644,9 +660,15 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 		const struct am_checkin *now = find_checkin(ci, n, x->hash);
 		hex4(x->hash, h);
 		if (now == NULL || now->status != x->status) {
+			const struct sim_entry *old = entry_of(s, x->hash);
+			const char *by = "";
+			for (size_t j = 0; j < n && old != NULL; j++)
+				if (memcmp(ci[j].author, s->node[old->node].pub, 32) == 0 &&
+				    strcmp(ci[j].period, x->period) == 0)
+					by = by_whom(s, ci[j].hash);
 			sim_break(s, SIM_INV_CHECKIN_KEPT, "node %d: check-in %s, "
 				"which others answered, no longer counts (replaced by "
-				"its author's later one)", v->i, h);
+				"its author's later one%s)", v->i, h, by);
 			x->gone = true;
 			continue;
 		}
@@ -659,11 +681,15 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 				shown = memcmp(now->marks[q].entry, y->entry, 32) == 0;
 			if (shown)
 				continue;
+			const char *by = "";
+			for (uint32_t q = 0; q < now->nmarks; q++)
+				if (memcmp(now->marks[q].id, y->by, 32) == 0)
+					by = by_whom(s, now->marks[q].entry);
 			who(s, y->by, p);
 			sim_break(s, SIM_INV_ANSWER_KEPT, "node %d: the %s of check-in "
-				"%s by %s is no longer shown", v->i,
-				y->kind == AM_MARK_CONFIRMED ? "confirmation" : "dispute",
-				h, p);
+				"%s by %s is no longer shown (replaced by a later one%s)",
+				v->i, y->kind == AM_MARK_CONFIRMED ? "confirmation" :
+				"dispute", h, p, by);
 			/* reported once */
 			m->an[j] = m->an[--m->nan];
 			j--;
@@ -686,6 +712,7 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 			memcpy(x->hash, c->hash, 32);
 			memcpy(x->agreement, agreement, 32);
 			x->status = c->status;
+			memcpy(x->period, c->period, sizeof x->period);
 			x->gone = false;
 		}
 		for (uint32_t q = 0; q < c->nmarks; q++) {

@@ -203,6 +203,7 @@ struct sim_entry {
 	uint32_t nparties;       /* PROPOSE, AMEND */
 	uint8_t parties[AM_MAX_PARTIES][32];
 	uint64_t notice;         /* seconds */
+	bool unchecked;          /* written by the hostile member's client */
 };
 
 /* The invariants checked on honest nodes' views (inv.c says each one

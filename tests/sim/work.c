@@ -109,8 +109,11 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 			am_strerror(rc));
 		return;
 	}
-	if (s->opt.invariants)
+	if (s->opt.invariants) {
 		sim_entry_note(s, o->i, circle, seq, hash, time, b);
+		if (s->nentries > 0)
+			s->entries[s->nentries - 1].unchecked = o->bypass;
+	}
 	if (s->ncommits == s->commits_cap) {
 		size_t cap = s->commits_cap ? 2 * s->commits_cap : 64;
 		void *p = realloc(s->commits, cap * sizeof *s->commits);
