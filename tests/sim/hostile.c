@@ -175,6 +175,9 @@ h_end(struct op *o)
 	if (rng_chance(r, 300))
 		/* dated before the agreement was even proposed */
 		o->claimed = a.proposed - rng_range(r, 1, 60) * DAY_MS;
+	else if (!o->s->opt.no_extremes && rng_chance(r, 150))
+		/* so late that adding the notice overflows */
+		o->claimed = INT64_MAX - rng_range(r, 0, 1000);
 	work_write(o, a.circle);
 	am_state_agreement_finish(&a);
 	return true;

@@ -134,9 +134,13 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 	char h[9], ch[9];
 	am_hex(hash, 4, h);
 	am_hex(circle, 4, ch);
-	sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu)%s", o->i,
-		kind_name(b->kind), h, ch, (unsigned long long)seq,
-		o->bypass ? ", unchecked" : "");
+	if (o->bypass)
+		sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu), "
+			"unchecked, dated %lld", o->i, kind_name(b->kind), h, ch,
+			(unsigned long long)seq, (long long)time);
+	else
+		sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu)", o->i,
+			kind_name(b->kind), h, ch, (unsigned long long)seq);
 }
 
 /* A random circle where the node is joined; members_only leaves out
