@@ -55,8 +55,10 @@
  * After the workload, the network heals, every node restarts, and the run
  * continues until quiescent (bounded); then every property is checked.
  *
- * Members and clocks (options; off by default, so honest runs stay as
- * they were):
+ * Members and clocks. These are options, off by default: the honest runs
+ * and their seeds (sim-regress, the replay test) stay exactly as they
+ * were, and the trust invariants, which break today until issues 14, 15
+ * and 16 land, are judged by tests of their own (tests/sim/meson.build):
  *
  *   - --hostile: one node, picked by the seed, runs a modified client.
  *     Its node syncs honestly (a hostile peer on the wire is
@@ -66,14 +68,20 @@
  *     own pending versions, ends, corrections of its answered check-ins,
  *     flipped confirmations, answers to hashes it invents or has not
  *     seen, member proposals of fresh keys, and any claimed time, within
- *     and far beyond the usual range (INT64 extremes, year 9999);
+ *     and far beyond the usual range (INT64 extremes, year 9999; with
+ *     --no-extremes, nothing near INT64's ends). Half of its person's
+ *     operations go through the ordinary client, so it joins circles and
+ *     becomes a party like anyone; the no-fork and verify checks of the
+ *     end apply to the honest nodes;
  *   - --skew: every node has a clock of its own, off by up to SIM_SKEW_MAX
  *     and jumping forward and back now and then; the claimed times of its
  *     entries and its readers' "now" come from it;
  *   - --invariants (implied by either): the trust invariants of inv.c are
  *     checked on every honest node's view each time its store changes,
  *     not only at the end. A break of an invariant that a later issue
- *     fixes is counted, not failed, while the table in inv.c says so.
+ *     fixes is counted, not failed, while the table in inv.c says so;
+ *     --regress runs the seeds of tests/sim/regress.txt, each expected to
+ *     break what its line says.
  */
 #ifndef AMENDS_SIM_H
 #define AMENDS_SIM_H
