@@ -35,11 +35,16 @@
  *                 wrapping round.
  *   checkin-kept  A check-in that the node showed confirmed or disputed by
  *                 someone other than its author stays among the check-ins
- *                 that count, with its status: a correction is new and
- *                 visible, never a replacement its answerers did not agree.
+ *                 that count, with its status, until everyone who answered
+ *                 it confirms its author's correction: a correction is new
+ *                 and visible, never a replacement its answerers did not
+ *                 agree to (issue 15's rule).
  *   answer-kept   An answer (confirm, dispute) the node showed on such a
  *                 check-in stays shown: a changed answer is added beside
- *                 it, never in its place.
+ *                 it, never in its place. Today the state shows each
+ *                 person's latest answer only (am_state_checkins' marks),
+ *                 which is what is read; when issue 15 adds the history of
+ *                 answers to the views, read that instead.
  *   readers       Every reader a person uses (lists, the agreement view
  *                 with its schedule and adherence, what awaits them,
  *                 statements) works on every agreement, whatever another
@@ -645,6 +650,25 @@ find_checkin(const struct am_checkin *ci, size_t n, const uint8_t hash[static 32
 	return NULL;
 }
 
+/* Does everyone the node saw answer check-in hash now confirm c, its
+ * correction? */
+static bool
+all_confirm(const struct sim_seen *m, const uint8_t hash[static 32],
+	const struct am_checkin *c)
+{
+	for (size_t j = 0; j < m->nan; j++) {
+		if (memcmp(m->an[j].checkin, hash, 32) != 0)
+			continue;
+		bool confirms = false;
+		for (uint32_t q = 0; q < c->nmarks && !confirms; q++)
+			confirms = memcmp(c->marks[q].id, m->an[j].by, 32) == 0 &&
+				c->marks[q].kind == AM_MARK_CONFIRMED;
+		if (!confirms)
+			return false;
+	}
+	return true;
+}
+
 static void
 check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[static 32],
 	const struct am_checkin *ci, size_t n)
@@ -661,15 +685,18 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 		hex4(x->hash, h);
 		if (now == NULL || now->status != x->status) {
 			const struct sim_entry *old = entry_of(s, x->hash);
-			const char *by = "";
+			const struct am_checkin *by = NULL;
 			for (size_t j = 0; j < n && old != NULL; j++)
 				if (memcmp(ci[j].author, s->node[old->node].pub, 32) == 0 &&
 				    strcmp(ci[j].period, x->period) == 0)
-					by = by_whom(s, ci[j].hash);
+					by = &ci[j];
+			x->gone = true;
+			if (by != NULL && all_confirm(m, x->hash, by))
+				continue;       /* a correction its answerers agreed */
 			sim_break(s, SIM_INV_CHECKIN_KEPT, "node %d: check-in %s, "
 				"which others answered, no longer counts (replaced by "
-				"its author's later one%s)", v->i, h, by);
-			x->gone = true;
+				"its author's later one%s)", v->i, h,
+				by != NULL ? by_whom(s, by->hash) : "");
 			continue;
 		}
 		for (size_t j = 0; j < m->nan; j++) {
