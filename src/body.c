@@ -232,10 +232,16 @@ read_heads(struct am_mp_reader *r, struct am_body *b)
 	return AM_OK;
 }
 
-/* Fields each kind's array holds. */
+/* Fields each kind's array holds; 0 for a kind this build does not know.
+ * A test build may be made without one kind (AM_WITHOUT_KIND), to show
+ * how a node that predates a kind handles it. */
 static uint32_t
 field_count(uint32_t kind)
 {
+#ifdef AM_WITHOUT_KIND
+	if (kind == AM_WITHOUT_KIND)
+		return 0;
+#endif
 	switch (kind) {
 	case AM_KIND_GENESIS: return 2;
 	case AM_KIND_MEMBER: return 2;
@@ -308,6 +314,12 @@ read_fields(struct am_mp_reader *r, struct am_body *b)
 	default:
 		return AM_ERR_KIND;
 	}
+}
+
+bool
+am_kind_known(uint32_t kind)
+{
+	return field_count(kind) != 0;
 }
 
 int

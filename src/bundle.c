@@ -2,10 +2,11 @@
  * Bundles (protocol/bundle.md): a file of raw signed entries and fork
  * evidence, written from the store and read back into another one. This
  * file writes them deterministically, reads them with the strict msgpack
- * reader under fixed limits, and imports them feed by feed so that an
- * entry whose predecessor or whose author's membership comes later in the
- * file is simply tried again once the rest has been stored. Signed exports
- * and their manifests are in src/bundle_export.c.
+ * reader under fixed limits, checks that they are in the one order a
+ * writer produces, and imports them feed by feed: feeds sort by author key,
+ * not by who admitted whom, so an entry whose author's membership comes
+ * from a feed later in the file is tried again once the rest has been
+ * stored. Signed exports and their manifests are in src/bundle_export.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -459,6 +460,86 @@ am_bundle_destroy(struct am_bundle **bp)
 	*bp = NULL;
 }
 
+/* ---- order ---- */
+
+/* How a decoded item compares with the one before it in its part of the
+ * file: < 0 when it sorts after it, as it should. */
+static int
+order_cmp(const struct am_entry *prev, const struct am_entry *e, bool fork)
+{
+	int c = memcmp(prev->circle, e->circle, AM_HASH_BYTES);
+	if (c == 0)
+		c = memcmp(prev->author, e->author, AM_ID_BYTES);
+	if (c == 0 && prev->seq != e->seq)
+		c = prev->seq < e->seq ? -1 : 1;
+	if (c == 0 && fork)
+		c = memcmp(prev->hash, e->hash, AM_HASH_BYTES);
+	return c;
+}
+
+/* The sentence for an item that does not sort after prev. */
+static void
+disorder(const struct am_entry *prev, const struct am_entry *e, bool fork,
+	char *what, size_t size)
+{
+	bool feed = memcmp(prev->circle, e->circle, AM_HASH_BYTES) == 0 &&
+		memcmp(prev->author, e->author, AM_ID_BYTES) == 0;
+	unsigned long long seq = prev->seq;
+	if (!feed && !fork)
+		snprintf(what, size, "it comes after an entry of a feed that sorts "
+			"after its own: the entries were reordered");
+	else if (!feed)
+		snprintf(what, size, "fork evidence: it comes after fork evidence of "
+			"a feed that sorts after its own: the fork evidence was reordered");
+	else if (prev->seq != e->seq && !fork)
+		snprintf(what, size, "it comes after entry %llu of the same feed: "
+			"the entries were reordered", seq);
+	else if (prev->seq != e->seq)
+		snprintf(what, size, "fork evidence: it comes after fork evidence at "
+			"entry %llu of the same feed: the fork evidence was reordered",
+			seq);
+	else if (!fork)
+		snprintf(what, size, "the file holds two entries numbered %llu of "
+			"this feed among its entries", seq);
+	else if (memcmp(prev->hash, e->hash, AM_HASH_BYTES) != 0)
+		snprintf(what, size, "fork evidence: it comes after fork evidence at "
+			"the same number whose hash sorts after its own: the fork "
+			"evidence was reordered");
+	else
+		snprintf(what, size, "fork evidence: the file holds it twice");
+}
+
+int
+am_bundle_check_order(const struct am_bundle *b,
+	void (*out_of_order)(void *ctx, size_t index, const struct am_entry *e,
+	const char *what), void *ctx)
+{
+	struct am_entry prev, e;
+	bool have = false, prev_fork = false;
+	int rc = AM_OK;
+
+	for (size_t i = 0; i < b->nitems; i++) {
+		const struct am_bundle_item *it = &b->items[i];
+		/* an item that does not decode has no place: it is refused alone */
+		if (am_entry_decode(it->raw, it->len, &e) != AM_OK)
+			continue;
+		/* entries come first, then fork evidence: a new part starts over */
+		if (have && prev_fork == it->fork &&
+		    order_cmp(&prev, &e, it->fork) >= 0) {
+			rc = AM_ERR_ORDER;
+			if (out_of_order != NULL) {
+				char what[200];
+				disorder(&prev, &e, it->fork, what, sizeof what);
+				out_of_order(ctx, i, &e, what);
+			}
+		}
+		prev = e;
+		prev_fork = it->fork;
+		have = true;
+	}
+	return rc;
+}
+
 /* ---- importing ---- */
 
 /* An item waiting to be ingested, with what orders it. */
@@ -498,7 +579,7 @@ store_failed(int rc)
 static bool
 may_wait(int rc)
 {
-	return rc == AM_ERR_GAP || rc == AM_ERR_NOT_MEMBER;
+	return rc == AM_ERR_GAP || rc == AM_ERR_NO_GENESIS;
 }
 
 /* One pass over what still waits. Within a feed, once an entry has to
@@ -568,6 +649,9 @@ am_bundle_import(struct am_store *s, const struct am_bundle *b,
 	int rc = AM_OK;
 
 	memset(counts, 0, sizeof *counts);
+	/* a file out of order is damaged as a whole: nothing of it is stored */
+	if ((rc = am_bundle_check_order(b, NULL, NULL)) != AM_OK)
+		return rc;
 	if (b->nitems > 0 && (p = calloc(b->nitems, sizeof *p)) == NULL)
 		return AM_ERR_NOMEM;
 	for (size_t i = 0; i < b->nitems; i++) {

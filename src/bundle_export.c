@@ -176,8 +176,13 @@ add_fact(void *ctx, const uint8_t *raw, size_t len)
 	struct sexport *x = ctx;
 	struct am_entry e;
 	int rc;
-	if (am_entry_decode(raw, len, &e) != AM_OK ||
-	    am_body_decode(e.kind, e.body, e.body_len, x->body) != AM_OK)
+	if (am_entry_decode(raw, len, &e) != AM_OK)
+		return AM_ERR_DB_CORRUPT;
+	/* an entry of a kind this build does not know bears on nothing it
+	 * can tell: it travels only inside the prefix of its feed kept for
+	 * other entries */
+	bool known = am_kind_known(e.kind);
+	if (known && am_body_decode(e.kind, e.body, e.body_len, x->body) != AM_OK)
 		return AM_ERR_DB_CORRUPT;
 	if ((rc = grow((void **)&x->facts, &x->capfacts, x->nfacts,
 	    sizeof *x->facts)) != AM_OK)
@@ -188,7 +193,7 @@ add_fact(void *ctx, const uint8_t *raw, size_t len)
 	f->seq = e.seq;
 	f->kind = e.kind;
 	memcpy(f->hash, e.hash, AM_HASH_BYTES);
-	f->has_target = e.kind != AM_KIND_GENESIS && e.kind != AM_KIND_MEMBER &&
+	f->has_target = known && e.kind != AM_KIND_GENESIS && e.kind != AM_KIND_MEMBER &&
 		e.kind != AM_KIND_PROPOSE && e.kind != AM_KIND_CHECKPOINT &&
 		(e.kind != AM_KIND_STATEMENT || x->body->has_target);
 	if (f->has_target)

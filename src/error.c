@@ -65,6 +65,7 @@ message(enum am_error rc)
 	case AM_ERR_NOT_SHARED: return "that circle is not shared with this peer";
 	case AM_ERR_BATCH: return "a batch of entries is not one unbroken run of one feed";
 	case AM_ERR_NOT_MEMBER: return "the author is not a member of the circle";
+	case AM_ERR_NO_GENESIS: return "this node does not hold the circle's first entry yet";
 	case AM_ERR_RULE: return "the entry would break a rule of the circle";
 	case AM_ERR_NO_MANIFEST: return "the file has no signed manifest";
 	case AM_ERR_MANIFEST: return "the file does not match its signed manifest";

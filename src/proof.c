@@ -28,6 +28,7 @@ struct run {
 	struct am_entry *es;        /* decoded items, in file order */
 	size_t *index;              /* es[i] is item index[i] of the file */
 	uint8_t *sig_ok;
+	uint8_t *proven;            /* es[i] extends its feed's proven run */
 	size_t n;
 	size_t *order;              /* feed entries by (circle, author, seq) */
 	size_t norder;
@@ -101,7 +102,9 @@ decode_items(struct run *r)
 	r->es = calloc(b->nitems ? b->nitems : 1, sizeof *r->es);
 	r->index = calloc(b->nitems ? b->nitems : 1, sizeof *r->index);
 	r->sig_ok = calloc(b->nitems ? b->nitems : 1, 1);
-	if (r->es == NULL || r->index == NULL || r->sig_ok == NULL)
+	r->proven = calloc(b->nitems ? b->nitems : 1, 1);
+	if (r->es == NULL || r->index == NULL || r->sig_ok == NULL ||
+	    r->proven == NULL)
 		return AM_ERR_NOMEM;
 	for (size_t i = 0; i < b->nitems; i++) {
 		int rc = am_entry_decode(b->items[i].raw, b->items[i].len, &r->es[r->n]);
@@ -142,14 +145,18 @@ same_feed(const struct am_entry *a, const struct am_entry *b)
 		memcmp(a->author, b->author, AM_ID_BYTES) == 0;
 }
 
-/* Altered entries, and entries out of the canonical order of the file:
- * entries by (circle, author, seq), then fork evidence by (circle,
- * author, seq, hash). */
+static void
+on_disorder(void *ctx, size_t index, const struct am_entry *e, const char *what)
+{
+	report(ctx, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, index + 1,
+		AM_ERR_ORDER, "%s", what);
+}
+
+/* Altered entries, then entries out of the order every bundle is in
+ * (am_bundle_check_order, which amends import applies too). */
 static void
 check_items(struct run *r)
 {
-	const struct am_entry *prev = NULL;
-	bool prev_fork = false;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct am_entry *e = &r->es[i];
 		bool fork = r->b->items[r->index[i]].fork;
@@ -158,24 +165,11 @@ check_items(struct run *r)
 				AM_ERR_SIGNATURE, "%sits signature does not verify: the "
 				"entry was altered after its author signed it",
 				fork ? "fork evidence: " : "");
-		if (prev != NULL && prev_fork == fork) {
-			int c = key_cmp(prev, e);
-			if (c == 0 && fork)
-				c = memcmp(prev->hash, e->hash, AM_HASH_BYTES);
-			if (c > 0 && same_feed(prev, e))
-				report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq,
-					r->index[i] + 1, AM_ERR_ORDER, "it comes after entry "
-					"%llu of the same feed: the entries were reordered",
-					(unsigned long long)prev->seq);
-			else if (c > 0)
-				report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq,
-					r->index[i] + 1, AM_ERR_ORDER, "it comes after an entry "
-					"of a feed that sorts after its own: the entries were "
-					"reordered");
-		}
-		prev = e;
-		prev_fork = fork;
 	}
+	/* each item out of order is reported as it is found: nothing more to
+	 * do with AM_ERR_ORDER */
+	if (am_bundle_check_order(r->b, on_disorder, r) != AM_OK)
+		return;
 }
 
 static struct run *sort_run;   /* qsort has no context argument */
@@ -221,10 +215,7 @@ walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
 		if (!r->sig_ok[i]) {
 			broken = true;      /* reported by check_items */
 		} else if (e->seq <= f->proven) {
-			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
-				AM_ERR_FORK, "the file holds two entries numbered %llu of "
-				"this feed among its entries", (unsigned long long)e->seq);
-			broken = true;
+			broken = true;      /* a number twice: out of order */
 		} else if (e->seq != f->proven + 1) {
 			if (f->proven == 0)
 				report(r, AM_PROOF_FEED, e, NULL, NULL, 0, 0, AM_ERR_GAP,
@@ -251,6 +242,7 @@ walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
 			broken = true;
 		} else {
 			f->proven = e->seq;
+			r->proven[i] = 1;
 			last = e;
 		}
 	}
@@ -446,26 +438,47 @@ on_refused(void *ctx, size_t index, const struct am_entry *e, int rc)
 		"refused by the rules of the circle: %s", am_strerror(rc));
 }
 
-/* Ingests the proven entries and the accepted fork evidence. */
+static int
+fork_cmp(const void *a, const void *b)
+{
+	const struct am_entry *x = &sort_run->es[*(const size_t *)a];
+	const struct am_entry *y = &sort_run->es[*(const size_t *)b];
+	int c = key_cmp(x, y);
+	return c != 0 ? c : memcmp(x->hash, y->hash, AM_HASH_BYTES);
+}
+
+/* Ingests the proven entries and the accepted fork evidence, in the order
+ * a bundle must be in whatever the file's order was: each proven entry
+ * once, by feed and number, then each piece of evidence once. */
 static int
 replay(struct run *r, const uint8_t *fork_ok, const char *tmpdir)
 {
 	struct am_bundle sub = { 0 };
 	struct am_bundle_counts counts;
+	size_t *forks = NULL, nforks = 0;
 	int rc = open_store(r->p, tmpdir);
 	if (rc != AM_OK)
 		return rc;
-	if ((sub.items = calloc(r->n ? r->n : 1, sizeof *sub.items)) == NULL)
-		return AM_ERR_NOMEM;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct am_bundle_item *it = &r->b->items[r->index[i]];
-		const struct am_proof_feed *f = proof_feed(r->p, r->es[i].circle,
-			r->es[i].author);
-		if (it->fork ? fork_ok[i] : (f != NULL && r->es[i].seq <= f->proven &&
-		    r->sig_ok[i]))
-			sub.items[sub.nitems++] = *it;
+	sub.items = calloc(r->n ? r->n : 1, sizeof *sub.items);
+	forks = malloc((r->n ? r->n : 1) * sizeof *forks);
+	if (sub.items == NULL || forks == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
 	}
+	for (size_t k = 0; k < r->norder; k++)
+		if (r->proven[r->order[k]])
+			sub.items[sub.nitems++] = r->b->items[r->index[r->order[k]]];
+	for (size_t i = 0; i < r->n; i++)
+		if (fork_ok[i])
+			forks[nforks++] = i;
+	sort_run = r;
+	qsort(forks, nforks, sizeof *forks, fork_cmp);
+	for (size_t k = 0; k < nforks; k++)
+		if (k == 0 || fork_cmp(&forks[k - 1], &forks[k]) != 0)
+			sub.items[sub.nitems++] = r->b->items[r->index[forks[k]]];
 	rc = am_bundle_import(r->p->store, &sub, on_refused, r, &counts);
+out:
+	free(forks);
 	free(sub.items);
 	return rc;
 }
@@ -533,6 +546,7 @@ out:
 	free(r.es);
 	free(r.index);
 	free(r.sig_ok);
+	free(r.proven);
 	free(r.order);
 	return rc;
 }

@@ -38,7 +38,9 @@ digits_value(const char *p, size_t n, bool *ok)
 	return v;
 }
 
-/* A date "YYYY-MM-DD" that exists, as a day number. */
+/* A date "YYYY-MM-DD" that exists (1970-01-01 to 9999-12-31), as a day
+ * number. Terms may hold any such date; a label names a period, so its
+ * date is at most LAST_DAY (label_date). */
 static bool
 parse_date(struct am_str s, int64_t *day)
 {
@@ -49,7 +51,13 @@ parse_date(struct am_str s, int64_t *day)
 	unsigned m = digits_value(s.p + 5, 2, &ok);
 	unsigned d = digits_value(s.p + 8, 2, &ok);
 	*day = days_from_civil(y, m, d);
-	return ok && *day <= LAST_DAY;
+	return ok;
+}
+
+static bool
+label_date(struct am_str s, int64_t *day)
+{
+	return parse_date(s, day) && *day <= LAST_DAY;
 }
 
 /* Writes v, which fits, in exactly width decimal digits; returns the end. */
@@ -81,10 +89,36 @@ format_date(int64_t day, char out[static 11])
 	*put_date(out, day) = '\0';
 }
 
+/*
+ * Names in the zoneinfo directory that are a machine's settings, not
+ * zones: "localtime" links to the reader's own zone (/etc/localtime),
+ * "posixrules" to whatever rules its C library assumes. A schedule in
+ * either would give every reader its own periods, so neither is a zone
+ * here, in any directory.
+ */
+static bool
+zone_is_setting(struct am_str zone)
+{
+	static const char *const settings[] = { "localtime", "posixrules" };
+	size_t from = 0;
+	for (size_t i = 0; zone.p != NULL && i <= zone.n; i++) {
+		if (i < zone.n && zone.p[i] != '/')
+			continue;
+		for (size_t k = 0; k < sizeof settings / sizeof settings[0]; k++)
+			if (i - from == strlen(settings[k]) &&
+			    memcmp(zone.p + from, settings[k], i - from) == 0)
+				return true;
+		from = i + 1;
+	}
+	return false;
+}
+
 bool
 am_schedule_zone_ok(struct am_str zone)
 {
 	struct am_zone z;
+	if (zone_is_setting(zone))
+		return false;
 	int rc = am_zone_load(zone, &z);
 	am_zone_finish(&z);
 	return rc == AM_OK;
@@ -122,7 +156,8 @@ am_schedule_load(const struct am_terms *t, int64_t anchor,
 		    !parse_date(t->pauses[i].until, &s->pause_until[i]))
 			goto fail;
 	s->npauses = t->npauses;
-	if ((rc = am_zone_load(t->tz, &s->zone)) != AM_OK)
+	rc = AM_ERR_ZONE;
+	if (zone_is_setting(t->tz) || (rc = am_zone_load(t->tz, &s->zone)) != AM_OK)
 		goto fail;
 	if (t->from.p == NULL) {
 		rc = AM_ERR_ARG;
@@ -322,7 +357,7 @@ label_instant(const struct am_schedule *s, struct am_str l, int64_t *utc)
 	if (l.p == NULL)
 		return false;
 	if (s->every == AM_EVERY_DAY) {
-		if (l.n != 10 || !parse_date(l, &day))
+		if (l.n != 10 || !label_date(l, &day))
 			return false;
 		*utc = am_zone_to_utc(&s->zone, day * DAY);
 	} else if (s->every == AM_EVERY_WEEK) {
@@ -339,7 +374,7 @@ label_instant(const struct am_schedule *s, struct am_str l, int64_t *utc)
 		if (l.n != 13 || l.p[10] != 'T')
 			return false;
 		unsigned h = digits_value(l.p + 11, 2, &ok);
-		if (!ok || h > 23 || !parse_date((struct am_str){ l.p, 10 }, &day))
+		if (!ok || h > 23 || !label_date((struct am_str){ l.p, 10 }, &day))
 			return false;
 		*utc = am_zone_to_utc(&s->zone, day * DAY + h * 3600);
 	}

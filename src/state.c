@@ -382,12 +382,28 @@ struct fact {
 	uint8_t circle_id[AM_HASH_BYTES];
 };
 
-/* The fact row of e, whose body is b (ref may point into b or f). */
+/* The kind column of e's fact: its kind, negated for a kind this build
+ * does not know, so that no query about a known kind ever meets it. */
+static int
+fact_kind(uint32_t kind)
+{
+	return am_kind_known(kind) ? (int)kind : -(int)kind;
+}
+
+/* The fact row of e, whose body is b (ref may point into b or f). An
+ * entry of a kind this build does not know has a bare fact (b is not
+ * read): the state reports it as such, and it is recorded again, in
+ * full, by a build that knows the kind (am_state_rederive). */
 static void
 fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
 {
 	f->object = true;
 	f->ref = NULL;
+	if (!am_kind_known(e->kind)) {
+		f->object = false;
+		f->hkey = 0;
+		return;
+	}
 	switch (e->kind) {
 	case AM_KIND_GENESIS:
 		/* the circle this genesis creates, to compare with e->circle */
@@ -436,7 +452,7 @@ insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
 	fact_of(e, b, &f);
 	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, (int)e->kind);
+	sqlite3_bind_int(st, 3, fact_kind(e->kind));
 	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
 	sqlite3_bind_int64(st, 5, e->time);
 	if (f.object)
@@ -468,7 +484,8 @@ record(sqlite3 *db, const struct am_entry *e, int64_t feed)
 	/* a body is several KiB: keep it off the stack */
 	if ((b = malloc(sizeof *b)) == NULL)
 		return AM_ERR_NOMEM;
-	if ((rc = am_body_decode(e->kind, e->body, e->body_len, b)) == AM_OK)
+	rc = am_body_decode(e->kind, e->body, e->body_len, b);
+	if (rc == AM_OK || !am_kind_known(e->kind))
 		rc = insert_fact(db, e, b, feed);
 	free(b);
 	return rc;
@@ -514,6 +531,77 @@ am_state_fork(struct am_store *s, const struct am_entry *e)
 			return rc;
 	}
 	return AM_OK;
+}
+
+/* ---- the rules a store's facts were recorded under ---- */
+
+/* The label of the rules this build applies: their version and the kinds
+ * it knows. A store whose facts were recorded under another label has
+ * them recorded again (protocol/state.md, "Rules version"). */
+static void
+rules_label(char *out, size_t n)
+{
+	size_t off = (size_t)snprintf(out, n, "rules %d; kinds", AM_STATE_RULES);
+	for (uint32_t k = 1; k <= AM_KIND_MAX && off < n; k++)
+		if (am_kind_known(k))
+			off += (size_t)snprintf(out + off, n - off, " %u", (unsigned)k);
+}
+
+#define RULES_KEY "state_rules"
+
+/* Records every live entry's fact again, inside the caller's transaction. */
+static int
+record_all(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if ((rc = sqlite3_exec(db, "DELETE FROM st_facts", NULL, NULL, NULL)) !=
+	    SQLITE_OK)
+		return am_store_error(rc);
+	if ((rc = st_prepare(db, "SELECT e.feed, e.raw FROM entries e "
+	    "JOIN feeds f ON f.id = e.feed "
+	    "WHERE f.forked_at IS NULL OR e.seq < f.forked_at", &st)) != AM_OK)
+		return rc;
+	int src;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct am_entry e;
+		/* stored entries were checked on the way in; one that no
+		 * longer decodes is verify's to report, and has no fact */
+		if (am_entry_decode(sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), &e) != AM_OK)
+			continue;
+		if ((rc = record(db, &e, sqlite3_column_int64(st, 0))) != AM_OK &&
+		    rc != AM_ERR_FIELD && rc != AM_ERR_COUNT && rc != AM_ERR_TYPE)
+			break;
+		rc = AM_OK;
+	}
+	st_finish(st);
+	return rc != AM_OK ? rc : st_done(src);
+}
+
+int
+am_state_rederive(struct am_store *s, bool force)
+{
+	char want[128];
+	rules_label(want, sizeof want);
+	char *have = force ? NULL : am_store_setting_get(s, RULES_KEY);
+	bool same = have != NULL && strcmp(have, want) == 0;
+	free(have);
+	if (same)
+		return AM_OK;
+	int rc = am_store_begin(s);
+	if (rc != AM_OK)
+		return rc;
+	/* another process may have done it while we waited for the lock */
+	have = force ? NULL : am_store_setting_get(s, RULES_KEY);
+	same = have != NULL && strcmp(have, want) == 0;
+	free(have);
+	if (!same && ((rc = record_all(am_store_sqlite(s))) != AM_OK ||
+	    (rc = am_store_setting_set(s, RULES_KEY, want)) != AM_OK)) {
+		am_store_rollback(s);
+		return rc;
+	}
+	return am_store_commit(s);
 }
 
 /* Runs a one-row existence query with ?1 circle and ?2 id bound. */
@@ -568,25 +656,21 @@ am_state_holds_circle(struct am_store *s,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }
 
+/* Whether an entry is stored depends only on the entry, its own feed and
+ * the circle's genesis, never on other feeds (protocol/state.md, "What a
+ * node stores"): a GENESIS creates its circle (the decoder checked that
+ * it does), and any other entry waits until its circle's genesis is here.
+ * Who counts is the state's to judge. */
 int
 am_state_admit(struct am_store *s, const struct am_entry *e)
 {
-	if (e->kind == AM_KIND_GENESIS) {
-		struct am_body *b = malloc(sizeof *b);
-		uint8_t id[AM_HASH_BYTES];
-		int rc;
-		if (b == NULL)
-			return AM_ERR_NOMEM;
-		rc = am_body_decode(e->kind, e->body, e->body_len, b);
-		if (rc == AM_OK)
-			am_circle_id(e->author, b->nonce, id);
-		free(b);
-		if (rc != AM_OK)
-			return rc;
-		if (memcmp(id, e->circle, AM_HASH_BYTES) == 0)
-			return AM_OK;
-	}
-	return am_state_may_write(s, e->circle, e->author);
+	bool held;
+	if (e->kind == AM_KIND_GENESIS)
+		return AM_OK;
+	int rc = am_state_holds_circle(s, e->circle, &held);
+	if (rc != AM_OK)
+		return rc;
+	return held ? AM_OK : AM_ERR_NO_GENESIS;
 }
 
 /* ---- reading: one snapshot per call ---- */
@@ -972,7 +1056,9 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		struct am_entry e;
 		struct fact f;
 		if ((rc = am_entry_decode(sqlite3_column_blob(ent, 1),
-		    (size_t)sqlite3_column_bytes(ent, 1), &e)) != AM_OK ||
+		    (size_t)sqlite3_column_bytes(ent, 1), &e)) != AM_OK)
+			goto out;
+		if (am_kind_known(e.kind) &&
 		    (rc = am_body_decode(e.kind, e.body, e.body_len, b)) != AM_OK)
 			goto out;
 		/* from its feed's fork on, an entry has no fact */
@@ -983,7 +1069,7 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		expected++;
 		sqlite3_reset(get);
 		sqlite3_bind_int64(get, 1, sqlite3_column_int64(ent, 0));
-		sqlite3_bind_int(get, 2, (int)e.kind);
+		sqlite3_bind_int(get, 2, fact_kind(e.kind));
 		sqlite3_bind_int64(get, 3, (int64_t)e.seq);
 		int grc = sqlite3_step(get);
 		if (grc != SQLITE_ROW && grc != SQLITE_DONE) {

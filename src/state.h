@@ -76,7 +76,13 @@ struct st_version {
 	struct am_version v;         /* the public view */
 	uint64_t seq;
 	bool valid;
-	bool full;                   /* every party accepted */
+	bool full;                   /* counts: everyone it needs accepted it */
+	uint32_t nneed;              /* whose acceptance it needs: its parties
+	                                in terms order, then others by ID */
+	uint8_t (*need)[AM_ID_BYTES];
+	/* used while deriving, in the versions' hash order only */
+	size_t base_ix;              /* its base, or SIZE_MAX */
+	bool current;
 };
 
 struct st_end {
@@ -86,7 +92,8 @@ struct st_end {
 	int64_t time;
 	char *note;
 	bool valid;
-	bool mutual;
+	bool mutual;                 /* every party accepted it */
+	bool at_once;                /* mutual, or a withdrawal: no notice */
 	int64_t end_at;
 	uint32_t nsigs;
 	struct am_signature sigs[AM_MAX_PARTIES];

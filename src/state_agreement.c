@@ -86,10 +86,20 @@ free_acts(struct st_act *v, size_t n)
 	free(v);
 }
 
-/* Why id may not answer terms t: a rule, or 0 when it may. */
+static bool
+in_ids(const uint8_t (*ids)[AM_ID_BYTES], uint32_t n, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (memcmp(ids[i], id, 32) == 0)
+			return true;
+	return false;
+}
+
+/* Why id may not answer an object whose answers are taken from ids: a
+ * rule, or 0 when it may. */
 static uint32_t
-answer_rule(const struct st_circle *c, const struct am_terms *t,
-	const uint8_t *id, const char **why)
+answer_rule(const struct st_circle *c, const uint8_t (*ids)[AM_ID_BYTES],
+	uint32_t nids, const uint8_t *id, const char **why)
 {
 	const struct am_member *m = st_member(c, id);
 	if (m == NULL) {
@@ -100,28 +110,27 @@ answer_rule(const struct st_circle *c, const struct am_terms *t,
 		*why = "a witness cannot accept or decline terms";
 		return AM_RULE_WITNESS;
 	}
-	if (!st_in_terms(t, id)) {
-		*why = "answers terms its author is not a party to";
+	if (!in_ids(ids, nids, id)) {
+		*why = "answers terms its author is not asked to sign";
 		return AM_RULE_NOT_PARTY;
 	}
 	return 0;
 }
 
 /*
- * Fills sigs (one per party of t) from the answers to one version or end:
- * acceptance is final, a decline stands until the same party accepts.
+ * Fills sigs (one per id of ids) from the answers to one version or end:
+ * acceptance is final, a decline stands until the same person accepts.
  * author answers implicitly by writing the object.
  */
 static void
-derive_sigs(struct st_circle *c, const struct am_terms *t, const uint8_t *author,
-	const uint8_t *hash, int64_t time, struct st_act *acts, size_t nacts,
-	struct am_signature *sigs, uint32_t *nsigs)
+derive_sigs(struct st_circle *c, const uint8_t (*ids)[AM_ID_BYTES], uint32_t nids,
+	const uint8_t *author, const uint8_t *hash, int64_t time,
+	struct st_act *acts, size_t nacts, struct am_signature *sigs)
 {
-	*nsigs = t->nparties;
-	for (uint32_t i = 0; i < t->nparties; i++) {
+	for (uint32_t i = 0; i < nids; i++) {
 		struct am_signature *sg = &sigs[i];
 		memset(sg, 0, sizeof *sg);
-		memcpy(sg->id, t->parties[i], 32);
+		memcpy(sg->id, ids[i], 32);
 		if (memcmp(sg->id, author, 32) == 0) {
 			sg->position = AM_POS_ACCEPTED;
 			sg->implicit = true;
@@ -132,12 +141,12 @@ derive_sigs(struct st_circle *c, const struct am_terms *t, const uint8_t *author
 	for (size_t i = 0; i < nacts; i++) {
 		struct st_act *a = &acts[i];
 		const char *why;
-		uint32_t rule = answer_rule(c, t, a->author, &why);
+		uint32_t rule = answer_rule(c, ids, nids, a->author, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, a->author, a->seq, a->hash, a->kind, rule, why);
 			continue;
 		}
-		struct am_signature *sg = (struct am_signature *)st_sig(sigs, *nsigs,
+		struct am_signature *sg = (struct am_signature *)st_sig(sigs, nids,
 			a->author);
 		if (sg->position == AM_POS_ACCEPTED) {
 			/* rows come by seq: this answer follows the acceptance */
@@ -198,6 +207,7 @@ load_versions(struct st_circle *c, const uint8_t *id, struct st_agreement *a)
 		}
 		struct st_version *sv = &a->versions[a->nversions];
 		memset(sv, 0, sizeof *sv);
+		sv->base_ix = SIZE_MAX;
 		struct am_version *v = &sv->v;
 		st_col32(st, 0, v->hash);
 		st_col32(st, 1, v->author);
@@ -326,6 +336,7 @@ derive_depths(struct st_circle *c, struct st_agreement *a)
 					sv->v.has_base ? AM_KIND_AMEND : AM_KIND_PROPOSE, rule, why);
 			} else {
 				sv->v.depth = base ? base->v.depth + 1 : 0;
+				sv->base_ix = base ? (size_t)(base - a->versions) : SIZE_MAX;
 				st_sink_seen(c->sink, sv->v.author, sv->seq);
 			}
 			state[stack[--top]] = V_DONE;
@@ -337,15 +348,6 @@ out:
 	return rc;
 }
 
-/* Greater depth first, then lower hash. */
-static bool
-newer(const struct st_version *x, const struct st_version *y)
-{
-	if (x->v.depth != y->v.depth)
-		return x->v.depth > y->v.depth;
-	return memcmp(x->v.hash, y->v.hash, 32) < 0;
-}
-
 static int
 cmp_version(const void *a, const void *b)
 {
@@ -355,24 +357,358 @@ cmp_version(const void *a, const void *b)
 	return memcmp(x->v.hash, y->v.hash, 32);
 }
 
+/*
+ * Who must accept a version, and which version is in force
+ * (protocol/state.md, "Versions: who must accept, and which is in force").
+ * Everything here works on the versions in hash order, by index.
+ */
+
+/* One person's signature of a version: its author at its number, anyone
+ * else at their first live ACCEPT of it. What a person had signed before
+ * signing a version is what they knew of when they signed it. */
+struct signing {
+	uint8_t who[AM_ID_BYTES];
+	uint64_t seq;
+	size_t version;
+};
+
+struct derive {
+	struct st_circle *c;
+	struct st_agreement *a;
+	struct st_act **acts;        /* per version, by author then seq */
+	size_t *nacts;
+	struct signing *sg;          /* by who, then seq */
+	size_t nsg;
+	size_t *order;               /* valid versions by depth, then hash */
+	size_t norder;
+};
+
 static int
-derive_signatures(struct st_circle *c, struct st_agreement *a)
+cmp_signing(const void *x, const void *y)
 {
-	for (size_t i = 0; i < a->nversions; i++) {
-		struct st_version *sv = &a->versions[i];
-		struct st_act *acts;
-		size_t nacts;
+	const struct signing *p = x, *q = y;
+	int d = memcmp(p->who, q->who, 32);
+	if (d != 0)
+		return d;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/* The first signing of who, or d->nsg when none. */
+static size_t
+first_signing(const struct derive *d, const uint8_t *who)
+{
+	size_t lo = 0, hi = d->nsg;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (memcmp(d->sg[mid].who, who, 32) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->nsg && memcmp(d->sg[lo].who, who, 32) == 0 ? lo : d->nsg;
+}
+
+/* The number at which who signed version v, or 0 when they did not. */
+static uint64_t
+signed_at(const struct derive *d, const uint8_t *who, size_t v)
+{
+	for (size_t i = first_signing(d, who); i < d->nsg &&
+	    memcmp(d->sg[i].who, who, 32) == 0; i++)
+		if (d->sg[i].version == v)
+			return d->sg[i].seq;
+	return 0;
+}
+
+static int
+collect_signings(struct derive *d)
+{
+	struct st_agreement *a = d->a;
+	size_t cap = 0;
+	for (size_t v = 0; v < a->nversions; v++) {
+		const struct st_version *sv = &a->versions[v];
 		if (!sv->valid)
 			continue;
-		int rc = load_acts(c, sv->v.hash, false, &acts, &nacts);
-		if (rc != AM_OK)
-			return rc;
-		derive_sigs(c, &sv->v.body.terms, sv->v.author, sv->v.hash, sv->v.time,
-			acts, nacts, sv->v.sigs, &sv->v.nsigs);
-		free_acts(acts, nacts);
-		sv->full = all_accepted(sv->v.sigs, sv->v.nsigs);
+		for (size_t i = 0; i <= d->nacts[v]; i++) {
+			const struct st_act *x = i < d->nacts[v] ? &d->acts[v][i] : NULL;
+			/* the author at its number; each other person at their
+			 * first ACCEPT (rows come by author, then seq) */
+			if (x != NULL && (x->kind != AM_KIND_ACCEPT ||
+			    memcmp(x->author, sv->v.author, 32) == 0 ||
+			    (d->nsg > 0 && d->sg[d->nsg - 1].version == v &&
+			    memcmp(d->sg[d->nsg - 1].who, x->author, 32) == 0)))
+				continue;
+			if (d->nsg == cap) {
+				cap = cap ? 2 * cap : 16;
+				void *q = realloc(d->sg, cap * sizeof *d->sg);
+				if (q == NULL)
+					return AM_ERR_NOMEM;
+				d->sg = q;
+			}
+			struct signing *g = &d->sg[d->nsg++];
+			memcpy(g->who, x ? x->author : sv->v.author, 32);
+			g->seq = x ? x->seq : sv->seq;
+			g->version = v;
+		}
 	}
+	if (d->nsg > 0)
+		qsort(d->sg, d->nsg, sizeof *d->sg, cmp_signing);
 	return AM_OK;
+}
+
+static int
+need_add(struct st_version *sv, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < sv->nneed; i++)
+		if (memcmp(sv->need[i], id, 32) == 0)
+			return AM_OK;
+	if ((sv->nneed & (sv->nneed - 1)) == 0) {
+		void *q = realloc(sv->need, (sv->nneed ? 2 * sv->nneed : 1) *
+			sizeof *sv->need);
+		if (q == NULL)
+			return AM_ERR_NOMEM;
+		sv->need = q;
+	}
+	memcpy(sv->need[sv->nneed++], id, 32);
+	return AM_OK;
+}
+
+static int
+need_add_parties(struct st_version *sv, const struct am_terms *t)
+{
+	int rc = AM_OK;
+	for (uint32_t i = 0; rc == AM_OK && i < t->nparties; i++)
+		rc = need_add(sv, t->parties[i]);
+	return rc;
+}
+
+static int
+cmp_id(const void *x, const void *y)
+{
+	return memcmp(x, y, AM_ID_BYTES);
+}
+
+/*
+ * need(v): its parties; the parties of each version up its chain of bases,
+ * up to and including the nearest one that counts; and, for each person
+ * in need(v) who signed v, the parties of every version of the agreement
+ * they had signed before. Ancestors come first in depth order, so whether
+ * they count is known.
+ */
+static int
+derive_need(struct derive *d, size_t v)
+{
+	struct st_version *sv = &d->a->versions[v];
+	int rc = need_add_parties(sv, &sv->v.body.terms);
+	for (size_t b = sv->base_ix; rc == AM_OK && b != SIZE_MAX;
+	    b = d->a->versions[b].base_ix) {
+		rc = need_add_parties(sv, &d->a->versions[b].v.body.terms);
+		if (d->a->versions[b].full)
+			break;
+	}
+	/* the list grows as it is read: each person is looked at once */
+	for (uint32_t k = 0; rc == AM_OK && k < sv->nneed; k++) {
+		uint64_t at = signed_at(d, sv->need[k], v);
+		for (size_t i = first_signing(d, sv->need[k]); rc == AM_OK &&
+		    at != 0 && i < d->nsg && memcmp(d->sg[i].who, sv->need[k], 32) == 0 &&
+		    d->sg[i].seq < at; i++)
+			if (d->sg[i].version != v)
+				rc = need_add_parties(sv,
+					&d->a->versions[d->sg[i].version].v.body.terms);
+	}
+	uint32_t np = sv->v.body.terms.nparties;
+	if (rc == AM_OK && sv->nneed > np)
+		qsort(sv->need + np, sv->nneed - np, sizeof *sv->need, cmp_id);
+	return rc;
+}
+
+/* The positions of everyone v needs; whether v counts. */
+static int
+derive_positions(struct derive *d, size_t v)
+{
+	struct st_version *sv = &d->a->versions[v];
+	struct am_signature *all = calloc(sv->nneed ? sv->nneed : 1, sizeof *all);
+	if (all == NULL)
+		return AM_ERR_NOMEM;
+	derive_sigs(d->c, (const uint8_t (*)[AM_ID_BYTES])sv->need, sv->nneed,
+		sv->v.author, sv->v.hash, sv->v.time, d->acts[v], d->nacts[v], all);
+	sv->full = true;
+	for (uint32_t i = 0; i < sv->nneed; i++)
+		sv->full = sv->full && all[i].position == AM_POS_ACCEPTED;
+	uint32_t np = sv->v.body.terms.nparties;
+	sv->v.nsigs = np;
+	memcpy(sv->v.sigs, all, np * sizeof *all);
+	sv->v.nothers = sv->nneed - np;
+	if (sv->v.nothers > 0) {
+		sv->v.others = malloc(sv->v.nothers * sizeof *sv->v.others);
+		if (sv->v.others == NULL) {
+			st_signatures_free(all + np, sv->v.nothers);
+			sv->v.nothers = 0;
+			free(all);
+			return AM_ERR_NOMEM;
+		}
+		memcpy(sv->v.others, all + np, sv->v.nothers * sizeof *all);
+	}
+	free(all);
+	return AM_OK;
+}
+
+static bool
+ancestor(const struct st_agreement *a, size_t anc, size_t v)
+{
+	for (size_t b = a->versions[v].base_ix; b != SIZE_MAX; b = a->versions[b].base_ix)
+		if (b == anc)
+			return true;
+	return false;
+}
+
+/*
+ * x replaces y (both count): x is not an ancestor of y, and either y is
+ * an ancestor of x, or every party of y signed x after signing y: each
+ * person bound by y agreed to x knowing y.
+ */
+static bool
+replaces(const struct derive *d, size_t x, size_t y)
+{
+	const struct st_agreement *a = d->a;
+	if (x == y || ancestor(a, x, y))
+		return false;
+	if (ancestor(a, y, x))
+		return true;
+	const struct am_terms *t = &a->versions[y].v.body.terms;
+	for (uint32_t i = 0; i < t->nparties; i++) {
+		uint64_t ay = signed_at(d, t->parties[i], y);
+		uint64_t ax = signed_at(d, t->parties[i], x);
+		if (ax == 0 || ax <= ay)
+			return false;
+	}
+	return true;
+}
+
+/* Greater depth first, then lower hash. */
+static bool
+newer(const struct st_version *x, const struct st_version *y)
+{
+	if (x->v.depth != y->v.depth)
+		return x->v.depth > y->v.depth;
+	return memcmp(x->v.hash, y->v.hash, 32) < 0;
+}
+
+/*
+ * The version in force: among the versions that count, those that no
+ * version outside their own circle of mutual replacement replaces (the
+ * maximal ones of the transitive closure of "replaces"), and of those the
+ * deepest, then the lower hash.
+ */
+static int
+derive_current(struct derive *d)
+{
+	struct st_agreement *a = d->a;
+	size_t n = 0, *cnt = malloc((d->norder ? d->norder : 1) * sizeof *cnt);
+	if (cnt == NULL)
+		return AM_ERR_NOMEM;
+	for (size_t i = 0; i < d->norder; i++)
+		if (a->versions[d->order[i]].full)
+			cnt[n++] = d->order[i];
+	size_t words = (n + 63) / 64;
+	uint64_t *reach = calloc(n > 0 ? n * words : 1, sizeof *reach);
+	if (reach == NULL) {
+		free(cnt);
+		return AM_ERR_NOMEM;
+	}
+#define REACH(i, j) ((reach[(i) * words + (j) / 64] >> ((j) % 64)) & 1)
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (replaces(d, cnt[i], cnt[j]))
+				reach[i * words + j / 64] |= (uint64_t)1 << (j % 64);
+	/* transitive closure, a row at a time */
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < n; i++)
+			if (REACH(i, k))
+				for (size_t w = 0; w < words; w++)
+					reach[i * words + w] |= reach[k * words + w];
+	size_t best = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		bool maximal = true;
+		for (size_t j = 0; j < n && maximal; j++)
+			maximal = !REACH(j, i) || REACH(i, j);
+		if (maximal && (best == SIZE_MAX ||
+		    newer(&a->versions[cnt[i]], &a->versions[cnt[best]])))
+			best = i;
+	}
+	if (best != SIZE_MAX)
+		a->versions[cnt[best]].current = true;
+#undef REACH
+	free(reach);
+	free(cnt);
+	return AM_OK;
+}
+
+static int
+cmp_order(const void *x, const void *y, void *ctx)
+{
+	const struct st_agreement *a = ctx;
+	const struct st_version *p = &a->versions[*(const size_t *)x];
+	const struct st_version *q = &a->versions[*(const size_t *)y];
+	if (p->v.depth != q->v.depth)
+		return p->v.depth < q->v.depth ? -1 : 1;
+	return memcmp(p->v.hash, q->v.hash, 32);
+}
+
+static int
+derive_versions(struct st_circle *c, struct st_agreement *a)
+{
+	struct derive d = { .c = c, .a = a };
+	size_t n = a->nversions ? a->nversions : 1;
+	int rc = AM_OK;
+	d.acts = calloc(n, sizeof *d.acts);
+	d.nacts = calloc(n, sizeof *d.nacts);
+	d.order = malloc(n * sizeof *d.order);
+	if (d.acts == NULL || d.nacts == NULL || d.order == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t v = 0; rc == AM_OK && v < a->nversions; v++)
+		if (a->versions[v].valid) {
+			d.order[d.norder++] = v;
+			rc = load_acts(c, a->versions[v].v.hash, false, &d.acts[v],
+				&d.nacts[v]);
+		}
+	if (rc != AM_OK || (rc = collect_signings(&d)) != AM_OK)
+		goto out;
+	if (d.norder > 0)
+		qsort_r(d.order, d.norder, sizeof *d.order, cmp_order, a);
+	for (size_t i = 0; rc == AM_OK && i < d.norder; i++)
+		if ((rc = derive_need(&d, d.order[i])) == AM_OK)
+			rc = derive_positions(&d, d.order[i]);
+	if (rc == AM_OK)
+		rc = derive_current(&d);
+	/* the status of each: in force, replaced, declined or pending */
+	size_t cur = SIZE_MAX;
+	for (size_t i = 0; i < d.norder; i++)
+		if (a->versions[d.order[i]].current)
+			cur = d.order[i];
+	for (size_t i = 0; rc == AM_OK && i < d.norder; i++) {
+		struct st_version *sv = &a->versions[d.order[i]];
+		bool declined = false, gone = cur != SIZE_MAX &&
+			(ancestor(a, d.order[i], cur) || (d.order[i] != cur &&
+			!ancestor(a, cur, d.order[i]) && replaces(&d, cur, d.order[i])));
+		for (uint32_t k = 0; k < sv->v.nsigs; k++)
+			declined = declined || sv->v.sigs[k].position == AM_POS_DECLINED;
+		for (uint32_t k = 0; k < sv->v.nothers; k++)
+			declined = declined || sv->v.others[k].position == AM_POS_DECLINED;
+		sv->v.status = sv->current ? AM_VERSION_IN_FORCE :
+			sv->full ? AM_VERSION_SUPERSEDED :
+			gone ? AM_VERSION_PASSED_OVER :
+			declined ? AM_VERSION_DECLINED : AM_VERSION_PENDING;
+	}
+out:
+	for (size_t v = 0; d.acts != NULL && v < a->nversions; v++)
+		free_acts(d.acts[v], d.nacts[v]);
+	free(d.acts);
+	free(d.nacts);
+	free(d.order);
+	free(d.sg);
+	return rc;
 }
 
 const struct am_terms *
@@ -383,13 +719,13 @@ st_end_terms(const struct st_agreement *a)
 	return a->newest != NULL ? &a->newest->v.body.terms : NULL;
 }
 
-/* Does end x take effect before y? Mutual ends first, then by effective
- * time, then by hash. */
+/* Does end x take effect before y? Those that take effect at once (mutual
+ * ends and withdrawals) first, then by effective time, then by hash. */
 static bool
 earlier(const struct st_end *x, const struct st_end *y)
 {
-	if (x->mutual != y->mutual)
-		return x->mutual;
+	if (x->at_once != y->at_once)
+		return x->at_once;
 	if (x->end_at != y->end_at)
 		return x->end_at < y->end_at;
 	return memcmp(x->hash, y->hash, 32) < 0;
@@ -436,7 +772,8 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 		struct st_act *acts;
 		size_t nacts;
 		const char *why;
-		uint32_t rule = answer_rule(c, t, e->author, &why);
+		uint32_t rule = answer_rule(c, (const uint8_t (*)[AM_ID_BYTES])t->parties,
+			t->nparties, e->author, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, e->author, e->seq, e->hash, AM_KIND_END, rule,
 				rule == AM_RULE_NOT_PARTY ?
@@ -447,15 +784,18 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 		e->valid = true;
 		if ((rc = load_acts(c, e->hash, false, &acts, &nacts)) != AM_OK)
 			return rc;
-		derive_sigs(c, t, e->author, e->hash, e->time, acts, nacts, e->sigs,
-			&e->nsigs);
+		e->nsigs = t->nparties;
+		derive_sigs(c, (const uint8_t (*)[AM_ID_BYTES])t->parties, t->nparties,
+			e->author, e->hash, e->time, acts, nacts, e->sigs);
 		free_acts(acts, nacts);
+		e->mutual = all_accepted(e->sigs, e->nsigs);
 		if (a->current == NULL) {
-			/* nothing in force binds anyone: a withdrawal */
-			e->mutual = true;
+			/* nothing in force binds anyone: a withdrawal, at once;
+			 * mutual only when every party accepted it */
+			e->at_once = true;
 			e->end_at = e->time;
-		} else if (all_accepted(e->sigs, e->nsigs)) {
-			e->mutual = true;
+		} else if (e->mutual) {
+			e->at_once = true;
 			e->end_at = e->time;
 			for (uint32_t k = 0; k < e->nsigs; k++)
 				if (e->sigs[k].time > e->end_at)
@@ -514,7 +854,7 @@ st_agreement_load(struct st_circle *c, const uint8_t id[static AM_HASH_BYTES],
 	if (first == NULL || !first->valid)
 		return AM_OK;
 	a->valid = true;
-	if ((rc = derive_signatures(c, a)) != AM_OK)
+	if ((rc = derive_versions(c, a)) != AM_OK)
 		goto fail;
 	if (a->nversions > 0)
 		qsort(a->versions, a->nversions, sizeof *a->versions, cmp_version);
@@ -523,20 +863,14 @@ st_agreement_load(struct st_circle *c, const uint8_t id[static AM_HASH_BYTES],
 		if (!sv->valid)
 			continue;
 		a->a.nversions++;
+		if (sv->current)
+			a->current = sv;
 		if (a->newest == NULL || newer(sv, a->newest))
 			a->newest = sv;
-		if (sv->full && (a->current == NULL || newer(sv, a->current)))
-			a->current = sv;
 	}
-	for (size_t i = 0; i < a->nversions; i++) {
-		struct st_version *sv = &a->versions[i];
-		bool declined = false;
-		for (uint32_t k = 0; k < sv->v.nsigs; k++)
-			declined = declined || sv->v.sigs[k].position == AM_POS_DECLINED;
-		sv->v.status = sv == a->current ? AM_VERSION_IN_FORCE :
-			sv->full ? AM_VERSION_SUPERSEDED :
-			declined ? AM_VERSION_DECLINED : AM_VERSION_PENDING;
-	}
+	/* what to amend: the version in force, else the deepest */
+	if (a->current != NULL)
+		a->newest = a->current;
 	if ((rc = derive_ends(c, a)) != AM_OK)
 		goto fail;
 	fill_public(a);
@@ -555,6 +889,9 @@ st_agreement_finish(struct st_agreement *a)
 {
 	for (size_t i = 0; i < a->nversions; i++) {
 		st_signatures_free(a->versions[i].v.sigs, a->versions[i].v.nsigs);
+		st_signatures_free(a->versions[i].v.others, a->versions[i].v.nothers);
+		free(a->versions[i].v.others);
+		free(a->versions[i].need);
 		free(a->versions[i].v.raw);
 	}
 	for (size_t i = 0; i < a->nends; i++) {
@@ -572,7 +909,7 @@ uint32_t
 st_agreement_status(const struct st_agreement *a, int64_t now)
 {
 	if (a->end != NULL)
-		return a->end->mutual || now >= a->end->end_at ?
+		return a->end->at_once || now >= a->end->end_at ?
 			AM_AGREEMENT_ENDED : AM_AGREEMENT_ENDING;
 	if (a->current != NULL)
 		return AM_AGREEMENT_IN_FORCE;

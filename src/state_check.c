@@ -155,6 +155,21 @@ check_answerer(struct check *k, const struct am_terms *t, const char *what)
 	return AM_OK;
 }
 
+/* May the author answer version v? Everyone whose acceptance it needs
+ * may: its parties, and the parties of what it replaces
+ * (protocol/state.md, "Versions"). */
+static int
+check_version_answerer(struct check *k, const struct st_version *v)
+{
+	const struct am_member *m = st_member(&k->c, k->author);
+	if (m->role == AM_ROLE_WITNESS)
+		return say(k, AM_ERR_RULE, "a witness cannot accept or decline terms");
+	for (uint32_t i = 0; i < v->nneed; i++)
+		if (memcmp(v->need[i], k->author, 32) == 0)
+			return AM_OK;
+	return say(k, AM_ERR_RULE, "your acceptance is not asked for this version");
+}
+
 static int
 check_end(struct check *k, const struct am_body *b)
 {
@@ -162,7 +177,7 @@ check_end(struct check *k, const struct am_body *b)
 	int rc = agreement(k, b->target, &a);
 	if (rc != AM_OK)
 		return rc;
-	if (a.end != NULL && a.end->mutual)
+	if (a.end != NULL && a.end->at_once)
 		rc = say(k, AM_ERR_RULE, "the agreement has already ended");
 	else if (a.end != NULL)
 		rc = say(k, AM_ERR_RULE, "the agreement is already ending; accept that end to end it at once");
@@ -264,9 +279,13 @@ answer_version(struct check *k, const struct am_body *b, const uint8_t *id)
 		rc = say(k, AM_ERR_RULE, "that version breaks a rule and does not count");
 	else if (a.end != NULL)
 		rc = say(k, AM_ERR_RULE, "the agreement has ended or is ending");
-	else if ((rc = check_answerer(k, &v->v.body.terms, "accept or decline terms")) != AM_OK)
+	else if (v->v.status == AM_VERSION_PASSED_OVER)
+		rc = say(k, AM_ERR_RULE, "that version was passed over: the version "
+			"in force came after it, and it will never be in force");
+	else if ((rc = check_version_answerer(k, v)) != AM_OK)
 		;
-	else if ((sg = st_sig(v->v.sigs, v->v.nsigs, k->author)) != NULL &&
+	else if (((sg = st_sig(v->v.sigs, v->v.nsigs, k->author)) != NULL ||
+	    (sg = st_sig(v->v.others, v->v.nothers, k->author)) != NULL) &&
 	    sg->position == AM_POS_ACCEPTED)
 		rc = say(k, AM_ERR_RULE, b->kind == AM_KIND_ACCEPT ?
 			"you have already accepted this version" :
@@ -289,7 +308,7 @@ answer_end(struct check *k, const struct am_body *b, const uint8_t *id)
 			e = &a.ends[i];
 	if (e == NULL || !e->valid)
 		rc = say(k, AM_ERR_RULE, "that end breaks a rule and does not count");
-	else if (e->mutual)
+	else if (e->at_once)
 		rc = say(k, AM_ERR_RULE, "that end has already taken effect");
 	else if ((rc = check_answerer(k, st_end_terms(&a), "accept or decline an end")) != AM_OK)
 		;
@@ -341,7 +360,7 @@ check_checkin(struct check *k, const struct am_body *b)
 		rc = say(k, AM_ERR_RULE, "a witness cannot check in");
 	else if (rule != 0)
 		rc = say(k, AM_ERR_RULE, "you are not one of those who check in for this agreement");
-	else if (a.end != NULL && a.end->mutual)
+	else if (a.end != NULL && a.end->at_once)
 		rc = say(k, AM_ERR_RULE, "the agreement has ended");
 	st_agreement_finish(&a);
 	return rc;

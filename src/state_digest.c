@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v1";
+static const char digest_tag[] = "amends-state-v2";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)
@@ -110,6 +110,7 @@ hash_agreement(crypto_generichash_state *h, const struct st_agreement *a)
 		put_u64(h, v->v.depth);
 		put_u8(h, v->v.status);
 		hash_sigs(h, v->v.sigs, v->v.nsigs);
+		hash_sigs(h, v->v.others, v->v.nothers);
 	}
 }
 
@@ -219,6 +220,31 @@ walk_forks(struct st_circle *c)
 	return st_done(rc);
 }
 
+const char *
+am_rule_name(uint32_t rule)
+{
+	static const char *const names[] = {
+		[AM_RULE_NOT_MEMBER] = "not-member",
+		[AM_RULE_BAD_GENESIS] = "bad-genesis",
+		[AM_RULE_WITNESS] = "witness",
+		[AM_RULE_NOT_PARTY] = "not-party",
+		[AM_RULE_PARTIES] = "parties",
+		[AM_RULE_UNKNOWN_TARGET] = "unknown-target",
+		[AM_RULE_WRONG_TARGET] = "wrong-target",
+		[AM_RULE_ACCEPTED] = "accepted",
+		[AM_RULE_NOT_IN_FORCE] = "not-in-force",
+		[AM_RULE_NOT_CHECKER] = "not-checker",
+		[AM_RULE_OWN] = "own",
+		[AM_RULE_MEMBER] = "member",
+		[AM_RULE_FORKED] = "forked",
+		[AM_RULE_SUPERSEDED] = "superseded",
+		[AM_RULE_UNKNOWN_KIND] = "unknown-kind",
+	};
+	if (rule >= sizeof names / sizeof names[0] || names[rule] == NULL)
+		return "?";
+	return names[rule];
+}
+
 static int
 cmp_key(const void *a, const void *b)
 {
@@ -259,6 +285,11 @@ sweep_one(struct st_sink *k, sqlite3_stmt *q, const uint8_t *author,
 	bool has_ref)
 {
 	uint32_t tkind = 0;
+	if (!am_kind_known(kind)) {
+		st_sink_ignore(k, author, seq, hash, kind, AM_RULE_UNKNOWN_KIND,
+			"a kind of entry this version of amends does not know");
+		return;
+	}
 	if (has_ref && target_kind(q, ref, &tkind) != AM_OK)
 		k->rc = AM_ERR_DB;
 	switch (kind) {
@@ -330,8 +361,10 @@ sweep(struct st_circle *c)
 			continue;
 		st_col32(st, 2, hash);
 		st_col32(st, 4, ref);
+		/* a kind this build does not know is recorded negated */
+		int kind = sqlite3_column_int(st, 3);
 		sweep_one(k, q, key.author, key.seq, hash,
-			(uint32_t)sqlite3_column_int(st, 3), ref,
+			(uint32_t)(kind < 0 ? -kind : kind), ref,
 			sqlite3_column_type(st, 4) != SQLITE_NULL);
 	}
 	st_finish(st);

@@ -351,6 +351,8 @@ am_state_versions(struct am_store *s, const uint8_t agreement[static AM_HASH_BYT
 		v[k++] = sv->v;
 		sv->v.raw = NULL;
 		sv->v.nsigs = 0;
+		sv->v.others = NULL;
+		sv->v.nothers = 0;
 	}
 	*out = v;
 	*n = k;
@@ -369,6 +371,8 @@ am_state_versions_free(struct am_version **list, size_t n)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		st_signatures_free((*list)[i].sigs, (*list)[i].nsigs);
+		st_signatures_free((*list)[i].others, (*list)[i].nothers);
+		free((*list)[i].others);
 		free((*list)[i].raw);
 	}
 	free(*list);
@@ -571,7 +575,7 @@ pending_agreement(const struct st_circle *c, const struct st_agreement *a,
 	const struct st_end *end = a->end;
 	if (end != NULL) {
 		const struct am_signature *sg = st_sig(end->sigs, end->nsigs, id);
-		if (end->mutual || sg == NULL || sg->position == AM_POS_ACCEPTED)
+		if (end->at_once || sg == NULL || sg->position == AM_POS_ACCEPTED)
 			return AM_OK;
 		struct am_pending *e = pending_add(l);
 		if (e == NULL)
@@ -585,14 +589,12 @@ pending_agreement(const struct st_circle *c, const struct st_agreement *a,
 	}
 	for (size_t i = 0; i < a->nversions; i++) {
 		const struct st_version *v = &a->versions[i];
-		if (!v->valid || v->full)
-			continue;
-		/* only versions that could still replace the current one */
-		if (a->current && (v->v.depth < a->current->v.depth ||
-		    (v->v.depth == a->current->v.depth &&
-		    memcmp(v->v.hash, a->current->v.hash, 32) > 0)))
+		/* only versions that could still come into force */
+		if (!v->valid || v->full || v->v.status == AM_VERSION_PASSED_OVER)
 			continue;
 		const struct am_signature *sg = st_sig(v->v.sigs, v->v.nsigs, id);
+		if (sg == NULL)
+			sg = st_sig(v->v.others, v->v.nothers, id);
 		if (sg == NULL || sg->position == AM_POS_ACCEPTED)
 			continue;
 		struct am_pending *e = pending_add(l);

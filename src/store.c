@@ -492,6 +492,8 @@ am_store_open(const char *path, struct am_store **out)
 			goto fail;
 		}
 	}
+	if ((rc = am_state_rederive(s, false)) != AM_OK)
+		goto fail;
 	*out = s;
 	return AM_OK;
 fail:

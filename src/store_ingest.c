@@ -63,7 +63,7 @@ ingest_one(struct am_store *s, const struct am_entry *e,
 	bool found;
 	int rc;
 
-	/* strangers write nothing into a circle (AM_ERR_NOT_MEMBER) */
+	/* nothing of a circle before its genesis (AM_ERR_NO_GENESIS) */
 	if ((rc = am_state_admit(s, e)) != AM_OK)
 		return rc;
 	if ((rc = store_feed_get(s, e->circle, e->author, &f)) != AM_OK)
@@ -256,7 +256,7 @@ batch_refusal(int rc)
 	case AM_ERR_GAP:
 	case AM_ERR_FORK:
 	case AM_ERR_FIELD:
-	case AM_ERR_NOT_MEMBER:
+	case AM_ERR_NO_GENESIS:
 		return true;
 	default:
 		return rc >= AM_ERR_TRUNCATED && rc <= AM_ERR_FIELD;

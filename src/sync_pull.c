@@ -435,12 +435,12 @@ sync_local_failure(int rc)
 	}
 }
 
-/* Is rc a refusal that a later round may overcome (the entry's author
- * becomes a member once the proposal naming it arrives)? */
+/* Is rc a refusal that a later round may overcome (the entry before it,
+ * or its circle's genesis, arrives)? */
 static bool
 retryable(int rc)
 {
-	return rc == AM_ERR_NOT_MEMBER || rc == AM_ERR_GAP;
+	return rc == AM_ERR_NO_GENESIS || rc == AM_ERR_GAP;
 }
 
 /*
@@ -496,13 +496,15 @@ take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
 	int rc;
 
 	*stored = 0;
+	const char *why = NULL;
 	if (welcome_circle(s, m)) {
 		rc = am_store_ingest_batch(s->store, m->raw, m->len, m->n, result,
 			&done);
 	} else {
-		/* as the store refuses an author who is not a member (yet):
-		 * a later round may take it, once the circle is ours */
-		rc = AM_ERR_NOT_MEMBER;
+		/* as the store refuses an entry of a circle whose genesis
+		 * it lacks: a later round may take it, once the circle is ours */
+		rc = AM_ERR_NO_GENESIS;
+		why = "a circle this node is not in";
 		done = 0;
 	}
 	sync_short(m->author, a);
@@ -529,7 +531,7 @@ take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
 		sync_event(s, AM_SYNC_EV_REFUSED, rc, m->circle, m->author,
 			first + done, m->n - done, "refused entry %llu of feed %s in "
 			"circle %s: %s", (unsigned long long)(first + done), a, c,
-			am_strerror(rc));
+			why != NULL ? why : am_strerror(rc));
 		if (retryable(rc))
 			s->round_retry++;
 	}
@@ -650,9 +652,9 @@ sync_on_push(struct am_sync *s, const struct am_sync_msg *m)
 	if ((rc = take_run(s, m, first, &refused, &stored)) != AM_OK)
 		return rc;
 	if (refused == AM_ERR_GAP || refused == AM_ERR_CHAIN ||
-	    refused == AM_ERR_NOT_MEMBER) {
+	    refused == AM_ERR_NO_GENESIS) {
 		/* we were further behind than the peer thought (or lack the
-		 * entry that admits the author): pull, in a round that is
+		 * circle's genesis): pull, in a round that is
 		 * asked again while it brings something new */
 		rc = add_task(s, TASK_FEED, m->circle, m->author, first + m->n - 1);
 		if (rc != AM_OK)

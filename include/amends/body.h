@@ -36,7 +36,10 @@ enum am_kind {
 	AM_KIND_STATEMENT = 11,   /* an accountability statement, apology, response */
 	AM_KIND_CHECKPOINT = 12,  /* "I hold these heads" */
 };
-#define AM_KIND_MAX 12
+#define AM_KIND_MAX 12       /* the highest kind this build knows */
+#define AM_KIND_FORMAT1 12   /* kinds up to this one have their bodies
+                                checked by the entry decoder */
+#define AM_KIND_LIMIT 65535  /* the highest kind the entry format allows */
 
 enum am_role { AM_ROLE_MEMBER = 0, AM_ROLE_WITNESS = 1 };
 enum am_every { AM_EVERY_DAY = 1, AM_EVERY_WEEK = 2, AM_EVERY_HOURS = 3 };
@@ -98,7 +101,14 @@ struct am_body {
 	struct am_head heads[AM_MAX_HEADS];
 };
 
-/* Decodes and checks the body of an entry of the given kind. Views in b
+/* Whether this build knows the kind: decodes its body and applies its
+ * rules. An entry of a kind it does not know (1..AM_KIND_LIMIT) is still
+ * stored, hashed and counted in the circle digest; the state ignores it
+ * (protocol/entry.md, "Kinds a node does not know"). */
+bool am_kind_known(uint32_t kind);
+
+/* Decodes and checks the body of an entry of the given kind: AM_ERR_KIND
+ * when this build does not know the kind. Views in b
  * point into data. */
 AM_NODISCARD int am_body_decode(uint32_t kind, const uint8_t *data, size_t len,
 	struct am_body *b);

@@ -30,7 +30,8 @@ struct am_bundle_item {
 	bool fork;                  /* fork evidence rather than a feed's entry */
 };
 
-/* A parsed bundle: items in file order (entries, then fork evidence). */
+/* A parsed bundle: items in file order (entries, then fork evidence), not
+ * yet checked to be in the order a bundle must be in. */
 struct am_bundle {
 	size_t nitems;
 	struct am_bundle_item *items;
@@ -71,7 +72,8 @@ AM_NODISCARD int am_bundle_export(struct am_store *s, const uint8_t *circle,
  * AM_ENTRY_MAX (AM_ERR_TOO_BIG). AM_ERR_TYPE when the bytes do not start
  * with a bundle header, AM_ERR_VERSION when the header names a version this
  * reader does not know, other decoding codes when the file is damaged.
- * Entries themselves are only checked by am_bundle_import.
+ * Entries themselves are only checked by am_bundle_import, and their order
+ * by am_bundle_check_order.
  */
 AM_NODISCARD int am_bundle_parse(const uint8_t *data, size_t len,
 	struct am_bundle **out);
@@ -95,19 +97,39 @@ AM_NODISCARD int am_bundle_save(const char *path, const uint8_t *data,
 	size_t len);
 
 /*
+ * Checks the order every bundle is in (protocol/bundle.md, "Order"):
+ * entries strictly ascending by (circle, author, number), then fork
+ * evidence strictly ascending by (circle, author, number, hash), all
+ * bytewise. An item that does not decode as an entry is left out of the
+ * comparison (it is refused by itself). For each item that does not sort
+ * after the one before it, calls out_of_order (when not NULL) with its
+ * index in b->items, the decoded entry and a sentence saying what it comes
+ * after, valid during the call. Returns AM_OK when every item is in order,
+ * else AM_ERR_ORDER.
+ */
+AM_NODISCARD int am_bundle_check_order(const struct am_bundle *b,
+	void (*out_of_order)(void *ctx, size_t index, const struct am_entry *e,
+	const char *what), void *ctx);
+
+/*
  * Ingests every item of b into the store with am_store_ingest, so every
- * check of the store and the state applies. Entries are taken feed by feed
- * in number order; an entry that cannot be stored yet (its predecessor is
- * missing, or its author is not yet known to be a member) waits until the
- * rest of the bundle has been tried, and is tried again as long as the
- * bundle still adds something. Fork evidence follows the entries of its
- * feed. Importing the same bundle twice changes nothing the second time.
+ * check of the store and the state applies. A bundle out of order
+ * (am_bundle_check_order) is refused whole with AM_ERR_ORDER before
+ * anything is stored. Otherwise entries are taken feed by feed in number
+ * order; an entry that cannot be stored yet (its predecessor is missing,
+ * or its author is not yet known to be a member) waits until the rest of
+ * the bundle has been tried, and is tried again as long as the bundle
+ * still adds something. Fork evidence follows the entries of its feed.
+ * Importing the same bundle twice changes nothing the second time. The
+ * manifest of a signed export is not read: each entry carries its own
+ * proof.
  *
  * For each item that is finally not stored, refused (when not NULL) is
  * called with the item's index in b->items, the decoded entry (NULL when it
  * did not even decode) and the reason. counts receives the totals. Returns
- * AM_OK unless the store itself failed (then the import stops there; what
- * was stored before stays stored, each entry being its own transaction).
+ * AM_OK unless the bundle is out of order or the store itself failed (then
+ * the import stops there; what was stored before stays stored, each entry
+ * being its own transaction).
  */
 AM_NODISCARD int am_bundle_import(struct am_store *s, const struct am_bundle *b,
 	void (*refused)(void *ctx, size_t index, const struct am_entry *e, int rc),

@@ -86,6 +86,7 @@ enum am_error {
 	/* shared state */
 	AM_ERR_NOT_MEMBER = 110,   /* the author is not a member of the circle */
 	AM_ERR_RULE = 111,         /* the entry would break a rule of the circle */
+	AM_ERR_NO_GENESIS = 112,   /* the circle's first entry is not here yet */
 
 	/* verifiable exports */
 	AM_ERR_NO_MANIFEST = 120, /* an export without a signed manifest */

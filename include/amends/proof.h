@@ -67,7 +67,8 @@ struct am_proof {
 /*
  * Checks the bundle b (read with am_bundle_read, cut or not) and fills p.
  * problem (may be NULL) is called for each problem found, in the order:
- * manifest, entries in file order, feeds, rules. The temporary store is
+ * manifest, entries in file order (altered ones, then those out of the
+ * order of am_bundle_check_order), feeds, rules. The temporary store is
  * created in a new directory under tmpdir (NULL: $TMPDIR, else /tmp).
  * Returns AM_OK when the check ran, whatever it found (p->problems), or an
  * error when it could not run (no temporary store, out of memory). Call

@@ -56,6 +56,17 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t author[static AM_ID_BYTES]);
 
+/* The version of the state rules this build applies (protocol/state.md);
+ * it names the state digest ("amends-state-v2"). */
+#define AM_STATE_RULES 2
+
+/* Records every stored entry's facts again when they were recorded under
+ * other rules than this build's (another AM_STATE_RULES, or another set
+ * of known kinds: am_kind_known), or always when force is set, in one
+ * transaction; then notes this build's rules in the store. The store
+ * calls it when it opens. */
+AM_NODISCARD int am_state_rederive(struct am_store *s, bool force);
+
 /* Releases what the state module keeps for the store's connection (its
  * prepared statements); the store calls it before it closes. */
 void am_state_close(struct am_store *s);
@@ -66,8 +77,11 @@ void am_state_close(struct am_store *s);
 AM_NODISCARD int am_state_holds_circle(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], bool *held);
 
-/* The ingest check: AM_OK when e is a GENESIS entry that creates its own
- * circle, else am_state_may_write(e->circle, e->author). */
+/* The ingest check, which looks at no other feed: AM_OK when e is a
+ * GENESIS (the decoder checked that it creates its circle) or when the
+ * store holds its circle's GENESIS; AM_ERR_NO_GENESIS otherwise (the
+ * caller retries once the genesis is here). Whether e's author counts is
+ * the state's to judge, not the ingest's. */
 AM_NODISCARD int am_state_admit(struct am_store *s, const struct am_entry *e);
 
 /* ---- objects ---- */
@@ -245,8 +259,12 @@ struct am_signature {
 enum am_version_status {
 	AM_VERSION_PENDING = 1,      /* awaiting signatures */
 	AM_VERSION_IN_FORCE = 2,     /* the agreement's current version */
-	AM_VERSION_SUPERSEDED = 3,   /* signed by all, replaced by a newer one */
-	AM_VERSION_DECLINED = 4,     /* a party's decline stands */
+	AM_VERSION_SUPERSEDED = 3,   /* counted (everyone it needs accepted
+	                                it), and is not the one in force */
+	AM_VERSION_DECLINED = 4,     /* a needed person's decline stands */
+	AM_VERSION_PASSED_OVER = 5,  /* never counted, and never will be in
+	                                force: the version in force came after
+	                                it, with its parties' consent */
 };
 
 struct am_version {
@@ -264,6 +282,9 @@ struct am_version {
 	size_t raw_len;
 	uint32_t nsigs;                  /* one per party, in terms order */
 	struct am_signature sigs[AM_MAX_PARTIES];
+	uint32_t nothers;                /* whose acceptance it also needs,
+	                                    beyond its parties, by ID */
+	struct am_signature *others;
 };
 
 /* The valid versions of an agreement by depth, then hash. Free with
@@ -406,6 +427,7 @@ enum am_rule {
 	                                witness or non-member */
 	AM_RULE_FORKED = 13,         /* feed forked: entries from seq on */
 	AM_RULE_SUPERSEDED = 14,     /* a check-in replaced by a later one */
+	AM_RULE_UNKNOWN_KIND = 15,   /* a kind this build does not know */
 };
 
 struct am_violation {
@@ -416,6 +438,10 @@ struct am_violation {
 	uint32_t rule;                   /* enum am_rule */
 	char why[128];                   /* a sentence for a person */
 };
+
+/* The rule's name in protocol/state.md ("not-member"); "?" for a number
+ * that names none. The string is static. */
+const char *am_rule_name(uint32_t rule);
 
 /* The entries of circle that the state ignores and why, by author then
  * seq. AM_RULE_SUPERSEDED is not a violation and is not listed. Free the

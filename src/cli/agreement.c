@@ -273,6 +273,7 @@ cli_version_status_name(uint32_t status)
 	case AM_VERSION_IN_FORCE: return "in_force";
 	case AM_VERSION_SUPERSEDED: return "superseded";
 	case AM_VERSION_DECLINED: return "declined";
+	case AM_VERSION_PASSED_OVER: return "passed_over";
 	default: return "unknown";
 	}
 }

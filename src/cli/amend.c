@@ -1,8 +1,9 @@
 /*
  * amends amend: propose a new version of an agreement (an AMEND entry
- * naming the version it amends: the agreement's newest). Terms not given
- * are copied from that version, so an amendment says only what changes;
- * the new version is in force once every party has accepted it.
+ * naming the version it amends: the one in force, else the newest). Terms
+ * not given are copied from that version, so an amendment says only what
+ * changes; the new version is in force once its parties, and the parties
+ * of the version it replaces, have accepted it.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -21,12 +22,43 @@ static const char usage[] =
 	"       [--every day|week|Nh] [--at HH:MM] [--on WEEKDAY] [--no-schedule]\n"
 	"       [--tz ZONE] [--grace DURATION] [--from DATE] [--no-from]\n"
 	"       [--until DATE] [--no-until] [--notice DURATION]\n\n"
-	"Proposes a new version of AGREEMENT (the start of its hash): its newest\n"
-	"version with the changes given; everything else stays as it was. The\n"
-	"new version is in force once every party has accepted it; until then\n"
-	"the version in force stays in force. Options as for amends propose;\n"
+	"Proposes a new version of AGREEMENT (the start of the hash of any of its\n"
+	"versions): the version in force (else the newest) with the changes given;\n"
+	"everything else stays as it was. The new version is in force once its\n"
+	"parties and the parties of the version in force have accepted it; until\n"
+	"then the version in force stays in force. Options as for amends propose;\n"
 	"--pause adds a pause, --no-pauses drops the existing ones, --no-schedule,\n"
 	"--no-from and --no-until drop those terms.\n";
+
+/* Who must still accept the new version: its parties, and the parties
+ * of the versions it replaces (protocol/state.md, "Versions"). */
+static void
+say_waiting(struct cli *c, const struct am_version *v, size_t nv,
+	const uint8_t *hash, const char *h)
+{
+	const struct am_version *x = NULL;
+	for (size_t i = 0; i < nv; i++)
+		if (memcmp(v[i].hash, hash, 32) == 0)
+			x = &v[i];
+	if (x == NULL)
+		return;
+	bool any = false;
+	for (uint32_t i = 0; i < x->nsigs + x->nothers; i++) {
+		const struct am_signature *sg = i < x->nsigs ? &x->sigs[i] :
+			&x->others[i - x->nsigs];
+		if (sg->position == AM_POS_ACCEPTED)
+			continue;
+		char who[CLI_SHORT_NAME];
+		cli_short_id(c->store, sg->id, who);
+		printf("%s %s", any ? "," : "it is in force once accepted by", who);
+		any = true;
+	}
+	if (any)
+		printf(" (amends accept %s)\n", h);
+	else
+		printf("everyone it needs has accepted it, but it does not "
+			"replace the version in force\n");
+}
 
 int
 cmd_amend(int argc, char **argv)
@@ -103,12 +135,12 @@ cmd_amend(int argc, char **argv)
 	printf("proposed version %s of '%.*s', amending %s\n", h,
 		(int)b->terms.title.n, b->terms.title.p, bh);
 	am_state_agreement_finish(&a);
+	am_state_versions_free(&v, nv);
 	if (am_state_agreement(c.store, agreement, cli_now_ms(), &a) == AM_OK &&
 	    a.has_current && memcmp(a.current, hash, 32) == 0)
-		printf("you are its only party: it is in force\n");
-	else
-		printf("it is in force once every party accepts it (amends accept "
-			"%s)\n", h);
+		printf("it is in force\n");
+	else if (am_state_versions(c.store, agreement, &v, &nv) == AM_OK)
+		say_waiting(&c, v, nv, hash, h);
 	ret = 0;
 out:
 	am_state_versions_free(&v, nv);

@@ -1,9 +1,11 @@
 /*
- * amends import: ingest a bundle file written by amends export. Every entry
- * goes through the checks an entry from a peer goes through; entries that
- * arrive before what they depend on are retried after the rest; the same
- * bundle imported twice changes nothing. Prints what was new, what was
- * already here, and what was refused and why.
+ * amends import: ingest a bundle file written by amends export. A file out
+ * of the order every bundle is in is refused whole, naming the first item
+ * out of place as amends verify --file does. Otherwise every entry goes
+ * through the checks an entry from a peer goes through; entries whose
+ * author's membership comes later in the file are retried after the rest;
+ * the same bundle imported twice changes nothing. Prints what was new, what
+ * was already here, and what was refused and why.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -41,6 +43,40 @@ on_refused(void *ctx, size_t index, const struct am_entry *e, int rc)
 	cli_short_hash(e->circle, circle);
 	fprintf(stderr, "amends: refused entry %llu of %s in circle %s: %s\n",
 		(unsigned long long)e->seq, who, circle, am_strerror(rc));
+}
+
+struct disorder {
+	struct am_store *s;
+	const char *file;
+	size_t n;
+};
+
+/* The first item out of order is named, with the sentence amends verify
+ * --file gives for it; the others are counted. */
+static void
+on_disorder(void *ctx, size_t index, const struct am_entry *e, const char *what)
+{
+	struct disorder *d = ctx;
+	if (d->n++ > 0)
+		return;
+	char who[CLI_SHORT_NAME], circle[CLI_SHORT_HASH];
+	cli_short_id(d->s, e->author, who);
+	cli_short_hash(e->circle, circle);
+	fprintf(stderr, "amends: %s is out of order, so nothing was imported: "
+		"item %zu, %s's entry %llu in circle %s: %s\n", d->file, index + 1,
+		who, (unsigned long long)e->seq, circle, what);
+}
+
+static int
+say_disorder(struct am_store *s, const char *file, const struct am_bundle *b)
+{
+	struct disorder d = { s, file, 0 };
+	if (am_bundle_check_order(b, on_disorder, &d) == AM_OK || d.n == 0)
+		return cli_error("%s is out of order; nothing was imported", file);
+	if (d.n > 1)
+		fprintf(stderr, "amends: ... and %zu more items out of order\n",
+			d.n - 1);
+	return 1;
 }
 
 int
@@ -88,6 +124,10 @@ cmd_import(int argc, char **argv)
 		goto out;
 	struct told t = { c.store, 0 };
 	rc = am_bundle_import(c.store, b, on_refused, &t, &n);
+	if (rc == AM_ERR_ORDER) {
+		ret = say_disorder(c.store, file, b);
+		goto out;
+	}
 	if (rc != AM_OK) {
 		ret = cli_error("importing %s stopped: %s (%zu entries were stored)",
 			file, am_strerror(rc), n.added + n.forks);

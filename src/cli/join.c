@@ -173,7 +173,7 @@ walk(struct cli *c, struct link *l, uint64_t *stored, uint64_t *later)
 				&res);
 			if (rc == AM_OK && res == AM_INGEST_NEW)
 				(*stored)++;
-			else if (rc == AM_ERR_NOT_MEMBER || rc == AM_ERR_GAP)
+			else if (rc == AM_ERR_NO_GENESIS || rc == AM_ERR_GAP)
 				(*later)++;
 			else if (rc != AM_OK && rc != AM_ERR_CHAIN)
 				break;
@@ -184,7 +184,7 @@ walk(struct cli *c, struct link *l, uint64_t *stored, uint64_t *later)
 		start = false;
 		free(answer);
 		free(r);
-		if (rc != AM_OK && rc != AM_ERR_NOT_MEMBER && rc != AM_ERR_GAP &&
+		if (rc != AM_OK && rc != AM_ERR_NO_GENESIS && rc != AM_ERR_GAP &&
 		    rc != AM_ERR_CHAIN)
 			return cli_fail("storing the circle's record", rc);
 		if (!more)

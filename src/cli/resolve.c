@@ -164,7 +164,16 @@ cli_resolve_object(struct am_store *s, const char *text, unsigned mask,
 	if (strlen(text) < HASH_PREFIX_MIN)
 		return cli_error("'%s' is too short to name the %s safely; give at "
 			"least %d hex digits of its hash", text, what, HASH_PREFIX_MIN);
-	int rc = am_state_resolve(s, text, mask, hash);
+	/* an agreement is found by the hash of any of its versions */
+	unsigned look = mask & AM_OBJ_AGREEMENT ? mask | AM_OBJ_VERSION : mask;
+	int rc = am_state_resolve(s, text, look, hash);
+	if (rc == AM_OK && look != mask) {
+		struct am_object_info info;
+		rc = am_state_lookup(s, hash, &info);
+		if (rc == AM_OK && info.kind == AM_KIND_AMEND &&
+		    !(mask & AM_OBJ_VERSION))
+			memcpy(hash, info.agreement, 32);
+	}
 	if (rc == AM_ERR_NOT_FOUND)
 		return cli_error("no %s here has a hash starting with %s", what,
 			text);

@@ -101,9 +101,13 @@ json_version(struct json *j, const struct am_version *v)
 	json_terms(j, &v->body.terms);
 	json_key(j, "signatures");
 	json_arr(j);
-	for (uint32_t i = 0; i < v->nsigs; i++) {
-		const struct am_signature *g = &v->sigs[i];
+	/* the parties, then the others whose acceptance it needs: the
+	 * parties of the version it replaces (protocol/state.md) */
+	for (uint32_t i = 0; i < v->nsigs + v->nothers; i++) {
+		const struct am_signature *g = i < v->nsigs ? &v->sigs[i] :
+			&v->others[i - v->nsigs];
 		json_obj(j);
+		json_kbool(j, "party", i < v->nsigs);
 		json_key(j, "id");
 		json_id(j, g->id);
 		json_kstr(j, "position", position_name(g->position));
@@ -251,16 +255,20 @@ static void
 text_signatures(struct am_store *s, const struct am_version *v)
 {
 	char who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
-	for (uint32_t i = 0; i < v->nsigs; i++) {
-		const struct am_signature *g = &v->sigs[i];
+	for (uint32_t i = 0; i < v->nsigs + v->nothers; i++) {
+		const struct am_signature *g = i < v->nsigs ? &v->sigs[i] :
+			&v->others[i - v->nsigs];
+		/* the others are asked as parties of what it replaces */
+		const char *as = i < v->nsigs ? "" : " (not a party: asked as a "
+			"party of the version it replaces)";
 		cli_short_id(s, g->id, who);
 		if (g->position == AM_POS_NONE) {
-			printf("      %-12s has not answered\n", who);
+			printf("      %-12s has not answered%s\n", who, as);
 			continue;
 		}
 		cli_time_local(g->time, when);
-		printf("      %-12s %s %s%s", who, position_name(g->position), when,
-			g->implicit ? " (wrote it)" : "");
+		printf("      %-12s %s %s%s%s", who, position_name(g->position), when,
+			g->implicit ? " (wrote it)" : "", as);
 		if (g->note != NULL)
 			printf(": %s", g->note);
 		printf("\n");

@@ -518,6 +518,66 @@ withheld(struct out *o, const uint8_t *only)
 	return rc;
 }
 
+/* The entries the rules ignore (protocol/state.md, "Ignored entries"):
+ * part of the record, kept and listed, and no problem of it, so the exit
+ * status does not change. */
+static int
+ignored_circle(struct out *o, const uint8_t *circle)
+{
+	struct am_violation *v;
+	size_t n;
+	char who[CLI_SHORT_NAME], cid[CLI_SHORT_HASH];
+	int rc = am_state_violations(o->c->store, circle, &v, &n);
+	if (rc == AM_ERR_NOT_FOUND)
+		return AM_OK;         /* no genesis here: nothing is derived */
+	if (rc != AM_OK)
+		return rc;
+	cli_short_hash(circle, cid);
+	for (size_t i = 0; i < n; i++) {
+		const char *rule = am_rule_name(v[i].rule);
+		if (o->json) {
+			json_obj(&o->j);
+			json_key(&o->j, "circle");
+			json_hash(&o->j, circle);
+			json_key(&o->j, "author");
+			json_id(&o->j, v[i].author);
+			json_kint(&o->j, "seq", (int64_t)v[i].seq);
+			json_kint(&o->j, "kind", v[i].kind);
+			json_kstr(&o->j, "rule", rule);
+			json_kstr(&o->j, "why", v[i].why);
+			json_end_obj(&o->j);
+			continue;
+		}
+		cli_short_id(o->c->store, v[i].author, who);
+		if (v[i].rule == AM_RULE_FORKED)
+			printf("ignored: circle %s, %s's entries from %llu on: %s (%s)\n",
+				cid, who, (unsigned long long)v[i].seq, v[i].why, rule);
+		else
+			printf("ignored: circle %s, %s's entry %llu: %s (%s)\n", cid, who,
+				(unsigned long long)v[i].seq, v[i].why, rule);
+	}
+	free(v);
+	return AM_OK;
+}
+
+static int
+ignored(struct out *o, const uint8_t *only)
+{
+	struct replay list = { 0 };
+	int rc = only != NULL ? replay_add(&list, only) :
+		am_store_circles(o->c->store, replay_add, &list);
+	if (o->json) {
+		json_key(&o->j, "ignored");
+		json_arr(&o->j);
+	}
+	for (size_t i = 0; rc == AM_OK && i < list.n; i++)
+		rc = ignored_circle(o, list.circles[i].id);
+	if (o->json)
+		json_end_arr(&o->j);
+	free(list.circles);
+	return rc;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
@@ -591,6 +651,7 @@ cmd_verify(int argc, char **argv)
 	if (o.json) {
 		json_end_arr(&o.j);
 		(void)withheld(&o, one ? circle : NULL);
+		(void)ignored(&o, one ? circle : NULL);
 		json_key(&o.j, "entries");
 		json_int(&o.j, (int64_t)rep.entries);
 		json_key(&o.j, "authors");
@@ -611,6 +672,7 @@ cmd_verify(int argc, char **argv)
 		printf("%s: %llu problem%s\n", o.problems ? "FAILED" : "verified",
 			(unsigned long long)o.problems, o.problems == 1 ? "" : "s");
 		(void)withheld(&o, one ? circle : NULL);
+		(void)ignored(&o, one ? circle : NULL);
 	}
 	ret = o.problems == 0 ? 0 : 1;
 out:

@@ -2,7 +2,8 @@
 # Verifiable exports: Sam and Alex, with Dr. Lee as witness, agree on an
 # evening check-in and log three days of it. Sam exports the circle; the
 # file verifies with no data directory at all, and every kind of tampering
-# (an entry changed, one removed from the middle of a feed, two reordered,
+# (an entry changed, one removed from the middle of a feed, two reordered
+# or all reversed, which import refuses whole with the same sentence,
 # a feed's newest entries cut off, the file cut short, the manifest
 # altered, a stranger's entry added) fails with the reason naming it.
 set -u
@@ -52,7 +53,8 @@ expect_fail() {
 
 # edit IN OUT OP ARGS: rewrites an export's entries (perl, so that the
 # test needs nothing but the binary). Ops: info (index, author prefix and
-# number of each entry), drop I, swap I J, add FILE I (entry I of another
+# number of each entry), drop I, swap I J, reverse (every entry and piece
+# of fork evidence in reverse order), add FILE I (entry I of another
 # export, appended), sig (flips the manifest's last byte), head (a named
 # hash in the manifest altered).
 edit() {
@@ -88,6 +90,7 @@ if ($op eq "info") {
 	exit 0; }
 if ($op eq "drop") { splice @$e, $a[0], 1 }
 elsif ($op eq "swap") { @$e[$a[0], $a[1]] = @$e[$a[1], $a[0]] }
+elsif ($op eq "reverse") { @$e = reverse @$e; @$f = reverse @$f }
 elsif ($op eq "add") { my (undef, $o) = parse(slurp($a[0])); push @$e, $o->[$a[1]] }
 elsif ($op eq "sig") { substr($m, -1, 1) = chr(ord(substr($m, -1, 1)) ^ 1) }
 elsif ($op eq "head") {
@@ -229,6 +232,24 @@ edit "$dir/us.amends" "$dir/t-reordered" swap "$(idx 5)" "$(idx 6)"
 verify "$dir/t-reordered"
 expect_fail "reordered" "problem: $SAMW's entry 5 (circle" \
 	"it comes after entry 6 of the same feed: the entries were reordered"
+
+# import refuses what verify --file refuses for its order, whole, with the
+# same sentence: the two reordered entries, and the whole file reversed
+am fay init --name fay >/dev/null || fail "init fay"
+for t in reordered reversed; do
+	[ "$t" = reversed ] && edit "$dir/us.amends" "$dir/t-reversed" reverse
+	verify "$dir/t-$t"
+	expect_fail "$t" "the entries were reordered"
+	said=$(printf '%s\n' "$out" | sed -n 's/^problem: [^:]*: //p' | head -n 1)
+	if err=$(am fay import "$dir/t-$t" 2>&1); then fail "import of the $t file succeeded: $err"; fi
+	case $(printf '%s\n' "$err" | head -n 1) in
+	"amends: $dir/t-$t is out of order, so nothing was imported: item "*": $said") ;;
+	*) fail "import of the $t file: not the sentence of verify ('$said'): $err" ;;
+	esac
+done
+out=$(am fay import "$dir/us.amends") || fail "import after the refusals"
+[ "$out" = "16 new, 0 already here, 0 fork evidence, 0 refused" ] ||
+	fail "the refused imports left something behind: $out"
 
 # a feed's newest entries cut off, the manifest kept
 edit "$dir/us.amends" "$dir/t-cut1" drop "$(idx 7)"

@@ -96,7 +96,7 @@ share sam
 
 # ---- the refusals the issue names ----
 refused sam "the agreement is not in force" checkin "$AG"
-refused kim "you are not a party to this agreement" accept "$AG"
+refused kim "your acceptance is not asked for this version" accept "$AG"
 refused lee "a witness cannot accept or decline terms" accept "$AG"
 refused lee "a witness cannot accept or decline terms" decline "$AG"
 refused alex "no version, member proposal or end here has a hash starting with ffffffff" \

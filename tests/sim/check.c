@@ -219,7 +219,7 @@ union_circle(struct sim *s, struct am_store *u,
 				if (rc == AM_OK)
 					rc = am_store_ingest(u, cp.raw, cp.len, &r);
 				free(cp.raw);
-				if (rc == AM_ERR_NOT_MEMBER || rc == AM_ERR_GAP)
+				if (rc == AM_ERR_NO_GENESIS || rc == AM_ERR_GAP)
 					break;
 				if (rc != AM_OK) {
 					sim_violation(s, "circle %s: entry %llu of node %d "

@@ -1,7 +1,8 @@
 /*
  * Tests of bundles: export and import give equal records, importing twice
- * changes nothing, entries out of order or ahead of their author's
- * membership wait and are stored, damaged entries and missing predecessors
+ * changes nothing, entries ahead of their author's membership wait and are
+ * stored, a file out of order is refused whole with nothing stored and the
+ * sentence verify --file gives, damaged entries and missing predecessors
  * are refused with their reasons, fork evidence travels, and files that are
  * not bundles, of another version, oversized or lying about their lengths
  * are refused before anything is allocated from them.
@@ -114,23 +115,37 @@ test_round_trip(void)
 	am_store_close(&b);
 }
 
-/* Builds a bundle from raw entries in the given order. */
+/* Builds a bundle from raw entries in the given order, with nf of them
+ * (order[n - nf ..]) as fork evidence. */
 static uint8_t *
-build(uint8_t **raw, size_t *lens, const int *order, int n, size_t *len)
+build_forks(uint8_t **raw, size_t *lens, const int *order, int n, int nf,
+	size_t *len)
 {
 	struct am_mp_writer w;
 	am_mp_writer_init(&w);
 	am_mp_write_array(&w, 4);
 	am_mp_write_cstr(&w, AM_BUNDLE_MAGIC);
 	am_mp_write_uint(&w, AM_BUNDLE_VERSION);
-	am_mp_write_array(&w, (uint32_t)n);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (i == 0 || i == n - nf)
+			am_mp_write_array(&w, (uint32_t)(i == 0 ? n - nf : nf));
 		am_mp_write_bin(&w, raw[order[i]], lens[order[i]]);
-	am_mp_write_array(&w, 0);
+	}
+	if (n == 0 || nf == n)
+		am_mp_write_array(&w, 0);
+	if (nf == 0)
+		am_mp_write_array(&w, 0);
 	uint8_t *out = am_mp_writer_take(&w, len);
 	check(out != NULL);
 	am_mp_writer_finish(&w);
 	return out;
+}
+
+/* Builds a bundle from raw entries in the given order. */
+static uint8_t *
+build(uint8_t **raw, size_t *lens, const int *order, int n, size_t *len)
+{
+	return build_forks(raw, lens, order, n, 0, len);
 }
 
 /* Splits an exported bundle into copies of its raw entries. */
@@ -150,30 +165,142 @@ split(const uint8_t *data, size_t len, uint8_t **raw, size_t *lens, int max)
 	return n;
 }
 
+struct disorder {
+	int n;
+	size_t first;               /* index of the first item out of order */
+	char what[200];             /* and what was said of it */
+};
+
+static void
+on_disorder(void *ctx, size_t index, const struct am_entry *e, const char *what)
+{
+	struct disorder *d = ctx;
+	check(e != NULL && what != NULL);
+	if (d->n++ == 0) {
+		d->first = index;
+		snprintf(d->what, sizeof d->what, "%s", what);
+	}
+}
+
+static int
+count_circle(void *ctx, const uint8_t circle[static 32])
+{
+	(void)circle;
+	(*(int *)ctx)++;
+	return AM_OK;
+}
+
+/* Imports the bundle in data into s; checks it is refused whole as out of
+ * order, storing nothing, with what as the first item's sentence. */
+static void
+refused_whole(struct am_store *s, const uint8_t *data, size_t len,
+	size_t first, const char *what)
+{
+	struct am_bundle *bun;
+	struct am_bundle_counts c;
+	struct refusals r = { 0 };
+	struct disorder d = { 0 };
+	int circles = 0;
+
+	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	check_rc(am_bundle_check_order(bun, on_disorder, &d), AM_ERR_ORDER);
+	check(d.n >= 1 && d.first == first);
+	if (strcmp(d.what, what) != 0) {
+		fprintf(stderr, "said: %s\nwant: %s\n", d.what, what);
+		abort();
+	}
+	check_rc(am_bundle_import(s, bun, on_refused, &r, &c), AM_ERR_ORDER);
+	check(c.added == 0 && c.refused == 0 && r.n == 0);
+	/* nothing of it was stored: the store holds no circle at all */
+	check_rc(am_store_circles(s, count_circle, &circles), AM_OK);
+	check(circles == 0);
+	am_bundle_destroy(&bun);
+}
+
+/*
+ * A bundle is in one order (protocol/bundle.md): entries by circle, author
+ * and number, each once, then fork evidence by circle, author, number and
+ * hash. Alex's feed sorts before Sam's, so in that order Alex's entries
+ * still come before Sam's proposal that makes Alex a member: they wait for
+ * it and are stored. A file out of that order is refused whole, storing
+ * nothing, with the sentence amends verify --file gives; an item that does
+ * not decode has no place in the order and is refused by itself.
+ */
 static void
 test_out_of_order(void)
 {
 	struct am_store *a = fx_store_open("ooo-a.db"), *b = fx_store_open("ooo-b.db");
 	uint8_t circle[32], *data, *raw[32];
 	size_t len, lens[32];
-	int order[32];
+	int order[32] = { 0 };
 
 	make_record(a, circle, 8);
 	check_rc(am_bundle_export(a, circle, &data, &len, NULL, NULL), AM_OK);
-	int n = split(data, len, raw, lens, 32);
+	int n = split(data, len, raw, lens, 30);
 	free(data);
-	/* every entry reversed: Alex's before Sam's proposal of Alex, each
-	 * feed from its newest */
+	/* Sam's entries are the last six: genesis, member, four statements */
+	int s0 = n - 6;
+
+	/* every entry reversed */
 	for (int i = 0; i < n; i++)
 		order[i] = n - 1 - i;
 	data = build(raw, lens, order, n, &len);
+	refused_whole(b, data, len, 1, "it comes after entry 6 of the same feed: "
+		"the entries were reordered");
+	free(data);
 
+	/* two entries of a feed swapped */
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	order[s0 + 3] = s0 + 4;
+	order[s0 + 4] = s0 + 3;
+	data = build(raw, lens, order, n, &len);
+	refused_whole(b, data, len, (size_t)s0 + 4, "it comes after entry 5 of "
+		"the same feed: the entries were reordered");
+	free(data);
+
+	/* Sam's feed before Alex's */
+	for (int i = 0; i < n; i++)
+		order[i] = (i + s0) % n;
+	data = build(raw, lens, order, n, &len);
+	refused_whole(b, data, len, 6, "it comes after an entry of a feed that "
+		"sorts after its own: the entries were reordered");
+	free(data);
+
+	/* an entry twice among the entries */
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	order[n] = n - 1;
+	data = build(raw, lens, order, n + 1, &len);
+	refused_whole(b, data, len, (size_t)n, "the file holds two entries "
+		"numbered 6 of this feed among its entries");
+	free(data);
+
+	/* the same fork evidence twice (Sam's entry 6 stands in for it: the
+	 * order is checked before anything is ingested) */
+	order[n] = n - 1;
+	order[n + 1] = n - 1;
+	data = build_forks(raw, lens, order, n + 2, 2, &len);
+	refused_whole(b, data, len, (size_t)n + 1, "fork evidence: the file "
+		"holds it twice");
+	free(data);
+
+	/* in order, with an item that does not decode in the middle: the
+	 * order holds, the junk is refused by itself, the rest is stored
+	 * (Alex's entries waiting for Sam's proposal of Alex) */
+	static uint8_t junk[] = { 0x92, 0x01, 0x02 };
+	raw[n] = junk;
+	lens[n] = sizeof junk;
+	for (int i = 0, k = 0; i <= n; i++)
+		order[i] = i == 2 ? n : k++;
+	data = build(raw, lens, order, n + 1, &len);
 	struct am_bundle *bun;
 	struct am_bundle_counts c;
 	struct refusals r = { 0 };
 	check_rc(am_bundle_parse(data, len, &bun), AM_OK);
+	check_rc(am_bundle_check_order(bun, NULL, NULL), AM_OK);
 	check_rc(am_bundle_import(b, bun, on_refused, &r, &c), AM_OK);
-	check(c.added == (size_t)n && c.refused == 0 && r.n == 0);
+	check(c.added == (size_t)n && c.refused == 1 && r.n == 1 && r.seq[0] == 0);
 	check_same(a, b, circle);
 	am_bundle_destroy(&bun);
 	free(data);

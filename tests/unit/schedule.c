@@ -423,6 +423,30 @@ test_bounds_and_pauses(void)
 	check(!p.paused);
 	am_schedule_destroy(&s);
 
+	/* the last dates an entry may hold, 9999-12-30 and -31, lie beyond
+	 * the last period (9999-12-29) but are terms like any other: "until
+	 * the end of time", a pause to the end, a start that never comes */
+	terms(&t, AM_EVERY_DAY, "UTC");
+	t.from = am_str_c("2026-05-01");
+	t.until = am_str_c("9999-12-31");
+	t.npauses = 1;
+	t.pauses[0] = (struct am_pause){ am_str_c("9999-12-20"), am_str_c("9999-12-31") };
+	s = load(&t, 0);
+	check_rc(am_schedule_first(s, &p), AM_OK);
+	check(strcmp(p.label, "2026-05-01") == 0 && !p.paused);
+	parse(s, "9999-12-19", &p);
+	check(!p.paused);
+	parse(s, "9999-12-28", &p);
+	check(p.paused);
+	refuse(s, "9999-12-30");
+	am_schedule_destroy(&s);
+	t.npauses = 0;
+	t.from = am_str_c("9999-12-30");
+	s = load(&t, 0);
+	check_rc(am_schedule_first(s, &p), AM_ERR_NOT_FOUND);
+	refuse(s, "9999-12-28");
+	am_schedule_destroy(&s);
+
 	/* bad dates in terms built by hand are refused */
 	struct am_schedule *bad = NULL;
 	terms(&t, AM_EVERY_DAY, "UTC");
@@ -479,6 +503,43 @@ test_zones(void)
 	t.from = am_str_c("2026-01-01");
 	check_rc(am_schedule_load(&t, 0, &s), AM_ERR_ZONE);
 	check(s == NULL);
+
+	/* zoneinfo's "localtime" is each reader's own zone and "posixrules"
+	 * its C library's default: schedules in them would differ from one
+	 * machine to the next, so they are no zones, whatever the files hold */
+	static const char *const settings[] = { "localtime", "posixrules",
+		"posix/localtime", "localtime/x" };
+	char zdir[] = "/tmp/amends-test-zones-XXXXXX", link[128];
+	check(mkdtemp(zdir) != NULL);
+	const char *was = getenv("TZDIR");
+	char *saved = was ? strdup(was) : NULL;
+	check(setenv("TZDIR", zdir, 1) == 0);
+	snprintf(link, sizeof link, "%s/Home", zdir);
+	check(symlink("/usr/share/zoneinfo/Europe/Paris", link) == 0);
+	snprintf(link, sizeof link, "%s/localtime", zdir);
+	check(symlink("/usr/share/zoneinfo/Europe/Paris", link) == 0);
+	check(am_schedule_zone_ok(am_str_c("Home")));
+	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+		check(!am_schedule_zone_ok(am_str_c(settings[i])));
+		terms(&t, AM_EVERY_DAY, settings[i]);
+		check_rc(am_schedule_load(&t, 0, &s), AM_ERR_ZONE);
+		check(s == NULL);
+	}
+	/* only the whole name: "localtimes" would be a zone like any other */
+	snprintf(link, sizeof link, "%s/localtimes", zdir);
+	check(symlink("/usr/share/zoneinfo/Europe/Paris", link) == 0);
+	check(am_schedule_zone_ok(am_str_c("localtimes")));
+	remove(link);
+	snprintf(link, sizeof link, "%s/localtime", zdir);
+	remove(link);
+	snprintf(link, sizeof link, "%s/Home", zdir);
+	remove(link);
+	rmdir(zdir);
+	if (saved)
+		setenv("TZDIR", saved, 1);
+	else
+		unsetenv("TZDIR");
+	free(saved);
 
 	/* a file that is not zone data is refused, not trusted */
 	char dir[] = "/tmp/amends-test-schedule-XXXXXX", path[128];

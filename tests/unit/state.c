@@ -66,6 +66,22 @@ same_as_refold(struct am_store *s, const uint8_t *circle)
 	check(same);
 }
 
+/* Two stores hold the same entries of circle (store digests) and derive
+ * the same state from them, each equal to its refold. */
+static void
+same_two(struct am_store *a, struct am_store *b, const uint8_t *circle)
+{
+	uint8_t da[32], db[32];
+	check_rc(am_store_digest(a, circle, da), AM_OK);
+	check_rc(am_store_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+	check_rc(am_state_digest(a, circle, da), AM_OK);
+	check_rc(am_state_digest(b, circle, db), AM_OK);
+	check(memcmp(da, db, 32) == 0);
+	same_as_refold(a, circle);
+	same_as_refold(b, circle);
+}
+
 static void
 genesis(struct am_store *s, uint8_t circle[32])
 {
@@ -278,6 +294,10 @@ copy_entry(void *ctx, const uint8_t *raw, size_t len)
 	return AM_OK;
 }
 
+/* Whether an entry is stored depends on the entry, its own feed and the
+ * circle's genesis only (protocol/state.md, "What a node stores"): a
+ * stranger's entry waits for the genesis, is then stored as in the
+ * author's own store, and the state ignores it there as here. */
 static void
 test_stranger_ingest(void)
 {
@@ -289,20 +309,29 @@ test_stranger_ingest(void)
 
 	genesis(a, circle);
 	put(a, eve, circle, &st, NULL);
-	/* the stranger's entry before the genesis, and after: refused */
+	/* before the genesis: it waits */
 	check_rc(am_store_range(a, circle, EVE, 1, 1, copy_entry, &c), AM_OK);
-	check_rc(c.rc, AM_ERR_NOT_MEMBER);
-	check_rc(am_store_range(a, circle, SAM, 1, 1, copy_entry, &c), AM_OK);
-	check_rc(c.rc, AM_OK);
-	check_rc(am_store_range(a, circle, EVE, 1, 1, copy_entry, &c), AM_OK);
-	check_rc(c.rc, AM_ERR_NOT_MEMBER);
+	check_rc(c.rc, AM_ERR_NO_GENESIS);
 	uint64_t seq;
 	uint8_t h[32];
 	check_rc(am_store_head(b, circle, EVE, &seq, h), AM_OK);
 	check(seq == 0);
-	/* in the author's own store the entry is kept and reported */
+	/* after it: stored, whoever the author is */
+	check_rc(am_store_range(a, circle, SAM, 1, 1, copy_entry, &c), AM_OK);
+	check_rc(c.rc, AM_OK);
+	check_rc(am_store_range(a, circle, EVE, 1, 1, copy_entry, &c), AM_OK);
+	check_rc(c.rc, AM_OK);
+	check_rc(am_store_head(b, circle, EVE, &seq, h), AM_OK);
+	check(seq == 1);
+	/* and ignored by the state, the same in both stores */
+	struct am_violation *v;
+	size_t n;
+	check_rc(am_state_violations(b, circle, &v, &n), AM_OK);
+	check(n == 1 && v[0].rule == AM_RULE_NOT_MEMBER &&
+		memcmp(v[0].author, EVE, 32) == 0);
+	free(v);
 	check(violations(a, circle) == 1);
-	same_as_refold(a, circle);
+	same_two(a, b, circle);
 	am_store_close(&a);
 	am_store_close(&b);
 }
@@ -389,7 +418,8 @@ test_agreements(void)
 	refused(s, lee, circle, &am, AM_ERR_RULE, "a witness cannot amend");
 	act(s, alex, circle, &am, v2);
 	a = agreement(s, ag, 0);
-	check(memcmp(a.current, ag, 32) == 0 && memcmp(a.newest, v2, 32) == 0);
+	/* what to amend is the version in force, not a pending amendment */
+	check(memcmp(a.current, ag, 32) == 0 && memcmp(a.newest, ag, 32) == 0);
 	am_state_agreement_finish(&a);
 	acc = fx_body(AM_KIND_ACCEPT, v2);
 	act(s, sam, circle, &acc, NULL);
@@ -738,6 +768,380 @@ test_replay_tampering(void)
 	am_store_close(&s);
 }
 
+/* ---- no one changes an agreement alone (protocol/state.md, "Versions") ---- */
+
+/* An amendment of base in agreement ag with the given parties (and they
+ * check in), written by who without asking the rules first. */
+static void
+amend_as(struct am_store *s, struct am_identity *who, const uint8_t *circle,
+	const uint8_t *ag, const uint8_t *base, const uint8_t *const *parties,
+	uint32_t n, const char *text, uint8_t hash[32])
+{
+	struct am_body b = terms("Evening check-in", 86400);
+	b.kind = AM_KIND_AMEND;
+	memcpy(b.target, ag, 32);
+	memcpy(b.base, base, 32);
+	b.terms.text = am_str_c(text);
+	b.terms.nparties = n;
+	b.terms.nby = 0;
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(b.terms.parties[i], parties[i], 32);
+	put(s, who, circle, &b, hash);
+}
+
+static void
+accept_as(struct am_store *s, struct am_identity *who, const uint8_t *circle,
+	const uint8_t *what)
+{
+	struct am_body b = fx_body(AM_KIND_ACCEPT, what);
+	put(s, who, circle, &b, NULL);
+}
+
+static bool
+is_current(struct am_store *s, const uint8_t *ag, const uint8_t *v)
+{
+	struct am_agreement a = agreement(s, ag, 0);
+	bool yes = a.has_current && memcmp(a.current, v, 32) == 0;
+	am_state_agreement_finish(&a);
+	return yes;
+}
+
+static uint32_t
+version_status(struct am_store *s, const uint8_t *ag, const uint8_t *v)
+{
+	struct am_version *vs;
+	size_t n;
+	uint32_t st = 0;
+	check_rc(am_state_versions(s, ag, &vs, &n), AM_OK);
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(vs[i].hash, v, 32) == 0)
+			st = vs[i].status;
+	am_state_versions_free(&vs, n);
+	return st;
+}
+
+/* Kim joins Sam's circle as a member (everyone consents). */
+static void
+add_kim(struct am_store *s, const uint8_t *circle)
+{
+	uint8_t p[32];
+	propose_member(s, sam, circle, KIM, AM_ROLE_MEMBER, p);
+	accept_as(s, kim, circle, p);
+	accept_as(s, alex, circle, p);
+	accept_as(s, lee, circle, p);
+	check(member_status(s, circle, KIM) == AM_MEMBER_JOINED);
+}
+
+static void
+test_no_one_alone(void)
+{
+	struct am_store *s = fx_store_open("alone.db");
+	uint8_t circle[32], ag[32], v1[32], v2[32], w[32], e[32];
+	const uint8_t *sam_only[] = { SAM }, *both[] = { SAM, ALEX };
+
+	make_circle(s, circle);
+	add_kim(s, circle);
+	struct am_body b = terms("Evening check-in", 7 * 86400);
+	act(s, sam, circle, &b, ag);
+	accept_as(s, alex, circle, ag);
+	check(is_current(s, ag, ag));
+
+	/* Sam amends it to himself alone: it waits for Alex */
+	amend_as(s, sam, circle, ag, ag, sam_only, 1,
+		"Sam checks in when he feels like it", v1);
+	check(is_current(s, ag, ag));
+	check(version_status(s, ag, v1) == AM_VERSION_PENDING);
+	/* Alex is asked, though not a party of the new version */
+	struct am_pending *pd;
+	size_t npd;
+	check_rc(am_state_pending(s, NULL, ALEX, &pd, &npd), AM_OK);
+	bool asked = false;
+	for (size_t i = 0; i < npd; i++)
+		asked = asked || memcmp(pd[i].hash, v1, 32) == 0;
+	am_state_pending_free(&pd, npd);
+	check(asked);
+	/* a chain of such amendments: still Alex's version */
+	amend_as(s, sam, circle, ag, v1, sam_only, 1, "and never on weekends", v2);
+	check(is_current(s, ag, ag));
+	check(version_status(s, ag, v2) == AM_VERSION_PENDING);
+	/* nor can Sam end it at once through them: his end takes the
+	 * notice of the version both signed */
+	struct am_body eb = fx_body(AM_KIND_END, ag);
+	put(s, sam, circle, &eb, e);
+	int64_t at = clock_ms;
+	struct am_agreement a = agreement(s, ag, at);
+	check(a.status == AM_AGREEMENT_ENDING && !a.end_mutual &&
+		a.end_at == at + 7 * 86400 * 1000LL);
+	am_state_agreement_finish(&a);
+	same_as_refold(s, circle);
+
+	/* the same agreement, with Alex's consent to the amendment: in force */
+	uint8_t ag2[32], x1[32];
+	b = terms("Morning check-in", 86400);
+	act(s, sam, circle, &b, ag2);
+	accept_as(s, alex, circle, ag2);
+	amend_as(s, sam, circle, ag2, ag2, sam_only, 1, "Sam alone checks in", x1);
+	accept_as(s, alex, circle, x1);
+	check(is_current(s, ag2, x1));
+	check(version_status(s, ag2, ag2) == AM_VERSION_SUPERSEDED);
+
+	/* the sibling: an agreement Sam alone signs, then amended to both;
+	 * Sam amends the original again, with a hash below that of the
+	 * version both signed, to win a tie of depth: he knew that version
+	 * when he wrote his, so it needs Alex too */
+	uint8_t q0[32], q1[32];
+	b = terms("Weekly call", 0);
+	b.terms.nparties = 1;
+	b.terms.nby = 0;
+	act(s, sam, circle, &b, q0);
+	check(is_current(s, q0, q0));
+	amend_as(s, sam, circle, q0, q0, both, 2, "Both call on Sundays", q1);
+	accept_as(s, alex, circle, q1);
+	check(is_current(s, q0, q1));
+	char text[64];
+	for (int i = 0; i < 64; i++) {
+		snprintf(text, sizeof text, "Sam calls when he likes (%d)", i);
+		amend_as(s, sam, circle, q0, q0, sam_only, 1, text, w);
+		if (memcmp(w, q1, 32) < 0)
+			break;
+	}
+	check(memcmp(w, q1, 32) < 0);
+	check(is_current(s, q0, q1));
+	check(version_status(s, q0, w) == AM_VERSION_PENDING);
+
+	/* the other order: Sam's version first, in force on his word alone,
+	 * then one both sign amending the same base: that one, whatever
+	 * the hashes, as both agreed to it after Sam's */
+	uint8_t r0[32], r1[32], r2[32];
+	b = terms("Walks", 0);
+	b.terms.nparties = 1;
+	b.terms.nby = 0;
+	act(s, sam, circle, &b, r0);
+	amend_as(s, sam, circle, r0, r0, sam_only, 1, "Sam walks alone", r1);
+	check(is_current(s, r0, r1));
+	amend_as(s, sam, circle, r0, r0, both, 2, "We walk together", r2);
+	accept_as(s, alex, circle, r2);
+	check(is_current(s, r0, r2));
+	check(version_status(s, r0, r1) == AM_VERSION_SUPERSEDED);
+
+	/* V2 of {Sam, Alex} in force; Sam amends the first version with
+	 * {Sam, Kim} and Kim signs: without Alex nothing changes */
+	uint8_t t0[32], t1[32], t2[32], tw[32];
+	const uint8_t *sam_kim[] = { SAM, KIM };
+	b = terms("Counselling", 0);
+	act(s, sam, circle, &b, t0);
+	accept_as(s, alex, circle, t0);
+	amend_as(s, alex, circle, t0, t0, both, 2, "Thursdays", t1);
+	accept_as(s, sam, circle, t1);
+	amend_as(s, alex, circle, t0, t1, both, 2, "Thursdays at six", t2);
+	accept_as(s, sam, circle, t2);
+	check(is_current(s, t0, t2));
+	amend_as(s, sam, circle, t0, t0, sam_kim, 2, "Sam and Kim decide", tw);
+	accept_as(s, kim, circle, tw);
+	check(is_current(s, t0, t2));
+	check(version_status(s, t0, t1) == AM_VERSION_SUPERSEDED);
+	check(version_status(s, t0, tw) == AM_VERSION_PENDING);
+	/* with Alex's consent too, it replaces the version in force */
+	accept_as(s, alex, circle, tw);
+	check(is_current(s, t0, tw));
+
+	/* a pending version that a later accepted one amends is passed
+	 * over, not pending for ever */
+	uint8_t u0[32], u3[32], u4[32];
+	b = terms("Dinner", 0);
+	act(s, sam, circle, &b, u0);
+	accept_as(s, alex, circle, u0);
+	amend_as(s, sam, circle, u0, u0, both, 2, "Dinner at seven", u3);
+	amend_as(s, alex, circle, u0, u3, both, 2, "Dinner at eight", u4);
+	accept_as(s, sam, circle, u4);
+	check(is_current(s, u0, u4));
+	check(version_status(s, u0, u3) == AM_VERSION_PASSED_OVER);
+	struct am_body ab = fx_body(AM_KIND_ACCEPT, u3);
+	refused(s, alex, circle, &ab, AM_ERR_RULE, "passed over");
+
+	/* the end of a proposal the other never accepted is a withdrawal:
+	 * at once, and not mutual */
+	uint8_t p0[32];
+	b = terms("Holidays", 86400);
+	act(s, sam, circle, &b, p0);
+	eb = fx_body(AM_KIND_END, p0);
+	act(s, sam, circle, &eb, NULL);
+	a = agreement(s, p0, 0);
+	check(a.status == AM_AGREEMENT_ENDED && a.has_end && !a.end_mutual);
+	am_state_agreement_finish(&a);
+	same_as_refold(s, circle);
+	am_store_close(&s);
+}
+
+/* ---- what is stored depends on no other feed ---- */
+
+struct raw {
+	uint8_t *p;
+	size_t n;
+	uint8_t hash[32];
+};
+
+static struct raw
+sign_raw(struct am_identity *id, const uint8_t *circle, uint64_t seq,
+	const uint8_t *prev, const struct am_body *b)
+{
+	struct am_entry_draft d = { .seq = seq, .has_prev = prev != NULL,
+		.time = clock_ms += 60000, .body = b };
+	struct am_entry e;
+	struct raw r;
+	memcpy(d.circle, circle, 32);
+	if (prev != NULL)
+		memcpy(d.prev, prev, 32);
+	check_rc(am_entry_sign(id, &d, &r.p, &r.n, &e), AM_OK);
+	memcpy(r.hash, e.hash, 32);
+	return r;
+}
+
+/* Ingests the entries in the order given, trying again those that must
+ * wait, as sync and import do, until a pass stores nothing more. */
+static void
+ingest_all(struct am_store *s, struct raw *const *order, size_t n)
+{
+	bool done[16] = { false };
+	check(n <= 16);
+	for (size_t pass = 0; pass < n; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			enum am_ingest_result r;
+			if (done[i])
+				continue;
+			int rc = am_store_ingest(s, order[i]->p, order[i]->n, &r);
+			check(rc == AM_OK || rc == AM_ERR_GAP || rc == AM_ERR_NO_GENESIS);
+			done[i] = rc == AM_OK;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		check(done[i]);
+}
+
+/*
+ * The issue the ingest rule settles (protocol/state.md, "What a node
+ * stores"): Sam forks his feed at number 2, proposing Lee on one branch and
+ * writing a statement on the other; Lee accepts and speaks; Eve, never
+ * named, speaks too. A store that meets the statement branch first would,
+ * if ingest asked who may write, refuse Lee's feed for good, while one that
+ * meets the proposal first keeps it. Given the same entries in opposite
+ * orders, both stores hold the same set and derive the same state.
+ */
+static void
+test_opposite_orders(void)
+{
+	struct am_store *a = fx_store_open("orders-a.db");
+	struct am_store *b = fx_store_open("orders-b.db");
+	struct am_body gb = { .kind = AM_KIND_GENESIS, .name = am_str_c("us") };
+	uint8_t circle[32];
+	randombytes_buf(gb.nonce, 32);
+	am_circle_id(SAM, gb.nonce, circle);
+
+	struct raw g = sign_raw(sam, circle, 1, NULL, &gb);
+	struct am_body mb = fx_body(AM_KIND_MEMBER, LEE);
+	struct raw x = sign_raw(sam, circle, 2, g.hash, &mb);
+	struct am_body sb = { .kind = AM_KIND_STATEMENT, .note = am_str_c("other") };
+	struct raw y = sign_raw(sam, circle, 2, g.hash, &sb);
+	struct am_body ab = fx_body(AM_KIND_ACCEPT, x.hash);
+	struct raw l1 = sign_raw(lee, circle, 1, NULL, &ab);
+	sb.note = am_str_c("hello, I am Lee");
+	struct raw l2 = sign_raw(lee, circle, 2, l1.hash, &sb);
+	sb.note = am_str_c("a stranger speaks");
+	struct raw e1 = sign_raw(eve, circle, 1, NULL, &sb);
+
+	struct raw *one[] = { &g, &x, &l1, &l2, &y, &e1 };
+	struct raw *two[] = { &e1, &l2, &l1, &y, &x, &g };
+	ingest_all(a, one, 6);
+	ingest_all(b, two, 6);
+
+	uint8_t ha[32], hb[32];
+	uint64_t sa, sb2;
+	const uint8_t *authors[] = { SAM, LEE, EVE };
+	const uint64_t heads[] = { 2, 2, 1 };
+	for (int i = 0; i < 3; i++) {
+		check_rc(am_store_head(a, circle, authors[i], &sa, ha), AM_OK);
+		check_rc(am_store_head(b, circle, authors[i], &sb2, hb), AM_OK);
+		check(sa == heads[i] && sb2 == heads[i]);
+	}
+	/* each keeps the branch it met first in the feed, the other as
+	 * evidence: the same set, the same store digest */
+	same_two(a, b, circle);
+	/* what the state makes of it: Sam's feed is frozen from 2 on, so
+	 * Lee's admission never happened: Lee's accept names an entry the
+	 * fork took out (unknown-target, ranked before who wrote it), and
+	 * Lee's and Eve's statements are by non-members */
+	check(member_status(a, circle, LEE) == 0);
+	struct am_violation *v;
+	size_t n, lee_ignored = 0, eve_ignored = 0, forked = 0, lee_target = 0;
+	check_rc(am_state_violations(b, circle, &v, &n), AM_OK);
+	for (size_t i = 0; i < n; i++) {
+		lee_ignored += memcmp(v[i].author, LEE, 32) == 0 &&
+			v[i].rule == AM_RULE_NOT_MEMBER;
+		eve_ignored += memcmp(v[i].author, EVE, 32) == 0 &&
+			v[i].rule == AM_RULE_NOT_MEMBER;
+		forked += v[i].rule == AM_RULE_FORKED;
+		lee_target += memcmp(v[i].author, LEE, 32) == 0 &&
+			v[i].rule == AM_RULE_UNKNOWN_TARGET;
+	}
+	free(v);
+	check(lee_ignored == 1 && lee_target == 1 && eve_ignored == 1 &&
+		forked == 1 && n == 4);
+	struct raw *all[] = { &g, &x, &y, &l1, &l2, &e1 };
+	for (int i = 0; i < 6; i++)
+		free(all[i]->p);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
+/* A store whose facts were recorded under other rules (another rules
+ * version, or a build that knew other kinds) has them recorded again when
+ * it opens (protocol/state.md, "Rules version"): here one that lost them
+ * all, labelled with version 1's rules. */
+static void
+test_rederive(void)
+{
+	char path[FX_PATH_MAX];
+	struct am_store *s = fx_store_open("rederive.db");
+	uint8_t circle[32], ag[32], d1[32], d2[32];
+	struct am_body b;
+
+	make_circle(s, circle);
+	b = terms("Evening check-in", 86400);
+	act(s, sam, circle, &b, ag);
+	b = fx_body(AM_KIND_ACCEPT, ag);
+	act(s, alex, circle, &b, NULL);
+	check_rc(am_state_digest(s, circle, d1), AM_OK);
+	check(status_of(s, ag, 0) == AM_AGREEMENT_IN_FORCE);
+	char *label = am_store_setting_get(s, "state_rules");
+	check(label != NULL && strstr(label, "rules 2;") == label);
+	free(label);
+
+	/* the same label: nothing is done, even with the facts gone */
+	check_rc(am_store_exec(s, "DELETE FROM st_facts"), AM_OK);
+	check_rc(am_state_rederive(s, false), AM_OK);
+	bool held = true;
+	check_rc(am_state_holds_circle(s, circle, &held), AM_OK);
+	check(!held);
+	/* an older label: everything is recorded again when the store opens */
+	check_rc(am_store_setting_set(s, "state_rules", "rules 1; kinds 1 2 3"),
+		AM_OK);
+	am_store_close(&s);
+	fx_path("rederive.db", path);
+	check_rc(am_store_open(path, &s), AM_OK);
+	check_rc(am_state_digest(s, circle, d2), AM_OK);
+	check(memcmp(d1, d2, 32) == 0);
+	check(status_of(s, ag, 0) == AM_AGREEMENT_IN_FORCE);
+	same_as_refold(s, circle);
+	label = am_store_setting_get(s, "state_rules");
+	check(label != NULL && strstr(label, "rules 2;") == label);
+	free(label);
+	/* forced, on a store that is right: the same state */
+	check_rc(am_state_rederive(s, true), AM_OK);
+	check_rc(am_state_digest(s, circle, d2), AM_OK);
+	check(memcmp(d1, d2, 32) == 0);
+	am_store_close(&s);
+}
+
 int
 main(void)
 {
@@ -761,6 +1165,9 @@ main(void)
 	test_resolve();
 	test_fork();
 	test_replay_tampering();
+	test_opposite_orders();
+	test_no_one_alone();
+	test_rederive();
 
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);

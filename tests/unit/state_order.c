@@ -5,8 +5,8 @@
  * check-ins with confirmations and disputes, statements, and a few
  * entries that break rules), then imported into fresh stores in 100
  * seeded random orders. An entry that arrives before its predecessor, or
- * before the proposal that lets its author write, is refused
- * (AM_ERR_GAP, AM_ERR_NOT_MEMBER) and retried later, as sync does. Every
+ * before the circle's genesis, is refused
+ * (AM_ERR_GAP, AM_ERR_NO_GENESIS) and retried later, as sync does. Every
  * import must end with the same store digest, the same state digest, and
  * a refold equal to both. The orders are split between two processes.
  */
@@ -166,6 +166,39 @@ make_amendments(void)
 	}
 }
 
+/* The shapes of "who must accept a version" (protocol/state.md): an
+ * amendment to one party alone, which waits for the other; rival
+ * amendments of one base, signed by both in either order; an acceptance
+ * long after, when the signer knew a rival. */
+static void
+make_rivals(void)
+{
+	for (int i = 0; i < 12; i++) {
+		struct agreement *a = pick_in_force();
+		int who = (int)rnd(2);
+		uint8_t x[32], y[32];
+		struct am_body b = terms(0);
+		b.kind = AM_KIND_AMEND;
+		memcpy(b.target, a->id, 32);
+		memcpy(b.base, a->current, 32);
+		b.terms.text = am_str_c("Alone.");
+		b.terms.nparties = 1;
+		memcpy(b.terms.parties[0], ID[who], 32);
+		put(who, &b, x);               /* waits for the other */
+		b.terms.nparties = 2;
+		memcpy(b.terms.parties[0], ID[0], 32);
+		memcpy(b.terms.parties[1], ID[1], 32);
+		b.terms.text = am_str_c("Together.");
+		put(1 - who, &b, y);            /* a rival of the same base */
+		struct am_body acc = fx_body(AM_KIND_ACCEPT, i % 2 ? y : x);
+		put(who, &acc, NULL);
+		if (rnd(2)) {
+			acc = fx_body(AM_KIND_ACCEPT, i % 2 ? x : y);
+			put(1 - who, &acc, NULL);
+		}
+	}
+}
+
 static void
 make_checkins(void)
 {
@@ -305,10 +338,10 @@ import(struct am_store *s, const int *order, struct counts *k)
 			continue;
 		}
 		int rc = am_store_ingest(s, ent[x].raw, ent[x].len, &r);
-		if (rc == AM_ERR_GAP || rc == AM_ERR_NOT_MEMBER) {
+		if (rc == AM_ERR_GAP || rc == AM_ERR_NO_GENESIS) {
 			k->gaps += rc == AM_ERR_GAP;
-			k->strangers += rc == AM_ERR_NOT_MEMBER;
-			blocked[ent[x].author] |= rc == AM_ERR_NOT_MEMBER;
+			k->strangers += rc == AM_ERR_NO_GENESIS;
+			blocked[ent[x].author] |= rc == AM_ERR_NO_GENESIS;
 			held[ent[x].author][ent[x].seq] = x;
 			continue;
 		}
@@ -325,7 +358,7 @@ import(struct am_store *s, const int *order, struct counts *k)
 				if (y < 0 || blocked[a])
 					continue;
 				rc = am_store_ingest(s, ent[y].raw, ent[y].len, &r);
-				if (rc == AM_ERR_NOT_MEMBER) {
+				if (rc == AM_ERR_NO_GENESIS) {
 					k->strangers++;
 					blocked[a] = true;
 					continue;
@@ -395,6 +428,7 @@ main(void)
 	make_members();
 	make_agreements();
 	make_amendments();
+	make_rivals();
 	make_checkins();
 	make_rest();
 	for (grab_author = 0; grab_author < 3; grab_author++)
@@ -419,6 +453,20 @@ main(void)
 		declined += ag[i].status == AM_AGREEMENT_DECLINED;
 	}
 	check(in_force > 20 && ended == 5 && declined > 0);
+	/* and the rivals: versions that need more than their parties, and
+	 * versions passed over */
+	size_t asks_others = 0, passed_over = 0;
+	for (size_t i = 0; i < nag; i++) {
+		struct am_version *vs;
+		size_t nvs;
+		check_rc(am_state_versions(gen, ag[i].id, &vs, &nvs), AM_OK);
+		for (size_t j = 0; j < nvs; j++) {
+			asks_others += vs[j].nothers > 0;
+			passed_over += vs[j].status == AM_VERSION_PASSED_OVER;
+		}
+		am_state_versions_free(&vs, nvs);
+	}
+	check(asks_others > 0 && passed_over > 0);
 	am_state_agreements_free(&ag, nag);
 	am_store_close(&gen);
 	printf("history: %d entries\n", nent);

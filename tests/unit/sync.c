@@ -583,9 +583,9 @@ test_restored(void)
 /* ---- strangers and bad messages ---- */
 
 /* Feeds one message to s; checks what it returns and that the reply is an
- * ERROR with that code. */
-static void
-refused(struct am_sync *s, const uint8_t *msg, size_t len, int want)
+ * ERROR with that code. Returns the type the ERROR is about. */
+static uint64_t
+refused_about(struct am_sync *s, const uint8_t *msg, size_t len, int want)
 {
 	struct am_sync_msg *m = malloc(sizeof *m);
 	uint8_t *out;
@@ -598,8 +598,16 @@ refused(struct am_sync *s, const uint8_t *msg, size_t len, int want)
 	check_rc(am_sync_msg_decode(out, olen, m), AM_OK);
 	check(m->type == AM_SYNC_ERROR);
 	check_rc((int)m->code, want);
+	uint64_t about = m->about;
 	free(out);
 	free(m);
+	return about;
+}
+
+static void
+refused(struct am_sync *s, const uint8_t *msg, size_t len, int want)
+{
+	(void)refused_about(s, msg, len, want);
 }
 
 static void
@@ -765,9 +773,20 @@ test_malformed(void)
 	/* a non-canonical integer */
 	uint8_t noncanon[] = { 0x92, 0xcc, 0x01, 0x04 };
 	refused(s, noncanon, sizeof noncanon, AM_ERR_NONCANON);
-	/* a field count that does not fit the type */
+	/* a field count that does not fit the type: refused before the type
+	 * is taken, so the ERROR is about no type */
 	uint8_t count[] = { 0x93, 0x01, 0x04, 0xc0 };
-	refused(s, count, sizeof count, AM_ERR_COUNT);
+	check(refused_about(s, count, sizeof count, AM_ERR_COUNT) == 0);
+	/* a list item of HEADS with three elements, and a bin32 of 31 bytes
+	 * (the WANT's author cut by one): about their types */
+	uint8_t item[] = { 0x94, 0x01, 0x03, 0xc4, 0x20, [37] = 0x91, 0x93,
+		0xc0, 0xc0, 0xc0 };
+	check(refused_about(s, item, sizeof item, AM_ERR_COUNT) == AM_SYNC_HEADS);
+	size_t author = 3 + 34 + 2;     /* after the header and the circle */
+	memcpy(bad, want, wlen);
+	bad[author - 1] = 31;
+	memmove(bad + author + 31, bad + author + 32, wlen - author - 32);
+	check(refused_about(s, bad, wlen - 1, AM_ERR_FIELD) == AM_SYNC_WANT);
 	/* a HELLO that compares, with the kind written out (it is left out,
 	 * so that a message has one encoding), and one of an unknown kind */
 	uint8_t hello[40] = { 0x95, 0x01, 0x01, 0xc4, 0x20 };
@@ -815,7 +834,7 @@ test_malformed(void)
 
 	struct am_sync_stats st;
 	am_sync_stats(s, &st);
-	check(st.faults == 19 && st.errors_in == 1 && st.entries_in == 0);
+	check(st.faults == 21 && st.errors_in == 1 && st.entries_in == 0);
 	check_rc(am_store_digest(a, circle, digest_after), AM_OK);
 	check(memcmp(digest_before, digest_after, 32) == 0);
 	free(want);
@@ -955,8 +974,136 @@ test_fork_evidence(void)
 
 /* ---- vectors ---- */
 
+/*
+ * Each message is built from the fields protocol/sync.md gives for it, then
+ * checked three ways: the encoder's bytes decode to those fields; the
+ * bytes of sync-vectors.txt decode to those fields too, and encode back to
+ * themselves; and (test_vectors) the file holds, line for line, what the
+ * encoder wrote.
+ */
 static char lines[32][2400];
 static int nlines;
+static char file[32][2400];     /* sync-vectors.txt, comments left out */
+static int nfile;
+
+static void
+load_vectors(void)
+{
+	const char *src = getenv("AMENDS_SRC");
+	char path[512], line[2400];
+
+	check(src != NULL);
+	snprintf(path, sizeof path, "%s/protocol/sync-vectors.txt", src);
+	FILE *f = fopen(path, "r");
+	check(f != NULL);
+	while (fgets(line, sizeof line, f)) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		check(nfile < 32);
+		snprintf(file[nfile++], sizeof file[0], "%s", line);
+	}
+	fclose(f);
+}
+
+/* The hex of the file's line called name, or NULL. */
+static const char *
+file_hex(const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < nfile; i++)
+		if (strncmp(file[i], name, n) == 0 && strncmp(file[i] + n, ": ", 2) == 0)
+			return file[i] + n + 2;
+	return NULL;
+}
+
+static bool
+same_bytes(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* True when b carries the fields a has for its type. */
+static bool
+same_fields(const struct am_sync_msg *a, const struct am_sync_msg *b)
+{
+	bool same = a->type == b->type && a->n == b->n;
+	switch (same ? a->type : 0) {
+	case AM_SYNC_HELLO:
+		return memcmp(a->summary, b->summary, 32) == 0 &&
+			a->ncircles == b->ncircles && a->hello == b->hello;
+	case AM_SYNC_DIGESTS:
+		same = a->final == b->final;
+		for (uint32_t i = 0; i < a->n; i++)
+			same &= memcmp(&a->digests[i], &b->digests[i],
+				sizeof a->digests[i]) == 0;
+		return same;
+	case AM_SYNC_HEADS:
+		same = memcmp(a->circle, b->circle, 32) == 0;
+		for (uint32_t i = 0; i < a->n; i++) {
+			const struct am_sync_head *x = &a->heads[i], *y = &b->heads[i];
+			same &= memcmp(x->author, y->author, 32) == 0 &&
+				x->seq == y->seq && memcmp(x->hash, y->hash, 32) == 0 &&
+				x->has_forks == y->has_forks &&
+				(!x->has_forks || memcmp(x->forks, y->forks, 32) == 0);
+		}
+		return same;
+	case AM_SYNC_DONE:
+		return true;
+	case AM_SYNC_WANT:
+		return memcmp(a->circle, b->circle, 32) == 0 &&
+			memcmp(a->author, b->author, 32) == 0 &&
+			a->from == b->from && a->max == b->max;
+	case AM_SYNC_ENTRIES:
+	case AM_SYNC_PUSH:
+	case AM_SYNC_FORKS:
+		same = memcmp(a->circle, b->circle, 32) == 0 &&
+			memcmp(a->author, b->author, 32) == 0;
+		for (uint32_t i = 0; i < a->n; i++)
+			same &= same_bytes(a->raw[i], a->len[i], b->raw[i], b->len[i]);
+		return same;
+	case AM_SYNC_ACK:
+		return memcmp(a->circle, b->circle, 32) == 0 &&
+			memcmp(a->author, b->author, 32) == 0 && a->seq == b->seq;
+	case AM_SYNC_WANT_FORKS:
+		return memcmp(a->circle, b->circle, 32) == 0 &&
+			memcmp(a->author, b->author, 32) == 0;
+	case AM_SYNC_ERROR:
+		return a->code == b->code && a->about == b->about &&
+			same_bytes((const uint8_t *)a->text.p, a->text.n,
+			(const uint8_t *)b->text.p, b->text.n);
+	default:
+		return false;
+	}
+}
+
+/* The vector file's bytes for name decode to m's fields, and those fields
+ * encode to the same bytes. */
+static void
+check_file_msg(const char *name, const struct am_sync_msg *m)
+{
+	const char *hex = file_hex(name);
+	uint8_t bytes[1100], *again;
+	size_t len, alen;
+	struct am_sync_msg *back = malloc(sizeof *back);
+
+	if (hex == NULL) {
+		fprintf(stderr, "sync-vectors.txt has no line %s\n", name);
+		abort();
+	}
+	check(back != NULL);
+	check(sodium_hex2bin(bytes, sizeof bytes, hex, strlen(hex), NULL, &len,
+		NULL) == 0);
+	check_rc(am_sync_msg_decode(bytes, len, back), AM_OK);
+	if (!same_fields(m, back)) {
+		fprintf(stderr, "vector %s does not decode to its fields\n", name);
+		abort();
+	}
+	check_rc(am_sync_msg_encode(back, &again, &alen), AM_OK);
+	check(same_bytes(again, alen, bytes, len));
+	free(again);
+	free(back);
+}
 
 static void
 add_msg(const char *name, const struct am_sync_msg *m)
@@ -970,7 +1117,9 @@ add_msg(const char *name, const struct am_sync_msg *m)
 	check(len <= 1100);
 	/* what is written decodes to itself */
 	check_rc(am_sync_msg_decode(buf, len, back), AM_OK);
-	check(back->type == m->type && back->n == m->n);
+	check(same_fields(m, back));
+	if (nfile > 0)
+		check_file_msg(name, m);
 	am_hex(buf, len, hex);
 	snprintf(lines[nlines++], sizeof lines[0], "%.40s: %s", name, hex);
 	free(buf);
@@ -1071,6 +1220,7 @@ generate(void)
 	m->type = AM_SYNC_WANT_FORKS;
 	add_msg("want_forks", m);
 	m->type = AM_SYNC_FORKS;
+	m->n = 1;               /* raw[0] is still the GENESIS entry */
 	add_msg("forks", m);
 
 	memset(m, 0, sizeof *m);
@@ -1237,37 +1387,25 @@ test_same_said(void)
 static void
 test_vectors(void)
 {
-	const char *src = getenv("AMENDS_SRC");
-	char path[512], line[2400];
-	int n = 0;
-
-	check(src != NULL);
-	snprintf(path, sizeof path, "%s/protocol/sync-vectors.txt", src);
-	FILE *f = fopen(path, "r");
-	check(f != NULL);
-	while (fgets(line, sizeof line, f)) {
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		check(n < nlines);
-		if (strcmp(line, lines[n]) != 0) {
+	for (int i = 0; i < nlines || i < nfile; i++) {
+		if (i >= nlines || i >= nfile || strcmp(file[i], lines[i]) != 0) {
 			fprintf(stderr, "vector differs:\n file: %s\n code: %s\n",
-				line, lines[n]);
+				i < nfile ? file[i] : "(none)", i < nlines ? lines[i] : "(none)");
 			abort();
 		}
-		n++;
 	}
-	fclose(f);
-	check(n == nlines);
-	printf("sync: %d vector lines match\n", n);
+	printf("sync: %d vector lines match\n", nlines);
 }
 
 int
 main(int argc, char **argv)
 {
 	check(sodium_init() >= 0);
+	bool print = argc > 1 && strcmp(argv[1], "--print") == 0;
+	if (!print)
+		load_vectors();
 	generate();
-	if (argc > 1 && strcmp(argv[1], "--print") == 0) {
+	if (print) {
 		printf("# Test vectors for protocol/sync.md. Each line: name: hex.\n"
 			"# Checked byte for byte by tests/unit/sync.c.\n");
 		for (int i = 0; i < nlines; i++)

@@ -1,0 +1,838 @@
+/*
+ * Writes protocol/state-vectors.txt to stdout:
+ *
+ *     build/tests/state-vectors-gen > protocol/state-vectors.txt
+ *
+ * Each case below is a short story told with signed entries: people with
+ * keys from fixed seeds, entries at fixed claimed times, signed by the
+ * library's own encoder (ed25519 is deterministic, so the same story gives
+ * the same bytes on every run). The entries are ingested into a fresh
+ * store; what it derives is written as the file's expected values. Run it
+ * again whenever the rules change, and read the diff.
+ *
+ * Adding a case is a function telling the story and a row in cases[].
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "amends/state.h"
+#include "fixture.h"
+#include "statevec.h"
+#include "test.h"
+
+/* Everyone who appears in some case; each case lists those it uses. */
+enum { SAM, ALEX, LEE, KIM, PAT, MAX, NPEOPLE };
+static const char *const names[NPEOPLE] = { "sam", "alex", "lee", "kim", "pat",
+	"max" };
+
+#define DAY_MS (86400 * (int64_t)1000)
+#define START_MS 1767600000000        /* Monday 2026-01-05 08:00:00 UTC */
+#define STEP_MS 60000                  /* one minute between entries */
+
+/* The case being written. */
+static struct {
+	struct sv_case c;
+	const char *about[8];
+	int nabout;
+	struct am_identity *id[NPEOPLE];
+	bool used[NPEOPLE];
+	uint64_t seq[NPEOPLE];
+	uint8_t prev[NPEOPLE][32];       /* hash of each one's latest entry */
+	uint8_t before[NPEOPLE][32];     /* ... and of the one before it */
+	bool forked[NPEOPLE];
+	int64_t clock;
+} g;
+
+static void
+about(const char *text)
+{
+	check(g.nabout < 8);
+	g.about[g.nabout++] = text;
+}
+
+static const uint8_t *
+ID(int who)
+{
+	g.used[who] = true;
+	return am_identity_public(g.id[who]);
+}
+
+/* Lets the claimed clock run on: the next entry is written ms later. */
+static void
+later(int64_t ms)
+{
+	g.clock += ms;
+}
+
+/* Keeps raw, a new entry of who's, as the case's next one. */
+static void
+keep(int who, uint8_t *raw, size_t len, uint8_t *hash)
+{
+	uint8_t h[32];
+	check(g.c.n < SV_ENTRIES_MAX);
+	am_hash(raw, len, h);
+	if (hash != NULL)
+		memcpy(hash, h, 32);
+	memcpy(g.before[who], g.prev[who], 32);
+	memcpy(g.prev[who], h, 32);
+	g.c.raw[g.c.n] = raw;
+	g.c.len[g.c.n++] = len;
+	g.used[who] = true;
+	g.clock += STEP_MS;
+}
+
+static void
+sign(int who, const struct am_body *b, uint64_t seq, bool has_prev,
+	const uint8_t *prev, uint8_t *hash)
+{
+	struct am_entry_draft d = { .seq = seq, .has_prev = has_prev,
+		.time = g.clock, .body = b };
+	uint8_t *raw;
+	size_t len;
+	memcpy(d.circle, g.c.circle, 32);
+	if (has_prev)
+		memcpy(d.prev, prev, 32);
+	check_rc(am_entry_sign(g.id[who], &d, &raw, &len, NULL), AM_OK);
+	keep(who, raw, len, hash);
+}
+
+/* Appends b to who's feed; hash (may be NULL) gets the entry's hash. */
+static void
+put(int who, struct am_body b, uint8_t *hash)
+{
+	uint8_t prev[32];
+	check(!g.forked[who]);        /* a forked feed is frozen: write no more */
+	memcpy(prev, g.prev[who], 32);
+	g.seq[who]++;
+	sign(who, &b, g.seq[who], g.seq[who] > 1, prev, hash);
+}
+
+/* Signs b at the number of who's latest entry, after the same entry: a
+ * fork. That feed takes no more entries in the case. */
+static void
+twin(int who, struct am_body b, uint8_t *hash)
+{
+	uint8_t before[32];
+	check(g.seq[who] > 0);
+	memcpy(before, g.before[who], 32);
+	sign(who, &b, g.seq[who], g.seq[who] > 1, before, hash);
+	g.forked[who] = true;
+}
+
+/* Canonical msgpack, for entries of a kind the library does not encode. */
+struct buf {
+	uint8_t b[2048];
+	size_t n;
+};
+
+static void
+b_put(struct buf *b, const void *p, size_t n)
+{
+	check(b->n + n <= sizeof b->b);
+	memcpy(b->b + b->n, p, n);
+	b->n += n;
+}
+
+static void
+b_head(struct buf *b, uint8_t tag, uint64_t v, int bytes)
+{
+	uint8_t x[9] = { tag };
+	for (int i = 0; i < bytes; i++)
+		x[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+	b_put(b, x, 1 + (size_t)bytes);
+}
+
+/* The smallest encoding of v (protocol/entry.md). */
+static void
+b_uint(struct buf *b, uint64_t v)
+{
+	if (v < 128)
+		b_head(b, (uint8_t)v, 0, 0);
+	else if (v <= UINT8_MAX)
+		b_head(b, 0xcc, v, 1);
+	else if (v <= UINT16_MAX)
+		b_head(b, 0xcd, v, 2);
+	else if (v <= UINT32_MAX)
+		b_head(b, 0xce, v, 4);
+	else
+		b_head(b, 0xcf, v, 8);
+}
+
+static void
+b_bin(struct buf *b, const uint8_t *p, size_t n)
+{
+	if (n <= UINT8_MAX)
+		b_head(b, 0xc4, n, 1);
+	else
+		b_head(b, 0xc5, n, 2);
+	b_put(b, p, n);
+}
+
+/*
+ * Appends to who's feed an entry of any kind, whose body is the msgpack
+ * array body[0..n): an entry of a kind this build does not know, which
+ * am_entry_sign() would refuse to write.
+ */
+static void
+put_kind(int who, uint32_t kind, const uint8_t *body, size_t n, uint8_t *hash)
+{
+	static const char domain[] = "amends-entry-v1";
+	struct buf sig = { .n = 0 }, env = { .n = 0 };
+	struct buf *sd = calloc(1, sizeof *sd);
+	uint8_t s[AM_SIG_BYTES];
+	check(sd != NULL && !g.forked[who]);
+	g.seq[who]++;
+	b_head(sd, 0x98, 0, 0);                       /* array(8) */
+	b_uint(sd, AM_ENTRY_VERSION);
+	b_bin(sd, g.c.circle, 32);
+	b_bin(sd, ID(who), 32);
+	b_uint(sd, g.seq[who]);
+	if (g.seq[who] > 1)
+		b_bin(sd, g.prev[who], 32);
+	else
+		b_head(sd, 0xc0, 0, 0);               /* nil */
+	b_uint(sd, (uint64_t)g.clock);
+	b_uint(sd, kind);
+	b_put(sd, body, n);
+	b_put(&sig, domain, sizeof domain - 1);
+	b_put(&sig, sd->b, sd->n);
+	am_identity_sign(g.id[who], sig.b, sig.n, s);
+	b_head(&env, 0x92, 0, 0);                     /* array(2) */
+	b_bin(&env, sd->b, sd->n);
+	b_bin(&env, s, sizeof s);
+	free(sd);
+	uint8_t *raw = malloc(env.n);
+	check(raw != NULL);
+	memcpy(raw, env.b, env.n);
+	keep(who, raw, env.n, hash);
+}
+
+/* Sam creates the circle; its nonce comes from the case's name. */
+static void
+genesis(void)
+{
+	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c(g.c.name) };
+	am_hash((const uint8_t *)g.c.name, strlen(g.c.name), b.nonce);
+	am_circle_id(ID(SAM), b.nonce, g.c.circle);
+	put(SAM, b, NULL);
+}
+
+/* ---- bodies ---- */
+
+static struct am_body
+member(int who, uint32_t role)
+{
+	struct am_body b = { .kind = AM_KIND_MEMBER, .role = role };
+	memcpy(b.target, ID(who), 32);
+	return b;
+}
+
+/* ACCEPT, DECLINE, CONFIRM, DISPUTE of target, with a note or NULL. */
+static struct am_body
+answer(uint32_t kind, const uint8_t *target, const char *note)
+{
+	struct am_body b = { .kind = kind, .note = am_str_c(note) };
+	memcpy(b.target, target, 32);
+	return b;
+}
+
+/* Terms between the parties (a bit per person, in this file's order of
+ * people), checked in by those of `by` (0: every party): every day by
+ * 21:00 in Paris, a week's notice. */
+static struct am_body
+agreement(const char *title, unsigned parties, unsigned by)
+{
+	struct am_body b = { .kind = AM_KIND_PROPOSE };
+	struct am_terms *t = &b.terms;
+	t->title = am_str_c(title);
+	t->text = am_str_c(title);
+	for (int p = 0; p < NPEOPLE; p++) {
+		if (parties & 1u << p)
+			memcpy(t->parties[t->nparties++], ID(p), 32);
+		if (by & 1u << p)
+			memcpy(t->by[t->nby++], ID(p), 32);
+	}
+	t->has_schedule = true;
+	t->every = AM_EVERY_DAY;
+	t->at = 21 * 60;
+	t->tz = am_str_c("Europe/Paris");
+	t->notice = 7 * 86400;
+	return b;
+}
+
+static struct am_body
+amend(const uint8_t *agreement_id, const uint8_t *base, struct am_body terms)
+{
+	terms.kind = AM_KIND_AMEND;
+	memcpy(terms.target, agreement_id, 32);
+	memcpy(terms.base, base, 32);
+	return terms;
+}
+
+static struct am_body
+end(const uint8_t *agreement_id, const char *reason)
+{
+	return answer(AM_KIND_END, agreement_id, reason);
+}
+
+static struct am_body
+checkin(const uint8_t *agreement_id, const char *period, uint32_t status)
+{
+	struct am_body b = { .kind = AM_KIND_CHECKIN, .period = am_str_c(period),
+		.status = status };
+	memcpy(b.target, agreement_id, 32);
+	return b;
+}
+
+static struct am_body
+statement(const char *text, const uint8_t *about_id)
+{
+	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c(text),
+		.has_target = about_id != NULL };
+	if (about_id != NULL)
+		memcpy(b.target, about_id, 32);
+	return b;
+}
+
+#define P(x) (1u << (x))
+#define ACCEPT(t) answer(AM_KIND_ACCEPT, (t), NULL)
+#define CONFIRM(t) answer(AM_KIND_CONFIRM, (t), NULL)
+
+/* Sam creates the circle and invites Alex, who accepts. */
+static void
+couple(void)
+{
+	uint8_t p[32];
+	genesis();
+	put(SAM, member(ALEX, AM_ROLE_MEMBER), p);
+	put(ALEX, ACCEPT(p), NULL);
+}
+
+/* ... and Sam invites who with role, whom Alex and who accept. */
+static void
+third(int who, uint32_t role)
+{
+	uint8_t p[32];
+	put(SAM, member(who, role), p);
+	put(who, ACCEPT(p), NULL);
+	put(ALEX, ACCEPT(p), NULL);
+}
+
+/* An agreement between Sam and Alex that Sam checks in to, signed by both. */
+static void
+evening(const char *title, uint8_t a[32])
+{
+	put(SAM, agreement(title, P(SAM) | P(ALEX), P(SAM)), a);
+	put(ALEX, ACCEPT(a), NULL);
+}
+
+/* ---- the cases ---- */
+
+static void
+case_in_force(void)
+{
+	uint8_t a[32], s[32];
+	about("Sam creates the circle and invites Alex, who joins. Sam proposes");
+	about("an agreement between them; Alex signs it, so it is in force.");
+	about("Sam writes a statement about it, which Alex confirms.");
+	couple();
+	evening("Sam checks in every evening by 21:00", a);
+	put(SAM, statement("I am sorry I went quiet.", a), s);
+	put(ALEX, CONFIRM(s), NULL);
+}
+
+static void
+case_amendment(void)
+{
+	uint8_t a[32], v1[32], v2[32];
+	about("An agreement in force; Alex amends it and Sam signs the");
+	about("amendment, which supersedes the first version. Sam then amends");
+	about("again: the newest version is pending, the current one stays.");
+	couple();
+	evening("Evening check-in", a);
+	struct am_body t = agreement("Evening check-in, weekends off", P(SAM) | P(ALEX),
+		P(SAM));
+	t.terms.npauses = 1;
+	t.terms.pauses[0] = (struct am_pause){ am_str_c("2026-01-10"),
+		am_str_c("2026-01-11") };
+	put(ALEX, amend(a, a, t), v1);
+	put(SAM, ACCEPT(v1), NULL);
+	t.terms.until = am_str_c("2026-03-31");
+	put(SAM, amend(a, v1, t), v2);
+}
+
+static void
+case_alone(void)
+{
+	uint8_t a[32], v1[32], v2[32], q[32], w[32], r1[32], r2[32];
+	about("No one changes an agreement alone. Sam amends the agreement both");
+	about("signed to himself alone: it needs Alex (needs alex), and the first");
+	about("version stays in force; so does a chain of them, and Sam's end");
+	about("waits its notice. In another, Sam signs a version alone, then one");
+	about("with Alex that Alex signs: that one replaces his, whatever the");
+	about("hashes; a later amendment of his own, written knowing it, needs");
+	about("Alex. A third: Alex's pending amendment, amended by Sam's that both");
+	about("sign, is passed over.");
+	couple();
+	evening("Evening check-in", a);
+	put(SAM, amend(a, a, agreement("Sam checks in when he likes", P(SAM), P(SAM))),
+		v1);
+	put(SAM, amend(a, v1, agreement("Or not at all", P(SAM), P(SAM))), v2);
+	put(SAM, end(a, "done"), NULL);
+	put(SAM, agreement("Weekly call", P(SAM), 0), q);
+	put(SAM, amend(q, q, agreement("Sam calls", P(SAM), 0)), r1);
+	put(SAM, amend(q, q, agreement("We call on Sundays", P(SAM) | P(ALEX), 0)), r2);
+	put(ALEX, ACCEPT(r2), NULL);
+	put(SAM, amend(q, q, agreement("Sam calls when he likes", P(SAM), 0)), w);
+	uint8_t d[32], d1[32], d2[32];
+	put(ALEX, agreement("Dinner", P(SAM) | P(ALEX), 0), d);
+	put(SAM, ACCEPT(d), NULL);
+	put(ALEX, amend(d, d, agreement("Dinner at seven", P(SAM) | P(ALEX), 0)), d1);
+	put(SAM, amend(d, d1, agreement("Dinner at eight", P(SAM) | P(ALEX), 0)), d2);
+	put(ALEX, ACCEPT(d2), NULL);
+}
+
+static void
+case_decline(void)
+{
+	uint8_t a[32], b[32], c[32];
+	about("Alex declines Sam's proposal: the decline stands, the agreement is");
+	about("declined. Sam declines Alex's, then accepts it: in force. Alex");
+	about("signs a third, then declines it: acceptance is final (accepted).");
+	couple();
+	put(SAM, agreement("No phone at dinner", P(SAM) | P(ALEX), 0), a);
+	put(ALEX, answer(AM_KIND_DECLINE, a, "not like this"), NULL);
+	put(ALEX, agreement("Weekly walk", P(SAM) | P(ALEX), 0), b);
+	put(SAM, answer(AM_KIND_DECLINE, b, "not on Sundays"), NULL);
+	put(SAM, ACCEPT(b), NULL);
+	evening("Evening check-in", c);
+	put(ALEX, answer(AM_KIND_DECLINE, c, "changed my mind"), NULL);
+}
+
+static void
+case_end_notice(void)
+{
+	uint8_t a[32];
+	about("Sam ends an agreement in force on his own: it is ending, and ends");
+	about("at the END's claimed time plus the terms' notice (7 days).");
+	couple();
+	evening("Evening check-in", a);
+	later(DAY_MS);
+	put(SAM, end(a, "I need a break"), NULL);
+}
+
+static void
+case_end_mutual(void)
+{
+	uint8_t a[32], b[32], e[32];
+	about("Alex ends an agreement in force and Sam accepts the end: it ended");
+	about("at once, at the later claimed time of the two. Sam withdraws a");
+	about("proposal never signed: ended at once, at the END's claimed time.");
+	couple();
+	evening("Evening check-in", a);
+	later(DAY_MS);
+	put(ALEX, end(a, "we do not need it any more"), e);
+	later(DAY_MS);
+	put(SAM, ACCEPT(e), NULL);
+	put(SAM, agreement("Morning run", P(SAM) | P(ALEX), 0), b);
+	put(SAM, end(b, NULL), NULL);
+}
+
+static void
+case_checkins(void)
+{
+	uint8_t a[32], c1[32], c2[32], c3[32], c3b[32], c4[32];
+	about("Sam's check-ins: one confirmed (verified), one disputed, one");
+	about("replaced by a later one for the same period (only the later");
+	about("stands), one Alex confirms and then disputes. Sam confirming his");
+	about("own is ignored (own); Alex, not asked to check in, is ignored");
+	about("(not-checker).");
+	couple();
+	evening("Evening check-in", a);
+	put(SAM, checkin(a, "2026-01-05", AM_KEPT), c1);
+	put(ALEX, CONFIRM(c1), NULL);
+	put(SAM, checkin(a, "2026-01-06", AM_PARTIAL), c2);
+	put(ALEX, answer(AM_KIND_DISPUTE, c2, "you came home at midnight"), NULL);
+	put(SAM, checkin(a, "2026-01-07", AM_MISSED), c3);
+	put(ALEX, CONFIRM(c3), NULL);
+	put(SAM, checkin(a, "2026-01-07", AM_KEPT), c3b);
+	put(ALEX, CONFIRM(c3b), NULL);
+	put(SAM, checkin(a, "2026-01-08", AM_KEPT), c4);
+	put(ALEX, CONFIRM(c4), NULL);
+	put(ALEX, answer(AM_KIND_DISPUTE, c4, "on second thought, no"), NULL);
+	put(SAM, CONFIRM(c1), NULL);
+	put(ALEX, checkin(a, "2026-01-08", AM_KEPT), NULL);
+}
+
+static void
+case_witness(void)
+{
+	uint8_t a[32], b[32], c1[32], c2[32];
+	about("Lee joins as a witness (Sam proposes, Lee and Alex accept). Lee");
+	about("confirms a check-in beside Alex, and alone verifies a check-in of");
+	about("Sam's own one-party agreement. Lee signing terms or checking in");
+	about("is ignored (witness); proposing a member too (member). Lee's");
+	about("statement counts.");
+	couple();
+	third(LEE, AM_ROLE_WITNESS);
+	evening("Evening check-in", a);
+	put(SAM, agreement("Sam's own promise: no drinks", P(SAM), 0), b);
+	put(SAM, checkin(a, "2026-01-05", AM_KEPT), c1);
+	put(ALEX, CONFIRM(c1), NULL);
+	put(LEE, CONFIRM(c1), NULL);
+	put(SAM, checkin(b, "2026-01-05", AM_KEPT), c2);
+	put(LEE, CONFIRM(c2), NULL);
+	put(LEE, ACCEPT(a), NULL);
+	put(LEE, checkin(a, "2026-01-06", AM_KEPT), NULL);
+	put(LEE, member(KIM, AM_ROLE_MEMBER), NULL);
+	put(LEE, statement("Both kept their word this week.", NULL), NULL);
+}
+
+static void
+case_member_pending(void)
+{
+	uint8_t k[32], p[32];
+	about("Sam proposes Kim; Kim accepts, Alex has not: Kim is pending (the");
+	about("proposal needs Alex, whom Sam had invited before). What Kim");
+	about("writes meanwhile is ignored (not-member). Pat declines his own");
+	about("admission, which is refused for good: his later accept is ignored");
+	about("(accepted). Proposing Alex again is ignored (member).");
+	couple();
+	put(SAM, member(KIM, AM_ROLE_MEMBER), k);
+	put(KIM, ACCEPT(k), NULL);
+	put(KIM, statement("Hello, everyone.", NULL), NULL);
+	put(KIM, agreement("Kim's idea", P(SAM) | P(KIM), 0), NULL);
+	put(SAM, member(PAT, AM_ROLE_MEMBER), p);
+	put(PAT, answer(AM_KIND_DECLINE, p, "not now"), NULL);
+	put(PAT, ACCEPT(p), NULL);
+	put(SAM, member(ALEX, AM_ROLE_MEMBER), NULL);
+}
+
+static void
+case_stranger(void)
+{
+	uint8_t a[32];
+	about("Max, whom no proposal names, writes into the circle: a statement");
+	about("and an accept of an agreement.");
+	couple();
+	evening("Evening check-in", a);
+	put(MAX, statement("Let me in.", NULL), NULL);
+	put(MAX, ACCEPT(a), NULL);
+}
+
+static void
+case_fork(void)
+{
+	uint8_t a[32];
+	about("Alex signs two different entries with number 2, an accept and a");
+	about("decline of Sam's proposal: Alex's feed is forked at 2, and both");
+	about("are ignored (forked), so the agreement stays proposed; Sam's");
+	about("check-in of it is ignored (not-in-force).");
+	couple();
+	put(SAM, agreement("Evening check-in", P(SAM) | P(ALEX), P(SAM)), a);
+	put(ALEX, ACCEPT(a), NULL);
+	twin(ALEX, answer(AM_KIND_DECLINE, a, "no"), NULL);
+	put(SAM, checkin(a, "2026-01-05", AM_KEPT), NULL);
+}
+
+static void
+case_rules(void)
+{
+	uint8_t a[32], c[32], s[32], nothing[32];
+	about("Kim joins as a member. Entries each ignored by one rule: Kim");
+	about("signs and confirms what she is no party to (not-party); a");
+	about("version naming Pat, no member, as a party, and one whose author is");
+	about("not among its parties (parties); an accept of an entry nobody has");
+	about("(unknown-target) and of a statement (wrong-target); a check-in of");
+	about("an agreement never in force (not-in-force); an amendment by Kim of");
+	about("an agreement she is no party to (not-party).");
+	couple();
+	third(KIM, AM_ROLE_MEMBER);
+	evening("Evening check-in", a);
+	put(SAM, checkin(a, "2026-01-05", AM_KEPT), c);
+	put(KIM, ACCEPT(a), NULL);
+	put(KIM, CONFIRM(c), NULL);
+	put(SAM, agreement("Pat comes to dinner", P(SAM) | P(PAT), 0), NULL);
+	put(ALEX, agreement("Sam and Kim talk", P(SAM) | P(KIM), 0), NULL);
+	memset(nothing, 0xab, 32);
+	put(SAM, ACCEPT(nothing), NULL);
+	put(ALEX, statement("I will try.", NULL), s);
+	put(SAM, ACCEPT(s), NULL);
+	uint8_t b[32];
+	put(SAM, agreement("Sunday lunch", P(SAM) | P(ALEX), 0), b);
+	put(SAM, checkin(b, "2026-01-05", AM_KEPT), NULL);
+	put(KIM, amend(a, a, agreement("Kim's version", P(KIM) | P(SAM), 0)), NULL);
+}
+
+static void
+case_unknown_kind(void)
+{
+	/* body ["hello"] */
+	static const uint8_t body[] = { 0x91, 0xa5, 'h', 'e', 'l', 'l', 'o' };
+	about("Alex writes an entry of kind 13, which this version of the format");
+	about("does not define, then a statement after it.");
+	couple();
+	put_kind(ALEX, 13, body, sizeof body, NULL);
+	put(ALEX, statement("Did that arrive?", NULL), NULL);
+}
+
+static const struct {
+	const char *name;
+	void (*tell)(void);
+} cases[] = {
+	{ "in-force", case_in_force },
+	{ "amendment", case_amendment },
+	{ "alone", case_alone },
+	{ "decline", case_decline },
+	{ "end-notice", case_end_notice },
+	{ "end-mutual", case_end_mutual },
+	{ "checkins", case_checkins },
+	{ "witness", case_witness },
+	{ "member-pending", case_member_pending },
+	{ "stranger", case_stranger },
+	{ "fork", case_fork },
+	{ "rules", case_rules },
+	{ "unknown-kind", case_unknown_kind },
+};
+
+/* ---- writing the file ---- */
+
+static const char *const header[] = {
+	"# State vectors for protocol/state.md: sets of signed entries of one circle",
+	"# each, with the circle digest, the state digest and the state a node",
+	"# derives from them. A second implementation passes a case when it stores",
+	"# exactly the case's `entry` lines, in any order (retrying an entry whose",
+	"# predecessor, or whose circle's genesis, has not arrived yet, as sync",
+	"# does), refuses each `refused` line for the reason given, and reproduces",
+	"# both digests and every derived line below them, byte for byte.",
+	"#",
+	"# Written by tests/unit/state_vectors_gen.c from the cases told there;",
+	"# checked by tests/unit/state_vectors.c (unit suite), which ingests every",
+	"# case into fresh stores in the file's order and in reverse order. The file",
+	"# is generated: after a change of the rules, write it again with",
+	"#",
+	"#     ninja -C build && build/tests/state-vectors-gen > protocol/state-vectors.txt",
+	"#",
+	"# and read the diff: every changed line is a change of the derived state.",
+	"#",
+	"# Format. Lines starting with # and blank lines are comments. A case is the",
+	"# lines from `case NAME` to the next `case` line or the end of the file:",
+	"#",
+	"#   about TEXT             what the case shows, in words (not checked)",
+	"#   key NAME SEED ID       a person: ed25519 seed and public key, in hex;",
+	"#                          NAME stands for that key in the lines below",
+	"#   entry HEX              the exact bytes of an entry (protocol/entry.md),",
+	"#                          in the order written",
+	"#   refused REASON HEX     an entry refused at ingest, tried after every",
+	"#                          `entry` line is stored: REASON no-genesis (the",
+	"#                          circle's genesis is not there), kind (a kind",
+	"#                          the format does not define), field (a bound",
+	"#                          broken) or gap (its predecessor is missing:",
+	"#                          refused itself). What is stored depends on",
+	"#                          the entry and its own feed only (state.md)",
+	"#   circle-digest HEX      protocol/entry.md, \"Digest of a circle\"",
+	"#   state-digest HEX       protocol/state.md, \"State digest\"",
+	"#",
+	"# then the derived state, one line per fact, in this order and form:",
+	"#",
+	"#   circle ID creator NAME genesis REF",
+	"#   member NAME ROLE STATUS creator|via REF",
+	"#       ROLE member|witness; STATUS joined|pending; REF the proposal they",
+	"#       joined (or would join) through. Joined members first, the creator",
+	"#       then by ID; then pending ones by ID.",
+	"#   agreement REF STATUS current REF newest REF",
+	"#       By ID (the hash of its proposal). STATUS proposed|in-force|declined|",
+	"#       ending|ended, read without a clock: an end by notice is `ending`,",
+	"#       with its date on the end line. current is \"-\" when none.",
+	"#     end REF by NAME KIND at MS UTC",
+	"#       The end that takes effect. KIND withdrawal (the agreement was never",
+	"#       in force)|mutual|notice; MS when it takes effect, ms since the Unix",
+	"#       epoch, then the same instant in UTC.",
+	"#     version REF depth N STATUS",
+	"#       Valid versions by (depth, hash); STATUS pending|in-force|superseded|",
+	"#       declined|passed-over.",
+	"#       party NAME POSITION REF",
+	"#         Each party of the version, in the terms' order; POSITION",
+	"#         none|accepted|declined; REF the answer that gives it (the",
+	"#         version itself for its author), \"-\" for none.",
+	"#       needs NAME POSITION REF",
+	"#         Then each other person in the version's need (state.md, \"Who",
+	"#         must accept a version\"), by ID, in the same form.",
+	"#     checkin REF by NAME period LABEL STATUS verified|unverified disputed|undisputed",
+	"#       The standing check-ins, by (period label, author ID); a replaced",
+	"#       check-in is not listed. STATUS kept|partial|missed.",
+	"#       mark NAME confirmed|disputed REF",
+	"#         Each person's standing answer: parties of the current version in",
+	"#         the terms' order, then others by ID.",
+	"#   statement REF by NAME about REF",
+	"#       The statements that count, by (claimed time, hash); about \"-\" when",
+	"#       none.",
+	"#     mark NAME confirmed REF",
+	"#       By ID.",
+	"#   ignored NAME SEQ RULE",
+	"#       Entries the state ignores, by (author ID, seq, rule); RULE as in",
+	"#       protocol/state.md, \"Ignored entries\". For `forked`, SEQ is the",
+	"#       first forked number, and the line stands for every entry of that",
+	"#       feed from there on.",
+	"#",
+	"# REF names an entry of the case by its author and number, NAME/SEQ,",
+	"# followed by #XXXXXXXX (the first 4 bytes of its hash, in hex) when a fork",
+	"# gave that number to two entries; \"-\" means none. A person the case has no",
+	"# key line for would be written as their ID in hex.",
+};
+
+static void
+begin(const char *name)
+{
+	for (int i = 0; i < NPEOPLE; i++)
+		am_identity_destroy(&g.id[i]);
+	for (size_t i = 0; i < g.c.n; i++)
+		free(g.c.raw[i]);
+	memset(&g, 0, sizeof g);
+	snprintf(g.c.name, sizeof g.c.name, "%s", name);
+	g.clock = START_MS;
+	for (int i = 0; i < NPEOPLE; i++) {
+		uint8_t seed[32];
+		char label[64];
+		snprintf(label, sizeof label, "amends-state-vectors:%s", names[i]);
+		am_hash((const uint8_t *)label, strlen(label), seed);
+		check_rc(am_identity_from_seed(seed, &g.id[i]), AM_OK);
+	}
+}
+
+/* The people of the case, in this file's order, as the case's key lines. */
+static void
+people(void)
+{
+	for (int i = 0; i < NPEOPLE; i++) {
+		if (!g.used[i])
+			continue;
+		struct sv_person *p = &g.c.people[g.c.npeople++];
+		char label[64];
+		snprintf(p->name, sizeof p->name, "%s", names[i]);
+		snprintf(label, sizeof label, "amends-state-vectors:%s", names[i]);
+		am_hash((const uint8_t *)label, strlen(label), p->seed);
+		memcpy(p->id, am_identity_public(g.id[i]), 32);
+	}
+}
+
+static void
+print_hex_line(const char *key, const uint8_t *p, size_t n)
+{
+	char *hex = malloc(2 * n + 1);
+	check(hex != NULL);
+	sv_hex(p, n, hex);
+	printf("%s %s\n", key, hex);
+	free(hex);
+}
+
+/* Ingests the case, in the order written, as the checker will, and prints
+ * it with what the store derives. */
+static void
+write_case(const char *dir)
+{
+	size_t order[SV_ENTRIES_MAX];
+	int rc[SV_ENTRIES_MAX], again[SV_ENTRIES_MAX];
+	char path[FX_PATH_MAX], hex[65], rb[16];
+	struct am_store *s;
+	uint8_t digest[32];
+
+	for (size_t i = 0; i < g.c.n; i++)
+		order[i] = i;
+	snprintf(path, sizeof path, "%s/%s.db", dir, g.c.name);
+	check_rc(am_store_open(path, &s), AM_OK);
+	sv_ingest(s, &g.c, order, g.c.n, rc);
+	am_store_close(&s);
+	fx_store_unlink(path);
+
+	/* the stored entries first, then each refused one: as the checker */
+	size_t nstored = 0, nrefused = 0, refused[SV_ENTRIES_MAX];
+	for (size_t i = 0; i < g.c.n; i++) {
+		if (rc[i] == AM_OK)
+			order[nstored++] = i;
+		else
+			refused[nrefused++] = i;
+	}
+	check_rc(am_store_open(path, &s), AM_OK);
+	sv_ingest(s, &g.c, order, nstored, again);
+	for (size_t i = 0; i < nstored; i++)
+		check_rc(again[i], AM_OK);
+	for (size_t i = 0; i < nrefused; i++) {
+		enum am_ingest_result r;
+		size_t k = refused[i];
+		rc[k] = am_store_ingest(s, g.c.raw[k], g.c.len[k], &r);
+		check(rc[k] != AM_OK);
+	}
+
+	printf("\ncase %s\n", g.c.name);
+	for (int i = 0; i < g.nabout; i++)
+		printf("about %s\n", g.about[i]);
+	for (size_t i = 0; i < g.c.npeople; i++) {
+		char seed[65], id[65];
+		sv_hex(g.c.people[i].seed, 32, seed);
+		sv_hex(g.c.people[i].id, 32, id);
+		printf("key %s %s %s\n", g.c.people[i].name, seed, id);
+	}
+	for (size_t i = 0; i < g.c.n; i++) {
+		if (rc[i] == AM_OK) {
+			print_hex_line("entry", g.c.raw[i], g.c.len[i]);
+		} else {
+			char key[40];
+			snprintf(key, sizeof key, "refused %s", sv_refusal_name(rc[i], rb));
+			print_hex_line(key, g.c.raw[i], g.c.len[i]);
+		}
+	}
+	check_rc(am_store_digest(s, g.c.circle, digest), AM_OK);
+	sv_hex(digest, 32, hex);
+	printf("circle-digest %s\n", hex);
+	check_rc(am_state_digest(s, g.c.circle, digest), AM_OK);
+	sv_hex(digest, 32, hex);
+	printf("state-digest %s\n", hex);
+	struct sv_text t = { 0 };
+	sv_describe(s, &g.c, &t);
+	for (size_t i = 0; i < t.n; i++)
+		printf("%s\n", t.line[i]);
+	sv_text_free(&t);
+	am_store_close(&s);
+	fx_store_unlink(path);
+}
+
+/* put_kind() writes what am_entry_sign() writes, for a kind both know. */
+static void
+check_put_kind(void)
+{
+	struct am_body b = statement("same bytes", NULL);
+	uint8_t *body, h1[32], h2[32];
+	size_t n;
+	begin("put-kind");
+	genesis();
+	put(ALEX, b, h1);
+	check_rc(am_body_encode(&b, &body, &n), AM_OK);
+	g.seq[ALEX] = 0;
+	g.clock -= STEP_MS;
+	put_kind(ALEX, AM_KIND_STATEMENT, body, n, h2);
+	free(body);
+	check(memcmp(h1, h2, 32) == 0);
+}
+
+int
+main(void)
+{
+	check(sodium_init() >= 0);
+	const char *dir = fx_dir_make_in_memory("state-vectors-gen");
+	check_put_kind();
+	for (size_t i = 0; i < sizeof header / sizeof header[0]; i++)
+		printf("%s\n", header[i]);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		begin(cases[i].name);
+		cases[i].tell();
+		people();
+		write_case(dir);
+	}
+	begin("");
+	fx_dir_remove();
+	return 0;
+}
