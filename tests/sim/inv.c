@@ -77,8 +77,11 @@ static const struct {
 	const char *name;
 	unsigned issue;          /* breaks until this issue lands; 0: holds */
 } invs[SIM_NINV] = {
-	[SIM_INV_IN_FORCE] = { "in-force", 14 },
-	[SIM_INV_END_NOTICE] = { "end-notice", 14 },
+	/* held since issue 14's rule (2fa9b0f): in 1,100 hostile seeds none
+	 * broke either; before it, tools/sim --seed 73 --ops 40 --hostile
+	 * --no-extremes and --seed 62 did (regress.txt keeps them) */
+	[SIM_INV_IN_FORCE] = { "in-force", 0 },
+	[SIM_INV_END_NOTICE] = { "end-notice", 0 },
 	[SIM_INV_END_TIME] = { "end-time", 16 },
 	[SIM_INV_CHECKIN_KEPT] = { "checkin-kept", 15 },
 	[SIM_INV_ANSWER_KEPT] = { "answer-kept", 15 },

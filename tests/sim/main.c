@@ -458,7 +458,7 @@ run_regress(const char *path, struct sim_opts base, const char *name)
 				sim_inv_issue(k), path, sim_inv_name(k));
 		}
 		if (broken & ~want)
-			printf("VIOLATION: %s:%u: seed %llu breaks%s, more than it "
+			printf("VIOLATION: %s:%u: seed %llu%s, more than it "
 				"should\n", path, lineno, (unsigned long long)o.seed,
 				broken_text(broken & ~want));
 	}
