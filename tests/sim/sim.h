@@ -57,8 +57,8 @@
  *
  * Members and clocks. These are options, off by default: the honest runs
  * and their seeds (sim-regress, the replay test) stay exactly as they
- * were, and the trust invariants, which break today until issues 14, 15
- * and 16 land, are judged by tests of their own (tests/sim/meson.build):
+ * were, and the trust invariants, some of which break today until issues
+ * 15 and 16 land, are judged by tests of their own (tests/sim/meson.build):
  *
  *   - --hostile: one node, picked by the seed, runs a modified client.
  *     Its node syncs honestly (a hostile peer on the wire is
