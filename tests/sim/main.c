@@ -12,7 +12,12 @@
  *   SIM: pass|fail <seeds> seeds, <violations> violations, <entries> entries
  *   SIMREPLAY: pass|fail <seeds> seeds run twice, same output|outputs differ
  *
- * (SIMLOSSY with --lossy, or the name given with --name.)
+ * (SIMLOSSY with --lossy, SIMSKEW with --skew, SIMHOSTILE with --hostile,
+ * or the name given with --name.) With the invariants on (inv.c), a run
+ * that breaks only invariants that a later issue fixes passes, and the
+ * lines before the summary count the seeds that broke each one. With
+ * --regress FILE, it runs each line of FILE (tests/sim/regress.txt) and
+ * checks that the seed breaks exactly the invariant the line expects.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -31,24 +36,35 @@
 static const char usage[] =
 	"usage: amends-sim [--seed S] [--runs N] [--seeds S1,S2,...] [--nodes K]\n"
 	"                  [--ops M] [--lossy] [--jobs J] [--twice] [--verbose]\n"
-	"                  [--name NAME] [--tmp DIR]\n\n"
+	"                  [--hostile] [--no-extremes] [--skew] [--invariants]\n"
+	"                  [--regress FILE] [--name NAME] [--tmp DIR]\n\n"
 	"Runs N simulations, seeds S, S+1, ... (or the seeds listed), each with\n"
 	"K nodes (2 to 5) doing M operations over a faulty simulated network,\n"
 	"then checks that they converge and lost nothing. Defaults: --seed 1\n"
 	"--runs 1 --nodes 3 --ops 60.\n\n"
 	"  --lossy     also drop, copy and reorder messages inside connections\n"
+	"  --hostile   one member writes what it likes, unchecked, at any time\n"
+	"  --skew      a clock per node, off by hours and jumping\n"
+	"  --no-extremes  the hostile member claims no time near INT64's ends\n"
+	"  --invariants  check the trust invariants after every step (implied\n"
+	"              by --hostile and --skew); breaks that a later issue fixes\n"
+	"              are counted, not failed\n"
+	"  --regress FILE  run the seeds FILE lists (tests/sim/regress.txt),\n"
+	"              each expected to break the invariants its line names\n"
 	"  --strict-membership  no effect, kept for old command lines: a joined\n"
 	"              member falling back to pending is always a violation\n"
 	"  --jobs J    run J processes at once (same output)\n"
 	"  --twice     run everything twice in fresh processes; pass when both\n"
 	"              print the same bytes\n"
 	"  --verbose   trace every event\n"
-	"  --name NAME the tag of the summary line (default SIM, SIMLOSSY)\n"
+	"  --name NAME the tag of the summary line (default SIM, SIMLOSSY,\n"
+	"              SIMSKEW, SIMHOSTILE, SIMTRUST with --regress)\n"
 	"  --tmp DIR   where stores go (default /dev/shm when it exists, else\n"
 	"              $TMPDIR or /tmp)\n";
 
 struct totals {
 	uint64_t violations, entries, failed;
+	uint64_t broke[SIM_NINV];        /* seeds that broke each invariant */
 };
 
 static bool
@@ -92,15 +108,43 @@ default_tmp(void)
 	return t != NULL && t[0] != '\0' ? t : "/tmp";
 }
 
+/* The options that change a run, as a command line would give them. */
+static const char *
+flags(const struct sim_opts *o)
+{
+	static char buf[64];
+	snprintf(buf, sizeof buf, "%s%s%s%s%s", o->lossy ? " --lossy" : "",
+		o->hostile ? " --hostile" : "",
+		o->hostile && o->no_extremes ? " --no-extremes" : "",
+		o->skew ? " --skew" : "",
+		o->invariants && !o->hostile && !o->skew ? " --invariants" : "");
+	return buf;
+}
+
+/* " breaks in-force,end-time" for the invariants in broken. */
+static const char *
+broken_text(uint32_t broken)
+{
+	static char buf[256];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int k = 0; k < SIM_NINV; k++)
+		if ((broken >> k) & 1u)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s",
+				n == 0 ? " breaks " : ",", sim_inv_name(k));
+	return buf;
+}
+
 static void
 print_run(const struct sim_opts *o, const struct sim_stats *st,
-	const uint8_t final[static AM_HASH_BYTES], unsigned violations)
+	const uint8_t final[static AM_HASH_BYTES], unsigned violations,
+	uint32_t broken)
 {
 	char hex[2 * AM_HASH_BYTES + 1];
 	am_hex(final, 8, hex);
 	printf("seed %llu: %u nodes, %llu ops (%llu refused, %llu idle), "
 		"%llu entries in %llu circles, %llu msgs (%llu lost), "
-		"%llu crashes, %llu+%llu resets, %llu partitions: %s %s\n",
+		"%llu crashes, %llu+%llu resets, %llu partitions:%s %s %s\n",
 		(unsigned long long)o->seed, o->nodes,
 		(unsigned long long)st->ops, (unsigned long long)st->refused,
 		(unsigned long long)st->skipped, (unsigned long long)st->entries,
@@ -108,12 +152,12 @@ print_run(const struct sim_opts *o, const struct sim_stats *st,
 		(unsigned long long)(st->lost + st->dropped),
 		(unsigned long long)st->crashes, (unsigned long long)st->resets,
 		(unsigned long long)st->half_resets,
-		(unsigned long long)st->partitions,
+		(unsigned long long)st->partitions, broken_text(broken),
 		violations == 0 ? "ok" : "FAIL", hex);
 	if (violations > 0)
 		printf("replay: tools/sim --seed %llu --runs 1 --nodes %u --ops %u%s "
 			"--verbose\n", (unsigned long long)o->seed, o->nodes, o->ops,
-			o->lossy ? " --lossy" : "");
+			flags(o));
 	fflush(stdout);
 }
 
@@ -124,12 +168,15 @@ run_list(struct sim_opts o, const uint64_t *seeds, size_t n, struct totals *t)
 	for (size_t k = 0; k < n; k++) {
 		struct sim_stats st;
 		uint8_t final[AM_HASH_BYTES];
+		uint32_t broken;
 		o.seed = seeds[k];
-		unsigned v = sim_run(&o, &st, final);
-		print_run(&o, &st, final, v);
+		unsigned v = sim_run(&o, &st, final, &broken);
+		print_run(&o, &st, final, v, broken);
 		t->violations += v;
 		t->failed += v > 0;
 		t->entries += st.entries;
+		for (int x = 0; x < SIM_NINV; x++)
+			t->broke[x] += (broken >> x) & 1u;
 	}
 }
 
@@ -157,14 +204,17 @@ run_jobs(struct sim_opts o, const uint64_t *seeds, size_t n, size_t jobs,
 			return -1;
 		}
 		if (pid[j] == 0) {
-			struct totals mine = { 0, 0, 0 };
+			struct totals mine = { 0 };
 			if (dup2(fileno(out[j]), STDOUT_FILENO) < 0)
 				_exit(2);
 			run_list(o, seeds + from, count, &mine);
-			printf(PART_TAG "%llu %llu %llu\n",
+			printf(PART_TAG "%llu %llu %llu",
 				(unsigned long long)mine.violations,
 				(unsigned long long)mine.entries,
 				(unsigned long long)mine.failed);
+			for (int x = 0; x < SIM_NINV; x++)
+				printf(" %llu", (unsigned long long)mine.broke[x]);
+			printf("\n");
 			fflush(stdout);
 			_exit(0);
 		}
@@ -179,10 +229,20 @@ run_jobs(struct sim_opts o, const uint64_t *seeds, size_t n, size_t jobs,
 		rewind(out[j]);
 		while (fgets(line, sizeof line, out[j]) != NULL) {
 			unsigned long long v, e, f;
-			if (sscanf(line, PART_TAG "%llu %llu %llu", &v, &e, &f) == 3) {
+			int used;
+			if (sscanf(line, PART_TAG "%llu %llu %llu%n", &v, &e, &f,
+			    &used) == 3) {
+				const char *p = line + used;
 				t->violations += v;
 				t->entries += e;
 				t->failed += f;
+				for (int x = 0; x < SIM_NINV; x++) {
+					unsigned long long b = 0;
+					int w = 0;
+					if (sscanf(p, " %llu%n", &b, &w) == 1)
+						p += w;
+					t->broke[x] += b;
+				}
 				counted = true;
 				continue;
 			}
@@ -281,6 +341,133 @@ out:
 	return ret;
 }
 
+/* The invariants a regression line expects ("none", or names joined by
+ * commas) into *mask; -2 when text is not that. */
+static int
+parse_expect(const char *text, uint32_t *mask)
+{
+	char buf[256];
+	*mask = 0;
+	if (strcmp(text, "none") == 0)
+		return -1;
+	if (strlen(text) >= sizeof buf)
+		return -2;
+	strcpy(buf, text);
+	for (char *save, *p = strtok_r(buf, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		int k = sim_inv_parse(p);
+		if (k < 0)
+			return -2;
+		*mask |= 1u << k;
+	}
+	return *mask != 0 ? 0 : -2;
+}
+
+/*
+ * Runs the regression seeds of the trust invariants: each line of path is
+ * "EXPECT OPTION..." (# starts a comment), EXPECT the names of the
+ * invariants, joined by commas, that the seed must break, and no other,
+ * or "none", when it must break nothing; the options are --seed, --nodes, --ops, --hostile,
+ * --skew, --lossy. The invariants are always on. Prints one line per seed
+ * and the summary; returns the exit status.
+ */
+static int
+run_regress(const char *path, struct sim_opts base, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	unsigned lineno = 0, seeds = 0, failed = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "amends-sim: cannot read %s\n", path);
+		return 1;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *save, *tok, *hash = strchr(line, '#');
+		struct sim_opts o = base;
+		int expect = -2;
+		uint32_t want = 0;
+		bool bad = false;
+		uint64_t v;
+
+		lineno++;
+		if (hash != NULL)
+			*hash = '\0';
+		o.invariants = true;
+		o.no_extremes = false;
+		o.seed = 1;
+		for (tok = strtok_r(line, " \t\n", &save); tok != NULL && !bad;
+		    tok = strtok_r(NULL, " \t\n", &save)) {
+			if (expect == -2) {
+				expect = parse_expect(tok, &want);
+				bad = expect == -2;
+			} else if (strcmp(tok, "--hostile") == 0) {
+				o.hostile = true;
+			} else if (strcmp(tok, "--skew") == 0) {
+				o.skew = true;
+			} else if (strcmp(tok, "--no-extremes") == 0) {
+				o.no_extremes = true;
+			} else if (strcmp(tok, "--lossy") == 0) {
+				o.lossy = true;
+			} else if (strcmp(tok, "--seed") == 0 || strcmp(tok, "--nodes") == 0 ||
+			    strcmp(tok, "--ops") == 0) {
+				char *arg = strtok_r(NULL, " \t\n", &save);
+				bad = arg == NULL || !parse_u64(arg, &v);
+				if (bad)
+					break;
+				if (tok[2] == 's')
+					o.seed = v;
+				else if (tok[2] == 'n')
+					o.nodes = v >= 2 && v <= SIM_MAX_NODES ? (unsigned)v : 0;
+				else
+					o.ops = v <= 1000000 ? (unsigned)v : 0;
+				bad = o.nodes == 0 || (tok[2] == 'o' && v > 1000000);
+			} else {
+				bad = true;
+			}
+		}
+		if (expect == -2 && !bad)
+			continue;           /* a blank line or a comment */
+		if (bad) {
+			printf("VIOLATION: %s:%u: not a regression line\n", path, lineno);
+			failed++;
+			continue;
+		}
+		if (base.no_extremes && o.hostile && !o.no_extremes) {
+			/* the sanitizers' build: such a seed stops at the overflow */
+			printf("%s:%u: seed %llu skipped: it needs times near INT64's "
+				"ends\n", path, lineno, (unsigned long long)o.seed);
+			continue;
+		}
+		struct sim_stats st;
+		uint8_t final[AM_HASH_BYTES];
+		uint32_t broken;
+		unsigned viol = sim_run(&o, &st, final, &broken);
+		seeds++;
+		print_run(&o, &st, final, viol, broken);
+		if (viol == 0 && broken == want)
+			continue;
+		failed++;
+		for (int k = 0; k < SIM_NINV; k++) {
+			if (!((want >> k) & 1u) || ((broken >> k) & 1u))
+				continue;
+			printf("VIOLATION: %s:%u: seed %llu no longer breaks %s. "
+				"If issue %u has landed, write 'none' for it in %s and "
+				"set the issue of %s to 0 in tests/sim/inv.c\n", path,
+				lineno, (unsigned long long)o.seed, sim_inv_name(k),
+				sim_inv_issue(k), path, sim_inv_name(k));
+		}
+		if (broken & ~want)
+			printf("VIOLATION: %s:%u: seed %llu%s, more than it "
+				"should\n", path, lineno, (unsigned long long)o.seed,
+				broken_text(broken & ~want));
+	}
+	fclose(f);
+	printf("%s: %s %u seeds, %u failed\n", name, failed == 0 ? "pass" : "fail",
+		seeds, failed);
+	return failed == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -292,6 +479,11 @@ main(int argc, char **argv)
 		{ "ops", required_argument, NULL, 'o' },
 		{ "lossy", no_argument, NULL, 'l' },
 		{ "strict-membership", no_argument, NULL, 'M' },
+		{ "hostile", no_argument, NULL, 'H' },
+		{ "skew", no_argument, NULL, 'K' },
+		{ "invariants", no_argument, NULL, 'I' },
+		{ "no-extremes", no_argument, NULL, 'X' },
+		{ "regress", required_argument, NULL, 'R' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "twice", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -303,7 +495,7 @@ main(int argc, char **argv)
 	struct sim_opts o = { .seed = 1, .nodes = 3, .ops = 60 };
 	uint64_t runs = 1, jobs = 1, v, *seeds = NULL;
 	size_t nseeds = 0;
-	const char *name = NULL, *list = NULL;
+	const char *name = NULL, *list = NULL, *regress = NULL;
 	bool twice = false;
 	int opt, ret = 1;
 
@@ -331,6 +523,11 @@ main(int argc, char **argv)
 			break;
 		case 'l': o.lossy = true; break;
 		case 'M': break;
+		case 'H': o.hostile = true; break;
+		case 'K': o.skew = true; break;
+		case 'I': o.invariants = true; break;
+		case 'X': o.no_extremes = true; break;
+		case 'R': regress = optarg; break;
 		case 'j':
 			if (!parse_u64(optarg, &jobs) || jobs == 0 || jobs > JOBS_MAX)
 				goto bad;
@@ -348,6 +545,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		goto bad;
+	o.invariants = o.invariants || o.hostile || o.skew;
 	if ((seeds = calloc(SEEDS_MAX, sizeof *seeds)) == NULL) {
 		fprintf(stderr, "amends-sim: out of memory\n");
 		return 1;
@@ -367,7 +565,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "amends-sim: libsodium failed to start\n");
 		goto out;
 	}
-	struct totals t = { 0, 0, 0 };
+	if (regress != NULL) {
+		ret = run_regress(regress, o, name != NULL ? name : "SIMTRUST");
+		goto out;
+	}
+	struct totals t = { 0 };
 	if (jobs > nseeds)
 		jobs = nseeds;
 	if (jobs <= 1)
@@ -375,7 +577,19 @@ main(int argc, char **argv)
 	else if (run_jobs(o, seeds, nseeds, (size_t)jobs, &t) != 0)
 		goto out;
 	if (name == NULL)
-		name = o.lossy ? "SIMLOSSY" : "SIM";
+		name = o.hostile ? "SIMHOSTILE" : o.skew ? "SIMSKEW" :
+			o.lossy ? "SIMLOSSY" : "SIM";
+	for (int x = 0; x < SIM_NINV && o.invariants; x++) {
+		if (t.broke[x] == 0)
+			continue;
+		if (sim_inv_issue(x) != 0)
+			printf("known break %s: %llu of %zu seeds (expected until "
+				"issue %u)\n", sim_inv_name(x),
+				(unsigned long long)t.broke[x], nseeds, sim_inv_issue(x));
+		else
+			printf("break %s: %llu of %zu seeds\n", sim_inv_name(x),
+				(unsigned long long)t.broke[x], nseeds);
+	}
 	printf("%s: %s %zu seeds, %llu violations, %llu entries\n", name,
 		t.failed == 0 ? "pass" : "fail", nseeds,
 		(unsigned long long)t.violations, (unsigned long long)t.entries);

@@ -54,6 +54,34 @@
  *
  * After the workload, the network heals, every node restarts, and the run
  * continues until quiescent (bounded); then every property is checked.
+ *
+ * Members and clocks. These are options, off by default: the honest runs
+ * and their seeds (sim-regress, the replay test) stay exactly as they
+ * were, and the trust invariants, some of which break today until issues
+ * 15 and 16 land, are judged by tests of their own (tests/sim/meson.build):
+ *
+ *   - --hostile: one node, picked by the seed, runs a modified client.
+ *     Its node syncs honestly (a hostile peer on the wire is
+ *     tests/hostile's), but now and then its person writes, without
+ *     asking am_state_check, whatever its own key can sign: amendments
+ *     with itself (or some) as the only parties, chains of them on its
+ *     own pending versions, ends, corrections of its answered check-ins,
+ *     flipped confirmations, answers to hashes it invents or has not
+ *     seen, member proposals of fresh keys, and any claimed time, within
+ *     and far beyond the usual range (INT64 extremes, year 9999; with
+ *     --no-extremes, nothing near INT64's ends). Half of its person's
+ *     operations go through the ordinary client, so it joins circles and
+ *     becomes a party like anyone; the no-fork and verify checks of the
+ *     end apply to the honest nodes;
+ *   - --skew: every node has a clock of its own, off by up to SIM_SKEW_MAX
+ *     and jumping forward and back now and then; the claimed times of its
+ *     entries and its readers' "now" come from it;
+ *   - --invariants (implied by either): the trust invariants of inv.c are
+ *     checked on every honest node's view each time its store changes,
+ *     not only at the end. A break of an invariant that a later issue
+ *     fixes is counted, not failed, while the table in inv.c says so;
+ *     --regress runs the seeds of tests/sim/regress.txt, each expected to
+ *     break what its line says.
  */
 #ifndef AMENDS_SIM_H
 #define AMENDS_SIM_H
@@ -62,6 +90,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "amends/body.h"
 #include "amends/id.h"
 #include "amends/store.h"
 #include "amends/sync.h"
@@ -96,8 +125,15 @@ struct sim_opts {
 	unsigned ops;            /* workload operations */
 	bool verbose;
 	bool lossy;              /* loss, duplication, reordering in sessions */
+	bool hostile;            /* one node's person writes what it likes */
+	bool skew;               /* a clock per node, off and jumping */
+	bool no_extremes;        /* hostile: no times near INT64's ends */
+	bool invariants;         /* check inv.c's invariants after each step */
 	const char *tmp;         /* where the run's directory is made */
 };
+
+/* How far a node's clock may be from the simulated time, ms. */
+#define SIM_SKEW_MAX (8 * 3600 * INT64_C(1000))
 
 /* One message on its way. */
 struct sim_msg {
@@ -151,6 +187,45 @@ struct sim_node {
 		uint32_t members;    /* ... with the role member */
 	} views[8];
 	int nviews;
+	int64_t skew;            /* its clock minus the simulated time, ms */
+	struct sim_seen *seen;   /* what its views showed (inv.c) */
+	struct {                 /* its latest digests, per circle (inv.c) */
+		uint8_t circle[AM_HASH_BYTES];
+		uint8_t store[AM_HASH_BYTES];
+		uint8_t state[AM_HASH_BYTES];
+	} digests[8];
+	int ndigests;
+};
+
+/* An entry some node wrote, as the invariants read it (inv.c): what it
+ * says, copied out of its body. */
+struct sim_entry {
+	uint8_t circle[AM_HASH_BYTES];
+	int node;                /* its author */
+	uint64_t seq;
+	uint8_t hash[AM_HASH_BYTES];
+	int64_t time;            /* claimed */
+	uint32_t kind;
+	uint8_t target[32];      /* as struct am_body */
+	uint8_t base[32];
+	uint32_t nparties;       /* PROPOSE, AMEND */
+	uint8_t parties[AM_MAX_PARTIES][32];
+	uint64_t notice;         /* seconds */
+	bool unchecked;          /* written by the hostile member's client */
+};
+
+/* The invariants checked on honest nodes' views (inv.c says each one
+ * precisely). */
+enum sim_inv {
+	SIM_INV_IN_FORCE,        /* a version is in force only with everyone */
+	SIM_INV_END_NOTICE,      /* an END waits the notice of what it ends */
+	SIM_INV_END_TIME,        /* ... counted from times its author signed */
+	SIM_INV_CHECKIN_KEPT,    /* an answered check-in stays */
+	SIM_INV_ANSWER_KEPT,     /* ... and so do its answers */
+	SIM_INV_READERS,         /* no entry stops a reader */
+	SIM_INV_MEMBERSHIP,      /* a joined member stays one */
+	SIM_INV_DIGEST,          /* same entries, same state digest */
+	SIM_NINV
 };
 
 /* An entry a node wrote, remembered to check that it survives. */
@@ -201,6 +276,11 @@ struct sim {
 	size_t ncommits, commits_cap;
 	struct sim_stats stats;
 	unsigned violations;
+	int hostile;             /* the hostile node, -1 none */
+	struct sim_entry *entries;     /* every entry written, in order */
+	size_t nentries, entries_cap;
+	uint32_t broken;         /* bit k: invariant k broke in this run */
+	unsigned breaks_shown;
 	char dir[512];
 	uint8_t final[AM_HASH_BYTES];  /* the run's hash */
 };
@@ -208,9 +288,14 @@ struct sim {
 /* The claimed time of entries written at simulated time t. */
 #define SIM_EPOCH_MS INT64_C(1767225600000)   /* 2026-01-01T00:00:00Z */
 
-/* Runs one seed; returns its number of violations (prints each one). */
+/* Runs one seed; returns its number of violations (prints each one).
+ * *broken receives the run's broken invariants, one bit each (those the
+ * table in inv.c expects to break are not violations). */
 unsigned sim_run(const struct sim_opts *opt, struct sim_stats *stats,
-	uint8_t final[static AM_HASH_BYTES]);
+	uint8_t final[static AM_HASH_BYTES], uint32_t *broken);
+
+/* Node i's clock: the claimed time of what it writes now, ms. */
+int64_t sim_clock(const struct sim *s, int i);
 
 /* Reports a violation of the run, with the command that replays it. */
 void sim_violation(struct sim *s, const char *fmt, ...)
@@ -257,6 +342,34 @@ void sim_work_step(struct sim *s);
 
 /* Checks every property at the end of a run; sets s->final. */
 void sim_check(struct sim *s);
+
+/* ---- the invariants (inv.c) ---- */
+
+/* Reports a break of invariant inv: a violation, unless the table in
+ * inv.c says that invariant breaks until some issue lands. */
+void sim_break(struct sim *s, enum sim_inv inv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Remembers an entry node i has just written (into s->entries). */
+void sim_entry_note(struct sim *s, int i, const uint8_t circle[static 32],
+	uint64_t seq, const uint8_t hash[static 32], int64_t time,
+	const struct am_body *b);
+/* Checks every invariant on node i's view, after its store changed. */
+void sim_inv_check(struct sim *s, int i);
+/* Frees what the invariants remember of node i. */
+void sim_inv_forget(struct sim *s, int i);
+/* The name of an invariant ("in-force"); -1 for a name not known. */
+const char *sim_inv_name(enum sim_inv inv);
+int sim_inv_parse(const char *name);
+/* The issue after which invariant inv must hold; 0 when it must hold
+ * now. */
+unsigned sim_inv_issue(enum sim_inv inv);
+
+/* ---- the hostile member (hostile.c) ---- */
+
+struct op;
+/* One write of the hostile node's person, bypassing am_state_check;
+ * false when it found nothing to do. */
+bool sim_hostile_step(struct op *o);
 
 /* ---- nodes (world.c) ---- */
 

@@ -19,35 +19,19 @@
 #include "amends/entry.h"
 #include "amends/state.h"
 #include "sim.h"
+#include "work.h"
 
-/* The context of one operation: the acting node and what it sees. */
-struct op {
-	struct sim *s;
-	int i;
-	struct sim_node *n;
-	int64_t now;                     /* claimed time, ms */
-	struct am_circle_info *circles;  /* where the node is joined or pending */
-	size_t ncircles;
-	struct am_body *b;               /* the body being written */
-	char text[2][160];               /* strings the body points to */
-	char period[AM_MAX_PERIOD + 1];
-	uint8_t mark[32];                /* the check-in op_mark picked */
-	/* what the body's views point into, released after writing */
-	struct am_version *versions;
-	size_t nversions;
-};
-
-static bool
-same(const uint8_t *a, const uint8_t *b)
+bool
+work_same(const uint8_t *a, const uint8_t *b)
 {
 	return memcmp(a, b, 32) == 0;
 }
 
-static bool
-in_ids(const uint8_t (*ids)[32], uint32_t n, const uint8_t *id)
+bool
+work_in_ids(const uint8_t (*ids)[32], uint32_t n, const uint8_t *id)
 {
 	for (uint32_t k = 0; k < n; k++)
-		if (same(ids[k], id))
+		if (work_same(ids[k], id))
 			return true;
 	return false;
 }
@@ -61,14 +45,17 @@ local_failure(int rc)
 }
 
 /* A reader of the state failed: only the node's own store can be why. */
-static bool
-read_failed(struct op *o, const char *what, int rc)
+bool
+work_read_failed(struct op *o, const char *what, int rc)
 {
 	if (rc == AM_OK)
 		return false;
-	if (rc != AM_ERR_NOT_FOUND)
+	if (local_failure(rc))
 		sim_violation(o->s, "node %d could not read %s: %s", o->i, what,
 			am_strerror(rc));
+	else if (rc != AM_ERR_NOT_FOUND)
+		sim_break(o->s, SIM_INV_READERS, "node %d could not read %s: %s",
+			o->i, what, am_strerror(rc));
 	return true;
 }
 
@@ -82,9 +69,11 @@ kind_name(uint32_t kind)
 	return kind <= AM_KIND_MAX ? names[kind] : "?";
 }
 
-/* Writes o->b into circle as the CLI does: check, then sign and store. */
-static void
-write_entry(struct op *o, const uint8_t circle_in[static 32])
+/* Writes o->b into circle as the CLI does: check, then sign and store;
+ * the hostile member's modified client (o->bypass) skips the check and
+ * claims the time it likes. */
+void
+work_write(struct op *o, const uint8_t circle_in[static 32])
 {
 	struct sim *s = o->s;
 	const struct am_body *b = o->b;
@@ -97,7 +86,8 @@ write_entry(struct op *o, const uint8_t circle_in[static 32])
 		am_circle_id(o->n->pub, b->nonce, circle);
 	else
 		memcpy(circle, circle_in, 32);
-	rc = am_state_check(o->n->store, circle, o->n->pub, b, why, sizeof why);
+	rc = o->bypass ? AM_OK :
+		am_state_check(o->n->store, circle, o->n->pub, b, why, sizeof why);
 	if (rc != AM_OK) {
 		s->stats.refused++;
 		if (local_failure(rc))
@@ -107,12 +97,22 @@ write_entry(struct op *o, const uint8_t circle_in[static 32])
 			why);
 		return;
 	}
-	rc = am_store_append(o->n->store, o->n->id, circle, o->now, b, hash, &seq);
+	int64_t time = o->bypass ? o->claimed : o->now;
+	rc = am_store_append(o->n->store, o->n->id, circle, time, b, hash, &seq);
 	if (rc != AM_OK) {
+		/* what the entry format cannot carry, a modified client cannot
+		 * sign either */
+		if (o->bypass && (rc == AM_ERR_FIELD || rc == AM_ERR_TOO_BIG))
+			return;
 		sim_violation(s, "node %d could not write a %s entry that "
 			"am_state_check allowed: %s", o->i, kind_name(b->kind),
 			am_strerror(rc));
 		return;
+	}
+	if (s->opt.invariants) {
+		sim_entry_note(s, o->i, circle, seq, hash, time, b);
+		if (s->nentries > 0)
+			s->entries[s->nentries - 1].unchecked = o->bypass;
 	}
 	if (s->ncommits == s->commits_cap) {
 		size_t cap = s->commits_cap ? 2 * s->commits_cap : 64;
@@ -134,14 +134,19 @@ write_entry(struct op *o, const uint8_t circle_in[static 32])
 	char h[9], ch[9];
 	am_hex(hash, 4, h);
 	am_hex(circle, 4, ch);
-	sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu)", o->i,
-		kind_name(b->kind), h, ch, (unsigned long long)seq);
+	if (o->bypass)
+		sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu), "
+			"unchecked, dated %lld", o->i, kind_name(b->kind), h, ch,
+			(unsigned long long)seq, (long long)time);
+	else
+		sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu)", o->i,
+			kind_name(b->kind), h, ch, (unsigned long long)seq);
 }
 
 /* A random circle where the node is joined; members_only leaves out
  * circles where it is a witness. */
-static const struct am_circle_info *
-pick_circle(struct op *o, bool members_only)
+const struct am_circle_info *
+work_pick_circle(struct op *o, bool members_only)
 {
 	size_t cand[64], n = 0;
 	for (size_t k = 0; k < o->ncircles && n < 64; k++) {
@@ -171,26 +176,26 @@ op_genesis(struct op *o)
 	o->b->name = am_str_c(o->text[0]);
 	rng_bytes(&o->s->rng, o->b->nonce, sizeof o->b->nonce);
 	o->s->stats.circles++;
-	write_entry(o, o->b->nonce);
+	work_write(o, o->b->nonce);
 	return true;
 }
 
 static bool
 op_member(struct op *o)
 {
-	const struct am_circle_info *c = pick_circle(o, true);
+	const struct am_circle_info *c = work_pick_circle(o, true);
 	struct am_member *m = NULL;
 	size_t nm = 0;
 	int cand[SIM_MAX_NODES], n = 0;
 
 	if (c == NULL)
 		return false;
-	if (read_failed(o, "members", am_state_members(o->n->store, c->id, &m, &nm)))
+	if (work_read_failed(o, "members", am_state_members(o->n->store, c->id, &m, &nm)))
 		return false;
 	for (int j = 0; j < o->s->nnodes; j++) {
 		bool listed = false;
 		for (size_t k = 0; k < nm; k++)
-			listed = listed || same(m[k].id, o->s->node[j].pub);
+			listed = listed || work_same(m[k].id, o->s->node[j].pub);
 		if (!listed)
 			cand[n++] = j;
 	}
@@ -201,7 +206,7 @@ op_member(struct op *o)
 	o->b->kind = AM_KIND_MEMBER;
 	memcpy(o->b->target, o->s->node[j].pub, 32);
 	o->b->role = rng_chance(&o->s->rng, 250) ? AM_ROLE_WITNESS : AM_ROLE_MEMBER;
-	write_entry(o, c->id);
+	work_write(o, c->id);
 	return true;
 }
 
@@ -212,7 +217,7 @@ op_answer(struct op *o)
 {
 	struct am_pending *p = NULL;
 	size_t n = 0;
-	if (read_failed(o, "what awaits it",
+	if (work_read_failed(o, "what awaits it",
 	    am_state_pending(o->n->store, NULL, o->n->pub, &p, &n)))
 		return false;
 	if (n == 0) {
@@ -231,7 +236,7 @@ op_answer(struct op *o)
 	uint8_t circle[32];
 	memcpy(circle, x->circle, 32);
 	am_state_pending_free(&p, n);
-	write_entry(o, circle);
+	work_write(o, circle);
 	return true;
 }
 
@@ -247,7 +252,7 @@ fill_parties(struct op *o, const uint8_t circle[static 32], struct am_terms *t)
 	uint8_t all[AM_MAX_PARTIES][32];
 	uint32_t nall = 0;
 
-	if (read_failed(o, "members", am_state_members(o->n->store, circle, &m, &nm)))
+	if (work_read_failed(o, "members", am_state_members(o->n->store, circle, &m, &nm)))
 		return false;
 	for (size_t k = 0; k < nm && nall < AM_MAX_PARTIES; k++)
 		if (m[k].status == AM_MEMBER_JOINED && m[k].role == AM_ROLE_MEMBER)
@@ -256,11 +261,11 @@ fill_parties(struct op *o, const uint8_t circle[static 32], struct am_terms *t)
 	bool some = rng_chance(&o->s->rng, 300);
 	t->nparties = 0;
 	for (uint32_t k = 0; k < nall; k++)
-		if (!some || same(all[k], o->n->pub) || rng_chance(&o->s->rng, 500))
+		if (!some || work_same(all[k], o->n->pub) || rng_chance(&o->s->rng, 500))
 			memcpy(t->parties[t->nparties++], all[k], 32);
 	/* a node that lags may not see itself joined yet: it writes anyway,
 	 * and the check decides */
-	if (!in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->n->pub) &&
+	if (!work_in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->n->pub) &&
 	    t->nparties < AM_MAX_PARTIES)
 		memcpy(t->parties[t->nparties++], o->n->pub, 32);
 	t->nby = 0;
@@ -305,29 +310,29 @@ fill_terms(struct op *o, struct am_terms *t, const char *title_prefix)
 static bool
 op_propose(struct op *o)
 {
-	const struct am_circle_info *c = pick_circle(o, true);
+	const struct am_circle_info *c = work_pick_circle(o, true);
 	if (c == NULL)
 		return false;
 	o->b->kind = AM_KIND_PROPOSE;
 	if (!fill_parties(o, c->id, &o->b->terms))
 		return false;
 	fill_terms(o, &o->b->terms, "agreement");
-	write_entry(o, c->id);
+	work_write(o, c->id);
 	return true;
 }
 
 /* The version hash of agreement a, loaded into o->versions; NULL when
  * the node does not see it. */
-static const struct am_version *
-load_version(struct op *o, const uint8_t agreement[static 32],
+const struct am_version *
+work_load_version(struct op *o, const uint8_t agreement[static 32],
 	const uint8_t hash[static 32])
 {
 	am_state_versions_free(&o->versions, o->nversions);
-	if (read_failed(o, "versions", am_state_versions(o->n->store, agreement,
+	if (work_read_failed(o, "versions", am_state_versions(o->n->store, agreement,
 	    &o->versions, &o->nversions)))
 		return NULL;
 	for (size_t k = 0; k < o->nversions; k++)
-		if (same(o->versions[k].hash, hash))
+		if (work_same(o->versions[k].hash, hash))
 			return &o->versions[k];
 	return NULL;
 }
@@ -336,8 +341,8 @@ load_version(struct op *o, const uint8_t agreement[static 32],
  * (from the list alone) and then dear accepts (loading more; tried on a
  * few candidates only), into *out (release with
  * am_state_agreement_finish). dear may be NULL. */
-static bool
-pick_agreement(struct op *o, bool (*cheap)(struct op *, const struct am_agreement *),
+bool
+work_pick_agreement(struct op *o, bool (*cheap)(struct op *, const struct am_agreement *),
 	bool (*dear)(struct op *, const struct am_agreement *),
 	struct am_agreement *out)
 {
@@ -350,7 +355,7 @@ pick_agreement(struct op *o, bool (*cheap)(struct op *, const struct am_agreemen
 		size_t n = 0;
 		if (o->circles[k].status != AM_MEMBER_JOINED)
 			continue;
-		if (read_failed(o, "agreements", am_state_agreements(o->n->store,
+		if (work_read_failed(o, "agreements", am_state_agreements(o->n->store,
 		    o->circles[k].id, o->now, &list, &n)))
 			continue;
 		for (size_t x = 0; x < n; x++) {
@@ -370,7 +375,7 @@ pick_agreement(struct op *o, bool (*cheap)(struct op *, const struct am_agreemen
 	}
 	for (int tries = 0; tries < 4 && ncand > 0 && !found; tries++) {
 		size_t k = rng_below(&o->s->rng, ncand);
-		if (read_failed(o, "an agreement",
+		if (work_read_failed(o, "an agreement",
 		    am_state_agreement(o->n->store, cand[k], o->now, out)))
 			break;
 		found = dear == NULL || dear(o, out);
@@ -389,13 +394,13 @@ static bool
 party_of(struct op *o, const struct am_agreement *a, const uint8_t *hash,
 	bool checker)
 {
-	const struct am_version *v = load_version(o, a->id, hash);
+	const struct am_version *v = work_load_version(o, a->id, hash);
 	if (v == NULL)
 		return false;
 	const struct am_terms *t = &v->body.terms;
 	if (checker && t->nby > 0)
-		return in_ids((const uint8_t (*)[32])t->by, t->nby, o->n->pub);
-	return in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->n->pub);
+		return work_in_ids((const uint8_t (*)[32])t->by, t->nby, o->n->pub);
+	return work_in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->n->pub);
 }
 
 /* Not ended nor ending. */
@@ -457,9 +462,9 @@ static bool
 op_amend(struct op *o)
 {
 	struct am_agreement a;
-	if (!pick_agreement(o, open_agreement, ours_newest, &a))
+	if (!work_pick_agreement(o, open_agreement, ours_newest, &a))
 		return false;
-	const struct am_version *base = load_version(o, a.id, a.newest);
+	const struct am_version *base = work_load_version(o, a.id, a.newest);
 	if (base == NULL) {
 		am_state_agreement_finish(&a);
 		return false;
@@ -498,7 +503,7 @@ op_amend(struct op *o)
 		t->grace = (uint64_t)rng_range(r, 0, 3600);
 		break;
 	}
-	write_entry(o, a.circle);
+	work_write(o, a.circle);
 	am_state_agreement_finish(&a);
 	return true;
 }
@@ -507,7 +512,7 @@ static bool
 op_end(struct op *o)
 {
 	struct am_agreement a;
-	if (!pick_agreement(o, in_force, ours_current, &a))
+	if (!work_pick_agreement(o, in_force, ours_current, &a))
 		return false;
 	o->b->kind = AM_KIND_END;
 	memcpy(o->b->target, a.id, 32);
@@ -515,7 +520,7 @@ op_end(struct op *o)
 		snprintf(o->text[0], sizeof o->text[0], "it has served its purpose");
 		o->b->note = am_str_c(o->text[0]);
 	}
-	write_entry(o, a.circle);
+	work_write(o, a.circle);
 	am_state_agreement_finish(&a);
 	return true;
 }
@@ -535,7 +540,7 @@ static bool
 op_checkin(struct op *o)
 {
 	struct am_agreement a;
-	if (!pick_agreement(o, in_force_or_ending, ours_to_check_in, &a))
+	if (!work_pick_agreement(o, in_force_or_ending, ours_to_check_in, &a))
 		return false;
 	o->b->kind = AM_KIND_CHECKIN;
 	memcpy(o->b->target, a.id, 32);
@@ -547,7 +552,7 @@ op_checkin(struct op *o)
 			(unsigned long long)rng_next(&o->s->rng) & 0xffff);
 		o->b->note = am_str_c(o->text[0]);
 	}
-	write_entry(o, a.circle);
+	work_write(o, a.circle);
 	am_state_agreement_finish(&a);
 	return true;
 }
@@ -560,10 +565,10 @@ pick_checkin(struct op *o, const struct am_agreement *a)
 	struct am_checkin *ci = NULL;
 	size_t n = 0;
 	uint64_t seen = 0;
-	if (read_failed(o, "check-ins", am_state_checkins(o->n->store, a->id, &ci, &n)))
+	if (work_read_failed(o, "check-ins", am_state_checkins(o->n->store, a->id, &ci, &n)))
 		return false;
 	for (size_t k = 0; k < n; k++) {
-		if (same(ci[k].author, o->n->pub))
+		if (work_same(ci[k].author, o->n->pub))
 			continue;
 		/* one pass, each one kept with chance 1/seen: a fair pick */
 		if (rng_below(&o->s->rng, ++seen) == 0)
@@ -580,7 +585,7 @@ markable(struct op *o, const struct am_agreement *a)
 {
 	bool witness = false;
 	for (size_t k = 0; k < o->ncircles; k++)
-		if (same(o->circles[k].id, a->circle))
+		if (work_same(o->circles[k].id, a->circle))
 			witness = o->circles[k].role == AM_ROLE_WITNESS;
 	if (!witness && !rng_chance(&o->s->rng, 50) &&
 	    !party_of(o, a, a->current, false))
@@ -593,7 +598,7 @@ static bool
 op_mark(struct op *o)
 {
 	struct am_agreement a;
-	if (!pick_agreement(o, ever_in_force, markable, &a))
+	if (!work_pick_agreement(o, ever_in_force, markable, &a))
 		return false;
 	bool dispute = rng_chance(&o->s->rng, 250);
 	o->b->kind = dispute ? AM_KIND_DISPUTE : AM_KIND_CONFIRM;
@@ -602,7 +607,7 @@ op_mark(struct op *o)
 		snprintf(o->text[0], sizeof o->text[0], "that is not what happened");
 		o->b->note = am_str_c(o->text[0]);
 	}
-	write_entry(o, a.circle);
+	work_write(o, a.circle);
 	am_state_agreement_finish(&a);
 	return true;
 }
@@ -610,7 +615,7 @@ op_mark(struct op *o)
 static bool
 op_statement(struct op *o)
 {
-	const struct am_circle_info *c = pick_circle(o, false);
+	const struct am_circle_info *c = work_pick_circle(o, false);
 	struct am_agreement a;
 	bool about = false;
 
@@ -618,7 +623,7 @@ op_statement(struct op *o)
 		return false;
 	uint8_t circle[32];
 	memcpy(circle, c->id, 32);
-	if (rng_chance(&o->s->rng, 300) && pick_agreement(o, any_agreement, NULL, &a)) {
+	if (rng_chance(&o->s->rng, 300) && work_pick_agreement(o, any_agreement, NULL, &a)) {
 		/* about an agreement of this circle, or of another one: the
 		 * check refuses the second */
 		about = true;
@@ -631,14 +636,14 @@ op_statement(struct op *o)
 	snprintf(o->text[0], sizeof o->text[0], "I am sorry about %llx",
 		(unsigned long long)rng_next(&o->s->rng) & 0xffffff);
 	o->b->note = am_str_c(o->text[0]);
-	write_entry(o, circle);
+	work_write(o, circle);
 	return true;
 }
 
 static bool
 op_confirm_statement(struct op *o)
 {
-	const struct am_circle_info *c = pick_circle(o, false);
+	const struct am_circle_info *c = work_pick_circle(o, false);
 	struct am_statement *st = NULL;
 	size_t n = 0, others = 0;
 
@@ -646,15 +651,15 @@ op_confirm_statement(struct op *o)
 		return false;
 	uint8_t circle[32];
 	memcpy(circle, c->id, 32);
-	if (read_failed(o, "statements",
+	if (work_read_failed(o, "statements",
 	    am_state_statements(o->n->store, circle, NULL, &st, &n)))
 		return false;
 	for (size_t k = 0; k < n; k++)
-		others += !same(st[k].author, o->n->pub);
+		others += !work_same(st[k].author, o->n->pub);
 	if (others > 0) {
 		uint64_t want = rng_below(&o->s->rng, others);
 		for (size_t k = 0; k < n; k++) {
-			if (same(st[k].author, o->n->pub) || want-- != 0)
+			if (work_same(st[k].author, o->n->pub) || want-- != 0)
 				continue;
 			o->b->kind = AM_KIND_CONFIRM;
 			memcpy(o->b->target, st[k].hash, 32);
@@ -663,7 +668,7 @@ op_confirm_statement(struct op *o)
 	}
 	am_state_statements_free(&st, n);
 	if (others > 0)
-		write_entry(o, circle);
+		work_write(o, circle);
 	return others > 0;
 }
 
@@ -686,11 +691,36 @@ static const struct kind kinds[] = {
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
+/* A weighted pick; when it finds nothing to do, another among those not
+ * tried yet, so a node in no circle yet ends up starting one. */
+bool
+work_any_op(struct op *o)
+{
+	bool tried[NKINDS] = { false }, done = false;
+	for (size_t round = 0; round < NKINDS && !done; round++) {
+		unsigned total = 0;
+		size_t which = 0;
+		for (size_t k = 0; k < NKINDS; k++)
+			total += tried[k] ? 0 : kinds[k].weight;
+		uint64_t x = rng_below(&o->s->rng, total);
+		while (tried[which] || x >= kinds[which].weight) {
+			if (!tried[which])
+				x -= kinds[which].weight;
+			which++;
+		}
+		tried[which] = true;
+		memset(o->b, 0, sizeof *o->b);
+		done = kinds[which].fn(o);
+	}
+	return done;
+}
+
 void
 sim_work_step(struct sim *s)
 {
 	int up[SIM_MAX_NODES], nup = 0;
 	struct op o = { .s = s };
+	bool done = false;
 	int rc;
 
 	s->stats.ops++;
@@ -703,7 +733,7 @@ sim_work_step(struct sim *s)
 	}
 	o.i = up[rng_below(&s->rng, (uint64_t)nup)];
 	o.n = &s->node[o.i];
-	o.now = SIM_EPOCH_MS + s->now;
+	o.now = sim_clock(s, o.i);
 	if ((o.b = calloc(1, sizeof *o.b)) == NULL) {
 		sim_violation(s, "out of memory");
 		return;
@@ -715,24 +745,16 @@ sim_work_step(struct sim *s)
 		free(o.b);
 		return;
 	}
-	/* a weighted pick; when it finds nothing to do, another among those
-	 * not tried yet, so a node in no circle yet ends up starting one */
-	bool tried[NKINDS] = { false }, done = false;
-	for (size_t round = 0; round < NKINDS && !done; round++) {
-		unsigned total = 0;
-		size_t which = 0;
-		for (size_t k = 0; k < NKINDS; k++)
-			total += tried[k] ? 0 : kinds[k].weight;
-		uint64_t x = rng_below(&s->rng, total);
-		while (tried[which] || x >= kinds[which].weight) {
-			if (!tried[which])
-				x -= kinds[which].weight;
-			which++;
-		}
-		tried[which] = true;
+	/* the hostile member's person uses its modified client half the
+	 * time, and the ordinary one otherwise (to join, to be a party) */
+	if (o.i == s->hostile && rng_chance(&s->rng, 500)) {
 		memset(o.b, 0, sizeof *o.b);
-		done = kinds[which].fn(&o);
+		o.bypass = true;
+		done = sim_hostile_step(&o);
+		o.bypass = false;
 	}
+	if (!done)
+		done = work_any_op(&o);
 	if (!done) {
 		s->stats.skipped++;
 		sim_trace(s, "node %d: nothing to do (in %zu circles)", o.i,

@@ -64,6 +64,12 @@ sim_trace(struct sim *s, const char *fmt, ...)
 
 /* ---- nodes ---- */
 
+int64_t
+sim_clock(const struct sim *s, int i)
+{
+	return SIM_EPOCH_MS + s->now + s->node[i].skew;
+}
+
 int
 sim_node_refresh(struct sim *s, int i)
 {
@@ -133,15 +139,15 @@ watch_members(struct sim *s, int i)
 			char hex[9];
 			am_hex(c[k].id, 4, hex);
 			if ((lost >> j) & 1u)
-				sim_violation(s, "node %d no longer counts node %d as a "
-					"joined member of circle %s, after new entries "
-					"(state.md: a member who has joined stays a member)",
-					i, j, hex);
+				sim_break(s, SIM_INV_MEMBERSHIP, "node %d no longer "
+					"counts node %d as a joined member of circle %s, "
+					"after new entries (state.md: a member who has "
+					"joined stays a member)", i, j, hex);
 			if ((demoted >> j) & 1u)
-				sim_violation(s, "node %d now counts node %d, a member of "
-					"circle %s, as a witness, after new entries "
-					"(state.md: a role only ever rises to member)",
-					i, j, hex);
+				sim_break(s, SIM_INV_MEMBERSHIP, "node %d now counts "
+					"node %d, a member of circle %s, as a witness, after "
+					"new entries (state.md: a role only ever rises to "
+					"member)", i, j, hex);
 		}
 		n->views[v].joined = joined;
 		n->views[v].members = members;
@@ -291,10 +297,32 @@ partition(struct sim *s)
 			sim_link_break(s, &s->link[k], "partition");
 }
 
+/* A node's clock jumps forward or back by a minute to a few hours, as
+ * a clock does when it is set by hand or by a time server after drifting,
+ * staying within SIM_SKEW_MAX of the simulated time. */
+static void
+clock_jump(struct sim *s)
+{
+	int i = (int)rng_below(&s->rng, (uint64_t)s->nnodes);
+	int64_t d = rng_range(&s->rng, 60 * 1000, 3 * 3600 * 1000);
+	int64_t skew = s->node[i].skew + (rng_chance(&s->rng, 500) ? -d : d);
+	if (skew > SIM_SKEW_MAX)
+		skew = SIM_SKEW_MAX;
+	if (skew < -SIM_SKEW_MAX)
+		skew = -SIM_SKEW_MAX;
+	sim_trace(s, "node %d's clock jumps by %+lld s to %+lld s", i,
+		(long long)(skew - s->node[i].skew) / 1000, (long long)skew / 1000);
+	s->node[i].skew = skew;
+}
+
 /* What happens at an operation's time: mostly work, now and then a fault. */
 static void
 tick(struct sim *s)
 {
+	if (s->opt.skew && rng_chance(&s->rng, 40)) {
+		clock_jump(s);
+		return;
+	}
 	unsigned r = (unsigned)rng_below(&s->rng, 1000);
 	if (r < 25)
 		crash_one(s);
@@ -328,6 +356,8 @@ settle(struct sim *s)
 			sim_violation(s, "node %d could not list its peers: %s", i,
 				am_strerror(rc));
 		watch_members(s, i);
+		if (s->opt.invariants)
+			sim_inv_check(s, i);
 		for (int k = 0; k < s->nlinks; k++) {
 			struct sim_link *l = &s->link[k];
 			if (!l->up || (l->a != i && l->b != i))
@@ -558,6 +588,7 @@ setup(struct sim *s)
 	}
 	snprintf(s->dir, sizeof s->dir, "%s", tmpl);
 	s->nnodes = (int)s->opt.nodes;
+	s->hostile = -1;
 	for (int i = 0; i < s->nnodes; i++) {
 		struct sim_node *n = &s->node[i];
 		uint8_t seed[AM_SEED_BYTES];
@@ -576,6 +607,20 @@ setup(struct sim *s)
 				am_strerror(rc));
 			return -1;
 		}
+	}
+	/* drawn after the identities, so that a seed's nodes are the same
+	 * people with these options or without */
+	if (s->opt.hostile) {
+		s->hostile = (int)rng_below(&s->rng, (uint64_t)s->nnodes);
+		sim_trace(s, "node %d is hostile", s->hostile);
+	}
+	for (int i = 0; i < s->nnodes && s->opt.skew; i++) {
+		/* a third of the clocks are right, the others off by up to
+		 * SIM_SKEW_MAX */
+		if (rng_chance(&s->rng, 667))
+			s->node[i].skew = rng_range(&s->rng, -SIM_SKEW_MAX, SIM_SKEW_MAX);
+		sim_trace(s, "node %d's clock is off by %+lld s", i,
+			(long long)s->node[i].skew / 1000);
 	}
 	for (int a = 0; a < s->nnodes; a++)
 		for (int b = a + 1; b < s->nnodes; b++) {
@@ -607,6 +652,7 @@ teardown(struct sim *s)
 		}
 	}
 	for (int i = 0; i < s->nnodes; i++) {
+		sim_inv_forget(s, i);
 		am_store_close(&s->node[i].store);
 		am_identity_destroy(&s->node[i].id);
 		if (s->node[i].path[0] != '\0') {
@@ -626,11 +672,12 @@ teardown(struct sim *s)
 		fprintf(stderr, "amends-sim: cannot remove %s: %s\n", s->dir,
 			strerror(errno));
 	free(s->commits);
+	free(s->entries);
 }
 
 unsigned
 sim_run(const struct sim_opts *opt, struct sim_stats *stats,
-	uint8_t final[static AM_HASH_BYTES])
+	uint8_t final[static AM_HASH_BYTES], uint32_t *broken)
 {
 	struct sim *s = calloc(1, sizeof *s);
 	unsigned v;
@@ -652,6 +699,7 @@ sim_run(const struct sim_opts *opt, struct sim_stats *stats,
 	*stats = s->stats;
 	memcpy(final, s->final, AM_HASH_BYTES);
 	v = s->violations;
+	*broken = s->broken;
 	free(s);
 	return v;
 }

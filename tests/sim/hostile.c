@@ -1,0 +1,372 @@
+/*
+ * The hostile member (--hostile): one node's person runs a modified
+ * client that signs, with its own key and through the same signing and
+ * storing path (am_store_append), whatever the entry format can carry,
+ * without asking am_state_check first, and claims any time it likes. Its
+ * node still syncs honestly: what it writes reaches the others as any
+ * entry does (a peer that breaks the protocol itself is tests/hostile's).
+ *
+ * What it tries, each an attack on DESIGN.md's "Trust model" (the issues
+ * that close them: 14, no one changes an agreement alone; 15, corrections
+ * and answers stay visible; 16, time as data; 18, membership that ends):
+ *
+ *   - amend an agreement with itself, or some of the parties, as the only
+ *     parties, or with the notice cut to nothing, from the version in
+ *     force, the newest, the proposal (a sibling) or its own pending
+ *     version (a chain);
+ *   - end an agreement, dated anywhere: now, before it was proposed, far
+ *     in the past or future, year 9999 and beyond, near INT64's ends;
+ *   - check in again for a period it has checked in for, with another
+ *     status, after others answered (a correction);
+ *   - flip its confirmation of someone's check-in to a dispute and back;
+ *   - accept, decline, confirm or dispute hashes it invents, entries it
+ *     has not seen yet, and entries of any kind;
+ *   - propose fresh keys, which never answer, as members;
+ *   - and any of the ordinary operations, unchecked and at any time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amends/state.h"
+#include "sim.h"
+#include "work.h"
+
+#define DAY_MS (86400 * INT64_C(1000))
+
+/* A claimed time: most often the node's clock, else anything an int64
+ * holds, within and far beyond the range of real dates; with
+ * --no-extremes, nothing near INT64's ends (sums with those overflow in
+ * the state until issue 16 lands, which the UBSan build stops at). */
+static int64_t
+hostile_time(struct op *o)
+{
+	struct rng *r = &o->s->rng;
+	switch (rng_below(r, 20)) {
+	case 0:
+		return o->now - rng_range(r, 1, 800) * DAY_MS;
+	case 1:
+		return o->now + rng_range(r, 1, 800) * DAY_MS;
+	case 2:
+		return INT64_C(253402300799000);        /* 9999-12-31T23:59:59Z */
+	case 3:
+		return INT64_C(253402300800000) + rng_range(r, 0, 1000) * DAY_MS;
+	case 4:
+		if (o->s->opt.no_extremes)
+			return o->now + rng_range(r, 1, 800) * DAY_MS;
+		return INT64_MAX - rng_range(r, 0, 1000);
+	case 5:
+		if (o->s->opt.no_extremes)
+			return o->now - rng_range(r, 1, 800) * DAY_MS;
+		return INT64_MIN + rng_range(r, 0, 1000);
+	case 6:
+		return 0;
+	case 7:
+		return -rng_range(r, 1, 40000) * DAY_MS;  /* before 1970 */
+	case 8:
+		return o->now - rng_range(r, 1, 48) * 3600 * 1000;
+	default:
+		return o->now;
+	}
+}
+
+static bool
+ever_in_force(struct op *o, const struct am_agreement *a)
+{
+	return a->in_force_ever || rng_chance(&o->s->rng, 200);
+}
+
+/* A version of a to amend: the one in force, the newest, the proposal,
+ * one of its own that awaits others (to chain), or any. */
+static const struct am_version *
+pick_base(struct op *o, const struct am_agreement *a)
+{
+	struct rng *r = &o->s->rng;
+	const struct am_version *v = work_load_version(o, a->id, a->newest);
+	if (v == NULL || o->nversions == 0)
+		return NULL;
+	switch (rng_below(r, 5)) {
+	case 0:
+		if (a->has_current)
+			return work_load_version(o, a->id, a->current);
+		return v;
+	case 1:
+		return v;
+	case 2:
+		return &o->versions[0];
+	case 3:
+		for (size_t k = o->nversions; k-- > 0; )
+			if (work_same(o->versions[k].author, o->n->pub) &&
+			    o->versions[k].status == AM_VERSION_PENDING)
+				return &o->versions[k];
+		return v;
+	default:
+		return &o->versions[rng_below(r, o->nversions)];
+	}
+}
+
+static bool
+h_amend(struct op *o)
+{
+	struct rng *r = &o->s->rng;
+	struct am_agreement a;
+	if (!work_pick_agreement(o, ever_in_force, NULL, &a))
+		return false;
+	const struct am_version *base = pick_base(o, &a);
+	if (base == NULL) {
+		am_state_agreement_finish(&a);
+		return false;
+	}
+	o->b->kind = AM_KIND_AMEND;
+	memcpy(o->b->target, a.id, 32);
+	memcpy(o->b->base, base->hash, 32);
+	o->b->terms = base->body.terms;
+	struct am_terms *t = &o->b->terms;
+	snprintf(o->text[1], sizeof o->text[1], "I alone now say %llx",
+		(unsigned long long)rng_next(r));
+	t->text = am_str_c(o->text[1]);
+	uint8_t keep[AM_MAX_PARTIES][32];
+	uint32_t n = 0;
+	switch (rng_below(r, 8)) {
+	case 0: case 1: case 2:
+		/* itself alone */
+		memcpy(keep[n++], o->n->pub, 32);
+		break;
+	case 3: case 4:
+		/* itself and some of the others */
+		memcpy(keep[n++], o->n->pub, 32);
+		for (uint32_t k = 0; k < t->nparties; k++)
+			if (!work_same(t->parties[k], o->n->pub) && rng_chance(r, 500))
+				memcpy(keep[n++], t->parties[k], 32);
+		break;
+	case 5:
+		/* the others without itself */
+		for (uint32_t k = 0; k < t->nparties; k++)
+			if (!work_same(t->parties[k], o->n->pub))
+				memcpy(keep[n++], t->parties[k], 32);
+		break;
+	default:
+		/* the same people, no notice */
+		for (uint32_t k = 0; k < t->nparties; k++)
+			memcpy(keep[n++], t->parties[k], 32);
+		break;
+	}
+	if (n == 0)
+		memcpy(keep[n++], o->n->pub, 32);
+	t->nparties = n;
+	memcpy(t->parties, keep, sizeof keep[0] * n);
+	t->nby = 0;
+	if (rng_chance(r, 600))
+		t->notice = 0;
+	work_write(o, a.circle);
+	am_state_agreement_finish(&a);
+	return true;
+}
+
+static bool
+h_end(struct op *o)
+{
+	struct rng *r = &o->s->rng;
+	struct am_agreement a;
+	if (!work_pick_agreement(o, ever_in_force, NULL, &a))
+		return false;
+	o->b->kind = AM_KIND_END;
+	memcpy(o->b->target, a.id, 32);
+	if (rng_chance(r, 300))
+		/* dated before the agreement was even proposed */
+		o->claimed = a.proposed - rng_range(r, 1, 60) * DAY_MS;
+	else if (!o->s->opt.no_extremes && rng_chance(r, 150))
+		/* so late that adding the notice overflows */
+		o->claimed = INT64_MAX - rng_range(r, 0, 1000);
+	work_write(o, a.circle);
+	am_state_agreement_finish(&a);
+	return true;
+}
+
+/* The kind of the node's own standing mark on c, 0 when none. */
+static uint32_t
+my_mark(struct op *o, const struct am_checkin *c)
+{
+	for (uint32_t k = 0; k < c->nmarks; k++)
+		if (work_same(c->marks[k].id, o->n->pub))
+			return c->marks[k].kind;
+	return 0;
+}
+
+/* Check-ins of the node's agreements that pass keep(), one picked at
+ * random into *out (without its note and marks), with the node's own
+ * mark on it into *mine and its agreement's circle into circle. */
+static bool
+pick_checkin(struct op *o, bool (*keep)(struct op *, const struct am_checkin *),
+	struct am_checkin *out, uint32_t *mine, uint8_t circle[static 32])
+{
+	uint64_t seen = 0;
+	for (size_t k = 0; k < o->ncircles; k++) {
+		struct am_agreement *list = NULL;
+		size_t n = 0;
+		if (o->circles[k].status != AM_MEMBER_JOINED ||
+		    work_read_failed(o, "agreements", am_state_agreements(o->n->store,
+		    o->circles[k].id, o->now, &list, &n)))
+			continue;
+		for (size_t x = 0; x < n; x++) {
+			struct am_checkin *ci = NULL;
+			size_t nci = 0;
+			if (work_read_failed(o, "check-ins",
+			    am_state_checkins(o->n->store, list[x].id, &ci, &nci)))
+				continue;
+			for (size_t y = 0; y < nci; y++) {
+				if (!keep(o, &ci[y]) || rng_below(&o->s->rng, ++seen) != 0)
+					continue;
+				*out = ci[y];
+				*mine = my_mark(o, &ci[y]);
+				out->note = NULL;
+				out->marks = NULL;
+				out->nmarks = 0;
+				memcpy(circle, list[x].circle, 32);
+			}
+			am_state_checkins_free(&ci, nci);
+		}
+		am_state_agreements_free(&list, n);
+	}
+	return seen > 0;
+}
+
+static bool
+mine_answered(struct op *o, const struct am_checkin *c)
+{
+	return work_same(c->author, o->n->pub) &&
+		(c->nmarks > 0 || rng_chance(&o->s->rng, 200));
+}
+
+/* Another status for a period it checked in for, after others answered. */
+static bool
+h_correct(struct op *o)
+{
+	struct am_checkin c;
+	uint32_t mine;
+	uint8_t circle[32];
+	if (!pick_checkin(o, mine_answered, &c, &mine, circle))
+		return false;
+	memcpy(o->period, c.period, sizeof o->period);
+	o->b->kind = AM_KIND_CHECKIN;
+	memcpy(o->b->target, c.agreement, 32);
+	o->b->period = am_str_c(o->period);
+	o->b->status = c.status == AM_KEPT ? AM_MISSED : AM_KEPT;
+	snprintf(o->text[0], sizeof o->text[0], "on second thoughts");
+	o->b->note = am_str_c(o->text[0]);
+	work_write(o, circle);
+	return true;
+}
+
+static bool
+marked_by_me(struct op *o, const struct am_checkin *c)
+{
+	return my_mark(o, c) != 0;
+}
+
+/* Turns its confirmation of someone's check-in into a dispute, or back. */
+static bool
+h_flip(struct op *o)
+{
+	struct am_checkin c;
+	uint32_t mine;
+	uint8_t circle[32];
+	if (!pick_checkin(o, marked_by_me, &c, &mine, circle))
+		return false;
+	bool disputed = mine == AM_MARK_DISPUTED;
+	o->b->kind = disputed ? AM_KIND_CONFIRM : AM_KIND_DISPUTE;
+	memcpy(o->b->target, c.hash, 32);
+	snprintf(o->text[0], sizeof o->text[0], "%s",
+		disputed ? "fine after all" : "I take that back");
+	o->b->note = am_str_c(o->text[0]);
+	work_write(o, circle);
+	return true;
+}
+
+/* An answer (accept, decline, confirm, dispute) of target. */
+static void
+answer(struct op *o, const uint8_t circle[static 32], const uint8_t target[static 32])
+{
+	static const uint32_t kinds[] = {
+		AM_KIND_ACCEPT, AM_KIND_DECLINE, AM_KIND_CONFIRM, AM_KIND_DISPUTE,
+	};
+	o->b->kind = kinds[rng_below(&o->s->rng, 4)];
+	memcpy(o->b->target, target, 32);
+	if (o->b->kind == AM_KIND_DISPUTE || rng_chance(&o->s->rng, 300)) {
+		snprintf(o->text[0], sizeof o->text[0], "no (%llx)",
+			(unsigned long long)rng_next(&o->s->rng) & 0xffff);
+		o->b->note = am_str_c(o->text[0]);
+	}
+	work_write(o, circle);
+}
+
+/* Answers a hash it invents, an entry it has not received, or any entry
+ * of any kind written so far, in one of its circles. */
+static bool
+h_answer(struct op *o)
+{
+	struct sim *s = o->s;
+	const struct am_circle_info *c = work_pick_circle(o, false);
+	uint8_t target[32], circle[32];
+	if (c == NULL)
+		return false;
+	memcpy(circle, c->id, 32);
+	if (s->nentries == 0 || rng_chance(&s->rng, 250)) {
+		rng_bytes(&s->rng, target, 32);
+	} else {
+		const struct sim_entry *e = &s->entries[rng_below(&s->rng,
+			s->nentries)];
+		memcpy(target, e->hash, 32);
+	}
+	answer(o, circle, target);
+	return true;
+}
+
+/* Proposes as a member a fresh key that will never answer. */
+static bool
+h_member(struct op *o)
+{
+	const struct am_circle_info *c = work_pick_circle(o, false);
+	if (c == NULL)
+		return false;
+	uint8_t circle[32];
+	memcpy(circle, c->id, 32);
+	o->b->kind = AM_KIND_MEMBER;
+	rng_bytes(&o->s->rng, o->b->target, 32);
+	o->b->role = rng_chance(&o->s->rng, 300) ? AM_ROLE_WITNESS : AM_ROLE_MEMBER;
+	work_write(o, circle);
+	return true;
+}
+
+static bool
+h_ordinary(struct op *o)
+{
+	return work_any_op(o);
+}
+
+static const struct {
+	bool (*fn)(struct op *);
+	unsigned weight;
+} kinds[] = {
+	{ h_amend, 22 },
+	{ h_end, 12 },
+	{ h_correct, 14 },
+	{ h_flip, 8 },
+	{ h_answer, 12 },
+	{ h_member, 4 },
+	{ h_ordinary, 20 },
+};
+
+bool
+sim_hostile_step(struct op *o)
+{
+	unsigned total = 0;
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+		total += kinds[k].weight;
+	uint64_t x = rng_below(&o->s->rng, total);
+	size_t k = 0;
+	while (x >= kinds[k].weight)
+		x -= kinds[k++].weight;
+	o->claimed = hostile_time(o);
+	return kinds[k].fn(o);
+}

@@ -1,0 +1,54 @@
+/*
+ * What the workload (work.c) shares with the hostile member's writes
+ * (hostile.c): the context of one operation and the helpers that pick
+ * targets from the acting node's own view and write the entry.
+ */
+#ifndef AMENDS_SIM_WORK_H
+#define AMENDS_SIM_WORK_H
+
+#include "amends/state.h"
+#include "sim.h"
+
+/* The context of one operation: the acting node and what it sees. */
+struct op {
+	struct sim *s;
+	int i;
+	struct sim_node *n;
+	int64_t now;                     /* the node's clock, ms */
+	bool bypass;                     /* hostile: write without the check */
+	int64_t claimed;                 /* ... and claim this time */
+	struct am_circle_info *circles;  /* where the node is joined or pending */
+	size_t ncircles;
+	struct am_body *b;               /* the body being written */
+	char text[2][160];               /* strings the body points to */
+	char period[AM_MAX_PERIOD + 1];
+	uint8_t mark[32];                /* the check-in op_mark picked */
+	/* what the body's views point into, released after writing */
+	struct am_version *versions;
+	size_t nversions;
+};
+
+bool work_same(const uint8_t *a, const uint8_t *b);
+bool work_in_ids(const uint8_t (*ids)[32], uint32_t n, const uint8_t *id);
+/* A reader of the state failed: reports it unless it is NOT_FOUND; true
+ * when rc is not AM_OK. */
+bool work_read_failed(struct op *o, const char *what, int rc);
+/* Writes o->b into circle: checked first unless o->bypass. */
+void work_write(struct op *o, const uint8_t circle[static 32]);
+/* A random circle where the node is joined (members_only: not as a
+ * witness); NULL when none. */
+const struct am_circle_info *work_pick_circle(struct op *o, bool members_only);
+/* The version hash of agreement, loaded into o->versions; NULL when the
+ * node does not see it. */
+const struct am_version *work_load_version(struct op *o,
+	const uint8_t agreement[static 32], const uint8_t hash[static 32]);
+/* A random agreement of the node's joined circles that cheap accepts and
+ * then dear (may be NULL) accepts; release with am_state_agreement_finish. */
+bool work_pick_agreement(struct op *o,
+	bool (*cheap)(struct op *, const struct am_agreement *),
+	bool (*dear)(struct op *, const struct am_agreement *),
+	struct am_agreement *out);
+/* One of the CLI's operations, picked by weight as sim_work_step does. */
+bool work_any_op(struct op *o);
+
+#endif
