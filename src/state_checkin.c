@@ -243,11 +243,15 @@ mark_of(const struct am_checkin *ci, const uint8_t *id)
 }
 
 /* Does next take the place of cur, the check-in of the period that counts
- * so far? When everyone who answered cur stands confirming next, and
- * nobody stands disputing next. */
+ * so far? When nobody answered cur; or when everyone who answered cur
+ * stands confirming next, and nobody stands disputing next. (A dispute of
+ * a correction that replaced an unanswered check-in does not bring that
+ * one back: the answered correction keeps its place.) */
 static bool
 replaces(const struct am_checkin *cur, const struct am_checkin *next)
 {
+	if (cur->nmarks == 0)
+		return true;
 	if (next->disputed)
 		return false;
 	for (uint32_t i = 0; i < cur->nmarks; i++) {

@@ -41,10 +41,8 @@
  *                 agree to (issue 15's rule).
  *   answer-kept   An answer (confirm, dispute) the node showed on such a
  *                 check-in stays shown: a changed answer is added beside
- *                 it, never in its place. Today the state shows each
- *                 person's latest answer only (am_state_checkins' marks),
- *                 which is what is read; when issue 15 adds the history of
- *                 answers to the views, read that instead.
+ *                 it, never in its place: read in the check-in's history
+ *                 of answers (am_state_checkins' answers).
  *   readers       Every reader a person uses (lists, the agreement view
  *                 with its schedule and adherence, what awaits them,
  *                 statements) works on every agreement, whatever another
@@ -83,8 +81,8 @@ static const struct {
 	[SIM_INV_IN_FORCE] = { "in-force", 0 },
 	[SIM_INV_END_NOTICE] = { "end-notice", 0 },
 	[SIM_INV_END_TIME] = { "end-time", 16 },
-	[SIM_INV_CHECKIN_KEPT] = { "checkin-kept", 15 },
-	[SIM_INV_ANSWER_KEPT] = { "answer-kept", 15 },
+	[SIM_INV_CHECKIN_KEPT] = { "checkin-kept", 0 },
+	[SIM_INV_ANSWER_KEPT] = { "answer-kept", 0 },
 	[SIM_INV_READERS] = { "readers", 16 },
 	[SIM_INV_MEMBERSHIP] = { "membership", 0 },
 	[SIM_INV_DIGEST] = { "digest", 0 },
@@ -686,12 +684,12 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 			continue;
 		const struct am_checkin *now = find_checkin(ci, n, x->hash);
 		hex4(x->hash, h);
-		if (now == NULL || now->status != x->status) {
+		if (now == NULL || !now->counts || now->status != x->status) {
 			const struct sim_entry *old = entry_of(s, x->hash);
 			const struct am_checkin *by = NULL;
 			for (size_t j = 0; j < n && old != NULL; j++)
 				if (memcmp(ci[j].author, s->node[old->node].pub, 32) == 0 &&
-				    strcmp(ci[j].period, x->period) == 0)
+				    strcmp(ci[j].period, x->period) == 0 && ci[j].counts)
 					by = &ci[j];
 			x->gone = true;
 			if (by != NULL && all_confirm(m, x->hash, by))
@@ -706,9 +704,10 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 			struct seen_answer *y = &m->an[j];
 			if (memcmp(y->checkin, x->hash, 32) != 0)
 				continue;
+			/* every answer stays in the check-in's history */
 			bool shown = false;
-			for (uint32_t q = 0; q < now->nmarks && !shown; q++)
-				shown = memcmp(now->marks[q].entry, y->entry, 32) == 0;
+			for (uint32_t q = 0; q < now->nanswers && !shown; q++)
+				shown = memcmp(now->answers[q].entry, y->entry, 32) == 0;
 			if (shown)
 				continue;
 			const char *by = "";
@@ -725,10 +724,12 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 			j--;
 		}
 	}
-	/* remember what is answered now */
+	/* remember what is answered now, of the check-ins that count (a
+	 * correction that does not count yet is shown beside what it
+	 * corrects, and promised nothing) */
 	for (size_t k = 0; k < n; k++) {
 		const struct am_checkin *c = &ci[k];
-		if (!answered(c))
+		if (!answered(c) || !c->counts)
 			continue;
 		bool known = false;
 		for (size_t j = 0; j < m->nci && !known; j++)

@@ -610,17 +610,21 @@ test_corrections(void)
 	mark(s, alex, circle, AM_KIND_DISPUTE, b3);
 	check(counts_now(s, ag, "2024-03-02", b2, 3));
 
-	/* unanswered, but the correction is disputed: it replaces nothing,
-	 * and its own correction is weighed against the original */
+	/* nobody answered the original, so its correction takes its place at
+	 * once, and a dispute of the correction does not bring it back: the
+	 * disputed correction counts (as disputed), and its own correction
+	 * waits for Lee, who disputed it */
 	ci.period = am_str_c("2024-03-03");
 	ci.status = AM_KEPT;
 	act(s, sam, circle, &ci, c1);
 	ci.status = AM_PARTIAL;
 	act(s, sam, circle, &ci, c2);
 	mark(s, lee, circle, AM_KIND_DISPUTE, c2);
-	check(counts_now(s, ag, "2024-03-03", c1, 2));
+	check(counts_now(s, ag, "2024-03-03", c2, 2));
 	ci.status = AM_MISSED;
 	act(s, sam, circle, &ci, c3);
+	check(counts_now(s, ag, "2024-03-03", c2, 3));
+	mark(s, lee, circle, AM_KIND_CONFIRM, c3);
 	check(counts_now(s, ag, "2024-03-03", c3, 3));
 
 	struct am_checkin *v;
@@ -725,8 +729,10 @@ test_checkins(void)
 		v[1].answers[1].kind == AM_MARK_DISPUTED &&
 		strcmp(v[1].answers[1].note, "you did not call") == 0 &&
 		v[1].answers[2].witness);
-	/* a correction someone disputes replaces nothing: the first counts */
-	check(!v[1].counts && v[0].counts);
+	/* nobody answered the first, so the correction took its place at
+	 * once: a dispute of the correction shows on it, and does not bring
+	 * back the one nobody answered */
+	check(v[1].counts && !v[0].counts);
 	am_state_checkins_free(&v, n);
 
 	/* statements: confirmed by another member, never disputed */
