@@ -658,7 +658,9 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 		if (ev->link == AM_WIRE_INBOUND) {
 			if (!p->inbound)
 				break;
-			p->inbound = false;
+			/* another connection of the peer's may still be up: the
+			 * session starts over on it */
+			p->inbound = ev->more;
 			node_path_down(n, p, "it disconnected from us");
 		} else if (p->link_up) {
 			p->link_up = false;
