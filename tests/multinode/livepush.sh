@@ -21,7 +21,8 @@
 # member's word), and none written by a node that wrongly believes Alex in
 # step can bring the lost entry along with it.
 #
-# AMENDS_LIVEPUSH_WRITES sets the number of tries (default 200).
+# AMENDS_LIVEPUSH_WRITES sets the number of tries (default 200; tools/test
+# gives the sanitizer build 50, each try being about four times slower).
 . "$(dirname "$0")/lib.sh"
 
 WRITES=${AMENDS_LIVEPUSH_WRITES:-200}
