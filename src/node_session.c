@@ -20,7 +20,6 @@
 #include "node_impl.h"
 #include "store_impl.h"
 
-#define RECHECK_MS 60000         /* anti-entropy: compare records again */
 #define STORE_RETRY_MS 1000      /* after our store failed (disk full), compare */
 #define STORE_RETRY_MAX_MS 10000 /* again this soon, doubling up to this */
 #define REFUSAL_LOG_MS 60000     /* log one refusal per key per minute */
@@ -40,6 +39,17 @@ node_session_end(struct peer *p)
 	p->settle_due = false;
 }
 
+/* How long a session goes before it compares records again
+ * (anti-entropy): the node's setting. */
+static int64_t
+compare_ms(const struct node *n)
+{
+	unsigned s = n->cfg->compare_s;
+	if (s == 0 || s > AM_NODE_COMPARE_MAX_S)
+		s = AM_NODE_COMPARE_S;
+	return (int64_t)s * 1000;
+}
+
 /* Starts a fresh session with p. */
 static void
 session_start(struct node *n, struct peer *p)
@@ -53,7 +63,7 @@ session_start(struct node *n, struct peer *p)
 		am_sync_destroy(&p->sync);
 		return;
 	}
-	p->recheck_at = node_mono_ms() + RECHECK_MS;
+	p->recheck_at = node_mono_ms() + compare_ms(n);
 	p->step_told = false;
 	p->touched_all = true;
 }
@@ -452,7 +462,7 @@ node_flush_all(struct node *n)
 		if (p->sync == NULL)
 			continue;
 		if (now >= p->recheck_at) {
-			p->recheck_at = now + RECHECK_MS;
+			p->recheck_at = now + compare_ms(n);
 			if (am_sync_recheck(p->sync) != AM_OK)
 				node_log(n, "could not compare records: out of memory");
 		}
@@ -648,7 +658,9 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 		if (ev->link == AM_WIRE_INBOUND) {
 			if (!p->inbound)
 				break;
-			p->inbound = false;
+			/* another connection of the peer's may still be up: the
+			 * session starts over on it */
+			p->inbound = ev->more;
 			node_path_down(n, p, "it disconnected from us");
 		} else if (p->link_up) {
 			p->link_up = false;

@@ -59,6 +59,7 @@ struct am_store {
 	bool held;                      /* a run's transaction is left open */
 	size_t held_entries;            /* entries taken in it */
 	struct timespec held_since;     /* when it began */
+	bool reading;                   /* am_store_read_begin() opened one */
 };
 
 struct feed {

@@ -238,6 +238,27 @@ am_store_digest(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 }
 
 int
+am_store_read_begin(struct am_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return AM_OK;
+	int rc = am_store_exec(s, "BEGIN");
+	s->reading = rc == AM_OK;
+	return rc;
+}
+
+void
+am_store_read_end(struct am_store *s)
+{
+	if (!s->reading)
+		return;
+	s->reading = false;
+	/* a read transaction has nothing to keep: this cannot lose anything */
+	if (am_store_exec(s, "COMMIT") != AM_OK)
+		am_store_rollback(s);
+}
+
+int
 am_store_circles(struct am_store *s,
 	int (*fn)(void *ctx, const uint8_t circle[static AM_HASH_BYTES]), void *ctx)
 {

@@ -322,13 +322,25 @@ out:
 }
 
 int
-sync_send_hello(struct am_sync *s, uint32_t kind)
+sync_send_summary(struct am_sync *s, uint32_t kind,
+	const uint8_t summary[static AM_HASH_BYTES], uint64_t count)
 {
-	struct am_sync_msg m = { .type = AM_SYNC_HELLO, .hello = kind };
-	int rc = sync_summary(s, m.summary, &m.ncircles);
-	if (rc == AM_OK && (rc = sync_queue(s, &m)) == AM_OK)
+	struct am_sync_msg m = { .type = AM_SYNC_HELLO, .hello = kind,
+		.ncircles = count };
+	memcpy(m.summary, summary, AM_HASH_BYTES);
+	int rc = sync_queue(s, &m);
+	if (rc == AM_OK)
 		s->changed = false;     /* the peer will know our record */
 	return rc;
+}
+
+int
+sync_send_hello(struct am_sync *s, uint32_t kind)
+{
+	uint8_t summary[AM_HASH_BYTES];
+	uint64_t count;
+	int rc = sync_summary(s, summary, &count);
+	return rc == AM_OK ? sync_send_summary(s, kind, summary, count) : rc;
 }
 
 int

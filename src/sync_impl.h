@@ -177,6 +177,11 @@ int sync_send_heads(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES
 /* Queues a HELLO of our summary, of kind (enum am_sync_hello). */
 int sync_send_hello(struct am_sync *s, uint32_t kind);
 
+/* The same with a summary of count circles read already (an answer says
+ * the summary it compared, of the moment it was read). */
+int sync_send_summary(struct am_sync *s, uint32_t kind,
+	const uint8_t summary[static AM_HASH_BYTES], uint64_t count);
+
 /* The HELLO summary over the circles shared with the peer. */
 int sync_summary(struct am_sync *s, uint8_t out[static AM_HASH_BYTES],
 	uint64_t *count);

@@ -60,15 +60,18 @@ out:
 	return rc;
 }
 
-/* The peer holds what we hold: every shared circle's model is ours. */
+/* The peer holds what we hold: every shared circle's model is ours. The
+ * circles are kept in *lift when the restore guard may be lifted there
+ * (a write, for after the read transaction). */
 static int
-all_equal(struct am_sync *s)
+all_equal(struct am_sync *s, uint8_t (**lift)[AM_HASH_BYTES], size_t *nlift)
 {
 	uint8_t (*circles)[AM_HASH_BYTES];
 	size_t n;
 	int rc = sync_circles(s, &circles, &n);
 	if (rc != AM_OK)
 		return rc;
+	*nlift = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t digest[AM_HASH_BYTES];
 		rc = sync_shared(s, circles[i]);
@@ -80,16 +83,28 @@ all_equal(struct am_sync *s)
 		    (rc = am_store_digest(s->store, circles[i], digest)) != AM_OK ||
 		    (rc = sync_model_equal(s, circles[i], digest)) != AM_OK)
 			break;
-		if (s->restored &&
-		    (rc = am_store_own_caught_up(s->store, circles[i])) != AM_OK)
-			break;
+		memmove(circles[(*nlift)++], circles[i], AM_HASH_BYTES);
 	}
-	free(circles);
+	if (rc != AM_OK || !s->restored) {
+		free(circles);
+		circles = NULL;
+		*nlift = 0;
+	}
+	*lift = circles;
 	return rc;
 }
 
-int
-sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
+/*
+ * A HELLO, read from one moment of our store (the caller's read
+ * transaction): the summary compared, the heads recorded as the peer's
+ * when it is equal, and the summary of our answer are all of that moment,
+ * whatever a command writes meanwhile. A write the comparison did not see
+ * is not in what the peer is recorded to hold, so it is pushed once the
+ * node offers it (protocol/sync.md, "Writing while comparing").
+ */
+static int
+on_hello(struct am_sync *s, const struct am_sync_msg *m,
+	uint8_t (**lift)[AM_HASH_BYTES], size_t *nlift)
 {
 	uint8_t ours[AM_HASH_BYTES];
 	uint64_t count;
@@ -100,11 +115,12 @@ sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
 		/* the peer holds what we hold: it said so */
 		if (!s->pulling)
 			s->caught_up = true;
-		if ((rc = all_equal(s)) != AM_OK)
+		if ((rc = all_equal(s, lift, nlift)) != AM_OK)
 			return rc;
-		/* and it learns the same from us, unless this was our answer */
+		/* and it learns the same from us, unless this was our answer:
+		 * the summary it compared, not one read again after a write */
 		if (m->hello != AM_SYNC_HELLO_ANSWER)
-			rc = sync_send_hello(s, AM_SYNC_HELLO_ANSWER);
+			rc = sync_send_summary(s, AM_SYNC_HELLO_ANSWER, ours, count);
 		return rc;
 	}
 	/* a HELLO that tells or answers follows a round or a push of the
@@ -119,6 +135,23 @@ sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
 		return AM_OK;
 	}
 	return open_round(s);
+}
+
+int
+sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
+{
+	uint8_t (*lift)[AM_HASH_BYTES] = NULL;
+	size_t nlift = 0;
+	int rc = am_store_read_begin(s->store);
+	if (rc != AM_OK)
+		return rc;
+	rc = on_hello(s, m, &lift, &nlift);
+	am_store_read_end(s->store);
+	/* summaries equal: we hold our own latest entries there */
+	for (size_t i = 0; i < nlift && rc == AM_OK; i++)
+		rc = am_store_own_caught_up(s->store, lift[i]);
+	free(lift);
+	return rc;
 }
 
 /* ---- tasks ---- */

@@ -305,8 +305,12 @@ finish_digests(struct am_sync *s)
 	return rc == AM_OK ? sync_queue(s, &done) : rc;
 }
 
-int
-sync_on_digests(struct am_sync *s, const struct am_sync_msg *m)
+/* The peer's DIGESTS, answered from one moment of our store (the
+ * caller's read transaction): a digest found equal and the heads recorded
+ * as the peer's are of the same moment, whatever a command writes
+ * meanwhile (protocol/sync.md, "Writing while comparing"). */
+static int
+on_digests(struct am_sync *s, const struct am_sync_msg *m)
 {
 	bool denied = false;
 	int rc;
@@ -346,6 +350,17 @@ sync_on_digests(struct am_sync *s, const struct am_sync_msg *m)
 			return rc;
 	}
 	return m->final ? finish_digests(s) : AM_OK;
+}
+
+int
+sync_on_digests(struct am_sync *s, const struct am_sync_msg *m)
+{
+	int rc = am_store_read_begin(s->store);
+	if (rc != AM_OK)
+		return rc;
+	rc = on_digests(s, m);
+	am_store_read_end(s->store);
+	return rc;
 }
 
 int

@@ -164,6 +164,8 @@ am_wire_destroy(struct am_wire **wp)
 		wire_zmq.zmq_ctx_term(w->ctx);
 	}
 	free(w->in);
+	if (w->has_held)
+		free(w->held.data);
 	free(w->allow);
 	pthread_mutex_destroy(&w->lock);
 	sodium_free(w->sec);

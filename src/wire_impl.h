@@ -69,12 +69,27 @@ struct refusal {
 	char why[120];
 };
 
-/* A peer that has sent on the server socket: where replies go. */
+#define MAX_CLOSED 16       /* inbound connections remembered once down */
+
+/* A connection to the server socket that has sent something: where
+ * replies go. A peer may have more than one (a new one before the old one
+ * is seen to close); replies go to the one that spoke last. */
 struct inbound {
 	uint8_t key[AM_CURVE_BYTES];
 	uint8_t rid[256];            /* its routing id on the ROUTER */
 	size_t rid_len;
-	int fd;                      /* its connection, to match DISCONNECTED */
+	int fd;                      /* its descriptor, to match DISCONNECTED */
+	uint64_t spoke;              /* when it last brought a message (w->clock) */
+	bool down;                   /* DISCONNECTED came: its DOWN is reported
+	                                once what it sent before is read */
+	uint64_t down_at;            /* w->clock then */
+};
+
+/* A routing id of an inbound connection already reported down: what
+ * still comes from it belongs to a session that is over, and is dropped. */
+struct closed {
+	uint8_t rid[256];
+	size_t rid_len;
 };
 
 struct link {
@@ -82,6 +97,8 @@ struct link {
 	void *sock, *mon;
 	uint8_t key[AM_CURVE_BYTES];
 	bool up;
+	bool down;                   /* DISCONNECTED came: DOWN once what it
+	                                sent before is read */
 	bool retry_told;             /* AM_WIRE_RETRYING reported since the last UP */
 };
 
@@ -103,6 +120,13 @@ struct am_wire {
 	char bound[AM_WIRE_MAX_ENDPOINT];
 	struct inbound *in;
 	size_t nin;
+	uint64_t clock;              /* counts inbound messages */
+	struct closed closed[MAX_CLOSED];   /* a ring */
+	size_t closed_next;
+	/* an event already taken, reported by the next am_wire_poll(): what
+	 * came after a DOWN that had to be reported first */
+	struct am_wire_event held;
+	bool has_held;
 
 	struct link *links;
 	size_t nlinks;
@@ -129,6 +153,9 @@ struct link *wire_link_find(struct am_wire *w, int id);
 
 /* Binds the ZAP handler and starts its thread (src/wire_zap.c). */
 int wire_zap_start(struct am_wire *w);
+/* Queues a refusal for am_wire_poll() to report (key may be NULL). Takes
+ * w->lock. */
+void wire_refusal_push(struct am_wire *w, const uint8_t *key, const char *why);
 /* Is key on the allow list? Takes w->lock. */
 bool wire_allowed(struct am_wire *w, const uint8_t *key);
 

@@ -3,6 +3,15 @@
  * from peers on the server socket and on outbound links, and what the
  * sockets' monitors report, turned into the node's stream of events.
  * src/wire.c sets the sockets up.
+ *
+ * A monitor says a connection closed on a socket of its own, which may be
+ * read before the last messages that connection brought: a peer that sends
+ * an ACK and goes away at once. Those messages belong to the session that
+ * ends with the connection, so the DOWN is held back until nothing waits
+ * to be read where they come (the link, or the server socket), and the
+ * first message of another connection of the same peer is held back until
+ * the DOWN of the one it follows is reported. What still comes from a
+ * connection once its DOWN is reported is dropped.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,21 +34,82 @@ key_of_hex(const char *hex, uint8_t key[static AM_CURVE_BYTES])
 		NULL, &bin_len, NULL) == 0 && bin_len == AM_CURVE_BYTES;
 }
 
+/* How many inbound messages may be read while an inbound connection's
+ * DOWN waits for the server socket to have nothing to read: a busy server
+ * socket does not hold the DOWN back for longer. */
+#define DOWN_AFTER 4096
+
+/* The connection of key that spoke last and is not going down. */
 static struct inbound *
 inbound_find(struct am_wire *w, const uint8_t *key)
 {
+	struct inbound *best = NULL;
+	for (size_t i = 0; i < w->nin; i++) {
+		struct inbound *in = &w->in[i];
+		if (!in->down && memcmp(in->key, key, AM_CURVE_BYTES) == 0 &&
+		    (best == NULL || in->spoke > best->spoke))
+			best = in;
+	}
+	return best;
+}
+
+/* A connection of key going down, whose DOWN is not reported yet. */
+static struct inbound *
+inbound_going(struct am_wire *w, const uint8_t *key)
+{
 	for (size_t i = 0; i < w->nin; i++)
-		if (memcmp(w->in[i].key, key, AM_CURVE_BYTES) == 0)
+		if (w->in[i].down && memcmp(w->in[i].key, key, AM_CURVE_BYTES) == 0)
 			return &w->in[i];
 	return NULL;
 }
 
+static struct inbound *
+inbound_by_rid(struct am_wire *w, const uint8_t *rid, size_t len)
+{
+	for (size_t i = 0; i < w->nin; i++)
+		if (w->in[i].rid_len == len && memcmp(w->in[i].rid, rid, len) == 0)
+			return &w->in[i];
+	return NULL;
+}
+
+static bool
+closed_rid(const struct am_wire *w, const uint8_t *rid, size_t len)
+{
+	for (size_t i = 0; i < MAX_CLOSED; i++)
+		if (w->closed[i].rid_len == len && len > 0 &&
+		    memcmp(w->closed[i].rid, rid, len) == 0)
+			return true;
+	return false;
+}
+
+static void
+going_down(struct am_wire *w, struct inbound *in)
+{
+	if (in->down)
+		return;
+	in->down = true;
+	in->down_at = w->clock;
+}
+
+/* Forgets a connection, remembering its routing id as closed. */
 static void
 inbound_remove(struct am_wire *w, struct inbound *in)
 {
 	size_t i = (size_t)(in - w->in);
+	struct closed *c = &w->closed[w->closed_next++ % MAX_CLOSED];
+	memcpy(c->rid, in->rid, in->rid_len);
+	c->rid_len = in->rid_len;
 	memmove(&w->in[i], &w->in[i + 1], (w->nin - i - 1) * sizeof *w->in);
 	w->nin--;
+}
+
+static bool
+readable(void *sock)
+{
+	int events = 0;
+	size_t sz = sizeof events;
+	return wire_zmq.zmq_getsockopt(sock, ZMQ_EVENTS, &events, &sz) == 0 &&
+		(events & ZMQ_POLLIN);
 }
 
 int
@@ -57,13 +127,20 @@ am_wire_send(struct am_wire *w, int link, const uint8_t key[static AM_CURVE_BYTE
 		return wire_zmq.zmq_errno() == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
 	}
 	struct inbound *in = w->router != NULL ? inbound_find(w, key) : NULL;
-	if (in == NULL)
-		return AM_ERR_UNREACHABLE;
+	if (in == NULL) {
+		/* its connection is going down: the DOWN comes first, once
+		 * what it sent before is read */
+		return w->router != NULL && inbound_going(w, key) != NULL ?
+			AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
+	}
 	/* ROUTER_MANDATORY: an unknown or full peer fails here, never silently */
 	if (wire_zmq.zmq_send(w->router, in->rid, in->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
 		int e = wire_zmq.zmq_errno();
-		if (e == EHOSTUNREACH)
-			inbound_remove(w, in);
+		if (e == EHOSTUNREACH) {
+			/* gone: reported as DOWN after what it sent before */
+			going_down(w, in);
+			return AM_ERR_AGAIN;
+		}
 		return e == EAGAIN ? AM_ERR_AGAIN : AM_ERR_UNREACHABLE;
 	}
 	if (wire_zmq.zmq_send(w->router, data, len, ZMQ_DONTWAIT) < 0)
@@ -113,6 +190,99 @@ take_data(zmq_msg_t *m, struct am_wire_event *ev)
 	return AM_OK;
 }
 
+static const char *
+handshake_why(uint16_t event, uint32_t value)
+{
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+		return value == 400 ? "the peer refused our key" :
+			"the peer's authentication failed";
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+		if (value >= 0x11000000u && value < 0x12000000u)
+			return "the peer's key is not the one expected (or it is "
+				"not an amends node)";
+		return "the peer broke the handshake protocol";
+	}
+	return "the handshake failed (no detail)";
+}
+
+/* One event of the server socket's monitor: a DISCONNECTED marks its
+ * connection going down (the oldest of those on that descriptor); a
+ * failed handshake is queued as a refusal (refusals by key come from the
+ * ZAP handler; these are the rest). */
+static void
+router_monitor_event(struct am_wire *w, uint16_t event, uint32_t value)
+{
+	if (event == ZMQ_EVENT_DISCONNECTED) {
+		struct inbound *in = NULL;
+		for (size_t i = 0; i < w->nin; i++)
+			if (!w->in[i].down && w->in[i].fd == (int)value &&
+			    (in == NULL || w->in[i].spoke < in->spoke))
+				in = &w->in[i];
+		if (in != NULL)
+			going_down(w, in);
+	} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+	    event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+		char why[120];
+		snprintf(why, sizeof why, "an inbound handshake failed: %s",
+			handshake_why(event, value));
+		wire_refusal_push(w, NULL, why);
+	}
+}
+
+/* Takes every event waiting on the server socket's monitor. */
+static void
+take_router_monitor(struct am_wire *w)
+{
+	uint16_t event;
+	uint32_t value;
+	while (w->router_mon != NULL &&
+	    wire_monitor_read(w->router_mon, &event, &value, ZMQ_DONTWAIT) == 0)
+		router_monitor_event(w, event, value);
+}
+
+/* Fills ev with the DOWN of inbound connection in, and forgets it. */
+static void
+inbound_down_event(struct am_wire *w, struct inbound *in,
+	struct am_wire_event *ev)
+{
+	ev->kind = AM_WIRE_DOWN;
+	ev->link = AM_WIRE_INBOUND;
+	ev->has_key = true;
+	memcpy(ev->key, in->key, AM_CURVE_BYTES);
+	snprintf(ev->detail, sizeof ev->detail, "disconnected");
+	inbound_remove(w, in);
+	ev->more = inbound_find(w, ev->key) != NULL;
+}
+
+/* Reports a DOWN held back, once nothing waits to be read where the
+ * messages of its connection come: false when there is none to report. */
+static bool
+report_down(struct am_wire *w, struct am_wire_event *ev)
+{
+	for (size_t i = 0; i < w->nlinks; i++) {
+		struct link *l = &w->links[i];
+		if (l->id == 0 || !l->down || readable(l->sock))
+			continue;
+		l->down = false;
+		ev->kind = AM_WIRE_DOWN;
+		ev->link = l->id;
+		ev->has_key = true;
+		memcpy(ev->key, l->key, AM_CURVE_BYTES);
+		snprintf(ev->detail, sizeof ev->detail, "disconnected");
+		return true;
+	}
+	for (size_t i = 0; i < w->nin; i++) {
+		struct inbound *in = &w->in[i];
+		if (!in->down)
+			continue;
+		if (w->clock - in->down_at < DOWN_AFTER && readable(w->router))
+			return false;
+		inbound_down_event(w, in, ev);
+		return true;
+	}
+	return false;
+}
+
 static int
 read_router(struct am_wire *w, struct am_wire_event *ev)
 {
@@ -154,22 +324,45 @@ read_router(struct am_wire *w, struct am_wire_event *ev)
 			"(at most %d)", wire_zmq.zmq_msg_size(&data), AM_WIRE_MAX_DATA);
 		goto out;
 	}
-	/* remember where replies to this key go, and which connection it is */
-	struct inbound *in = inbound_find(w, ev->key);
-	if (in == NULL && w->nin < MAX_INBOUND) {
-		struct inbound *grown = realloc(w->in, (w->nin + 1) * sizeof *grown);
-		if (grown != NULL) {
-			w->in = grown;
-			in = &w->in[w->nin++];
-			memcpy(in->key, ev->key, AM_CURVE_BYTES);
+	/* which connection brought it: where replies to this key go */
+	const uint8_t *rbytes = wire_zmq.zmq_msg_data(&rid);
+	size_t rlen = wire_zmq.zmq_msg_size(&rid);
+	struct inbound *in = inbound_by_rid(w, rbytes, rlen);
+	if (in == NULL && closed_rid(w, rbytes, rlen)) {
+		/* a connection reported down: its session is over */
+		event_reset(ev);
+		goto out;
+	}
+	bool fresh = in == NULL;
+	if (fresh) {
+		/* a new connection: a DISCONNECTED waiting may be of the one it
+		 * follows, whose DOWN is reported before this */
+		take_router_monitor(w);
+		if (w->nin < MAX_INBOUND && rlen <= sizeof in->rid) {
+			struct inbound *grown = realloc(w->in, (w->nin + 1) * sizeof *grown);
+			if (grown != NULL) {
+				w->in = grown;
+				in = &w->in[w->nin++];
+				memset(in, 0, sizeof *in);
+				memcpy(in->key, ev->key, AM_CURVE_BYTES);
+				memcpy(in->rid, rbytes, rlen);
+				in->rid_len = rlen;
+				in->fd = wire_zmq.zmq_msg_get(&data, ZMQ_SRCFD);
+			}
 		}
 	}
-	if (in != NULL && wire_zmq.zmq_msg_size(&rid) <= sizeof in->rid) {
-		in->rid_len = wire_zmq.zmq_msg_size(&rid);
-		memcpy(in->rid, wire_zmq.zmq_msg_data(&rid), in->rid_len);
-		in->fd = wire_zmq.zmq_msg_get(&data, ZMQ_SRCFD);
+	w->clock++;
+	if (in != NULL && !in->down)
+		in->spoke = w->clock;
+	if ((rc = take_data(&data, ev)) != AM_OK)
+		goto out;
+	struct inbound *old = fresh ? inbound_going(w, ev->key) : NULL;
+	if (old != NULL) {
+		w->held = *ev;
+		w->has_held = true;
+		event_reset(ev);
+		inbound_down_event(w, old, ev);
 	}
-	rc = take_data(&data, ev);
 out:
 	wire_zmq.zmq_msg_close(&rid);
 	wire_zmq.zmq_msg_close(&data);
@@ -208,28 +401,12 @@ out:
 	return rc;
 }
 
-static const char *
-handshake_why(uint16_t event, uint32_t value)
-{
-	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-		return value == 400 ? "the peer refused our key" :
-			"the peer's authentication failed";
-	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-		if (value >= 0x11000000u && value < 0x12000000u)
-			return "the peer's key is not the one expected (or it is "
-				"not an amends node)";
-		return "the peer broke the handshake protocol";
-	}
-	return "the handshake failed (no detail)";
-}
-
 static void
 read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 {
 	uint16_t event;
 	uint32_t value;
 
-	(void)w;
 	if (wire_monitor_read(l->mon, &event, &value, ZMQ_DONTWAIT) != 0)
 		return;
 	ev->link = l->id;
@@ -240,12 +417,20 @@ read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 		l->up = true;
 		l->retry_told = false;
 		ev->kind = AM_WIRE_UP;
-		break;
-	case ZMQ_EVENT_DISCONNECTED:
-		if (l->up) {
-			l->up = false;
+		if (l->down) {
+			/* the DOWN of the connection before comes first */
+			l->down = false;
+			w->held = *ev;
+			w->has_held = true;
 			ev->kind = AM_WIRE_DOWN;
 			snprintf(ev->detail, sizeof ev->detail, "disconnected");
+		}
+		break;
+	case ZMQ_EVENT_DISCONNECTED:
+		/* reported once what it brought before is read */
+		if (l->up) {
+			l->up = false;
+			l->down = true;
 		}
 		break;
 	case ZMQ_EVENT_CONNECT_RETRIED:
@@ -266,36 +451,6 @@ read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 		break;
 	default:
 		break;
-	}
-}
-
-static void
-read_router_monitor(struct am_wire *w, struct am_wire_event *ev)
-{
-	uint16_t event;
-	uint32_t value;
-
-	if (wire_monitor_read(w->router_mon, &event, &value, ZMQ_DONTWAIT) != 0)
-		return;
-	ev->link = AM_WIRE_INBOUND;
-	if (event == ZMQ_EVENT_DISCONNECTED) {
-		/* the value is the connection's descriptor: find whose it was */
-		for (size_t i = 0; i < w->nin; i++) {
-			if (w->in[i].fd == (int)value) {
-				ev->kind = AM_WIRE_DOWN;
-				ev->has_key = true;
-				memcpy(ev->key, w->in[i].key, AM_CURVE_BYTES);
-				snprintf(ev->detail, sizeof ev->detail, "disconnected");
-				inbound_remove(w, &w->in[i]);
-				break;
-			}
-		}
-	} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
-	    event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-		/* refusals by key come from the ZAP handler; these are the rest */
-		ev->kind = AM_WIRE_REFUSED;
-		snprintf(ev->detail, sizeof ev->detail, "an inbound handshake "
-			"failed: %s", handshake_why(event, value));
 	}
 }
 
@@ -334,7 +489,10 @@ read_ready(struct am_wire *w, void *sock, struct am_wire_event *ev)
 	if (sock == w->router)
 		return read_router(w, ev);
 	if (sock == w->router_mon) {
-		read_router_monitor(w, ev);
+		uint16_t event;
+		uint32_t value;
+		if (wire_monitor_read(w->router_mon, &event, &value, ZMQ_DONTWAIT) == 0)
+			router_monitor_event(w, event, value);
 		return AM_OK;
 	}
 	for (size_t i = 0; i < w->nlinks; i++) {
@@ -361,7 +519,12 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 	int rc = AM_OK;
 
 	event_reset(ev);
-	if (pop_refusal(w, ev))
+	if (w->has_held) {
+		*ev = w->held;
+		w->has_held = false;
+		return AM_OK;
+	}
+	if (pop_refusal(w, ev) || report_down(w, ev))
 		return AM_OK;
 	if ((items = calloc(cap, sizeof *items)) == NULL)
 		return AM_ERR_NOMEM;
@@ -415,7 +578,8 @@ am_wire_poll(struct am_wire *w, int timeout_ms, struct am_wire_event *ev)
 			ev->kind = AM_WIRE_NUDGE;
 			break;
 		}
-		if (ev->kind != AM_WIRE_NONE || rc != AM_OK || pop_refusal(w, ev))
+		if (ev->kind != AM_WIRE_NONE || rc != AM_OK || pop_refusal(w, ev) ||
+		    report_down(w, ev))
 			break;
 		if (wire_now_ms() >= end)
 			break;

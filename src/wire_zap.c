@@ -36,8 +36,8 @@ wire_allowed(struct am_wire *w, const uint8_t *key)
 	return ok;
 }
 
-static void
-refusal_push(struct am_wire *w, const uint8_t *key, const char *why)
+void
+wire_refusal_push(struct am_wire *w, const uint8_t *key, const char *why)
 {
 	pthread_mutex_lock(&w->lock);
 	if (w->nrefusals == MAX_REFUSALS) {
@@ -108,7 +108,7 @@ zap_handle(struct am_wire *w, void *sock, zmq_msg_t *f, int n)
 	/* frames: version, request id, domain, address, identity, mechanism,
 	 * credentials */
 	if (n != ZAP_FRAMES || !frame_is(&f[0], "1.0")) {
-		refusal_push(w, NULL, "a malformed authentication request");
+		wire_refusal_push(w, NULL, "a malformed authentication request");
 		zap_reply(sock, n >= 2 ? &f[1] : NULL, "500", "malformed request", "");
 		return;
 	}
@@ -125,7 +125,7 @@ zap_handle(struct am_wire *w, void *sock, zmq_msg_t *f, int n)
 	if (!frame_is(&f[2], AM_WIRE_DOMAIN) || !frame_is(&f[5], "CURVE") ||
 	    wire_zmq.zmq_msg_size(&f[6]) != AM_CURVE_BYTES) {
 		snprintf(why, sizeof why, "not an amends CURVE client, from %s", addr);
-		refusal_push(w, NULL, why);
+		wire_refusal_push(w, NULL, why);
 		zap_reply(sock, &f[1], "400", "not an amends client", "");
 		return;
 	}
@@ -133,7 +133,7 @@ zap_handle(struct am_wire *w, void *sock, zmq_msg_t *f, int n)
 	if (!wire_allowed(w, key)) {
 		snprintf(why, sizeof why, "a key that shares no circle with this "
 			"node, from %s", addr);
-		refusal_push(w, key, why);
+		wire_refusal_push(w, key, why);
 		zap_reply(sock, &f[1], "400", "unknown key", "");
 		return;
 	}

@@ -27,12 +27,21 @@ struct am_sync_msg;
 #define AM_NODE_ASK "node.ask"               /* questions to the node, likewise */
 #define AM_NODE_ASK_MS 5000                  /* the node's wait for a peer's answer */
 #define AM_NODE_SETTING_LISTEN "listen"      /* store setting: the endpoint */
+#define AM_NODE_COMPARE_S 60                 /* compare records this often (s) */
+#define AM_NODE_COMPARE_MAX_S 604800         /* ... and at least once a week */
 
 struct am_node_config {
 	const char *home;                    /* the data directory */
 	const char *listen;                  /* endpoint to bind; NULL: the
 	                                        `listen` setting, else
 	                                        AM_NODE_LISTEN */
+	/* How often (seconds, 1 to AM_NODE_COMPARE_MAX_S; 0: the default,
+	 * AM_NODE_COMPARE_S) the node compares its record with each
+	 * connected peer's once more, while nothing else happens
+	 * (anti-entropy, am_sync_recheck): what a lost connection dropped is
+	 * found within this time. New entries are pushed at once whatever
+	 * it is. */
+	unsigned compare_s;
 	/* Receives one line per event (no newline); called on the node's
 	 * thread. The node itself never prints. */
 	void (*log)(void *ctx, const char *line);

@@ -97,6 +97,17 @@ AM_NODISCARD int am_store_forks(struct am_store *s,
 AM_NODISCARD int am_store_digest(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], uint8_t out[static AM_HASH_BYTES]);
 
+/*
+ * Makes the reads until am_store_read_end() see one moment of the store,
+ * whatever other processes commit meanwhile (one read transaction): for
+ * reads that must agree with one another, such as a summary of the
+ * record and the heads it stands for. Nothing may be written in between.
+ * Inside a transaction already open (a held run, which no other process
+ * can change), the reads are made in that one and both calls do nothing.
+ */
+AM_NODISCARD int am_store_read_begin(struct am_store *s);
+void am_store_read_end(struct am_store *s);
+
 /* Calls fn with the ID of each circle the store holds entries of. */
 AM_NODISCARD int am_store_circles(struct am_store *s,
 	int (*fn)(void *ctx, const uint8_t circle[static AM_HASH_BYTES]), void *ctx);

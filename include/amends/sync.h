@@ -198,6 +198,9 @@ AM_NODISCARD int am_sync_next_out(struct am_sync *sync, uint8_t **msg,
  * Tells the session that the store changed (our own new entries, or
  * entries from any peer): what the peer is known to lack is pushed (PUSH),
  * or, where its heads are not known, our HEADS are offered for it to pull.
+ * Call it once the write is committed, whatever the session is doing: a
+ * comparison answered meanwhile recorded as the peer's only what it read
+ * (protocol/sync.md, "Writing while comparing"), so the write is pushed.
  */
 AM_NODISCARD int am_sync_local_changed(struct am_sync *sync);
 

@@ -42,7 +42,8 @@ enum am_wire_kind {
 	                              signal interrupted the wait */
 	AM_WIRE_MESSAGE = 1,       /* data from key on link */
 	AM_WIRE_UP = 2,            /* an outbound link finished its handshake */
-	AM_WIRE_DOWN = 3,          /* a link was lost (inbound: key says whose) */
+	AM_WIRE_DOWN = 3,          /* a link was lost (inbound: key says whose),
+	                              after every message it brought */
 	AM_WIRE_HANDSHAKE_FAILED = 4, /* an outbound handshake failed; detail says why */
 	AM_WIRE_REFUSED = 5,       /* the ZAP handler refused a key; detail says why */
 	AM_WIRE_DROPPED = 6,       /* a message was dropped; detail says why */
@@ -57,6 +58,8 @@ struct am_wire_event {
 	uint8_t key[AM_CURVE_BYTES]; /* the peer's CurveZMQ key, when known */
 	uint8_t *data;              /* AM_WIRE_MESSAGE: malloc'd, the caller frees */
 	size_t len;
+	bool more;                  /* inbound DOWN: the same key still has
+	                               another connection to the server socket */
 	char detail[160];           /* a phrase for the log: reason, address */
 };
 
@@ -114,9 +117,11 @@ bool am_wire_link_up(struct am_wire *w, int link);
 
 /*
  * Sends one message without blocking: on an outbound link, or with link
- * AM_WIRE_INBOUND to the peer holding key on the server socket.
- * AM_ERR_AGAIN when the peer's queue is full (try later), AM_ERR_UNREACHABLE
- * when there is no such connection, AM_ERR_TOO_BIG past AM_WIRE_MAX_DATA.
+ * AM_WIRE_INBOUND to the peer holding key on the server socket (on its
+ * connection that spoke last). AM_ERR_AGAIN when the peer's queue is full,
+ * or when its connection is going down and its DOWN is still to be
+ * reported (try later), AM_ERR_UNREACHABLE when there is no such
+ * connection, AM_ERR_TOO_BIG past AM_WIRE_MAX_DATA.
  */
 AM_NODISCARD int am_wire_send(struct am_wire *w, int link,
 	const uint8_t key[static AM_CURVE_BYTES], const uint8_t *data, size_t len);
@@ -124,7 +129,10 @@ AM_NODISCARD int am_wire_send(struct am_wire *w, int link,
 /*
  * Waits at most timeout_ms for the next event and fills ev (kind
  * AM_WIRE_NONE when none came, or a signal arrived). Monitors, the server
- * socket, every link and the nudge socket are all read here.
+ * socket, every link and the nudge socket are all read here. The DOWN of
+ * a connection comes after every message it brought, and before any
+ * message of the peer's next connection; what a connection still brings
+ * once its DOWN was reported is dropped.
  */
 AM_NODISCARD int am_wire_poll(struct am_wire *w, int timeout_ms,
 	struct am_wire_event *ev);

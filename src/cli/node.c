@@ -16,14 +16,20 @@
 #include "cli.h"
 
 static const char usage[] =
-	"usage: amends node [--listen tcp://HOST:PORT]\n\n"
+	"usage: amends node [--listen tcp://HOST:PORT] [--compare-every SECONDS]\n\n"
 	"Runs the node of this data directory in the foreground: it connects to\n"
 	"the other members' nodes, keeps the record in step with theirs, answers\n"
 	"invites, and pushes what local commands write as soon as they write it.\n"
 	"It logs one line per event to stderr; stop it with Ctrl-C or SIGTERM.\n"
 	"Only one node may run on a data directory.\n\n"
 	"  --listen ENDPOINT  where to accept connections (default: the `listen`\n"
-	"                     setting, else " AM_NODE_LISTEN ")\n";
+	"                     setting, else " AM_NODE_LISTEN ")\n"
+	"  --compare-every SECONDS\n"
+	"                     how often to compare the record with each connected\n"
+	"                     member's once more, while nothing else happens\n"
+	"                     (default 60; at most 604800, a week): what a lost\n"
+	"                     connection dropped is found within this time. New\n"
+	"                     entries are pushed at once whatever it is\n";
 
 static volatile sig_atomic_t stop;
 
@@ -53,16 +59,28 @@ cmd_node(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
+		{ "compare-every", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL;
+	unsigned compare = 0;
 	struct cli c = { 0 };
+	char *end;
+	long v;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l': listen = optarg; break;
+		case 'c':
+			v = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || v < 1 ||
+			    v > AM_NODE_COMPARE_MAX_S)
+				return cli_error("--compare-every '%s' is not a number of "
+					"seconds from 1 to %d", optarg, AM_NODE_COMPARE_MAX_S);
+			compare = (unsigned)v;
+			break;
 		case 'h': cli_usage(stdout, usage); return 0;
 		default: cli_usage(stderr, usage); return 1;
 		}
@@ -101,6 +119,7 @@ cmd_node(int argc, char **argv)
 	struct am_node_config cfg = {
 		.home = home,
 		.listen = listen,
+		.compare_s = compare,
 		.log = log_line,
 		.stop = &stop,
 	};

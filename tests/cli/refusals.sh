@@ -166,6 +166,10 @@ refused sam "--from '2026-02-30' is not a date; write it as YYYY-MM-DD" \
 refused sam "--pause '2026-03-09..2026-03-08' ends before it starts" \
 	amend "$AG" --pause 2026-03-09..2026-03-08
 refused sam "an agreement needs a title: give --title" propose us
+refused sam "--compare-every '0' is not a number of seconds from 1 to 604800" \
+	node --compare-every 0
+refused sam "--compare-every '1h' is not a number of seconds from 1 to 604800" \
+	node --compare-every 1h
 refused sam "an amendment changes something: give the new --text, --title, --pause or schedule" \
 	amend "$AG"
 refused sam "no circle here is named 'them' (see amends circles)" say them hello

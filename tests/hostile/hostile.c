@@ -33,6 +33,7 @@
 
 #include "amends/entry.h"
 #include "amends/home.h"
+#include "amends/node.h"
 #include "amends/store.h"
 #include "amends/sync.h"
 #include "amends/wire.h"
@@ -747,6 +748,157 @@ case_flood(struct hostile *h, const uint8_t *circle, long count)
 	return 0;
 }
 
+/* Our heads of circle, from our own store: the node then knows our copy
+ * whole, and pushes what it writes next. */
+struct heads_ctx {
+	struct am_sync_msg *m;
+};
+
+static int
+add_head(void *ctx, const struct am_feed_head *fh)
+{
+	struct am_sync_msg *m = ((struct heads_ctx *)ctx)->m;
+	if (m->n == AM_SYNC_MAX_ITEMS)
+		return AM_OK;
+	struct am_sync_head *hd = &m->heads[m->n++];
+	memcpy(hd->author, fh->author, AM_ID_BYTES);
+	hd->seq = fh->seq;
+	memcpy(hd->hash, fh->hash, AM_HASH_BYTES);
+	hd->has_forks = false;
+	return AM_OK;
+}
+
+static int
+send_heads(struct hostile *h, const uint8_t *circle)
+{
+	struct am_sync_msg *m = peer_msg_new(AM_SYNC_HEADS, circle, NULL);
+	struct heads_ctx c = { m };
+	int rc = m == NULL ? AM_ERR_NOMEM : am_store_heads(h->store, circle,
+		add_head, &c);
+	if (rc == AM_OK)
+		rc = peer_send_msg(h, m);
+	free(m);
+	return rc;
+}
+
+/*
+ * ack-and-go C NODE-HOME N: N times, shows the node our heads of C, writes
+ * one statement into C in the node's own store as the node's identity (as
+ * a command run beside the node would; NODE-HOME is its data directory),
+ * and waits for the node's PUSH of it. Then sends a PUSH of a run of our
+ * own new entries (which keeps the node busy storing them), the ACK of
+ * the node's PUSH, and goes away at once, lingering only until both have
+ * left; then connects again. So the ACK and the closing of its connection
+ * both wait for the node at once. What the node logs is the script's to
+ * check: each ACK taken as the answer to its PUSH, the peer lost once per
+ * connection, and no connection made up from an ACK read after the
+ * connection that brought it was lost.
+ */
+static int
+case_ack_and_go(struct hostile *h, const uint8_t *circle, const char *home,
+	long n)
+{
+	struct am_identity *node = NULL;
+	struct am_store *store = NULL;
+	char *key = am_home_path(home, AM_HOME_KEY);
+	char *db = am_home_path(home, AM_HOME_DB);
+	int ret = 1;
+
+	if (key == NULL || db == NULL || am_identity_load(key, &node) != AM_OK ||
+	    am_store_open(db, &store) != AM_OK) {
+		ret = peer_unexpected("cannot open the node's data directory %s", home);
+		goto out;
+	}
+	h->hold_acks = true;
+	for (long i = 0; i < n; i++) {
+		struct am_body b = { .kind = AM_KIND_STATEMENT,
+			.note = am_str_c("pushed to a peer that acknowledges and leaves") };
+		struct want push = { .type = AM_SYNC_PUSH, .circle = circle,
+			.author = am_identity_public(node) };
+		struct am_entry e;
+		struct range r;
+		uint64_t seq, got = 0, ours, last;
+		uint8_t hash[AM_HASH_BYTES];
+		int linger = 5000, rc;
+
+		if (i > 0) {
+			h->down = false;
+			if (peer_connect(h, h->endpoint) != AM_OK ||
+			    peer_open_session(h) != AM_OK) {
+				ret = peer_unexpected("try %ld: no session with the node", i + 1);
+				goto out;
+			}
+		}
+		/* the node takes our heads before it answers the marker: what
+		 * it writes after that comes as a PUSH */
+		if (send_heads(h, circle) != AM_OK ||
+		    peer_marker(h, circle, WAIT_MS) != AM_OK) {
+			ret = peer_unexpected("try %ld: the node did not take our heads",
+				i + 1);
+			goto out;
+		}
+		if (am_store_append(store, node, circle, TIME_MS + i, &b, NULL,
+		    &seq) != AM_OK) {
+			ret = peer_unexpected("try %ld: could not write as the node", i + 1);
+			goto out;
+		}
+		am_node_nudge(home);
+		/* its entries are kept, so that our next heads show them */
+		while (got < seq) {
+			if ((rc = peer_await(h, &push, WAIT_MS)) != AM_OK) {
+				ret = peer_unexpected("try %ld: no PUSH of entry %llu (%s)",
+					i + 1, (unsigned long long)seq, am_strerror(rc));
+				goto out;
+			}
+			for (uint32_t k = 0; k < h->in->n; k++) {
+				enum am_ingest_result res;
+				if (am_store_ingest(h->store, h->in->raw[k], h->in->len[k],
+				    &res) != AM_OK)
+					printf("could not keep an entry pushed to us\n");
+				if (am_entry_decode(h->in->raw[k], h->in->len[k], &e) == AM_OK &&
+				    e.seq > got)
+					got = e.seq;
+			}
+		}
+		/* a run of ours to keep the node busy, then the ACK, then gone */
+		b.note = am_str_c("a run of ours, pushed before the ACK");
+		if (peer_own_head(h, circle, &ours, hash) != AM_OK)
+			ours = 0;
+		for (int k = 0; k < 200; k++)
+			if (am_store_append(h->store, h->id, circle, TIME_MS + k, &b,
+			    NULL, &last) != AM_OK) {
+				ret = peer_unexpected("try %ld: could not write our run", i + 1);
+				goto out;
+			}
+		if (peer_read_range(h, circle, h->self, ours + 1, last, &r) != AM_OK) {
+			ret = peer_unexpected("try %ld: could not read our run", i + 1);
+			goto out;
+		}
+		rc = peer_send_entries(h, AM_SYNC_PUSH, circle, h->self, r.raw, r.len,
+			r.n);
+		peer_range_free(&r);
+		if (rc != AM_OK || peer_send_simple(h, AM_SYNC_ACK, circle,
+		    am_identity_public(node), got, 0) != AM_OK) {
+			ret = peer_unexpected("try %ld: could not send", i + 1);
+			goto out;
+		}
+		zmq_setsockopt(h->sock, ZMQ_LINGER, &linger, sizeof linger);
+		peer_disconnect(h);
+		printf("try %ld: pushed %llu entries, acknowledged entry %llu and "
+			"left\n", i + 1, (unsigned long long)(last - ours),
+			(unsigned long long)got);
+	}
+	printf("ok: %ld ACKs, each sent right before leaving\n", n);
+	ret = 0;
+out:
+	h->hold_acks = false;
+	am_store_close(&store);
+	am_identity_destroy(&node);
+	free(key);
+	free(db);
+	return ret;
+}
+
 /* ---- main ---- */
 
 static const char usage[] =
@@ -758,7 +910,8 @@ static const char usage[] =
 	"       non-member C, replay C, fork C, foreign-entry C, foreign-genesis,\n"
 	"       foreign-request C AUTHOR-ID OUR-C, oversize, over-data C,\n"
 	"       truncated C, huge-length C, deep, unknown-type, odd-encodings,\n"
-	"       log-injection C, log-flood C OTHER-C N [ewp], flood C N\n"
+	"       log-injection C, log-flood C OTHER-C N [ewp], flood C N,\n"
+	"       ack-and-go C NODE-HOME N\n"
 	"(C: a circle's ID in hex)\n";
 
 static int
@@ -815,6 +968,11 @@ run_case(struct hostile *h, int argc, char **argv)
 		if (n >= 1 && n <= 1000000)
 			return case_log_flood(h, c, o, n, argc > 4 ? argv[4] : "ewp");
 	}
+	if (strcmp(name, "ack-and-go") == 0 && has_c && argc > 3) {
+		long n = strtol(argv[3], NULL, 10);
+		if (n >= 1 && n <= 1000)
+			return case_ack_and_go(h, c, argv[2], n);
+	}
 	if (strcmp(name, "flood") == 0 && has_c && argc > 2) {
 		long n = strtol(argv[2], NULL, 10);
 		if (n >= 1 && n <= 1000000)
@@ -852,6 +1010,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	h.self = am_identity_public(h.id);
+	h.endpoint = argv[2];
 	ret = 1;
 	if (peer_connect(&h, argv[2]) != AM_OK) {
 		peer_unexpected("no handshake with the node at %s", argv[2]);

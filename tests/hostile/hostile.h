@@ -29,9 +29,11 @@ struct hostile {
 	struct am_store *store;
 	const uint8_t *self;
 	uint8_t server[AM_ID_BYTES];  /* the node's ID */
+	const char *endpoint;         /* the node's address */
 	void *ctx, *sock, *mon;
 	bool down;                    /* the connection was dropped */
 	bool quiet;                   /* count messages instead of printing */
+	bool hold_acks;               /* PUSH is not answered by itself */
 	struct am_sync_msg *in;       /* the last message from the node */
 	uint8_t *buf;                 /* its bytes: in points into them */
 	unsigned long got[AM_SYNC_TYPE_MAX + 1];

@@ -315,7 +315,7 @@ answer(struct hostile *h, const struct am_sync_msg *m)
 		break;
 	case AM_SYNC_PUSH: {
 		struct am_entry e;
-		if (m->n > 0 && am_entry_decode(m->raw[m->n - 1],
+		if (!h->hold_acks && m->n > 0 && am_entry_decode(m->raw[m->n - 1],
 		    m->len[m->n - 1], &e) == AM_OK)
 			(void)peer_send_simple(h, AM_SYNC_ACK, m->circle, m->author,
 				e.seq, 0);

@@ -90,14 +90,18 @@ log_has() {
 # start NAME [ENDPOINT]: starts NAME's node (on a free port unless told);
 # sets ADDR_<NAME>. With NO_XFSZ set, the node ignores SIGXFSZ, so that a
 # file size limit (prlimit --fsize) makes its writes fail as on a full disk.
+# NODE_OPTS holds more options for `amends node`, if any.
 start() {
 	name=$1
 	if [ -n "${NO_XFSZ:-}" ]; then
+		# shellcheck disable=SC2086
 		(trap '' XFSZ; AMENDS_HOME="$T/$name" exec "$AMENDS" node \
-			--listen "${2:-tcp://127.0.0.1:*}") >>"$T/$name.log" 2>&1 &
-	else
-		AMENDS_HOME="$T/$name" "$AMENDS" node --listen "${2:-tcp://127.0.0.1:*}" \
+			--listen "${2:-tcp://127.0.0.1:*}" ${NODE_OPTS:-}) \
 			>>"$T/$name.log" 2>&1 &
+	else
+		# shellcheck disable=SC2086
+		AMENDS_HOME="$T/$name" "$AMENDS" node --listen "${2:-tcp://127.0.0.1:*}" \
+			${NODE_OPTS:-} >>"$T/$name.log" 2>&1 &
 	fi
 	pid=$!
 	PIDS="$PIDS $pid"

@@ -9,6 +9,9 @@
  *  - S3: a client pinning the wrong server key fails its handshake;
  *  - B3: a two-frame message is dropped and an oversize frame cuts the
  *    connection, and the honest peer still gets through afterwards;
+ *  - what a peer sent just before it went away comes before its DOWN,
+ *    however the two wait to be read (a node must not take its last ACK
+ *    for the first word of a new connection);
  *  - a key taken off the allow list is no longer heard, even on a
  *    connection admitted earlier;
  *  - the nudge reaches the node's socket.
@@ -93,6 +96,59 @@ raw_client(void *ctx, const struct keys *k, const uint8_t *server_key,
 	check(zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) == 0);
 	check(zmq_connect(s, ep) == 0);
 	return s;
+}
+
+/*
+ * A raw peer says its first word, then three more and goes away at once
+ * (with linger, so that all it said leaves): the server must report the
+ * three before the DOWN of that connection, and nothing of it after.
+ * Tried eight times; the server polls only once the peer is gone, so that
+ * the messages and the disconnection both wait to be read (the pause is
+ * only there to give a wrong order its chance: the check holds whatever
+ * the timing).
+ */
+static void
+test_last_words(struct am_wire *srv, const struct keys *k,
+	const uint8_t *server_key, const char *ep)
+{
+	struct am_wire_event ev;
+	int linger = 5000;
+
+	for (int round = 0; round < 8; round++) {
+		void *ctx = zmq_ctx_new();
+		void *s = raw_client(ctx, k, server_key, ep);
+		check(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) == 0);
+		check(zmq_send(s, "first", 5, 0) == 5);
+		check(wait_kind(srv, AM_WIRE_MESSAGE, &ev));
+		check(ev.len == 5 && memcmp(ev.data, "first", 5) == 0);
+		free(ev.data);
+		for (int i = 0; i < 3; i++)
+			check(zmq_send(s, "last", 4, 0) == 4);
+		zmq_close(s);
+		zmq_ctx_term(ctx);      /* returns once all was sent */
+		usleep(100000);
+		int before = 0;
+		bool down = false;
+		int64_t end = now_ms() + WAIT_MS;
+		while (!down && now_ms() < end) {
+			check_rc(am_wire_poll(srv, 100, &ev), AM_OK);
+			if (ev.kind == AM_WIRE_MESSAGE) {
+				check(ev.len == 4 && memcmp(ev.data, "last", 4) == 0);
+				before++;
+			}
+			down = ev.kind == AM_WIRE_DOWN;
+			if (down)
+				check(ev.has_key && memcmp(ev.key, k->pub, 32) == 0);
+			free(ev.data);
+		}
+		check(down);
+		if (before != 3) {
+			fprintf(stderr, "round %d: %d of 3 messages came before the "
+				"DOWN of their connection\n", round, before);
+			check(before == 3);
+		}
+		check(quiet(srv, 200));
+	}
 }
 
 int
@@ -180,6 +236,9 @@ main(void)
 	check(wait_kind(srv, AM_WIRE_MESSAGE, &ev));
 	check(ev.len == 5 && memcmp(ev.data, "still", 5) == 0);
 	free(ev.data);
+
+	/* a peer's last words, then the DOWN of its connection */
+	test_last_words(srv, &mallory, server.pub, ep);
 
 	/* off the list: no longer heard, though the connection stays */
 	check_rc(am_wire_allow(srv, NULL, 0), AM_OK);
