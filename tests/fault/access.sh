@@ -32,7 +32,7 @@ log_has A "self-test passed: strangers are refused" || bad S2 "no self-test line
 # entries of feeds A holds already, so the entries are not counted)
 feeds_before=$(sql A "SELECT count(*) FROM feeds")
 refused_before=$(lines A "refused key")
-"$FAULTKIT" probe "$ADDR_A" "$ID_A" 10000 >"$T/probe.out" 2>&1
+"$FAULTKIT" probe "$ADDR_A" "$ID_A" 30000 >"$T/probe.out" 2>&1
 rc=$?
 [ $rc = 0 ] || bad S1 "the stranger was not refused (exit $rc): $(cat "$T/probe.out")"
 grep -q "refused: the peer refused our key" "$T/probe.out" ||
@@ -76,7 +76,7 @@ for variant in unbound noenforce nodomain "unbound,noenforce" "nodomain,noenforc
 		continue
 	fi
 	addr=$(grep -o 'listening on tcp://[0-9.]*:[0-9]*' "$T/Z.log" | sed 's/listening on //')
-	if "$FAULTKIT" probe "$addr" "$ID_Z" 10000 >"$T/probe.out" 2>&1; then
+	if "$FAULTKIT" probe "$addr" "$ID_Z" 30000 >"$T/probe.out" 2>&1; then
 		refusedkey=$((refusedkey + 1))
 		outcomes="$outcomes $variant=stranger-refused"
 	else
