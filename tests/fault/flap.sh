@@ -22,9 +22,8 @@ proxy_start P "$(port "$ADDR_A")"
 am B peer add "$ID_A" "tcp://127.0.0.1:$PORT_P" >/dev/null || fail "peer add"
 launch B
 converge 30 "$C" A B
-# settle: both nodes done with the first sync and its checkpoint
-sleep 2
-converge 30 "$C" A B
+# both nodes done with the first sync and its checkpoints
+settle A B
 fd_a=$(fds "$PID_A")
 fd_b=$(fds "$PID_B")
 rss_a=$(rss "$PID_A")
@@ -37,7 +36,9 @@ wa=$!
 "$FAULTKIT" author "$T/B" "$C" $per 20 >"$T/b.txt" 2>>"$T/author.log" &
 wb=$!
 PIDS="$PIDS $wa $wb"
-wait_for $((secs + 60)) sh -c "! kill -0 $wa 2>/dev/null && ! kill -0 $wb 2>/dev/null" ||
+# the writers' pauses alone take $secs s; the writes themselves may take
+# twice as long again on a loaded machine
+wait_for $((secs * 3 + 60)) sh -c "! kill -0 $wa 2>/dev/null && ! kill -0 $wb 2>/dev/null" ||
 	fail "the writers did not end"
 wait "$wa" || fail "A's writer failed"
 wait "$wb" || fail "B's writer failed"

@@ -223,3 +223,14 @@ seconds() {
 converged() {
 	same "$C" "$1" "$2"
 }
+
+# settle NAME NAME: waits (bounded) until the first sync of the two nodes
+# is over: each has written the checkpoint it writes once every member
+# holds the same record, and each holds the other's
+settle() {
+	for n in "$1" "$2"; do
+		wait_for 60 log_has "$n" "checkpoint written" ||
+			fail "node $n wrote no checkpoint after the first sync"
+	done
+	converge 60 "$C" "$1" "$2"
+}

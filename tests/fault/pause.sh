@@ -19,7 +19,8 @@ launch A
 am B peer add "$ID_A" "$ADDR_A" >/dev/null || fail "peer add"
 launch B
 converge 30 "$C" A B
-sleep 1
+# both nodes done with the first sync and its checkpoints
+settle A B
 hwm_before=$(hwm "$PID_A")
 lost_before=$(lines A "lost")
 
