@@ -530,6 +530,31 @@ derive_need(struct derive *d, size_t v)
 	return rc;
 }
 
+/* Did who, before seq, write a live ACCEPT of an entry this node does not
+ * have? It may be a version of the agreement, whose parties would then be
+ * in the need of what who signed at seq (rule 3): that version waits. */
+static int
+accepted_unknown(struct st_circle *c, const uint8_t *who, uint64_t seq,
+	bool *yes)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(c->db, "SELECT 1 FROM st_facts x "
+		"JOIN feeds f ON f.id = x.feed WHERE f.circle = ?1 AND f.author = ?2 "
+		"AND x.kind = 5 AND x.seq < ?3 AND NOT EXISTS (SELECT 1 FROM st_facts o "
+		"JOIN entries e ON e.feed = o.feed AND e.seq = o.seq "
+		"JOIN feeds g ON g.id = o.feed WHERE o.hkey = st_hkey(x.ref) "
+		"AND e.hash = x.ref AND g.circle = ?1) LIMIT 1", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, c->id, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, who, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)seq);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW;
+	st_finish(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
 /* The positions of everyone v needs; whether v counts. */
 static int
 derive_positions(struct derive *d, size_t v)
@@ -543,6 +568,20 @@ derive_positions(struct derive *d, size_t v)
 	sv->full = true;
 	for (uint32_t i = 0; i < sv->nneed; i++)
 		sv->full = sv->full && all[i].position == AM_POS_ACCEPTED;
+	/* it waits while a signer accepted, before signing it, an entry
+	 * this node does not have yet */
+	int rc = AM_OK;
+	for (uint32_t i = 0; rc == AM_OK && sv->full && i < sv->nneed; i++) {
+		bool waits = false;
+		rc = accepted_unknown(d->c, sv->need[i], signed_at(d, sv->need[i], v),
+			&waits);
+		sv->full = !waits;
+	}
+	if (rc != AM_OK) {
+		st_signatures_free(all, sv->nneed);
+		free(all);
+		return rc;
+	}
 	uint32_t np = sv->v.body.terms.nparties;
 	sv->v.nsigs = np;
 	memcpy(sv->v.sigs, all, np * sizeof *all);

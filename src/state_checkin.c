@@ -243,17 +243,13 @@ mark_of(const struct am_checkin *ci, const uint8_t *id)
 }
 
 /* Does next take the place of cur, the check-in of the period that counts
- * so far? When nobody answered cur; or when everyone who answered cur
- * stands confirming next, and nobody stands disputing next. (A dispute of
- * a correction that replaced an unanswered check-in does not bring that
- * one back: the answered correction keeps its place.) */
+ * so far? When everyone who answered cur stands confirming next (at once
+ * when nobody did). A dispute of next by anyone else shows on next and
+ * changes nothing of which counts: otherwise one member who never
+ * answered cur could undo a replacement that cur's answerers agreed to. */
 static bool
 replaces(const struct am_checkin *cur, const struct am_checkin *next)
 {
-	if (cur->nmarks == 0)
-		return true;
-	if (next->disputed)
-		return false;
 	for (uint32_t i = 0; i < cur->nmarks; i++) {
 		const struct am_mark *m = mark_of(next, cur->marks[i].id);
 		if (m == NULL || m->kind != AM_MARK_CONFIRMED)

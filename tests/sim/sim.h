@@ -218,6 +218,7 @@ struct sim_entry {
  * precisely). */
 enum sim_inv {
 	SIM_INV_IN_FORCE,        /* a version is in force only with everyone */
+	SIM_INV_IN_FORCE_STAYS,  /* ... and once one is, one stays */
 	SIM_INV_END_NOTICE,      /* an END waits the notice of what it ends */
 	SIM_INV_END_TIME,        /* ... counted from times its author signed */
 	SIM_INV_CHECKIN_KEPT,    /* an answered check-in stays */

@@ -131,16 +131,39 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 	memcpy(c->hash, hash, 32);
 	s->stats.entries++;
 	o->n->dirty = true;
-	char h[9], ch[9];
+	char h[9], ch[9], what[80] = "";
 	am_hex(hash, 4, h);
 	am_hex(circle, 4, ch);
+	if (b->kind == AM_KIND_AMEND) {
+		char t[9], x[9];
+		am_hex(b->target, 4, t);
+		am_hex(b->base, 4, x);
+		snprintf(what, sizeof what, " of %s on %s", t, x);
+	}
+	if (b->kind == AM_KIND_AMEND || b->kind == AM_KIND_PROPOSE) {
+		/* its parties, by node */
+		size_t n = strlen(what);
+		n += (size_t)snprintf(what + n, sizeof what - n, " for");
+		for (uint32_t k = 0; k < b->terms.nparties && n < sizeof what; k++) {
+			int j = 0;
+			while (j < s->nnodes && !work_same(s->node[j].pub,
+			    b->terms.parties[k]))
+				j++;
+			n += (size_t)snprintf(what + n, sizeof what - n, " %d", j);
+		}
+	} else if (b->kind != AM_KIND_GENESIS && b->kind != AM_KIND_PROPOSE &&
+	    (b->kind != AM_KIND_STATEMENT || b->has_target)) {
+		char t[9];
+		am_hex(b->target, 4, t);
+		snprintf(what, sizeof what, " of %s", t);
+	}
 	if (o->bypass)
-		sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu), "
-			"unchecked, dated %lld", o->i, kind_name(b->kind), h, ch,
-			(unsigned long long)seq, (long long)time);
+		sim_trace(s, "node %d: wrote %s %s%s (circle %s, seq %llu), "
+			"unchecked, dated %lld", o->i, kind_name(b->kind), h, what,
+			ch, (unsigned long long)seq, (long long)time);
 	else
-		sim_trace(s, "node %d: wrote %s %s (circle %s, seq %llu)", o->i,
-			kind_name(b->kind), h, ch, (unsigned long long)seq);
+		sim_trace(s, "node %d: wrote %s %s%s (circle %s, seq %llu)", o->i,
+			kind_name(b->kind), h, what, ch, (unsigned long long)seq);
 }
 
 /* A random circle where the node is joined; members_only leaves out

@@ -1253,6 +1253,57 @@ test_opposite_orders(void)
 	am_store_close(&b);
 }
 
+/* A version waits while one who signed it had accepted, before, an entry
+ * this node does not have (protocol/state.md, "Need"): that entry may be a
+ * version whose parties the first one needs. Alex accepts V1 (which
+ * amends V0 and adds Kim), then V0. A store that holds Alex's accepts but
+ * not V1 must not show V0 in force, only to stop when V1 arrives: nothing
+ * in force ever stops being in force without its parties. */
+static void
+test_waits(void)
+{
+	struct am_store *a = fx_store_open("waits-a.db");
+	struct am_store *b = fx_store_open("waits-b.db");
+	uint8_t circle[32], v0[32], v1[32];
+	const uint8_t *three[] = { SAM, ALEX, KIM };
+
+	make_circle(a, circle);
+	add_kim(a, circle);
+	struct am_body t = terms("Evening check-in", 86400);
+	act(a, sam, circle, &t, v0);
+	amend_as(a, sam, circle, v0, v0, three, 3, "with Kim", v1);
+	accept_as(a, alex, circle, v1);
+	accept_as(a, alex, circle, v0);
+	/* everything but Sam's feed from V1 on reaches b */
+	struct copy_ctx c = { .to = b };
+	uint64_t v1_seq, head;
+	uint8_t h[32];
+	struct am_object_info info;
+	check_rc(am_state_lookup(a, v1, &info), AM_OK);
+	v1_seq = info.seq;
+	const uint8_t *ids[] = { SAM, ALEX, LEE, KIM };
+	for (int i = 0; i < 4; i++) {
+		check_rc(am_store_head(a, circle, ids[i], &head, h), AM_OK);
+		check_rc(am_store_range(a, circle, ids[i], 1,
+			i == 0 ? v1_seq - 1 : head, copy_entry, &c), AM_OK);
+		check_rc(c.rc, AM_OK);
+	}
+	struct am_agreement x = agreement(b, v0, 0);
+	check(!x.has_current);      /* V0 waits for what Alex accepted first */
+	am_state_agreement_finish(&x);
+	check(version_status(b, v0, v0) == AM_VERSION_PENDING);
+	/* V1 arrives: V0 needs Kim too now (Alex knew V1), and still waits */
+	check_rc(am_store_range(a, circle, SAM, v1_seq, v1_seq, copy_entry, &c),
+		AM_OK);
+	check_rc(c.rc, AM_OK);
+	x = agreement(b, v0, 0);
+	check(!x.has_current);
+	am_state_agreement_finish(&x);
+	same_two(a, b, circle);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
 /* A store whose facts were recorded under other rules (another rules
  * version, or a build that knew other kinds) has them recorded again when
  * it opens (protocol/state.md, "Rules version"): here one that lost them
@@ -1328,6 +1379,7 @@ main(void)
 	test_replay_tampering();
 	test_opposite_orders();
 	test_no_one_alone();
+	test_waits();
 	test_rederive();
 
 	am_identity_destroy(&sam);

@@ -590,7 +590,8 @@ case_corrections(void)
 	about("again to partial and Alex disputes it: kept counts. Day 6: a");
 	about("check-in nobody answered is replaced at once by its correction.");
 	about("Day 7: Alex disputes, then confirms; Sam's correction of it, which");
-	about("Lee the witness disputes, does not replace it.");
+	about("Alex confirms and Lee the witness disputes, replaces it: only those");
+	about("who answered the original decide (Lee's dispute shows on it).");
 	couple();
 	third(LEE, AM_ROLE_WITNESS);
 	evening("Evening check-in", a);
