@@ -707,6 +707,15 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 			x->gone = true;
 			if (by != NULL && all_confirm(m, x->hash, by))
 				continue;       /* a correction its answerers agreed */
+			/* An earlier check-in of the period counts again because
+			 * someone answered it: two members answered two claims of
+			 * the author, and nothing orders their feeds, so the set
+			 * of entries cannot say which answer came first. The rule
+			 * keeps the earlier claim (state.md, "Check-ins"); no rule
+			 * can keep both, as the same entries arrive in either
+			 * order. Not a replacement by the author: not a break. */
+			if (by != NULL && now != NULL && by->seq < now->seq && by->nmarks > 0)
+				continue;
 			sim_break(s, SIM_INV_CHECKIN_KEPT, "node %d: check-in %s, "
 				"which others answered, no longer counts (replaced by "
 				"its author's later one%s)", v->i, h,
