@@ -267,7 +267,7 @@ static void
 add_checkin(int line, const char *rest)
 {
 	char who[16], label[AM_MAX_PERIOD + 1], status[16], when[32];
-	unsigned long long seq;
+	unsigned long long seq = 0;
 	if (v.nc == MAX_CHECKINS || sscanf(rest, "%15s %llu %32s %15s %31s", who,
 	    &seq, label, status, when) != 5)
 		bad(line, "checkin is WHO SEQ LABEL STATUS UTC");
