@@ -54,6 +54,9 @@
  *                 digests) derive the same state digest, whatever their
  *                 clocks say: checked during the run, and at the end by
  *                 check.c.
+ *   reach         A write reaches every connected member of its circle
+ *                 by push, within a bounded simulated time and before the
+ *                 next comparison of records (reach.c states it exactly).
  *
  * The no-fork and verify-clean properties (check.c) hold for honest nodes;
  * the hostile node never signs two entries at one number either.
@@ -92,6 +95,8 @@ static const struct {
 	[SIM_INV_READERS] = { "readers", 16 },
 	[SIM_INV_MEMBERSHIP] = { "membership", 0 },
 	[SIM_INV_DIGEST] = { "digest", 0 },
+	/* reach.c: a write reaches connected members by push */
+	[SIM_INV_REACH] = { "reach", 0 },
 };
 
 const char *
@@ -664,6 +669,19 @@ find_checkin(const struct am_checkin *ci, size_t n, const uint8_t hash[static 32
 	return NULL;
 }
 
+/* Has someone other than its author answered a check-in of c's author
+ * and period written before c? */
+static bool
+earlier_answered(const struct am_checkin *ci, size_t n, const struct am_checkin *c)
+{
+	for (size_t k = 0; k < n; k++)
+		if (memcmp(ci[k].author, c->author, 32) == 0 &&
+		    strcmp(ci[k].period, c->period) == 0 && ci[k].seq < c->seq &&
+		    answered(&ci[k]))
+			return true;
+	return false;
+}
+
 /* Does everyone the node saw answer check-in hash now confirm c, its
  * correction? */
 static bool
@@ -707,14 +725,16 @@ check_checkins(struct view *v, struct sim_seen *m, const uint8_t agreement[stati
 			x->gone = true;
 			if (by != NULL && all_confirm(m, x->hash, by))
 				continue;       /* a correction its answerers agreed */
-			/* An earlier check-in of the period counts again because
-			 * someone answered it: two members answered two claims of
-			 * the author, and nothing orders their feeds, so the set
-			 * of entries cannot say which answer came first. The rule
-			 * keeps the earlier claim (state.md, "Check-ins"); no rule
-			 * can keep both, as the same entries arrive in either
-			 * order. Not a replacement by the author: not a break. */
-			if (by != NULL && now != NULL && by->seq < now->seq && by->nmarks > 0)
+			/* Someone answered an earlier check-in of the period: two
+			 * members answered two claims of the author, and nothing
+			 * orders their feeds, so the set of entries cannot say
+			 * which answer came first. The rule weighs the claims from
+			 * the earliest again (state.md, "Check-ins"), so the one
+			 * that counts is the earlier claim or a correction its
+			 * answerers confirmed; no rule can keep both, as the same
+			 * entries arrive in either order. Not a replacement by the
+			 * author: not a break. */
+			if (by != NULL && now != NULL && earlier_answered(ci, n, now))
 				continue;
 			sim_break(s, SIM_INV_CHECKIN_KEPT, "node %d: check-in %s, "
 				"which others answered, no longer counts (replaced by "

@@ -36,8 +36,9 @@
 static const char usage[] =
 	"usage: amends-sim [--seed S] [--runs N] [--seeds S1,S2,...] [--nodes K]\n"
 	"                  [--ops M] [--lossy] [--jobs J] [--twice] [--verbose]\n"
-	"                  [--hostile] [--no-extremes] [--skew] [--invariants]\n"
-	"                  [--regress FILE] [--name NAME] [--tmp DIR]\n\n"
+	"                  [--hostile] [--no-extremes] [--skew] [--racy]\n"
+	"                  [--invariants] [--regress FILE] [--name NAME]\n"
+	"                  [--tmp DIR]\n\n"
 	"Runs N simulations, seeds S, S+1, ... (or the seeds listed), each with\n"
 	"K nodes (2 to 5) doing M operations over a faulty simulated network,\n"
 	"then checks that they converge and lost nothing. Defaults: --seed 1\n"
@@ -45,10 +46,12 @@ static const char usage[] =
 	"  --lossy     also drop, copy and reorder messages inside connections\n"
 	"  --hostile   one member writes what it likes, unchecked, at any time\n"
 	"  --skew      a clock per node, off by hours and jumping\n"
+	"  --racy      now and then a node's person writes while the node is\n"
+	"              taking a message (through a second connection)\n"
 	"  --no-extremes  the hostile member claims no time near INT64's ends\n"
 	"  --invariants  check the trust invariants after every step (implied\n"
-	"              by --hostile and --skew); breaks that a later issue fixes\n"
-	"              are counted, not failed\n"
+	"              by --hostile, --skew and --racy); breaks that a later\n"
+	"              issue fixes are counted, not failed\n"
 	"  --regress FILE  run the seeds FILE lists (tests/sim/regress.txt),\n"
 	"              each expected to break the invariants its line names\n"
 	"  --strict-membership  no effect, kept for old command lines: a joined\n"
@@ -113,11 +116,12 @@ static const char *
 flags(const struct sim_opts *o)
 {
 	static char buf[64];
-	snprintf(buf, sizeof buf, "%s%s%s%s%s", o->lossy ? " --lossy" : "",
+	snprintf(buf, sizeof buf, "%s%s%s%s%s%s", o->lossy ? " --lossy" : "",
 		o->hostile ? " --hostile" : "",
 		o->hostile && o->no_extremes ? " --no-extremes" : "",
-		o->skew ? " --skew" : "",
-		o->invariants && !o->hostile && !o->skew ? " --invariants" : "");
+		o->skew ? " --skew" : "", o->racy ? " --racy" : "",
+		o->invariants && !o->hostile && !o->skew && !o->racy ?
+		" --invariants" : "");
 	return buf;
 }
 
@@ -135,6 +139,19 @@ broken_text(uint32_t broken)
 	return buf;
 }
 
+/* ", 3 racy writes, 41 pushes checked" with --racy. */
+static const char *
+racy_text(const struct sim_opts *o, const struct sim_stats *st)
+{
+	static char buf[80];
+	buf[0] = '\0';
+	if (o->racy)
+		snprintf(buf, sizeof buf, ", %llu racy writes, %llu pushes checked",
+			(unsigned long long)st->racy_writes,
+			(unsigned long long)st->pushes_owed);
+	return buf;
+}
+
 static void
 print_run(const struct sim_opts *o, const struct sim_stats *st,
 	const uint8_t final[static AM_HASH_BYTES], unsigned violations,
@@ -144,7 +161,7 @@ print_run(const struct sim_opts *o, const struct sim_stats *st,
 	am_hex(final, 8, hex);
 	printf("seed %llu: %u nodes, %llu ops (%llu refused, %llu idle), "
 		"%llu entries in %llu circles, %llu msgs (%llu lost), "
-		"%llu crashes, %llu+%llu resets, %llu partitions:%s %s %s\n",
+		"%llu crashes, %llu+%llu resets, %llu partitions%s:%s %s %s\n",
 		(unsigned long long)o->seed, o->nodes,
 		(unsigned long long)st->ops, (unsigned long long)st->refused,
 		(unsigned long long)st->skipped, (unsigned long long)st->entries,
@@ -152,7 +169,8 @@ print_run(const struct sim_opts *o, const struct sim_stats *st,
 		(unsigned long long)(st->lost + st->dropped),
 		(unsigned long long)st->crashes, (unsigned long long)st->resets,
 		(unsigned long long)st->half_resets,
-		(unsigned long long)st->partitions, broken_text(broken),
+		(unsigned long long)st->partitions, racy_text(o, st),
+		broken_text(broken),
 		violations == 0 ? "ok" : "FAIL", hex);
 	if (violations > 0)
 		printf("replay: tools/sim --seed %llu --runs 1 --nodes %u --ops %u%s "
@@ -368,7 +386,7 @@ parse_expect(const char *text, uint32_t *mask)
  * "EXPECT OPTION..." (# starts a comment), EXPECT the names of the
  * invariants, joined by commas, that the seed must break, and no other,
  * or "none", when it must break nothing; the options are --seed, --nodes, --ops, --hostile,
- * --skew, --lossy. The invariants are always on. Prints one line per seed
+ * --skew, --lossy, --racy. The invariants are always on. Prints one line per seed
  * and the summary; returns the exit status.
  */
 static int
@@ -409,6 +427,8 @@ run_regress(const char *path, struct sim_opts base, const char *name)
 				o.no_extremes = true;
 			} else if (strcmp(tok, "--lossy") == 0) {
 				o.lossy = true;
+			} else if (strcmp(tok, "--racy") == 0) {
+				o.racy = true;
 			} else if (strcmp(tok, "--seed") == 0 || strcmp(tok, "--nodes") == 0 ||
 			    strcmp(tok, "--ops") == 0) {
 				char *arg = strtok_r(NULL, " \t\n", &save);
@@ -481,6 +501,7 @@ main(int argc, char **argv)
 		{ "strict-membership", no_argument, NULL, 'M' },
 		{ "hostile", no_argument, NULL, 'H' },
 		{ "skew", no_argument, NULL, 'K' },
+		{ "racy", no_argument, NULL, 'Y' },
 		{ "invariants", no_argument, NULL, 'I' },
 		{ "no-extremes", no_argument, NULL, 'X' },
 		{ "regress", required_argument, NULL, 'R' },
@@ -525,6 +546,7 @@ main(int argc, char **argv)
 		case 'M': break;
 		case 'H': o.hostile = true; break;
 		case 'K': o.skew = true; break;
+		case 'Y': o.racy = true; break;
 		case 'I': o.invariants = true; break;
 		case 'X': o.no_extremes = true; break;
 		case 'R': regress = optarg; break;
@@ -545,7 +567,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		goto bad;
-	o.invariants = o.invariants || o.hostile || o.skew;
+	o.invariants = o.invariants || o.hostile || o.skew || o.racy;
 	if ((seeds = calloc(SEEDS_MAX, sizeof *seeds)) == NULL) {
 		fprintf(stderr, "amends-sim: out of memory\n");
 		return 1;
@@ -578,7 +600,7 @@ main(int argc, char **argv)
 		goto out;
 	if (name == NULL)
 		name = o.hostile ? "SIMHOSTILE" : o.skew ? "SIMSKEW" :
-			o.lossy ? "SIMLOSSY" : "SIM";
+			o.racy ? "SIMRACY" : o.lossy ? "SIMLOSSY" : "SIM";
 	for (int x = 0; x < SIM_NINV && o.invariants; x++) {
 		if (t.broke[x] == 0)
 			continue;

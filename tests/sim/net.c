@@ -74,6 +74,7 @@ sim_link_connect(struct sim *s, struct sim_link *l)
 	l->up = true;
 	l->connect_at = 0;
 	l->paired = true;
+	l->fault_at = s->now;
 	l->hwm = hwms[rng_below(&s->rng, sizeof hwms / sizeof hwms[0])];
 	l->latency = rng_range(&s->rng, 1, 30);
 	s->stats.connects++;
@@ -115,6 +116,7 @@ sim_link_break(struct sim *s, struct sim_link *l, const char *why)
 	}
 	l->up = false;
 	l->connect_at = 0;
+	l->fault_at = s->now;
 }
 
 void
@@ -124,6 +126,7 @@ sim_link_half_break(struct sim *s, struct sim_link *l, int k)
 		"(%zu lost)", l->a, l->b, k == 0 ? l->a : l->b, l->dir[k].n);
 	sim_dir_clear(s, &l->dir[k], true);
 	l->paired = false;
+	l->fault_at = s->now;
 	l->mute[k] = true;
 	/* the side whose path broke hears of it first; the other may take
 	 * as long as a heartbeat */
@@ -141,6 +144,7 @@ sim_link_renew(struct sim *s, struct sim_link *l, int k)
 	l->mute[k] = false;
 	l->renew_at[k] = 0;
 	l->recheck_at[k] = s->now + SIM_RECHECK_MS;
+	l->fault_at = s->now;
 	l->s[k] = am_sync_new(s->node[self].store, s->node[self].pub,
 		s->node[peer].pub);
 	if (l->s[k] == NULL) {
@@ -355,7 +359,9 @@ sim_net_deliver(struct sim *s, int link, int dir)
 	s->stats.bytes += m->len;
 	if (sync != NULL) {
 		int type = m->len >= 3 ? m->buf[2] : -1;
+		sim_reach_arm(s, to, type);
 		int rc = am_sync_receive(sync, m->buf, m->len);
+		sim_reach_disarm(s, to);
 		sim_trace(s, "deliver %d->%d: type %d, %zu bytes: %s", from, to,
 			type, m->len, rc == AM_OK ? "taken" : am_strerror(rc));
 		if (rc != AM_OK) {

@@ -129,6 +129,7 @@ struct sim_opts {
 	bool skew;               /* a clock per node, off and jumping */
 	bool no_extremes;        /* hostile: no times near INT64's ends */
 	bool invariants;         /* check inv.c's invariants after each step */
+	bool racy;               /* writes land while a node takes a message */
 	const char *tmp;         /* where the run's directory is made */
 };
 
@@ -168,6 +169,8 @@ struct sim_link {
 	bool mute[2];            /* side's sends are lost: its path is gone */
 	int64_t renew_at[2];     /* when the side notices and starts afresh */
 	int64_t recheck_at[2];   /* the side's next am_sync_recheck */
+	int64_t fault_at;        /* its latest break, reset, renewal, connect
+	                          * or partition (reach.c excuses by it) */
 };
 
 /* Like the node, each session compares records again this often. */
@@ -178,6 +181,7 @@ struct sim_node {
 	uint8_t pub[AM_ID_BYTES];
 	char path[600];
 	struct am_store *store;  /* NULL while crashed */
+	struct am_store *other;  /* --racy: a second connection, as a command's */
 	int64_t restart_at;
 	bool dirty;              /* the store changed: push, re-read members */
 	uint32_t knows;          /* bit j: node j is in one of our circles */
@@ -226,6 +230,7 @@ enum sim_inv {
 	SIM_INV_READERS,         /* no entry stops a reader */
 	SIM_INV_MEMBERSHIP,      /* a joined member stays one */
 	SIM_INV_DIGEST,          /* same entries, same state digest */
+	SIM_INV_REACH,           /* a write reaches connected members by push */
 	SIM_NINV
 };
 
@@ -235,6 +240,9 @@ struct sim_commit {
 	int node;
 	uint64_t seq;
 	uint8_t hash[AM_HASH_BYTES];
+	int64_t at;              /* when it was written, simulated ms */
+	uint32_t owed;           /* bit j: node j must get it by push (reach.c) */
+	int64_t due[SIM_MAX_NODES];  /* ... by then */
 };
 
 struct sim_stats {
@@ -257,6 +265,8 @@ struct sim_stats {
 	uint64_t partitions;
 	uint64_t connects;
 	uint64_t steps;
+	uint64_t racy_writes;    /* --racy: writes made inside a delivery */
+	uint64_t pushes_owed;    /* (write, member) pairs reach.c checked */
 };
 
 struct sim {
@@ -338,6 +348,8 @@ void sim_dir_clear(struct sim *s, struct sim_dir *d, bool count);
 
 /* One random operation on a random live node, as the CLI would do it. */
 void sim_work_step(struct sim *s);
+/* One ordinary operation of node i's person, through n->store. */
+void sim_work_on(struct sim *s, int i);
 
 /* ---- the checks (check.c) ---- */
 
@@ -364,6 +376,21 @@ int sim_inv_parse(const char *name);
 /* The issue after which invariant inv must hold; 0 when it must hold
  * now. */
 unsigned sim_inv_issue(enum sim_inv inv);
+
+/* ---- pushes (reach.c) ---- */
+
+/* Records which connected members node c->node owes the entry c by push,
+ * and by when; call once c is committed. */
+void sim_reach_owe(struct sim *s, struct sim_commit *c);
+/* Checks every debt due at or before t, before the event at t runs. */
+void sim_reach_check(struct sim *s, int64_t t);
+/* --racy: before node i takes a message of a type (enum am_sync_type),
+ * perhaps arms a write through its second connection at a drawn
+ * statement of the handling; disarm after. */
+void sim_reach_arm(struct sim *s, int i, int type);
+void sim_reach_disarm(struct sim *s, int i);
+/* Opens (or, with close, closes) node i's second connection. */
+int sim_reach_other(struct sim *s, int i, bool close);
 
 /* ---- the hostile member (hostile.c) ---- */
 

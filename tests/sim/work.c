@@ -129,6 +129,7 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 	c->node = o->i;
 	c->seq = seq;
 	memcpy(c->hash, hash, 32);
+	sim_reach_owe(s, c);
 	s->stats.entries++;
 	o->n->dirty = true;
 	char h[9], ch[9], what[80] = "";
@@ -738,24 +739,15 @@ work_any_op(struct op *o)
 	return done;
 }
 
-void
-sim_work_step(struct sim *s)
+/* One operation of node i's person; the hostile member's modified client
+ * only when may_bypass. */
+static void
+work_on(struct sim *s, int i, bool may_bypass)
 {
-	int up[SIM_MAX_NODES], nup = 0;
-	struct op o = { .s = s };
+	struct op o = { .s = s, .i = i, .n = &s->node[i] };
 	bool done = false;
 	int rc;
 
-	s->stats.ops++;
-	for (int i = 0; i < s->nnodes; i++)
-		if (s->node[i].store != NULL)
-			up[nup++] = i;
-	if (nup == 0) {
-		s->stats.skipped++;
-		return;
-	}
-	o.i = up[rng_below(&s->rng, (uint64_t)nup)];
-	o.n = &s->node[o.i];
 	o.now = sim_clock(s, o.i);
 	if ((o.b = calloc(1, sizeof *o.b)) == NULL) {
 		sim_violation(s, "out of memory");
@@ -770,7 +762,7 @@ sim_work_step(struct sim *s)
 	}
 	/* the hostile member's person uses its modified client half the
 	 * time, and the ordinary one otherwise (to join, to be a party) */
-	if (o.i == s->hostile && rng_chance(&s->rng, 500)) {
+	if (may_bypass && o.i == s->hostile && rng_chance(&s->rng, 500)) {
 		memset(o.b, 0, sizeof *o.b);
 		o.bypass = true;
 		done = sim_hostile_step(&o);
@@ -786,4 +778,26 @@ sim_work_step(struct sim *s)
 	am_state_versions_free(&o.versions, o.nversions);
 	am_state_circles_free(&o.circles, o.ncircles);
 	free(o.b);
+}
+
+void
+sim_work_on(struct sim *s, int i)
+{
+	work_on(s, i, false);
+}
+
+void
+sim_work_step(struct sim *s)
+{
+	int up[SIM_MAX_NODES], nup = 0;
+
+	s->stats.ops++;
+	for (int i = 0; i < s->nnodes; i++)
+		if (s->node[i].store != NULL)
+			up[nup++] = i;
+	if (nup == 0) {
+		s->stats.skipped++;
+		return;
+	}
+	work_on(s, up[rng_below(&s->rng, (uint64_t)nup)], true);
 }

@@ -170,6 +170,7 @@ crash(struct sim *s, int i)
 		}
 	}
 	am_store_close(&n->store);
+	sim_reach_other(s, i, true);
 	n->dirty = false;
 	n->restart_at = s->now + rng_range(&s->rng, 200, 6000);
 	s->stats.crashes++;
@@ -277,6 +278,12 @@ crash_one(struct sim *s)
 		crash(s, up[rng_below(&s->rng, (uint64_t)n)]);
 }
 
+static bool
+crosses_side(const struct sim *s, const struct sim_link *l)
+{
+	return ((s->side >> l->a) & 1u) != ((s->side >> l->b) & 1u);
+}
+
 static void
 partition(struct sim *s)
 {
@@ -290,6 +297,9 @@ partition(struct sim *s)
 	sim_trace(s, "partition %#x | %#x (%s) until %.3f", s->side,
 		all & ~s->side, s->stall ? "stalled" : "cut",
 		(double)s->partition_end / 1000.0);
+	for (int k = 0; k < s->nlinks; k++)
+		if (crosses_side(s, &s->link[k]))
+			s->link[k].fault_at = s->now;
 	if (s->stall)
 		return;
 	for (int k = 0; k < s->nlinks; k++)
@@ -437,6 +447,7 @@ step(struct sim *s, int64_t op_at)
 	}
 	if (ev == EV_NONE)
 		return ev;
+	sim_reach_check(s, t);
 	if (t > s->now)
 		s->now = t;
 	s->stats.steps++;
@@ -653,6 +664,7 @@ teardown(struct sim *s)
 	}
 	for (int i = 0; i < s->nnodes; i++) {
 		sim_inv_forget(s, i);
+		sim_reach_other(s, i, true);
 		am_store_close(&s->node[i].store);
 		am_identity_destroy(&s->node[i].id);
 		if (s->node[i].path[0] != '\0') {
