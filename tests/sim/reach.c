@@ -38,13 +38,15 @@
 #define REACH_MS 20000
 /* Debts whose recheck comes sooner than this are not counted. */
 #define REACH_MIN_MS 5000
-/* --racy: per mille of deliveries during which a write may land (of
+/* --racy: per mille of deliveries during which a write lands (every
  * HELLO and DIGESTS, the comparisons, where what is read decides what is
- * pushed; of the others), the statements it may land at, and at most this
- * many per run. */
-#define RACY_COMPARE 400
+ * pushed; a few of the others); the statement it lands at is drawn below
+ * RACY_STATEMENTS (a HELLO found equal over two circles reads about 30,
+ * and the window between its summary and the heads it records lies among
+ * them); at most RACY_MAX such writes per run. */
+#define RACY_COMPARE 1000
 #define RACY_OTHER 60
-#define RACY_STATEMENTS 8
+#define RACY_STATEMENTS 30
 #define RACY_MAX 200
 
 static bool
