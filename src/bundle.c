@@ -192,8 +192,9 @@ am_bundle_save(const char *path, const uint8_t *data, size_t len)
 			goto fail;
 		off += (size_t)w;
 	}
-	/* mkstemp makes the file 0600; a bundle is meant to be handed on */
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+	/* mkstemp makes the file 0600 (less the umask): a record is private
+	 * until its owner hands it on */
+	if (fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;

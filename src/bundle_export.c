@@ -60,6 +60,8 @@ struct sexport {
 	struct fact *facts;
 	size_t nfacts, capfacts;
 	size_t feed;                   /* the feed being scanned */
+	size_t carried;                /* --agreement: entries kept that bear
+	                                  on neither it nor membership */
 	struct am_body *body;          /* scratch for decoding bodies */
 	struct am_mp_writer w;
 };
@@ -201,6 +203,18 @@ add_fact(void *ctx, const uint8_t *raw, size_t len)
 	return AM_OK;
 }
 
+/* Whether fact t bears on the agreement or on membership: objects holds
+ * the sorted hashes of the agreement, its versions, ends, check-ins and
+ * statements, and the member proposals. */
+static bool
+bears_on(const struct fact *t, const uint8_t *objects, size_t nobjects)
+{
+	return t->kind == AM_KIND_GENESIS ||
+		bsearch(t->hash, objects, nobjects, AM_HASH_BYTES, hash_cmp) ||
+		(t->has_target && t->kind != AM_KIND_STATEMENT &&
+		bsearch(t->target, objects, nobjects, AM_HASH_BYTES, hash_cmp));
+}
+
 /*
  * Cuts each feed of the agreement's circle after its last entry that
  * bears on the agreement or on membership: the circle's genesis, member
@@ -246,15 +260,19 @@ cut_to_agreement(struct sexport *x, const uint8_t *circle,
 			x->feeds[i].upto = 0;
 	for (size_t i = 0; i < x->nfacts; i++) {
 		const struct fact *t = &x->facts[i];
-		bool keep = t->kind == AM_KIND_GENESIS ||
-			bsearch(t->hash, objects, nobjects, AM_HASH_BYTES, hash_cmp) ||
-			(t->has_target && t->kind != AM_KIND_STATEMENT &&
-			bsearch(t->target, objects, nobjects, AM_HASH_BYTES, hash_cmp));
+		bool keep = bears_on(t, objects, nobjects);
 		struct xfeed *f = &x->feeds[t->feed];
 		if (keep && t->seq > f->upto) {
 			f->upto = t->seq;
 			memcpy(f->hash, t->hash, AM_HASH_BYTES);
 		}
+	}
+	/* what the cut keeps without bearing on the agreement: a feed cannot
+	 * skip an entry, so it travels with what follows it */
+	for (size_t i = 0; i < x->nfacts; i++) {
+		const struct fact *t = &x->facts[i];
+		if (!bears_on(t, objects, nobjects) && t->seq <= x->feeds[t->feed].upto)
+			x->carried++;
 	}
 	/* feeds of other circles, and feeds with nothing to say, go */
 	size_t kept = 0;
@@ -394,7 +412,8 @@ collect(struct sexport *x, const uint8_t *circle, const uint8_t *agreement)
 int
 am_bundle_export_signed(struct am_store *s, const struct am_identity *id,
 	const uint8_t *circle, const uint8_t *agreement, int64_t time,
-	uint8_t **data, size_t *len, size_t *nentries, size_t *nforks)
+	uint8_t **data, size_t *len, size_t *nentries, size_t *nforks,
+	size_t *ncarried)
 {
 	struct sexport x = { .s = s };
 	uint8_t *manifest = NULL;
@@ -431,6 +450,8 @@ am_bundle_export_signed(struct am_store *s, const struct am_identity *id,
 	for (size_t i = 0; i < x.nforks; i++)
 		am_mp_write_bin(&x.w, x.forks[i].raw, x.forks[i].len);
 	rc = bundle_take(&x.w, entries, x.nforks, data, len, nentries, nforks);
+	if (rc == AM_OK && ncarried != NULL)
+		*ncarried = x.carried;
 out:
 	am_store_exec(s, "COMMIT");
 	am_mp_writer_finish(&x.w);

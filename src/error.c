@@ -37,6 +37,8 @@ message(enum am_error rc)
 	case AM_ERR_ID_CHECKSUM: return "ID checksum does not match; check for a typo";
 	case AM_ERR_ID_FORMAT: return "not an amends ID";
 	case AM_ERR_KEY_LINK: return "key file is a symbolic link or not a regular file";
+	case AM_ERR_HOME_PERMS: return "the data directory can be read or written by others";
+	case AM_ERR_HOME_OWNER: return "the data directory belongs to another user";
 	case AM_ERR_DB: return "database error";
 	case AM_ERR_DB_BUSY: return "database is locked by another process";
 	case AM_ERR_DB_FULL: return "disk is full";
@@ -45,6 +47,7 @@ message(enum am_error rc)
 	case AM_ERR_PASSPHRASE: return "wrong passphrase, or the backup file was altered";
 	case AM_ERR_RESTORING: return "this identity was restored and has not yet fetched "
 		"its own latest entries in this circle from a peer; writing now could fork it";
+	case AM_ERR_WEAK_PASSPHRASE: return "the passphrase is too weak";
 	case AM_ERR_ZONE: return "unknown time zone, or its zone data is damaged";
 	case AM_ERR_PERIOD: return "not a period of the agreement's schedule";
 	case AM_ERR_AGAIN: return "the peer is not reading now; try again later";

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "amends/home.h"
 
@@ -54,4 +55,19 @@ am_home_create(const char *dir)
 	int rc = mkdir(p, 0700) == 0 || errno == EEXIST ? AM_OK : AM_ERR_IO;
 	free(p);
 	return rc;
+}
+
+int
+am_home_check(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT ? AM_OK : AM_ERR_IO;
+	if (!S_ISDIR(st.st_mode))
+		return AM_ERR_IO;
+	if (st.st_uid != geteuid())
+		return AM_ERR_HOME_OWNER;
+	if ((st.st_mode & 077) != 0)
+		return AM_ERR_HOME_PERMS;
+	return AM_OK;
 }

@@ -6,7 +6,9 @@
  * compares, so a damaged file is refused rather than used.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -172,23 +174,18 @@ fail_fd:
 	return rc;
 }
 
-int
-am_identity_save(const struct am_identity *id, const char *path)
+/* Writes len bytes of buf to a new file path of mode 0600, fsynced. */
+static int
+write_new(const char *path, const uint8_t *buf, size_t len)
 {
-	uint8_t buf[KEY_FILE_BYTES];
-	int rc = AM_OK;
-
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		0600);
 	if (fd < 0)
-		return errno == EEXIST ? AM_ERR_EXISTS : AM_ERR_IO;
-	memcpy(buf, KEY_MAGIC, KEY_MAGIC_BYTES);
-	/* libsodium's secret key is the seed followed by the public key */
-	memcpy(buf + KEY_MAGIC_BYTES, id->sk, AM_SEED_BYTES);
-	memcpy(buf + KEY_MAGIC_BYTES + AM_SEED_BYTES, id->pk, AM_ID_BYTES);
+		return AM_ERR_IO;
+	int rc = AM_OK;
 	size_t done = 0;
-	while (done < sizeof buf) {
-		ssize_t n = write(fd, buf + done, sizeof buf - done);
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -197,13 +194,76 @@ am_identity_save(const struct am_identity *id, const char *path)
 		}
 		done += (size_t)n;
 	}
-	sodium_memzero(buf, sizeof buf);
 	if (rc == AM_OK && fsync(fd) != 0)
 		rc = AM_ERR_IO;
 	if (close(fd) != 0 && rc == AM_OK)
 		rc = AM_ERR_IO;
+	return rc;
+}
+
+/* Makes the names in path's directory durable. */
+static int
+sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? strdup(".") :
+		slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return AM_ERR_NOMEM;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return AM_ERR_IO;
+	int rc = fsync(fd) == 0 ? AM_OK : AM_ERR_IO;
+	close(fd);
+	return rc;
+}
+
+int
+am_identity_save(const struct am_identity *id, const char *path)
+{
+	uint8_t buf[KEY_FILE_BYTES];
+	size_t n = strlen(path) + sizeof ".tmp";
+	char *tmp = malloc(n);
+	int rc;
+
+	if (tmp == NULL)
+		return AM_ERR_NOMEM;
+	snprintf(tmp, n, "%s.tmp", path);
+	struct stat st;
+	int e = lstat(path, &st) == 0 ? EEXIST : errno;
+	if (e != ENOENT) {
+		rc = e == EEXIST ? AM_ERR_EXISTS : AM_ERR_IO;
+		goto out;
+	}
+	/* what a crash left half-written: never a key anyone has used */
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		rc = AM_ERR_IO;
+		goto out;
+	}
+	memcpy(buf, KEY_MAGIC, KEY_MAGIC_BYTES);
+	/* libsodium's secret key is the seed followed by the public key */
+	memcpy(buf + KEY_MAGIC_BYTES, id->sk, AM_SEED_BYTES);
+	memcpy(buf + KEY_MAGIC_BYTES + AM_SEED_BYTES, id->pk, AM_ID_BYTES);
+	rc = write_new(tmp, buf, sizeof buf);
+	sodium_memzero(buf, sizeof buf);
 	if (rc != AM_OK)
-		unlink(path);
+		goto fail;
+	/* link, not rename: it never replaces a key made meanwhile */
+	if (link(tmp, path) != 0) {
+		rc = errno == EEXIST ? AM_ERR_EXISTS : AM_ERR_IO;
+		goto fail;
+	}
+	if (unlink(tmp) != 0 || sync_dir(path) != AM_OK) {
+		rc = AM_ERR_IO;
+		goto out;
+	}
+	rc = AM_OK;
+	goto out;
+fail:
+	unlink(tmp);
+out:
+	free(tmp);
 	return rc;
 }
 
@@ -364,6 +424,24 @@ derive(const char *pass, size_t passlen, const uint8_t *salt, uint64_t ops,
 }
 
 int
+am_passphrase_check(const char *pass, size_t passlen)
+{
+	bool seen[256] = { false };
+	size_t chars = 0, distinct = 0;
+	for (size_t i = 0; i < passlen; i++) {
+		uint8_t b = (uint8_t)pass[i];
+		if ((b & 0xc0) != 0x80)
+			chars++;
+		if (!seen[b]) {
+			seen[b] = true;
+			distinct++;
+		}
+	}
+	return chars >= AM_PASSPHRASE_MIN && distinct >= AM_PASSPHRASE_DISTINCT ?
+		AM_OK : AM_ERR_WEAK_PASSPHRASE;
+}
+
+int
 am_identity_backup(const struct am_identity *id, const char *pass, size_t passlen,
 	uint8_t out[static AM_BACKUP_BYTES])
 {
@@ -373,8 +451,11 @@ am_identity_backup(const struct am_identity *id, const char *pass, size_t passle
 	uint8_t *plain = sodium_malloc(BACKUP_PLAIN);
 	uint64_t ops = crypto_pwhash_OPSLIMIT_MODERATE;
 	size_t mem = crypto_pwhash_MEMLIMIT_MODERATE;
-	int rc = AM_ERR_NOMEM;
+	int rc = am_passphrase_check(pass, passlen);
 
+	if (rc != AM_OK)
+		goto out;
+	rc = AM_ERR_NOMEM;
 	if (key == NULL || plain == NULL)
 		goto out;
 	memcpy(out, BACKUP_MAGIC, 8);

@@ -16,10 +16,14 @@
  * holds what they share.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -462,6 +466,54 @@ sqlite_setup(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* The database and its -wal and -shm files are the user's alone: SQLite
+ * creates a new database with mode 0644 less the umask, and its -wal and
+ * -shm files with the database's mode, so the database is made 0600
+ * before SQLite opens it, and files an older version left open to others
+ * are closed to them. A file owned by someone else is left alone (the
+ * data directory's check refuses such a directory). By path, never by
+ * opening and closing: closing any descriptor of a database file drops
+ * every POSIX lock this process holds on it, through other connections
+ * too (a node opens the same database twice). */
+static int
+private_file(const char *path, bool create)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return AM_ERR_IO;
+		if (!create)
+			return AM_OK;
+		int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			O_CLOEXEC, 0600);
+		if (fd < 0)
+			return errno == EEXIST ? AM_OK : AM_ERR_IO;
+		close(fd);
+		return AM_OK;
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0 &&
+	    st.st_uid == geteuid() && chmod(path, st.st_mode & 0700) != 0)
+		return AM_ERR_IO;
+	return AM_OK;
+}
+
+static int
+private_files(const char *path)
+{
+	static const char *const side[] = { "-wal", "-shm", "-journal" };
+	size_t n = strlen(path) + 16;
+	char *p = malloc(n);
+	if (p == NULL)
+		return AM_ERR_NOMEM;
+	int rc = private_file(path, true);
+	for (size_t i = 0; i < sizeof side / sizeof *side && rc == AM_OK; i++) {
+		snprintf(p, n, "%s%s", path, side[i]);
+		rc = private_file(p, false);
+	}
+	free(p);
+	return rc;
+}
+
 int
 am_store_open(const char *path, struct am_store **out)
 {
@@ -476,6 +528,8 @@ am_store_open(const char *path, struct am_store **out)
 	}
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, sqlite_setup);
+	if ((rc = private_files(path)) != AM_OK)
+		goto fail;
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 		SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {

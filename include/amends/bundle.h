@@ -90,8 +90,9 @@ void am_bundle_destroy(struct am_bundle **b);
 
 /*
  * Writes data to path whole or not at all: into a temporary file beside
- * it, synced, then renamed over path. AM_ERR_IO when that fails (and then
- * path is untouched).
+ * it, synced, then renamed over path. The file is 0600 less the umask: a
+ * record is private until its owner hands it on. AM_ERR_IO when that
+ * fails (and then path is untouched).
  */
 AM_NODISCARD int am_bundle_save(const char *path, const uint8_t *data,
 	size_t len);
@@ -173,14 +174,16 @@ struct am_bundle_manifest {
  * With agreement not NULL (the hash of a PROPOSE; circle is then NULL or
  * its circle), each feed is cut after its last entry that bears on that
  * agreement or on membership, and feeds without one are left out
- * (protocol/bundle.md, "One agreement"). Results as am_bundle_export;
- * AM_ERR_NOT_FOUND when the agreement is not held here, AM_ERR_ARG when it
- * is of another circle than the one given.
+ * (protocol/bundle.md, "One agreement"); *ncarried (when not NULL) then
+ * counts the entries in the file that bear on neither, kept because an
+ * entry that does follows them in its feed (0 without agreement). Results
+ * as am_bundle_export; AM_ERR_NOT_FOUND when the agreement is not held
+ * here, AM_ERR_ARG when it is of another circle than the one given.
  */
 AM_NODISCARD int am_bundle_export_signed(struct am_store *s,
 	const struct am_identity *id, const uint8_t *circle,
 	const uint8_t *agreement, int64_t time, uint8_t **data, size_t *len,
-	size_t *nentries, size_t *nforks);
+	size_t *nentries, size_t *nforks, size_t *ncarried);
 
 /*
  * Decodes the manifest bytes of a version 2 bundle into m, which points

@@ -48,6 +48,8 @@ enum am_error {
 	AM_ERR_ID_CHECKSUM = 44,   /* an ID text whose checksum does not match */
 	AM_ERR_ID_FORMAT = 45,     /* text that is not an ID */
 	AM_ERR_KEY_LINK = 46,      /* key file is a symbolic link or not a file */
+	AM_ERR_HOME_PERMS = 47,    /* data directory open to group or others */
+	AM_ERR_HOME_OWNER = 48,    /* data directory owned by another user */
 
 	/* store */
 	AM_ERR_DB = 50,            /* the database reported an error */
@@ -59,6 +61,7 @@ enum am_error {
 	/* key backup and restore */
 	AM_ERR_PASSPHRASE = 60,    /* wrong passphrase, or the backup was altered */
 	AM_ERR_RESTORING = 61,     /* restored identity has not caught up its own feed */
+	AM_ERR_WEAK_PASSPHRASE = 62, /* a passphrase below the minimum strength */
 
 	/* schedules */
 	AM_ERR_ZONE = 70,          /* unknown time zone, or damaged zone data */

@@ -35,7 +35,10 @@ AM_NODISCARD int am_identity_from_seed(const uint8_t seed[static AM_SEED_BYTES],
 AM_NODISCARD int am_identity_load(const char *path, struct am_identity **out);
 
 /* Writes a new key file of mode 0600. Never overwrites: AM_ERR_EXISTS when
- * path exists. The file is fsynced before this returns. */
+ * path exists. The key is written to path + ".tmp", fsynced, linked to
+ * path and the directory fsynced, so a crash at any step leaves no key
+ * file or a whole one (and at most a stale .tmp, which the next call
+ * replaces). */
 AM_NODISCARD int am_identity_save(const struct am_identity *id, const char *path);
 
 /* Wipes and frees the identity; sets *id to NULL. */
@@ -71,11 +74,25 @@ void am_id_fingerprint(const uint8_t id[static AM_ID_BYTES],
 
 #define AM_BACKUP_BYTES 137     /* an encrypted key backup */
 
+/* The least a backup passphrase holds: AM_PASSPHRASE_MIN characters, of
+ * which AM_PASSPHRASE_DISTINCT differ. A stolen backup can be tried
+ * offline, each try costing one Argon2id derivation at MODERATE limits,
+ * so length is what protects it; this floor only refuses the
+ * passphrases that protect nothing. */
+#define AM_PASSPHRASE_MIN 12
+#define AM_PASSPHRASE_DISTINCT 5
+
+/* AM_OK when passphrase (passlen bytes of UTF-8) is not below the floor
+ * above, else AM_ERR_WEAK_PASSPHRASE. Characters are counted as code
+ * points; "differ" compares their bytes. */
+AM_NODISCARD int am_passphrase_check(const char *passphrase, size_t passlen);
+
 /*
  * Encrypts the identity under a passphrase: Argon2id (libsodium's
  * crypto_pwhash, MODERATE limits) derives a key, crypto_secretbox seals the
  * seed and public key (protocol/entry.md, "Key backup"). out receives
- * AM_BACKUP_BYTES bytes.
+ * AM_BACKUP_BYTES bytes. A passphrase below am_passphrase_check's floor
+ * is refused (AM_ERR_WEAK_PASSPHRASE).
  */
 AM_NODISCARD int am_identity_backup(const struct am_identity *id,
 	const char *passphrase, size_t passlen, uint8_t out[static AM_BACKUP_BYTES]);

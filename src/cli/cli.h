@@ -59,6 +59,11 @@ struct cli {
  * already set. Prints a sentence and returns 1 on failure (after which
  * cli_close is still safe). */
 int cli_open(struct cli *c, unsigned need);
+
+/* Prints why the data directory home is not private to the user (with
+ * the chmod to run) and returns 1, or returns 0 when it is (or does not
+ * exist yet). */
+int cli_home_check(const char *home);
 void cli_close(struct cli *c);
 
 /* Prints "amends: " + the formatted message to stderr; returns 1. */

@@ -29,9 +29,15 @@ static const char usage[] =
 	"standard output), under a manifest signed by this node's identity that\n"
 	"names each feed's newest entry. Anyone can check the file with\n"
 	"amends verify --file FILE, without a node; amends import reads it.\n\n"
-	"  --agreement AGREEMENT  only what proves AGREEMENT (the start of its\n"
-	"                         hash), its signatures and check-ins: each feed\n"
-	"                         up to its last entry that bears on it\n";
+	"  --agreement AGREEMENT  what proves AGREEMENT (the start of its hash):\n"
+	"                         its versions, signatures, ends, check-ins and\n"
+	"                         statements, and the circle's membership. Each\n"
+	"                         person's entries can only be checked in the\n"
+	"                         order they were written, so the file also\n"
+	"                         carries everything its author wrote before\n"
+	"                         each of those (other agreements, their\n"
+	"                         check-ins, statements, replaced check-ins);\n"
+	"                         the output says how many such entries travel\n";
 
 static int
 write_stdout(const uint8_t *data, size_t len)
@@ -57,7 +63,7 @@ cmd_export(int argc, char **argv)
 	struct cli c = { 0 };
 	const char *file = NULL, *agreement = NULL;
 	uint8_t circle[32], ag[32], *data = NULL;
-	size_t len, nentries, nforks;
+	size_t len, nentries, nforks, ncarried = 0;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -82,7 +88,7 @@ cmd_export(int argc, char **argv)
 		goto out;
 	rc = am_bundle_export_signed(c.store, c.id, one ? circle : NULL,
 		agreement != NULL ? ag : NULL, cli_now_ms(), &data, &len, &nentries,
-		&nforks);
+		&nforks, &ncarried);
 	if (rc == AM_ERR_TOO_BIG) {
 		ret = cli_error("the record is larger than a bundle may hold; export "
 			"one circle at a time");
@@ -105,9 +111,14 @@ cmd_export(int argc, char **argv)
 		ret = cli_error("cannot write %s", file);
 		goto out;
 	}
-	fprintf(strcmp(file, "-") == 0 ? stderr : stdout,
-		"exported %zu entries and %zu fork evidence to %s\n", nentries, nforks,
-		file);
+	FILE *out = strcmp(file, "-") == 0 ? stderr : stdout;
+	fprintf(out, "exported %zu entries and %zu fork evidence to %s\n",
+		nentries, nforks, file);
+	if (agreement != NULL && ncarried > 0)
+		fprintf(out, "%zu of those entries are not about agreement %s: they "
+			"were written before entries that are, and travel with them "
+			"(each person's entries are checked in the order written); "
+			"anyone given the file can read them\n", ncarried, agreement);
 	ret = 0;
 out:
 	free(data);

@@ -95,6 +95,8 @@ cmd_init(int argc, char **argv)
 		ret = cli_error("cannot create the data directory %s", c.home);
 		goto out;
 	}
+	if (cli_home_check(c.home) != 0)
+		goto out;
 	if ((key = am_home_path(c.home, AM_HOME_KEY)) == NULL)
 		goto out;
 	if (backup != NULL) {

@@ -17,8 +17,10 @@ static const char usage[] =
 	"usage: amends key backup -o FILE [--passphrase-fd N]\n\n"
 	"Writes this node's identity, encrypted under a passphrase, to FILE.\n"
 	"The passphrase is asked on the terminal, or read from the first line of\n"
-	"file descriptor N. Restore it on a new machine with\n"
-	"amends init --restore FILE.\n";
+	"file descriptor N. It must have at least 12 characters, at least 5 of\n"
+	"them different: anyone holding FILE can try passphrases at leisure, so\n"
+	"a few unrelated words make a good one. Restore it on a new machine\n"
+	"with amends init --restore FILE.\n";
 
 static int
 write_file(const char *path, const uint8_t *data, size_t len)
@@ -78,12 +80,23 @@ cmd_key(int argc, char **argv)
 	}
 	if (cli_open(&c, CLI_IDENTITY) != 0)
 		goto done;
+	/* refuse before asking for a passphrase */
+	if (access(out, F_OK) == 0) {
+		cli_error("%s already exists; not overwriting it", out);
+		goto done;
+	}
 	if ((pass = sodium_malloc(256)) == NULL) {
 		cli_fail("key backup", AM_ERR_NOMEM);
 		goto done;
 	}
 	if (cli_passphrase(fd, true, pass, 256) != 0)
 		goto done;
+	if (am_passphrase_check(pass, strlen(pass)) != AM_OK) {
+		cli_error("the passphrase is too weak: use at least %d characters, "
+			"at least %d of them different (a few unrelated words)",
+			AM_PASSPHRASE_MIN, AM_PASSPHRASE_DISTINCT);
+		goto done;
+	}
 	int rc = am_identity_backup(c.id, pass, strlen(pass), backup);
 	if (rc != AM_OK) {
 		cli_fail("key backup", rc);

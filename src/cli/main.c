@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <sodium.h>
@@ -40,6 +41,9 @@ main(int argc, char **argv)
 	/* a core dump would carry the secret key */
 	struct rlimit none = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &none);
+	/* nor may another process of the user read its memory (ptrace,
+	 * /proc/PID/mem), which a core limit alone does not stop */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (sodium_init() < 0)
 		return cli_error("libsodium could not be initialised");
 	if (argc < 2) {

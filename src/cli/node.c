@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "amends/home.h"
@@ -101,6 +102,9 @@ cmd_node(int argc, char **argv)
 	char *home = c.home;
 	c.home = NULL;
 	cli_close(&c);
+	/* what the node makes (its lock, its local sockets, the database's
+	 * -wal and -shm) is the user's alone */
+	umask(077);
 	if (am_node_running(home)) {
 		cli_error("another node is already running on %s", home);
 		free(home);

@@ -65,12 +65,31 @@ open_identity(struct cli *c)
 }
 
 int
+cli_home_check(const char *home)
+{
+	switch (am_home_check(home)) {
+	case AM_OK:
+		return 0;
+	case AM_ERR_HOME_PERMS:
+		return cli_error("data directory %s can be read or entered by "
+			"others; run chmod 700 %s", home, home);
+	case AM_ERR_HOME_OWNER:
+		return cli_error("data directory %s belongs to another user; "
+			"use a directory of your own (AMENDS_HOME)", home);
+	default:
+		return cli_error("data directory %s is not a directory", home);
+	}
+}
+
+int
 cli_open(struct cli *c, unsigned need)
 {
 	if (c->home == NULL)
 		c->home = am_home_dir();
 	if (c->home == NULL)
 		return cli_error("no data directory: set AMENDS_HOME or HOME");
+	if ((need & (CLI_IDENTITY | CLI_STORE)) && cli_home_check(c->home) != 0)
+		return 1;
 	if ((need & CLI_IDENTITY) && open_identity(c) != 0)
 		return 1;
 	if (need & CLI_STORE) {

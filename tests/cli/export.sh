@@ -290,5 +290,19 @@ verify "$dir/t-text"
 [ "$rc" -eq 1 ] && [ "$out" = "amends: $dir/t-text is not an amends export" ] ||
 	fail "not an export: exit $rc: $out"
 
+# ---- what travels with one agreement, said in the output and the help ----
+# alex's "Sunday walk" comes before alex's confirmation of a fourth
+# check-in: the agreement's export must carry it, and says so
+at 2026-03-04T21:00:00Z
+h=$(am sam checkin "$AG" --kept --note "evening4" | sed -n 's/.*(\([0-9a-f]\{8\}\))$/\1/p' | tail -n 1)
+share sam
+am alex confirm "$h" >/dev/null || fail "confirm 4"
+share alex
+exp=$(am sam export us --agreement "$AG" -o "$dir/ag2.amends") || fail "export --agreement again"
+printf '%s\n' "$exp" | grep -qF "1 of those entries are not about agreement $AG: they were written before entries that are, and travel with them" ||
+	fail "agreement export does not say what travels with it: $exp"
+am sam export --help | grep -q "carries everything its author wrote before" ||
+	fail "the export help does not say what travels with an agreement"
+
 [ "$fails" -eq 0 ] && echo "cli export: ok"
 exit "$fails"

@@ -185,7 +185,7 @@ main(int argc, char **argv)
 	put("bundle", "small", data, len);
 	free(data);
 	check_rc(am_bundle_export_signed(s, id, circle, NULL, 1800000000000LL, &data,
-		&len, NULL, NULL), AM_OK);
+		&len, NULL, NULL, NULL), AM_OK);
 	put("export", "signed", data, len);
 	free(data);
 	backup();

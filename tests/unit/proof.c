@@ -99,7 +99,7 @@ test_whole(void)
 
 	make_record(s, circle, ag, 4);
 	check_rc(am_bundle_export_signed(s, sam, circle, NULL, 77000, &data, &len,
-		&ne, &nf), AM_OK);
+		&ne, &nf, NULL), AM_OK);
 	check(ne == 9 && nf == 0);
 	check_rc(am_bundle_read(data, len, 0, &b), AM_OK);
 	check(b->version == AM_BUNDLE_VERSION_SIGNED && !b->cut && b->nitems == 9);
@@ -162,7 +162,7 @@ test_agreement(void)
 
 	make_record(s, circle, ag, 4);
 	check_rc(am_bundle_export_signed(s, alex, NULL, ag, 1, &data, &len, &ne,
-		NULL), AM_OK);
+		NULL, NULL), AM_OK);
 	/* genesis, member, propose of Sam; accept, accept of Alex */
 	check(ne == 5);
 	check_rc(am_bundle_read(data, len, 0, &b), AM_OK);
@@ -177,7 +177,7 @@ test_agreement(void)
 	/* of another circle than the one named */
 	uint8_t other[32] = { 1 };
 	check_rc(am_bundle_export_signed(s, alex, other, ag, 1, &data, &len, NULL,
-		NULL), AM_ERR_ARG);
+		NULL, NULL), AM_ERR_ARG);
 	am_store_close(&s);
 }
 
@@ -200,7 +200,7 @@ test_stranger(void)
 		.note = am_str_c("Sam agreed to everything I say") };
 	check_rc(am_store_append(s, eve, circle, 9000, &body, NULL, NULL), AM_OK);
 	check_rc(am_bundle_export_signed(s, eve, circle, NULL, 1, &data, &len,
-		NULL, NULL), AM_OK);
+		NULL, NULL, NULL), AM_OK);
 	check_rc(am_bundle_read(data, len, 0, &b), AM_OK);
 	check_rc(am_proof_check(b, dir, on_problem, &seen, &p), AM_OK);
 	check(p.manifest_ok && p.problems == 0 && seen.n == 0);
