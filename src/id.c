@@ -386,6 +386,49 @@ am_id_fingerprint(const uint8_t id[static AM_ID_BYTES],
 	out[9] = '\0';
 }
 
+void
+am_id_safety_number(const uint8_t id[static AM_ID_BYTES],
+	char out[static AM_FPR_LONG_TEXT_BYTES])
+{
+	static const char tag[] = "amends-safety-number-v1";
+	uint8_t h[AM_FPR_GROUPS * 5];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag - 1);
+	crypto_generichash_update(&st, id, AM_ID_BYTES);
+	crypto_generichash_final(&st, h, sizeof h);
+	/* each group: 5 bytes as a big-endian number, modulo 100000 */
+	for (int g = 0; g < AM_FPR_GROUPS; g++) {
+		uint64_t v = 0;
+		for (int i = 0; i < 5; i++)
+			v = v << 8 | h[g * 5 + i];
+		snprintf(out + g * 6, 7, "%05u%s", (unsigned)(v % 100000),
+			g + 1 < AM_FPR_GROUPS ? " " : "");
+	}
+}
+
+int
+am_safety_number_parse(const char *text, char out[static AM_FPR_LONG_TEXT_BYTES])
+{
+	size_t n = 0;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (n == AM_FPR_GROUPS * 5)
+				return AM_ERR_ID_FORMAT;
+			/* a space after every fifth digit but the last */
+			out[n + n / 5] = *p;
+			if (++n % 5 == 0 && n < AM_FPR_GROUPS * 5)
+				out[n + n / 5 - 1] = ' ';
+		} else if (*p != ' ' && *p != '-' && *p != '.') {
+			return AM_ERR_ID_FORMAT;
+		}
+	}
+	if (n != AM_FPR_GROUPS * 5)
+		return AM_ERR_ID_FORMAT;
+	out[AM_FPR_LONG_TEXT_BYTES - 1] = '\0';
+	return AM_OK;
+}
+
 #define BACKUP_MAGIC "AMENDSB1"
 #define BACKUP_ALG 1    /* Argon2id13 + XSalsa20-Poly1305 */
 #define BACKUP_PLAIN (AM_SEED_BYTES + AM_ID_BYTES)

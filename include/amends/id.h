@@ -19,6 +19,8 @@
 #define AM_CURVE_BYTES 32       /* X25519 key for CurveZMQ */
 #define AM_ID_TEXT_BYTES 59     /* "am" + 56 characters + NUL */
 #define AM_FPR_TEXT_BYTES 10    /* "xxxx-xxxx" + NUL */
+#define AM_FPR_GROUPS 7         /* groups of 5 digits in a safety number */
+#define AM_FPR_LONG_TEXT_BYTES (AM_FPR_GROUPS * 6)  /* with spaces + NUL */
 
 struct am_identity;
 
@@ -68,9 +70,22 @@ void am_id_format(const uint8_t id[static AM_ID_BYTES],
  * AM_ERR_ID_CHECKSUM when it has a typo. */
 AM_NODISCARD int am_id_parse(const char *text, uint8_t id[static AM_ID_BYTES]);
 
-/* Writes the short fingerprint of id ("k3f9-x2m4") into out. */
+/* Writes the short fingerprint of id ("k3f9-x2m4") into out: 40 bits, to
+ * tell apart people one already knows, never to decide whom to trust. */
 void am_id_fingerprint(const uint8_t id[static AM_ID_BYTES],
 	char out[static AM_FPR_TEXT_BYTES]);
+
+/* Writes id's safety number into out: AM_FPR_GROUPS groups of five
+ * digits ("31415 92653 ..."), 116 bits, for trust decisions: read aloud
+ * and compared in chunks (protocol/entry.md, "IDs as text"). */
+void am_id_safety_number(const uint8_t id[static AM_ID_BYTES],
+	char out[static AM_FPR_LONG_TEXT_BYTES]);
+
+/* Reads a safety number typed by a person (its 35 digits, with any
+ * spaces, dashes or dots between them) into its canonical form in out.
+ * AM_ERR_ID_FORMAT when text is not one. */
+AM_NODISCARD int am_safety_number_parse(const char *text,
+	char out[static AM_FPR_LONG_TEXT_BYTES]);
 
 #define AM_BACKUP_BYTES 137     /* an encrypted key backup */
 

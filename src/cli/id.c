@@ -1,6 +1,7 @@
 /*
- * amends id: this node's ID, in the text form people copy, and the short
- * fingerprint they read aloud to check it.
+ * amends id: an ID (this node's, or anyone's this node knows), in the
+ * text form people copy, with the safety number they read aloud to check
+ * it and the short fingerprint that tells known people apart.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -8,11 +9,18 @@
 
 #include "amends/entry.h"
 #include "cli.h"
+#include "resolve.h"
 
 static const char usage[] =
-	"usage: amends id [--json]\n\n"
-	"Prints this node's ID (give it to the people you share a circle with)\n"
-	"and its fingerprint (read it aloud to check you have the right ID).\n";
+	"usage: amends id [ID] [--json]\n\n"
+	"Prints this node's ID (give it to the people you share a circle with),\n"
+	"or the ID of someone this node knows (a name, an ID or its start, or a\n"
+	"safety number), with:\n\n"
+	"  safety number  35 digits in groups of five: read them aloud to each\n"
+	"                 other (in person or on a call) to check you have the\n"
+	"                 right ID before you trust it\n"
+	"  fingerprint    a short tag that tells known people apart; too short\n"
+	"                 to check an ID with\n";
 
 bool
 cli_name_ok(const char *name)
@@ -45,7 +53,7 @@ cmd_id(int argc, char **argv)
 		default: cli_usage(stderr, usage); return 1;
 		}
 	}
-	if (optind != argc) {
+	if (argc - optind > 1) {
 		cli_usage(stderr, usage);
 		return 1;
 	}
@@ -53,10 +61,21 @@ cmd_id(int argc, char **argv)
 		cli_close(&c);
 		return 1;
 	}
+	uint8_t who[AM_ID_BYTES];
 	const uint8_t *pk = am_identity_public(c.id);
+	if (optind < argc) {
+		if (cli_resolve_id(c.store, argv[optind], who) != 0) {
+			cli_close(&c);
+			return 1;
+		}
+		pk = who;
+	}
+	bool you = memcmp(pk, am_identity_public(c.id), AM_ID_BYTES) == 0;
 	char text[AM_ID_TEXT_BYTES], fpr[AM_FPR_TEXT_BYTES];
+	char sn[AM_FPR_LONG_TEXT_BYTES];
 	am_id_format(pk, text);
 	am_id_fingerprint(pk, fpr);
+	am_id_safety_number(pk, sn);
 	char *name = am_store_name_get(c.store, pk);
 	if (json) {
 		char hex[2 * AM_ID_BYTES + 1];
@@ -67,12 +86,14 @@ cmd_id(int argc, char **argv)
 			cli_json_str(stdout, name);
 		else
 			fputs("null", stdout);
-		printf("}\n");
+		printf(",\"safety_number\":\"%s\",\"you\":%s}\n", sn,
+			you ? "true" : "false");
 	} else {
 		if (name != NULL)
-			printf("name:        %s\n", name);
-		printf("id:          %s\n", text);
-		printf("fingerprint: %s\n", fpr);
+			printf("name:          %s%s\n", name, you ? "" : " (your name for them)");
+		printf("id:            %s%s\n", text, you ? " (you)" : "");
+		printf("safety number: %s\n", sn);
+		printf("fingerprint:   %s\n", fpr);
 	}
 	free(name);
 	cli_close(&c);

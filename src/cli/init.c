@@ -138,16 +138,19 @@ cmd_init(int argc, char **argv)
 		goto out;
 	}
 	char text[AM_ID_TEXT_BYTES], fpr[AM_FPR_TEXT_BYTES];
+	char sn[AM_FPR_LONG_TEXT_BYTES];
 	am_id_format(am_identity_public(id), text);
 	am_id_fingerprint(am_identity_public(id), fpr);
+	am_id_safety_number(am_identity_public(id), sn);
 	if (backup != NULL)
 		printf("restored identity in %s\n"
 			"it will fetch its own entries from its peers before it writes "
 			"in a circle\n", c.home);
 	else
 		printf("created identity in %s\n", c.home);
-	printf("id:          %s\n", text);
-	printf("fingerprint: %s\n", fpr);
+	printf("id:            %s\n", text);
+	printf("safety number: %s\n", sn);
+	printf("fingerprint:   %s\n", fpr);
 	ret = 0;
 out:
 	am_identity_destroy(&id);

@@ -28,6 +28,7 @@
 struct id_match {
 	const char *prefix;
 	size_t n;
+	const char *safety;          /* or a whole safety number */
 	int found;
 	uint8_t id[32];
 };
@@ -35,10 +36,16 @@ struct id_match {
 static void
 match_id(struct id_match *m, const uint8_t id[static 32])
 {
-	char text[AM_ID_TEXT_BYTES];
-	am_id_format(id, text);
-	if (strncasecmp(text, m->prefix, m->n) != 0)
-		return;
+	char text[AM_ID_TEXT_BYTES], sn[AM_FPR_LONG_TEXT_BYTES];
+	if (m->safety != NULL) {
+		am_id_safety_number(id, sn);
+		if (strcmp(sn, m->safety) != 0)
+			return;
+	} else {
+		am_id_format(id, text);
+		if (strncasecmp(text, m->prefix, m->n) != 0)
+			return;
+	}
 	if (m->found > 0 && memcmp(m->id, id, 32) == 0)
 		return;
 	memcpy(m->id, id, 32);
@@ -88,6 +95,18 @@ cli_resolve_id(struct am_store *s, const char *text, uint8_t id[static 32])
 		if (rc == AM_ERR_ID_CHECKSUM)
 			return cli_error("ID %s has a typo: its checksum does not "
 				"match", text);
+	}
+	char sn[AM_FPR_LONG_TEXT_BYTES];
+	if (am_safety_number_parse(text, sn) == AM_OK) {
+		struct id_match m = { .safety = sn };
+		if ((rc = match_members(s, &m)) != AM_OK)
+			return cli_fail("looking up the safety number", rc);
+		if (m.found == 1) {
+			memcpy(id, m.id, 32);
+			return 0;
+		}
+		return cli_error("safety number %s is no member's of a circle held "
+			"here", sn);
 	}
 	if (n >= ID_PREFIX_MIN && n < AM_ID_TEXT_BYTES - 1 &&
 	    strncasecmp(text, "am", 2) == 0) {

@@ -17,8 +17,9 @@
 #include "amends/store.h"
 
 /* An ID given as its text form ("am" + 56 characters), a nickname given
- * with `amends name`, or the start (at least "am" + 4 characters) of the
- * text form of one member of a circle this node holds. */
+ * with `amends name`, the start (at least "am" + 4 characters) of the
+ * text form of one member of a circle this node holds, or the safety
+ * number of one (its 35 digits). */
 int cli_resolve_id(struct am_store *s, const char *text, uint8_t id[static 32]);
 
 /* A circle given by its name (when no other circle here has it) or a hex

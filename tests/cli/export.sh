@@ -148,6 +148,11 @@ done
 at 2026-03-04T09:00:00Z
 am alex propose us --title "Sunday walk" --text "We walk on Sundays" >/dev/null || fail "second proposal"
 share alex
+# amends id finds a member by the safety number read aloud, however typed
+sn=$(am alex id --json | sed 's/.*"safety_number":"\([^"]*\)".*/\1/')
+out=$(am sam id "$(echo "$sn" | tr ' ' '-')") || fail "id by safety number: $out"
+printf '%s\n' "$out" | grep -q "^id: *$(idof alex)$" || fail "id by safety number found: $out"
+printf '%s\n' "$out" | grep -qF "safety number: $sn" || fail "id by safety number shows: $out"
 SAMW=$(whoof sam)
 ALEXW=$(whoof alex)
 LEEW=$(whoof lee)

@@ -17,11 +17,23 @@ id=$("$amends" id) || fail "id failed"
 echo "$id" | grep -q '^name: *Sam$' || fail "id does not show the name: $id"
 echo "$id" | grep -q '^fingerprint: *[0-9a-z]\{4\}-[0-9a-z]\{4\}$' || fail "no fingerprint: $id"
 # the ID printed by init is the ID printed by id
-[ "$(echo "$out" | grep '^id:')" = "$(echo "$id" | grep '^id:')" ] || fail "init and id disagree"
+idtext() { grep '^id:' | sed 's/^id: *\(am[0-9a-z]*\).*/\1/'; }
+[ "$(echo "$out" | idtext)" = "$(echo "$id" | idtext)" ] || fail "init and id disagree"
 
 json=$("$amends" id --json) || fail "id --json failed"
-echo "$json" | grep -q '^{"id":"am[0-9a-z]\{56\}","fingerprint":"[0-9a-z]\{4\}-[0-9a-z]\{4\}","key":"[0-9a-f]\{64\}","name":"Sam"}$' ||
+echo "$json" | grep -q '^{"id":"am[0-9a-z]\{56\}","fingerprint":"[0-9a-z]\{4\}-[0-9a-z]\{4\}","key":"[0-9a-f]\{64\}","name":"Sam","safety_number":"[0-9]\{5\}\( [0-9]\{5\}\)\{6\}","you":true}$' ||
 	fail "id --json: $json"
+# the safety number: 7 groups of 5 digits, the same in both forms
+echo "$id" | grep -q '^safety number: *[0-9]\{5\}\( [0-9]\{5\}\)\{6\}$' || fail "no safety number: $id"
+sn=$(echo "$json" | sed 's/.*"safety_number":"\([^"]*\)".*/\1/')
+echo "$id" | grep -qF "safety number: $sn" || fail "id and id --json disagree on the safety number"
+# amends id ID: one's own ID, given as text, says it is you
+myid=$(echo "$json" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+"$amends" id "$myid" | grep -q "^id: *$myid (you)$" || fail "id ID of oneself: $("$amends" id "$myid")"
+if err=$("$amends" id "12345 12345 12345 12345 12345 12345 12345" 2>&1); then
+	fail "id accepted a safety number nobody here has"
+fi
+echo "$err" | grep -q "is no member's of a circle held here" || fail "unknown safety number: $err"
 
 # init refuses to overwrite, and the key is unchanged
 before=$(sha256sum "$AMENDS_HOME/id.key")

@@ -126,6 +126,39 @@ test_text_form(void)
 	check_rc(am_id_parse("", back), AM_ERR_ID_FORMAT);
 	am_id_fingerprint(pk, fpr);
 	check(strlen(fpr) == 9 && fpr[4] == '-');
+
+	/* the safety number: 7 groups of 5 digits, and its text round-trips
+	 * however a person types it */
+	char sn[AM_FPR_LONG_TEXT_BYTES], again[AM_FPR_LONG_TEXT_BYTES];
+	am_id_safety_number(pk, sn);
+	check(strlen(sn) == 41);
+	for (int i = 0; i < 41; i++)
+		check(i % 6 == 5 ? sn[i] == ' ' : sn[i] >= '0' && sn[i] <= '9');
+	check_rc(am_safety_number_parse(sn, again), AM_OK);
+	check(strcmp(sn, again) == 0);
+	char typed[64] = { 0 };
+	size_t t = 0;
+	for (int i = 0; i < 41; i++)
+		if (sn[i] != ' ') {
+			typed[t++] = sn[i];
+			if (t % 3 == 0)
+				typed[t++] = '-';
+		}
+	check_rc(am_safety_number_parse(typed, again), AM_OK);
+	check(strcmp(sn, again) == 0);
+	check_rc(am_safety_number_parse("12345 67890", again), AM_ERR_ID_FORMAT);
+	check_rc(am_safety_number_parse("", again), AM_ERR_ID_FORMAT);
+	char longer[64];
+	snprintf(longer, sizeof longer, "%s 1", sn);
+	check_rc(am_safety_number_parse(longer, again), AM_ERR_ID_FORMAT);
+	snprintf(longer, sizeof longer, "%.40sx", sn);
+	check_rc(am_safety_number_parse(longer, again), AM_ERR_ID_FORMAT);
+	/* another key, another number */
+	uint8_t other[AM_ID_BYTES];
+	memcpy(other, pk, sizeof other);
+	other[0] ^= 1;
+	am_id_safety_number(other, again);
+	check(strcmp(sn, again) != 0);
 }
 
 static void

@@ -74,6 +74,9 @@ generate(void)
 	add_text("id.text", text);
 	am_id_fingerprint(pk, fpr);
 	add_text("id.fingerprint", fpr);
+	char safety[AM_FPR_LONG_TEXT_BYTES];
+	am_id_safety_number(pk, safety);
+	add_text("id.safety-number", safety);
 	uint8_t cpub[32], csec[32];
 	check_rc(am_identity_curve(sam, cpub, csec), AM_OK);
 	add("curve.public", cpub, 32);
