@@ -690,6 +690,7 @@ close_all(struct node *n)
 {
 	for (size_t i = 0; i < n->npeers; i++)
 		node_session_end(&n->peers[i]);
+	node_ask_close_all(n);
 	if (n->ask_fd >= 0) {
 		close(n->ask_fd);
 		unlink(n->ask_path);

@@ -25,102 +25,189 @@
  * with a code and a sentence, after which the node closes the socket.
  */
 
-/* Writes one frame to a command; false when it cannot take it (the
- * socket's send timeout bounds the wait). */
+/*
+ * Nothing here waits: the node takes a connection only as far as the
+ * bytes already there allow, keeps what it has not sent yet, and goes on
+ * at its next turn (each nudge and each tick). A connection that says
+ * nothing, or does not read what it asked for, costs a slot until its
+ * deadline, never the loop's time.
+ */
+#define ASK_READ_MS 2000          /* to send the question */
+#define ASK_DRAIN_MS 5000         /* to read the last of the answer */
+#define ASK_OUT_MAX (4u << 20)    /* answer bytes kept for one command */
+
+/* Sends what c holds without waiting; false when the command is gone. */
 static bool
-ask_frame(int fd, const uint8_t *msg, size_t len)
+ask_flush(struct ask_conn *c)
 {
-	uint8_t head[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16),
-		(uint8_t)(len >> 8), (uint8_t)len };
-	struct iovec iov[2] = { { head, 4 }, { (void *)msg, len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-	size_t left = 4 + len;
-	while (left > 0) {
-		ssize_t put = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (c->sent < c->nout) {
+		ssize_t put = send(c->fd, c->out + c->sent, c->nout - c->sent,
+			MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (put < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
 		if (put <= 0)
 			return false;
-		left -= (size_t)put;
-		while (mh.msg_iovlen > 0 && (size_t)put >= mh.msg_iov[0].iov_len) {
-			put -= (ssize_t)mh.msg_iov[0].iov_len;
-			mh.msg_iov++;
-			mh.msg_iovlen--;
+		c->sent += (size_t)put;
+	}
+	c->sent = c->nout = 0;
+	return true;
+}
+
+static void
+ask_drop(struct ask_conn *c)
+{
+	if (c->peer != NULL) {
+		c->peer->asking = false;
+		c->peer->asker = NULL;
+	}
+	close(c->fd);
+	free(c->out);
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+}
+
+/* Queues one frame for the command: a 4-byte big-endian length and the
+ * message; false (and c dropped) when it cannot take more. */
+static bool
+ask_frame(struct ask_conn *c, const uint8_t *msg, size_t len)
+{
+	if (len > ASK_OUT_MAX - 4 || c->nout > ASK_OUT_MAX - 4 - len) {
+		ask_drop(c);
+		return false;
+	}
+	if (c->nout + 4 + len > c->cap) {
+		size_t cap = c->nout + 4 + len;
+		uint8_t *out = realloc(c->out, cap);
+		if (out == NULL) {
+			ask_drop(c);
+			return false;
 		}
-		if (mh.msg_iovlen > 0) {
-			mh.msg_iov[0].iov_base = (uint8_t *)mh.msg_iov[0].iov_base + put;
-			mh.msg_iov[0].iov_len -= (size_t)put;
-		}
+		c->out = out;
+		c->cap = cap;
+	}
+	uint8_t *p = c->out + c->nout;
+	p[0] = (uint8_t)(len >> 24);
+	p[1] = (uint8_t)(len >> 16);
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	memcpy(p + 4, msg, len);
+	c->nout += 4 + len;
+	if (!ask_flush(c)) {
+		ask_drop(c);
+		return false;
 	}
 	return true;
 }
 
-/* Ends a command's question on fd: DONE when code is AM_OK, else an
- * ERROR saying text; closes fd. */
+/* Answers with DONE (code AM_OK) or an ERROR saying text, then closes
+ * once the command has read it (or its drain deadline passes). */
 static void
-ask_close(int fd, int code, const char *text)
+ask_close(struct ask_conn *c, int code, const char *text)
 {
 	struct am_sync_msg *m = calloc(1, sizeof *m);
 	uint8_t *buf;
 	size_t len;
+	if (c->peer != NULL) {
+		c->peer->asking = false;
+		c->peer->asker = NULL;
+		c->peer = NULL;
+	}
 	if (m != NULL) {
 		m->type = code == AM_OK ? AM_SYNC_DONE : AM_SYNC_ERROR;
 		m->code = (uint64_t)code;
 		m->text = am_str_c(text);
 		if (am_sync_msg_encode(m, &buf, &len) == AM_OK) {
-			(void)ask_frame(fd, buf, len);
+			bool ok = ask_frame(c, buf, len);
 			free(buf);
+			if (!ok) {
+				free(m);
+				return;     /* dropped */
+			}
 		}
 		free(m);
 	}
-	close(fd);
+	c->state = ASK_CLOSING;
+	c->until = node_mono_ms() + ASK_DRAIN_MS;
+	if (c->nout == 0)
+		ask_drop(c);
 }
 
 void
 node_ask_finish(struct peer *p, int code, const char *text)
 {
-	if (!p->asking)
+	if (!p->asking || p->asker == NULL)
 		return;
-	p->asking = false;
 	ask_close(p->asker, code, text);
 }
 
-/* Takes the questions waiting on the local socket: each asks a connected
- * peer for its heads on the live session, or is answered at once. */
+/* The question c has read whole: ask the peer, or answer at once. */
+static void
+ask_question(struct node *n, struct ask_conn *c)
+{
+	if (c->req[0] != 'H') {
+		ask_close(c, AM_ERR_ARG, "not a question this node knows");
+		return;
+	}
+	struct peer *p = node_peer_by_id(n, c->req + 1);
+	if (p == NULL) {
+		ask_close(c, AM_ERR_NOT_FOUND, "that ID shares no circle "
+			"with this node");
+	} else if (p->sync == NULL || !node_reachable(p)) {
+		ask_close(c, AM_ERR_UNREACHABLE, "the peer's node is not "
+			"connected to this node now");
+	} else if (p->asking) {
+		ask_close(c, AM_ERR_AGAIN, "another command is asking that "
+			"peer already");
+	} else if (am_sync_ask_heads(p->sync) != AM_OK) {
+		ask_close(c, AM_ERR_NOMEM, "out of memory");
+	} else {
+		c->state = ASK_WAITING;
+		c->peer = p;
+		p->asking = true;
+		p->asker = c;
+		p->ask_until = node_mono_ms() + AM_NODE_ASK_MS;
+		p->idle = false;
+	}
+}
+
+/* Takes what the local socket and its connections have for us now: new
+ * connections into free slots, the bytes of their questions, the rest of
+ * the answers; and lets go of those past their deadlines. */
 void
 node_ask_accept(struct node *n)
 {
-	for (int k = 0; n->ask_fd >= 0 && k < 8; k++) {
-		uint8_t req[1 + AM_ID_BYTES];
-		struct timeval tv = { .tv_sec = 1 };
-		int fd = accept4(n->ask_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		/* a command writes its question before it wakes us, so this
-		 * takes no time; the timeouts bound one that does not */
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
-		    poll(&pf, 1, 500) != 1 ||
-		    recv(fd, req, sizeof req, MSG_WAITALL | MSG_DONTWAIT) !=
-		    (ssize_t)sizeof req || req[0] != 'H') {
-			ask_close(fd, AM_ERR_ARG, "not a question this node knows");
-			continue;
+	int64_t now = node_mono_ms();
+	for (size_t i = 0; i < ASK_CONNS; i++) {
+		struct ask_conn *c = &n->ask[i];
+		if (c->state == ASK_FREE) {
+			if (n->ask_fd < 0)
+				continue;
+			int fd = accept4(n->ask_fd, NULL, NULL,
+				SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (fd < 0)
+				continue;
+			memset(c, 0, sizeof *c);
+			c->fd = fd;
+			c->state = ASK_READING;
+			c->until = now + ASK_READ_MS;
 		}
-		struct peer *p = node_peer_by_id(n, req + 1);
-		if (p == NULL) {
-			ask_close(fd, AM_ERR_NOT_FOUND, "that ID shares no circle "
-				"with this node");
-		} else if (p->sync == NULL || !node_reachable(p)) {
-			ask_close(fd, AM_ERR_UNREACHABLE, "the peer's node is not "
-				"connected to this node now");
-		} else if (p->asking) {
-			ask_close(fd, AM_ERR_AGAIN, "another command is asking that "
-				"peer already");
-		} else if (am_sync_ask_heads(p->sync) != AM_OK) {
-			ask_close(fd, AM_ERR_NOMEM, "out of memory");
-		} else {
-			p->asking = true;
-			p->asker = fd;
-			p->ask_until = node_mono_ms() + AM_NODE_ASK_MS;
-			p->idle = false;
+		if (c->state == ASK_READING) {
+			ssize_t got = recv(c->fd, c->req + c->got,
+				sizeof c->req - c->got, MSG_DONTWAIT);
+			if (got > 0)
+				c->got += (size_t)got;
+			if (c->got == sizeof c->req)
+				ask_question(n, c);
+			else if (got == 0 || (got < 0 && errno != EAGAIN &&
+			    errno != EWOULDBLOCK))
+				ask_drop(c);
+			else if (now >= c->until)
+				ask_close(c, AM_ERR_ARG, "no question in time");
+		} else if (c->state != ASK_FREE && c->nout > 0 && !ask_flush(c)) {
+			ask_drop(c);
+		} else if (c->state == ASK_CLOSING &&
+		    (c->nout == 0 || now >= c->until)) {
+			ask_drop(c);
 		}
 	}
 }
@@ -142,14 +229,19 @@ void
 node_ask_relay(struct peer *p, const uint8_t *data, size_t len)
 {
 	struct am_sync_msg *m;
-	if (!p->asking || (m = malloc(sizeof *m)) == NULL)
+	if (!p->asking || p->asker == NULL || (m = malloc(sizeof *m)) == NULL)
 		return;
-	if (am_sync_msg_decode(data, len, m) == AM_OK && m->type == AM_SYNC_HEADS &&
-	    !ask_frame(p->asker, data, len)) {
-		p->asking = false;
-		close(p->asker);
-	}
+	if (am_sync_msg_decode(data, len, m) == AM_OK && m->type == AM_SYNC_HEADS)
+		(void)ask_frame(p->asker, data, len);   /* drops it on failure */
 	free(m);
+}
+
+void
+node_ask_close_all(struct node *n)
+{
+	for (size_t i = 0; i < ASK_CONNS; i++)
+		if (n->ask[i].state != ASK_FREE)
+			ask_drop(&n->ask[i]);
 }
 
 void

@@ -41,6 +41,20 @@ enum quiet_kind {
 };
 #define PRINTS_MAX 256      /* circles whose membership fingerprint is kept */
 
+/* A command's connection to the node's local socket (node_ask.c). */
+#define ASK_CONNS 8
+enum ask_state { ASK_FREE, ASK_READING, ASK_WAITING, ASK_CLOSING };
+struct ask_conn {
+	enum ask_state state;
+	int fd;
+	int64_t until;               /* READING, CLOSING: let go then */
+	uint8_t req[1 + AM_ID_BYTES];   /* the question, 'H' and a peer's ID */
+	size_t got;
+	struct peer *peer;           /* WAITING: the peer asked */
+	uint8_t *out;                /* answer bytes not yet taken */
+	size_t nout, sent, cap;
+};
+
 struct peer {
 	uint8_t id[AM_ID_BYTES];
 	uint8_t curve[AM_CURVE_BYTES];
@@ -66,7 +80,7 @@ struct peer {
 	size_t ntouched;
 	bool touched_all;
 	bool asking;                 /* a command waits for the peer's heads */
-	int asker;                   /* ... on this local socket */
+	struct ask_conn *asker;      /* ... on this connection */
 	int64_t ask_until;           /* ... until then */
 	bool settle_due;             /* idle since the touched circles moved */
 	int64_t busy_since;          /* first activity since the last settling, 0 */
@@ -139,6 +153,7 @@ struct node {
 	int64_t settle_at;           /* when the next session settles, 0: none */
 	int ask_fd;                  /* the socket of AM_NODE_ASK, -1 when none */
 	char *ask_path;
+	struct ask_conn ask[ASK_CONNS];  /* commands' connections to it */
 	size_t nfeeds;
 	struct refusal_seen refusals[16];
 	struct walcp wal;
@@ -223,9 +238,14 @@ void node_on_event(struct node *n, struct am_wire_event *ev);
  * AM_OK, else an ERROR saying text. */
 void node_ask_finish(struct peer *p, int code, const char *text);
 
-/* Takes the questions waiting on the local socket: each asks a connected
- * peer for its heads on the live session, or is answered at once. */
+/* Takes the questions waiting on the local socket, without waiting for
+ * any: each asks a connected peer for its heads on the live session, or
+ * is answered at once; answers not yet taken go on. Runs on each nudge
+ * and tick. */
 void node_ask_accept(struct node *n);
+
+/* Closes every command's connection (the node stops). */
+void node_ask_close_all(struct node *n);
 
 /* Questions the peer left unanswered too long. */
 void node_ask_expire(struct node *n);
