@@ -132,8 +132,8 @@ cmd_amend(int argc, char **argv)
 	char h[CLI_SHORT_HASH], bh[CLI_SHORT_HASH];
 	cli_short_hash(hash, h);
 	cli_short_hash(base->hash, bh);
-	printf("proposed version %s of '%.*s', amending %s\n", h,
-		(int)b->terms.title.n, b->terms.title.p, bh);
+	printf("proposed version %s of '%s', amending %s\n", h,
+		cli_shown(b->terms.title), bh);
 	am_state_agreement_finish(&a);
 	am_state_versions_free(&v, nv);
 	if (am_state_agreement(c.store, agreement, cli_now_ms(), &a) == AM_OK &&

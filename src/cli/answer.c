@@ -55,10 +55,10 @@ tell_outcome(struct am_store *s, const struct am_object_info *info,
 	if (am_state_agreement(s, info->agreement, cli_now_ms(), &a) != AM_OK)
 		return;
 	if (info->kind == AM_KIND_END && a.status == AM_AGREEMENT_ENDED)
-		printf("'%s' has ended\n", a.title);
+		printf("'%s' has ended\n", cli_shown_c(a.title));
 	else if (info->kind != AM_KIND_END && a.status == AM_AGREEMENT_IN_FORCE &&
 	    a.has_current && memcmp(a.current, target, 32) == 0)
-		printf("'%s' is in force\n", a.title);
+		printf("'%s' is in force\n", cli_shown_c(a.title));
 	am_state_agreement_finish(&a);
 }
 

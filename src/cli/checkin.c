@@ -210,7 +210,7 @@ cmd_checkin(int argc, char **argv)
 	if (cli_write(&c, x.a.circle, &b, hash) != 0)
 		goto out;
 	cli_short_hash(hash, h);
-	printf("checked in to '%s' for %s: %s (%s)\n", x.a.title, b.period.p,
+	printf("checked in to '%s' for %s: %s (%s)\n", cli_shown_c(x.a.title), b.period.p,
 		cli_status_name(b.status), h);
 	say_correction(&c, hash, now);
 	ret = 0;

@@ -82,7 +82,7 @@ text_circle(struct am_store *s, const struct am_circle_info *ci,
 	char id[CLI_SHORT_HASH], who[CLI_SHORT_NAME], dg[65];
 	cli_short_hash(ci->id, id);
 	am_hex(digest, 32, dg);
-	printf("%-20s %s  you: %-8s digest %.16s\n", ci->name, id,
+	printf("%-20s %s  you: %-8s digest %.16s\n", cli_shown_c(ci->name), id,
 		cli_words(place(find_me(m, n, me))), dg);
 	printf("%-20s members:", "");
 	for (size_t i = 0; i < n; i++) {

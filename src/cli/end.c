@@ -69,13 +69,13 @@ cmd_end(int argc, char **argv)
 	char h[CLI_SHORT_HASH], when[CLI_TIME_BYTES];
 	cli_short_hash(hash, h);
 	if (a.status == AM_AGREEMENT_ENDED) {
-		printf("'%s' has ended (%s)\n", a.title, h);
+		printf("'%s' has ended (%s)\n", cli_shown_c(a.title), h);
 	} else if (a.status == AM_AGREEMENT_ENDING) {
 		cli_time_local(a.end_at, when);
 		printf("'%s' ends on %s, or at once when every party accepts the "
-			"end (amends accept %s)\n", a.title, when, h);
+			"end (amends accept %s)\n", cli_shown_c(a.title), when, h);
 	} else {
-		printf("ended '%s' (%s)\n", a.title, h);
+		printf("ended '%s' (%s)\n", cli_shown_c(a.title), h);
 	}
 	ret = 0;
 out:

@@ -324,3 +324,93 @@ json_kbool(struct json *j, const char *key, bool v)
 	json_key(j, key);
 	json_bool(j, v);
 }
+
+/* ---- other people's text on a terminal ---- */
+
+#define SHOWN_SLOTS 8
+
+/* The code point of the UTF-8 sequence at p (n bytes left) and its
+ * length; -1 when p starts no valid sequence. */
+static int32_t
+utf8_at(const uint8_t *p, size_t n, size_t *len)
+{
+	uint32_t c = p[0];
+	size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 :
+		(c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+	if (k == 0 || k > n)
+		return -1;
+	if (k > 1)
+		c &= 0x3f >> (k - 1);
+	for (size_t i = 1; i < k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past Unicode */
+	if ((k == 2 && c < 0x80) || (k == 3 && c < 0x800) ||
+	    (k == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*len = k;
+	return (int32_t)c;
+}
+
+/* Code points that reorder, hide or break what follows them: C1
+ * controls, the bidirectional controls, and the line and paragraph
+ * separators. */
+static bool
+hidden(int32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e ||
+		c == 0x200f || (c >= 0x2028 && c <= 0x202e) ||
+		(c >= 0x2066 && c <= 0x2069);
+}
+
+const char *
+cli_shown(struct am_str s)
+{
+	static char *slot[SHOWN_SLOTS];
+	static size_t next;
+	const uint8_t *p = (const uint8_t *)s.p;
+	/* at most 10 bytes ("\u{202e}") for each byte of input */
+	char *out = realloc(slot[next], s.n * 10 + 1);
+	if (out == NULL)
+		return "";
+	slot[next] = out;
+	next = (next + 1) % SHOWN_SLOTS;
+	size_t o = 0;
+	for (size_t i = 0; i < s.n;) {
+		size_t len = 1;
+		int32_t c = utf8_at(p + i, s.n - i, &len);
+		if (c < 0) {
+			o += (size_t)sprintf(out + o, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		switch (c) {
+		case '\n': memcpy(out + o, "\\n", 2); o += 2; break;
+		case '\r': memcpy(out + o, "\\r", 2); o += 2; break;
+		case '\t': memcpy(out + o, "\\t", 2); o += 2; break;
+		case 0x1b: memcpy(out + o, "\\e", 2); o += 2; break;
+		case '\\': memcpy(out + o, "\\\\", 2); o += 2; break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				o += (size_t)sprintf(out + o, "\\x%02x", (unsigned)c);
+			else if (hidden(c))
+				o += (size_t)sprintf(out + o, "\\u{%04x}", (unsigned)c);
+			else {
+				memcpy(out + o, p + i, len);
+				o += len;
+			}
+		}
+		i += len;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *
+cli_shown_c(const char *s)
+{
+	return cli_shown(am_str_c(s != NULL ? s : ""));
+}

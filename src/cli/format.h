@@ -43,6 +43,18 @@ void cli_duration(uint64_t secs, char out[static 32]);
  * NULL when out of memory. */
 char *cli_strdup(struct am_str s);
 
+/* Other people's text (s) as it may be written to a terminal: bytes that
+ * would move the cursor, erase or rewrite a line, ring, or reorder what
+ * follows are written visibly instead: \n \r \t \e and \\ (a backslash
+ * itself, so that nothing reads as an escape it is not), \xHH for the
+ * other C0 controls, DEL and bytes that are not UTF-8, \u{HHHH} for C1
+ * controls, bidirectional controls (U+202E...) and the line and
+ * paragraph separators. JSON output never uses it (json_str escapes
+ * exactly). The result is in one of eight static buffers: valid until
+ * eight more calls; "" when out of memory. */
+const char *cli_shown(struct am_str s);
+const char *cli_shown_c(const char *s);   /* NULL shows as "" */
+
 /* A JSON name as words: underscores become spaces. The result is in a
  * static buffer, valid until the next call. */
 const char *cli_words(const char *name);

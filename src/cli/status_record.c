@@ -183,7 +183,7 @@ section_peers(struct status *st)
 			json_end_arr(j);
 			json_end_obj(j);
 		} else if (n > 0) {
-			printf("  %s (%s)  %s\n", st->cd[c].info->name, h, same == n ?
+			printf("  %s (%s)  %s\n", cli_shown_c(st->cd[c].info->name), h, same == n ?
 				"everyone holds the same record as you" :
 				"not everyone is known to hold the same record as you");
 			for (size_t i = 0; i < n; i++) {
@@ -321,10 +321,10 @@ section_checkpoints(struct status *st)
 		if (same[c].same) {
 			cli_time_local(same[c].time, when);
 			printf("  %s (%s)  same record for everyone as of %s%s\n",
-				d->info->name, h, when, current ? "" :
+				cli_shown_c(d->info->name), h, when, current ? "" :
 				"; newer entries since");
 		} else {
-			printf("  %s (%s)\n", d->info->name, h);
+			printf("  %s (%s)\n", cli_shown_c(d->info->name), h);
 		}
 		if (am_checkpoint_reports(st->s, d->info->id, report_one, &k) != AM_OK)
 			continue;

@@ -275,7 +275,7 @@ verify_with(struct cli *c, const char *who, const uint8_t *only)
 				pc = &pcs[k];
 		char header[400];
 		snprintf(header, sizeof header, "circle %s (%s): differs from %s",
-			circles[i].name, cid, name);
+			cli_shown_c(circles[i].name), cid, name);
 		struct compare k = { .c = c, .pc = pc, .peer = name, .header = header };
 		if (pc == NULL) {
 			differs(&k);
@@ -300,7 +300,7 @@ verify_with(struct cli *c, const char *who, const uint8_t *only)
 			}
 		}
 		if (k.differ == 0)
-			printf("circle %s (%s): same record\n", circles[i].name, cid);
+			printf("circle %s (%s): same record\n", cli_shown_c(circles[i].name), cid);
 		differ += k.differ;
 	}
 	if (differ == 0)
