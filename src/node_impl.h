@@ -156,6 +156,10 @@ struct node {
 	struct ask_conn ask[ASK_CONNS];  /* commands' connections to it */
 	size_t nfeeds;
 	struct refusal_seen refusals[16];
+	struct {                     /* lines about strangers, this minute */
+		int64_t since;
+		unsigned said, unsaid;
+	} outside;
 	struct walcp wal;
 	struct label_seen labels[8];  /* the last labels made, round robin */
 	unsigned nextlabel;

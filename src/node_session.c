@@ -23,6 +23,7 @@
 #define STORE_RETRY_MS 1000      /* after our store failed (disk full), compare */
 #define STORE_RETRY_MAX_MS 10000 /* again this soon, doubling up to this */
 #define REFUSAL_LOG_MS 60000     /* log one refusal per key per minute */
+#define OUTSIDE_LINES 20         /* lines about strangers a minute, at most */
 #define FLUSH_MAX 64             /* messages sent to one peer per round */
 #define SETTLE_MS 250            /* a session quiet this long: digests, checkpoints */
 #define SETTLE_MAX_MS 10000      /* ... or busy this long since they were last done */
@@ -286,10 +287,40 @@ quiet_may(struct node *n, struct peer *p, enum quiet_kind kind)
 }
 
 /* The counts of minutes that are over, for peers that went quiet. */
+/* The minute of the strangers' budget is over: say what was left out. */
+static void
+outside_roll(struct node *n, int64_t now)
+{
+	if (now - n->outside.since < 60000)
+		return;
+	if (n->outside.unsaid > 0)
+		node_log(n, "refused %u more connections and messages from outside "
+			"the circles in the last minute, not logged one by one",
+			n->outside.unsaid);
+	n->outside.since = now;
+	n->outside.said = n->outside.unsaid = 0;
+}
+
+/* Whether a line about someone who holds no member's key may be logged:
+ * anyone can cause such lines, with fresh keys or none, so they share one
+ * budget of OUTSIDE_LINES a minute, and a line a minute counts the rest. */
+static bool
+outside_may(struct node *n)
+{
+	outside_roll(n, node_mono_ms());
+	if (n->outside.said < OUTSIDE_LINES) {
+		n->outside.said++;
+		return true;
+	}
+	n->outside.unsaid++;
+	return false;
+}
+
 void
 node_quiet_tick(struct node *n)
 {
 	int64_t now = node_mono_ms();
+	outside_roll(n, now);
 	for (size_t i = 0; i < n->npeers; i++) {
 		struct peer *p = &n->peers[i];
 		if (now - p->quiet_since < 60000)
@@ -680,15 +711,16 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 		break;
 	case AM_WIRE_REFUSED:
 		if (!ev->has_key) {
-			node_log(n, "refused a connection: %s", ev->detail);
-		} else if (!refusal_recent(n, ev->key)) {
+			if (outside_may(n))
+				node_log(n, "refused a connection: %s", ev->detail);
+		} else if (!refusal_recent(n, ev->key) && outside_may(n)) {
 			char hex[17];
 			am_hex(ev->key, 8, hex);
 			node_log(n, "refused key %s: %s", hex, ev->detail);
 		}
 		break;
 	case AM_WIRE_DROPPED:
-		if (p == NULL || quiet_may(n, p, QUIET_DROPPED))
+		if (p == NULL ? outside_may(n) : quiet_may(n, p, QUIET_DROPPED))
 			node_log(n, "dropped %s from %s", ev->detail, who);
 		break;
 	case AM_WIRE_NUDGE:
