@@ -48,6 +48,10 @@ message(enum am_error rc)
 	case AM_ERR_RESTORING: return "this identity was restored and has not yet fetched "
 		"its own latest entries in this circle from a peer; writing now could fork it";
 	case AM_ERR_WEAK_PASSPHRASE: return "the passphrase is too weak";
+	case AM_ERR_OWN_FORK: return "your feed in this circle has forked: two different "
+		"entries of yours carry the same number (another copy of your data "
+		"directory, or a restored key, wrote one), so every member ignores "
+		"what you write here from that number on; nothing was written";
 	case AM_ERR_ZONE: return "unknown time zone, or its zone data is damaged";
 	case AM_ERR_PERIOD: return "not a period of the agreement's schedule";
 	case AM_ERR_AGAIN: return "the peer is not reading now; try again later";

@@ -731,12 +731,23 @@ am_store_append(struct am_store *s, const struct am_identity *id,
 		goto fail;
 	if ((rc = store_feed_get(s, d.circle, am_identity_public(id), &f)) != AM_OK)
 		goto fail;
+	/* what follows a fork counts nowhere: say so rather than write it */
+	if (f.forked_at != 0) {
+		rc = AM_ERR_OWN_FORK;
+		goto fail;
+	}
 	d.seq = f.head_seq + 1;
 	d.has_prev = f.head_seq > 0;
 	memcpy(d.prev, f.head_hash, AM_HASH_BYTES);
 	if ((rc = am_entry_sign(id, &d, &raw, &len, &e)) != AM_OK)
 		goto fail;
 	if ((rc = store_feed_extend(s, &f, &e)) != AM_OK)
+		goto fail;
+	/* a circle made here and now holds no entry of ours anywhere else:
+	 * the restore guard has nothing to wait for in it */
+	if (body->kind == AM_KIND_GENESIS &&
+	    restore_guard(s, d.circle) == AM_ERR_RESTORING &&
+	    (rc = am_store_own_caught_up(s, d.circle)) != AM_OK)
 		goto fail;
 	if ((rc = am_store_commit(s)) != AM_OK)
 		goto fail;

@@ -62,6 +62,7 @@ enum am_error {
 	AM_ERR_PASSPHRASE = 60,    /* wrong passphrase, or the backup was altered */
 	AM_ERR_RESTORING = 61,     /* restored identity has not caught up its own feed */
 	AM_ERR_WEAK_PASSPHRASE = 62, /* a passphrase below the minimum strength */
+	AM_ERR_OWN_FORK = 63,      /* this identity's own feed in the circle forked */
 
 	/* schedules */
 	AM_ERR_ZONE = 70,          /* unknown time zone, or damaged zone data */

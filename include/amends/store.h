@@ -34,7 +34,10 @@ void am_store_close(struct am_store **store);
  * previous hash inside one immediate transaction, signs, stores and commits.
  * For a GENESIS body, circle is ignored and derived from the body's nonce.
  * time is the claimed time in ms. On success hash (if not NULL) receives the
- * new entry's hash and seq (if not NULL) its number.
+ * new entry's hash and seq (if not NULL) its number. AM_ERR_OWN_FORK when
+ * id's feed in circle has forked (the store holds evidence of two entries
+ * at one number): every member ignores what would follow, so nothing is
+ * written.
  */
 AM_NODISCARD int am_store_append(struct am_store *s, const struct am_identity *id,
 	const uint8_t circle[static AM_HASH_BYTES], int64_t time,

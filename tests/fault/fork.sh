@@ -63,6 +63,17 @@ am A status 2>&1 | grep -qi "fork\|equivocat" && status_shows=yes
 am A say "$C" "life goes on after the fork" >/dev/null || bad S6 "A cannot write after the fork"
 am B say "$C" "so it does" >/dev/null || bad S6 "B cannot write after the fork"
 converge 30 "$C" A B
+
+step "M's node learns of its own fork; M's CLI refuses to write after it"
+launch M
+wait_for 60 sh -c "[ \$(sqlite3 '$T/M/amends.db' 'SELECT count(*) FROM forks') -ge 1 ]" ||
+	bad S6 "M's node never stored the evidence of its own fork"
+if am M say "$C" "this would be ignored by everyone" >/dev/null 2>"$T/m-say.err"; then
+	bad S6 "M's CLI wrote into its forked feed"
+fi
+grep -q "your feed in this circle has forked" "$T/m-say.err" ||
+	bad S6 "M's refusal does not say its feed forked: $(cat "$T/m-say.err")"
+halt M
 halt B
 halt A
 for n in A B; do
@@ -71,4 +82,5 @@ done
 sanitizer_clean || bad S6 "a sanitizer report in a node's log"
 result S6 "fork at M's entry $seq detected on both A and B in $(seconds $detect) s;" \
 	"proof kept and named by amends verify on both; digests equal;" \
-	"others' entries still sync; shown by amends status: $status_shows"
+	"others' entries still sync; M's CLI refuses to write after it;" \
+	"shown by amends status: $status_shows"
