@@ -369,7 +369,10 @@ sweep(struct st_circle *c)
 		uint8_t hash[32], ref[32];
 		st_col32(st, 0, key.author);
 		key.seq = (uint64_t)sqlite3_column_int64(st, 1);
-		if (bsearch(&key, k->seen, nseen, sizeof *k->seen, cmp_key) != NULL)
+		/* bsearch of an empty, NULL array is undefined (a circle whose
+		 * genesis is ignored has nothing seen) */
+		if (nseen > 0 && bsearch(&key, k->seen, nseen, sizeof *k->seen,
+		    cmp_key) != NULL)
 			continue;
 		st_col32(st, 2, hash);
 		st_col32(st, 4, ref);
