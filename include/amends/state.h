@@ -2,7 +2,10 @@
  * The shared state of a circle: who its members are, which agreements are
  * in force, who signed what, which check-ins are verified. State is a pure
  * function of the SET of a circle's entries, whatever order they arrived in
- * and whatever times they claim (protocol/state.md is the rule book).
+ * (protocol/state.md is the rule book). Claimed times order nothing: they
+ * decide only which entries are read at all (the bounds, AM_TIME_MIN to
+ * AM_TIME_MAX), when a unilateral end takes effect, and through that which
+ * periods a check-in may be for; never the reader's clock.
  *
  * The store calls am_state_apply() for every entry it stores, inside the
  * same transaction: that only records the entry's facts in indexed tables.
