@@ -46,7 +46,7 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
  * decoded last, with a copy of its bytes: the next call on the same bytes
  * reuses it. A connection is used by one thread at a time.
  */
-enum field { F_NOTE, F_LABEL, F_NUM, F_BODY, F_BASE, F_COUNT };
+enum field { F_NOTE, F_LABEL, F_NUM, F_BODY, F_BASE, F_TIME, F_COUNT };
 
 struct decoded {
 	uint8_t *raw;                /* a copy: e and b point into it */
@@ -119,6 +119,10 @@ field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_blob(ctx, e->body, (int)e->body_len, SQLITE_TRANSIENT);
 		return;
 	}
+	if (f->which == F_TIME) {
+		sqlite3_result_int64(ctx, e->time);
+		return;
+	}
 	if (!d->body_ok)
 		return;
 	struct am_str t = f->which == F_NOTE ? b->note :
@@ -137,6 +141,7 @@ field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			sqlite3_result_blob(ctx, b->base, AM_HASH_BYTES, SQLITE_TRANSIENT);
 		break;
 	case F_BODY:
+	case F_TIME:
 	case F_COUNT:
 		break;
 	}
@@ -166,7 +171,7 @@ functions_add(sqlite3 *db)
 {
 	static const char *const names[F_COUNT] = {
 		[F_NOTE] = "st_note", [F_LABEL] = "st_label", [F_NUM] = "st_num",
-		[F_BODY] = "st_body", [F_BASE] = "st_base",
+		[F_BODY] = "st_body", [F_BASE] = "st_base", [F_TIME] = "st_time",
 	};
 	const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 	struct fields *f = calloc(1, sizeof *f);
@@ -384,24 +389,45 @@ struct fact {
 	uint8_t circle_id[AM_HASH_BYTES];
 };
 
-/* The kind column of e's fact: its kind, negated for a kind this build
- * does not know, so that no query about a known kind ever meets it. */
-static int
-fact_kind(uint32_t kind)
+bool
+am_state_time_ok(int64_t time)
 {
-	return am_kind_known(kind) ? (int)kind : -(int)kind;
+	return time >= AM_TIME_MIN && time < AM_TIME_MAX;
+}
+
+/* Does e get a bare fact: a kind this build does not know, or a claimed
+ * time outside the bounds (protocol/state.md, "Claimed times")? A GENESIS
+ * keeps its full fact whatever its time, as ingest asks whether the
+ * store holds a circle's genesis (am_state_holds_circle) and an entry
+ * is never refused for its time; the state ignores such a genesis when
+ * it loads the circle. */
+static bool
+bare(const struct am_entry *e)
+{
+	return !am_kind_known(e->kind) ||
+		(e->kind != AM_KIND_GENESIS && !am_state_time_ok(e->time));
+}
+
+/* The kind column of e's fact: its kind, negated for a bare fact, so that
+ * no query about a known kind ever meets it. */
+static int
+fact_kind(const struct am_entry *e)
+{
+	return bare(e) ? -(int)e->kind : (int)e->kind;
 }
 
 /* The fact row of e, whose body is b (ref may point into b or f). An
  * entry of a kind this build does not know has a bare fact (b is not
  * read): the state reports it as such, and it is recorded again, in
- * full, by a build that knows the kind (am_state_rederive). */
+ * full, by a build that knows the kind (am_state_rederive). So has an
+ * entry claiming a time outside the bounds: the state reports it
+ * (AM_RULE_TIME) and nothing reads it. */
 static void
 fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
 {
 	f->object = true;
 	f->ref = NULL;
-	if (!am_kind_known(e->kind)) {
+	if (bare(e)) {
 		f->object = false;
 		f->hkey = 0;
 		return;
@@ -454,7 +480,7 @@ insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
 	fact_of(e, b, &f);
 	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, fact_kind(e->kind));
+	sqlite3_bind_int(st, 3, fact_kind(e));
 	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
 	sqlite3_bind_int64(st, 5, e->time);
 	if (f.object)
@@ -1071,7 +1097,7 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		expected++;
 		sqlite3_reset(get);
 		sqlite3_bind_int64(get, 1, sqlite3_column_int64(ent, 0));
-		sqlite3_bind_int(get, 2, fact_kind(e.kind));
+		sqlite3_bind_int(get, 2, fact_kind(&e));
 		sqlite3_bind_int64(get, 3, (int64_t)e.seq);
 		int grc = sqlite3_step(get);
 		if (grc != SQLITE_ROW && grc != SQLITE_DONE) {

@@ -90,6 +90,9 @@ struct st_end {
 	uint8_t author[AM_ID_BYTES];
 	uint64_t seq;
 	int64_t time;
+	int64_t prev_time;           /* the later of time and its author's
+	                                previous entry's (when within the
+	                                bounds) */
 	char *note;
 	bool valid;
 	bool mutual;                 /* every party accepted it */
@@ -140,6 +143,9 @@ int st_agreement_load(struct st_circle *c,
 	const uint8_t id[static AM_HASH_BYTES], struct st_agreement *a);
 void st_agreement_finish(struct st_agreement *a);
 
+/* t + d, saturating at INT64_MIN and INT64_MAX instead of overflowing. */
+int64_t st_time_add(int64_t t, int64_t d);
+
 /* The status of a at now. */
 uint32_t st_agreement_status(const struct st_agreement *a, int64_t now);
 
@@ -158,9 +164,10 @@ bool st_may_mark(const struct st_circle *c, const struct st_agreement *a,
  * newest's; NULL when a has no valid version. */
 const struct am_terms *st_end_terms(const struct st_agreement *a);
 
-/* Why a check-in by id for a would not count: an AM_RULE_*, or 0. */
+/* Why a check-in by id for a, of period (a NUL-terminated label, or
+ * NULL), would not count: an AM_RULE_*, or 0. */
 uint32_t st_checkin_rule(const struct st_circle *c, const struct st_agreement *a,
-	const uint8_t id[static AM_ID_BYTES], const char **why);
+	const uint8_t id[static AM_ID_BYTES], const char *period, const char **why);
 
 /* Check-ins of a that count, with their marks; public layout. */
 int st_checkins_load(struct st_circle *c, const struct st_agreement *a,
@@ -205,7 +212,8 @@ int64_t st_hkey(const uint8_t hash[static 8]);
  * adds the SQL functions the readers use for what st_facts does not keep,
  * each reading a raw entry (entries.raw): st_note(raw), st_label(raw)
  * (GENESIS name, CHECKIN period), st_num(raw) (MEMBER role, CHECKIN
- * status), st_body(raw) (the body's bytes), st_base(raw) (AMEND base);
+ * status), st_body(raw) (the body's bytes), st_base(raw) (AMEND base),
+ * st_time(raw) (the claimed time);
  * and st_hkey(hash).
  */
 int st_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);

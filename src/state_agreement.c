@@ -779,6 +779,39 @@ earlier(const struct st_end *x, const struct st_end *y)
 	return memcmp(x->hash, y->hash, 32) < 0;
 }
 
+int64_t
+st_time_add(int64_t t, int64_t d)
+{
+	if (d > 0 && t > INT64_MAX - d)
+		return INT64_MAX;
+	if (d < 0 && t < INT64_MIN - d)
+		return INT64_MIN;
+	return t + d;
+}
+
+/*
+ * When an END e by one side of the version in force takes effect
+ * (protocol/state.md, "Ends"): the notice after the latest of the times
+ * its author signed for it, its own claimed time, its author's previous
+ * entry in the feed (e->prev_time holds the later of the two) and its
+ * author's own signing of the version it ends (writing it, or the first
+ * ACCEPT of it). Never another party's time: an accept dated 2099 by
+ * someone else does not hold the end until 2099. The sum saturates.
+ */
+static int64_t
+notice_end(const struct st_agreement *a, const struct st_end *e)
+{
+	const struct am_version *v = &a->current->v;
+	const struct am_signature *sg = st_sig(v->sigs, v->nsigs, e->author);
+	int64_t from = e->prev_time;
+	if (sg == NULL)
+		sg = st_sig(v->others, v->nothers, e->author);
+	if (sg != NULL && sg->position == AM_POS_ACCEPTED && sg->time > from)
+		from = sg->time;
+	/* notice is at most 315360000 s (protocol/entry.md): no overflow */
+	return st_time_add(from, (int64_t)v->body.terms.notice * 1000);
+}
+
 static int
 derive_ends(struct st_circle *c, struct st_agreement *a)
 {
@@ -786,8 +819,10 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 	size_t cap = 0;
 	const struct am_terms *t = st_end_terms(a);
 	int rc = st_prepare(c->db, "SELECT e.hash, f.author, x.seq, x.time, "
-		"st_note(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"st_note(e.raw), st_time(p.raw) "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
 		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"LEFT JOIN entries p ON p.feed = x.feed AND p.seq = x.seq - 1 "
 		"WHERE x.ref = ?1 AND x.kind = 7 AND f.circle = ?2 "
 		"ORDER BY e.hash", &st);
 	if (rc != AM_OK)
@@ -811,6 +846,14 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 		e->seq = (uint64_t)sqlite3_column_int64(st, 2);
 		e->time = sqlite3_column_int64(st, 3);
 		e->note = st_coltext(st, 4);
+		/* the author's previous entry in this feed counts only when
+		 * the state reads its time */
+		e->prev_time = e->time;
+		if (sqlite3_column_type(st, 5) == SQLITE_INTEGER) {
+			int64_t pt = sqlite3_column_int64(st, 5);
+			if (am_state_time_ok(pt) && pt > e->prev_time)
+				e->prev_time = pt;
+		}
 	}
 	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK || t == NULL)
@@ -849,8 +892,7 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 				if (e->sigs[k].time > e->end_at)
 					e->end_at = e->sigs[k].time;
 		} else {
-			uint64_t notice = a->current->v.body.terms.notice;
-			e->end_at = e->time + (int64_t)notice * 1000;
+			e->end_at = notice_end(a, e);
 		}
 		if (a->end == NULL || earlier(e, a->end))
 			a->end = e;

@@ -353,15 +353,23 @@ check_checkin(struct check *k, const struct am_body *b)
 	int rc = agreement(k, b->target, &a);
 	if (rc != AM_OK)
 		return rc;
-	uint32_t rule = st_checkin_rule(&k->c, &a, k->author, &why);
+	char period[AM_MAX_PERIOD + 1];
+	snprintf(period, sizeof period, "%.*s", (int)b->period.n,
+		b->period.p != NULL ? b->period.p : "");
+	uint32_t rule = st_checkin_rule(&k->c, &a, k->author, period, &why);
 	if (rule == AM_RULE_NOT_IN_FORCE)
 		rc = say(k, AM_ERR_RULE, "the agreement is not in force");
 	else if (rule == AM_RULE_WITNESS)
 		rc = say(k, AM_ERR_RULE, "a witness cannot check in");
-	else if (rule != 0)
+	else if (rule == AM_RULE_NOT_CHECKER)
 		rc = say(k, AM_ERR_RULE, "you are not one of those who check in for this agreement");
 	else if (a.end != NULL && a.end->at_once)
 		rc = say(k, AM_ERR_RULE, "the agreement has ended");
+	else if (rule == AM_RULE_PERIOD)
+		rc = say(k, AM_ERR_RULE, "a check-in for %s would not count: %s",
+			period, why);
+	else if (rule != 0)
+		rc = say(k, AM_ERR_RULE, "%s", why);
 	st_agreement_finish(&a);
 	return rc;
 }
@@ -502,4 +510,18 @@ am_state_check(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	if (rc != AM_OK && why != NULL && whylen > 0 && why[0] == '\0')
 		snprintf(why, whylen, "%s", am_strerror(rc));
 	return rc;
+}
+
+int
+am_state_check_time(int64_t time, char *why, size_t whylen)
+{
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (am_state_time_ok(time))
+		return AM_OK;
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "the clock says a time %s; the state "
+			"ignores entries dated outside 2000 to 2199, so nothing was "
+			"written", time < AM_TIME_MIN ? "before 2000" : "in 2200 or later");
+	return AM_ERR_RULE;
 }

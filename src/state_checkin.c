@@ -13,10 +13,145 @@
 #include "state.h"
 #include "store_impl.h"
 
-/* Why a check-in by id does not count: a rule, or 0. */
+/* ---- periods as dates (protocol/state.md, "Check-ins", rule 5) ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+day_number(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+digits(const char *p, int n, int64_t *out)
+{
+	int64_t v = 0;
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* A date "YYYY-MM-DD" that exists, as a day number. */
+static bool
+parse_date(const char *p, size_t n, int64_t *day)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int64_t y, m, d;
+	if (n != 10 || p[4] != '-' || p[7] != '-' || !digits(p, 4, &y) ||
+	    !digits(p + 5, 2, &m) || !digits(p + 8, 2, &d) || m < 1 || m > 12 ||
+	    d < 1 || d > mdays[m - 1])
+		return false;
+	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return false;
+	*day = day_number(y, m, d);
+	return true;
+}
+
+/* Weekday of a day number, Monday 0. */
+static int64_t
+weekday(int64_t day)
+{
+	int64_t w = (day + 3) % 7;      /* 1970-01-01 was a Thursday */
+	return w < 0 ? w + 7 : w;
+}
+
+/*
+ * The days a period label spans, read from the label alone (no zone, no
+ * schedule): "YYYY-MM-DD" and "YYYY-MM-DDTHH" that date, "YYYY-Www" the
+ * ISO week's Monday to Sunday. False for a label of none of these forms
+ * or naming a date that does not exist.
+ */
+static bool
+period_days(const char *label, int64_t *first, int64_t *last)
+{
+	size_t n = strlen(label);
+	int64_t y, w, h;
+	if (n == 10)
+		return parse_date(label, 10, first) && (*last = *first, true);
+	if (n == 13 && label[10] == 'T' && digits(label + 11, 2, &h) && h < 24)
+		return parse_date(label, 10, first) && (*last = *first, true);
+	if (n != 8 || label[4] != '-' || label[5] != 'W' || !digits(label, 4, &y) ||
+	    !digits(label + 6, 2, &w) || w < 1 || w > 53)
+		return false;
+	int64_t jan4 = day_number(y, 1, 4);
+	int64_t monday = jan4 - weekday(jan4) + 7 * (w - 1);
+	/* week 53 only in a year that has one: its Thursday is in y */
+	if (w == 53 && monday + 3 >= day_number(y + 1, 1, 1))
+		return false;
+	*first = monday;
+	*last = monday + 6;
+	return true;
+}
+
+/* Do the days [first, last] meet the terms' [from, until]? */
+static bool
+within_terms(const struct am_terms *t, int64_t first, int64_t last)
+{
+	int64_t d;
+	if (t->from.p != NULL && parse_date(t->from.p, t->from.n, &d) && last < d)
+		return false;
+	if (t->until.p != NULL && parse_date(t->until.p, t->until.n, &d) && first > d)
+		return false;
+	return true;
+}
+
+static bool
+checks_in(const struct am_terms *t, const uint8_t id[static AM_ID_BYTES])
+{
+	if (t->nby == 0)
+		return st_in_terms(t, id);
+	for (uint32_t k = 0; k < t->nby; k++)
+		if (memcmp(t->by[k], id, 32) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Does the check-in of period by id lie outside what the agreement asks:
+ * outside the from/until of every version that counts and asks id to
+ * check in, or starting after the day (UTC) on which the agreement's END
+ * takes effect? A label from which no date can be read is not judged
+ * here (readers leave it out of adherence).
+ */
+static bool
+period_outside(const struct st_agreement *a, const uint8_t id[static AM_ID_BYTES],
+	const char *period, const char **why)
+{
+	int64_t first, last;
+	if (period == NULL || !period_days(period, &first, &last))
+		return false;
+	if (a->end != NULL) {
+		int64_t end = a->end->end_at / 86400000;
+		if (a->end->end_at % 86400000 < 0)
+			end--;
+		if (first > end) {
+			*why = "its period begins after the day the agreement's end takes effect";
+			return true;
+		}
+	}
+	for (size_t i = 0; i < a->nversions; i++) {
+		const struct st_version *sv = &a->versions[i];
+		if (sv->valid && sv->full && checks_in(&sv->v.body.terms, id) &&
+		    within_terms(&sv->v.body.terms, first, last))
+			return false;
+	}
+	*why = "its period is outside the agreement's from and until dates";
+	return true;
+}
+
+/* Why a check-in by id for period does not count: a rule, or 0. */
 uint32_t
 st_checkin_rule(const struct st_circle *c, const struct st_agreement *a,
-	const uint8_t id[static AM_ID_BYTES], const char **why)
+	const uint8_t id[static AM_ID_BYTES], const char *period, const char **why)
 {
 	const struct am_member *m = st_member(c, id);
 	if (m == NULL) {
@@ -35,6 +170,8 @@ st_checkin_rule(const struct st_circle *c, const struct st_agreement *a,
 		*why = "a check-in by someone the agreement does not ask to check in";
 		return AM_RULE_NOT_CHECKER;
 	}
+	if (period_outside(a, id, period, why))
+		return AM_RULE_PERIOD;
 	return 0;
 }
 
@@ -306,7 +443,7 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 		st_col32(st, 1, author);
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 2);
 		const char *period = (const char *)sqlite3_column_text(st, 4);
-		uint32_t rule = st_checkin_rule(c, a, author, &why);
+		uint32_t rule = st_checkin_rule(c, a, author, period, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_CHECKIN, rule, why);
 			continue;

@@ -94,10 +94,15 @@ load_genesis(struct st_circle *c)
 		"st_label(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
 		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
 		"WHERE f.circle = ?1 AND x.kind = 1 AND x.ref = ?1 "
+		"AND x.time >= ?2 AND x.time < ?3 "
 		"ORDER BY x.seq LIMIT 1", &st);
 	if (rc != AM_OK)
 		return rc;
+	/* a genesis claiming a time outside the bounds keeps its full fact
+	 * (ingest asks for it) but creates nothing: the sweep reports it */
 	sqlite3_bind_blob(st, 1, c->id, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, AM_TIME_MIN);
+	sqlite3_bind_int64(st, 3, AM_TIME_MAX);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		c->has_genesis = true;

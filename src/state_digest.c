@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v2";
+static const char digest_tag[] = "amends-state-v3";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)
@@ -242,6 +242,8 @@ am_rule_name(uint32_t rule)
 		[AM_RULE_FORKED] = "forked",
 		[AM_RULE_SUPERSEDED] = "superseded",
 		[AM_RULE_UNKNOWN_KIND] = "unknown-kind",
+		[AM_RULE_TIME] = "time",
+		[AM_RULE_PERIOD] = "period",
 	};
 	if (rule >= sizeof names / sizeof names[0] || names[rule] == NULL)
 		return "?";
@@ -284,13 +286,20 @@ target_kind(sqlite3_stmt *q, const uint8_t *hash, uint32_t *kind)
 /* Names every fact no derivation looked at. */
 static void
 sweep_one(struct st_sink *k, sqlite3_stmt *q, const uint8_t *author,
-	uint64_t seq, const uint8_t *hash, uint32_t kind, const uint8_t *ref,
-	bool has_ref)
+	uint64_t seq, const uint8_t *hash, uint32_t kind, int64_t time,
+	const uint8_t *ref, bool has_ref)
 {
 	uint32_t tkind = 0;
 	if (!am_kind_known(kind)) {
 		st_sink_ignore(k, author, seq, hash, kind, AM_RULE_UNKNOWN_KIND,
 			"a kind of entry this version of amends does not know");
+		return;
+	}
+	if (!am_state_time_ok(time)) {
+		st_sink_ignore(k, author, seq, hash, kind, AM_RULE_TIME,
+			time < AM_TIME_MIN ?
+			"claims a time before 2000, outside the times the state reads" :
+			"claims a time in 2200 or later, outside the times the state reads");
 		return;
 	}
 	if (has_ref && target_kind(q, ref, &tkind) != AM_OK)
@@ -346,7 +355,7 @@ sweep(struct st_circle *c)
 	    "WHERE x.hkey = st_hkey(?1) AND e.hash = ?1 AND f.circle = ?2", &q)) != AM_OK)
 		return rc;
 	sqlite3_bind_blob(q, 2, c->id, 32, SQLITE_STATIC);
-	if ((rc = st_prepare(c->db, "SELECT f.author, x.seq, e.hash, x.kind, x.ref "
+	if ((rc = st_prepare(c->db, "SELECT f.author, x.seq, e.hash, x.kind, x.ref, x.time "
 	    "FROM st_facts x JOIN feeds f ON f.id = x.feed "
 	    "JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
 	    "WHERE f.circle = ?1 AND x.kind <> 12", &st)) != AM_OK) {
@@ -360,15 +369,19 @@ sweep(struct st_circle *c)
 		uint8_t hash[32], ref[32];
 		st_col32(st, 0, key.author);
 		key.seq = (uint64_t)sqlite3_column_int64(st, 1);
-		if (bsearch(&key, k->seen, nseen, sizeof *k->seen, cmp_key) != NULL)
+		/* bsearch of an empty, NULL array is undefined (a circle whose
+		 * genesis is ignored has nothing seen) */
+		if (nseen > 0 && bsearch(&key, k->seen, nseen, sizeof *k->seen,
+		    cmp_key) != NULL)
 			continue;
 		st_col32(st, 2, hash);
 		st_col32(st, 4, ref);
-		/* a kind this build does not know is recorded negated */
+		/* a bare fact (a kind this build does not know, a time out
+		 * of bounds) is recorded negated */
 		int kind = sqlite3_column_int(st, 3);
 		sweep_one(k, q, key.author, key.seq, hash,
-			(uint32_t)(kind < 0 ? -kind : kind), ref,
-			sqlite3_column_type(st, 4) != SQLITE_NULL);
+			(uint32_t)(kind < 0 ? -kind : kind), sqlite3_column_int64(st, 5),
+			ref, sqlite3_column_type(st, 4) != SQLITE_NULL);
 	}
 	st_finish(st);
 	st_finish(q);

@@ -22,10 +22,14 @@ all_circles(sqlite3 *db, uint8_t (**out)[32], size_t *n)
 	size_t cap = 0;
 	int rc = st_prepare(db, "SELECT DISTINCT f.circle FROM feeds f "
 		"JOIN st_facts x ON x.feed = f.id AND x.kind = 1 "
-		"WHERE x.ref = f.circle ORDER BY f.circle", &st);
+		"WHERE x.ref = f.circle AND x.time >= ?1 AND x.time < ?2 "
+		"ORDER BY f.circle", &st);
 	*n = 0;
 	if (rc != AM_OK)
 		return rc;
+	/* a genesis claiming a time outside the bounds creates nothing */
+	sqlite3_bind_int64(st, 1, AM_TIME_MIN);
+	sqlite3_bind_int64(st, 2, AM_TIME_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;

@@ -2,7 +2,10 @@
  * The shared state of a circle: who its members are, which agreements are
  * in force, who signed what, which check-ins are verified. State is a pure
  * function of the SET of a circle's entries, whatever order they arrived in
- * and whatever times they claim (protocol/state.md is the rule book).
+ * (protocol/state.md is the rule book). Claimed times order nothing: they
+ * decide only which entries are read at all (the bounds, AM_TIME_MIN to
+ * AM_TIME_MAX), when a unilateral end takes effect, and through that which
+ * periods a check-in may be for; never the reader's clock.
  *
  * The store calls am_state_apply() for every entry it stores, inside the
  * same transaction: that only records the entry's facts in indexed tables.
@@ -57,8 +60,15 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t author[static AM_ID_BYTES]);
 
 /* The version of the state rules this build applies (protocol/state.md);
- * it names the state digest ("amends-state-v2"). */
-#define AM_STATE_RULES 2
+ * it names the state digest ("amends-state-v3"). */
+#define AM_STATE_RULES 3
+
+/* The claimed times the state reads, half-open, in ms since the epoch:
+ * 2000-01-01T00:00Z to 2200-01-01T00:00Z. An entry claiming a time outside
+ * them is stored like any other and ignored by the state (AM_RULE_TIME);
+ * protocol/state.md, "Claimed times". */
+#define AM_TIME_MIN INT64_C(946684800000)
+#define AM_TIME_MAX INT64_C(7258118400000)
 
 /* Records every stored entry's facts again when they were recorded under
  * other rules than this build's (another AM_STATE_RULES, or another set
@@ -429,6 +439,18 @@ AM_NODISCARD int am_state_check(struct am_store *s,
 	const uint8_t author[static AM_ID_BYTES], const struct am_body *b,
 	char *why, size_t whylen);
 
+/*
+ * Would an entry claiming time count, as far as its time goes? AM_OK when
+ * time is within [AM_TIME_MIN, AM_TIME_MAX); AM_ERR_RULE and a sentence in
+ * why (which may be NULL) otherwise. A writer asks it, with the time it is
+ * about to stamp, besides am_state_check(): the state ignores an entry
+ * claiming a time outside the bounds (AM_RULE_TIME), whatever its body.
+ */
+AM_NODISCARD int am_state_check_time(int64_t time, char *why, size_t whylen);
+
+/* True when time is within [AM_TIME_MIN, AM_TIME_MAX). */
+bool am_state_time_ok(int64_t time);
+
 /* Why an entry is ignored (protocol/state.md, "Ignored entries"). */
 enum am_rule {
 	AM_RULE_NOT_MEMBER = 1,      /* author is not a joined member */
@@ -448,6 +470,9 @@ enum am_rule {
 	AM_RULE_FORKED = 13,         /* feed forked: entries from seq on */
 	AM_RULE_SUPERSEDED = 14,     /* a check-in replaced by a later one */
 	AM_RULE_UNKNOWN_KIND = 15,   /* a kind this build does not know */
+	AM_RULE_TIME = 16,           /* claimed time outside the bounds */
+	AM_RULE_PERIOD = 17,         /* check-in period outside the terms'
+	                                from/until, or after the END's effect */
 };
 
 struct am_violation {

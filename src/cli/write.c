@@ -22,13 +22,16 @@ cli_write(struct cli *c, const uint8_t circle_in[static 32],
 		am_circle_id(me, body->nonce, circle);
 	else
 		memcpy(circle, circle_in, 32);
+	int64_t now = cli_now_ms();
 	rc = am_state_check(c->store, circle, me, body, why, sizeof why);
+	if (rc == AM_OK)
+		rc = am_state_check_time(now, why, sizeof why);
 	if (rc != AM_OK) {
 		if (why[0] != '\0')
 			return cli_error("%s", why);
 		return cli_fail("checking the entry", rc);
 	}
-	rc = am_store_append(c->store, c->id, circle, cli_now_ms(), body, hash, NULL);
+	rc = am_store_append(c->store, c->id, circle, now, body, hash, NULL);
 	if (rc == AM_ERR_FIELD)
 		return cli_error("the entry would hold a value out of range; "
 			"nothing was written");

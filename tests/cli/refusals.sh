@@ -173,6 +173,15 @@ refused sam "--compare-every '1h' is not a number of seconds from 1 to 604800" \
 refused sam "an amendment changes something: give the new --text, --title, --pause or schedule" \
 	amend "$AG"
 refused sam "no circle here is named 'them' (see amends circles)" say them hello
+# a clock outside the times the state reads (protocol/state.md, "Claimed
+# times"): the entry would be stored and ignored, so it is not written
+AMENDS_NOW=2300-01-01T00:00:00Z
+refused sam "the clock says a time in 2200 or later; the state ignores entries dated outside 2000 to 2199, so nothing was written" \
+	say us hello
+AMENDS_NOW=1999-12-31T23:59:59Z
+refused sam "the clock says a time before 2000; the state ignores entries dated outside 2000 to 2199, so nothing was written" \
+	say us hello
+AMENDS_NOW=2026-03-01T09:00:00Z
 
 # ---- files that are not bundles ----
 printf 'hello' >"$dir/text"

@@ -311,6 +311,18 @@ show_heads(struct sim *s, int i, const uint8_t circle[static AM_HASH_BYTES])
 	free(m);
 }
 
+/* Did the circle's creator date its GENESIS outside the bounds of
+ * claimed times (the hostile member's clock can)? */
+static bool
+genesis_out_of_bounds(const struct sim *s, const uint8_t circle[static 32])
+{
+	for (size_t k = 0; k < s->nentries; k++)
+		if (s->entries[k].kind == AM_KIND_GENESIS &&
+		    memcmp(s->entries[k].circle, circle, 32) == 0)
+			return !am_state_time_ok(s->entries[k].time);
+	return false;
+}
+
 /* The members of circle by the whole record hold it, all the same
  * entries and the same state; nobody never named holds it. */
 static void
@@ -325,6 +337,8 @@ check_circle(struct sim *s, struct am_store *u,
 	am_hex(circle, 4, c);
 	union_circle(s, u, circle);
 	int rc = union_members(s, u, circle, &members, &named);
+	if (rc == AM_ERR_NOT_FOUND && genesis_out_of_bounds(s, circle))
+		return;         /* it creates nothing (state.md, "Claimed times") */
 	if (rc != AM_OK) {
 		sim_violation(s, "circle %s: no members in the whole record: %s", c,
 			am_strerror(rc));

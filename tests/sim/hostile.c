@@ -36,8 +36,9 @@
 
 /* A claimed time: most often the node's clock, else anything an int64
  * holds, within and far beyond the range of real dates; with
- * --no-extremes, nothing near INT64's ends (sums with those overflow in
- * the state until issue 16 lands, which the UBSan build stops at). */
+ * --no-extremes, nothing near INT64's ends (the state ignores such
+ * times since issue 16, and its sums saturate: the option stays for the
+ * seeds that were picked with it). */
 static int64_t
 hostile_time(struct op *o)
 {

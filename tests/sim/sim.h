@@ -231,6 +231,7 @@ enum sim_inv {
 	SIM_INV_MEMBERSHIP,      /* a joined member stays one */
 	SIM_INV_DIGEST,          /* same entries, same state digest */
 	SIM_INV_REACH,           /* a write reaches connected members by push */
+	SIM_INV_TIME_BOUNDS,     /* no entry dated out of bounds counts */
 	SIM_NINV
 };
 

@@ -20,6 +20,9 @@
 #include "fixture.h"
 #include "test.h"
 
+/* entries claim times the state reads (2000 to 2199): 2023-11-14 on */
+#define T0 INT64_C(1700000000000)
+
 static const char *dir;
 static struct am_identity *sam, *alex, *eve;
 
@@ -30,21 +33,21 @@ make_record(struct am_store *s, uint8_t circle[32], uint8_t agreement[32], int n
 {
 	struct am_body b = { .kind = AM_KIND_PROPOSE };
 
-	fx_genesis(s, sam, "us", 1000, circle);
-	fx_admit(s, circle, sam, alex, 2000, 3000);
+	fx_genesis(s, sam, "us", T0 + 1000, circle);
+	fx_admit(s, circle, sam, alex, T0 + 2000, T0 + 3000);
 	b.terms.title = am_str_c("walk");
 	b.terms.text = am_str_c("we walk on Sundays");
 	b.terms.nparties = 2;
 	memcpy(b.terms.parties[0], am_identity_public(sam), 32);
 	memcpy(b.terms.parties[1], am_identity_public(alex), 32);
 	b.terms.tz = am_str_c("UTC");
-	check_rc(am_store_append(s, sam, circle, 4000, &b, agreement, NULL), AM_OK);
+	check_rc(am_store_append(s, sam, circle, T0 + 4000, &b, agreement, NULL), AM_OK);
 	b = fx_body(AM_KIND_ACCEPT, agreement);
-	check_rc(am_store_append(s, alex, circle, 5000, &b, NULL, NULL), AM_OK);
+	check_rc(am_store_append(s, alex, circle, T0 + 5000, &b, NULL, NULL), AM_OK);
 	for (int i = 0; i < n; i++) {
 		b = (struct am_body){ .kind = AM_KIND_STATEMENT,
 			.note = am_str_c("about nothing in particular") };
-		check_rc(am_store_append(s, i % 2 ? alex : sam, circle, 6000 + i,
+		check_rc(am_store_append(s, i % 2 ? alex : sam, circle, T0 + 6000 + i,
 			&b, NULL, NULL), AM_OK);
 	}
 }
@@ -198,7 +201,7 @@ test_stranger(void)
 	 * but the rules ignore an author who is not a member */
 	struct am_body body = { .kind = AM_KIND_STATEMENT,
 		.note = am_str_c("Sam agreed to everything I say") };
-	check_rc(am_store_append(s, eve, circle, 9000, &body, NULL, NULL), AM_OK);
+	check_rc(am_store_append(s, eve, circle, T0 + 9000, &body, NULL, NULL), AM_OK);
 	check_rc(am_bundle_export_signed(s, eve, circle, NULL, 1, &data, &len,
 		NULL, NULL, NULL), AM_OK);
 	check_rc(am_bundle_read(data, len, 0, &b), AM_OK);

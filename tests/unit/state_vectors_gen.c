@@ -67,6 +67,13 @@ later(int64_t ms)
 	g.clock += ms;
 }
 
+/* Sets the claimed clock: the next entry is written at ms. */
+static void
+at(int64_t ms)
+{
+	g.clock = ms;
+}
+
 /* Keeps raw, a new entry of who's, as the case's next one. */
 static void
 keep(int who, uint8_t *raw, size_t len, uint8_t *hash)
@@ -611,6 +618,99 @@ case_corrections(void)
 	put(LEE, answer(AM_KIND_DISPUTE, c3b, "he did call"), NULL);
 }
 
+#define Y2099_MS 4070908800000       /* 2099-01-01 00:00:00 UTC */
+
+static void
+case_end_others_time(void)
+{
+	uint8_t a[32];
+	about("Claimed times decide an END's date only when its author signed");
+	about("them. Alex signs Sam's agreement with an accept dated 2099; Sam");
+	about("ends it the next day: the end takes effect 7 days after Sam's END,");
+	about("not 7 days after 2099.");
+	couple();
+	put(SAM, agreement("Evening check-in", P(SAM) | P(ALEX), P(SAM)), a);
+	int64_t t = g.clock;
+	at(Y2099_MS);
+	put(ALEX, ACCEPT(a), NULL);
+	at(t + DAY_MS);
+	put(SAM, end(a, "I need a break"), NULL);
+}
+
+static void
+case_end_backdated(void)
+{
+	uint8_t a[32];
+	about("Alex accepts Sam's agreement on day 10, writes a statement dated");
+	about("day 1 and ends the agreement with an END dated day 2: the end waits");
+	about("its 7 days' notice from Alex's own accept (day 10), the latest time");
+	about("Alex signed for it (its END, its previous entry, its accept).");
+	couple();
+	int64_t t = g.clock;
+	put(SAM, agreement("Evening check-in", P(SAM) | P(ALEX), P(SAM)), a);
+	at(t + 10 * DAY_MS);
+	put(ALEX, ACCEPT(a), NULL);
+	at(t + DAY_MS);
+	put(ALEX, statement("Starting over.", NULL), NULL);
+	at(t + 2 * DAY_MS);
+	put(ALEX, end(a, "backdated"), NULL);
+}
+
+static void
+case_time_bounds(void)
+{
+	uint8_t a[32], b[32], c[32];
+	about("Entries claiming times outside [2000-01-01, 2200-01-01) are kept");
+	about("and ignored (time): Alex's accept of Sam's second agreement dated");
+	about("9999 (so it is not in force), a statement dated 1999, a check-in");
+	about("dated near INT64's end and a confirmation near its start. A");
+	about("statement dated 2199 counts, and so does one dated 2000-01-01.");
+	couple();
+	evening("Evening check-in", a);
+	int64_t t = g.clock;
+	put(SAM, agreement("Sunday lunch", P(SAM) | P(ALEX), 0), b);
+	at(INT64_C(253402300799000));      /* 9999-12-31T23:59:59Z */
+	put(ALEX, ACCEPT(b), NULL);
+	at(AM_TIME_MIN - 1);
+	put(ALEX, statement("Before the bounds.", NULL), NULL);
+	at(AM_TIME_MIN);
+	put(ALEX, statement("On the lower bound.", NULL), NULL);
+	at(AM_TIME_MAX - 1);
+	put(ALEX, statement("Just before the upper bound.", NULL), NULL);
+	at(INT64_MAX - 5);
+	put(SAM, checkin(a, "2026-01-05", AM_KEPT), c);
+	at(t);
+	put(SAM, checkin(a, "2026-01-06", AM_KEPT), c);
+	at(INT64_MIN + 5);
+	put(ALEX, CONFIRM(c), NULL);
+}
+
+static void
+case_periods(void)
+{
+	uint8_t a[32];
+	about("A check-in counts only for a period within the terms' from and");
+	about("until (2026-01-05 to 2026-03-31) that begins no later than the");
+	about("day its agreement's END takes effect (Sam ends it on 2026-01-07,");
+	about("effective 2026-01-14): 2026-01-04 (before from), 2026-01-15 and");
+	about("week 2026-W04 (after the end) are ignored (period); 2026-01-05,");
+	about("2026-01-14 and week 2026-W03 count.");
+	couple();
+	struct am_body t = agreement("Evening check-in", P(SAM) | P(ALEX), P(SAM));
+	t.terms.from = am_str_c("2026-01-05");
+	t.terms.until = am_str_c("2026-03-31");
+	put(SAM, t, a);
+	put(ALEX, ACCEPT(a), NULL);
+	later(2 * DAY_MS);
+	put(SAM, end(a, "moving out"), NULL);
+	put(SAM, checkin(a, "2026-01-04", AM_KEPT), NULL);
+	put(SAM, checkin(a, "2026-01-05", AM_KEPT), NULL);
+	put(SAM, checkin(a, "2026-01-14", AM_KEPT), NULL);
+	put(SAM, checkin(a, "2026-01-15", AM_KEPT), NULL);
+	put(SAM, checkin(a, "2026-W03", AM_KEPT), NULL);
+	put(SAM, checkin(a, "2026-W04", AM_KEPT), NULL);
+}
+
 static const struct {
 	const char *name;
 	void (*tell)(void);
@@ -629,6 +729,10 @@ static const struct {
 	{ "fork", case_fork },
 	{ "rules", case_rules },
 	{ "unknown-kind", case_unknown_kind },
+	{ "end-others-time", case_end_others_time },
+	{ "end-backdated", case_end_backdated },
+	{ "time-bounds", case_time_bounds },
+	{ "periods", case_periods },
 };
 
 /* ---- writing the file ---- */

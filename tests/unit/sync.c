@@ -26,6 +26,9 @@
 #include "fixture.h"
 #include "test.h"
 
+/* entries claim times the state reads (2000 to 2199): 2023-11-14 on */
+#define T0 INT64_C(1700000000000)
+
 static struct am_identity *sam, *alex, *dana, *eve;
 
 static const uint8_t *
@@ -41,12 +44,12 @@ circle_new(struct am_store *s, struct am_identity *creator,
 	struct am_identity **others, const uint32_t *roles, int n,
 	uint8_t circle[32])
 {
-	fx_genesis(s, creator, "us", 1000, circle);
+	fx_genesis(s, creator, "us", T0 + 1000, circle);
 	for (int i = 0; i < n; i++) {
 		struct am_body m = { .kind = AM_KIND_MEMBER,
 			.role = roles ? roles[i] : AM_ROLE_MEMBER };
 		memcpy(m.target, pk(others[i]), 32);
-		check_rc(am_store_append(s, creator, circle, 1000, &m, NULL, NULL),
+		check_rc(am_store_append(s, creator, circle, T0 + 1000, &m, NULL, NULL),
 			AM_OK);
 	}
 }
@@ -59,7 +62,7 @@ say(struct am_store *s, struct am_identity *id, const uint8_t circle[32],
 		char text[64];
 		snprintf(text, sizeof text, "statement %d", i);
 		struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c(text) };
-		check_rc(am_store_append(s, id, circle, 2000 + i, &b, NULL, NULL),
+		check_rc(am_store_append(s, id, circle, T0 + 2000 + i, &b, NULL, NULL),
 			AM_OK);
 	}
 }
@@ -566,13 +569,13 @@ test_restored(void)
 	struct am_store *r = fx_store_open("restore-r.db");
 	check_rc(am_store_setting_set(r, AM_SETTING_RESTORED, "1"), AM_OK);
 	struct am_body body = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
-	check_rc(am_store_append(r, alex, circle, 1, &body, NULL, NULL),
+	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, NULL),
 		AM_ERR_RESTORING);
 	link_open(&l, a, sam, r, alex);
 	link_sync(&l);
 	check(head_of(r, circle, pk(alex)) == 5);
 	uint64_t seq;
-	check_rc(am_store_append(r, alex, circle, 1, &body, NULL, &seq), AM_OK);
+	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, &seq), AM_OK);
 	check(seq == 6);
 	link_close(&l);
 	am_store_close(&a);
@@ -941,7 +944,7 @@ test_fork_evidence(void)
 	/* Dana signs two different entries 3 */
 	say(a, dana, circle, 1);
 	struct am_body x = { .kind = AM_KIND_STATEMENT, .note = am_str_c("other") };
-	check_rc(am_store_append(b, dana, circle, 5, &x, NULL, NULL), AM_OK);
+	check_rc(am_store_append(b, dana, circle, T0 + 5, &x, NULL, NULL), AM_OK);
 	check(!same_digest(a, b, circle));
 	link_open(&l, a, sam, b, alex);
 	link_sync(&l);

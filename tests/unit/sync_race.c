@@ -43,6 +43,9 @@
 #include "store_impl.h"
 #include "test.h"
 
+/* entries claim times the state reads (2000 to 2199): 2023-11-14 on */
+#define T0 INT64_C(1700000000000)
+
 #define CIRCLES 3
 #define STEPS_MAX 64        /* messages after the write within which it arrives */
 #define MOVES_MAX 10000     /* an exchange that runs longer does not settle */
@@ -62,7 +65,7 @@ say(struct am_store *s, struct am_identity *id, const uint8_t circle[32],
 	for (int i = 0; i < n; i++) {
 		struct am_body b = { .kind = AM_KIND_STATEMENT,
 			.note = am_str_c("written while the nodes compare") };
-		check_rc(am_store_append(s, id, circle, 2000 + i, &b, NULL, NULL),
+		check_rc(am_store_append(s, id, circle, T0 + 2000 + i, &b, NULL, NULL),
 			AM_OK);
 	}
 }
@@ -323,9 +326,9 @@ test_write_while_comparing(void)
 	/* three circles of Sam's with Alex, each with entries of both */
 	for (int i = 0; i < CIRCLES; i++) {
 		struct am_body m = { .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
-		fx_genesis(p.sa, sam, "us", 1000, p.circles[i]);
+		fx_genesis(p.sa, sam, "us", T0 + 1000, p.circles[i]);
 		memcpy(m.target, pk(alex), 32);
-		check_rc(am_store_append(p.sa, sam, p.circles[i], 1000, &m, NULL,
+		check_rc(am_store_append(p.sa, sam, p.circles[i], T0 + 1000, &m, NULL,
 			NULL), AM_OK);
 		say(p.sa, sam, p.circles[i], 2);
 	}
