@@ -244,6 +244,19 @@ cli_checkin_state(const struct am_checkin *c)
 	return "awaiting";
 }
 
+bool
+cli_agreement_unshown(const uint8_t id[static 32], int rc)
+{
+	char h[CLI_SHORT_HASH];
+	if (rc == AM_OK || rc == AM_ERR_ZONE || rc == AM_ERR_NOMEM ||
+	    (rc >= AM_ERR_DB && rc <= AM_ERR_DB_CORRUPT))
+		return false;
+	cli_short_hash(id, h);
+	fprintf(stderr, "amends: agreement %s could not be shown: %s\n", h,
+		am_strerror(rc));
+	return true;
+}
+
 /* The title of agreement id, malloc'd, or NULL. */
 static char *
 title_of(struct am_store *s, const uint8_t id[static 32])

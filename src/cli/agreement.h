@@ -21,6 +21,16 @@
 void cli_agreement_schedule_text(const struct am_terms *t, char *out,
 	size_t size);
 
+/*
+ * Readers isolate: what goes wrong reading one agreement is that
+ * agreement's alone. cli_agreement_unshown() tells whether rc, returned
+ * by am_view_agreement() for id, is such an error (anything but AM_OK,
+ * AM_ERR_ZONE, which reads the rest, or an error of the whole store: out
+ * of memory, the database) and, when it is, prints one line saying which
+ * agreement could not be shown and why; the caller then shows the rest.
+ */
+bool cli_agreement_unshown(const uint8_t id[static 32], int rc);
+
 /* Names of an agreement's and a version's status as written in JSON
  * ("in_force"); cli_words() makes them text ("in force"). */
 const char *cli_agreement_status_name(uint32_t status);

@@ -287,7 +287,7 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 	int rc = am_view_agreement(o->view, id, now, true, &x);
 	if (rc != AM_OK && rc != AM_ERR_ZONE) {
 		am_agreement_view_finish(&x);
-		return rc;
+		return cli_agreement_unshown(id, rc) ? AM_OK : rc;
 	}
 	const struct am_version *v = x.current != NULL ? x.current : x.newest;
 	cli_short_hash(id, h);
@@ -331,6 +331,50 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 	}
 	am_agreement_view_finish(&x);
 	return AM_OK;
+}
+
+/* The entries of a circle the state ignores, each with its rule and why
+ * (protocol/state.md, "Ignored entries": a claimed time out of bounds,
+ * a check-in for a period outside the terms, ...): part of what the file
+ * proves, and no problem of it. */
+static int
+show_ignored(struct am_store *s, struct vout *o, const uint8_t circle[32])
+{
+	struct am_violation *v = NULL;
+	size_t n = 0;
+	char w[WHO_BYTES];
+	int rc = am_state_violations(s, circle, &v, &n);
+	if (rc == AM_ERR_NOT_FOUND)
+		rc = AM_OK;           /* no genesis here: nothing is derived */
+	if (o->json) {
+		json_key(&o->j, "ignored");
+		json_arr(&o->j);
+	}
+	for (size_t i = 0; rc == AM_OK && i < n; i++) {
+		const char *rule = am_rule_name(v[i].rule);
+		if (o->json) {
+			json_obj(&o->j);
+			json_key(&o->j, "author");
+			json_id(&o->j, v[i].author);
+			json_kint(&o->j, "seq", (int64_t)v[i].seq);
+			json_kint(&o->j, "kind", v[i].kind);
+			json_kstr(&o->j, "rule", rule);
+			json_kstr(&o->j, "why", v[i].why);
+			json_end_obj(&o->j);
+			continue;
+		}
+		who(v[i].author, w);
+		if (v[i].rule == AM_RULE_FORKED)
+			printf("  ignored: %s's entries from %llu on: %s (%s)\n", w,
+				(unsigned long long)v[i].seq, v[i].why, rule);
+		else
+			printf("  ignored: %s's entry %llu: %s (%s)\n", w,
+				(unsigned long long)v[i].seq, v[i].why, rule);
+	}
+	if (o->json)
+		json_end_arr(&o->j);
+	free(v);
+	return rc;
 }
 
 static int
@@ -378,10 +422,12 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 	for (size_t i = 0; rc == AM_OK && i < na; i++)
 		if (scope == NULL || memcmp(scope, list[i].id, 32) == 0)
 			rc = show_agreement(s, o, list[i].id, now);
-	if (o->json) {
+	if (o->json)
 		json_end_arr(&o->j);
+	if (rc == AM_OK)
+		rc = show_ignored(s, o, ci->id);
+	if (o->json)
 		json_end_obj(&o->j);
-	}
 out:
 	free(members);
 	am_state_agreements_free(&list, na);

@@ -80,6 +80,10 @@ add_agreement(struct am_store *s, struct log *l, const uint8_t id[32], int64_t n
 	}
 	struct am_agreement_view *x = &l->agreements[l->nagreements];
 	int rc = am_view_agreement(l->view, id, now, true, x);
+	if (cli_agreement_unshown(id, rc)) {
+		am_agreement_view_finish(x);
+		return AM_OK;
+	}
 	l->nagreements++;
 	if (rc != AM_OK && rc != AM_ERR_ZONE)
 		return rc;

@@ -49,7 +49,12 @@ load_circle(struct status *st, struct circle_data *d)
 	}
 	for (size_t i = 0; i < n; i++) {
 		rc = am_view_agreement(st->view, list[i].id, st->now, true,
-			&d->ag[i]);
+			&d->ag[d->nag]);
+		if (cli_agreement_unshown(list[i].id, rc)) {
+			am_agreement_view_finish(&d->ag[d->nag]);
+			rc = AM_OK;
+			continue;
+		}
 		d->nag++;
 		if (rc != AM_OK && rc != AM_ERR_ZONE)
 			break;
