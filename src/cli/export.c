@@ -271,7 +271,7 @@ json_checkin(struct json *j, const struct am_checkin *k)
 	json_kstr(j, "status", cli_status_name(k->status));
 	json_kstr(j, "note", k->note);
 	json_kstr(j, "state", cli_checkin_state(k));
-	cli_json_marks(j, k->marks, k->nmarks);
+	cli_json_marks(j, k->marks, k->nmarks, k->time);
 	cli_json_checkin_history(j, k);
 	json_end_obj(j);
 }

@@ -161,6 +161,7 @@ json_init(struct json *j, FILE *f, struct am_store *store)
 	j->f = f;
 	j->store = store;
 	j->first[0] = true;
+	j->now = cli_now_ms();
 }
 
 /* Before any value: a comma unless it is the first of its container or

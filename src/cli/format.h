@@ -70,6 +70,7 @@ struct json {
 	bool after_key;              /* the next value follows a key */
 	int nids;
 	uint8_t ids[JSON_IDS][32];   /* IDs written, for json_names */
+	int64_t now;                 /* the reader's clock, for "dated" */
 };
 
 void json_init(struct json *j, FILE *f, struct am_store *store);

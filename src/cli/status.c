@@ -414,7 +414,7 @@ section_disputes(struct status *st)
 						json_id(j, k->author);
 						json_kstr(j, "period", k->period);
 						json_kstr(j, "status", cli_status_name(k->status));
-						cli_json_marks(j, k->marks, k->nmarks);
+						cli_json_marks(j, k->marks, k->nmarks, k->time);
 						json_end_obj(j);
 						continue;
 					}

@@ -87,6 +87,64 @@ grep -q "agreement 'Good'" "$dir/out" || fail "verify --file does not show the g
 am alex verify --file "$dir/all.bundle" --json >/dev/null 2>"$dir/err" ||
 	fail "verify --file --json: $(cat "$dir/err")"
 
+# ---- marks: dated in the future, dated before what it refers to ----
+# Sam checks in on the good agreement with his clock a day ahead; Alex,
+# whose clock is right, confirms it: Alex's confirmation is dated before
+# the check-in it confirms (an honest writer adopts the time of what it
+# answers only within its skew tolerance), Sam's check-in is dated in the
+# future as Alex reads it; both count. A statement from 2099 is marked.
+at 2026-03-05T08:09:00Z
+am sam say us "nine minutes ahead" >/dev/null || fail "say nine minutes ahead"
+at 2026-03-06T08:00:00Z
+am sam checkin "$G" --kept --period 2026-03-05 >/dev/null || fail "checkin ahead"
+am sam say us "from the future" >/dev/null || fail "say ahead"
+at 2099-01-01T00:00:00Z
+am sam say us "from 2099" >/dev/null || fail "say 2099"
+carry sam alex
+at 2026-03-05T08:00:00Z
+hash_of() { # TEXT: the hash of alex's log item whose line holds TEXT
+	am alex log | grep "$1" | sed -n 's/^.\{16,18\}  \([0-9a-f]\{8\}\) .*/\1/p' | head -1
+}
+K=$(hash_of "checked in kept for 2026-03-05")
+[ -n "$K" ] || fail "no check-in for 2026-03-05 in alex's log"
+am alex confirm "$K" >/dev/null || fail "alex confirms $K"
+S9=$(hash_of "nine minutes ahead")
+am alex confirm "$S9" >/dev/null || fail "alex confirms the statement nine minutes ahead"
+S2099=$(hash_of "from 2099")
+am alex confirm "$S2099" >/dev/null || fail "alex confirms the statement from 2099"
+am alex say us "alex after answering 2099" >/dev/null || fail "alex says"
+am alex log >"$dir/out" 2>&1 || fail "log with marks"
+grep -q "2026-03-05.*(dated in the future)" "$dir/out" ||
+	fail "the check-in a day ahead is not dated in the future: $(cat "$dir/out")"
+grep -q "alex confirmed (dated before the check-in it confirms)" "$dir/out" ||
+	fail "alex's confirmation is not dated before the check-in: $(cat "$dir/out")"
+grep -q "said: from 2099 (dated in the future)" "$dir/out" ||
+	fail "a statement from 2099 is not dated in the future"
+grep -q "by alex (dated before the statement it confirms)" "$dir/out" ||
+	fail "alex's confirmation of 2099 is not dated before it: $(cat "$dir/out")"
+# within the tolerance: not marked, and alex's answer adopts its time
+grep -q "nine minutes ahead (dated" "$dir/out" && fail "nine minutes ahead is marked"
+grep -q "^2026-03-05 08:09 .*nine minutes ahead" "$dir/out" || fail "nine minutes ahead not at 08:09"
+am alex log --json | grep -q '"kind":"confirmed","witness":false,"time":"2026-03-05T08:09:00Z","dated":null,' ||
+	fail "alex's answer did not adopt the time of what it answers, 9 minutes ahead"
+# answering an entry dated 2099 does not date alex's later entries 2099:
+# the next is at the latest of his clock and his previous entry (08:09)
+grep -q "^2026-03-05 08:09 .*alex after answering 2099" "$dir/out" ||
+	fail "alex's entry after answering 2099 is not at alex's clock: $(grep 'alex after' "$dir/out")"
+am alex show "$G" >"$dir/out" 2>&1 || fail "show with marks"
+grep -q "2026-03-05 .*dated in the future.*alex confirmed (dated before the check-in it confirms)" "$dir/out" ||
+	fail "show does not mark the check-in and its confirmation: $(cat "$dir/out")"
+am alex show "$G" --json | grep -q '"dated":"future"' || fail "show --json does not date in the future"
+am alex log --json | grep -q '"dated":"before"' || fail "log --json does not date before"
+# the marks follow the reader's clock: a day later, none is in the future
+at 2026-03-07T08:00:00Z
+am alex log | grep -q "2026-03-05.*(dated in the future)" && fail "a past check-in is still marked"
+# Sam's own feed: his next entry is no earlier than his 2099 one (the
+# latest of his clock and his previous entry, within the bounds); his
+# entries at 9999 and INT64 were past the bounds and never followed
+am sam say us "sam after 2099" >/dev/null || fail "sam says after 2099"
+am sam log | grep -q "^2099-01-01 00:00 .*sam after 2099" || fail "sam's feed went back in time"
+
 # ---- verify --file lists the entries the state ignores, as verify does ----
 # Sam's key on two machines forks his feed: his entries from the fork on
 # are ignored (rule "forked"); with the rules of issue 16, so are entries
@@ -109,5 +167,6 @@ am alex verify --file "$dir/all.bundle" --json >"$dir/out" 2>"$dir/err" ||
 grep -q '"ignored":\[{"author":"[^"]*","seq":[0-9]*,"kind":[0-9]*,"rule":"forked"' "$dir/out" ||
 	fail "verify --file --json does not list the fork: $(cat "$dir/out")"
 
+am alex log >"$dir/last" 2>&1; am alex show "$G" >>"$dir/last"; [ -n "${KEEP:-}" ] && cp "$dir/last" /tmp/tr-last
 [ "$fails" -eq 0 ] || exit 1
 echo "times: ok"

@@ -121,6 +121,28 @@ test_one_snapshot(void)
 	am_store_close(&s);
 }
 
+/* Marks of claimed times: any int64 is taken, the tolerance is exact. */
+static void
+test_dated(void)
+{
+	const int64_t now = 1800000000000LL, tol = AM_VIEW_FUTURE_MS;
+	check(am_view_dated(now, INT64_MIN, now) == 0);
+	check(am_view_dated(now + tol, INT64_MIN, now) == 0);
+	check(am_view_dated(now + tol + 1, INT64_MIN, now) == AM_DATED_FUTURE);
+	check(am_view_dated(now - 1, now, now) == AM_DATED_BEFORE);
+	check(am_view_dated(now, now, now) == 0);
+	check(am_view_dated(INT64_MAX, INT64_MIN, now) == AM_DATED_FUTURE);
+	check(am_view_dated(INT64_MIN, INT64_MIN, now) == 0);
+	check(am_view_dated(INT64_MIN, now, now) == AM_DATED_BEFORE);
+	check(am_view_dated(now + tol + 1, INT64_MAX, now) ==
+		(AM_DATED_BEFORE | AM_DATED_FUTURE));
+	/* a reader's clock at either end: no overflow */
+	check(am_view_dated(INT64_MAX, INT64_MIN, INT64_MAX) == 0);
+	check(am_view_dated(INT64_MAX, INT64_MIN, INT64_MIN) == AM_DATED_FUTURE);
+	check(am_view_dated(INT64_MIN + tol, INT64_MIN, INT64_MIN) == 0);
+	check(am_view_dated(0, INT64_MIN, INT64_MIN) == AM_DATED_FUTURE);
+}
+
 int
 main(void)
 {
@@ -131,6 +153,7 @@ main(void)
 	SAM = am_identity_public(sam);
 	ALEX = am_identity_public(alex);
 	test_one_snapshot();
+	test_dated();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	fx_dir_remove();
