@@ -275,16 +275,22 @@ cli_json_dated(struct json *j, int64_t time, int64_t refers)
 }
 
 bool
-cli_agreement_unshown(const uint8_t id[static 32], int rc)
+cli_unshown(const char *what, const uint8_t id[static 32], int rc)
 {
 	char h[CLI_SHORT_HASH];
 	if (rc == AM_OK || rc == AM_ERR_ZONE || rc == AM_ERR_NOMEM ||
 	    (rc >= AM_ERR_DB && rc <= AM_ERR_DB_CORRUPT))
 		return false;
 	cli_short_hash(id, h);
-	fprintf(stderr, "amends: agreement %s could not be shown: %s\n", h,
+	fprintf(stderr, "amends: %s %s could not be shown: %s\n", what, h,
 		am_strerror(rc));
 	return true;
+}
+
+bool
+cli_agreement_unshown(const uint8_t id[static 32], int rc)
+{
+	return cli_unshown("agreement", id, rc);
 }
 
 /* The title of agreement id, malloc'd, or NULL. */

@@ -30,6 +30,9 @@ void cli_agreement_schedule_text(const struct am_terms *t, char *out,
  * agreement could not be shown and why; the caller then shows the rest.
  */
 bool cli_agreement_unshown(const uint8_t id[static 32], int rc);
+/* The same for anything else a reader shows part by part: what names it
+ * ("circle", "the statements of circle"), id is its hash or ID. */
+bool cli_unshown(const char *what, const uint8_t id[static 32], int rc);
 
 /*
  * Marks of claimed times (include/amends/view.h, am_view_dated) for an

@@ -374,7 +374,7 @@ show_ignored(struct am_store *s, struct vout *o, const uint8_t circle[32])
 	if (o->json)
 		json_end_arr(&o->j);
 	free(v);
-	return rc;
+	return cli_unshown("the ignored entries of circle", circle, rc) ? AM_OK : rc;
 }
 
 static int
@@ -388,8 +388,12 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 	int rc = am_state_members(s, ci->id, &members, &nm);
 	if (rc == AM_OK)
 		rc = am_state_agreements(s, ci->id, now, &list, &na);
-	if (rc != AM_OK)
+	if (rc != AM_OK) {
+		/* nothing of the circle is written yet: the rest can be */
+		if (cli_unshown("circle", ci->id, rc))
+			rc = AM_OK;
 		goto out;
+	}
 	cli_short_hash(ci->id, cid);
 	if (o->json) {
 		json_obj(&o->j);

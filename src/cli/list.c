@@ -81,7 +81,7 @@ list_circle(struct am_view *view, const struct am_circle_info *ci, bool json,
 	size_t n = 0;
 	int rc = am_state_agreements(am_view_store(view), ci->id, now, &list, &n);
 	if (rc != AM_OK)
-		return rc;
+		return cli_unshown("circle", ci->id, rc) ? AM_OK : rc;
 	char h[CLI_SHORT_HASH];
 	cli_short_hash(ci->id, h);
 	if (json) {

@@ -134,10 +134,14 @@ add_circle(struct am_store *s, struct log *l, const uint8_t circle[32], int64_t 
 	struct am_agreement *list = NULL;
 	size_t n = 0;
 	int rc = am_state_agreements(s, circle, now, &list, &n);
+	if (cli_unshown("the agreements of circle", circle, rc))
+		rc = AM_OK;
 	for (size_t i = 0; rc == AM_OK && i < n; i++)
 		rc = add_agreement(s, l, list[i].id, now);
 	am_state_agreements_free(&list, n);
-	return rc == AM_OK ? add_statements(s, l, circle, NULL) : rc;
+	if (rc == AM_OK)
+		rc = add_statements(s, l, circle, NULL);
+	return cli_unshown("the statements of circle", circle, rc) ? AM_OK : rc;
 }
 
 static void

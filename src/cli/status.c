@@ -40,9 +40,11 @@ load_circle(struct status *st, struct circle_data *d)
 
 	d->witness = am_state_member_role(st->s, d->info->id, st->me, &role) ==
 		AM_OK && role == AM_ROLE_WITNESS;
-	if ((rc = am_store_digest(st->s, d->info->id, d->digest)) != AM_OK ||
-	    (rc = am_state_agreements(st->s, d->info->id, st->now, &list, &n)) != AM_OK)
+	if ((rc = am_store_digest(st->s, d->info->id, d->digest)) != AM_OK)
 		return rc;
+	if ((rc = am_state_agreements(st->s, d->info->id, st->now, &list, &n)) != AM_OK)
+		return cli_unshown("the agreements of circle", d->info->id, rc) ?
+			AM_OK : rc;
 	if (n > 0 && (d->ag = calloc(n, sizeof *d->ag)) == NULL) {
 		am_state_agreements_free(&list, n);
 		return AM_ERR_NOMEM;
@@ -63,7 +65,8 @@ load_circle(struct status *st, struct circle_data *d)
 	am_state_agreements_free(&list, n);
 	if (rc != AM_OK)
 		return rc;
-	return am_state_statements_awaiting(st->s, d->info->id, st->me, &d->st, &d->nst);
+	rc = am_state_statements_awaiting(st->s, d->info->id, st->me, &d->st, &d->nst);
+	return cli_unshown("the statements of circle", d->info->id, rc) ? AM_OK : rc;
 }
 
 /* What awaits your signature, circle by circle of yours: asking for all
