@@ -11,7 +11,8 @@
 #include "write.h"
 
 /*
- * The time an honest writer claims (protocol/entry.md, "Claimed times"):
+ * The time an honest writer claims (protocol/entry.md, "Claimed times",
+ * and write.h):
  * its clock, or later when its own previous entry in the feed is later
  * (while within the bounds the state counts: a clock that once read 9999
  * must not date every later entry 9999), or when what the entry refers to
@@ -41,9 +42,9 @@ adopt(struct am_store *s, const uint8_t hash[32], int64_t now, int64_t t)
 	return t;
 }
 
-static int64_t
-stamp(struct am_store *s, const uint8_t circle[32], const uint8_t *me,
-	const struct am_body *body, int64_t now)
+int64_t
+cli_stamp(struct am_store *s, const uint8_t circle[static 32],
+	const uint8_t me[static 32], const struct am_body *body, int64_t now)
 {
 	uint8_t head[32];
 	uint64_t seq = 0;
@@ -90,7 +91,7 @@ cli_write(struct cli *c, const uint8_t circle_in[static 32],
 		return cli_fail("checking the entry", rc);
 	}
 	rc = am_store_append(c->store, c->id, circle,
-		stamp(c->store, circle, me, body, cli_now_ms()), body, hash, NULL);
+		cli_stamp(c->store, circle, me, body, cli_now_ms()), body, hash, NULL);
 	if (rc == AM_ERR_FIELD)
 		return cli_error("the entry would hold a value out of range; "
 			"nothing was written");
