@@ -281,14 +281,21 @@ section_to_confirm(struct status *st)
 						json_id(j, k->author);
 						json_kstr(j, "period", k->period);
 						json_kstr(j, "status", cli_status_name(k->status));
+						cli_json_dated(j, k->time, x->a.proposed);
 						json_end_obj(j);
 						continue;
 					}
+					/* what one is asked to confirm says when it
+					 * claims to be from, if that stands out */
+					char dated[96];
+					cli_dated_text(k->time, x->a.proposed,
+						"agreement it reports on", st->now, dated,
+						sizeof dated);
 					cli_short_hash(k->hash, h);
 					cli_short_id(st->s, k->author, who);
-					printf("  %s  %s checked in %s for %s on '%s'   amends "
+					printf("  %s  %s checked in %s for %s on '%s'%s   amends "
 						"confirm %s\n", h, who, cli_status_name(k->status),
-						k->period, x->a.title, h);
+						k->period, x->a.title, dated, h);
 				}
 			}
 			for (size_t i = 0; i < d->nst; i++) {
@@ -308,14 +315,17 @@ section_to_confirm(struct status *st)
 					json_hash(j, sm->hash);
 					json_key(j, "author");
 					json_id(j, sm->author);
+					cli_json_dated(j, sm->time, INT64_MIN);
 					json_end_obj(j);
 					continue;
 				}
-				char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME];
+				char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], dated[96];
+				cli_dated_text(sm->time, INT64_MIN, "", st->now, dated,
+					sizeof dated);
 				cli_short_hash(sm->hash, h);
 				cli_short_id(st->s, sm->author, who);
-				printf("  %s  %s said: %.50s%s   amends confirm %s\n", h, who,
-					sm->text, strlen(sm->text) > 50 ? "..." : "", h);
+				printf("  %s  %s said: %.50s%s%s   amends confirm %s\n", h, who,
+					sm->text, strlen(sm->text) > 50 ? "..." : "", dated, h);
 			}
 		}
 	}

@@ -105,6 +105,11 @@ at 2026-03-05T08:00:00Z
 hash_of() { # TEXT: the hash of alex's log item whose line holds TEXT
 	am alex log | grep "$1" | sed -n 's/^.\{16,18\}  \([0-9a-f]\{8\}\) .*/\1/p' | head -1
 }
+am alex status >"$dir/out" 2>&1 || fail "status with marks"
+grep -q "said: from 2099 (dated in the future)   amends confirm" "$dir/out" ||
+	fail "status does not mark what it asks to confirm: $(cat "$dir/out")"
+grep -q "checked in kept for 2026-03-05 on 'Good' (dated in the future)" "$dir/out" ||
+	fail "status does not mark the check-in it asks to confirm: $(cat "$dir/out")"
 K=$(hash_of "checked in kept for 2026-03-05")
 [ -n "$K" ] || fail "no check-in for 2026-03-05 in alex's log"
 am alex confirm "$K" >/dev/null || fail "alex confirms $K"
