@@ -17,6 +17,19 @@
 #define LAST_DAY 2932894           /* 9999-12-29: local times stay in range */
 #define MAX_MS ((int64_t)LAST_DAY * DAY * 1000)
 
+/*
+ * Times come from entries, whose authors may claim any int64 (year 9999,
+ * INT64_MIN): every time taken here is first brought within [0, MAX_MS],
+ * so that no arithmetic below overflows and no claimed time makes a
+ * schedule fail. A time past the last day reads as the last day, one
+ * before 1970 as 1970-01-01.
+ */
+static int64_t
+saturate(int64_t ms)
+{
+	return ms < 0 ? 0 : ms > MAX_MS ? MAX_MS : ms;
+}
+
 struct am_schedule {
 	struct am_zone zone;
 	uint32_t every, hours, at, weekday;
@@ -160,12 +173,12 @@ am_schedule_load(const struct am_terms *t, int64_t anchor,
 	if (zone_is_setting(t->tz) || (rc = am_zone_load(t->tz, &s->zone)) != AM_OK)
 		goto fail;
 	if (t->from.p == NULL) {
-		rc = AM_ERR_ARG;
-		if (anchor < 0 || anchor > MAX_MS)
-			goto fail;
+		anchor = saturate(anchor);
 		s->first_day = floordiv(am_zone_to_local(&s->zone, floordiv(anchor, 1000)), DAY);
 		if (s->first_day < 0)
 			s->first_day = 0;
+		if (s->first_day > LAST_DAY)
+			s->first_day = LAST_DAY;
 	}
 	*out = s;
 	return AM_OK;
@@ -300,9 +313,7 @@ am_schedule_period_at(const struct am_schedule *s, int64_t time,
 	struct am_period *p)
 {
 	int64_t ord;
-	if (time < 0 || time > MAX_MS)
-		return AM_ERR_ARG;
-	if (!ordinal_at(s, floordiv(time, 1000), &ord))
+	if (!ordinal_at(s, floordiv(saturate(time), 1000), &ord))
 		return AM_ERR_NOT_FOUND;
 	return make_period(s, ord, p);
 }
@@ -404,9 +415,7 @@ int
 am_schedule_format(const struct am_schedule *s, int64_t time,
 	char out[static AM_SCHEDULE_TIME_BYTES])
 {
-	if (time < 0 || time > MAX_MS)
-		return AM_ERR_ARG;
-	int64_t local = am_zone_to_local(&s->zone, floordiv(time, 1000));
+	int64_t local = am_zone_to_local(&s->zone, floordiv(saturate(time), 1000));
 	int64_t day = floordiv(local, DAY), secs = local - day * DAY;
 	char *e = put_date(out, day);
 	*e++ = ' ';
@@ -553,9 +562,10 @@ am_schedule_adherence(const struct am_schedule *s, int64_t now,
 	bool late;
 	int rc;
 	memset(out, 0, sizeof(*out));
-	if (now < 0 || now > MAX_MS || npeople == 0 || npeople > AM_MAX_PARTIES ||
+	if (npeople == 0 || npeople > AM_MAX_PARTIES ||
 	    (ncheckins > 0 && checkins == NULL))
 		return AM_ERR_ARG;
+	now = saturate(now);
 	if ((rc = collect(s, now, people, npeople, checkins, ncheckins, &r, &nr,
 	    &out->ignored)) != AM_OK)
 		return rc;

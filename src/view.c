@@ -64,6 +64,19 @@ am_view_store(struct am_view *v)
 	return v->store;
 }
 
+uint32_t
+am_view_dated(int64_t time, int64_t refers, int64_t now)
+{
+	uint32_t d = 0;
+	if (time < refers)
+		d |= AM_DATED_BEFORE;
+	/* without overflow: now + tolerance may not fit */
+	if (time > now && (now < 0 ? time > now + AM_VIEW_FUTURE_MS :
+	    time - now > AM_VIEW_FUTURE_MS))
+		d |= AM_DATED_FUTURE;
+	return d;
+}
+
 /* When version v came into force: the claimed time of the last of its
  * parties' signatures (the author's own is the version itself). */
 static int64_t
@@ -113,6 +126,7 @@ am_view_agreement(struct am_view *view, const uint8_t id[static AM_HASH_BYTES],
 	    &x->ncheckins)) != AM_OK))
 		return rc;
 	find_versions(x);
+	x->now = now;
 	x->until = now;
 	if (x->a.status == AM_AGREEMENT_ENDED && x->a.end_at < now)
 		x->until = x->a.end_at;

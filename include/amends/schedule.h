@@ -36,7 +36,11 @@
  * its day is within one of the terms' pause ranges.
  *
  * All times are milliseconds since the Unix epoch, UTC. Dates run from
- * 1970-01-01 to 9999-12-29; times outside them are refused with AM_ERR_ARG.
+ * 1970-01-01 to 9999-12-29. Times come from entries, whose authors may
+ * claim any 64-bit value: every function here saturates, reading a time
+ * before 1970 as 1970-01-01 00:00 UTC and one after the last day as that
+ * day, so that no claimed time makes a schedule, and with it a reader,
+ * fail.
  */
 #ifndef AMENDS_SCHEDULE_H
 #define AMENDS_SCHEDULE_H
@@ -79,7 +83,8 @@ struct am_period {
  * on the local date (in the terms' zone) of anchor, in ms (the time the
  * version came into force). The schedule copies what it needs from terms.
  * AM_ERR_ZONE when the zone is unknown or its zoneinfo file is damaged,
- * AM_ERR_ARG when terms have no schedule or anchor is out of range,
+ * AM_ERR_ARG when terms have no schedule (an anchor out of range
+ * saturates: see above),
  * AM_ERR_FIELD when a field is out of range, AM_ERR_NOMEM.
  * Free with am_schedule_destroy().
  */
@@ -95,9 +100,9 @@ bool am_schedule_zone_ok(struct am_str zone);
 
 /*
  * The period containing time (whether or not it belongs to the schedule:
- * see p->within and p->paused). AM_ERR_ARG when time is out of range,
- * AM_ERR_NOT_FOUND when time falls before the first period (an hourly
- * schedule starts at its anchor).
+ * see p->within and p->paused); time saturates. AM_ERR_NOT_FOUND when
+ * time falls before the first period (an hourly schedule starts at its
+ * anchor).
  */
 AM_NODISCARD int am_schedule_period_at(const struct am_schedule *s,
 	int64_t time, struct am_period *p);
@@ -131,7 +136,7 @@ AM_NODISCARD int am_schedule_parse(const struct am_schedule *s,
 
 /*
  * Writes time as local time in the schedule's zone, "YYYY-MM-DD HH:MM",
- * NUL-terminated, into out. AM_ERR_ARG when time is out of range.
+ * NUL-terminated, into out; time saturates. Always AM_OK.
  */
 AM_NODISCARD int am_schedule_format(const struct am_schedule *s, int64_t time,
 	char out[static AM_SCHEDULE_TIME_BYTES]);
@@ -182,7 +187,7 @@ struct am_adherence {
  * (kept < partial < missed), and missed when someone did not report by its
  * due time. Check-ins by others are skipped. Deterministic given its inputs:
  * the order of checkins does not matter, and claimed times only decide
- * "late". AM_ERR_ARG when now is out of range or npeople is 0.
+ * "late". now saturates. AM_ERR_ARG when npeople is 0 or too many.
  */
 AM_NODISCARD int am_schedule_adherence(const struct am_schedule *s, int64_t now,
 	const uint8_t (*people)[32], size_t npeople,

@@ -31,6 +31,25 @@
 
 struct am_view;
 
+/*
+ * Claimed times are data (protocol/entry.md, "Claimed times"): an entry
+ * dated before what it refers to, or more than AM_VIEW_FUTURE_MS ahead of
+ * the reader's clock, is kept and counted like any other, and views mark
+ * it. Marks depend on the reader's clock and never enter the state or
+ * its digests.
+ */
+#define AM_VIEW_FUTURE_MS ((int64_t)10 * 60 * 1000)
+
+enum am_dated {
+	AM_DATED_BEFORE = 1,     /* before what it refers to */
+	AM_DATED_FUTURE = 2,     /* more than AM_VIEW_FUTURE_MS after now */
+};
+
+/* How an entry claimed at time reads to a reader whose clock is now: a
+ * set of enum am_dated flags, 0 when neither. refers is the claimed time
+ * of what the entry refers to (INT64_MIN: nothing). Any int64 is taken. */
+uint32_t am_view_dated(int64_t time, int64_t refers, int64_t now);
+
 /* Opens a read snapshot of s. Nothing may be written through s until it
  * is closed. AM_ERR_DB_BUSY (or another AM_ERR_DB_*) when the snapshot
  * cannot be taken, AM_ERR_ARG when s is already inside a transaction,
@@ -53,6 +72,7 @@ struct am_agreement_view {
 	struct am_schedule *schedule;     /* of current, when it has one */
 	int64_t anchor;                   /* when it first came into force, ms */
 	int64_t until;                    /* now, or when it ended if earlier */
+	int64_t now;                      /* the reader's clock, as given */
 	uint32_t nchecker;                /* who checks in: by, else the parties */
 	uint8_t checker[AM_MAX_PARTIES][32];
 };

@@ -71,7 +71,8 @@ cli_json_schedule(struct json *j, const struct am_terms *t)
 }
 
 void
-cli_json_marks(struct json *j, const struct am_mark *m, uint32_t n)
+cli_json_marks(struct json *j, const struct am_mark *m, uint32_t n,
+	int64_t refers)
 {
 	json_key(j, "marks");
 	json_arr(j);
@@ -84,6 +85,7 @@ cli_json_marks(struct json *j, const struct am_mark *m, uint32_t n)
 		json_kbool(j, "witness", m[i].witness);
 		json_key(j, "time");
 		json_time(j, m[i].time);
+		cli_json_dated(j, m[i].time, refers);
 		json_key(j, "entry");
 		json_hash(j, m[i].entry);
 		json_kstr(j, "note", m[i].note);
@@ -226,6 +228,7 @@ cli_json_checkin_history(struct json *j, const struct am_checkin *k)
 		json_kbool(j, "witness", m->witness);
 		json_key(j, "time");
 		json_time(j, m->time);
+		cli_json_dated(j, m->time, k->time);
 		json_key(j, "entry");
 		json_hash(j, m->entry);
 		json_kstr(j, "note", m->note);
@@ -242,6 +245,52 @@ cli_checkin_state(const struct am_checkin *c)
 	if (c->verified)
 		return "confirmed";
 	return "awaiting";
+}
+
+void
+cli_dated_text(int64_t time, int64_t refers, const char *what, int64_t now,
+	char *out, size_t size)
+{
+	uint32_t d = am_view_dated(time, refers, now);
+	if (d == 0) {
+		snprintf(out, size, "%s", "");
+		return;
+	}
+	snprintf(out, size, " (%s%s%s%s)", d & AM_DATED_BEFORE ? "dated before the " : "",
+		d & AM_DATED_BEFORE ? what : "",
+		d == (AM_DATED_BEFORE | AM_DATED_FUTURE) ? "; " : "",
+		d & AM_DATED_FUTURE ? "dated in the future" : "");
+}
+
+void
+cli_json_dated(struct json *j, int64_t time, int64_t refers)
+{
+	uint32_t d = am_view_dated(time, refers, j->now);
+	json_key(j, "dated");
+	if (d == 0)
+		json_null(j);
+	else
+		json_str(j, d == AM_DATED_BEFORE ? "before" : d == AM_DATED_FUTURE ?
+			"future" : "before,future");
+}
+
+bool
+cli_unshown(const char *what, const uint8_t id[static 32], int rc)
+{
+	char h[CLI_SHORT_HASH];
+	if (rc == AM_OK || rc == AM_ERR_ZONE || rc == AM_ERR_NOMEM ||
+	    (rc >= AM_ERR_DB && rc <= AM_ERR_DB_CORRUPT))
+		return false;
+	cli_short_hash(id, h);
+	fprintf(stderr, "amends: %s %s could not be shown: %s\n", what, h,
+		am_strerror(rc));
+	return true;
+}
+
+bool
+cli_agreement_unshown(const uint8_t id[static 32], int rc)
+{
+	return cli_unshown("agreement", id, rc);
 }
 
 /* The title of agreement id, malloc'd, or NULL. */

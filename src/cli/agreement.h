@@ -21,6 +21,32 @@
 void cli_agreement_schedule_text(const struct am_terms *t, char *out,
 	size_t size);
 
+/*
+ * Readers isolate: what goes wrong reading one agreement is that
+ * agreement's alone. cli_agreement_unshown() tells whether rc, returned
+ * by am_view_agreement() for id, is such an error (anything but AM_OK,
+ * AM_ERR_ZONE, which reads the rest, or an error of the whole store: out
+ * of memory, the database) and, when it is, prints one line saying which
+ * agreement could not be shown and why; the caller then shows the rest.
+ */
+bool cli_agreement_unshown(const uint8_t id[static 32], int rc);
+/* The same for anything else a reader shows part by part: what names it
+ * ("circle", "the statements of circle"), id is its hash or ID. */
+bool cli_unshown(const char *what, const uint8_t id[static 32], int rc);
+
+/*
+ * Marks of claimed times (include/amends/view.h, am_view_dated) for an
+ * entry claimed at time referring to what was claimed at refers
+ * (INT64_MIN: nothing), as the reader sees them at now.
+ * cli_dated_text() writes " (dated before the WHAT; dated in the
+ * future)", either part alone, or "" into out; what names what it refers
+ * to ("check-in it confirms"). cli_json_dated() writes "dated": null,
+ * "before", "future" or "before,future", with the json writer's clock.
+ */
+void cli_dated_text(int64_t time, int64_t refers, const char *what,
+	int64_t now, char *out, size_t size);
+void cli_json_dated(struct json *j, int64_t time, int64_t refers);
+
 /* Names of an agreement's and a version's status as written in JSON
  * ("in_force"); cli_words() makes them text ("in force"). */
 const char *cli_agreement_status_name(uint32_t status);
@@ -29,8 +55,10 @@ const char *cli_version_status_name(uint32_t status);
 /* Writes the schedule of t as a JSON object (null without one). */
 void cli_json_schedule(struct json *j, const struct am_terms *t);
 
-/* Writes "marks": the confirmations and disputes m[0..n). */
-void cli_json_marks(struct json *j, const struct am_mark *m, uint32_t n);
+/* Writes "marks": the confirmations and disputes m[0..n) of what was
+ * claimed at refers. */
+void cli_json_marks(struct json *j, const struct am_mark *m, uint32_t n,
+	int64_t refers);
 
 /* Writes an adherence as a JSON object. */
 void cli_json_adherence(struct json *j, const struct am_adherence *a);

@@ -282,7 +282,7 @@ json_checkin(struct json *j, const struct am_checkin *k)
 	json_kstr(j, "status", cli_status_name(k->status));
 	json_kstr(j, "note", k->note);
 	json_kstr(j, "state", cli_checkin_state(k));
-	cli_json_marks(j, k->marks, k->nmarks);
+	cli_json_marks(j, k->marks, k->nmarks, k->time);
 	cli_json_checkin_history(j, k);
 	json_end_obj(j);
 }
@@ -298,7 +298,7 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 	int rc = am_view_agreement(o->view, id, now, true, &x);
 	if (rc != AM_OK && rc != AM_ERR_ZONE) {
 		am_agreement_view_finish(&x);
-		return rc;
+		return cli_agreement_unshown(id, rc) ? AM_OK : rc;
 	}
 	const struct am_version *v = x.current != NULL ? x.current : x.newest;
 	cli_short_hash(id, h);
@@ -344,6 +344,50 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 	return AM_OK;
 }
 
+/* The entries of a circle the state ignores, each with its rule and why
+ * (protocol/state.md, "Ignored entries": a claimed time out of bounds,
+ * a check-in for a period outside the terms, ...): part of what the file
+ * proves, and no problem of it. */
+static int
+show_ignored(struct am_store *s, struct vout *o, const uint8_t circle[32])
+{
+	struct am_violation *v = NULL;
+	size_t n = 0;
+	char w[WHO_BYTES];
+	int rc = am_state_violations(s, circle, &v, &n);
+	if (rc == AM_ERR_NOT_FOUND)
+		rc = AM_OK;           /* no genesis here: nothing is derived */
+	if (o->json) {
+		json_key(&o->j, "ignored");
+		json_arr(&o->j);
+	}
+	for (size_t i = 0; rc == AM_OK && i < n; i++) {
+		const char *rule = am_rule_name(v[i].rule);
+		if (o->json) {
+			json_obj(&o->j);
+			json_key(&o->j, "author");
+			json_id(&o->j, v[i].author);
+			json_kint(&o->j, "seq", (int64_t)v[i].seq);
+			json_kint(&o->j, "kind", v[i].kind);
+			json_kstr(&o->j, "rule", rule);
+			json_kstr(&o->j, "why", v[i].why);
+			json_end_obj(&o->j);
+			continue;
+		}
+		who(v[i].author, w);
+		if (v[i].rule == AM_RULE_FORKED)
+			printf("  ignored: %s's entries from %llu on: %s (%s)\n", w,
+				(unsigned long long)v[i].seq, v[i].why, rule);
+		else
+			printf("  ignored: %s's entry %llu: %s (%s)\n", w,
+				(unsigned long long)v[i].seq, v[i].why, rule);
+	}
+	if (o->json)
+		json_end_arr(&o->j);
+	free(v);
+	return cli_unshown("the ignored entries of circle", circle, rc) ? AM_OK : rc;
+}
+
 static int
 show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 	const uint8_t *scope, int64_t now)
@@ -355,8 +399,12 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 	int rc = am_state_members(s, ci->id, &members, &nm);
 	if (rc == AM_OK)
 		rc = am_state_agreements(s, ci->id, now, &list, &na);
-	if (rc != AM_OK)
+	if (rc != AM_OK) {
+		/* nothing of the circle is written yet: the rest can be */
+		if (cli_unshown("circle", ci->id, rc))
+			rc = AM_OK;
 		goto out;
+	}
 	cli_short_hash(ci->id, cid);
 	if (o->json) {
 		json_obj(&o->j);
@@ -389,10 +437,12 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 	for (size_t i = 0; rc == AM_OK && i < na; i++)
 		if (scope == NULL || memcmp(scope, list[i].id, 32) == 0)
 			rc = show_agreement(s, o, list[i].id, now);
-	if (o->json) {
+	if (o->json)
 		json_end_arr(&o->j);
+	if (rc == AM_OK)
+		rc = show_ignored(s, o, ci->id);
+	if (o->json)
 		json_end_obj(&o->j);
-	}
 out:
 	free(members);
 	am_state_agreements_free(&list, na);

@@ -38,10 +38,32 @@ cli_short_id(struct am_store *s, const uint8_t id[static 32],
 	out[8] = '\0';
 }
 
+/*
+ * A claimed time can be any int64: a year of nine digits, or negative,
+ * would print as a date nobody can read ("-292275055-05-16"). Times
+ * outside years 1 to 9999 are written as which side they fall on.
+ */
+#define FIRST_MS (-62135596800000LL)   /* 0001-01-01T00:00:00Z */
+#define LAST_MS 253402300799999LL      /* 9999-12-31T23:59:59.999Z */
+
+static bool
+beyond(int64_t ms, char out[static CLI_TIME_BYTES])
+{
+	if (ms < FIRST_MS)
+		snprintf(out, CLI_TIME_BYTES, "before year 1");
+	else if (ms > LAST_MS)
+		snprintf(out, CLI_TIME_BYTES, "after year 9999");
+	else
+		return false;
+	return true;
+}
+
 void
 cli_time_utc(int64_t ms, char out[static CLI_TIME_BYTES])
 {
 	struct tm tm;
+	if (beyond(ms, out))
+		return;
 	time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0));
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(out, CLI_TIME_BYTES, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
@@ -52,6 +74,8 @@ void
 cli_time_local(int64_t ms, char out[static CLI_TIME_BYTES])
 {
 	struct tm tm;
+	if (beyond(ms, out))
+		return;
 	time_t t = (time_t)(ms / 1000 - (ms % 1000 < 0));
 	if (localtime_r(&t, &tm) == NULL ||
 	    strftime(out, CLI_TIME_BYTES, "%Y-%m-%d %H:%M", &tm) == 0)
@@ -137,6 +161,7 @@ json_init(struct json *j, FILE *f, struct am_store *store)
 	j->f = f;
 	j->store = store;
 	j->first[0] = true;
+	j->now = cli_now_ms();
 }
 
 /* Before any value: a comma unless it is the first of its container or

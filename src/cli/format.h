@@ -27,7 +27,9 @@ void cli_short_hash(const uint8_t hash[static 32], char out[static CLI_SHORT_HAS
 void cli_short_id(struct am_store *s, const uint8_t id[static 32],
 	char out[static CLI_SHORT_NAME]);
 
-/* Writes ms since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out. */
+/* Writes ms since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out;
+ * a time outside years 1 to 9999 as "before year 1" or "after year
+ * 9999" (here and in cli_time_local). */
 void cli_time_utc(int64_t ms, char out[static CLI_TIME_BYTES]);
 
 /* Writes ms as "YYYY-MM-DD HH:MM" in the local zone of whoever runs the
@@ -80,6 +82,7 @@ struct json {
 	bool after_key;              /* the next value follows a key */
 	int nids;
 	uint8_t ids[JSON_IDS][32];   /* IDs written, for json_names */
+	int64_t now;                 /* the reader's clock, for "dated" */
 };
 
 void json_init(struct json *j, FILE *f, struct am_store *store);

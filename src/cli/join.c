@@ -19,6 +19,7 @@
 #include "amends/wire.h"
 #include "cli.h"
 #include "format.h"
+#include "write.h"
 
 #define WAIT_MS 15000           /* for the connection, and for each answer */
 #define REFUSED_MS 8000         /* a refusal lasting this long is the answer */
@@ -228,8 +229,9 @@ accept_proposal(struct cli *c, const struct am_invite_reply *w,
 	int rc = am_state_check(c->store, w->circle, me, &b, why, sizeof why);
 	if (rc != AM_OK)
 		return cli_error("cannot accept the invitation: %s", why);
-	if ((rc = am_store_append(c->store, c->id, w->circle, cli_now_ms(), &b,
-	    hash, &seq)) != AM_OK)
+	if ((rc = am_store_append(c->store, c->id, w->circle,
+	    cli_stamp(c->store, w->circle, me, &b, cli_now_ms()), &b, hash,
+	    &seq)) != AM_OK)
 		return cli_fail("writing your acceptance", rc);
 	rc = am_store_range(c->store, w->circle, me, seq, seq, copy_raw, out);
 	if (rc != AM_OK || out->raw == NULL)

@@ -81,7 +81,7 @@ list_circle(struct am_view *view, const struct am_circle_info *ci, bool json,
 	size_t n = 0;
 	int rc = am_state_agreements(am_view_store(view), ci->id, now, &list, &n);
 	if (rc != AM_OK)
-		return rc;
+		return cli_unshown("circle", ci->id, rc) ? AM_OK : rc;
 	char h[CLI_SHORT_HASH];
 	cli_short_hash(ci->id, h);
 	if (json) {
@@ -97,7 +97,9 @@ list_circle(struct am_view *view, const struct am_circle_info *ci, bool json,
 	for (size_t i = 0; i < n && rc == AM_OK; i++) {
 		struct am_agreement_view x;
 		rc = am_view_agreement(view, list[i].id, now, true, &x);
-		if (rc == AM_OK || rc == AM_ERR_ZONE) {
+		if (cli_agreement_unshown(list[i].id, rc))
+			rc = AM_OK;
+		else if (rc == AM_OK || rc == AM_ERR_ZONE) {
 			rc = AM_OK;
 			if (json)
 				json_agreement(j, &x);

@@ -26,6 +26,8 @@ struct item {
 	const struct am_checkin *checkin;     /* or */
 	const struct am_statement *statement;
 	const char *title;                    /* of the check-in's agreement */
+	int64_t refers;                       /* claimed time of what it refers
+	                                         to: the agreement; INT64_MIN */
 	const struct am_checkin *all;         /* the agreement's check-ins, */
 	size_t nall, ix;                      /* ... and the check-in's index */
 };
@@ -80,12 +82,17 @@ add_agreement(struct am_store *s, struct log *l, const uint8_t id[32], int64_t n
 	}
 	struct am_agreement_view *x = &l->agreements[l->nagreements];
 	int rc = am_view_agreement(l->view, id, now, true, x);
+	if (cli_agreement_unshown(id, rc)) {
+		am_agreement_view_finish(x);
+		return AM_OK;
+	}
 	l->nagreements++;
 	if (rc != AM_OK && rc != AM_ERR_ZONE)
 		return rc;
 	for (size_t i = 0; i < x->ncheckins; i++) {
 		struct item it = { x->checkins[i].time, x->checkins[i].hash,
-			&x->checkins[i], NULL, x->a.title, x->checkins, x->ncheckins, i };
+			&x->checkins[i], NULL, x->a.title, x->a.proposed, x->checkins,
+			x->ncheckins, i };
 		if ((rc = push(l, it)) != AM_OK)
 			return rc;
 	}
@@ -114,7 +121,8 @@ add_statements(struct am_store *s, struct log *l, const uint8_t circle[32],
 	size_t n = counts[l->nlists];
 	l->nlists++;
 	for (size_t i = 0; rc == AM_OK && i < n; i++) {
-		struct item it = { st[i].time, st[i].hash, NULL, &st[i], NULL, NULL, 0, 0 };
+		struct item it = { st[i].time, st[i].hash, NULL, &st[i], NULL,
+			INT64_MIN, NULL, 0, 0 };
 		rc = push(l, it);
 	}
 	return rc;
@@ -126,10 +134,14 @@ add_circle(struct am_store *s, struct log *l, const uint8_t circle[32], int64_t 
 	struct am_agreement *list = NULL;
 	size_t n = 0;
 	int rc = am_state_agreements(s, circle, now, &list, &n);
+	if (cli_unshown("the agreements of circle", circle, rc))
+		rc = AM_OK;
 	for (size_t i = 0; rc == AM_OK && i < n; i++)
 		rc = add_agreement(s, l, list[i].id, now);
 	am_state_agreements_free(&list, n);
-	return rc == AM_OK ? add_statements(s, l, circle, NULL) : rc;
+	if (rc == AM_OK)
+		rc = add_statements(s, l, circle, NULL);
+	return cli_unshown("the statements of circle", circle, rc) ? AM_OK : rc;
 }
 
 static void
@@ -171,8 +183,9 @@ json_item(struct json *j, const struct item *it)
 		json_kstr(j, "status", cli_status_name(k->status));
 		json_kstr(j, "note", k->note);
 		json_kstr(j, "state", cli_checkin_state(k));
-		cli_json_marks(j, k->marks, k->nmarks);
+		cli_json_marks(j, k->marks, k->nmarks, k->time);
 		cli_json_checkin_history(j, k);
+		cli_json_dated(j, k->time, it->refers);
 	} else {
 		const struct am_statement *st = it->statement;
 		json_kstr(j, "type", "statement");
@@ -191,54 +204,68 @@ json_item(struct json *j, const struct item *it)
 		else
 			json_null(j);
 		json_kstr(j, "state", statement_state(st));
-		cli_json_marks(j, st->marks, st->nmarks);
+		cli_json_marks(j, st->marks, st->nmarks, st->time);
+		cli_json_dated(j, st->time, it->refers);
 	}
 	json_end_obj(j);
 }
 
 static void
-text_marks(struct am_store *s, const struct am_mark *m, uint32_t n)
+text_marks(struct am_store *s, const struct am_mark *m, uint32_t n,
+	int64_t refers, int64_t now)
 {
-	char who[CLI_SHORT_NAME];
+	char who[CLI_SHORT_NAME], dated[96];
 	for (uint32_t i = 0; i < n; i++) {
 		cli_short_id(s, m[i].id, who);
+		cli_dated_text(m[i].time, refers, m[i].kind == AM_MARK_DISPUTED ?
+			"statement it disputes" : "statement it confirms", now, dated,
+			sizeof dated);
 		printf("%s%s%s", i ? ", " : " by ", who, m[i].witness ? " (witness)" : "");
 		if (m[i].kind == AM_MARK_DISPUTED)
 			printf(" disputing%s%s", m[i].note ? ": " : "",
 				m[i].note ? m[i].note : "");
+		printf("%s", dated);
 	}
 }
 
 /* Every answer to a check-in, in order, with its note: a confirmation
  * that follows a dispute does not hide it. */
 static void
-text_answers(struct am_store *s, const struct am_mark *m, uint32_t n)
+text_answers(struct am_store *s, const struct am_mark *m, uint32_t n,
+	int64_t refers, int64_t now)
 {
-	char who[CLI_SHORT_NAME];
+	char who[CLI_SHORT_NAME], dated[96];
 	for (uint32_t i = 0; i < n; i++) {
 		cli_short_id(s, m[i].id, who);
-		printf("%s%s%s %s%s%s", i ? "; " : "", who,
+		cli_dated_text(m[i].time, refers, m[i].kind == AM_MARK_DISPUTED ?
+			"check-in it disputes" : "check-in it confirms", now, dated,
+			sizeof dated);
+		printf("%s%s%s %s%s%s%s", i ? "; " : "", who,
 			m[i].witness ? " (witness)" : "",
 			m[i].kind == AM_MARK_DISPUTED ? "disputed" : "confirmed",
-			m[i].note ? ": " : "", m[i].note ? m[i].note : "");
+			m[i].note ? ": " : "", m[i].note ? m[i].note : "", dated);
 	}
 }
 
 static void
-text_item(struct am_store *s, const struct item *it)
+text_item(struct am_store *s, const struct item *it, int64_t now)
 {
 	char when[CLI_TIME_BYTES], who[CLI_SHORT_NAME], h[CLI_SHORT_HASH];
+	char dated[96];
 	cli_time_local(it->time, when);
+	cli_dated_text(it->time, it->refers, "agreement it reports on", now,
+		dated, sizeof dated);
 	cli_short_hash(it->hash, h);
 	if (it->checkin != NULL) {
 		const struct am_checkin *k = it->checkin;
 		cli_short_id(s, k->author, who);
-		printf("%s  %s  %-12s %-9s checked in %s for %s on '%s'%s%s\n", when, h,
-			who, cli_checkin_state(k), cli_status_name(k->status), k->period,
-			it->title, k->note ? ": " : "", k->note ? k->note : "");
+		printf("%s  %s  %-12s %-9s checked in %s for %s on '%s'%s%s%s\n", when,
+			h, who, cli_checkin_state(k), cli_status_name(k->status),
+			k->period, it->title, k->note ? ": " : "", k->note ? k->note : "",
+			dated);
 		if (k->nanswers > 0) {
 			printf("%38s", "");
-			text_answers(s, k->answers, k->nanswers);
+			text_answers(s, k->answers, k->nanswers, k->time, now);
 			printf("\n");
 		}
 		char role[512];
@@ -248,11 +275,11 @@ text_item(struct am_store *s, const struct item *it)
 	} else {
 		const struct am_statement *st = it->statement;
 		cli_short_id(s, st->author, who);
-		printf("%s  %s  %-12s %-9s said: %s\n", when, h, who,
-			statement_state(st), st->text);
+		printf("%s  %s  %-12s %-9s said: %s%s\n", when, h, who,
+			statement_state(st), st->text, dated);
 		if (st->nmarks > 0) {
 			printf("%38s", "");
-			text_marks(s, st->marks, st->nmarks);
+			text_marks(s, st->marks, st->nmarks, st->time, now);
 			printf("\n");
 		}
 	}
@@ -363,7 +390,7 @@ cmd_log(int argc, char **argv)
 		if (l.n == 0)
 			printf("no check-ins or statements yet\n");
 		for (size_t i = 0; i < l.n; i++)
-			text_item(c.store, &l.items[i]);
+			text_item(c.store, &l.items[i], now);
 	}
 	ret = 0;
 out:

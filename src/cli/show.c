@@ -42,6 +42,16 @@ count_marks(const struct am_agreement_view *x, const uint8_t *who, int *verified
 	}
 }
 
+/* The claimed time of the version v amends (INT64_MIN: none here). */
+static int64_t
+base_time(const struct am_agreement_view *x, const struct am_version *v)
+{
+	for (size_t i = 0; v->has_base && i < x->nversions; i++)
+		if (memcmp(x->versions[i].hash, v->base, 32) == 0)
+			return x->versions[i].time;
+	return INT64_MIN;
+}
+
 /* ---- JSON ---- */
 
 static void
@@ -83,7 +93,8 @@ json_terms(struct json *j, const struct am_terms *t)
 }
 
 static void
-json_version(struct json *j, const struct am_version *v)
+json_version(struct json *j, const struct am_agreement_view *x,
+	const struct am_version *v)
 {
 	json_obj(j);
 	json_key(j, "hash");
@@ -136,14 +147,18 @@ json_version(struct json *j, const struct am_version *v)
 		} else {
 			json_null(j);
 		}
+		cli_json_dated(j, g->position != AM_POS_NONE ? g->time : v->time,
+			v->time);
 		json_end_obj(j);
 	}
 	json_end_arr(j);
+	cli_json_dated(j, v->time, base_time(x, v));
 	json_end_obj(j);
 }
 
 static void
-json_checkin(struct json *j, const struct am_checkin *k)
+json_checkin(struct json *j, const struct am_agreement_view *x,
+	const struct am_checkin *k)
 {
 	json_obj(j);
 	json_key(j, "hash");
@@ -158,8 +173,9 @@ json_checkin(struct json *j, const struct am_checkin *k)
 	json_kstr(j, "state", cli_checkin_state(k));
 	json_kbool(j, "verified", k->verified);
 	json_kbool(j, "disputed", k->disputed);
-	cli_json_marks(j, k->marks, k->nmarks);
+	cli_json_marks(j, k->marks, k->nmarks, k->time);
 	cli_json_checkin_history(j, k);
+	cli_json_dated(j, k->time, x->a.proposed);
 	json_end_obj(j);
 }
 
@@ -251,12 +267,12 @@ show_json(struct am_store *s, const struct am_agreement_view *x)
 	json_key(&j, "versions");
 	json_arr(&j);
 	for (size_t i = 0; i < x->nversions; i++)
-		json_version(&j, &x->versions[i]);
+		json_version(&j, x, &x->versions[i]);
 	json_end_arr(&j);
 	json_key(&j, "checkins");
 	json_arr(&j);
 	for (size_t i = 0; i < x->ncheckins; i++)
-		json_checkin(&j, &x->checkins[i]);
+		json_checkin(&j, x, &x->checkins[i]);
 	json_end_arr(&j);
 	json_adherence(&j, x);
 	json_names(&j);
@@ -266,9 +282,9 @@ show_json(struct am_store *s, const struct am_agreement_view *x)
 /* ---- text ---- */
 
 static void
-text_signatures(struct am_store *s, const struct am_version *v)
+text_signatures(struct am_store *s, const struct am_version *v, int64_t now)
 {
-	char who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
+	char who[CLI_SHORT_NAME], when[CLI_TIME_BYTES], dated[96];
 	for (uint32_t i = 0; i < v->nsigs + v->nothers; i++) {
 		const struct am_signature *g = i < v->nsigs ? &v->sigs[i] :
 			&v->others[i - v->nsigs];
@@ -281,8 +297,11 @@ text_signatures(struct am_store *s, const struct am_version *v)
 			continue;
 		}
 		cli_time_local(g->time, when);
-		printf("      %-12s %s %s%s%s", who, position_name(g->position), when,
-			g->implicit ? " (wrote it)" : "", as);
+		cli_dated_text(g->time, v->time, g->position == AM_POS_ACCEPTED ?
+			"version it accepts" : "version it declines", now, dated,
+			sizeof dated);
+		printf("      %-12s %s %s%s%s%s", who, position_name(g->position), when,
+			g->implicit ? " (wrote it)" : "", dated, as);
 		if (g->note != NULL)
 			printf(": %s", g->note);
 		if (g->was_declined) {
@@ -314,7 +333,7 @@ static void
 text_versions(struct am_store *s, const struct am_agreement_view *x)
 {
 	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], when[CLI_TIME_BYTES];
-	char sched[512];
+	char sched[512], dated[96];
 	printf("\nversions\n");
 	for (size_t i = 0; i < x->nversions; i++) {
 		const struct am_version *v = &x->versions[i];
@@ -322,14 +341,16 @@ text_versions(struct am_store *s, const struct am_agreement_view *x)
 		cli_short_hash(v->hash, h);
 		cli_short_id(s, v->author, who);
 		cli_time_local(v->time, when);
-		printf("  %u  %s  %s  by %-12s %s\n", v->depth + 1, h, when, who,
-			cli_words(cli_version_status_name(v->status)));
+		cli_dated_text(v->time, base_time(x, v), "version it amends", x->now,
+			dated, sizeof dated);
+		printf("  %u  %s  %s  by %-12s %s%s\n", v->depth + 1, h, when, who,
+			cli_words(cli_version_status_name(v->status)), dated);
 		printf("      %.*s\n", (int)t->title.n, t->title.p);
 		if (t->text.n > 0)
 			printf("      \"%.*s\"\n", (int)t->text.n, t->text.p);
 		cli_agreement_schedule_text(t, sched, sizeof sched);
 		printf("      %s\n", sched);
-		text_signatures(s, v);
+		text_signatures(s, v, x->now);
 	}
 }
 
@@ -337,7 +358,7 @@ static void
 text_checkins(struct am_store *s, const struct am_agreement_view *x)
 {
 	char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], mk[CLI_SHORT_NAME];
-	char role[512];
+	char role[512], dated[96];
 	if (x->ncheckins == 0) {
 		printf("\nno check-ins yet\n");
 		return;
@@ -348,16 +369,23 @@ text_checkins(struct am_store *s, const struct am_agreement_view *x)
 		const struct am_checkin *k = &x->checkins[i];
 		cli_short_hash(k->hash, h);
 		cli_short_id(s, k->author, who);
-		printf("  %-14s %-12s %-8s %-10s %-9s %s", k->period, who,
+		cli_dated_text(k->time, x->a.proposed, "agreement it reports on",
+			x->now, dated, sizeof dated);
+		printf("  %-14s %-12s %-8s %-10s %-9s %s%s", k->period, who,
 			cli_status_name(k->status), cli_checkin_state(k), h,
-			k->note != NULL ? k->note : "");
+			k->note != NULL ? k->note : "",
+			dated[0] != '\0' && k->note == NULL ? dated + 1 : dated);
+		bool said = k->note != NULL || dated[0] != '\0';
 		/* every answer, in order: a changed answer shows what it was */
 		for (uint32_t m = 0; m < k->nanswers; m++) {
 			const struct am_mark *a = &k->answers[m];
 			cli_short_id(s, a->id, mk);
-			printf("%s%s %s%s%s", m || k->note ? "; " : "", mk,
+			cli_dated_text(a->time, k->time,
+				a->kind == AM_MARK_CONFIRMED ? "check-in it confirms" :
+				"check-in it disputes", x->now, dated, sizeof dated);
+			printf("%s%s %s%s%s%s", m || said ? "; " : "", mk,
 				a->kind == AM_MARK_CONFIRMED ? "confirmed" : "disputed",
-				a->note ? ": " : "", a->note ? a->note : "");
+				a->note ? ": " : "", a->note ? a->note : "", dated);
 		}
 		printf("\n");
 		cli_checkin_role(s, x->checkins, x->ncheckins, i, role, sizeof role);

@@ -40,16 +40,23 @@ load_circle(struct status *st, struct circle_data *d)
 
 	d->witness = am_state_member_role(st->s, d->info->id, st->me, &role) ==
 		AM_OK && role == AM_ROLE_WITNESS;
-	if ((rc = am_store_digest(st->s, d->info->id, d->digest)) != AM_OK ||
-	    (rc = am_state_agreements(st->s, d->info->id, st->now, &list, &n)) != AM_OK)
+	if ((rc = am_store_digest(st->s, d->info->id, d->digest)) != AM_OK)
 		return rc;
+	if ((rc = am_state_agreements(st->s, d->info->id, st->now, &list, &n)) != AM_OK)
+		return cli_unshown("the agreements of circle", d->info->id, rc) ?
+			AM_OK : rc;
 	if (n > 0 && (d->ag = calloc(n, sizeof *d->ag)) == NULL) {
 		am_state_agreements_free(&list, n);
 		return AM_ERR_NOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
 		rc = am_view_agreement(st->view, list[i].id, st->now, true,
-			&d->ag[i]);
+			&d->ag[d->nag]);
+		if (cli_agreement_unshown(list[i].id, rc)) {
+			am_agreement_view_finish(&d->ag[d->nag]);
+			rc = AM_OK;
+			continue;
+		}
 		d->nag++;
 		if (rc != AM_OK && rc != AM_ERR_ZONE)
 			break;
@@ -58,7 +65,8 @@ load_circle(struct status *st, struct circle_data *d)
 	am_state_agreements_free(&list, n);
 	if (rc != AM_OK)
 		return rc;
-	return am_state_statements_awaiting(st->s, d->info->id, st->me, &d->st, &d->nst);
+	rc = am_state_statements_awaiting(st->s, d->info->id, st->me, &d->st, &d->nst);
+	return cli_unshown("the statements of circle", d->info->id, rc) ? AM_OK : rc;
 }
 
 /* What awaits your signature, circle by circle of yours: asking for all
@@ -273,14 +281,21 @@ section_to_confirm(struct status *st)
 						json_id(j, k->author);
 						json_kstr(j, "period", k->period);
 						json_kstr(j, "status", cli_status_name(k->status));
+						cli_json_dated(j, k->time, x->a.proposed);
 						json_end_obj(j);
 						continue;
 					}
+					/* what one is asked to confirm says when it
+					 * claims to be from, if that stands out */
+					char dated[96];
+					cli_dated_text(k->time, x->a.proposed,
+						"agreement it reports on", st->now, dated,
+						sizeof dated);
 					cli_short_hash(k->hash, h);
 					cli_short_id(st->s, k->author, who);
-					printf("  %s  %s checked in %s for %s on '%s'   amends "
+					printf("  %s  %s checked in %s for %s on '%s'%s   amends "
 						"confirm %s\n", h, who, cli_status_name(k->status),
-						k->period, x->a.title, h);
+						k->period, x->a.title, dated, h);
 				}
 			}
 			for (size_t i = 0; i < d->nst; i++) {
@@ -300,14 +315,17 @@ section_to_confirm(struct status *st)
 					json_hash(j, sm->hash);
 					json_key(j, "author");
 					json_id(j, sm->author);
+					cli_json_dated(j, sm->time, INT64_MIN);
 					json_end_obj(j);
 					continue;
 				}
-				char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME];
+				char h[CLI_SHORT_HASH], who[CLI_SHORT_NAME], dated[96];
+				cli_dated_text(sm->time, INT64_MIN, "", st->now, dated,
+					sizeof dated);
 				cli_short_hash(sm->hash, h);
 				cli_short_id(st->s, sm->author, who);
-				printf("  %s  %s said: %.50s%s   amends confirm %s\n", h, who,
-					sm->text, strlen(sm->text) > 50 ? "..." : "", h);
+				printf("  %s  %s said: %.50s%s%s   amends confirm %s\n", h, who,
+					sm->text, strlen(sm->text) > 50 ? "..." : "", dated, h);
 			}
 		}
 	}
@@ -409,7 +427,7 @@ section_disputes(struct status *st)
 						json_id(j, k->author);
 						json_kstr(j, "period", k->period);
 						json_kstr(j, "status", cli_status_name(k->status));
-						cli_json_marks(j, k->marks, k->nmarks);
+						cli_json_marks(j, k->marks, k->nmarks, k->time);
 						json_end_obj(j);
 						continue;
 					}

@@ -125,10 +125,17 @@ cli_now_ms(void)
 		char *end = strptime(v, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		if (end != NULL && *end == '\0')
 			return (int64_t)timegm(&tm) * 1000;
+		/* any count of seconds, saturated to what ms can hold: tests
+		 * use it to stamp entries at the very ends of time */
 		char *e;
 		long long secs = strtoll(v, &e, 10);
-		if (*e == '\0')
+		if (*e == '\0' && e != v) {
+			if (secs > INT64_MAX / 1000)
+				return INT64_MAX;
+			if (secs < INT64_MIN / 1000)
+				return INT64_MIN;
 			return secs * 1000;
+		}
 	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -7,7 +7,69 @@
 
 #include "amends/entry.h"
 #include "amends/state.h"
+#include "amends/view.h"
 #include "write.h"
+
+/*
+ * The time an honest writer claims (protocol/entry.md, "Claimed times",
+ * and write.h):
+ * its clock, or later when its own previous entry in the feed is later
+ * (while within the bounds the state counts: a clock that once read 9999
+ * must not date every later entry 9999), or when what the entry refers to
+ * is dated ahead of the clock by at most AM_VIEW_FUTURE_MS (a clock a few
+ * minutes behind another's). Anything further ahead is not adopted: one
+ * entry dated 2099 must not date all of its answers 2099; the answer then
+ * reads "dated before" what it answers, which is the truth.
+ */
+static int
+decode_time(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct am_entry e;
+	if (am_entry_decode(raw, len, &e) == AM_OK)
+		*(int64_t *)ctx = e.time;
+	return AM_OK;
+}
+
+static int64_t
+adopt(struct am_store *s, const uint8_t hash[32], int64_t now, int64_t t)
+{
+	struct am_object_info info;
+	if (am_state_lookup(s, hash, &info) != AM_OK || info.time <= t)
+		return t;
+	if (now <= INT64_MAX - AM_VIEW_FUTURE_MS &&
+	    info.time <= now + AM_VIEW_FUTURE_MS)
+		return info.time;
+	return t;
+}
+
+int64_t
+cli_stamp(struct am_store *s, const uint8_t circle[static 32],
+	const uint8_t me[static 32], const struct am_body *body, int64_t now)
+{
+	uint8_t head[32];
+	uint64_t seq = 0;
+	int64_t t = now, prev = INT64_MIN;
+	if (am_store_head(s, circle, me, &seq, head) == AM_OK && seq > 0 &&
+	    am_store_range(s, circle, me, seq, seq, decode_time, &prev) == AM_OK &&
+	    prev > t && prev >= AM_TIME_MIN && prev < AM_TIME_MAX)
+		t = prev;
+	switch (body->kind) {
+	case AM_KIND_AMEND:
+		t = adopt(s, body->base, now, t);
+		/* fall through */
+	case AM_KIND_ACCEPT:
+	case AM_KIND_DECLINE:
+	case AM_KIND_END:
+	case AM_KIND_CHECKIN:
+	case AM_KIND_CONFIRM:
+	case AM_KIND_DISPUTE:
+		return adopt(s, body->target, now, t);
+	case AM_KIND_STATEMENT:
+		return body->has_target ? adopt(s, body->target, now, t) : t;
+	default:
+		return t;
+	}
+}
 
 int
 cli_write(struct cli *c, const uint8_t circle_in[static 32],
@@ -22,16 +84,17 @@ cli_write(struct cli *c, const uint8_t circle_in[static 32],
 		am_circle_id(me, body->nonce, circle);
 	else
 		memcpy(circle, circle_in, 32);
-	int64_t now = cli_now_ms();
+	/* the time signed, checked against the bounds before anything is */
+	int64_t when = cli_stamp(c->store, circle, me, body, cli_now_ms());
 	rc = am_state_check(c->store, circle, me, body, why, sizeof why);
 	if (rc == AM_OK)
-		rc = am_state_check_time(now, why, sizeof why);
+		rc = am_state_check_time(when, why, sizeof why);
 	if (rc != AM_OK) {
 		if (why[0] != '\0')
 			return cli_error("%s", why);
 		return cli_fail("checking the entry", rc);
 	}
-	rc = am_store_append(c->store, c->id, circle, now, body, hash, NULL);
+	rc = am_store_append(c->store, c->id, circle, when, body, hash, NULL);
 	if (rc == AM_ERR_FIELD)
 		return cli_error("the entry would hold a value out of range; "
 			"nothing was written");

@@ -12,6 +12,15 @@
 #include "cli.h"
 
 /*
+ * The time to claim for body, written by me into circle when the clock
+ * reads now (protocol/entry.md, "Claimed times"): the latest of now, me's
+ * previous entry in the feed while within the state's bounds, and what
+ * body refers to when at most AM_VIEW_FUTURE_MS ahead of now.
+ */
+int64_t cli_stamp(struct am_store *s, const uint8_t circle[static 32],
+	const uint8_t me[static 32], const struct am_body *body, int64_t now);
+
+/*
  * Writes body as c's identity into circle (for a GENESIS body, the circle
  * its nonce makes). c must hold the identity and the store. Returns 0 with
  * hash (when not NULL) set to the new entry's hash, or prints why not and

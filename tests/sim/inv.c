@@ -103,7 +103,10 @@ static const struct {
 	[SIM_INV_END_TIME] = { "end-time", 0 },
 	[SIM_INV_CHECKIN_KEPT] = { "checkin-kept", 0 },
 	[SIM_INV_ANSWER_KEPT] = { "answer-kept", 0 },
-	[SIM_INV_READERS] = { "readers", 16 },
+	/* held since schedules saturate every time they take (issue 16);
+	 * before, tools/sim --seed 2 --ops 40 --hostile --no-extremes
+	 * broke it: an agreement dated 9999-12-31 could not be read */
+	[SIM_INV_READERS] = { "readers", 0 },
 	[SIM_INV_MEMBERSHIP] = { "membership", 0 },
 	[SIM_INV_DIGEST] = { "digest", 0 },
 	/* reach.c: a write reaches connected members by push */

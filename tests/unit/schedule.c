@@ -106,9 +106,18 @@ test_daily_utc(void)
 	char buf[AM_SCHEDULE_TIME_BYTES];
 	check_rc(am_schedule_format(s, utc(2026, 3, 10, 21, 5), buf), AM_OK);
 	check(strcmp(buf, "2026-03-10 21:05") == 0);
-	check_rc(am_schedule_format(s, -1, buf), AM_ERR_ARG);
-	check_rc(am_schedule_period_at(s, -1, &p), AM_ERR_ARG);
-	check_rc(am_schedule_period_at(s, utc(10000, 1, 1, 0, 0), &p), AM_ERR_ARG);
+	/* times out of range saturate: any claimed time can be read */
+	check_rc(am_schedule_format(s, -1, buf), AM_OK);
+	check(strcmp(buf, "1970-01-01 00:00") == 0);
+	check_rc(am_schedule_format(s, INT64_MAX, buf), AM_OK);
+	check(strcmp(buf, "9999-12-29 00:00") == 0);
+	check_rc(am_schedule_format(s, INT64_MIN, buf), AM_OK);
+	check_rc(am_schedule_period_at(s, -1, &p), AM_OK);
+	check(strcmp(p.label, "1970-01-01") == 0 && !p.within);
+	check_rc(am_schedule_period_at(s, utc(10000, 1, 1, 0, 0), &p), AM_OK);
+	check(strcmp(p.label, "9999-12-29") == 0 && p.within);
+	check_rc(am_schedule_period_at(s, INT64_MAX, &p), AM_OK);
+	check_rc(am_schedule_period_at(s, INT64_MIN, &p), AM_OK);
 	am_schedule_destroy(&s);
 	check(s == NULL);
 	am_schedule_destroy(&s);
@@ -130,9 +139,24 @@ test_anchor(void)
 	refuse(s, "2026-03-09");
 	am_schedule_destroy(&s);
 
+	/* an anchor claimed at any time loads: before 1970 the schedule
+	 * starts on 1970-01-01, past 9999-12-29 it holds that day alone */
 	struct am_schedule *bad = NULL;
-	check_rc(am_schedule_load(&t, -5, &bad), AM_ERR_ARG);
-	check(bad == NULL);
+	int64_t anchors[] = { -5, INT64_MIN, INT64_MAX, utc(9999, 12, 31, 23, 59),
+		utc(9999, 12, 29, 12, 0) };
+	for (size_t i = 0; i < sizeof anchors / sizeof anchors[0]; i++) {
+		struct am_adherence a;
+		const uint8_t (*one)[32] = &sam;
+		struct am_schedule_checkin c = { sam, 1, am_str_c("9999-12-29"),
+			AM_KEPT, INT64_MAX };
+		s = load(&t, anchors[i]);
+		check_rc(am_schedule_first(s, &p), AM_OK);
+		check(strcmp(p.label, anchors[i] < 0 ? "1970-01-01" : "9999-12-29") == 0);
+		check_rc(am_schedule_adherence(s, INT64_MAX, one, 1, &c, 1, &a), AM_OK);
+		check_rc(am_schedule_adherence(s, INT64_MIN, one, 1, &c, 1, &a), AM_OK);
+		check(a.due == 0);
+		am_schedule_destroy(&s);
+	}
 	t.has_schedule = false;
 	check_rc(am_schedule_load(&t, 0, &bad), AM_ERR_ARG);
 }
@@ -717,7 +741,11 @@ test_adherence(void)
 	check(strcmp(a.upcoming.label, "2026-06-01") == 0);
 
 	check_rc(am_schedule_adherence(s, now, one, 0, c, n, &a), AM_ERR_ARG);
-	check_rc(am_schedule_adherence(s, -1, one, 1, c, n, &a), AM_ERR_ARG);
+	/* a clock before 1970 or past 9999 saturates: nothing fails */
+	check_rc(am_schedule_adherence(s, -1, one, 1, c, n, &a), AM_OK);
+	check(a.due == 0 && a.has_upcoming);
+	check_rc(am_schedule_adherence(s, INT64_MAX, one, 1, c, n, &a), AM_OK);
+	check(a.clipped && a.due > AM_SCHEDULE_MAX_PERIODS - 2);
 	am_schedule_destroy(&s);
 }
 

@@ -121,6 +121,82 @@ test_one_snapshot(void)
 	am_store_close(&s);
 }
 
+/*
+ * Claimed times at the ends of int64 (issue 16): agreements proposed,
+ * accepted and checked in at INT64_MIN, year 9999 and INT64_MAX read
+ * through a view with adherence, whatever the reader's clock; the one
+ * proposed at an ordinary time is unaffected.
+ */
+static void
+test_extreme_times(void)
+{
+	struct am_store *s = fx_store_open("extreme.db");
+	uint8_t circle[32], good[32], ag[3][32];
+	const int64_t times[3] = { INT64_MIN, 253402300799000LL, INT64_MAX };
+	const int64_t clocks[4] = { INT64_MIN, -1, 1800000000000LL, INT64_MAX };
+	struct am_agreement_view x;
+	struct am_adherence ad;
+	struct am_view *view;
+
+	fx_genesis(s, sam, "us", clock_ms, circle);
+	fx_admit(s, circle, sam, alex, clock_ms + 1000, clock_ms + 2000);
+	struct am_body p = fx_evening_checkin("Good", SAM, ALEX);
+	act(s, sam, circle, &p, good);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, good);
+	act(s, alex, circle, &acc, NULL);
+	for (int i = 0; i < 3; i++) {
+		struct am_body b = fx_evening_checkin("Bad", SAM, ALEX);
+		fx_act(s, sam, circle, &b, times[i], ag[i]);
+		acc = fx_body(AM_KIND_ACCEPT, ag[i]);
+		fx_act(s, alex, circle, &acc, times[i], NULL);
+		struct am_body ci = fx_body(AM_KIND_CHECKIN, ag[i]);
+		ci.period = am_str_c("9999-12-29");
+		ci.status = AM_KEPT;
+		fx_act(s, sam, circle, &ci, times[i], NULL);
+	}
+	check_rc(am_view_open(s, &view), AM_OK);
+	for (int c = 0; c < 4; c++) {
+		for (int i = 0; i < 3; i++) {
+			int rc = am_view_agreement(view, ag[i], clocks[c], true, &x);
+			check(rc == AM_OK || rc == AM_ERR_ZONE);
+			if (rc == AM_OK) {
+				check_rc(am_agreement_view_adherence(&x, NULL, &ad), AM_OK);
+				check_rc(am_agreement_view_adherence(&x, SAM, &ad), AM_OK);
+			}
+			am_agreement_view_finish(&x);
+		}
+		int rc = am_view_agreement(view, good, clocks[c], true, &x);
+		check(rc == AM_OK || rc == AM_ERR_ZONE);
+		if (rc == AM_OK)
+			check_rc(am_agreement_view_adherence(&x, NULL, &ad), AM_OK);
+		am_agreement_view_finish(&x);
+	}
+	am_view_close(&view);
+	am_store_close(&s);
+}
+
+/* Marks of claimed times: any int64 is taken, the tolerance is exact. */
+static void
+test_dated(void)
+{
+	const int64_t now = 1800000000000LL, tol = AM_VIEW_FUTURE_MS;
+	check(am_view_dated(now, INT64_MIN, now) == 0);
+	check(am_view_dated(now + tol, INT64_MIN, now) == 0);
+	check(am_view_dated(now + tol + 1, INT64_MIN, now) == AM_DATED_FUTURE);
+	check(am_view_dated(now - 1, now, now) == AM_DATED_BEFORE);
+	check(am_view_dated(now, now, now) == 0);
+	check(am_view_dated(INT64_MAX, INT64_MIN, now) == AM_DATED_FUTURE);
+	check(am_view_dated(INT64_MIN, INT64_MIN, now) == 0);
+	check(am_view_dated(INT64_MIN, now, now) == AM_DATED_BEFORE);
+	check(am_view_dated(now + tol + 1, INT64_MAX, now) ==
+		(AM_DATED_BEFORE | AM_DATED_FUTURE));
+	/* a reader's clock at either end: no overflow */
+	check(am_view_dated(INT64_MAX, INT64_MIN, INT64_MAX) == 0);
+	check(am_view_dated(INT64_MAX, INT64_MIN, INT64_MIN) == AM_DATED_FUTURE);
+	check(am_view_dated(INT64_MIN + tol, INT64_MIN, INT64_MIN) == 0);
+	check(am_view_dated(0, INT64_MIN, INT64_MIN) == AM_DATED_FUTURE);
+}
+
 int
 main(void)
 {
@@ -131,6 +207,8 @@ main(void)
 	SAM = am_identity_public(sam);
 	ALEX = am_identity_public(alex);
 	test_one_snapshot();
+	test_dated();
+	test_extreme_times();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	fx_dir_remove();
