@@ -70,11 +70,6 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 #define AM_TIME_MIN INT64_C(946684800000)
 #define AM_TIME_MAX INT64_C(7258118400000)
 
-/* The claimed times the state counts, half-open [AM_TIME_MIN, AM_TIME_MAX):
- * 2000-01-01T00:00Z to 2200-01-01T00:00Z, ms (protocol/state.md). */
-#define AM_TIME_MIN 946684800000LL
-#define AM_TIME_MAX 7258118400000LL
-
 /* Records every stored entry's facts again when they were recorded under
  * other rules than this build's (another AM_STATE_RULES, or another set
  * of known kinds: am_kind_known), or always when force is set, in one
