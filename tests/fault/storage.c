@@ -123,7 +123,7 @@ make_template(void)
 	memset(g.nonce, 7, sizeof g.nonce);
 	if ((rc = am_store_open(template_path, &s)) != AM_OK)
 		die("template", rc);
-	if ((rc = am_store_append(s, me, my_circle, 1000, &g, NULL, NULL)) != AM_OK)
+	if ((rc = am_store_append(s, me, my_circle, 1800000000000LL, &g, NULL, NULL)) != AM_OK)
 		die("genesis", rc);
 	am_circle_id(am_identity_public(me), g.nonce, my_circle);
 	am_store_close(&s);
@@ -208,7 +208,7 @@ workload(struct run *r, bool normal)
 			uint64_t seq;
 			snprintf(text, sizeof text, "statement %zu", i);
 			b.note = am_str_c(text);
-			r->rc[i] = am_store_append(s, me, my_circle, 3000 + (int64_t)i, &b,
+			r->rc[i] = am_store_append(s, me, my_circle, 1800000003000LL + (int64_t)i, &b,
 				hash, &seq);
 			if (r->rc[i] == AM_OK) {
 				if (seq < 2 || seq - 2 >= OPS) {
