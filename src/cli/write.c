@@ -84,9 +84,14 @@ cli_write(struct cli *c, const uint8_t circle_in[static 32],
 		am_circle_id(me, body->nonce, circle);
 	else
 		memcpy(circle, circle_in, 32);
-	/* the time signed, checked against the bounds before anything is */
-	int64_t when = cli_stamp(c->store, circle, me, body, cli_now_ms());
+	/* the clock, and the time signed (never before our own previous
+	 * entry), checked against the bounds before anything is signed: a
+	 * clock outside them is broken even when the stamp would not show it */
+	int64_t now = cli_now_ms();
+	int64_t when = cli_stamp(c->store, circle, me, body, now);
 	rc = am_state_check(c->store, circle, me, body, why, sizeof why);
+	if (rc == AM_OK)
+		rc = am_state_check_time(now, why, sizeof why);
 	if (rc == AM_OK)
 		rc = am_state_check_time(when, why, sizeof why);
 	if (rc != AM_OK) {
