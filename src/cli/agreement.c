@@ -354,15 +354,15 @@ cli_describe(struct am_store *s, const uint8_t hash[static 32], char *out,
 	case AM_KIND_PROPOSE:
 	case AM_KIND_AMEND:
 		title = title_of(s, info.agreement);
-		snprintf(out, size, "version %s of '%s'", h, title ? title : "?");
+		snprintf(out, size, "version %s of '%s'", h, title ? cli_shown_c(title) : "?");
 		break;
 	case AM_KIND_END:
 		title = title_of(s, info.agreement);
-		snprintf(out, size, "the end (%s) of '%s'", h, title ? title : "?");
+		snprintf(out, size, "the end (%s) of '%s'", h, title ? cli_shown_c(title) : "?");
 		break;
 	case AM_KIND_CHECKIN:
 		title = title_of(s, info.agreement);
-		snprintf(out, size, "check-in %s of '%s'", h, title ? title : "?");
+		snprintf(out, size, "check-in %s of '%s'", h, title ? cli_shown_c(title) : "?");
 		break;
 	case AM_KIND_STATEMENT:
 		snprintf(out, size, "statement %s", h);

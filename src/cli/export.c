@@ -213,7 +213,7 @@ text_signers(const struct am_version *v)
 		who(g->id, w);
 		printf("    %s %s%s%s\n", w, g->position == AM_POS_DECLINED ?
 			"declines" : "accepted after declining", why ? ": " : "",
-			why ? why : "");
+			why ? cli_shown_c(why) : "");
 	}
 }
 
@@ -249,8 +249,8 @@ text_checkin(const struct am_checkin *all, size_t n, size_t ix,
 	cli_short_hash(k->hash, h);
 	who(k->author, w);
 	printf("  %s  %s  %s checked in %s for %s on '%s'%s%s\n", when, h, w,
-		cli_status_name(k->status), k->period, title, k->note ? ": " : "",
-		k->note ? k->note : "");
+		cli_status_name(k->status), cli_shown_c(k->period), cli_shown_c(title),
+		k->note ? ": " : "", k->note ? cli_shown_c(k->note) : "");
 	cli_checkin_role(NULL, all, n, ix, role, sizeof role);
 	if (role[0] != '\0')
 		printf("      %s\n", role);
@@ -264,7 +264,7 @@ text_checkin(const struct am_checkin *all, size_t n, size_t ix,
 		who(m->id, w);
 		printf("      %s by %s%s%s%s\n", m->kind == AM_MARK_DISPUTED ?
 			"disputed" : "confirmed", w, m->witness ? " (witness)" : "",
-			m->note ? ": " : "", m->note ? m->note : "");
+			m->note ? ": " : "", m->note ? cli_shown_c(m->note) : "");
 	}
 }
 
@@ -327,7 +327,7 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 		json_end_arr(&o->j);
 		json_end_obj(&o->j);
 	} else {
-		printf("agreement '%s' (%s): %s\n", x.a.title ? x.a.title : "", h,
+		printf("agreement '%s' (%s): %s\n", cli_shown_c(x.a.title), h,
 			cli_words(cli_agreement_status_name(x.a.status)));
 		if (v != NULL) {
 			cli_short_hash(v->hash, vh);
@@ -426,7 +426,7 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 		json_key(&o->j, "agreements");
 		json_arr(&o->j);
 	} else {
-		printf("circle '%s' (%s)\n", ci->name ? ci->name : "", cid);
+		printf("circle '%s' (%s)\n", cli_shown_c(ci->name), cid);
 		for (size_t i = 0; i < nm; i++) {
 			who(members[i].id, w);
 			printf("  %s %s, %s%s\n", members[i].status == AM_MEMBER_JOINED ?

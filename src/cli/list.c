@@ -65,7 +65,7 @@ text_agreement(const struct am_agreement_view *x)
 	char *cut = strstr(sched, " (");
 	if (cut != NULL)
 		*cut = '\0';
-	printf("  %s  %-28.28s %-10s %-24s", h, x->a.title,
+	printf("  %s  %-28.28s %-10s %-24s", h, cli_shown_c(x->a.title),
 		cli_words(cli_agreement_status_name(x->a.status)), sched);
 	if (am_agreement_view_adherence(x, NULL, &ad) == AM_OK)
 		printf(" kept %u/%u, streak %u", ad.kept, ad.due, ad.streak);
@@ -92,7 +92,8 @@ list_circle(struct am_view *view, const struct am_circle_info *ci, bool json,
 		json_key(j, "agreements");
 		json_arr(j);
 	} else {
-		printf("%s (%s)%s\n", ci->name, h, n == 0 ? ": no agreements yet" : "");
+		printf("%s (%s)%s\n", cli_shown_c(ci->name), h,
+			n == 0 ? ": no agreements yet" : "");
 	}
 	for (size_t i = 0; i < n && rc == AM_OK; i++) {
 		struct am_agreement_view x;

@@ -223,7 +223,7 @@ text_marks(struct am_store *s, const struct am_mark *m, uint32_t n,
 		printf("%s%s%s", i ? ", " : " by ", who, m[i].witness ? " (witness)" : "");
 		if (m[i].kind == AM_MARK_DISPUTED)
 			printf(" disputing%s%s", m[i].note ? ": " : "",
-				m[i].note ? m[i].note : "");
+				m[i].note ? cli_shown_c(m[i].note) : "");
 		printf("%s", dated);
 	}
 }
@@ -243,7 +243,8 @@ text_answers(struct am_store *s, const struct am_mark *m, uint32_t n,
 		printf("%s%s%s %s%s%s%s", i ? "; " : "", who,
 			m[i].witness ? " (witness)" : "",
 			m[i].kind == AM_MARK_DISPUTED ? "disputed" : "confirmed",
-			m[i].note ? ": " : "", m[i].note ? m[i].note : "", dated);
+			m[i].note ? ": " : "", m[i].note ? cli_shown_c(m[i].note) : "",
+			dated);
 	}
 }
 
@@ -261,8 +262,8 @@ text_item(struct am_store *s, const struct item *it, int64_t now)
 		cli_short_id(s, k->author, who);
 		printf("%s  %s  %-12s %-9s checked in %s for %s on '%s'%s%s%s\n", when,
 			h, who, cli_checkin_state(k), cli_status_name(k->status),
-			k->period, it->title, k->note ? ": " : "", k->note ? k->note : "",
-			dated);
+			cli_shown_c(k->period), cli_shown_c(it->title), k->note ? ": " : "",
+			k->note ? cli_shown_c(k->note) : "", dated);
 		if (k->nanswers > 0) {
 			printf("%38s", "");
 			text_answers(s, k->answers, k->nanswers, k->time, now);
@@ -276,7 +277,7 @@ text_item(struct am_store *s, const struct item *it, int64_t now)
 		const struct am_statement *st = it->statement;
 		cli_short_id(s, st->author, who);
 		printf("%s  %s  %-12s %-9s said: %s%s\n", when, h, who,
-			statement_state(st), st->text, dated);
+			statement_state(st), cli_shown_c(st->text), dated);
 		if (st->nmarks > 0) {
 			printf("%38s", "");
 			text_marks(s, st->marks, st->nmarks, st->time, now);

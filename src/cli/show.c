@@ -303,12 +303,12 @@ text_signatures(struct am_store *s, const struct am_version *v, int64_t now)
 		printf("      %-12s %s %s%s%s%s", who, position_name(g->position), when,
 			g->implicit ? " (wrote it)" : "", dated, as);
 		if (g->note != NULL)
-			printf(": %s", g->note);
+			printf(": %s", cli_shown_c(g->note));
 		if (g->was_declined) {
 			cli_time_local(g->declined_time, when);
 			printf(", after declining %s%s%s", when,
 				g->declined_note ? ": " : "",
-				g->declined_note ? g->declined_note : "");
+				g->declined_note ? cli_shown_c(g->declined_note) : "");
 		}
 		printf("\n");
 	}
@@ -345,9 +345,9 @@ text_versions(struct am_store *s, const struct am_agreement_view *x)
 			dated, sizeof dated);
 		printf("  %u  %s  %s  by %-12s %s%s\n", v->depth + 1, h, when, who,
 			cli_words(cli_version_status_name(v->status)), dated);
-		printf("      %.*s\n", (int)t->title.n, t->title.p);
+		printf("      %s\n", cli_shown(t->title));
 		if (t->text.n > 0)
-			printf("      \"%.*s\"\n", (int)t->text.n, t->text.p);
+			printf("      \"%s\"\n", cli_shown(t->text));
 		cli_agreement_schedule_text(t, sched, sizeof sched);
 		printf("      %s\n", sched);
 		text_signatures(s, v, x->now);
@@ -371,9 +371,9 @@ text_checkins(struct am_store *s, const struct am_agreement_view *x)
 		cli_short_id(s, k->author, who);
 		cli_dated_text(k->time, x->a.proposed, "agreement it reports on",
 			x->now, dated, sizeof dated);
-		printf("  %-14s %-12s %-8s %-10s %-9s %s%s", k->period, who,
+		printf("  %-14s %-12s %-8s %-10s %-9s %s%s", cli_shown_c(k->period), who,
 			cli_status_name(k->status), cli_checkin_state(k), h,
-			k->note != NULL ? k->note : "",
+			k->note != NULL ? cli_shown_c(k->note) : "",
 			dated[0] != '\0' && k->note == NULL ? dated + 1 : dated);
 		bool said = k->note != NULL || dated[0] != '\0';
 		/* every answer, in order: a changed answer shows what it was */
@@ -385,7 +385,7 @@ text_checkins(struct am_store *s, const struct am_agreement_view *x)
 				"check-in it disputes", x->now, dated, sizeof dated);
 			printf("%s%s %s%s%s%s", m || said ? "; " : "", mk,
 				a->kind == AM_MARK_CONFIRMED ? "confirmed" : "disputed",
-				a->note ? ": " : "", a->note ? a->note : "", dated);
+				a->note ? ": " : "", a->note ? cli_shown_c(a->note) : "", dated);
 		}
 		printf("\n");
 		cli_checkin_role(s, x->checkins, x->ncheckins, i, role, sizeof role);
@@ -436,7 +436,7 @@ show_text(struct am_store *s, const struct am_agreement_view *x)
 	char sched[512];
 
 	cli_short_hash(a->id, h);
-	printf("%s  (%s)  %s", a->title, h,
+	printf("%s  (%s)  %s", cli_shown_c(a->title), h,
 		cli_words(cli_agreement_status_name(a->status)));
 	if (a->in_force_ever) {
 		cli_time_local(x->anchor, when);
@@ -453,7 +453,8 @@ show_text(struct am_store *s, const struct am_agreement_view *x)
 			a->status == AM_AGREEMENT_ENDED ? "ended" : "ending",
 			who, a->end_mutual ? " with everyone's consent" : "",
 			a->status == AM_AGREEMENT_ENDED ? " on" : ", takes effect on", when,
-			a->end_reason ? ": " : "", a->end_reason ? a->end_reason : "");
+			a->end_reason ? ": " : "",
+			a->end_reason ? cli_shown_c(a->end_reason) : "");
 	}
 	const struct am_version *v = x->current != NULL ? x->current : x->newest;
 	if (v != NULL) {

@@ -235,7 +235,7 @@ section_awaiting(struct status *st)
 				cli_role_name(p[i].role), who);
 		} else {
 			snprintf(what, sizeof what, "%s of '%s' by %s", kind,
-				p[i].title ? p[i].title : "?", who);
+				p[i].title ? cli_shown_c(p[i].title) : "?", who);
 		}
 		printf("  %s  %-56s amends accept %s%s\n", h, what, h,
 			p[i].declined ? " (you declined it)" : "");
@@ -295,7 +295,8 @@ section_to_confirm(struct status *st)
 					cli_short_id(st->s, k->author, who);
 					printf("  %s  %s checked in %s for %s on '%s'%s   amends "
 						"confirm %s\n", h, who, cli_status_name(k->status),
-						k->period, x->a.title, dated, h);
+						cli_shown_c(k->period), cli_shown_c(x->a.title), dated,
+						h);
 				}
 			}
 			for (size_t i = 0; i < d->nst; i++) {
@@ -325,7 +326,8 @@ section_to_confirm(struct status *st)
 				cli_short_hash(sm->hash, h);
 				cli_short_id(st->s, sm->author, who);
 				printf("  %s  %s said: %.50s%s%s   amends confirm %s\n", h, who,
-					sm->text, strlen(sm->text) > 50 ? "..." : "", dated, h);
+					cli_shown_c(sm->text), strlen(sm->text) > 50 ? "..." : "",
+					dated, h);
 			}
 		}
 	}
@@ -354,9 +356,9 @@ due_line(struct status *st, const struct am_agreement_view *x,
 		snprintf(when, sizeof when, "?");
 	char h[CLI_SHORT_HASH];
 	cli_short_hash(x->a.id, h);
-	printf("  %-8s '%s' %s, deadline %s %.*s   amends checkin %s%s%s\n", state,
-		x->a.title, p->label, when, (int)x->current->body.terms.tz.n,
-		x->current->body.terms.tz.p, h,
+	printf("  %-8s '%s' %s, deadline %s %s   amends checkin %s%s%s\n", state,
+		cli_shown_c(x->a.title), p->label, when,
+		cli_shown(x->current->body.terms.tz), h,
 		strcmp(state, "overdue") == 0 ? " --period " : "",
 		strcmp(state, "overdue") == 0 ? p->label : "");
 }
@@ -436,13 +438,14 @@ section_disputes(struct status *st)
 					cli_short_hash(k->hash, h);
 					cli_short_id(st->s, k->author, who);
 					printf("  %s  %s's check-in for %s on '%s' (%s)", h, who,
-						k->period, x->a.title, cli_status_name(k->status));
+						cli_shown_c(k->period), cli_shown_c(x->a.title),
+						cli_status_name(k->status));
 					for (uint32_t m = 0; m < k->nmarks; m++) {
 						if (k->marks[m].kind != AM_MARK_DISPUTED)
 							continue;
 						cli_short_id(st->s, k->marks[m].id, by);
 						printf("; %s disputes: %s", by, k->marks[m].note ?
-							k->marks[m].note : "");
+							cli_shown_c(k->marks[m].note) : "");
 					}
 					printf("\n");
 				}
@@ -487,7 +490,7 @@ circle_agreement(struct status *st, const struct am_agreement_view *x)
 	}
 	char h[CLI_SHORT_HASH];
 	cli_short_hash(x->a.id, h);
-	printf("    %s  %-28.28s %-9s", h, x->a.title,
+	printf("    %s  %-28.28s %-9s", h, cli_shown_c(x->a.title),
 		cli_words(cli_agreement_status_name(x->a.status)));
 	if (x->a.status == AM_AGREEMENT_ENDING) {
 		char when[CLI_TIME_BYTES];
@@ -530,7 +533,8 @@ section_circles(struct status *st)
 			char h[CLI_SHORT_HASH], dg[65];
 			cli_short_hash(d->info->id, h);
 			am_hex(d->digest, 32, dg);
-			printf("  %s (%s)  digest %.16s\n", d->info->name, h, dg);
+			printf("  %s (%s)  digest %.16s\n", cli_shown_c(d->info->name), h,
+				dg);
 		}
 		for (size_t a = 0; a < d->nag; a++)
 			circle_agreement(st, &d->ag[a]);
