@@ -852,32 +852,37 @@ am_store_proposed_get(struct am_store *s, const uint8_t circle[static AM_HASH_BY
 	uint8_t proposer[static AM_ID_BYTES], uint8_t **out, size_t *len)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT proposer, preview FROM proposed_to "
-		"WHERE circle = ?1", -1, &st, NULL);
+	uint8_t *copy = NULL;
+	int rc = sqlite3_prepare_v2(s->db, out != NULL ?
+		"SELECT proposer, preview FROM proposed_to WHERE circle = ?1" :
+		"SELECT proposer FROM proposed_to WHERE circle = ?1", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return am_store_error(rc);
 	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return rc == SQLITE_DONE ? AM_ERR_NOT_FOUND : am_store_error(rc);
+		rc = rc == SQLITE_DONE ? AM_ERR_NOT_FOUND : am_store_error(rc);
+		goto out;
 	}
 	if (sqlite3_column_bytes(st, 0) != AM_ID_BYTES) {
-		sqlite3_finalize(st);
-		return AM_ERR_DB_CORRUPT;
+		rc = AM_ERR_DB_CORRUPT;
+		goto out;
 	}
-	size_t n = (size_t)sqlite3_column_bytes(st, 1);
-	const void *blob = sqlite3_column_blob(st, 1);
-	uint8_t *copy = malloc(n > 0 ? n : 1);
-	if (copy == NULL) {
-		sqlite3_finalize(st);
-		return AM_ERR_NOMEM;
+	if (out != NULL) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 1);
+		const void *blob = sqlite3_column_blob(st, 1);
+		if ((copy = malloc(n > 0 ? n : 1)) == NULL) {
+			rc = AM_ERR_NOMEM;
+			goto out;
+		}
+		if (n > 0)
+			memcpy(copy, blob, n);
+		*out = copy;
+		*len = n;
 	}
-	if (n > 0)
-		memcpy(copy, blob, n);
 	memcpy(proposer, sqlite3_column_blob(st, 0), AM_ID_BYTES);
+	rc = AM_OK;
+out:
 	sqlite3_finalize(st);
-	*out = copy;
-	*len = n;
-	return AM_OK;
+	return rc;
 }

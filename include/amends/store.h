@@ -166,7 +166,8 @@ AM_NODISCARD int am_store_proposed_remove(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES]);
 
 /* The proposal to circle: AM_OK with proposer, *out (malloc'd, the
- * caller's to free) and *len set, or AM_ERR_NOT_FOUND. */
+ * caller's to free) and *len set, or AM_ERR_NOT_FOUND. With out NULL
+ * (and len then unused), only whether there is one, and its proposer. */
 AM_NODISCARD int am_store_proposed_get(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	uint8_t proposer[static AM_ID_BYTES], uint8_t **out, size_t *len);

@@ -206,7 +206,9 @@ test_catch_up(void)
 	circle_new(a, sam, just_dana, NULL, 1, c[3]);
 	say(a, sam, c[3], 3);
 
-	/* Alex's node starts empty */
+	/* Alex's node starts with its answers only (the invite exchange) */
+	for (int i = 0; i < 3; i++)
+		fx_invite(a, c[i], b, alex);
 	link_open(&l, a, sam, b, alex);
 	link_sync(&l);
 	for (int i = 0; i < 3; i++)
@@ -240,7 +242,7 @@ test_catch_up(void)
 	check(am_sync_idle(l.a) && am_sync_idle(l.b));
 	for (int i = 0; i < 3; i++)
 		check(same_digest(a, b, c[i]));
-	check(head_of(a, c[2], pk(alex)) == 4);
+	check(head_of(a, c[2], pk(alex)) == 5);
 	/* cost grows with what is missing: 260 entries take two batches */
 	check(l.types[AM_SYNC_ENTRIES] >= 2 && l.types[AM_SYNC_ENTRIES] <= 4);
 	check(l.types[AM_SYNC_HEADS] <= 4);
@@ -261,6 +263,8 @@ test_membership_order(void)
 	struct link l;
 
 	circle_new(a, sam, members, NULL, 2, circle);
+	fx_invite(a, circle, b, alex);
+	fx_invite(a, circle, c, dana);
 	say(a, dana, circle, 3);
 	say(a, alex, circle, 2);
 	link_open(&l, a, sam, b, alex);
@@ -272,7 +276,7 @@ test_membership_order(void)
 	link_open(&l, b, alex, c, dana);
 	link_sync(&l);
 	check(same_digest(b, c, circle));
-	check(head_of(c, circle, pk(alex)) == 2);
+	check(head_of(c, circle, pk(alex)) == 4);   /* two accepts, two statements */
 	link_close(&l);
 	am_store_close(&a);
 	am_store_close(&b);
@@ -289,6 +293,7 @@ test_up_to_date(void)
 
 	for (int i = 0; i < 100; i++) {
 		circle_new(a, sam, members, NULL, 1, circles[i]);
+		fx_invite(a, circles[i], b, alex);
 		say(a, sam, circles[i], 2);
 	}
 	link_open(&l, a, sam, b, alex);
@@ -323,7 +328,7 @@ test_up_to_date(void)
 	say(b, alex, circles[7], 3);
 	check_rc(am_sync_local_changed(l.b), AM_OK);
 	pump(&l);
-	check(head_of(a, circles[7], pk(alex)) == 3);
+	check(head_of(a, circles[7], pk(alex)) == 4);   /* its accept, three */
 	check(l.types[AM_SYNC_PUSH] == 1 && l.types[AM_SYNC_WANT] == 0);
 	check(same_digest(a, b, circles[7]));
 	/* a long run goes in several PUSHes within the window, none pulled */
@@ -410,6 +415,8 @@ test_lost_messages(void)
 	struct am_identity *just_sam[] = { sam };
 	circle_new(b, alex, just_sam, NULL, 1, c2);
 	say(b, alex, c2, 300);
+	fx_invite(a, c1, b, alex);
+	fx_invite(b, c2, a, sam);
 	link_open(&l, a, sam, b, alex);
 	check_rc(am_sync_start(l.a), AM_OK);
 	check_rc(am_sync_start(l.b), AM_OK);
@@ -478,6 +485,7 @@ test_mutations(void)
 	circle_new(a, sam, members, NULL, 2, circle);
 	say(a, sam, circle, 40);
 	say(a, dana, circle, 3);
+	fx_invite(a, circle, b, alex);
 	link_open(&l, a, sam, b, alex);
 	check_rc(am_sync_start(l.a), AM_OK);
 	check_rc(am_sync_start(l.b), AM_OK);
@@ -555,9 +563,10 @@ test_restored(void)
 	struct link l;
 
 	circle_new(a, sam, members, NULL, 1, circle);
+	fx_invite(a, circle, b, alex);
 	link_open(&l, a, sam, b, alex);
 	link_sync(&l);
-	say(b, alex, circle, 5);
+	say(b, alex, circle, 4);
 	check_rc(am_sync_local_changed(l.b), AM_OK);
 	pump(&l);
 	check(head_of(a, circle, pk(alex)) == 5);
@@ -695,6 +704,9 @@ test_malformed(void)
 	struct am_sync *s;
 
 	circle_new(a, sam, members, NULL, 1, circle);
+	struct am_store *x = fx_store_open("bad-x.db");
+	fx_invite(a, circle, x, alex);
+	am_store_close(&x);
 	check_rc(am_store_digest(a, circle, digest_before), AM_OK);
 	s = am_sync_new(a, pk(sam), pk(alex));
 	check(s != NULL);
@@ -935,6 +947,7 @@ test_fork_evidence(void)
 
 	circle_new(a, sam, members, NULL, 2, circle);
 	say(a, dana, circle, 2);
+	fx_invite(a, circle, b, alex);
 	link_open(&l, a, sam, b, alex);
 	link_sync(&l);
 	link_close(&l);
@@ -1304,6 +1317,7 @@ test_same_said(void)
 
 	circle_new(a, sam, members, NULL, 1, circle);
 	say(a, sam, circle, 5);
+	fx_invite(a, circle, b, alex);
 	link_open(&l, a, sam, b, alex);
 	check_rc(am_sync_start(l.a), AM_OK);
 	check_rc(am_sync_start(l.b), AM_OK);
