@@ -629,6 +629,14 @@ encode_and_refuse(struct am_sync *s, const struct am_sync_msg *m, int want)
 	free(buf);
 }
 
+static int
+count_circle(void *ctx, const uint8_t circle[static AM_HASH_BYTES])
+{
+	(void)circle;
+	(*(uint64_t *)ctx)++;
+	return AM_OK;
+}
+
 static void
 test_stranger(void)
 {
@@ -693,6 +701,86 @@ test_stranger(void)
 	link_close(&l);
 	am_store_close(&a);
 	am_store_close(&e);
+}
+
+/* The door (protocol/sync.md, "Who holds a circle"): Alex, a member of
+ * one of Sam's circles, pushes the GENESIS and entries of a circle of his
+ * own. Sam's node is not in it: refused as not shared, nothing stored.
+ * Once Sam's node records that Sam is proposed to it, the same push is
+ * taken. */
+static void
+test_door(void)
+{
+	struct am_store *a = fx_store_open("door-a.db"), *x = fx_store_open("door-x.db");
+	struct am_identity *members[] = { alex };
+	struct fx_entries g = { .n = 0 };
+	uint8_t mine[32], circle[32], before[32], after[32];
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	uint8_t *buf;
+	size_t len;
+
+	check(m != NULL);
+	circle_new(a, sam, members, NULL, 1, circle);
+	fx_invite(a, circle, x, alex);
+	fx_genesis(x, alex, "mine", 1000, mine);
+	say(x, alex, mine, 5);
+	check_rc(am_store_range(x, mine, pk(alex), 1, 6, fx_entries_add, &g), AM_OK);
+	check(g.n == 6);
+	m->type = AM_SYNC_PUSH;
+	memcpy(m->circle, mine, 32);
+	memcpy(m->author, pk(alex), 32);
+	m->n = (uint32_t)g.n;
+	for (size_t i = 0; i < g.n; i++) {
+		m->raw[i] = g.raw[i];
+		m->len[i] = g.len[i];
+	}
+	check_rc(am_sync_msg_encode(m, &buf, &len), AM_OK);
+
+	struct am_sync *s = am_sync_new(a, pk(sam), pk(alex));
+	check(s != NULL);
+	check_rc(am_store_digest(a, circle, before), AM_OK);
+	check(refused_about(s, buf, len, AM_ERR_NOT_SHARED) == AM_SYNC_PUSH);
+	check(head_of(a, mine, pk(alex)) == 0);
+	/* so are its HEADS, before any request goes out */
+	struct am_sync_msg *h = calloc(1, sizeof *h);
+	check(h != NULL);
+	h->type = AM_SYNC_HEADS;
+	memcpy(h->circle, mine, 32);
+	h->n = 1;
+	memcpy(h->heads[0].author, pk(alex), 32);
+	h->heads[0].seq = 6;
+	am_hash(g.raw[5], g.len[5], h->heads[0].hash);
+	uint8_t *hbuf;
+	size_t hlen;
+	check_rc(am_sync_msg_encode(h, &hbuf, &hlen), AM_OK);
+	check(refused_about(s, hbuf, hlen, AM_ERR_NOT_SHARED) == AM_SYNC_HEADS);
+	uint8_t *out;
+	size_t olen;
+	check_rc(am_sync_next_out(s, &out, &olen), AM_OK);
+	check(out == NULL);             /* no WANT */
+	check_rc(am_store_digest(a, circle, after), AM_OK);
+	check(memcmp(before, after, 32) == 0);
+	uint64_t circles = 0;
+	check_rc(am_store_circles(a, count_circle, &circles), AM_OK);
+	check(circles == 1);
+
+	/* proposed to it: taken */
+	check_rc(am_store_proposed_add(a, mine, pk(alex), (const uint8_t *)"p", 1),
+		AM_OK);
+	check_rc(am_sync_receive(s, buf, len), AM_OK);
+	check(head_of(a, mine, pk(alex)) == 6);
+	/* Sam is not joined there: the record stays until Sam is */
+	uint8_t who[32];
+	check_rc(am_store_proposed_get(a, mine, who, NULL, NULL), AM_OK);
+
+	am_sync_destroy(&s);
+	free(hbuf);
+	free(h);
+	free(buf);
+	free(m);
+	fx_entries_free(&g);
+	am_store_close(&a);
+	am_store_close(&x);
 }
 
 static void
@@ -1438,6 +1526,7 @@ main(int argc, char **argv)
 	test_membership_order();
 	test_up_to_date();
 	test_stranger();
+	test_door();
 	test_restored();
 	test_lost_messages();
 	test_mutations();
