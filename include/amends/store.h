@@ -146,6 +146,35 @@ AM_NODISCARD int am_store_setting_set(struct am_store *s, const char *key,
 /* The setting's value, malloc'd, or NULL when unset. */
 char *am_store_setting_get(struct am_store *s, const char *key);
 
+/*
+ * The circles this node is proposed to (local, never replicated): a person
+ * named by a member proposal holds no entry of the circle yet, only the
+ * preview its proposer sent (protocol/invite.md). A row lets the node take
+ * the circle's entries once the proposal completes (protocol/sync.md, "Who
+ * holds a circle"); it is removed when the node holds the circle as a
+ * joined member, or the person declines.
+ */
+#define AM_STORE_PREVIEW_MAX (1024 * 1024)   /* bytes of one preview */
+
+/* Records (or replaces) that this node is proposed to circle by proposer,
+ * with the preview's bytes (copied). AM_ERR_TOO_BIG past
+ * AM_STORE_PREVIEW_MAX. */
+AM_NODISCARD int am_store_proposed_add(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t proposer[static AM_ID_BYTES],
+	const uint8_t *preview, size_t len);
+
+/* Forgets the proposal to circle; AM_OK also when there was none. */
+AM_NODISCARD int am_store_proposed_remove(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES]);
+
+/* The proposal to circle: AM_OK with proposer, *out (malloc'd, the
+ * caller's to free) and *len set, or AM_ERR_NOT_FOUND. With out NULL
+ * (and len then unused), only whether there is one, and its proposer. */
+AM_NODISCARD int am_store_proposed_get(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t proposer[static AM_ID_BYTES], uint8_t **out, size_t *len);
+
 /* Runs PRAGMA integrity_check; AM_ERR_DB_CORRUPT unless it says ok. */
 AM_NODISCARD int am_store_check(struct am_store *s);
 
