@@ -141,7 +141,7 @@ fx_invite(struct am_store *from, const uint8_t circle[32], struct am_store *to,
 		struct am_body b = fx_body(AM_KIND_ACCEPT, p[i].hash);
 		check_rc(am_store_proposed_add(to, circle, p[i].author,
 			(const uint8_t *)"preview", 7), AM_OK);
-		check_rc(am_store_append(to, who, circle, 1500, &b, NULL, NULL), AM_OK);
+		check_rc(am_store_append(to, who, circle, FX_T0 + 1500, &b, NULL, NULL), AM_OK);
 	}
 	am_state_pending_free(&p, n);
 	check_rc(am_store_head(to, circle, me, &head, h), AM_OK);

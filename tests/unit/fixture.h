@@ -14,6 +14,8 @@
 #include "amends/store.h"
 
 #define FX_PATH_MAX 256
+/* a claimed time the state reads (2023-11-14): tests date from it */
+#define FX_T0 INT64_C(1700000000000)
 #define FX_ENTRIES_MAX 600
 
 /* Makes /tmp/amends-test-<name>-XXXXXX; the path is valid until fx_dir_remove(). */

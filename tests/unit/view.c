@@ -122,9 +122,11 @@ test_one_snapshot(void)
 }
 
 /*
- * Claimed times at the ends of int64 (issue 16): agreements proposed,
- * accepted and checked in at INT64_MIN, year 9999 and INT64_MAX read
- * through a view with adherence, whatever the reader's clock; the one
+ * Claimed times at the edges (issue 16): agreements proposed, accepted and
+ * checked in at the first and last instants the state reads, and in 2100,
+ * read through a view with adherence whatever the reader's clock (INT64's
+ * ends included); proposals at INT64_MIN, year 9999 and INT64_MAX are
+ * ignored by the state (rule `time`) and simply not there; the one
  * proposed at an ordinary time is unaffected.
  */
 static void
@@ -132,7 +134,10 @@ test_extreme_times(void)
 {
 	struct am_store *s = fx_store_open("extreme.db");
 	uint8_t circle[32], good[32], ag[3][32];
-	const int64_t times[3] = { INT64_MIN, 253402300799000LL, INT64_MAX };
+	const int64_t times[3] = { AM_TIME_MIN, INT64_C(4102444800000),
+		AM_TIME_MAX - 1 };
+	const int64_t outside[3] = { INT64_MIN, INT64_C(253402300799000),
+		INT64_MAX };
 	const int64_t clocks[4] = { INT64_MIN, -1, 1800000000000LL, INT64_MAX };
 	struct am_agreement_view x;
 	struct am_adherence ad;
@@ -150,11 +155,20 @@ test_extreme_times(void)
 		acc = fx_body(AM_KIND_ACCEPT, ag[i]);
 		fx_act(s, alex, circle, &acc, times[i], NULL);
 		struct am_body ci = fx_body(AM_KIND_CHECKIN, ag[i]);
-		ci.period = am_str_c("9999-12-29");
+		ci.period = am_str_c("2026-03-02");
 		ci.status = AM_KEPT;
 		fx_act(s, sam, circle, &ci, times[i], NULL);
 	}
+	uint8_t out[3][32];
+	for (int i = 0; i < 3; i++) {
+		struct am_body b = fx_evening_checkin("Outside", SAM, ALEX);
+		check_rc(am_store_append(s, sam, circle, outside[i], &b, out[i], NULL),
+			AM_OK);
+	}
 	check_rc(am_view_open(s, &view), AM_OK);
+	for (int i = 0; i < 3; i++)
+		check_rc(am_view_agreement(view, out[i], clock_ms, true, &x),
+			AM_ERR_NOT_FOUND);
 	for (int c = 0; c < 4; c++) {
 		for (int i = 0; i < 3; i++) {
 			int rc = am_view_agreement(view, ag[i], clocks[c], true, &x);
