@@ -10,6 +10,9 @@
 #include "mp.h"
 
 #define JOIN_DOMAIN "amends-join-v1"
+#define PREVIEW_DOMAIN "amends-preview-v1"
+#define PREVIEW_VERSION 1
+#define PREVIEW_MAX (4 * AM_ENTRY_MAX)   /* bytes of a preview */
 #define MSG_VERSION 1
 #define MAX_MSG (1024 * 1024)
 #define ENTRIES_BYTES (900 * 1024)   /* entry bytes per ENTRIES message */
@@ -21,6 +24,17 @@ static const struct am_mp_limits msg_limits = {
 	.max_nodes = AM_INVITE_BATCH + 16,
 	.max_count = AM_INVITE_BATCH,
 	.max_str = 255,
+	.max_bin = PREVIEW_MAX,
+};
+
+/* Limits of a preview's bytes: [version, circle, name, role, joiner,
+ * genesis, proposal, [[id, name | nil], ...], made]. */
+static const struct am_mp_limits preview_limits = {
+	.max_bytes = PREVIEW_MAX,
+	.max_depth = 3,
+	.max_nodes = 16 + 3 * AM_INVITE_MAX_MEMBERS,
+	.max_count = AM_INVITE_MAX_MEMBERS,
+	.max_str = AM_INVITE_MAX_MEMBER_NAME,
 	.max_bin = AM_ENTRY_MAX,
 };
 

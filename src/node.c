@@ -197,7 +197,16 @@ idset_add(struct idset *s, const uint8_t *id)
 	return AM_OK;
 }
 
-/* Every member (joined or pending) of every circle we are in, but us. */
+static int
+proposer_add(void *ctx, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t proposer[static AM_ID_BYTES])
+{
+	return idset_add(ctx, proposer);
+}
+
+/* Every member (joined or pending) of every circle we are in, but us, and
+ * whoever proposed us to a circle we do not hold yet (an invite's preview,
+ * protocol/invite.md): from them the record comes once we are in. */
 static int
 members(struct node *n, struct idset *out)
 {
@@ -218,6 +227,8 @@ members(struct node *n, struct idset *out)
 		free(m);
 	}
 	am_state_circles_free(&c, nc);
+	if (rc == AM_OK)
+		rc = am_store_proposed_list(n->store, proposer_add, out);
 	return rc;
 }
 

@@ -241,7 +241,7 @@ attack() {
 join() {
 	code=$(invite a "$2")
 	for try in 1 2 3 4 5; do
-		am "$1" join "$code" --name A >"$T/join.out" 2>&1 && return 0
+		am "$1" join --accept "$code" --name A >"$T/join.out" 2>&1 && return 0
 		grep -q "refused this invite" "$T/join.out" || break
 	done
 	cat "$T/join.out" >&2

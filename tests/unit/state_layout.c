@@ -237,8 +237,8 @@ test_views(const char *path)
  * Rewrites the store at path into the layout before st_facts: st_objects
  * and st_acts as tables, filled from the views (the columns the older
  * layout also had beyond these, copies of body fields, stay empty: the
- * migration does not read them), and user_version one less. The layout
- * migration is the newest, so it alone runs again.
+ * migration does not read them), and user_version two less, without the
+ * proposed_to table of the migration after it: those two run again.
  */
 static void
 downgrade(const char *path)
@@ -273,10 +273,11 @@ downgrade(const char *path)
 		"  SELECT hash, circle, author, seq, time, kind, ref FROM old_objects;"
 		"INSERT INTO st_acts(circle, author, seq, hash, time, kind, target) "
 		"  SELECT circle, author, seq, hash, time, kind, target FROM old_acts;"
-		"DROP TABLE old_objects; DROP TABLE old_acts;");
+		"DROP TABLE old_objects; DROP TABLE old_acts;"
+		"DROP TABLE proposed_to;");
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %lld; COMMIT",
-		(long long)version - 1);
+		(long long)version - 2);
 	exec(db, sql);
 	check(count(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'st_facts'") == 0);
 	sqlite3_close(db);
