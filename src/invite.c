@@ -390,6 +390,62 @@ am_invite_reply_parse(const uint8_t *msg, size_t len, struct am_invite_reply *r)
 
 /* ---- the preview ---- */
 
+int
+invite_preview_write(const struct am_identity *id,
+	const struct invite_preview_fields *f, struct am_mp_writer *w)
+{
+	struct am_mp_writer pw;
+	uint8_t *buf = NULL, sig[AM_SIG_BYTES];
+	size_t dn = sizeof PREVIEW_DOMAIN - 1;
+	int rc = AM_OK;
+
+	am_mp_writer_init(&pw);
+	am_mp_write_array(&pw, 9);
+	am_mp_write_uint(&pw, PREVIEW_VERSION);
+	am_mp_write_bin(&pw, f->circle, AM_HASH_BYTES);
+	am_mp_write_str(&pw, f->name, f->name_len);
+	am_mp_write_uint(&pw, f->role);
+	am_mp_write_bin(&pw, f->joiner, AM_ID_BYTES);
+	am_mp_write_bin(&pw, f->genesis, f->genesis_len);
+	am_mp_write_bin(&pw, f->proposal, f->proposal_len);
+	am_mp_write_array(&pw, f->nmembers);
+	for (uint32_t i = 0; i < f->nmembers; i++) {
+		am_mp_write_array(&pw, 2);
+		am_mp_write_bin(&pw, f->members[i].id, AM_ID_BYTES);
+		if (f->members[i].has_name)
+			am_mp_write_str(&pw, f->members[i].name,
+				strlen(f->members[i].name));
+		else
+			am_mp_write_nil(&pw);
+	}
+	am_mp_write_uint(&pw, f->made > 0 ? (uint64_t)f->made : 0);
+	if (pw.failed) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	if (pw.buf.size > PREVIEW_MAX) {
+		rc = AM_ERR_TOO_BIG;
+		goto out;
+	}
+	if ((buf = malloc(dn + pw.buf.size)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(buf, PREVIEW_DOMAIN, dn);
+	memcpy(buf + dn, pw.buf.data, pw.buf.size);
+	am_identity_sign(id, buf, dn + pw.buf.size, sig);
+	am_mp_write_array(w, 5);
+	am_mp_write_uint(w, MSG_VERSION);
+	am_mp_write_uint(w, AM_INVITE_MSG_PREVIEW);
+	am_mp_write_bin(w, pw.buf.data, pw.buf.size);
+	am_mp_write_bin(w, am_identity_public(id), AM_ID_BYTES);
+	am_mp_write_bin(w, sig, AM_SIG_BYTES);
+out:
+	free(buf);
+	am_mp_writer_finish(&pw);
+	return rc;
+}
+
 /* Decodes and verifies one entry of a preview. */
 static int
 preview_entry(struct am_mp_reader *rd, const uint8_t **raw, size_t *len,

@@ -38,4 +38,23 @@ static const struct am_mp_limits preview_limits = {
 	.max_bin = AM_ENTRY_MAX,
 };
 
+/* What a preview says (protocol/invite.md, "PREVIEW"). */
+struct invite_preview_fields {
+	const uint8_t *circle;
+	const char *name;
+	size_t name_len;
+	uint32_t role;
+	const uint8_t *joiner;
+	const uint8_t *genesis, *proposal;
+	size_t genesis_len, proposal_len;
+	const struct am_invite_member *members;  /* of nmembers, listed in order */
+	uint32_t nmembers;
+	int64_t made;
+};
+
+/* Writes the PREVIEW message of f, signed by id, into w. AM_ERR_TOO_BIG
+ * when the preview would be larger than PREVIEW_MAX. */
+int invite_preview_write(const struct am_identity *id,
+	const struct invite_preview_fields *f, struct am_mp_writer *w);
+
 #endif

@@ -258,12 +258,12 @@ write_preview(struct am_store *s, const struct am_identity *id,
 	struct am_member *m = NULL;
 	struct am_entry e;
 	struct am_body b;
-	struct am_mp_writer pw;
+	struct invite_preview_fields f;
+	struct am_invite_member *list = NULL;
 	size_t n = 0, joined = 0;
-	uint8_t *signed_buf = NULL, sig[AM_SIG_BYTES];
 	int rc;
 
-	am_mp_writer_init(&pw);
+	memset(&f, 0, sizeof f);
 	if ((rc = raw_of(s, circle, circle, &g)) != AM_OK ||
 	    (rc = raw_of(s, circle, proposal, &p)) != AM_OK ||
 	    (rc = am_entry_decode(g.raw, g.len, &e)) != AM_OK ||
@@ -279,55 +279,38 @@ write_preview(struct am_store *s, const struct am_identity *id,
 		rc = AM_ERR_TOO_BIG;
 		goto out;
 	}
-	am_mp_write_array(&pw, 9);
-	am_mp_write_uint(&pw, PREVIEW_VERSION);
-	am_mp_write_bin(&pw, circle, AM_HASH_BYTES);
-	am_mp_write_str(&pw, b.name.p != NULL ? b.name.p : "", b.name.n);
-	am_mp_write_uint(&pw, role);
-	am_mp_write_bin(&pw, joiner, AM_ID_BYTES);
-	am_mp_write_bin(&pw, g.raw, g.len);
-	am_mp_write_bin(&pw, p.raw, p.len);
-	am_mp_write_array(&pw, (uint32_t)joined);
+	f.circle = circle;
+	f.name = b.name.p != NULL ? b.name.p : "";
+	f.name_len = b.name.n;
+	f.role = role;
+	f.joiner = joiner;
+	f.genesis = g.raw;
+	f.genesis_len = g.len;
+	f.proposal = p.raw;
+	f.proposal_len = p.len;
+	f.made = now;
+	if ((list = calloc(joined, sizeof *list)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
+		struct am_invite_member *x = &list[f.nmembers];
 		if (m[i].status != AM_MEMBER_JOINED)
 			continue;
-		am_mp_write_array(&pw, 2);
-		am_mp_write_bin(&pw, m[i].id, AM_ID_BYTES);
+		memcpy(x->id, m[i].id, AM_ID_BYTES);
 		char *name = am_store_name_get(s, m[i].id);
-		if (name != NULL && strlen(name) <= AM_INVITE_MAX_MEMBER_NAME)
-			am_mp_write_str(&pw, name, strlen(name));
-		else
-			am_mp_write_nil(&pw);
+		if (name != NULL && strlen(name) <= AM_INVITE_MAX_MEMBER_NAME) {
+			x->has_name = true;
+			snprintf(x->name, sizeof x->name, "%s", name);
+		}
 		free(name);
+		f.nmembers++;
 	}
-	am_mp_write_uint(&pw, now > 0 ? (uint64_t)now : 0);
-	if (pw.failed) {
-		rc = AM_ERR_NOMEM;
-		goto out;
-	}
-	if (pw.buf.size > PREVIEW_MAX) {
+	f.members = list;
+	if ((rc = invite_preview_write(id, &f, w)) == AM_ERR_TOO_BIG)
 		snprintf(why, whylen, "the circle's preview is larger than allowed");
-		rc = AM_ERR_TOO_BIG;
-		goto out;
-	}
-	size_t dn = sizeof PREVIEW_DOMAIN - 1;
-	if ((signed_buf = malloc(dn + pw.buf.size)) == NULL) {
-		rc = AM_ERR_NOMEM;
-		goto out;
-	}
-	memcpy(signed_buf, PREVIEW_DOMAIN, dn);
-	memcpy(signed_buf + dn, pw.buf.data, pw.buf.size);
-	am_identity_sign(id, signed_buf, dn + pw.buf.size, sig);
-	am_mp_write_array(w, 5);
-	am_mp_write_uint(w, MSG_VERSION);
-	am_mp_write_uint(w, AM_INVITE_MSG_PREVIEW);
-	am_mp_write_bin(w, pw.buf.data, pw.buf.size);
-	am_mp_write_bin(w, am_identity_public(id), AM_ID_BYTES);
-	am_mp_write_bin(w, sig, AM_SIG_BYTES);
-	rc = AM_OK;
 out:
-	am_mp_writer_finish(&pw);
-	free(signed_buf);
+	free(list);
 	free(m);
 	free(g.raw);
 	free(p.raw);
