@@ -1,6 +1,10 @@
 /*
- * Fuzz target: parsing an invite code a person pastes (amends join); a code
- * that parses formats back to the same text, up to letter case.
+ * Fuzz target: what a joiner reads from outside. The same bytes are tried
+ * as an invite code a person pastes (amends join; a code that parses
+ * formats back to the same text, up to letter case), as an answer from
+ * the inviter's node, and as a PREVIEW checked against a fixed invite
+ * (protocol/invite.md): none of them may crash, and a preview that opens
+ * must name the joiner it was checked for.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,16 +19,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct am_invite_reply r;
+	static struct am_invite_preview pv;
 	struct am_invite inv;
 	char text[4096], *again;
-	if (size >= sizeof text)
-		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
-	if (am_invite_parse(text, &inv) != AM_OK)
-		return 0;
-	if (am_invite_format(&inv, &again) != AM_OK)
+	uint8_t joiner[AM_ID_BYTES];
+
+	if (size < sizeof text) {
+		memcpy(text, data, size);
+		text[size] = '\0';
+		if (am_invite_parse(text, &inv) == AM_OK) {
+			if (am_invite_format(&inv, &again) != AM_OK)
+				__builtin_trap();
+			free(again);
+		}
+	}
+	(void)am_invite_reply_parse(data, size, &r);
+	memset(&inv, 0, sizeof inv);
+	memset(inv.inviter, 0x03, sizeof inv.inviter);
+	memset(inv.circle, 0xc1, sizeof inv.circle);
+	memset(joiner, 0x29, sizeof joiner);
+	if (am_invite_preview_open(data, size, &inv, joiner, &pv) == AM_OK &&
+	    memcmp(pv.joiner, joiner, AM_ID_BYTES) != 0)
 		__builtin_trap();
-	free(again);
 	return 0;
 }

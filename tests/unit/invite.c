@@ -426,6 +426,84 @@ test_refusals(void)
 	free(r);
 }
 
+
+struct feed_copy {
+	struct am_store *to;
+};
+
+static int
+ingest_into(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct feed_copy *c = ctx;
+	enum am_ingest_result res;
+	return am_store_ingest(c->to, raw, len, &res);
+}
+
+static int
+same_bytes(void *ctx, const uint8_t *raw, size_t len)
+{
+	const uint8_t **want = ctx;
+	size_t n;
+	memcpy(&n, want[1], sizeof n);
+	return n == len && memcmp(raw, want[0], len) == 0 ? AM_OK : AM_ERR_FIELD;
+}
+
+/* The joiner's answer is its feed's entry 1, signed before it holds the
+ * circle and kept aside: when it writes there before its own entry came
+ * back, the kept answer becomes entry 1 and the new one entry 2, so 1 is
+ * never signed twice (protocol/invite.md, "The joiner's own answer"). */
+static void
+test_kept_answer(void)
+{
+	struct pair p = { .a = fx_store_open("sam3.db"), .j = fx_store_open("alex3.db") };
+	struct am_invite_reply *r = malloc(sizeof *r);
+	struct am_invite_preview *pv = malloc(sizeof *pv);
+	struct am_invite_event ev;
+	uint8_t circle[32], *answer, *raw, *msg, hash[32];
+	size_t rlen, len;
+	uint64_t seq;
+
+	fx_genesis(p.a, sam, "us", NOW, circle);
+	make_invite(&p, circle, false, NOW + HOUR);
+	join(&p, alex, NOW + 1, r, &ev, &answer);
+	check_rc(am_invite_preview_open(answer, last_len, &p.inv,
+		am_identity_public(alex), pv), AM_OK);
+	free(answer);
+	check_rc(am_invite_answer_entry(alex, circle, pv->proposal, true, NULL,
+		NOW + 2, &raw, &rlen), AM_OK);
+	char key[sizeof AM_SETTING_ANSWER + 64], *hex = malloc(2 * rlen + 1);
+	am_store_answer_key(circle, key);
+	sodium_bin2hex(hex, 2 * rlen + 1, raw, rlen);
+	check_rc(am_store_setting_set(p.j, key, hex), AM_OK);
+	free(hex);
+	check_rc(am_invite_answer_msg(raw, rlen, &msg, &len), AM_OK);
+	exchange(&p, msg, len, NOW + 2, r, &ev, &answer);
+	check(r->type == AM_INVITE_MSG_ADMITTED && r->joined);
+	free(answer);
+
+	/* the joiner holds the inviter's feed, not yet its own answer */
+	struct feed_copy c = { .to = p.j };
+	check_rc(am_store_range(p.a, circle, am_identity_public(sam), 1, 100,
+		ingest_into, &c), AM_OK);
+	check_rc(am_store_head(p.j, circle, am_identity_public(alex), &seq, hash),
+		AM_OK);
+	check(seq == 0);
+	struct am_body st = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hello") };
+	check_rc(am_store_append(p.j, alex, circle, NOW + 3, &st, NULL, &seq), AM_OK);
+	check(seq == 2);
+	const uint8_t *want[2] = { raw, (const uint8_t *)&rlen };
+	check_rc(am_store_range(p.j, circle, am_identity_public(alex), 1, 1,
+		same_bytes, want), AM_OK);
+	/* the inviter's copy of entry 1 is the same entry: no fork */
+	check_rc(am_store_range(p.a, circle, am_identity_public(alex), 1, 1,
+		same_bytes, want), AM_OK);
+	free(raw);
+	free(pv);
+	free(r);
+	am_store_close(&p.a);
+	am_store_close(&p.j);
+}
+
 static void
 test_addresses(void)
 {
@@ -452,6 +530,7 @@ main(void)
 	test_addresses();
 	test_join();
 	test_refusals();
+	test_kept_answer();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	am_identity_destroy(&lee);
