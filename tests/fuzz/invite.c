@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "amends/invite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,10 +37,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	(void)am_invite_reply_parse(data, size, &r);
+	/* the invite of protocol/invite-vectors.txt, whose PREVIEW is a seed */
 	memset(&inv, 0, sizeof inv);
-	memset(inv.inviter, 0x03, sizeof inv.inviter);
-	memset(inv.circle, 0xc1, sizeof inv.circle);
-	memset(joiner, 0x29, sizeof joiner);
+	sodium_hex2bin(inv.inviter, 32, "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8",
+		64, NULL, NULL, NULL);
+	sodium_hex2bin(inv.circle, 32, "c1935cc4dc20c86cf282fd17542cb68247d1ae186b9bc496cadf1fc667bd0cdb",
+		64, NULL, NULL, NULL);
+	sodium_hex2bin(joiner, 32, "29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7",
+		64, NULL, NULL, NULL);
 	if (am_invite_preview_open(data, size, &inv, joiner, &pv) == AM_OK &&
 	    memcmp(pv.joiner, joiner, AM_ID_BYTES) != 0)
 		__builtin_trap();
