@@ -204,11 +204,16 @@ proposer_add(void *ctx, const uint8_t circle[static AM_HASH_BYTES],
 	return idset_add(ctx, proposer);
 }
 
-/* Every member (joined or pending) of every circle we are in, but us, and
- * whoever proposed us to a circle we do not hold yet (an invite's preview,
- * protocol/invite.md): from them the record comes once we are in. */
+/* Every member, joined or pending, of every circle we are in (joined or
+ * pending), but us, into out: the peers we dial; and the joined ones
+ * (witnesses included) into joined: the keys we admit, as those who read
+ * a circle's feeds (protocol/sync.md, "Who may connect"). A person who is
+ * only proposed answers through the invite exchange, whose keys are
+ * admitted apart (am_invite_admitted). Whoever proposed us to a circle we
+ * do not hold yet (an invite's preview, protocol/invite.md) is dialled
+ * too: from them the record comes once we are in. */
 static int
-members(struct node *n, struct idset *out)
+members(struct node *n, struct idset *out, struct idset *joined)
 {
 	struct am_circle_info *c = NULL;
 	size_t nc = 0;
@@ -221,15 +226,28 @@ members(struct node *n, struct idset *out)
 		size_t nm = 0;
 		if (am_state_members(n->store, c[i].id, &m, &nm) != AM_OK)
 			continue;
-		for (size_t j = 0; j < nm && rc == AM_OK; j++)
-			if (memcmp(m[j].id, self, AM_ID_BYTES) != 0)
-				rc = idset_add(out, m[j].id);
+		for (size_t j = 0; j < nm && rc == AM_OK; j++) {
+			if (memcmp(m[j].id, self, AM_ID_BYTES) == 0)
+				continue;
+			rc = idset_add(out, m[j].id);
+			if (rc == AM_OK && m[j].status == AM_MEMBER_JOINED)
+				rc = idset_add(joined, m[j].id);
+		}
 		free(m);
 	}
 	am_state_circles_free(&c, nc);
 	if (rc == AM_OK)
 		rc = am_store_proposed_list(n->store, proposer_add, out);
 	return rc;
+}
+
+static bool
+idset_has(const struct idset *s, const uint8_t *id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->ids[i], id, AM_ID_BYTES) == 0)
+			return true;
+	return false;
 }
 
 static int
@@ -283,6 +301,27 @@ peer_link(struct node *n, struct peer *p, const char *address)
 	node_log(n, "connecting to %s at %s", who, address);
 }
 
+/* Dials again the links whose handshake failed, when their wait is over
+ * (node_session.c, AM_WIRE_HANDSHAKE_FAILED). */
+static void
+redial(struct node *n, int64_t now)
+{
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *p = &n->peers[i];
+		if (p->redial_at == 0 || now < p->redial_at || p->link_up)
+			continue;
+		p->redial_at = 0;
+		if (p->address[0] == '\0')
+			continue;
+		if (p->link != 0)
+			am_wire_close(n->wire, p->link);
+		/* quietly: the failure was logged once, and is not again
+		 * until the link has been up */
+		if (am_wire_connect(n->wire, p->curve, p->address, &p->link) != AM_OK)
+			p->link = 0;
+	}
+}
+
 /*
  * Recomputes who may connect and which links to keep, from the state and
  * the peers table: called at start, whenever the store changed, and from
@@ -291,12 +330,13 @@ peer_link(struct node *n, struct peer *p, const char *address)
 static int
 refresh(struct node *n)
 {
-	struct idset ids = { 0 };
+	struct idset ids = { 0 }, joined = { 0 };
 	uint8_t (*allow)[AM_CURVE_BYTES] = NULL;
+	size_t nallow = 0;
 	int rc;
 
 	n->refresh_at = node_mono_ms() + REFRESH_MS;
-	if ((rc = members(n, &ids)) != AM_OK)
+	if ((rc = members(n, &ids, &joined)) != AM_OK)
 		goto out;
 	free(n->invites);
 	n->invites = NULL;
@@ -343,14 +383,16 @@ refresh(struct node *n)
 		goto out;
 	}
 	for (size_t i = 0; i < n->npeers; i++)
-		memcpy(allow[i], n->peers[i].curve, AM_CURVE_BYTES);
+		if (idset_has(&joined, n->peers[i].id))
+			memcpy(allow[nallow++], n->peers[i].curve, AM_CURVE_BYTES);
 	if (n->ninvites > 0)
-		memcpy(allow[n->npeers], n->invites, n->ninvites * sizeof *allow);
+		memcpy(allow[nallow], n->invites, n->ninvites * sizeof *allow);
 	rc = am_wire_allow(n->wire, (const uint8_t (*)[AM_CURVE_BYTES])allow,
-		n->npeers + n->ninvites);
+		nallow + n->ninvites);
 out:
 	free(allow);
 	free(ids.ids);
+	free(joined.ids);
 	if (rc != AM_OK)
 		node_log(n, "could not read who may connect: %s", am_strerror(rc));
 	return rc;
@@ -830,6 +872,7 @@ am_node_run(const struct am_node_config *cfg)
 			}
 			node_check_store(&n);
 			node_quiet_tick(&n);
+			redial(&n, now);
 			node_ask_accept(&n);
 			node_ask_expire(&n);
 			if (now >= n.refresh_at) {

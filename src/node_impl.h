@@ -41,6 +41,9 @@ enum quiet_kind {
 };
 #define PRINTS_MAX 256      /* circles whose membership fingerprint is kept */
 
+#define REDIAL_MS 1000           /* first wait to dial again after a refusal */
+#define REDIAL_MAX_MS 16000      /* ... doubling up to this */
+
 struct peer {
 	uint8_t id[AM_ID_BYTES];
 	uint8_t curve[AM_CURVE_BYTES];
@@ -57,6 +60,9 @@ struct peer {
 	int64_t store_retry_ms;      /* wait before comparing again after our
 	                                store failed; 0 while it works */
 	bool failed_told;            /* a handshake failure already logged */
+	int64_t redial_at;           /* after a failed handshake: dial again
+	                                then (libzmq gives the link up), 0 none */
+	int64_t redial_ms;           /* ... the wait, doubling up to REDIAL_MAX_MS */
 	bool step_told;              /* "in step" logged for this session */
 	int64_t quiet_since;         /* when the minute of its log budget began */
 	unsigned said[QUIET_KINDS];  /* lines of each kind logged this minute */

@@ -653,6 +653,8 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 			bool was = node_reachable(p);
 			p->link_up = true;
 			p->failed_told = false;
+			p->redial_at = 0;
+			p->redial_ms = 0;
 			path_up(n, p, was, p->address);
 		}
 		break;
@@ -665,6 +667,9 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 			/* another connection of the peer's may still be up: the
 			 * session starts over on it */
 			p->inbound = ev->more;
+			if (ev->more)
+				node_log(n, "%s connected again under the same key; the "
+					"new connection replaces its session", who);
 			node_path_down(n, p, "it disconnected from us");
 		} else if (p->link_up) {
 			p->link_up = false;
@@ -676,6 +681,15 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 			p->failed_told = true;
 			node_log(n, "handshake with %s at %s failed: %s", who, p->address,
 				ev->detail);
+		}
+		/* a peer that refused our key (we are only proposed, or it has
+		 * not seen us join yet) may take it later: libzmq does not
+		 * dial again after a refused handshake, so the node does */
+		if (p != NULL && ev->link != AM_WIRE_INBOUND && ev->link == p->link) {
+			p->redial_ms = p->redial_ms == 0 ? REDIAL_MS :
+				p->redial_ms * 2 > REDIAL_MAX_MS ? REDIAL_MAX_MS :
+				p->redial_ms * 2;
+			p->redial_at = node_mono_ms() + p->redial_ms;
 		}
 		break;
 	case AM_WIRE_RETRYING:

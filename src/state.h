@@ -24,6 +24,9 @@ struct st_proposal {
 	int64_t time;
 	uint32_t role;
 	bool done;                   /* completed: target joined through it */
+	bool refused;                /* the first answer of its newcomer, or of
+	                                someone in need, declines: it never
+	                                completes */
 	uint32_t naccepts;
 	uint8_t (*accepts)[AM_ID_BYTES];
 	uint32_t ndeclines;          /* standing or not: see accepts */

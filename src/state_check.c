@@ -259,6 +259,14 @@ answer_proposal(struct check *k, const struct am_body *b)
 	if (gone)
 		return say(k, AM_ERR_RULE, "they declined to join through this proposal, "
 			"and that answer is final; propose them again instead");
+	if (p->refused && newcomer)
+		return say(k, AM_ERR_RULE, "someone whose consent this proposal needs "
+			"declined it, and that first answer is final; a member must "
+			"propose you again");
+	if (p->refused)
+		return say(k, AM_ERR_RULE, "someone whose consent this proposal needs "
+			"declined it, and that first answer is final; propose them "
+			"again instead");
 	if (accepted)
 		return say(k, AM_ERR_RULE, b->kind == AM_KIND_ACCEPT ?
 			"you have already accepted this" :

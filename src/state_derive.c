@@ -130,7 +130,9 @@ struct known {
 	size_t prev;                 /* its author's proposal before it, or
 	                                SIZE_MAX */
 	size_t edge, nedges;         /* its run of struct derive's edges */
-	bool refused;                /* the newcomer's first answer declines */
+	bool refused;                /* the first answer of the newcomer, or
+	                                of someone in its need, declines */
+	uint8_t settled;             /* resolve(): 0 not yet, 1 under way, 2 done */
 	bool waits;                  /* its author had accepted, before it, an
 	                                object this node lacks */
 	bool consented;              /* the newcomer and all it needs accept */
@@ -236,9 +238,9 @@ find_answer(const struct known *k, const uint8_t *id)
 	return NULL;
 }
 
-/* Does id's consent to proposal p stand? The proposer's is implicit; the
- * newcomer's first answer is final either way; anyone else's ACCEPT
- * stands whatever they declined before or after. */
+/* Does id's consent to proposal p stand? The proposer's is implicit (its
+ * proposal is its first answer); anyone else's is their first answer to
+ * p by their own feed, when that is an ACCEPT. */
 static bool
 consents(const struct st_proposal *p, const struct known *k, const uint8_t *id)
 {
@@ -247,18 +249,31 @@ consents(const struct st_proposal *p, const struct known *k, const uint8_t *id)
 	const struct answer *a = find_answer(k, id);
 	if (a == NULL || a->accept == 0)
 		return false;
-	return memcmp(id, p->target, 32) != 0 || a->decline == 0 ||
-		a->accept < a->decline;
+	return a->decline == 0 || a->accept < a->decline;
 }
 
-/* Did the newcomer turn p down for good (its first answer a DECLINE)? */
+/* Is id's first answer to p a DECLINE? Never the proposer's. */
+static bool
+declines_first(const struct st_proposal *p, const struct known *k,
+	const uint8_t *id)
+{
+	if (memcmp(id, p->author, 32) == 0)
+		return false;
+	const struct answer *a = find_answer(k, id);
+	return a != NULL && a->decline != 0 && (a->accept == 0 || a->decline < a->accept);
+}
+
+/* Was p turned down for good: the newcomer's first answer to it, or that
+ * of anyone in need(p), a DECLINE? Needs p->need filled. */
 static bool
 refused(const struct st_proposal *p, const struct known *k)
 {
-	if (memcmp(p->target, p->author, 32) == 0)
-		return false;
-	const struct answer *a = find_answer(k, p->target);
-	return a != NULL && a->decline != 0 && (a->accept == 0 || a->decline < a->accept);
+	if (declines_first(p, k, p->target))
+		return true;
+	for (uint32_t j = 0; j < p->nneed; j++)
+		if (declines_first(p, k, p->need[j]))
+			return true;
+	return false;
 }
 
 /* One proposal in its author's feed, to sort by (author, seq). */
@@ -504,6 +519,44 @@ walk_need(struct st_circle *c, struct derive *d, size_t i, bool *waits)
 	return AM_OK;
 }
 
+/*
+ * Settles proposal i: its need, whether it is refused, whether it is
+ * consented. need(i) takes out the newcomers of refused proposals its
+ * author knew of, and whether those are refused depends on their own
+ * need: so the proposals i's author knew of are settled first. Each was
+ * written before i (an ACCEPT names a hash that existed), so the
+ * recursion ends; depth is bounded all the same, as bytes from peers
+ * decide it (a proposal reached again while being settled counts as not
+ * refused, which no honest record can cause).
+ */
+#define RESOLVE_DEPTH 10000
+
+static int
+resolve(struct st_circle *c, struct derive *d, size_t i, size_t depth)
+{
+	struct st_proposal *p = &c->props[i];
+	struct known *k = &d->k[i];
+	bool waits;
+	int rc;
+
+	if (k->settled != 0 || depth > RESOLVE_DEPTH)
+		return AM_OK;
+	k->settled = 1;
+	if (k->prev != SIZE_MAX && (rc = resolve(c, d, k->prev, depth + 1)) != AM_OK)
+		return rc;
+	for (size_t j = k->edge; j < k->edge + k->nedges; j++)
+		if ((rc = resolve(c, d, d->edges[j], depth + 1)) != AM_OK)
+			return rc;
+	if ((rc = walk_need(c, d, i, &waits)) != AM_OK)
+		return rc;
+	k->refused = p->refused = refused(p, k);
+	k->consented = !waits && !k->refused && consents(p, k, p->target);
+	for (uint32_t j = 0; k->consented && j < p->nneed; j++)
+		k->consented = consents(p, k, p->need[j]);
+	k->settled = 2;
+	return AM_OK;
+}
+
 static int
 load_proposals(struct st_circle *c, struct derive *d)
 {
@@ -548,17 +601,8 @@ load_proposals(struct st_circle *c, struct derive *d)
 	if ((rc = link_proposals(c, d)) != AM_OK)
 		return rc;
 	for (size_t i = 0; i < c->nprops; i++)
-		d->k[i].refused = refused(&c->props[i], &d->k[i]);
-	for (size_t i = 0; i < c->nprops; i++) {
-		const struct st_proposal *p = &c->props[i];
-		struct known *k = &d->k[i];
-		bool waits;
-		if ((rc = walk_need(c, d, i, &waits)) != AM_OK)
+		if ((rc = resolve(c, d, i, 0)) != AM_OK)
 			return rc;
-		k->consented = !waits && consents(p, k, p->target);
-		for (uint32_t j = 0; k->consented && j < p->nneed; j++)
-			k->consented = consents(p, k, p->need[j]);
-	}
 	return AM_OK;
 }
 
@@ -707,7 +751,10 @@ sink_answers(struct st_circle *c, size_t i)
 			newcomer = !has_accepted && memcmp(author, p->target, 32) == 0;
 			counts = newcomer || st_member(c, author) != NULL ||
 				st_needs(p, author);
-			refusal = newcomer && kind == AM_KIND_DECLINE;
+			/* the newcomer and those p needs answer once: their
+			 * first answer is final */
+			refusal = (newcomer || (!has_accepted && st_needs(p, author))) &&
+				kind == AM_KIND_DECLINE;
 		}
 		if (!counts)
 			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_NOT_MEMBER,
@@ -719,7 +766,7 @@ sink_answers(struct st_circle *c, size_t i)
 		else if (kind == AM_KIND_ACCEPT && refusal)
 			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
 				"accepts a member proposal after declining it: the one "
-				"proposed answers once");
+				"proposed, and each whose consent it needs, answers once");
 		else
 			st_sink_seen(k, author, seq);
 		has_accepted = has_accepted || (counts && kind == AM_KIND_ACCEPT && !refusal);

@@ -215,9 +215,9 @@ static const char *const migrations[] = {
 	"  DELETE FROM st_facts WHERE feed = (SELECT id FROM feeds "
 	"  WHERE circle = old.circle AND author = old.author) "
 	"  AND kind = old.kind AND seq = old.seq; END;",
-	/* circles this node was proposed to through an invite, with the
-	 * preview the inviter signed (local, never replicated;
-	 * protocol/invite.md) */
+	/* the circles this node is proposed to and holds no entry of yet: the
+	 * preview its proposer sent, kept until it joins or declines (local,
+	 * never replicated; protocol/sync.md, "Who holds a circle") */
 	"CREATE TABLE proposed_to("
 	"  circle BLOB PRIMARY KEY CHECK(length(circle) = 32),"
 	"  proposer BLOB NOT NULL CHECK(length(proposer) = 32),"
@@ -844,4 +844,98 @@ am_store_setting_get(struct am_store *s, const char *key)
 		value = strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	return value;
+}
+
+/*
+ * The proposed-to table. A row is what lets a node that holds nothing of a
+ * circle yet take its entries once its proposal completes (the door in
+ * src/sync.c); the preview is kept as the proposer sent it, for the person
+ * to read before answering.
+ */
+int
+am_store_proposed_add(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t proposer[static AM_ID_BYTES], const uint8_t *preview, size_t len)
+{
+	struct timespec now;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (len > AM_STORE_PREVIEW_MAX || (preview == NULL && len > 0))
+		return AM_ERR_TOO_BIG;
+	if ((rc = am_store_release(s)) != AM_OK)
+		return rc;
+	clock_gettime(CLOCK_REALTIME, &now);
+	rc = sqlite3_prepare_v2(s->db, "INSERT INTO proposed_to(circle, proposer, "
+		"preview, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(circle) DO UPDATE "
+		"SET proposer = excluded.proposer, preview = excluded.preview, "
+		"at = excluded.at", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, proposer, AM_ID_BYTES, SQLITE_STATIC);
+	/* a zero-length blob, not NULL, when the preview is empty */
+	sqlite3_bind_blob(st, 3, len > 0 ? (const void *)preview : "", (int)len,
+		SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : store_write_error(s, rc);
+}
+
+int
+am_store_proposed_remove(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = am_store_release(s)) != AM_OK)
+		return rc;
+	rc = sqlite3_prepare_v2(s->db, "DELETE FROM proposed_to WHERE circle = ?1",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : store_write_error(s, rc);
+}
+
+int
+am_store_proposed_get(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t proposer[static AM_ID_BYTES], uint8_t **out, size_t *len)
+{
+	sqlite3_stmt *st;
+	uint8_t *copy = NULL;
+	int rc = sqlite3_prepare_v2(s->db, out != NULL ?
+		"SELECT proposer, preview FROM proposed_to WHERE circle = ?1" :
+		"SELECT proposer FROM proposed_to WHERE circle = ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? AM_ERR_NOT_FOUND : am_store_error(rc);
+		goto out;
+	}
+	if (sqlite3_column_bytes(st, 0) != AM_ID_BYTES) {
+		rc = AM_ERR_DB_CORRUPT;
+		goto out;
+	}
+	if (out != NULL) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 1);
+		const void *blob = sqlite3_column_blob(st, 1);
+		if ((copy = malloc(n > 0 ? n : 1)) == NULL) {
+			rc = AM_ERR_NOMEM;
+			goto out;
+		}
+		if (n > 0)
+			memcpy(copy, blob, n);
+		*out = copy;
+		*len = n;
+	}
+	memcpy(proposer, sqlite3_column_blob(st, 0), AM_ID_BYTES);
+	rc = AM_OK;
+out:
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -136,26 +136,38 @@ am_sync_peer(const struct am_sync *s)
 
 /* ---- membership ---- */
 
-/* The default membership test: the state module's members of the circle,
- * joined or pending, witnesses included. */
+/* Is id listed among the members of circle by our copy: joined (witnesses
+ * included), or also pending when pending is set? */
 static int
-state_may_read(void *ctx, struct am_store *store,
-	const uint8_t circle[static AM_HASH_BYTES],
-	const uint8_t id[static AM_ID_BYTES])
+state_listed(struct am_store *store, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES], bool pending)
 {
 	struct am_member *list;
 	size_t n;
 	int rc;
 
-	(void)ctx;
 	if ((rc = am_state_members(store, circle, &list, &n)) != AM_OK)
 		return rc;
 	rc = AM_ERR_NOT_SHARED;
 	for (size_t i = 0; i < n; i++)
-		if (memcmp(list[i].id, id, AM_ID_BYTES) == 0)
+		if (memcmp(list[i].id, id, AM_ID_BYTES) == 0 &&
+		    (list[i].status == AM_MEMBER_JOINED || pending))
 			rc = AM_OK;
 	free(list);
 	return rc;
+}
+
+/* The default membership test: the joined members of the circle by the
+ * state module, witnesses included. A person who is only proposed reads
+ * nothing of the feeds: the preview of the invite exchange is theirs
+ * (protocol/sync.md, "Who reads a circle"). */
+static int
+state_may_read(void *ctx, struct am_store *store,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES])
+{
+	(void)ctx;
+	return state_listed(store, circle, id, false);
 }
 
 int
@@ -178,18 +190,60 @@ sync_holds_circle(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
 }
 
 /* May the peer tell us about circle and send us its entries? Yes when it
- * is a member by our copy, whether or not we see ourselves as one yet, and
- * also when we hold no GENESIS of it yet: a node that joins or was
- * restored starts without one, and what arrives is still checked entry by
- * entry by the store (and, for a circle not held, by welcome_circle). */
+ * is listed by our copy, joined or pending (a newcomer's own answers, or a
+ * member our copy does not see joined yet, are still entries of the
+ * circle, checked by the store one by one), and when we hold no GENESIS
+ * of it: then the door (sync_door) decides. */
 int
 sync_may_receive(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
 {
-	/* Only the peer's membership matters here: a newcomer may hold the
-	 * circle's genesis before the entry that names it, which is in a
-	 * feed only the peer can give. */
-	int rc = s->access.may_read(s->access.ctx, s->store, circle, s->peer);
+	int rc = s->access.may_read == state_may_read ?
+		state_listed(s->store, circle, s->peer, true) :
+		s->access.may_read(s->access.ctx, s->store, circle, s->peer);
 	return rc == AM_ERR_NOT_FOUND ? AM_OK : rc;
+}
+
+int
+sync_door(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
+	bool ours, bool *proposed)
+{
+	uint8_t proposer[AM_ID_BYTES];
+	int rc = s->access.may_read(s->access.ctx, s->store, circle, s->self);
+
+	*proposed = false;
+	if (rc == AM_OK)
+		return AM_OK;           /* a joined member, or its creator */
+	/* a circle we hold whose copy names us in a proposal not refused: we
+	 * hold it as the one proposed (the invite exchange brought it) */
+	if (rc == AM_ERR_NOT_SHARED && s->access.may_read == state_may_read)
+		rc = state_listed(s->store, circle, s->self, true);
+	if (rc == AM_OK)
+		return AM_OK;
+	if (rc != AM_ERR_NOT_SHARED && rc != AM_ERR_NOT_FOUND)
+		return rc;
+	int prc = am_store_proposed_get(s->store, circle, proposer, NULL, NULL);
+	if (prc == AM_OK) {
+		*proposed = true;
+		return AM_OK;
+	}
+	if (prc != AM_ERR_NOT_FOUND)
+		return prc;
+	/* entries that are ours: a restored node fetching the circles it
+	 * was in, before its copy shows it joined */
+	if (ours)
+		return AM_OK;
+	return AM_ERR_NOT_SHARED;
+}
+
+int
+sync_door_passed(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
+{
+	int rc = s->access.may_read(s->access.ctx, s->store, circle, s->self);
+	if (rc == AM_ERR_NOT_SHARED || rc == AM_ERR_NOT_FOUND)
+		return AM_OK;           /* not joined yet: the row stays */
+	if (rc != AM_OK)
+		return rc;
+	return am_store_proposed_remove(s->store, circle);
 }
 
 struct circles_ctx {

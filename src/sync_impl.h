@@ -193,8 +193,28 @@ bool sync_holds_circle(struct am_sync *s,
 	const uint8_t circle[static AM_HASH_BYTES]);
 
 /* AM_OK when the peer may tell us about circle and send its entries:
- * shared, or we hold no GENESIS of it yet. */
+ * listed by our copy (joined or pending), or we hold no GENESIS of it
+ * yet. */
 int sync_may_receive(struct am_sync *s,
+	const uint8_t circle[static AM_HASH_BYTES]);
+
+/*
+ * The door (protocol/sync.md, "Who holds a circle"): may this node take
+ * entries of circle at all? AM_OK when it is a joined member by its own
+ * copy (the creator is one), when it is proposed to circle (its copy
+ * names it in a proposal not refused, or, holding nothing of the circle
+ * yet, the proposed_to table has it: *proposed is then set), or when ours
+ * says the
+ * entries offered are its own (a restored node: a GENESIS it signed, a
+ * circle where the peer shows a feed of its own). AM_ERR_NOT_SHARED
+ * otherwise, or a store error. Checked before anything is stored.
+ */
+int sync_door(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
+	bool ours, bool *proposed);
+
+/* After entries of a circle taken as proposed to it: once our copy counts
+ * us joined, the proposed_to row is done with and removed. */
+int sync_door_passed(struct am_sync *s,
 	const uint8_t circle[static AM_HASH_BYTES]);
 
 /* Gives up the batch asked ahead, if any: its answer is dropped when it

@@ -404,8 +404,12 @@ refuse_circle(struct am_sync *s, uint32_t type, const uint8_t *circle, int rc)
 int
 sync_on_heads(struct am_sync *s, const struct am_sync_msg *m)
 {
-	bool self_ahead = false;
+	bool self_ahead = false, ours = false, proposed;
 	int rc = sync_may_receive(s, m->circle);
+	for (uint32_t i = 0; i < m->n && s->restored; i++)
+		ours |= memcmp(m->heads[i].author, s->self, AM_ID_BYTES) == 0;
+	if (rc == AM_OK)
+		rc = sync_door(s, m->circle, ours, &proposed);
 	if (rc != AM_OK)
 		return refuse_circle(s, m->type, m->circle, rc);
 	for (uint32_t i = 0; i < m->n; i++) {
@@ -477,42 +481,29 @@ retryable(int rc)
 }
 
 /*
- * A circle this node holds no GENESIS of may still be ours to receive (a
- * joiner, a restored node, a circle someone added us to), but a member
- * must not be able to fill our store with circles of strangers. Such a
- * circle is taken only from the start of its creator's feed, and only when
- * the creator is the peer itself or this node, or the run proposes this
- * node as a member. The store then checks every entry as usual.
+ * May a restored node take run m of a circle it holds nothing of
+ * (sync_door's ours)? A node restored from a key backup holds none of the
+ * circles it was in: it takes a circle whose GENESIS it signed, and one
+ * where the peer showed a feed of its own in HEADS (it wrote there, so it
+ * was in it). Only a restored node asks: any other holds the circles it
+ * created and learns of those it is proposed to from a preview.
  */
 static bool
-welcome_circle(struct am_sync *s, const struct am_sync_msg *m)
+own_run(struct am_sync *s, const struct am_sync_msg *m)
 {
 	struct am_entry e;
-	struct am_body *b;
-	uint64_t seq;
-	uint8_t h[AM_HASH_BYTES];
-	bool welcome = false;
-
-	if (sync_holds_circle(s, m->circle))
-		return true;          /* a circle we hold: the usual rules */
-	if (am_store_head(s->store, m->circle, m->author, &seq, h) == AM_OK && seq > 0)
-		return true;          /* a feed we already took */
-	if (m->n == 0 || am_entry_decode(m->raw[0], m->len[0], &e) != AM_OK ||
-	    e.kind != AM_KIND_GENESIS)
+	if (!s->restored)
 		return false;
-	if (memcmp(e.author, s->peer, AM_ID_BYTES) == 0 ||
-	    memcmp(e.author, s->self, AM_ID_BYTES) == 0)
+	if (memcmp(m->author, s->self, AM_ID_BYTES) == 0 && m->n > 0 &&
+	    am_entry_decode(m->raw[0], m->len[0], &e) == AM_OK &&
+	    e.kind == AM_KIND_GENESIS)
 		return true;
-	if ((b = malloc(sizeof *b)) == NULL)
-		return false;
-	for (uint32_t i = 1; i < m->n && !welcome; i++) {
-		if (am_entry_decode(m->raw[i], m->len[i], &e) == AM_OK &&
-		    e.kind == AM_KIND_MEMBER &&
-		    am_body_decode(e.kind, e.body, e.body_len, b) == AM_OK)
-			welcome = memcmp(b->target, s->self, AM_ID_BYTES) == 0;
-	}
-	free(b);
-	return welcome;
+	const struct circle_model *cm = sync_model(s, m->circle, false);
+	for (size_t i = 0; cm != NULL && i < cm->nfeeds; i++)
+		if (memcmp(cm->feeds[i].author, s->self, AM_ID_BYTES) == 0 &&
+		    cm->feeds[i].seq > 0)
+			return true;
+	return false;
 }
 
 /* Stores a run of the peer's entries; reports what happened. *stored
@@ -530,13 +521,14 @@ take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
 
 	*stored = 0;
 	const char *why = NULL;
-	if (welcome_circle(s, m)) {
+	bool proposed;
+	/* the door, before anything is stored: a circle this node is not in,
+	 * nor proposed to, nor created, is refused whole */
+	rc = sync_door(s, m->circle, own_run(s, m), &proposed);
+	if (rc == AM_OK) {
 		rc = am_store_ingest_batch(s->store, m->raw, m->len, m->n, result,
 			&done);
 	} else {
-		/* as the store refuses an entry of a circle whose genesis
-		 * it lacks: a later round may take it, once the circle is ours */
-		rc = AM_ERR_NO_GENESIS;
 		why = "a circle this node is not in";
 		done = 0;
 	}
@@ -544,6 +536,11 @@ take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
 	sync_short(m->circle, c);
 	if (sync_local_failure(rc))
 		return rc;      /* the store failed: not the peer's doing */
+	if (proposed && done > 0) {
+		int drc = sync_door_passed(s, m->circle);
+		if (drc != AM_OK)
+			return drc;
+	}
 	for (size_t i = 0; i < done; i++) {
 		*stored += result[i] == AM_INGEST_NEW;
 		forks += result[i] == AM_INGEST_FORK;
@@ -676,10 +673,15 @@ sync_on_push(struct am_sync *s, const struct am_sync_msg *m)
 	struct am_sync_msg ack = { .type = AM_SYNC_ACK };
 	uint8_t hash[AM_HASH_BYTES];
 	uint64_t first, stored;
+	bool proposed;
 	int refused, rc = sync_may_receive(s, m->circle);
 
-	if (rc != AM_OK)
+	if (rc == AM_OK)
+		rc = sync_door(s, m->circle, own_run(s, m), &proposed);
+	if (rc != AM_OK) {
+		s->stats.refused += m->n;
 		return refuse_circle(s, m->type, m->circle, rc);
+	}
 	if ((rc = check_first(m, &first)) != AM_OK)
 		return rc;
 	if ((rc = take_run(s, m, first, &refused, &stored)) != AM_OK)

@@ -57,8 +57,8 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t author[static AM_ID_BYTES]);
 
 /* The version of the state rules this build applies (protocol/state.md);
- * it names the state digest ("amends-state-v2"). */
-#define AM_STATE_RULES 2
+ * it names the state digest ("amends-state-v3"). */
+#define AM_STATE_RULES 3
 
 /* Records every stored entry's facts again when they were recorded under
  * other rules than this build's (another AM_STATE_RULES, or another set

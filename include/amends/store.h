@@ -146,20 +146,37 @@ AM_NODISCARD int am_store_own_caught_up(struct am_store *s,
 void am_store_answer_key(const uint8_t circle[static AM_HASH_BYTES],
 	char key[static sizeof AM_SETTING_ANSWER + 2 * AM_HASH_BYTES]);
 
-/* ---- circles this node was proposed to (local, never replicated) ---- */
+/* Local settings (listen address and such), as text. */
+AM_NODISCARD int am_store_setting_set(struct am_store *s, const char *key,
+	const char *value);
+/* The setting's value, malloc'd, or NULL when unset. */
+char *am_store_setting_get(struct am_store *s, const char *key);
 
-/* Records (or replaces) that circle proposed this node, with the preview
- * the proposer signed (protocol/invite.md). */
+/*
+ * The circles this node is proposed to (local, never replicated): a person
+ * named by a member proposal holds no entry of the circle yet, only the
+ * preview its proposer sent (protocol/invite.md). A row lets the node take
+ * the circle's entries once the proposal completes (protocol/sync.md, "Who
+ * holds a circle"); it is removed when the node holds the circle as a
+ * joined member, or the person declines.
+ */
+#define AM_STORE_PREVIEW_MAX (1024 * 1024)   /* bytes of one preview */
+
+/* Records (or replaces) that this node is proposed to circle by proposer,
+ * with the preview's bytes (copied). AM_ERR_TOO_BIG past
+ * AM_STORE_PREVIEW_MAX. */
 AM_NODISCARD int am_store_proposed_add(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t proposer[static AM_ID_BYTES],
 	const uint8_t *preview, size_t len);
 
-/* Forgets it; AM_OK whether or not it was there. */
+/* Forgets the proposal to circle; AM_OK also when there was none. */
 AM_NODISCARD int am_store_proposed_remove(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES]);
 
-/* AM_OK and *out, *len set (the caller frees *out), or AM_ERR_NOT_FOUND. */
+/* The proposal to circle: AM_OK with proposer, *out (malloc'd, the
+ * caller's to free) and *len set, or AM_ERR_NOT_FOUND. With out NULL
+ * (and len then unused), only whether there is one, and its proposer. */
 AM_NODISCARD int am_store_proposed_get(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	uint8_t proposer[static AM_ID_BYTES], uint8_t **out, size_t *len);
@@ -169,12 +186,6 @@ AM_NODISCARD int am_store_proposed_get(struct am_store *s,
 AM_NODISCARD int am_store_proposed_list(struct am_store *s,
 	int (*fn)(void *ctx, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t proposer[static AM_ID_BYTES]), void *ctx);
-
-/* Local settings (listen address and such), as text. */
-AM_NODISCARD int am_store_setting_set(struct am_store *s, const char *key,
-	const char *value);
-/* The setting's value, malloc'd, or NULL when unset. */
-char *am_store_setting_get(struct am_store *s, const char *key);
 
 /* Runs PRAGMA integrity_check; AM_ERR_DB_CORRUPT unless it says ok. */
 AM_NODISCARD int am_store_check(struct am_store *s);

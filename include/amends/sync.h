@@ -17,8 +17,11 @@
  * a HELLO that asks for nothing, so each side learns from the other that
  * both hold the same record (event SAME), never from its own side alone.
  * Afterwards, am_sync_local_changed() pushes new entries live (PUSH,
- * answered by ACK). Entries of a circle go only to its members and
- * witnesses (joined or pending), whatever the peer asks.
+ * answered by ACK). Entries of a circle go only to its joined members
+ * (witnesses included), whatever the peer asks; and a node takes entries
+ * only of circles it is in, is proposed to or created (the door,
+ * protocol/sync.md "Who holds a circle"): any other is refused before
+ * anything is stored.
  */
 #ifndef AMENDS_SYNC_H
 #define AMENDS_SYNC_H
@@ -145,8 +148,9 @@ struct am_sync_access {
 /*
  * Creates the session of our identity self with the peer peer (the ID the
  * transport authenticated), over store, which must outlive the session.
- * Membership comes from the state module (am_state_members: the creator,
- * joined and pending members and witnesses). NULL when out of memory.
+ * Membership comes from the state module (am_state_members): the joined
+ * members, witnesses included, read; the store's proposed_to table and a
+ * pending proposal naming self open the door. NULL when out of memory.
  */
 struct am_sync *am_sync_new(struct am_store *store,
 	const uint8_t self[static AM_ID_BYTES],

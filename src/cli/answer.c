@@ -6,8 +6,11 @@
  *                   accepted it; a member joins once they and every member
  *                   have; an end accepted by every party applies at once.
  *   amends decline  refuses one of the same (DECLINE, with an optional
- *                   reason). A decline stands until the same person accepts;
- *                   it cannot take back an acceptance (leaving an agreement
+ *                   reason). A decline of a version stands until the same
+ *                   person accepts; a first answer to a member proposal by
+ *                   the one proposed, or by a member it needs, is final, so
+ *                   such a decline refuses the newcomer for good. No
+ *                   decline takes back an acceptance (leaving an agreement
  *                   in force is amends end).
  *   amends confirm  says another person's check-in is what happened, or that
  *                   their statement was received and accepted (CONFIRM). A

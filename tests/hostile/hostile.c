@@ -309,6 +309,159 @@ out:
 	return rc;
 }
 
+/* Waits for the node's answer to a PUSH of circle: 0 when it refused it
+ * as not shared, 1 with *seq set when it ACKed, -1 when nothing came. */
+static int
+push_answer(struct hostile *h, const uint8_t *circle, uint64_t *seq)
+{
+	struct want w = { .type = AM_SYNC_ACK, .circle = circle,
+		.author = h->self, .any_seq = true };
+	struct want e = { .type = AM_SYNC_ERROR, .code = AM_ERR_NOT_SHARED,
+		.about = AM_SYNC_PUSH };
+	int64_t end = peer_now_ms() + WAIT_MS;
+	while (peer_next(h, end - peer_now_ms()) == AM_OK) {
+		if (peer_matches(h->in, &e))
+			return 0;
+		if (peer_matches(h->in, &w)) {
+			*seq = h->in->seq;
+			return 1;
+		}
+	}
+	return -1;
+}
+
+/* Signs the GENESIS of a new circle of the member's own. */
+static int
+own_genesis(struct hostile *h, struct made *g)
+{
+	struct am_body b;
+	struct am_entry_draft d = { .seq = 1, .time = TIME_MS, .body = &b };
+	memset(&b, 0, sizeof b);
+	b.kind = AM_KIND_GENESIS;
+	b.name = am_str_c("mine, not yours");
+	randombytes_buf(b.nonce, sizeof b.nonce);
+	am_circle_id(h->self, b.nonce, d.circle);
+	return am_entry_sign(h->id, &d, &g->raw, &g->len, &g->e);
+}
+
+#define OWN_BATCH 100
+
+/* own-circle N: the member creates a circle of its own and pushes its
+ * GENESIS, then N statements of about 3 KB into it in runs of
+ * OWN_BATCH. The node is in no such circle: every push must be refused as
+ * not shared, none acknowledged as taken. */
+static int
+case_own_circle(struct hostile *h, long n)
+{
+	static char text[3001];
+	struct made g = { 0 }, run[OWN_BATCH];
+	uint8_t *raw[OWN_BATCH], prev[AM_HASH_BYTES];
+	size_t len[OWN_BATCH];
+	char c[2 * AM_HASH_BYTES + 1];
+	unsigned long refused = 0, taken = 0;
+	uint64_t seq = 0;
+	int rc = 1, got;
+
+	memset(text, 'x', sizeof text - 1);
+	if (own_genesis(h, &g) != AM_OK)
+		return peer_unexpected("could not sign a genesis");
+	am_hex(g.e.circle, AM_HASH_BYTES, c);
+	printf("own circle %s\n", c);
+	if (peer_push_one(h, g.e.circle, h->self, &g) != AM_OK)
+		goto out;
+	if ((got = push_answer(h, g.e.circle, &seq)) < 0) {
+		peer_unexpected("no answer to the genesis");
+		goto out;
+	}
+	refused += got == 0;
+	taken += got == 1 && seq > 0;
+	memcpy(prev, g.e.hash, AM_HASH_BYTES);
+	for (long next = 2; next <= n + 1;) {
+		uint32_t k = 0;
+		for (; k < OWN_BATCH && next <= n + 1; k++, next++) {
+			snprintf(text, 24, "%020ld", next);
+			text[20] = 'x';
+			if (peer_make_entry(h->id, g.e.circle, (uint64_t)next, prev,
+			    text, &run[k]) != AM_OK) {
+				peer_unexpected("could not sign entry %ld", next);
+				goto out;
+			}
+			memcpy(prev, run[k].e.hash, AM_HASH_BYTES);
+			raw[k] = run[k].raw;
+			len[k] = run[k].len;
+		}
+		int src = peer_send_entries(h, AM_SYNC_PUSH, g.e.circle, h->self,
+			raw, len, k);
+		for (uint32_t i = 0; i < k; i++)
+			free(run[i].raw);
+		if (src != AM_OK)
+			goto out;
+		if ((got = push_answer(h, g.e.circle, &seq)) < 0) {
+			peer_unexpected("no answer to the push ending at %ld", next - 1);
+			goto out;
+		}
+		refused += got == 0;
+		if (got == 1 && seq > 0)
+			taken = seq;
+	}
+	if (taken > 0)
+		peer_unexpected("the node took the circle: ACK at %lu", taken);
+	else {
+		printf("ok: %lu pushes (%ld entries and the genesis) refused as "
+			"not shared\n", refused, n);
+		rc = 0;
+	}
+out:
+	free(g.raw);
+	return rc;
+}
+
+/* own-circles N: N circles of the member's own, each only a GENESIS,
+ * pushed one by one: every one refused, and the node's HELLO afterwards
+ * lists the same circles (summary and count) as before. */
+static int
+case_own_circles(struct hostile *h, long n)
+{
+	uint8_t summary[AM_HASH_BYTES];
+	unsigned long refused = 0, taken = 0;
+	uint64_t ncircles;
+
+	if (peer_open_session(h) != AM_OK)
+		return peer_unexpected("no HELLO before");
+	memcpy(summary, h->in->summary, AM_HASH_BYTES);
+	ncircles = h->in->ncircles;
+	for (long i = 0; i < n; i++) {
+		struct made g = { 0 };
+		uint64_t seq = 0;
+		if (own_genesis(h, &g) != AM_OK ||
+		    peer_push_one(h, g.e.circle, h->self, &g) != AM_OK) {
+			free(g.raw);
+			return peer_unexpected("could not push circle %ld", i);
+		}
+		int got = push_answer(h, g.e.circle, &seq);
+		free(g.raw);
+		if (got < 0)
+			return peer_unexpected("no answer to circle %ld", i);
+		refused += got == 0;
+		taken += got == 1 && seq > 0;
+	}
+	int64_t t0 = peer_now_ms();
+	if (peer_open_session(h) != AM_OK)
+		return peer_unexpected("no HELLO after");
+	int64_t t1 = peer_now_ms();
+	if (taken > 0)
+		return peer_unexpected("the node took %lu of the circles", taken);
+	if (h->in->ncircles != ncircles ||
+	    memcmp(h->in->summary, summary, AM_HASH_BYTES) != 0)
+		return peer_unexpected("the node's HELLO changed: %llu circles, "
+			"%llu before", (unsigned long long)h->in->ncircles,
+			(unsigned long long)ncircles);
+	printf("ok: %lu circles refused as not shared; the HELLO after lists "
+		"the same %llu circles, answered in %lld ms\n", refused,
+		(unsigned long long)ncircles, (long long)(t1 - t0));
+	return 0;
+}
+
 /* foreign-request CIRCLE AUTHOR-ID: asks for a circle we are not in, by
  * WANT, WANT_FORKS and DIGESTS; then a marker request of our own circle.
  * No entry of the foreign circle may come back. */
@@ -911,7 +1064,7 @@ static const char usage[] =
 	"       foreign-request C AUTHOR-ID OUR-C, oversize, over-data C,\n"
 	"       truncated C, huge-length C, deep, unknown-type, odd-encodings,\n"
 	"       log-injection C, log-flood C OTHER-C N [ewp], flood C N,\n"
-	"       ack-and-go C NODE-HOME N\n"
+	"       ack-and-go C NODE-HOME N, own-circle N, own-circles N\n"
 	"(C: a circle's ID in hex)\n";
 
 static int
@@ -972,6 +1125,16 @@ run_case(struct hostile *h, int argc, char **argv)
 		long n = strtol(argv[3], NULL, 10);
 		if (n >= 1 && n <= 1000)
 			return case_ack_and_go(h, c, argv[2], n);
+	}
+	if (strcmp(name, "own-circle") == 0 && argc > 1) {
+		long n = strtol(argv[1], NULL, 10);
+		if (n >= 1 && n <= 100000)
+			return case_own_circle(h, n);
+	}
+	if (strcmp(name, "own-circles") == 0 && argc > 1) {
+		long n = strtol(argv[1], NULL, 10);
+		if (n >= 1 && n <= 100000)
+			return case_own_circles(h, n);
 	}
 	if (strcmp(name, "flood") == 0 && has_c && argc > 2) {
 		long n = strtol(argv[2], NULL, 10);

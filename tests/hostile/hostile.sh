@@ -4,8 +4,8 @@
 # invite but whose node is the hostile program (tests/hostile/hostile.c):
 # it sends forged, altered, unlinked, forked and foreign entries, requests
 # for circles it is not in, malformed, oversize and deeply nested messages,
-# raw bytes before any handshake, a flood of 100,000 messages, and text
-# and floods aimed at A's log.
+# raw bytes before any handshake, a flood of 100,000 messages, text
+# and floods aimed at A's log, and circles of her own pushed at A.
 #
 # Each case must be refused with a line in A's log, store nothing at A,
 # leave `amends verify` clean, and leave A serving B: while each attack
@@ -534,6 +534,34 @@ hwm0=$(hwm)
 EXTRA=memory_bounded
 SPENT=flood_spent
 attack 24 flood-without-reading "refused .*mallory" 0 0 "" log-flood "$C" "$D" "$NOREAD" wp
+SPENT=
+EXTRA=
+
+# ---------------------------------------------------------------------------
+step "circles of mallory's own, pushed at A (the door)"
+# H25: mallory creates a circle of her own, which A is not in, and pushes
+# its GENESIS and 2,000 statements of 3 KB; H26: 2,000 circles of her own,
+# a GENESIS each. A holds only circles it is in, is proposed to or created
+# (protocol/sync.md, "Who holds a circle"): every push is refused as not
+# shared before anything is stored, A's database holds no row of them,
+# and A's HELLO lists the same circles after as before.
+own_rows() {
+	own=$(sed -n 's/^own circle \([0-9a-f]*\)$/\1/p' "$T/case.out")
+	if [ -n "$own" ] && [ "$(sql_a "SELECT count(*) FROM feeds
+	    WHERE hex(circle) = upper('$own')")" != 0 ]; then
+		why="${why:+$why; }A holds feeds of mallory's circle"
+	fi
+	figure="$figure; $(grep '^ok:' "$T/case.out" | cut -c5-)"
+}
+own_spent() {
+	spent "refused mallory.* a circle it is not in"
+}
+EXTRA=own_rows
+SPENT=own_spent
+attack 25 own-circle-with-2000-entries "refused mallory.* a circle it is not in" 0 0 "" \
+	own-circle 2000
+attack 26 2000-genesis-only-circles "refused mallory.* a circle it is not in" 0 0 "" \
+	own-circles 2000
 SPENT=
 EXTRA=
 

@@ -80,10 +80,16 @@ wait_for 10 log_has sam "declined the invite to circle" || fail "sam's node did 
 [ "$(previews mallory)" = 1 ] || fail "mallory's database holds no preview"
 holds_text mallory && fail "mallory's database holds the agreement's text"
 
+step "eve's node runs while alex has not accepted: it receives nothing"
+start eve
+# her node dials her proposer; sam's node admits only joined members
+wait_for 30 log_has sam "refused key" || fail "sam's node did not refuse eve's key"
+[ "$(entries eve)" = 0 ] || fail "eve's node received entries while she is only proposed"
+holds_text eve && fail "eve's node received the agreement's text while only proposed"
+
 step "alex accepts eve too: she is in, and her node receives the record"
 converge 30 "$C" sam alex
 am alex accept "$P" >"$T/accept.out" 2>&1 || { cat "$T/accept.out"; fail "alex's accept"; }
-start eve
 converge 60 "$C" sam alex eve
 holds_text eve || fail "eve, now a member, does not hold the agreement's text"
 intact eve

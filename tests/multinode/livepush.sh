@@ -63,7 +63,9 @@ k=1
 while [ $k -lt $CIRCLES ]; do
 	k=$((k + 1))
 	ck=$(circle_new sam "c$k")
-	am sam circle add "c$k" Alex >/dev/null || fail "circle add c$k"
+	# a joined member reads a circle's feeds, a proposed one does not:
+	# alex joins each through an invite
+	am alex join --accept "$(invite sam "c$k")" >/dev/null 2>&1 || fail "alex's join of c$k"
 	converge 30 "$ck" sam alex
 done
 

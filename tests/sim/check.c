@@ -244,8 +244,9 @@ union_circle(struct sim *s, struct am_store *u,
 		}
 }
 
-/* The nodes that are members of circle by the whole record (joined or
- * pending), and those some MEMBER entry ever named. */
+/* The nodes that are joined members of circle by the whole record
+ * (pending ones hold only their own answers: only members read a
+ * circle), and those some MEMBER entry ever named. */
 static int
 union_members(struct sim *s, struct am_store *u,
 	const uint8_t circle[static AM_HASH_BYTES], uint32_t *members,
@@ -259,7 +260,8 @@ union_members(struct sim *s, struct am_store *u,
 	*members = *named = 0;
 	for (int j = 0; j < s->nnodes; j++) {
 		for (size_t x = 0; x < nm; x++)
-			if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0)
+			if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0 &&
+			    m[x].status == AM_MEMBER_JOINED)
 				*members |= 1u << j;
 		if (am_state_may_write(u, circle, s->node[j].pub) == AM_OK)
 			*named |= 1u << j;

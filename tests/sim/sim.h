@@ -245,6 +245,19 @@ struct sim_commit {
 	int64_t due[SIM_MAX_NODES];  /* ... by then */
 };
 
+/* A member proposal naming a node, as the invite exchange brings it to
+ * that node: the preview it answers from while it holds nothing of the
+ * circle (work.c, op_answer). */
+struct sim_preview {
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t proposal[AM_HASH_BYTES];
+	int node;                /* the newcomer */
+	int proposer;
+	bool answered;
+};
+
+#define SIM_MAX_PREVIEWS 64
+
 struct sim_stats {
 	uint64_t ops;            /* workload operations tried */
 	uint64_t refused;        /* ... that am_state_check refused */
@@ -290,6 +303,8 @@ struct sim {
 	int hostile;             /* the hostile node, -1 none */
 	struct sim_entry *entries;     /* every entry written, in order */
 	size_t nentries, entries_cap;
+	struct sim_preview previews[SIM_MAX_PREVIEWS];
+	int npreviews;
 	uint32_t broken;         /* bit k: invariant k broke in this run */
 	unsigned breaks_shown;
 	char dir[512];

@@ -69,6 +69,27 @@ kind_name(uint32_t kind)
 	return kind <= AM_KIND_MAX ? names[kind] : "?";
 }
 
+/* The invite exchange brings the proposal hash to the node it names, if
+ * that is one of the run's nodes (a hostile member also names fresh
+ * keys): a preview it may answer from (op_answer). */
+static void
+preview_send(struct op *o, const uint8_t circle[static 32],
+	const uint8_t hash[static 32])
+{
+	struct sim *s = o->s;
+	for (int j = 0; j < s->nnodes; j++) {
+		if (j == o->i || !work_same(s->node[j].pub, o->b->target) ||
+		    s->npreviews == SIM_MAX_PREVIEWS)
+			continue;
+		struct sim_preview *p = &s->previews[s->npreviews++];
+		memcpy(p->circle, circle, 32);
+		memcpy(p->proposal, hash, 32);
+		p->node = j;
+		p->proposer = o->i;
+		p->answered = false;
+	}
+}
+
 /* Writes o->b into circle as the CLI does: check, then sign and store;
  * the hostile member's modified client (o->bypass) skips the check and
  * claims the time it likes. */
@@ -86,7 +107,7 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 		am_circle_id(o->n->pub, b->nonce, circle);
 	else
 		memcpy(circle, circle_in, 32);
-	rc = o->bypass ? AM_OK :
+	rc = o->bypass || o->unheld ? AM_OK :
 		am_state_check(o->n->store, circle, o->n->pub, b, why, sizeof why);
 	if (rc != AM_OK) {
 		s->stats.refused++;
@@ -132,6 +153,8 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 	sim_reach_owe(s, c);
 	s->stats.entries++;
 	o->n->dirty = true;
+	if (b->kind == AM_KIND_MEMBER)
+		preview_send(o, circle, hash);
 	char h[9], ch[9], what[80] = "";
 	am_hex(hash, 4, h);
 	am_hex(circle, 4, ch);
@@ -234,21 +257,125 @@ op_member(struct op *o)
 	return true;
 }
 
+struct copy_one {
+	uint8_t *raw;
+	size_t len;
+};
+
+static int
+copy_one(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct copy_one *c = ctx;
+	if ((c->raw = malloc(len)) == NULL)
+		return AM_ERR_NOMEM;
+	memcpy(c->raw, raw, len);
+	c->len = len;
+	return AM_OK;
+}
+
+/* Hands the newcomer's feed of circle (its answers) to the proposer's
+ * node, as the invite exchange carries an answer back. */
+static void
+preview_reply(struct op *o, const struct sim_preview *p)
+{
+	struct sim_node *to = &o->s->node[p->proposer];
+	uint8_t h[32];
+	uint64_t head;
+
+	if (am_store_head(o->n->store, p->circle, o->n->pub, &head, h) != AM_OK)
+		return;
+	for (uint64_t seq = 1; seq <= head; seq++) {
+		struct copy_one c = { NULL, 0 };
+		enum am_ingest_result r;
+		if (am_store_range(o->n->store, p->circle, o->n->pub, seq, seq,
+		    copy_one, &c) != AM_OK || c.raw == NULL) {
+			free(c.raw);
+			return;
+		}
+		int rc = am_store_ingest(to->store, c.raw, c.len, &r);
+		free(c.raw);
+		if (rc != AM_OK) {
+			sim_violation(o->s, "node %d could not take node %d's answer "
+				"from the invite exchange: %s", p->proposer, o->i,
+				am_strerror(rc));
+			return;
+		}
+	}
+	to->dirty = true;
+}
+
+/* Answers a preview: the node holds nothing of the circle, so its answer
+ * is written unchecked and travels back by the invite exchange. On an
+ * accept the node records it is proposed to the circle (the door then
+ * lets the circle in once the proposal completes). */
+static bool
+answer_preview(struct op *o, struct sim_preview *p)
+{
+	int rc;
+
+	if (o->s->node[p->proposer].store == NULL)
+		return false;           /* the exchange needs the proposer's node */
+	bool decline = rng_chance(&o->s->rng, 150);
+	if (decline)
+		rc = am_store_proposed_remove(o->n->store, p->circle);
+	else
+		rc = am_store_proposed_add(o->n->store, p->circle,
+			o->s->node[p->proposer].pub, p->proposal, 32);
+	if (rc != AM_OK) {
+		sim_violation(o->s, "node %d could not note a proposal: %s", o->i,
+			am_strerror(rc));
+		return false;
+	}
+	o->b->kind = decline ? AM_KIND_DECLINE : AM_KIND_ACCEPT;
+	memcpy(o->b->target, p->proposal, 32);
+	p->answered = true;
+	o->unheld = true;
+	work_write(o, p->circle);
+	o->unheld = false;
+	preview_reply(o, p);
+	return true;
+}
+
+/* The previews node i may answer: not answered yet, of a circle it holds
+ * no GENESIS of. */
+static int
+previews_open(struct op *o, int *list)
+{
+	int n = 0;
+	for (int k = 0; k < o->s->npreviews; k++) {
+		struct sim_preview *p = &o->s->previews[k];
+		bool held;
+		if (p->node != o->i || p->answered ||
+		    am_state_holds_circle(o->n->store, p->circle, &held) != AM_OK ||
+		    held)
+			continue;
+		list[n++] = k;
+	}
+	return n;
+}
+
 /* Accepts or declines something awaiting the node: a member proposal, a
- * version, an end. */
+ * version, an end; or a preview of a circle it is proposed to. */
 static bool
 op_answer(struct op *o)
 {
 	struct am_pending *p = NULL;
 	size_t n = 0;
+	int open[SIM_MAX_PREVIEWS];
 	if (work_read_failed(o, "what awaits it",
 	    am_state_pending(o->n->store, NULL, o->n->pub, &p, &n)))
 		return false;
-	if (n == 0) {
+	int nopen = previews_open(o, open);
+	if (n + (size_t)nopen == 0) {
 		am_state_pending_free(&p, n);
 		return false;
 	}
-	const struct am_pending *x = &p[rng_below(&o->s->rng, n)];
+	uint64_t pick = rng_below(&o->s->rng, n + (size_t)nopen);
+	if (pick >= n) {
+		am_state_pending_free(&p, n);
+		return answer_preview(o, &o->s->previews[open[pick - n]]);
+	}
+	const struct am_pending *x = &p[pick];
 	bool decline = rng_chance(&o->s->rng, x->declined ? 300 : 150);
 	o->b->kind = decline ? AM_KIND_DECLINE : AM_KIND_ACCEPT;
 	memcpy(o->b->target, x->hash, 32);

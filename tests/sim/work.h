@@ -17,6 +17,8 @@ struct op {
 	int64_t now;                     /* the node's clock, ms */
 	bool bypass;                     /* hostile: write without the check */
 	int64_t claimed;                 /* ... and claim this time */
+	bool unheld;                     /* an answer from a preview: the node
+	                                    holds nothing to check it against */
 	struct am_circle_info *circles;  /* where the node is joined or pending */
 	size_t ncircles;
 	struct am_body *b;               /* the body being written */

@@ -124,6 +124,38 @@ fx_admit(struct am_store *s, const uint8_t circle[32], struct am_identity *by,
 }
 
 void
+fx_invite(struct am_store *from, const uint8_t circle[32], struct am_store *to,
+	struct am_identity *who)
+{
+	const uint8_t *me = am_identity_public(who);
+	struct am_pending *p = NULL;
+	struct fx_entries g = { .n = 0 };
+	uint8_t h[32];
+	uint64_t head;
+	size_t n = 0;
+
+	check_rc(am_state_pending(from, circle, me, &p, &n), AM_OK);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].kind != AM_PENDING_MEMBER)
+			continue;
+		struct am_body b = fx_body(AM_KIND_ACCEPT, p[i].hash);
+		check_rc(am_store_proposed_add(to, circle, p[i].author,
+			(const uint8_t *)"preview", 7), AM_OK);
+		check_rc(am_store_append(to, who, circle, 1500, &b, NULL, NULL), AM_OK);
+	}
+	am_state_pending_free(&p, n);
+	check_rc(am_store_head(to, circle, me, &head, h), AM_OK);
+	if (head == 0)
+		return;
+	check_rc(am_store_range(to, circle, me, 1, head, fx_entries_add, &g), AM_OK);
+	for (size_t i = 0; i < g.n; i++) {
+		enum am_ingest_result r;
+		check_rc(am_store_ingest(from, g.raw[i], g.len[i], &r), AM_OK);
+	}
+	fx_entries_free(&g);
+}
+
+void
 fx_act(struct am_store *s, struct am_identity *id, const uint8_t *circle,
 	const struct am_body *b, int64_t time, uint8_t *hash)
 {

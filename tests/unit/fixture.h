@@ -48,6 +48,15 @@ void fx_genesis(struct am_store *s, struct am_identity *id, const char *name,
 void fx_admit(struct am_store *s, const uint8_t circle[32], struct am_identity *by,
 	struct am_identity *who, int64_t proposed, int64_t accepted);
 
+/*
+ * The invite exchange, as a test plays it (protocol/invite.md): who's node
+ * (store to) is told of each member proposal of who that from holds in
+ * circle (a proposed_to row), writes who's ACCEPT of it in its own store,
+ * which holds nothing else of the circle, and hands that back to from.
+ */
+void fx_invite(struct am_store *from, const uint8_t circle[32],
+	struct am_store *to, struct am_identity *who);
+
 /* Appends b at time once am_state_check() agrees, as the CLI does; hash gets its hash. */
 void fx_act(struct am_store *s, struct am_identity *id, const uint8_t *circle,
 	const struct am_body *b, int64_t time, uint8_t *hash);

@@ -218,15 +218,27 @@ test_membership(void)
 	check(npd == 1 && memcmp(pd[0].member, LEE, 32) == 0 &&
 		pd[0].role == AM_ROLE_WITNESS);
 	am_state_pending_free(&pd, npd);
-	/* Alex declines first, then accepts: the decline stands until then */
+	/* Alex, whose consent it needs, declines first: a refusal, final; an
+	 * accept after it is refused before writing and ignored if written */
 	struct am_body dec = fx_body(AM_KIND_DECLINE, p_lee);
 	act(s, alex, circle, &dec, NULL);
-	check(member_status(s, circle, LEE) == AM_MEMBER_PENDING);
+	check(member_status(s, circle, LEE) == 0);
 	check_rc(am_state_pending(s, circle, ALEX, &pd, &npd), AM_OK);
-	check(npd == 1 && pd[0].declined);
+	check(npd == 0);
 	am_state_pending_free(&pd, npd);
+	refused(s, alex, circle, &acc, AM_ERR_RULE, "someone whose consent");
+	put(s, alex, circle, &acc, h);
+	check(member_status(s, circle, LEE) == 0);
+	check(fx_has_violation(s, circle, h, AM_RULE_ACCEPTED));
+	/* a new proposal of Lee, accepted by both: Lee joins */
+	uint8_t p_lee2[32];
+	propose_member(s, sam, circle, LEE, AM_ROLE_WITNESS, p_lee2);
+	check(member_status(s, circle, LEE) == AM_MEMBER_PENDING);
+	acc = fx_body(AM_KIND_ACCEPT, p_lee2);
+	act(s, lee, circle, &acc, NULL);
 	act(s, alex, circle, &acc, NULL);
 	check(member_status(s, circle, LEE) == AM_MEMBER_JOINED);
+	dec = fx_body(AM_KIND_DECLINE, p_lee2);
 	refused(s, alex, circle, &dec, AM_ERR_RULE, "already a member");
 	uint32_t role = 9;
 	check_rc(am_state_member_role(s, circle, LEE, &role), AM_OK);
@@ -1328,7 +1340,7 @@ test_rederive(void)
 	check_rc(am_state_digest(s, circle, d1), AM_OK);
 	check(status_of(s, ag, 0) == AM_AGREEMENT_IN_FORCE);
 	char *label = am_store_setting_get(s, "state_rules");
-	check(label != NULL && strstr(label, "rules 2;") == label);
+	check(label != NULL && strstr(label, "rules 3;") == label);
 	free(label);
 
 	/* the same label: nothing is done, even with the facts gone */
@@ -1348,7 +1360,7 @@ test_rederive(void)
 	check(status_of(s, ag, 0) == AM_AGREEMENT_IN_FORCE);
 	same_as_refold(s, circle);
 	label = am_store_setting_get(s, "state_rules");
-	check(label != NULL && strstr(label, "rules 2;") == label);
+	check(label != NULL && strstr(label, "rules 3;") == label);
 	free(label);
 	/* forced, on a store that is right: the same state */
 	check_rc(am_state_rederive(s, true), AM_OK);

@@ -237,17 +237,20 @@ test_views(const char *path)
  * Rewrites the store at path into the layout before st_facts: st_objects
  * and st_acts as tables, filled from the views (the columns the older
  * layout also had beyond these, copies of body fields, stay empty: the
- * migration does not read them), and user_version two less, without the
- * proposed_to table of the migration after it: those two run again.
+ * migration does not read them), and user_version back to before the
+ * layout migration (LAYOUT_VERSION); the tables of the migrations after it
+ * are dropped, so those run again too.
  */
+#define LAYOUT_VERSION 5
 static void
 downgrade(const char *path)
 {
 	sqlite3 *db;
 	check(sqlite3_open(path, &db) == SQLITE_OK);
 	int64_t version = count(db, "PRAGMA user_version");
-	check(version > 1);
+	check(version > LAYOUT_VERSION);
 	exec(db, "BEGIN;"
+		"DROP TABLE proposed_to;"
 		"CREATE TABLE old_objects AS SELECT * FROM st_objects;"
 		"CREATE TABLE old_acts AS SELECT * FROM st_acts;"
 		"DROP VIEW st_objects; DROP VIEW st_acts; DROP TABLE st_facts;"
@@ -273,11 +276,9 @@ downgrade(const char *path)
 		"  SELECT hash, circle, author, seq, time, kind, ref FROM old_objects;"
 		"INSERT INTO st_acts(circle, author, seq, hash, time, kind, target) "
 		"  SELECT circle, author, seq, hash, time, kind, target FROM old_acts;"
-		"DROP TABLE old_objects; DROP TABLE old_acts;"
-		"DROP TABLE proposed_to;");
+		"DROP TABLE old_objects; DROP TABLE old_acts;");
 	char sql[64];
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %lld; COMMIT",
-		(long long)version - 2);
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d; COMMIT", LAYOUT_VERSION);
 	exec(db, sql);
 	check(count(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'st_facts'") == 0);
 	sqlite3_close(db);

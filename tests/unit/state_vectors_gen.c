@@ -513,6 +513,28 @@ case_member_pending(void)
 }
 
 static void
+case_member_refused(void)
+{
+	uint8_t k[32], p[32];
+	about("Sam proposes Kim after Alex, so Kim's admission needs Alex. Kim");
+	about("accepts; Alex declines first and accepts later: his first answer");
+	about("counts, a refusal, and Kim never joins (Alex's accept is ignored:");
+	about("accepted). Sam then proposes Pat, whose admission no longer needs");
+	about("Kim (a refused newcomer leaves the need); Pat and Alex accept, Alex");
+	about("declines after: the accept stands and Pat joins (the decline is");
+	about("ignored: accepted).");
+	couple();
+	put(SAM, member(KIM, AM_ROLE_MEMBER), k);
+	put(KIM, ACCEPT(k), NULL);
+	put(ALEX, answer(AM_KIND_DECLINE, k, "I do not know this person"), NULL);
+	put(ALEX, ACCEPT(k), NULL);
+	put(SAM, member(PAT, AM_ROLE_MEMBER), p);
+	put(PAT, ACCEPT(p), NULL);
+	put(ALEX, ACCEPT(p), NULL);
+	put(ALEX, answer(AM_KIND_DECLINE, p, "on second thought"), NULL);
+}
+
+static void
 case_stranger(void)
 {
 	uint8_t a[32];
@@ -625,6 +647,7 @@ static const struct {
 	{ "corrections", case_corrections },
 	{ "witness", case_witness },
 	{ "member-pending", case_member_pending },
+	{ "member-refused", case_member_refused },
 	{ "stranger", case_stranger },
 	{ "fork", case_fork },
 	{ "rules", case_rules },

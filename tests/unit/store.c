@@ -292,6 +292,59 @@ test_foreign_database_refused(void)
 	am_store_close(&s);
 }
 
+/* The proposed-to table: added, replaced, read back, removed; a preview
+ * past its limit is refused and leaves the row as it was. */
+static void
+test_proposed_to(void)
+{
+	struct am_store *s = fx_store_open("proposed.db");
+	uint8_t circle[32], other[32], who[32];
+	uint8_t *out = NULL;
+	size_t len = 99;
+
+	randombytes_buf(circle, sizeof circle);
+	randombytes_buf(other, sizeof other);
+	check_rc(am_store_proposed_get(s, circle, who, &out, &len), AM_ERR_NOT_FOUND);
+	check(out == NULL && len == 99);
+	check_rc(am_store_proposed_add(s, circle, am_identity_public(sam),
+		(const uint8_t *)"preview one", 11), AM_OK);
+	check_rc(am_store_proposed_get(s, circle, who, &out, &len), AM_OK);
+	check(len == 11 && memcmp(out, "preview one", 11) == 0);
+	check(memcmp(who, am_identity_public(sam), 32) == 0);
+	free(out);
+
+	/* a second proposal to the same circle replaces the first */
+	check_rc(am_store_proposed_add(s, circle, am_identity_public(alex),
+		(const uint8_t *)"two", 3), AM_OK);
+	check_rc(am_store_proposed_get(s, circle, who, &out, &len), AM_OK);
+	check(len == 3 && memcmp(out, "two", 3) == 0);
+	check(memcmp(who, am_identity_public(alex), 32) == 0);
+	free(out);
+
+	/* bounded: refused whole */
+	uint8_t *big = calloc(1, AM_STORE_PREVIEW_MAX + 1);
+	check(big != NULL);
+	check_rc(am_store_proposed_add(s, circle, am_identity_public(sam), big,
+		AM_STORE_PREVIEW_MAX + 1), AM_ERR_TOO_BIG);
+	free(big);
+	check_rc(am_store_proposed_get(s, circle, who, &out, &len), AM_OK);
+	check(len == 3);
+	free(out);
+
+	/* an empty preview is kept as empty */
+	check_rc(am_store_proposed_add(s, other, am_identity_public(sam), NULL, 0), AM_OK);
+	check_rc(am_store_proposed_get(s, other, who, &out, &len), AM_OK);
+	check(len == 0 && out != NULL);
+	free(out);
+
+	check_rc(am_store_proposed_remove(s, circle), AM_OK);
+	check_rc(am_store_proposed_get(s, circle, who, &out, &len), AM_ERR_NOT_FOUND);
+	check_rc(am_store_proposed_remove(s, circle), AM_OK);
+	check_rc(am_store_proposed_get(s, other, who, &out, &len), AM_OK);
+	free(out);
+	am_store_close(&s);
+}
+
 static void
 test_restore_guard(void)
 {
@@ -328,6 +381,7 @@ main(void)
 	test_two_processes_append();
 	test_foreign_database_refused();
 	test_restore_guard();
+	test_proposed_to();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	fx_dir_remove();

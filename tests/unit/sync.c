@@ -206,7 +206,9 @@ test_catch_up(void)
 	circle_new(a, sam, just_dana, NULL, 1, c[3]);
 	say(a, sam, c[3], 3);
 
-	/* Alex's node starts empty */
+	/* Alex's node starts with its answers only (the invite exchange) */
+	for (int i = 0; i < 3; i++)
+		fx_invite(a, c[i], b, alex);
 	link_open(&l, a, sam, b, alex);
 	link_sync(&l);
 	for (int i = 0; i < 3; i++)
@@ -240,7 +242,7 @@ test_catch_up(void)
 	check(am_sync_idle(l.a) && am_sync_idle(l.b));
 	for (int i = 0; i < 3; i++)
 		check(same_digest(a, b, c[i]));
-	check(head_of(a, c[2], pk(alex)) == 4);
+	check(head_of(a, c[2], pk(alex)) == 5);
 	/* cost grows with what is missing: 260 entries take two batches */
 	check(l.types[AM_SYNC_ENTRIES] >= 2 && l.types[AM_SYNC_ENTRIES] <= 4);
 	check(l.types[AM_SYNC_HEADS] <= 4);
@@ -261,6 +263,8 @@ test_membership_order(void)
 	struct link l;
 
 	circle_new(a, sam, members, NULL, 2, circle);
+	fx_invite(a, circle, b, alex);
+	fx_invite(a, circle, c, dana);
 	say(a, dana, circle, 3);
 	say(a, alex, circle, 2);
 	link_open(&l, a, sam, b, alex);
@@ -272,7 +276,7 @@ test_membership_order(void)
 	link_open(&l, b, alex, c, dana);
 	link_sync(&l);
 	check(same_digest(b, c, circle));
-	check(head_of(c, circle, pk(alex)) == 2);
+	check(head_of(c, circle, pk(alex)) == 4);   /* two accepts, two statements */
 	link_close(&l);
 	am_store_close(&a);
 	am_store_close(&b);
@@ -289,6 +293,7 @@ test_up_to_date(void)
 
 	for (int i = 0; i < 100; i++) {
 		circle_new(a, sam, members, NULL, 1, circles[i]);
+		fx_invite(a, circles[i], b, alex);
 		say(a, sam, circles[i], 2);
 	}
 	link_open(&l, a, sam, b, alex);
@@ -323,7 +328,7 @@ test_up_to_date(void)
 	say(b, alex, circles[7], 3);
 	check_rc(am_sync_local_changed(l.b), AM_OK);
 	pump(&l);
-	check(head_of(a, circles[7], pk(alex)) == 3);
+	check(head_of(a, circles[7], pk(alex)) == 4);   /* its accept, three */
 	check(l.types[AM_SYNC_PUSH] == 1 && l.types[AM_SYNC_WANT] == 0);
 	check(same_digest(a, b, circles[7]));
 	/* a long run goes in several PUSHes within the window, none pulled */
@@ -410,6 +415,8 @@ test_lost_messages(void)
 	struct am_identity *just_sam[] = { sam };
 	circle_new(b, alex, just_sam, NULL, 1, c2);
 	say(b, alex, c2, 300);
+	fx_invite(a, c1, b, alex);
+	fx_invite(b, c2, a, sam);
 	link_open(&l, a, sam, b, alex);
 	check_rc(am_sync_start(l.a), AM_OK);
 	check_rc(am_sync_start(l.b), AM_OK);
@@ -478,6 +485,7 @@ test_mutations(void)
 	circle_new(a, sam, members, NULL, 2, circle);
 	say(a, sam, circle, 40);
 	say(a, dana, circle, 3);
+	fx_invite(a, circle, b, alex);
 	link_open(&l, a, sam, b, alex);
 	check_rc(am_sync_start(l.a), AM_OK);
 	check_rc(am_sync_start(l.b), AM_OK);
@@ -555,9 +563,10 @@ test_restored(void)
 	struct link l;
 
 	circle_new(a, sam, members, NULL, 1, circle);
+	fx_invite(a, circle, b, alex);
 	link_open(&l, a, sam, b, alex);
 	link_sync(&l);
-	say(b, alex, circle, 5);
+	say(b, alex, circle, 4);
 	check_rc(am_sync_local_changed(l.b), AM_OK);
 	pump(&l);
 	check(head_of(a, circle, pk(alex)) == 5);
@@ -618,6 +627,14 @@ encode_and_refuse(struct am_sync *s, const struct am_sync_msg *m, int want)
 	check_rc(am_sync_msg_encode(m, &buf, &len), AM_OK);
 	refused(s, buf, len, want);
 	free(buf);
+}
+
+static int
+count_circle(void *ctx, const uint8_t circle[static AM_HASH_BYTES])
+{
+	(void)circle;
+	(*(uint64_t *)ctx)++;
+	return AM_OK;
 }
 
 static void
@@ -686,6 +703,86 @@ test_stranger(void)
 	am_store_close(&e);
 }
 
+/* The door (protocol/sync.md, "Who holds a circle"): Alex, a member of
+ * one of Sam's circles, pushes the GENESIS and entries of a circle of his
+ * own. Sam's node is not in it: refused as not shared, nothing stored.
+ * Once Sam's node records that Sam is proposed to it, the same push is
+ * taken. */
+static void
+test_door(void)
+{
+	struct am_store *a = fx_store_open("door-a.db"), *x = fx_store_open("door-x.db");
+	struct am_identity *members[] = { alex };
+	struct fx_entries g = { .n = 0 };
+	uint8_t mine[32], circle[32], before[32], after[32];
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	uint8_t *buf;
+	size_t len;
+
+	check(m != NULL);
+	circle_new(a, sam, members, NULL, 1, circle);
+	fx_invite(a, circle, x, alex);
+	fx_genesis(x, alex, "mine", 1000, mine);
+	say(x, alex, mine, 5);
+	check_rc(am_store_range(x, mine, pk(alex), 1, 6, fx_entries_add, &g), AM_OK);
+	check(g.n == 6);
+	m->type = AM_SYNC_PUSH;
+	memcpy(m->circle, mine, 32);
+	memcpy(m->author, pk(alex), 32);
+	m->n = (uint32_t)g.n;
+	for (size_t i = 0; i < g.n; i++) {
+		m->raw[i] = g.raw[i];
+		m->len[i] = g.len[i];
+	}
+	check_rc(am_sync_msg_encode(m, &buf, &len), AM_OK);
+
+	struct am_sync *s = am_sync_new(a, pk(sam), pk(alex));
+	check(s != NULL);
+	check_rc(am_store_digest(a, circle, before), AM_OK);
+	check(refused_about(s, buf, len, AM_ERR_NOT_SHARED) == AM_SYNC_PUSH);
+	check(head_of(a, mine, pk(alex)) == 0);
+	/* so are its HEADS, before any request goes out */
+	struct am_sync_msg *h = calloc(1, sizeof *h);
+	check(h != NULL);
+	h->type = AM_SYNC_HEADS;
+	memcpy(h->circle, mine, 32);
+	h->n = 1;
+	memcpy(h->heads[0].author, pk(alex), 32);
+	h->heads[0].seq = 6;
+	am_hash(g.raw[5], g.len[5], h->heads[0].hash);
+	uint8_t *hbuf;
+	size_t hlen;
+	check_rc(am_sync_msg_encode(h, &hbuf, &hlen), AM_OK);
+	check(refused_about(s, hbuf, hlen, AM_ERR_NOT_SHARED) == AM_SYNC_HEADS);
+	uint8_t *out;
+	size_t olen;
+	check_rc(am_sync_next_out(s, &out, &olen), AM_OK);
+	check(out == NULL);             /* no WANT */
+	check_rc(am_store_digest(a, circle, after), AM_OK);
+	check(memcmp(before, after, 32) == 0);
+	uint64_t circles = 0;
+	check_rc(am_store_circles(a, count_circle, &circles), AM_OK);
+	check(circles == 1);
+
+	/* proposed to it: taken */
+	check_rc(am_store_proposed_add(a, mine, pk(alex), (const uint8_t *)"p", 1),
+		AM_OK);
+	check_rc(am_sync_receive(s, buf, len), AM_OK);
+	check(head_of(a, mine, pk(alex)) == 6);
+	/* Sam is not joined there: the record stays until Sam is */
+	uint8_t who[32];
+	check_rc(am_store_proposed_get(a, mine, who, NULL, NULL), AM_OK);
+
+	am_sync_destroy(&s);
+	free(hbuf);
+	free(h);
+	free(buf);
+	free(m);
+	fx_entries_free(&g);
+	am_store_close(&a);
+	am_store_close(&x);
+}
+
 static void
 test_malformed(void)
 {
@@ -695,6 +792,9 @@ test_malformed(void)
 	struct am_sync *s;
 
 	circle_new(a, sam, members, NULL, 1, circle);
+	struct am_store *x = fx_store_open("bad-x.db");
+	fx_invite(a, circle, x, alex);
+	am_store_close(&x);
 	check_rc(am_store_digest(a, circle, digest_before), AM_OK);
 	s = am_sync_new(a, pk(sam), pk(alex));
 	check(s != NULL);
@@ -935,6 +1035,7 @@ test_fork_evidence(void)
 
 	circle_new(a, sam, members, NULL, 2, circle);
 	say(a, dana, circle, 2);
+	fx_invite(a, circle, b, alex);
 	link_open(&l, a, sam, b, alex);
 	link_sync(&l);
 	link_close(&l);
@@ -1304,6 +1405,7 @@ test_same_said(void)
 
 	circle_new(a, sam, members, NULL, 1, circle);
 	say(a, sam, circle, 5);
+	fx_invite(a, circle, b, alex);
 	link_open(&l, a, sam, b, alex);
 	check_rc(am_sync_start(l.a), AM_OK);
 	check_rc(am_sync_start(l.b), AM_OK);
@@ -1424,6 +1526,7 @@ main(int argc, char **argv)
 	test_membership_order();
 	test_up_to_date();
 	test_stranger();
+	test_door();
 	test_restored();
 	test_lost_messages();
 	test_mutations();

@@ -328,6 +328,7 @@ test_write_while_comparing(void)
 		check_rc(am_store_append(p.sa, sam, p.circles[i], 1000, &m, NULL,
 			NULL), AM_OK);
 		say(p.sa, sam, p.circles[i], 2);
+		fx_invite(p.sa, p.circles[i], p.sb, alex);
 	}
 	/* in the order the summary takes them (circle IDs are random) */
 	qsort(p.circles, CIRCLES, sizeof p.circles[0], by_bytes);
