@@ -217,17 +217,15 @@ sync_door(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
 	 * hold it as the one proposed (the invite exchange brought it) */
 	if (rc == AM_ERR_NOT_SHARED && s->access.may_read == state_may_read)
 		rc = state_listed(s->store, circle, s->self, true);
-	if (rc == AM_OK)
-		return AM_OK;
-	if (rc != AM_ERR_NOT_SHARED && rc != AM_ERR_NOT_FOUND)
+	if (rc != AM_OK && rc != AM_ERR_NOT_SHARED && rc != AM_ERR_NOT_FOUND)
 		return rc;
+	/* not joined yet: a proposed_to row, if any, goes once we are */
 	int prc = am_store_proposed_get(s->store, circle, proposer, NULL, NULL);
-	if (prc == AM_OK) {
-		*proposed = true;
-		return AM_OK;
-	}
-	if (prc != AM_ERR_NOT_FOUND)
+	if (prc != AM_OK && prc != AM_ERR_NOT_FOUND)
 		return prc;
+	*proposed = prc == AM_OK;
+	if (rc == AM_OK || prc == AM_OK)
+		return AM_OK;
 	/* entries that are ours: a restored node fetching the circles it
 	 * was in, before its copy shows it joined */
 	if (ours)

@@ -254,6 +254,7 @@ struct sim_preview {
 	int node;                /* the newcomer */
 	int proposer;
 	bool answered;
+	bool accepted;           /* ... with an ACCEPT */
 };
 
 #define SIM_MAX_PREVIEWS 64

@@ -316,8 +316,16 @@ answer_preview(struct op *o, struct sim_preview *p)
 	if (o->s->node[p->proposer].store == NULL)
 		return false;           /* the exchange needs the proposer's node */
 	bool decline = rng_chance(&o->s->rng, 150);
+	/* a decline forgets the circle, unless the node accepted another
+	 * proposal of it, which may still complete */
+	bool other = false;
+	for (int k = 0; k < o->s->npreviews; k++) {
+		const struct sim_preview *q = &o->s->previews[k];
+		other = other || (q != p && q->node == o->i && q->accepted &&
+			work_same(q->circle, p->circle));
+	}
 	if (decline)
-		rc = am_store_proposed_remove(o->n->store, p->circle);
+		rc = other ? AM_OK : am_store_proposed_remove(o->n->store, p->circle);
 	else
 		rc = am_store_proposed_add(o->n->store, p->circle,
 			o->s->node[p->proposer].pub, p->proposal, 32);
@@ -329,6 +337,7 @@ answer_preview(struct op *o, struct sim_preview *p)
 	o->b->kind = decline ? AM_KIND_DECLINE : AM_KIND_ACCEPT;
 	memcpy(o->b->target, p->proposal, 32);
 	p->answered = true;
+	p->accepted = !decline;
 	o->unheld = true;
 	work_write(o, p->circle);
 	o->unheld = false;
