@@ -250,18 +250,41 @@ am_invite_join_msg(const struct am_invite *inv, const struct am_identity *id,
 }
 
 int
-am_invite_accept_msg(const uint8_t *entry, size_t entry_len, uint8_t **out,
+am_invite_answer_msg(const uint8_t *entry, size_t entry_len, uint8_t **out,
 	size_t *len)
 {
 	struct am_mp_writer w;
 	am_mp_writer_init(&w);
 	am_mp_write_array(&w, 3);
 	am_mp_write_uint(&w, MSG_VERSION);
-	am_mp_write_uint(&w, AM_INVITE_MSG_ACCEPT);
+	am_mp_write_uint(&w, AM_INVITE_MSG_ANSWER);
 	am_mp_write_bin(&w, entry, entry_len);
 	*out = am_mp_writer_take(&w, len);
 	am_mp_writer_finish(&w);
 	return *out != NULL ? AM_OK : AM_ERR_NOMEM;
+}
+
+int
+am_invite_answer_entry(const struct am_identity *id,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t proposal[static AM_HASH_BYTES], bool accept,
+	const char *reason, int64_t time, uint8_t **raw, size_t *len)
+{
+	struct am_body b;
+	struct am_entry_draft d;
+
+	memset(&b, 0, sizeof b);
+	b.kind = accept ? AM_KIND_ACCEPT : AM_KIND_DECLINE;
+	memcpy(b.target, proposal, AM_HASH_BYTES);
+	if (!accept && reason != NULL)
+		b.note = am_str_c(reason);
+	memset(&d, 0, sizeof d);
+	memcpy(d.circle, circle, AM_HASH_BYTES);
+	d.seq = 1;
+	d.has_prev = false;
+	d.time = time;
+	d.body = &b;
+	return am_entry_sign(id, &d, raw, len, NULL);
 }
 
 int
@@ -328,16 +351,14 @@ am_invite_reply_parse(const uint8_t *msg, size_t len, struct am_invite_reply *r)
 		return AM_ERR_VERSION;
 	r->type = (enum am_invite_msg)type;
 	switch (type) {
-	case AM_INVITE_MSG_WELCOME:
+	case AM_INVITE_MSG_PREVIEW:
 		if (count != 5)
 			return AM_ERR_COUNT;
-		if ((rc = am_mp_read_bin_exact(&rd, r->circle, AM_HASH_BYTES)) != AM_OK ||
-		    (rc = am_mp_read_bin_exact(&rd, r->proposal, AM_HASH_BYTES)) != AM_OK ||
-		    (rc = am_mp_read_uint(&rd, &v)) != AM_OK)
+		if ((rc = am_mp_read_bin(&rd, &r->preview, &r->preview_len,
+		    PREVIEW_MAX)) != AM_OK ||
+		    (rc = am_mp_read_bin_exact(&rd, r->signer, AM_ID_BYTES)) != AM_OK ||
+		    (rc = am_mp_read_bin_exact(&rd, r->sig, AM_SIG_BYTES)) != AM_OK)
 			return rc;
-		if (v > AM_ROLE_WITNESS)
-			return AM_ERR_FIELD;
-		r->role = (uint32_t)v;
 		break;
 	case AM_INVITE_MSG_ADMITTED:
 		if (count != 4)
@@ -365,4 +386,214 @@ am_invite_reply_parse(const uint8_t *msg, size_t len, struct am_invite_reply *r)
 		return AM_ERR_FIELD;
 	}
 	return am_mp_reader_finish(&rd);
+}
+
+/* ---- the preview ---- */
+
+int
+invite_preview_write(const struct am_identity *id,
+	const struct invite_preview_fields *f, struct am_mp_writer *w)
+{
+	struct am_mp_writer pw;
+	uint8_t *buf = NULL, sig[AM_SIG_BYTES];
+	size_t dn = sizeof PREVIEW_DOMAIN - 1;
+	int rc = AM_OK;
+
+	am_mp_writer_init(&pw);
+	am_mp_write_array(&pw, 9);
+	am_mp_write_uint(&pw, PREVIEW_VERSION);
+	am_mp_write_bin(&pw, f->circle, AM_HASH_BYTES);
+	am_mp_write_str(&pw, f->name, f->name_len);
+	am_mp_write_uint(&pw, f->role);
+	am_mp_write_bin(&pw, f->joiner, AM_ID_BYTES);
+	am_mp_write_bin(&pw, f->genesis, f->genesis_len);
+	am_mp_write_bin(&pw, f->proposal, f->proposal_len);
+	am_mp_write_array(&pw, f->nmembers);
+	for (uint32_t i = 0; i < f->nmembers; i++) {
+		am_mp_write_array(&pw, 2);
+		am_mp_write_bin(&pw, f->members[i].id, AM_ID_BYTES);
+		if (f->members[i].has_name)
+			am_mp_write_str(&pw, f->members[i].name,
+				strlen(f->members[i].name));
+		else
+			am_mp_write_nil(&pw);
+	}
+	am_mp_write_uint(&pw, f->made > 0 ? (uint64_t)f->made : 0);
+	if (pw.failed) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	if (pw.buf.size > PREVIEW_MAX) {
+		rc = AM_ERR_TOO_BIG;
+		goto out;
+	}
+	if ((buf = malloc(dn + pw.buf.size)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(buf, PREVIEW_DOMAIN, dn);
+	memcpy(buf + dn, pw.buf.data, pw.buf.size);
+	am_identity_sign(id, buf, dn + pw.buf.size, sig);
+	am_mp_write_array(w, 5);
+	am_mp_write_uint(w, MSG_VERSION);
+	am_mp_write_uint(w, AM_INVITE_MSG_PREVIEW);
+	am_mp_write_bin(w, pw.buf.data, pw.buf.size);
+	am_mp_write_bin(w, am_identity_public(id), AM_ID_BYTES);
+	am_mp_write_bin(w, sig, AM_SIG_BYTES);
+out:
+	free(buf);
+	am_mp_writer_finish(&pw);
+	return rc;
+}
+
+/* Decodes and verifies one entry of a preview. */
+static int
+preview_entry(struct am_mp_reader *rd, const uint8_t **raw, size_t *len,
+	struct am_entry *e, struct am_body *b)
+{
+	int rc;
+	if ((rc = am_mp_read_bin(rd, raw, len, AM_ENTRY_MAX)) != AM_OK ||
+	    (rc = am_entry_decode(*raw, *len, e)) != AM_OK ||
+	    (rc = am_entry_verify(e)) != AM_OK)
+		return rc;
+	return am_body_decode(e->kind, e->body, e->body_len, b);
+}
+
+int
+am_invite_preview_open(const uint8_t *msg, size_t len,
+	const struct am_invite *inv, const uint8_t joiner[static AM_ID_BYTES],
+	struct am_invite_preview *out)
+{
+	struct am_invite_reply *r;
+	struct am_mp_reader rd;
+	struct am_entry g, p;
+	struct am_body gb, pb;
+	uint8_t id[AM_HASH_BYTES];
+	uint32_t count, nm;
+	uint64_t version, v;
+	const char *text;
+	size_t tn;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((r = malloc(sizeof *r)) == NULL)
+		return AM_ERR_NOMEM;
+	if ((rc = am_invite_reply_parse(msg, len, r)) != AM_OK)
+		goto out;
+	rc = AM_ERR_FIELD;
+	if (r->type != AM_INVITE_MSG_PREVIEW)
+		goto out;
+	/* signed by the code's issuer, over the domain and the bytes */
+	rc = AM_ERR_SIGNATURE;
+	if (memcmp(r->signer, inv->inviter, AM_ID_BYTES) != 0)
+		goto out;
+	{
+		uint8_t *buf = malloc(sizeof PREVIEW_DOMAIN - 1 + r->preview_len);
+		if (buf == NULL) {
+			rc = AM_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(buf, PREVIEW_DOMAIN, sizeof PREVIEW_DOMAIN - 1);
+		memcpy(buf + sizeof PREVIEW_DOMAIN - 1, r->preview, r->preview_len);
+		int bad = crypto_sign_verify_detached(r->sig, buf,
+			sizeof PREVIEW_DOMAIN - 1 + r->preview_len, r->signer);
+		free(buf);
+		if (bad != 0)
+			goto out;
+	}
+
+	if ((rc = am_mp_validate(r->preview, r->preview_len, &preview_limits))
+	    != AM_OK)
+		goto out;
+	am_mp_reader_init(&rd, r->preview, r->preview_len);
+	if ((rc = am_mp_read_array(&rd, &count)) != AM_OK ||
+	    (rc = am_mp_read_uint(&rd, &version)) != AM_OK)
+		goto out;
+	if (version != PREVIEW_VERSION) {
+		rc = AM_ERR_VERSION;
+		goto out;
+	}
+	if (count != 9) {
+		rc = AM_ERR_COUNT;
+		goto out;
+	}
+	if ((rc = am_mp_read_bin_exact(&rd, out->circle, AM_HASH_BYTES)) != AM_OK ||
+	    (rc = am_mp_read_str(&rd, &text, &tn, AM_MAX_NAME)) != AM_OK)
+		goto out;
+	memcpy(out->name, text, tn);
+	out->name[tn] = '\0';
+	if ((rc = am_mp_read_uint(&rd, &v)) != AM_OK ||
+	    (rc = am_mp_read_bin_exact(&rd, out->joiner, AM_ID_BYTES)) != AM_OK)
+		goto out;
+	out->role = (uint32_t)(v > AM_ROLE_WITNESS ? UINT32_MAX : v);
+	if ((rc = preview_entry(&rd, &out->genesis, &out->genesis_len, &g, &gb))
+	    != AM_OK ||
+	    (rc = preview_entry(&rd, &out->proposal_raw, &out->proposal_len, &p,
+	    &pb)) != AM_OK)
+		goto out;
+	if ((rc = am_mp_read_array(&rd, &nm)) != AM_OK)
+		goto out;
+	if (nm == 0 || nm > AM_INVITE_MAX_MEMBERS) {
+		rc = AM_ERR_COUNT;
+		goto out;
+	}
+	for (uint32_t i = 0; i < nm; i++) {
+		struct am_invite_member *m = &out->members[i];
+		uint32_t two;
+		if ((rc = am_mp_read_array(&rd, &two)) != AM_OK)
+			goto out;
+		if (two != 2) {
+			rc = AM_ERR_COUNT;
+			goto out;
+		}
+		if ((rc = am_mp_read_bin_exact(&rd, m->id, AM_ID_BYTES)) != AM_OK)
+			goto out;
+		m->has_name = !am_mp_read_nil(&rd);
+		if (m->has_name) {
+			if ((rc = am_mp_read_str(&rd, &text, &tn,
+			    AM_INVITE_MAX_MEMBER_NAME)) != AM_OK)
+				goto out;
+			memcpy(m->name, text, tn);
+			m->name[tn] = '\0';
+		}
+	}
+	out->nmembers = nm;
+	if ((rc = am_mp_read_uint(&rd, &v)) != AM_OK ||
+	    (rc = am_mp_reader_finish(&rd)) != AM_OK)
+		goto out;
+	out->made = v > INT64_MAX ? INT64_MAX : (int64_t)v;
+
+	/* what the fields say must hold together */
+	rc = AM_ERR_FIELD;
+	bool proposer_listed = false;
+	for (uint32_t i = 0; i < nm; i++)
+		proposer_listed |= memcmp(out->members[i].id, p.author,
+			AM_ID_BYTES) == 0;
+	if (g.kind != AM_KIND_GENESIS)
+		goto out;
+	am_circle_id(g.author, gb.nonce, id);
+	if (memcmp(id, out->circle, AM_HASH_BYTES) != 0 ||
+	    memcmp(g.circle, out->circle, AM_HASH_BYTES) != 0 ||
+	    memcmp(out->circle, inv->circle, AM_HASH_BYTES) != 0 ||
+	    gb.name.n != strlen(out->name) ||
+	    (gb.name.n > 0 && memcmp(gb.name.p, out->name, gb.name.n) != 0))
+		goto out;
+	if (memcmp(out->joiner, joiner, AM_ID_BYTES) != 0 ||
+	    out->role != (inv->witness ? AM_ROLE_WITNESS : AM_ROLE_MEMBER))
+		goto out;
+	if (p.kind != AM_KIND_MEMBER ||
+	    memcmp(p.circle, out->circle, AM_HASH_BYTES) != 0 ||
+	    memcmp(pb.target, joiner, AM_ID_BYTES) != 0 || pb.role != out->role ||
+	    !proposer_listed)
+		goto out;
+	memcpy(out->proposer, p.author, AM_ID_BYTES);
+	memcpy(out->proposal, p.hash, AM_HASH_BYTES);
+	memcpy(out->creator, g.author, AM_ID_BYTES);
+	out->created = g.time;
+	rc = AM_OK;
+out:
+	free(r);
+	if (rc != AM_OK)
+		memset(out, 0, sizeof *out);
+	return rc;
 }

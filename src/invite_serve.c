@@ -2,8 +2,10 @@
  * The inviter's side of the join exchange (include/amends/invite.h,
  * am_invite_serve): checks a joiner's request against the pending invite
  * it names, claims the invite once, proposes the joiner as a member in the
- * inviter's feed, and answers with the circle's entries in bounded
- * batches until the joiner holds them.
+ * inviter's feed and answers with a signed preview of the circle (no feed
+ * entry), takes the joiner's ACCEPT or DECLINE, and serves the circle's
+ * entries in bounded batches only once the joiner is a joined member
+ * (protocol/invite.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +210,113 @@ member_of(struct am_store *s, const uint8_t *circle, const uint8_t *id,
 	return AM_OK;
 }
 
+struct raw_copy {
+	uint8_t *raw;
+	size_t len;
+};
+
+static int
+copy_raw(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct raw_copy *c = ctx;
+	if ((c->raw = malloc(len)) == NULL)
+		return AM_ERR_NOMEM;
+	memcpy(c->raw, raw, len);
+	c->len = len;
+	return AM_OK;
+}
+
+/* The raw entry whose hash (or, for a circle, circle ID) is hash. */
+static int
+raw_of(struct am_store *s, const uint8_t *circle, const uint8_t *hash,
+	struct raw_copy *out)
+{
+	struct am_object_info info;
+	int rc = am_state_lookup(s, hash, &info);
+	if (rc != AM_OK)
+		return rc;
+	rc = am_store_range(s, circle, info.author, info.seq, info.seq, copy_raw,
+		out);
+	if (rc == AM_OK && out->raw == NULL)
+		rc = AM_ERR_NOT_FOUND;
+	return rc;
+}
+
+/*
+ * The PREVIEW for joiner: [version, circle, name, role, joiner, genesis,
+ * proposal, [[member, name | nil], ...], made], signed by id (the code's
+ * issuer) over PREVIEW_DOMAIN and those bytes. The members are the joined
+ * ones, with this node's names for them.
+ */
+static int
+write_preview(struct am_store *s, const struct am_identity *id,
+	const uint8_t *circle, const uint8_t *proposal, const uint8_t *joiner,
+	uint32_t role, int64_t now, struct am_mp_writer *w, char *why,
+	size_t whylen)
+{
+	struct raw_copy g = { 0 }, p = { 0 };
+	struct am_member *m = NULL;
+	struct am_entry e;
+	struct am_body b;
+	struct invite_preview_fields f;
+	struct am_invite_member *list = NULL;
+	size_t n = 0, joined = 0;
+	int rc;
+
+	memset(&f, 0, sizeof f);
+	if ((rc = raw_of(s, circle, circle, &g)) != AM_OK ||
+	    (rc = raw_of(s, circle, proposal, &p)) != AM_OK ||
+	    (rc = am_entry_decode(g.raw, g.len, &e)) != AM_OK ||
+	    (rc = am_body_decode(e.kind, e.body, e.body_len, &b)) != AM_OK)
+		goto out;
+	if ((rc = am_state_members(s, circle, &m, &n)) != AM_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		joined += m[i].status == AM_MEMBER_JOINED;
+	if (joined == 0 || joined > AM_INVITE_MAX_MEMBERS) {
+		snprintf(why, whylen, "the circle has more members than a preview "
+			"lists");
+		rc = AM_ERR_TOO_BIG;
+		goto out;
+	}
+	f.circle = circle;
+	f.name = b.name.p != NULL ? b.name.p : "";
+	f.name_len = b.name.n;
+	f.role = role;
+	f.joiner = joiner;
+	f.genesis = g.raw;
+	f.genesis_len = g.len;
+	f.proposal = p.raw;
+	f.proposal_len = p.len;
+	f.made = now;
+	if ((list = calloc(joined, sizeof *list)) == NULL) {
+		rc = AM_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct am_invite_member *x = &list[f.nmembers];
+		if (m[i].status != AM_MEMBER_JOINED)
+			continue;
+		memcpy(x->id, m[i].id, AM_ID_BYTES);
+		char *name = am_store_name_get(s, m[i].id);
+		if (name != NULL && strlen(name) <= AM_INVITE_MAX_MEMBER_NAME) {
+			x->has_name = true;
+			snprintf(x->name, sizeof x->name, "%s", name);
+		}
+		free(name);
+		f.nmembers++;
+	}
+	f.members = list;
+	if ((rc = invite_preview_write(id, &f, w)) == AM_ERR_TOO_BIG)
+		snprintf(why, whylen, "the circle's preview is larger than allowed");
+out:
+	free(list);
+	free(m);
+	free(g.raw);
+	free(p.raw);
+	return rc;
+}
+
 static int
 serve_join(struct am_store *s, const struct am_identity *id, const uint8_t *key,
 	int64_t now, struct am_mp_reader *rd, struct am_mp_writer *w,
@@ -265,13 +374,10 @@ serve_join(struct am_store *s, const struct am_identity *id, const uint8_t *key,
 		if ((rc = set_proposal(s, key, proposal)) != AM_OK)
 			return rc;
 	}
+	if ((rc = write_preview(s, id, r.circle, proposal, joiner, r.role, now, w,
+	    ev->why, sizeof ev->why)) != AM_OK)
+		return rc;
 	ev->outcome = AM_INVITE_JOINED;
-	am_mp_write_array(w, 5);
-	am_mp_write_uint(w, MSG_VERSION);
-	am_mp_write_uint(w, AM_INVITE_MSG_WELCOME);
-	am_mp_write_bin(w, r.circle, AM_HASH_BYTES);
-	am_mp_write_bin(w, proposal, AM_HASH_BYTES);
-	am_mp_write_uint(w, r.role);
 	return AM_OK;
 }
 
@@ -294,7 +400,7 @@ joined_row(struct am_store *s, const uint8_t *key, struct invite_row *r,
 }
 
 static int
-serve_accept(struct am_store *s, const uint8_t *key, struct am_mp_reader *rd,
+serve_answer(struct am_store *s, const uint8_t *key, struct am_mp_reader *rd,
 	struct am_mp_writer *w, struct am_invite_event *ev)
 {
 	const uint8_t *raw;
@@ -314,15 +420,24 @@ serve_accept(struct am_store *s, const uint8_t *key, struct am_mp_reader *rd,
 		return rc;
 	if (memcmp(e.author, r.used_by, AM_ID_BYTES) != 0 ||
 	    memcmp(e.circle, r.circle, AM_HASH_BYTES) != 0 ||
-	    e.kind != AM_KIND_ACCEPT ||
+	    (e.kind != AM_KIND_ACCEPT && e.kind != AM_KIND_DECLINE) ||
 	    am_body_decode(e.kind, e.body, e.body_len, &b) != AM_OK ||
 	    memcmp(b.target, r.proposal, AM_HASH_BYTES) != 0) {
 		snprintf(ev->why, sizeof ev->why, "the entry sent is not the "
-			"joiner's acceptance of its proposal");
+			"joiner's answer to its proposal");
 		return AM_ERR_REFUSED;
 	}
 	if ((rc = am_store_ingest(s, raw, len, &res)) != AM_OK)
 		return rc;
+	if (e.kind == AM_KIND_DECLINE) {
+		ev->outcome = AM_INVITE_DECLINED;
+		am_mp_write_array(w, 4);
+		am_mp_write_uint(w, MSG_VERSION);
+		am_mp_write_uint(w, AM_INVITE_MSG_ADMITTED);
+		am_mp_write_bool(w, false);
+		am_mp_write_uint(w, 0);
+		return AM_OK;
+	}
 
 	struct am_member m;
 	bool found;
@@ -420,11 +535,16 @@ serve_more(struct am_store *s, const uint8_t *key, struct am_mp_reader *rd,
 		return AM_ERR_FIELD;
 	if ((rc = joined_row(s, key, &r, ev)) != AM_OK)
 		return rc;
-	/* the same rule as sync: members, joined or pending, may read */
-	if (am_state_may_write(s, r.circle, r.used_by) != AM_OK) {
-		snprintf(ev->why, sizeof ev->why, "the joiner is not named by a "
-			"member proposal of this circle");
-		return AM_ERR_REFUSED;
+	/* feeds go to joined members only: one who is only proposed has
+	 * the preview */
+	struct am_member m;
+	bool found;
+	if ((rc = member_of(s, r.circle, r.used_by, &m, &found)) != AM_OK)
+		return rc;
+	if (!found || m.status != AM_MEMBER_JOINED) {
+		snprintf(ev->why, sizeof ev->why, "the circle's record is for "
+			"joined members; the joiner is not one (yet)");
+		return AM_ERR_NOT_MEMBER;
 	}
 	if ((rc = am_store_heads(s, r.circle, feeds_add, &f)) != AM_OK)
 		goto out;
@@ -507,8 +627,8 @@ am_invite_serve(struct am_store *s, const struct am_identity *id,
 		rc = count == 4 ? serve_join(s, id, key, now, &rd, &w, ev) :
 			AM_ERR_COUNT;
 		break;
-	case AM_INVITE_MSG_ACCEPT:
-		rc = count == 3 ? serve_accept(s, key, &rd, &w, ev) : AM_ERR_COUNT;
+	case AM_INVITE_MSG_ANSWER:
+		rc = count == 3 ? serve_answer(s, key, &rd, &w, ev) : AM_ERR_COUNT;
 		break;
 	case AM_INVITE_MSG_MORE:
 		rc = count == 4 ? serve_more(s, key, &rd, &w, ev) : AM_ERR_COUNT;

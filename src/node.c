@@ -197,12 +197,21 @@ idset_add(struct idset *s, const uint8_t *id)
 	return AM_OK;
 }
 
+static int
+proposer_add(void *ctx, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t proposer[static AM_ID_BYTES])
+{
+	return idset_add(ctx, proposer);
+}
+
 /* Every member, joined or pending, of every circle we are in (joined or
  * pending), but us, into out: the peers we dial; and the joined ones
  * (witnesses included) into joined: the keys we admit, as those who read
  * a circle's feeds (protocol/sync.md, "Who may connect"). A person who is
  * only proposed answers through the invite exchange, whose keys are
- * admitted apart (am_invite_admitted). */
+ * admitted apart (am_invite_admitted). Whoever proposed us to a circle we
+ * do not hold yet (an invite's preview, protocol/invite.md) is dialled
+ * too: from them the record comes once we are in. */
 static int
 members(struct node *n, struct idset *out, struct idset *joined)
 {
@@ -227,6 +236,8 @@ members(struct node *n, struct idset *out, struct idset *joined)
 		free(m);
 	}
 	am_state_circles_free(&c, nc);
+	if (rc == AM_OK)
+		rc = am_store_proposed_list(n->store, proposer_add, out);
 	return rc;
 }
 

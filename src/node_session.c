@@ -543,8 +543,8 @@ on_invite(struct node *n, const uint8_t *key, const uint8_t *data, size_t len)
 	node_short_hex(ev.circle, c);
 	switch (ev.outcome) {
 	case AM_INVITE_JOINED:
-		node_log(n, "%s used an invite to circle %s; proposed them as a member",
-			who, c);
+		node_log(n, "%s used an invite to circle %s; proposed them as a "
+			"member and sent them a preview", who, c);
 		n->dirty = true;
 		break;
 	case AM_INVITE_ACCEPTED:
@@ -553,6 +553,10 @@ on_invite(struct node *n, const uint8_t *key, const uint8_t *data, size_t len)
 		else
 			node_log(n, "%s accepted; circle %s still waits for %u member%s",
 				who, c, ev.count, ev.count == 1 ? "" : "s");
+		n->dirty = true;
+		break;
+	case AM_INVITE_DECLINED:
+		node_log(n, "%s declined the invite to circle %s", who, c);
 		n->dirty = true;
 		break;
 	case AM_INVITE_SENT:

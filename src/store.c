@@ -718,6 +718,56 @@ am_store_own_caught_up(struct am_store *s, const uint8_t circle[static AM_HASH_B
 	return am_store_setting_set(s, key, "1");
 }
 
+/*
+ * A joiner signs its answer to an invite (the first entry of its feed in
+ * the circle) before it holds the circle, and keeps it aside
+ * (AM_SETTING_ANSWER): when it writes in the circle while its feed is
+ * still empty here, that answer becomes the feed's first entry, so the
+ * number 1 is never signed twice (protocol/invite.md, "The joiner's own
+ * answer").
+ */
+static int
+kept_answer(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], struct feed *f)
+{
+	char key[sizeof AM_SETTING_ANSWER + 2 * AM_HASH_BYTES];
+	uint8_t *raw;
+	size_t len;
+	struct am_entry e;
+	int rc;
+
+	am_store_answer_key(circle, key);
+	char *hex = am_store_setting_get(s, key);
+	if (hex == NULL)
+		return AM_OK;
+	size_t hlen = strlen(hex);
+	if ((raw = malloc(hlen / 2 + 1)) == NULL) {
+		free(hex);
+		return AM_ERR_NOMEM;
+	}
+	rc = sodium_hex2bin(raw, hlen / 2 + 1, hex, hlen, NULL, &len, NULL) == 0 ?
+		am_entry_decode(raw, len, &e) : AM_ERR_FIELD;
+	free(hex);
+	/* a kept answer that does not fit is not ours to write: ignore it */
+	if (rc == AM_OK && e.seq == 1 &&
+	    memcmp(e.circle, circle, AM_HASH_BYTES) == 0 &&
+	    memcmp(e.author, author, AM_ID_BYTES) == 0 &&
+	    am_entry_verify(&e) == AM_OK)
+		rc = store_feed_extend(s, f, &e);
+	else
+		rc = AM_OK;
+	free(raw);
+	return rc;
+}
+
+void
+am_store_answer_key(const uint8_t circle[static AM_HASH_BYTES],
+	char key[static sizeof AM_SETTING_ANSWER + 2 * AM_HASH_BYTES])
+{
+	memcpy(key, AM_SETTING_ANSWER, sizeof AM_SETTING_ANSWER - 1);
+	am_hex(circle, AM_HASH_BYTES, key + sizeof AM_SETTING_ANSWER - 1);
+}
+
 int
 am_store_append(struct am_store *s, const struct am_identity *id,
 	const uint8_t circle_in[static AM_HASH_BYTES], int64_t time,
@@ -745,6 +795,9 @@ am_store_append(struct am_store *s, const struct am_identity *id,
 		rc = AM_ERR_OWN_FORK;
 		goto fail;
 	}
+	if (f.head_seq == 0 && body->kind != AM_KIND_GENESIS &&
+	    (rc = kept_answer(s, d.circle, am_identity_public(id), &f)) != AM_OK)
+		goto fail;
 	d.seq = f.head_seq + 1;
 	d.has_prev = f.head_seq > 0;
 	memcpy(d.prev, f.head_hash, AM_HASH_BYTES);

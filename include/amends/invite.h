@@ -10,35 +10,29 @@
  * is pending. The inviter keeps only the throwaway public key, never the
  * secret.
  *
- * The exchange, over a CURVE connection made with the throwaway key and the
- * inviter's real server key (messages are msgpack arrays [1, type, ...]):
+ * The exchange (protocol/invite.md), over a CURVE connection made with the
+ * throwaway key and the inviter's real server key, in msgpack arrays
+ * [1, type, ...]:
  *
  *   joiner -> JOIN     [1, 1, joiner ID bin32, signature bin64]
- *                      the joiner's real key signs "amends-join-v1" ||
- *                      invite key || circle || joiner ID
- *   inviter <- WELCOME [1, 2, circle bin32, proposal bin32, role uint]
- *                      the inviter checked the invite is neither used
- *                      (by anyone else) nor expired, marked it used by this
- *                      joiner, and wrote the MEMBER proposal naming the
- *                      joiner (plus its own ACCEPT when the rules ask one)
+ *   inviter <- PREVIEW [1, 7, preview bin, signer bin32, signature bin64]
+ *                      the invite is claimed for this joiner and the MEMBER
+ *                      proposal naming them written; the preview (the
+ *                      circle's name, genesis, that proposal, the joined
+ *                      members) is signed by the code's issuer. No feed
+ *                      entry travels: a person who is only proposed sees
+ *                      the preview and decides
+ *   joiner -> ANSWER   [1, 3, entry bin]: the joiner's ACCEPT or DECLINE of
+ *                      the proposal, the first entry of its feed
+ *   inviter <- ADMITTED [1, 4, joined bool, waiting uint]
  *   joiner -> MORE     [1, 5, author bin32 | nil, from uint]
  *   inviter <- ENTRIES [1, 6, [entry bin, ...], next author | nil, next from]
- *                      the circle's entries, feed by feed, at most 256 per
- *                      message, once the joiner's proposal is stored
- *                      (members, joined or pending, may read a circle,
- *                      as in sync); nil: no more. `amends join` walks the
- *                      whole record first, so that its acceptance is
- *                      checked against the circle's rules like any entry
- *   joiner -> ACCEPT   [1, 3, entry bin]: the joiner's ACCEPT of proposal
- *   inviter <- ADMITTED [1, 4, joined bool, waiting uint]: stored; joined
- *                      when every member has accepted, else how many still
- *                      have to
+ *                      only once the joiner is a joined member
  *   either <- REFUSED  [1, 9, code uint (AM_ERR_*), text str]
  *
  * Everything later goes through the normal authenticated channel between
  * the two nodes' real keys. A JOIN repeated by the same joiner on a used
- * invite is answered again (so an interrupted join can be retried), within
- * AM_INVITE_GRACE_MS of its first use.
+ * invite is answered again, within AM_INVITE_GRACE_MS of its first use.
  */
 #ifndef AMENDS_INVITE_H
 #define AMENDS_INVITE_H
@@ -59,6 +53,8 @@
 #define AM_INVITE_GRACE_MS (10 * 60000)         /* a used invite stays
                                                    reachable this long */
 #define AM_INVITE_BATCH 256                     /* entries per ENTRIES */
+#define AM_INVITE_MAX_MEMBERS 256               /* members a preview lists */
+#define AM_INVITE_MAX_MEMBER_NAME 255           /* bytes of a member's name */
 
 /* A decoded invite code. */
 struct am_invite {
@@ -103,10 +99,11 @@ AM_NODISCARD int am_invite_admitted(struct am_store *s, int64_t now,
 
 enum am_invite_outcome {
 	AM_INVITE_NOTHING = 0,
-	AM_INVITE_JOINED = 1,      /* a JOIN was answered with WELCOME */
+	AM_INVITE_JOINED = 1,      /* a JOIN was answered with PREVIEW */
 	AM_INVITE_ACCEPTED = 2,    /* the joiner's ACCEPT was stored */
 	AM_INVITE_SENT = 3,        /* a batch of entries was sent */
 	AM_INVITE_REFUSED = 4,     /* a request was refused; why says why */
+	AM_INVITE_DECLINED = 5,    /* the joiner's DECLINE was stored */
 };
 
 struct am_invite_event {
@@ -137,11 +134,11 @@ AM_NODISCARD int am_invite_serve(struct am_store *s, const struct am_identity *i
 
 enum am_invite_msg {
 	AM_INVITE_MSG_JOIN = 1,
-	AM_INVITE_MSG_WELCOME = 2,
-	AM_INVITE_MSG_ACCEPT = 3,
+	AM_INVITE_MSG_ANSWER = 3,
 	AM_INVITE_MSG_ADMITTED = 4,
 	AM_INVITE_MSG_MORE = 5,
 	AM_INVITE_MSG_ENTRIES = 6,
+	AM_INVITE_MSG_PREVIEW = 7,
 	AM_INVITE_MSG_REFUSED = 9,
 };
 
@@ -149,8 +146,8 @@ enum am_invite_msg {
 AM_NODISCARD int am_invite_join_msg(const struct am_invite *inv,
 	const struct am_identity *id, uint8_t **msg, size_t *len);
 
-/* The ACCEPT message carrying the joiner's signed ACCEPT entry. */
-AM_NODISCARD int am_invite_accept_msg(const uint8_t *entry, size_t entry_len,
+/* The ANSWER message carrying the joiner's signed ACCEPT or DECLINE. */
+AM_NODISCARD int am_invite_answer_msg(const uint8_t *entry, size_t entry_len,
 	uint8_t **msg, size_t *len);
 
 /* A MORE asking for entries from (author, from); author NULL: the start. */
@@ -160,9 +157,10 @@ AM_NODISCARD int am_invite_more_msg(const uint8_t *author, uint64_t from,
 /* A decoded answer from the inviter. Pointers point into the message. */
 struct am_invite_reply {
 	enum am_invite_msg type;
-	uint8_t circle[AM_HASH_BYTES];       /* WELCOME */
-	uint8_t proposal[AM_HASH_BYTES];     /* WELCOME */
-	uint32_t role;                       /* WELCOME */
+	const uint8_t *preview;              /* PREVIEW: the signed bytes */
+	size_t preview_len;
+	uint8_t signer[AM_ID_BYTES];         /* PREVIEW */
+	uint8_t sig[AM_SIG_BYTES];           /* PREVIEW */
 	bool joined;                         /* ADMITTED */
 	uint32_t waiting;                    /* ADMITTED */
 	uint32_t nentries;                   /* ENTRIES */
@@ -178,5 +176,50 @@ struct am_invite_reply {
 /* Decodes an answer. AM_ERR_* of the decoder when it is malformed. */
 AM_NODISCARD int am_invite_reply_parse(const uint8_t *msg, size_t len,
 	struct am_invite_reply *out);
+
+/* A preview, checked (am_invite_preview_open). Pointers point into the
+ * message it was read from. */
+struct am_invite_member {
+	uint8_t id[AM_ID_BYTES];
+	bool has_name;
+	char name[AM_INVITE_MAX_MEMBER_NAME + 1];  /* the inviter's name for it */
+};
+
+struct am_invite_preview {
+	uint8_t circle[AM_HASH_BYTES];
+	char name[AM_MAX_NAME + 1];          /* the circle's, from its genesis */
+	uint32_t role;                       /* enum am_role offered */
+	uint8_t joiner[AM_ID_BYTES];
+	uint8_t proposer[AM_ID_BYTES];       /* author of the proposal */
+	uint8_t proposal[AM_HASH_BYTES];     /* its hash: what the answer names */
+	uint8_t creator[AM_ID_BYTES];
+	int64_t created;                     /* the genesis's claimed time */
+	int64_t made;                        /* when the preview was made, ms */
+	const uint8_t *genesis, *proposal_raw;
+	size_t genesis_len, proposal_len;
+	uint32_t nmembers;
+	struct am_invite_member members[AM_INVITE_MAX_MEMBERS];
+};
+
+/*
+ * Checks a PREVIEW message (msg, the whole of it) against the invite inv
+ * and the joiner's ID: the signature of the code's issuer, the genesis
+ * that makes inv's circle, the MEMBER proposal naming joiner with the
+ * role offered, the members. AM_ERR_SIGNATURE, AM_ERR_FIELD or a decoding
+ * error when anything does not hold.
+ */
+AM_NODISCARD int am_invite_preview_open(const uint8_t *msg, size_t len,
+	const struct am_invite *inv, const uint8_t joiner[static AM_ID_BYTES],
+	struct am_invite_preview *out);
+
+/*
+ * Makes the joiner's answer to proposal (ACCEPT, or DECLINE with reason,
+ * which may be NULL): the first entry of its feed in circle, signed by id,
+ * claimed at time (ms). *raw is malloc'd (the caller frees it).
+ */
+AM_NODISCARD int am_invite_answer_entry(const struct am_identity *id,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t proposal[static AM_HASH_BYTES], bool accept,
+	const char *reason, int64_t time, uint8_t **raw, size_t *len);
 
 #endif

@@ -140,6 +140,15 @@ AM_NODISCARD int am_store_name_find(struct am_store *s, const char *name,
 AM_NODISCARD int am_store_own_caught_up(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES]);
 
+/* The setting holding, as hex, the answer (ACCEPT or DECLINE, the first
+ * entry of our feed) this node signed to an invite of a circle it did not
+ * hold yet; its key is this prefix and the circle's ID in hex
+ * (am_store_answer_key). am_store_append() writes it as the feed's first
+ * entry when that feed is still empty (protocol/invite.md). */
+#define AM_SETTING_ANSWER "invite-answer:"
+void am_store_answer_key(const uint8_t circle[static AM_HASH_BYTES],
+	char key[static sizeof AM_SETTING_ANSWER + 2 * AM_HASH_BYTES]);
+
 /* Local settings (listen address and such), as text. */
 AM_NODISCARD int am_store_setting_set(struct am_store *s, const char *key,
 	const char *value);
@@ -174,6 +183,12 @@ AM_NODISCARD int am_store_proposed_remove(struct am_store *s,
 AM_NODISCARD int am_store_proposed_get(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	uint8_t proposer[static AM_ID_BYTES], uint8_t **out, size_t *len);
+
+/* Calls fn with each circle this node was proposed to and its proposer,
+ * ordered by circle. Stops early and returns fn's value when not AM_OK. */
+AM_NODISCARD int am_store_proposed_list(struct am_store *s,
+	int (*fn)(void *ctx, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t proposer[static AM_ID_BYTES]), void *ctx);
 
 /* Runs PRAGMA integrity_check; AM_ERR_DB_CORRUPT unless it says ok. */
 AM_NODISCARD int am_store_check(struct am_store *s);

@@ -2,9 +2,12 @@
  * amends join: use an invite code. This command makes its own short
  * connection to the inviter's node (which must be running), so it works
  * whether or not this data directory's own node runs: it proves who we
- * are, receives the circle's record, writes our acceptance and hands it
- * over, and remembers the inviter's address. From then on our node, when
- * it runs, keeps in step with theirs over the normal authenticated link.
+ * are and receives a signed preview of the circle (its name, creator,
+ * members and the proposal naming us; no entry of its record), which it
+ * checks, keeps and shows. With --accept or --decline it signs our answer
+ * (the first entry of our feed there) and hands it over; once every
+ * member the proposal needs has accepted us, the circle's record comes,
+ * here at once or later through `amends node` (protocol/invite.md).
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -28,13 +31,18 @@
 #define MAX_BATCHES 100000      /* ENTRIES messages in one walk */
 
 static const char usage[] =
-	"usage: amends join CODE [--name NAME] [--json]\n\n"
-	"Joins the circle an invite code is for. The inviter's node must be\n"
-	"running and reachable at the address the code names; this node need\n"
-	"not be. The code proves you were invited; your own key proves who you\n"
-	"are. Once joined, run `amends node` to keep in step with the others.\n\n"
-	"  --name NAME   what to call the inviter here (a local nickname)\n"
-	"  --json        print the outcome as JSON\n";
+	"usage: amends join CODE [--accept | --decline [--reason TEXT]]\n"
+	"                   [--name NAME] [--json]\n\n"
+	"Shows the circle an invite code is for (its name, creator and members,\n"
+	"signed by the inviter) and, with --accept or --decline, answers it. The\n"
+	"inviter's node must be running and reachable at the address the code\n"
+	"names; this node need not be. The code proves you were invited; your\n"
+	"own key proves who you are. The circle's record comes once every member\n"
+	"it needs has accepted you; run `amends node` to keep in step.\n\n"
+	"  --accept       join the circle\n"
+	"  --decline      refuse; --reason says why (the members see it)\n"
+	"  --name NAME    what to call the inviter here (a local nickname)\n"
+	"  --json         print the outcome as JSON\n";
 
 struct link {
 	struct am_wire *wire;
@@ -128,13 +136,14 @@ ask(struct link *l, uint8_t *msg, size_t len, uint8_t **answer, size_t *alen)
 
 /* Asks and decodes; a REFUSED answer is printed as the refusal. */
 static int
-exchange(struct link *l, uint8_t *msg, size_t len, enum am_invite_msg want,
-	struct am_invite_reply *r, uint8_t **answer)
+exchange_n(struct link *l, uint8_t *msg, size_t len, enum am_invite_msg want,
+	struct am_invite_reply *r, uint8_t **answer, size_t *alen_out)
 {
 	size_t alen = 0;
 	*answer = NULL;
 	if (ask(l, msg, len, answer, &alen) != 0)
 		return 1;
+	*alen_out = alen;
 	int rc = am_invite_reply_parse(*answer, alen, r);
 	if (rc != AM_OK)
 		return cli_error("the inviter's node sent a malformed answer: %s",
@@ -144,6 +153,14 @@ exchange(struct link *l, uint8_t *msg, size_t len, enum am_invite_msg want,
 	if (r->type != want)
 		return cli_error("the inviter's node answered out of turn");
 	return 0;
+}
+
+static int
+exchange(struct link *l, uint8_t *msg, size_t len, enum am_invite_msg want,
+	struct am_invite_reply *r, uint8_t **answer)
+{
+	size_t alen;
+	return exchange_n(l, msg, len, want, r, answer, &alen);
 }
 
 /* One walk through the circle's record; counts what was stored and what
@@ -195,87 +212,161 @@ walk(struct cli *c, struct link *l, uint64_t *stored, uint64_t *later)
 		"run `amends node` to fetch the rest");
 }
 
-struct raw_copy {
-	uint8_t *raw;
-	size_t len;
-};
-
-static int
-copy_raw(void *ctx, const uint8_t *raw, size_t len)
+/* Prints text from a peer with what would drive the terminal escaped. */
+static void
+put_text(const char *t)
 {
-	struct raw_copy *rc = ctx;
-	if ((rc->raw = malloc(len)) == NULL)
+	fputs(cli_shown_c(t), stdout);
+}
+
+static void
+show_preview(struct cli *c, const struct am_invite_preview *pv)
+{
+	char chash[CLI_SHORT_HASH], when[CLI_TIME_BYTES];
+	char idt[AM_ID_TEXT_BYTES];
+	cli_short_hash(pv->circle, chash);
+	cli_time_utc(pv->created, when);
+	printf("invitation to circle %s \"", chash);
+	put_text(pv->name);
+	printf("\" as a %s\n", pv->role == AM_ROLE_WITNESS ? "witness" : "member");
+	am_id_format(pv->creator, idt);
+	printf("  created %s by %s\n", when, idt);
+	am_id_format(pv->proposer, idt);
+	printf("  proposed by %s\n", idt);
+	printf("  members (%u):\n", pv->nmembers);
+	for (uint32_t i = 0; i < pv->nmembers; i++) {
+		char local[CLI_SHORT_NAME];
+		am_id_format(pv->members[i].id, idt);
+		printf("    %s", idt);
+		if (pv->members[i].has_name) {
+			printf(" (the inviter calls them \"");
+			put_text(pv->members[i].name);
+			printf("\")");
+		}
+		cli_short_id(c->store, pv->members[i].id, local);
+		if (strncmp(local, "am", 2) != 0 || strlen(local) != 8)
+			printf(" (here: %s)", local);
+		printf("\n");
+	}
+}
+
+/* The answer this node signed earlier to circle's invite, if any. */
+static int
+kept_answer(struct cli *c, const uint8_t *circle, uint8_t **raw, size_t *len)
+{
+	char key[sizeof AM_SETTING_ANSWER + 2 * AM_HASH_BYTES];
+	am_store_answer_key(circle, key);
+	char *hex = am_store_setting_get(c->store, key);
+	*raw = NULL;
+	if (hex == NULL)
+		return AM_OK;
+	size_t hlen = strlen(hex);
+	if ((*raw = malloc(hlen / 2 + 1)) == NULL) {
+		free(hex);
 		return AM_ERR_NOMEM;
-	memcpy(rc->raw, raw, len);
-	rc->len = len;
+	}
+	int bad = sodium_hex2bin(*raw, hlen / 2 + 1, hex, hlen, NULL, len, NULL);
+	free(hex);
+	if (bad != 0) {
+		free(*raw);
+		*raw = NULL;
+	}
 	return AM_OK;
 }
 
-/* Writes our ACCEPT of the proposal (unless we already did) and returns
- * its raw bytes, to hand over. */
 static int
-accept_proposal(struct cli *c, const struct am_invite_reply *w,
-	struct raw_copy *out)
+keep_answer(struct cli *c, const uint8_t *circle, const uint8_t *raw,
+	size_t len)
 {
-	struct am_body b;
-	uint8_t hash[AM_HASH_BYTES];
-	uint64_t seq;
-	char why[160];
-	const uint8_t *me = am_identity_public(c->id);
-
-	memset(&b, 0, sizeof b);
-	b.kind = AM_KIND_ACCEPT;
-	memcpy(b.target, w->proposal, AM_HASH_BYTES);
-	int rc = am_state_check(c->store, w->circle, me, &b, why, sizeof why);
-	if (rc != AM_OK)
-		return cli_error("cannot accept the invitation: %s", why);
-	if ((rc = am_store_append(c->store, c->id, w->circle,
-	    cli_stamp(c->store, w->circle, me, &b, cli_now_ms()), &b, hash,
-	    &seq)) != AM_OK)
-		return cli_fail("writing your acceptance", rc);
-	rc = am_store_range(c->store, w->circle, me, seq, seq, copy_raw, out);
-	if (rc != AM_OK || out->raw == NULL)
-		return cli_fail("reading your acceptance", rc != AM_OK ? rc : AM_ERR_DB);
-	return 0;
+	char key[sizeof AM_SETTING_ANSWER + 2 * AM_HASH_BYTES];
+	char *hex = malloc(2 * len + 1);
+	if (hex == NULL)
+		return AM_ERR_NOMEM;
+	am_store_answer_key(circle, key);
+	sodium_bin2hex(hex, 2 * len + 1, raw, len);
+	int rc = am_store_setting_set(c->store, key, hex);
+	free(hex);
+	return rc;
 }
 
-/* Is the proposal still waiting for our accept? */
-static bool
-awaiting_us(struct cli *c, const struct am_invite_reply *w)
+/*
+ * The answer to send: the one signed before (an answer is signed once:
+ * it is the first entry of our feed, and a second one would fork it),
+ * else a new one, kept before it leaves.
+ */
+static int
+answer_entry(struct cli *c, const struct am_invite_preview *pv, bool accept,
+	const char *reason, uint8_t **raw, size_t *len)
 {
-	struct am_pending *p = NULL;
-	size_t n = 0;
-	bool yes = false;
-	if (am_state_pending(c->store, w->circle, am_identity_public(c->id),
-	    &p, &n) != AM_OK)
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(p[i].hash, w->proposal, AM_HASH_BYTES) == 0)
-			yes = true;
-	am_state_pending_free(&p, n);
-	return yes;
+	const uint8_t *me = am_identity_public(c->id);
+	uint8_t hash[AM_HASH_BYTES];
+	uint64_t seq = 0;
+	int rc;
+
+	if ((rc = kept_answer(c, pv->circle, raw, len)) != AM_OK)
+		return cli_fail("reading your answer", rc);
+	if (*raw != NULL) {
+		struct am_entry e;
+		struct am_body b;
+		if (am_entry_decode(*raw, *len, &e) == AM_OK &&
+		    am_body_decode(e.kind, e.body, e.body_len, &b) == AM_OK &&
+		    memcmp(b.target, pv->proposal, AM_HASH_BYTES) == 0) {
+			if ((e.kind == AM_KIND_ACCEPT) != accept)
+				return cli_error("you already %s this invitation; only "
+					"your first answer counts", e.kind ==
+					AM_KIND_ACCEPT ? "accepted" : "declined");
+			return 0;
+		}
+		free(*raw);
+		*raw = NULL;
+	}
+	if ((rc = am_store_head(c->store, pv->circle, me, &seq, hash)) != AM_OK)
+		return cli_fail("reading the circle", rc);
+	if (seq != 0)
+		return cli_error("this node already wrote in circle; answer with "
+			"`amends accept` or `amends decline`");
+	/* the first entry of our feed: no earlier one of ours to stamp after */
+	char why[160];
+	int64_t now = cli_now_ms();
+	if (am_state_check_time(now, why, sizeof why) != AM_OK)
+		return cli_error("%s", why);
+	if ((rc = am_invite_answer_entry(c->id, pv->circle, pv->proposal, accept,
+	    reason, now, raw, len)) != AM_OK ||
+	    (rc = keep_answer(c, pv->circle, *raw, *len)) != AM_OK)
+		return cli_fail("writing your answer", rc);
+	return 0;
 }
 
 static void
 report(struct cli *c, const struct am_invite *inv,
-	const struct am_invite_reply *w, const struct am_invite_reply *adm,
-	uint64_t stored, bool json)
+	const struct am_invite_preview *pv, const char *answer,
+	const struct am_invite_reply *adm, uint64_t stored, bool json)
 {
-	char chash[CLI_SHORT_HASH], who[CLI_SHORT_NAME];
-	cli_short_hash(w->circle, chash);
-	cli_short_id(c->store, inv->inviter, who);
+	char chash[CLI_SHORT_HASH];
+	cli_short_hash(pv->circle, chash);
 	if (json) {
 		struct json j;
 		json_init(&j, stdout, c->store);
 		json_obj(&j);
 		json_key(&j, "circle");
-		json_hash(&j, w->circle);
+		json_hash(&j, pv->circle);
+		json_kstr(&j, "name", pv->name);
 		json_key(&j, "proposal");
-		json_hash(&j, w->proposal);
+		json_hash(&j, pv->proposal);
 		json_key(&j, "inviter");
 		json_id(&j, inv->inviter);
+		json_key(&j, "proposer");
+		json_id(&j, pv->proposer);
+		json_key(&j, "creator");
+		json_id(&j, pv->creator);
 		json_kstr(&j, "address", inv->address);
-		json_kstr(&j, "role", w->role == AM_ROLE_WITNESS ? "witness" : "member");
+		json_kstr(&j, "role", pv->role == AM_ROLE_WITNESS ? "witness" : "member");
+		json_key(&j, "members");
+		json_arr(&j);
+		for (uint32_t i = 0; i < pv->nmembers; i++)
+			json_id(&j, pv->members[i].id);
+		json_end_arr(&j);
+		json_kstr(&j, "answer", answer != NULL ? answer : "none");
 		json_kbool(&j, "joined", adm->joined);
 		json_kint(&j, "waiting", adm->waiting);
 		json_kint(&j, "entries", (int64_t)stored);
@@ -283,14 +374,27 @@ report(struct cli *c, const struct am_invite *inv,
 		json_end_obj(&j);
 		return;
 	}
-	printf("received %llu entr%s of circle %s from %s\n",
-		(unsigned long long)stored, stored == 1 ? "y" : "ies", chash, who);
-	if (adm->joined)
+	show_preview(c, pv);
+	if (answer == NULL) {
+		printf("to join, run:   amends join CODE --accept\n"
+			"to refuse, run: amends join CODE --decline [--reason TEXT]\n"
+			"(with the same code, within %d minutes)\n",
+			AM_INVITE_GRACE_MS / 60000);
+		return;
+	}
+	if (strcmp(answer, "declined") == 0) {
+		printf("declined the invitation to circle %s\n", chash);
+		return;
+	}
+	if (adm->joined) {
+		printf("received %llu entr%s of circle %s\n",
+			(unsigned long long)stored, stored == 1 ? "y" : "ies", chash);
 		printf("joined circle %s as a %s\n", chash,
-			w->role == AM_ROLE_WITNESS ? "witness" : "member");
-	else
+			pv->role == AM_ROLE_WITNESS ? "witness" : "member");
+	} else {
 		printf("accepted; circle %s still waits for %u other member%s to "
 			"accept you\n", chash, adm->waiting, adm->waiting == 1 ? "" : "s");
+	}
 	printf("run `amends node` to keep in step with the others\n");
 }
 
@@ -298,25 +402,33 @@ int
 cmd_join(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "accept", no_argument, NULL, 'a' },
+		{ "decline", no_argument, NULL, 'd' },
+		{ "reason", required_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL;
-	bool json = false;
+	const char *name = NULL, *reason = NULL;
+	bool json = false, accept = false, decline = false;
 	struct am_invite inv;
 	struct cli c = { 0 };
 	struct link l = { 0 };
-	struct am_invite_reply *welcome = NULL, *admitted = NULL;
-	struct raw_copy acc = { 0 };
+	struct am_invite_reply *admitted = NULL, *r = NULL;
+	struct am_invite_preview *pv = NULL;
 	uint8_t pub[AM_CURVE_BYTES], sec[AM_CURVE_BYTES], *answer = NULL;
+	uint8_t *preview_msg = NULL, *ans = NULL;
+	size_t preview_len = 0, ans_len = 0;
 	uint8_t *msg;
 	size_t len;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'a': accept = true; break;
+		case 'd': decline = true; break;
+		case 'r': reason = optarg; break;
 		case 'n': name = optarg; break;
 		case 'j': json = true; break;
 		case 'h': cli_usage(stdout, usage); return 0;
@@ -327,6 +439,12 @@ cmd_join(int argc, char **argv)
 		cli_usage(stderr, usage);
 		return 1;
 	}
+	if (accept && decline)
+		return cli_error("--accept and --decline cannot both be given");
+	if (reason != NULL && !decline)
+		return cli_error("--reason goes with --decline");
+	if (reason != NULL && (strlen(reason) == 0 || strlen(reason) > 1000))
+		return cli_error("a reason is 1 to 1000 bytes of text");
 	if (name != NULL && !cli_name_ok(name))
 		return cli_error("a name is 1 to 64 characters of text without "
 			"control characters");
@@ -346,9 +464,10 @@ cmd_join(int argc, char **argv)
 		ret = cli_error("this invite expired on %s; ask for a new one", when);
 		goto out;
 	}
-	welcome = malloc(sizeof *welcome);
-	admitted = malloc(sizeof *admitted);
-	if (welcome == NULL || admitted == NULL) {
+	admitted = calloc(1, sizeof *admitted);
+	r = malloc(sizeof *r);
+	pv = malloc(sizeof *pv);
+	if (admitted == NULL || r == NULL || pv == NULL) {
 		ret = cli_fail("joining", AM_ERR_NOMEM);
 		goto out;
 	}
@@ -373,54 +492,69 @@ cmd_join(int argc, char **argv)
 		ret = cli_fail("joining", rc);
 		goto out;
 	}
-	if (exchange(&l, msg, len, AM_INVITE_MSG_WELCOME, welcome, &answer) != 0)
+	if (exchange_n(&l, msg, len, AM_INVITE_MSG_PREVIEW, r, &preview_msg,
+	    &preview_len) != 0)
 		goto out;
-	free(answer);
-	answer = NULL;
-	if (memcmp(welcome->circle, inv.circle, AM_HASH_BYTES) != 0) {
-		ret = cli_error("the inviter's node answered for another circle");
+	if ((rc = am_invite_preview_open(preview_msg, preview_len, &inv,
+	    am_identity_public(c.id), pv)) != AM_OK) {
+		ret = cli_error("the inviter's preview does not hold together (%s); "
+			"nothing was kept", am_strerror(rc));
+		goto out;
+	}
+	if ((rc = am_store_proposed_add(c.store, pv->circle, pv->proposer,
+	    preview_msg, preview_len)) != AM_OK) {
+		ret = cli_fail("keeping the preview", rc);
 		goto out;
 	}
 
-	/* the record first, so that our acceptance is checked against it */
 	uint64_t stored = 0;
-	for (int pass = 0; pass < MAX_PASSES; pass++) {
-		uint64_t got = 0, later = 0;
-		if (walk(&c, &l, &got, &later) != 0)
+	const char *said = NULL;
+	if (accept || decline) {
+		if (answer_entry(&c, pv, accept, reason, &ans, &ans_len) != 0)
 			goto out;
-		stored += got;
-		if (later == 0 || got == 0)
-			break;
-	}
-	if (awaiting_us(&c, welcome)) {
-		if (accept_proposal(&c, welcome, &acc) != 0)
-			goto out;
-		if ((rc = am_invite_accept_msg(acc.raw, acc.len, &msg, &len)) != AM_OK) {
+		if ((rc = am_invite_answer_msg(ans, ans_len, &msg, &len)) != AM_OK) {
 			ret = cli_fail("joining", rc);
 			goto out;
 		}
 		if (exchange(&l, msg, len, AM_INVITE_MSG_ADMITTED, admitted,
 		    &answer) != 0)
 			goto out;
-	} else {
-		memset(admitted, 0, sizeof *admitted);
-		admitted->joined = am_state_member_role(c.store, welcome->circle,
-			am_identity_public(c.id), NULL) == AM_OK;
+		said = accept ? "accepted" : "declined";
 	}
-	if ((rc = am_peer_set_address(c.store, inv.inviter, inv.address)) != AM_OK ||
+	if (accept && admitted->joined) {
+		/* joined: the record, then our own answer in its place */
+		for (int pass = 0; pass < MAX_PASSES; pass++) {
+			uint64_t got = 0, later = 0;
+			if (walk(&c, &l, &got, &later) != 0)
+				goto out;
+			stored += got;
+			if (later == 0 || got == 0)
+				break;
+		}
+		enum am_ingest_result res;
+		rc = am_store_ingest(c.store, ans, ans_len, &res);
+		if (rc != AM_OK && rc != AM_ERR_NO_GENESIS && rc != AM_ERR_GAP) {
+			ret = cli_fail("storing your answer", rc);
+			goto out;
+		}
+	}
+	if (accept &&
+	    ((rc = am_peer_set_address(c.store, inv.inviter, inv.address)) != AM_OK ||
 	    (name != NULL && (rc = am_store_name_set(c.store, inv.inviter,
-	    name)) != AM_OK)) {
+	    name)) != AM_OK))) {
 		ret = cli_fail("remembering the inviter", rc);
 		goto out;
 	}
-	report(&c, &inv, welcome, admitted, stored, json);
+	report(&c, &inv, pv, said, admitted, stored, json);
 	ret = 0;
 out:
 	sodium_memzero(&inv, sizeof inv);
 	free(answer);
-	free(acc.raw);
-	free(welcome);
+	free(preview_msg);
+	free(ans);
 	free(admitted);
+	free(r);
+	free(pv);
 	am_wire_destroy(&l.wire);
 	cli_close(&c);
 	return ret;

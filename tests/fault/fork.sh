@@ -16,9 +16,9 @@ launch B
 launch M
 C=$(circle_new A us)
 [ -n "$C" ] || fail "no circle"
-am B join "$(invite A us)" --name A >/dev/null || fail "B's join"
+am B join --accept "$(invite A us)" --name A >/dev/null || fail "B's join"
 converge 30 "$C" A B
-am M join "$(invite A us)" --name A >/dev/null || fail "M's join"
+am M join --accept "$(invite A us)" --name A >/dev/null || fail "M's join"
 member_proposal() {
 	am B status --json | grep -o '"kind":"member","hash":"[0-9a-f]*"' |
 		head -n 1 | sed 's/.*"hash":"\([0-9a-f]*\)"/\1/'

@@ -13,6 +13,7 @@
 #include "amends/invite.h"
 #include "amends/sync.h"
 #include "amends/store.h"
+#include "invite_impl.h"
 #include "mp.h"
 #include "../test.h"
 
@@ -155,6 +156,62 @@ invite_seed(const uint8_t circle[32], const uint8_t inviter[32])
 	}
 }
 
+/* The PREVIEW of protocol/invite-vectors.txt (the identities of seeds
+ * 00..1f and 20..3f), which fuzz/invite.c checks against its invite. */
+static void
+preview_seed(void)
+{
+	uint8_t seed[32], circle[32], *graw, *praw;
+	size_t glen, plen;
+	struct am_identity *sam, *alex;
+	struct am_entry g, p;
+	struct am_body b;
+	struct am_entry_draft d;
+
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)i;
+	check_rc(am_identity_from_seed(seed, &sam), AM_OK);
+	for (int i = 0; i < 32; i++)
+		seed[i] = (uint8_t)(0x20 + i);
+	check_rc(am_identity_from_seed(seed, &alex), AM_OK);
+	memset(&b, 0, sizeof b);
+	b.kind = AM_KIND_GENESIS;
+	b.name = am_str_c("us");
+	memset(b.nonce, 0x42, 32);
+	am_circle_id(am_identity_public(sam), b.nonce, circle);
+	memset(&d, 0, sizeof d);
+	memcpy(d.circle, circle, 32);
+	d.seq = 1;
+	d.time = 1800000000000LL;
+	d.body = &b;
+	check_rc(am_entry_sign(sam, &d, &graw, &glen, &g), AM_OK);
+	memset(&b, 0, sizeof b);
+	b.kind = AM_KIND_MEMBER;
+	memcpy(b.target, am_identity_public(alex), 32);
+	d.seq = 2;
+	d.has_prev = true;
+	memcpy(d.prev, g.hash, 32);
+	d.time += 60000;
+	check_rc(am_entry_sign(sam, &d, &praw, &plen, &p), AM_OK);
+	struct am_invite_member m = { .has_name = true, .name = "Sam" };
+	memcpy(m.id, am_identity_public(sam), 32);
+	struct invite_preview_fields f = {
+		.circle = circle, .name = "us", .name_len = 2, .role = 0,
+		.joiner = am_identity_public(alex), .genesis = graw,
+		.genesis_len = glen, .proposal = praw, .proposal_len = plen,
+		.members = &m, .nmembers = 1, .made = 1800000061000LL,
+	};
+	struct am_mp_writer w;
+	am_mp_writer_init(&w);
+	check_rc(invite_preview_write(sam, &f, &w), AM_OK);
+	put("invite", "preview", (const uint8_t *)w.buf.data, w.buf.size);
+	am_mp_writer_finish(&w);
+	free(graw);
+	free(praw);
+	am_identity_destroy(&sam);
+	am_identity_destroy(&alex);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -192,6 +249,7 @@ main(int argc, char **argv)
 	put("mp", "nested", (const uint8_t *)"\x93\x91\x01\xa1x\xc4\x01\x00", 8);
 	sync_seeds(circle, am_identity_public(id));
 	invite_seed(circle, am_identity_public(id));
+	preview_seed();
 	am_store_close(&s);
 	unlink(db);
 	snprintf(db, sizeof db, "%s/seeds.db-wal", dir);

@@ -241,7 +241,7 @@ attack() {
 join() {
 	code=$(invite a "$2")
 	for try in 1 2 3 4 5; do
-		am "$1" join "$code" --name A >"$T/join.out" 2>&1 && return 0
+		am "$1" join --accept "$code" --name A >"$T/join.out" 2>&1 && return 0
 		grep -q "refused this invite" "$T/join.out" || break
 	done
 	cat "$T/join.out" >&2
@@ -286,6 +286,14 @@ converge 30 "$F" a b
 converge 30 "$G" a b
 join mallory forks
 join mallory runs
+# a joiner who is only proposed gets a preview, no entry
+# (protocol/invite.md), and mallory's node never runs to fetch the record
+# once she is in: she is given A's record of the circles she attacks, as
+# a member's store holds it
+for c in us forks runs; do
+	am a export "$c" -o "$T/$c.amends" >/dev/null 2>&1 || fail "export of $c"
+	am mallory import "$T/$c.amends" >/dev/null 2>&1 || fail "mallory's import of $c"
+done
 am a name "$M_ID" mallory >/dev/null || fail "name"
 am a name "$B_ID" bob >/dev/null || fail "name"
 converge 30 "$C" a b

@@ -44,7 +44,7 @@ C=$(circle_new sam us)
 [ -n "$C" ] || fail "no circle"
 
 step "two nodes converge and each writes a checkpoint"
-am alex join "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+am alex join --accept "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
 converge 30 "$C" sam alex
 wait_for 30 everyone_same sam alex || fail "no same record for sam and alex"
 wait_for 10 log_has sam "checkpoint written" || fail "sam's node wrote no checkpoint"
@@ -63,7 +63,7 @@ wait_for 30 settled $((before + 2)) sam alex || fail "not one checkpoint each af
 
 step "three nodes, each reaching both others"
 start lee
-am lee join "$(invite sam us --witness)" --name Sam >/dev/null || fail "lee's join"
+am lee join --accept "$(invite sam us --witness)" --name Sam >/dev/null || fail "lee's join"
 wait_for 30 sh -c "AMENDS_HOME='$T/alex' '$AMENDS' status --json | grep -q '\"kind\":\"member\"'" ||
 	fail "alex never saw the proposal to add lee"
 P=$(am alex status --json | grep -o '"kind":"member","hash":"[0-9a-f]*"' |

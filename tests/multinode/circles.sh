@@ -12,8 +12,8 @@ start alex
 start lee
 X=$(circle_new sam x)
 Y=$(circle_new sam y)
-am alex join "$(invite sam x)" --name Sam >/dev/null || fail "alex's join"
-am lee join "$(invite sam y --witness)" --name Sam >/dev/null || fail "lee's join"
+am alex join --accept "$(invite sam x)" --name Sam >/dev/null || fail "alex's join"
+am lee join --accept "$(invite sam y --witness)" --name Sam >/dev/null || fail "lee's join"
 converge 30 "$X" sam alex
 converge 30 "$Y" sam lee
 

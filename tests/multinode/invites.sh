@@ -14,8 +14,8 @@ C=$(circle_new sam us)
 
 step "a code works once"
 code=$(invite sam us)
-am alex join "$code" >/dev/null || fail "alex's join"
-if am eve join "$code" >"$T/out" 2>&1; then fail "a used code worked twice"; fi
+am alex join --accept "$code" >/dev/null || fail "alex's join"
+if am eve join --accept "$code" >"$T/out" 2>&1; then fail "a used code worked twice"; fi
 grep -q "already used" "$T/out" || { cat "$T/out"; fail "no sentence for a used code"; }
 [ "$(feeds eve "$C")" = 0 ] || fail "eve received entries"
 wait_for 10 log_has sam "refused an invite request" || fail "sam's node did not log it"
@@ -23,10 +23,10 @@ wait_for 10 log_has sam "refused an invite request" || fail "sam's node did not 
 step "an expired code"
 # made an hour ago, for ten minutes
 code=$(AMENDS_NOW=$(($(date +%s) - 3600)) invite sam us --expires 10m)
-if am eve join "$code" >"$T/out" 2>&1; then fail "an expired code worked"; fi
+if am eve join --accept "$code" >"$T/out" 2>&1; then fail "an expired code worked"; fi
 grep -q "expired" "$T/out" || { cat "$T/out"; fail "no sentence for an expired code"; }
 # a joiner whose clock is an hour late: the inviter's node refuses it
-if AMENDS_NOW=$(($(date +%s) - 3500)) am eve join "$code" >"$T/out" 2>&1; then
+if AMENDS_NOW=$(($(date +%s) - 3500)) am eve join --accept "$code" >"$T/out" 2>&1; then
 	fail "an expired code worked with a late clock"
 fi
 grep -q "refused this invite" "$T/out" || { cat "$T/out"; fail "no sentence from the inviter's refusal"; }
@@ -35,17 +35,19 @@ grep -q "refused this invite" "$T/out" || { cat "$T/out"; fail "no sentence from
 step "a damaged code"
 code=$(invite sam us)
 bad=$(echo "$code" | sed 's/.$//')
-if am eve join "$bad" >"$T/out" 2>&1; then fail "a truncated code worked"; fi
+if am eve join --accept "$bad" >"$T/out" 2>&1; then fail "a truncated code worked"; fi
 grep -q "not an invite code" "$T/out" || { cat "$T/out"; fail "no sentence for a damaged code"; }
 
 step "the inviter's node is down"
 stop sam
-if am eve join "$code" >"$T/out" 2>&1; then fail "joined a stopped node"; fi
+if am eve join --accept "$code" >"$T/out" 2>&1; then fail "joined a stopped node"; fi
 grep -q "cannot reach the inviter's node" "$T/out" || { cat "$T/out"; fail "no sentence for a stopped node"; }
 [ "$(feeds eve "$C")" = 0 ] || fail "eve received entries"
 
 step "and the unused code still works once the node is back"
 start sam "$ADDR_sam"
-am eve join "$code" >/dev/null || fail "the unused code failed"
-converge 30 "$C" sam eve
+am eve join --accept "$code" >"$T/out" 2>&1 || { cat "$T/out"; fail "the unused code failed"; }
+# alex has to accept eve too: until then she holds the preview, no entry
+grep -q "waits for 1 other member" "$T/out" || { cat "$T/out"; fail "eve's join did not wait for alex"; }
+[ "$(feeds eve "$C")" = 0 ] || fail "eve received entries while only proposed"
 echo "MN-INVITES: pass"

@@ -25,7 +25,7 @@ init mallory
 start sam
 C=$(circle_new sam us)
 [ -n "$C" ] || fail "no circle"
-am mallory join "$(invite sam us)" --name Sam >"$T/join.out" 2>&1 ||
+am mallory join --accept "$(invite sam us)" --name Sam >"$T/join.out" 2>&1 ||
 	{ cat "$T/join.out"; fail "mallory's join"; }
 am sam name "$(id_of mallory)" mallory >/dev/null || fail "name"
 wait_for 30 log_has sam "joined circle" || fail "mallory did not join"

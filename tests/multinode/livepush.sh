@@ -41,14 +41,14 @@ start alex
 C=$(circle_new sam us)
 [ -n "$C" ] || fail "no circle"
 code=$(invite sam us)
-am alex join "$code" --name Sam >"$T/join.out" 2>&1 || { cat "$T/join.out"; fail "join"; }
+am alex join --accept "$code" --name Sam >"$T/join.out" 2>&1 || { cat "$T/join.out"; fail "join"; }
 am sam name "$(id_of alex)" Alex >/dev/null || fail "name"
 converge 30 "$C" sam alex
 
 step "lee joins as a witness, then her node goes away for good"
 init lee
 start lee
-am lee join "$(invite sam us --witness)" --name Sam >"$T/lee-join.out" 2>&1 ||
+am lee join --accept "$(invite sam us --witness)" --name Sam >"$T/lee-join.out" 2>&1 ||
 	{ cat "$T/lee-join.out"; fail "lee's join"; }
 wait_for 30 sh -c "AMENDS_HOME='$T/alex' '$AMENDS' status --json |
 	grep -q '\"kind\":\"member\"'" || fail "alex never saw the proposal to add lee"
@@ -65,7 +65,7 @@ while [ $k -lt $CIRCLES ]; do
 	ck=$(circle_new sam "c$k")
 	# a joined member reads a circle's feeds, a proposed one does not:
 	# alex joins each through an invite
-	am alex join "$(invite sam "c$k")" >/dev/null 2>&1 || fail "alex's join of c$k"
+	am alex join --accept "$(invite sam "c$k")" >/dev/null 2>&1 || fail "alex's join of c$k"
 	converge 30 "$ck" sam alex
 done
 

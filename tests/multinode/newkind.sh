@@ -30,7 +30,7 @@ C=$(circle_new sam us)
 
 step "alex, on a build without statements, joins sam's circle"
 code=$(invite sam us)
-old am alex join "$code" --name Sam >"$T/join.out" 2>&1 ||
+old am alex join --accept "$code" --name Sam >"$T/join.out" 2>&1 ||
 	{ cat "$T/join.out"; fail "join"; }
 converge 30 "$C" sam alex
 

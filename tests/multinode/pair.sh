@@ -15,7 +15,7 @@ C=$(circle_new sam us)
 step "alex joins with sam's invite"
 code=$(invite sam us)
 case $code in aminvite*) ;; *) fail "no invite code: $code" ;; esac
-am alex join "$code" --name Sam >"$T/join.out" 2>&1 || { cat "$T/join.out"; fail "join"; }
+am alex join --accept "$code" --name Sam >"$T/join.out" 2>&1 || { cat "$T/join.out"; fail "join"; }
 grep -q "joined circle" "$T/join.out" || fail "join did not say it joined"
 am sam name "$(id_of alex)" Alex >/dev/null || fail "name"
 converge 30 "$C" sam alex

@@ -26,12 +26,12 @@ start sam
 start alex
 start eve
 C=$(circle_new sam us)
-am alex join "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+am alex join --accept "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
 converge 30 "$C" sam alex
 EVE=$(id_of eve)
 
 step "eve joins with a leaked code; her admission waits for alex"
-am eve join "$(invite sam us)" --name Sam >"$T/eve-join.out" 2>&1 ||
+am eve join --accept "$(invite sam us)" --name Sam >"$T/eve-join.out" 2>&1 ||
 	{ cat "$T/eve-join.out"; fail "eve's join"; }
 grep -q "waits for 1 other member" "$T/eve-join.out" || fail "eve's join did not wait for alex"
 wait_for 30 sh -c "AMENDS_HOME='$T/alex' '$AMENDS' status --json | grep -q '\"kind\":\"member\"'" ||

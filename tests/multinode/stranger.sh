@@ -12,7 +12,7 @@ start sam
 start alex
 start eve
 C=$(circle_new sam us)
-am alex join "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+am alex join --accept "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
 converge 30 "$C" sam alex
 
 step "eve points her node at sam's"

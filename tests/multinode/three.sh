@@ -14,11 +14,11 @@ start lee
 C=$(circle_new sam us)
 
 step "alex joins"
-am alex join "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+am alex join --accept "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
 converge 30 "$C" sam alex
 
 step "lee joins as a witness and waits for alex"
-am lee join "$(invite sam us --witness)" --name Sam >"$T/lee-join.out" 2>&1 ||
+am lee join --accept "$(invite sam us --witness)" --name Sam >"$T/lee-join.out" 2>&1 ||
 	{ cat "$T/lee-join.out"; fail "lee's join"; }
 grep -q "waits for 1 other member" "$T/lee-join.out" || fail "lee's join did not wait for alex"
 proposal_for_alex() {

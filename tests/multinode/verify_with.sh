@@ -25,7 +25,7 @@ init alex
 start sam
 NO_XFSZ=1 start alex
 C=$(circle_new sam us)
-am alex join "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+am alex join --accept "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
 am sam name "$(id_of alex)" Alex >/dev/null || fail "name"
 # alex's node connected to sam's: sam learns where alex listens by hand
 am sam peer add Alex "$ADDR_alex" >/dev/null || fail "peer add"

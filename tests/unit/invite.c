@@ -94,6 +94,8 @@ struct pair {
 };
 
 /* Sends msg from the joiner to the inviter; decodes the answer. */
+static size_t last_len;      /* of the last answer */
+
 static void
 exchange(struct pair *p, uint8_t *msg, size_t len, int64_t now,
 	struct am_invite_reply *r, struct am_invite_event *ev, uint8_t **answer)
@@ -101,6 +103,7 @@ exchange(struct pair *p, uint8_t *msg, size_t len, int64_t now,
 	size_t alen;
 	check_rc(am_invite_serve(p->a, sam, p->key, now, msg, len, answer, &alen,
 		ev), AM_OK);
+	last_len = alen;
 	free(msg);
 	check(*answer != NULL);
 	check_rc(am_invite_reply_parse(*answer, alen, r), AM_OK);
@@ -178,9 +181,12 @@ fetch(struct pair *p, int64_t now)
 		check(ev.count == r->nentries);
 		for (uint32_t i = 0; i < r->nentries; i++) {
 			enum am_ingest_result res;
-			check_rc(am_store_ingest(p->j, r->entries[i], r->entry_len[i],
-				&res), AM_OK);
-			stored += res == AM_INGEST_NEW;
+			/* an entry before the genesis it needs waits for the
+			 * next walk, as in `amends join` */
+			int rc = am_store_ingest(p->j, r->entries[i], r->entry_len[i],
+				&res);
+			check(rc == AM_OK || rc == AM_ERR_NO_GENESIS);
+			stored += rc == AM_OK && res == AM_INGEST_NEW;
 		}
 		bool more = r->more;
 		memcpy(author, r->next_author, 32);
@@ -196,38 +202,19 @@ fetch(struct pair *p, int64_t now)
 }
 
 
-static int
-copy_one(void *ctx, const uint8_t *raw, size_t len)
-{
-	uint8_t **out = ctx;
-	*out = malloc(len + sizeof(size_t));
-	memcpy(*out, &len, sizeof len);
-	memcpy(*out + sizeof len, raw, len);
-	return AM_OK;
-}
-
-/* The joiner writes and hands over its ACCEPT. */
+/* The joiner signs and hands over its answer (the first entry of its
+ * feed), as `amends join --accept` or `--decline`. */
 static void
-accept_it(struct pair *p, struct am_identity *who, const uint8_t proposal[32],
-	struct am_invite_reply *r, struct am_invite_event *ev)
+answer_it(struct pair *p, struct am_identity *who, const uint8_t proposal[32],
+	bool accept, struct am_invite_reply *r, struct am_invite_event *ev)
 {
-	struct am_body b = { .kind = AM_KIND_ACCEPT };
-	uint64_t seq;
-	uint8_t *copy = NULL, *msg, *answer;
-	size_t len;
-	char why[160];
+	uint8_t *raw, *msg, *answer;
+	size_t rlen, len;
 
-	memcpy(b.target, proposal, 32);
-	check_rc(am_state_check(p->j, p->inv.circle, am_identity_public(who), &b,
-		why, sizeof why), AM_OK);
-	check_rc(am_store_append(p->j, who, p->inv.circle, NOW, &b, NULL, &seq),
-		AM_OK);
-	check_rc(am_store_range(p->j, p->inv.circle, am_identity_public(who), seq,
-		seq, copy_one, &copy), AM_OK);
-	check(copy != NULL);
-	memcpy(&len, copy, sizeof len);
-	check_rc(am_invite_accept_msg(copy + sizeof len, len, &msg, &len), AM_OK);
-	free(copy);
+	check_rc(am_invite_answer_entry(who, p->inv.circle, proposal, accept,
+		accept ? NULL : "I do not know you", NOW + 2, &raw, &rlen), AM_OK);
+	check_rc(am_invite_answer_msg(raw, rlen, &msg, &len), AM_OK);
+	free(raw);
 	exchange(p, msg, len, NOW + 2, r, ev, &answer);
 	free(answer);
 }
@@ -256,27 +243,49 @@ test_join(void)
 	check(ev.outcome == AM_INVITE_REFUSED);
 	free(answer);
 
-	/* JOIN: the inviter proposes the joiner */
+	/* JOIN: the inviter proposes the joiner and sends a preview */
+	struct am_invite_preview *pv = malloc(sizeof *pv);
 	join(&p, alex, NOW + 1, r, &ev, &answer);
-	check(r->type == AM_INVITE_MSG_WELCOME);
+	check(r->type == AM_INVITE_MSG_PREVIEW);
 	check(ev.outcome == AM_INVITE_JOINED);
 	check(memcmp(ev.joiner, am_identity_public(alex), 32) == 0);
-	check(memcmp(r->circle, circle, 32) == 0);
-	check(r->role == AM_ROLE_MEMBER);
+	check_rc(am_invite_preview_open(answer, last_len, &p.inv,
+		am_identity_public(alex), pv), AM_OK);
+	check(memcmp(pv->circle, circle, 32) == 0);
+	check(strcmp(pv->name, "us") == 0);
+	check(pv->role == AM_ROLE_MEMBER);
+	check(pv->nmembers == 1);
+	check(memcmp(pv->members[0].id, am_identity_public(sam), 32) == 0);
+	check(memcmp(pv->proposer, am_identity_public(sam), 32) == 0);
 	uint8_t proposal[32];
-	memcpy(proposal, r->proposal, 32);
+	memcpy(proposal, pv->proposal, 32);
+	/* the preview is for alex only, and any changed byte breaks it */
+	check(am_invite_preview_open(answer, last_len, &p.inv,
+		am_identity_public(lee), pv) != AM_OK);
+	answer[last_len / 2] ^= 1;
+	check(am_invite_preview_open(answer, last_len, &p.inv,
+		am_identity_public(alex), pv) != AM_OK);
 	free(answer);
 	check_rc(am_state_may_write(p.a, circle, am_identity_public(alex)), AM_OK);
 
-	/* the same joiner again (an interrupted join): the same answer */
-	join(&p, alex, NOW + 2, r, &ev, &answer);
-	check(r->type == AM_INVITE_MSG_WELCOME);
-	check(memcmp(r->proposal, proposal, 32) == 0);
+	/* one who is only proposed gets no entry of the record */
+	check_rc(am_invite_more_msg(NULL, 0, &msg, &len), AM_OK);
+	exchange(&p, msg, len, NOW + 1, r, &ev, &answer);
+	check(r->type == AM_INVITE_MSG_REFUSED);
+	check(r->code == AM_ERR_NOT_MEMBER);
 	free(answer);
 
-	/* the record, then the acceptance */
-	check(fetch(&p, NOW + 2) >= 3);
-	accept_it(&p, alex, proposal, r, &ev);
+	/* the same joiner again (an interrupted join): the same proposal */
+	join(&p, alex, NOW + 2, r, &ev, &answer);
+	check(r->type == AM_INVITE_MSG_PREVIEW);
+	check_rc(am_invite_preview_open(answer, last_len, &p.inv,
+		am_identity_public(alex), pv), AM_OK);
+	check(memcmp(pv->proposal, proposal, 32) == 0);
+	free(answer);
+	free(pv);
+
+	/* the acceptance, then the record */
+	answer_it(&p, alex, proposal, true, r, &ev);
 	check(r->type == AM_INVITE_MSG_ADMITTED);
 	check(ev.outcome == AM_INVITE_ACCEPTED);
 	check(r->joined);
@@ -286,7 +295,9 @@ test_join(void)
 		AM_OK);
 	check(role == AM_ROLE_MEMBER);
 
-	/* the joiner's store holds what the inviter's holds */
+	/* now the record: the joiner's store holds what the inviter's holds
+	 * (a second walk for what came before its genesis) */
+	check(fetch(&p, NOW + 3) >= 2);
 	fetch(&p, NOW + 3);
 	check_rc(am_store_digest(p.a, circle, d1), AM_OK);
 	check_rc(am_store_digest(p.j, circle, d2), AM_OK);
@@ -377,10 +388,28 @@ test_refusals(void)
 		free(answer);
 	}
 	/* the invite is still good after all that */
+	struct am_invite_preview *pv = malloc(sizeof *pv);
 	join(&p, lee, NOW, r, &ev, &answer);
-	check(r->type == AM_INVITE_MSG_WELCOME);
-	check(r->role == AM_ROLE_WITNESS);
+	check(r->type == AM_INVITE_MSG_PREVIEW);
+	check_rc(am_invite_preview_open(answer, last_len, &p.inv,
+		am_identity_public(lee), pv), AM_OK);
+	check(pv->role == AM_ROLE_WITNESS);
 	free(answer);
+
+	/* lee declines: stored, and the record stays closed to lee */
+	answer_it(&p, lee, pv->proposal, false, r, &ev);
+	check(r->type == AM_INVITE_MSG_ADMITTED);
+	check(ev.outcome == AM_INVITE_DECLINED);
+	check(!r->joined);
+	check_rc(am_invite_more_msg(NULL, 0, &msg, &len), AM_OK);
+	exchange(&p, msg, len, NOW + 3, r, &ev, &answer);
+	check(r->type == AM_INVITE_MSG_REFUSED);
+	free(answer);
+	/* an answer that is not lee's, to another proposal, is refused */
+	uint8_t other[32] = { 1 };
+	answer_it(&p, lee, other, true, r, &ev);
+	check(r->type == AM_INVITE_MSG_REFUSED);
+	free(pv);
 
 	/* expiry and addresses are checked when making an invite */
 	char *code;
@@ -395,6 +424,84 @@ test_refusals(void)
 	am_store_close(&p.a);
 	am_store_close(&p.j);
 	free(r);
+}
+
+
+struct feed_copy {
+	struct am_store *to;
+};
+
+static int
+ingest_into(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct feed_copy *c = ctx;
+	enum am_ingest_result res;
+	return am_store_ingest(c->to, raw, len, &res);
+}
+
+static int
+same_bytes(void *ctx, const uint8_t *raw, size_t len)
+{
+	const uint8_t **want = ctx;
+	size_t n;
+	memcpy(&n, want[1], sizeof n);
+	return n == len && memcmp(raw, want[0], len) == 0 ? AM_OK : AM_ERR_FIELD;
+}
+
+/* The joiner's answer is its feed's entry 1, signed before it holds the
+ * circle and kept aside: when it writes there before its own entry came
+ * back, the kept answer becomes entry 1 and the new one entry 2, so 1 is
+ * never signed twice (protocol/invite.md, "The joiner's own answer"). */
+static void
+test_kept_answer(void)
+{
+	struct pair p = { .a = fx_store_open("sam3.db"), .j = fx_store_open("alex3.db") };
+	struct am_invite_reply *r = malloc(sizeof *r);
+	struct am_invite_preview *pv = malloc(sizeof *pv);
+	struct am_invite_event ev;
+	uint8_t circle[32], *answer, *raw, *msg, hash[32];
+	size_t rlen, len;
+	uint64_t seq;
+
+	fx_genesis(p.a, sam, "us", NOW, circle);
+	make_invite(&p, circle, false, NOW + HOUR);
+	join(&p, alex, NOW + 1, r, &ev, &answer);
+	check_rc(am_invite_preview_open(answer, last_len, &p.inv,
+		am_identity_public(alex), pv), AM_OK);
+	free(answer);
+	check_rc(am_invite_answer_entry(alex, circle, pv->proposal, true, NULL,
+		NOW + 2, &raw, &rlen), AM_OK);
+	char key[sizeof AM_SETTING_ANSWER + 64], *hex = malloc(2 * rlen + 1);
+	am_store_answer_key(circle, key);
+	sodium_bin2hex(hex, 2 * rlen + 1, raw, rlen);
+	check_rc(am_store_setting_set(p.j, key, hex), AM_OK);
+	free(hex);
+	check_rc(am_invite_answer_msg(raw, rlen, &msg, &len), AM_OK);
+	exchange(&p, msg, len, NOW + 2, r, &ev, &answer);
+	check(r->type == AM_INVITE_MSG_ADMITTED && r->joined);
+	free(answer);
+
+	/* the joiner holds the inviter's feed, not yet its own answer */
+	struct feed_copy c = { .to = p.j };
+	check_rc(am_store_range(p.a, circle, am_identity_public(sam), 1, 100,
+		ingest_into, &c), AM_OK);
+	check_rc(am_store_head(p.j, circle, am_identity_public(alex), &seq, hash),
+		AM_OK);
+	check(seq == 0);
+	struct am_body st = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hello") };
+	check_rc(am_store_append(p.j, alex, circle, NOW + 3, &st, NULL, &seq), AM_OK);
+	check(seq == 2);
+	const uint8_t *want[2] = { raw, (const uint8_t *)&rlen };
+	check_rc(am_store_range(p.j, circle, am_identity_public(alex), 1, 1,
+		same_bytes, want), AM_OK);
+	/* the inviter's copy of entry 1 is the same entry: no fork */
+	check_rc(am_store_range(p.a, circle, am_identity_public(alex), 1, 1,
+		same_bytes, want), AM_OK);
+	free(raw);
+	free(pv);
+	free(r);
+	am_store_close(&p.a);
+	am_store_close(&p.j);
 }
 
 static void
@@ -423,6 +530,7 @@ main(void)
 	test_addresses();
 	test_join();
 	test_refusals();
+	test_kept_answer();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
 	am_identity_destroy(&lee);
