@@ -52,6 +52,9 @@
 #include "amends/store.h"
 #include "amends/verify.h"
 
+/* Entries are dated from here (2025-11-24): a time the state reads. */
+#define BENCH_T0 INT64_C(1764000000000)
+
 static double
 now(void)
 {
@@ -87,7 +90,7 @@ make_entries(struct am_identity *id, size_t n, uint8_t ***raws, size_t **lens)
 		d.has_prev = i > 0;
 		if (i > 0)
 			memcpy(d.prev, e[i - 1].hash, AM_HASH_BYTES);
-		d.time = (int64_t)i;
+		d.time = BENCH_T0 + (int64_t)i;
 		int rc = am_entry_sign(id, &d, &(*raws)[i], &(*lens)[i], &e[i]);
 		if (rc != AM_OK)
 			die("signing", rc);
@@ -241,7 +244,7 @@ feed(struct am_store *s, struct am_identity *id, const uint8_t circle[32], size_
 	int rc;
 	memset(cur, 0, sizeof *cur);
 	cur->id = id;
-	cur->d.time = 1764000000000;
+	cur->d.time = BENCH_T0;
 	cur->d.body = &b;
 	memcpy(cur->d.circle, circle, 32);
 	if ((rc = am_store_head(s, circle, am_identity_public(id), &cur->d.seq,
@@ -297,17 +300,17 @@ mode_fill(const char *adir, const char *bdir, size_t circles, size_t n)
 		struct am_entry e;
 		struct am_body g = { .kind = AM_KIND_GENESIS, .name = am_str_c("bench") };
 		randombytes_buf(g.nonce, 32);
-		if ((rc = am_store_append(a, ida, circle, 0, &g, NULL, NULL)) != AM_OK)
+		if ((rc = am_store_append(a, ida, circle, BENCH_T0, &g, NULL, NULL)) != AM_OK)
 			die("genesis", rc);
 		am_circle_id(am_identity_public(ida), g.nonce, circle);
 		struct am_body m = { .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
 		memcpy(m.target, am_identity_public(idb), 32);
-		if ((rc = am_store_append(a, ida, circle, 0, &m, proposal, NULL)) != AM_OK)
+		if ((rc = am_store_append(a, ida, circle, BENCH_T0, &m, proposal, NULL)) != AM_OK)
 			die("member", rc);
 		/* B's acceptance, written by B and carried to A */
 		struct am_body acc = { .kind = AM_KIND_ACCEPT };
 		memcpy(acc.target, proposal, 32);
-		struct am_entry_draft d = { .seq = 1, .body = &acc };
+		struct am_entry_draft d = { .seq = 1, .time = BENCH_T0, .body = &acc };
 		memcpy(d.circle, circle, 32);
 		enum am_ingest_result r;
 		if ((rc = am_entry_sign(idb, &d, &raw, &len, &e)) != AM_OK ||
@@ -434,7 +437,7 @@ mode_append(const char *dir, size_t k)
 	double t0 = now();
 	for (size_t i = 0; i < k; i++) {
 		struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("more") };
-		if ((rc = am_store_append(s, id, circles[i % n].id, 0, &b, NULL, NULL)) != AM_OK)
+		if ((rc = am_store_append(s, id, circles[i % n].id, BENCH_T0, &b, NULL, NULL)) != AM_OK)
 			die("append", rc);
 	}
 	printf("{\"append_entries\": %zu, \"append_s\": %.3f}\n", k, now() - t0);
@@ -673,7 +676,7 @@ mode_live_lib(const char *adir, const char *bdir, size_t k)
 		int64_t before = count_entries(w.count);
 		double t0 = now();
 		struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("live") };
-		if ((rc = am_store_append(a, id, circles[0].id, 0, &b, NULL, NULL)) != AM_OK)
+		if ((rc = am_store_append(a, id, circles[0].id, BENCH_T0, &b, NULL, NULL)) != AM_OK)
 			die("append", rc);
 		am_node_nudge(adir);
 		if (!wait_more(&w, before, t0, 10.0))

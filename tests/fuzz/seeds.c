@@ -38,7 +38,7 @@ entries(struct am_identity *id, struct am_store *s)
 	uint8_t circle[32], other[32];
 	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c("seed") };
 	memset(b.nonce, 1, 32);
-	check_rc(am_store_append(s, id, circle, 1, &b, NULL, NULL), AM_OK);
+	check_rc(am_store_append(s, id, circle, 1800000000000LL, &b, NULL, NULL), AM_OK);
 	am_circle_id(am_identity_public(id), b.nonce, circle);
 	memset(other, 2, 32);
 
@@ -63,7 +63,7 @@ entries(struct am_identity *id, struct am_store *s)
 	k.heads[0].seq = 1;
 	const struct am_body *bodies[] = { &m, &p, &c, &st, &k };
 	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
-		check_rc(am_store_append(s, id, circle, 2, bodies[i], NULL, NULL), AM_OK);
+		check_rc(am_store_append(s, id, circle, 1800000000001LL, bodies[i], NULL, NULL), AM_OK);
 }
 
 static int

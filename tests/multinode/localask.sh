@@ -16,7 +16,7 @@ init alex
 start sam
 start alex
 C=$(circle_new sam us)
-am alex join "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+am alex join --accept "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
 am sam name "$(id_of alex)" Alex >/dev/null || fail "name"
 am sam peer add Alex "$ADDR_alex" >/dev/null || fail "peer add"
 converge 30 "$C" sam alex

@@ -13,7 +13,7 @@ init alex
 start sam
 start alex
 C=$(circle_new sam us)
-am alex join "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+am alex join --accept "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
 converge 30 "$C" sam alex
 SAM_ID=$(id_of sam)
 
