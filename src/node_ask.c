@@ -53,17 +53,25 @@ ask_flush(struct ask_conn *c)
 	return true;
 }
 
+/* Frees c's slot; a peer that was asked for it sees the generation move
+ * on (asker_live) and stops relaying. */
 static void
 ask_drop(struct ask_conn *c)
 {
-	if (c->peer != NULL) {
-		c->peer->asking = false;
-		c->peer->asker = NULL;
-	}
+	unsigned gen = c->gen + 1;
 	close(c->fd);
 	free(c->out);
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
+	c->gen = gen;
+}
+
+/* Whether a command still waits on p's answer. */
+static bool
+asker_live(const struct peer *p)
+{
+	return p->asking && p->asker != NULL && p->asker->state == ASK_WAITING &&
+		p->asker->gen == p->asker_gen;
 }
 
 /* Queues one frame for the command: a 4-byte big-endian length and the
@@ -107,11 +115,6 @@ ask_close(struct ask_conn *c, int code, const char *text)
 	struct am_sync_msg *m = calloc(1, sizeof *m);
 	uint8_t *buf;
 	size_t len;
-	if (c->peer != NULL) {
-		c->peer->asking = false;
-		c->peer->asker = NULL;
-		c->peer = NULL;
-	}
 	if (m != NULL) {
 		m->type = code == AM_OK ? AM_SYNC_DONE : AM_SYNC_ERROR;
 		m->code = (uint64_t)code;
@@ -135,9 +138,10 @@ ask_close(struct ask_conn *c, int code, const char *text)
 void
 node_ask_finish(struct peer *p, int code, const char *text)
 {
-	if (!p->asking || p->asker == NULL)
-		return;
-	ask_close(p->asker, code, text);
+	if (asker_live(p))
+		ask_close(p->asker, code, text);
+	p->asking = false;
+	p->asker = NULL;
 }
 
 /* The question c has read whole: ask the peer, or answer at once. */
@@ -155,16 +159,16 @@ ask_question(struct node *n, struct ask_conn *c)
 	} else if (p->sync == NULL || !node_reachable(p)) {
 		ask_close(c, AM_ERR_UNREACHABLE, "the peer's node is not "
 			"connected to this node now");
-	} else if (p->asking) {
+	} else if (asker_live(p)) {
 		ask_close(c, AM_ERR_AGAIN, "another command is asking that "
 			"peer already");
 	} else if (am_sync_ask_heads(p->sync) != AM_OK) {
 		ask_close(c, AM_ERR_NOMEM, "out of memory");
 	} else {
 		c->state = ASK_WAITING;
-		c->peer = p;
 		p->asking = true;
 		p->asker = c;
+		p->asker_gen = c->gen;
 		p->ask_until = node_mono_ms() + AM_NODE_ASK_MS;
 		p->idle = false;
 	}
@@ -217,10 +221,14 @@ void
 node_ask_expire(struct node *n)
 {
 	int64_t now = node_mono_ms();
-	for (size_t i = 0; i < n->npeers; i++)
-		if (n->peers[i].asking && now >= n->peers[i].ask_until)
-			node_ask_finish(&n->peers[i], AM_ERR_UNREACHABLE, "the peer's "
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *p = &n->peers[i];
+		if (p->asking && !asker_live(p))
+			p->asking = false;      /* the command went away */
+		else if (p->asking && now >= p->ask_until)
+			node_ask_finish(p, AM_ERR_UNREACHABLE, "the peer's "
 				"node did not answer in time");
+	}
 }
 
 /* A message from p while a command waits for its heads: HEADS go on to
@@ -229,7 +237,11 @@ void
 node_ask_relay(struct peer *p, const uint8_t *data, size_t len)
 {
 	struct am_sync_msg *m;
-	if (!p->asking || p->asker == NULL || (m = malloc(sizeof *m)) == NULL)
+	if (!asker_live(p)) {
+		p->asking = false;
+		return;
+	}
+	if ((m = malloc(sizeof *m)) == NULL)
 		return;
 	if (am_sync_msg_decode(data, len, m) == AM_OK && m->type == AM_SYNC_HEADS)
 		(void)ask_frame(p->asker, data, len);   /* drops it on failure */

@@ -47,10 +47,10 @@ enum ask_state { ASK_FREE, ASK_READING, ASK_WAITING, ASK_CLOSING };
 struct ask_conn {
 	enum ask_state state;
 	int fd;
+	unsigned gen;                /* one more each time the slot is freed */
 	int64_t until;               /* READING, CLOSING: let go then */
 	uint8_t req[1 + AM_ID_BYTES];   /* the question, 'H' and a peer's ID */
 	size_t got;
-	struct peer *peer;           /* WAITING: the peer asked */
 	uint8_t *out;                /* answer bytes not yet taken */
 	size_t nout, sent, cap;
 };
@@ -85,7 +85,9 @@ struct peer {
 	size_t ntouched;
 	bool touched_all;
 	bool asking;                 /* a command waits for the peer's heads */
-	struct ask_conn *asker;      /* ... on this connection */
+	struct ask_conn *asker;      /* ... on this connection (peers move in
+	                                memory; connections do not) */
+	unsigned asker_gen;          /* ... while it has this generation */
 	int64_t ask_until;           /* ... until then */
 	bool settle_due;             /* idle since the touched circles moved */
 	int64_t busy_since;          /* first activity since the last settling, 0 */
