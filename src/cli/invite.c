@@ -112,7 +112,15 @@ cmd_invite(int argc, char **argv)
 	}
 	if (resolve_address(&c, address_opt, &address) != 0)
 		goto out;
+	/* the proposal it writes is dated now: refused, as every write is,
+	 * when the clock is outside the times the state reads (which also
+	 * keeps the sum below within int64) */
+	char why[160];
 	int64_t now = cli_now_ms();
+	if (am_state_check_time(now, why, sizeof why) != AM_OK) {
+		ret = cli_error("%s", why);
+		goto out;
+	}
 	int64_t expires = now + (int64_t)secs * 1000;
 	rc = am_invite_create(c.store, c.id, circle, witness, now, expires,
 		address, &code);

@@ -181,6 +181,10 @@ refused sam "the clock says a time in 2200 or later; the state ignores entries d
 AMENDS_NOW=1999-12-31T23:59:59Z
 refused sam "the clock says a time before 2000; the state ignores entries dated outside 2000 to 2199, so nothing was written" \
 	say us hello
+# an invite too writes a proposal dated now (and its expiry adds to now)
+AMENDS_NOW=9223372036854775807
+refused sam "the clock says a time in 2200 or later; the state ignores entries dated outside 2000 to 2199, so nothing was written" \
+	invite us --address tcp://127.0.0.1:7411
 AMENDS_NOW=2026-03-01T09:00:00Z
 
 # ---- files that are not bundles ----
