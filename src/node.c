@@ -476,10 +476,11 @@ invites_print(struct node *n)
 		const unsigned char *text = sqlite3_column_text(st, 1);
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 		crypto_generichash(h, sizeof h, text, text ? len : 0, NULL, 0);
-		v = sqlite3_column_int64(st, 0);
+		/* unsigned: the sum wraps, as a fingerprint may */
+		uint64_t u = (uint64_t)sqlite3_column_int64(st, 0);
 		for (int i = 0; i < 8; i++)
-			v = v * 31 + h[i];
-		v &= INT64_MAX;
+			u = u * 31 + h[i];
+		v = (int64_t)(u & INT64_MAX);
 	}
 	sqlite3_reset(st);
 	return v;

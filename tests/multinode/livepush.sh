@@ -65,7 +65,7 @@ while [ $k -lt $CIRCLES ]; do
 	ck=$(circle_new sam "c$k")
 	# a joined member reads a circle's feeds, a proposed one does not:
 	# alex joins each through an invite
-	am alex join --accept "$(invite sam "c$k")" >/dev/null 2>&1 || fail "alex's join of c$k"
+	am alex join --accept "$(invite sam "c$k")" >"$T/joink.out" 2>&1 || { cat "$T/joink.out"; fail "alex's join of c$k"; }
 	converge 30 "$ck" sam alex
 done
 
