@@ -172,15 +172,10 @@ note_feed(void *ctx, const struct am_feed_head *h)
 	return AM_OK;
 }
 
-struct copy {
-	uint8_t *raw;
-	size_t len;
-};
-
-static int
-copy_raw(void *ctx, const uint8_t *raw, size_t len)
+int
+sim_copy_raw(void *ctx, const uint8_t *raw, size_t len)
 {
-	struct copy *c = ctx;
+	struct sim_raw *c = ctx;
 	if ((c->raw = malloc(len)) == NULL)
 		return AM_ERR_NOMEM;
 	memcpy(c->raw, raw, len);
@@ -210,10 +205,10 @@ union_circle(struct sim *s, struct am_store *u,
 		for (size_t k = 0; k < fs.n; k++) {
 			struct feed *f = &fs.f[k];
 			while (f->have < f->max) {
-				struct copy cp = { NULL, 0 };
+				struct sim_raw cp = { NULL, 0 };
 				enum am_ingest_result r;
 				int rc = am_store_range(s->node[f->holder].store, circle,
-					f->author, f->have + 1, f->have + 1, copy_raw, &cp);
+					f->author, f->have + 1, f->have + 1, sim_copy_raw, &cp);
 				if (rc == AM_OK && cp.raw == NULL)
 					rc = AM_ERR_NOT_FOUND;
 				if (rc == AM_OK)

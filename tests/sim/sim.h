@@ -370,6 +370,14 @@ void sim_work_on(struct sim *s, int i);
 
 /* ---- the checks (check.c) ---- */
 
+/* One raw entry copied out of a store; sim_copy_raw is an am_store_range
+ * callback that fills it (the caller frees raw). */
+struct sim_raw {
+	uint8_t *raw;
+	size_t len;
+};
+int sim_copy_raw(void *ctx, const uint8_t *raw, size_t len);
+
 /* Checks every property at the end of a run; sets s->final. */
 void sim_check(struct sim *s);
 

@@ -257,22 +257,6 @@ op_member(struct op *o)
 	return true;
 }
 
-struct copy_one {
-	uint8_t *raw;
-	size_t len;
-};
-
-static int
-copy_one(void *ctx, const uint8_t *raw, size_t len)
-{
-	struct copy_one *c = ctx;
-	if ((c->raw = malloc(len)) == NULL)
-		return AM_ERR_NOMEM;
-	memcpy(c->raw, raw, len);
-	c->len = len;
-	return AM_OK;
-}
-
 /* Hands the newcomer's feed of circle (its answers) to the proposer's
  * node, as the invite exchange carries an answer back. */
 static void
@@ -285,10 +269,10 @@ preview_reply(struct op *o, const struct sim_preview *p)
 	if (am_store_head(o->n->store, p->circle, o->n->pub, &head, h) != AM_OK)
 		return;
 	for (uint64_t seq = 1; seq <= head; seq++) {
-		struct copy_one c = { NULL, 0 };
+		struct sim_raw c = { NULL, 0 };
 		enum am_ingest_result r;
 		if (am_store_range(o->n->store, p->circle, o->n->pub, seq, seq,
-		    copy_one, &c) != AM_OK || c.raw == NULL) {
+		    sim_copy_raw, &c) != AM_OK || c.raw == NULL) {
 			free(c.raw);
 			return;
 		}
