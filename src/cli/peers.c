@@ -50,8 +50,9 @@ show(void *ctx, const struct am_peer *p)
 		json_kstr(&l->j, "safety_number", sn);
 		json_end_obj(&l->j);
 	} else {
-		char who[CLI_PERSON_BYTES];
-		cli_person(l->c->store, p->id, false, who);
+		char who[CLI_SHORT_NAME], person[CLI_PERSON_BYTES];
+		cli_short_id(l->c->store, p->id, who);
+		cli_person(l->c->store, p->id, false, person);
 		if (l->n == 0)
 			printf("%-20s %-32s %-17s %s\n", "PEER", "ADDRESS",
 				"LAST SEEN", "CONNECTED");
@@ -59,8 +60,8 @@ show(void *ctx, const struct am_peer *p)
 			p->address[0] ? p->address : "-", seen,
 			connected ? "yes" : "no");
 		/* whom this node talks to is a trust decision: the number to
-		 * check with them, under each */
-		printf("%-20s safety number %s\n", "", sn);
+		 * check with them, and whose word their name is, under each */
+		printf("%-20s safety number %s  %s\n", "", sn, person);
 	}
 	l->n++;
 	return AM_OK;
