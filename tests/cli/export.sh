@@ -175,6 +175,15 @@ for want in \
 	"verified: 18 entries, 3 authors, 0 problems"; do
 	printf '%s\n' "$out" | grep -qF -- "$want" || fail "untouched export: no '$want' in: $out"
 done
+# the numbers a counsellor compares by voice: the signer's and each
+# member's, of 35 digits, never the short fingerprint alone
+snof() { am "$1" id --json | sed 's/.*"safety_number":"\([^"]*\)".*/\1/'; }
+printf '%s\n' "$out" | grep -qxF "  signer's safety number $(snof sam): check it with them before you trust this file" ||
+	fail "untouched export: the signer's safety number: $out"
+for who in sam alex lee; do
+	printf '%s\n' "$out" | grep -q "^  member  $(whoof "$who"), .*; safety number $(snof "$who")$" ||
+		fail "untouched export: $who's safety number: $out"
+done
 n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXW$")
 [ "$n" -eq 2 ] || fail "untouched export: $n check-ins confirmed by alex, not 2"
 [ "$(printf '%s\n' "$out" | tail -n 1)" = "verified: 18 entries, 3 authors, 0 problems" ] ||
@@ -189,6 +198,7 @@ out2=$(AMENDS_HOME="$dir/nowhere/at/all" TMPDIR="$dir/tmp" sh -c 'mkdir -p "$TMP
 j=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --json) || fail "verify --json"
 echo "$j" | grep -q '^{"problems":\[\],"manifest":{"exporter":"'"$(idof sam)"'"' || fail "json head: $j"
 echo "$j" | grep -q '"entries":18,"authors":3,"ok":true}$' || fail "json tail: $j"
+echo "$j" | grep -qF "\"exporter_safety_number\":\"$(snof sam)\"" || fail "json: the signer's safety number"
 
 # ---- one agreement ----
 am sam export us --agreement "$AG" -o "$dir/ag.amends" >/dev/null || fail "export --agreement"
