@@ -2,8 +2,8 @@
 # Who is who, with three running nodes. Each person's name, given at init,
 # reaches the others' nodes; one who joins late has it written by their
 # node once the circle comes. `amends join` shows the inviter's name and
-# full safety number and answers nothing without --yes when there is no
-# terminal; `amends invite` prints the number the invitee compares. A
+# full safety number, answers nothing without --yes when there is no
+# terminal, and asks y/N on one (script(1) gives it one); `amends invite` prints the number the invitee compares. A
 # local nickname wins over a signed name and is marked as the reader's.
 . "$(dirname "$0")/lib.sh"
 
@@ -62,6 +62,26 @@ done
 am lee circles | grep -q "  Alex\$" || fail "lee's node does not show alex's name"
 wait_for 10 log_has lee "our name written into circle" || fail "lee's node did not log its name"
 
+step "join on a terminal asks: no answers nothing, y joins"
+am kim init --name "Kim" >/dev/null || fail "init kim"
+KIM=$(id_of kim)
+code=$(invite sam us)
+# script(1) gives the join a terminal; what it reads is the answer typed
+if command -v script >/dev/null 2>&1; then
+	printf 'n\n' | AMENDS_HOME="$T/kim" script -qec "'$AMENDS' join '$code'" /dev/null \
+		>"$T/kim-no.out" 2>&1 || { cat "$T/kim-no.out"; fail "kim's join, answering no"; }
+	grep -q "join circle .* as a member? \[y/N\]" "$T/kim-no.out" ||
+		{ cat "$T/kim-no.out"; fail "kim was not asked"; }
+	grep -q "nothing answered" "$T/kim-no.out" || fail "no answered as yes: $(cat "$T/kim-no.out")"
+	grep -qF "$(sn_of sam)" "$T/kim-no.out" || fail "kim was not shown sam's safety number"
+	printf 'y\n' | AMENDS_HOME="$T/kim" script -qec "'$AMENDS' join '$code'" /dev/null \
+		>"$T/kim-yes.out" 2>&1 || { cat "$T/kim-yes.out"; fail "kim's join, answering y"; }
+	grep -q "waits for 2 other members\|waits for 1 other member\|joined circle" "$T/kim-yes.out" ||
+		{ cat "$T/kim-yes.out"; fail "y did not answer the invitation"; }
+else
+	echo "script(1) missing: the terminal prompt is not tried"
+fi
+
 step "a local name wins and is marked; a new name travels"
 am sam name "$ALEX" Al >/dev/null || fail "sam names alex"
 am sam circles | grep -q '  Al (your name for them; they call themselves "Alex")$' ||
@@ -80,7 +100,7 @@ for who in sam alex lee; do
 		sn=$(echo "$sn" | tr '_' ' ')
 		[ "$(printf '%s' "$sn" | tr -cd '0-9' | wc -c)" -eq 35 ] || fail "short number $sn"
 		id=$(am "$who" id "$sn" --json | sed 's/^{"id":"\([^"]*\)".*/\1/')
-		case $id in "$SAM"|"$ALEX"|"$LEE") ;; *) fail "$sn names $id" ;; esac
+		case $id in "$SAM"|"$ALEX"|"$LEE"|"$KIM") ;; *) fail "$sn names $id" ;; esac
 	done
 done
 am alex peers | grep -qF "safety number $(sn_of sam)" || fail "alex's peers: $(am alex peers)"
