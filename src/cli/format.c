@@ -69,6 +69,17 @@ shared_add(const struct am_name *m)
 	shared.n++;
 }
 
+void
+cli_shared_forget(void)
+{
+	for (size_t i = 0; i < shared.n; i++)
+		free(shared.v[i].name);
+	free(shared.v);
+	shared.v = NULL;
+	shared.n = 0;
+	shared.store = NULL;
+}
+
 static void
 shared_load(struct am_store *s)
 {
@@ -76,11 +87,7 @@ shared_load(struct am_store *s)
 	size_t nc = 0;
 	if (shared.store == s)
 		return;
-	for (size_t i = 0; i < shared.n; i++)
-		free(shared.v[i].name);
-	free(shared.v);
-	shared.v = NULL;
-	shared.n = 0;
+	cli_shared_forget();
 	shared.store = s;
 	/* what cannot be read is shown by ID: never worse than before */
 	if (am_state_circles(s, NULL, &circles, &nc) != AM_OK)

@@ -31,8 +31,10 @@ void cli_short_id(struct am_store *s, const uint8_t id[static 32],
 
 /* The name id signed for themselves in the circles this store holds (the
  * one claimed latest when they differ), or NULL. Other people's text, not
- * escaped; valid until the command ends. */
+ * escaped; valid until cli_shared_forget() or cli_close(). */
 const char *cli_shared_name(struct am_store *s, const uint8_t id[static 32]);
+/* Forgets the names read (a store closed, or a NAME written). */
+void cli_shared_forget(void);
 
 #define CLI_PERSON_BYTES 256
 

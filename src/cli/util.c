@@ -15,6 +15,7 @@
 
 #include "amends/home.h"
 #include "cli.h"
+#include "format.h"
 
 int
 cli_error(const char *fmt, ...)
@@ -109,6 +110,7 @@ cli_open(struct cli *c, unsigned need)
 void
 cli_close(struct cli *c)
 {
+	cli_shared_forget();
 	am_store_close(&c->store);
 	am_identity_destroy(&c->id);
 	free(c->home);

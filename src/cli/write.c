@@ -9,6 +9,7 @@
 #include "amends/entry.h"
 #include "amends/state.h"
 #include "amends/view.h"
+#include "format.h"
 #include "write.h"
 
 /*
@@ -118,7 +119,9 @@ cli_publish_name(struct cli *c, const uint8_t *circle, unsigned *written)
 		*written = n;
 	if (rc != AM_OK)
 		return cli_fail("writing your name into the circle", rc);
-	if (n > 0)
+	if (n > 0) {
+		cli_shared_forget();
 		cli_nudge();
+	}
 	return 0;
 }
