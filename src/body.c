@@ -255,6 +255,7 @@ field_count(uint32_t kind)
 	case AM_KIND_DISPUTE: return 2;
 	case AM_KIND_STATEMENT: return 2;
 	case AM_KIND_CHECKPOINT: return 1;
+	case AM_KIND_NAME: return 1;
 	default: return 0;
 	}
 }
@@ -311,6 +312,10 @@ read_fields(struct am_mp_reader *r, struct am_body *b)
 		return b->has_target ? am_mp_read_bin_exact(r, b->target, 32) : AM_OK;
 	case AM_KIND_CHECKPOINT:
 		return read_heads(r, b);
+	case AM_KIND_NAME:
+		if ((rc = read_str(r, &b->name, AM_MAX_DISPLAY, false)) != AM_OK)
+			return rc;
+		return b->name.n == 0 ? AM_ERR_FIELD : AM_OK;
 	default:
 		return AM_ERR_KIND;
 	}
@@ -441,6 +446,9 @@ write_fields(struct am_mp_writer *w, const struct am_body *b)
 			am_mp_write_uint(w, b->heads[i].seq);
 			am_mp_write_bin(w, b->heads[i].hash, 32);
 		}
+		break;
+	case AM_KIND_NAME:
+		write_str(w, b->name);
 		break;
 	}
 }

@@ -184,8 +184,15 @@ add_fact(void *ctx, const uint8_t *raw, size_t len)
 	 * can tell: it travels only inside the prefix of its feed kept for
 	 * other entries */
 	bool known = am_kind_known(e.kind);
-	if (known && am_body_decode(e.kind, e.body, e.body_len, x->body) != AM_OK)
-		return AM_ERR_DB_CORRUPT;
+	if (known && am_body_decode(e.kind, e.body, e.body_len, x->body) != AM_OK) {
+		/* a kind after 1..12 is stored whatever its body (the state
+		 * ignores a broken one, rule "body"): it bears on nothing,
+		 * as an unknown kind; a broken body of 1..12 was never
+		 * stored by the decoder */
+		if (e.kind <= AM_KIND_FORMAT1)
+			return AM_ERR_DB_CORRUPT;
+		known = false;
+	}
 	if ((rc = grow((void **)&x->facts, &x->capfacts, x->nfacts,
 	    sizeof *x->facts)) != AM_OK)
 		return rc;
@@ -197,6 +204,7 @@ add_fact(void *ctx, const uint8_t *raw, size_t len)
 	memcpy(f->hash, e.hash, AM_HASH_BYTES);
 	f->has_target = known && e.kind != AM_KIND_GENESIS && e.kind != AM_KIND_MEMBER &&
 		e.kind != AM_KIND_PROPOSE && e.kind != AM_KIND_CHECKPOINT &&
+		e.kind != AM_KIND_NAME &&
 		(e.kind != AM_KIND_STATEMENT || x->body->has_target);
 	if (f->has_target)
 		memcpy(f->target, x->body->target, AM_HASH_BYTES);

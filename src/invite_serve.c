@@ -246,7 +246,8 @@ raw_of(struct am_store *s, const uint8_t *circle, const uint8_t *hash,
  * The PREVIEW for joiner: [version, circle, name, role, joiner, genesis,
  * proposal, [[member, name | nil], ...], made], signed by id (the code's
  * issuer) over PREVIEW_DOMAIN and those bytes. The members are the joined
- * ones, with this node's names for them.
+ * ones, each with the name they signed in the circle (NAME), else this
+ * node's nickname for them.
  */
 static int
 write_preview(struct am_store *s, const struct am_identity *id,
@@ -260,7 +261,8 @@ write_preview(struct am_store *s, const struct am_identity *id,
 	struct am_body b;
 	struct invite_preview_fields f;
 	struct am_invite_member *list = NULL;
-	size_t n = 0, joined = 0;
+	struct am_name *names = NULL;
+	size_t n = 0, joined = 0, nnames = 0;
 	int rc;
 
 	memset(&f, 0, sizeof f);
@@ -269,7 +271,8 @@ write_preview(struct am_store *s, const struct am_identity *id,
 	    (rc = am_entry_decode(g.raw, g.len, &e)) != AM_OK ||
 	    (rc = am_body_decode(e.kind, e.body, e.body_len, &b)) != AM_OK)
 		goto out;
-	if ((rc = am_state_members(s, circle, &m, &n)) != AM_OK)
+	if ((rc = am_state_members(s, circle, &m, &n)) != AM_OK ||
+	    (rc = am_state_names(s, circle, &names, &nnames)) != AM_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		joined += m[i].status == AM_MEMBER_JOINED;
@@ -298,10 +301,16 @@ write_preview(struct am_store *s, const struct am_identity *id,
 		if (m[i].status != AM_MEMBER_JOINED)
 			continue;
 		memcpy(x->id, m[i].id, AM_ID_BYTES);
-		char *name = am_store_name_get(s, m[i].id);
-		if (name != NULL && strlen(name) <= AM_INVITE_MAX_MEMBER_NAME) {
+		/* the name they signed in the circle, else ours for them */
+		const char *signed_name = NULL;
+		for (size_t k = 0; k < nnames; k++)
+			if (memcmp(names[k].id, m[i].id, AM_ID_BYTES) == 0)
+				signed_name = names[k].name;
+		char *name = signed_name != NULL ? NULL : am_store_name_get(s, m[i].id);
+		const char *use = signed_name != NULL ? signed_name : name;
+		if (use != NULL && strlen(use) <= AM_INVITE_MAX_MEMBER_NAME) {
 			x->has_name = true;
-			snprintf(x->name, sizeof x->name, "%s", name);
+			snprintf(x->name, sizeof x->name, "%s", use);
 		}
 		free(name);
 		f.nmembers++;
@@ -310,6 +319,7 @@ write_preview(struct am_store *s, const struct am_identity *id,
 	if ((rc = invite_preview_write(id, &f, w)) == AM_ERR_TOO_BIG)
 		snprintf(why, whylen, "the circle's preview is larger than allowed");
 out:
+	am_state_names_free(&names, nnames);
 	free(list);
 	free(m);
 	free(g.raw);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "amends/checkpoint.h"
+#include "amends/display.h"
 #include "amends/invite.h"
 #include "amends/peer.h"
 #include "amends/state.h"
@@ -190,6 +191,28 @@ checkpoint(struct node *n, struct peer *p, uint8_t (*c)[AM_HASH_BYTES], size_t n
 	}
 }
 
+/* In each of circles c, our display name where it does not show yet: a
+ * circle we were waiting to join has just come, or it was set while the
+ * node ran (am_display_publish writes nothing when it already shows). */
+static void
+display_name(struct node *n, uint8_t (*c)[AM_HASH_BYTES], size_t nc)
+{
+	for (size_t i = 0; i < nc; i++) {
+		unsigned written = 0;
+		char cid[9];
+		int rc = am_display_publish(n->store, n->id, c[i], node_wall_ms(),
+			&written);
+		node_short_hex(c[i], cid);
+		if (rc != AM_OK)
+			node_log(n, "could not write our name into circle %s: %s", cid,
+				am_strerror(rc));
+		if (written > 0) {
+			node_log(n, "our name written into circle %s", cid);
+			n->dirty = true;
+		}
+	}
+}
+
 /*
  * Once a session with p has settled and stayed quiet: records that p holds
  * what we hold in the circles that moved since it last settled (every
@@ -229,8 +252,10 @@ settle(struct node *n, struct peer *p)
 		c = copy;
 		nc = nall;
 	}
-	if (nc > 0)
+	if (nc > 0) {
+		display_name(n, c, nc);
 		checkpoint(n, p, c, nc);
+	}
 	p->touched_all = false;
 	p->ntouched = 0;
 	free(copy);

@@ -126,7 +126,8 @@ field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (!d->body_ok)
 		return;
 	struct am_str t = f->which == F_NOTE ? b->note :
-		e->kind == AM_KIND_GENESIS ? b->name : b->period;
+		e->kind == AM_KIND_GENESIS || e->kind == AM_KIND_NAME ? b->name :
+		b->period;
 	switch (f->which) {
 	case F_NOTE:
 	case F_LABEL:
@@ -403,18 +404,18 @@ am_state_time_ok(int64_t time)
  * is never refused for its time; the state ignores such a genesis when
  * it loads the circle. */
 static bool
-bare(const struct am_entry *e)
+bare(const struct am_entry *e, bool broken)
 {
-	return !am_kind_known(e->kind) ||
+	return broken || !am_kind_known(e->kind) ||
 		(e->kind != AM_KIND_GENESIS && !am_state_time_ok(e->time));
 }
 
 /* The kind column of e's fact: its kind, negated for a bare fact, so that
  * no query about a known kind ever meets it. */
 static int
-fact_kind(const struct am_entry *e)
+fact_kind(const struct am_entry *e, bool broken)
 {
-	return bare(e) ? -(int)e->kind : (int)e->kind;
+	return bare(e, broken) ? -(int)e->kind : (int)e->kind;
 }
 
 /* The fact row of e, whose body is b (ref may point into b or f). An
@@ -424,11 +425,12 @@ fact_kind(const struct am_entry *e)
  * entry claiming a time outside the bounds: the state reports it
  * (AM_RULE_TIME) and nothing reads it. */
 static void
-fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
+fact_of(const struct am_entry *e, const struct am_body *b, bool broken,
+	struct fact *f)
 {
 	f->object = true;
 	f->ref = NULL;
-	if (bare(e)) {
+	if (bare(e, broken)) {
 		f->object = false;
 		f->hkey = 0;
 		return;
@@ -453,6 +455,7 @@ fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
 		f->ref = b->target;
 		break;
 	case AM_KIND_CHECKPOINT:
+	case AM_KIND_NAME:
 		f->object = false;
 		break;
 	default:
@@ -465,7 +468,7 @@ fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
 
 static int
 insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
-	int64_t feed)
+	bool broken, int64_t feed)
 {
 	sqlite3_stmt *st;
 	struct fact f;
@@ -478,10 +481,10 @@ insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
 		"AND (forked_at IS NULL OR forked_at > ?4)", &st);
 	if (rc != AM_OK)
 		return rc;
-	fact_of(e, b, &f);
+	fact_of(e, b, broken, &f);
 	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, fact_kind(e));
+	sqlite3_bind_int(st, 3, fact_kind(e, broken));
 	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
 	sqlite3_bind_int64(st, 5, e->time);
 	if (f.object)
@@ -515,7 +518,11 @@ record(sqlite3 *db, const struct am_entry *e, int64_t feed)
 		return AM_ERR_NOMEM;
 	rc = am_body_decode(e->kind, e->body, e->body_len, b);
 	if (rc == AM_OK || !am_kind_known(e->kind))
-		rc = insert_fact(db, e, b, feed);
+		rc = insert_fact(db, e, b, false, feed);
+	else if (e->kind > AM_KIND_FORMAT1)
+		/* a kind after format 1 whose body breaks its bounds: stored
+		 * (the decoder does not check it), ignored with rule "body" */
+		rc = insert_fact(db, e, b, true, feed);
 	free(b);
 	return rc;
 }
@@ -1087,18 +1094,23 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		if ((rc = am_entry_decode(sqlite3_column_blob(ent, 1),
 		    (size_t)sqlite3_column_bytes(ent, 1), &e)) != AM_OK)
 			goto out;
+		bool broken = false;
 		if (am_kind_known(e.kind) &&
-		    (rc = am_body_decode(e.kind, e.body, e.body_len, b)) != AM_OK)
-			goto out;
+		    (rc = am_body_decode(e.kind, e.body, e.body_len, b)) != AM_OK) {
+			/* only a kind after format 1 is stored with a broken body */
+			if (e.kind <= AM_KIND_FORMAT1)
+				goto out;
+			broken = true;
+		}
 		/* from its feed's fork on, an entry has no fact */
 		if (sqlite3_column_type(ent, 2) != SQLITE_NULL &&
 		    (uint64_t)sqlite3_column_int64(ent, 2) <= e.seq)
 			continue;
-		fact_of(&e, b, &f);
+		fact_of(&e, b, broken, &f);
 		expected++;
 		sqlite3_reset(get);
 		sqlite3_bind_int64(get, 1, sqlite3_column_int64(ent, 0));
-		sqlite3_bind_int(get, 2, fact_kind(&e));
+		sqlite3_bind_int(get, 2, fact_kind(&e, broken));
 		sqlite3_bind_int64(get, 3, (int64_t)e.seq);
 		int grc = sqlite3_step(get);
 		if (grc != SQLITE_ROW && grc != SQLITE_DONE) {

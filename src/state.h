@@ -232,6 +232,13 @@ int st_proposals(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 int st_violations(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	struct am_violation **out, size_t *n);
 
+/* ---- state_name.c ---- */
+
+/* The NAMEs of c that count, by author (am_state_names); notes every NAME
+ * in c's sink, seen or ignored. Free with st_names_free(). */
+int st_names_load(struct st_circle *c, struct am_name **out, size_t *n);
+void st_names_free(struct am_name *v, size_t n);
+
 /* The derived-state digest of circle on db. */
 int st_digest(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	uint8_t out[static AM_HASH_BYTES]);

@@ -489,6 +489,7 @@ check_body(struct check *k, const struct am_body *b)
 	case AM_KIND_STATEMENT:
 		return check_statement(k, b);
 	case AM_KIND_CHECKPOINT:
+	case AM_KIND_NAME:
 		return AM_OK;
 	default:
 		return say(k, AM_ERR_ARG, "unknown kind of entry");

@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v3";
+static const char digest_tag[] = "amends-state-v4";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)
@@ -174,6 +174,25 @@ walk_statements(struct st_circle *c, crypto_generichash_state *h)
 	return AM_OK;
 }
 
+/* The display names that count, by author: 'N' author entry. */
+static int
+walk_names(struct st_circle *c, crypto_generichash_state *h)
+{
+	struct am_name *v;
+	size_t n;
+	int rc = st_names_load(c, &v, &n);
+	if (rc != AM_OK)
+		return rc;
+	put_u64(h, n);
+	for (size_t i = 0; i < n; i++) {
+		put_u8(h, 'N');
+		put32(h, v[i].id);
+		put32(h, v[i].entry);
+	}
+	st_names_free(v, n);
+	return AM_OK;
+}
+
 /* CHECKPOINTs count when their author is a member. */
 static int
 walk_checkpoints(struct st_circle *c)
@@ -244,6 +263,7 @@ am_rule_name(uint32_t rule)
 		[AM_RULE_UNKNOWN_KIND] = "unknown-kind",
 		[AM_RULE_TIME] = "time",
 		[AM_RULE_PERIOD] = "period",
+		[AM_RULE_BODY] = "body",
 	};
 	if (rule >= sizeof names / sizeof names[0] || names[rule] == NULL)
 		return "?";
@@ -286,8 +306,8 @@ target_kind(sqlite3_stmt *q, const uint8_t *hash, uint32_t *kind)
 /* Names every fact no derivation looked at. */
 static void
 sweep_one(struct st_sink *k, sqlite3_stmt *q, const uint8_t *author,
-	uint64_t seq, const uint8_t *hash, uint32_t kind, int64_t time,
-	const uint8_t *ref, bool has_ref)
+	uint64_t seq, const uint8_t *hash, uint32_t kind, bool bare,
+	int64_t time, const uint8_t *ref, bool has_ref)
 {
 	uint32_t tkind = 0;
 	if (!am_kind_known(kind)) {
@@ -300,6 +320,13 @@ sweep_one(struct st_sink *k, sqlite3_stmt *q, const uint8_t *author,
 			time < AM_TIME_MIN ?
 			"claims a time before 2000, outside the times the state reads" :
 			"claims a time in 2200 or later, outside the times the state reads");
+		return;
+	}
+	/* a known kind with a bare fact within the bounds: its body broke
+	 * the bounds of its kind (only kinds after format 1 get here) */
+	if (bare) {
+		st_sink_ignore(k, author, seq, hash, kind, AM_RULE_BODY,
+			"its body breaks the format or the bounds of its kind");
 		return;
 	}
 	if (has_ref && target_kind(q, ref, &tkind) != AM_OK)
@@ -358,7 +385,7 @@ sweep(struct st_circle *c)
 	if ((rc = st_prepare(c->db, "SELECT f.author, x.seq, e.hash, x.kind, x.ref, x.time "
 	    "FROM st_facts x JOIN feeds f ON f.id = x.feed "
 	    "JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
-	    "WHERE f.circle = ?1 AND x.kind <> 12", &st)) != AM_OK) {
+	    "WHERE f.circle = ?1 AND x.kind <> 12 AND x.kind <> 16", &st)) != AM_OK) {
 		st_finish(q);
 		return rc;
 	}
@@ -380,7 +407,8 @@ sweep(struct st_circle *c)
 		 * of bounds) is recorded negated */
 		int kind = sqlite3_column_int(st, 3);
 		sweep_one(k, q, key.author, key.seq, hash,
-			(uint32_t)(kind < 0 ? -kind : kind), sqlite3_column_int64(st, 5),
+			(uint32_t)(kind < 0 ? -kind : kind), kind < 0,
+			sqlite3_column_int64(st, 5),
 			ref, sqlite3_column_type(st, 4) != SQLITE_NULL);
 	}
 	st_finish(st);
@@ -400,6 +428,7 @@ walk(sqlite3 *db, const uint8_t *circle, crypto_generichash_state *h,
 	hash_members(h, &c);
 	if ((rc = walk_agreements(&c, h)) != AM_OK ||
 	    (rc = walk_statements(&c, h)) != AM_OK ||
+	    (rc = walk_names(&c, h)) != AM_OK ||
 	    (rc = walk_checkpoints(&c)) != AM_OK ||
 	    (rc = walk_forks(&c)) != AM_OK ||
 	    (rc = sweep(&c)) != AM_OK)

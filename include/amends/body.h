@@ -21,6 +21,7 @@
 #define AM_MAX_NAME 200       /* bytes of a circle name */
 #define AM_MAX_TZ 64          /* bytes of a time zone name */
 #define AM_MAX_PERIOD 32      /* bytes of a period label */
+#define AM_MAX_DISPLAY 64     /* bytes of a person's display name (NAME) */
 
 enum am_kind {
 	AM_KIND_GENESIS = 1,      /* creates a circle */
@@ -35,8 +36,9 @@ enum am_kind {
 	AM_KIND_DISPUTE = 10,     /* disputes a check-in */
 	AM_KIND_STATEMENT = 11,   /* an accountability statement, apology, response */
 	AM_KIND_CHECKPOINT = 12,  /* "I hold these heads" */
+	AM_KIND_NAME = 16,        /* its author's display name in the circle */
 };
-#define AM_KIND_MAX 12       /* the highest kind this build knows */
+#define AM_KIND_MAX 16       /* the highest kind this build knows */
 #define AM_KIND_FORMAT1 12   /* kinds up to this one have their bodies
                                 checked by the entry decoder */
 #define AM_KIND_LIMIT 65535  /* the highest kind the entry format allows */
@@ -84,7 +86,7 @@ struct am_head {
 /* One decoded body; which fields mean something depends on kind. */
 struct am_body {
 	uint32_t kind;
-	struct am_str name;          /* GENESIS */
+	struct am_str name;          /* GENESIS; NAME: the display name */
 	uint8_t nonce[32];           /* GENESIS */
 	uint8_t target[32];          /* MEMBER: the ID; ACCEPT, DECLINE, CONFIRM,
 	                                DISPUTE: the entry; END, CHECKIN, AMEND:

@@ -60,8 +60,8 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t author[static AM_ID_BYTES]);
 
 /* The version of the state rules this build applies (protocol/state.md);
- * it names the state digest ("amends-state-v3"). */
-#define AM_STATE_RULES 3
+ * it names the state digest ("amends-state-v4"). */
+#define AM_STATE_RULES 4
 
 /* The claimed times the state reads, half-open, in ms since the epoch:
  * 2000-01-01T00:00Z to 2200-01-01T00:00Z. An entry claiming a time outside
@@ -473,6 +473,8 @@ enum am_rule {
 	AM_RULE_TIME = 16,           /* claimed time outside the bounds */
 	AM_RULE_PERIOD = 17,         /* check-in period outside the terms'
 	                                from/until, or after the END's effect */
+	AM_RULE_BODY = 20,           /* a kind 13+ whose body breaks its format
+	                                or bounds */
 };
 
 struct am_violation {
@@ -522,5 +524,27 @@ AM_NODISCARD int am_state_refold(struct am_store *s,
  * both read in one snapshot: *same is true when they agree. */
 AM_NODISCARD int am_state_replay(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], bool *same);
+
+/* ---- display names (NAME entries) ---- */
+
+/* The display name a person signed for themselves in a circle. */
+struct am_name {
+	uint8_t id[AM_ID_BYTES];         /* its author */
+	char *name;                      /* as signed: other people's text */
+	uint64_t seq;                    /* of the NAME in its author's feed */
+	int64_t time;                    /* claimed, ms */
+	uint8_t entry[AM_HASH_BYTES];    /* the NAME entry */
+};
+
+/*
+ * The display names of circle that count (protocol/state.md, "Names"):
+ * one per joined member or witness who wrote a NAME, the one of the
+ * highest seq in their feed; by ID. Free with am_state_names_free().
+ * AM_ERR_NOT_FOUND when the store holds no GENESIS of circle.
+ */
+AM_NODISCARD int am_state_names(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], struct am_name **out,
+	size_t *n);
+void am_state_names_free(struct am_name **list, size_t n);
 
 #endif

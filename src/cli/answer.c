@@ -119,6 +119,10 @@ answer(int argc, char **argv, const struct answer *w)
 	printf("%s %s\n", w->done, what);
 	if (w->kind == AM_KIND_ACCEPT)
 		tell_outcome(c.store, &info, b.target);
+	/* accepting one's own admission may complete it: once joined, one's
+	 * name goes into the circle (nothing is written before, or twice) */
+	if (w->kind == AM_KIND_ACCEPT && info.kind == AM_KIND_MEMBER)
+		(void)cli_publish_name(&c, info.circle, NULL);
 	ret = 0;
 out:
 	cli_close(&c);

@@ -50,6 +50,8 @@ circle_new(int argc, char **argv)
 	if (cli_write(&c, circle, &b, hash) != 0)
 		goto out;
 	am_circle_id(am_identity_public(c.id), b.nonce, circle);
+	if (cli_publish_name(&c, circle, NULL) != 0)
+		goto out;
 	char hex[65];
 	am_hex(circle, 32, hex);
 	printf("created circle '%s' (%.8s)\n", argv[0], hex);

@@ -13,8 +13,11 @@
 
 static const char usage[] =
 	"usage: amends circles [--json]\n\n"
-	"Lists the circles held here: name, ID, your place in it, its members\n"
-	"(pending ones marked) and its digest (equal digests: equal records).\n";
+	"Lists the circles held here: name, ID, your place in it, its digest\n"
+	"(equal digests: equal records) and its members (pending ones marked),\n"
+	"each with their safety number: read it with them (amends id) before you\n"
+	"trust a name. A name you gave someone (amends name) is marked as yours;\n"
+	"other names are the ones people signed for themselves.\n";
 
 /* Your own entry in a member list, or NULL. */
 static const struct am_member *
@@ -68,33 +71,42 @@ json_circle(struct json *j, const struct am_circle_info *ci,
 			json_key(j, "proposer");
 			json_id(j, m[i].proposer);
 		}
+		char sn[AM_FPR_LONG_TEXT_BYTES];
+		am_id_safety_number(m[i].id, sn);
+		json_kstr(j, "safety_number", sn);
 		json_end_obj(j);
 	}
 	json_end_arr(j);
 	json_end_obj(j);
 }
 
+/*
+ * One line per member, with the safety number: a circle's members are
+ * whom one decides to trust with its record, and the number is what they
+ * read to each other to check it (amends id shows it alone).
+ */
 static void
 text_circle(struct am_store *s, const struct am_circle_info *ci,
 	const struct am_member *m, size_t n, const uint8_t *me,
 	const uint8_t digest[32])
 {
-	char id[CLI_SHORT_HASH], who[CLI_SHORT_NAME], dg[65];
+	char id[CLI_SHORT_HASH], who[CLI_PERSON_BYTES], dg[65];
+	char sn[AM_FPR_LONG_TEXT_BYTES];
 	cli_short_hash(ci->id, id);
 	am_hex(digest, 32, dg);
 	printf("%-20s %s  you: %-8s digest %.16s\n", cli_shown_c(ci->name), id,
 		cli_words(place(find_me(m, n, me))), dg);
-	printf("%-20s members:", "");
 	for (size_t i = 0; i < n; i++) {
-		cli_short_id(s, m[i].id, who);
-		printf("%s %s", i ? "," : "", who);
+		cli_person(s, m[i].id, memcmp(m[i].id, me, 32) == 0, who);
+		am_id_safety_number(m[i].id, sn);
+		printf("  %s  %s", sn, who);
 		if (m[i].role == AM_ROLE_WITNESS || m[i].status == AM_MEMBER_PENDING)
 			printf(" (%s%s%s)", m[i].role == AM_ROLE_WITNESS ? "witness" : "",
 				m[i].role == AM_ROLE_WITNESS &&
 				m[i].status == AM_MEMBER_PENDING ? ", " : "",
 				m[i].status == AM_MEMBER_PENDING ? "pending" : "");
+		printf("\n");
 	}
-	printf("\n");
 }
 
 int

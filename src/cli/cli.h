@@ -24,7 +24,7 @@
 	X(dispute, "dispute a check-in, saying why") \
 	X(end, "end an agreement") \
 	X(export, "write signed entries into a bundle file") \
-	X(id, "show this node's ID and fingerprint") \
+	X(id, "show an ID and its safety number") \
 	X(import, "add the entries of a bundle file") \
 	X(init, "create an identity and a data directory") \
 	X(invite, "make a one-time code that lets someone join a circle") \
@@ -32,7 +32,7 @@
 	X(key, "back up this node's key under a passphrase") \
 	X(list, "list agreements, their status and adherence") \
 	X(log, "list check-ins and statements, confirmed or not") \
-	X(name, "give an ID a nickname on this node") \
+	X(name, "give someone a nickname here, or yourself a name (--self)") \
 	X(node, "run the node: keep the record in step with the others") \
 	X(peer, "set or clear the address of another member's node") \
 	X(peers, "list the other nodes this one knows") \

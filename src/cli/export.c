@@ -7,8 +7,10 @@
  * whole or not at all, and amends import reads it on another node.
  *
  * The verifying half, cli_verify_file, lives here too: it prints what such
- * a file proves, naming people by fingerprint, since whoever checks it
- * (a counsellor, a court) has no nicknames for them.
+ * a file proves, naming people by short ID and fingerprint, since whoever
+ * checks it (a counsellor, a court) has no nicknames for them, and giving
+ * the signer's and each member's safety number once, the one to compare
+ * by voice before trusting the file.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -420,6 +422,9 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 			json_kstr(&o->j, "role", cli_role_name(members[i].role));
 			json_kstr(&o->j, "status", members[i].status == AM_MEMBER_JOINED ?
 				"joined" : "pending");
+			char sn[AM_FPR_LONG_TEXT_BYTES];
+			am_id_safety_number(members[i].id, sn);
+			json_kstr(&o->j, "safety_number", sn);
 			json_end_obj(&o->j);
 		}
 		json_end_arr(&o->j);
@@ -428,10 +433,13 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 	} else {
 		printf("circle '%s' (%s)\n", cli_shown_c(ci->name), cid);
 		for (size_t i = 0; i < nm; i++) {
+			char sn[AM_FPR_LONG_TEXT_BYTES];
 			who(members[i].id, w);
-			printf("  %s %s, %s%s\n", members[i].status == AM_MEMBER_JOINED ?
-				"member " : "pending", w, cli_role_name(members[i].role),
-				members[i].creator ? ", created the circle" : "");
+			am_id_safety_number(members[i].id, sn);
+			printf("  %s %s, %s%s; safety number %s\n",
+				members[i].status == AM_MEMBER_JOINED ? "member " : "pending",
+				w, cli_role_name(members[i].role),
+				members[i].creator ? ", created the circle" : "", sn);
 		}
 	}
 	for (size_t i = 0; rc == AM_OK && i < na; i++)
@@ -463,6 +471,12 @@ text_header(const struct am_proof *p)
 		printf(", only what proves agreement %s", h);
 	}
 	printf("\n");
+	/* the file is worth what its signer's key is: the number to check
+	 * with them, by voice, before trusting it */
+	char sn[AM_FPR_LONG_TEXT_BYTES];
+	am_id_safety_number(p->manifest.exporter, sn);
+	printf("  signer's safety number %s: check it with them before you "
+		"trust this file\n", sn);
 }
 
 /* What each feed proves, when something fell short. */
@@ -525,6 +539,9 @@ json_header(struct vout *o, const struct am_proof *p)
 		json_hash(&o->j, p->manifest.scope);
 	else
 		json_null(&o->j);
+	char sn[AM_FPR_LONG_TEXT_BYTES];
+	am_id_safety_number(p->manifest.exporter, sn);
+	json_kstr(&o->j, "exporter_safety_number", sn);
 	json_end_obj(&o->j);
 }
 

@@ -10,6 +10,7 @@
 
 #include "amends/entry.h"
 #include "amends/id.h"
+#include "amends/state.h"
 #include "cli.h"
 #include "format.h"
 
@@ -22,20 +23,179 @@ cli_short_hash(const uint8_t hash[static 32], char out[static CLI_SHORT_HASH])
 	out[8] = '\0';
 }
 
+/*
+ * The names people signed for themselves (NAME entries), over every circle
+ * this store holds, read once per command: a command is short-lived and
+ * names many people. Someone who gave different names in different
+ * circles is shown by the one claimed latest (ties: the first circle by
+ * ID); the claimed time only picks a label here, it decides nothing.
+ */
+struct shared {
+	uint8_t id[32];
+	char *name;
+	int64_t time;
+};
+
+static struct {
+	struct am_store *store;      /* whose names these are */
+	struct shared *v;
+	size_t n;
+} shared;
+
+static void
+shared_add(const struct am_name *m)
+{
+	for (size_t i = 0; i < shared.n; i++) {
+		if (memcmp(shared.v[i].id, m->id, 32) != 0)
+			continue;
+		if (m->time > shared.v[i].time) {
+			char *copy = strdup(m->name);
+			if (copy != NULL) {
+				free(shared.v[i].name);
+				shared.v[i].name = copy;
+				shared.v[i].time = m->time;
+			}
+		}
+		return;
+	}
+	struct shared *p = realloc(shared.v, (shared.n + 1) * sizeof *p);
+	if (p == NULL)
+		return;
+	shared.v = p;
+	if ((p[shared.n].name = strdup(m->name)) == NULL)
+		return;
+	memcpy(p[shared.n].id, m->id, 32);
+	p[shared.n].time = m->time;
+	shared.n++;
+}
+
+static void
+shared_load(struct am_store *s)
+{
+	struct am_circle_info *circles = NULL;
+	size_t nc = 0;
+	if (shared.store == s)
+		return;
+	for (size_t i = 0; i < shared.n; i++)
+		free(shared.v[i].name);
+	free(shared.v);
+	shared.v = NULL;
+	shared.n = 0;
+	shared.store = s;
+	/* what cannot be read is shown by ID: never worse than before */
+	if (am_state_circles(s, NULL, &circles, &nc) != AM_OK)
+		return;
+	for (size_t c = 0; c < nc; c++) {
+		struct am_name *v;
+		size_t n;
+		if (am_state_names(s, circles[c].id, &v, &n) != AM_OK)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			shared_add(&v[i]);
+		am_state_names_free(&v, n);
+	}
+	am_state_circles_free(&circles, nc);
+}
+
+const char *
+cli_shared_name(struct am_store *s, const uint8_t id[static 32])
+{
+	if (s == NULL)
+		return NULL;
+	shared_load(s);
+	for (size_t i = 0; i < shared.n; i++)
+		if (memcmp(shared.v[i].id, id, 32) == 0)
+			return shared.v[i].name;
+	return NULL;
+}
+
+/* Does name, signed by id, read as somebody else: another person's
+ * nickname here, or the name another person signed? */
+static bool
+shared_clash(struct am_store *s, const uint8_t id[static 32], const char *name)
+{
+	uint8_t other[32];
+	int rc = am_store_name_find(s, name, other);
+	if (rc == AM_ERR_AMBIGUOUS || (rc == AM_OK && memcmp(other, id, 32) != 0))
+		return true;
+	for (size_t i = 0; i < shared.n; i++)
+		if (memcmp(shared.v[i].id, id, 32) != 0 &&
+		    strcmp(shared.v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Copies text into out, cut at a character boundary when too long. */
+static void
+copy_cut(char *out, size_t size, const char *text)
+{
+	size_t n = strlen(text);
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, text, n);
+	out[n] = '\0';
+}
+
 void
 cli_short_id(struct am_store *s, const uint8_t id[static 32],
 	char out[static CLI_SHORT_NAME])
 {
+	char text[AM_ID_TEXT_BYTES];
 	char *name = s != NULL ? am_store_name_get(s, id) : NULL;
 	if (name != NULL) {
 		snprintf(out, CLI_SHORT_NAME, "%s", name);
 		free(name);
 		return;
 	}
-	char text[AM_ID_TEXT_BYTES];
 	am_id_format(id, text);
+	const char *signed_name = cli_shared_name(s, id);
+	if (signed_name != NULL) {
+		/* other people's text: escaped; and never passed off as
+		 * someone else's name, so a clash shows the ID beside it */
+		bool clash = shared_clash(s, id, signed_name);
+		copy_cut(out, clash ? CLI_SHORT_NAME - 11 : CLI_SHORT_NAME,
+			cli_shown_c(signed_name));
+		if (clash) {
+			size_t n = strlen(out);
+			out[n++] = ' ';
+			out[n++] = '(';
+			memcpy(out + n, text, 8);
+			out[n + 8] = ')';
+			out[n + 9] = '\0';
+		}
+		return;
+	}
 	memcpy(out, text, 8);
 	out[8] = '\0';
+}
+
+void
+cli_person(struct am_store *s, const uint8_t id[static 32], bool you,
+	char out[static CLI_PERSON_BYTES])
+{
+	char text[AM_ID_TEXT_BYTES];
+	char *mine = s != NULL ? am_store_name_get(s, id) : NULL;
+	const char *theirs = cli_shared_name(s, id);
+	am_id_format(id, text);
+	if (you) {
+		snprintf(out, CLI_PERSON_BYTES, "%s (you)", mine != NULL ? mine :
+			theirs != NULL ? cli_shown_c(theirs) : text);
+	} else if (mine != NULL && theirs != NULL && strcmp(mine, theirs) != 0) {
+		snprintf(out, CLI_PERSON_BYTES, "%s (your name for them; they "
+			"call themselves \"%s\")", mine, cli_shown_c(theirs));
+	} else if (mine != NULL) {
+		snprintf(out, CLI_PERSON_BYTES, "%s (your name for them)", mine);
+	} else if (theirs != NULL) {
+		char shortid[CLI_SHORT_NAME];
+		cli_short_id(s, id, shortid);
+		snprintf(out, CLI_PERSON_BYTES, "%s", shortid);
+	} else {
+		snprintf(out, CLI_PERSON_BYTES, "%.8s", text);
+	}
+	free(mine);
 }
 
 /*
@@ -325,6 +485,25 @@ json_names(struct json *j)
 		json_key(j, text);
 		json_str(j, name);
 		free(name);
+	}
+	json_end_obj(j);
+	/* the names people signed for themselves, when any: theirs, not
+	 * this node's */
+	bool any = false;
+	for (int i = 0; i < j->nids && !any; i++)
+		any = cli_shared_name(j->store, j->ids[i]) != NULL;
+	if (!any)
+		return;
+	json_key(j, "signed_names");
+	json_obj(j);
+	for (int i = 0; i < j->nids; i++) {
+		const char *name = cli_shared_name(j->store, j->ids[i]);
+		if (name == NULL)
+			continue;
+		char text[AM_ID_TEXT_BYTES];
+		am_id_format(j->ids[i], text);
+		json_key(j, text);
+		json_str(j, name);
 	}
 	json_end_obj(j);
 }

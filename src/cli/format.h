@@ -23,9 +23,25 @@
 void cli_short_hash(const uint8_t hash[static 32], char out[static CLI_SHORT_HASH]);
 
 /* Writes how this node calls id into out: its nickname when it has one,
- * else the first 8 characters of its text form ("am" + 6). */
+ * else the name they signed for themselves in a circle here (escaped; with
+ * their ID's first 8 characters beside it when it is also another
+ * person's name), else the first 8 characters of its text form ("am" + 6). */
 void cli_short_id(struct am_store *s, const uint8_t id[static 32],
 	char out[static CLI_SHORT_NAME]);
+
+/* The name id signed for themselves in the circles this store holds (the
+ * one claimed latest when they differ), or NULL. Other people's text, not
+ * escaped; valid until the command ends. */
+const char *cli_shared_name(struct am_store *s, const uint8_t id[static 32]);
+
+#define CLI_PERSON_BYTES 256
+
+/* Writes who id is, for the views that list people: the nickname marked
+ * as the reader's own ("alex (your name for them)", with the name they
+ * signed beside it when it differs), else as cli_short_id; "(you)" after
+ * the reader's own. */
+void cli_person(struct am_store *s, const uint8_t id[static 32], bool you,
+	char out[static CLI_PERSON_BYTES]);
 
 /* Writes ms since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out;
  * a time outside years 1 to 9999 as "before year 1" or "after year

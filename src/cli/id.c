@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amends/display.h"
 #include "amends/entry.h"
 #include "cli.h"
+#include "format.h"
 #include "resolve.h"
 
 static const char usage[] =
@@ -22,16 +24,12 @@ static const char usage[] =
 	"  fingerprint    a short tag that tells known people apart; too short\n"
 	"                 to check an ID with\n";
 
+/* A nickname has the bounds of a display name: either may be shown
+ * where the other would be. */
 bool
 cli_name_ok(const char *name)
 {
-	size_t n = strlen(name);
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return false;
-	return true;
+	return am_display_ok(name);
 }
 
 int
@@ -77,6 +75,7 @@ cmd_id(int argc, char **argv)
 	am_id_fingerprint(pk, fpr);
 	am_id_safety_number(pk, sn);
 	char *name = am_store_name_get(c.store, pk);
+	const char *theirs = cli_shared_name(c.store, pk);
 	if (json) {
 		char hex[2 * AM_ID_BYTES + 1];
 		am_hex(pk, AM_ID_BYTES, hex);
@@ -86,11 +85,18 @@ cmd_id(int argc, char **argv)
 			cli_json_str(stdout, name);
 		else
 			fputs("null", stdout);
-		printf(",\"safety_number\":\"%s\",\"you\":%s}\n", sn,
-			you ? "true" : "false");
+		printf(",\"safety_number\":\"%s\",\"signed_name\":", sn);
+		if (theirs != NULL)
+			cli_json_str(stdout, theirs);
+		else
+			fputs("null", stdout);
+		printf(",\"you\":%s}\n", you ? "true" : "false");
 	} else {
 		if (name != NULL)
 			printf("name:          %s%s\n", name, you ? "" : " (your name for them)");
+		/* the name they signed in a circle: their claim, shown as such */
+		if (theirs != NULL && (name == NULL || strcmp(name, theirs) != 0))
+			printf("signed name:   %s\n", cli_shown_c(theirs));
 		printf("id:            %s%s\n", text, you ? " (you)" : "");
 		printf("safety number: %s\n", sn);
 		printf("fingerprint:   %s\n", fpr);

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "amends/display.h"
 #include "amends/home.h"
 #include "cli.h"
 
@@ -16,7 +17,9 @@ static const char usage[] =
 	"Creates the data directory ($AMENDS_HOME, else $XDG_DATA_HOME/amends,\n"
 	"else ~/.local/share/amends) with a new identity and an empty record.\n"
 	"Never overwrites an existing identity.\n\n"
-	"  --name NAME        what this node calls its own person (shown instead of the ID)\n"
+	"  --name NAME        your name: shown here instead of your ID, and signed\n"
+	"                     into each circle you create or join, so the others\n"
+	"                     see it too (change it with amends name --self NAME)\n"
 	"  --restore FILE     bring back an identity saved with amends key backup; the\n"
 	"                     node then fetches its own entries from its peers and\n"
 	"                     writes nothing in a circle until it holds its latest one\n"
@@ -127,8 +130,11 @@ cmd_init(int argc, char **argv)
 	}
 	if (cli_open(&c, CLI_STORE) != 0)
 		goto out;
+	/* the name is this node's word for its person and the display name
+	 * it signs into each circle it creates or joins */
 	if (name != NULL &&
-	    (rc = am_store_name_set(c.store, am_identity_public(id), name)) != AM_OK) {
+	    ((rc = am_store_name_set(c.store, am_identity_public(id), name)) != AM_OK ||
+	    (rc = am_display_set(c.store, name)) != AM_OK)) {
 		ret = cli_fail("saving the name", rc);
 		goto out;
 	}

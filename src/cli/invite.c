@@ -135,6 +135,8 @@ cmd_invite(int argc, char **argv)
 	}
 
 	char when[CLI_TIME_BYTES], chash[CLI_SHORT_HASH];
+	char sn[AM_FPR_LONG_TEXT_BYTES];
+	am_id_safety_number(am_identity_public(c.id), sn);
 	cli_time_utc(expires / 1000 * 1000, when);
 	cli_short_hash(circle, chash);
 	if (json) {
@@ -148,12 +150,17 @@ cmd_invite(int argc, char **argv)
 		json_kstr(&j, "address", address);
 		json_key(&j, "expires");
 		json_time(&j, expires / 1000 * 1000);
+		json_kstr(&j, "safety_number", sn);
 		json_end_obj(&j);
 	} else {
 		printf("invite to circle %s as a %s, valid until %s:\n\n%s\n\n",
 			chash, witness ? "witness" : "member", when, code);
 		printf("send the code to the person you invite; they run:\n"
 			"  amends join CODE\n");
+		/* the code could be copied or altered on its way: the join
+		 * shows the inviter's number, which only this key has */
+		printf("then read them your safety number, in person or on a "
+			"call; the join shows it and it must match:\n  %s\n", sn);
 		if (!am_node_running(c.home))
 			printf("no node runs here now: start `amends node` before "
 				"they join\n");

@@ -4,8 +4,11 @@
  * whether or not this data directory's own node runs: it proves who we
  * are and receives a signed preview of the circle (its name, creator,
  * members and the proposal naming us; no entry of its record), which it
- * checks, keeps and shows. With --accept or --decline it signs our answer
- * (the first entry of our feed there) and hands it over; once every
+ * checks, keeps and shows: who invites, with their safety number to check
+ * by voice, before anything is answered. It asks on a terminal; --yes
+ * (or --accept) or --decline answer without asking, and with no terminal
+ * and neither, nothing is answered. The answer is signed (the first entry
+ * of our feed there) and handed over; once every
  * member the proposal needs has accepted us, the circle's record comes,
  * here at once or later through `amends node` (protocol/invite.md).
  */
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -31,15 +35,18 @@
 #define MAX_BATCHES 100000      /* ENTRIES messages in one walk */
 
 static const char usage[] =
-	"usage: amends join CODE [--accept | --decline [--reason TEXT]]\n"
+	"usage: amends join CODE [--yes | --decline [--reason TEXT]]\n"
 	"                   [--name NAME] [--json]\n\n"
-	"Shows the circle an invite code is for (its name, creator and members,\n"
-	"signed by the inviter) and, with --accept or --decline, answers it. The\n"
-	"inviter's node must be running and reachable at the address the code\n"
-	"names; this node need not be. The code proves you were invited; your\n"
-	"own key proves who you are. The circle's record comes once every member\n"
-	"it needs has accepted you; run `amends node` to keep in step.\n\n"
-	"  --accept       join the circle\n"
+	"Shows the circle an invite code is for (its name, who invites you with\n"
+	"their safety number, the members and the role offered, signed by the\n"
+	"inviter) and asks whether to join. Before you say yes, have the inviter\n"
+	"read you their safety number (`amends invite` prints it): it must match\n"
+	"the one shown, or the code did not come from them. With no terminal to\n"
+	"ask on, nothing is answered unless --yes or --decline says what to do.\n"
+	"The inviter's node must be running and reachable at the address the\n"
+	"code names; this node need not be. The circle's record comes once every\n"
+	"member it needs has accepted you; run `amends node` to keep in step.\n\n"
+	"  --yes          join the circle without asking (--accept is the same)\n"
 	"  --decline      refuse; --reason says why (the members see it)\n"
 	"  --name NAME    what to call the inviter here (a local nickname)\n"
 	"  --json         print the outcome as JSON\n";
@@ -219,35 +226,86 @@ put_text(const char *t)
 	fputs(cli_shown_c(t), stdout);
 }
 
+/* The name the preview gives id (the inviter's word), or NULL. */
+static const char *
+preview_name(const struct am_invite_preview *pv, const uint8_t *id)
+{
+	for (uint32_t i = 0; i < pv->nmembers; i++)
+		if (memcmp(pv->members[i].id, id, AM_ID_BYTES) == 0)
+			return pv->members[i].has_name ? pv->members[i].name : NULL;
+	return NULL;
+}
+
+/* One person of the preview: the name the preview gives them, in quotes
+ * (the inviter's word), and this node's own name for them when it has one. */
 static void
-show_preview(struct cli *c, const struct am_invite_preview *pv)
+put_person(struct cli *c, const struct am_invite_preview *pv, const uint8_t *id)
+{
+	char idt[AM_ID_TEXT_BYTES];
+	char *mine = am_store_name_get(c->store, id);
+	const char *theirs = preview_name(pv, id);
+	am_id_format(id, idt);
+	if (mine != NULL)
+		printf("%s (your name for them)%s", mine, theirs != NULL ?
+			", called " : "");
+	if (theirs != NULL) {
+		printf("\"");
+		put_text(theirs);
+		printf("\"");
+	}
+	if (mine == NULL && theirs == NULL)
+		printf("%.8s", idt);
+	free(mine);
+}
+
+static void
+show_preview(struct cli *c, const struct am_invite *inv,
+	const struct am_invite_preview *pv)
 {
 	char chash[CLI_SHORT_HASH], when[CLI_TIME_BYTES];
-	char idt[AM_ID_TEXT_BYTES];
+	char idt[AM_ID_TEXT_BYTES], sn[AM_FPR_LONG_TEXT_BYTES];
 	cli_short_hash(pv->circle, chash);
 	cli_time_utc(pv->created, when);
 	printf("invitation to circle %s \"", chash);
 	put_text(pv->name);
 	printf("\" as a %s\n", pv->role == AM_ROLE_WITNESS ? "witness" : "member");
-	am_id_format(pv->creator, idt);
-	printf("  created %s by %s\n", when, idt);
-	am_id_format(pv->proposer, idt);
-	printf("  proposed by %s\n", idt);
-	printf("  members (%u):\n", pv->nmembers);
+	/* the trust decision: whose key signed this preview */
+	am_id_format(inv->inviter, idt);
+	am_id_safety_number(inv->inviter, sn);
+	printf("  invited by ");
+	put_person(c, pv, inv->inviter);
+	printf("\n    id             %s\n", idt);
+	printf("    safety number  %s\n", sn);
+	printf("    have them read you theirs: if it differs, do not join\n");
+	printf("  created %s by ", when);
+	put_person(c, pv, pv->creator);
+	printf("\n  proposed by ");
+	put_person(c, pv, pv->proposer);
+	printf("\n  members (%u):\n", pv->nmembers);
 	for (uint32_t i = 0; i < pv->nmembers; i++) {
-		char local[CLI_SHORT_NAME];
 		am_id_format(pv->members[i].id, idt);
-		printf("    %s", idt);
-		if (pv->members[i].has_name) {
-			printf(" (the inviter calls them \"");
-			put_text(pv->members[i].name);
-			printf("\")");
-		}
-		cli_short_id(c->store, pv->members[i].id, local);
-		if (strncmp(local, "am", 2) != 0 || strlen(local) != 8)
-			printf(" (here: %s)", local);
-		printf("\n");
+		am_id_safety_number(pv->members[i].id, sn);
+		printf("    ");
+		put_person(c, pv, pv->members[i].id);
+		printf("\n      id             %s\n", idt);
+		printf("      safety number  %s\n", sn);
 	}
+}
+
+/* Asks on the terminal whether to join; true for yes. */
+static bool
+ask_yes(const struct am_invite_preview *pv)
+{
+	char line[16];
+	char chash[CLI_SHORT_HASH];
+	cli_short_hash(pv->circle, chash);
+	printf("join circle %s as a %s? [y/N] ", chash,
+		pv->role == AM_ROLE_WITNESS ? "witness" : "member");
+	fflush(stdout);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return false;
+	return strcmp(line, "y\n") == 0 || strcmp(line, "Y\n") == 0 ||
+		strcmp(line, "yes\n") == 0 || strcmp(line, "YES\n") == 0;
 }
 
 /* The answer this node signed earlier to circle's invite, if any. */
@@ -360,6 +418,9 @@ report(struct cli *c, const struct am_invite *inv,
 		json_key(&j, "creator");
 		json_id(&j, pv->creator);
 		json_kstr(&j, "address", inv->address);
+		char sn[AM_FPR_LONG_TEXT_BYTES];
+		am_id_safety_number(inv->inviter, sn);
+		json_kstr(&j, "inviter_safety_number", sn);
 		json_kstr(&j, "role", pv->role == AM_ROLE_WITNESS ? "witness" : "member");
 		json_key(&j, "members");
 		json_arr(&j);
@@ -374,9 +435,8 @@ report(struct cli *c, const struct am_invite *inv,
 		json_end_obj(&j);
 		return;
 	}
-	show_preview(c, pv);
 	if (answer == NULL) {
-		printf("to join, run:   amends join CODE --accept\n"
+		printf("nothing answered; to join, run:   amends join CODE --yes\n"
 			"to refuse, run: amends join CODE --decline [--reason TEXT]\n"
 			"(with the same code, within %d minutes)\n",
 			AM_INVITE_GRACE_MS / 60000);
@@ -403,6 +463,7 @@ cmd_join(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "accept", no_argument, NULL, 'a' },
+		{ "yes", no_argument, NULL, 'a' },
 		{ "decline", no_argument, NULL, 'd' },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, 'n' },
@@ -440,7 +501,7 @@ cmd_join(int argc, char **argv)
 		return 1;
 	}
 	if (accept && decline)
-		return cli_error("--accept and --decline cannot both be given");
+		return cli_error("--yes and --decline cannot both be given");
 	if (reason != NULL && !decline)
 		return cli_error("--reason goes with --decline");
 	if (reason != NULL && (strlen(reason) == 0 || strlen(reason) > 1000))
@@ -507,6 +568,26 @@ cmd_join(int argc, char **argv)
 		goto out;
 	}
 
+	/* who invites, what is offered: shown before anything is answered,
+	 * and asked about when nobody said */
+	if (!json)
+		show_preview(&c, &inv, pv);
+	if (!accept && !decline) {
+		if (!json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+			accept = ask_yes(pv);
+		} else {
+			report(&c, &inv, pv, NULL, admitted, 0, json);
+			ret = cli_error("not joined: there is no terminal to ask you "
+				"on; run again with --yes to join, or --decline to refuse");
+			goto out;
+		}
+		if (!accept) {
+			report(&c, &inv, pv, NULL, admitted, 0, json);
+			ret = 0;
+			goto out;
+		}
+	}
+
 	uint64_t stored = 0;
 	const char *said = NULL;
 	if (accept || decline) {
@@ -537,6 +618,10 @@ cmd_join(int argc, char **argv)
 			ret = cli_fail("storing your answer", rc);
 			goto out;
 		}
+		/* joined: our name goes in (when still waiting, the node
+		 * writes it once the circle comes) */
+		if (cli_publish_name(&c, pv->circle, NULL) != 0)
+			goto out;
 	}
 	if (accept &&
 	    ((rc = am_peer_set_address(c.store, inv.inviter, inv.address)) != AM_OK ||

@@ -32,6 +32,8 @@ show(void *ctx, const struct am_peer *p)
 	struct list *l = ctx;
 	bool connected = l->running && p->connected;
 	char seen[CLI_TIME_BYTES] = "never";
+	char sn[AM_FPR_LONG_TEXT_BYTES];
+	am_id_safety_number(p->id, sn);
 	if (p->last_seen > 0)
 		cli_time_local(p->last_seen, seen);
 	if (l->json) {
@@ -45,16 +47,21 @@ show(void *ctx, const struct am_peer *p)
 		else
 			json_null(&l->j);
 		json_kbool(&l->j, "connected", connected);
+		json_kstr(&l->j, "safety_number", sn);
 		json_end_obj(&l->j);
 	} else {
-		char who[CLI_SHORT_NAME];
+		char who[CLI_SHORT_NAME], person[CLI_PERSON_BYTES];
 		cli_short_id(l->c->store, p->id, who);
+		cli_person(l->c->store, p->id, false, person);
 		if (l->n == 0)
 			printf("%-20s %-32s %-17s %s\n", "PEER", "ADDRESS",
 				"LAST SEEN", "CONNECTED");
 		printf("%-20s %-32s %-17s %s\n", who,
 			p->address[0] ? p->address : "-", seen,
 			connected ? "yes" : "no");
+		/* whom this node talks to is a trust decision: the number to
+		 * check with them, and whose word their name is, under each */
+		printf("%-20s safety number %s  %s\n", "", sn, person);
 	}
 	l->n++;
 	return AM_OK;

@@ -216,6 +216,9 @@ section_awaiting(struct status *st)
 				json_key(j, "member");
 				json_id(j, p[i].member);
 				json_kstr(j, "role", cli_role_name(p[i].role));
+				char sn[AM_FPR_LONG_TEXT_BYTES];
+				am_id_safety_number(p[i].member, sn);
+				json_kstr(j, "member_safety_number", sn);
 			} else {
 				json_key(j, "agreement");
 				json_hash(j, p[i].agreement);
@@ -239,6 +242,14 @@ section_awaiting(struct status *st)
 		}
 		printf("  %s  %-56s amends accept %s%s\n", h, what, h,
 			p[i].declined ? " (you declined it)" : "");
+		/* accepting a member is trusting a key: the number to check
+		 * with them before */
+		if (p[i].kind == AM_PENDING_MEMBER &&
+		    memcmp(p[i].member, st->me, 32) != 0) {
+			char sn[AM_FPR_LONG_TEXT_BYTES];
+			am_id_safety_number(p[i].member, sn);
+			printf("            safety number %s (check it with them)\n", sn);
+		}
 	}
 	section_end(st);
 }

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "amends/display.h"
 #include "amends/entry.h"
 #include "amends/state.h"
 #include "amends/view.h"
@@ -105,5 +106,19 @@ cli_write(struct cli *c, const uint8_t circle_in[static 32],
 			"nothing was written");
 	if (rc != AM_OK)
 		return cli_fail("writing the entry", rc);
+	return 0;
+}
+
+int
+cli_publish_name(struct cli *c, const uint8_t *circle, unsigned *written)
+{
+	unsigned n = 0;
+	int rc = am_display_publish(c->store, c->id, circle, cli_now_ms(), &n);
+	if (written != NULL)
+		*written = n;
+	if (rc != AM_OK)
+		return cli_fail("writing your name into the circle", rc);
+	if (n > 0)
+		cli_nudge();
 	return 0;
 }

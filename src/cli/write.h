@@ -29,4 +29,12 @@ int64_t cli_stamp(struct am_store *s, const uint8_t circle[static 32],
 int cli_write(struct cli *c, const uint8_t circle[static 32],
 	const struct am_body *body, uint8_t *hash);
 
+/*
+ * Signs this person's display name (amends name --self, init --name) into
+ * circle, or every circle they have joined when circle is NULL, where it
+ * does not show yet (am_display_publish). Returns 0, setting *written
+ * (may be NULL), or prints why not and returns 1.
+ */
+int cli_publish_name(struct cli *c, const uint8_t *circle, unsigned *written);
+
 #endif

@@ -172,12 +172,21 @@ for want in \
 	"$SAMW checked in kept for 2026-03-01 on 'Evening check-in': evening1" \
 	"      disputed by $ALEXW: you did not call" \
 	"      confirmed by $LEEW (witness)" \
-	"verified: 16 entries, 3 authors, 0 problems"; do
+	"verified: 18 entries, 3 authors, 0 problems"; do
 	printf '%s\n' "$out" | grep -qF -- "$want" || fail "untouched export: no '$want' in: $out"
+done
+# the numbers a counsellor compares by voice: the signer's and each
+# member's, of 35 digits, never the short fingerprint alone
+snof() { am "$1" id --json | sed 's/.*"safety_number":"\([^"]*\)".*/\1/'; }
+printf '%s\n' "$out" | grep -qxF "  signer's safety number $(snof sam): check it with them before you trust this file" ||
+	fail "untouched export: the signer's safety number: $out"
+for who in sam alex lee; do
+	printf '%s\n' "$out" | grep -q "^  member  $(whoof "$who"), .*; safety number $(snof "$who")$" ||
+		fail "untouched export: $who's safety number: $out"
 done
 n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXW$")
 [ "$n" -eq 2 ] || fail "untouched export: $n check-ins confirmed by alex, not 2"
-[ "$(printf '%s\n' "$out" | tail -n 1)" = "verified: 16 entries, 3 authors, 0 problems" ] ||
+[ "$(printf '%s\n' "$out" | tail -n 1)" = "verified: 18 entries, 3 authors, 0 problems" ] ||
 	fail "untouched export: last line"
 # AMENDS_HOME pointing nowhere does just as well, and nothing is left behind
 out2=$(AMENDS_HOME="$dir/nowhere/at/all" TMPDIR="$dir/tmp" sh -c 'mkdir -p "$TMPDIR" && "$1" verify --file "$2"' sh "$amends" "$dir/us.amends") ||
@@ -188,7 +197,8 @@ out2=$(AMENDS_HOME="$dir/nowhere/at/all" TMPDIR="$dir/tmp" sh -c 'mkdir -p "$TMP
 # the JSON form says the same
 j=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --json) || fail "verify --json"
 echo "$j" | grep -q '^{"problems":\[\],"manifest":{"exporter":"'"$(idof sam)"'"' || fail "json head: $j"
-echo "$j" | grep -q '"entries":16,"authors":3,"ok":true}$' || fail "json tail: $j"
+echo "$j" | grep -q '"entries":18,"authors":3,"ok":true}$' || fail "json tail: $j"
+echo "$j" | grep -qF "\"exporter_safety_number\":\"$(snof sam)\"" || fail "json: the signer's safety number"
 
 # ---- one agreement ----
 am sam export us --agreement "$AG" -o "$dir/ag.amends" >/dev/null || fail "export --agreement"
@@ -199,15 +209,15 @@ printf '%s\n' "$out" | grep -qF "agreement 'Evening check-in' ($AG): in force" |
 	fail "agreement export: the agreement: $out"
 printf '%s\n' "$out" | grep -q "Sunday walk" && fail "agreement export shows the other agreement"
 # alex's last entry (the second proposal) does not bear on it: left out
-printf '%s\n' "$out" | grep -q '^verified: 15 entries, 3 authors, 0 problems$' ||
+printf '%s\n' "$out" | grep -q '^verified: 17 entries, 3 authors, 0 problems$' ||
 	fail "agreement export: count: $out"
 
 # ---- an export still imports ----
 am eve init --name eve >/dev/null || fail "init eve"
 out=$(am eve import "$dir/us.amends") || fail "import of an export"
-[ "$out" = "16 new, 0 already here, 0 fork evidence, 0 refused" ] || fail "import: $out"
+[ "$out" = "18 new, 0 already here, 0 fork evidence, 0 refused" ] || fail "import: $out"
 out=$(am alex import "$dir/us.amends") || fail "import of an export where all is held"
-[ "$out" = "0 new, 16 already here, 0 fork evidence, 0 refused" ] || fail "re-import: $out"
+[ "$out" = "0 new, 18 already here, 0 fork evidence, 0 refused" ] || fail "re-import: $out"
 
 # ---- tampering ----
 SAMP=$(idof sam | cut -c1-8)
@@ -217,12 +227,12 @@ info=$(edit "$dir/us.amends" - info)
 sam_hex=$(am sam id --json | sed 's/.*"key":"\([0-9a-f]\{8\}\).*/\1/')
 idx() { printf '%s\n' "$info" | awk -v a="$sam_hex" -v s="$1" '$2 == a && $3 == s { print $1 }'; }
 last=$(printf '%s\n' "$info" | awk -v a="$sam_hex" '$2 == a' | wc -l)
-[ "$last" -eq 7 ] || fail "sam's feed has $last entries in the export, not 7"
+[ "$last" -eq 8 ] || fail "sam's feed has $last entries in the export, not 8"
 
 # an entry changed (same length, so the file still parses)
 perl -pe 's/evening2/evening9/' "$dir/us.amends" >"$dir/t-changed"
 verify "$dir/t-changed"
-expect_fail "changed" "problem: $SAMW's entry 6 (circle" \
+expect_fail "changed" "problem: $SAMW's entry 7 (circle" \
 	"its signature does not verify: the entry was altered after its author signed it"
 
 # an entry removed from the middle of a feed
@@ -230,7 +240,7 @@ edit "$dir/us.amends" "$dir/t-removed" drop "$(idx 4)"
 verify "$dir/t-removed"
 expect_fail "removed" "problem: $SAMW's feed (circle" \
 	"entry 4 was removed from the middle of the feed: the file holds entries 3 and 5" \
-	"  $SAMW's feed: proven up to entry 3 of 7 named by the manifest"
+	"  $SAMW's feed: proven up to entry 3 of 8 named by the manifest"
 
 # two entries reordered
 edit "$dir/us.amends" "$dir/t-reordered" swap "$(idx 5)" "$(idx 6)"
@@ -253,16 +263,16 @@ for t in reordered reversed; do
 	esac
 done
 out=$(am fay import "$dir/us.amends") || fail "import after the refusals"
-[ "$out" = "16 new, 0 already here, 0 fork evidence, 0 refused" ] ||
+[ "$out" = "18 new, 0 already here, 0 fork evidence, 0 refused" ] ||
 	fail "the refused imports left something behind: $out"
 
 # a feed's newest entries cut off, the manifest kept
-edit "$dir/us.amends" "$dir/t-cut1" drop "$(idx 7)"
-edit "$dir/t-cut1" "$dir/t-cut" drop "$(idx 6)"
+edit "$dir/us.amends" "$dir/t-cut1" drop "$(idx 8)"
+edit "$dir/t-cut1" "$dir/t-cut" drop "$(idx 7)"
 verify "$dir/t-cut"
 expect_fail "truncated" \
 	"problem: $SAMW's feed (circle" \
-	"proven up to entry 5 of 7 named by the manifest: the newest entries were cut off"
+	"proven up to entry 6 of 8 named by the manifest: the newest entries were cut off"
 
 # the file itself cut short: what precedes the cut is still proven
 size=$(wc -c <"$dir/us.amends")
@@ -304,7 +314,7 @@ share sam
 am alex confirm "$h" >/dev/null || fail "confirm 4"
 share alex
 exp=$(am sam export us --agreement "$AG" -o "$dir/ag2.amends") || fail "export --agreement again"
-printf '%s\n' "$exp" | grep -qF "1 of those entries are not about agreement $AG: they were written before entries that are, and travel with them" ||
+printf '%s\n' "$exp" | grep -qF "3 of those entries are not about agreement $AG: they were written before entries that are, and travel with them" ||
 	fail "agreement export does not say what travels with it: $exp"
 am sam export --help | grep -q "carries everything its author wrote before" ||
 	fail "the export help does not say what travels with an agreement"

@@ -21,7 +21,7 @@ idtext() { grep '^id:' | sed 's/^id: *\(am[0-9a-z]*\).*/\1/'; }
 [ "$(echo "$out" | idtext)" = "$(echo "$id" | idtext)" ] || fail "init and id disagree"
 
 json=$("$amends" id --json) || fail "id --json failed"
-echo "$json" | grep -q '^{"id":"am[0-9a-z]\{56\}","fingerprint":"[0-9a-z]\{4\}-[0-9a-z]\{4\}","key":"[0-9a-f]\{64\}","name":"Sam","safety_number":"[0-9]\{5\}\( [0-9]\{5\}\)\{6\}","you":true}$' ||
+echo "$json" | grep -q '^{"id":"am[0-9a-z]\{56\}","fingerprint":"[0-9a-z]\{4\}-[0-9a-z]\{4\}","key":"[0-9a-f]\{64\}","name":"Sam","safety_number":"[0-9]\{5\}\( [0-9]\{5\}\)\{6\}","signed_name":null,"you":true}$' ||
 	fail "id --json: $json"
 # the safety number: 7 groups of 5 digits, the same in both forms
 echo "$id" | grep -q '^safety number: *[0-9]\{5\}\( [0-9]\{5\}\)\{6\}$' || fail "no safety number: $id"

@@ -88,7 +88,7 @@ m_lee=$(am sam circle add us lee --witness | sed -n 's/.*(\([0-9a-f]\{8\}\)).*/\
 share sam
 # importing the same bundle twice changes nothing
 out=$(am alex import "$dir/sam.bundle") || fail "second import"
-[ "$out" = "0 new, 3 already here, 0 fork evidence, 0 refused" ] || fail "second import: $out"
+[ "$out" = "0 new, 4 already here, 0 fork evidence, 0 refused" ] || fail "second import: $out"
 am alex status --json | grep -q "\"awaiting\":\[.*{\"kind\":\"member\",\"hash\":\"$m_alex" ||
 	fail "alex does not see the proposal awaiting him"
 

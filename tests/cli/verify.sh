@@ -16,7 +16,7 @@ for i in 1 2 3 4 5; do
 done
 
 out=$("$amends" verify) || fail "verify of a clean record failed: $out"
-echo "$out" | grep -q '^checked: 6 entries, 1 author, 1 feed, 1 circle$' || fail "counts: $out"
+echo "$out" | grep -q '^checked: 7 entries, 1 author, 1 feed, 1 circle$' || fail "counts: $out"
 echo "$out" | grep -q '^verified: 0 problems$' || fail "summary: $out"
 "$amends" verify "Sam and Alex" >/dev/null || fail "verify CIRCLE"
 json=$("$amends" verify --json) || fail "verify --json"
@@ -35,7 +35,7 @@ done
 if out=$(AMENDS_HOME=$dir/facts "$amends" verify); then fail "verify passed an emptied state"; fi
 echo "$out" | grep -q "^problem: circle [0-9a-f]\{8\}, Sam's feed: the stored state differs from a replay" ||
 	fail "emptied state not named: $out"
-echo "$out" | grep -q '^checked: 6 entries' || fail "counts with an emptied state: $out"
+echo "$out" | grep -q '^checked: 7 entries' || fail "counts with an emptied state: $out"
 
 # flip one byte of entry 3's signature (its last byte) at rest
 db=$AMENDS_HOME/amends.db

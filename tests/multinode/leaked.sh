@@ -43,8 +43,13 @@ sent_count() {
 step "eve uses a leaked code: a preview, no entry"
 sent_before=$(sent_count)
 code=$(invite sam us)
-am eve join "$code" >"$T/eve.out" 2>&1 || { cat "$T/eve.out"; fail "eve's look"; }
+# no terminal and no --yes: the preview is shown, nothing is answered
+am eve join "$code" >"$T/eve.out" 2>&1 </dev/null && { cat "$T/eve.out"; fail "eve's look joined without --yes"; }
 cat "$T/eve.out"
+grep -q "not joined: there is no terminal to ask you on" "$T/eve.out" ||
+	fail "eve's look did not say why nothing was answered"
+grep -qF "safety number  $(am sam id --json | sed 's/.*"safety_number":"\([0-9 ]*\)".*/\1/')" "$T/eve.out" ||
+	fail "the preview does not show sam's safety number"
 holds_text eve && fail "eve's database holds the agreement's text"
 [ "$(entries eve)" = 0 ] || fail "eve's database holds $(entries eve) entries"
 [ "$(previews eve)" = 1 ] || fail "eve's database holds no preview"

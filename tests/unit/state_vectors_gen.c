@@ -597,6 +597,44 @@ case_rules(void)
 	put(KIM, amend(a, a, agreement("Kim's version", P(KIM) | P(SAM), 0)), NULL);
 }
 
+static struct am_body
+name(const char *text)
+{
+	struct am_body b = { .kind = AM_KIND_NAME, .name = am_str_c(text) };
+	return b;
+}
+
+static void
+case_names(void)
+{
+	/* a NAME body of 65 bytes, one past the bound: ["xxx...x"] */
+	static uint8_t long_name[2 + 1 + 65];
+	long_name[0] = 0x91;
+	long_name[1] = 0xd9;
+	long_name[2] = 65;
+	memset(long_name + 3, 'x', 65);
+	/* a NAME body that is not a string: [7] */
+	static const uint8_t not_str[] = { 0x91, 0x07 };
+	about("Each person signs a display name for themselves. Sam names");
+	about("himself twice: the later one, by his feed, counts (the earlier is");
+	about("not ignored, only replaced). Lee joins as a witness: his name");
+	about("counts. Kim, proposed but not joined, names herself: ignored");
+	about("(not-member), as is Max, whom nobody proposed. Alex's name of 65");
+	about("bytes and one that is not a string are ignored (body).");
+	couple();
+	put(SAM, name("Sam"), NULL);
+	put(ALEX, name("Alex"), NULL);
+	third(LEE, AM_ROLE_WITNESS);
+	put(LEE, name("Dr. Lee"), NULL);
+	put(SAM, name("Samuel"), NULL);
+	uint8_t k[32];
+	put(SAM, member(KIM, AM_ROLE_MEMBER), k);
+	put(KIM, name("Kim"), NULL);
+	put(MAX, name("Max"), NULL);
+	put_kind(ALEX, AM_KIND_NAME, long_name, sizeof long_name, NULL);
+	put_kind(ALEX, AM_KIND_NAME, not_str, sizeof not_str, NULL);
+}
+
 static void
 case_unknown_kind(void)
 {
@@ -756,6 +794,7 @@ static const struct {
 	{ "end-backdated", case_end_backdated },
 	{ "time-bounds", case_time_bounds },
 	{ "periods", case_periods },
+	{ "names", case_names },
 };
 
 /* ---- writing the file ---- */
@@ -840,6 +879,9 @@ static const char *const header[] = {
 	"#       none.",
 	"#     mark NAME confirmed REF",
 	"#       By ID.",
+	"#   name NAME REF TEXT",
+	"#       The display names that count (state.md, \"Names\"), by ID: REF",
+	"#       the NAME entry, TEXT its name, to the end of the line.",
 	"#   ignored NAME SEQ RULE",
 	"#       Entries the state ignores, by (author ID, seq, rule); RULE as in",
 	"#       protocol/state.md, \"Ignored entries\". For `forked`, SEQ is the",

@@ -405,6 +405,19 @@ describe_statements(struct am_store *s, struct describe *d)
 }
 
 static void
+describe_names(struct am_store *s, struct describe *d)
+{
+	struct am_name *v;
+	size_t n;
+	int rc = am_state_names(s, d->c->circle, &v, &n);
+	check(rc == AM_OK || rc == AM_ERR_NOT_FOUND);
+	for (size_t i = 0; i < n; i++)
+		sv_printf(d->out, "name %s %s %s", who(d, v[i].id), ref(d, v[i].entry),
+			v[i].name);
+	am_state_names_free(&v, n);
+}
+
+static void
 describe_ignored(struct am_store *s, struct describe *d)
 {
 	struct am_violation *v;
@@ -428,6 +441,7 @@ sv_describe(struct am_store *s, const struct sv_case *c, struct sv_text *out)
 	describe_circle(s, d);
 	describe_agreements(s, d);
 	describe_statements(s, d);
+	describe_names(s, d);
 	describe_ignored(s, d);
 	free(d);
 }
