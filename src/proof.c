@@ -483,6 +483,56 @@ out:
 	return rc;
 }
 
+/* A circle's name fit for a sentence: control bytes shown as '?'. */
+static void
+plain_name(const char *name, char out[static 65])
+{
+	size_t i = 0;
+	for (; name != NULL && name[i] != '\0' && i < 64; i++)
+		out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	out[i] = '\0';
+}
+
+/*
+ * Anyone can sign a manifest: only the signature of someone who belongs to
+ * a circle says that the file is that person's account of the record. So
+ * the exporter must be a joined member or witness of every circle whose
+ * feeds the file holds, by the rules applied to the file's own entries.
+ */
+static int
+check_signer(struct run *r)
+{
+	struct am_proof *p = r->p;
+	struct am_circle_info *all = NULL, *mine = NULL;
+	size_t nall = 0, nmine = 0;
+	char text[AM_ID_TEXT_BYTES], fp[AM_FPR_TEXT_BYTES], name[65];
+	int rc = am_state_circles(p->store, NULL, &all, &nall);
+	if (rc == AM_OK)
+		rc = am_state_circles(p->store, p->manifest.exporter, &mine, &nmine);
+	if (rc != AM_OK)
+		goto out;
+	am_id_format(p->manifest.exporter, text);
+	am_id_fingerprint(p->manifest.exporter, fp);
+	for (size_t i = 0; i < nall; i++) {
+		bool joined = false;
+		for (size_t k = 0; k < nmine && !joined; k++)
+			joined = memcmp(mine[k].id, all[i].id, AM_HASH_BYTES) == 0 &&
+				mine[k].status == AM_MEMBER_JOINED;
+		if (joined)
+			continue;
+		plain_name(all[i].name, name);
+		report(r, AM_PROOF_MANIFEST, NULL, all[i].id, NULL, 0, 0,
+			AM_ERR_NOT_MEMBER, "it is signed by %.8s (%s), who is neither a "
+			"member nor a witness of circle '%s': anyone can sign a "
+			"manifest, so it proves nothing of who exported the file",
+			text, fp, name);
+	}
+out:
+	am_state_circles_free(&all, nall);
+	am_state_circles_free(&mine, nmine);
+	return rc;
+}
+
 static int
 ptr_author_cmp(const void *a, const void *b)
 {
@@ -532,6 +582,8 @@ am_proof_check(const struct am_bundle *b, const char *tmpdir,
 			"last bytes are missing", b->nitems);
 	if ((rc = replay(&r, fork_ok, tmpdir)) != AM_OK ||
 	    (rc = count_authors(&r)) != AM_OK)
+		goto out;
+	if (p->manifest_ok && (rc = check_signer(&r)) != AM_OK)
 		goto out;
 	if (p->manifest_ok && p->manifest.has_scope) {
 		struct am_object_info info;

@@ -463,6 +463,18 @@ text_header(const struct am_proof *p)
 		printf(", only what proves agreement %s", h);
 	}
 	printf("\n");
+	struct am_circle_info *mine = NULL;
+	size_t n = 0;
+	if (am_state_circles(p->store, p->manifest.exporter, &mine, &n) != AM_OK)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (mine[i].status != AM_MEMBER_JOINED)
+			continue;
+		cli_short_hash(mine[i].id, h);
+		printf("signed by %s, %s of circle '%s' (%s)\n", w,
+			cli_role_name(mine[i].role), cli_shown_c(mine[i].name), h);
+	}
+	am_state_circles_free(&mine, n);
 }
 
 /* What each feed proves, when something fell short. */
@@ -525,6 +537,24 @@ json_header(struct vout *o, const struct am_proof *p)
 		json_hash(&o->j, p->manifest.scope);
 	else
 		json_null(&o->j);
+	/* the exporter's role in each circle of the file it belongs to */
+	json_key(&o->j, "signer");
+	json_arr(&o->j);
+	struct am_circle_info *mine = NULL;
+	size_t n = 0;
+	if (am_state_circles(p->store, p->manifest.exporter, &mine, &n) != AM_OK)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (mine[i].status != AM_MEMBER_JOINED)
+			continue;
+		json_obj(&o->j);
+		json_key(&o->j, "circle");
+		json_hash(&o->j, mine[i].id);
+		json_kstr(&o->j, "role", cli_role_name(mine[i].role));
+		json_end_obj(&o->j);
+	}
+	am_state_circles_free(&mine, n);
+	json_end_arr(&o->j);
 	json_end_obj(&o->j);
 }
 

@@ -209,6 +209,23 @@ out=$(am eve import "$dir/us.amends") || fail "import of an export"
 out=$(am alex import "$dir/us.amends") || fail "import of an export where all is held"
 [ "$out" = "0 new, 16 already here, 0 fork evidence, 0 refused" ] || fail "re-import: $out"
 
+# ---- who signed the manifest ----
+# the exporter's role in each circle is named; the witness may export
+verify "$dir/us.amends"
+printf '%s\n' "$out" | grep -qF "signed by $SAMW, member of circle 'us'" ||
+	fail "signer's role not named: $out"
+am lee export us -o "$dir/lee.amends" >/dev/null || fail "export by the witness"
+verify "$dir/lee.amends"
+[ "$rc" -eq 0 ] || fail "witness's export: exit $rc: $out"
+printf '%s\n' "$out" | grep -qF "signed by $LEEW, witness of circle 'us'" ||
+	fail "witness's export: role not named: $out"
+# eve holds the record (she imported it) but is no member: her manifest
+# proves nothing of who exported the file
+am eve export us -o "$dir/eve-us.amends" >/dev/null || fail "export by eve"
+verify "$dir/eve-us.amends"
+expect_fail "stranger's manifest" \
+	"problem: manifest: it is signed by $(whoof eve), who is neither a member nor a witness of circle 'us'"
+
 # ---- tampering ----
 SAMP=$(idof sam | cut -c1-8)
 info=$(edit "$dir/us.amends" - info)
