@@ -626,3 +626,102 @@ am_proof_finish(struct am_proof *p)
 	p->feeds = NULL;
 	p->nfeeds = 0;
 }
+
+int
+am_proof_people(const struct am_proof *p,
+	int (*person)(void *ctx, const struct am_proof_person *who), void *ctx)
+{
+	struct am_circle_info *all = NULL;
+	size_t nall = 0;
+	bool signer_in = false;
+	int rc = am_state_circles(p->store, NULL, &all, &nall);
+	if (rc != AM_OK)
+		return rc;
+	/* the signer first when no circle of the file counts them */
+	for (size_t i = 0; rc == AM_OK && p->manifest_ok && i < nall; i++) {
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if ((rc = am_state_members(p->store, all[i].id, &m, &nm)) != AM_OK)
+			break;
+		for (size_t k = 0; k < nm; k++)
+			signer_in |= m[k].status == AM_MEMBER_JOINED &&
+				memcmp(m[k].id, p->manifest.exporter, AM_ID_BYTES) == 0;
+		free(m);
+	}
+	if (rc == AM_OK && p->manifest_ok && !signer_in) {
+		struct am_proof_person w = { .signer = true };
+		memcpy(w.id, p->manifest.exporter, AM_ID_BYTES);
+		rc = person(ctx, &w);
+	}
+	for (size_t i = 0; rc == AM_OK && i < nall; i++) {
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if ((rc = am_state_members(p->store, all[i].id, &m, &nm)) != AM_OK)
+			break;
+		for (size_t k = 0; rc == AM_OK && k < nm; k++) {
+			if (m[k].status != AM_MEMBER_JOINED)
+				continue;
+			struct am_proof_person w = { .in_circle = true,
+				.circle_name = all[i].name, .role = m[k].role };
+			memcpy(w.id, m[k].id, AM_ID_BYTES);
+			memcpy(w.circle, all[i].id, AM_HASH_BYTES);
+			w.signer = p->manifest_ok &&
+				memcmp(w.id, p->manifest.exporter, AM_ID_BYTES) == 0;
+			rc = person(ctx, &w);
+		}
+		free(m);
+	}
+	am_state_circles_free(&all, nall);
+	return rc;
+}
+
+struct expect {
+	struct am_proof *p;
+	const struct am_proof_known *known;
+	void (*problem)(void *ctx, const struct am_proof_problem *pr);
+	void *ctx;
+};
+
+static int
+expect_one(void *ctx, const struct am_proof_person *w)
+{
+	struct expect *x = ctx;
+	char sn[AM_FPR_LONG_TEXT_BYTES], text[AM_ID_TEXT_BYTES];
+	char fp[AM_FPR_TEXT_BYTES], name[65], what[512];
+	for (size_t i = 0; i < x->known->nids; i++)
+		if (memcmp(x->known->ids[i], w->id, AM_ID_BYTES) == 0)
+			return AM_OK;
+	am_id_safety_number(w->id, sn);
+	for (size_t i = 0; i < x->known->nnumbers; i++)
+		if (strcmp(x->known->numbers[i], sn) == 0)
+			return AM_OK;
+	am_id_format(w->id, text);
+	am_id_fingerprint(w->id, fp);
+	if (w->in_circle) {
+		plain_name(w->circle_name, name);
+		snprintf(what, sizeof what, "%.8s (%s), %s of circle '%s',%s is not "
+			"among the people you expect", text, fp,
+			w->role == AM_ROLE_WITNESS ? "witness" : "member", name,
+			w->signer ? " who signed the manifest," : "");
+	} else {
+		snprintf(what, sizeof what, "%.8s (%s), who signed the manifest, is "
+			"not among the people you expect", text, fp);
+	}
+	struct am_proof_problem pr = { .subject = AM_PROOF_PERSON,
+		.code = AM_ERR_NOT_MEMBER, .what = what };
+	memcpy(pr.author, w->id, AM_ID_BYTES);
+	if (w->in_circle)
+		memcpy(pr.circle, w->circle, AM_HASH_BYTES);
+	x->p->problems++;
+	if (x->problem != NULL)
+		x->problem(x->ctx, &pr);
+	return AM_OK;
+}
+
+int
+am_proof_expect(struct am_proof *p, const struct am_proof_known *known,
+	void (*problem)(void *ctx, const struct am_proof_problem *pr), void *ctx)
+{
+	struct expect x = { p, known, problem, ctx };
+	return am_proof_people(p, expect_one, &x);
+}

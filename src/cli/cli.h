@@ -100,7 +100,10 @@ void cli_nudge(void);
 void cli_usage(FILE *f, const char *usage);
 
 /* amends verify --file: checks the export at path with no data directory
- * and prints what it proves (src/cli/export.c). Returns the exit status. */
-int cli_verify_file(const char *path, bool json);
+ * and prints what it proves (src/cli/export.c); expect holds nexpect
+ * arguments of --expect, each an ID or a safety number, or several
+ * separated by commas. Returns the exit status. */
+int cli_verify_file(const char *path, bool json, char **expect,
+	size_t nexpect);
 
 #endif

@@ -182,6 +182,9 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 	case AM_PROOF_MANIFEST:
 		printf("problem: manifest: %s\n", pr->what);
 		break;
+	case AM_PROOF_PERSON:
+		printf("problem: %s\n", pr->what);
+		break;
 	default:
 		if (pr->circle[0] | pr->author[0])
 			printf("problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
@@ -578,28 +581,145 @@ json_feeds(struct vout *o, const struct am_proof *p)
 	json_end_arr(&o->j);
 }
 
+/* The --expect arguments, read into IDs and safety numbers. */
+struct known {
+	struct am_proof_known k;
+	uint8_t (*ids)[32];
+	char (*numbers)[AM_FPR_LONG_TEXT_BYTES];
+};
+
+static int
+known_read(struct known *kn, char **expect, size_t nexpect)
+{
+	size_t max = 0;
+	for (size_t i = 0; i < nexpect; i++)
+		for (const char *c = expect[i]; ; c++) {
+			if (*c == ',' || *c == '\0')
+				max++;
+			if (*c == '\0')
+				break;
+		}
+	kn->ids = calloc(max ? max : 1, sizeof *kn->ids);
+	kn->numbers = calloc(max ? max : 1, sizeof *kn->numbers);
+	if (kn->ids == NULL || kn->numbers == NULL)
+		return cli_fail("verify", AM_ERR_NOMEM);
+	for (size_t i = 0; i < nexpect; i++) {
+		char *copy = strdup(expect[i]), *save = NULL;
+		if (copy == NULL)
+			return cli_fail("verify", AM_ERR_NOMEM);
+		for (char *t = strtok_r(copy, ",", &save); t != NULL;
+		    t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ')
+				t++;
+			if (am_id_parse(t, kn->ids[kn->k.nids]) == AM_OK)
+				kn->k.nids++;
+			else if (am_safety_number_parse(t,
+			    kn->numbers[kn->k.nnumbers]) == AM_OK)
+				kn->k.nnumbers++;
+			else {
+				cli_error("'%s' is neither an ID nor a safety number",
+					cli_shown_c(t));
+				free(copy);
+				return 1;
+			}
+		}
+		free(copy);
+	}
+	kn->k.ids = (const uint8_t (*)[32])kn->ids;
+	kn->k.numbers = (const char (*)[AM_FPR_LONG_TEXT_BYTES])kn->numbers;
+	return 0;
+}
+
+/* The signer and members of the file, once each, with their safety
+ * numbers: what a reader compares by voice when no --expect was given. */
+struct listed {
+	struct vout *o;
+	uint8_t (*seen)[32];
+	size_t n;
+};
+
+static int
+list_person(void *ctx, const struct am_proof_person *w)
+{
+	struct listed *l = ctx;
+	char who_[WHO_BYTES], sn[AM_FPR_LONG_TEXT_BYTES];
+	for (size_t i = 0; i < l->n; i++)
+		if (memcmp(l->seen[i], w->id, 32) == 0)
+			return AM_OK;
+	uint8_t (*more)[32] = realloc(l->seen, (l->n + 1) * sizeof *more);
+	if (more == NULL)
+		return AM_ERR_NOMEM;
+	l->seen = more;
+	memcpy(l->seen[l->n++], w->id, 32);
+	am_id_safety_number(w->id, sn);
+	if (l->o->json) {
+		json_obj(&l->o->j);
+		json_key(&l->o->j, "id");
+		json_id(&l->o->j, w->id);
+		json_kstr(&l->o->j, "safety_number", sn);
+		json_kbool(&l->o->j, "signer", w->signer);
+		json_end_obj(&l->o->j);
+	} else {
+		who(w->id, who_);
+		printf("  %s: %s\n", who_, sn);
+	}
+	return AM_OK;
+}
+
+/* Without --expect, says plainly what the file cannot show by itself. */
+static int
+show_people(const struct am_proof *p, struct vout *o, bool expected)
+{
+	struct listed l = { .o = o };
+	if (o->json) {
+		json_kbool(&o->j, "expected", expected);
+		json_key(&o->j, "people");
+		json_arr(&o->j);
+	} else if (expected) {
+		printf("the signer and every member are people you expect\n");
+		return AM_OK;
+	} else {
+		printf("anyone can make a file like this one with keys of their "
+			"own: it is the record of the people it names only if these "
+			"safety numbers are the ones they read to you (compare them by "
+			"voice, or pass their IDs or safety numbers with --expect):\n");
+	}
+	int rc = am_proof_people(p, list_person, &l);
+	if (o->json)
+		json_end_arr(&o->j);
+	free(l.seen);
+	return rc;
+}
+
 int
-cli_verify_file(const char *path, bool json)
+cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 {
 	struct am_bundle *b = NULL;
 	struct am_proof p = { 0 };
 	struct vout o = { .json = json };
+	struct known kn = { 0 };
 	int ret = 1;
 
+	if (nexpect > 0 && known_read(&kn, expect, nexpect) != 0)
+		goto out;
 	int rc = am_bundle_open(path, AM_BUNDLE_ALLOW_CUT, &b);
 	switch (rc) {
 	case AM_OK:
 		break;
 	case AM_ERR_IO:
-		return cli_error("cannot read %s", path);
+		cli_error("cannot read %s", path);
+		goto out;
 	case AM_ERR_TYPE:
-		return cli_error("%s is not an amends export", path);
+		cli_error("%s is not an amends export", path);
+		goto out;
 	case AM_ERR_VERSION:
-		return cli_error("%s is an export of a newer format; update amends "
+		cli_error("%s is an export of a newer format; update amends "
 			"to check it", path);
+		goto out;
 	default:
-		return cli_error("%s is damaged before its first entry (%s): it "
+		cli_error("%s is damaged before its first entry (%s): it "
 			"proves nothing", path, am_strerror(rc));
+		goto out;
 	}
 	if (json) {
 		json_init(&o.j, stdout, NULL);
@@ -608,6 +728,8 @@ cli_verify_file(const char *path, bool json)
 		json_arr(&o.j);
 	}
 	rc = am_proof_check(b, NULL, on_problem, &o, &p);
+	if (rc == AM_OK && nexpect > 0)
+		rc = am_proof_expect(&p, &kn.k, on_problem, &o);
 	if (json)
 		json_end_arr(&o.j);
 	if (rc != AM_OK) {
@@ -618,6 +740,11 @@ cli_verify_file(const char *path, bool json)
 	}
 	if (json) {
 		json_header(&o, &p);
+		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
+			json_end_obj(&o.j);
+			ret = cli_fail("reading the members", rc);
+			goto out;
+		}
 		json_feeds(&o, &p);
 		if (p.problems == 0 && (rc = show_state(&p, &o)) != AM_OK) {
 			json_end_obj(&o.j);
@@ -634,6 +761,10 @@ cli_verify_file(const char *path, bool json)
 			p.problems == 1 ? "" : "s");
 	} else {
 		text_header(&p);
+		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
+			ret = cli_fail("reading the members", rc);
+			goto out;
+		}
 		if ((rc = show_state(&p, &o)) != AM_OK) {
 			ret = cli_fail("reading the state", rc);
 			goto out;
@@ -646,5 +777,7 @@ cli_verify_file(const char *path, bool json)
 out:
 	am_proof_finish(&p);
 	am_bundle_destroy(&b);
+	free(kn.ids);
+	free(kn.numbers);
 	return ret;
 }

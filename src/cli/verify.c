@@ -26,7 +26,7 @@
 static const char usage[] =
 	"usage: amends verify [CIRCLE] [--json]\n"
 	"       amends verify --with PEER [CIRCLE]\n"
-	"       amends verify --file FILE [--json]\n\n"
+	"       amends verify --file FILE [--expect PERSON]... [--json]\n\n"
 	"Checks every entry held here: its signature, its number in its author's\n"
 	"feed, its link to the entry before it, and any fork evidence; then\n"
 	"rebuilds the stored state from the raw entries and compares.\n"
@@ -37,7 +37,13 @@ static const char usage[] =
 	"                directly at PEER's known address\n"
 	"  --file FILE   check an export (amends export) with no node and no data\n"
 	"                directory: signatures, links, its signed manifest and the\n"
-	"                rules; prints the agreements and check-ins it proves\n";
+	"                rules; prints the agreements and check-ins it proves\n"
+	"  --expect PERSON  with --file: someone you know (their full ID, or the\n"
+	"                safety number they read to you); the file fails unless\n"
+	"                its signer and every member are among those given.\n"
+	"                Without it, anyone could have made the file with keys\n"
+	"                of their own, and the safety numbers to compare are\n"
+	"                listed\n";
 
 /* How long --with waits for the peer's node to answer, directly or
  * through this node (which waits AM_NODE_ASK_MS for the peer). */
@@ -585,6 +591,7 @@ cmd_verify(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "with", required_argument, NULL, 'w' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "expect", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -596,6 +603,8 @@ cmd_verify(int argc, char **argv)
 	bool one = false;
 	const char *with = NULL;
 	const char *file = NULL;
+	char **expect = NULL;
+	size_t nexpect = 0;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -603,20 +612,34 @@ cmd_verify(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'w': with = optarg; break;
 		case 'f': file = optarg; break;
-		case 'h': cli_usage(stdout, usage); return 0;
-		default: cli_usage(stderr, usage); return 1;
+		case 'e': {
+			char **more = realloc(expect, (nexpect + 1) * sizeof *more);
+			if (more == NULL) {
+				free(expect);
+				return cli_fail("verify", AM_ERR_NOMEM);
+			}
+			expect = more;
+			expect[nexpect++] = optarg;
+			break;
+		}
+		case 'h': free(expect); cli_usage(stdout, usage); return 0;
+		default: free(expect); cli_usage(stderr, usage); return 1;
 		}
 	}
-	if (argc - optind > 1) {
+	if (argc - optind > 1 || (nexpect > 0 && file == NULL)) {
+		free(expect);
 		cli_usage(stderr, usage);
 		return 1;
 	}
 	if (file != NULL) {
 		if (with != NULL || optind < argc) {
+			free(expect);
 			cli_usage(stderr, usage);
 			return 1;
 		}
-		return cli_verify_file(file, o.json);
+		ret = cli_verify_file(file, o.json, expect, nexpect);
+		free(expect);
+		return ret;
 	}
 	if (cli_open(&c, with != NULL ? CLI_STORE | CLI_IDENTITY : CLI_STORE) != 0)
 		goto out;

@@ -326,5 +326,62 @@ printf '%s\n' "$exp" | grep -qF "1 of those entries are not about agreement $AG:
 am sam export --help | grep -q "carries everything its author wrote before" ||
 	fail "the export help does not say what travels with an agreement"
 
+# ---- the people the reader knows ----
+snof() { am "$1" id --json | sed 's/.*"safety_number":"\([^"]*\)".*/\1/'; }
+SAMSN=$(snof sam)
+ALEXSN=$(snof alex)
+LEESN=$(snof lee)
+# without --expect: anyone could have made the file; the safety numbers
+# to compare by voice are listed, the signer's and each member's
+verify "$dir/us.amends"
+[ "$rc" -eq 0 ] || fail "plain verify: exit $rc"
+for want in "anyone can make a file like this one with keys of their own" \
+	"  $SAMW: $SAMSN" "  $ALEXW: $ALEXSN" "  $LEEW: $LEESN"; do
+	printf '%s\n' "$out" | grep -qF -- "$want" || fail "no warning line '$want' in: $out"
+done
+# the real export passes with the real people, by ID or safety number
+# (typed with dashes), and says so instead of warning
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" \
+	--expect "$(idof sam)" --expect "$(echo "$ALEXSN" | tr ' ' '-')" --expect "$LEESN") ||
+	fail "real export with --expect: $out"
+printf '%s\n' "$out" | grep -q "anyone can make" && fail "warning despite --expect: $out"
+printf '%s\n' "$out" | grep -qF "the signer and every member are people you expect" ||
+	fail "--expect does not say it holds: $out"
+# leaving out a member (the witness) fails, naming them
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" \
+	--expect "$(idof sam)" --expect "$(idof alex)" 2>&1)
+rc=$?
+expect_fail "--expect without lee" \
+	"problem: $LEEW, witness of circle 'us', is not among the people you expect"
+# a record made up from scratch with two fresh keys: an agreement in
+# force, a check-in confirmed; it verifies alone, and fails against the
+# real people
+for who in fsam falex; do am "$who" init --name "${who#f}" >/dev/null || fail "init $who"; done
+am fsam name "$(idof falex)" alex >/dev/null
+am fsam circle new us >/dev/null || fail "fake circle"
+m=$(am fsam circle add us alex | sed -n 's/.*(\([0-9a-f]\{8\}\)).*/\1/p')
+am fsam export -o "$dir/f1" >/dev/null && am falex import "$dir/f1" >/dev/null || fail "fake share 1"
+am falex accept "$m" >/dev/null || fail "fake join"
+am falex export -o "$dir/f2" >/dev/null && am fsam import "$dir/f2" >/dev/null || fail "fake share 2"
+fag=$(am fsam propose us --title "Evening check-in" --text "Alex checks in every evening" --by alex --every day --at 21:00 |
+	sed -n "s/^proposed agreement \([0-9a-f]\{8\}\) .*/\1/p")
+am fsam export -o "$dir/f3" >/dev/null && am falex import "$dir/f3" >/dev/null || fail "fake share 3"
+am falex accept "$fag" >/dev/null || fail "fake accept"
+am falex export us -o "$dir/fake.amends" >/dev/null || fail "fake export"
+verify "$dir/fake.amends"
+[ "$rc" -eq 0 ] || fail "the made-up record alone: exit $rc: $out"
+printf '%s\n' "$out" | grep -qF "anyone can make a file like this one" || fail "made-up record: no warning: $out"
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/fake.amends" \
+	--expect "$(idof sam)" --expect "$ALEXSN" 2>&1)
+rc=$?
+expect_fail "made-up record with --expect" \
+	"problem: $(whoof fsam), member of circle 'us', is not among the people you expect" \
+	"problem: $(whoof falex), member of circle 'us', who signed the manifest, is not among the people you expect"
+# what --expect takes is checked
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --expect "12345" 2>&1)
+rc=$?
+[ "$rc" -eq 1 ] && [ "$out" = "amends: '12345' is neither an ID nor a safety number" ] ||
+	fail "bad --expect: exit $rc: $out"
+
 [ "$fails" -eq 0 ] && echo "cli export: ok"
 exit "$fails"
