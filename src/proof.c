@@ -35,14 +35,13 @@ struct run {
 };
 
 static void
-report(struct run *r, uint32_t subject, const struct am_entry *e,
+vreport(struct run *r, bool finding, uint32_t subject, const struct am_entry *e,
 	const uint8_t *circle, const uint8_t *author, uint64_t seq, size_t item,
-	int code, const char *fmt, ...)
+	int code, const char *fmt, va_list ap)
 {
 	struct am_proof_problem pr = { .subject = subject, .seq = seq,
-		.item = item, .code = code };
+		.item = item, .code = code, .finding = finding };
 	char what[512];
-	va_list ap;
 
 	if (e != NULL) {
 		circle = e->circle;
@@ -52,13 +51,34 @@ report(struct run *r, uint32_t subject, const struct am_entry *e,
 		memcpy(pr.circle, circle, AM_HASH_BYTES);
 	if (author != NULL)
 		memcpy(pr.author, author, AM_ID_BYTES);
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
 	pr.what = what;
 	r->p->problems++;
+	r->p->findings += finding;
 	if (r->problem != NULL)
 		r->problem(r->ctx, &pr);
+}
+
+static void
+report(struct run *r, uint32_t subject, const struct am_entry *e,
+	const uint8_t *circle, const uint8_t *author, uint64_t seq, size_t item,
+	int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(r, false, subject, e, circle, author, seq, item, code, fmt, ap);
+	va_end(ap);
+}
+
+/* A finding: proof against an author, which leaves the file intact. */
+static void
+finding(struct run *r, const struct am_entry *e, size_t item, int code,
+	const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(r, true, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, item, code, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- the manifest ---- */
@@ -160,11 +180,11 @@ check_items(struct run *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct am_entry *e = &r->es[i];
 		bool fork = r->b->items[r->index[i]].fork;
-		if (!r->sig_ok[i])
+		/* a feed's entry may be vouched for by the next: walk_feed */
+		if (!r->sig_ok[i] && fork)
 			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
-				AM_ERR_SIGNATURE, "%sits signature does not verify: the "
-				"entry was altered after its author signed it",
-				fork ? "fork evidence: " : "");
+				AM_ERR_SIGNATURE, "fork evidence: its signature does not "
+				"verify: the entry was altered after its author signed it");
 	}
 	/* each item out of order is reported as it is found: nothing more to
 	 * do with AM_ERR_ORDER */
@@ -198,25 +218,56 @@ add_feed(struct am_proof *p, const uint8_t *circle, const uint8_t *author,
 	return AM_OK;
 }
 
-/* Walks one feed's entries (order[from..to)) in number order: proven is
- * the longest run 1, 2, 3... of signed entries each naming the hash of the
- * one before. */
+/* Entries whose signature fails and that no later signed entry vouches
+ * for: altered after their author signed them. */
+static void
+altered(struct run *r, const size_t *bad, size_t nbad)
+{
+	for (size_t k = 0; k < nbad; k++) {
+		const struct am_entry *e = &r->es[bad[k]];
+		report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[bad[k]] + 1,
+			AM_ERR_SIGNATURE, "its signature does not verify: the entry was "
+			"altered after its author signed it");
+	}
+}
+
+/*
+ * Walks one feed's entries (order[from..to)) in number order: proven is
+ * the longest run 1, 2, 3... of entries each naming the hash of the one
+ * before and ending in a validly signed one. An entry in that run whose
+ * own signature fails is vouched for by the signed entry after it, as a
+ * node takes a peer's batch (protocol/sync.md, "Verifying on ingest"): its
+ * content is its author's, and it is a finding against them, not damage.
+ */
 static void
 walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
 {
 	const struct am_entry *last = NULL;
 	bool broken = false;
+	size_t *bad = malloc((to - from) * sizeof *bad), nbad = 0;
+	uint64_t end = 0;                /* the run, vouched for or not */
+	if (bad == NULL)
+		return;
 	for (size_t k = from; k < to; k++) {
 		size_t i = r->order[k];
 		const struct am_entry *e = &r->es[i];
 		f->in_file++;
 		if (broken)
 			continue;
-		if (!r->sig_ok[i]) {
-			broken = true;      /* reported by check_items */
-		} else if (e->seq <= f->proven) {
+		if (e->seq <= end) {
 			broken = true;      /* a number twice: out of order */
-		} else if (e->seq != f->proven + 1) {
+		} else if (e->seq != end + 1 && nbad > 0) {
+			broken = true;      /* what is unvouched is reported below */
+		} else if (last != NULL && e->seq == end + 1 && nbad > 0 &&
+		    memcmp(e->prev, last->hash, AM_HASH_BYTES) != 0) {
+			broken = true;
+		} else if (e->seq == end + 1 && (last == NULL ||
+		    memcmp(e->prev, last->hash, AM_HASH_BYTES) == 0) &&
+		    !r->sig_ok[i]) {
+			bad[nbad++] = i;    /* vouched for if a signed one follows */
+			end = e->seq;
+			last = e;
+		} else if (e->seq != end + 1) {   /* here end == f->proven */
 			if (f->proven == 0)
 				report(r, AM_PROOF_FEED, e, NULL, NULL, 0, 0, AM_ERR_GAP,
 					"entr%s 1%s %llu missing: the feed starts at entry %llu",
@@ -234,6 +285,9 @@ walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
 					"middle of the feed", (unsigned long long)(f->proven + 1),
 					(unsigned long long)(e->seq - 1));
 			broken = true;
+		} else if (!r->sig_ok[i]) {
+			bad[nbad++] = i;    /* altered: its link does not matter */
+			broken = true;
 		} else if (last != NULL &&
 		    memcmp(e->prev, last->hash, AM_HASH_BYTES) != 0) {
 			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
@@ -241,11 +295,23 @@ walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
 				"it: one of the two was replaced", (unsigned long long)last->seq);
 			broken = true;
 		} else {
-			f->proven = e->seq;
+			for (size_t b = 0; b < nbad; b++) {
+				const struct am_entry *x = &r->es[bad[b]];
+				r->proven[bad[b]] = 1;
+				finding(r, x, r->index[bad[b]] + 1, AM_ERR_SIGNATURE,
+					"its signature does not verify; its content is "
+					"vouched for by entry %llu of the same author, which "
+					"names its hash: the author signed an invalid entry",
+					(unsigned long long)x->seq + 1);
+			}
+			nbad = 0;
+			f->proven = end = e->seq;
 			r->proven[i] = 1;
 			last = e;
 		}
 	}
+	altered(r, bad, nbad);
+	free(bad);
 }
 
 /* What the manifest says of a feed found in the file. */
@@ -357,10 +423,11 @@ check_forks(struct run *r, uint8_t *fork_ok)
 		if (!r->b->items[r->index[i]].fork || !r->sig_ok[i])
 			continue;
 		const struct am_proof_feed *f = proof_feed(p, e->circle, e->author);
-		bool held = false;
-		for (size_t k = 0; k < r->norder && !held; k++) {
+		const struct am_entry *held = NULL;
+		for (size_t k = 0; k < r->norder && held == NULL; k++) {
 			const struct am_entry *x = &r->es[r->order[k]];
-			held = key_cmp(x, e) == 0 && memcmp(x->hash, e->hash, AM_HASH_BYTES) != 0;
+			if (key_cmp(x, e) == 0 && memcmp(x->hash, e->hash, AM_HASH_BYTES) != 0)
+				held = x;
 		}
 		if (f == NULL || e->seq > f->proven || !held) {
 			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
@@ -380,6 +447,12 @@ check_forks(struct run *r, uint8_t *fork_ok)
 			continue;
 		}
 		fork_ok[i] = 1;
+		char h1[2 * AM_HASH_BYTES + 1], h2[2 * AM_HASH_BYTES + 1];
+		am_hex(held->hash, AM_HASH_BYTES, h1);
+		am_hex(e->hash, AM_HASH_BYTES, h2);
+		finding(r, e, r->index[i] + 1, AM_ERR_FORK, "the author signed two "
+			"different entries at this number (fork): %.16s and %.16s",
+			h1, h2);
 	}
 	if (!p->manifest_ok)
 		return;

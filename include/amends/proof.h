@@ -36,6 +36,10 @@ struct am_proof_problem {
 	size_t item;                /* 1-based position in the file; 0: none */
 	int code;                   /* AM_ERR_* */
 	const char *what;           /* a sentence; valid during the callback */
+	bool finding;               /* against the author, not the file: fork
+	                               evidence, or an entry whose signature
+	                               fails that the author's next entry
+	                               vouches for */
 };
 
 /* How far one feed of the file is proven. */
@@ -60,7 +64,9 @@ struct am_proof {
 	struct am_proof_feed *feeds;  /* by circle, then author */
 	uint64_t entries;           /* items that decoded, fork evidence included */
 	uint64_t authors;           /* distinct authors of those */
-	uint64_t problems;
+	uint64_t problems;          /* findings included */
+	uint64_t findings;          /* of those, the ones against an author:
+	                               the file itself is intact */
 	struct am_store *store;     /* the temporary store: read state here until
 	                               am_proof_finish */
 	char *dir;                  /* its directory, removed by am_proof_finish */

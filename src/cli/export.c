@@ -166,6 +166,7 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 		if (pr->item > 0)
 			json_kint(&o->j, "item", (int64_t)pr->item);
 		json_kstr(&o->j, "problem", pr->what);
+		json_kbool(&o->j, "finding", pr->finding);
 		json_end_obj(&o->j);
 		return;
 	}
@@ -173,8 +174,9 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 	cli_short_hash(pr->circle, cid);
 	switch (pr->subject) {
 	case AM_PROOF_ENTRY:
-		printf("problem: %s's entry %llu (circle %s): %s\n", w,
-			(unsigned long long)pr->seq, cid, pr->what);
+		printf("%s: %s's entry %llu (circle %s): %s\n", pr->finding ?
+			"finding" : "problem", w, (unsigned long long)pr->seq, cid,
+			pr->what);
 		break;
 	case AM_PROOF_FEED:
 		printf("problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
@@ -738,6 +740,9 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 		ret = cli_fail("verifying", rc);
 		goto out;
 	}
+	/* what is wrong with the file, as opposed to findings against an
+	 * author it proves */
+	uint64_t damage = p.problems - p.findings;
 	if (json) {
 		json_header(&o, &p);
 		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
@@ -746,19 +751,19 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 			goto out;
 		}
 		json_feeds(&o, &p);
-		if (p.problems == 0 && (rc = show_state(&p, &o)) != AM_OK) {
+		if (damage == 0 && (rc = show_state(&p, &o)) != AM_OK) {
 			json_end_obj(&o.j);
 			ret = cli_fail("reading the state", rc);
 			goto out;
 		}
+		json_kint(&o.j, "findings", (int64_t)p.findings);
 		json_kint(&o.j, "entries", (int64_t)p.entries);
 		json_kint(&o.j, "authors", (int64_t)p.authors);
-		json_kbool(&o.j, "ok", p.problems == 0);
+		json_kbool(&o.j, "ok", damage == 0);
 		json_end_obj(&o.j);
-	} else if (p.problems > 0) {
+	} else if (damage > 0) {
 		text_extent(&p);
-		printf("FAILED: %llu problem%s\n", (unsigned long long)p.problems,
-			p.problems == 1 ? "" : "s");
+		cli_verdict(damage, p.findings);
 	} else {
 		text_header(&p);
 		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
@@ -769,11 +774,17 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 			ret = cli_fail("reading the state", rc);
 			goto out;
 		}
-		printf("verified: %llu entr%s, %llu author%s, 0 problems\n",
+		printf("%s: %llu entr%s, %llu author%s, 0 problems",
+			p.findings > 0 ? "intact" : "verified",
 			(unsigned long long)p.entries, p.entries == 1 ? "y" : "ies",
 			(unsigned long long)p.authors, p.authors == 1 ? "" : "s");
+		if (p.findings > 0)
+			printf(", %llu finding%s against %s",
+				(unsigned long long)p.findings, p.findings == 1 ? "" : "s",
+				p.findings == 1 ? "an author" : "authors");
+		printf("\n");
 	}
-	ret = p.problems == 0 ? 0 : 1;
+	ret = cli_verify_status(damage, p.findings);
 out:
 	am_proof_finish(&p);
 	am_bundle_destroy(&b);

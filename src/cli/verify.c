@@ -30,7 +30,10 @@ static const char usage[] =
 	"Checks every entry held here: its signature, its number in its author's\n"
 	"feed, its link to the entry before it, and any fork evidence; then\n"
 	"rebuilds the stored state from the raw entries and compares.\n"
-	"Prints what it checked and every problem; exits 0 only when there are none.\n\n"
+	"Prints what it checked, every problem of this copy and every finding\n"
+	"against an author (a fork, an invalid entry its author vouched for).\n"
+	"Exit status: 0 intact with nothing found; 1 this copy is damaged or\n"
+	"fails its rules; 3 intact, with findings against an author.\n\n"
 	"  --with PEER   ask PEER's node (a nickname or ID) for its heads and say\n"
 	"                whether it holds the same record, or which feeds differ\n"
 	"                and by how much; through this node when it runs, else\n"
@@ -322,15 +325,21 @@ struct out {
 	struct cli *c;
 	bool json;
 	struct json j;
-	uint64_t problems;
+	uint64_t problems;            /* of this copy */
+	uint64_t findings;            /* against an author: forks, vouched
+	                                 bad signatures */
 };
 
 static void
 print_problem(struct out *o, const uint8_t *circle, const uint8_t *author,
-	uint64_t seq, const char *what)
+	uint64_t seq, const char *what, bool finding)
 {
 	char who[CLI_SHORT_NAME], cid[CLI_SHORT_HASH];
-	o->problems++;
+	const char *label = finding ? "finding" : "problem";
+	if (finding)
+		o->findings++;
+	else
+		o->problems++;
 	cli_short_id(o->c->store, author, who);
 	cli_short_hash(circle, cid);
 	if (o->json) {
@@ -343,19 +352,20 @@ print_problem(struct out *o, const uint8_t *circle, const uint8_t *author,
 		json_int(&o->j, (int64_t)seq);
 		json_key(&o->j, "problem");
 		json_str(&o->j, what);
+		json_kbool(&o->j, "finding", finding);
 		json_end_obj(&o->j);
 	} else if (seq > 0) {
-		printf("problem: circle %s, %s's entry %llu: %s\n", cid, who,
+		printf("%s: circle %s, %s's entry %llu: %s\n", label, cid, who,
 			(unsigned long long)seq, what);
 	} else {
-		printf("problem: circle %s, %s's feed: %s\n", cid, who, what);
+		printf("%s: circle %s, %s's feed: %s\n", label, cid, who, what);
 	}
 }
 
 static void
 on_problem(void *ctx, const struct am_verify_problem *p)
 {
-	print_problem(ctx, p->circle, p->author, p->seq, p->what);
+	print_problem(ctx, p->circle, p->author, p->seq, p->what, p->finding);
 }
 
 /*
@@ -469,7 +479,7 @@ replay_finish(struct replay *p, struct out *o, bool print)
 	for (size_t i = 0; print && p->rc == AM_OK && i < p->n; i++)
 		if (!p->circles[i].same)
 			print_problem(o, p->circles[i].id, p->circles[i].creator, 0,
-				"the stored state differs from a replay of the rules");
+				"the stored state differs from a replay of the rules", false);
 	return p->rc;
 }
 
@@ -585,6 +595,25 @@ ignored(struct out *o, const uint8_t *only)
 }
 
 int
+cli_verify_status(uint64_t problems, uint64_t findings)
+{
+	return problems > 0 ? 1 : findings > 0 ? CLI_EXIT_FINDINGS : 0;
+}
+
+void
+cli_verdict(uint64_t problems, uint64_t findings)
+{
+	char more[80] = "";
+	if (findings > 0)
+		snprintf(more, sizeof more, ", %llu finding%s against %s",
+			(unsigned long long)findings, findings == 1 ? "" : "s",
+			findings == 1 ? "an author" : "authors");
+	printf("%s: %llu problem%s%s\n", problems > 0 ? "FAILED" : findings > 0 ?
+		"intact" : "verified", (unsigned long long)problems,
+		problems == 1 ? "" : "s", more);
+}
+
+int
 cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -683,6 +712,7 @@ cmd_verify(int argc, char **argv)
 		json_int(&o.j, (int64_t)rep.feeds);
 		json_key(&o.j, "circles");
 		json_int(&o.j, (int64_t)rep.circles);
+		json_kint(&o.j, "findings", (int64_t)o.findings);
 		json_key(&o.j, "ok");
 		json_bool(&o.j, o.problems == 0);
 		json_end_obj(&o.j);
@@ -692,12 +722,11 @@ cmd_verify(int argc, char **argv)
 			(unsigned long long)rep.authors, rep.authors == 1 ? "" : "s",
 			(unsigned long long)rep.feeds, rep.feeds == 1 ? "" : "s",
 			(unsigned long long)rep.circles, rep.circles == 1 ? "" : "s");
-		printf("%s: %llu problem%s\n", o.problems ? "FAILED" : "verified",
-			(unsigned long long)o.problems, o.problems == 1 ? "" : "s");
+		cli_verdict(o.problems, o.findings);
 		(void)withheld(&o, one ? circle : NULL);
 		(void)ignored(&o, one ? circle : NULL);
 	}
-	ret = o.problems == 0 ? 0 : 1;
+	ret = cli_verify_status(o.problems, o.findings);
 out:
 	cli_close(&c);
 	return ret;

@@ -8,6 +8,7 @@
 # altered, a stranger's entry added) fails with the reason naming it.
 set -u
 amends=$1
+craft=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 export TZ=UTC
@@ -382,6 +383,46 @@ out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --expect "1234
 rc=$?
 [ "$rc" -eq 1 ] && [ "$out" = "amends: '12345' is neither an ID nor a safety number" ] ||
 	fail "bad --expect: exit $rc: $out"
+
+# ---- findings against an author: exit 3, never FAILED ----
+# alex's own client writes an entry whose signature is broken and vouches
+# for it with the next, validly signed entry (taken as a run, as a peer's
+# batch is): the copy is intact, alex signed something invalid
+C=$(am alex circles --json | grep -o '"id":"[0-9a-f]*"' | head -n 1 | cut -d'"' -f4)
+"$craft" "$dir/alex" "$C" "$(date -d 2026-03-06T09:00:00Z +%s)000" --badsig "about the walk" >/dev/null ||
+	fail "craft a vouched bad signature"
+finds() { # WHAT N: exit 3, no FAILED, N findings and a finding line
+	[ "$rc" -eq 3 ] || fail "$1: exit $rc, not 3: $out"
+	printf '%s\n' "$out" | grep -q "FAILED" && fail "$1: FAILED for an intact copy: $out"
+	printf '%s\n' "$out" | grep -q "^finding: " || fail "$1: no finding line: $out"
+	printf '%s\n' "$out" | grep -q "^intact: .*0 problems, $2 findings\{0,1\} against" ||
+		fail "$1: summary: $out"
+}
+out=$(am alex verify 2>&1); rc=$?
+finds "vouched bad signature at alex's node" 1
+printf '%s\n' "$out" | grep -q "^finding: circle .*'s entry [0-9]*: the signature does not verify against the author's key; its content is vouched for by entry [0-9]* of the same author" ||
+	fail "vouched bad signature: the finding: $out"
+am alex export us -o "$dir/vouched.amends" >/dev/null || fail "export with a vouched bad signature"
+verify "$dir/vouched.amends"
+finds "vouched bad signature in a file" 1
+printf '%s\n' "$out" | grep -q "^finding: $ALEXW's entry [0-9]* (circle [0-9a-f]*): its signature does not verify; its content is vouched for by entry [0-9]*" ||
+	fail "vouched bad signature in a file: the finding: $out"
+# importing the file takes the run as a peer's batch would be taken
+out=$(am sam import "$dir/vouched.amends") || fail "import of the vouched entry: $out"
+printf '%s\n' "$out" | grep -q "^2 new, .* 0 refused$" || fail "import of the vouched entry: $out"
+out=$(am sam verify 2>&1); rc=$?
+finds "vouched bad signature at sam's node" 1
+# then alex signs a second entry at the number of the newest: a fork
+"$craft" "$dir/alex" "$C" "$(date -d 2026-03-06T10:00:00Z +%s)000" --fork "the other story" >/dev/null ||
+	fail "craft a fork"
+out=$(am alex verify 2>&1); rc=$?
+finds "fork at alex's node" 2
+printf '%s\n' "$out" | grep -q "^finding: .*(fork)" || fail "fork at the node: $out"
+am alex export us -o "$dir/forked.amends" >/dev/null || fail "export with a fork"
+verify "$dir/forked.amends"
+finds "fork in a file" 2
+printf '%s\n' "$out" | grep -q "^finding: $ALEXW's entry [0-9]* (circle [0-9a-f]*): the author signed two different entries at this number (fork)" ||
+	fail "fork in a file: the finding: $out"
 
 [ "$fails" -eq 0 ] && echo "cli export: ok"
 exit "$fails"
