@@ -267,9 +267,10 @@ text_checkin(const struct am_checkin *all, size_t n, size_t ix,
 	for (uint32_t i = 0; i < k->nanswers; i++) {
 		const struct am_mark *m = &k->answers[i];
 		who(m->id, w);
-		printf("      %s by %s%s%s%s\n", m->kind == AM_MARK_DISPUTED ?
+		cli_time_local(m->time, when);
+		printf("      %s by %s%s on %s%s%s\n", m->kind == AM_MARK_DISPUTED ?
 			"disputed" : "confirmed", w, m->witness ? " (witness)" : "",
-			m->note ? ": " : "", m->note ? cli_shown_c(m->note) : "");
+			when, m->note ? ": " : "", m->note ? cli_shown_c(m->note) : "");
 	}
 }
 
@@ -290,6 +291,154 @@ json_checkin(struct json *j, const struct am_checkin *k)
 	cli_json_marks(j, k->marks, k->nmarks, k->time);
 	cli_json_checkin_history(j, k);
 	json_end_obj(j);
+}
+
+static void
+text_ids(const char *label, const uint8_t ids[][32], uint32_t n)
+{
+	char w[WHO_BYTES];
+	printf("  %s", label);
+	for (uint32_t i = 0; i < n; i++) {
+		who(ids[i], w);
+		printf("%s %s", i ? "," : "", w);
+	}
+	printf("%s\n", n == 0 ? " every party" : "");
+}
+
+/* What was agreed, in the words of each version, and by whom and when:
+ * a reader of the file has nothing else to go by. */
+static void
+text_terms(const struct am_agreement_view *x, const struct am_version *v)
+{
+	char w[WHO_BYTES], when[CLI_TIME_BYTES], h[CLI_SHORT_HASH], sched[512];
+	who(x->a.proposer, w);
+	cli_time_local(x->a.proposed, when);
+	printf("  proposed by %s on %s\n", w, when);
+	if (v != NULL) {
+		const struct am_terms *t = &v->body.terms;
+		if (t->text.n > 0)
+			printf("  text: \"%s\"\n", cli_shown(t->text));
+		cli_agreement_schedule_text(t, sched, sizeof sched);
+		printf("  schedule: %s\n", sched);
+		text_ids("parties:", t->parties, t->nparties);
+		text_ids("checks in:", t->by, t->nby);
+	}
+	if (x->a.has_end) {
+		who(x->a.ended_by, w);
+		cli_time_local(x->a.end_at, when);
+		printf("  %s by %s%s on %s%s%s\n", x->a.status == AM_AGREEMENT_ENDED ?
+			"ended" : "ending", w, x->a.end_mutual ?
+			" with everyone's consent" : "", when, x->a.end_reason ? ": " : "",
+			x->a.end_reason ? cli_shown_c(x->a.end_reason) : "");
+	}
+	if (x->nversions < 2)
+		return;
+	printf("  versions:\n");
+	for (size_t i = 0; i < x->nversions; i++) {
+		const struct am_version *u = &x->versions[i];
+		cli_short_hash(u->hash, h);
+		who(u->author, w);
+		cli_time_local(u->time, when);
+		printf("    %u  %s  %s  by %s: %s\n", u->depth + 1, h, when, w,
+			cli_words(cli_version_status_name(u->status)));
+		printf("       '%s'%s%s%s\n", cli_shown(u->body.terms.title),
+			u->body.terms.text.n ? ": \"" : "",
+			u->body.terms.text.n ? cli_shown(u->body.terms.text) : "",
+			u->body.terms.text.n ? "\"" : "");
+	}
+}
+
+static void
+json_version(struct json *j, const struct am_version *v)
+{
+	const struct am_terms *t = &v->body.terms;
+	json_obj(j);
+	json_key(j, "hash");
+	json_hash(j, v->hash);
+	json_key(j, "author");
+	json_id(j, v->author);
+	json_key(j, "time");
+	json_time(j, v->time);
+	json_kint(j, "depth", v->depth);
+	json_kstr(j, "status", cli_version_status_name(v->status));
+	json_key(j, "title");
+	json_strn(j, t->title);
+	json_key(j, "text");
+	json_strn(j, t->text);
+	json_key(j, "parties");
+	json_arr(j);
+	for (uint32_t i = 0; i < t->nparties; i++)
+		json_id(j, t->parties[i]);
+	json_end_arr(j);
+	json_key(j, "by");
+	json_arr(j);
+	for (uint32_t i = 0; i < t->nby; i++)
+		json_id(j, t->by[i]);
+	json_end_arr(j);
+	json_key(j, "schedule");
+	cli_json_schedule(j, t);
+	json_key(j, "tz");
+	json_strn(j, t->tz);
+	json_end_obj(j);
+}
+
+/* The statements of a circle: who said what, when, about which
+ * agreement, and who confirmed it. */
+static int
+show_statements(struct am_store *s, struct vout *o, const uint8_t circle[32],
+	const uint8_t *scope)
+{
+	struct am_statement *st = NULL;
+	size_t n = 0;
+	char w[WHO_BYTES], when[CLI_TIME_BYTES], h[CLI_SHORT_HASH];
+	int rc = am_state_statements(s, circle, scope, &st, &n);
+	if (o->json) {
+		json_key(&o->j, "statements");
+		json_arr(&o->j);
+	}
+	for (size_t i = 0; rc == AM_OK && i < n; i++) {
+		const struct am_statement *t = &st[i];
+		if (o->json) {
+			json_obj(&o->j);
+			json_key(&o->j, "hash");
+			json_hash(&o->j, t->hash);
+			json_key(&o->j, "author");
+			json_id(&o->j, t->author);
+			json_key(&o->j, "time");
+			json_time(&o->j, t->time);
+			json_key(&o->j, "about");
+			if (t->has_about)
+				json_hash(&o->j, t->about);
+			else
+				json_null(&o->j);
+			json_kstr(&o->j, "text", t->text);
+			cli_json_marks(&o->j, t->marks, t->nmarks, t->time);
+			json_end_obj(&o->j);
+			continue;
+		}
+		if (i == 0)
+			printf("  statements:\n");
+		who(t->author, w);
+		cli_time_local(t->time, when);
+		printf("    %s  %s said", when, w);
+		if (t->has_about) {
+			cli_short_hash(t->about, h);
+			printf(" about agreement %s", h);
+		}
+		printf(": \"%s\"\n", cli_shown_c(t->text));
+		for (uint32_t k = 0; k < t->nmarks; k++) {
+			who(t->marks[k].id, w);
+			cli_time_local(t->marks[k].time, when);
+			printf("        %s by %s on %s%s%s\n",
+				t->marks[k].kind == AM_MARK_DISPUTED ? "disputed" : "confirmed",
+				w, when, t->marks[k].note ? ": " : "",
+				t->marks[k].note ? cli_shown_c(t->marks[k].note) : "");
+		}
+	}
+	if (o->json)
+		json_end_arr(&o->j);
+	am_state_statements_free(&st, n);
+	return cli_unshown("the statements of circle", circle, rc) ? AM_OK : rc;
 }
 
 /* One agreement: its status, who signed the terms in force (or the
@@ -313,6 +462,15 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 		json_hash(&o->j, id);
 		json_kstr(&o->j, "title", x.a.title);
 		json_kstr(&o->j, "status", cli_agreement_status_name(x.a.status));
+		json_key(&o->j, "proposer");
+		json_id(&o->j, x.a.proposer);
+		json_key(&o->j, "proposed");
+		json_time(&o->j, x.a.proposed);
+		json_key(&o->j, "versions");
+		json_arr(&o->j);
+		for (size_t i = 0; i < x.nversions; i++)
+			json_version(&o->j, &x.versions[i]);
+		json_end_arr(&o->j);
 		json_key(&o->j, "version");
 		if (v != NULL)
 			json_hash(&o->j, v->hash);
@@ -334,6 +492,7 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 	} else {
 		printf("agreement '%s' (%s): %s\n", cli_shown_c(x.a.title), h,
 			cli_words(cli_agreement_status_name(x.a.status)));
+		text_terms(&x, v);
 		if (v != NULL) {
 			cli_short_hash(v->hash, vh);
 			printf("  terms %s signed by ", vh);
@@ -444,6 +603,8 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 			rc = show_agreement(s, o, list[i].id, now);
 	if (o->json)
 		json_end_arr(&o->j);
+	if (rc == AM_OK)
+		rc = show_statements(s, o, ci->id, scope);
 	if (rc == AM_OK)
 		rc = show_ignored(s, o, ci->id);
 	if (o->json)

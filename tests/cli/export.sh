@@ -145,6 +145,14 @@ for day in 1 2 3; do
 	fi
 	share alex
 done
+# a statement about the agreement by the witness, which alex confirms
+at 2026-03-03T22:00:00Z
+st=$(am lee say us "Alex was unfair on the 2nd" --about "$AG" | sed -n 's/.*statement \([0-9a-f]\{8\}\)).*/\1/p')
+[ -n "$st" ] || fail "statement"
+share lee
+at 2026-03-03T22:30:00Z
+am alex confirm "$st" >/dev/null || fail "confirm the statement"
+share alex
 # a proposal that is never accepted, after everything about the first
 at 2026-03-04T09:00:00Z
 am alex propose us --title "Sunday walk" --text "We walk on Sundays" >/dev/null || fail "second proposal"
@@ -171,14 +179,21 @@ for want in \
 	"  terms $AG signed by $SAMW, $ALEXW" \
 	"agreement 'Sunday walk' " \
 	"$SAMW checked in kept for 2026-03-01 on 'Evening check-in': evening1" \
-	"      disputed by $ALEXW: you did not call" \
-	"      confirmed by $LEEW (witness)" \
-	"verified: 16 entries, 3 authors, 0 problems"; do
+	"      disputed by $ALEXW on 2026-03-02 21:00: you did not call" \
+	"      confirmed by $LEEW (witness) on 2026-03-02 21:00" \
+	"  proposed by $SAMW on 2026-03-01 10:00" \
+	"  text: \"Sam checks in every evening by 21:00\"" \
+	"  schedule: every day at 21:00" \
+	"  parties: $SAMW, $ALEXW" \
+	"  checks in: $SAMW" \
+	"    2026-03-03 22:00  $LEEW said about agreement $AG: \"Alex was unfair on the 2nd\"" \
+	"        confirmed by $ALEXW on 2026-03-03 22:30" \
+	"verified: 18 entries, 3 authors, 0 problems"; do
 	printf '%s\n' "$out" | grep -qF -- "$want" || fail "untouched export: no '$want' in: $out"
 done
-n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXW$")
+n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXW on 2026-03-0[13] 21:00$")
 [ "$n" -eq 2 ] || fail "untouched export: $n check-ins confirmed by alex, not 2"
-[ "$(printf '%s\n' "$out" | tail -n 1)" = "verified: 16 entries, 3 authors, 0 problems" ] ||
+[ "$(printf '%s\n' "$out" | tail -n 1)" = "verified: 18 entries, 3 authors, 0 problems" ] ||
 	fail "untouched export: last line"
 # AMENDS_HOME pointing nowhere does just as well, and nothing is left behind
 out2=$(AMENDS_HOME="$dir/nowhere/at/all" TMPDIR="$dir/tmp" sh -c 'mkdir -p "$TMPDIR" && "$1" verify --file "$2"' sh "$amends" "$dir/us.amends") ||
@@ -189,7 +204,7 @@ out2=$(AMENDS_HOME="$dir/nowhere/at/all" TMPDIR="$dir/tmp" sh -c 'mkdir -p "$TMP
 # the JSON form says the same
 j=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --json) || fail "verify --json"
 echo "$j" | grep -q '^{"problems":\[\],"manifest":{"exporter":"'"$(idof sam)"'"' || fail "json head: $j"
-echo "$j" | grep -q '"entries":16,"authors":3,"ok":true}$' || fail "json tail: $j"
+echo "$j" | grep -q '"entries":18,"authors":3,"ok":true}$' || fail "json tail: $j"
 
 # ---- one agreement ----
 am sam export us --agreement "$AG" -o "$dir/ag.amends" >/dev/null || fail "export --agreement"
@@ -200,15 +215,15 @@ printf '%s\n' "$out" | grep -qF "agreement 'Evening check-in' ($AG): in force" |
 	fail "agreement export: the agreement: $out"
 printf '%s\n' "$out" | grep -q "Sunday walk" && fail "agreement export shows the other agreement"
 # alex's last entry (the second proposal) does not bear on it: left out
-printf '%s\n' "$out" | grep -q '^verified: 15 entries, 3 authors, 0 problems$' ||
+printf '%s\n' "$out" | grep -q '^verified: 17 entries, 3 authors, 0 problems$' ||
 	fail "agreement export: count: $out"
 
 # ---- an export still imports ----
 am eve init --name eve >/dev/null || fail "init eve"
 out=$(am eve import "$dir/us.amends") || fail "import of an export"
-[ "$out" = "16 new, 0 already here, 0 fork evidence, 0 refused" ] || fail "import: $out"
+[ "$out" = "18 new, 0 already here, 0 fork evidence, 0 refused" ] || fail "import: $out"
 out=$(am alex import "$dir/us.amends") || fail "import of an export where all is held"
-[ "$out" = "0 new, 16 already here, 0 fork evidence, 0 refused" ] || fail "re-import: $out"
+[ "$out" = "0 new, 18 already here, 0 fork evidence, 0 refused" ] || fail "re-import: $out"
 
 # ---- who signed the manifest ----
 # the exporter's role in each circle is named; the witness may export
@@ -271,7 +286,7 @@ for t in reordered reversed; do
 	esac
 done
 out=$(am fay import "$dir/us.amends") || fail "import after the refusals"
-[ "$out" = "16 new, 0 already here, 0 fork evidence, 0 refused" ] ||
+[ "$out" = "18 new, 0 already here, 0 fork evidence, 0 refused" ] ||
 	fail "the refused imports left something behind: $out"
 
 # a feed's newest entries cut off, the manifest kept
