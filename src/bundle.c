@@ -335,6 +335,14 @@ am_bundle_read(const uint8_t *data, size_t len, unsigned flags,
 
 	if (len > AM_BUNDLE_MAX_BYTES)
 		return AM_ERR_TOO_BIG;
+	/* the file magic, which files written before it lack */
+	if (len >= 7 && memcmp(data, AM_BUNDLE_FILE_MAGIC, 7) == 0) {
+		if (len < AM_BUNDLE_FILE_MAGIC_BYTES || memcmp(data,
+		    AM_BUNDLE_FILE_MAGIC, AM_BUNDLE_FILE_MAGIC_BYTES) != 0)
+			return AM_ERR_FIELD;
+		data += AM_BUNDLE_FILE_MAGIC_BYTES;
+		len -= AM_BUNDLE_FILE_MAGIC_BYTES;
+	}
 	if ((b = calloc(1, sizeof *b)) == NULL)
 		return AM_ERR_NOMEM;
 	am_mp_reader_init(&r, data, len);

@@ -77,7 +77,9 @@ sub wbin { my $d = shift; my $l = length $d;
 		pack("Cn", 0xc5, $l) : pack("CN", 0xc6, $l)) . $d; }
 sub warr { my $n = shift; return $n < 16 ? pack("C", 0x90 | $n) :
 	$n < 65536 ? pack("Cn", 0xdc, $n) : pack("CN", 0xdd, $n); }
-sub parse { my $s = shift; my $o = 16; my ($m, $n, @e, @f, $x);
+# a file may start with the 11 bytes of the file magic
+sub pre { return substr($_[0], 0, 1) eq "\x89" ? 11 : 0; }
+sub parse { my $s = shift; my $o = 16 + pre($s); my ($m, $n, @e, @f, $x);
 	($m, $o) = rbin($s, $o); ($n, $o) = rarr($s, $o);
 	for (1 .. $n) { ($x, $o) = rbin($s, $o); push @e, $x; }
 	($n, $o) = rarr($s, $o);
@@ -99,7 +101,7 @@ elsif ($op eq "head") {
 	# (one byte here), bin32 hash, ...]: the first byte of the hash
 	my $p = index($m, "\x96\xc4\x20") + 1 + 34 + 34 + 3;
 	substr($m, $p, 1) = chr(ord(substr($m, $p, 1)) ^ 1) }
-my $s = substr(slurp($in), 0, 16) . wbin($m) . warr(scalar @$e);
+my $s = substr(slurp($in), 0, 16 + pre(slurp($in))) . wbin($m) . warr(scalar @$e);
 $s .= wbin($_) for @$e;
 $s .= warr(scalar @$f);
 $s .= wbin($_) for @$f;
@@ -224,6 +226,24 @@ out=$(am eve import "$dir/us.amends") || fail "import of an export"
 [ "$out" = "18 new, 0 already here, 0 fork evidence, 0 refused" ] || fail "import: $out"
 out=$(am alex import "$dir/us.amends") || fail "import of an export where all is held"
 [ "$out" = "0 new, 18 already here, 0 fork evidence, 0 refused" ] || fail "re-import: $out"
+
+# ---- the file magic ----
+# an export starts with it; file(1) knows it from the README's magic line;
+# a file written before it (no magic) still verifies
+[ "$(head -c 11 "$dir/us.amends" | od -An -tx1 | tr -d ' \n')" = "89616d656e64730d0a1a0a" ] ||
+	fail "the export does not start with the file magic"
+if command -v file >/dev/null 2>&1; then
+	sed -n 's/^    \(0 string .*\)$/\1/p' "$AMENDS_SRC/README.md" >"$dir/magic"
+	[ -s "$dir/magic" ] || fail "no magic line in the README"
+	file -m "$dir/magic" "$dir/us.amends" | grep -q "amends record" ||
+		fail "file(1) with the README's magic: $(file -m "$dir/magic" "$dir/us.amends")"
+fi
+tail -c +12 "$dir/us.amends" >"$dir/old.amends"
+verify "$dir/old.amends"
+[ "$rc" -eq 0 ] || fail "an export without the magic: exit $rc: $out"
+printf '\211amends\n\032\n' | cat - "$dir/old.amends" >"$dir/t-eol"
+verify "$dir/t-eol"
+[ "$rc" -eq 1 ] || fail "a magic damaged by a line-ending conversion: exit $rc: $out"
 
 # ---- who signed the manifest ----
 # the exporter's role in each circle is named; the witness may export
