@@ -335,6 +335,14 @@ am_bundle_read(const uint8_t *data, size_t len, unsigned flags,
 
 	if (len > AM_BUNDLE_MAX_BYTES)
 		return AM_ERR_TOO_BIG;
+	/* the file magic, which files written before it lack */
+	if (len >= 7 && memcmp(data, AM_BUNDLE_FILE_MAGIC, 7) == 0) {
+		if (len < AM_BUNDLE_FILE_MAGIC_BYTES || memcmp(data,
+		    AM_BUNDLE_FILE_MAGIC, AM_BUNDLE_FILE_MAGIC_BYTES) != 0)
+			return AM_ERR_FIELD;
+		data += AM_BUNDLE_FILE_MAGIC_BYTES;
+		len -= AM_BUNDLE_FILE_MAGIC_BYTES;
+	}
 	if ((b = calloc(1, sizeof *b)) == NULL)
 		return AM_ERR_NOMEM;
 	am_mp_reader_init(&r, data, len);
@@ -583,6 +591,43 @@ may_wait(int rc)
 	return rc == AM_ERR_GAP || rc == AM_ERR_NO_GENESIS;
 }
 
+/*
+ * An entry refused for its own signature may still be its author's: when
+ * the entries after it in the file link up to one validly signed, that
+ * one vouches for it, as in a peer's batch (protocol/sync.md, "Verifying
+ * on ingest"). The run from p[i] on is ingested as a batch would be;
+ * *taken receives how many of it were stored, 0 when the run does not
+ * hold (then p[i] stays refused). Returns the batch's code.
+ */
+static int
+import_run(struct am_store *s, const struct am_bundle *b, struct pending *p,
+	size_t i, size_t n, struct am_bundle_counts *counts, size_t *taken)
+{
+	const uint8_t *raw[AM_STORE_BATCH_MAX];
+	size_t len[AM_STORE_BATCH_MAX], k = 0, done = 0;
+	enum am_ingest_result res[AM_STORE_BATCH_MAX];
+	*taken = 0;
+	while (i + k < n && k < AM_STORE_BATCH_MAX && !p[i + k].fork &&
+	    !p[i + k].done &&
+	    memcmp(p[i + k].feed, p[i].feed, sizeof p[i].feed) == 0 &&
+	    p[i + k].seq == p[i].seq + k) {
+		raw[k] = b->items[p[i + k].index].raw;
+		len[k] = b->items[p[i + k].index].len;
+		k++;
+	}
+	if (k < 2)
+		return AM_ERR_SIGNATURE;
+	int rc = am_store_ingest_batch(s, raw, len, k, res, &done);
+	for (size_t j = 0; j < done; j++) {
+		p[i + j].done = true;
+		counts->added += res[j] == AM_INGEST_NEW;
+		counts->duplicates += res[j] == AM_INGEST_DUPLICATE;
+		counts->forks += res[j] == AM_INGEST_FORK;
+		*taken += res[j] == AM_INGEST_NEW;
+	}
+	return rc;
+}
+
 /* One pass over what still waits. Within a feed, once an entry has to
  * wait, the ones after it would only find a gap: they wait untried. */
 static int
@@ -608,6 +653,17 @@ import_pass(struct am_store *s, const struct am_bundle *b, struct pending *p,
 			counts->forks += res == AM_INGEST_FORK;
 			*stored += res == AM_INGEST_NEW;
 			continue;
+		}
+		if (rc == AM_ERR_SIGNATURE && !q->fork) {
+			size_t taken;
+			int brc = import_run(s, b, p, i, n, counts, &taken);
+			if (store_failed(brc))
+				return brc;
+			*stored += taken;
+			if (q->done)
+				continue;
+			if (may_wait(brc))
+				rc = brc;
 		}
 		q->rc = rc;
 		if (may_wait(rc)) {

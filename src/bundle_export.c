@@ -443,6 +443,7 @@ am_bundle_export_signed(struct am_store *s, const struct am_identity *id,
 	}
 	if ((rc = sign_manifest(&x, id, agreement, time, &manifest, &mlen)) != AM_OK)
 		goto out;
+	am_mp_write_raw(&x.w, AM_BUNDLE_FILE_MAGIC, AM_BUNDLE_FILE_MAGIC_BYTES);
 	am_mp_write_array(&x.w, 5);
 	am_mp_write_cstr(&x.w, AM_BUNDLE_MAGIC);
 	am_mp_write_uint(&x.w, AM_BUNDLE_VERSION_SIGNED);

@@ -193,6 +193,7 @@ joined(struct am_store *s, const uint8_t *circle, struct am_member **out,
 struct digest_find {
 	const uint8_t *peer;
 	const uint8_t *mine;
+	int64_t since;
 	bool same;
 };
 
@@ -201,20 +202,23 @@ digest_one(void *ctx, const struct am_peer_digest *d)
 {
 	struct digest_find *f = ctx;
 	if (memcmp(d->peer, f->peer, AM_ID_BYTES) == 0)
-		f->same = memcmp(d->digest, f->mine, AM_HASH_BYTES) == 0;
+		f->same = memcmp(d->digest, f->mine, AM_HASH_BYTES) == 0 &&
+			d->at >= f->since;
 	return AM_OK;
 }
 
 /* Is member known to hold heads: its last digest is ours, or its latest
- * checkpoint names them? */
+ * checkpoint names them? With since (not INT64_MIN), only a digest its
+ * node reported from since on counts. */
 static int
 holds(struct am_store *s, const uint8_t *circle, const uint8_t *member,
 	const uint8_t *mine, const struct am_head *heads, uint32_t n,
-	struct am_checkpoint *scratch, bool *yes)
+	int64_t since, struct am_checkpoint *scratch, bool *yes)
 {
-	struct digest_find f = { .peer = member, .mine = mine, .same = false };
+	struct digest_find f = { .peer = member, .mine = mine, .since = since,
+		.same = false };
 	int rc = am_peer_digests(s, circle, digest_one, &f);
-	if (rc != AM_OK || (*yes = f.same))
+	if (rc != AM_OK || (*yes = f.same) || since != INT64_MIN)
 		return rc;
 	rc = am_checkpoint_latest(s, circle, member, scratch);
 	if (rc == AM_ERR_NOT_FOUND)
@@ -227,7 +231,7 @@ holds(struct am_store *s, const uint8_t *circle, const uint8_t *member,
 /* am_checkpoint_due, with the heads it found (when due) in cp. */
 static int
 due(struct am_store *s, const uint8_t *circle, const uint8_t *self,
-	struct am_checkpoint *cp, bool *is_due)
+	int64_t since, struct am_checkpoint *cp, bool *is_due)
 {
 	struct am_member *m = NULL;
 	struct am_checkpoint *scratch = NULL;
@@ -266,7 +270,7 @@ due(struct am_store *s, const uint8_t *circle, const uint8_t *self,
 	for (size_t i = 0; i < nm && all && rc == AM_OK; i++)
 		if (memcmp(m[i].id, self, AM_ID_BYTES) != 0)
 			rc = holds(s, circle, m[i].id, mine, cp->heads, cp->nheads,
-				scratch, &all);
+				since, scratch, &all);
 	*is_due = rc == AM_OK && all;
 out:
 	free(scratch);
@@ -281,7 +285,7 @@ am_checkpoint_due(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES]
 	struct am_checkpoint *cp = malloc(sizeof *cp);
 	if (cp == NULL)
 		return AM_ERR_NOMEM;
-	int rc = due(s, circle, self, cp, is_due);
+	int rc = due(s, circle, self, INT64_MIN, cp, is_due);
 	free(cp);
 	return rc;
 }
@@ -290,6 +294,15 @@ int
 am_checkpoint_write(struct am_store *s, const struct am_identity *id,
 	const uint8_t circle[static AM_HASH_BYTES], int64_t now, bool *written,
 	struct am_checkpoint *out)
+{
+	return am_checkpoint_write_since(s, id, circle, now, INT64_MIN, written,
+		out);
+}
+
+int
+am_checkpoint_write_since(struct am_store *s, const struct am_identity *id,
+	const uint8_t circle[static AM_HASH_BYTES], int64_t now, int64_t since,
+	bool *written, struct am_checkpoint *out)
 {
 	const uint8_t *self = am_identity_public(id);
 	struct am_checkpoint *cp = malloc(sizeof *cp);
@@ -307,7 +320,7 @@ am_checkpoint_write(struct am_store *s, const struct am_identity *id,
 		rc = AM_OK;
 		goto out;
 	}
-	if ((rc = due(s, circle, self, cp, &is_due)) != AM_OK || !is_due)
+	if ((rc = due(s, circle, self, since, cp, &is_due)) != AM_OK || !is_due)
 		goto out;
 	b->kind = AM_KIND_CHECKPOINT;
 	b->nheads = cp->nheads;

@@ -52,6 +52,10 @@ message(enum am_error rc)
 		"entries of yours carry the same number (another copy of your data "
 		"directory, or a restored key, wrote one), so every member ignores "
 		"what you write here from that number on; nothing was written";
+	case AM_ERR_OWN_BEHIND: return "a peer holds entries of your own feed in this "
+		"circle that this node lacks (another copy of your data directory, or "
+		"of your key, wrote them); nothing is written here until the node has "
+		"fetched them, or the same number would be signed twice";
 	case AM_ERR_ZONE: return "unknown time zone, or its zone data is damaged";
 	case AM_ERR_PERIOD: return "not a period of the agreement's schedule";
 	case AM_ERR_AGAIN: return "the peer is not reading now; try again later";

@@ -808,7 +808,7 @@ check_pending(struct node *n)
 int
 am_node_run(const struct am_node_config *cfg)
 {
-	struct node n = { .cfg = cfg, .ask_fd = -1 };
+	struct node n = { .cfg = cfg, .ask_fd = -1, .started_ms = node_wall_ms() };
 	int lock = -1, rc;
 
 	if ((rc = lock_home(cfg->home, &lock)) != AM_OK) {

@@ -148,6 +148,12 @@ struct node {
 	int64_t data_version;
 	int64_t refresh_at;
 	bool dirty;                  /* the store changed: push what is new */
+	int64_t started_ms;          /* wall clock when the node started */
+	bool compared;               /* a comparison with a peer ended since
+	                                the node started: until then it writes
+	                                no checkpoint (its store may be a stale
+	                                copy, and a peer may hold newer entries
+	                                of its own feed) */
 	bool refresh_due;            /* re-read who may connect */
 	int64_t membership;          /* fingerprint of the membership facts */
 	int64_t invites_print;       /* and of the invites */

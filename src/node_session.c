@@ -176,11 +176,14 @@ checkpoint(struct node *n, struct peer *p, uint8_t (*c)[AM_HASH_BYTES], size_t n
 		char cid[9];
 		if (am_state_may_write(n->store, c[i], p->id) != AM_OK)
 			continue;
-		int rc = am_checkpoint_write(n->store, n->id, c[i], node_wall_ms(),
-			&written, NULL);
+		/* only what peers said since we started counts: the store
+		 * may be a stale copy of one its owner went on writing in */
+		int rc = am_checkpoint_write_since(n->store, n->id, c[i],
+			node_wall_ms(), n->started_ms, &written, NULL);
 		node_short_hex(c[i], cid);
-		/* a restored identity writes nothing before its feed is back */
-		if (rc != AM_OK && rc != AM_ERR_RESTORING)
+		/* a restored identity writes nothing before its feed is back,
+		 * nor one whose peers served entries of its own that it lacks */
+		if (rc != AM_OK && rc != AM_ERR_RESTORING && rc != AM_ERR_OWN_BEHIND)
 			node_log(n, "could not write a checkpoint of circle %s: %s", cid,
 				am_strerror(rc));
 		if (written) {
@@ -252,7 +255,11 @@ settle(struct node *n, struct peer *p)
 		c = copy;
 		nc = nall;
 	}
-	if (nc > 0) {
+	/* what the node signs by itself (our name, a checkpoint) waits until
+	 * this node has compared with a peer since it started: a stale copy
+	 * of the store would number it over entries its owner wrote
+	 * elsewhere */
+	if (nc > 0 && n->compared) {
 		display_name(n, c, nc);
 		checkpoint(n, p, c, nc);
 	}
@@ -451,12 +458,23 @@ log_events(struct node *n, struct peer *p)
 			if (!began)
 				began = am_store_begin(n->store) == AM_OK;
 			record_one(n, p, ev.circle, ev.digest, node_wall_ms());
+			n->compared = true;
 			node_touch(p, ev.circle);   /* a checkpoint may be due there */
 			break;
 		case AM_SYNC_EV_ANSWERED:
 			node_ask_finish(p, ev.rc, ev.rc == AM_OK ? "" : ev.text);
 			break;
 		case AM_SYNC_EV_CAUGHT_UP:
+			n->compared = true;
+			break;
+		case AM_SYNC_EV_OWN_BEHIND:
+			/* once per circle and number: the store keeps the highest */
+			node_log(n, "%s served entry %llu of our own feed in circle %s, "
+				"which this node lacks (it holds %llu): another copy of "
+				"this identity wrote it; nothing is written there until "
+				"it is fetched", who, (unsigned long long)ev.seq, c,
+				(unsigned long long)ev.count);
+			n->dirty = true;
 			break;
 		}
 	}

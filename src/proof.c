@@ -35,14 +35,13 @@ struct run {
 };
 
 static void
-report(struct run *r, uint32_t subject, const struct am_entry *e,
+vreport(struct run *r, bool finding, uint32_t subject, const struct am_entry *e,
 	const uint8_t *circle, const uint8_t *author, uint64_t seq, size_t item,
-	int code, const char *fmt, ...)
+	int code, const char *fmt, va_list ap)
 {
 	struct am_proof_problem pr = { .subject = subject, .seq = seq,
-		.item = item, .code = code };
+		.item = item, .code = code, .finding = finding };
 	char what[512];
-	va_list ap;
 
 	if (e != NULL) {
 		circle = e->circle;
@@ -52,13 +51,34 @@ report(struct run *r, uint32_t subject, const struct am_entry *e,
 		memcpy(pr.circle, circle, AM_HASH_BYTES);
 	if (author != NULL)
 		memcpy(pr.author, author, AM_ID_BYTES);
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
-	va_end(ap);
 	pr.what = what;
 	r->p->problems++;
+	r->p->findings += finding;
 	if (r->problem != NULL)
 		r->problem(r->ctx, &pr);
+}
+
+static void
+report(struct run *r, uint32_t subject, const struct am_entry *e,
+	const uint8_t *circle, const uint8_t *author, uint64_t seq, size_t item,
+	int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(r, false, subject, e, circle, author, seq, item, code, fmt, ap);
+	va_end(ap);
+}
+
+/* A finding: proof against an author, which leaves the file intact. */
+static void
+finding(struct run *r, const struct am_entry *e, size_t item, int code,
+	const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(r, true, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, item, code, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- the manifest ---- */
@@ -160,11 +180,11 @@ check_items(struct run *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct am_entry *e = &r->es[i];
 		bool fork = r->b->items[r->index[i]].fork;
-		if (!r->sig_ok[i])
+		/* a feed's entry may be vouched for by the next: walk_feed */
+		if (!r->sig_ok[i] && fork)
 			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
-				AM_ERR_SIGNATURE, "%sits signature does not verify: the "
-				"entry was altered after its author signed it",
-				fork ? "fork evidence: " : "");
+				AM_ERR_SIGNATURE, "fork evidence: its signature does not "
+				"verify: the entry was altered after its author signed it");
 	}
 	/* each item out of order is reported as it is found: nothing more to
 	 * do with AM_ERR_ORDER */
@@ -198,25 +218,56 @@ add_feed(struct am_proof *p, const uint8_t *circle, const uint8_t *author,
 	return AM_OK;
 }
 
-/* Walks one feed's entries (order[from..to)) in number order: proven is
- * the longest run 1, 2, 3... of signed entries each naming the hash of the
- * one before. */
+/* Entries whose signature fails and that no later signed entry vouches
+ * for: altered after their author signed them. */
+static void
+altered(struct run *r, const size_t *bad, size_t nbad)
+{
+	for (size_t k = 0; k < nbad; k++) {
+		const struct am_entry *e = &r->es[bad[k]];
+		report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[bad[k]] + 1,
+			AM_ERR_SIGNATURE, "its signature does not verify: the entry was "
+			"altered after its author signed it");
+	}
+}
+
+/*
+ * Walks one feed's entries (order[from..to)) in number order: proven is
+ * the longest run 1, 2, 3... of entries each naming the hash of the one
+ * before and ending in a validly signed one. An entry in that run whose
+ * own signature fails is vouched for by the signed entry after it, as a
+ * node takes a peer's batch (protocol/sync.md, "Verifying on ingest"): its
+ * content is its author's, and it is a finding against them, not damage.
+ */
 static void
 walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
 {
 	const struct am_entry *last = NULL;
 	bool broken = false;
+	size_t *bad = malloc((to - from) * sizeof *bad), nbad = 0;
+	uint64_t end = 0;                /* the run, vouched for or not */
+	if (bad == NULL)
+		return;
 	for (size_t k = from; k < to; k++) {
 		size_t i = r->order[k];
 		const struct am_entry *e = &r->es[i];
 		f->in_file++;
 		if (broken)
 			continue;
-		if (!r->sig_ok[i]) {
-			broken = true;      /* reported by check_items */
-		} else if (e->seq <= f->proven) {
+		if (e->seq <= end) {
 			broken = true;      /* a number twice: out of order */
-		} else if (e->seq != f->proven + 1) {
+		} else if (e->seq != end + 1 && nbad > 0) {
+			broken = true;      /* what is unvouched is reported below */
+		} else if (last != NULL && e->seq == end + 1 && nbad > 0 &&
+		    memcmp(e->prev, last->hash, AM_HASH_BYTES) != 0) {
+			broken = true;
+		} else if (e->seq == end + 1 && (last == NULL ||
+		    memcmp(e->prev, last->hash, AM_HASH_BYTES) == 0) &&
+		    !r->sig_ok[i]) {
+			bad[nbad++] = i;    /* vouched for if a signed one follows */
+			end = e->seq;
+			last = e;
+		} else if (e->seq != end + 1) {   /* here end == f->proven */
 			if (f->proven == 0)
 				report(r, AM_PROOF_FEED, e, NULL, NULL, 0, 0, AM_ERR_GAP,
 					"entr%s 1%s %llu missing: the feed starts at entry %llu",
@@ -234,6 +285,9 @@ walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
 					"middle of the feed", (unsigned long long)(f->proven + 1),
 					(unsigned long long)(e->seq - 1));
 			broken = true;
+		} else if (!r->sig_ok[i]) {
+			bad[nbad++] = i;    /* altered: its link does not matter */
+			broken = true;
 		} else if (last != NULL &&
 		    memcmp(e->prev, last->hash, AM_HASH_BYTES) != 0) {
 			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
@@ -241,11 +295,23 @@ walk_feed(struct run *r, size_t from, size_t to, struct am_proof_feed *f)
 				"it: one of the two was replaced", (unsigned long long)last->seq);
 			broken = true;
 		} else {
-			f->proven = e->seq;
+			for (size_t b = 0; b < nbad; b++) {
+				const struct am_entry *x = &r->es[bad[b]];
+				r->proven[bad[b]] = 1;
+				finding(r, x, r->index[bad[b]] + 1, AM_ERR_SIGNATURE,
+					"its signature does not verify; its content is "
+					"vouched for by entry %llu of the same author, which "
+					"names its hash: the author signed an invalid entry",
+					(unsigned long long)x->seq + 1);
+			}
+			nbad = 0;
+			f->proven = end = e->seq;
 			r->proven[i] = 1;
 			last = e;
 		}
 	}
+	altered(r, bad, nbad);
+	free(bad);
 }
 
 /* What the manifest says of a feed found in the file. */
@@ -357,10 +423,11 @@ check_forks(struct run *r, uint8_t *fork_ok)
 		if (!r->b->items[r->index[i]].fork || !r->sig_ok[i])
 			continue;
 		const struct am_proof_feed *f = proof_feed(p, e->circle, e->author);
-		bool held = false;
-		for (size_t k = 0; k < r->norder && !held; k++) {
+		const struct am_entry *held = NULL;
+		for (size_t k = 0; k < r->norder && held == NULL; k++) {
 			const struct am_entry *x = &r->es[r->order[k]];
-			held = key_cmp(x, e) == 0 && memcmp(x->hash, e->hash, AM_HASH_BYTES) != 0;
+			if (key_cmp(x, e) == 0 && memcmp(x->hash, e->hash, AM_HASH_BYTES) != 0)
+				held = x;
 		}
 		if (f == NULL || e->seq > f->proven || !held) {
 			report(r, AM_PROOF_ENTRY, e, NULL, NULL, e->seq, r->index[i] + 1,
@@ -380,6 +447,12 @@ check_forks(struct run *r, uint8_t *fork_ok)
 			continue;
 		}
 		fork_ok[i] = 1;
+		char h1[2 * AM_HASH_BYTES + 1], h2[2 * AM_HASH_BYTES + 1];
+		am_hex(held->hash, AM_HASH_BYTES, h1);
+		am_hex(e->hash, AM_HASH_BYTES, h2);
+		finding(r, e, r->index[i] + 1, AM_ERR_FORK, "the author signed two "
+			"different entries at this number (fork): %.16s and %.16s",
+			h1, h2);
 	}
 	if (!p->manifest_ok)
 		return;
@@ -483,6 +556,56 @@ out:
 	return rc;
 }
 
+/* A circle's name fit for a sentence: control bytes shown as '?'. */
+static void
+plain_name(const char *name, char out[static 65])
+{
+	size_t i = 0;
+	for (; name != NULL && name[i] != '\0' && i < 64; i++)
+		out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	out[i] = '\0';
+}
+
+/*
+ * Anyone can sign a manifest: only the signature of someone who belongs to
+ * a circle says that the file is that person's account of the record. So
+ * the exporter must be a joined member or witness of every circle whose
+ * feeds the file holds, by the rules applied to the file's own entries.
+ */
+static int
+check_signer(struct run *r)
+{
+	struct am_proof *p = r->p;
+	struct am_circle_info *all = NULL, *mine = NULL;
+	size_t nall = 0, nmine = 0;
+	char text[AM_ID_TEXT_BYTES], fp[AM_FPR_TEXT_BYTES], name[65];
+	int rc = am_state_circles(p->store, NULL, &all, &nall);
+	if (rc == AM_OK)
+		rc = am_state_circles(p->store, p->manifest.exporter, &mine, &nmine);
+	if (rc != AM_OK)
+		goto out;
+	am_id_format(p->manifest.exporter, text);
+	am_id_fingerprint(p->manifest.exporter, fp);
+	for (size_t i = 0; i < nall; i++) {
+		bool joined = false;
+		for (size_t k = 0; k < nmine && !joined; k++)
+			joined = memcmp(mine[k].id, all[i].id, AM_HASH_BYTES) == 0 &&
+				mine[k].status == AM_MEMBER_JOINED;
+		if (joined)
+			continue;
+		plain_name(all[i].name, name);
+		report(r, AM_PROOF_MANIFEST, NULL, all[i].id, NULL, 0, 0,
+			AM_ERR_NOT_MEMBER, "it is signed by %.8s (%s), who is neither a "
+			"member nor a witness of circle '%s': anyone can sign a "
+			"manifest, so it proves nothing of who exported the file",
+			text, fp, name);
+	}
+out:
+	am_state_circles_free(&all, nall);
+	am_state_circles_free(&mine, nmine);
+	return rc;
+}
+
 static int
 ptr_author_cmp(const void *a, const void *b)
 {
@@ -533,6 +656,8 @@ am_proof_check(const struct am_bundle *b, const char *tmpdir,
 	if ((rc = replay(&r, fork_ok, tmpdir)) != AM_OK ||
 	    (rc = count_authors(&r)) != AM_OK)
 		goto out;
+	if (p->manifest_ok && (rc = check_signer(&r)) != AM_OK)
+		goto out;
 	if (p->manifest_ok && p->manifest.has_scope) {
 		struct am_object_info info;
 		if (am_state_lookup(p->store, p->manifest.scope, &info) != AM_OK ||
@@ -573,4 +698,103 @@ am_proof_finish(struct am_proof *p)
 	free(p->feeds);
 	p->feeds = NULL;
 	p->nfeeds = 0;
+}
+
+int
+am_proof_people(const struct am_proof *p,
+	int (*person)(void *ctx, const struct am_proof_person *who), void *ctx)
+{
+	struct am_circle_info *all = NULL;
+	size_t nall = 0;
+	bool signer_in = false;
+	int rc = am_state_circles(p->store, NULL, &all, &nall);
+	if (rc != AM_OK)
+		return rc;
+	/* the signer first when no circle of the file counts them */
+	for (size_t i = 0; rc == AM_OK && p->manifest_ok && i < nall; i++) {
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if ((rc = am_state_members(p->store, all[i].id, &m, &nm)) != AM_OK)
+			break;
+		for (size_t k = 0; k < nm; k++)
+			signer_in |= m[k].status == AM_MEMBER_JOINED &&
+				memcmp(m[k].id, p->manifest.exporter, AM_ID_BYTES) == 0;
+		free(m);
+	}
+	if (rc == AM_OK && p->manifest_ok && !signer_in) {
+		struct am_proof_person w = { .signer = true };
+		memcpy(w.id, p->manifest.exporter, AM_ID_BYTES);
+		rc = person(ctx, &w);
+	}
+	for (size_t i = 0; rc == AM_OK && i < nall; i++) {
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if ((rc = am_state_members(p->store, all[i].id, &m, &nm)) != AM_OK)
+			break;
+		for (size_t k = 0; rc == AM_OK && k < nm; k++) {
+			if (m[k].status != AM_MEMBER_JOINED)
+				continue;
+			struct am_proof_person w = { .in_circle = true,
+				.circle_name = all[i].name, .role = m[k].role };
+			memcpy(w.id, m[k].id, AM_ID_BYTES);
+			memcpy(w.circle, all[i].id, AM_HASH_BYTES);
+			w.signer = p->manifest_ok &&
+				memcmp(w.id, p->manifest.exporter, AM_ID_BYTES) == 0;
+			rc = person(ctx, &w);
+		}
+		free(m);
+	}
+	am_state_circles_free(&all, nall);
+	return rc;
+}
+
+struct expect {
+	struct am_proof *p;
+	const struct am_proof_known *known;
+	void (*problem)(void *ctx, const struct am_proof_problem *pr);
+	void *ctx;
+};
+
+static int
+expect_one(void *ctx, const struct am_proof_person *w)
+{
+	struct expect *x = ctx;
+	char sn[AM_FPR_LONG_TEXT_BYTES], text[AM_ID_TEXT_BYTES];
+	char fp[AM_FPR_TEXT_BYTES], name[65], what[512];
+	for (size_t i = 0; i < x->known->nids; i++)
+		if (memcmp(x->known->ids[i], w->id, AM_ID_BYTES) == 0)
+			return AM_OK;
+	am_id_safety_number(w->id, sn);
+	for (size_t i = 0; i < x->known->nnumbers; i++)
+		if (strcmp(x->known->numbers[i], sn) == 0)
+			return AM_OK;
+	am_id_format(w->id, text);
+	am_id_fingerprint(w->id, fp);
+	if (w->in_circle) {
+		plain_name(w->circle_name, name);
+		snprintf(what, sizeof what, "%.8s (%s), %s of circle '%s',%s is not "
+			"among the people you expect", text, fp,
+			w->role == AM_ROLE_WITNESS ? "witness" : "member", name,
+			w->signer ? " who signed the manifest," : "");
+	} else {
+		snprintf(what, sizeof what, "%.8s (%s), who signed the manifest, is "
+			"not among the people you expect", text, fp);
+	}
+	struct am_proof_problem pr = { .subject = AM_PROOF_PERSON,
+		.code = AM_ERR_NOT_MEMBER, .what = what };
+	memcpy(pr.author, w->id, AM_ID_BYTES);
+	if (w->in_circle)
+		memcpy(pr.circle, w->circle, AM_HASH_BYTES);
+	x->p->problems++;
+	if (x->problem != NULL)
+		x->problem(x->ctx, &pr);
+	return AM_OK;
+}
+
+int
+am_proof_expect(struct am_proof *p, const struct am_proof_known *known,
+	void (*problem)(void *ctx, const struct am_proof_problem *pr), void *ctx)
+{
+	struct expect x = { p, known, problem, ctx };
+	return am_proof_people(p, expect_one, &x);
 }

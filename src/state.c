@@ -325,6 +325,7 @@ st_cache_drop(sqlite3 *db)
 void
 am_state_close(struct am_store *s)
 {
+	st_memo_drop(am_store_sqlite(s));
 	st_cache_drop(am_store_sqlite(s));
 }
 

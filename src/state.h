@@ -31,9 +31,11 @@ struct st_proposal {
 	uint8_t (*accepts)[AM_ID_BYTES];
 	uint32_t ndeclines;          /* standing or not: see accepts */
 	uint8_t (*declines)[AM_ID_BYTES];
-	uint32_t nneed;              /* need(p) of protocol/state.md,
-	                                "Membership": sorted, each ID once */
-	uint8_t (*need)[AM_ID_BYTES];
+	uint32_t nneed;              /* how many in need(p) of protocol/state.md,
+	                                "Membership": st_needs(), st_need_list() */
+	const struct st_needs *needs; /* the circle's need sets */
+	uint32_t who, rank;          /* its author's place in needs, and its
+	                                own among its author's proposals */
 };
 
 /* Collects ignored entries and every entry a derivation looked at, so that
@@ -63,6 +65,8 @@ struct st_circle {
 	struct st_proposal *props;   /* by author's seq, then hash */
 	size_t nprops;
 	struct st_sink *sink;        /* NULL unless collecting violations */
+	struct st_needs *needs;      /* the need sets of props (state_need.c) */
+	bool members_sorted;         /* members is in its final order */
 };
 
 /* One answer (ACCEPT/DECLINE or CONFIRM/DISPUTE) as read from st_facts. */
@@ -139,6 +143,47 @@ bool st_is_party_member(const struct st_circle *c,
 	const uint8_t id[static AM_ID_BYTES]);
 /* True when proposal p needs id's consent (id is in p->need). */
 bool st_needs(const struct st_proposal *p, const uint8_t id[static AM_ID_BYTES]);
+
+/* need(p), sorted by ID, each once, into a malloc'd array for the caller. */
+int st_need_list(const struct st_proposal *p, uint8_t (**out)[AM_ID_BYTES],
+	size_t *n);
+
+/*
+ * The need sets of a circle's member proposals, one list per author that
+ * grows along the author's feed (state_need.c). who is an author's
+ * interned index (st_needs_id), rank a proposal's place among its
+ * author's; an author's proposals are added in rank order.
+ */
+struct st_needs;
+int st_needs_new(struct st_needs **out);
+void st_needs_free(struct st_needs **n);
+int st_needs_id(struct st_needs *n, const uint8_t id[static AM_ID_BYTES],
+	uint32_t *ix);
+/* Adds id to who's list as first needed at rank, unless it is there. */
+int st_needs_add(struct st_needs *n, uint32_t who, uint32_t rank,
+	const uint8_t id[static AM_ID_BYTES]);
+/* Adds to who's list, at rank, everything from's list holds up to rank
+ * upto (nothing when who is from). */
+int st_needs_merge(struct st_needs *n, uint32_t who, uint32_t rank,
+	uint32_t from, uint32_t upto);
+uint32_t st_needs_count(const struct st_needs *n, uint32_t who);
+bool st_needs_has(const struct st_needs *n, uint32_t who, uint32_t rank,
+	const uint8_t id[static AM_ID_BYTES]);
+int st_needs_list(const struct st_needs *n, uint32_t who, uint32_t count,
+	uint8_t (**out)[AM_ID_BYTES], size_t *nout);
+
+/*
+ * The members of a circle as am_state_members() gives them, kept per
+ * connection while the database does not change (state_memo.c):
+ * st_memo_members() copies them into a malloc'd array, or gives
+ * AM_ERR_NOT_FOUND when nothing good is kept; st_memo_members_put() keeps
+ * a copy; st_memo_drop() forgets a connection's.
+ */
+int st_memo_members(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
+	struct am_member **out, size_t *n);
+void st_memo_members_put(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
+	const struct am_member *members, size_t n);
+void st_memo_drop(sqlite3 *db);
 
 /* Derives agreement id of circle c (versions, signatures, ends). AM_OK
  * with a->valid false when it is not a valid agreement. */

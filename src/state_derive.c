@@ -69,9 +69,21 @@ st_sink_ignore(struct st_sink *k, const uint8_t *author, uint64_t seq,
 
 /* ---- membership ---- */
 
+static int cmp_member(const void *a, const void *b);
+
 const struct am_member *
 st_member(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
 {
+	if (c->members_sorted) {
+		/* joined first, the creator first of them, then by ID */
+		struct am_member key = { .status = AM_MEMBER_JOINED };
+		memcpy(key.id, id, AM_ID_BYTES);
+		if (c->nmembers > 0 && c->members[0].creator &&
+		    memcmp(c->members[0].id, id, AM_ID_BYTES) == 0)
+			return &c->members[0];
+		return bsearch(&key, c->members, c->nmembers, sizeof *c->members,
+			cmp_member);
+	}
 	for (size_t i = 0; i < c->nmembers; i++)
 		if (c->members[i].status == AM_MEMBER_JOINED &&
 		    memcmp(c->members[i].id, id, AM_ID_BYTES) == 0)
@@ -141,15 +153,17 @@ struct known {
 	bool waits;                  /* its author had accepted, before it, an
 	                                object this node lacks */
 	bool consented;              /* the newcomer and all it needs accept */
-	uint32_t mark;               /* walk generation that reached it */
+	bool wreach;                 /* it or a proposal in the recursion of
+	                                its need waits */
+	uint32_t tix;                /* its newcomer's interned index */
+	size_t child;                /* resolve(): the next of prev, edges */
 };
 
 struct derive {
 	struct known *k;             /* one per c->props[i] */
 	size_t *edges;               /* proposals accepted by the author of
 	                                the proposal that owns the run */
-	size_t *stack;               /* nprops slots, for walks */
-	uint32_t gen;
+	size_t *stack;               /* nprops slots, for resolve() */
 };
 
 static void
@@ -179,50 +193,84 @@ grow_answers(struct st_proposal *p, struct known *k, uint32_t cap)
 	return AM_OK;
 }
 
-/* Who accepted and who declined proposal p (p->accepts, p->declines, by
- * ID), and when each first did (k->ans). The three lists grow together:
- * none is longer than the number of people who answered. */
+/* Notes one answer of id to p (rows come by author, then kind). */
 static int
-load_answers(sqlite3 *db, const uint8_t *circle, struct st_proposal *p,
-	struct known *k)
+note_answer(struct st_proposal *p, struct known *k, const uint8_t *id,
+	uint32_t kind, uint64_t seq)
+{
+	if (k->nans == 0 || memcmp(k->ans[k->nans - 1].id, id, 32) != 0) {
+		/* the three lists grow together, at powers of two: none is
+		 * longer than the number of people who answered */
+		bool full = k->nans == 0 || (k->nans >= 4 && (k->nans & (k->nans - 1)) == 0);
+		if (full && grow_answers(p, k, k->nans ? k->nans * 2 : 4) != AM_OK)
+			return AM_ERR_NOMEM;
+		struct answer *a = &k->ans[k->nans++];
+		memset(a, 0, sizeof *a);
+		memcpy(a->id, id, 32);
+	}
+	struct answer *a = &k->ans[k->nans - 1];
+	if (kind == AM_KIND_ACCEPT) {
+		a->accept = seq;
+		memcpy(p->accepts[p->naccepts++], id, 32);
+	} else {
+		a->decline = seq;
+		memcpy(p->declines[p->ndeclines++], id, 32);
+	}
+	return AM_OK;
+}
+
+struct by_hash {
+	const uint8_t *hash;
+	size_t i;
+};
+
+static int
+cmp_by_hash(const void *a, const void *b)
+{
+	return memcmp(((const struct by_hash *)a)->hash,
+		((const struct by_hash *)b)->hash, 32);
+}
+
+/*
+ * Who accepted and who declined each proposal (p->accepts, p->declines,
+ * by ID), and when each first did (k->ans), in one pass over the
+ * circle's answers: one query per proposal would cost a statement each.
+ */
+static int
+load_answers(struct st_circle *c, struct derive *d)
 {
 	sqlite3_stmt *st;
-	uint32_t cap = 0;
-	int rc = st_prepare(db, "SELECT f.author, x.kind, MIN(x.seq) FROM st_facts x "
-		"JOIN feeds f ON f.id = x.feed "
-		"WHERE x.ref = ?1 AND x.kind IN (5, 6) AND f.circle = ?2 "
-		"GROUP BY f.author, x.kind ORDER BY f.author, x.kind", &st);
-	if (rc != AM_OK)
+	struct by_hash *idx = malloc(c->nprops * sizeof *idx);
+	if (idx == NULL)
+		return AM_ERR_NOMEM;
+	for (size_t i = 0; i < c->nprops; i++)
+		idx[i] = (struct by_hash){ c->props[i].hash, i };
+	qsort(idx, c->nprops, sizeof *idx, cmp_by_hash);
+	int rc = st_prepare(c->db, "SELECT x.ref, f.author, x.kind, MIN(x.seq) "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"WHERE f.circle = ?1 AND x.kind IN (5, 6) AND x.ref IS NOT NULL "
+		"GROUP BY x.ref, f.author, x.kind ORDER BY x.ref, f.author, x.kind", &st);
+	if (rc != AM_OK) {
+		free(idx);
 		return rc;
-	sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, circle, 32, SQLITE_STATIC);
+	}
+	sqlite3_bind_blob(st, 1, c->id, 32, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint8_t id[32];
-		st_col32(st, 0, id);
-		uint32_t kind = (uint32_t)sqlite3_column_int(st, 1);
-		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 2);
-		if (k->nans == 0 || memcmp(k->ans[k->nans - 1].id, id, 32) != 0) {
-			if (k->nans == cap) {
-				cap = cap ? cap * 2 : 4;
-				if (grow_answers(p, k, cap) != AM_OK) {
-					st_finish(st);
-					return AM_ERR_NOMEM;
-				}
-			}
-			struct answer *a = &k->ans[k->nans++];
-			memset(a, 0, sizeof *a);
-			memcpy(a->id, id, 32);
-		}
-		struct answer *a = &k->ans[k->nans - 1];
-		if (kind == AM_KIND_ACCEPT) {
-			a->accept = seq;
-			memcpy(p->accepts[p->naccepts++], id, 32);
-		} else {
-			a->decline = seq;
-			memcpy(p->declines[p->ndeclines++], id, 32);
+		uint8_t ref[32], id[32];
+		st_col32(st, 0, ref);
+		st_col32(st, 1, id);
+		struct by_hash key = { ref, 0 }, *at;
+		if ((at = bsearch(&key, idx, c->nprops, sizeof *idx, cmp_by_hash)) == NULL)
+			continue;
+		if (note_answer(&c->props[at->i], &d->k[at->i], id,
+		    (uint32_t)sqlite3_column_int(st, 2),
+		    (uint64_t)sqlite3_column_int64(st, 3)) != AM_OK) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 	}
 	st_finish(st);
+	free(idx);
 	return st_done(rc);
 }
 
@@ -269,16 +317,31 @@ declines_first(const struct st_proposal *p, const struct known *k,
 }
 
 /* Was p turned down for good: the newcomer's first answer to it, or that
- * of anyone in need(p), a DECLINE? Needs p->need filled. */
+ * of anyone in need(p), a DECLINE? Needs need(p) filled. */
 static bool
 refused(const struct st_proposal *p, const struct known *k)
 {
 	if (declines_first(p, k, p->target))
 		return true;
-	for (uint32_t j = 0; j < p->nneed; j++)
-		if (declines_first(p, k, p->need[j]))
+	/* only someone who answered can decline: walk the answers, not
+	 * need(p), which may be long */
+	for (uint32_t j = 0; j < k->nans; j++)
+		if (declines_first(p, k, k->ans[j].id) && st_needs(p, k->ans[j].id))
 			return true;
 	return false;
+}
+
+/* Does everyone in need(p) accept p? The author does; anyone else needs
+ * an answer, so count the answers that consent instead of walking need. */
+static bool
+all_needed_consent(const struct st_proposal *p, const struct known *k)
+{
+	uint32_t n = 1;
+	for (uint32_t j = 0; j < k->nans; j++)
+		if (memcmp(k->ans[j].id, p->author, 32) != 0 &&
+		    consents(p, k, k->ans[j].id) && st_needs(p, k->ans[j].id))
+			n++;
+	return n == p->nneed;
 }
 
 /* One proposal in its author's feed, to sort by (author, seq). */
@@ -360,6 +423,29 @@ load_waits(struct st_circle *c, struct derive *d, const struct feed_key *keys)
 	return rc;
 }
 
+/*
+ * Names each author and newcomer by its index in the circle's need sets,
+ * and each proposal by its rank among its author's (keys are by author,
+ * then seq).
+ */
+static int
+intern(struct st_circle *c, struct derive *d, const struct feed_key *keys)
+{
+	uint32_t ix;
+	int rc = st_needs_new(&c->needs);
+	if (rc == AM_OK)
+		rc = st_needs_id(c->needs, c->creator, &ix);
+	for (size_t j = 0; rc == AM_OK && j < c->nprops; j++) {
+		struct st_proposal *p = &c->props[keys[j].i];
+		p->needs = c->needs;
+		p->rank = j > 0 && memcmp(keys[j - 1].author, keys[j].author, 32) == 0 ?
+			c->props[keys[j - 1].i].rank + 1 : 0;
+		if ((rc = st_needs_id(c->needs, p->author, &p->who)) == AM_OK)
+			rc = st_needs_id(c->needs, p->target, &d->k[keys[j].i].tix);
+	}
+	return rc;
+}
+
 struct edge {
 	size_t from, to;
 };
@@ -395,6 +481,9 @@ link_proposals(struct st_circle *c, struct derive *d)
 		d->k[keys[j].i].prev = j > 0 &&
 			memcmp(keys[j - 1].author, keys[j].author, 32) == 0 ?
 			keys[j - 1].i : SIZE_MAX;
+	if ((rc = intern(c, d, keys)) != AM_OK)
+		goto fail;
+	rc = AM_ERR_NOMEM;
 	for (size_t q = 0; q < n; q++)
 		for (uint32_t a = 0; a < d->k[q].nans; a++) {
 			const struct answer *x = &d->k[q].ans[a];
@@ -428,99 +517,71 @@ fail:
 	return rc;
 }
 
-static void
-push_known(struct derive *d, size_t i, size_t *top)
-{
-	const struct known *k = &d->k[i];
-	if (k->prev != SIZE_MAX && d->k[k->prev].mark != d->gen) {
-		d->k[k->prev].mark = d->gen;
-		d->stack[(*top)++] = k->prev;
-	}
-	for (size_t j = k->edge; j < k->edge + k->nedges; j++)
-		if (d->k[d->edges[j]].mark != d->gen) {
-			d->k[d->edges[j]].mark = d->gen;
-			d->stack[(*top)++] = d->edges[j];
-		}
-}
-
-/* Where id is, or would go, in the sorted set p->need. */
-static bool
-need_find(const struct st_proposal *p, const uint8_t *id, size_t *at)
-{
-	size_t lo = 0, hi = p->nneed;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = memcmp(p->need[mid], id, 32);
-		if (d == 0) {
-			*at = mid;
-			return true;
-		}
-		if (d < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*at = lo;
-	return false;
-}
-
 bool
 st_needs(const struct st_proposal *p, const uint8_t id[static AM_ID_BYTES])
 {
-	size_t at;
-	return need_find(p, id, &at);
+	return st_needs_has(p->needs, p->who, p->rank, id);
 }
 
-/* Adds id to p->need, once. */
-static int
-need_add(struct st_proposal *p, const uint8_t *id)
+int
+st_need_list(const struct st_proposal *p, uint8_t (**out)[AM_ID_BYTES],
+	size_t *n)
 {
-	size_t at;
-	if (need_find(p, id, &at))
+	if (p->needs == NULL) {
+		*out = NULL;
+		*n = 0;
 		return AM_OK;
-	void *q = realloc(p->need, (p->nneed + 1) * sizeof *p->need);
-	if (q == NULL)
-		return AM_ERR_NOMEM;
-	p->need = q;
-	memmove(p->need[at + 1], p->need[at], (p->nneed - at) * sizeof *p->need);
-	memcpy(p->need[at], id, 32);
-	p->nneed++;
-	return AM_OK;
+	}
+	return st_needs_list(p->needs, p->who, p->nneed, out, n);
+}
+
+/* Takes into need(i) what i's author knew through proposal q: q's
+ * author, q's newcomer unless q is refused, and need(q). */
+static int
+fold_known(struct st_circle *c, struct derive *d, size_t i, size_t q,
+	bool *waits)
+{
+	const struct st_proposal *p = &c->props[i], *x = &c->props[q];
+	const struct known *k = &d->k[q];
+	int rc;
+	*waits = *waits || k->waits || k->wreach;
+	if ((rc = st_needs_add(c->needs, p->who, p->rank, x->author)) != AM_OK ||
+	    (!k->refused && (rc = st_needs_add(c->needs, p->who, p->rank,
+	    x->target)) != AM_OK))
+		return rc;
+	/* need(q) of one of i's author's own earlier proposals is in the
+	 * author's list already; one not settled (reached again while being
+	 * settled, which no honest record causes) brings only the above */
+	if (k->settled != 2)
+		return AM_OK;
+	return st_needs_merge(c->needs, p->who, p->rank, x->who, x->rank);
 }
 
 /*
- * Fills c->props[i].need (protocol/state.md, "Membership"): the creator,
- * i's author, and, for every proposal i's author knew of when writing i
- * (recursively, what their authors knew of), that proposal's author and,
- * unless it was refused, its newcomer. *waits tells whether i or a
- * proposal on the way waits for an object. Needs every k->refused set.
+ * Fills need(i) (protocol/state.md, "Membership"): the creator, i's
+ * author, and, for every proposal i's author knew of when writing i
+ * (its proposal before, prev, and those it accepted since, its edges),
+ * that proposal's author, its newcomer unless it was refused, and its
+ * need. *waits tells whether i or a proposal in that recursion waits
+ * for an object. Needs those proposals settled: their need and whether
+ * they are refused.
  */
 static int
 walk_need(struct st_circle *c, struct derive *d, size_t i, bool *waits)
 {
 	struct st_proposal *p = &c->props[i];
-	size_t top = 0;
+	const struct known *k = &d->k[i];
 	int rc;
-	*waits = d->k[i].waits;
-	if ((rc = need_add(p, c->creator)) != AM_OK || (rc = need_add(p, p->author)) != AM_OK)
+	*waits = k->waits;
+	if ((rc = st_needs_add(c->needs, p->who, p->rank, c->creator)) != AM_OK ||
+	    (rc = st_needs_add(c->needs, p->who, p->rank, p->author)) != AM_OK)
 		return rc;
-	if (++d->gen == 0) {
-		for (size_t j = 0; j < c->nprops; j++)
-			d->k[j].mark = 0;
-		d->gen = 1;
-	}
-	d->k[i].mark = d->gen;
-	push_known(d, i, &top);
-	while (top > 0) {
-		size_t q = d->stack[--top];
-		const struct st_proposal *x = &c->props[q];
-		const struct known *k = &d->k[q];
-		*waits = *waits || k->waits;
-		if ((rc = need_add(p, x->author)) != AM_OK ||
-		    (!k->refused && (rc = need_add(p, x->target)) != AM_OK))
+	if (k->prev != SIZE_MAX && (rc = fold_known(c, d, i, k->prev, waits)) != AM_OK)
+		return rc;
+	for (size_t j = k->edge; j < k->edge + k->nedges; j++)
+		if ((rc = fold_known(c, d, i, d->edges[j], waits)) != AM_OK)
 			return rc;
-		push_known(d, q, &top);
-	}
+	p->nneed = st_needs_count(c->needs, p->who);
 	return AM_OK;
 }
 
@@ -529,36 +590,60 @@ walk_need(struct st_circle *c, struct derive *d, size_t i, bool *waits)
  * consented. need(i) takes out the newcomers of refused proposals its
  * author knew of, and whether those are refused depends on their own
  * need: so the proposals i's author knew of are settled first. Each was
- * written before i (an ACCEPT names a hash that existed), so the
- * recursion ends; depth is bounded all the same, as bytes from peers
- * decide it (a proposal reached again while being settled counts as not
- * refused, which no honest record can cause).
+ * written before i (an ACCEPT names a hash that existed), so the walk
+ * ends; it keeps its own stack, as bytes from peers decide its depth (a
+ * proposal reached again while being settled counts as not refused,
+ * which no honest record can cause).
  */
-#define RESOLVE_DEPTH 10000
-
 static int
-resolve(struct st_circle *c, struct derive *d, size_t i, size_t depth)
+settle(struct st_circle *c, struct derive *d, size_t i)
 {
 	struct st_proposal *p = &c->props[i];
 	struct known *k = &d->k[i];
 	bool waits;
 	int rc;
 
-	if (k->settled != 0 || depth > RESOLVE_DEPTH)
-		return AM_OK;
-	k->settled = 1;
-	if (k->prev != SIZE_MAX && (rc = resolve(c, d, k->prev, depth + 1)) != AM_OK)
-		return rc;
-	for (size_t j = k->edge; j < k->edge + k->nedges; j++)
-		if ((rc = resolve(c, d, d->edges[j], depth + 1)) != AM_OK)
-			return rc;
 	if ((rc = walk_need(c, d, i, &waits)) != AM_OK)
 		return rc;
+	k->wreach = waits;
 	k->refused = p->refused = refused(p, k);
-	k->consented = !waits && !k->refused && consents(p, k, p->target);
-	for (uint32_t j = 0; k->consented && j < p->nneed; j++)
-		k->consented = consents(p, k, p->need[j]);
+	k->consented = !waits && !k->refused && consents(p, k, p->target) &&
+		all_needed_consent(p, k);
 	k->settled = 2;
+	return AM_OK;
+}
+
+static int
+resolve(struct st_circle *c, struct derive *d, size_t root)
+{
+	size_t top = 0;
+	int rc;
+
+	if (d->k[root].settled != 0)
+		return AM_OK;
+	d->k[root].settled = 1;
+	d->k[root].child = 0;
+	d->stack[top++] = root;
+	while (top > 0) {
+		size_t i = d->stack[top - 1], next = SIZE_MAX;
+		struct known *k = &d->k[i];
+		/* children in order: prev, then the edges */
+		while (next == SIZE_MAX && k->child <= k->nedges) {
+			size_t at = k->child++;
+			size_t q = at == 0 ? k->prev : d->edges[k->edge + at - 1];
+			if (q != SIZE_MAX && d->k[q].settled == 0)
+				next = q;
+		}
+		if (next != SIZE_MAX) {
+			d->k[next].settled = 1;
+			d->k[next].child = 0;
+			d->stack[top++] = next;
+			continue;
+		}
+		top--;
+		if ((rc = settle(c, d, i)) != AM_OK)
+			return rc;
+	}
 	return AM_OK;
 }
 
@@ -600,13 +685,12 @@ load_proposals(struct st_circle *c, struct derive *d)
 	d->stack = malloc(c->nprops * sizeof *d->stack);
 	if (d->k == NULL || d->stack == NULL)
 		return AM_ERR_NOMEM;
-	for (size_t i = 0; i < c->nprops; i++)
-		if ((rc = load_answers(c->db, c->id, &c->props[i], &d->k[i])) != AM_OK)
-			return rc;
+	if ((rc = load_answers(c, d)) != AM_OK)
+		return rc;
 	if ((rc = link_proposals(c, d)) != AM_OK)
 		return rc;
 	for (size_t i = 0; i < c->nprops; i++)
-		if ((rc = resolve(c, d, i, 0)) != AM_OK)
+		if ((rc = resolve(c, d, i)) != AM_OK)
 			return rc;
 	return AM_OK;
 }
@@ -626,13 +710,19 @@ add_member(struct st_circle *c, size_t *cap)
 	return m;
 }
 
+/* The member an interned ID names, through at (member index + 1 by
+ * interned index, 0 for none), while derive_members() runs. */
 static struct am_member *
-find_member(struct st_circle *c, const uint8_t *id)
+find_member(struct st_circle *c, const uint32_t *at, uint32_t ix)
 {
-	for (size_t i = 0; i < c->nmembers; i++)
-		if (memcmp(c->members[i].id, id, 32) == 0)
-			return &c->members[i];
-	return NULL;
+	return at[ix] != 0 ? &c->members[at[ix] - 1] : NULL;
+}
+
+static bool
+party_member(struct st_circle *c, const uint32_t *at, uint32_t ix)
+{
+	const struct am_member *m = find_member(c, at, ix);
+	return m != NULL && m->status == AM_MEMBER_JOINED && m->role == AM_ROLE_MEMBER;
 }
 
 static void
@@ -670,6 +760,9 @@ static int
 derive_members(struct st_circle *c, const struct derive *d)
 {
 	size_t cap = 0;
+	uint32_t creator, nid = 0, *at = NULL;
+	bool *joined_by = NULL;
+	int rc = AM_ERR_NOMEM;
 	struct am_member *m = add_member(c, &cap);
 	if (m == NULL)
 		return AM_ERR_NOMEM;
@@ -678,16 +771,32 @@ derive_members(struct st_circle *c, const struct derive *d)
 	m->status = AM_MEMBER_JOINED;
 	m->creator = true;
 	m->time = c->created;
+	if (c->nprops == 0)
+		goto sort;
+	/* every author and newcomer is interned (intern()) */
+	if ((rc = st_needs_id(c->needs, c->creator, &creator)) != AM_OK)
+		return rc;
+	for (size_t i = 0; i < c->nprops; i++) {
+		nid = c->props[i].who + 1 > nid ? c->props[i].who + 1 : nid;
+		nid = d->k[i].tix + 1 > nid ? d->k[i].tix + 1 : nid;
+	}
+	nid = creator + 1 > nid ? creator + 1 : nid;
+	rc = AM_ERR_NOMEM;
+	if ((at = calloc(nid, sizeof *at)) == NULL ||
+	    (joined_by = calloc(nid, sizeof *joined_by)) == NULL)
+		goto fail;
+	at[creator] = 1;
 	for (bool changed = true; changed;) {
 		changed = false;
 		for (size_t i = 0; i < c->nprops; i++) {
 			const struct st_proposal *p = &c->props[i];
-			if (!d->k[i].consented || !st_is_party_member(c, p->author))
+			if (!d->k[i].consented || !party_member(c, at, p->who))
 				continue;
-			if ((m = find_member(c, p->target)) == NULL) {
+			if ((m = find_member(c, at, d->k[i].tix)) == NULL) {
 				if ((m = add_member(c, &cap)) == NULL)
-					return AM_ERR_NOMEM;
+					goto fail;
 				fill_member(m, p, AM_MEMBER_JOINED);
+				at[d->k[i].tix] = (uint32_t)c->nmembers;
 				changed = true;
 			} else if (!m->creator && m->role != AM_ROLE_MEMBER &&
 			    p->role == AM_ROLE_MEMBER) {
@@ -698,30 +807,38 @@ derive_members(struct st_circle *c, const struct derive *d)
 	}
 	/* each member joined through the first proposal, in (seq, hash)
 	 * order, that counts and gives the role they have */
-	for (size_t j = 1; j < c->nmembers; j++)
-		for (size_t i = 0; i < c->nprops; i++) {
-			struct st_proposal *p = &c->props[i];
-			if (d->k[i].consented && st_is_party_member(c, p->author) &&
-			    p->role == c->members[j].role &&
-			    memcmp(p->target, c->members[j].id, 32) == 0) {
-				fill_member(&c->members[j], p, AM_MEMBER_JOINED);
-				p->done = true;
-				break;
-			}
+	for (size_t i = 0; i < c->nprops; i++) {
+		struct st_proposal *p = &c->props[i];
+		uint32_t t = d->k[i].tix;
+		if (t == creator || joined_by[t] || (m = find_member(c, at, t)) == NULL)
+			continue;
+		if (d->k[i].consented && party_member(c, at, p->who) &&
+		    p->role == m->role) {
+			fill_member(m, p, AM_MEMBER_JOINED);
+			p->done = true;
+			joined_by[t] = true;
 		}
+	}
 	/* pending: named by a proposal of a joined non-witness member that
 	 * its newcomer has not refused, the first such in (seq, hash) order */
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
-		if (p->done || d->k[i].refused || !st_is_party_member(c, p->author) ||
-		    find_member(c, p->target) != NULL)
+		if (p->done || d->k[i].refused || !party_member(c, at, p->who) ||
+		    find_member(c, at, d->k[i].tix) != NULL)
 			continue;
 		if ((m = add_member(c, &cap)) == NULL)
-			return AM_ERR_NOMEM;
+			goto fail;
 		fill_member(m, p, AM_MEMBER_PENDING);
+		at[d->k[i].tix] = (uint32_t)c->nmembers;
 	}
+sort:
 	qsort(c->members, c->nmembers, sizeof *c->members, cmp_member);
-	return AM_OK;
+	c->members_sorted = true;
+	rc = AM_OK;
+fail:
+	free(at);
+	free(joined_by);
+	return rc;
 }
 
 /* Notes one proposal's answers as counted or ignored. */
@@ -837,11 +954,11 @@ st_circle_finish(struct st_circle *c)
 	for (size_t i = 0; i < c->nprops; i++) {
 		free(c->props[i].accepts);
 		free(c->props[i].declines);
-		free(c->props[i].need);
 	}
 	free(c->props);
 	free(c->members);
 	free(c->name);
+	st_needs_free(&c->needs);
 	c->props = NULL;
 	c->members = NULL;
 	c->name = NULL;

@@ -126,7 +126,15 @@ am_state_members(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	sqlite3 *db = am_store_sqlite(s);
 	struct st_circle c;
 	bool began = st_read_begin(db);
+	/* kept from the last call while the database is as it was then, read
+	 * and kept in the same read transaction as the derivation */
+	if (st_memo_members(db, circle, out, n) == AM_OK) {
+		st_read_end(db, began);
+		return AM_OK;
+	}
 	int rc = st_circle_load(db, circle, NULL, &c);
+	if (rc == AM_OK && c.has_genesis)
+		st_memo_members_put(db, circle, c.members, c.nmembers);
 	st_read_end(db, began);
 	*out = NULL;
 	*n = 0;
@@ -497,11 +505,7 @@ am_state_proposal_needs(struct am_store *s,
 	if (!c.has_genesis || (i = find_proposal(&c, proposal)) == SIZE_MAX) {
 		rc = AM_ERR_NOT_FOUND;
 	} else {
-		/* the set is sorted already; hand it over */
-		*out = c.props[i].need;
-		*n = c.props[i].nneed;
-		c.props[i].need = NULL;
-		c.props[i].nneed = 0;
+		rc = st_need_list(&c.props[i], out, n);
 	}
 	st_circle_finish(&c);
 out:
@@ -539,17 +543,35 @@ pending_add(struct pending_list *l)
  * member.
  */
 static int
+cmp_prop_hash(const void *a, const void *b)
+{
+	const struct st_proposal *const *x = a, *const *y = b;
+	return memcmp((*x)->hash, (*y)->hash, 32);
+}
+
+static int
 pending_members(const struct st_circle *c, const uint8_t *id,
 	struct pending_list *l)
 {
+	/* proposals by hash: a circle may hold many pending */
+	const struct st_proposal **by = malloc((c->nprops ? c->nprops : 1) * sizeof *by);
+	int rc = AM_ERR_NOMEM;
+	if (by == NULL)
+		return rc;
+	for (size_t i = 0; i < c->nprops; i++)
+		by[i] = &c->props[i];
+	qsort(by, c->nprops, sizeof *by, cmp_prop_hash);
 	for (size_t i = 0; i < c->nmembers; i++) {
 		const struct am_member *m = &c->members[i];
 		if (m->status != AM_MEMBER_PENDING)
 			continue;
-		size_t k = find_proposal(c, m->proposal);
-		if (k == SIZE_MAX || memcmp(c->props[k].author, id, 32) == 0)
+		struct st_proposal key;
+		const struct st_proposal *kp = &key, *const *at;
+		memcpy(key.hash, m->proposal, 32);
+		at = bsearch(&kp, by, c->nprops, sizeof *by, cmp_prop_hash);
+		if (at == NULL || memcmp((*at)->author, id, 32) == 0)
 			continue;
-		const struct st_proposal *p = &c->props[k];
+		const struct st_proposal *p = *at;
 		if (memcmp(p->target, id, 32) != 0 && !st_needs(p, id))
 			continue;
 		bool accepted = false;
@@ -559,7 +581,7 @@ pending_members(const struct st_circle *c, const uint8_t *id,
 			continue;
 		struct am_pending *e = pending_add(l);
 		if (e == NULL)
-			return AM_ERR_NOMEM;
+			goto fail;
 		for (uint32_t j = 0; j < p->ndeclines; j++)
 			e->declined = e->declined || memcmp(p->declines[j], id, 32) == 0;
 		e->kind = AM_PENDING_MEMBER;
@@ -570,7 +592,10 @@ pending_members(const struct st_circle *c, const uint8_t *id,
 		memcpy(e->member, p->target, 32);
 		e->role = p->role;
 	}
-	return AM_OK;
+	rc = AM_OK;
+fail:
+	free(by);
+	return rc;
 }
 
 static int
@@ -626,6 +651,15 @@ common:
 }
 
 static int
+cmp_pending(const void *a, const void *b)
+{
+	const struct am_pending *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return memcmp(x->hash, y->hash, 32);
+}
+
+static int
 pending_circle(sqlite3 *db, const uint8_t *circle, const uint8_t *id,
 	struct pending_list *l)
 {
@@ -652,18 +686,9 @@ pending_circle(sqlite3 *db, const uint8_t *circle, const uint8_t *id,
 			rc = pending_agreement(&c, &a, id, l);
 		st_agreement_finish(&a);
 	}
-	/* by claimed time, then hash */
-	for (size_t i = first + 1; i < l->n; i++) {
-		struct am_pending t = l->v[i];
-		size_t j = i;
-		while (j > first && (l->v[j - 1].time > t.time ||
-		    (l->v[j - 1].time == t.time &&
-		    memcmp(l->v[j - 1].hash, t.hash, 32) > 0))) {
-			l->v[j] = l->v[j - 1];
-			j--;
-		}
-		l->v[j] = t;
-	}
+	/* by claimed time, then hash (one entry is pending once) */
+	if (l->n > first + 1)
+		qsort(l->v + first, l->n - first, sizeof *l->v, cmp_pending);
 out:
 	free(ids);
 	st_circle_finish(&c);

@@ -718,6 +718,64 @@ am_store_own_caught_up(struct am_store *s, const uint8_t circle[static AM_HASH_B
 	return am_store_setting_set(s, key, "1");
 }
 
+static void
+own_seen_key(const uint8_t circle[static AM_HASH_BYTES], char key[96])
+{
+	char hex[2 * AM_HASH_BYTES + 1];
+	am_hex(circle, AM_HASH_BYTES, hex);
+	snprintf(key, 96, "%s%s", AM_SETTING_OWN_SEEN, hex);
+}
+
+uint64_t
+am_store_own_seen_get(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES])
+{
+	char key[96];
+	own_seen_key(circle, key);
+	char *v = am_store_setting_get(s, key);
+	if (v == NULL)
+		return 0;
+	/* our own setting; anything that is not a number counts as none */
+	char *end;
+	unsigned long long seq = strtoull(v, &end, 10);
+	if (*v == '\0' || *end != '\0')
+		seq = 0;
+	free(v);
+	return seq;
+}
+
+int
+am_store_own_seen(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint64_t seq)
+{
+	char key[96], value[24];
+	if (seq <= am_store_own_seen_get(s, circle))
+		return AM_OK;
+	own_seen_key(circle, key);
+	snprintf(value, sizeof value, "%llu", (unsigned long long)seq);
+	return am_store_setting_set(s, key, value);
+}
+
+/* The guard of am_store_own_guard() for a feed whose head is head. */
+static int
+own_guard(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint64_t head)
+{
+	int rc = restore_guard(s, circle);
+	if (rc != AM_OK)
+		return rc;
+	return head < am_store_own_seen_get(s, circle) ? AM_ERR_OWN_BEHIND : AM_OK;
+}
+
+int
+am_store_own_guard(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t self[static AM_ID_BYTES])
+{
+	uint8_t hash[AM_HASH_BYTES];
+	uint64_t head;
+	int rc = am_store_head(s, circle, self, &head, hash);
+	return rc != AM_OK ? rc : own_guard(s, circle, head);
+}
+
 /*
  * A joiner signs its answer to an invite (the first entry of its feed in
  * the circle) before it holds the circle, and keeps it aside
@@ -786,9 +844,12 @@ am_store_append(struct am_store *s, const struct am_identity *id,
 		memcpy(d.circle, circle_in, AM_HASH_BYTES);
 	if ((rc = am_store_begin(s)) != AM_OK)
 		return rc;
-	if (body->kind != AM_KIND_GENESIS && (rc = restore_guard(s, d.circle)) != AM_OK)
-		goto fail;
 	if ((rc = store_feed_get(s, d.circle, am_identity_public(id), &f)) != AM_OK)
+		goto fail;
+	/* a restored identity, or one whose peers served entries of its own
+	 * feed that this store lacks, writes nothing before it holds them */
+	if (body->kind != AM_KIND_GENESIS &&
+	    (rc = own_guard(s, d.circle, f.head_seq)) != AM_OK)
 		goto fail;
 	/* what follows a fork counts nowhere: say so rather than write it */
 	if (f.forked_at != 0) {

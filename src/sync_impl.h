@@ -103,6 +103,7 @@ struct am_sync {
 	bool awaiting_done;
 	bool again;                     /* a mismatch arrived during the round */
 	bool caught_up;
+	bool own_asked;                 /* this round asked for our own feed */
 	uint64_t round_new;             /* entries stored in this round */
 	uint64_t round_retry;           /* entries refused for now, not forever */
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amends/checkpoint.h"
 #include "sync_impl.h"
 
 /* Opens a pull round: our digests of every shared circle, in messages of
@@ -50,6 +51,7 @@ open_round(struct am_sync *s)
 	if ((rc = sync_queue(s, m)) != AM_OK)
 		goto out;
 	s->pulling = true;
+	s->own_asked = false;
 	s->awaiting_done = true;
 	s->caught_up = false;
 	s->round_new = 0;
@@ -60,18 +62,15 @@ out:
 	return rc;
 }
 
-/* The peer holds what we hold: every shared circle's model is ours. The
- * circles are kept in *lift when the restore guard may be lifted there
- * (a write, for after the read transaction). */
+/* The peer holds what we hold: every shared circle's model is ours. */
 static int
-all_equal(struct am_sync *s, uint8_t (**lift)[AM_HASH_BYTES], size_t *nlift)
+all_equal(struct am_sync *s)
 {
 	uint8_t (*circles)[AM_HASH_BYTES];
 	size_t n;
 	int rc = sync_circles(s, &circles, &n);
 	if (rc != AM_OK)
 		return rc;
-	*nlift = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t digest[AM_HASH_BYTES];
 		rc = sync_shared(s, circles[i]);
@@ -83,14 +82,109 @@ all_equal(struct am_sync *s, uint8_t (**lift)[AM_HASH_BYTES], size_t *nlift)
 		    (rc = am_store_digest(s->store, circles[i], digest)) != AM_OK ||
 		    (rc = sync_model_equal(s, circles[i], digest)) != AM_OK)
 			break;
-		memmove(circles[(*nlift)++], circles[i], AM_HASH_BYTES);
 	}
-	if (rc != AM_OK || !s->restored) {
-		free(circles);
-		circles = NULL;
-		*nlift = 0;
+	free(circles);
+	return rc;
+}
+
+/* ---- our own feed: the restore guard and a stale store ---- */
+
+static int add_task(struct am_sync *s, enum task_kind kind,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t seq);
+static int pump(struct am_sync *s);
+
+struct named_ctx {
+	struct am_store *store;
+	const uint8_t *circle, *self;
+	uint64_t seq;
+	int rc;
+};
+
+static int
+named_one(void *ctx, const struct am_feed_head *h)
+{
+	struct named_ctx *c = ctx;
+	struct am_checkpoint *cp = malloc(sizeof *cp);
+	if (cp == NULL)
+		return AM_ERR_NOMEM;
+	int rc = am_checkpoint_latest(c->store, c->circle, h->author, cp);
+	if (rc == AM_ERR_NOT_FOUND)
+		rc = AM_OK;
+	else if (rc == AM_OK)
+		for (uint32_t i = 0; i < cp->nheads; i++)
+			if (memcmp(cp->heads[i].author, c->self, AM_ID_BYTES) == 0 &&
+			    cp->heads[i].seq > c->seq)
+				c->seq = cp->heads[i].seq;
+	free(cp);
+	return rc;
+}
+
+/*
+ * The number our own feed in circle must reach before we may write there
+ * again, from signed evidence only: the highest entry of ours a peer
+ * served that we lacked (am_store_own_seen), and the highest number of our
+ * feed that a member's live checkpoint names. A peer's HEADS, unsigned, is
+ * never evidence: a hostile member could claim our feed at 2^62.
+ */
+static int
+own_needed(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint64_t *needed)
+{
+	struct named_ctx c = { .store = s->store, .circle = circle,
+		.self = s->self, .seq = am_store_own_seen_get(s->store, circle) };
+	int rc = am_store_heads(s->store, circle, named_one, &c);
+	*needed = c.seq;
+	return rc;
+}
+
+/*
+ * A comparison with the peer is over (our round ended, or its summary is
+ * ours). In each shared circle where our writing waits (the restore
+ * guard, or entries of ours a peer served), the guard lifts when we hold
+ * what the signed evidence names; otherwise we ask this peer for the rest
+ * of our feed, once per round (*asked tells whether we did).
+ */
+static int
+settle_own(struct am_sync *s, bool ask, bool *asked)
+{
+	uint8_t (*circles)[AM_HASH_BYTES];
+	size_t n;
+	int rc = sync_circles(s, &circles, &n);
+	if (rc != AM_OK)
+		return rc;
+	*asked = false;
+	for (size_t i = 0; i < n && rc == AM_OK; i++) {
+		uint8_t hash[AM_HASH_BYTES];
+		uint64_t head, needed;
+		rc = sync_shared(s, circles[i]);
+		if (rc == AM_ERR_NOT_SHARED || rc == AM_ERR_NOT_FOUND) {
+			rc = AM_OK;
+			continue;
+		}
+		int guard = rc == AM_OK ?
+			am_store_own_guard(s->store, circles[i], s->self) : rc;
+		if (guard == AM_OK)
+			continue;
+		if (guard != AM_ERR_RESTORING && guard != AM_ERR_OWN_BEHIND) {
+			rc = guard;
+			break;
+		}
+		if ((rc = own_needed(s, circles[i], &needed)) != AM_OK ||
+		    (rc = am_store_head(s->store, circles[i], s->self, &head,
+		    hash)) != AM_OK)
+			break;
+		if (head >= needed) {
+			if (guard == AM_ERR_RESTORING)
+				rc = am_store_own_caught_up(s->store, circles[i]);
+			continue;
+		}
+		if (!ask)
+			continue;
+		rc = add_task(s, TASK_FEED, circles[i], s->self, needed);
+		*asked = true;
 	}
-	*lift = circles;
+	free(circles);
 	return rc;
 }
 
@@ -103,8 +197,7 @@ all_equal(struct am_sync *s, uint8_t (**lift)[AM_HASH_BYTES], size_t *nlift)
  * node offers it (protocol/sync.md, "Writing while comparing").
  */
 static int
-on_hello(struct am_sync *s, const struct am_sync_msg *m,
-	uint8_t (**lift)[AM_HASH_BYTES], size_t *nlift)
+on_hello(struct am_sync *s, const struct am_sync_msg *m, bool *same)
 {
 	uint8_t ours[AM_HASH_BYTES];
 	uint64_t count;
@@ -115,8 +208,9 @@ on_hello(struct am_sync *s, const struct am_sync_msg *m,
 		/* the peer holds what we hold: it said so */
 		if (!s->pulling)
 			s->caught_up = true;
-		if ((rc = all_equal(s, lift, nlift)) != AM_OK)
+		if ((rc = all_equal(s)) != AM_OK)
 			return rc;
+		*same = true;
 		/* and it learns the same from us, unless this was our answer:
 		 * the summary it compared, not one read again after a write */
 		if (m->hello != AM_SYNC_HELLO_ANSWER)
@@ -140,17 +234,16 @@ on_hello(struct am_sync *s, const struct am_sync_msg *m,
 int
 sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
 {
-	uint8_t (*lift)[AM_HASH_BYTES] = NULL;
-	size_t nlift = 0;
+	bool same = false, asked;
 	int rc = am_store_read_begin(s->store);
 	if (rc != AM_OK)
 		return rc;
-	rc = on_hello(s, m, &lift, &nlift);
+	rc = on_hello(s, m, &same);
 	am_store_read_end(s->store);
-	/* summaries equal: we hold our own latest entries there */
-	for (size_t i = 0; i < nlift && rc == AM_OK; i++)
-		rc = am_store_own_caught_up(s->store, lift[i]);
-	free(lift);
+	/* summaries equal: a comparison that showed nothing new; the guard
+	 * lifts where the evidence we hold allows (a fetch needs a round) */
+	if (rc == AM_OK && same)
+		rc = settle_own(s, false, &asked);
 	return rc;
 }
 
@@ -223,6 +316,15 @@ end_round(struct am_sync *s)
 {
 	if (!s->pulling || s->awaiting_done || s->ntasks > 0 || s->inflight)
 		return AM_OK;
+	/* our own feed: what signed evidence names and we lack, asked of
+	 * this peer once per round; the guard lifts where nothing is */
+	bool asked;
+	int rc = settle_own(s, !s->own_asked, &asked);
+	s->own_asked = true;
+	if (rc != AM_OK)
+		return rc;
+	if (asked)
+		return pump(s);
 	s->pulling = false;
 	/* entries refused only because others had not arrived yet: ask again
 	 * while each round brings something new */
@@ -299,11 +401,6 @@ pump(struct am_sync *s)
 			if (rc != AM_OK)
 				return rc;
 			if (head >= t->seq) {
-				if (s->restored &&
-				    memcmp(t->author, s->self, AM_ID_BYTES) == 0 &&
-				    (rc = am_store_own_caught_up(s->store,
-				    t->circle)) != AM_OK)
-					return rc;
 				pop_task(s);
 				continue;
 			}
@@ -346,8 +443,7 @@ hash_at(void *ctx, const uint8_t *raw, size_t len)
 }
 
 static int
-on_head(struct am_sync *s, const uint8_t *circle, const struct am_sync_head *h,
-	bool *self_ahead)
+on_head(struct am_sync *s, const uint8_t *circle, const struct am_sync_head *h)
 {
 	uint8_t hash[AM_HASH_BYTES], forks[AM_HASH_BYTES];
 	uint64_t seq;
@@ -358,8 +454,6 @@ on_head(struct am_sync *s, const uint8_t *circle, const struct am_sync_head *h,
 	if ((rc = am_store_head(s->store, circle, h->author, &seq, hash)) != AM_OK)
 		return rc;
 	if (h->seq > seq) {
-		if (memcmp(h->author, s->self, AM_ID_BYTES) == 0)
-			*self_ahead = true;
 		rc = add_task(s, TASK_FEED, circle, h->author, h->seq);
 	} else if (h->seq == seq) {
 		if (memcmp(hash, h->hash, AM_HASH_BYTES) != 0)
@@ -404,7 +498,7 @@ refuse_circle(struct am_sync *s, uint32_t type, const uint8_t *circle, int rc)
 int
 sync_on_heads(struct am_sync *s, const struct am_sync_msg *m)
 {
-	bool self_ahead = false, ours = false, proposed;
+	bool ours = false, proposed;
 	int rc = sync_may_receive(s, m->circle);
 	for (uint32_t i = 0; i < m->n && s->restored; i++)
 		ours |= memcmp(m->heads[i].author, s->self, AM_ID_BYTES) == 0;
@@ -413,7 +507,7 @@ sync_on_heads(struct am_sync *s, const struct am_sync_msg *m)
 	if (rc != AM_OK)
 		return refuse_circle(s, m->type, m->circle, rc);
 	for (uint32_t i = 0; i < m->n; i++) {
-		if ((rc = on_head(s, m->circle, &m->heads[i], &self_ahead)) != AM_OK)
+		if ((rc = on_head(s, m->circle, &m->heads[i])) != AM_OK)
 			return rc;
 	}
 	/* the list is the peer's whole copy of the circle */
@@ -426,9 +520,7 @@ sync_on_heads(struct am_sync *s, const struct am_sync_msg *m)
 			    m->heads[i].seq, true)) != AM_OK)
 				return rc;
 	}
-	if (s->restored && !self_ahead &&
-	    (rc = am_store_own_caught_up(s->store, m->circle)) != AM_OK)
-		return rc;
+	/* never a lift here: HEADS is the peer's word, not signed evidence */
 	return pump(s);
 }
 
@@ -506,6 +598,44 @@ own_run(struct am_sync *s, const struct am_sync_msg *m)
 	return false;
 }
 
+/*
+ * The peer served entries of our own feed (run m, after it was stored as
+ * far as it could be). When its newest one is signed by us and numbered
+ * beyond our head, another copy of this identity wrote it: we stop writing
+ * into the circle until we hold it (am_store_own_seen), say so, and fetch.
+ */
+static int
+own_served(struct am_sync *s, const struct am_sync_msg *m)
+{
+	struct am_entry e;
+	uint8_t hash[AM_HASH_BYTES];
+	uint64_t head;
+	char c[9];
+
+	if (m->n == 0 ||
+	    am_entry_decode(m->raw[m->n - 1], m->len[m->n - 1], &e) != AM_OK ||
+	    memcmp(e.circle, m->circle, AM_HASH_BYTES) != 0 ||
+	    memcmp(e.author, s->self, AM_ID_BYTES) != 0 ||
+	    am_entry_verify(&e) != AM_OK)
+		return AM_OK;
+	int rc = am_store_head(s->store, m->circle, s->self, &head, hash);
+	if (rc != AM_OK || e.seq <= head)
+		return rc;
+	uint64_t before = am_store_own_seen_get(s->store, m->circle);
+	if ((rc = am_store_own_seen(s->store, m->circle, e.seq)) != AM_OK)
+		return rc;
+	if (e.seq > before) {
+		sync_short(m->circle, c);
+		sync_event(s, AM_SYNC_EV_OWN_BEHIND, AM_ERR_OWN_BEHIND, m->circle,
+			s->self, e.seq, head, "the peer served entry %llu of our own "
+			"feed in circle %s, which this node lacks (it holds %llu): "
+			"another copy of this identity wrote it; no writing there "
+			"until it is fetched", (unsigned long long)e.seq, c,
+			(unsigned long long)head);
+	}
+	return add_task(s, TASK_FEED, m->circle, s->self, e.seq);
+}
+
 /* Stores a run of the peer's entries; reports what happened. *stored
  * receives the count of new entries, *last the number of the last entry
  * looked at. */
@@ -520,6 +650,7 @@ take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
 	int rc;
 
 	*stored = 0;
+	int rc2;
 	const char *why = NULL;
 	bool proposed;
 	/* the door, before anything is stored: a circle this node is not in,
@@ -555,6 +686,9 @@ take_run(struct am_sync *s, const struct am_sync_msg *m, uint64_t first,
 		sync_event(s, AM_SYNC_EV_FORK, AM_ERR_FORK, m->circle, m->author,
 			first, forks, "fork evidence: feed %s in circle %s has two "
 			"entries at one number", a, c);
+	if (memcmp(m->author, s->self, AM_ID_BYTES) == 0 &&
+	    (rc2 = own_served(s, m)) != AM_OK)
+		return rc2;
 	*refused = rc;
 	if (rc != AM_OK) {
 		s->stats.refused += m->n - done;

@@ -16,6 +16,10 @@
 #include <sodium.h>
 
 #include "amends/verify.h"
+
+/* Internal to report(): a bad signature vouched for by the next entry,
+ * reported as AM_ERR_SIGNATURE with finding set. */
+#define CODE_VOUCHED (-1)
 #include "store_impl.h"
 
 #define BATCH_ENTRIES 4096
@@ -134,7 +138,11 @@ static void
 report(struct run *r, const uint8_t *circle, const uint8_t *author, uint64_t seq,
 	int code, const char *fmt, ...)
 {
-	struct am_verify_problem p = { .seq = seq, .code = code };
+	/* proof against an author, the same on every node that holds it */
+	bool finding = code == AM_ERR_FORK || code == CODE_VOUCHED;
+	struct am_verify_problem p = { .seq = seq,
+		.code = finding && code == CODE_VOUCHED ? AM_ERR_SIGNATURE : code,
+		.finding = finding };
 	char what[256];
 	va_list ap;
 	va_start(ap, fmt);
@@ -144,6 +152,7 @@ report(struct run *r, const uint8_t *circle, const uint8_t *author, uint64_t seq
 	memcpy(p.author, author, AM_ID_BYTES);
 	p.what = what;
 	r->report->problems++;
+	r->report->findings += finding;
 	if (r->problem != NULL)
 		r->problem(r->ctx, &p);
 }
@@ -177,7 +186,7 @@ report_signature(struct run *r, const struct am_entry *e)
 	    vouch_one, &v) != AM_OK)
 		v.vouched = false;
 	if (v.vouched)
-		report(r, e->circle, e->author, e->seq, AM_ERR_SIGNATURE,
+		report(r, e->circle, e->author, e->seq, CODE_VOUCHED,
 			"the signature does not verify against the author's key; its "
 			"content is vouched for by entry %llu of the same author, which "
 			"names its hash", (unsigned long long)e->seq + 1);

@@ -18,6 +18,11 @@
 #include "amends/store.h"
 
 #define AM_BUNDLE_MAGIC "amends-bundle"
+/* The bytes a signed export file starts with, before its msgpack value,
+ * so that file(1) can be taught to know it; as PNG's, they show a file
+ * damaged by a 7-bit or line-ending conversion. Older files lack them. */
+#define AM_BUNDLE_FILE_MAGIC "\x89" "amends\r\n\x1a\n"
+#define AM_BUNDLE_FILE_MAGIC_BYTES 11
 #define AM_BUNDLE_VERSION 1          /* a plain bundle: entries and forks */
 #define AM_BUNDLE_VERSION_SIGNED 2   /* an export: a signed manifest first */
 #define AM_BUNDLE_MAX_BYTES (256u << 20)   /* bytes of one bundle file */
@@ -65,8 +70,10 @@ AM_NODISCARD int am_bundle_export(struct am_store *s, const uint8_t *circle,
 	uint8_t **data, size_t *len, size_t *nentries, size_t *nforks);
 
 /*
- * Parses a bundle held in data. The items point into data, which must
- * outlive the bundle (b->data stays NULL). Refuses, before allocating:
+ * Parses a bundle held in data, after AM_BUNDLE_FILE_MAGIC when it starts
+ * with it (a file that starts with its first byte and "amends" but not
+ * the rest of it was damaged in transfer: AM_ERR_FIELD). The items point
+ * into data, which must outlive the bundle (b->data stays NULL). Refuses, before allocating:
  * more than AM_BUNDLE_MAX_BYTES (AM_ERR_TOO_BIG), more than
  * AM_BUNDLE_MAX_ENTRIES items (AM_ERR_TOO_BIG), an entry longer than
  * AM_ENTRY_MAX (AM_ERR_TOO_BIG). AM_ERR_TYPE when the bytes do not start
@@ -169,7 +176,7 @@ struct am_bundle_manifest {
 
 /*
  * Writes a signed export (version 2) of circle (every circle when NULL)
- * as id: a manifest naming each feed's newest entry in the file, signed by
+ * as id, starting with AM_BUNDLE_FILE_MAGIC: a manifest naming each feed's newest entry in the file, signed by
  * id with time as its claimed time, then the entries and fork evidence.
  * With agreement not NULL (the hash of a PROPOSE; circle is then NULL or
  * its circle), each feed is cut after its last entry that bears on that

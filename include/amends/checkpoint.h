@@ -81,6 +81,19 @@ AM_NODISCARD int am_checkpoint_write(struct am_store *s,
 	const struct am_identity *id, const uint8_t circle[static AM_HASH_BYTES],
 	int64_t now, bool *written, struct am_checkpoint *out);
 
+/*
+ * am_checkpoint_write, for a node that started at since (ms, the clock of
+ * am_peer_digest_set): every other joined member must be known to hold
+ * the heads by a digest its node reported from since on; a digest from
+ * before, or a member's own checkpoint, no longer counts. A store may be
+ * a stale copy: what a peer said to it before it started may be about a
+ * record its owner has since extended elsewhere, and a checkpoint
+ * numbered over those entries would fork the owner's feed (issue 22).
+ */
+AM_NODISCARD int am_checkpoint_write_since(struct am_store *s,
+	const struct am_identity *id, const uint8_t circle[static AM_HASH_BYTES],
+	int64_t now, int64_t since, bool *written, struct am_checkpoint *out);
+
 /* Whether every joined member has checkpointed the same heads. */
 struct am_checkpoint_same {
 	bool same;                       /* the rest means something only then */

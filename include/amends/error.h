@@ -63,6 +63,7 @@ enum am_error {
 	AM_ERR_RESTORING = 61,     /* restored identity has not caught up its own feed */
 	AM_ERR_WEAK_PASSPHRASE = 62, /* a passphrase below the minimum strength */
 	AM_ERR_OWN_FORK = 63,      /* this identity's own feed in the circle forked */
+	AM_ERR_OWN_BEHIND = 64,    /* a peer served an entry of our own feed we lack */
 
 	/* schedules */
 	AM_ERR_ZONE = 70,          /* unknown time zone, or damaged zone data */

@@ -23,6 +23,8 @@ enum am_proof_subject {
 	AM_PROOF_MANIFEST = 2,
 	AM_PROOF_FEED = 3,          /* circle, author */
 	AM_PROOF_ENTRY = 4,         /* circle, author, seq */
+	AM_PROOF_PERSON = 5,        /* author is someone the reader did not
+	                               expect (circle: where they belong) */
 };
 
 /* One thing found wrong. */
@@ -34,6 +36,10 @@ struct am_proof_problem {
 	size_t item;                /* 1-based position in the file; 0: none */
 	int code;                   /* AM_ERR_* */
 	const char *what;           /* a sentence; valid during the callback */
+	bool finding;               /* against the author, not the file: fork
+	                               evidence, or an entry whose signature
+	                               fails that the author's next entry
+	                               vouches for */
 };
 
 /* How far one feed of the file is proven. */
@@ -58,7 +64,9 @@ struct am_proof {
 	struct am_proof_feed *feeds;  /* by circle, then author */
 	uint64_t entries;           /* items that decoded, fork evidence included */
 	uint64_t authors;           /* distinct authors of those */
-	uint64_t problems;
+	uint64_t problems;          /* findings included */
+	uint64_t findings;          /* of those, the ones against an author:
+	                               the file itself is intact */
 	struct am_store *store;     /* the temporary store: read state here until
 	                               am_proof_finish */
 	char *dir;                  /* its directory, removed by am_proof_finish */
@@ -81,5 +89,48 @@ AM_NODISCARD int am_proof_check(const struct am_bundle *b, const char *tmpdir,
 /* Closes the temporary store, removes its files and directory, and frees
  * what p holds. Safe on a zeroed or already finished p. */
 void am_proof_finish(struct am_proof *p);
+
+/* One person a file speaks for: the manifest's signer, or a joined
+ * member or witness of one of its circles (once per circle). */
+struct am_proof_person {
+	uint8_t id[AM_ID_BYTES];
+	bool in_circle;             /* circle and role are set */
+	uint8_t circle[AM_HASH_BYTES];
+	const char *circle_name;    /* as its creator named it; valid during
+	                               the callback; may be NULL */
+	uint32_t role;              /* enum am_role */
+	bool signer;                /* signed the manifest */
+};
+
+/*
+ * Calls person for the signer (when the manifest verifies) and every
+ * joined member or witness of every circle of the temporary store, in
+ * circle order: the signer first with in_circle false when they belong
+ * to no circle of the file, else with signer set on their rows. Stops at
+ * the first code person returns other than AM_OK. Call after
+ * am_proof_check returned AM_OK.
+ */
+AM_NODISCARD int am_proof_people(const struct am_proof *p,
+	int (*person)(void *ctx, const struct am_proof_person *who), void *ctx);
+
+/* The people a reader knows (amends verify --file --expect): full IDs,
+ * and safety numbers in the form am_id_safety_number writes. */
+struct am_proof_known {
+	size_t nids;
+	const uint8_t (*ids)[AM_ID_BYTES];
+	size_t nnumbers;
+	const char (*numbers)[AM_FPR_LONG_TEXT_BYTES];
+};
+
+/*
+ * Checks that every person of am_proof_people is among known, by ID or
+ * by safety number: a record made up with fresh keys verifies on its own,
+ * and only the reader's knowledge of the real people tells it apart. For
+ * each one who is not, reports an AM_PROOF_PERSON problem (code
+ * AM_ERR_NOT_MEMBER) through problem and counts it in p->problems.
+ */
+AM_NODISCARD int am_proof_expect(struct am_proof *p,
+	const struct am_proof_known *known,
+	void (*problem)(void *ctx, const struct am_proof_problem *pr), void *ctx);
 
 #endif

@@ -37,7 +37,8 @@ void am_store_close(struct am_store **store);
  * new entry's hash and seq (if not NULL) its number. AM_ERR_OWN_FORK when
  * id's feed in circle has forked (the store holds evidence of two entries
  * at one number): every member ignores what would follow, so nothing is
- * written.
+ * written. AM_ERR_RESTORING or AM_ERR_OWN_BEHIND when the guard of
+ * am_store_own_guard() holds.
  */
 AM_NODISCARD int am_store_append(struct am_store *s, const struct am_identity *id,
 	const uint8_t circle[static AM_HASH_BYTES], int64_t time,
@@ -135,10 +136,39 @@ AM_NODISCARD int am_store_name_find(struct am_store *s, const char *name,
 #define AM_SETTING_RESTORED "restored"
 
 /* Records that this node holds its own latest entry of circle as far as
- * its peers know (sync calls it when a peer's head of our feed is not
- * ahead of ours), lifting the restore guard there. */
+ * it has signed evidence (sync calls it once a comparison with a peer is
+ * over and no entry of ours that a peer served, nor any that a live
+ * checkpoint names, is missing here), lifting the restore guard there. */
 AM_NODISCARD int am_store_own_caught_up(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES]);
+
+/* The setting prefix (followed by the circle's ID in hex) holding, in
+ * decimal, the highest number of a signed entry of this node's own feed
+ * in that circle that a peer served and this store did not hold: another
+ * copy of the identity wrote it (a stale store, or a restored key). */
+#define AM_SETTING_OWN_SEEN "own-seen:"
+
+/* Records that a peer served a signed entry of self's own feed in circle
+ * at number seq (the caller verified its signature) while this store
+ * holds fewer: am_store_append refuses to write there (AM_ERR_OWN_BEHIND)
+ * until the feed reaches seq. Keeps the highest number recorded. */
+AM_NODISCARD int am_store_own_seen(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], uint64_t seq);
+
+/* The highest number recorded by am_store_own_seen() for circle, 0 when
+ * none. */
+uint64_t am_store_own_seen_get(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES]);
+
+/*
+ * Whether self may write into circle now: AM_OK; AM_ERR_RESTORING while
+ * the restore guard holds there (AM_SETTING_RESTORED, no
+ * am_store_own_caught_up yet); AM_ERR_OWN_BEHIND while the feed is
+ * shorter than what am_store_own_seen() recorded. Read-only.
+ */
+AM_NODISCARD int am_store_own_guard(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t self[static AM_ID_BYTES]);
 
 /* The setting holding, as hex, the answer (ACCEPT or DECLINE, the first
  * entry of our feed) this node signed to an invite of a circle it did not

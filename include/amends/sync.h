@@ -256,6 +256,10 @@ enum am_sync_event_kind {
 	                                its DIGESTS equal to ours) */
 	AM_SYNC_EV_ANSWERED = 10,    /* am_sync_ask_heads() got its DONE (rc
 	                                AM_OK) or was refused (rc why) */
+	AM_SYNC_EV_OWN_BEHIND = 11,  /* the peer served a signed entry of our
+	                                own feed at seq that we lack (we hold
+	                                count): writing there stops until it
+	                                is fetched */
 };
 
 struct am_sync_event {

@@ -8,6 +8,7 @@
 #ifndef AMENDS_VERIFY_H
 #define AMENDS_VERIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "amends/entry.h"
@@ -20,6 +21,9 @@ struct am_verify_problem {
 	uint64_t seq;                 /* 0 when the problem is the feed's, not an entry's */
 	int code;                     /* AM_ERR_* */
 	const char *what;             /* a sentence; valid during the callback */
+	bool finding;                 /* against the author, not this copy: a
+	                                 fork, or a bad signature its author's
+	                                 next entry vouches for */
 };
 
 struct am_verify_report {
@@ -27,13 +31,18 @@ struct am_verify_report {
 	uint64_t authors;             /* distinct authors */
 	uint64_t feeds;
 	uint64_t circles;
-	uint64_t problems;
+	uint64_t problems;            /* findings included */
+	uint64_t findings;            /* of those, the ones against an author:
+	                                 the copy itself is intact */
 };
 
 /*
  * Verifies every entry of circle (all circles when circle is NULL) using up
  * to threads threads (0: one per online core). Calls problem (may be NULL)
- * for each problem found, in feed order. Returns AM_OK when the check ran,
+ * for each problem found, in feed order. Fork evidence and a bad signature
+ * vouched for by the author's next entry are findings (p->finding): valid
+ * proof of what an author did, which every node holding it reports the
+ * same, not damage of this copy. Returns AM_OK when the check ran,
  * whatever it found (see report->problems), or an error when it could not
  * run (database unreadable, out of memory).
  */

@@ -99,8 +99,21 @@ void cli_nudge(void);
 /* Parses "--help" handling shared by all commands: prints usage to stdout. */
 void cli_usage(FILE *f, const char *usage);
 
+/* The exit status of amends verify: 1 when this copy has problems, 3 when
+ * it is intact but holds findings against an author, else 0. */
+#define CLI_EXIT_FINDINGS 3
+int cli_verify_status(uint64_t problems, uint64_t findings);
+
+/* Prints the last line of amends verify: "FAILED: 2 problems" (and the
+ * findings), or "intact: 0 problems, 1 finding against an author", or
+ * "verified: 0 problems". */
+void cli_verdict(uint64_t problems, uint64_t findings);
+
 /* amends verify --file: checks the export at path with no data directory
- * and prints what it proves (src/cli/export.c). Returns the exit status. */
-int cli_verify_file(const char *path, bool json);
+ * and prints what it proves (src/cli/export.c); expect holds nexpect
+ * arguments of --expect, each an ID or a safety number, or several
+ * separated by commas. Returns the exit status. */
+int cli_verify_file(const char *path, bool json, char **expect,
+	size_t nexpect);
 
 #endif

@@ -168,6 +168,7 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 		if (pr->item > 0)
 			json_kint(&o->j, "item", (int64_t)pr->item);
 		json_kstr(&o->j, "problem", pr->what);
+		json_kbool(&o->j, "finding", pr->finding);
 		json_end_obj(&o->j);
 		return;
 	}
@@ -175,14 +176,18 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 	cli_short_hash(pr->circle, cid);
 	switch (pr->subject) {
 	case AM_PROOF_ENTRY:
-		printf("problem: %s's entry %llu (circle %s): %s\n", w,
-			(unsigned long long)pr->seq, cid, pr->what);
+		printf("%s: %s's entry %llu (circle %s): %s\n", pr->finding ?
+			"finding" : "problem", w, (unsigned long long)pr->seq, cid,
+			pr->what);
 		break;
 	case AM_PROOF_FEED:
 		printf("problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
 		break;
 	case AM_PROOF_MANIFEST:
 		printf("problem: manifest: %s\n", pr->what);
+		break;
+	case AM_PROOF_PERSON:
+		printf("problem: %s\n", pr->what);
 		break;
 	default:
 		if (pr->circle[0] | pr->author[0])
@@ -264,9 +269,10 @@ text_checkin(const struct am_checkin *all, size_t n, size_t ix,
 	for (uint32_t i = 0; i < k->nanswers; i++) {
 		const struct am_mark *m = &k->answers[i];
 		who(m->id, w);
-		printf("      %s by %s%s%s%s\n", m->kind == AM_MARK_DISPUTED ?
+		cli_time_local(m->time, when);
+		printf("      %s by %s%s on %s%s%s\n", m->kind == AM_MARK_DISPUTED ?
 			"disputed" : "confirmed", w, m->witness ? " (witness)" : "",
-			m->note ? ": " : "", m->note ? cli_shown_c(m->note) : "");
+			when, m->note ? ": " : "", m->note ? cli_shown_c(m->note) : "");
 	}
 }
 
@@ -287,6 +293,154 @@ json_checkin(struct json *j, const struct am_checkin *k)
 	cli_json_marks(j, k->marks, k->nmarks, k->time);
 	cli_json_checkin_history(j, k);
 	json_end_obj(j);
+}
+
+static void
+text_ids(const char *label, const uint8_t ids[][32], uint32_t n)
+{
+	char w[WHO_BYTES];
+	printf("  %s", label);
+	for (uint32_t i = 0; i < n; i++) {
+		who(ids[i], w);
+		printf("%s %s", i ? "," : "", w);
+	}
+	printf("%s\n", n == 0 ? " every party" : "");
+}
+
+/* What was agreed, in the words of each version, and by whom and when:
+ * a reader of the file has nothing else to go by. */
+static void
+text_terms(const struct am_agreement_view *x, const struct am_version *v)
+{
+	char w[WHO_BYTES], when[CLI_TIME_BYTES], h[CLI_SHORT_HASH], sched[512];
+	who(x->a.proposer, w);
+	cli_time_local(x->a.proposed, when);
+	printf("  proposed by %s on %s\n", w, when);
+	if (v != NULL) {
+		const struct am_terms *t = &v->body.terms;
+		if (t->text.n > 0)
+			printf("  text: \"%s\"\n", cli_shown(t->text));
+		cli_agreement_schedule_text(t, sched, sizeof sched);
+		printf("  schedule: %s\n", sched);
+		text_ids("parties:", t->parties, t->nparties);
+		text_ids("checks in:", t->by, t->nby);
+	}
+	if (x->a.has_end) {
+		who(x->a.ended_by, w);
+		cli_time_local(x->a.end_at, when);
+		printf("  %s by %s%s on %s%s%s\n", x->a.status == AM_AGREEMENT_ENDED ?
+			"ended" : "ending", w, x->a.end_mutual ?
+			" with everyone's consent" : "", when, x->a.end_reason ? ": " : "",
+			x->a.end_reason ? cli_shown_c(x->a.end_reason) : "");
+	}
+	if (x->nversions < 2)
+		return;
+	printf("  versions:\n");
+	for (size_t i = 0; i < x->nversions; i++) {
+		const struct am_version *u = &x->versions[i];
+		cli_short_hash(u->hash, h);
+		who(u->author, w);
+		cli_time_local(u->time, when);
+		printf("    %u  %s  %s  by %s: %s\n", u->depth + 1, h, when, w,
+			cli_words(cli_version_status_name(u->status)));
+		printf("       '%s'%s%s%s\n", cli_shown(u->body.terms.title),
+			u->body.terms.text.n ? ": \"" : "",
+			u->body.terms.text.n ? cli_shown(u->body.terms.text) : "",
+			u->body.terms.text.n ? "\"" : "");
+	}
+}
+
+static void
+json_version(struct json *j, const struct am_version *v)
+{
+	const struct am_terms *t = &v->body.terms;
+	json_obj(j);
+	json_key(j, "hash");
+	json_hash(j, v->hash);
+	json_key(j, "author");
+	json_id(j, v->author);
+	json_key(j, "time");
+	json_time(j, v->time);
+	json_kint(j, "depth", v->depth);
+	json_kstr(j, "status", cli_version_status_name(v->status));
+	json_key(j, "title");
+	json_strn(j, t->title);
+	json_key(j, "text");
+	json_strn(j, t->text);
+	json_key(j, "parties");
+	json_arr(j);
+	for (uint32_t i = 0; i < t->nparties; i++)
+		json_id(j, t->parties[i]);
+	json_end_arr(j);
+	json_key(j, "by");
+	json_arr(j);
+	for (uint32_t i = 0; i < t->nby; i++)
+		json_id(j, t->by[i]);
+	json_end_arr(j);
+	json_key(j, "schedule");
+	cli_json_schedule(j, t);
+	json_key(j, "tz");
+	json_strn(j, t->tz);
+	json_end_obj(j);
+}
+
+/* The statements of a circle: who said what, when, about which
+ * agreement, and who confirmed it. */
+static int
+show_statements(struct am_store *s, struct vout *o, const uint8_t circle[32],
+	const uint8_t *scope)
+{
+	struct am_statement *st = NULL;
+	size_t n = 0;
+	char w[WHO_BYTES], when[CLI_TIME_BYTES], h[CLI_SHORT_HASH];
+	int rc = am_state_statements(s, circle, scope, &st, &n);
+	if (o->json) {
+		json_key(&o->j, "statements");
+		json_arr(&o->j);
+	}
+	for (size_t i = 0; rc == AM_OK && i < n; i++) {
+		const struct am_statement *t = &st[i];
+		if (o->json) {
+			json_obj(&o->j);
+			json_key(&o->j, "hash");
+			json_hash(&o->j, t->hash);
+			json_key(&o->j, "author");
+			json_id(&o->j, t->author);
+			json_key(&o->j, "time");
+			json_time(&o->j, t->time);
+			json_key(&o->j, "about");
+			if (t->has_about)
+				json_hash(&o->j, t->about);
+			else
+				json_null(&o->j);
+			json_kstr(&o->j, "text", t->text);
+			cli_json_marks(&o->j, t->marks, t->nmarks, t->time);
+			json_end_obj(&o->j);
+			continue;
+		}
+		if (i == 0)
+			printf("  statements:\n");
+		who(t->author, w);
+		cli_time_local(t->time, when);
+		printf("    %s  %s said", when, w);
+		if (t->has_about) {
+			cli_short_hash(t->about, h);
+			printf(" about agreement %s", h);
+		}
+		printf(": \"%s\"\n", cli_shown_c(t->text));
+		for (uint32_t k = 0; k < t->nmarks; k++) {
+			who(t->marks[k].id, w);
+			cli_time_local(t->marks[k].time, when);
+			printf("        %s by %s on %s%s%s\n",
+				t->marks[k].kind == AM_MARK_DISPUTED ? "disputed" : "confirmed",
+				w, when, t->marks[k].note ? ": " : "",
+				t->marks[k].note ? cli_shown_c(t->marks[k].note) : "");
+		}
+	}
+	if (o->json)
+		json_end_arr(&o->j);
+	am_state_statements_free(&st, n);
+	return cli_unshown("the statements of circle", circle, rc) ? AM_OK : rc;
 }
 
 /* One agreement: its status, who signed the terms in force (or the
@@ -310,6 +464,15 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 		json_hash(&o->j, id);
 		json_kstr(&o->j, "title", x.a.title);
 		json_kstr(&o->j, "status", cli_agreement_status_name(x.a.status));
+		json_key(&o->j, "proposer");
+		json_id(&o->j, x.a.proposer);
+		json_key(&o->j, "proposed");
+		json_time(&o->j, x.a.proposed);
+		json_key(&o->j, "versions");
+		json_arr(&o->j);
+		for (size_t i = 0; i < x.nversions; i++)
+			json_version(&o->j, &x.versions[i]);
+		json_end_arr(&o->j);
 		json_key(&o->j, "version");
 		if (v != NULL)
 			json_hash(&o->j, v->hash);
@@ -331,6 +494,7 @@ show_agreement(struct am_store *s, struct vout *o, const uint8_t id[32],
 	} else {
 		printf("agreement '%s' (%s): %s\n", cli_shown_c(x.a.title), h,
 			cli_words(cli_agreement_status_name(x.a.status)));
+		text_terms(&x, v);
 		if (v != NULL) {
 			cli_short_hash(v->hash, vh);
 			printf("  terms %s signed by ", vh);
@@ -448,6 +612,8 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 	if (o->json)
 		json_end_arr(&o->j);
 	if (rc == AM_OK)
+		rc = show_statements(s, o, ci->id, scope);
+	if (rc == AM_OK)
 		rc = show_ignored(s, o, ci->id);
 	if (o->json)
 		json_end_obj(&o->j);
@@ -477,6 +643,18 @@ text_header(const struct am_proof *p)
 	am_id_safety_number(p->manifest.exporter, sn);
 	printf("  signer's safety number %s: check it with them before you "
 		"trust this file\n", sn);
+	struct am_circle_info *mine = NULL;
+	size_t n = 0;
+	if (am_state_circles(p->store, p->manifest.exporter, &mine, &n) != AM_OK)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (mine[i].status != AM_MEMBER_JOINED)
+			continue;
+		cli_short_hash(mine[i].id, h);
+		printf("signed by %s, %s of circle '%s' (%s)\n", w,
+			cli_role_name(mine[i].role), cli_shown_c(mine[i].name), h);
+	}
+	am_state_circles_free(&mine, n);
 }
 
 /* What each feed proves, when something fell short. */
@@ -542,6 +720,24 @@ json_header(struct vout *o, const struct am_proof *p)
 	char sn[AM_FPR_LONG_TEXT_BYTES];
 	am_id_safety_number(p->manifest.exporter, sn);
 	json_kstr(&o->j, "exporter_safety_number", sn);
+	/* the exporter's role in each circle of the file it belongs to */
+	json_key(&o->j, "signer");
+	json_arr(&o->j);
+	struct am_circle_info *mine = NULL;
+	size_t n = 0;
+	if (am_state_circles(p->store, p->manifest.exporter, &mine, &n) != AM_OK)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (mine[i].status != AM_MEMBER_JOINED)
+			continue;
+		json_obj(&o->j);
+		json_key(&o->j, "circle");
+		json_hash(&o->j, mine[i].id);
+		json_kstr(&o->j, "role", cli_role_name(mine[i].role));
+		json_end_obj(&o->j);
+	}
+	am_state_circles_free(&mine, n);
+	json_end_arr(&o->j);
 	json_end_obj(&o->j);
 }
 
@@ -565,28 +761,145 @@ json_feeds(struct vout *o, const struct am_proof *p)
 	json_end_arr(&o->j);
 }
 
+/* The --expect arguments, read into IDs and safety numbers. */
+struct known {
+	struct am_proof_known k;
+	uint8_t (*ids)[32];
+	char (*numbers)[AM_FPR_LONG_TEXT_BYTES];
+};
+
+static int
+known_read(struct known *kn, char **expect, size_t nexpect)
+{
+	size_t max = 0;
+	for (size_t i = 0; i < nexpect; i++)
+		for (const char *c = expect[i]; ; c++) {
+			if (*c == ',' || *c == '\0')
+				max++;
+			if (*c == '\0')
+				break;
+		}
+	kn->ids = calloc(max ? max : 1, sizeof *kn->ids);
+	kn->numbers = calloc(max ? max : 1, sizeof *kn->numbers);
+	if (kn->ids == NULL || kn->numbers == NULL)
+		return cli_fail("verify", AM_ERR_NOMEM);
+	for (size_t i = 0; i < nexpect; i++) {
+		char *copy = strdup(expect[i]), *save = NULL;
+		if (copy == NULL)
+			return cli_fail("verify", AM_ERR_NOMEM);
+		for (char *t = strtok_r(copy, ",", &save); t != NULL;
+		    t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ')
+				t++;
+			if (am_id_parse(t, kn->ids[kn->k.nids]) == AM_OK)
+				kn->k.nids++;
+			else if (am_safety_number_parse(t,
+			    kn->numbers[kn->k.nnumbers]) == AM_OK)
+				kn->k.nnumbers++;
+			else {
+				cli_error("'%s' is neither an ID nor a safety number",
+					cli_shown_c(t));
+				free(copy);
+				return 1;
+			}
+		}
+		free(copy);
+	}
+	kn->k.ids = (const uint8_t (*)[32])kn->ids;
+	kn->k.numbers = (const char (*)[AM_FPR_LONG_TEXT_BYTES])kn->numbers;
+	return 0;
+}
+
+/* The signer and members of the file, once each, with their safety
+ * numbers: what a reader compares by voice when no --expect was given. */
+struct listed {
+	struct vout *o;
+	uint8_t (*seen)[32];
+	size_t n;
+};
+
+static int
+list_person(void *ctx, const struct am_proof_person *w)
+{
+	struct listed *l = ctx;
+	char who_[WHO_BYTES], sn[AM_FPR_LONG_TEXT_BYTES];
+	for (size_t i = 0; i < l->n; i++)
+		if (memcmp(l->seen[i], w->id, 32) == 0)
+			return AM_OK;
+	uint8_t (*more)[32] = realloc(l->seen, (l->n + 1) * sizeof *more);
+	if (more == NULL)
+		return AM_ERR_NOMEM;
+	l->seen = more;
+	memcpy(l->seen[l->n++], w->id, 32);
+	am_id_safety_number(w->id, sn);
+	if (l->o->json) {
+		json_obj(&l->o->j);
+		json_key(&l->o->j, "id");
+		json_id(&l->o->j, w->id);
+		json_kstr(&l->o->j, "safety_number", sn);
+		json_kbool(&l->o->j, "signer", w->signer);
+		json_end_obj(&l->o->j);
+	} else {
+		who(w->id, who_);
+		printf("  %s: %s\n", who_, sn);
+	}
+	return AM_OK;
+}
+
+/* Without --expect, says plainly what the file cannot show by itself. */
+static int
+show_people(const struct am_proof *p, struct vout *o, bool expected)
+{
+	struct listed l = { .o = o };
+	if (o->json) {
+		json_kbool(&o->j, "expected", expected);
+		json_key(&o->j, "people");
+		json_arr(&o->j);
+	} else if (expected) {
+		printf("the signer and every member are people you expect\n");
+		return AM_OK;
+	} else {
+		printf("anyone can make a file like this one with keys of their "
+			"own: it is the record of the people it names only if these "
+			"safety numbers are the ones they read to you (compare them by "
+			"voice, or pass their IDs or safety numbers with --expect):\n");
+	}
+	int rc = am_proof_people(p, list_person, &l);
+	if (o->json)
+		json_end_arr(&o->j);
+	free(l.seen);
+	return rc;
+}
+
 int
-cli_verify_file(const char *path, bool json)
+cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 {
 	struct am_bundle *b = NULL;
 	struct am_proof p = { 0 };
 	struct vout o = { .json = json };
+	struct known kn = { 0 };
 	int ret = 1;
 
+	if (nexpect > 0 && known_read(&kn, expect, nexpect) != 0)
+		goto out;
 	int rc = am_bundle_open(path, AM_BUNDLE_ALLOW_CUT, &b);
 	switch (rc) {
 	case AM_OK:
 		break;
 	case AM_ERR_IO:
-		return cli_error("cannot read %s", path);
+		cli_error("cannot read %s", path);
+		goto out;
 	case AM_ERR_TYPE:
-		return cli_error("%s is not an amends export", path);
+		cli_error("%s is not an amends export", path);
+		goto out;
 	case AM_ERR_VERSION:
-		return cli_error("%s is an export of a newer format; update amends "
+		cli_error("%s is an export of a newer format; update amends "
 			"to check it", path);
+		goto out;
 	default:
-		return cli_error("%s is damaged before its first entry (%s): it "
+		cli_error("%s is damaged before its first entry (%s): it "
 			"proves nothing", path, am_strerror(rc));
+		goto out;
 	}
 	if (json) {
 		json_init(&o.j, stdout, NULL);
@@ -595,6 +908,8 @@ cli_verify_file(const char *path, bool json)
 		json_arr(&o.j);
 	}
 	rc = am_proof_check(b, NULL, on_problem, &o, &p);
+	if (rc == AM_OK && nexpect > 0)
+		rc = am_proof_expect(&p, &kn.k, on_problem, &o);
 	if (json)
 		json_end_arr(&o.j);
 	if (rc != AM_OK) {
@@ -603,35 +918,55 @@ cli_verify_file(const char *path, bool json)
 		ret = cli_fail("verifying", rc);
 		goto out;
 	}
+	/* what is wrong with the file, as opposed to findings against an
+	 * author it proves */
+	uint64_t damage = p.problems - p.findings;
 	if (json) {
 		json_header(&o, &p);
+		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
+			json_end_obj(&o.j);
+			ret = cli_fail("reading the members", rc);
+			goto out;
+		}
 		json_feeds(&o, &p);
-		if (p.problems == 0 && (rc = show_state(&p, &o)) != AM_OK) {
+		if (damage == 0 && (rc = show_state(&p, &o)) != AM_OK) {
 			json_end_obj(&o.j);
 			ret = cli_fail("reading the state", rc);
 			goto out;
 		}
+		json_kint(&o.j, "findings", (int64_t)p.findings);
 		json_kint(&o.j, "entries", (int64_t)p.entries);
 		json_kint(&o.j, "authors", (int64_t)p.authors);
-		json_kbool(&o.j, "ok", p.problems == 0);
+		json_kbool(&o.j, "ok", damage == 0);
 		json_end_obj(&o.j);
-	} else if (p.problems > 0) {
+	} else if (damage > 0) {
 		text_extent(&p);
-		printf("FAILED: %llu problem%s\n", (unsigned long long)p.problems,
-			p.problems == 1 ? "" : "s");
+		cli_verdict(damage, p.findings);
 	} else {
 		text_header(&p);
+		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
+			ret = cli_fail("reading the members", rc);
+			goto out;
+		}
 		if ((rc = show_state(&p, &o)) != AM_OK) {
 			ret = cli_fail("reading the state", rc);
 			goto out;
 		}
-		printf("verified: %llu entr%s, %llu author%s, 0 problems\n",
+		printf("%s: %llu entr%s, %llu author%s, 0 problems",
+			p.findings > 0 ? "intact" : "verified",
 			(unsigned long long)p.entries, p.entries == 1 ? "y" : "ies",
 			(unsigned long long)p.authors, p.authors == 1 ? "" : "s");
+		if (p.findings > 0)
+			printf(", %llu finding%s against %s",
+				(unsigned long long)p.findings, p.findings == 1 ? "" : "s",
+				p.findings == 1 ? "an author" : "authors");
+		printf("\n");
 	}
-	ret = p.problems == 0 ? 0 : 1;
+	ret = cli_verify_status(damage, p.findings);
 out:
 	am_proof_finish(&p);
 	am_bundle_destroy(&b);
+	free(kn.ids);
+	free(kn.numbers);
 	return ret;
 }

@@ -600,6 +600,7 @@ cmd_status(int argc, char **argv)
 	section_checkpoints(&st);
 	section_disputes(&st);
 	section_misbehaviour(&st);
+	section_paused(&st);
 	section_circles(&st);
 	if (st.json) {
 		json_names(&st.j);

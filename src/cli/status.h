@@ -48,5 +48,6 @@ void section_end(struct status *st);
 void section_peers(struct status *st);
 void section_checkpoints(struct status *st);
 void section_misbehaviour(struct status *st);
+void section_paused(struct status *st);
 
 #endif

@@ -88,6 +88,53 @@ section_misbehaviour(struct status *st)
 	section_end(st);
 }
 
+/* ---- circles where your own writing waits (issue 22) ---- */
+
+/* Circles where this node writes nothing for now, and why: the identity
+ * was restored and has not fetched its own latest entries, or a peer
+ * served an entry of its own feed that this node lacks (another copy of
+ * the identity wrote it). The node fetches; writing resumes by itself. */
+void
+section_paused(struct status *st)
+{
+	size_t n = 0;
+	if (st->json) {
+		json_key(&st->j, "paused");
+		json_arr(&st->j);
+	}
+	for (size_t c = 0; c < st->ncircles; c++) {
+		const uint8_t *id = st->circles[c].id;
+		int rc = am_store_own_guard(st->s, id, st->me);
+		if (rc != AM_ERR_RESTORING && rc != AM_ERR_OWN_BEHIND)
+			continue;
+		const char *why = rc == AM_ERR_RESTORING ? "restored" : "own-behind";
+		uint64_t seen = am_store_own_seen_get(st->s, id);
+		if (st->json) {
+			struct json *j = &st->j;
+			json_obj(j);
+			json_key(j, "circle");
+			json_hash(j, id);
+			json_kstr(j, "reason", why);
+			if (rc == AM_ERR_OWN_BEHIND)
+				json_kint(j, "seq", (int64_t)seen);
+			json_end_obj(j);
+			continue;
+		}
+		if (n++ == 0)
+			printf("\nwriting paused\n");
+		if (rc == AM_ERR_RESTORING)
+			printf("  %s: this identity was restored; the node is fetching "
+				"your own latest entries from a peer before you write\n",
+				st->circles[c].name);
+		else
+			printf("  %s: a peer holds entry %llu of your own feed, which "
+				"this node lacks (another copy of your data directory or "
+				"key wrote it); the node is fetching it before you "
+				"write\n", st->circles[c].name, (unsigned long long)seen);
+	}
+	section_end(st);
+}
+
 /* ---- what the other members' nodes hold (src/peer.c) ---- */
 
 struct peer_seen {

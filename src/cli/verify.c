@@ -26,18 +26,27 @@
 static const char usage[] =
 	"usage: amends verify [CIRCLE] [--json]\n"
 	"       amends verify --with PEER [CIRCLE]\n"
-	"       amends verify --file FILE [--json]\n\n"
+	"       amends verify --file FILE [--expect PERSON]... [--json]\n\n"
 	"Checks every entry held here: its signature, its number in its author's\n"
 	"feed, its link to the entry before it, and any fork evidence; then\n"
 	"rebuilds the stored state from the raw entries and compares.\n"
-	"Prints what it checked and every problem; exits 0 only when there are none.\n\n"
+	"Prints what it checked, every problem of this copy and every finding\n"
+	"against an author (a fork, an invalid entry its author vouched for).\n"
+	"Exit status: 0 intact with nothing found; 1 this copy is damaged or\n"
+	"fails its rules; 3 intact, with findings against an author.\n\n"
 	"  --with PEER   ask PEER's node (a nickname or ID) for its heads and say\n"
 	"                whether it holds the same record, or which feeds differ\n"
 	"                and by how much; through this node when it runs, else\n"
 	"                directly at PEER's known address\n"
 	"  --file FILE   check an export (amends export) with no node and no data\n"
 	"                directory: signatures, links, its signed manifest and the\n"
-	"                rules; prints the agreements and check-ins it proves\n";
+	"                rules; prints the agreements and check-ins it proves\n"
+	"  --expect PERSON  with --file: someone you know (their full ID, or the\n"
+	"                safety number they read to you); the file fails unless\n"
+	"                its signer and every member are among those given.\n"
+	"                Without it, anyone could have made the file with keys\n"
+	"                of their own, and the safety numbers to compare are\n"
+	"                listed\n";
 
 /* How long --with waits for the peer's node to answer, directly or
  * through this node (which waits AM_NODE_ASK_MS for the peer). */
@@ -316,15 +325,21 @@ struct out {
 	struct cli *c;
 	bool json;
 	struct json j;
-	uint64_t problems;
+	uint64_t problems;            /* of this copy */
+	uint64_t findings;            /* against an author: forks, vouched
+	                                 bad signatures */
 };
 
 static void
 print_problem(struct out *o, const uint8_t *circle, const uint8_t *author,
-	uint64_t seq, const char *what)
+	uint64_t seq, const char *what, bool finding)
 {
 	char who[CLI_SHORT_NAME], cid[CLI_SHORT_HASH];
-	o->problems++;
+	const char *label = finding ? "finding" : "problem";
+	if (finding)
+		o->findings++;
+	else
+		o->problems++;
 	cli_short_id(o->c->store, author, who);
 	cli_short_hash(circle, cid);
 	if (o->json) {
@@ -337,19 +352,20 @@ print_problem(struct out *o, const uint8_t *circle, const uint8_t *author,
 		json_int(&o->j, (int64_t)seq);
 		json_key(&o->j, "problem");
 		json_str(&o->j, what);
+		json_kbool(&o->j, "finding", finding);
 		json_end_obj(&o->j);
 	} else if (seq > 0) {
-		printf("problem: circle %s, %s's entry %llu: %s\n", cid, who,
+		printf("%s: circle %s, %s's entry %llu: %s\n", label, cid, who,
 			(unsigned long long)seq, what);
 	} else {
-		printf("problem: circle %s, %s's feed: %s\n", cid, who, what);
+		printf("%s: circle %s, %s's feed: %s\n", label, cid, who, what);
 	}
 }
 
 static void
 on_problem(void *ctx, const struct am_verify_problem *p)
 {
-	print_problem(ctx, p->circle, p->author, p->seq, p->what);
+	print_problem(ctx, p->circle, p->author, p->seq, p->what, p->finding);
 }
 
 /*
@@ -463,7 +479,7 @@ replay_finish(struct replay *p, struct out *o, bool print)
 	for (size_t i = 0; print && p->rc == AM_OK && i < p->n; i++)
 		if (!p->circles[i].same)
 			print_problem(o, p->circles[i].id, p->circles[i].creator, 0,
-				"the stored state differs from a replay of the rules");
+				"the stored state differs from a replay of the rules", false);
 	return p->rc;
 }
 
@@ -579,12 +595,32 @@ ignored(struct out *o, const uint8_t *only)
 }
 
 int
+cli_verify_status(uint64_t problems, uint64_t findings)
+{
+	return problems > 0 ? 1 : findings > 0 ? CLI_EXIT_FINDINGS : 0;
+}
+
+void
+cli_verdict(uint64_t problems, uint64_t findings)
+{
+	char more[80] = "";
+	if (findings > 0)
+		snprintf(more, sizeof more, ", %llu finding%s against %s",
+			(unsigned long long)findings, findings == 1 ? "" : "s",
+			findings == 1 ? "an author" : "authors");
+	printf("%s: %llu problem%s%s\n", problems > 0 ? "FAILED" : findings > 0 ?
+		"intact" : "verified", (unsigned long long)problems,
+		problems == 1 ? "" : "s", more);
+}
+
+int
 cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "with", required_argument, NULL, 'w' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "expect", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -596,6 +632,8 @@ cmd_verify(int argc, char **argv)
 	bool one = false;
 	const char *with = NULL;
 	const char *file = NULL;
+	char **expect = NULL;
+	size_t nexpect = 0;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -603,20 +641,34 @@ cmd_verify(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case 'w': with = optarg; break;
 		case 'f': file = optarg; break;
-		case 'h': cli_usage(stdout, usage); return 0;
-		default: cli_usage(stderr, usage); return 1;
+		case 'e': {
+			char **more = realloc(expect, (nexpect + 1) * sizeof *more);
+			if (more == NULL) {
+				free(expect);
+				return cli_fail("verify", AM_ERR_NOMEM);
+			}
+			expect = more;
+			expect[nexpect++] = optarg;
+			break;
+		}
+		case 'h': free(expect); cli_usage(stdout, usage); return 0;
+		default: free(expect); cli_usage(stderr, usage); return 1;
 		}
 	}
-	if (argc - optind > 1) {
+	if (argc - optind > 1 || (nexpect > 0 && file == NULL)) {
+		free(expect);
 		cli_usage(stderr, usage);
 		return 1;
 	}
 	if (file != NULL) {
 		if (with != NULL || optind < argc) {
+			free(expect);
 			cli_usage(stderr, usage);
 			return 1;
 		}
-		return cli_verify_file(file, o.json);
+		ret = cli_verify_file(file, o.json, expect, nexpect);
+		free(expect);
+		return ret;
 	}
 	if (cli_open(&c, with != NULL ? CLI_STORE | CLI_IDENTITY : CLI_STORE) != 0)
 		goto out;
@@ -660,6 +712,7 @@ cmd_verify(int argc, char **argv)
 		json_int(&o.j, (int64_t)rep.feeds);
 		json_key(&o.j, "circles");
 		json_int(&o.j, (int64_t)rep.circles);
+		json_kint(&o.j, "findings", (int64_t)o.findings);
 		json_key(&o.j, "ok");
 		json_bool(&o.j, o.problems == 0);
 		json_end_obj(&o.j);
@@ -669,12 +722,11 @@ cmd_verify(int argc, char **argv)
 			(unsigned long long)rep.authors, rep.authors == 1 ? "" : "s",
 			(unsigned long long)rep.feeds, rep.feeds == 1 ? "" : "s",
 			(unsigned long long)rep.circles, rep.circles == 1 ? "" : "s");
-		printf("%s: %llu problem%s\n", o.problems ? "FAILED" : "verified",
-			(unsigned long long)o.problems, o.problems == 1 ? "" : "s");
+		cli_verdict(o.problems, o.findings);
 		(void)withheld(&o, one ? circle : NULL);
 		(void)ignored(&o, one ? circle : NULL);
 	}
-	ret = o.problems == 0 ? 0 : 1;
+	ret = cli_verify_status(o.problems, o.findings);
 out:
 	cli_close(&c);
 	return ret;

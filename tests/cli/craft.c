@@ -8,6 +8,11 @@
  *
  *   craft HOME CIRCLE-HEX TIME-MS TITLE TEXT    an agreement
  *   craft HOME CIRCLE-HEX TIME-MS --say TEXT    a statement
+ *   craft HOME CIRCLE-HEX TIME-MS --badsig TEXT two statements: the first
+ *       with a broken signature, the second, validly signed, naming its
+ *       hash (taken as a run, as from a peer: the second vouches for it)
+ *   craft HOME CIRCLE-HEX TIME-MS --fork TEXT   a statement at the number
+ *       of the feed's newest entry: fork evidence against the identity
  *
  * Prints the new entry's hash in hex.
  */
@@ -19,6 +24,63 @@
 
 #include "amends/home.h"
 #include "amends/store.h"
+
+static int
+keep_prev(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct am_entry e;
+	if (am_entry_decode(raw, len, &e) != AM_OK || !e.has_prev)
+		return AM_ERR_FIELD;
+	memcpy(ctx, e.prev, AM_HASH_BYTES);
+	return AM_OK;
+}
+
+/* --badsig and --fork: entries signed here and ingested as a peer's. */
+static int
+crafted(struct am_store *s, const struct am_identity *id,
+	const uint8_t circle[static AM_HASH_BYTES], int64_t time,
+	const char *mode, const struct am_body *b, uint8_t out[static AM_HASH_BYTES])
+{
+	struct am_entry_draft d = { .time = time, .body = b };
+	struct am_entry e1, e2;
+	uint8_t *raw1 = NULL, *raw2 = NULL, head[AM_HASH_BYTES];
+	size_t len1, len2, done;
+	uint64_t seq;
+	enum am_ingest_result res[2];
+	memcpy(d.circle, circle, AM_HASH_BYTES);
+	int rc = am_store_head(s, circle, am_identity_public(id), &seq, head);
+	if (rc != AM_OK || seq < 2)
+		return rc != AM_OK ? rc : AM_ERR_ARG;
+	if (strcmp(mode, "--fork") == 0) {
+		d.seq = seq;
+		d.has_prev = true;
+		if ((rc = am_store_range(s, circle, am_identity_public(id), seq, seq,
+		    keep_prev, d.prev)) != AM_OK ||
+		    (rc = am_entry_sign(id, &d, &raw1, &len1, &e1)) != AM_OK)
+			goto out;
+		memcpy(out, e1.hash, AM_HASH_BYTES);
+		rc = am_store_ingest(s, raw1, len1, res);
+		goto out;
+	}
+	d.seq = seq + 1;
+	d.has_prev = true;
+	memcpy(d.prev, head, AM_HASH_BYTES);
+	if ((rc = am_entry_sign(id, &d, &raw1, &len1, &e1)) != AM_OK)
+		goto out;
+	raw1[len1 - 1] ^= 1;          /* the signature is the last 64 bytes */
+	am_hash(raw1, len1, out);
+	d.seq = seq + 2;
+	memcpy(d.prev, out, AM_HASH_BYTES);
+	if ((rc = am_entry_sign(id, &d, &raw2, &len2, &e2)) != AM_OK)
+		goto out;
+	const uint8_t *raws[2] = { raw1, raw2 };
+	size_t lens[2] = { len1, len2 };
+	rc = am_store_ingest_batch(s, raws, lens, 2, res, &done);
+out:
+	free(raw1);
+	free(raw2);
+	return rc;
+}
 
 int
 main(int argc, char **argv)
@@ -47,6 +109,18 @@ main(int argc, char **argv)
 	struct am_body *b = calloc(1, sizeof *b);
 	if (b == NULL)
 		goto out;
+	if (strcmp(argv[4], "--badsig") == 0 || strcmp(argv[4], "--fork") == 0) {
+		b->kind = AM_KIND_STATEMENT;
+		b->note = am_str_c(argv[5]);
+		rc = crafted(s, id, circle, strtoll(argv[3], NULL, 10), argv[4], b, hash);
+		free(b);
+		if (rc != AM_OK) {
+			fprintf(stderr, "craft: %s\n", am_strerror(rc));
+			rc = 1;
+			goto out;
+		}
+		goto print;
+	}
 	if (strcmp(argv[4], "--say") == 0) {
 		b->kind = AM_KIND_STATEMENT;
 		b->note = am_str_c(argv[5]);
@@ -68,6 +142,7 @@ write:
 		rc = 1;
 		goto out;
 	}
+print:;
 	char hex[2 * AM_HASH_BYTES + 1];
 	printf("%s\n", sodium_bin2hex(hex, sizeof hex, hash, sizeof hash));
 	rc = 0;

@@ -8,6 +8,7 @@
 # altered, a stranger's entry added) fails with the reason naming it.
 set -u
 amends=$1
+craft=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 export TZ=UTC
@@ -76,7 +77,9 @@ sub wbin { my $d = shift; my $l = length $d;
 		pack("Cn", 0xc5, $l) : pack("CN", 0xc6, $l)) . $d; }
 sub warr { my $n = shift; return $n < 16 ? pack("C", 0x90 | $n) :
 	$n < 65536 ? pack("Cn", 0xdc, $n) : pack("CN", 0xdd, $n); }
-sub parse { my $s = shift; my $o = 16; my ($m, $n, @e, @f, $x);
+# a file may start with the 11 bytes of the file magic
+sub pre { return substr($_[0], 0, 1) eq "\x89" ? 11 : 0; }
+sub parse { my $s = shift; my $o = 16 + pre($s); my ($m, $n, @e, @f, $x);
 	($m, $o) = rbin($s, $o); ($n, $o) = rarr($s, $o);
 	for (1 .. $n) { ($x, $o) = rbin($s, $o); push @e, $x; }
 	($n, $o) = rarr($s, $o);
@@ -98,7 +101,7 @@ elsif ($op eq "head") {
 	# (one byte here), bin32 hash, ...]: the first byte of the hash
 	my $p = index($m, "\x96\xc4\x20") + 1 + 34 + 34 + 3;
 	substr($m, $p, 1) = chr(ord(substr($m, $p, 1)) ^ 1) }
-my $s = substr(slurp($in), 0, 16) . wbin($m) . warr(scalar @$e);
+my $s = substr(slurp($in), 0, 16 + pre(slurp($in))) . wbin($m) . warr(scalar @$e);
 $s .= wbin($_) for @$e;
 $s .= warr(scalar @$f);
 $s .= wbin($_) for @$f;
@@ -144,6 +147,14 @@ for day in 1 2 3; do
 	fi
 	share alex
 done
+# a statement about the agreement by the witness, which alex confirms
+at 2026-03-03T22:00:00Z
+st=$(am lee say us "Alex was unfair on the 2nd" --about "$AG" | sed -n 's/.*statement \([0-9a-f]\{8\}\)).*/\1/p')
+[ -n "$st" ] || fail "statement"
+share lee
+at 2026-03-03T22:30:00Z
+am alex confirm "$st" >/dev/null || fail "confirm the statement"
+share alex
 # a proposal that is never accepted, after everything about the first
 at 2026-03-04T09:00:00Z
 am alex propose us --title "Sunday walk" --text "We walk on Sundays" >/dev/null || fail "second proposal"
@@ -170,8 +181,15 @@ for want in \
 	"  terms $AG signed by $SAMW, $ALEXW" \
 	"agreement 'Sunday walk' " \
 	"$SAMW checked in kept for 2026-03-01 on 'Evening check-in': evening1" \
-	"      disputed by $ALEXW: you did not call" \
-	"      confirmed by $LEEW (witness)" \
+	"      disputed by $ALEXW on 2026-03-02 21:00: you did not call" \
+	"      confirmed by $LEEW (witness) on 2026-03-02 21:00" \
+	"  proposed by $SAMW on 2026-03-01 10:00" \
+	"  text: \"Sam checks in every evening by 21:00\"" \
+	"  schedule: every day at 21:00" \
+	"  parties: $SAMW, $ALEXW" \
+	"  checks in: $SAMW" \
+	"    2026-03-03 22:00  $LEEW said about agreement $AG: \"Alex was unfair on the 2nd\"" \
+	"        confirmed by $ALEXW on 2026-03-03 22:30" \
 	"verified: 18 entries, 3 authors, 0 problems"; do
 	printf '%s\n' "$out" | grep -qF -- "$want" || fail "untouched export: no '$want' in: $out"
 done
@@ -184,7 +202,7 @@ for who in sam alex lee; do
 	printf '%s\n' "$out" | grep -q "^  member  $(whoof "$who"), .*; safety number $(snof "$who")$" ||
 		fail "untouched export: $who's safety number: $out"
 done
-n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXW$")
+n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXW on 2026-03-0[13] 21:00$")
 [ "$n" -eq 2 ] || fail "untouched export: $n check-ins confirmed by alex, not 2"
 [ "$(printf '%s\n' "$out" | tail -n 1)" = "verified: 18 entries, 3 authors, 0 problems" ] ||
 	fail "untouched export: last line"
@@ -218,6 +236,41 @@ out=$(am eve import "$dir/us.amends") || fail "import of an export"
 [ "$out" = "18 new, 0 already here, 0 fork evidence, 0 refused" ] || fail "import: $out"
 out=$(am alex import "$dir/us.amends") || fail "import of an export where all is held"
 [ "$out" = "0 new, 18 already here, 0 fork evidence, 0 refused" ] || fail "re-import: $out"
+
+# ---- the file magic ----
+# an export starts with it; file(1) knows it from the README's magic line;
+# a file written before it (no magic) still verifies
+[ "$(head -c 11 "$dir/us.amends" | od -An -tx1 | tr -d ' \n')" = "89616d656e64730d0a1a0a" ] ||
+	fail "the export does not start with the file magic"
+if command -v file >/dev/null 2>&1; then
+	sed -n 's/^    \(0 string .*\)$/\1/p' "$AMENDS_SRC/README.md" >"$dir/magic"
+	[ -s "$dir/magic" ] || fail "no magic line in the README"
+	file -m "$dir/magic" "$dir/us.amends" | grep -q "amends record" ||
+		fail "file(1) with the README's magic: $(file -m "$dir/magic" "$dir/us.amends")"
+fi
+tail -c +12 "$dir/us.amends" >"$dir/old.amends"
+verify "$dir/old.amends"
+[ "$rc" -eq 0 ] || fail "an export without the magic: exit $rc: $out"
+printf '\211amends\n\032\n' | cat - "$dir/old.amends" >"$dir/t-eol"
+verify "$dir/t-eol"
+[ "$rc" -eq 1 ] || fail "a magic damaged by a line-ending conversion: exit $rc: $out"
+
+# ---- who signed the manifest ----
+# the exporter's role in each circle is named; the witness may export
+verify "$dir/us.amends"
+printf '%s\n' "$out" | grep -qF "signed by $SAMW, member of circle 'us'" ||
+	fail "signer's role not named: $out"
+am lee export us -o "$dir/lee.amends" >/dev/null || fail "export by the witness"
+verify "$dir/lee.amends"
+[ "$rc" -eq 0 ] || fail "witness's export: exit $rc: $out"
+printf '%s\n' "$out" | grep -qF "signed by $LEEW, witness of circle 'us'" ||
+	fail "witness's export: role not named: $out"
+# eve holds the record (she imported it) but is no member: her manifest
+# proves nothing of who exported the file
+am eve export us -o "$dir/eve-us.amends" >/dev/null || fail "export by eve"
+verify "$dir/eve-us.amends"
+expect_fail "stranger's manifest" \
+	"problem: manifest: it is signed by $(whoof eve), who is neither a member nor a witness of circle 'us'"
 
 # ---- tampering ----
 SAMP=$(idof sam | cut -c1-8)
@@ -318,6 +371,103 @@ printf '%s\n' "$exp" | grep -qF "3 of those entries are not about agreement $AG:
 	fail "agreement export does not say what travels with it: $exp"
 am sam export --help | grep -q "carries everything its author wrote before" ||
 	fail "the export help does not say what travels with an agreement"
+
+# ---- the people the reader knows ----
+snof() { am "$1" id --json | sed 's/.*"safety_number":"\([^"]*\)".*/\1/'; }
+SAMSN=$(snof sam)
+ALEXSN=$(snof alex)
+LEESN=$(snof lee)
+# without --expect: anyone could have made the file; the safety numbers
+# to compare by voice are listed, the signer's and each member's
+verify "$dir/us.amends"
+[ "$rc" -eq 0 ] || fail "plain verify: exit $rc"
+for want in "anyone can make a file like this one with keys of their own" \
+	"  $SAMW: $SAMSN" "  $ALEXW: $ALEXSN" "  $LEEW: $LEESN"; do
+	printf '%s\n' "$out" | grep -qF -- "$want" || fail "no warning line '$want' in: $out"
+done
+# the real export passes with the real people, by ID or safety number
+# (typed with dashes), and says so instead of warning
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" \
+	--expect "$(idof sam)" --expect "$(echo "$ALEXSN" | tr ' ' '-')" --expect "$LEESN") ||
+	fail "real export with --expect: $out"
+printf '%s\n' "$out" | grep -q "anyone can make" && fail "warning despite --expect: $out"
+printf '%s\n' "$out" | grep -qF "the signer and every member are people you expect" ||
+	fail "--expect does not say it holds: $out"
+# leaving out a member (the witness) fails, naming them
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" \
+	--expect "$(idof sam)" --expect "$(idof alex)" 2>&1)
+rc=$?
+expect_fail "--expect without lee" \
+	"problem: $LEEW, witness of circle 'us', is not among the people you expect"
+# a record made up from scratch with two fresh keys: an agreement in
+# force, a check-in confirmed; it verifies alone, and fails against the
+# real people
+for who in fsam falex; do am "$who" init --name "${who#f}" >/dev/null || fail "init $who"; done
+am fsam name "$(idof falex)" alex >/dev/null
+am fsam circle new us >/dev/null || fail "fake circle"
+m=$(am fsam circle add us alex | sed -n 's/.*(\([0-9a-f]\{8\}\)).*/\1/p')
+am fsam export -o "$dir/f1" >/dev/null && am falex import "$dir/f1" >/dev/null || fail "fake share 1"
+am falex accept "$m" >/dev/null || fail "fake join"
+am falex export -o "$dir/f2" >/dev/null && am fsam import "$dir/f2" >/dev/null || fail "fake share 2"
+fag=$(am fsam propose us --title "Evening check-in" --text "Alex checks in every evening" --by alex --every day --at 21:00 |
+	sed -n "s/^proposed agreement \([0-9a-f]\{8\}\) .*/\1/p")
+am fsam export -o "$dir/f3" >/dev/null && am falex import "$dir/f3" >/dev/null || fail "fake share 3"
+am falex accept "$fag" >/dev/null || fail "fake accept"
+am falex export us -o "$dir/fake.amends" >/dev/null || fail "fake export"
+verify "$dir/fake.amends"
+[ "$rc" -eq 0 ] || fail "the made-up record alone: exit $rc: $out"
+printf '%s\n' "$out" | grep -qF "anyone can make a file like this one" || fail "made-up record: no warning: $out"
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/fake.amends" \
+	--expect "$(idof sam)" --expect "$ALEXSN" 2>&1)
+rc=$?
+expect_fail "made-up record with --expect" \
+	"problem: $(whoof fsam), member of circle 'us', is not among the people you expect" \
+	"problem: $(whoof falex), member of circle 'us', who signed the manifest, is not among the people you expect"
+# what --expect takes is checked
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --expect "12345" 2>&1)
+rc=$?
+[ "$rc" -eq 1 ] && [ "$out" = "amends: '12345' is neither an ID nor a safety number" ] ||
+	fail "bad --expect: exit $rc: $out"
+
+# ---- findings against an author: exit 3, never FAILED ----
+# alex's own client writes an entry whose signature is broken and vouches
+# for it with the next, validly signed entry (taken as a run, as a peer's
+# batch is): the copy is intact, alex signed something invalid
+C=$(am alex circles --json | grep -o '"id":"[0-9a-f]*"' | head -n 1 | cut -d'"' -f4)
+"$craft" "$dir/alex" "$C" "$(date -d 2026-03-06T09:00:00Z +%s)000" --badsig "about the walk" >/dev/null ||
+	fail "craft a vouched bad signature"
+finds() { # WHAT N: exit 3, no FAILED, N findings and a finding line
+	[ "$rc" -eq 3 ] || fail "$1: exit $rc, not 3: $out"
+	printf '%s\n' "$out" | grep -q "FAILED" && fail "$1: FAILED for an intact copy: $out"
+	printf '%s\n' "$out" | grep -q "^finding: " || fail "$1: no finding line: $out"
+	printf '%s\n' "$out" | grep -q "^intact: .*0 problems, $2 findings\{0,1\} against" ||
+		fail "$1: summary: $out"
+}
+out=$(am alex verify 2>&1); rc=$?
+finds "vouched bad signature at alex's node" 1
+printf '%s\n' "$out" | grep -q "^finding: circle .*'s entry [0-9]*: the signature does not verify against the author's key; its content is vouched for by entry [0-9]* of the same author" ||
+	fail "vouched bad signature: the finding: $out"
+am alex export us -o "$dir/vouched.amends" >/dev/null || fail "export with a vouched bad signature"
+verify "$dir/vouched.amends"
+finds "vouched bad signature in a file" 1
+printf '%s\n' "$out" | grep -q "^finding: $ALEXW's entry [0-9]* (circle [0-9a-f]*): its signature does not verify; its content is vouched for by entry [0-9]*" ||
+	fail "vouched bad signature in a file: the finding: $out"
+# importing the file takes the run as a peer's batch would be taken
+out=$(am sam import "$dir/vouched.amends") || fail "import of the vouched entry: $out"
+printf '%s\n' "$out" | grep -q "^2 new, .* 0 refused$" || fail "import of the vouched entry: $out"
+out=$(am sam verify 2>&1); rc=$?
+finds "vouched bad signature at sam's node" 1
+# then alex signs a second entry at the number of the newest: a fork
+"$craft" "$dir/alex" "$C" "$(date -d 2026-03-06T10:00:00Z +%s)000" --fork "the other story" >/dev/null ||
+	fail "craft a fork"
+out=$(am alex verify 2>&1); rc=$?
+finds "fork at alex's node" 2
+printf '%s\n' "$out" | grep -q "^finding: .*(fork)" || fail "fork at the node: $out"
+am alex export us -o "$dir/forked.amends" >/dev/null || fail "export with a fork"
+verify "$dir/forked.amends"
+finds "fork in a file" 2
+printf '%s\n' "$out" | grep -q "^finding: $ALEXW's entry [0-9]* (circle [0-9a-f]*): the author signed two different entries at this number (fork)" ||
+	fail "fork in a file: the finding: $out"
 
 [ "$fails" -eq 0 ] && echo "cli export: ok"
 exit "$fails"

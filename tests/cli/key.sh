@@ -45,6 +45,15 @@ echo "$out" | grep -q "^restored identity in" || fail "restore output: $out"
 	fail "restored ID differs"
 [ "$(stat -c %a "$AMENDS_HOME/id.key")" = 600 ] || fail "restored key is not 0600"
 
+# a circle made after the restore holds no entry of ours anywhere else:
+# it is writable at once, and an invite to it can be made (issue 22)
+"$amends" circle new after >/dev/null || fail "circle new after the restore"
+"$amends" say after "made after the restore" >/dev/null 2>"$dir/err" ||
+	fail "a circle made after the restore is not writable: $(cat "$dir/err")"
+"$amends" invite after --address tcp://127.0.0.1:7411 >"$dir/invite" 2>"$dir/err" ||
+	fail "no invite to a circle made after the restore: $(cat "$dir/err")"
+grep -q "^aminvite" "$dir/invite" || fail "invite output: $(cat "$dir/invite")"
+
 # restoring over an identity is refused
 if printf 'correct horse\n' | "$amends" init --restore "$dir/sam.backup" --passphrase-fd 0 \
 	2>"$dir/err"; then fail "restore overwrote an identity"; fi

@@ -244,6 +244,9 @@ main(int argc, char **argv)
 	check_rc(am_bundle_export_signed(s, id, circle, NULL, 1800000000000LL, &data,
 		&len, NULL, NULL, NULL), AM_OK);
 	put("export", "signed", data, len);
+	/* as written before the file magic: the reader takes both */
+	put("export", "signed-unmarked", data + AM_BUNDLE_FILE_MAGIC_BYTES,
+		len - AM_BUNDLE_FILE_MAGIC_BYTES);
 	free(data);
 	backup();
 	put("mp", "nested", (const uint8_t *)"\x93\x91\x01\xa1x\xc4\x01\x00", 8);

@@ -350,9 +350,9 @@ fork_checks() {
 	if am a verify "$F" >"$T/verify.out" 2>&1; then
 		why="${why:+$why; }verify of the forked circle found nothing"
 	fi
-	grep -q "problem: .*(fork).*$fork_hash" "$T/verify.out" ||
+	grep -q "finding: .*(fork).*$fork_hash" "$T/verify.out" ||
 		why="${why:+$why; }verify does not name the fork entry '$fork_hash'"
-	grep -q "^FAILED: 1 problem$" "$T/verify.out" ||
+	grep -q "^intact: 0 problems, 1 finding against an author$" "$T/verify.out" ||
 		why="${why:+$why; }verify found more than the fork: $(tail -n 1 "$T/verify.out")"
 	[ "$(sql_a "SELECT count(*) FROM entries WHERE hex(hash) LIKE upper('$fork_hash%')")" = 0 ] ||
 		why="${why:+$why; }the fork entry was stored as a normal entry"
@@ -480,9 +480,9 @@ t1=$(ms)
 stored_nothing "$WRITES" 2 0 record
 am a verify "$G" >"$T/verify.out" 2>&1 &&
 	why="${why:+$why; }verify of G found nothing"
-grep -q "problem: .*vouched for by entry $((${bad:-0} + 1)) of the same author" "$T/verify.out" ||
-	why="${why:+$why; }verify does not say entry ${bad:-?} is vouched for: $(grep problem: "$T/verify.out" | head -n 1)"
-grep -q "^FAILED: 1 problem$" "$T/verify.out" ||
+grep -q "finding: .*vouched for by entry $((${bad:-0} + 1)) of the same author" "$T/verify.out" ||
+	why="${why:+$why; }verify does not say entry ${bad:-?} is vouched for: $(grep finding: "$T/verify.out" | head -n 1)"
+grep -q "^intact: 0 problems, 1 finding against an author$" "$T/verify.out" ||
 	why="${why:+$why; }verify of G found more: $(tail -n 1 "$T/verify.out")"
 am a status | grep -q "mallory.* in runs: entry ${bad:-?}'s signature does not verify" ||
 	why="${why:+$why; }A's status does not name mallory's bad signature"

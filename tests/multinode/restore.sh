@@ -44,6 +44,9 @@ if am sam say us "too early" 2>"$T/early.err"; then
 	fail "a restored node wrote before catching up its own feed"
 fi
 grep -q "restored" "$T/early.err" || fail "no clear refusal: $(cat "$T/early.err")"
+am sam status >"$T/status.out" 2>&1 || fail "status"
+grep -q "^writing paused" "$T/status.out" || fail "status does not say writing waits: $(cat "$T/status.out")"
+grep -q "this identity was restored" "$T/status.out" || fail "status does not say why"
 mine=$(sqlite3 "$T/sam/amends.db" "SELECT max(head_seq) FROM feeds WHERE hex(circle) = upper('$C')")
 [ "$mine" -lt "$head_before" ] || fail "the early bundle already held everything"
 

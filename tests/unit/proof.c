@@ -4,7 +4,8 @@
  * how far each feed went; a file cut short still proves what precedes the
  * cut and says where each feed stops; a manifest validly signed by a
  * stranger who added their own entries does not make those entries count,
- * because the rules of the circle refuse them; the temporary store is
+ * because the rules of the circle refuse them, and is itself refused, as
+ * its signer belongs to no circle of the file; the temporary store is
  * removed afterwards.
  */
 #include <stdlib.h>
@@ -206,7 +207,9 @@ test_stranger(void)
 		NULL, NULL, NULL), AM_OK);
 	check_rc(am_bundle_read(data, len, 0, &b), AM_OK);
 	check_rc(am_proof_check(b, dir, on_problem, &seen, &p), AM_OK);
-	check(p.manifest_ok && p.problems == 0 && seen.n == 0);
+	/* and her manifest, validly signed, is refused: she is no member */
+	check(p.manifest_ok && p.problems == 1 && seen.n == 1);
+	check(saw(&seen, AM_ERR_NOT_MEMBER, AM_PROOF_MANIFEST));
 	struct am_violation *v;
 	size_t nv;
 	check_rc(am_state_violations(p.store, circle, &v, &nv), AM_OK);

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "amends/checkpoint.h"
 #include "amends/state.h"
 #include "amends/store.h"
 #include "amends/sync.h"
@@ -93,6 +94,10 @@ struct link {
 	uint64_t types[AM_SYNC_TYPE_MAX + 1];
 	uint64_t msgs;
 	struct am_sync_msg *scratch;
+	/* a hostile a: its HEADS show lie_author's feed at lie_seq, and its
+	 * HELLO summaries never equal anyone's (no "same" to lean on) */
+	const uint8_t *lie_author;
+	uint64_t lie_seq;
 };
 
 static void
@@ -138,6 +143,23 @@ move(struct link *l, struct am_sync *from, struct am_sync *to)
 		return false;
 	check(len <= AM_SYNC_MAX_MSG);
 	check_rc(am_sync_msg_decode(msg, len, l->scratch), AM_OK);
+	if (from == l->a && l->lie_author != NULL) {
+		struct am_sync_msg *m = l->scratch;
+		bool lied = false;
+		for (uint32_t i = 0; m->type == AM_SYNC_HEADS && i < m->n; i++)
+			if (memcmp(m->heads[i].author, l->lie_author, 32) == 0) {
+				m->heads[i].seq = l->lie_seq;
+				lied = true;
+			}
+		if (m->type == AM_SYNC_HELLO) {
+			m->summary[0] ^= 0x5a;
+			lied = true;
+		}
+		if (lied) {
+			free(msg);
+			check_rc(am_sync_msg_encode(m, &msg, &len), AM_OK);
+		}
+	}
 	l->types[l->scratch->type]++;
 	l->bytes += len;
 	l->msgs++;
@@ -590,6 +612,191 @@ test_restored(void)
 	am_store_close(&a);
 	am_store_close(&b);
 	am_store_close(&r);
+}
+
+/* A restored node and a hostile peer whose HEADS claim our feed at 2^62:
+ * the claim is no evidence, so it neither lifts the guard nor blocks us.
+ * Once the peer has served what it holds of our feed and nothing signed
+ * names more, we write the next number (issue 22). */
+static void
+test_restored_longer_claim(void)
+{
+	struct am_store *a = fx_store_open("claim-a.db"), *b = fx_store_open("claim-b.db");
+	struct am_identity *members[] = { alex };
+	uint8_t circle[32];
+	struct link l;
+
+	circle_new(a, sam, members, NULL, 1, circle);
+	fx_invite(a, circle, b, alex);
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	say(b, alex, circle, 4);
+	check_rc(am_sync_local_changed(l.b), AM_OK);
+	pump(&l);
+	check(head_of(a, circle, pk(alex)) == 5);
+	link_close(&l);
+
+	struct am_store *r = fx_store_open("claim-r.db");
+	check_rc(am_store_setting_set(r, AM_SETTING_RESTORED, "1"), AM_OK);
+	link_open(&l, a, sam, r, alex);
+	l.lie_author = pk(alex);
+	l.lie_seq = UINT64_C(1) << 62;
+	link_sync(&l);
+	check(head_of(r, circle, pk(alex)) == 5);
+	struct am_body body = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
+	uint64_t seq = 0;
+	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, &seq), AM_OK);
+	check(seq == 6);
+	link_close(&l);
+	am_store_close(&a);
+	am_store_close(&b);
+	am_store_close(&r);
+}
+
+/* A restored node and a peer whose HEADS claim our feed shorter than it
+ * holds: a live checkpoint (signed) names more, so the guard stays until
+ * we hold it, and we fetch it; we never number over entries of ours. */
+static void
+test_restored_shorter_claim(void)
+{
+	struct am_store *a = fx_store_open("short-a.db"), *b = fx_store_open("short-b.db");
+	struct am_identity *members[] = { alex };
+	struct am_head heads[AM_MAX_HEADS];
+	uint32_t nheads;
+	uint8_t circle[32];
+	struct link l;
+
+	circle_new(a, sam, members, NULL, 1, circle);
+	fx_invite(a, circle, b, alex);
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	say(b, alex, circle, 9);
+	check_rc(am_sync_local_changed(l.b), AM_OK);
+	pump(&l);
+	check(head_of(a, circle, pk(alex)) == 10);
+	link_close(&l);
+	/* sam checkpoints what he holds: alex's feed at 10 */
+	struct am_body *cp = calloc(1, sizeof *cp);
+	check(cp != NULL);
+	check_rc(am_checkpoint_heads(a, circle, heads, &nheads), AM_OK);
+	cp->kind = AM_KIND_CHECKPOINT;
+	cp->nheads = nheads;
+	memcpy(cp->heads, heads, nheads * sizeof heads[0]);
+	check_rc(am_store_append(a, sam, circle, T0 + 3000, cp, NULL, NULL), AM_OK);
+	free(cp);
+
+	struct am_store *r = fx_store_open("short-r.db");
+	check_rc(am_store_setting_set(r, AM_SETTING_RESTORED, "1"), AM_OK);
+	link_open(&l, a, sam, r, alex);
+	l.lie_author = pk(alex);
+	l.lie_seq = 4;
+	link_sync(&l);
+	/* the checkpoint named 10: all of it fetched before any write */
+	check(head_of(r, circle, pk(alex)) == 10);
+	struct am_body body = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
+	uint64_t seq = 0;
+	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, &seq), AM_OK);
+	check(seq == 11);
+	link_close(&l);
+	am_store_close(&a);
+	am_store_close(&b);
+	am_store_close(&r);
+}
+
+struct raw_copy {
+	uint8_t buf[AM_ENTRY_MAX];
+	size_t len;
+};
+
+static int
+raw_copy(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct raw_copy *c = ctx;
+	check(len <= sizeof c->buf);
+	memcpy(c->buf, raw, len);
+	c->len = len;
+	return AM_OK;
+}
+
+/* A stale copy of alex's store (it holds alex's feed to 3 while alex went
+ * on to 6 elsewhere) is pushed alex's entry 6: signed by alex, beyond its
+ * head. It writes nothing there (AM_ERR_OWN_BEHIND), says why (event
+ * OWN_BEHIND), fetches, and then continues at 7: no fork (issue 22). */
+static void
+test_stale_own_entry(void)
+{
+	struct am_store *a = fx_store_open("stale-a.db"), *b = fx_store_open("stale-b.db");
+	struct am_store *st = fx_store_open("stale-copy.db");
+	struct am_identity *members[] = { alex };
+	uint8_t circle[32];
+	struct link l;
+
+	circle_new(a, sam, members, NULL, 1, circle);
+	fx_invite(a, circle, b, alex);
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	say(b, alex, circle, 2);
+	check_rc(am_sync_local_changed(l.b), AM_OK);
+	pump(&l);
+	link_close(&l);
+	check(head_of(a, circle, pk(alex)) == 3);
+	/* the copy: fetched as a restored node would (then caught up there,
+	 * it writes as any node) */
+	check_rc(am_store_setting_set(st, AM_SETTING_RESTORED, "1"), AM_OK);
+	link_open(&l, a, sam, st, alex);
+	link_sync(&l);
+	link_close(&l);
+	check(head_of(st, circle, pk(alex)) == 3);
+	/* the real alex goes on writing, and sam holds it */
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	say(b, alex, circle, 3);
+	check_rc(am_sync_local_changed(l.b), AM_OK);
+	pump(&l);
+	link_close(&l);
+	check(head_of(a, circle, pk(alex)) == 6);
+
+	struct raw_copy *six = malloc(sizeof *six);
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	check(six != NULL && m != NULL);
+	check_rc(am_store_range(a, circle, pk(alex), 6, 6, raw_copy, six), AM_OK);
+	m->type = AM_SYNC_PUSH;
+	memcpy(m->circle, circle, 32);
+	memcpy(m->author, pk(alex), 32);
+	m->n = 1;
+	m->raw[0] = six->buf;
+	m->len[0] = six->len;
+	uint8_t *buf;
+	size_t len;
+	check_rc(am_sync_msg_encode(m, &buf, &len), AM_OK);
+	/* a session of its own: its ACK answers a push the test made */
+	struct am_sync *probe = am_sync_new(st, pk(alex), pk(sam));
+	check(probe != NULL);
+	check_rc(am_sync_receive(probe, buf, len), AM_OK);
+	free(buf);
+	struct am_body body = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
+	uint64_t seq = 0;
+	check_rc(am_store_append(st, alex, circle, T0 + 1, &body, NULL, &seq),
+		AM_ERR_OWN_BEHIND);
+	check_rc(am_store_own_guard(st, circle, pk(alex)), AM_ERR_OWN_BEHIND);
+	struct am_sync_event ev;
+	bool told = false;
+	while (am_sync_next_event(probe, &ev))
+		told |= ev.kind == AM_SYNC_EV_OWN_BEHIND && ev.seq == 6;
+	check(told);
+	am_sync_destroy(&probe);
+	link_open(&l, a, sam, st, alex);
+	link_sync(&l);
+	check(head_of(st, circle, pk(alex)) == 6);
+	check_rc(am_store_own_guard(st, circle, pk(alex)), AM_OK);
+	check_rc(am_store_append(st, alex, circle, T0 + 1, &body, NULL, &seq), AM_OK);
+	check(seq == 7);
+	link_close(&l);
+	free(six);
+	free(m);
+	am_store_close(&a);
+	am_store_close(&b);
+	am_store_close(&st);
 }
 
 /* ---- strangers and bad messages ---- */
@@ -1531,6 +1738,9 @@ main(int argc, char **argv)
 	test_stranger();
 	test_door();
 	test_restored();
+	test_restored_longer_claim();
+	test_restored_shorter_claim();
+	test_stale_own_entry();
 	test_lost_messages();
 	test_mutations();
 	test_fork_evidence();
