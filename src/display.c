@@ -86,9 +86,10 @@ publish_one(struct am_store *s, const struct am_identity *id,
 	if (rc == AM_OK)
 		(*written)++;
 	/* not this circle's turn: a restored identity before its feed is
-	 * back, a feed forked, a rule against it */
-	if (rc == AM_ERR_RESTORING || rc == AM_ERR_OWN_FORK ||
-	    rc == AM_ERR_NOT_MEMBER || rc == AM_ERR_RULE)
+	 * back, a peer holding entries of our own feed we lack, a feed
+	 * forked, a rule against it */
+	if (rc == AM_ERR_RESTORING || rc == AM_ERR_OWN_BEHIND ||
+	    rc == AM_ERR_OWN_FORK || rc == AM_ERR_NOT_MEMBER || rc == AM_ERR_RULE)
 		rc = AM_OK;
 	return rc;
 }

@@ -586,9 +586,6 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 			json_kstr(&o->j, "role", cli_role_name(members[i].role));
 			json_kstr(&o->j, "status", members[i].status == AM_MEMBER_JOINED ?
 				"joined" : "pending");
-			char sn[AM_FPR_LONG_TEXT_BYTES];
-			am_id_safety_number(members[i].id, sn);
-			json_kstr(&o->j, "safety_number", sn);
 			json_end_obj(&o->j);
 		}
 		json_end_arr(&o->j);
@@ -597,13 +594,10 @@ show_circle(struct am_store *s, struct vout *o, const struct am_circle_info *ci,
 	} else {
 		printf("circle '%s' (%s)\n", cli_shown_c(ci->name), cid);
 		for (size_t i = 0; i < nm; i++) {
-			char sn[AM_FPR_LONG_TEXT_BYTES];
 			who(members[i].id, w);
-			am_id_safety_number(members[i].id, sn);
-			printf("  %s %s, %s%s; safety number %s\n",
-				members[i].status == AM_MEMBER_JOINED ? "member " : "pending",
-				w, cli_role_name(members[i].role),
-				members[i].creator ? ", created the circle" : "", sn);
+			printf("  %s %s, %s%s\n", members[i].status == AM_MEMBER_JOINED ?
+				"member " : "pending", w, cli_role_name(members[i].role),
+				members[i].creator ? ", created the circle" : "");
 		}
 	}
 	for (size_t i = 0; rc == AM_OK && i < na; i++)
@@ -637,12 +631,6 @@ text_header(const struct am_proof *p)
 		printf(", only what proves agreement %s", h);
 	}
 	printf("\n");
-	/* the file is worth what its signer's key is: the number to check
-	 * with them, by voice, before trusting it */
-	char sn[AM_FPR_LONG_TEXT_BYTES];
-	am_id_safety_number(p->manifest.exporter, sn);
-	printf("  signer's safety number %s: check it with them before you "
-		"trust this file\n", sn);
 	struct am_circle_info *mine = NULL;
 	size_t n = 0;
 	if (am_state_circles(p->store, p->manifest.exporter, &mine, &n) != AM_OK)
@@ -717,9 +705,6 @@ json_header(struct vout *o, const struct am_proof *p)
 		json_hash(&o->j, p->manifest.scope);
 	else
 		json_null(&o->j);
-	char sn[AM_FPR_LONG_TEXT_BYTES];
-	am_id_safety_number(p->manifest.exporter, sn);
-	json_kstr(&o->j, "exporter_safety_number", sn);
 	/* the exporter's role in each circle of the file it belongs to */
 	json_key(&o->j, "signer");
 	json_arr(&o->j);
