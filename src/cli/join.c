@@ -49,7 +49,7 @@ static const char usage[] =
 	"  --yes          join the circle without asking (--accept is the same)\n"
 	"  --decline      refuse; --reason says why (the members see it)\n"
 	"  --name NAME    what to call the inviter here (a local nickname)\n"
-	"  --json         print the outcome as JSON\n";
+	"  --json         print the outcome as JSON (never asks)\n";
 
 struct link {
 	struct am_wire *wire;
@@ -577,6 +577,7 @@ cmd_join(int argc, char **argv)
 			accept = ask_yes(pv);
 		} else {
 			report(&c, &inv, pv, NULL, admitted, 0, json);
+			fflush(stdout);     /* the preview first, then why */
 			ret = cli_error("not joined: there is no terminal to ask you "
 				"on; run again with --yes to join, or --decline to refuse");
 			goto out;
