@@ -471,6 +471,23 @@ printf '%s\n' "$out" | grep -q "^finding: $ALEXW's feed (circle [0-9a-f]*): with
 	fail "cut before the dispute: not reported as withheld: $out"
 complete "cut export" "2026-03-05 10:02"
 
+# an export of the agreement leaves out what does not bear on it, even
+# where a checkpoint names it: alex says something about nothing, all
+# checkpoint, sam checks in again (so his checkpoint travels)
+at 2026-03-06T08:00:00Z
+am alex say us "nice weather" >/dev/null || fail "say"
+share alex
+ckpt sam 2026-03-06T08:10:00Z
+ckpt alex 2026-03-06T08:11:00Z
+ckpt lee 2026-03-06T08:12:00Z
+share sam; share alex; share lee
+at 2026-03-06T21:00:00Z
+am sam checkin "$AG" --kept --note "evening6" >/dev/null || fail "check-in 6"
+am sam export us --agreement "$AG" -o "$dir/ag3.amends" >/dev/null || fail "agreement export after the checkpoints"
+verify "$dir/ag3.amends"
+[ "$rc" -eq 0 ] || fail "agreement export after the checkpoints: exit $rc: $out"
+printf '%s\n' "$out" | grep -q "withheld\|incomplete" && fail "agreement export: a feed said withheld: $out"
+
 # ---- findings against an author: exit 3, never FAILED ----
 # alex's own client writes an entry whose signature is broken and vouches
 # for it with the next, validly signed entry (taken as a run, as a peer's
