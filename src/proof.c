@@ -758,9 +758,11 @@ check_checkpoints(struct run *r)
 			if (m[k].status != AM_MEMBER_JOINED)
 				continue;
 			int crc = am_checkpoint_latest(p->store, all[i].id, m[k].id, &cps[k]);
+			/* a checkpoint that cannot be read names nothing: only
+			 * running out of memory stops the check */
 			if (crc == AM_OK)
 				has[k] = true;
-			else if (crc != AM_ERR_NOT_FOUND)
+			else if (crc == AM_ERR_NOMEM)
 				rc = crc;
 		}
 		/* each feed once: the withheld pass first, then the incomplete */
