@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "amends/checkpoint.h"
 #include "amends/proof.h"
 #include "amends/state.h"
 #include "amends/verify.h"
@@ -34,13 +35,16 @@ struct run {
 	size_t norder;
 };
 
+#define NOTE 2                  /* vreport: a note, not a problem */
+
 static void
-vreport(struct run *r, bool finding, uint32_t subject, const struct am_entry *e,
+vreport(struct run *r, int finding, uint32_t subject, const struct am_entry *e,
 	const uint8_t *circle, const uint8_t *author, uint64_t seq, size_t item,
 	int code, const char *fmt, va_list ap)
 {
 	struct am_proof_problem pr = { .subject = subject, .seq = seq,
-		.item = item, .code = code, .finding = finding };
+		.item = item, .code = code, .finding = finding == 1,
+		.note = finding == NOTE };
 	char what[512];
 
 	if (e != NULL) {
@@ -53,8 +57,11 @@ vreport(struct run *r, bool finding, uint32_t subject, const struct am_entry *e,
 		memcpy(pr.author, author, AM_ID_BYTES);
 	vsnprintf(what, sizeof what, fmt, ap);
 	pr.what = what;
-	r->p->problems++;
-	r->p->findings += finding;
+	if (pr.note)
+		r->p->notes++;
+	else
+		r->p->problems++;
+	r->p->findings += pr.finding;
 	if (r->problem != NULL)
 		r->problem(r->ctx, &pr);
 }
@@ -606,6 +613,8 @@ out:
 	return rc;
 }
 
+static int check_checkpoints(struct run *r);
+
 static int
 ptr_author_cmp(const void *a, const void *b)
 {
@@ -656,7 +665,8 @@ am_proof_check(const struct am_bundle *b, const char *tmpdir,
 	if ((rc = replay(&r, fork_ok, tmpdir)) != AM_OK ||
 	    (rc = count_authors(&r)) != AM_OK)
 		goto out;
-	if (p->manifest_ok && (rc = check_signer(&r)) != AM_OK)
+	if (p->manifest_ok && ((rc = check_signer(&r)) != AM_OK ||
+	    (rc = check_checkpoints(&r)) != AM_OK))
 		goto out;
 	if (p->manifest_ok && p->manifest.has_scope) {
 		struct am_object_info info;
@@ -698,6 +708,113 @@ am_proof_finish(struct am_proof *p)
 	free(p->feeds);
 	p->feeds = NULL;
 	p->nfeeds = 0;
+}
+
+static uint64_t
+proven_of(const struct am_proof *p, const uint8_t *circle, const uint8_t *author)
+{
+	const struct am_proof_feed *f = proof_feed(p, circle, author);
+	return f != NULL ? f->proven : 0;
+}
+
+static void
+feed_report(struct run *r, int kind, const uint8_t *circle,
+	const uint8_t *author, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(r, kind, AM_PROOF_FEED, NULL, circle, author, 0, 0, AM_ERR_CUT,
+		fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Checkpoints say how far each member held each feed. A feed of the file
+ * that ends before what the exporter's own latest checkpoint, or its
+ * author's, names was held by the exporter and left out: withheld, a
+ * finding against the exporter. One that ends before what only another
+ * member's checkpoint names may simply not have reached the exporter:
+ * incomplete, a note. Each feed is reported once, the first way first.
+ */
+static int
+check_checkpoints(struct run *r)
+{
+	struct am_proof *p = r->p;
+	struct am_circle_info *all = NULL;
+	size_t nall = 0;
+	int rc = am_state_circles(p->store, NULL, &all, &nall);
+	for (size_t i = 0; rc == AM_OK && i < nall; i++) {
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if ((rc = am_state_members(p->store, all[i].id, &m, &nm)) != AM_OK)
+			break;
+		struct am_checkpoint *cps = calloc(nm ? nm : 1, sizeof *cps);
+		bool *has = calloc(nm ? nm : 1, sizeof *has);
+		size_t ndone = 0, maxdone = AM_MAX_HEADS;   /* feeds reported */
+		uint8_t (*done)[AM_ID_BYTES] = calloc(maxdone, sizeof *done);
+		if (cps == NULL || has == NULL || done == NULL)
+			rc = AM_ERR_NOMEM;
+		for (size_t k = 0; rc == AM_OK && k < nm; k++) {
+			if (m[k].status != AM_MEMBER_JOINED)
+				continue;
+			int crc = am_checkpoint_latest(p->store, all[i].id, m[k].id, &cps[k]);
+			/* a checkpoint that cannot be read names nothing: only
+			 * running out of memory stops the check */
+			if (crc == AM_OK)
+				has[k] = true;
+			else if (crc == AM_ERR_NOMEM)
+				rc = crc;
+		}
+		/* each feed once: the withheld pass first, then the incomplete */
+		for (int pass = 0; rc == AM_OK && pass < 2; pass++) {
+			for (size_t k = 0; k < nm; k++) {
+				if (!has[k])
+					continue;
+				bool exporter = memcmp(m[k].id, p->manifest.exporter,
+					AM_ID_BYTES) == 0;
+				for (uint32_t h = 0; h < cps[k].nheads; h++) {
+					const struct am_head *hd = &cps[k].heads[h];
+					bool accuses = exporter || memcmp(hd->author, m[k].id,
+						AM_ID_BYTES) == 0;
+					uint64_t have = proven_of(p, all[i].id, hd->author);
+					if (have >= hd->seq || accuses != (pass == 0))
+						continue;
+					/* an export of one agreement leaves out what does not
+					 * bear on it, up to the head the manifest names */
+					const struct am_proof_feed *f = proof_feed(p, all[i].id,
+						hd->author);
+					if (p->manifest.has_scope && f != NULL && f->whole &&
+					    hd->seq <= f->head)
+						continue;
+					bool said = false;
+					for (size_t d = 0; d < ndone && !said; d++)
+						said = memcmp(done[d], hd->author, AM_ID_BYTES) == 0;
+					if (said || ndone == maxdone)
+						continue;
+					memcpy(done[ndone++], hd->author, AM_ID_BYTES);
+					char text[AM_ID_TEXT_BYTES];
+					am_id_format(m[k].id, text);
+					feed_report(r, pass == 0 ? 1 : NOTE, all[i].id, hd->author,
+						pass == 0 ? "withheld: the file ends at entry %llu of "
+						"the feed, where the %s checkpoint (%.8s's entry %llu) "
+						"names entry %llu: the exporter held it and left it out" :
+						"incomplete: the file ends at entry %llu of the feed, "
+						"where %s checkpoint (%.8s's entry %llu) names entry "
+						"%llu; the exporter may not have received the rest",
+						(unsigned long long)have, pass == 0 ? (exporter ?
+						"exporter's own" : "author's own") : "another member's",
+						text, (unsigned long long)cps[k].seq,
+						(unsigned long long)hd->seq);
+				}
+			}
+		}
+		free(cps);
+		free(has);
+		free(done);
+		free(m);
+	}
+	am_state_circles_free(&all, nall);
+	return rc;
 }
 
 int

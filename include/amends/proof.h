@@ -36,6 +36,9 @@ struct am_proof_problem {
 	size_t item;                /* 1-based position in the file; 0: none */
 	int code;                   /* AM_ERR_* */
 	const char *what;           /* a sentence; valid during the callback */
+	bool note;                  /* neither a problem nor a finding: what
+	                               the file lacks with nobody to blame
+	                               (not counted in problems) */
 	bool finding;               /* against the author, not the file: fork
 	                               evidence, or an entry whose signature
 	                               fails that the author's next entry
@@ -67,6 +70,7 @@ struct am_proof {
 	uint64_t problems;          /* findings included */
 	uint64_t findings;          /* of those, the ones against an author:
 	                               the file itself is intact */
+	uint64_t notes;             /* feeds incomplete with nobody to blame */
 	struct am_store *store;     /* the temporary store: read state here until
 	                               am_proof_finish */
 	char *dir;                  /* its directory, removed by am_proof_finish */
@@ -74,6 +78,11 @@ struct am_proof {
 
 /*
  * Checks the bundle b (read with am_bundle_read, cut or not) and fills p.
+ * With a valid manifest, each joined member's latest checkpoint proven by
+ * the file is compared with the feeds it names: a feed that ends before
+ * the head named by the exporter's own checkpoint or by its author's is
+ * withheld (a finding against the exporter); one that ends before a head
+ * only another member's checkpoint names is incomplete (a note).
  * problem (may be NULL) is called for each problem found, in the order:
  * manifest, entries in file order (altered ones, then those out of the
  * order of am_bundle_check_order), feeds, rules. The temporary store is

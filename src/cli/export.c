@@ -19,6 +19,7 @@
 
 #include "agreement.h"
 #include "amends/bundle.h"
+#include "amends/checkpoint.h"
 #include "amends/proof.h"
 #include "cli.h"
 #include "format.h"
@@ -145,6 +146,8 @@ who(const uint8_t id[static 32], char out[static WHO_BYTES])
 struct vout {
 	bool json;
 	struct json j;
+	FILE *lines;                 /* text: the problems and findings, held
+	                                until the lead lines are printed */
 	struct am_view *view;        /* the snapshot the state is read from */
 };
 
@@ -169,6 +172,7 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 			json_kint(&o->j, "item", (int64_t)pr->item);
 		json_kstr(&o->j, "problem", pr->what);
 		json_kbool(&o->j, "finding", pr->finding);
+		json_kbool(&o->j, "note", pr->note);
 		json_end_obj(&o->j);
 		return;
 	}
@@ -176,24 +180,25 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 	cli_short_hash(pr->circle, cid);
 	switch (pr->subject) {
 	case AM_PROOF_ENTRY:
-		printf("%s: %s's entry %llu (circle %s): %s\n", pr->finding ?
+		fprintf(o->lines, "%s: %s's entry %llu (circle %s): %s\n", pr->finding ?
 			"finding" : "problem", w, (unsigned long long)pr->seq, cid,
 			pr->what);
 		break;
 	case AM_PROOF_FEED:
-		printf("problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
+		fprintf(o->lines, "%s: %s's feed (circle %s): %s\n", pr->finding ? "finding" :
+			pr->note ? "note" : "problem", w, cid, pr->what);
 		break;
 	case AM_PROOF_MANIFEST:
-		printf("problem: manifest: %s\n", pr->what);
+		fprintf(o->lines, "problem: manifest: %s\n", pr->what);
 		break;
 	case AM_PROOF_PERSON:
-		printf("problem: %s\n", pr->what);
+		fprintf(o->lines, "problem: %s\n", pr->what);
 		break;
 	default:
 		if (pr->circle[0] | pr->author[0])
-			printf("problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
+			fprintf(o->lines, "problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
 		else
-			printf("problem: %s\n", pr->what);
+			fprintf(o->lines, "problem: %s\n", pr->what);
 		break;
 	}
 }
@@ -617,6 +622,77 @@ out:
 	return rc;
 }
 
+/*
+ * How complete the file shows itself to be, circle by circle: the newest
+ * heads that every joined member checkpointed, when the file holds them.
+ * A file cut at an earlier point that everyone confirmed shows that
+ * earlier time.
+ */
+static void
+complete_as_of(const struct am_proof *p, struct vout *o)
+{
+	struct am_circle_info *all = NULL;
+	size_t n = 0;
+	char cid[CLI_SHORT_HASH], when[CLI_TIME_BYTES], w[WHO_BYTES];
+	if (o->json) {
+		json_key(&o->j, "complete");
+		json_arr(&o->j);
+	}
+	if (am_state_circles(p->store, NULL, &all, &n) != AM_OK)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct am_checkpoint_same same;
+		bool held = am_checkpoint_same(p->store, all[i].id, &same) == AM_OK &&
+			same.same;
+		for (uint32_t h = 0; held && h < same.nheads; h++) {
+			uint64_t seq = 0;
+			uint8_t hash[32];
+			held = am_store_head(p->store, all[i].id, same.heads[h].author,
+				&seq, hash) == AM_OK && seq >= same.heads[h].seq;
+		}
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if (am_state_members(p->store, all[i].id, &m, &nm) != AM_OK)
+			nm = 0;
+		cli_short_hash(all[i].id, cid);
+		if (o->json) {
+			json_obj(&o->j);
+			json_key(&o->j, "circle");
+			json_hash(&o->j, all[i].id);
+			json_key(&o->j, "as_of");
+			if (held)
+				json_time(&o->j, same.time);
+			else
+				json_null(&o->j);
+			json_key(&o->j, "confirmed_by");
+			json_arr(&o->j);
+			for (size_t k = 0; held && k < nm; k++)
+				if (m[k].status == AM_MEMBER_JOINED)
+					json_id(&o->j, m[k].id);
+			json_end_arr(&o->j);
+			json_end_obj(&o->j);
+		} else if (held) {
+			cli_time_local(same.time, when);
+			printf("circle '%s' (%s): complete as of %s, confirmed by",
+				cli_shown_c(all[i].name), cid, when);
+			for (size_t k = 0, c = 0; k < nm; k++) {
+				if (m[k].status != AM_MEMBER_JOINED)
+					continue;
+				who(m[k].id, w);
+				printf("%s %s", c++ ? "," : "", w);
+			}
+			printf("\n");
+		} else {
+			printf("circle '%s' (%s): no checkpoint of every member shows "
+				"that the file is complete\n", cli_shown_c(all[i].name), cid);
+		}
+		free(m);
+	}
+	am_state_circles_free(&all, n);
+	if (o->json)
+		json_end_arr(&o->j);
+}
+
 static void
 text_header(const struct am_proof *p)
 {
@@ -863,6 +939,8 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 	struct am_proof p = { 0 };
 	struct vout o = { .json = json };
 	struct known kn = { 0 };
+	char *lines = NULL;
+	size_t nlines = 0;
 	int ret = 1;
 
 	if (nexpect > 0 && known_read(&kn, expect, nexpect) != 0)
@@ -892,9 +970,18 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 		json_key(&o.j, "problems");
 		json_arr(&o.j);
 	}
+	o.lines = json ? stdout : open_memstream(&lines, &nlines);
+	if (o.lines == NULL) {
+		ret = cli_fail("verifying", AM_ERR_NOMEM);
+		goto out;
+	}
 	rc = am_proof_check(b, NULL, on_problem, &o, &p);
 	if (rc == AM_OK && nexpect > 0)
 		rc = am_proof_expect(&p, &kn.k, on_problem, &o);
+	if (!json) {
+		fclose(o.lines);
+		o.lines = NULL;
+	}
 	if (json)
 		json_end_arr(&o.j);
 	if (rc != AM_OK) {
@@ -908,6 +995,7 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 	uint64_t damage = p.problems - p.findings;
 	if (json) {
 		json_header(&o, &p);
+		complete_as_of(&p, &o);
 		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
 			json_end_obj(&o.j);
 			ret = cli_fail("reading the members", rc);
@@ -925,9 +1013,12 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 		json_kbool(&o.j, "ok", damage == 0);
 		json_end_obj(&o.j);
 	} else if (damage > 0) {
+		fputs(lines ? lines : "", stdout);
 		text_extent(&p);
 		cli_verdict(damage, p.findings);
 	} else {
+		complete_as_of(&p, &o);
+		fputs(lines ? lines : "", stdout);
 		text_header(&p);
 		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
 			ret = cli_fail("reading the members", rc);
@@ -953,5 +1044,6 @@ out:
 	am_bundle_destroy(&b);
 	free(kn.ids);
 	free(kn.numbers);
+	free(lines);
 	return ret;
 }

@@ -13,6 +13,8 @@
  *       hash (taken as a run, as from a peer: the second vouches for it)
  *   craft HOME CIRCLE-HEX TIME-MS --fork TEXT   a statement at the number
  *       of the feed's newest entry: fork evidence against the identity
+ *   craft HOME CIRCLE-HEX TIME-MS --checkpoint - a checkpoint of the heads
+ *       held here, whether or not the node would find one due
  *
  * Prints the new entry's hash in hex.
  */
@@ -22,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "amends/checkpoint.h"
 #include "amends/home.h"
 #include "amends/store.h"
 
@@ -120,6 +123,15 @@ main(int argc, char **argv)
 			goto out;
 		}
 		goto print;
+	}
+	if (strcmp(argv[4], "--checkpoint") == 0) {
+		b->kind = AM_KIND_CHECKPOINT;
+		if (am_checkpoint_heads(s, circle, b->heads, &b->nheads) != AM_OK) {
+			free(b);
+			fprintf(stderr, "craft: no heads\n");
+			goto out;
+		}
+		goto write;
 	}
 	if (strcmp(argv[4], "--say") == 0) {
 		b->kind = AM_KIND_STATEMENT;

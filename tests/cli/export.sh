@@ -419,11 +419,79 @@ rc=$?
 [ "$rc" -eq 1 ] && [ "$out" = "amends: '12345' is neither an ID nor a safety number" ] ||
 	fail "bad --expect: exit $rc: $out"
 
+# ---- how complete a file is: checkpoints ----
+C=$(am alex circles --json | grep -o '"id":"[0-9a-f]*"' | head -n 1 | cut -d'"' -f4)
+# ckpt WHO TIME: WHO checkpoints the heads it holds, as its node would
+ckpt() { "$craft" "$dir/$1" "$C" "$(date -d "$2" +%s)000" --checkpoint - >/dev/null || fail "checkpoint by $1"; }
+complete() { # WHAT TIME: the file leads with complete as of TIME
+	printf '%s\n' "$out" | head -n 1 | grep -qF "circle 'us' ($(echo "$C" | cut -c1-8)): complete as of $2, confirmed by $SAMW, " ||
+		fail "$1: not complete as of $2: $out"
+}
+# everyone holds the same record and checkpoints it
+ckpt sam 2026-03-05T10:00:00Z
+ckpt alex 2026-03-05T10:01:00Z
+ckpt lee 2026-03-05T10:02:00Z
+share sam; share alex; share lee
+cp -R "$dir/sam" "$dir/samearly"
+# a fifth check-in, which alex disputes; sam's copy before the dispute is kept
+at 2026-03-05T21:00:00Z
+h5=$(am sam checkin "$AG" --missed --note "evening5" | sed -n 's/.*(\([0-9a-f]\{8\}\))$/\1/p' | tail -n 1)
+share sam
+cp -R "$dir/sam" "$dir/samcut"
+am alex dispute "$h5" --note "you were out all night" >/dev/null || fail "dispute 5"
+share alex
+ckpt sam 2026-03-05T22:00:00Z
+ckpt alex 2026-03-05T22:01:00Z
+ckpt lee 2026-03-05T22:02:00Z
+share sam; share alex; share lee
+am sam export us -o "$dir/whole.amends" >/dev/null || fail "export after the checkpoints"
+verify "$dir/whole.amends"
+[ "$rc" -eq 0 ] || fail "export after the checkpoints: exit $rc: $out"
+complete "whole export" "2026-03-05 22:02"
+printf '%s\n' "$out" | grep -qF "disputed by $ALEXW on 2026-03-05 21:00: you were out all night" ||
+	fail "whole export: the dispute: $out"
+# a file made from sam's copy of the morning: cut at an earlier point
+# everyone confirmed, so it shows that earlier time
+am samearly export us -o "$dir/early.amends" >/dev/null || fail "export of the morning"
+verify "$dir/early.amends"
+[ "$rc" -eq 0 ] || fail "early export: exit $rc: $out"
+complete "early export" "2026-03-05 10:02"
+# sam cuts alex's feed just before the dispute and signs: his own
+# checkpoint names the dispute, so the file says it was withheld
+info=$(edit "$dir/whole.amends" - info)
+alex_hex=$(am alex id --json | sed 's/.*"key":"\([0-9a-f]\{8\}\).*/\1/')
+ai=$(printf '%s\n' "$info" | awk -v a="$alex_hex" '$2 == a { print $1 }' | tail -n 2)
+edit "$dir/whole.amends" "$dir/t-a" drop "$(echo "$ai" | tail -n 1)"
+edit "$dir/t-a" "$dir/t-b" drop "$(echo "$ai" | head -n 1)"
+am samcut import "$dir/t-b" >/dev/null || fail "import into sam's cut copy"
+am samcut export us -o "$dir/cut.amends" >/dev/null || fail "export of the cut copy"
+verify "$dir/cut.amends"
+[ "$rc" -eq 3 ] || fail "cut before the dispute: exit $rc, not 3: $out"
+printf '%s\n' "$out" | grep -q "^finding: $ALEXW's feed (circle [0-9a-f]*): withheld: the file ends at entry [0-9]* of the feed, where the exporter's own checkpoint" ||
+	fail "cut before the dispute: not reported as withheld: $out"
+complete "cut export" "2026-03-05 10:02"
+
+# an export of the agreement leaves out what does not bear on it, even
+# where a checkpoint names it: alex says something about nothing, all
+# checkpoint, sam checks in again (so his checkpoint travels)
+at 2026-03-06T08:00:00Z
+am alex say us "nice weather" >/dev/null || fail "say"
+share alex
+ckpt sam 2026-03-06T08:10:00Z
+ckpt alex 2026-03-06T08:11:00Z
+ckpt lee 2026-03-06T08:12:00Z
+share sam; share alex; share lee
+at 2026-03-06T21:00:00Z
+am sam checkin "$AG" --kept --note "evening6" >/dev/null || fail "check-in 6"
+am sam export us --agreement "$AG" -o "$dir/ag3.amends" >/dev/null || fail "agreement export after the checkpoints"
+verify "$dir/ag3.amends"
+[ "$rc" -eq 0 ] || fail "agreement export after the checkpoints: exit $rc: $out"
+printf '%s\n' "$out" | grep -q "withheld\|incomplete" && fail "agreement export: a feed said withheld: $out"
+
 # ---- findings against an author: exit 3, never FAILED ----
 # alex's own client writes an entry whose signature is broken and vouches
 # for it with the next, validly signed entry (taken as a run, as a peer's
 # batch is): the copy is intact, alex signed something invalid
-C=$(am alex circles --json | grep -o '"id":"[0-9a-f]*"' | head -n 1 | cut -d'"' -f4)
 "$craft" "$dir/alex" "$C" "$(date -d 2026-03-06T09:00:00Z +%s)000" --badsig "about the walk" >/dev/null ||
 	fail "craft a vouched bad signature"
 finds() { # WHAT N: exit 3, no FAILED, N findings and a finding line
