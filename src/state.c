@@ -126,7 +126,8 @@ field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (!d->body_ok)
 		return;
 	struct am_str t = f->which == F_NOTE ? b->note :
-		e->kind == AM_KIND_GENESIS || e->kind == AM_KIND_NAME ? b->name :
+		e->kind == AM_KIND_GENESIS || e->kind == AM_KIND_RENAME ||
+		e->kind == AM_KIND_NAME ? b->name :
 		b->period;
 	switch (f->which) {
 	case F_NOTE:
@@ -404,18 +405,28 @@ am_state_time_ok(int64_t time)
  * is never refused for its time; the state ignores such a genesis when
  * it loads the circle. */
 static bool
-bare(const struct am_entry *e, bool broken)
+bare(const struct am_entry *e, bool body_ok)
 {
-	return broken || !am_kind_known(e->kind) ||
+	return !am_kind_known(e->kind) || !body_ok ||
 		(e->kind != AM_KIND_GENESIS && !am_state_time_ok(e->time));
+}
+
+/* Does e's body, decoded into b with result rc, break its kind's format?
+ * Only a kind after format 1's can (the decoder refused the others at
+ * ingest): such an entry is stored, has a bare fact, and is ignored with
+ * AM_RULE_BODY (protocol/entry.md, "Kinds a node does not know"). */
+static bool
+body_ok(const struct am_entry *e, int rc)
+{
+	return rc == AM_OK || !am_kind_known(e->kind);
 }
 
 /* The kind column of e's fact: its kind, negated for a bare fact, so that
  * no query about a known kind ever meets it. */
 static int
-fact_kind(const struct am_entry *e, bool broken)
+fact_kind(const struct am_entry *e, bool ok)
 {
-	return bare(e, broken) ? -(int)e->kind : (int)e->kind;
+	return bare(e, ok) ? -(int)e->kind : (int)e->kind;
 }
 
 /* The fact row of e, whose body is b (ref may point into b or f). An
@@ -425,12 +436,12 @@ fact_kind(const struct am_entry *e, bool broken)
  * entry claiming a time outside the bounds: the state reports it
  * (AM_RULE_TIME) and nothing reads it. */
 static void
-fact_of(const struct am_entry *e, const struct am_body *b, bool broken,
+fact_of(const struct am_entry *e, const struct am_body *b, bool ok,
 	struct fact *f)
 {
 	f->object = true;
 	f->ref = NULL;
-	if (bare(e, broken)) {
+	if (bare(e, ok)) {
 		f->object = false;
 		f->hkey = 0;
 		return;
@@ -458,6 +469,13 @@ fact_of(const struct am_entry *e, const struct am_body *b, bool broken,
 	case AM_KIND_NAME:
 		f->object = false;
 		break;
+	case AM_KIND_LEAVE:
+		/* an object (answering it is wrong-target), naming nothing */
+		break;
+	case AM_KIND_RENAME:
+		/* the GENESIS or RENAME it replaces */
+		f->ref = b->base;
+		break;
 	default:
 		/* MEMBER names an ID; AMEND, END and CHECKIN an agreement */
 		f->ref = b->target;
@@ -468,7 +486,7 @@ fact_of(const struct am_entry *e, const struct am_body *b, bool broken,
 
 static int
 insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
-	bool broken, int64_t feed)
+	bool ok, int64_t feed)
 {
 	sqlite3_stmt *st;
 	struct fact f;
@@ -481,10 +499,10 @@ insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
 		"AND (forked_at IS NULL OR forked_at > ?4)", &st);
 	if (rc != AM_OK)
 		return rc;
-	fact_of(e, b, broken, &f);
+	fact_of(e, b, ok, &f);
 	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, fact_kind(e, broken));
+	sqlite3_bind_int(st, 3, fact_kind(e, ok));
 	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
 	sqlite3_bind_int64(st, 5, e->time);
 	if (f.object)
@@ -504,6 +522,38 @@ st_apply(sqlite3 *db, const struct am_entry *e)
 	return st_record(db, e);
 }
 
+/* *yes: does e's own feed hold, below e, a LEAVE that counts as one (a
+ * full fact of kind LEAVE)? Then e is written after its author left and
+ * gets a bare fact (AM_RULE_LEFT). Feeds are stored contiguous, so that
+ * LEAVE is always recorded before e: this reads e's own feed only, like
+ * the rest of recording. */
+static int
+after_leave(sqlite3 *db, const struct am_entry *e, int64_t feed, bool *yes)
+{
+	sqlite3_stmt *st;
+	*yes = false;
+	if (e->kind == AM_KIND_GENESIS)
+		return AM_OK;
+	int rc = st_prepare(db, feed != 0 ?
+		"SELECT 1 FROM st_facts WHERE feed = ?4 AND kind = 13 AND seq < ?3" :
+		"SELECT 1 FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"WHERE f.circle = ?1 AND f.author = ?2 AND x.kind = 13 AND x.seq < ?3",
+		&st);
+	if (rc != AM_OK)
+		return rc;
+	if (feed == 0) {
+		sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, 3, (int64_t)e->seq);
+	if (feed != 0)
+		sqlite3_bind_int64(st, 4, feed);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW;
+	st_finish(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
 /* Records e's facts, unless its feed forked at or below its number: such
  * an entry is not part of the state (protocol/state.md, "Forks"). A
  * caller that knows e extends its feed, unforked, gives the feed's id. */
@@ -511,18 +561,19 @@ static int
 record(sqlite3 *db, const struct am_entry *e, int64_t feed)
 {
 	struct am_body *b;
+	bool left;
 	int rc;
+
+	if ((rc = after_leave(db, e, feed, &left)) != AM_OK)
+		return rc;
 
 	/* a body is several KiB: keep it off the stack */
 	if ((b = malloc(sizeof *b)) == NULL)
 		return AM_ERR_NOMEM;
 	rc = am_body_decode(e->kind, e->body, e->body_len, b);
-	if (rc == AM_OK || !am_kind_known(e->kind))
-		rc = insert_fact(db, e, b, false, feed);
-	else if (e->kind > AM_KIND_FORMAT1)
-		/* a kind after format 1 whose body breaks its bounds: stored
-		 * (the decoder does not check it), ignored with rule "body" */
-		rc = insert_fact(db, e, b, true, feed);
+	bool ok = body_ok(e, rc);
+	if (ok || e->kind > AM_KIND_FORMAT1)
+		rc = insert_fact(db, e, b, ok && !left, feed);
 	free(b);
 	return rc;
 }
@@ -594,9 +645,11 @@ record_all(sqlite3 *db)
 	if ((rc = sqlite3_exec(db, "DELETE FROM st_facts", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
 		return am_store_error(rc);
+	/* by feed and number: a LEAVE is recorded before what follows it */
 	if ((rc = st_prepare(db, "SELECT e.feed, e.raw FROM entries e "
 	    "JOIN feeds f ON f.id = e.feed "
-	    "WHERE f.forked_at IS NULL OR e.seq < f.forked_at", &st)) != AM_OK)
+	    "WHERE f.forked_at IS NULL OR e.seq < f.forked_at "
+	    "ORDER BY e.feed, e.seq", &st)) != AM_OK)
 		return rc;
 	int src;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -663,7 +716,14 @@ am_state_may_write(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES
 {
 	sqlite3 *db = am_store_sqlite(s);
 	bool yes;
+	/* whoever wrote a LEAVE that counts as one writes nothing more that
+	 * counts (AM_RULE_LEFT) */
 	int rc = exists(db, "SELECT 1 FROM feeds f JOIN st_facts x ON x.feed = f.id "
+		"WHERE f.circle = ?1 AND f.author = ?2 AND x.kind = 13",
+		circle, author, &yes);
+	if (rc != AM_OK || yes)
+		return rc != AM_OK ? rc : AM_ERR_NOT_MEMBER;
+	rc = exists(db, "SELECT 1 FROM feeds f JOIN st_facts x ON x.feed = f.id "
 		"WHERE f.circle = ?1 AND f.author = ?2 AND x.kind = 1 AND x.ref = ?1",
 		circle, author, &yes);
 	if (rc != AM_OK || yes)
@@ -982,7 +1042,8 @@ scratch_fill(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 {
 	sqlite3_stmt *st, *ins;
 	int rc = st_prepare(db, "SELECT e.feed, e.seq, e.hash, e.raw FROM entries e "
-		"JOIN feeds f ON f.id = e.feed WHERE f.circle = ?1", &st);
+		"JOIN feeds f ON f.id = e.feed WHERE f.circle = ?1 "
+		"ORDER BY e.feed, e.seq", &st);
 	if (rc != AM_OK)
 		return rc;
 	if ((rc = st_prepare(scratch, "INSERT INTO entries VALUES (?1, ?2, ?3, ?4)",
@@ -1080,7 +1141,8 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	 * between cannot make them differ */
 	bool began = st_read_begin(db);
 	if ((rc = st_prepare(db, "SELECT e.feed, e.raw, f.forked_at FROM feeds f "
-	    "JOIN entries e ON e.feed = f.id WHERE f.circle = ?1", &ent)) != AM_OK ||
+	    "JOIN entries e ON e.feed = f.id WHERE f.circle = ?1 "
+	    "ORDER BY e.feed, e.seq", &ent)) != AM_OK ||
 	    (rc = st_prepare(db, "SELECT time, hkey, ref FROM st_facts "
 	    "WHERE feed = ?1 AND kind = ?2 AND seq = ?3", &get)) != AM_OK ||
 	    (rc = st_prepare(db, "SELECT count(*) FROM st_facts x JOIN feeds f "
@@ -1088,29 +1150,35 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		goto out;
 	sqlite3_bind_blob(ent, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
 	int src;
+	int64_t left_feed = 0;       /* the feed whose LEAVE has been met */
 	while (!differ && (src = sqlite3_step(ent)) == SQLITE_ROW) {
 		struct am_entry e;
 		struct fact f;
+		int64_t feed = sqlite3_column_int64(ent, 0);
 		if ((rc = am_entry_decode(sqlite3_column_blob(ent, 1),
 		    (size_t)sqlite3_column_bytes(ent, 1), &e)) != AM_OK)
 			goto out;
-		bool broken = false;
-		if (am_kind_known(e.kind) &&
-		    (rc = am_body_decode(e.kind, e.body, e.body_len, b)) != AM_OK) {
-			/* only a kind after format 1 is stored with a broken body */
-			if (e.kind <= AM_KIND_FORMAT1)
+		bool ok = true;
+		if (am_kind_known(e.kind)) {
+			rc = am_body_decode(e.kind, e.body, e.body_len, b);
+			if (rc != AM_OK && e.kind <= AM_KIND_FORMAT1)
 				goto out;
-			broken = true;
+			ok = body_ok(&e, rc);
+			rc = AM_OK;
 		}
 		/* from its feed's fork on, an entry has no fact */
 		if (sqlite3_column_type(ent, 2) != SQLITE_NULL &&
 		    (uint64_t)sqlite3_column_int64(ent, 2) <= e.seq)
 			continue;
-		fact_of(&e, b, broken, &f);
+		/* rows come by feed and number, as recording reads them */
+		ok = ok && left_feed != feed;
+		fact_of(&e, b, ok, &f);
+		if (e.kind == AM_KIND_LEAVE && !bare(&e, ok))
+			left_feed = feed;
 		expected++;
 		sqlite3_reset(get);
 		sqlite3_bind_int64(get, 1, sqlite3_column_int64(ent, 0));
-		sqlite3_bind_int(get, 2, fact_kind(&e, broken));
+		sqlite3_bind_int(get, 2, fact_kind(&e, ok));
 		sqlite3_bind_int64(get, 3, (int64_t)e.seq);
 		int grc = sqlite3_step(get);
 		if (grc != SQLITE_ROW && grc != SQLITE_DONE) {

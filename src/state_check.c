@@ -88,6 +88,8 @@ check_terms(struct check *k, const struct am_terms *t)
 		am_hex(t->parties[i], 4, hex);
 		if (m == NULL)
 			return say(k, AM_ERR_RULE, "party %s is not a member of this circle", hex);
+		if (st_departed(&k->c, t->parties[i]) != NULL)
+			return say(k, AM_ERR_RULE, "party %s is no longer a member of this circle", hex);
 		if (m->role == AM_ROLE_WITNESS)
 			return say(k, AM_ERR_RULE, "party %s is a witness, and a witness cannot be a party", hex);
 	}
@@ -99,6 +101,9 @@ check_member(struct check *k, const struct am_body *b)
 {
 	if (!st_is_party_member(&k->c, k->author))
 		return say(k, AM_ERR_RULE, "a witness cannot propose members");
+	if (st_left(&k->c, b->target) != NULL)
+		return say(k, AM_ERR_RULE, "they left this circle, and nothing they "
+			"write in it counts any more: they cannot join it again with that key");
 	if (st_member(&k->c, b->target) != NULL)
 		return say(k, AM_ERR_RULE, "they are already a member of this circle");
 	return AM_OK;
@@ -237,7 +242,8 @@ answer_proposal(struct check *k, const struct am_body *b)
 	if (p == NULL)
 		return say(k, AM_ERR_NOT_FOUND, "there is no such member proposal in this circle");
 	bool newcomer = memcmp(p->target, k->author, 32) == 0;
-	bool accepted = memcmp(p->author, k->author, 32) == 0;
+	bool own = memcmp(p->author, k->author, 32) == 0;
+	bool accepted = own;
 	for (uint32_t i = 0; i < p->naccepts; i++)
 		accepted = accepted || memcmp(p->accepts[i], k->author, 32) == 0;
 	if (!newcomer && st_member(&k->c, k->author) == NULL) {
@@ -267,6 +273,17 @@ answer_proposal(struct check *k, const struct am_body *b)
 		return say(k, AM_ERR_RULE, "someone whose consent this proposal needs "
 			"declined it, and that first answer is final; propose them "
 			"again instead");
+	/* a withdrawal: its author's DECLINE, while it is incomplete */
+	if (own && b->kind == AM_KIND_DECLINE && p->consented)
+		return say(k, AM_ERR_RULE, "everyone this proposal needs has "
+			"accepted it: it is complete, and a withdrawal cannot undo that");
+	if (own && b->kind == AM_KIND_DECLINE && p->withdrawn)
+		return say(k, AM_ERR_RULE, "you have already withdrawn this proposal");
+	if (own && b->kind == AM_KIND_DECLINE)
+		return AM_OK;
+	if (p->withdrawn && b->kind == AM_KIND_ACCEPT)
+		return say(k, AM_ERR_RULE, "its author withdrew this proposal; "
+			"a member must propose them again");
 	if (accepted)
 		return say(k, AM_ERR_RULE, b->kind == AM_KIND_ACCEPT ?
 			"you have already accepted this" :
@@ -283,6 +300,7 @@ answer_version(struct check *k, const struct am_body *b, const uint8_t *id)
 		return rc;
 	const struct st_version *v = version(&a, b->target);
 	const struct am_signature *sg;
+	bool own = v != NULL && memcmp(v->v.author, k->author, 32) == 0;
 	if (v == NULL || !v->valid)
 		rc = say(k, AM_ERR_RULE, "that version breaks a rule and does not count");
 	else if (a.end != NULL)
@@ -292,6 +310,16 @@ answer_version(struct check *k, const struct am_body *b, const uint8_t *id)
 			"in force came after it, and it will never be in force");
 	else if ((rc = check_version_answerer(k, v)) != AM_OK)
 		;
+	/* its author declining it withdraws it, unless it counts */
+	else if (own && b->kind == AM_KIND_DECLINE && v->full)
+		rc = say(k, AM_ERR_RULE, "everyone this version needs has accepted "
+			"it: a withdrawal cannot undo that; to leave it, end the agreement");
+	else if (own && b->kind == AM_KIND_DECLINE && v->v.withdrawn)
+		rc = say(k, AM_ERR_RULE, "you have already withdrawn this version");
+	else if (own && b->kind == AM_KIND_DECLINE)
+		rc = AM_OK;
+	else if (v->v.withdrawn && b->kind == AM_KIND_ACCEPT)
+		rc = say(k, AM_ERR_RULE, "its author withdrew this version");
 	else if (((sg = st_sig(v->v.sigs, v->v.nsigs, k->author)) != NULL ||
 	    (sg = st_sig(v->v.others, v->v.nothers, k->author)) != NULL) &&
 	    sg->position == AM_POS_ACCEPTED)
@@ -320,6 +348,9 @@ answer_end(struct check *k, const struct am_body *b, const uint8_t *id)
 		rc = say(k, AM_ERR_RULE, "that end has already taken effect");
 	else if ((rc = check_answerer(k, st_end_terms(&a), "accept or decline an end")) != AM_OK)
 		;
+	else if (memcmp(e->author, k->author, 32) == 0)
+		rc = say(k, AM_ERR_RULE, "an end is final: its author cannot take it "
+			"back; to go on, propose the agreement again");
 	else if ((sg = st_sig(e->sigs, e->nsigs, k->author)) != NULL &&
 	    sg->position == AM_POS_ACCEPTED)
 		rc = say(k, AM_ERR_RULE, "you have already accepted this end");
@@ -463,11 +494,33 @@ check_statement(struct check *k, const struct am_body *b)
 	return AM_OK;
 }
 
+/* A RENAME names as base the entry that gives the circle its name now
+ * (am_state_circle_name): the GENESIS, or the RENAME that counts. Any
+ * RENAME that counts would do for the state; naming the current one
+ * makes the new name the deepest. */
+static int
+check_rename(struct check *k, const struct am_body *b)
+{
+	const char *why;
+	if (st_rename_rule(&k->c, k->author, b->base, &why) != 0)
+		return say(k, AM_ERR_RULE, st_is_party_member(&k->c, k->author) ?
+			"you are not a member of this circle" :
+			"a witness cannot rename the circle");
+	const uint8_t *now = k->c.renamed != NULL ? k->c.rename : k->c.genesis;
+	if (memcmp(b->base, now, 32) != 0)
+		return say(k, AM_ERR_RULE, "a rename names the circle's current name "
+			"as the one it replaces");
+	return AM_OK;
+}
+
 static int
 check_body(struct check *k, const struct am_body *b)
 {
 	if (!k->c.has_genesis)
 		return say(k, AM_ERR_NOT_FOUND, "this node does not have that circle");
+	/* after one's own LEAVE, nothing one writes counts (AM_RULE_LEFT) */
+	if (st_left(&k->c, k->author) != NULL)
+		return say(k, AM_ERR_NOT_MEMBER, "you have left this circle");
 	if (b->kind == AM_KIND_ACCEPT || b->kind == AM_KIND_DECLINE)
 		return check_answer(k, b);
 	if (st_member(&k->c, k->author) == NULL)
@@ -490,7 +543,13 @@ check_body(struct check *k, const struct am_body *b)
 		return check_statement(k, b);
 	case AM_KIND_CHECKPOINT:
 	case AM_KIND_NAME:
+	case AM_KIND_LEAVE:
 		return AM_OK;
+	case AM_KIND_RENAME:
+		return check_rename(k, b);
+	case AM_KIND_REMOVE:
+		return say(k, AM_ERR_RULE, "removing a member has no effect under "
+			"these rules yet (protocol/state.md, \"Removal\")");
 	default:
 		return say(k, AM_ERR_ARG, "unknown kind of entry");
 	}
