@@ -484,13 +484,14 @@ am_passphrase_check(const char *pass, size_t passlen)
 		AM_OK : AM_ERR_WEAK_PASSPHRASE;
 }
 
-int
-am_identity_backup(const struct am_identity *id, const char *pass, size_t passlen,
-	uint8_t out[static AM_BACKUP_BYTES])
+/* am_identity_backup; the derived key stays in key (sodium_malloc'd,
+ * crypto_secretbox_KEYBYTES) for the caller. */
+static int
+backup_sealed(const struct am_identity *id, const char *pass, size_t passlen,
+	uint8_t out[static AM_BACKUP_BYTES], uint8_t *key)
 {
 	_Static_assert(B_BOX + BACKUP_PLAIN + crypto_secretbox_MACBYTES ==
 		AM_BACKUP_BYTES, "backup layout");
-	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
 	uint8_t *plain = sodium_malloc(BACKUP_PLAIN);
 	uint64_t ops = crypto_pwhash_OPSLIMIT_MODERATE;
 	size_t mem = crypto_pwhash_MEMLIMIT_MODERATE;
@@ -499,7 +500,7 @@ am_identity_backup(const struct am_identity *id, const char *pass, size_t passle
 	if (rc != AM_OK)
 		goto out;
 	rc = AM_ERR_NOMEM;
-	if (key == NULL || plain == NULL)
+	if (plain == NULL)
 		goto out;
 	memcpy(out, BACKUP_MAGIC, 8);
 	out[B_ALG] = BACKUP_ALG;
@@ -514,16 +515,68 @@ am_identity_backup(const struct am_identity *id, const char *pass, size_t passle
 	crypto_secretbox_easy(out + B_BOX, plain, BACKUP_PLAIN, out + B_NONCE, key);
 	rc = AM_OK;
 out:
-	sodium_free(key);
 	sodium_free(plain);
 	return rc;
 }
 
 int
-am_identity_restore(const uint8_t *data, size_t len, const char *pass,
-	size_t passlen, struct am_identity **out)
+am_identity_backup(const struct am_identity *id, const char *pass, size_t passlen,
+	uint8_t out[static AM_BACKUP_BYTES])
 {
-	uint8_t *key = NULL, *plain = NULL;
+	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
+	if (key == NULL)
+		return AM_ERR_NOMEM;
+	int rc = backup_sealed(id, pass, passlen, out, key);
+	sodium_free(key);
+	return rc;
+}
+
+/* The address book after the key part: magic(8) nonce(24) box(n + 16),
+ * under the key the passphrase derived for the key part. */
+#define BOOK_MAGIC "AMENDSP1"
+enum { K_NONCE = 8, K_BOX = K_NONCE + crypto_secretbox_NONCEBYTES };
+
+int
+am_identity_backup_book(const struct am_identity *id, const char *pass,
+	size_t passlen, const uint8_t *book, size_t booklen, uint8_t **out,
+	size_t *outlen)
+{
+	uint8_t *key, *buf;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (booklen > AM_BACKUP_BOOK_MAX)
+		return AM_ERR_TOO_BIG;
+	size_t len = AM_BACKUP_BYTES + K_BOX + booklen + crypto_secretbox_MACBYTES;
+	if ((buf = malloc(len)) == NULL)
+		return AM_ERR_NOMEM;
+	if ((key = sodium_malloc(crypto_secretbox_KEYBYTES)) == NULL) {
+		free(buf);
+		return AM_ERR_NOMEM;
+	}
+	rc = backup_sealed(id, pass, passlen, buf, key);
+	if (rc == AM_OK) {
+		uint8_t *k = buf + AM_BACKUP_BYTES;
+		memcpy(k, BOOK_MAGIC, 8);
+		randombytes_buf(k + K_NONCE, crypto_secretbox_NONCEBYTES);
+		crypto_secretbox_easy(k + K_BOX, book, booklen, k + K_NONCE, key);
+		*out = buf;
+		*outlen = len;
+	} else {
+		free(buf);
+	}
+	sodium_free(key);
+	return rc;
+}
+
+/* am_identity_restore of the key part; the derived key stays in key
+ * (sodium_malloc'd, crypto_secretbox_KEYBYTES) for the caller. */
+static int
+restore_opened(const uint8_t *data, size_t len, const char *pass,
+	size_t passlen, struct am_identity **out, uint8_t *key)
+{
+	uint8_t *plain = NULL;
 	struct am_identity *id = NULL;
 	int rc;
 
@@ -538,9 +591,8 @@ am_identity_restore(const uint8_t *data, size_t len, const char *pass,
 	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > crypto_pwhash_MEMLIMIT_MODERATE)
 		return AM_ERR_KEY_FORMAT;
 	rc = AM_ERR_NOMEM;
-	key = sodium_malloc(crypto_secretbox_KEYBYTES);
 	plain = sodium_malloc(BACKUP_PLAIN);
-	if (key == NULL || plain == NULL)
+	if (plain == NULL)
 		goto out;
 	if ((rc = derive(pass, passlen, data + B_SALT, ops, (size_t)mem, key)) != AM_OK)
 		goto out;
@@ -559,7 +611,65 @@ am_identity_restore(const uint8_t *data, size_t len, const char *pass,
 	*out = id;
 	rc = AM_OK;
 out:
-	sodium_free(key);
 	sodium_free(plain);
+	return rc;
+}
+
+int
+am_identity_restore(const uint8_t *data, size_t len, const char *pass,
+	size_t passlen, struct am_identity **out)
+{
+	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
+	if (key == NULL)
+		return AM_ERR_NOMEM;
+	int rc = restore_opened(data, len, pass, passlen, out, key);
+	sodium_free(key);
+	return rc;
+}
+
+int
+am_identity_restore_book(const uint8_t *data, size_t len, const char *pass,
+	size_t passlen, struct am_identity **out, uint8_t **book, size_t *booklen)
+{
+	const uint8_t *k = data + AM_BACKUP_BYTES;
+	size_t klen = len > AM_BACKUP_BYTES ? len - AM_BACKUP_BYTES : 0;
+	uint8_t *key, *plain = NULL;
+	struct am_identity *id = NULL;
+	int rc;
+
+	*book = NULL;
+	*booklen = 0;
+	/* a backup written before the book existed is the key part alone */
+	if (len < AM_BACKUP_BYTES || (klen > 0 &&
+	    (klen < K_BOX + crypto_secretbox_MACBYTES ||
+	    klen - K_BOX - crypto_secretbox_MACBYTES > AM_BACKUP_BOOK_MAX ||
+	    memcmp(k, BOOK_MAGIC, 8) != 0)))
+		return AM_ERR_KEY_FORMAT;
+	if ((key = sodium_malloc(crypto_secretbox_KEYBYTES)) == NULL)
+		return AM_ERR_NOMEM;
+	if ((rc = restore_opened(data, AM_BACKUP_BYTES, pass, passlen, &id,
+	    key)) != AM_OK || klen == 0)
+		goto out;
+	size_t n = klen - K_BOX - crypto_secretbox_MACBYTES;
+	rc = AM_ERR_NOMEM;
+	if ((plain = malloc(n + 1)) == NULL)
+		goto out;
+	if (crypto_secretbox_open_easy(plain, k + K_BOX, n + crypto_secretbox_MACBYTES,
+	    k + K_NONCE, key) != 0) {
+		rc = AM_ERR_PASSPHRASE;
+		goto out;
+	}
+	plain[n] = '\0';
+	*book = plain;
+	*booklen = n;
+	plain = NULL;
+	rc = AM_OK;
+out:
+	if (rc == AM_OK)
+		*out = id;
+	else
+		am_identity_destroy(&id);
+	free(plain);
+	sodium_free(key);
 	return rc;
 }

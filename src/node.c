@@ -212,6 +212,21 @@ proposer_add(void *ctx, const uint8_t circle[static AM_HASH_BYTES],
  * admitted apart (am_invite_admitted). Whoever proposed us to a circle we
  * do not hold yet (an invite's preview, protocol/invite.md) is dialled
  * too: from them the record comes once we are in. */
+struct recovery_ctx {
+	struct idset *out, *joined;
+	const uint8_t *self;
+};
+
+static int
+recovery_add(void *ctx, const struct am_peer *p)
+{
+	struct recovery_ctx *r = ctx;
+	if (memcmp(p->id, r->self, AM_ID_BYTES) == 0)
+		return AM_OK;
+	int rc = idset_add(r->out, p->id);
+	return rc == AM_OK ? idset_add(r->joined, p->id) : rc;
+}
+
 static int
 members(struct node *n, struct idset *out, struct idset *joined)
 {
@@ -238,6 +253,15 @@ members(struct node *n, struct idset *out, struct idset *joined)
 	am_state_circles_free(&c, nc);
 	if (rc == AM_OK)
 		rc = am_store_proposed_list(n->store, proposer_add, out);
+	/* a node restored from a backup holds no circle yet: for the
+	 * recovery window, every peer it knows (the backup's, or `amends
+	 * peer add`) is let in, and dialled where its address is known; they
+	 * tell it the
+	 * circles it is a member of (protocol/sync.md, "A restored node") */
+	if (rc == AM_OK && am_peer_recovering(n->store, node_wall_ms())) {
+		struct recovery_ctx r = { out, joined, self };
+		rc = am_peer_list(n->store, recovery_add, &r);
+	}
 	return rc;
 }
 

@@ -232,3 +232,171 @@ am_peer_compare(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		return rc;
 	return am_peer_digests(s, circle, compare_one, out);
 }
+
+/* ---- the address book of a key backup ---- */
+
+struct book {
+	char *buf;
+	size_t len, cap;
+	int rc;
+};
+
+static void
+book_line(struct book *b, const char *word, const uint8_t *id, const char *rest)
+{
+	char text[AM_ID_TEXT_BYTES];
+	am_id_format(id, text);
+	size_t need = strlen(word) + 1 + strlen(text) + 1 + strlen(rest) + 2;
+	if (b->rc != AM_OK)
+		return;
+	if (b->len + need > AM_BACKUP_BOOK_MAX) {
+		b->rc = AM_ERR_TOO_BIG;
+		return;
+	}
+	if (b->len + need > b->cap) {
+		size_t cap = 2 * (b->len + need);
+		char *p = realloc(b->buf, cap);
+		if (p == NULL) {
+			b->rc = AM_ERR_NOMEM;
+			return;
+		}
+		b->buf = p;
+		b->cap = cap;
+	}
+	b->len += (size_t)snprintf(b->buf + b->len, b->cap - b->len, "%s %s %s\n",
+		word, text, rest);
+}
+
+static int
+book_peer(void *ctx, const struct am_peer *p)
+{
+	/* a peer that only ever dialled us has no address here: "-" */
+	book_line(ctx, "peer", p->id, p->address[0] != '\0' ? p->address : "-");
+	return ((struct book *)ctx)->rc;
+}
+
+static int
+book_name(void *ctx, const uint8_t id[static AM_ID_BYTES], const char *name)
+{
+	book_line(ctx, "name", id, name);
+	return ((struct book *)ctx)->rc;
+}
+
+int
+am_peer_book_encode(struct am_store *s, char **out, size_t *len)
+{
+	struct book b = { .rc = AM_OK };
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((b.buf = malloc(1)) == NULL)
+		return AM_ERR_NOMEM;
+	b.cap = 1;
+	b.buf[0] = '\0';
+	if ((rc = am_peer_list(s, book_peer, &b)) == AM_OK)
+		rc = am_store_names(s, book_name, &b);
+	if (rc != AM_OK) {
+		free(b.buf);
+		return rc;
+	}
+	*out = b.buf;
+	*len = b.len;
+	return AM_OK;
+}
+
+/* A local name as `amends name` takes it: 1 to 64 bytes, no control
+ * characters. */
+static bool
+book_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
+int
+am_peer_book_apply(struct am_store *s, const char *book, size_t len,
+	size_t *peers, size_t *names, size_t *skipped)
+{
+	char line[AM_ID_TEXT_BYTES + AM_PEER_MAX_ADDRESS + 16];
+	uint8_t id[AM_ID_BYTES];
+	int rc;
+
+	*peers = *names = *skipped = 0;
+	if (len > AM_BACKUP_BOOK_MAX)
+		return AM_ERR_TOO_BIG;
+	if ((rc = am_store_begin(s)) != AM_OK)
+		return rc;
+	for (size_t at = 0; at < len && rc == AM_OK; ) {
+		const char *end = memchr(book + at, '\n', len - at);
+		size_t n = end != NULL ? (size_t)(end - (book + at)) : len - at;
+		const char *start = book + at;
+		at += n + 1;
+		if (n >= sizeof line) {
+			(*skipped)++;
+			continue;
+		}
+		memcpy(line, start, n);
+		line[n] = '\0';
+		char *word = line, *idtext = strchr(word, ' ');
+		char *rest = idtext != NULL ? strchr(idtext + 1, ' ') : NULL;
+		if (rest == NULL || memchr(line, '\0', n) != NULL) {
+			(*skipped)++;
+			continue;
+		}
+		*idtext++ = '\0';
+		*rest++ = '\0';
+		if (am_id_parse(idtext, id) != AM_OK) {
+			(*skipped)++;
+			continue;
+		}
+		bool none = strcmp(rest, "-") == 0;
+		if (strcmp(word, "peer") == 0 && (none || am_peer_address_ok(rest))) {
+			struct am_peer p;
+			int grc = am_peer_get(s, id, &p);
+			if (grc == AM_OK && (none || p.address[0] != '\0'))
+				continue;
+			if (grc != AM_OK && grc != AM_ERR_NOT_FOUND) {
+				rc = grc;
+				break;
+			}
+			rc = none ? am_peer_seen(s, id, 0, false) :
+				am_peer_set_address(s, id, rest);
+			if (rc == AM_OK)
+				(*peers)++;
+		} else if (strcmp(word, "name") == 0 && book_name_ok(rest)) {
+			char *had = am_store_name_get(s, id);
+			if (had != NULL) {
+				free(had);
+				continue;
+			}
+			if ((rc = am_store_name_set(s, id, rest)) == AM_OK)
+				(*names)++;
+		} else {
+			(*skipped)++;
+		}
+	}
+	if (rc != AM_OK) {
+		am_store_rollback(s);
+		return rc;
+	}
+	return am_store_commit(s);
+}
+
+bool
+am_peer_recovering(struct am_store *s, int64_t now)
+{
+	char *v = am_store_setting_get(s, AM_PEER_SETTING_RECOVERY);
+	if (v == NULL)
+		return false;
+	char *end;
+	long long until = strtoll(v, &end, 10);
+	bool ok = *v != '\0' && *end == '\0';
+	free(v);
+	return ok && now < until;
+}

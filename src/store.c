@@ -921,6 +921,30 @@ am_store_name_get(struct am_store *s, const uint8_t id[static AM_ID_BYTES])
 }
 
 int
+am_store_names(struct am_store *s,
+	int (*fn)(void *ctx, const uint8_t id[static AM_ID_BYTES], const char *name),
+	void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT id, name FROM names ORDER BY id",
+		-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		if (sqlite3_column_bytes(st, 0) != AM_ID_BYTES || name == NULL)
+			continue;
+		int frc = fn(ctx, sqlite3_column_blob(st, 0), name);
+		if (frc != AM_OK) {
+			sqlite3_finalize(st);
+			return frc;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+int
 am_store_name_find(struct am_store *s, const char *name,
 	uint8_t id[static AM_ID_BYTES])
 {

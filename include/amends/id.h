@@ -120,6 +120,31 @@ AM_NODISCARD int am_identity_backup(const struct am_identity *id,
 AM_NODISCARD int am_identity_restore(const uint8_t *data, size_t len,
 	const char *passphrase, size_t passlen, struct am_identity **out);
 
+/* The most bytes of address book a backup carries. */
+#define AM_BACKUP_BOOK_MAX (1u << 20)
+
+/*
+ * A backup that also carries book (booklen bytes, at most
+ * AM_BACKUP_BOOK_MAX: the node's known peer addresses and local names,
+ * see am_book_encode), sealed under the same passphrase: the
+ * AM_BACKUP_BYTES of am_identity_backup, then "AMENDSP1", a nonce and the
+ * sealed book (protocol/entry.md, "Key backup"). *out (malloc'd, the
+ * caller frees it) receives *outlen bytes.
+ */
+AM_NODISCARD int am_identity_backup_book(const struct am_identity *id,
+	const char *passphrase, size_t passlen, const uint8_t *book,
+	size_t booklen, uint8_t **out, size_t *outlen);
+
+/*
+ * Decrypts a backup of either form: the key part alone (*book NULL), or
+ * with an address book (*book malloc'd and NUL-terminated, *booklen its
+ * bytes without the NUL; the caller frees it). Errors as
+ * am_identity_restore; nothing is returned on failure.
+ */
+AM_NODISCARD int am_identity_restore_book(const uint8_t *data, size_t len,
+	const char *passphrase, size_t passlen, struct am_identity **out,
+	uint8_t **book, size_t *booklen);
+
 /* Writes n bytes as base32 (the ID alphabet) into out, which holds
  * n * 8 / 5 rounded up, plus NUL. */
 void am_base32_encode(const uint8_t *in, size_t n, char *out);

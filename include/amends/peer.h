@@ -56,6 +56,38 @@ AM_NODISCARD int am_peer_list(struct am_store *s,
 AM_NODISCARD int am_peer_seen(struct am_store *s,
 	const uint8_t id[static AM_ID_BYTES], int64_t now, bool connected);
 
+/*
+ * The address book a key backup carries (am_identity_backup_book): one
+ * line per known peer, "peer ID ADDRESS" ("-" for a peer that only ever
+ * dialled this node, whose address it does not know), and per local name,
+ * "name ID NAME", IDs in their text form. *out (malloc'd, NUL-terminated)
+ * receives *len bytes. AM_ERR_TOO_BIG beyond AM_BACKUP_BOOK_MAX.
+ */
+AM_NODISCARD int am_peer_book_encode(struct am_store *s, char **out, size_t *len);
+
+/*
+ * Takes an address book back into the store, in one transaction: each
+ * well-formed line sets a peer's address or a local name that the store
+ * does not have yet (what the store holds wins); a line that is not
+ * well-formed (unknown word, bad ID, address or name) is skipped and
+ * counted in *skipped. *peers and *names count what was taken.
+ */
+AM_NODISCARD int am_peer_book_apply(struct am_store *s, const char *book,
+	size_t len, size_t *peers, size_t *names, size_t *skipped);
+
+/* The store setting holding, in decimal ms, the end of the recovery
+ * window of a node restored from a backup: until then its node admits
+ * every peer it knows (from the backup's book or `amends peer add`) and
+ * dials those whose address it knows, members or not, so that they can
+ * tell it which circles it is in. */
+#define AM_PEER_SETTING_RECOVERY "recovery-until"
+
+/* How long the recovery window lasts from the restore: 24 hours. */
+#define AM_PEER_RECOVERY_MS (24 * 60 * 60 * 1000LL)
+
+/* Whether now (ms) lies in the recovery window (AM_PEER_SETTING_RECOVERY). */
+bool am_peer_recovering(struct am_store *s, int64_t now);
+
 /* Marks every peer as not connected (a node starting or stopping). */
 AM_NODISCARD int am_peer_disconnect_all(struct am_store *s);
 

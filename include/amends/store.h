@@ -124,6 +124,12 @@ AM_NODISCARD int am_store_name_set(struct am_store *s,
 /* The nickname of id, malloc'd, or NULL when it has none. */
 char *am_store_name_get(struct am_store *s, const uint8_t id[static AM_ID_BYTES]);
 
+/* Calls fn with each nickname, by ID. Stops early and returns fn's value
+ * when it is not AM_OK. */
+AM_NODISCARD int am_store_names(struct am_store *s,
+	int (*fn)(void *ctx, const uint8_t id[static AM_ID_BYTES], const char *name),
+	void *ctx);
+
 /* Finds the ID nicknamed name: AM_ERR_NOT_FOUND, AM_ERR_AMBIGUOUS or AM_OK. */
 AM_NODISCARD int am_store_name_find(struct am_store *s, const char *name,
 	uint8_t id[static AM_ID_BYTES]);

@@ -2,6 +2,7 @@
  * amends init: create the data directory, a new identity and the database.
  */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include "amends/display.h"
 #include "amends/home.h"
+#include "amends/peer.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -25,27 +27,42 @@ static const char usage[] =
 	"                     writes nothing in a circle until it holds its latest one\n"
 	"  --passphrase-fd N  read the backup's passphrase from file descriptor N\n";
 
-/* Reads and decrypts a key backup. Prints a sentence and returns 1 on
+/* A backup is the key part, and since issue 22 an address book after
+ * it: never more than this. */
+#define BACKUP_FILE_MAX (AM_BACKUP_BYTES + 64 + AM_BACKUP_BOOK_MAX)
+
+/* Reads and decrypts a key backup, and its address book when it carries
+ * one (*book malloc'd, else NULL). Prints a sentence and returns 1 on
  * failure. */
 static int
-restore(const char *file, int fd, struct am_identity **id)
+restore(const char *file, int fd, struct am_identity **id, uint8_t **book,
+	size_t *booklen)
 {
-	uint8_t buf[AM_BACKUP_BYTES + 1];
+	uint8_t *buf = malloc(BACKUP_FILE_MAX + 1);
 	char *pass = NULL;
 	int ret = 1;
 
-	FILE *f = fopen(file, "rb");
-	if (f == NULL)
-		return cli_error("cannot open %s", file);
-	size_t n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	if (n != AM_BACKUP_BYTES)
-		return cli_error("%s is not an amends key backup", file);
-	if ((pass = sodium_malloc(256)) == NULL)
+	if (buf == NULL)
 		return cli_fail("restoring", AM_ERR_NOMEM);
+	FILE *f = fopen(file, "rb");
+	if (f == NULL) {
+		free(buf);
+		return cli_error("cannot open %s", file);
+	}
+	size_t n = fread(buf, 1, BACKUP_FILE_MAX + 1, f);
+	fclose(f);
+	if (n < AM_BACKUP_BYTES || n > BACKUP_FILE_MAX) {
+		free(buf);
+		return cli_error("%s is not an amends key backup", file);
+	}
+	if ((pass = sodium_malloc(256)) == NULL) {
+		free(buf);
+		return cli_fail("restoring", AM_ERR_NOMEM);
+	}
 	if (cli_passphrase(fd, false, pass, 256) != 0)
 		goto out;
-	int rc = am_identity_restore(buf, n, pass, strlen(pass), id);
+	int rc = am_identity_restore_book(buf, n, pass, strlen(pass), id, book,
+		booklen);
 	if (rc == AM_ERR_KEY_FORMAT)
 		cli_error("%s is not an amends key backup", file);
 	else if (rc != AM_OK)
@@ -54,6 +71,7 @@ restore(const char *file, int fd, struct am_identity **id)
 		ret = 0;
 out:
 	sodium_free(pass);
+	free(buf);
 	return ret;
 }
 
@@ -73,6 +91,8 @@ cmd_init(int argc, char **argv)
 	struct cli c = { 0 };
 	struct am_identity *id = NULL;
 	char *key = NULL;
+	uint8_t *book = NULL;
+	size_t booklen = 0, npeers = 0, nnames = 0, skipped = 0;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -112,7 +132,7 @@ cmd_init(int argc, char **argv)
 				c.home);
 			goto out;
 		}
-		if (restore(backup, pass_fd, &id) != 0)
+		if (restore(backup, pass_fd, &id, &book, &booklen) != 0)
 			goto out;
 	} else if ((rc = am_identity_generate(&id)) != AM_OK) {
 		ret = cli_fail("creating a key", rc);
@@ -143,23 +163,52 @@ cmd_init(int argc, char **argv)
 		ret = cli_fail("marking the identity as restored", rc);
 		goto out;
 	}
+	if (book != NULL && (rc = am_peer_book_apply(c.store, (const char *)book,
+	    booklen, &npeers, &nnames, &skipped)) != AM_OK) {
+		ret = cli_fail("taking back the peers' addresses and names", rc);
+		goto out;
+	}
+	if (backup != NULL) {
+		/* for a while, the peers it knows are let in and dialled, member
+		 * or not: they tell it which circles it is in */
+		char until[24];
+		snprintf(until, sizeof until, "%lld",
+			(long long)(cli_now_ms() + AM_PEER_RECOVERY_MS));
+		if ((rc = am_store_setting_set(c.store, AM_PEER_SETTING_RECOVERY,
+		    until)) != AM_OK) {
+			ret = cli_fail("opening the recovery window", rc);
+			goto out;
+		}
+	}
 	char text[AM_ID_TEXT_BYTES], fpr[AM_FPR_TEXT_BYTES];
 	char sn[AM_FPR_LONG_TEXT_BYTES];
 	am_id_format(am_identity_public(id), text);
 	am_id_fingerprint(am_identity_public(id), fpr);
 	am_id_safety_number(am_identity_public(id), sn);
-	if (backup != NULL)
+	if (backup != NULL) {
 		printf("restored identity in %s\n"
 			"it will fetch its own entries from its peers before it writes "
 			"in a circle\n", c.home);
-	else
+		if (book != NULL)
+			printf("the backup named %zu peer%s and %zu name%s%s; for 24 "
+				"hours, amends node lets those peers in to tell it your "
+				"circles\n", npeers, npeers == 1 ? "" : "s", nnames,
+				nnames == 1 ? "" : "s", skipped > 0 ?
+				" (and lines this version does not read)" : "");
+		else
+			printf("this backup is older and carries no peer addresses: "
+				"add a peer with amends peer add ID ADDRESS within 24 hours, "
+				"and it will tell the node your circles\n");
+	} else {
 		printf("created identity in %s\n", c.home);
+	}
 	printf("id:            %s\n", text);
 	printf("safety number: %s\n", sn);
 	printf("fingerprint:   %s\n", fpr);
 	ret = 0;
 out:
 	am_identity_destroy(&id);
+	free(book);
 	free(key);
 	cli_close(&c);
 	return ret;

@@ -11,11 +11,15 @@
 
 #include <sodium.h>
 
+#include "amends/peer.h"
 #include "cli.h"
 
 static const char usage[] =
 	"usage: amends key backup -o FILE [--passphrase-fd N]\n\n"
-	"Writes this node's identity, encrypted under a passphrase, to FILE.\n"
+	"Writes this node's identity, encrypted under a passphrase, to FILE,\n"
+	"with the addresses of the peers it knows and your names for people:\n"
+	"a node restored from it finds them again and, from them, the circles\n"
+	"you are in. A later backup carries the peers met since.\n"
 	"The passphrase is asked on the terminal, or read from the first line of\n"
 	"file descriptor N. It must have at least 12 characters, at least 5 of\n"
 	"them different: anyone holding FILE can try passphrases at leisure, so\n"
@@ -53,8 +57,9 @@ cmd_key(int argc, char **argv)
 	const char *out = NULL;
 	int fd = -1, opt, ret = 1;
 	struct cli c = { 0 };
-	char *pass = NULL;
-	uint8_t backup[AM_BACKUP_BYTES];
+	char *pass = NULL, *book = NULL;
+	uint8_t *backup = NULL;
+	size_t booklen = 0, len = 0;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		cli_usage(argc < 2 ? stderr : stdout, usage);
@@ -78,7 +83,7 @@ cmd_key(int argc, char **argv)
 		cli_usage(stderr, usage);
 		return 1;
 	}
-	if (cli_open(&c, CLI_IDENTITY) != 0)
+	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
 		goto done;
 	/* refuse before asking for a passphrase */
 	if (access(out, F_OK) == 0) {
@@ -97,16 +102,24 @@ cmd_key(int argc, char **argv)
 			AM_PASSPHRASE_MIN, AM_PASSPHRASE_DISTINCT);
 		goto done;
 	}
-	int rc = am_identity_backup(c.id, pass, strlen(pass), backup);
+	int rc = am_peer_book_encode(c.store, &book, &booklen);
+	if (rc != AM_OK) {
+		cli_fail("reading the peers' addresses and names", rc);
+		goto done;
+	}
+	rc = am_identity_backup_book(c.id, pass, strlen(pass), (const uint8_t *)book,
+		booklen, &backup, &len);
 	if (rc != AM_OK) {
 		cli_fail("key backup", rc);
 		goto done;
 	}
-	if (write_file(out, backup, sizeof backup) != 0)
+	if (write_file(out, backup, len) != 0)
 		goto done;
 	printf("identity backed up to %s; keep it and its passphrase apart\n", out);
 	ret = 0;
 done:
+	free(book);
+	free(backup);
 	sodium_free(pass);
 	cli_close(&c);
 	return ret;

@@ -17,7 +17,9 @@ static const char usage[] =
 	"of ID (its text form, a nickname or the start of a member's ID), such\n"
 	"as tcp://203.0.113.5:7411. remove forgets the address: this node then\n"
 	"waits for the other to connect. A running node picks the change up at\n"
-	"once. Only members of a shared circle are ever connected to.\n";
+	"once. Only members of a shared circle are ever connected to, except\n"
+	"for 24 hours after amends init --restore: then every peer added here\n"
+	"is, so that it can tell the node which circles you are in.\n";
 
 int
 cmd_peer(int argc, char **argv)

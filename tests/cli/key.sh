@@ -54,6 +54,25 @@ echo "$out" | grep -q "^restored identity in" || fail "restore output: $out"
 	fail "no invite to a circle made after the restore: $(cat "$dir/err")"
 grep -q "^aminvite" "$dir/invite" || fail "invite output: $(cat "$dir/invite")"
 
+# a backup of the key part alone (as written before backups carried the
+# peers' addresses and names) is still read, and says what it cannot find
+head -c 137 "$dir/sam.backup" >"$dir/old.backup"
+export AMENDS_HOME="$dir/older"
+out=$(printf 'correct horse\n' | "$amends" init --restore "$dir/old.backup" --passphrase-fd 0) ||
+	fail "restore of a key-only backup"
+echo "$out" | grep -q "carries no peer addresses" || fail "old backup output: $out"
+[ "$("$amends" id --json | sed 's/"name":.*//')" = "$(echo "$id" | sed 's/"name":.*//')" ] ||
+	fail "ID restored from the old backup differs"
+# a book that was altered is refused as a whole
+cp "$dir/sam.backup" "$dir/bent.backup"
+size=$(stat -c %s "$dir/bent.backup")
+printf 'x' | dd of="$dir/bent.backup" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+export AMENDS_HOME="$dir/bent"
+if printf 'correct horse\n' | "$amends" init --restore "$dir/bent.backup" --passphrase-fd 0 \
+	>/dev/null 2>"$dir/err"; then fail "restore of an altered backup"; fi
+[ -e "$AMENDS_HOME/id.key" ] && fail "a key was written from an altered backup"
+export AMENDS_HOME="$dir/new"
+
 # restoring over an identity is refused
 if printf 'correct horse\n' | "$amends" init --restore "$dir/sam.backup" --passphrase-fd 0 \
 	2>"$dir/err"; then fail "restore overwrote an identity"; fi
