@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v3";
+static const char digest_tag[] = "amends-state-v4";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)
@@ -244,6 +244,7 @@ am_rule_name(uint32_t rule)
 		[AM_RULE_UNKNOWN_KIND] = "unknown-kind",
 		[AM_RULE_TIME] = "time",
 		[AM_RULE_PERIOD] = "period",
+		[AM_RULE_CAP] = "cap",
 	};
 	if (rule >= sizeof names / sizeof names[0] || names[rule] == NULL)
 		return "?";

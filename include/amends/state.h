@@ -60,8 +60,8 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t author[static AM_ID_BYTES]);
 
 /* The version of the state rules this build applies (protocol/state.md);
- * it names the state digest ("amends-state-v3"). */
-#define AM_STATE_RULES 3
+ * it names the state digest ("amends-state-v4"). */
+#define AM_STATE_RULES 4
 
 /* The claimed times the state reads, half-open, in ms since the epoch:
  * 2000-01-01T00:00Z to 2200-01-01T00:00Z. An entry claiming a time outside
@@ -473,7 +473,17 @@ enum am_rule {
 	AM_RULE_TIME = 16,           /* claimed time outside the bounds */
 	AM_RULE_PERIOD = 17,         /* check-in period outside the terms'
 	                                from/until, or after the END's effect */
+	AM_RULE_CAP = 21,            /* past its author's cap (AM_CAP_*) */
 };
+
+/*
+ * Caps on what one author may make every node hold and derive in one
+ * circle, counted in the author's own feed only, so that every node
+ * reaches the same verdict (protocol/state.md, "Caps"). A MEMBER entry
+ * past the first AM_CAP_MEMBER_PROPOSALS of its author's feed is stored
+ * and ignored (AM_RULE_CAP).
+ */
+#define AM_CAP_MEMBER_PROPOSALS 256
 
 struct am_violation {
 	uint8_t author[AM_ID_BYTES];
