@@ -747,39 +747,103 @@ resolve(struct st_circle *c, struct derive *d, size_t root)
 	return AM_OK;
 }
 
+/* The MEMBER facts of feed ?1 by seq: LIMIT ?2 takes the first, those
+ * that count; OFFSET ?2 those past the cap */
+#define FEED_PROPOSALS_SQL "SELECT e.hash, f.author, x.ref, st_num(e.raw), " \
+	"x.seq, x.time FROM st_facts x JOIN feeds f ON f.id = x.feed " \
+	"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq " \
+	"WHERE x.feed = ?1 AND x.kind = 2 ORDER BY x.seq "
+
+/* The feeds of the circle, by row id. */
 static int
-load_proposals(struct st_circle *c, struct derive *d)
+circle_feeds(struct st_circle *c, int64_t **out, size_t *n)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	int rc = st_prepare(c->db, "SELECT e.hash, f.author, x.ref, st_num(e.raw), "
-		"x.seq, x.time FROM st_facts x JOIN feeds f ON f.id = x.feed "
-		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
-		"WHERE f.circle = ?1 AND x.kind = 2 ORDER BY x.seq, e.hash", &st);
+	int rc = st_prepare(c->db, "SELECT id FROM feeds WHERE circle = ?1", &st);
+	*out = NULL;
+	*n = 0;
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, c->id, AM_HASH_BYTES, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (c->nprops == cap) {
-			cap = cap ? cap * 2 : 8;
-			void *q = realloc(c->props, cap * sizeof *c->props);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			void *q = realloc(*out, cap * sizeof **out);
 			if (q == NULL) {
-				st_finish(st);
-				return AM_ERR_NOMEM;
+				rc = SQLITE_NOMEM;
+				break;
 			}
-			c->props = q;
+			*out = q;
 		}
-		struct st_proposal *p = &c->props[c->nprops++];
-		memset(p, 0, sizeof *p);
-		st_col32(st, 0, p->hash);
-		st_col32(st, 1, p->author);
-		st_col32(st, 2, p->target);
-		p->role = (uint32_t)sqlite3_column_int(st, 3);
-		p->seq = (uint64_t)sqlite3_column_int64(st, 4);
-		p->time = sqlite3_column_int64(st, 5);
+		(*out)[(*n)++] = sqlite3_column_int64(st, 0);
 	}
 	st_finish(st);
-	if ((rc = st_done(rc)) != AM_OK || c->nprops == 0)
+	return st_done(rc);
+}
+
+static int
+cmp_proposal(const void *a, const void *b)
+{
+	const struct st_proposal *x = a, *y = b;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return memcmp(x->hash, y->hash, 32);
+}
+
+/* Reads the member proposals that count: the first
+ * AM_CAP_MEMBER_PROPOSALS of each feed (the others are ignored,
+ * sink_capped, and cost nothing more), by (seq, hash). */
+static int
+read_proposals(struct st_circle *c)
+{
+	sqlite3_stmt *st;
+	int64_t *feeds;
+	size_t nfeeds, cap = 0;
+	int rc = circle_feeds(c, &feeds, &nfeeds);
+	if (rc != AM_OK)
+		return rc;
+	if ((rc = st_prepare(c->db, FEED_PROPOSALS_SQL "LIMIT ?2", &st)) != AM_OK) {
+		free(feeds);
+		return rc;
+	}
+	for (size_t i = 0; i < nfeeds && rc == AM_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, feeds[i]);
+		sqlite3_bind_int(st, 2, AM_CAP_MEMBER_PROPOSALS);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (c->nprops == cap) {
+				cap = cap ? cap * 2 : 8;
+				void *q = realloc(c->props, cap * sizeof *c->props);
+				if (q == NULL) {
+					rc = SQLITE_NOMEM;
+					break;
+				}
+				c->props = q;
+			}
+			struct st_proposal *p = &c->props[c->nprops++];
+			memset(p, 0, sizeof *p);
+			st_col32(st, 0, p->hash);
+			st_col32(st, 1, p->author);
+			st_col32(st, 2, p->target);
+			p->role = (uint32_t)sqlite3_column_int(st, 3);
+			p->seq = (uint64_t)sqlite3_column_int64(st, 4);
+			p->time = sqlite3_column_int64(st, 5);
+		}
+		rc = st_done(rc);
+	}
+	st_finish(st);
+	free(feeds);
+	if (rc == AM_OK && c->nprops > 1)
+		qsort(c->props, c->nprops, sizeof *c->props, cmp_proposal);
+	return rc;
+}
+
+static int
+load_proposals(struct st_circle *c, struct derive *d)
+{
+	int rc = read_proposals(c);
+	if (rc != AM_OK || c->nprops == 0)
 		return rc;
 	d->k = calloc(c->nprops, sizeof *d->k);
 	d->stack = malloc(c->nprops * sizeof *d->stack);
@@ -1020,12 +1084,50 @@ sink_answers(struct st_circle *c, size_t i)
 	return st_done(rc);
 }
 
+/* Notes the member proposals past their author's cap as ignored. */
+static int
+sink_capped(struct st_circle *c)
+{
+	sqlite3_stmt *st;
+	int64_t *feeds;
+	size_t nfeeds;
+	int rc = circle_feeds(c, &feeds, &nfeeds);
+	if (rc != AM_OK)
+		return rc;
+	if ((rc = st_prepare(c->db, FEED_PROPOSALS_SQL "LIMIT -1 OFFSET ?2",
+	    &st)) != AM_OK) {
+		free(feeds);
+		return rc;
+	}
+	for (size_t i = 0; i < nfeeds && rc == AM_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, feeds[i]);
+		sqlite3_bind_int(st, 2, AM_CAP_MEMBER_PROPOSALS);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			uint8_t author[32], hash[32];
+			st_col32(st, 0, hash);
+			st_col32(st, 1, author);
+			st_sink_ignore(c->sink, author,
+				(uint64_t)sqlite3_column_int64(st, 4), hash,
+				AM_KIND_MEMBER, AM_RULE_CAP, "a member proposal past "
+				"the first 256 of its author in this circle");
+		}
+		rc = st_done(rc);
+	}
+	st_finish(st);
+	free(feeds);
+	return rc;
+}
+
 /* Notes every proposal and every answer to one as counted or ignored,
  * and every LEAVE. */
 static int
 sink_members(struct st_circle *c)
 {
 	struct st_sink *k = c->sink;
+	int rc = sink_capped(c);
+	if (rc != AM_OK)
+		return rc;
 	for (size_t i = 0; i < c->nleaves; i++) {
 		const struct st_depart *dp = &c->leaves[i];
 		if (dp->joined)
@@ -1048,7 +1150,7 @@ sink_members(struct st_circle *c)
 		else
 			st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_MEMBER,
 				AM_RULE_MEMBER, "proposes someone who is already a member");
-		int rc = sink_answers(c, i);
+		rc = sink_answers(c, i);
 		if (rc != AM_OK)
 			return rc;
 	}

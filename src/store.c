@@ -860,6 +860,10 @@ am_store_append(struct am_store *s, const struct am_identity *id,
 	    (rc = kept_answer(s, d.circle, am_identity_public(id), &f)) != AM_OK)
 		goto fail;
 	d.seq = f.head_seq + 1;
+	if (d.seq > AM_CAP_FEED_ENTRIES) {
+		rc = AM_ERR_CAP;
+		goto fail;
+	}
 	d.has_prev = f.head_seq > 0;
 	memcpy(d.prev, f.head_hash, AM_HASH_BYTES);
 	if ((rc = am_entry_sign(id, &d, &raw, &len, &e)) != AM_OK)

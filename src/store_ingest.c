@@ -63,6 +63,9 @@ ingest_one(struct am_store *s, const struct am_entry *e,
 	bool found;
 	int rc;
 
+	/* past the cap by its own number: nothing else is asked */
+	if (e->seq > AM_CAP_FEED_ENTRIES)
+		return AM_ERR_CAP;
 	/* nothing of a circle before its genesis (AM_ERR_NO_GENESIS) */
 	if ((rc = am_state_admit(s, e)) != AM_OK)
 		return rc;
@@ -208,6 +211,7 @@ batch_extend(struct am_store *s, const struct am_entry *e, size_t n,
 	if ((rc = store_feed_get(s, e[0].circle, e[0].author, &f)) != AM_OK)
 		return rc;
 	if (f.forked_at != 0 || e[0].seq != f.head_seq + 1 ||
+	    e[n - 1].seq > AM_CAP_FEED_ENTRIES ||
 	    (e[0].seq > 1 && memcmp(e[0].prev, f.head_hash, AM_HASH_BYTES) != 0))
 		return AM_OK;
 	if (f.id == 0) {

@@ -509,7 +509,17 @@ enum am_rule {
 	                                effective REMOVE names */
 	AM_RULE_BODY = 20,           /* a kind after 12 whose body breaks its
 	                                format or bounds */
+	AM_RULE_CAP = 21,            /* past its author's cap (AM_CAP_*) */
 };
+
+/*
+ * Caps on what one author may make every node hold and derive in one
+ * circle, counted in the author's own feed only, so that every node
+ * reaches the same verdict (protocol/state.md, "Caps"). A MEMBER entry
+ * past the first AM_CAP_MEMBER_PROPOSALS of its author's feed is stored
+ * and ignored (AM_RULE_CAP).
+ */
+#define AM_CAP_MEMBER_PROPOSALS 256
 
 struct am_violation {
 	uint8_t author[AM_ID_BYTES];

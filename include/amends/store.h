@@ -231,6 +231,11 @@ AM_NODISCARD int am_store_check(struct am_store *s);
 
 #define AM_STORE_BATCH_MAX 1024   /* entries per am_store_ingest_batch() */
 
+/* The highest number a feed may reach: an entry numbered above it is
+ * refused (AM_ERR_CAP), by ingest and by am_store_append, decided by the
+ * entry alone (protocol/state.md, "Caps"). */
+#define AM_CAP_FEED_ENTRIES (UINT64_C(1) << 20)
+
 /*
  * Ingests a run of entries of one feed (raw[i] of len[i] bytes, n at most
  * AM_STORE_BATCH_MAX) in one transaction. The entries must be of one feed,

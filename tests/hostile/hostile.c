@@ -416,6 +416,126 @@ out:
 	return rc;
 }
 
+/* ---- floods a member may write (protocol/state.md, "Caps") ---- */
+
+enum flood_kind { FLOOD_MEMBERS, FLOOD_STATEMENTS };
+
+/* The next entry of id's feed: a member proposal of a fresh key, or a
+ * statement of about 1 KB. */
+static int
+flood_entry(const struct am_identity *id, const uint8_t *circle, uint64_t seq,
+	const uint8_t *prev, enum flood_kind what, struct made *out)
+{
+	static char text[1025];
+	struct am_body b;
+	struct am_entry_draft d = { .seq = seq, .has_prev = prev != NULL,
+		.time = TIME_MS + (int64_t)seq, .body = &b };
+	memset(&b, 0, sizeof b);
+	if (what == FLOOD_MEMBERS) {
+		b.kind = AM_KIND_MEMBER;
+		b.role = AM_ROLE_MEMBER;
+		randombytes_buf(b.target, sizeof b.target);
+	} else {
+		memset(text, 'x', sizeof text - 1);
+		snprintf(text, 24, "%020llu", (unsigned long long)seq);
+		text[20] = 'x';
+		b.kind = AM_KIND_STATEMENT;
+		b.note = am_str_c(text);
+	}
+	memcpy(d.circle, circle, AM_HASH_BYTES);
+	if (prev != NULL)
+		memcpy(d.prev, prev, AM_HASH_BYTES);
+	return am_entry_sign(id, &d, &out->raw, &out->len, &out->e);
+}
+
+/*
+ * Pushes n more entries of id's feed in circle, after seq (prev its
+ * hash, NULL when seq is 0), in runs of OWN_BATCH, each of which the node
+ * must ACK (they are valid entries of a circle it shares: stored). When
+ * keep is set, our own store takes them too, so that later cases continue
+ * the feed where the node has it.
+ */
+static int
+flood_feed(struct hostile *h, const uint8_t *circle, const struct am_identity *id,
+	uint64_t seq, const uint8_t *prev, long n, enum flood_kind what, bool keep)
+{
+	struct made run[OWN_BATCH];
+	uint8_t *raw[OWN_BATCH], last[AM_HASH_BYTES];
+	size_t len[OWN_BATCH], done;
+	enum am_ingest_result res[OWN_BATCH];
+	const uint8_t *author = am_identity_public(id);
+
+	if (prev != NULL)
+		memcpy(last, prev, AM_HASH_BYTES);
+	while (n > 0) {
+		uint32_t k = 0;
+		for (; k < OWN_BATCH && n > 0; k++, n--) {
+			seq++;
+			if (flood_entry(id, circle, seq, seq > 1 ? last : NULL, what,
+			    &run[k]) != AM_OK) {
+				for (uint32_t i = 0; i < k; i++)
+					free(run[i].raw);
+				return peer_unexpected("could not sign entry %llu",
+					(unsigned long long)seq);
+			}
+			memcpy(last, run[k].e.hash, AM_HASH_BYTES);
+			raw[k] = run[k].raw;
+			len[k] = run[k].len;
+		}
+		int rc = peer_send_entries(h, AM_SYNC_PUSH, circle, author, raw, len, k);
+		if (rc == AM_OK && keep)
+			rc = am_store_ingest_batch(h->store, (const uint8_t *const *)raw,
+				len, k, res, &done);
+		for (uint32_t i = 0; i < k; i++)
+			free(run[i].raw);
+		if (rc != AM_OK)
+			return peer_unexpected("could not push the run ending at %llu",
+				(unsigned long long)seq);
+		if (peer_await_ack(h, circle, author, seq) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* member-flood C N / entry-flood C N: the member writes N more entries of
+ * its own feed: member proposals of fresh keys nobody answers, or
+ * statements. The node stores them all; what it derives from them stays
+ * bounded by the caps. */
+static int
+case_own_flood(struct hostile *h, const uint8_t *circle, long n,
+	enum flood_kind what)
+{
+	uint64_t seq;
+	uint8_t hash[AM_HASH_BYTES];
+	if (peer_own_head(h, circle, &seq, hash) != AM_OK)
+		return peer_unexpected("no feed of our own in the circle");
+	if (flood_feed(h, circle, h->id, seq, hash, n, what, true) != 0)
+		return 1;
+	printf("ok: %ld %s taken\n", n,
+		what == FLOOD_MEMBERS ? "member proposals" : "statements");
+	return 0;
+}
+
+/* fresh-keys C K M: K keys made up on the spot each write M member
+ * proposals of fresh keys into the circle, relayed by the member: stored
+ * (ingest never asks who is a member) and ignored by the state. */
+static int
+case_fresh_keys(struct hostile *h, const uint8_t *circle, long keys, long m)
+{
+	for (long i = 0; i < keys; i++) {
+		struct am_identity *x = NULL;
+		if (am_identity_generate(&x) != AM_OK)
+			return peer_unexpected("could not make a key");
+		int rc = flood_feed(h, circle, x, 0, NULL, m, FLOOD_MEMBERS, false);
+		am_identity_destroy(&x);
+		if (rc != 0)
+			return 1;
+	}
+	printf("ok: %ld fresh keys wrote %ld member proposals each, all taken\n",
+		keys, m);
+	return 0;
+}
+
 /* own-circles N: N circles of the member's own, each only a GENESIS,
  * pushed one by one: every one refused, and the node's HELLO afterwards
  * lists the same circles (summary and count) as before. */
@@ -1064,7 +1184,8 @@ static const char usage[] =
 	"       foreign-request C AUTHOR-ID OUR-C, oversize, over-data C,\n"
 	"       truncated C, huge-length C, deep, unknown-type, odd-encodings,\n"
 	"       log-injection C, log-flood C OTHER-C N [ewp], flood C N,\n"
-	"       ack-and-go C NODE-HOME N, own-circle N, own-circles N\n"
+	"       ack-and-go C NODE-HOME N, own-circle N, own-circles N,\n"
+	"       member-flood C N, entry-flood C N, fresh-keys C K M\n"
 	"(C: a circle's ID in hex)\n";
 
 static int
@@ -1135,6 +1256,18 @@ run_case(struct hostile *h, int argc, char **argv)
 		long n = strtol(argv[1], NULL, 10);
 		if (n >= 1 && n <= 100000)
 			return case_own_circles(h, n);
+	}
+	if ((strcmp(name, "member-flood") == 0 || strcmp(name, "entry-flood") == 0) &&
+	    has_c && argc > 2) {
+		long n = strtol(argv[2], NULL, 10);
+		if (n >= 1 && n <= 1000000)
+			return case_own_flood(h, c, n, name[0] == 'm' ?
+				FLOOD_MEMBERS : FLOOD_STATEMENTS);
+	}
+	if (strcmp(name, "fresh-keys") == 0 && has_c && argc > 3) {
+		long k = strtol(argv[2], NULL, 10), m = strtol(argv[3], NULL, 10);
+		if (k >= 1 && k <= 100000 && m >= 1 && m <= 10000)
+			return case_fresh_keys(h, c, k, m);
 	}
 	if (strcmp(name, "flood") == 0 && has_c && argc > 2) {
 		long n = strtol(argv[2], NULL, 10);

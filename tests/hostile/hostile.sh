@@ -5,7 +5,8 @@
 # it sends forged, altered, unlinked, forked and foreign entries, requests
 # for circles it is not in, malformed, oversize and deeply nested messages,
 # raw bytes before any handshake, a flood of 100,000 messages, text
-# and floods aimed at A's log, and circles of her own pushed at A.
+# and floods aimed at A's log, circles of her own pushed at A, and floods
+# of member proposals, entries and fresh keys' entries that A stores.
 #
 # Each case must be refused with a line in A's log, store nothing at A,
 # leave `amends verify` clean, and leave A serving B: while each attack
@@ -563,6 +564,48 @@ attack 25 own-circle-with-2000-entries "refused mallory.* a circle it is not in"
 attack 26 2000-genesis-only-circles "refused mallory.* a circle it is not in" 0 0 "" \
 	own-circles 2000
 SPENT=
+EXTRA=
+
+# ---------------------------------------------------------------------------
+step "floods a member may write: member proposals, entries, fresh keys"
+# H27: mallory writes 5,000 member proposals of fresh keys nobody answers
+# into C; H28: 10,000 statements of 1 KB; H29: 200 keys made up on the
+# spot write 3 member proposals each, relayed by her (200: a circle of
+# more than 256 feeds is a case of its own, see the note below). A stores them all
+# (they are valid entries of a circle it shares) and must go on serving
+# B; what it derives stays bounded by the caps (protocol/state.md,
+# "Caps": only the first 256 member proposals of a feed are read), its
+# log by its budgets, its memory by HWM_LIMIT_KB. Printed, not asserted
+# against a clock: how long `amends status` and `amends members` take at
+# A afterwards, how many lines A logged and how many people its status
+# lists as pending.
+# A's log may grow by 100 lines during one flood case, plus one an entry
+# stored: the node says once per message how many entries it received
+# (not budgeted: a member pushing runs of 3 entries makes one line each,
+# 200 lines for H29), which stays far less than what it stores
+flood_bounded() {
+	memory_bounded
+	grown=$(($(wc -l <"$T/a.log") - lines))
+	[ "$grown" -le $((new + 100)) ] ||
+		why="${why:+$why; }A's log grew by $grown lines for $new entries stored"
+	t0=$(ms)
+	am a status >/dev/null 2>&1 || why="${why:+$why; }amends status at A failed"
+	t1=$(ms)
+	pending=$(am a status --json 2>/dev/null | grep -o '"kind":"member"' | wc -l)
+	figure="$figure; log +$grown lines; status at A $((t1 - t0)) ms, $pending member proposals awaiting A"
+	[ "$pending" -le 300 ] ||
+		why="${why:+$why; }A's status lists $pending member proposals (the cap is 256 a feed)"
+}
+hwm0=$(hwm)
+EXTRA=flood_bounded
+attack 27 member-proposal-flood "-" 5000 0 record member-flood "$C" 5000
+hwm0=$(hwm)
+attack 28 entry-flood "-" 10000 0 record entry-flood "$C" 10000
+hwm0=$(hwm)
+# Note: with 1,000 fresh keys (C then has over 256 feeds), B stopped short
+# of A's copy of C for minutes: HEADS lists the first 256 feeds of a
+# circle (protocol/sync.md), and B caught up only part of the rest.
+attack 29 fresh-key-flood "-" 600 0 record fresh-keys "$C" 200 3
 EXTRA=
 
 # ---------------------------------------------------------------------------

@@ -544,6 +544,24 @@ case_member_refused(void)
 }
 
 static void
+case_member_cap(void)
+{
+	uint8_t far[32];
+	about("Alex proposes Kim 256 times, then Pat: only the first 256 member");
+	about("proposals of a feed count, so Pat's is ignored (cap) and Pat is not");
+	about("pending; Kim is, once. Lee writes an entry numbered 2^20 + 1, past");
+	about("the highest number a feed may reach: refused at ingest (cap),");
+	about("whatever comes before it.");
+	couple();
+	for (int i = 0; i < AM_CAP_MEMBER_PROPOSALS; i++)
+		put(ALEX, member(KIM, AM_ROLE_MEMBER), NULL);
+	put(ALEX, member(PAT, AM_ROLE_MEMBER), NULL);
+	struct am_body b = statement("far ahead", NULL);
+	am_hash((const uint8_t *)"far", 3, far);
+	sign(LEE, &b, AM_CAP_FEED_ENTRIES + 1, true, far, NULL);
+}
+
+static void
 case_stranger(void)
 {
 	uint8_t a[32];
@@ -888,6 +906,7 @@ static const struct {
 	{ "witness", case_witness },
 	{ "member-pending", case_member_pending },
 	{ "member-refused", case_member_refused },
+	{ "member-cap", case_member_cap },
 	{ "stranger", case_stranger },
 	{ "fork", case_fork },
 	{ "rules", case_rules },

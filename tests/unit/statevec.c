@@ -126,6 +126,7 @@ sv_refusal_name(int rc, char buf[static 16])
 	case AM_ERR_SIGNATURE: return "signature";
 	case AM_ERR_KIND: return "kind";
 	case AM_ERR_FIELD: return "field";
+	case AM_ERR_CAP: return "cap";
 	default:
 		snprintf(buf, 16, "error-%d", rc);
 		return buf;

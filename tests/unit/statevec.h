@@ -16,7 +16,7 @@
 #include "amends/store.h"
 
 #define SV_PEOPLE_MAX 16
-#define SV_ENTRIES_MAX 256
+#define SV_ENTRIES_MAX 320
 #define SV_NAME_MAX 16
 
 struct sv_person {
