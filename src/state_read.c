@@ -131,6 +131,17 @@ cmp_public_member(const void *a, const void *b)
 	return memcmp(x->id, y->id, 32);
 }
 
+/* The members as readers see them: the departed are no longer members,
+ * and are listed last, as such. */
+static void
+public_members(struct st_circle *c)
+{
+	for (size_t i = 0; i < c->nmembers; i++)
+		if (c->members[i].departure_kind != 0)
+			c->members[i].status = AM_MEMBER_DEPARTED;
+	qsort(c->members, c->nmembers, sizeof *c->members, cmp_public_member);
+}
+
 int
 am_state_members(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	struct am_member **out, size_t *n)
@@ -139,14 +150,17 @@ am_state_members(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	struct st_circle c;
 	bool began = st_read_begin(db);
 	/* kept from the last call while the database is as it was then, read
-	 * and kept in the same read transaction as the derivation */
+	 * and kept in the same read transaction as the derivation, in the
+	 * form given out */
 	if (st_memo_members(db, circle, out, n) == AM_OK) {
 		st_read_end(db, began);
 		return AM_OK;
 	}
 	int rc = st_circle_load(db, circle, NULL, &c);
-	if (rc == AM_OK && c.has_genesis)
+	if (rc == AM_OK && c.has_genesis) {
+		public_members(&c);
 		st_memo_members_put(db, circle, c.members, c.nmembers);
+	}
 	st_read_end(db, began);
 	*out = NULL;
 	*n = 0;
@@ -156,11 +170,6 @@ am_state_members(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		st_circle_finish(&c);
 		return AM_ERR_NOT_FOUND;
 	}
-	/* the departed are no longer members: listed last, as such */
-	for (size_t i = 0; i < c.nmembers; i++)
-		if (c.members[i].departure_kind != 0)
-			c.members[i].status = AM_MEMBER_DEPARTED;
-	qsort(c.members, c.nmembers, sizeof *c.members, cmp_public_member);
 	*out = c.members;
 	*n = c.nmembers;
 	c.members = NULL;

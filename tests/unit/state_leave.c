@@ -347,6 +347,9 @@ test_leave(void)
 	check(memcmp(m.departure, lv, 32) == 0 && m.departed_at == left_at);
 	check(memcmp(m.departed_by, ID[KIM], 32) == 0);
 	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	/* asked again with nothing written since: the same answer, not the
+	 * members as derived before the departed were marked */
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_DEPARTED);
 	check_rc(am_state_member_role(w.s, w.circle, ID[KIM], NULL), AM_ERR_NOT_MEMBER);
 	check_rc(am_state_may_write(w.s, w.circle, ID[KIM]), AM_ERR_NOT_MEMBER);
 	check_rc(ask(&w, KIM, statement()), AM_ERR_NOT_MEMBER);
