@@ -98,6 +98,9 @@ enum am_error {
 	AM_ERR_ORDER = 122,        /* entries out of canonical order */
 	AM_ERR_UNNAMED = 123,      /* an entry the manifest does not name */
 	AM_ERR_CUT = 124,          /* a feed ends before the entry the manifest names */
+
+	/* invites, continued */
+	AM_ERR_INVITE_REVOKED = 130, /* the invite was revoked by its maker */
 };
 
 /* Returns a sentence (lowercase, no final full stop) describing rc. Never
