@@ -51,14 +51,18 @@
 
 static const char *const query_sql[Q_COUNT] = {
 	[Q_DATA_VERSION] = "PRAGMA data_version",
+	/* GENESIS, MEMBER, LEAVE and REMOVE, and the answers to MEMBER and
+	 * REMOVE: what decides who is a member (a LEAVE or REMOVE counted
+	 * whether the state keeps it as an object or an act) */
 	[Q_MEMBERSHIP_ONE] =
-	    "SELECT (SELECT count(*) FROM st_objects WHERE circle = ?1 AND kind IN (1, 2)) "
+	    "SELECT (SELECT count(*) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+	    "WHERE f.circle = ?1 AND x.kind IN (1, 2, 13, 14)) "
 	    "* 1000003 + (SELECT count(*) FROM st_objects o JOIN st_acts a "
-	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind = 2)",
+	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind IN (2, 14))",
 	[Q_MEMBERSHIP_ALL] =
-	    "SELECT (SELECT count(*) FROM st_objects WHERE kind IN (1, 2)) * 1000003 + "
-	    "(SELECT count(*) FROM st_acts a JOIN st_objects o ON o.hash = a.target "
-	    "WHERE o.kind = 2)",
+	    "SELECT (SELECT count(*) FROM st_facts WHERE kind IN (1, 2, 13, 14)) "
+	    "* 1000003 + (SELECT count(*) FROM st_acts a JOIN st_objects o "
+	    "ON o.hash = a.target WHERE o.kind IN (2, 14))",
 	[Q_INVITES] =
 	    "SELECT (SELECT count(*) * 1000003 + count(used_at) FROM invites), "
 	    "(SELECT group_concat(hex(id) || address, ',') FROM "

@@ -20,9 +20,13 @@
  *   amends dispute  says a check-in is not what happened (DISPUTE, always
  *                   with a note saying why). It stands until the same person
  *                   confirms the check-in.
+ *   amends withdraw takes back one's own proposal: a member proposal, a
+ *                   version or an end (a DECLINE by its author,
+ *                   protocol/state.md, "Withdraw"). Completion wins: once
+ *                   everyone it needs has accepted, it stands.
  *
  * They differ only in the kind written, what they may answer and the note
- * they take, so one body serves all four, driven by a table row.
+ * they take, so one body serves all five, driven by a table row.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -43,6 +47,7 @@ struct answer {
 	bool note_required;
 	const char *verb;        /* "accept", for "looking up what to accept" */
 	const char *done;        /* "accepted", printed before the description */
+	bool own;                /* only what the writer wrote (withdraw) */
 };
 
 /* After accepting a version or an end: say whether the agreement is now in
@@ -109,6 +114,12 @@ answer(int argc, char **argv, const struct answer *w)
 		char doing[64];
 		snprintf(doing, sizeof doing, "looking up what to %s", w->verb);
 		ret = cli_fail(doing, rc);
+		goto out;
+	}
+	if (w->own && memcmp(info.author, am_identity_public(c.id),
+	    AM_ID_BYTES) != 0) {
+		ret = cli_error("you can withdraw only what you proposed; to "
+			"refuse another's proposal, amends decline it");
 		goto out;
 	}
 	b.note = am_str_c(note);
@@ -190,6 +201,26 @@ cmd_dispute(int argc, char **argv)
 		.note_required = true,
 		.verb = "dispute",
 		.done = "disputed",
+	};
+	return answer(argc, argv, &w);
+}
+
+int
+cmd_withdraw(int argc, char **argv)
+{
+	static const struct answer w = {
+		.usage = "usage: amends withdraw ID [--reason TEXT]\n\n"
+			"Withdraws your own proposal ID (the start of its hash): a proposal to\n"
+			"add a member, a version of an agreement, or an end. Once everyone it\n"
+			"needs has accepted it, it stands: withdrawing cannot undo that.\n\n"
+			"  --reason TEXT   why, for the others to read\n",
+		.kind = AM_KIND_DECLINE,
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_END,
+		.objects_text = "version, member proposal or end",
+		.note_option = "reason",
+		.verb = "withdraw",
+		.done = "withdrew",
+		.own = true,
 	};
 	return answer(argc, argv, &w);
 }
