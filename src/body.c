@@ -232,6 +232,48 @@ read_heads(struct am_mp_reader *r, struct am_body *b)
 	return AM_OK;
 }
 
+/* REMOVE's need: 0..AM_MAX_NEED IDs, strictly ascending by bytes (so each
+ * once, in one canonical order). */
+static int
+read_need(struct am_mp_reader *r, struct am_body *b)
+{
+	uint32_t n;
+	int rc = am_mp_read_array(r, &n);
+	if (rc != AM_OK)
+		return rc;
+	if (n > AM_MAX_NEED)
+		return AM_ERR_COUNT;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((rc = am_mp_read_bin_exact(r, b->need[i], 32)) != AM_OK)
+			return rc;
+		if (i > 0 && memcmp(b->need[i - 1], b->need[i], 32) >= 0)
+			return AM_ERR_FIELD;
+	}
+	b->nneed = n;
+	return AM_OK;
+}
+
+/* REMOVE: [id, seq, hash?, need, reason?]; hash is nil exactly when seq
+ * is 0 (the proposer holds nothing of the target's feed). */
+static int
+read_remove(struct am_mp_reader *r, struct am_body *b)
+{
+	int rc;
+	if ((rc = am_mp_read_bin_exact(r, b->target, 32)) != AM_OK ||
+	    (rc = am_mp_read_uint(r, &b->head_seq)) != AM_OK)
+		return rc;
+	if (b->head_seq >= UINT64_C(1) << 63)
+		return AM_ERR_FIELD;
+	bool nil = am_mp_read_nil(r);
+	if (!nil && (rc = am_mp_read_bin_exact(r, b->head_hash, 32)) != AM_OK)
+		return rc;
+	if (nil != (b->head_seq == 0))
+		return AM_ERR_FIELD;
+	if ((rc = read_need(r, b)) != AM_OK)
+		return rc;
+	return read_str(r, &b->note, AM_MAX_TEXT, true);
+}
+
 /* Fields each kind's array holds; 0 for a kind this build does not know.
  * A test build may be made without one kind (AM_WITHOUT_KIND), to show
  * how a node that predates a kind handles it. */
@@ -255,6 +297,9 @@ field_count(uint32_t kind)
 	case AM_KIND_DISPUTE: return 2;
 	case AM_KIND_STATEMENT: return 2;
 	case AM_KIND_CHECKPOINT: return 1;
+	case AM_KIND_LEAVE: return 1;
+	case AM_KIND_REMOVE: return 5;
+	case AM_KIND_RENAME: return 2;
 	default: return 0;
 	}
 }
@@ -311,6 +356,16 @@ read_fields(struct am_mp_reader *r, struct am_body *b)
 		return b->has_target ? am_mp_read_bin_exact(r, b->target, 32) : AM_OK;
 	case AM_KIND_CHECKPOINT:
 		return read_heads(r, b);
+	case AM_KIND_LEAVE:
+		return read_str(r, &b->note, AM_MAX_TEXT, true);
+	case AM_KIND_REMOVE:
+		return read_remove(r, b);
+	case AM_KIND_RENAME:
+		if ((rc = read_str(r, &b->name, AM_MAX_NAME, false)) != AM_OK)
+			return rc;
+		if (b->name.n == 0)
+			return AM_ERR_FIELD;
+		return am_mp_read_bin_exact(r, b->base, 32);
 	default:
 		return AM_ERR_KIND;
 	}
@@ -442,6 +497,23 @@ write_fields(struct am_mp_writer *w, const struct am_body *b)
 			am_mp_write_bin(w, b->heads[i].hash, 32);
 		}
 		break;
+	case AM_KIND_LEAVE:
+		write_str(w, b->note);
+		break;
+	case AM_KIND_REMOVE:
+		am_mp_write_bin(w, b->target, 32);
+		am_mp_write_uint(w, b->head_seq);
+		if (b->head_seq == 0)
+			am_mp_write_nil(w);
+		else
+			am_mp_write_bin(w, b->head_hash, 32);
+		write_ids(w, b->need, b->nneed);
+		write_str(w, b->note);
+		break;
+	case AM_KIND_RENAME:
+		write_str(w, b->name);
+		am_mp_write_bin(w, b->base, 32);
+		break;
 	}
 }
 
@@ -453,7 +525,8 @@ am_body_encode(const struct am_body *b, uint8_t **data, size_t *len)
 	if (n == 0)
 		return AM_ERR_KIND;
 	if (b->terms.nparties > AM_MAX_PARTIES || b->terms.nby > AM_MAX_PARTIES ||
-	    b->terms.npauses > AM_MAX_PAUSES || b->nheads > AM_MAX_HEADS)
+	    b->terms.npauses > AM_MAX_PAUSES || b->nheads > AM_MAX_HEADS ||
+	    b->nneed > AM_MAX_NEED)
 		return AM_ERR_FIELD;
 	am_mp_writer_init(&w);
 	am_mp_write_array(&w, n);

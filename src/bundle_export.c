@@ -184,8 +184,14 @@ add_fact(void *ctx, const uint8_t *raw, size_t len)
 	 * can tell: it travels only inside the prefix of its feed kept for
 	 * other entries */
 	bool known = am_kind_known(e.kind);
-	if (known && am_body_decode(e.kind, e.body, e.body_len, x->body) != AM_OK)
-		return AM_ERR_DB_CORRUPT;
+	if (known && am_body_decode(e.kind, e.body, e.body_len, x->body) != AM_OK) {
+		/* a kind after format 1's may be stored with a broken body,
+		 * which the state ignores (AM_RULE_BODY): like an unknown
+		 * kind, it bears on nothing */
+		if (e.kind <= AM_KIND_FORMAT1)
+			return AM_ERR_DB_CORRUPT;
+		known = false;
+	}
 	if ((rc = grow((void **)&x->facts, &x->capfacts, x->nfacts,
 	    sizeof *x->facts)) != AM_OK)
 		return rc;

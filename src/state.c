@@ -126,7 +126,8 @@ field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (!d->body_ok)
 		return;
 	struct am_str t = f->which == F_NOTE ? b->note :
-		e->kind == AM_KIND_GENESIS ? b->name : b->period;
+		e->kind == AM_KIND_GENESIS || e->kind == AM_KIND_RENAME ? b->name :
+		b->period;
 	switch (f->which) {
 	case F_NOTE:
 	case F_LABEL:
@@ -402,18 +403,28 @@ am_state_time_ok(int64_t time)
  * is never refused for its time; the state ignores such a genesis when
  * it loads the circle. */
 static bool
-bare(const struct am_entry *e)
+bare(const struct am_entry *e, bool body_ok)
 {
-	return !am_kind_known(e->kind) ||
+	return !am_kind_known(e->kind) || !body_ok ||
 		(e->kind != AM_KIND_GENESIS && !am_state_time_ok(e->time));
+}
+
+/* Does e's body, decoded into b with result rc, break its kind's format?
+ * Only a kind after format 1's can (the decoder refused the others at
+ * ingest): such an entry is stored, has a bare fact, and is ignored with
+ * AM_RULE_BODY (protocol/entry.md, "Kinds a node does not know"). */
+static bool
+body_ok(const struct am_entry *e, int rc)
+{
+	return rc == AM_OK || !am_kind_known(e->kind);
 }
 
 /* The kind column of e's fact: its kind, negated for a bare fact, so that
  * no query about a known kind ever meets it. */
 static int
-fact_kind(const struct am_entry *e)
+fact_kind(const struct am_entry *e, bool ok)
 {
-	return bare(e) ? -(int)e->kind : (int)e->kind;
+	return bare(e, ok) ? -(int)e->kind : (int)e->kind;
 }
 
 /* The fact row of e, whose body is b (ref may point into b or f). An
@@ -423,11 +434,12 @@ fact_kind(const struct am_entry *e)
  * entry claiming a time outside the bounds: the state reports it
  * (AM_RULE_TIME) and nothing reads it. */
 static void
-fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
+fact_of(const struct am_entry *e, const struct am_body *b, bool ok,
+	struct fact *f)
 {
 	f->object = true;
 	f->ref = NULL;
-	if (bare(e)) {
+	if (bare(e, ok)) {
 		f->object = false;
 		f->hkey = 0;
 		return;
@@ -452,7 +464,12 @@ fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
 		f->ref = b->target;
 		break;
 	case AM_KIND_CHECKPOINT:
+	case AM_KIND_LEAVE:
 		f->object = false;
+		break;
+	case AM_KIND_RENAME:
+		/* the GENESIS or RENAME it replaces */
+		f->ref = b->base;
 		break;
 	default:
 		/* MEMBER names an ID; AMEND, END and CHECKIN an agreement */
@@ -464,7 +481,7 @@ fact_of(const struct am_entry *e, const struct am_body *b, struct fact *f)
 
 static int
 insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
-	int64_t feed)
+	bool ok, int64_t feed)
 {
 	sqlite3_stmt *st;
 	struct fact f;
@@ -477,10 +494,10 @@ insert_fact(sqlite3 *db, const struct am_entry *e, const struct am_body *b,
 		"AND (forked_at IS NULL OR forked_at > ?4)", &st);
 	if (rc != AM_OK)
 		return rc;
-	fact_of(e, b, &f);
+	fact_of(e, b, ok, &f);
 	sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, fact_kind(e));
+	sqlite3_bind_int(st, 3, fact_kind(e, ok));
 	sqlite3_bind_int64(st, 4, (int64_t)e->seq);
 	sqlite3_bind_int64(st, 5, e->time);
 	if (f.object)
@@ -513,8 +530,9 @@ record(sqlite3 *db, const struct am_entry *e, int64_t feed)
 	if ((b = malloc(sizeof *b)) == NULL)
 		return AM_ERR_NOMEM;
 	rc = am_body_decode(e->kind, e->body, e->body_len, b);
-	if (rc == AM_OK || !am_kind_known(e->kind))
-		rc = insert_fact(db, e, b, feed);
+	bool ok = body_ok(e, rc);
+	if (ok || e->kind > AM_KIND_FORMAT1)
+		rc = insert_fact(db, e, b, ok, feed);
 	free(b);
 	return rc;
 }
@@ -1086,18 +1104,23 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		if ((rc = am_entry_decode(sqlite3_column_blob(ent, 1),
 		    (size_t)sqlite3_column_bytes(ent, 1), &e)) != AM_OK)
 			goto out;
-		if (am_kind_known(e.kind) &&
-		    (rc = am_body_decode(e.kind, e.body, e.body_len, b)) != AM_OK)
-			goto out;
+		bool ok = true;
+		if (am_kind_known(e.kind)) {
+			rc = am_body_decode(e.kind, e.body, e.body_len, b);
+			if (rc != AM_OK && e.kind <= AM_KIND_FORMAT1)
+				goto out;
+			ok = body_ok(&e, rc);
+			rc = AM_OK;
+		}
 		/* from its feed's fork on, an entry has no fact */
 		if (sqlite3_column_type(ent, 2) != SQLITE_NULL &&
 		    (uint64_t)sqlite3_column_int64(ent, 2) <= e.seq)
 			continue;
-		fact_of(&e, b, &f);
+		fact_of(&e, b, ok, &f);
 		expected++;
 		sqlite3_reset(get);
 		sqlite3_bind_int64(get, 1, sqlite3_column_int64(ent, 0));
-		sqlite3_bind_int(get, 2, fact_kind(&e));
+		sqlite3_bind_int(get, 2, fact_kind(&e, ok));
 		sqlite3_bind_int64(get, 3, (int64_t)e.seq);
 		int grc = sqlite3_step(get);
 		if (grc != SQLITE_ROW && grc != SQLITE_DONE) {

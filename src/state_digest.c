@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v3";
+static const char digest_tag[] = "amends-state-v4";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)
@@ -244,6 +244,9 @@ am_rule_name(uint32_t rule)
 		[AM_RULE_UNKNOWN_KIND] = "unknown-kind",
 		[AM_RULE_TIME] = "time",
 		[AM_RULE_PERIOD] = "period",
+		[AM_RULE_LEFT] = "left",
+		[AM_RULE_REMOVED] = "removed",
+		[AM_RULE_BODY] = "body",
 	};
 	if (rule >= sizeof names / sizeof names[0] || names[rule] == NULL)
 		return "?";
@@ -286,7 +289,7 @@ target_kind(sqlite3_stmt *q, const uint8_t *hash, uint32_t *kind)
 /* Names every fact no derivation looked at. */
 static void
 sweep_one(struct st_sink *k, sqlite3_stmt *q, const uint8_t *author,
-	uint64_t seq, const uint8_t *hash, uint32_t kind, int64_t time,
+	uint64_t seq, const uint8_t *hash, uint32_t kind, bool bare, int64_t time,
 	const uint8_t *ref, bool has_ref)
 {
 	uint32_t tkind = 0;
@@ -295,7 +298,12 @@ sweep_one(struct st_sink *k, sqlite3_stmt *q, const uint8_t *author,
 			"a kind of entry this version of amends does not know");
 		return;
 	}
-	if (!am_state_time_ok(time)) {
+	if (!am_state_time_ok(time) || bare) {
+		if (bare && am_state_time_ok(time)) {
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_BODY,
+				"its body breaks the format of its kind");
+			return;
+		}
 		st_sink_ignore(k, author, seq, hash, kind, AM_RULE_TIME,
 			time < AM_TIME_MIN ?
 			"claims a time before 2000, outside the times the state reads" :
@@ -379,8 +387,16 @@ sweep(struct st_circle *c)
 		/* a bare fact (a kind this build does not know, a time out
 		 * of bounds) is recorded negated */
 		int kind = sqlite3_column_int(st, 3);
+		/* a well-formed LEAVE, REMOVE or RENAME by a member: read by
+		 * no rule yet */
+		if (kind >= AM_KIND_LEAVE && kind <= AM_KIND_RENAME &&
+		    st_member(c, key.author) != NULL) {
+			st_sink_seen(k, key.author, key.seq);
+			continue;
+		}
 		sweep_one(k, q, key.author, key.seq, hash,
-			(uint32_t)(kind < 0 ? -kind : kind), sqlite3_column_int64(st, 5),
+			(uint32_t)(kind < 0 ? -kind : kind), kind < 0,
+			sqlite3_column_int64(st, 5),
 			ref, sqlite3_column_type(st, 4) != SQLITE_NULL);
 	}
 	st_finish(st);

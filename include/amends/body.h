@@ -21,6 +21,7 @@
 #define AM_MAX_NAME 200       /* bytes of a circle name */
 #define AM_MAX_TZ 64          /* bytes of a time zone name */
 #define AM_MAX_PERIOD 32      /* bytes of a period label */
+#define AM_MAX_NEED 64        /* IDs a REMOVE names as needed */
 
 enum am_kind {
 	AM_KIND_GENESIS = 1,      /* creates a circle */
@@ -35,8 +36,13 @@ enum am_kind {
 	AM_KIND_DISPUTE = 10,     /* disputes a check-in */
 	AM_KIND_STATEMENT = 11,   /* an accountability statement, apology, response */
 	AM_KIND_CHECKPOINT = 12,  /* "I hold these heads" */
+	/* kinds after 12: their bodies are checked by the state, never by
+	 * the entry decoder (protocol/entry.md, "Kinds a node does not know") */
+	AM_KIND_LEAVE = 13,       /* its author leaves the circle */
+	AM_KIND_REMOVE = 14,      /* proposes removing a member */
+	AM_KIND_RENAME = 15,      /* a new name for the circle */
 };
-#define AM_KIND_MAX 12       /* the highest kind this build knows */
+#define AM_KIND_MAX 15       /* the highest kind this build knows */
 #define AM_KIND_FORMAT1 12   /* kinds up to this one have their bodies
                                 checked by the entry decoder */
 #define AM_KIND_LIMIT 65535  /* the highest kind the entry format allows */
@@ -84,21 +90,29 @@ struct am_head {
 /* One decoded body; which fields mean something depends on kind. */
 struct am_body {
 	uint32_t kind;
-	struct am_str name;          /* GENESIS */
+	struct am_str name;          /* GENESIS, RENAME */
 	uint8_t nonce[32];           /* GENESIS */
 	uint8_t target[32];          /* MEMBER: the ID; ACCEPT, DECLINE, CONFIRM,
 	                                DISPUTE: the entry; END, CHECKIN, AMEND:
-	                                the agreement; STATEMENT: about */
+	                                the agreement; STATEMENT: about;
+	                                REMOVE: the ID removed */
 	bool has_target;             /* STATEMENT: false when about nothing */
-	uint8_t base[32];            /* AMEND: the version amended */
+	uint8_t base[32];            /* AMEND: the version amended; RENAME:
+	                                the GENESIS or RENAME it replaces */
 	uint32_t role;               /* MEMBER: enum am_role */
-	struct am_str note;          /* DECLINE/END reason, CHECKIN/CONFIRM/DISPUTE
-	                                note, STATEMENT text */
+	struct am_str note;          /* DECLINE/END/LEAVE/REMOVE reason,
+	                                CHECKIN/CONFIRM/DISPUTE note,
+	                                STATEMENT text */
 	struct am_str period;        /* CHECKIN */
 	uint32_t status;             /* CHECKIN: enum am_status */
 	struct am_terms terms;       /* PROPOSE, AMEND */
 	uint32_t nheads;             /* CHECKPOINT */
 	struct am_head heads[AM_MAX_HEADS];
+	uint64_t head_seq;           /* REMOVE: the head of the target's feed
+	                                the proposer holds; 0 for none */
+	uint8_t head_hash[32];       /* ... its hash; zero when head_seq is 0 */
+	uint32_t nneed;              /* REMOVE: whose acceptance it needs, */
+	uint8_t need[AM_MAX_NEED][32]; /* sorted by bytes, each once */
 };
 
 /* Whether this build knows the kind: decodes its body and applies its

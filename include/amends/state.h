@@ -60,8 +60,8 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t author[static AM_ID_BYTES]);
 
 /* The version of the state rules this build applies (protocol/state.md);
- * it names the state digest ("amends-state-v3"). */
-#define AM_STATE_RULES 3
+ * it names the state digest ("amends-state-v4"). */
+#define AM_STATE_RULES 4
 
 /* The claimed times the state reads, half-open, in ms since the epoch:
  * 2000-01-01T00:00Z to 2200-01-01T00:00Z. An entry claiming a time outside
@@ -473,6 +473,11 @@ enum am_rule {
 	AM_RULE_TIME = 16,           /* claimed time outside the bounds */
 	AM_RULE_PERIOD = 17,         /* check-in period outside the terms'
 	                                from/until, or after the END's effect */
+	AM_RULE_LEFT = 18,           /* written after its author's own LEAVE */
+	AM_RULE_REMOVED = 19,        /* by a removed member, above the head the
+	                                effective REMOVE names */
+	AM_RULE_BODY = 20,           /* a kind after 12 whose body breaks its
+	                                format or bounds */
 };
 
 struct am_violation {

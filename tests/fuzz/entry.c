@@ -33,8 +33,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		return 0;
 	}
-	if (am_body_decode(e.kind, e.body, e.body_len, &body) != AM_OK)
-		__builtin_trap();   /* am_entry_decode already checked the body */
+	if (am_body_decode(e.kind, e.body, e.body_len, &body) != AM_OK) {
+		/* am_entry_decode checked the body of format 1's kinds; a
+		 * later kind's is the state's to check */
+		if (e.kind <= AM_KIND_FORMAT1)
+			__builtin_trap();
+		return 0;
+	}
 	/* re-encoding what was decoded gives the same bytes */
 	uint8_t *again;
 	size_t len;

@@ -65,6 +65,7 @@ kind_name(uint32_t kind)
 	static const char *const names[] = {
 		"?", "genesis", "member", "propose", "amend", "accept", "decline",
 		"end", "checkin", "confirm", "dispute", "statement", "checkpoint",
+		"leave", "remove", "rename",
 	};
 	return kind <= AM_KIND_MAX ? names[kind] : "?";
 }

@@ -82,6 +82,20 @@ body_of(uint32_t kind, struct am_body *b)
 		memset(b->heads[1].author, 2, 32);
 		b->heads[1].seq = 7;
 		break;
+	case AM_KIND_LEAVE:
+		b->note = am_str_c("moving on");
+		break;
+	case AM_KIND_REMOVE:
+		b->head_seq = 9;
+		memset(b->head_hash, 0x66, 32);
+		b->nneed = 2;
+		memset(b->need[0], 0x01, 32);
+		memset(b->need[1], 0x02, 32);
+		b->note = am_str_c("gone quiet for a year");
+		break;
+	case AM_KIND_RENAME:
+		b->name = am_str_c("Sam, Alex & Kim");
+		break;
 	}
 }
 
@@ -131,6 +145,16 @@ test_roundtrip_every_kind(void)
 			check(got.status == AM_PARTIAL);
 			check(got.period.n == 10 && memcmp(got.period.p, "2026-11-25", 10) == 0);
 		}
+		if (kind == AM_KIND_REMOVE) {
+			check(got.head_seq == 9 && got.head_hash[31] == 0x66);
+			check(got.nneed == 2 && got.need[1][0] == 0x02);
+			check(memcmp(got.target, want.target, 32) == 0);
+			check(got.note.n == 21);
+		}
+		if (kind == AM_KIND_RENAME)
+			check(got.name.n == 15 && memcmp(got.base, want.base, 32) == 0);
+		if (kind == AM_KIND_LEAVE)
+			check(got.note.n == 9 && memcmp(got.note.p, "moving on", 9) == 0);
 		if (kind == AM_KIND_PROPOSE) {
 			check(got.terms.nparties == 2 && got.terms.at == 21 * 60);
 			check(got.terms.npauses == 1 && got.terms.grace == 3600);
@@ -322,6 +346,105 @@ test_writer_refuses_what_reader_refuses(void)
 	check_rc(am_body_encode(&b, &out, &n), AM_ERR_FIELD);
 }
 
+/* Encodes a REMOVE body by hand, with one field made hostile. */
+enum rvariant { R_OK, R_NO_HEAD, R_SEQ_NO_HASH, R_HASH_NO_SEQ, R_UNSORTED,
+	R_REPEAT, R_TOO_MANY, R_MAX, R_SEQ_HUGE, R_SHORT_ID, R_FIELDS };
+
+static int
+decode_remove(enum rvariant v)
+{
+	struct am_mp_writer w;
+	struct am_body b;
+	uint8_t id[32];
+	size_t n;
+	memset(id, 0x11, 32);
+	am_mp_writer_init(&w);
+	am_mp_write_array(&w, v == R_FIELDS ? 4 : 5);
+	am_mp_write_bin(&w, id, v == R_SHORT_ID ? 31 : 32);
+	am_mp_write_uint(&w, v == R_NO_HEAD || v == R_HASH_NO_SEQ ? 0 :
+		v == R_SEQ_HUGE ? UINT64_C(1) << 63 : 4);
+	if (v == R_NO_HEAD || v == R_SEQ_NO_HASH)
+		am_mp_write_nil(&w);
+	else
+		am_mp_write_bin(&w, id, 32);
+	uint32_t count = v == R_TOO_MANY ? AM_MAX_NEED + 1 :
+		v == R_MAX ? AM_MAX_NEED : 3;
+	am_mp_write_array(&w, count);
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t x[32] = { 0 };
+		x[0] = (uint8_t)(v == R_UNSORTED ? count - i : v == R_REPEAT ? i / 2 : i);
+		am_mp_write_bin(&w, x, 32);
+	}
+	if (v != R_FIELDS)
+		am_mp_write_nil(&w);
+	uint8_t *body = am_mp_writer_take(&w, &n);
+	int rc = am_body_decode(AM_KIND_REMOVE, body, n, &b);
+	free(body);
+	return rc;
+}
+
+/* The bounds of the kinds after format 1 (13 LEAVE, 14 REMOVE, 15 RENAME):
+ * checked by am_body_decode, which the state runs; never by
+ * am_entry_decode, which takes any array as their body. */
+static void
+test_later_kinds_bounds(void)
+{
+	check_rc(decode_remove(R_OK), AM_OK);
+	check_rc(decode_remove(R_NO_HEAD), AM_OK);
+	check_rc(decode_remove(R_MAX), AM_OK);
+	check_rc(decode_remove(R_SEQ_NO_HASH), AM_ERR_FIELD);
+	check_rc(decode_remove(R_HASH_NO_SEQ), AM_ERR_FIELD);
+	check_rc(decode_remove(R_UNSORTED), AM_ERR_FIELD);
+	check_rc(decode_remove(R_REPEAT), AM_ERR_FIELD);
+	check_rc(decode_remove(R_TOO_MANY), AM_ERR_COUNT);
+	check_rc(decode_remove(R_SEQ_HUGE), AM_ERR_FIELD);
+	check(decode_remove(R_SHORT_ID) != AM_OK);
+	check_rc(decode_remove(R_FIELDS), AM_ERR_COUNT);
+
+	struct am_body b;
+	uint8_t *out;
+	size_t n;
+	/* the writer refuses what the reader refuses */
+	body_of(AM_KIND_REMOVE, &b);
+	memset(b.need[1], 0x01, 32);            /* listed twice */
+	check_rc(am_body_encode(&b, &out, &n), AM_ERR_FIELD);
+	body_of(AM_KIND_REMOVE, &b);
+	b.nneed = AM_MAX_NEED + 1;
+	check_rc(am_body_encode(&b, &out, &n), AM_ERR_FIELD);
+	body_of(AM_KIND_REMOVE, &b);
+	b.head_seq = 0;                         /* written with a nil hash */
+	check_rc(am_body_encode(&b, &out, &n), AM_OK);
+	struct am_body got;
+	check_rc(am_body_decode(AM_KIND_REMOVE, out, n, &got), AM_OK);
+	check(got.head_seq == 0 && got.head_hash[0] == 0);
+	free(out);
+	body_of(AM_KIND_RENAME, &b);
+	b.name = am_str_c("");
+	check_rc(am_body_encode(&b, &out, &n), AM_ERR_FIELD);
+	char name[AM_MAX_NAME + 2];
+	memset(name, 'n', sizeof name - 1);
+	name[sizeof name - 1] = 0;
+	b.name = am_str_c(name);
+	check_rc(am_body_encode(&b, &out, &n), AM_ERR_TOO_BIG);
+	name[AM_MAX_NAME] = 0;
+	b.name = am_str_c(name);
+	check_rc(am_body_encode(&b, &out, &n), AM_OK);
+	free(out);
+	char text[AM_MAX_TEXT + 2];
+	memset(text, 't', sizeof text - 1);
+	text[sizeof text - 1] = 0;
+	body_of(AM_KIND_LEAVE, &b);
+	b.note = am_str_c(text);
+	check(am_body_encode(&b, &out, &n) != AM_OK);
+	b.note = am_str_c(NULL);
+	check_rc(am_body_encode(&b, &out, &n), AM_OK);
+	check(n == 2 && out[0] == 0x91 && out[1] == 0xc0);
+	free(out);
+	/* a LEAVE of two fields is no LEAVE */
+	check_rc(am_body_decode(AM_KIND_LEAVE, (const uint8_t *)"\x92\xc0\xc0", 3, &b),
+		AM_ERR_COUNT);
+}
+
 int
 main(void)
 {
@@ -332,6 +455,7 @@ main(void)
 	test_every_bit_flip_fails();
 	test_malformed_classes();
 	test_writer_refuses_what_reader_refuses();
+	test_later_kinds_bounds();
 	am_identity_destroy(&sam);
 	printf("entry: ok\n");
 	return 0;

@@ -602,11 +602,30 @@ case_unknown_kind(void)
 {
 	/* body ["hello"] */
 	static const uint8_t body[] = { 0x91, 0xa5, 'h', 'e', 'l', 'l', 'o' };
-	about("Alex writes an entry of kind 13, which this version of the format");
+	about("Alex writes an entry of kind 99, which this version of the format");
 	about("does not define, then a statement after it.");
 	couple();
-	put_kind(ALEX, 13, body, sizeof body, NULL);
+	put_kind(ALEX, 99, body, sizeof body, NULL);
 	put(ALEX, statement("Did that arrive?", NULL), NULL);
+}
+
+static void
+case_body(void)
+{
+	/* a LEAVE whose reason is a number; a REMOVE of three fields; a
+	 * RENAME with an empty name */
+	static const uint8_t leave[] = { 0x91, 0x07 };
+	static const uint8_t remove[] = { 0x93, 0xc0, 0x00, 0xc0 };
+	static const uint8_t rename[] = { 0x92, 0xa0, 0xc0 };
+	about("Alex writes a LEAVE whose reason is a number, a REMOVE of three");
+	about("fields and a RENAME with an empty name: each is stored (the entry");
+	about("decoder checks only that a body of kind 13+ is an array) and");
+	about("ignored (body); Alex is still a member, and his statement counts.");
+	couple();
+	put_kind(ALEX, AM_KIND_LEAVE, leave, sizeof leave, NULL);
+	put_kind(ALEX, AM_KIND_REMOVE, remove, sizeof remove, NULL);
+	put_kind(ALEX, AM_KIND_RENAME, rename, sizeof rename, NULL);
+	put(ALEX, statement("Still here.", NULL), NULL);
 }
 
 static void
@@ -752,6 +771,7 @@ static const struct {
 	{ "fork", case_fork },
 	{ "rules", case_rules },
 	{ "unknown-kind", case_unknown_kind },
+	{ "body", case_body },
 	{ "end-others-time", case_end_others_time },
 	{ "end-backdated", case_end_backdated },
 	{ "time-bounds", case_time_bounds },
