@@ -26,13 +26,33 @@ find_me(const struct am_member *m, size_t n, const uint8_t *me)
 	return NULL;
 }
 
+
+/* "joined", "pending", or for one who is neither any more, "left" (a
+ * LEAVE of theirs is stored) or "removed". */
 static const char *
-place(const struct am_member *m)
+member_status(struct am_store *s, const struct am_circle_info *ci,
+	const struct am_member *m)
+{
+	bool left = false;
+	if (m->status == AM_MEMBER_JOINED)
+		return "joined";
+	if (m->status == AM_MEMBER_PENDING)
+		return "pending";
+	if (am_store_feed_has_kind(s, ci->id, m->id, AM_KIND_LEAVE, &left) != AM_OK)
+		return "departed";
+	return left ? "left" : "removed";
+}
+
+static const char *
+place(struct am_store *s, const struct am_circle_info *ci,
+	const struct am_member *m)
 {
 	if (m == NULL)
 		return "none";
 	if (m->status == AM_MEMBER_PENDING)
 		return m->role == AM_ROLE_WITNESS ? "invited_witness" : "invited";
+	if (m->status != AM_MEMBER_JOINED)
+		return member_status(s, ci, m);
 	return cli_role_name(m->role);
 }
 
@@ -49,7 +69,7 @@ json_circle(struct json *j, const struct am_circle_info *ci,
 	json_id(j, ci->creator);
 	json_key(j, "created");
 	json_time(j, ci->created);
-	json_kstr(j, "you", place(find_me(m, n, me)));
+	json_kstr(j, "you", place(j->store, ci, find_me(m, n, me)));
 	json_key(j, "digest");
 	json_hash(j, digest);
 	json_key(j, "members");
@@ -59,8 +79,7 @@ json_circle(struct json *j, const struct am_circle_info *ci,
 		json_key(j, "id");
 		json_id(j, m[i].id);
 		json_kstr(j, "role", cli_role_name(m[i].role));
-		json_kstr(j, "status", m[i].status == AM_MEMBER_JOINED ? "joined" :
-			"pending");
+		json_kstr(j, "status", member_status(j->store, ci, &m[i]));
 		json_kbool(j, "creator", m[i].creator);
 		if (!m[i].creator) {
 			json_key(j, "proposal");
@@ -83,16 +102,16 @@ text_circle(struct am_store *s, const struct am_circle_info *ci,
 	cli_short_hash(ci->id, id);
 	am_hex(digest, 32, dg);
 	printf("%-20s %s  you: %-8s digest %.16s\n", cli_shown_c(ci->name), id,
-		cli_words(place(find_me(m, n, me))), dg);
+		cli_words(place(s, ci, find_me(m, n, me))), dg);
 	printf("%-20s members:", "");
 	for (size_t i = 0; i < n; i++) {
 		cli_short_id(s, m[i].id, who);
 		printf("%s %s", i ? "," : "", who);
-		if (m[i].role == AM_ROLE_WITNESS || m[i].status == AM_MEMBER_PENDING)
+		bool joined = m[i].status == AM_MEMBER_JOINED;
+		if (m[i].role == AM_ROLE_WITNESS || !joined)
 			printf(" (%s%s%s)", m[i].role == AM_ROLE_WITNESS ? "witness" : "",
-				m[i].role == AM_ROLE_WITNESS &&
-				m[i].status == AM_MEMBER_PENDING ? ", " : "",
-				m[i].status == AM_MEMBER_PENDING ? "pending" : "");
+				m[i].role == AM_ROLE_WITNESS && !joined ? ", " : "",
+				joined ? "" : member_status(s, ci, &m[i]));
 	}
 	printf("\n");
 }
