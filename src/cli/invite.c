@@ -110,16 +110,14 @@ list_one(void *ctx, const struct am_invite_open *inv)
 		json_end_obj(l->j);
 	} else {
 		if (l->n == 0)
-			printf("%-8s  %-20s  %-7s  %-20s  %s\n", "ID", "CIRCLE",
-				"ROLE", "MADE", "EXPIRES");
+			printf("%-8s  %-7s  %-20s  %-20s  %s\n", "ID", "ROLE",
+				"MADE", "EXPIRES", "CIRCLE");
+		/* the name last and whole: cutting it could split a character */
 		const char *name = circle_name(l, inv->circle);
-		char label[64];
-		snprintf(label, sizeof label, "%s %s", chash,
-			name != NULL ? cli_shown_c(name) : "");
 		cli_time_utc(inv->created, made);
 		cli_time_utc(inv->expires, until);
-		printf("%-8s  %-20.20s  %-7s  %-20s  %s\n", key, label, role, made,
-			until);
+		printf("%-8s  %-7s  %-20s  %-20s  %s %s\n", key, role, made, until,
+			chash, name != NULL ? cli_shown_c(name) : "");
 	}
 	l->n++;
 	return AM_OK;

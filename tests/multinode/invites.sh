@@ -43,7 +43,7 @@ step "a revoked code"
 rcode=$(invite sam us --witness)
 am sam invite --list >"$T/out" || fail "invite --list"
 [ "$(grep -c "witness" "$T/out")" = 1 ] || { cat "$T/out"; fail "the open invite is not listed once"; }
-grep -q "^ID  *CIRCLE  *ROLE  *MADE  *EXPIRES" "$T/out" || { cat "$T/out"; fail "no header in the list"; }
+grep -q "^ID  *ROLE  *MADE  *EXPIRES  *CIRCLE" "$T/out" || { cat "$T/out"; fail "no header in the list"; }
 ID=$(grep witness "$T/out" | cut -c1-8)
 am sam invite --list --json | grep -q "\"id\":\"$ID\",\"circle\":\"$C\",\"circle_name\":\"us\",\"role\":\"witness\"" ||
 	fail "the JSON list does not show the invite"
