@@ -27,6 +27,12 @@ struct st_proposal {
 	bool refused;                /* the first answer of its newcomer, or of
 	                                someone in need, declines: it never
 	                                completes */
+	bool consented;              /* its newcomer and everyone in need
+	                                accepted it: it completes once its
+	                                author is a joined member */
+	bool withdrawn;              /* its author declined it and it is not
+	                                consented: nobody is pending through
+	                                it (protocol/state.md, "Withdrawal") */
 	uint32_t naccepts;
 	uint8_t (*accepts)[AM_ID_BYTES];
 	uint32_t ndeclines;          /* standing or not: see accepts */

@@ -125,8 +125,11 @@ answer_rule(const struct st_circle *c, const uint8_t (*ids)[AM_ID_BYTES],
 static void
 derive_sigs(struct st_circle *c, const uint8_t (*ids)[AM_ID_BYTES], uint32_t nids,
 	const uint8_t *author, const uint8_t *hash, int64_t time,
-	struct st_act *acts, size_t nacts, struct am_signature *sigs)
+	struct st_act *acts, size_t nacts, struct am_signature *sigs,
+	const struct st_act **withdrawal)
 {
+	if (withdrawal != NULL)
+		*withdrawal = NULL;
 	for (uint32_t i = 0; i < nids; i++) {
 		struct am_signature *sg = &sigs[i];
 		memset(sg, 0, sizeof *sg);
@@ -148,6 +151,13 @@ derive_sigs(struct st_circle *c, const uint8_t (*ids)[AM_ID_BYTES], uint32_t nid
 		}
 		struct am_signature *sg = (struct am_signature *)st_sig(sigs, nids,
 			a->author);
+		/* a version's author declining it withdraws it; the caller
+		 * judges that once it knows whether the version counts */
+		if (withdrawal != NULL && sg->implicit && a->kind == AM_KIND_DECLINE) {
+			if (*withdrawal == NULL)
+				*withdrawal = a;
+			continue;
+		}
 		if (sg->position == AM_POS_ACCEPTED) {
 			/* rows come by seq: this answer follows the acceptance */
 			if (a->kind == AM_KIND_DECLINE)
@@ -563,8 +573,10 @@ derive_positions(struct derive *d, size_t v)
 	struct am_signature *all = calloc(sv->nneed ? sv->nneed : 1, sizeof *all);
 	if (all == NULL)
 		return AM_ERR_NOMEM;
+	const struct st_act *w;
 	derive_sigs(d->c, (const uint8_t (*)[AM_ID_BYTES])sv->need, sv->nneed,
-		sv->v.author, sv->v.hash, sv->v.time, d->acts[v], d->nacts[v], all);
+		sv->v.author, sv->v.hash, sv->v.time, d->acts[v], d->nacts[v], all,
+		&w);
 	sv->full = true;
 	for (uint32_t i = 0; i < sv->nneed; i++)
 		sv->full = sv->full && all[i].position == AM_POS_ACCEPTED;
@@ -581,6 +593,23 @@ derive_positions(struct derive *d, size_t v)
 		st_signatures_free(all, sv->nneed);
 		free(all);
 		return rc;
+	}
+	/* completion wins: the author's DECLINEs of a version that counts
+	 * change nothing; of one that does not, the first withdraws it */
+	if (w != NULL && !sv->full) {
+		sv->v.withdrawn = true;
+		memcpy(sv->v.withdrawal, w->hash, 32);
+	}
+	for (size_t i = 0; w != NULL && i < d->nacts[v]; i++) {
+		const struct st_act *x = &d->acts[v][i];
+		if (x->kind != AM_KIND_DECLINE || memcmp(x->author, sv->v.author, 32) != 0)
+			continue;
+		if (sv->full)
+			st_sink_ignore(d->c->sink, x->author, x->seq, x->hash, x->kind,
+				AM_RULE_ACCEPTED, "withdraws a version everyone it needs "
+				"had accepted: completion wins");
+		else
+			st_sink_seen(d->c->sink, x->author, x->seq);
 	}
 	uint32_t np = sv->v.body.terms.nparties;
 	sv->v.nsigs = np;
@@ -747,7 +776,8 @@ derive_versions(struct st_circle *c, struct st_agreement *a)
 		sv->v.status = sv->current ? AM_VERSION_IN_FORCE :
 			sv->full ? AM_VERSION_SUPERSEDED :
 			gone ? AM_VERSION_PASSED_OVER :
-			declined ? AM_VERSION_DECLINED : AM_VERSION_PENDING;
+			declined || sv->v.withdrawn ? AM_VERSION_DECLINED :
+			AM_VERSION_PENDING;
 	}
 out:
 	for (size_t v = 0; d.acts != NULL && v < a->nversions; v++)
@@ -877,7 +907,7 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 			return rc;
 		e->nsigs = t->nparties;
 		derive_sigs(c, (const uint8_t (*)[AM_ID_BYTES])t->parties, t->nparties,
-			e->author, e->hash, e->time, acts, nacts, e->sigs);
+			e->author, e->hash, e->time, acts, nacts, e->sigs, NULL);
 		free_acts(acts, nacts);
 		e->mutual = all_accepted(e->sigs, e->nsigs);
 		if (a->current == NULL) {

@@ -237,7 +237,8 @@ answer_proposal(struct check *k, const struct am_body *b)
 	if (p == NULL)
 		return say(k, AM_ERR_NOT_FOUND, "there is no such member proposal in this circle");
 	bool newcomer = memcmp(p->target, k->author, 32) == 0;
-	bool accepted = memcmp(p->author, k->author, 32) == 0;
+	bool own = memcmp(p->author, k->author, 32) == 0;
+	bool accepted = own;
 	for (uint32_t i = 0; i < p->naccepts; i++)
 		accepted = accepted || memcmp(p->accepts[i], k->author, 32) == 0;
 	if (!newcomer && st_member(&k->c, k->author) == NULL) {
@@ -267,6 +268,17 @@ answer_proposal(struct check *k, const struct am_body *b)
 		return say(k, AM_ERR_RULE, "someone whose consent this proposal needs "
 			"declined it, and that first answer is final; propose them "
 			"again instead");
+	/* a withdrawal: its author's DECLINE, while it is incomplete */
+	if (own && b->kind == AM_KIND_DECLINE && p->consented)
+		return say(k, AM_ERR_RULE, "everyone this proposal needs has "
+			"accepted it: it is complete, and a withdrawal cannot undo that");
+	if (own && b->kind == AM_KIND_DECLINE && p->withdrawn)
+		return say(k, AM_ERR_RULE, "you have already withdrawn this proposal");
+	if (own && b->kind == AM_KIND_DECLINE)
+		return AM_OK;
+	if (p->withdrawn && b->kind == AM_KIND_ACCEPT)
+		return say(k, AM_ERR_RULE, "its author withdrew this proposal; "
+			"a member must propose them again");
 	if (accepted)
 		return say(k, AM_ERR_RULE, b->kind == AM_KIND_ACCEPT ?
 			"you have already accepted this" :
@@ -283,6 +295,7 @@ answer_version(struct check *k, const struct am_body *b, const uint8_t *id)
 		return rc;
 	const struct st_version *v = version(&a, b->target);
 	const struct am_signature *sg;
+	bool own = v != NULL && memcmp(v->v.author, k->author, 32) == 0;
 	if (v == NULL || !v->valid)
 		rc = say(k, AM_ERR_RULE, "that version breaks a rule and does not count");
 	else if (a.end != NULL)
@@ -292,6 +305,16 @@ answer_version(struct check *k, const struct am_body *b, const uint8_t *id)
 			"in force came after it, and it will never be in force");
 	else if ((rc = check_version_answerer(k, v)) != AM_OK)
 		;
+	/* its author declining it withdraws it, unless it counts */
+	else if (own && b->kind == AM_KIND_DECLINE && v->full)
+		rc = say(k, AM_ERR_RULE, "everyone this version needs has accepted "
+			"it: a withdrawal cannot undo that; to leave it, end the agreement");
+	else if (own && b->kind == AM_KIND_DECLINE && v->v.withdrawn)
+		rc = say(k, AM_ERR_RULE, "you have already withdrawn this version");
+	else if (own && b->kind == AM_KIND_DECLINE)
+		rc = AM_OK;
+	else if (v->v.withdrawn && b->kind == AM_KIND_ACCEPT)
+		rc = say(k, AM_ERR_RULE, "its author withdrew this version");
 	else if (((sg = st_sig(v->v.sigs, v->v.nsigs, k->author)) != NULL ||
 	    (sg = st_sig(v->v.others, v->v.nothers, k->author)) != NULL) &&
 	    sg->position == AM_POS_ACCEPTED)
@@ -320,6 +343,9 @@ answer_end(struct check *k, const struct am_body *b, const uint8_t *id)
 		rc = say(k, AM_ERR_RULE, "that end has already taken effect");
 	else if ((rc = check_answerer(k, st_end_terms(&a), "accept or decline an end")) != AM_OK)
 		;
+	else if (memcmp(e->author, k->author, 32) == 0)
+		rc = say(k, AM_ERR_RULE, "an end is final: its author cannot take it "
+			"back; to go on, propose the agreement again");
 	else if ((sg = st_sig(e->sigs, e->nsigs, k->author)) != NULL &&
 	    sg->position == AM_POS_ACCEPTED)
 		rc = say(k, AM_ERR_RULE, "you have already accepted this end");

@@ -558,6 +558,11 @@ resolve(struct st_circle *c, struct derive *d, size_t i, size_t depth)
 	k->consented = !waits && !k->refused && consents(p, k, p->target);
 	for (uint32_t j = 0; k->consented && j < p->nneed; j++)
 		k->consented = consents(p, k, p->need[j]);
+	/* completion wins: the author's DECLINE withdraws p only while p
+	 * is not consented; it changes nothing of p's need or refusal */
+	const struct answer *own = find_answer(k, p->author);
+	p->consented = k->consented;
+	p->withdrawn = !k->consented && own != NULL && own->decline != 0;
 	k->settled = 2;
 	return AM_OK;
 }
@@ -710,10 +715,12 @@ derive_members(struct st_circle *c, const struct derive *d)
 			}
 		}
 	/* pending: named by a proposal of a joined non-witness member that
-	 * its newcomer has not refused, the first such in (seq, hash) order */
+	 * is neither refused nor withdrawn, the first such in (seq, hash)
+	 * order */
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
-		if (p->done || d->k[i].refused || !st_is_party_member(c, p->author) ||
+		if (p->done || d->k[i].refused || p->withdrawn ||
+		    !st_is_party_member(c, p->author) ||
 		    find_member(c, p->target) != NULL)
 			continue;
 		if ((m = add_member(c, &cap)) == NULL)
@@ -761,10 +768,17 @@ sink_answers(struct st_circle *c, size_t i)
 			refusal = (newcomer || (!has_accepted && st_needs(p, author))) &&
 				kind == AM_KIND_DECLINE;
 		}
+		bool own = memcmp(author, p->author, 32) == 0;
 		if (!counts)
 			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_NOT_MEMBER,
 				"answers a member proposal without being a member, the one "
 				"proposed, or one whose consent it needs");
+		else if (kind == AM_KIND_DECLINE && own && p->consented)
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
+				"withdraws a member proposal everyone it needs had "
+				"accepted: completion wins");
+		else if (kind == AM_KIND_DECLINE && own)
+			st_sink_seen(k, author, seq);
 		else if (kind == AM_KIND_DECLINE && has_accepted)
 			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
 				"declines a member proposal its author had accepted");

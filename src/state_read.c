@@ -595,7 +595,8 @@ pending_agreement(const struct st_circle *c, const struct st_agreement *a,
 	for (size_t i = 0; i < a->nversions; i++) {
 		const struct st_version *v = &a->versions[i];
 		/* only versions that could still come into force */
-		if (!v->valid || v->full || v->v.status == AM_VERSION_PASSED_OVER)
+		if (!v->valid || v->full || v->v.status == AM_VERSION_PASSED_OVER ||
+		    v->v.withdrawn)
 			continue;
 		const struct am_signature *sg = st_sig(v->v.sigs, v->v.nsigs, id);
 		if (sg == NULL)

@@ -301,6 +301,10 @@ struct am_version {
 	uint32_t nothers;                /* whose acceptance it also needs,
 	                                    beyond its parties, by ID */
 	struct am_signature *others;
+	bool withdrawn;                  /* its author declined it before it
+	                                    counted: status DECLINED (a
+	                                    version that counts stays so) */
+	uint8_t withdrawal[AM_HASH_BYTES]; /* the author's first DECLINE */
 };
 
 /* The valid versions of an agreement by depth, then hash. Free with

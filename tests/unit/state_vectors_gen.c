@@ -610,6 +610,43 @@ case_unknown_kind(void)
 }
 
 static void
+case_withdraw(void)
+{
+	uint8_t k[32], a[32];
+	about("Sam proposes Kim, who accepts; Sam withdraws the proposal (his");
+	about("DECLINE of it) before Alex, whom it needs, answers: Kim is not");
+	about("pending. Sam proposes terms to Alex and withdraws them before Alex");
+	about("answers: the version is declined, nothing is in force.");
+	couple();
+	put(SAM, member(KIM, AM_ROLE_MEMBER), k);
+	put(KIM, ACCEPT(k), NULL);
+	put(SAM, answer(AM_KIND_DECLINE, k, "we are not ready"), NULL);
+	put(SAM, agreement("Evening check-in", P(SAM) | P(ALEX), P(SAM)), a);
+	put(SAM, answer(AM_KIND_DECLINE, a, "let me think again"), NULL);
+}
+
+static void
+case_completion_wins(void)
+{
+	uint8_t k[32], a[32], e[32];
+	about("As in withdraw, but Alex accepted both (without having seen the");
+	about("withdrawals): everyone each needs accepted it, so Kim joins and the");
+	about("terms are in force; the withdrawals are ignored (accepted). Alex");
+	about("then ends the agreement and declines his own END: an END is final,");
+	about("the decline is ignored (accepted).");
+	couple();
+	put(SAM, member(KIM, AM_ROLE_MEMBER), k);
+	put(KIM, ACCEPT(k), NULL);
+	put(SAM, answer(AM_KIND_DECLINE, k, "we are not ready"), NULL);
+	put(ALEX, ACCEPT(k), NULL);
+	put(SAM, agreement("Evening check-in", P(SAM) | P(ALEX), P(SAM)), a);
+	put(ALEX, ACCEPT(a), NULL);
+	put(SAM, answer(AM_KIND_DECLINE, a, "let me think again"), NULL);
+	put(ALEX, end(a, NULL), e);
+	put(ALEX, answer(AM_KIND_DECLINE, e, "no, wait"), NULL);
+}
+
+static void
 case_body(void)
 {
 	/* a LEAVE whose reason is a number; a REMOVE of three fields; a
@@ -772,6 +809,8 @@ static const struct {
 	{ "rules", case_rules },
 	{ "unknown-kind", case_unknown_kind },
 	{ "body", case_body },
+	{ "withdraw", case_withdraw },
+	{ "completion-wins", case_completion_wins },
 	{ "end-others-time", case_end_others_time },
 	{ "end-backdated", case_end_backdated },
 	{ "time-bounds", case_time_bounds },
@@ -843,6 +882,9 @@ static const char *const header[] = {
 	"#       needs NAME POSITION REF",
 	"#         Then each other person in the version's need (state.md, \"Who",
 	"#         must accept a version\"), by ID, in the same form.",
+	"#       withdrawn REF",
+	"#         When the version's author withdrew it (declined it) and it",
+	"#         does not count: REF is the author's first DECLINE of it.",
 	"#     checkin REF by NAME period LABEL STATUS verified|unverified disputed|undisputed COUNTS",
 	"#       Every check-in that breaks no rule, by (period label, author ID,",
 	"#       seq): none is erased. STATUS kept|partial|missed; COUNTS counts",

@@ -327,6 +327,8 @@ describe_versions(struct am_store *s, struct describe *d, const uint8_t *id)
 				NAME(g->position, "none", "accepted", "declined"),
 				g->position == AM_POS_NONE ? "-" : ref(d, g->entry), before);
 		}
+		if (v[i].withdrawn)
+			sv_printf(d->out, "    withdrawn %s", ref(d, v[i].withdrawal));
 	}
 	am_state_versions_free(&v, nv);
 }

@@ -1,0 +1,310 @@
+/*
+ * Tests of membership that can end and proposals that can be taken back
+ * (protocol/state.md, "Withdrawal", "Leaving", "Removal"): a proposal's
+ * author withdraws it by declining it, and completion wins; a member
+ * leaves; a member is removed. Each history is written with real signed
+ * entries into one store, then imported into fresh stores in the order
+ * written and in the reverse order: both give the same state digest,
+ * equal to a refold, and the same members.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "amends/state.h"
+#include "fixture.h"
+#include "test.h"
+
+enum { SAM, ALEX, KIM, PAT, NPEOPLE };
+
+static struct am_identity *ids[NPEOPLE];
+static const uint8_t *ID[NPEOPLE];
+static int64_t clock_ms = FX_T0;
+
+struct world {
+	struct am_store *s;
+	char path[FX_PATH_MAX];
+	uint8_t circle[32];
+};
+
+static void
+begin(struct world *w)
+{
+	memset(w, 0, sizeof *w);
+	w->s = fx_store_new(w->path);
+	clock_ms += 60000;
+	fx_genesis(w->s, ids[SAM], "family", clock_ms, w->circle);
+}
+
+static void
+finish(struct world *w)
+{
+	am_store_close(&w->s);
+	fx_store_unlink(w->path);
+}
+
+/* Appends b as the CLI would: only once am_state_check() agrees. */
+static void
+act(struct world *w, int who, struct am_body b, uint8_t *hash)
+{
+	clock_ms += 60000;
+	fx_act(w->s, ids[who], w->circle, &b, clock_ms, hash);
+}
+
+/* Appends b without asking: any signed entry may arrive from a peer. */
+static void
+force(struct world *w, int who, struct am_body b, uint8_t *hash)
+{
+	clock_ms += 60000;
+	check_rc(am_store_append(w->s, ids[who], w->circle, clock_ms, &b, hash,
+		NULL), AM_OK);
+}
+
+/* What am_state_check() says of b by who. */
+static int
+ask(struct world *w, int who, struct am_body b)
+{
+	char why[160];
+	return am_state_check(w->s, w->circle, ID[who], &b, why, sizeof why);
+}
+
+static struct am_body
+member(int who)
+{
+	struct am_body b = { .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
+	memcpy(b.target, ID[who], 32);
+	return b;
+}
+
+#define ACCEPT(h) fx_body(AM_KIND_ACCEPT, (h))
+#define DECLINE(h) fx_body(AM_KIND_DECLINE, (h))
+
+/* Sam creates the circle; Alex joins. */
+static void
+couple(struct world *w)
+{
+	uint8_t p[32];
+	begin(w);
+	act(w, SAM, member(ALEX), p);
+	act(w, ALEX, ACCEPT(p), NULL);
+}
+
+/* The status of who in s (0 when not listed). */
+static uint32_t
+status(struct am_store *s, const uint8_t *circle, int who)
+{
+	struct am_member *m;
+	size_t n;
+	uint32_t st = 0;
+	check_rc(am_state_members(s, circle, &m, &n), AM_OK);
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(m[i].id, ID[who], 32) == 0)
+			st = m[i].status;
+	free(m);
+	return st;
+}
+
+static int
+grab(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct fx_entries *g = ctx;
+	return fx_entries_add(g, raw, len);
+}
+
+/*
+ * Imports every entry of w into a fresh store in writing order (by
+ * feed) or reversed, retrying what waits for a predecessor; checks the
+ * digest equals w's own and a refold of it.
+ */
+static void
+import_matches(struct world *w, bool reverse)
+{
+	struct fx_entries g = { .n = 0 };
+	for (int p = 0; p < NPEOPLE; p++)
+		check_rc(am_store_range(w->s, w->circle, ID[p], 1, UINT64_MAX, grab,
+			&g), AM_OK);
+	char path[FX_PATH_MAX];
+	struct am_store *s = fx_store_new(path);
+	bool in[FX_ENTRIES_MAX] = { false };
+	for (size_t left = g.n; left > 0;) {
+		bool moved = false;
+		for (size_t k = 0; k < g.n; k++) {
+			size_t x = reverse ? g.n - 1 - k : k;
+			enum am_ingest_result r;
+			if (in[x])
+				continue;
+			int rc = am_store_ingest(s, g.raw[x], g.len[x], &r);
+			if (rc == AM_ERR_GAP || rc == AM_ERR_NO_GENESIS)
+				continue;
+			check_rc(rc, AM_OK);
+			in[x] = true;
+			left--;
+			moved = true;
+		}
+		check(moved);
+	}
+	uint8_t want[32], got[32], refold[32];
+	check_rc(am_state_digest(w->s, w->circle, want), AM_OK);
+	check_rc(am_state_digest(s, w->circle, got), AM_OK);
+	check_rc(am_state_refold(s, w->circle, refold), AM_OK);
+	check(memcmp(want, got, 32) == 0);
+	check(memcmp(got, refold, 32) == 0);
+	for (int p = 0; p < NPEOPLE; p++)
+		check(status(s, w->circle, p) == status(w->s, w->circle, p));
+	am_store_close(&s);
+	fx_store_unlink(path);
+	fx_entries_free(&g);
+}
+
+static void
+both_orders(struct world *w)
+{
+	import_matches(w, false);
+	import_matches(w, true);
+}
+
+/* ---- withdrawal ---- */
+
+/* Sam proposes Kim, who accepts; before Alex (whom the proposal needs)
+ * answers, Sam withdraws it: Kim is no longer pending, nobody is asked
+ * to accept it, and writers refuse an accept of it. */
+static void
+test_withdraw_member(void)
+{
+	struct world w;
+	uint8_t p[32], wd[32];
+	couple(&w);
+	act(&w, SAM, member(KIM), p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	check(status(w.s, w.circle, KIM) == AM_MEMBER_PENDING);
+	check_rc(ask(&w, SAM, DECLINE(p)), AM_OK);
+	act(&w, SAM, DECLINE(p), wd);
+	check(status(w.s, w.circle, KIM) == 0);
+	check(!fx_has_violation(w.s, w.circle, wd, AM_RULE_ACCEPTED));
+	check_rc(ask(&w, SAM, DECLINE(p)), AM_ERR_RULE);
+	check_rc(ask(&w, ALEX, ACCEPT(p)), AM_ERR_RULE);
+	struct am_pending *pend;
+	size_t n;
+	check_rc(am_state_pending(w.s, w.circle, ID[ALEX], &pend, &n), AM_OK);
+	check(n == 0);
+	am_state_pending_free(&pend, n);
+	both_orders(&w);
+
+	/* completion wins: Alex's accept, written before he saw the
+	 * withdrawal, completes it all the same, and the withdrawal is
+	 * then ignored */
+	force(&w, ALEX, ACCEPT(p), NULL);
+	check(status(w.s, w.circle, KIM) == AM_MEMBER_JOINED);
+	check(fx_has_violation(w.s, w.circle, wd, AM_RULE_ACCEPTED));
+	both_orders(&w);
+	finish(&w);
+}
+
+/* The withdrawal arrives after the last accept: the proposal is complete
+ * and stays so on every node, whichever came first. */
+static void
+test_completion_wins(void)
+{
+	struct world w;
+	uint8_t p[32], wd[32];
+	couple(&w);
+	act(&w, SAM, member(KIM), p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	check(status(w.s, w.circle, KIM) == AM_MEMBER_JOINED);
+	check_rc(ask(&w, SAM, DECLINE(p)), AM_ERR_RULE);
+	force(&w, SAM, DECLINE(p), wd);
+	check(status(w.s, w.circle, KIM) == AM_MEMBER_JOINED);
+	check(fx_has_violation(w.s, w.circle, wd, AM_RULE_ACCEPTED));
+	both_orders(&w);
+	finish(&w);
+}
+
+/* A withdrawn proposal keeps its newcomer in the need of the proposals
+ * its author wrote after it: it may still complete (completion wins),
+ * and a join must never be undone by that. */
+static void
+test_withdrawn_keeps_need(void)
+{
+	struct world w;
+	uint8_t p[32], q[32];
+	uint8_t (*need)[AM_ID_BYTES];
+	size_t n;
+	couple(&w);
+	act(&w, SAM, member(KIM), p);
+	act(&w, SAM, DECLINE(p), NULL);
+	act(&w, SAM, member(PAT), q);
+	check_rc(am_state_proposal_needs(w.s, w.circle, q, &need, &n), AM_OK);
+	bool kim = false;
+	for (size_t i = 0; i < n; i++)
+		kim = kim || memcmp(need[i], ID[KIM], 32) == 0;
+	free(need);
+	check(kim);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* Sam proposes terms and withdraws them before Alex accepts: the version
+ * is declined (withdrawn); an accept Alex wrote meanwhile still puts it
+ * in force (completion wins). An END is final: its author cannot take
+ * it back, and the state ignores such a DECLINE. */
+static void
+test_withdraw_version_and_end(void)
+{
+	struct world w;
+	uint8_t a[32], wd[32], e[32], back[32];
+	couple(&w);
+	struct am_body terms = fx_evening_checkin("Evening", ID[SAM], ID[ALEX]);
+	act(&w, SAM, terms, a);
+	check_rc(ask(&w, SAM, DECLINE(a)), AM_OK);
+	act(&w, SAM, DECLINE(a), wd);
+	struct am_version *v;
+	size_t n;
+	check_rc(am_state_versions(w.s, a, &v, &n), AM_OK);
+	check(n == 1 && v[0].withdrawn && v[0].status == AM_VERSION_DECLINED);
+	check(memcmp(v[0].withdrawal, wd, 32) == 0);
+	am_state_versions_free(&v, n);
+	check_rc(ask(&w, ALEX, ACCEPT(a)), AM_ERR_RULE);
+	check_rc(ask(&w, SAM, DECLINE(a)), AM_ERR_RULE);
+	both_orders(&w);
+
+	force(&w, ALEX, ACCEPT(a), NULL);
+	check_rc(am_state_versions(w.s, a, &v, &n), AM_OK);
+	check(n == 1 && !v[0].withdrawn && v[0].status == AM_VERSION_IN_FORCE);
+	am_state_versions_free(&v, n);
+	check(fx_has_violation(w.s, w.circle, wd, AM_RULE_ACCEPTED));
+	check_rc(ask(&w, SAM, DECLINE(a)), AM_ERR_RULE);
+	both_orders(&w);
+
+	act(&w, ALEX, fx_body(AM_KIND_END, a), e);
+	check_rc(ask(&w, ALEX, DECLINE(e)), AM_ERR_RULE);
+	force(&w, ALEX, DECLINE(e), back);
+	check(fx_has_violation(w.s, w.circle, back, AM_RULE_ACCEPTED));
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, a, FX_T0, &ag), AM_OK);
+	check(ag.has_end && memcmp(ag.end, e, 32) == 0);
+	am_state_agreement_finish(&ag);
+	both_orders(&w);
+	finish(&w);
+}
+
+int
+main(void)
+{
+	check(sodium_init() >= 0);
+	fx_dir_make_in_memory("state-leave");
+	for (int p = 0; p < NPEOPLE; p++) {
+		ids[p] = fx_identity_seeded((uint8_t)(0x40 + p));
+		ID[p] = am_identity_public(ids[p]);
+	}
+	test_withdraw_member();
+	test_completion_wins();
+	test_withdrawn_keeps_need();
+	test_withdraw_version_and_end();
+	for (int p = 0; p < NPEOPLE; p++)
+		am_identity_destroy(&ids[p]);
+	fx_dir_remove();
+	printf("state-leave: ok\n");
+	return 0;
+}
