@@ -20,10 +20,10 @@
  *   amends dispute  says a check-in is not what happened (DISPUTE, always
  *                   with a note saying why). It stands until the same person
  *                   confirms the check-in.
- *   amends withdraw takes back one's own proposal: a member proposal, a
- *                   version or an end (a DECLINE by its author,
- *                   protocol/state.md, "Withdraw"). Completion wins: once
- *                   everyone it needs has accepted, it stands.
+ *   amends withdraw takes back one's own proposal: a member proposal or a
+ *                   version (a DECLINE by its author, protocol/state.md).
+ *                   Completion wins: once everyone it needs has accepted,
+ *                   it stands. An END is final and cannot be withdrawn.
  *
  * They differ only in the kind written, what they may answer and the note
  * they take, so one body serves all five, driven by a table row.
@@ -211,12 +211,13 @@ cmd_withdraw(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends withdraw ID [--reason TEXT]\n\n"
 			"Withdraws your own proposal ID (the start of its hash): a proposal to\n"
-			"add a member, a version of an agreement, or an end. Once everyone it\n"
-			"needs has accepted it, it stands: withdrawing cannot undo that.\n\n"
+			"add a member, or a version of an agreement. Once everyone it needs has\n"
+			"accepted it, it stands: withdrawing cannot undo that. An end is final:\n"
+			"to undo one, propose the agreement again.\n\n"
 			"  --reason TEXT   why, for the others to read\n",
 		.kind = AM_KIND_DECLINE,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_END,
-		.objects_text = "version, member proposal or end",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER,
+		.objects_text = "version or member proposal",
 		.note_option = "reason",
 		.verb = "withdraw",
 		.done = "withdrew",
