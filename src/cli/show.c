@@ -110,6 +110,7 @@ json_version(struct json *j, const struct am_agreement_view *x,
 	json_key(j, "time");
 	json_time(j, v->time);
 	json_kstr(j, "status", cli_version_status_name(v->status));
+	json_kbool(j, "withdrawn", v->withdrawn);
 	json_terms(j, &v->body.terms);
 	json_key(j, "signatures");
 	json_arr(j);
@@ -368,8 +369,10 @@ text_versions(struct am_store *s, const struct am_agreement_view *x)
 		cli_time_local(v->time, when);
 		cli_dated_text(v->time, base_time(x, v), "version it amends", x->now,
 			dated, sizeof dated);
-		printf("  %u  %s  %s  by %-12s %s%s\n", v->depth + 1, h, when, who,
-			cli_words(cli_version_status_name(v->status)), dated);
+		printf("  %u  %s  %s  by %-12s %s%s%s\n", v->depth + 1, h, when, who,
+			v->withdrawn ? "withdrawn" :
+			cli_words(cli_version_status_name(v->status)), dated,
+			v->withdrawn ? " (its author declined it before it completed)" : "");
 		printf("      %s\n", cli_shown(t->title));
 		if (t->text.n > 0)
 			printf("      \"%s\"\n", cli_shown(t->text));

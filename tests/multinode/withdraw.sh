@@ -38,6 +38,8 @@ am lee accept "$V" >/dev/null 2>&1
 converge 30 "$C" sam alex lee
 for n in sam alex lee; do
 	am "$n" list | grep "Weekly walk" | grep -q "in force" && fail "$n has a withdrawn version in force"
+	am "$n" show "$V" | grep -q "withdrawn (its author declined it" ||
+		{ am "$n" show "$V"; fail "$n's show does not say the version was withdrawn"; }
 done
 
 step "completion wins: alex accepts while sam withdraws, apart"
