@@ -464,8 +464,10 @@ fact_of(const struct am_entry *e, const struct am_body *b, bool ok,
 		f->ref = b->target;
 		break;
 	case AM_KIND_CHECKPOINT:
-	case AM_KIND_LEAVE:
 		f->object = false;
+		break;
+	case AM_KIND_LEAVE:
+		/* an object (answering it is wrong-target), naming nothing */
 		break;
 	case AM_KIND_RENAME:
 		/* the GENESIS or RENAME it replaces */
@@ -517,6 +519,38 @@ st_apply(sqlite3 *db, const struct am_entry *e)
 	return st_record(db, e);
 }
 
+/* *yes: does e's own feed hold, below e, a LEAVE that counts as one (a
+ * full fact of kind LEAVE)? Then e is written after its author left and
+ * gets a bare fact (AM_RULE_LEFT). Feeds are stored contiguous, so that
+ * LEAVE is always recorded before e: this reads e's own feed only, like
+ * the rest of recording. */
+static int
+after_leave(sqlite3 *db, const struct am_entry *e, int64_t feed, bool *yes)
+{
+	sqlite3_stmt *st;
+	*yes = false;
+	if (e->kind == AM_KIND_GENESIS)
+		return AM_OK;
+	int rc = st_prepare(db, feed != 0 ?
+		"SELECT 1 FROM st_facts WHERE feed = ?4 AND kind = 13 AND seq < ?3" :
+		"SELECT 1 FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"WHERE f.circle = ?1 AND f.author = ?2 AND x.kind = 13 AND x.seq < ?3",
+		&st);
+	if (rc != AM_OK)
+		return rc;
+	if (feed == 0) {
+		sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, 3, (int64_t)e->seq);
+	if (feed != 0)
+		sqlite3_bind_int64(st, 4, feed);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW;
+	st_finish(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
 /* Records e's facts, unless its feed forked at or below its number: such
  * an entry is not part of the state (protocol/state.md, "Forks"). A
  * caller that knows e extends its feed, unforked, gives the feed's id. */
@@ -524,7 +558,11 @@ static int
 record(sqlite3 *db, const struct am_entry *e, int64_t feed)
 {
 	struct am_body *b;
+	bool left;
 	int rc;
+
+	if ((rc = after_leave(db, e, feed, &left)) != AM_OK)
+		return rc;
 
 	/* a body is several KiB: keep it off the stack */
 	if ((b = malloc(sizeof *b)) == NULL)
@@ -532,7 +570,7 @@ record(sqlite3 *db, const struct am_entry *e, int64_t feed)
 	rc = am_body_decode(e->kind, e->body, e->body_len, b);
 	bool ok = body_ok(e, rc);
 	if (ok || e->kind > AM_KIND_FORMAT1)
-		rc = insert_fact(db, e, b, ok, feed);
+		rc = insert_fact(db, e, b, ok && !left, feed);
 	free(b);
 	return rc;
 }
@@ -604,9 +642,11 @@ record_all(sqlite3 *db)
 	if ((rc = sqlite3_exec(db, "DELETE FROM st_facts", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
 		return am_store_error(rc);
+	/* by feed and number: a LEAVE is recorded before what follows it */
 	if ((rc = st_prepare(db, "SELECT e.feed, e.raw FROM entries e "
 	    "JOIN feeds f ON f.id = e.feed "
-	    "WHERE f.forked_at IS NULL OR e.seq < f.forked_at", &st)) != AM_OK)
+	    "WHERE f.forked_at IS NULL OR e.seq < f.forked_at "
+	    "ORDER BY e.feed, e.seq", &st)) != AM_OK)
 		return rc;
 	int src;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -673,7 +713,14 @@ am_state_may_write(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES
 {
 	sqlite3 *db = am_store_sqlite(s);
 	bool yes;
+	/* whoever wrote a LEAVE that counts as one writes nothing more that
+	 * counts (AM_RULE_LEFT) */
 	int rc = exists(db, "SELECT 1 FROM feeds f JOIN st_facts x ON x.feed = f.id "
+		"WHERE f.circle = ?1 AND f.author = ?2 AND x.kind = 13",
+		circle, author, &yes);
+	if (rc != AM_OK || yes)
+		return rc != AM_OK ? rc : AM_ERR_NOT_MEMBER;
+	rc = exists(db, "SELECT 1 FROM feeds f JOIN st_facts x ON x.feed = f.id "
 		"WHERE f.circle = ?1 AND f.author = ?2 AND x.kind = 1 AND x.ref = ?1",
 		circle, author, &yes);
 	if (rc != AM_OK || yes)
@@ -992,7 +1039,8 @@ scratch_fill(sqlite3 *db, sqlite3 *scratch, const uint8_t *circle)
 {
 	sqlite3_stmt *st, *ins;
 	int rc = st_prepare(db, "SELECT e.feed, e.seq, e.hash, e.raw FROM entries e "
-		"JOIN feeds f ON f.id = e.feed WHERE f.circle = ?1", &st);
+		"JOIN feeds f ON f.id = e.feed WHERE f.circle = ?1 "
+		"ORDER BY e.feed, e.seq", &st);
 	if (rc != AM_OK)
 		return rc;
 	if ((rc = st_prepare(scratch, "INSERT INTO entries VALUES (?1, ?2, ?3, ?4)",
@@ -1090,7 +1138,8 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	 * between cannot make them differ */
 	bool began = st_read_begin(db);
 	if ((rc = st_prepare(db, "SELECT e.feed, e.raw, f.forked_at FROM feeds f "
-	    "JOIN entries e ON e.feed = f.id WHERE f.circle = ?1", &ent)) != AM_OK ||
+	    "JOIN entries e ON e.feed = f.id WHERE f.circle = ?1 "
+	    "ORDER BY e.feed, e.seq", &ent)) != AM_OK ||
 	    (rc = st_prepare(db, "SELECT time, hkey, ref FROM st_facts "
 	    "WHERE feed = ?1 AND kind = ?2 AND seq = ?3", &get)) != AM_OK ||
 	    (rc = st_prepare(db, "SELECT count(*) FROM st_facts x JOIN feeds f "
@@ -1098,9 +1147,11 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		goto out;
 	sqlite3_bind_blob(ent, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
 	int src;
+	int64_t left_feed = 0;       /* the feed whose LEAVE has been met */
 	while (!differ && (src = sqlite3_step(ent)) == SQLITE_ROW) {
 		struct am_entry e;
 		struct fact f;
+		int64_t feed = sqlite3_column_int64(ent, 0);
 		if ((rc = am_entry_decode(sqlite3_column_blob(ent, 1),
 		    (size_t)sqlite3_column_bytes(ent, 1), &e)) != AM_OK)
 			goto out;
@@ -1116,7 +1167,11 @@ am_state_replay(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		if (sqlite3_column_type(ent, 2) != SQLITE_NULL &&
 		    (uint64_t)sqlite3_column_int64(ent, 2) <= e.seq)
 			continue;
+		/* rows come by feed and number, as recording reads them */
+		ok = ok && left_feed != feed;
 		fact_of(&e, b, ok, &f);
+		if (e.kind == AM_KIND_LEAVE && !bare(&e, ok))
+			left_feed = feed;
 		expected++;
 		sqlite3_reset(get);
 		sqlite3_bind_int64(get, 1, sqlite3_column_int64(ent, 0));

@@ -55,6 +55,22 @@ struct st_sink {
 	int rc;                      /* first allocation failure */
 };
 
+/* A person's departure: their own LEAVE (or, for a removal, the REMOVE
+ * that took effect). */
+struct st_depart {
+	uint8_t id[AM_ID_BYTES];
+	uint32_t kind;               /* AM_KIND_LEAVE or AM_KIND_REMOVE */
+	uint8_t hash[AM_HASH_BYTES]; /* that entry */
+	uint8_t author[AM_ID_BYTES]; /* its author */
+	uint64_t seq;                /* its number in its author's feed */
+	int64_t time;                /* its claimed time */
+	int64_t prev_time;           /* the later of time and its author's
+	                                previous entry's (when within the
+	                                bounds), as for an END */
+	bool joined;                 /* id had joined: they departed */
+	char *note;                  /* its reason, or NULL */
+};
+
 struct st_circle {
 	sqlite3 *db;
 	uint8_t id[AM_HASH_BYTES];
@@ -68,6 +84,14 @@ struct st_circle {
 	size_t nmembers;
 	struct st_proposal *props;   /* by author's seq, then hash */
 	size_t nprops;
+	char *renamed;               /* the name of the deepest RENAME that
+	                                counts; NULL when none (the GENESIS
+	                                name stands) */
+	uint8_t rename[AM_HASH_BYTES]; /* that RENAME */
+	struct st_depart *leaves;    /* every LEAVE that counts as one (the
+	                                first of its author's feed), by ID,
+	                                whether or not its author had joined */
+	size_t nleaves;
 	struct st_sink *sink;        /* NULL unless collecting violations */
 };
 
@@ -95,6 +119,9 @@ struct st_version {
 };
 
 struct st_end {
+	uint32_t kind;               /* AM_KIND_END; AM_KIND_LEAVE or
+	                                AM_KIND_REMOVE for the end a party's
+	                                departure makes */
 	uint8_t hash[AM_HASH_BYTES];
 	uint8_t author[AM_ID_BYTES];
 	uint64_t seq;
@@ -142,6 +169,21 @@ const struct am_member *st_member(const struct st_circle *c,
 	const uint8_t id[static AM_ID_BYTES]);
 /* True when id is a joined member who is not a witness. */
 bool st_is_party_member(const struct st_circle *c,
+	const uint8_t id[static AM_ID_BYTES]);
+/* Derives which RENAMEs count and the circle's name (c->renamed), noting
+ * them in c->sink; called by st_circle_load. */
+int st_renames(struct st_circle *c);
+/* Would a RENAME by author with base count? 0, or the rule it breaks
+ * (why gets a sentence). */
+uint32_t st_rename_rule(const struct st_circle *c, const uint8_t *author,
+	const uint8_t *base, const char **why);
+
+/* The LEAVE of id (the first of id's feed), or NULL. */
+const struct st_depart *st_left(const struct st_circle *c,
+	const uint8_t id[static AM_ID_BYTES]);
+/* id's departure when id had joined and has left or been removed; NULL
+ * otherwise. A departed member's entries before it still count. */
+const struct st_depart *st_departed(const struct st_circle *c,
 	const uint8_t id[static AM_ID_BYTES]);
 /* True when proposal p needs id's consent (id is in p->need). */
 bool st_needs(const struct st_proposal *p, const uint8_t id[static AM_ID_BYTES]);

@@ -871,6 +871,7 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 		}
 		struct st_end *e = &a->ends[a->nends++];
 		memset(e, 0, sizeof *e);
+		e->kind = AM_KIND_END;
 		st_col32(st, 0, e->hash);
 		st_col32(st, 1, e->author);
 		e->seq = (uint64_t)sqlite3_column_int64(st, 2);
@@ -888,11 +889,43 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 	st_finish(st);
 	if ((rc = st_done(rc)) != AM_OK || t == NULL)
 		return rc;
+	/* a party who departed ended it alone, with its notice, dated from
+	 * their departure (protocol/state.md, "Leaving") */
+	for (uint32_t i = 0; i < t->nparties; i++) {
+		const struct st_depart *dp = st_departed(c, t->parties[i]);
+		if (dp == NULL)
+			continue;
+		if (a->nends == cap) {
+			cap = cap ? cap * 2 : 2;
+			void *q = realloc(a->ends, cap * sizeof *a->ends);
+			if (q == NULL)
+				return AM_ERR_NOMEM;
+			a->ends = q;
+		}
+		struct st_end *e = &a->ends[a->nends++];
+		memset(e, 0, sizeof *e);
+		e->kind = dp->kind;
+		memcpy(e->hash, dp->hash, 32);
+		memcpy(e->author, dp->id, 32);
+		e->seq = dp->seq;
+		e->time = dp->time;
+		e->prev_time = dp->prev_time;
+		e->note = dp->note != NULL ? strdup(dp->note) : NULL;
+	}
 	for (size_t i = 0; i < a->nends; i++) {
 		struct st_end *e = &a->ends[i];
-		struct st_act *acts;
-		size_t nacts;
+		struct st_act *acts = NULL;
+		size_t nacts = 0;
 		const char *why;
+		if (e->kind != AM_KIND_END) {
+			/* nobody answers a departure */
+			e->valid = true;
+			e->nsigs = t->nparties;
+			derive_sigs(c, (const uint8_t (*)[AM_ID_BYTES])t->parties,
+				t->nparties, e->author, e->hash, e->time, NULL, 0, e->sigs,
+				NULL);
+			goto judged;
+		}
 		uint32_t rule = answer_rule(c, (const uint8_t (*)[AM_ID_BYTES])t->parties,
 			t->nparties, e->author, &why);
 		if (rule != 0) {
@@ -909,6 +942,7 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 		derive_sigs(c, (const uint8_t (*)[AM_ID_BYTES])t->parties, t->nparties,
 			e->author, e->hash, e->time, acts, nacts, e->sigs, NULL);
 		free_acts(acts, nacts);
+judged:
 		e->mutual = all_accepted(e->sigs, e->nsigs);
 		if (a->current == NULL) {
 			/* nothing in force binds anyone: a withdrawal, at once;
@@ -951,6 +985,7 @@ fill_public(struct st_agreement *a)
 	p->title = strndup(t->title.p, t->title.n);
 	if (a->end != NULL) {
 		p->has_end = true;
+		p->end_kind = a->end->kind;
 		memcpy(p->end, a->end->hash, 32);
 		memcpy(p->ended_by, a->end->author, 32);
 		p->end_mutual = a->end->mutual;

@@ -88,6 +88,8 @@ check_terms(struct check *k, const struct am_terms *t)
 		am_hex(t->parties[i], 4, hex);
 		if (m == NULL)
 			return say(k, AM_ERR_RULE, "party %s is not a member of this circle", hex);
+		if (st_departed(&k->c, t->parties[i]) != NULL)
+			return say(k, AM_ERR_RULE, "party %s is no longer a member of this circle", hex);
 		if (m->role == AM_ROLE_WITNESS)
 			return say(k, AM_ERR_RULE, "party %s is a witness, and a witness cannot be a party", hex);
 	}
@@ -99,6 +101,9 @@ check_member(struct check *k, const struct am_body *b)
 {
 	if (!st_is_party_member(&k->c, k->author))
 		return say(k, AM_ERR_RULE, "a witness cannot propose members");
+	if (st_left(&k->c, b->target) != NULL)
+		return say(k, AM_ERR_RULE, "they left this circle, and nothing they "
+			"write in it counts any more: they cannot join it again with that key");
 	if (st_member(&k->c, b->target) != NULL)
 		return say(k, AM_ERR_RULE, "they are already a member of this circle");
 	return AM_OK;
@@ -489,11 +494,33 @@ check_statement(struct check *k, const struct am_body *b)
 	return AM_OK;
 }
 
+/* A RENAME names as base the entry that gives the circle its name now
+ * (am_state_circle_name): the GENESIS, or the RENAME that counts. Any
+ * RENAME that counts would do for the state; naming the current one
+ * makes the new name the deepest. */
+static int
+check_rename(struct check *k, const struct am_body *b)
+{
+	const char *why;
+	if (st_rename_rule(&k->c, k->author, b->base, &why) != 0)
+		return say(k, AM_ERR_RULE, st_is_party_member(&k->c, k->author) ?
+			"you are not a member of this circle" :
+			"a witness cannot rename the circle");
+	const uint8_t *now = k->c.renamed != NULL ? k->c.rename : k->c.genesis;
+	if (memcmp(b->base, now, 32) != 0)
+		return say(k, AM_ERR_RULE, "a rename names the circle's current name "
+			"as the one it replaces");
+	return AM_OK;
+}
+
 static int
 check_body(struct check *k, const struct am_body *b)
 {
 	if (!k->c.has_genesis)
 		return say(k, AM_ERR_NOT_FOUND, "this node does not have that circle");
+	/* after one's own LEAVE, nothing one writes counts (AM_RULE_LEFT) */
+	if (st_left(&k->c, k->author) != NULL)
+		return say(k, AM_ERR_NOT_MEMBER, "you have left this circle");
 	if (b->kind == AM_KIND_ACCEPT || b->kind == AM_KIND_DECLINE)
 		return check_answer(k, b);
 	if (st_member(&k->c, k->author) == NULL)
@@ -515,7 +542,13 @@ check_body(struct check *k, const struct am_body *b)
 	case AM_KIND_STATEMENT:
 		return check_statement(k, b);
 	case AM_KIND_CHECKPOINT:
+	case AM_KIND_LEAVE:
 		return AM_OK;
+	case AM_KIND_RENAME:
+		return check_rename(k, b);
+	case AM_KIND_REMOVE:
+		return say(k, AM_ERR_RULE, "removing a member has no effect under "
+			"these rules yet (protocol/state.md, \"Removal\")");
 	default:
 		return say(k, AM_ERR_ARG, "unknown kind of entry");
 	}

@@ -86,6 +86,92 @@ st_is_party_member(const struct st_circle *c, const uint8_t id[static AM_ID_BYTE
 	return m != NULL && m->role == AM_ROLE_MEMBER;
 }
 
+/* ---- departures ---- */
+
+static const struct st_depart *
+find_depart(const struct st_depart *v, size_t n, const uint8_t *id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = memcmp(v[mid].id, id, 32);
+		if (d == 0)
+			return &v[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct st_depart *
+st_left(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
+{
+	return find_depart(c->leaves, c->nleaves, id);
+}
+
+const struct st_depart *
+st_departed(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
+{
+	const struct st_depart *d = st_left(c, id);
+	return d != NULL && d->joined ? d : NULL;
+}
+
+/*
+ * Every LEAVE of the circle that counts as one: the first of its
+ * author's feed (recording gave the later entries of that feed bare
+ * facts, AM_RULE_LEFT), by author. Whether its author had joined is
+ * settled once membership is.
+ */
+static int
+load_leaves(struct st_circle *c)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = st_prepare(c->db, "SELECT f.author, e.hash, x.seq, x.time, "
+		"st_note(e.raw), st_time(p.raw) "
+		"FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"LEFT JOIN entries p ON p.feed = x.feed AND p.seq = x.seq - 1 "
+		"WHERE f.circle = ?1 AND x.kind = 13 ORDER BY f.author, x.seq", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, c->id, AM_HASH_BYTES, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t id[32];
+		st_col32(st, 0, id);
+		if (c->nleaves > 0 && memcmp(c->leaves[c->nleaves - 1].id, id, 32) == 0)
+			continue;        /* cannot happen: the second is bare */
+		if (c->nleaves == cap) {
+			cap = cap ? cap * 2 : 4;
+			void *q = realloc(c->leaves, cap * sizeof *c->leaves);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			c->leaves = q;
+		}
+		struct st_depart *d = &c->leaves[c->nleaves++];
+		memset(d, 0, sizeof *d);
+		memcpy(d->id, id, 32);
+		memcpy(d->author, id, 32);
+		d->kind = AM_KIND_LEAVE;
+		st_col32(st, 1, d->hash);
+		d->seq = (uint64_t)sqlite3_column_int64(st, 2);
+		d->time = sqlite3_column_int64(st, 3);
+		d->note = st_coltext(st, 4);
+		d->prev_time = d->time;
+		if (sqlite3_column_type(st, 5) == SQLITE_INTEGER) {
+			int64_t pt = sqlite3_column_int64(st, 5);
+			if (am_state_time_ok(pt) && pt > d->prev_time)
+				d->prev_time = pt;
+		}
+	}
+	st_finish(st);
+	return st_done(rc);
+}
+
 static int
 load_genesis(struct st_circle *c)
 {
@@ -488,6 +574,15 @@ need_add(struct st_proposal *p, const uint8_t *id)
 	return AM_OK;
 }
 
+/* Adds id to p->need unless id has left: a person who wrote a LEAVE can
+ * answer nothing any more (their later entries are ignored), so waiting
+ * for them would hold the proposal up for good. */
+static int
+need_put(const struct st_circle *c, struct st_proposal *p, const uint8_t *id)
+{
+	return st_left(c, id) != NULL ? AM_OK : need_add(p, id);
+}
+
 /*
  * Fills c->props[i].need (protocol/state.md, "Membership"): the creator,
  * i's author, and, for every proposal i's author knew of when writing i
@@ -502,7 +597,8 @@ walk_need(struct st_circle *c, struct derive *d, size_t i, bool *waits)
 	size_t top = 0;
 	int rc;
 	*waits = d->k[i].waits;
-	if ((rc = need_add(p, c->creator)) != AM_OK || (rc = need_add(p, p->author)) != AM_OK)
+	if ((rc = need_put(c, p, c->creator)) != AM_OK ||
+	    (rc = need_put(c, p, p->author)) != AM_OK)
 		return rc;
 	if (++d->gen == 0) {
 		for (size_t j = 0; j < c->nprops; j++)
@@ -516,8 +612,8 @@ walk_need(struct st_circle *c, struct derive *d, size_t i, bool *waits)
 		const struct st_proposal *x = &c->props[q];
 		const struct known *k = &d->k[q];
 		*waits = *waits || k->waits;
-		if ((rc = need_add(p, x->author)) != AM_OK ||
-		    (!k->refused && (rc = need_add(p, x->target)) != AM_OK))
+		if ((rc = need_put(c, p, x->author)) != AM_OK ||
+		    (!k->refused && (rc = need_put(c, p, x->target)) != AM_OK))
 			return rc;
 		push_known(d, q, &top);
 	}
@@ -720,6 +816,7 @@ derive_members(struct st_circle *c, const struct derive *d)
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
 		if (p->done || d->k[i].refused || p->withdrawn ||
+		    st_left(c, p->target) != NULL ||
 		    !st_is_party_member(c, p->author) ||
 		    find_member(c, p->target) != NULL)
 			continue;
@@ -728,6 +825,19 @@ derive_members(struct st_circle *c, const struct derive *d)
 		fill_member(m, p, AM_MEMBER_PENDING);
 	}
 	qsort(c->members, c->nmembers, sizeof *c->members, cmp_member);
+	/* who of them has left: still joined here, so that what they wrote
+	 * before counts; readers see them as departed */
+	for (size_t i = 0; i < c->nleaves; i++) {
+		struct st_depart *dp = &c->leaves[i];
+		struct am_member *j = (struct am_member *)st_member(c, dp->id);
+		if (j == NULL)
+			continue;
+		dp->joined = true;
+		j->departure_kind = dp->kind;
+		memcpy(j->departure, dp->hash, 32);
+		memcpy(j->departed_by, dp->author, 32);
+		j->departed_at = dp->time;
+	}
 	return AM_OK;
 }
 
@@ -794,11 +904,20 @@ sink_answers(struct st_circle *c, size_t i)
 	return st_done(rc);
 }
 
-/* Notes every proposal and every answer to one as counted or ignored. */
+/* Notes every proposal and every answer to one as counted or ignored,
+ * and every LEAVE. */
 static int
 sink_members(struct st_circle *c)
 {
 	struct st_sink *k = c->sink;
+	for (size_t i = 0; i < c->nleaves; i++) {
+		const struct st_depart *dp = &c->leaves[i];
+		if (dp->joined)
+			st_sink_seen(k, dp->author, dp->seq);
+		else
+			st_sink_ignore(k, dp->author, dp->seq, dp->hash, AM_KIND_LEAVE,
+				AM_RULE_NOT_MEMBER, "leaves a circle its author had not joined");
+	}
 	for (size_t i = 0; i < c->nprops; i++) {
 		const struct st_proposal *p = &c->props[i];
 		const struct am_member *m = st_member(c, p->target);
@@ -833,9 +952,12 @@ st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	if ((rc = load_genesis(c)) != AM_OK || !c->has_genesis)
 		return rc;
 	st_sink_seen(sink, c->creator, c->genesis_seq);
-	if ((rc = load_proposals(c, &d)) != AM_OK || (rc = derive_members(c, &d)) != AM_OK)
+	if ((rc = load_leaves(c)) != AM_OK || (rc = load_proposals(c, &d)) != AM_OK ||
+	    (rc = derive_members(c, &d)) != AM_OK)
 		goto fail;
 	if (sink != NULL && (rc = sink_members(c)) != AM_OK)
+		goto fail;
+	if ((rc = st_renames(c)) != AM_OK)
 		goto fail;
 	derive_finish(&d, c->nprops);
 	return AM_OK;
@@ -854,10 +976,150 @@ st_circle_finish(struct st_circle *c)
 		free(c->props[i].need);
 	}
 	free(c->props);
+	for (size_t i = 0; i < c->nleaves; i++)
+		free(c->leaves[i].note);
+	free(c->leaves);
+	c->leaves = NULL;
+	c->nleaves = 0;
 	free(c->members);
 	free(c->name);
+	free(c->renamed);
+	c->renamed = NULL;
 	c->props = NULL;
 	c->members = NULL;
 	c->name = NULL;
 	c->nprops = c->nmembers = 0;
+}
+
+/* ---- the circle's name ---- */
+
+struct rename {
+	uint8_t hash[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];
+	uint8_t base[AM_HASH_BYTES];
+	uint64_t seq;
+	char *name;
+	uint32_t depth;              /* along base, the GENESIS 0; 0 while
+	                                it does not count */
+};
+
+uint32_t
+st_rename_rule(const struct st_circle *c, const uint8_t *author,
+	const uint8_t *base, const char **why)
+{
+	(void)base;
+	const struct am_member *m = st_member(c, author);
+	if (m == NULL || st_departed(c, author) != NULL) {
+		*why = "renames a circle its author is not a member of";
+		return AM_RULE_NOT_MEMBER;
+	}
+	if (m->role != AM_ROLE_MEMBER) {
+		*why = "a witness cannot rename the circle";
+		return AM_RULE_WITNESS;
+	}
+	return 0;
+}
+
+/*
+ * A RENAME counts when its author is a joined member with role member,
+ * not departed, and its base is the circle's GENESIS or a RENAME that
+ * counts. The circle's name is the name of the deepest one that counts
+ * (depth along base), ties to the lower hash; the GENESIS name when none
+ * counts (protocol/state.md, "The circle's name"). Depths only grow as
+ * the walk goes on, so it ends after at most one pass per RENAME.
+ */
+int
+st_renames(struct st_circle *c)
+{
+	sqlite3_stmt *st;
+	struct rename *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = st_prepare(c->db, "SELECT e.hash, f.author, x.ref, x.seq, "
+		"st_label(e.raw) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+		"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+		"WHERE f.circle = ?1 AND x.kind = 15 ORDER BY e.hash", &st);
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, c->id, AM_HASH_BYTES, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			void *q = realloc(v, cap * sizeof *v);
+			if (q == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = q;
+		}
+		struct rename *r = &v[n++];
+		memset(r, 0, sizeof *r);
+		st_col32(st, 0, r->hash);
+		st_col32(st, 1, r->author);
+		st_col32(st, 2, r->base);
+		r->seq = (uint64_t)sqlite3_column_int64(st, 3);
+		r->name = st_coltext(st, 4);
+	}
+	st_finish(st);
+	if ((rc = st_done(rc)) != AM_OK)
+		goto out;
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t i = 0; i < n; i++) {
+			const char *why;
+			struct rename *r = &v[i];
+			if (r->depth != 0 || r->name == NULL ||
+			    st_rename_rule(c, r->author, r->base, &why) != 0)
+				continue;
+			uint32_t d = 0;
+			if (memcmp(r->base, c->genesis, 32) == 0)
+				d = 1;
+			for (size_t j = 0; d == 0 && j < n; j++)
+				if (v[j].depth != 0 && memcmp(v[j].hash, r->base, 32) == 0)
+					d = v[j].depth + 1;
+			if (d != 0) {
+				r->depth = d;
+				changed = true;
+			}
+		}
+	}
+	const struct rename *best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct rename *r = &v[i];
+		const char *why;
+		uint32_t rule;
+		if (r->depth != 0) {
+			st_sink_seen(c->sink, r->author, r->seq);
+			/* by hash already: the first of the deepest wins */
+			if (best == NULL || r->depth > best->depth)
+				best = r;
+		} else if ((rule = st_rename_rule(c, r->author, r->base, &why)) != 0) {
+			st_sink_ignore(c->sink, r->author, r->seq, r->hash,
+				AM_KIND_RENAME, rule, why);
+		} else {
+			bool known = memcmp(r->base, c->genesis, 32) == 0;
+			for (size_t j = 0; !known && j < n; j++)
+				known = memcmp(v[j].hash, r->base, 32) == 0;
+			if (known)
+				st_sink_ignore(c->sink, r->author, r->seq, r->hash,
+					AM_KIND_RENAME, AM_RULE_WRONG_TARGET,
+					"renames from a name that does not count");
+			else
+				st_sink_ignore(c->sink, r->author, r->seq, r->hash,
+					AM_KIND_RENAME, AM_RULE_UNKNOWN_TARGET,
+					"renames from a name this node does not have, or "
+					"from something that is not the circle's name");
+		}
+	}
+	if (best != NULL) {
+		if ((c->renamed = strdup(best->name)) == NULL) {
+			rc = AM_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(c->rename, best->hash, 32);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	return rc;
 }

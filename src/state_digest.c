@@ -79,9 +79,13 @@ hash_members(crypto_generichash_state *h, const struct st_circle *c)
 		put_u8(h, 'M');
 		put32(h, m->id);
 		put_u8(h, m->role);
-		put_u8(h, m->status);
+		put_u8(h, m->departure_kind != 0 ? AM_MEMBER_DEPARTED : m->status);
 		put32(h, m->creator ? NULL : m->proposal);
+		put32(h, m->departure_kind != 0 ? m->departure : NULL);
 	}
+	/* the circle's name: the RENAME that gives it, zero for the GENESIS */
+	put_u8(h, 'N');
+	put32(h, c->renamed != NULL ? c->rename : NULL);
 }
 
 static void
@@ -387,11 +391,23 @@ sweep(struct st_circle *c)
 		/* a bare fact (a kind this build does not know, a time out
 		 * of bounds) is recorded negated */
 		int kind = sqlite3_column_int(st, 3);
-		/* a well-formed LEAVE, REMOVE or RENAME by a member: read by
-		 * no rule yet */
-		if (kind >= AM_KIND_LEAVE && kind <= AM_KIND_RENAME &&
-		    st_member(c, key.author) != NULL) {
-			st_sink_seen(k, key.author, key.seq);
+		/* a well-formed REMOVE: these rules give it no effect yet
+		 * (protocol/state.md, "Removal"); a member's is not ignored */
+		if (kind == AM_KIND_REMOVE) {
+			if (st_member(c, key.author) != NULL)
+				st_sink_seen(k, key.author, key.seq);
+			else
+				st_sink_ignore(k, key.author, key.seq, hash, (uint32_t)kind,
+					AM_RULE_NOT_MEMBER, "proposes a removal without being a member");
+			continue;
+		}
+		/* a bare fact of a known kind, dated within the bounds,
+		 * written after its author's LEAVE */
+		const struct st_depart *lv = st_left(c, key.author);
+		if (kind < 0 && am_kind_known((uint32_t)-kind) && lv != NULL &&
+		    lv->seq < key.seq && am_state_time_ok(sqlite3_column_int64(st, 5))) {
+			st_sink_ignore(k, key.author, key.seq, hash, (uint32_t)-kind,
+				AM_RULE_LEFT, "written after its author left the circle");
 			continue;
 		}
 		sweep_one(k, q, key.author, key.seq, hash,

@@ -94,7 +94,8 @@ am_state_circles(struct am_store *s, const uint8_t *id,
 			ci->name = c.name;
 			c.name = NULL;
 			ci->role = m ? m->role : 0;
-			ci->status = m ? m->status : 0;
+			ci->status = m == NULL ? 0 : m->departure_kind != 0 ?
+				AM_MEMBER_DEPARTED : m->status;
 		}
 		st_circle_finish(&c);
 	}
@@ -119,6 +120,17 @@ am_state_circles_free(struct am_circle_info **list, size_t n)
 	*list = NULL;
 }
 
+static int
+cmp_public_member(const void *a, const void *b)
+{
+	const struct am_member *x = a, *y = b;
+	if (x->status != y->status)
+		return x->status < y->status ? -1 : 1;
+	if (x->creator != y->creator)
+		return x->creator ? -1 : 1;
+	return memcmp(x->id, y->id, 32);
+}
+
 int
 am_state_members(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	struct am_member **out, size_t *n)
@@ -136,10 +148,45 @@ am_state_members(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 		st_circle_finish(&c);
 		return AM_ERR_NOT_FOUND;
 	}
+	/* the departed are no longer members: listed last, as such */
+	for (size_t i = 0; i < c.nmembers; i++)
+		if (c.members[i].departure_kind != 0)
+			c.members[i].status = AM_MEMBER_DEPARTED;
+	qsort(c.members, c.nmembers, sizeof *c.members, cmp_public_member);
 	*out = c.members;
 	*n = c.nmembers;
 	c.members = NULL;
 	c.nmembers = 0;
+	st_circle_finish(&c);
+	return AM_OK;
+}
+
+int
+am_state_circle_name(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], char **name,
+	uint8_t entry[static AM_HASH_BYTES])
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+	st_read_end(db, began);
+	*name = NULL;
+	if (rc != AM_OK)
+		return rc;
+	if (!c.has_genesis) {
+		st_circle_finish(&c);
+		return AM_ERR_NOT_FOUND;
+	}
+	if (c.renamed != NULL) {
+		*name = c.renamed;
+		c.renamed = NULL;
+		memcpy(entry, c.rename, 32);
+	} else {
+		*name = c.name;
+		c.name = NULL;
+		memcpy(entry, c.genesis, 32);
+	}
 	st_circle_finish(&c);
 	return AM_OK;
 }
@@ -157,6 +204,8 @@ am_state_member_role(struct am_store *s,
 	if (rc != AM_OK)
 		return rc;
 	const struct am_member *m = st_member(&c, id);
+	if (m != NULL && m->departure_kind != 0)
+		m = NULL;
 	if (m != NULL && role != NULL)
 		*role = m->role;
 	rc = m != NULL ? AM_OK : AM_ERR_NOT_MEMBER;
@@ -431,10 +480,11 @@ statements(struct am_store *s, const uint8_t *circle, const uint8_t *about,
 
 	*out = NULL;
 	*n = 0;
-	if (rc == AM_OK) {
+	/* someone who left is asked for nothing */
+	if (rc == AM_OK && (awaiting == NULL || st_left(&c, awaiting) == NULL))
 		rc = st_statements_load(&c, about, awaiting, out, n);
+	if (rc == AM_OK)
 		st_circle_finish(&c);
-	}
 	st_read_end(db, began);
 	return rc;
 }
@@ -580,7 +630,9 @@ pending_agreement(const struct st_circle *c, const struct st_agreement *a,
 	const struct st_end *end = a->end;
 	if (end != NULL) {
 		const struct am_signature *sg = st_sig(end->sigs, end->nsigs, id);
-		if (end->at_once || sg == NULL || sg->position == AM_POS_ACCEPTED)
+		/* the end a departure makes cannot be answered */
+		if (end->at_once || end->kind != AM_KIND_END || sg == NULL ||
+		    sg->position == AM_POS_ACCEPTED)
 			return AM_OK;
 		struct am_pending *e = pending_add(l);
 		if (e == NULL)
@@ -636,8 +688,9 @@ pending_circle(sqlite3 *db, const uint8_t *circle, const uint8_t *id,
 	int rc = st_circle_load(db, circle, NULL, &c);
 	if (rc != AM_OK)
 		return rc;
-	/* someone a member proposal needs may answer it before joining */
-	if (!c.has_genesis)
+	/* someone a member proposal needs may answer it before joining;
+	 * someone who left is asked for nothing */
+	if (!c.has_genesis || st_left(&c, id) != NULL)
 		goto out;
 	if ((rc = pending_members(&c, id, l)) != AM_OK)
 		goto out;

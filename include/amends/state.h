@@ -53,7 +53,8 @@ AM_NODISCARD int am_state_fork(struct am_store *s, const struct am_entry *e);
  * AM_OK when author may write entries into circle: it is the circle's
  * creator, or some MEMBER proposal stored in the circle names it (whether
  * or not that proposal has completed: the person named must be able to
- * accept it). AM_ERR_NOT_MEMBER otherwise.
+ * accept it), and author has not left it (a LEAVE of theirs counts).
+ * AM_ERR_NOT_MEMBER otherwise.
  */
 AM_NODISCARD int am_state_may_write(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
@@ -139,6 +140,10 @@ AM_NODISCARD int am_state_lookup(struct am_store *s,
 enum am_member_status {
 	AM_MEMBER_JOINED = 1,        /* creator, or named by a completed proposal */
 	AM_MEMBER_PENDING = 2,       /* named by a proposal still awaiting accepts */
+	AM_MEMBER_DEPARTED = 3,      /* had joined, then left (their LEAVE) or
+	                                was removed (a REMOVE that took
+	                                effect): no longer a member, though
+	                                what they wrote before stays */
 };
 
 struct am_circle_info {
@@ -171,11 +176,19 @@ struct am_member {
 	uint8_t proposer[AM_ID_BYTES];   /* its author */
 	int64_t time;                    /* claimed time of that entry (of the
 	                                    GENESIS for the creator) */
+	/* AM_MEMBER_DEPARTED: what made them depart */
+	uint32_t departure_kind;         /* AM_KIND_LEAVE or AM_KIND_REMOVE */
+	uint8_t departure[AM_HASH_BYTES];  /* that entry */
+	uint8_t departed_by[AM_ID_BYTES];  /* its author (themselves for a
+	                                      LEAVE) */
+	int64_t departed_at;             /* its claimed time, ms */
 };
 
 /* The members of circle: joined ones first (creator first, then by ID),
- * then pending ones by ID. Free the array with free(). AM_ERR_NOT_FOUND
- * when the store holds no GENESIS of circle. */
+ * then pending ones by ID, then departed ones (status AM_MEMBER_DEPARTED:
+ * no longer members; role and proposal still say how they had joined) by
+ * ID. Free the array with free(). AM_ERR_NOT_FOUND when the store holds
+ * no GENESIS of circle. */
 AM_NODISCARD int am_state_members(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], struct am_member **out,
 	size_t *n);
@@ -195,8 +208,17 @@ AM_NODISCARD int am_state_proposal_needs(struct am_store *s,
 	const uint8_t proposal[static AM_HASH_BYTES],
 	uint8_t (**out)[AM_ID_BYTES], size_t *n);
 
+/* The circle's name now (protocol/state.md, "The circle's name"): that of
+ * the deepest RENAME that counts, else the GENESIS name. *name is the
+ * caller's to free(); entry gets the hash of the RENAME or GENESIS that
+ * gives it, which a new RENAME names as its base. AM_ERR_NOT_FOUND when
+ * the store holds no GENESIS of circle. */
+AM_NODISCARD int am_state_circle_name(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], char **name,
+	uint8_t entry[static AM_HASH_BYTES]);
+
 /* The joined member id of circle: AM_OK with *role set, AM_ERR_NOT_MEMBER
- * when id is not a joined member. role may be NULL. */
+ * when id is not a joined member (or has departed). role may be NULL. */
 AM_NODISCARD int am_state_member_role(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t id[static AM_ID_BYTES], uint32_t *role);
@@ -225,8 +247,13 @@ struct am_agreement {
 	                                    ties by lowest hash: what to amend */
 	uint32_t nversions;              /* valid versions */
 	char *title;                     /* of current, else of newest */
-	bool has_end;                    /* a valid END exists */
+	bool has_end;                    /* a valid END exists, or a party
+	                                    departed */
 	uint8_t end[AM_HASH_BYTES];      /* the END that takes effect first */
+	uint32_t end_kind;               /* the kind of that entry: AM_KIND_END,
+	                                    or AM_KIND_LEAVE / AM_KIND_REMOVE
+	                                    when a party's departure ends it
+	                                    (as if they had ended it alone) */
 	uint8_t ended_by[AM_ID_BYTES];
 	bool end_mutual;                 /* every party accepted it: at once */
 	int64_t end_at;                  /* ms: when it takes (took) effect */

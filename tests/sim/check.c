@@ -255,12 +255,23 @@ union_members(struct sim *s, struct am_store *u,
 	*members = *named = 0;
 	for (int j = 0; j < s->nnodes; j++) {
 		for (size_t x = 0; x < nm; x++)
-			if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0 &&
-			    m[x].status == AM_MEMBER_JOINED)
-				*members |= 1u << j;
+			if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0) {
+				if (m[x].status == AM_MEMBER_JOINED)
+					*members |= 1u << j;
+				/* who left was invited: they keep what they hold */
+				if (m[x].status == AM_MEMBER_DEPARTED)
+					*named |= 1u << j;
+			}
 		if (am_state_may_write(u, circle, s->node[j].pub) == AM_OK)
 			*named |= 1u << j;
 	}
+	/* a node that answered a preview was invited, even by a MEMBER
+	 * entry the state ignores (one dated outside the bounds, from the
+	 * hostile client): its own answer is of that circle */
+	for (int k = 0; k < s->npreviews; k++)
+		if (s->previews[k].answered &&
+		    memcmp(s->previews[k].circle, circle, AM_HASH_BYTES) == 0)
+			*named |= 1u << s->previews[k].node;
 	free(m);
 	return AM_OK;
 }

@@ -55,8 +55,11 @@
  *                 with its schedule and adherence, what awaits them,
  *                 statements) works on every agreement, whatever another
  *                 member signed.
- *   membership    A joined member stays a joined member with its role (no
- *                 LEAVE or removal exists yet; world.c checks it).
+ *   membership    A joined member stays a joined member with its role,
+ *                 and stops being one only through their own LEAVE (then
+ *                 departed for good; removal is not written yet);
+ *                 world.c checks it, and every node agrees on when
+ *                 through the digest invariant.
  *   digest        Nodes holding the same entries of a circle (equal store
  *                 digests) derive the same state digest, whatever their
  *                 clocks say: checked during the run, and at the end by

@@ -37,6 +37,7 @@ static const char usage[] =
 	"usage: amends-sim [--seed S] [--runs N] [--seeds S1,S2,...] [--nodes K]\n"
 	"                  [--ops M] [--lossy] [--jobs J] [--twice] [--verbose]\n"
 	"                  [--hostile] [--no-extremes] [--skew] [--racy]\n"
+	"                  [--withdraw] [--leaves]\n"
 	"                  [--invariants] [--regress FILE] [--name NAME]\n"
 	"                  [--tmp DIR]\n\n"
 	"Runs N simulations, seeds S, S+1, ... (or the seeds listed), each with\n"
@@ -46,6 +47,8 @@ static const char usage[] =
 	"  --lossy     also drop, copy and reorder messages inside connections\n"
 	"  --hostile   one member writes what it likes, unchecked, at any time\n"
 	"  --skew      a clock per node, off by hours and jumping\n"
+	"  --withdraw  people also withdraw their proposals\n"
+	"  --leaves    ... and leave circles (implies --withdraw)\n"
 	"  --racy      now and then a node's person writes while the node is\n"
 	"              taking a message (through a second connection)\n"
 	"  --no-extremes  the hostile member claims no time near INT64's ends\n"
@@ -115,8 +118,11 @@ default_tmp(void)
 static const char *
 flags(const struct sim_opts *o)
 {
-	static char buf[64];
-	snprintf(buf, sizeof buf, "%s%s%s%s%s%s", o->lossy ? " --lossy" : "",
+	static char buf[80];
+	snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s",
+		o->withdraw && !o->leaves ? " --withdraw" : "",
+		o->leaves ? " --leaves" : "",
+		o->lossy ? " --lossy" : "",
 		o->hostile ? " --hostile" : "",
 		o->hostile && o->no_extremes ? " --no-extremes" : "",
 		o->skew ? " --skew" : "", o->racy ? " --racy" : "",
@@ -429,6 +435,10 @@ run_regress(const char *path, struct sim_opts base, const char *name)
 				o.lossy = true;
 			} else if (strcmp(tok, "--racy") == 0) {
 				o.racy = true;
+			} else if (strcmp(tok, "--leaves") == 0) {
+				o.leaves = o.withdraw = true;
+			} else if (strcmp(tok, "--withdraw") == 0) {
+				o.withdraw = true;
 			} else if (strcmp(tok, "--seed") == 0 || strcmp(tok, "--nodes") == 0 ||
 			    strcmp(tok, "--ops") == 0) {
 				char *arg = strtok_r(NULL, " \t\n", &save);
@@ -502,6 +512,8 @@ main(int argc, char **argv)
 		{ "hostile", no_argument, NULL, 'H' },
 		{ "skew", no_argument, NULL, 'K' },
 		{ "racy", no_argument, NULL, 'Y' },
+		{ "leaves", no_argument, NULL, 'L' },
+		{ "withdraw", no_argument, NULL, 'W' },
 		{ "invariants", no_argument, NULL, 'I' },
 		{ "no-extremes", no_argument, NULL, 'X' },
 		{ "regress", required_argument, NULL, 'R' },
@@ -547,6 +559,8 @@ main(int argc, char **argv)
 		case 'H': o.hostile = true; break;
 		case 'K': o.skew = true; break;
 		case 'Y': o.racy = true; break;
+		case 'L': o.leaves = o.withdraw = true; break;
+		case 'W': o.withdraw = true; break;
 		case 'I': o.invariants = true; break;
 		case 'X': o.no_extremes = true; break;
 		case 'R': regress = optarg; break;

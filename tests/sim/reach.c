@@ -31,6 +31,8 @@
 
 #include <sqlite3.h>
 
+#include "amends/state.h"
+
 #include "sim.h"
 #include "store_impl.h"
 
@@ -118,6 +120,17 @@ sim_reach_check(struct sim *s, int64_t t)
 			struct sim_link *l = sim_link_of(s, c->node, j);
 			if (l->fault_at >= c->at || s->node[j].store == NULL ||
 			    s->node[c->node].store == NULL)
+				continue;
+			/* nothing is owed to or by someone who has left the
+			 * circle since (state.md, "Leaving"): a departed member
+			 * is served nothing new, and their own last entries
+			 * travel by the next comparison */
+			if (am_state_may_write(s->node[c->node].store, c->circle,
+			    s->node[j].pub) != AM_OK ||
+			    am_state_may_write(s->node[j].store, c->circle,
+			    s->node[c->node].pub) != AM_OK ||
+			    am_state_may_write(s->node[c->node].store, c->circle,
+			    s->node[c->node].pub) != AM_OK)
 				continue;
 			struct found f = { false };
 			int rc = am_store_range(s->node[j].store, c->circle,

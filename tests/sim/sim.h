@@ -130,6 +130,8 @@ struct sim_opts {
 	bool no_extremes;        /* hostile: no times near INT64's ends */
 	bool invariants;         /* check inv.c's invariants after each step */
 	bool racy;               /* writes land while a node takes a message */
+	bool withdraw;           /* people also withdraw their proposals */
+	bool leaves;             /* ... and leave circles */
 	const char *tmp;         /* where the run's directory is made */
 };
 
@@ -189,6 +191,7 @@ struct sim_node {
 		uint8_t circle[AM_HASH_BYTES];
 		uint32_t joined;
 		uint32_t members;    /* ... with the role member */
+		uint32_t departed;   /* ... who have since left */
 	} views[8];
 	int nviews;
 	int64_t skew;            /* its clock minus the simulated time, ms */

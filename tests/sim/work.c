@@ -817,6 +817,78 @@ op_confirm_statement(struct op *o)
 	return others > 0;
 }
 
+/* ---- leaving and withdrawing ---- */
+
+/* Leaves a circle where at least two other members stay joined, so that
+ * the run goes on. */
+static bool
+op_leave(struct op *o)
+{
+	const struct am_circle_info *c = work_pick_circle(o, false);
+	struct am_member *m = NULL;
+	size_t nm = 0, others = 0;
+	if (c == NULL)
+		return false;
+	if (work_read_failed(o, "members", am_state_members(o->n->store, c->id, &m, &nm)))
+		return false;
+	for (size_t k = 0; k < nm; k++)
+		others += m[k].status == AM_MEMBER_JOINED && !work_same(m[k].id, o->n->pub);
+	free(m);
+	if (others < 2)
+		return false;
+	o->b->kind = AM_KIND_LEAVE;
+	if (rng_chance(&o->s->rng, 500))
+		o->b->note = am_str_c("moving on");
+	work_write(o, c->id);
+	return true;
+}
+
+/* Withdraws one of the node's own proposals that has not completed: a
+ * member proposal, or a version still pending. */
+static bool
+op_withdraw(struct op *o)
+{
+	const struct am_circle_info *c = work_pick_circle(o, true);
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	bool found = false;
+	if (c == NULL)
+		return false;
+	if (work_read_failed(o, "members", am_state_members(o->n->store, c->id, &m, &nm)))
+		return false;
+	for (size_t k = 0; k < nm && !found; k++)
+		if (m[k].status == AM_MEMBER_PENDING && work_same(m[k].proposer, o->n->pub)) {
+			memcpy(o->b->target, m[k].proposal, 32);
+			found = true;
+		}
+	free(m);
+	struct am_agreement *ag = NULL;
+	size_t na = 0;
+	if (!found && !work_read_failed(o, "agreements",
+	    am_state_agreements(o->n->store, c->id, o->now, &ag, &na))) {
+		for (size_t k = 0; k < na && !found; k++) {
+			struct am_version *v = NULL;
+			size_t nv = 0;
+			if (ag[k].has_end || work_read_failed(o, "versions",
+			    am_state_versions(o->n->store, ag[k].id, &v, &nv)))
+				continue;
+			for (size_t x = 0; x < nv && !found; x++)
+				if (v[x].status == AM_VERSION_PENDING &&
+				    work_same(v[x].author, o->n->pub)) {
+					memcpy(o->b->target, v[x].hash, 32);
+					found = true;
+				}
+			am_state_versions_free(&v, nv);
+		}
+		am_state_agreements_free(&ag, na);
+	}
+	if (!found)
+		return false;
+	o->b->kind = AM_KIND_DECLINE;
+	work_write(o, c->id);
+	return true;
+}
+
 struct kind {
 	bool (*fn)(struct op *);
 	unsigned weight;
@@ -833,6 +905,10 @@ static const struct kind kinds[] = {
 	{ op_mark, 14 },
 	{ op_statement, 4 },
 	{ op_confirm_statement, 4 },
+	/* only with --withdraw, --leaves: without them, the picks (and so
+	 * every seed's run) are those of the workload before them */
+	{ op_withdraw, 2 },
+	{ op_leave, 1 },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -842,7 +918,14 @@ bool
 work_any_op(struct op *o)
 {
 	bool tried[NKINDS] = { false }, done = false;
-	for (size_t round = 0; round < NKINDS && !done; round++) {
+	size_t ntried = 0;
+	for (size_t k = 0; k < NKINDS; k++)
+		if ((kinds[k].fn == op_leave && !o->s->opt.leaves) ||
+		    (kinds[k].fn == op_withdraw && !o->s->opt.withdraw)) {
+			tried[k] = true;
+			ntried++;
+		}
+	for (size_t round = ntried; round < NKINDS && !done; round++) {
 		unsigned total = 0;
 		size_t which = 0;
 		for (size_t k = 0; k < NKINDS; k++)

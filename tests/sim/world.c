@@ -97,9 +97,12 @@ sim_node_refresh(struct sim *s, int i)
 }
 
 /* A member who has joined stays a member (protocol/state.md,
- * "Membership"): whatever else node i learns, nobody it has seen joined
- * may leave its view of a circle, and nobody it has seen joined with the
- * role member may become a witness. */
+ * "Membership") until they leave: whatever else node i learns, nobody it
+ * has seen joined may leave its view of a circle but as departed by
+ * their own LEAVE, nobody departed may be joined again, and nobody it has
+ * seen joined with the role member may become a witness. That every node
+ * agrees on when someone departed (the LEAVE) is in the state digest,
+ * which the digest invariant compares. */
 static void
 watch_members(struct sim *s, int i)
 {
@@ -110,17 +113,26 @@ watch_members(struct sim *s, int i)
 	for (size_t k = 0; k < nc && rc == AM_OK; k++) {
 		struct am_member *m = NULL;
 		size_t nm = 0;
-		uint32_t joined = 0, members = 0;
+		uint32_t joined = 0, members = 0, departed = 0, own = 0;
 		if ((rc = am_state_members(n->store, c[k].id, &m, &nm)) != AM_OK)
 			break;
 		for (size_t x = 0; x < nm; x++)
-			for (int j = 0; j < s->nnodes; j++)
-				if (m[x].status == AM_MEMBER_JOINED &&
-				    memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0) {
+			for (int j = 0; j < s->nnodes; j++) {
+				if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) != 0)
+					continue;
+				if (m[x].status == AM_MEMBER_DEPARTED) {
+					departed |= 1u << j;
+					/* only their own LEAVE (removal: none yet) */
+					if (m[x].departure_kind == AM_KIND_LEAVE &&
+					    memcmp(m[x].departed_by, m[x].id, AM_ID_BYTES) == 0)
+						own |= 1u << j;
+				}
+				if (m[x].status == AM_MEMBER_JOINED) {
 					joined |= 1u << j;
 					if (m[x].role == AM_ROLE_MEMBER)
 						members |= 1u << j;
 				}
+			}
 		free(m);
 		int v = 0;
 		while (v < n->nviews && memcmp(n->views[v].circle, c[k].id,
@@ -131,9 +143,11 @@ watch_members(struct sim *s, int i)
 				continue;
 			memcpy(n->views[v].circle, c[k].id, AM_HASH_BYTES);
 			n->views[v].joined = n->views[v].members = 0;
+			n->views[v].departed = 0;
 			n->nviews++;
 		}
-		uint32_t lost = n->views[v].joined & ~joined;
+		uint32_t lost = n->views[v].joined & ~joined & ~own;
+		uint32_t back = n->views[v].departed & ~departed;
 		uint32_t demoted = n->views[v].members & ~members & joined;
 		for (int j = 0; j < s->nnodes; j++) {
 			char hex[9];
@@ -143,6 +157,10 @@ watch_members(struct sim *s, int i)
 					"counts node %d as a joined member of circle %s, "
 					"after new entries (state.md: a member who has "
 					"joined stays a member)", i, j, hex);
+			if ((back >> j) & 1u)
+				sim_break(s, SIM_INV_MEMBERSHIP, "node %d no longer "
+					"counts node %d as departed from circle %s, after "
+					"new entries (state.md: a LEAVE is final)", i, j, hex);
 			if ((demoted >> j) & 1u)
 				sim_break(s, SIM_INV_MEMBERSHIP, "node %d now counts "
 					"node %d, a member of circle %s, as a witness, after "
@@ -151,6 +169,7 @@ watch_members(struct sim *s, int i)
 		}
 		n->views[v].joined = joined;
 		n->views[v].members = members;
+		n->views[v].departed = departed;
 	}
 	am_state_circles_free(&c, nc);
 	if (rc != AM_OK)

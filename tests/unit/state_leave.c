@@ -77,6 +77,13 @@ member(int who)
 	return b;
 }
 
+static struct am_body
+statement(void)
+{
+	struct am_body b = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hello") };
+	return b;
+}
+
 #define ACCEPT(h) fx_body(AM_KIND_ACCEPT, (h))
 #define DECLINE(h) fx_body(AM_KIND_DECLINE, (h))
 
@@ -289,6 +296,190 @@ test_withdraw_version_and_end(void)
 	finish(&w);
 }
 
+/* ---- leaving ---- */
+
+/* The departure fields of who in s, as am_state_members() gives them. */
+static struct am_member
+member_of(struct am_store *s, const uint8_t *circle, int who)
+{
+	struct am_member *m, out;
+	size_t n;
+	memset(&out, 0, sizeof out);
+	check_rc(am_state_members(s, circle, &m, &n), AM_OK);
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(m[i].id, ID[who], 32) == 0)
+			out = m[i];
+	/* the departed come last */
+	for (size_t i = 1; i < n; i++)
+		check(m[i - 1].status <= m[i].status);
+	free(m);
+	return out;
+}
+
+/* Sam, Alex and Kim have joined; Sam and Kim have an agreement in force,
+ * and Alex and Kim one that Alex proposed and Kim has not signed. Kim
+ * leaves: she is departed (no longer a member, may write nothing), her
+ * entries after the LEAVE are ignored (left), both agreements end as if
+ * she had ended them alone: the one in force with its week's notice from
+ * her LEAVE, the other at once. What she wrote before stays. */
+static void
+test_leave(void)
+{
+	struct world w;
+	uint8_t p[32], a[32], b[32], c[32], lv[32], after[32];
+	couple(&w);
+	act(&w, SAM, member(KIM), p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	struct am_body terms = fx_evening_checkin("Evening", ID[SAM], ID[KIM]);
+	terms.terms.notice = 7 * 86400;
+	act(&w, SAM, terms, a);
+	act(&w, KIM, ACCEPT(a), NULL);
+	act(&w, ALEX, fx_evening_checkin("Walks", ID[ALEX], ID[KIM]), b);
+	force(&w, KIM, statement(), c);
+	struct am_body leave = { .kind = AM_KIND_LEAVE, .note = am_str_c("moving on") };
+	check_rc(ask(&w, ALEX, leave), AM_OK);
+	check_rc(ask(&w, PAT, leave), AM_ERR_NOT_MEMBER);
+	int64_t left_at = clock_ms + 60000;
+	act(&w, KIM, leave, lv);
+	struct am_member m = member_of(w.s, w.circle, KIM);
+	check(m.status == AM_MEMBER_DEPARTED && m.departure_kind == AM_KIND_LEAVE);
+	check(memcmp(m.departure, lv, 32) == 0 && m.departed_at == left_at);
+	check(memcmp(m.departed_by, ID[KIM], 32) == 0);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	check_rc(am_state_member_role(w.s, w.circle, ID[KIM], NULL), AM_ERR_NOT_MEMBER);
+	check_rc(am_state_may_write(w.s, w.circle, ID[KIM]), AM_ERR_NOT_MEMBER);
+	check_rc(ask(&w, KIM, statement()), AM_ERR_NOT_MEMBER);
+	check_rc(ask(&w, SAM, member(KIM)), AM_ERR_RULE);
+	check_rc(ask(&w, SAM, fx_evening_checkin("Again", ID[SAM], ID[KIM])),
+		AM_ERR_RULE);
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, a, left_at, &ag), AM_OK);
+	check(ag.has_end && ag.end_kind == AM_KIND_LEAVE && memcmp(ag.end, lv, 32) == 0);
+	check(memcmp(ag.ended_by, ID[KIM], 32) == 0 && !ag.end_mutual);
+	check(ag.end_at == left_at + 7 * 86400 * INT64_C(1000));
+	check(ag.status == AM_AGREEMENT_ENDING);
+	am_state_agreement_finish(&ag);
+	check_rc(am_state_agreement(w.s, b, left_at, &ag), AM_OK);
+	check(ag.has_end && ag.end_kind == AM_KIND_LEAVE && ag.end_at == left_at);
+	check(ag.status == AM_AGREEMENT_ENDED);
+	am_state_agreement_finish(&ag);
+	/* nobody is asked to answer the end a departure makes */
+	struct am_pending *pend;
+	size_t n;
+	check_rc(am_state_pending(w.s, w.circle, ID[SAM], &pend, &n), AM_OK);
+	check(n == 0);
+	am_state_pending_free(&pend, n);
+	/* her statement from before stays; what she writes after is ignored */
+	check(!fx_has_violation(w.s, w.circle, c, AM_RULE_LEFT));
+	force(&w, KIM, statement(), after);
+	check(fx_has_violation(w.s, w.circle, after, AM_RULE_LEFT));
+	force(&w, KIM, leave, after);
+	check(fx_has_violation(w.s, w.circle, after, AM_RULE_LEFT));
+	/* someone invited after her departure does not need her */
+	uint8_t q[32];
+	act(&w, SAM, member(PAT), q);
+	act(&w, PAT, ACCEPT(q), NULL);
+	act(&w, ALEX, ACCEPT(q), NULL);
+	check(status(w.s, w.circle, PAT) == AM_MEMBER_JOINED);
+	both_orders(&w);
+	bool same = false;
+	check_rc(am_state_replay(w.s, w.circle, &same), AM_OK);
+	check(same);
+	check_rc(am_state_rederive(w.s, true), AM_OK);
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_DEPARTED);
+	check(fx_has_violation(w.s, w.circle, after, AM_RULE_LEFT));
+	finish(&w);
+}
+
+/* A LEAVE by someone who never joined counts as no departure (not-member)
+ * but still closes their feed: what they write after it is ignored. */
+static void
+test_leave_not_member(void)
+{
+	struct world w;
+	uint8_t p[32], lv[32], after[32];
+	couple(&w);
+	act(&w, SAM, member(KIM), p);
+	struct am_body leave = { .kind = AM_KIND_LEAVE };
+	force(&w, KIM, leave, lv);
+	force(&w, KIM, ACCEPT(p), after);
+	check(fx_has_violation(w.s, w.circle, lv, AM_RULE_NOT_MEMBER));
+	check(fx_has_violation(w.s, w.circle, after, AM_RULE_LEFT));
+	check(status(w.s, w.circle, KIM) == 0);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* ---- the circle's name ---- */
+
+static struct am_body
+rename_body(const char *name, const uint8_t *base)
+{
+	struct am_body b = { .kind = AM_KIND_RENAME, .name = am_str_c(name) };
+	memcpy(b.base, base, 32);
+	return b;
+}
+
+static void
+name_is(struct world *w, const char *want, const uint8_t *entry)
+{
+	char *name;
+	uint8_t e[32];
+	check_rc(am_state_circle_name(w->s, w->circle, &name, e), AM_OK);
+	if (strcmp(name, want) != 0)
+		fprintf(stderr, "name %s, expected %s\n", name, want);
+	check(strcmp(name, want) == 0);
+	if (entry != NULL)
+		check(memcmp(e, entry, 32) == 0);
+	free(name);
+}
+
+/* Sam renames the circle from its GENESIS name, Alex from Sam's name: the
+ * deepest counts. Two renames of the same name at the same depth: the
+ * lower hash wins. A rename by a witness, or from a name nobody has,
+ * does not count. After Alex leaves, his renames no longer count. */
+static void
+test_rename(void)
+{
+	struct world w;
+	uint8_t g[32], r1[32], r2[32], x[32], y[32], bad[32], p[32];
+	couple(&w);
+	char *name;
+	check_rc(am_state_circle_name(w.s, w.circle, &name, g), AM_OK);
+	check(strcmp(name, "family") == 0);
+	free(name);
+	check_rc(ask(&w, SAM, rename_body("home", w.circle)), AM_ERR_RULE);
+	act(&w, SAM, rename_body("home", g), r1);
+	name_is(&w, "home", r1);
+	check_rc(ask(&w, ALEX, rename_body("our home", g)), AM_ERR_RULE);
+	act(&w, ALEX, rename_body("our home", r1), r2);
+	name_is(&w, "our home", r2);
+	force(&w, SAM, rename_body("the house", r1), x);
+	force(&w, ALEX, rename_body("the flat", r1), y);
+	name_is(&w, memcmp(x, r2, 32) < 0 && memcmp(x, y, 32) < 0 ? "the house" :
+		memcmp(y, r2, 32) < 0 ? "the flat" : "our home", NULL);
+	memset(bad, 0x5a, 32);
+	force(&w, SAM, rename_body("nowhere", bad), bad);
+	check(fx_has_violation(w.s, w.circle, bad, AM_RULE_UNKNOWN_TARGET));
+	struct am_body wit = member(KIM);
+	wit.role = AM_ROLE_WITNESS;
+	act(&w, SAM, wit, p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	uint8_t kr[32];
+	force(&w, KIM, rename_body("kim's", r2), kr);
+	check(fx_has_violation(w.s, w.circle, kr, AM_RULE_WITNESS));
+	both_orders(&w);
+	struct am_body leave = { .kind = AM_KIND_LEAVE };
+	act(&w, ALEX, leave, NULL);
+	/* Sam's "the house" is the only name of depth 2 left */
+	name_is(&w, "the house", x);
+	check(fx_has_violation(w.s, w.circle, r2, AM_RULE_NOT_MEMBER));
+	both_orders(&w);
+	finish(&w);
+}
+
 int
 main(void)
 {
@@ -302,6 +493,9 @@ main(void)
 	test_completion_wins();
 	test_withdrawn_keeps_need();
 	test_withdraw_version_and_end();
+	test_leave();
+	test_leave_not_member();
+	test_rename();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
 	fx_dir_remove();

@@ -217,6 +217,8 @@ put_kind(int who, uint32_t kind, const uint8_t *body, size_t n, uint8_t *hash)
 	keep(who, raw, env.n, hash);
 }
 
+static uint8_t genesis_hash[32];   /* of the case's circle */
+
 /* Sam creates the circle; its nonce comes from the case's name. */
 static void
 genesis(void)
@@ -224,7 +226,7 @@ genesis(void)
 	struct am_body b = { .kind = AM_KIND_GENESIS, .name = am_str_c(g.c.name) };
 	am_hash((const uint8_t *)g.c.name, strlen(g.c.name), b.nonce);
 	am_circle_id(ID(SAM), b.nonce, g.c.circle);
-	put(SAM, b, NULL);
+	put(SAM, b, genesis_hash);
 }
 
 /* ---- bodies ---- */
@@ -647,6 +649,50 @@ case_completion_wins(void)
 }
 
 static void
+case_leave(void)
+{
+	uint8_t a[32], b[32];
+	about("Kim joins; Sam and Kim sign an agreement with a week's notice, and");
+	about("Alex proposes one to Kim that she has not signed. Kim leaves: she");
+	about("is departed, the first agreement ends by notice a week after her");
+	about("LEAVE, as if she had ended it alone, the second at once (never in");
+	about("force); her statement after the LEAVE is ignored (left). Sam then");
+	about("proposes Pat, whose admission does not need Kim.");
+	couple();
+	third(KIM, AM_ROLE_MEMBER);
+	put(SAM, agreement("Evening check-in", P(SAM) | P(KIM), P(SAM)), a);
+	put(KIM, ACCEPT(a), NULL);
+	put(ALEX, agreement("Walks", P(ALEX) | P(KIM), 0), b);
+	struct am_body lv = { .kind = AM_KIND_LEAVE, .note = am_str_c("moving away") };
+	put(KIM, lv, NULL);
+	put(KIM, statement("One more thing.", NULL), NULL);
+	uint8_t p[32];
+	put(SAM, member(PAT, AM_ROLE_MEMBER), p);
+	put(PAT, ACCEPT(p), NULL);
+	put(ALEX, ACCEPT(p), NULL);
+}
+
+static void
+case_rename(void)
+{
+	uint8_t r1[32], r2[32];
+	about("Sam renames the circle from its GENESIS name; Alex renames it from");
+	about("Sam's name: Alex's is the deepest, the circle's name. Lee, a");
+	about("witness, renames it too: ignored (witness).");
+	couple();
+	third(LEE, AM_ROLE_WITNESS);
+	struct am_body b = { .kind = AM_KIND_RENAME, .name = am_str_c("Our home") };
+	memcpy(b.base, genesis_hash, 32);
+	put(SAM, b, r1);
+	b.name = am_str_c("Home");
+	memcpy(b.base, r1, 32);
+	put(ALEX, b, r2);
+	b.name = am_str_c("Lee's");
+	memcpy(b.base, r2, 32);
+	put(LEE, b, NULL);
+}
+
+static void
 case_body(void)
 {
 	/* a LEAVE whose reason is a number; a REMOVE of three fields; a
@@ -811,6 +857,8 @@ static const struct {
 	{ "body", case_body },
 	{ "withdraw", case_withdraw },
 	{ "completion-wins", case_completion_wins },
+	{ "leave", case_leave },
+	{ "rename", case_rename },
 	{ "end-others-time", case_end_others_time },
 	{ "end-backdated", case_end_backdated },
 	{ "time-bounds", case_time_bounds },
@@ -858,18 +906,25 @@ static const char *const header[] = {
 	"# then the derived state, one line per fact, in this order and form:",
 	"#",
 	"#   circle ID creator NAME genesis REF",
-	"#   member NAME ROLE STATUS creator|via REF",
-	"#       ROLE member|witness; STATUS joined|pending; REF the proposal they",
-	"#       joined (or would join) through. Joined members first, the creator",
-	"#       then by ID; then pending ones by ID.",
+	"#   name NAME by REF",
+	"#       The circle's name when a RENAME gives it (state.md, \"The",
+	"#       circle's name\"): REF is that RENAME; no line for the GENESIS name.",
+	"#   member NAME ROLE STATUS creator|via REF [left|removed REF]",
+	"#       ROLE member|witness; STATUS joined|pending|departed; REF the",
+	"#       proposal they joined (or would join) through. Joined members",
+	"#       first, the creator then by ID; then pending ones by ID; then",
+	"#       departed ones by ID, with the LEAVE or REMOVE that made them",
+	"#       depart.",
 	"#   agreement REF STATUS current REF newest REF",
 	"#       By ID (the hash of its proposal). STATUS proposed|in-force|declined|",
 	"#       ending|ended, read without a clock: an end by notice is `ending`,",
 	"#       with its date on the end line. current is \"-\" when none.",
-	"#     end REF by NAME KIND at MS UTC",
+	"#     end REF by NAME KIND at MS UTC [leave|remove]",
 	"#       The end that takes effect. KIND withdrawal (the agreement was never",
 	"#       in force)|mutual|notice; MS when it takes effect, ms since the Unix",
-	"#       epoch, then the same instant in UTC.",
+	"#       epoch, then the same instant in UTC; then `leave` or `remove`",
+	"#       when REF is a party's LEAVE or the REMOVE of one, which ends it",
+	"#       as if that party had ended it alone.",
 	"#     version REF depth N STATUS",
 	"#       Valid versions by (depth, hash); STATUS pending|in-force|superseded|",
 	"#       declined|passed-over.",

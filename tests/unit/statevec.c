@@ -272,12 +272,15 @@ describe_circle(struct am_store *s, struct describe *d)
 	struct am_member *m;
 	size_t nci, nm;
 	char hex[65];
+	uint8_t ci_genesis[32] = { 0 };
 	check_rc(am_state_circles(s, NULL, &ci, &nci), AM_OK);
 	sv_hex(d->c->circle, 32, hex);
 	for (size_t i = 0; i < nci; i++)
-		if (memcmp(ci[i].id, d->c->circle, 32) == 0)
+		if (memcmp(ci[i].id, d->c->circle, 32) == 0) {
 			sv_printf(d->out, "circle %s creator %s genesis %s", hex,
 				who(d, ci[i].creator), ref(d, ci[i].genesis));
+			memcpy(ci_genesis, ci[i].genesis, 32);
+		}
 	am_state_circles_free(&ci, nci);
 	int rc = am_state_members(s, d->c->circle, &m, &nm);
 	if (rc == AM_ERR_NOT_FOUND) {
@@ -285,12 +288,27 @@ describe_circle(struct am_store *s, struct describe *d)
 		return;
 	}
 	check_rc(rc, AM_OK);
+	char *cname;
+	uint8_t centry[32];
+	check_rc(am_state_circle_name(s, d->c->circle, &cname, centry), AM_OK);
+	bool from_genesis = true;
+	for (size_t i = 0; i < 32; i++)
+		from_genesis = from_genesis && centry[i] == ci_genesis[i];
+	if (!from_genesis)
+		sv_printf(d->out, "name %s by %s", cname, ref(d, centry));
+	free(cname);
 	for (size_t i = 0; i < nm; i++) {
 		const char *via = m[i].creator ? "creator" : "via";
-		sv_printf(d->out, "member %s %s %s %s%s%s", who(d, m[i].id),
+		char gone[96] = "";
+		if (m[i].status == AM_MEMBER_DEPARTED)
+			snprintf(gone, sizeof gone, " %s %s",
+				NAME(m[i].departure_kind - AM_KIND_LEAVE, "left", "removed"),
+				ref(d, m[i].departure));
+		sv_printf(d->out, "member %s %s %s %s%s%s%s", who(d, m[i].id),
 			NAME(m[i].role, "member", "witness"),
-			NAME(m[i].status, NULL, "joined", "pending"), via,
-			m[i].creator ? "" : " ", m[i].creator ? "" : ref(d, m[i].proposal));
+			NAME(m[i].status, NULL, "joined", "pending", "departed"), via,
+			m[i].creator ? "" : " ", m[i].creator ? "" : ref(d, m[i].proposal),
+			gone);
 	}
 	free(m);
 }
@@ -383,9 +401,11 @@ describe_agreements(struct am_store *s, struct describe *d)
 			"ending", "ended"),
 			a->has_current ? ref(d, a->current) : "-", ref(d, a->newest));
 		if (a->has_end)
-			sv_printf(d->out, "  end %s by %s %s at %s", ref(d, a->end),
+			sv_printf(d->out, "  end %s by %s %s at %s%s", ref(d, a->end),
 				who(d, a->ended_by), !a->in_force_ever ? "withdrawal" :
-				a->end_mutual ? "mutual" : "notice", when(d, a->end_at));
+				a->end_mutual ? "mutual" : "notice", when(d, a->end_at),
+				a->end_kind == AM_KIND_LEAVE ? " leave" :
+				a->end_kind == AM_KIND_REMOVE ? " remove" : "");
 		describe_versions(s, d, a->id);
 		describe_checkins(s, d, a->id);
 	}
