@@ -259,27 +259,6 @@ out:
 	return ret;
 }
 
-/* The entry the circle's current name comes from, which a RENAME names
- * as its base: the GENESIS while the state names no RENAME. */
-static int
-name_base(struct am_store *s, const uint8_t circle[static 32], uint8_t base[static 32])
-{
-	struct am_circle_info *ci = NULL;
-	size_t n = 0;
-	int rc = am_state_circles(s, NULL, &ci, &n);
-	if (rc != AM_OK)
-		return rc;
-	rc = AM_ERR_NOT_FOUND;
-	for (size_t i = 0; i < n; i++) {
-		if (memcmp(ci[i].id, circle, 32) != 0)
-			continue;
-		memcpy(base, ci[i].genesis, 32);
-		rc = AM_OK;
-	}
-	am_state_circles_free(&ci, n);
-	return rc;
-}
-
 static int
 circle_rename(int argc, char **argv)
 {
@@ -303,7 +282,10 @@ circle_rename(int argc, char **argv)
 	if (cli_resolve_circle(c.store, argv[1], circle) != 0)
 		goto out;
 	/* the name it replaces: the GENESIS, or the RENAME in effect */
-	if ((rc = name_base(c.store, circle, b.base)) != AM_OK) {
+	char *old = NULL;
+	rc = am_state_circle_name(c.store, circle, &old, b.base);
+	free(old);
+	if (rc != AM_OK) {
 		ret = cli_fail("reading the circle's name", rc);
 		goto out;
 	}

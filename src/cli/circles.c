@@ -64,7 +64,11 @@ json_circle(struct json *j, const struct am_circle_info *ci,
 	json_obj(j);
 	json_key(j, "id");
 	json_hash(j, ci->id);
-	json_kstr(j, "name", ci->name);
+	char *now_name = NULL;
+	uint8_t from[32];
+	bool renamed = am_state_circle_name(j->store, ci->id, &now_name, from) == AM_OK;
+	json_kstr(j, "name", renamed ? now_name : ci->name);
+	free(now_name);
 	json_key(j, "creator");
 	json_id(j, ci->creator);
 	json_key(j, "created");
@@ -101,8 +105,14 @@ text_circle(struct am_store *s, const struct am_circle_info *ci,
 	char id[CLI_SHORT_HASH], who[CLI_SHORT_NAME], dg[65];
 	cli_short_hash(ci->id, id);
 	am_hex(digest, 32, dg);
-	printf("%-20s %s  you: %-8s digest %.16s\n", cli_shown_c(ci->name), id,
+	char *now_name = NULL;
+	uint8_t from[32];
+	if (am_state_circle_name(s, ci->id, &now_name, from) != AM_OK)
+		now_name = NULL;
+	printf("%-20s %s  you: %-8s digest %.16s\n",
+		cli_shown_c(now_name != NULL ? now_name : ci->name), id,
 		cli_words(place(s, ci, find_me(m, n, me))), dg);
+	free(now_name);
 	printf("%-20s members:", "");
 	for (size_t i = 0; i < n; i++) {
 		cli_short_id(s, m[i].id, who);

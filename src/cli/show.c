@@ -460,16 +460,13 @@ text_adherence(struct am_store *s, const struct am_agreement_view *x)
 static void
 text_circle(struct am_store *s, const uint8_t circle[static 32])
 {
-	struct am_circle_info *ci = NULL;
-	size_t n = 0;
-	char h[CLI_SHORT_HASH];
-	if (am_state_circles(s, NULL, &ci, &n) != AM_OK)
+	char h[CLI_SHORT_HASH], *name = NULL;
+	uint8_t from[32];
+	if (am_state_circle_name(s, circle, &name, from) != AM_OK)
 		return;
 	cli_short_hash(circle, h);
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(ci[i].id, circle, 32) == 0)
-			printf("circle: %s (%s)\n", cli_shown_c(ci[i].name), h);
-	am_state_circles_free(&ci, n);
+	printf("circle: %s (%s)\n", cli_shown_c(name), h);
+	free(name);
 }
 
 static void

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Membership that ends, through the real binary and bundles: the verbs of
 # amends circle, renaming, withdrawing a member proposal, a removal that
-# needs the other members, and leaving. Each command prints one sentence,
-# and every view shows who left or was removed and the circle's new name.
+# is refused for now (the state has no removal rules yet), and leaving.
+# Each command prints one sentence, and every view shows who left and the
+# circle's new name.
 set -u
 amends=$1
 dir=$(mktemp -d)
@@ -78,26 +79,16 @@ am sam circles | grep -q "^us again" || fail "sam does not see the second name: 
 
 # ---- withdraw a member proposal ----
 P=$(am sam circle add "us again" kim | hash8)
+share sam
 out=$(am alex withdraw "$P" 2>&1) && fail "alex withdrew sam's proposal"
 echo "$out" | grep -q "only what you proposed" || fail "withdraw by another said: $out"
 out=$(am sam withdraw "$P") || fail "withdraw"
 echo "$out" | grep -q "^withdrew" || fail "withdraw said: $out"
 share sam
 
-# ---- remove lee: needs alex too ----
-out=$(am sam circle remove "us again" lee --reason "we agreed") || fail "remove"
-echo "$out" | grep -q "already holds stays with them" || fail "remove said: $out"
-share sam
-[ "$(joined alex)" = 3 ] || fail "the removal took effect on sam's word alone"
-R=$(am alex status --json | grep -o '"kind":"remove","hash":"[0-9a-f]*"' |
-	sed 's/.*:"//; s/"$//' | head -n 1)
-[ -n "$R" ] || fail "the removal does not await alex: $(am alex status)"
-am alex accept "$R" >/dev/null || fail "alex accepts the removal"
-share alex
-for who in sam alex; do
-	am "$who" circles | grep -q "lee (removed)" || fail "$who's circles do not show lee removed: $(am "$who" circles)"
-	am "$who" circles --json | grep -q '"status":"removed"' || fail "$who's JSON does not show lee removed"
-done
+# ---- remove: refused until the state's removal rules exist ----
+out=$(am sam circle remove "us again" lee 2>&1) && fail "a removal was written"
+echo "$out" | grep -q "no effect under these rules yet" || fail "remove said: $out"
 
 # ---- alex leaves ----
 out=$(am alex circle leave "us again") || fail "leave"
@@ -105,7 +96,7 @@ echo "$out" | grep -q "what you already hold stays with you" || fail "leave said
 share alex
 am sam circles | grep -q "alex (left)" || fail "sam's circles do not show alex left: $(am sam circles)"
 am sam circles --json | grep -q '"status":"left"' || fail "sam's JSON does not show alex left"
-[ "$(joined sam)" = 1 ] || fail "sam counts $(joined sam) joined members"
+[ "$(joined sam)" = 2 ] || fail "sam counts $(joined sam) joined members"
 am sam verify >/dev/null || fail "verify after leave and removal"
 
 [ "$fails" = 0 ] || exit 1
