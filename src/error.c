@@ -67,6 +67,7 @@ message(enum am_error rc)
 	case AM_ERR_INVITE_CODE: return "not an invite code, or it was not copied whole";
 	case AM_ERR_INVITE_EXPIRED: return "the invite has expired; ask for a new one";
 	case AM_ERR_INVITE_USED: return "the invite was already used; ask for a new one";
+	case AM_ERR_INVITE_REVOKED: return "the invite was revoked by the member who made it; ask for a new one";
 	case AM_ERR_REFUSED: return "the peer refused the request";
 	case AM_ERR_NO_ZMQ: return "the ZeroMQ library (" AM_ZMQ_LIBRARY ") could not be "
 		"loaded; install it (on Debian: apt-get install libzmq5)";

@@ -215,6 +215,108 @@ am_invite_admitted(struct am_store *s, int64_t now,
 	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }
 
+int
+am_invite_list(struct am_store *s, int64_t now,
+	int (*fn)(void *ctx, const struct am_invite_open *inv), void *ctx)
+{
+	struct am_invite_open inv;
+	sqlite3_stmt *st;
+	int rc = am_store_error(sqlite3_prepare_v2(am_store_sqlite(s),
+		"SELECT key, circle, role, created, expires FROM invites i "
+		"WHERE used_by IS NULL AND expires > ?1 AND NOT EXISTS "
+		"(SELECT 1 FROM invites_revoked v WHERE v.key = i.key) "
+		"ORDER BY created, key", -1, &st, NULL));
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != AM_CURVE_BYTES ||
+		    sqlite3_column_bytes(st, 1) != AM_HASH_BYTES)
+			continue;
+		memset(&inv, 0, sizeof inv);
+		memcpy(inv.key, sqlite3_column_blob(st, 0), AM_CURVE_BYTES);
+		memcpy(inv.circle, sqlite3_column_blob(st, 1), AM_HASH_BYTES);
+		inv.role = (uint32_t)sqlite3_column_int(st, 2);
+		inv.created = sqlite3_column_int64(st, 3);
+		inv.expires = sqlite3_column_int64(st, 4);
+		int frc = fn(ctx, &inv);
+		if (frc != AM_OK) {
+			sqlite3_finalize(st);
+			return frc;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
+}
+
+int
+am_invite_code_key(const char *code, uint8_t key[static AM_CURVE_BYTES])
+{
+	struct am_invite inv;
+	uint8_t sec[AM_CURVE_BYTES];
+	int rc = am_invite_parse(code, &inv);
+	if (rc != AM_OK)
+		return rc;
+	am_invite_keys(inv.secret, key, sec);
+	sodium_memzero(sec, sizeof sec);
+	sodium_memzero(&inv, sizeof inv);
+	return AM_OK;
+}
+
+/* One statement of am_invite_revoke, key bound to ?1 and now to ?2; an
+ * integer result (a row's first column) in *out when out is not NULL. */
+static int
+revoke_step(struct am_store *s, const char *sql,
+	const uint8_t key[static AM_CURVE_BYTES], int64_t now, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = am_store_error(sqlite3_prepare_v2(am_store_sqlite(s), sql, -1,
+		&st, NULL));
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, key, AM_CURVE_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	if (out != NULL && rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW && out != NULL)
+		return AM_OK;
+	if (rc == SQLITE_DONE)
+		return out != NULL ? AM_ERR_NOT_FOUND : AM_OK;
+	return am_store_error(rc);
+}
+
+int
+am_invite_revoke(struct am_store *s, const uint8_t key[static AM_CURVE_BYTES],
+	int64_t now)
+{
+	int64_t state = 0;
+	int rc = am_store_begin(s);
+	if (rc != AM_OK)
+		return rc;
+	/* 3 revoked already, 2 used, 1 expired, 0 open */
+	rc = revoke_step(s, "SELECT CASE "
+		"WHEN EXISTS (SELECT 1 FROM invites_revoked v WHERE v.key = i.key) "
+		"THEN 3 WHEN used_by IS NOT NULL THEN 2 WHEN expires <= ?2 THEN 1 "
+		"ELSE 0 END FROM invites i WHERE key = ?1", key, now, &state);
+	if (rc != AM_OK)
+		goto fail;
+	switch (state) {
+	case 3: am_store_rollback(s); return AM_OK;
+	case 2: rc = AM_ERR_INVITE_USED; goto fail;
+	case 1: rc = AM_ERR_INVITE_EXPIRED; goto fail;
+	default: break;
+	}
+	if ((rc = revoke_step(s, "INSERT INTO invites_revoked(key, at) "
+	    "VALUES (?1, ?2)", key, now, NULL)) != AM_OK)
+		goto fail;
+	return am_store_commit(s);
+fail:
+	am_store_rollback(s);
+	return rc;
+}
+
 /* ---- the joiner's side ---- */
 
 int

@@ -28,6 +28,7 @@ struct invite_row {
 	int64_t used_at;
 	bool has_proposal;
 	uint8_t proposal[AM_HASH_BYTES];
+	bool revoked;                /* its maker revoked it */
 };
 
 static int
@@ -35,8 +36,9 @@ row_get(struct am_store *s, const uint8_t *key, struct invite_row *r)
 {
 	sqlite3_stmt *st;
 	int rc = am_store_error(sqlite3_prepare_v2(am_store_sqlite(s),
-		"SELECT circle, role, expires, used_by, coalesce(used_at, 0), proposal "
-		"FROM invites WHERE key = ?1", -1, &st, NULL));
+		"SELECT circle, role, expires, used_by, coalesce(used_at, 0), proposal, "
+		"(SELECT count(*) FROM invites_revoked v WHERE v.key = i.key) "
+		"FROM invites i WHERE key = ?1", -1, &st, NULL));
 	if (rc != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, key, AM_CURVE_BYTES, SQLITE_STATIC);
@@ -54,6 +56,7 @@ row_get(struct am_store *s, const uint8_t *key, struct invite_row *r)
 		r->has_proposal = sqlite3_column_bytes(st, 5) == AM_HASH_BYTES;
 		if (r->has_proposal)
 			memcpy(r->proposal, sqlite3_column_blob(st, 5), AM_HASH_BYTES);
+		r->revoked = sqlite3_column_int(st, 6) != 0;
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
@@ -73,6 +76,12 @@ claim(struct am_store *s, const uint8_t *key, const uint8_t *joiner,
 		return rc;
 	if ((rc = row_get(s, key, r)) != AM_OK)
 		goto fail;
+	/* am_invite_revoke revokes only an unused invite, in a transaction
+	 * of its own: a revoked invite was never claimed */
+	if (r->revoked) {
+		rc = AM_ERR_INVITE_REVOKED;
+		goto fail;
+	}
 	if (r->used) {
 		if (memcmp(r->used_by, joiner, AM_ID_BYTES) != 0 ||
 		    now - r->used_at > AM_INVITE_GRACE_MS) {

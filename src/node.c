@@ -51,14 +51,18 @@
 
 static const char *const query_sql[Q_COUNT] = {
 	[Q_DATA_VERSION] = "PRAGMA data_version",
+	/* GENESIS, MEMBER, LEAVE and REMOVE, and the answers to MEMBER and
+	 * REMOVE: what decides who is a member (a LEAVE or REMOVE counted
+	 * whether the state keeps it as an object or an act) */
 	[Q_MEMBERSHIP_ONE] =
-	    "SELECT (SELECT count(*) FROM st_objects WHERE circle = ?1 AND kind IN (1, 2)) "
+	    "SELECT (SELECT count(*) FROM st_facts x JOIN feeds f ON f.id = x.feed "
+	    "WHERE f.circle = ?1 AND x.kind IN (1, 2, 13, 14)) "
 	    "* 1000003 + (SELECT count(*) FROM st_objects o JOIN st_acts a "
-	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind = 2)",
+	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind IN (2, 14))",
 	[Q_MEMBERSHIP_ALL] =
-	    "SELECT (SELECT count(*) FROM st_objects WHERE kind IN (1, 2)) * 1000003 + "
-	    "(SELECT count(*) FROM st_acts a JOIN st_objects o ON o.hash = a.target "
-	    "WHERE o.kind = 2)",
+	    "SELECT (SELECT count(*) FROM st_facts WHERE kind IN (1, 2, 13, 14)) "
+	    "* 1000003 + (SELECT count(*) FROM st_acts a JOIN st_objects o "
+	    "ON o.hash = a.target WHERE o.kind IN (2, 14))",
 	[Q_INVITES] =
 	    "SELECT (SELECT count(*) * 1000003 + count(used_at) FROM invites), "
 	    "(SELECT group_concat(hex(id) || address, ',') FROM "
@@ -227,26 +231,58 @@ recovery_add(void *ctx, const struct am_peer *p)
 	return rc == AM_OK ? idset_add(r->joined, p->id) : rc;
 }
 
+/* Are we in circle, whose members are m: joined or pending? Or have we
+ * left it, by a LEAVE of our own that the others may not hold yet? */
+static int
+our_place(struct node *n, const uint8_t circle[static AM_HASH_BYTES],
+	const struct am_member *m, size_t nm, bool *in, bool *left)
+{
+	const uint8_t *self = am_identity_public(n->id);
+	*in = *left = false;
+	for (size_t j = 0; j < nm; j++)
+		if (memcmp(m[j].id, self, AM_ID_BYTES) == 0)
+			*in = m[j].status == AM_MEMBER_JOINED ||
+				m[j].status == AM_MEMBER_PENDING;
+	if (*in)
+		return AM_OK;
+	return am_store_feed_has_kind(n->store, circle, self, AM_KIND_LEAVE, left);
+}
+
+/* A member who left or was removed is in neither set: by our copy they
+ * read nothing more of the circle (protocol/sync.md, "Departed members").
+ * When we left, the joined members are still dialled and admitted, so
+ * that our LEAVE reaches them; each stops reading from us once it holds
+ * it. */
 static int
 members(struct node *n, struct idset *out, struct idset *joined)
 {
 	struct am_circle_info *c = NULL;
 	size_t nc = 0;
 	const uint8_t *self = am_identity_public(n->id);
-	int rc = am_state_circles(n->store, self, &c, &nc);
+	int rc = am_state_circles(n->store, NULL, &c, &nc);
 	if (rc != AM_OK)
 		return rc;
 	for (size_t i = 0; i < nc && rc == AM_OK; i++) {
 		struct am_member *m = NULL;
 		size_t nm = 0;
+		bool in, left;
 		if (am_state_members(n->store, c[i].id, &m, &nm) != AM_OK)
 			continue;
+		if ((rc = our_place(n, c[i].id, m, nm, &in, &left)) != AM_OK ||
+		    (!in && !left)) {
+			free(m);
+			continue;
+		}
 		for (size_t j = 0; j < nm && rc == AM_OK; j++) {
 			if (memcmp(m[j].id, self, AM_ID_BYTES) == 0)
 				continue;
-			rc = idset_add(out, m[j].id);
-			if (rc == AM_OK && m[j].status == AM_MEMBER_JOINED)
-				rc = idset_add(joined, m[j].id);
+			if (m[j].status == AM_MEMBER_JOINED) {
+				rc = idset_add(out, m[j].id);
+				if (rc == AM_OK)
+					rc = idset_add(joined, m[j].id);
+			} else if (m[j].status == AM_MEMBER_PENDING && in) {
+				rc = idset_add(out, m[j].id);
+			}
 		}
 		free(m);
 	}

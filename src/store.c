@@ -228,6 +228,13 @@ static const char *const migrations[] = {
 	"  preview BLOB NOT NULL,"
 	"  at INTEGER NOT NULL"
 	") STRICT;",
+	/* the invites their maker revoked: the invite stays, so that a join
+	 * with it is refused as revoked rather than as unknown (src/invite.c).
+	 * IF NOT EXISTS: a store rewound to an older layout runs it again */
+	"CREATE TABLE IF NOT EXISTS invites_revoked("
+	"  key BLOB PRIMARY KEY CHECK(length(key) = 32),"
+	"  at INTEGER NOT NULL"
+	") STRICT;",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -30,6 +30,26 @@ am_store_head(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	return AM_OK;
 }
 
+int
+am_store_feed_has_kind(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint32_t kind, bool *has)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM entries e "
+		"JOIN feeds f ON f.id = e.feed WHERE f.circle = ?1 AND f.author = ?2 "
+		"AND e.kind = ?3)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return am_store_error(rc);
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, author, AM_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, kind);
+	rc = sqlite3_step(st);
+	*has = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? AM_OK : am_store_error(rc);
+}
+
 /* The heads query is also used while iterating, so it gets its own
  * statement each call rather than the shared cached one. */
 static int

@@ -137,7 +137,10 @@ am_sync_peer(const struct am_sync *s)
 /* ---- membership ---- */
 
 /* Is id listed among the members of circle by our copy: joined (witnesses
- * included), or also pending when pending is set? */
+ * included), or also pending when pending is set? A member who left or
+ * was removed is neither: from the moment our copy holds their LEAVE or
+ * the effective REMOVE, we serve them nothing and take nothing from them
+ * (protocol/sync.md, "Departed members"). */
 static int
 state_listed(struct am_store *store, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t id[static AM_ID_BYTES], bool pending)
@@ -151,7 +154,8 @@ state_listed(struct am_store *store, const uint8_t circle[static AM_HASH_BYTES],
 	rc = AM_ERR_NOT_SHARED;
 	for (size_t i = 0; i < n; i++)
 		if (memcmp(list[i].id, id, AM_ID_BYTES) == 0 &&
-		    (list[i].status == AM_MEMBER_JOINED || pending))
+		    (list[i].status == AM_MEMBER_JOINED ||
+		    (pending && list[i].status == AM_MEMBER_PENDING)))
 			rc = AM_OK;
 	free(list);
 	return rc;
@@ -174,8 +178,22 @@ int
 sync_shared(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
 {
 	int rc = s->access.may_read(s->access.ctx, s->store, circle, s->peer);
-	if (rc == AM_OK)
-		rc = s->access.may_read(s->access.ctx, s->store, circle, s->self);
+	if (rc != AM_OK)
+		return rc;
+	rc = s->access.may_read(s->access.ctx, s->store, circle, s->self);
+	/* we left: the members our copy still lists learn it only from us,
+	 * so we go on offering them the circle (our LEAVE with it); each
+	 * stops reading it from us once it holds the LEAVE. Someone removed
+	 * offers nothing: the removal took effect where it was accepted */
+	if (rc == AM_ERR_NOT_SHARED && s->access.may_read == state_may_read) {
+		bool left = false;
+		int lrc = am_store_feed_has_kind(s->store, circle, s->self,
+			AM_KIND_LEAVE, &left);
+		if (lrc != AM_OK)
+			return lrc;
+		if (left)
+			rc = AM_OK;
+	}
 	return rc;
 }
 

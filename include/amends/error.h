@@ -99,8 +99,11 @@ enum am_error {
 	AM_ERR_ORDER = 122,        /* entries out of canonical order */
 	AM_ERR_UNNAMED = 123,      /* an entry the manifest does not name */
 	AM_ERR_CUT = 124,          /* a feed ends before the entry the manifest names */
+
+	/* invites, continued */
+	AM_ERR_INVITE_REVOKED = 130, /* the invite was revoked by its maker */
 	/* bounded cost */
-	AM_ERR_CAP = 130,          /* past its author's cap (protocol/state.md, "Caps") */
+	AM_ERR_CAP = 131,          /* past its author's cap (protocol/state.md, "Caps") */
 };
 
 /* Returns a sentence (lowercase, no final full stop) describing rc. Never

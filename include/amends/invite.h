@@ -95,6 +95,38 @@ void am_invite_keys(const uint8_t secret[static AM_INVITE_SECRET_BYTES],
 AM_NODISCARD int am_invite_admitted(struct am_store *s, int64_t now,
 	int (*fn)(void *ctx, const uint8_t key[static AM_CURVE_BYTES]), void *ctx);
 
+/* An invite this node made, as am_invite_list gives it. */
+struct am_invite_open {
+	uint8_t key[AM_CURVE_BYTES];         /* its throwaway key: names it */
+	uint8_t circle[AM_HASH_BYTES];
+	uint32_t role;                       /* enum am_role offered */
+	int64_t created, expires;            /* ms since the epoch */
+};
+
+/* Calls fn with each open invite at now (ms): made here, unused, not
+ * revoked and unexpired, oldest first. fn's non-AM_OK return stops the
+ * walk and is returned. */
+AM_NODISCARD int am_invite_list(struct am_store *s, int64_t now,
+	int (*fn)(void *ctx, const struct am_invite_open *inv), void *ctx);
+
+/* The throwaway key that names the invite of a code (am_invite_parse's
+ * errors when code is not one). */
+AM_NODISCARD int am_invite_code_key(const char *code,
+	uint8_t key[static AM_CURVE_BYTES]);
+
+/*
+ * Revokes the open invite named by key at now (ms): from then on a join
+ * with its code is refused with AM_ERR_INVITE_REVOKED. AM_ERR_NOT_FOUND
+ * when this node made no such invite, AM_ERR_INVITE_USED when someone
+ * joined with it already (their proposal is written: withdraw that
+ * instead), AM_ERR_INVITE_EXPIRED when it has expired; revoking a revoked
+ * invite again is AM_OK. The check and the write are one transaction, so
+ * a join racing the revocation either claims the invite first or is
+ * refused.
+ */
+AM_NODISCARD int am_invite_revoke(struct am_store *s,
+	const uint8_t key[static AM_CURVE_BYTES], int64_t now);
+
 /* ---- the inviter's side ---- */
 
 enum am_invite_outcome {

@@ -66,6 +66,13 @@ AM_NODISCARD int am_store_head(struct am_store *s,
 	const uint8_t author[static AM_ID_BYTES], uint64_t *seq,
 	uint8_t hash[static AM_HASH_BYTES]);
 
+/* Whether author's feed in circle holds an entry of kind (any entry
+ * stored, whatever the state makes of it): *has. The node and sync ask
+ * it of their own feed's LEAVE (protocol/sync.md, "Departed members"). */
+AM_NODISCARD int am_store_feed_has_kind(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint32_t kind, bool *has);
+
 /* One feed head as listed by am_store_heads(). */
 struct am_feed_head {
 	uint8_t author[AM_ID_BYTES];

@@ -20,9 +20,13 @@
  *   amends dispute  says a check-in is not what happened (DISPUTE, always
  *                   with a note saying why). It stands until the same person
  *                   confirms the check-in.
+ *   amends withdraw takes back one's own proposal: a member proposal or a
+ *                   version (a DECLINE by its author, protocol/state.md).
+ *                   Completion wins: once everyone it needs has accepted,
+ *                   it stands. An END is final and cannot be withdrawn.
  *
  * They differ only in the kind written, what they may answer and the note
- * they take, so one body serves all four, driven by a table row.
+ * they take, so one body serves all five, driven by a table row.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -43,6 +47,7 @@ struct answer {
 	bool note_required;
 	const char *verb;        /* "accept", for "looking up what to accept" */
 	const char *done;        /* "accepted", printed before the description */
+	bool own;                /* only what the writer wrote (withdraw) */
 };
 
 /* After accepting a version or an end: say whether the agreement is now in
@@ -109,6 +114,12 @@ answer(int argc, char **argv, const struct answer *w)
 		char doing[64];
 		snprintf(doing, sizeof doing, "looking up what to %s", w->verb);
 		ret = cli_fail(doing, rc);
+		goto out;
+	}
+	if (w->own && memcmp(info.author, am_identity_public(c.id),
+	    AM_ID_BYTES) != 0) {
+		ret = cli_error("you can withdraw only what you proposed; to "
+			"refuse another's proposal, amends decline it");
 		goto out;
 	}
 	b.note = am_str_c(note);
@@ -194,6 +205,27 @@ cmd_dispute(int argc, char **argv)
 		.note_required = true,
 		.verb = "dispute",
 		.done = "disputed",
+	};
+	return answer(argc, argv, &w);
+}
+
+int
+cmd_withdraw(int argc, char **argv)
+{
+	static const struct answer w = {
+		.usage = "usage: amends withdraw ID [--reason TEXT]\n\n"
+			"Withdraws your own proposal ID (the start of its hash): a proposal to\n"
+			"add a member, or a version of an agreement. Once everyone it needs has\n"
+			"accepted it, it stands: withdrawing cannot undo that. An end is final:\n"
+			"to undo one, propose the agreement again.\n\n"
+			"  --reason TEXT   why, for the others to read\n",
+		.kind = AM_KIND_DECLINE,
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER,
+		.objects_text = "version or member proposal",
+		.note_option = "reason",
+		.verb = "withdraw",
+		.done = "withdrew",
+		.own = true,
 	};
 	return answer(argc, argv, &w);
 }

@@ -1,8 +1,12 @@
 /*
  * amends circle: create a circle (a GENESIS entry with a random nonce, so
  * two circles of the same name by the same person are still two circles),
- * or propose someone as a member or witness of one (a MEMBER entry that
- * the newcomer and every member must accept).
+ * propose someone as a member or witness of one (a MEMBER entry that the
+ * newcomer and every member must accept), leave one (a LEAVE in one's own
+ * feed), propose removing someone (a REMOVE the other members accept), or
+ * rename one (a RENAME naming the name it replaces). The rules are in
+ * protocol/state.md; none of them erases anything: what a person already
+ * holds stays with them.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -18,12 +22,22 @@
 
 static const char usage[] =
 	"usage: amends circle new NAME\n"
-	"       amends circle add CIRCLE ID [--witness]\n\n"
+	"       amends circle add CIRCLE ID [--witness]\n"
+	"       amends circle leave CIRCLE [--reason TEXT]\n"
+	"       amends circle remove CIRCLE ID [--reason TEXT]\n"
+	"       amends circle rename CIRCLE NAME\n\n"
 	"new creates a circle called NAME, with you as its first member.\n"
 	"add proposes the person with ID as a member of CIRCLE (a name or the\n"
 	"start of its ID); with --witness as a witness, who sees the record and\n"
 	"may confirm check-ins but never signs terms. They join once they and\n"
-	"every member have accepted (amends accept).\n";
+	"every member have accepted (amends accept).\n"
+	"leave takes you out of CIRCLE: what you write there afterwards does not\n"
+	"count, agreements naming you end, and the others stop sending you the\n"
+	"record. What you already hold stays with you, and with them.\n"
+	"remove proposes taking the member ID out of CIRCLE; it takes effect once\n"
+	"every other member you know of has accepted it. What they already hold\n"
+	"stays with them: nothing is erased.\n"
+	"rename gives CIRCLE a new name (members only, not witnesses).\n";
 
 static int
 circle_new(int argc, char **argv)
@@ -105,6 +119,190 @@ out:
 	return ret;
 }
 
+/* Parses [--reason TEXT] and count operands for leave and remove. */
+static int
+reason_opts(int argc, char **argv, int operands, const char **reason)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': *reason = optarg; break;
+		case 'h': cli_usage(stdout, usage); return -1;
+		default: cli_usage(stderr, usage); return 1;
+		}
+	}
+	if (argc - optind != operands) {
+		cli_usage(stderr, usage);
+		return 1;
+	}
+	if (*reason != NULL && cli_text_ok("--reason", *reason, AM_MAX_TEXT) != 0)
+		return 1;
+	return 0;
+}
+
+static int
+circle_leave(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	struct am_body b = { .kind = AM_KIND_LEAVE };
+	const char *reason = NULL;
+	uint8_t circle[32], hash[32];
+	int ret = reason_opts(argc, argv, 1, &reason);
+
+	if (ret != 0)
+		return ret < 0 ? 0 : 1;
+	ret = 1;
+	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
+		goto out;
+	if (cli_resolve_circle(c.store, argv[optind], circle) != 0)
+		goto out;
+	b.note = am_str_c(reason);
+	if (cli_write(&c, circle, &b, hash) != 0)
+		goto out;
+	char id[CLI_SHORT_HASH];
+	cli_short_hash(circle, id);
+	printf("you have left circle %s: the others stop sending you its record, "
+		"and what you already hold stays with you\n", id);
+	ret = 0;
+out:
+	cli_close(&c);
+	return ret;
+}
+
+/* Fills b's need list for removing b->target from circle: the joined
+ * members this node knows, but the target, sorted by bytes (protocol/
+ * state.md, "Remove"). */
+static int
+remove_need(struct cli *c, const uint8_t circle[static 32], struct am_body *b)
+{
+	struct am_member *m = NULL;
+	size_t n = 0;
+	int rc = am_state_members(c->store, circle, &m, &n);
+	if (rc != AM_OK)
+		return cli_fail("reading the members", rc);
+	bool target_joined = false;
+	b->nneed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].status != AM_MEMBER_JOINED)
+			continue;
+		if (memcmp(m[i].id, b->target, 32) == 0) {
+			target_joined = true;
+			continue;
+		}
+		if (b->nneed == AM_MAX_NEED) {
+			free(m);
+			return cli_error("the circle has more than %d members: a "
+				"removal can name at most that many", AM_MAX_NEED);
+		}
+		size_t k = b->nneed++;
+		/* insertion by bytes: the list is short */
+		while (k > 0 && memcmp(b->need[k - 1], m[i].id, 32) > 0) {
+			memcpy(b->need[k], b->need[k - 1], 32);
+			k--;
+		}
+		memcpy(b->need[k], m[i].id, 32);
+	}
+	free(m);
+	if (!target_joined)
+		return cli_error("that person is not a joined member of the circle");
+	return 0;
+}
+
+static int
+circle_remove(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	struct am_body b = { .kind = AM_KIND_REMOVE };
+	const char *reason = NULL;
+	uint8_t circle[32], hash[32];
+	int rc, ret = reason_opts(argc, argv, 2, &reason);
+
+	if (ret != 0)
+		return ret < 0 ? 0 : 1;
+	ret = 1;
+	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
+		goto out;
+	if (cli_resolve_circle(c.store, argv[optind], circle) != 0 ||
+	    cli_resolve_id(c.store, argv[optind + 1], b.target) != 0)
+		goto out;
+	if (memcmp(b.target, am_identity_public(c.id), 32) == 0) {
+		ret = cli_error("to take yourself out, amends circle leave %s",
+			argv[optind]);
+		goto out;
+	}
+	if (remove_need(&c, circle, &b) != 0)
+		goto out;
+	/* the head of their feed this node holds: what they wrote up to it
+	 * counts, what they write past it will not */
+	if ((rc = am_store_head(c.store, circle, b.target, &b.head_seq,
+	    b.head_hash)) != AM_OK) {
+		ret = cli_fail("reading their feed", rc);
+		goto out;
+	}
+	b.note = am_str_c(reason);
+	if (cli_write(&c, circle, &b, hash) != 0)
+		goto out;
+	char who[CLI_SHORT_NAME], h[CLI_SHORT_HASH];
+	cli_short_id(c.store, b.target, who);
+	cli_short_hash(hash, h);
+	printf("proposed removing %s (%s): it takes effect once every other "
+		"member accepts it (amends accept %s); what %s already holds "
+		"stays with them\n", who, h, h, who);
+	ret = 0;
+out:
+	cli_close(&c);
+	return ret;
+}
+
+static int
+circle_rename(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	struct am_body b = { .kind = AM_KIND_RENAME };
+	uint8_t circle[32], hash[32];
+	int rc, ret = 1;
+
+	if (argc != 3) {
+		cli_usage(stderr, usage);
+		return 1;
+	}
+	size_t n = strlen(argv[2]);
+	if (n == 0 || n > AM_MAX_NAME)
+		return cli_error("a circle's name is 1 to %d bytes", AM_MAX_NAME);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)argv[2][i] < 0x20 || argv[2][i] == 0x7f)
+			return cli_error("a circle's name holds no control characters");
+	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
+		goto out;
+	if (cli_resolve_circle(c.store, argv[1], circle) != 0)
+		goto out;
+	/* the name it replaces: the GENESIS, or the RENAME in effect */
+	char *old = NULL;
+	rc = am_state_circle_name(c.store, circle, &old, b.base);
+	free(old);
+	if (rc != AM_OK) {
+		ret = cli_fail("reading the circle's name", rc);
+		goto out;
+	}
+	b.name = am_str_c(argv[2]);
+	if (cli_write(&c, circle, &b, hash) != 0)
+		goto out;
+	char id[CLI_SHORT_HASH];
+	cli_short_hash(circle, id);
+	printf("circle %s is now called '%s'\n", id, cli_shown_c(argv[2]));
+	ret = 0;
+out:
+	cli_close(&c);
+	return ret;
+}
+
 int
 cmd_circle(int argc, char **argv)
 {
@@ -123,6 +321,18 @@ cmd_circle(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return circle_add(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "leave") == 0)
+		return circle_leave(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
+		return circle_remove(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "rename") == 0) {
+		if (argc >= 3 && strcmp(argv[2], "--help") == 0) {
+			cli_usage(stdout, usage);
+			return 0;
+		}
+		/* the new name is taken whole, even if it starts with a dash */
+		return circle_rename(argc - 1, argv + 1);
+	}
 	cli_usage(stderr, usage);
 	return 1;
 }

@@ -29,13 +29,33 @@ find_me(const struct am_member *m, size_t n, const uint8_t *me)
 	return NULL;
 }
 
+
+/* "joined", "pending", or for one who is neither any more, "left" (a
+ * LEAVE of theirs is stored) or "removed". */
 static const char *
-place(const struct am_member *m)
+member_status(struct am_store *s, const struct am_circle_info *ci,
+	const struct am_member *m)
+{
+	bool left = false;
+	if (m->status == AM_MEMBER_JOINED)
+		return "joined";
+	if (m->status == AM_MEMBER_PENDING)
+		return "pending";
+	if (am_store_feed_has_kind(s, ci->id, m->id, AM_KIND_LEAVE, &left) != AM_OK)
+		return "departed";
+	return left ? "left" : "removed";
+}
+
+static const char *
+place(struct am_store *s, const struct am_circle_info *ci,
+	const struct am_member *m)
 {
 	if (m == NULL)
 		return "none";
 	if (m->status == AM_MEMBER_PENDING)
 		return m->role == AM_ROLE_WITNESS ? "invited_witness" : "invited";
+	if (m->status != AM_MEMBER_JOINED)
+		return member_status(s, ci, m);
 	return cli_role_name(m->role);
 }
 
@@ -47,12 +67,16 @@ json_circle(struct json *j, const struct am_circle_info *ci,
 	json_obj(j);
 	json_key(j, "id");
 	json_hash(j, ci->id);
-	json_kstr(j, "name", ci->name);
+	char *now_name = NULL;
+	uint8_t from[32];
+	bool renamed = am_state_circle_name(j->store, ci->id, &now_name, from) == AM_OK;
+	json_kstr(j, "name", renamed ? now_name : ci->name);
+	free(now_name);
 	json_key(j, "creator");
 	json_id(j, ci->creator);
 	json_key(j, "created");
 	json_time(j, ci->created);
-	json_kstr(j, "you", place(find_me(m, n, me)));
+	json_kstr(j, "you", place(j->store, ci, find_me(m, n, me)));
 	json_key(j, "digest");
 	json_hash(j, digest);
 	json_key(j, "members");
@@ -62,8 +86,7 @@ json_circle(struct json *j, const struct am_circle_info *ci,
 		json_key(j, "id");
 		json_id(j, m[i].id);
 		json_kstr(j, "role", cli_role_name(m[i].role));
-		json_kstr(j, "status", m[i].status == AM_MEMBER_JOINED ? "joined" :
-			"pending");
+		json_kstr(j, "status", member_status(j->store, ci, &m[i]));
 		json_kbool(j, "creator", m[i].creator);
 		if (!m[i].creator) {
 			json_key(j, "proposal");
@@ -94,17 +117,23 @@ text_circle(struct am_store *s, const struct am_circle_info *ci,
 	char sn[AM_FPR_LONG_TEXT_BYTES];
 	cli_short_hash(ci->id, id);
 	am_hex(digest, 32, dg);
-	printf("%-20s %s  you: %-8s digest %.16s\n", cli_shown_c(ci->name), id,
-		cli_words(place(find_me(m, n, me))), dg);
+	char *now_name = NULL;
+	uint8_t from[32];
+	if (am_state_circle_name(s, ci->id, &now_name, from) != AM_OK)
+		now_name = NULL;
+	printf("%-20s %s  you: %-8s digest %.16s\n",
+		cli_shown_c(now_name != NULL ? now_name : ci->name), id,
+		cli_words(place(s, ci, find_me(m, n, me))), dg);
+	free(now_name);
 	for (size_t i = 0; i < n; i++) {
 		cli_person(s, m[i].id, memcmp(m[i].id, me, 32) == 0, who);
 		am_id_safety_number(m[i].id, sn);
 		printf("  %s  %s", sn, who);
-		if (m[i].role == AM_ROLE_WITNESS || m[i].status == AM_MEMBER_PENDING)
+		bool joined = m[i].status == AM_MEMBER_JOINED;
+		if (m[i].role == AM_ROLE_WITNESS || !joined)
 			printf(" (%s%s%s)", m[i].role == AM_ROLE_WITNESS ? "witness" : "",
-				m[i].role == AM_ROLE_WITNESS &&
-				m[i].status == AM_MEMBER_PENDING ? ", " : "",
-				m[i].status == AM_MEMBER_PENDING ? "pending" : "");
+				m[i].role == AM_ROLE_WITNESS && !joined ? ", " : "",
+				joined ? "" : member_status(s, ci, &m[i]));
 		printf("\n");
 	}
 }

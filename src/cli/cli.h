@@ -40,7 +40,8 @@
 	X(say, "write a statement into a circle") \
 	X(show, "show an agreement: versions, signatures, check-ins, adherence") \
 	X(status, "what awaits you, what is due, and each circle's digest") \
-	X(verify, "check every signature, link and rule of the record")
+	X(verify, "check every signature, link and rule of the record") \
+	X(withdraw, "take back your own proposal before it completes")
 
 #define DECLARE(name, help) int cmd_##name(int argc, char **argv);
 CMDS(DECLARE)

@@ -3,9 +3,11 @@
  * (include/amends/invite.h). The code is printed to be sent by any means;
  * the person runs `amends join CODE` while this data directory's node runs.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "amends/invite.h"
 #include "amends/node.h"
@@ -20,7 +22,9 @@
 
 static const char usage[] =
 	"usage: amends invite CIRCLE [--witness] [--expires DURATION]\n"
-	"                     [--address tcp://HOST:PORT] [--json]\n\n"
+	"                     [--address tcp://HOST:PORT] [--json]\n"
+	"       amends invite --list [--json]\n"
+	"       amends invite --revoke ID|CODE\n\n"
 	"Prints a one-time code that lets one person join CIRCLE (its name or\n"
 	"the start of its ID). Send it to them; they run `amends join CODE`\n"
 	"while this node runs (`amends node`). Whoever holds the code can use it\n"
@@ -33,7 +37,11 @@ static const char usage[] =
 	"  --address ADDRESS  where their node can reach this one, such as\n"
 	"                     tcp://203.0.113.5:7411; remembered for the next\n"
 	"                     invites (the `address` setting)\n"
-	"  --json             print the code and its details as JSON\n";
+	"  --json             print the code and its details as JSON\n"
+	"  --list             list this node's open invites: circle, role, ID,\n"
+	"                     when made, when they expire\n"
+	"  --revoke ID|CODE   revoke an open invite (the ID --list shows, or the\n"
+	"                     code itself): a join with it is refused from then on\n";
 
 static int
 resolve_address(struct cli *c, const char *given, char **out)
@@ -56,6 +64,195 @@ resolve_address(struct cli *c, const char *given, char **out)
 	return 0;
 }
 
+/* ---- --list and --revoke ---- */
+
+struct listing {
+	struct cli *c;
+	struct json *j;                 /* NULL: text */
+	struct am_circle_info *circles; /* every circle held, for names */
+	size_t ncircles;
+	size_t n;                       /* invites listed */
+	const char *prefix;             /* --revoke ID: matched against keys */
+	size_t matches;
+	uint8_t key[AM_CURVE_BYTES];    /* the last match */
+};
+
+static const char *
+circle_name(const struct listing *l, const uint8_t circle[static AM_HASH_BYTES])
+{
+	for (size_t i = 0; i < l->ncircles; i++)
+		if (memcmp(l->circles[i].id, circle, AM_HASH_BYTES) == 0)
+			return l->circles[i].name;
+	return NULL;
+}
+
+static int
+list_one(void *ctx, const struct am_invite_open *inv)
+{
+	struct listing *l = ctx;
+	char made[CLI_TIME_BYTES], until[CLI_TIME_BYTES], chash[CLI_SHORT_HASH];
+	char key[CLI_SHORT_HASH];
+
+	cli_short_hash(inv->circle, chash);
+	cli_short_hash(inv->key, key);
+	const char *role = cli_role_name(inv->role);
+	if (l->j != NULL) {
+		json_obj(l->j);
+		json_kstr(l->j, "id", key);
+		json_key(l->j, "circle");
+		json_hash(l->j, inv->circle);
+		json_kstr(l->j, "circle_name", circle_name(l, inv->circle));
+		json_kstr(l->j, "role", role);
+		json_key(l->j, "created");
+		json_time(l->j, inv->created);
+		json_key(l->j, "expires");
+		json_time(l->j, inv->expires);
+		json_end_obj(l->j);
+	} else {
+		if (l->n == 0)
+			printf("%-8s  %-7s  %-20s  %-20s  %s\n", "ID", "ROLE",
+				"MADE", "EXPIRES", "CIRCLE");
+		/* the name last and whole: cutting it could split a character */
+		const char *name = circle_name(l, inv->circle);
+		cli_time_utc(inv->created, made);
+		cli_time_utc(inv->expires, until);
+		printf("%-8s  %-7s  %-20s  %-20s  %s %s\n", key, role, made, until,
+			chash, name != NULL ? cli_shown_c(name) : "");
+	}
+	l->n++;
+	return AM_OK;
+}
+
+static int
+list_invites(bool json)
+{
+	struct listing l = { 0 };
+	struct cli c = { 0 };
+	struct json j;
+	int rc, ret = 1;
+
+	if (cli_open(&c, CLI_STORE) != 0)
+		goto out;
+	l.c = &c;
+	if ((rc = am_state_circles(c.store, NULL, &l.circles, &l.ncircles))
+	    != AM_OK) {
+		ret = cli_fail("reading the circles", rc);
+		goto out;
+	}
+	if (json) {
+		json_init(&j, stdout, c.store);
+		l.j = &j;
+		json_obj(&j);
+		json_key(&j, "invites");
+		json_arr(&j);
+	}
+	if ((rc = am_invite_list(c.store, cli_now_ms(), list_one, &l)) != AM_OK) {
+		ret = cli_fail("listing the invites", rc);
+		goto out;
+	}
+	if (json) {
+		json_end_arr(&j);
+		json_end_obj(&j);
+	} else if (l.n == 0) {
+		printf("no open invites: `amends invite CIRCLE` makes one\n");
+	}
+	ret = 0;
+out:
+	am_state_circles_free(&l.circles, l.ncircles);
+	cli_close(&c);
+	return ret;
+}
+
+static int
+match_one(void *ctx, const struct am_invite_open *inv)
+{
+	struct listing *l = ctx;
+	char hex[2 * AM_CURVE_BYTES + 1];
+	am_hex(inv->key, AM_CURVE_BYTES, hex);
+	if (strncmp(hex, l->prefix, strlen(l->prefix)) == 0) {
+		memcpy(l->key, inv->key, AM_CURVE_BYTES);
+		l->matches++;
+	}
+	return AM_OK;
+}
+
+/* The key the ID or code what names: an ID is the start of the key in
+ * hex, at least 4 digits, matching exactly one open invite. */
+static int
+revoke_key(struct cli *c, const char *what, uint8_t key[static AM_CURVE_BYTES])
+{
+	char prefix[2 * AM_CURVE_BYTES + 1];
+	size_t n = strlen(what);
+	int rc;
+
+	if (n >= 8 && strncasecmp(what, "aminvite", 8) == 0) {
+		if ((rc = am_invite_code_key(what, key)) != AM_OK)
+			return cli_error("%s", am_strerror(rc));
+		return 0;
+	}
+	if (n < 4 || n > 2 * AM_CURVE_BYTES)
+		return cli_error("give the invite's ID as `amends invite --list` "
+			"shows it, or its code");
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)what[i]))
+			return cli_error("give the invite's ID as `amends invite "
+				"--list` shows it, or its code");
+		prefix[i] = (char)tolower((unsigned char)what[i]);
+	}
+	prefix[n] = '\0';
+	struct listing l = { .c = c, .prefix = prefix };
+	if ((rc = am_invite_list(c->store, cli_now_ms(), match_one, &l)) != AM_OK)
+		return cli_fail("listing the invites", rc);
+	if (l.matches == 0)
+		return cli_error("no open invite here has the ID %s (`amends invite "
+			"--list` shows them)", prefix);
+	if (l.matches > 1)
+		return cli_error("%s names %zu open invites; give more of the ID",
+			prefix, l.matches);
+	memcpy(key, l.key, AM_CURVE_BYTES);
+	return 0;
+}
+
+static int
+revoke_invite(const char *what)
+{
+	uint8_t key[AM_CURVE_BYTES];
+	char id[CLI_SHORT_HASH];
+	struct cli c = { 0 };
+	int rc, ret = 1;
+
+	if (cli_open(&c, CLI_STORE) != 0)
+		goto out;
+	if (revoke_key(&c, what, key) != 0)
+		goto out;
+	cli_short_hash(key, id);
+	rc = am_invite_revoke(c.store, key, cli_now_ms());
+	switch (rc) {
+	case AM_OK:
+		printf("invite %s is revoked: a join with its code is refused\n", id);
+		ret = 0;
+		break;
+	case AM_ERR_NOT_FOUND:
+		ret = cli_error("this node made no such invite");
+		break;
+	case AM_ERR_INVITE_USED:
+		ret = cli_error("invite %s was already used: the person is "
+			"proposed; `amends withdraw PROPOSAL` takes the proposal "
+			"back", id);
+		break;
+	case AM_ERR_INVITE_EXPIRED:
+		ret = cli_error("invite %s has expired already: it admits nobody",
+			id);
+		break;
+	default:
+		ret = cli_fail("revoking the invite", rc);
+		break;
+	}
+out:
+	cli_close(&c);
+	return ret;
+}
+
 int
 cmd_invite(int argc, char **argv)
 {
@@ -64,11 +261,13 @@ cmd_invite(int argc, char **argv)
 		{ "expires", required_argument, NULL, 'e' },
 		{ "address", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "revoke", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *expires_text = NULL, *address_opt = NULL;
-	bool witness = false, json = false;
+	const char *expires_text = NULL, *address_opt = NULL, *revoke = NULL;
+	bool witness = false, json = false, list = false;
 	uint64_t secs = DEFAULT_EXPIRY;
 	uint8_t circle[AM_HASH_BYTES];
 	char *address = NULL, *code = NULL;
@@ -82,9 +281,20 @@ cmd_invite(int argc, char **argv)
 		case 'e': expires_text = optarg; break;
 		case 'a': address_opt = optarg; break;
 		case 'j': json = true; break;
+		case 'l': list = true; break;
+		case 'r': revoke = optarg; break;
 		case 'h': cli_usage(stdout, usage); return 0;
 		default: cli_usage(stderr, usage); return 1;
 		}
+	}
+	if (list || revoke != NULL) {
+		if (optind != argc || (list && revoke != NULL) || witness ||
+		    expires_text != NULL || address_opt != NULL ||
+		    (revoke != NULL && json)) {
+			cli_usage(stderr, usage);
+			return 1;
+		}
+		return list ? list_invites(json) : revoke_invite(revoke);
 	}
 	if (optind + 1 != argc) {
 		cli_usage(stderr, usage);

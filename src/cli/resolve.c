@@ -146,11 +146,18 @@ cli_resolve_circle(struct am_store *s, const char *text,
 	int rc = am_state_circles(s, NULL, &circles, &n);
 	if (rc != AM_OK)
 		return cli_fail("listing circles", rc);
+	/* by the name it has now (a RENAME's, else its GENESIS's) */
 	for (size_t i = 0; i < n; i++) {
-		if (circles[i].name != NULL && strcmp(circles[i].name, text) == 0) {
+		char *name = NULL;
+		uint8_t from[32];
+		if (am_state_circle_name(s, circles[i].id, &name, from) != AM_OK)
+			name = NULL;
+		const char *now = name != NULL ? name : circles[i].name;
+		if (now != NULL && strcmp(now, text) == 0) {
 			if (named++ == 0)
 				memcpy(circle, circles[i].id, 32);
 		}
+		free(name);
 	}
 	am_state_circles_free(&circles, n);
 	if (named == 1)

@@ -110,6 +110,7 @@ json_version(struct json *j, const struct am_agreement_view *x,
 	json_key(j, "time");
 	json_time(j, v->time);
 	json_kstr(j, "status", cli_version_status_name(v->status));
+	json_kbool(j, "withdrawn", v->withdrawn);
 	json_terms(j, &v->body.terms);
 	json_key(j, "signatures");
 	json_arr(j);
@@ -314,15 +315,40 @@ text_signatures(struct am_store *s, const struct am_version *v, int64_t now)
 	}
 }
 
+/* "left" or "removed" when id is a member of circle who is neither
+ * joined nor pending any more (a LEAVE of theirs stored: left); NULL
+ * otherwise. */
+static const char *
+departed(struct am_store *s, const uint8_t circle[static 32],
+	const uint8_t id[static 32])
+{
+	struct am_member *m = NULL;
+	size_t n = 0;
+	const char *what = NULL;
+	bool left = false;
+	if (am_state_members(s, circle, &m, &n) != AM_OK)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(m[i].id, id, 32) == 0 &&
+		    m[i].status != AM_MEMBER_JOINED &&
+		    m[i].status != AM_MEMBER_PENDING)
+			what = am_store_feed_has_kind(s, circle, id, AM_KIND_LEAVE,
+				&left) == AM_OK && left ? "left" : "removed";
+	free(m);
+	return what;
+}
+
 static void
-text_people(struct am_store *s, const char *label, const uint8_t ids[][32],
-	uint32_t n)
+text_people(struct am_store *s, const uint8_t circle[static 32],
+	const char *label, const uint8_t ids[][32], uint32_t n)
 {
 	char who[CLI_SHORT_NAME];
 	printf("%s", label);
 	for (uint32_t i = 0; i < n; i++) {
+		const char *gone = departed(s, circle, ids[i]);
 		cli_short_id(s, ids[i], who);
-		printf("%s %s", i ? "," : "", who);
+		printf("%s %s%s%s%s", i ? "," : "", who, gone ? " (" : "",
+			gone ? gone : "", gone ? ")" : "");
 	}
 	if (n == 0)
 		printf(" every party");
@@ -343,8 +369,10 @@ text_versions(struct am_store *s, const struct am_agreement_view *x)
 		cli_time_local(v->time, when);
 		cli_dated_text(v->time, base_time(x, v), "version it amends", x->now,
 			dated, sizeof dated);
-		printf("  %u  %s  %s  by %-12s %s%s\n", v->depth + 1, h, when, who,
-			cli_words(cli_version_status_name(v->status)), dated);
+		printf("  %u  %s  %s  by %-12s %s%s%s\n", v->depth + 1, h, when, who,
+			v->withdrawn ? "withdrawn" :
+			cli_words(cli_version_status_name(v->status)), dated,
+			v->withdrawn ? " (its author declined it before it completed)" : "");
 		printf("      %s\n", cli_shown(t->title));
 		if (t->text.n > 0)
 			printf("      \"%s\"\n", cli_shown(t->text));
@@ -428,6 +456,19 @@ text_adherence(struct am_store *s, const struct am_agreement_view *x)
 		text_adherence_row("together", &ad, -1, -1);
 }
 
+/* The circle's name as the state gives it now (renamed or not). */
+static void
+text_circle(struct am_store *s, const uint8_t circle[static 32])
+{
+	char h[CLI_SHORT_HASH], *name = NULL;
+	uint8_t from[32];
+	if (am_state_circle_name(s, circle, &name, from) != AM_OK)
+		return;
+	cli_short_hash(circle, h);
+	printf("circle: %s (%s)\n", cli_shown_c(name), h);
+	free(name);
+}
+
 static void
 show_text(struct am_store *s, const struct am_agreement_view *x)
 {
@@ -446,6 +487,7 @@ show_text(struct am_store *s, const struct am_agreement_view *x)
 	cli_short_id(s, a->proposer, who);
 	cli_time_local(a->proposed, when);
 	printf("proposed by %s on %s\n", who, when);
+	text_circle(s, a->circle);
 	if (a->has_end) {
 		cli_short_id(s, a->ended_by, who);
 		cli_time_local(a->end_at, when);
@@ -460,8 +502,10 @@ show_text(struct am_store *s, const struct am_agreement_view *x)
 	if (v != NULL) {
 		cli_agreement_schedule_text(&v->body.terms, sched, sizeof sched);
 		printf("schedule: %s\n", sched);
-		text_people(s, "parties:", v->body.terms.parties, v->body.terms.nparties);
-		text_people(s, "checks in:", v->body.terms.by, v->body.terms.nby);
+		text_people(s, a->circle, "parties:", v->body.terms.parties,
+			v->body.terms.nparties);
+		text_people(s, a->circle, "checks in:", v->body.terms.by,
+			v->body.terms.nby);
 	}
 	text_versions(s, x);
 	text_checkins(s, x);

@@ -102,6 +102,16 @@ load_all(struct status *st)
 	int rc = am_state_circles(st->s, st->me, &st->circles, &st->ncircles);
 	if (rc != AM_OK)
 		return rc;
+	/* every view shows the name the circle has now (a RENAME's) */
+	for (size_t i = 0; i < st->ncircles; i++) {
+		char *name = NULL;
+		uint8_t from[32];
+		if (am_state_circle_name(st->s, st->circles[i].id, &name, from)
+		    != AM_OK)
+			continue;
+		free(st->circles[i].name);
+		st->circles[i].name = name;
+	}
 	if ((rc = load_pending(st)) != AM_OK)
 		return rc;
 	if (st->ncircles > 0 &&

@@ -14,6 +14,7 @@ C=$(circle_new sam us)
 
 step "a code works once"
 code=$(invite sam us)
+echo "$code" >"$T/used"
 am alex join --accept "$code" >/dev/null || fail "alex's join"
 if am eve join --accept "$code" >"$T/out" 2>&1; then fail "a used code worked twice"; fi
 grep -q "already used" "$T/out" || { cat "$T/out"; fail "no sentence for a used code"; }
@@ -37,6 +38,32 @@ code=$(invite sam us)
 bad=$(echo "$code" | sed 's/.$//')
 if am eve join --accept "$bad" >"$T/out" 2>&1; then fail "a truncated code worked"; fi
 grep -q "not an invite code" "$T/out" || { cat "$T/out"; fail "no sentence for a damaged code"; }
+
+step "a revoked code"
+rcode=$(invite sam us --witness)
+am sam invite --list >"$T/out" || fail "invite --list"
+[ "$(grep -c "witness" "$T/out")" = 1 ] || { cat "$T/out"; fail "the open invite is not listed once"; }
+grep -q "^ID  *ROLE  *MADE  *EXPIRES  *CIRCLE" "$T/out" || { cat "$T/out"; fail "no header in the list"; }
+ID=$(grep witness "$T/out" | cut -c1-8)
+am sam invite --list --json | grep -q "\"id\":\"$ID\",\"circle\":\"$C\",\"circle_name\":\"us\",\"role\":\"witness\"" ||
+	fail "the JSON list does not show the invite"
+if am sam invite --revoke zz12 >"$T/out" 2>&1; then fail "revoked a bad ID"; fi
+grep -q "give the invite's ID" "$T/out" || { cat "$T/out"; fail "no sentence for a bad ID"; }
+if am sam invite --revoke 0000 >"$T/out" 2>&1 && ! grep -q "^0000" "$T/out"; then
+	fail "revoked an ID that names nothing"
+fi
+am sam invite --revoke "$ID" >"$T/out" 2>&1 || { cat "$T/out"; fail "revoke"; }
+grep -q "invite $ID is revoked" "$T/out" || { cat "$T/out"; fail "no sentence for the revocation"; }
+am sam invite --list | grep -q witness && fail "the revoked invite is still listed"
+if am eve join --accept "$rcode" >"$T/out" 2>&1; then fail "a revoked code worked"; fi
+grep -q "revoked by the member who made it" "$T/out" || { cat "$T/out"; fail "no sentence for a revoked code"; }
+[ "$(feeds eve "$C")" = 0 ] || fail "eve received entries"
+# by the code itself, and a used one cannot be revoked
+code2=$(invite sam us)
+am sam invite --revoke "$code2" >/dev/null || fail "revoke by code"
+if am eve join --accept "$code2" >/dev/null 2>&1; then fail "a code revoked by code worked"; fi
+if am sam invite --revoke "$(sed -n 1p "$T/used")" >"$T/out" 2>&1; then fail "revoked a used code"; fi
+grep -q "already used" "$T/out" || { cat "$T/out"; fail "no sentence for revoking a used code"; }
 
 step "the inviter's node is down"
 stop sam

@@ -179,3 +179,50 @@ intact() {
 	r=$(sqlite3 "$T/$1/amends.db" "PRAGMA integrity_check")
 	[ "$r" = ok ] || fail "$1's database is damaged: $r"
 }
+
+# three_members: sam, alex and lee, each a running node, all three joined
+# members of circle "us" (its ID in C); alex and lee reach each other
+# through sam, and lee's proposal waited for alex's acceptance
+three_members() {
+	init sam
+	init alex
+	init lee
+	start sam
+	start alex
+	start lee
+	C=$(circle_new sam us)
+	am alex join --accept "$(invite sam us)" --name Sam >/dev/null || fail "alex's join"
+	converge 30 "$C" sam alex
+	am lee join --accept "$(invite sam us)" --name Sam >/dev/null || fail "lee's join"
+	wait_for 30 awaits alex member || fail "alex never saw the proposal to add lee"
+	am alex accept "$(awaiting alex member)" >/dev/null || fail "alex's accept of lee"
+	converge 30 "$C" sam alex lee
+	[ "$(joined_count sam)" = 3 ] || fail "sam does not show three joined members"
+	am sam name "$(id_of alex)" alex >/dev/null
+	am sam name "$(id_of lee)" lee >/dev/null
+	am alex name "$(id_of lee)" lee >/dev/null
+}
+
+# awaits NAME KIND: NAME's status lists something of KIND awaiting them
+awaits() {
+	am "$1" status --json | grep -q "\"kind\":\"$2\""
+}
+
+# awaiting NAME KIND: the hash of the first thing of KIND awaiting NAME
+awaiting() {
+	am "$1" status --json | grep -o "\"kind\":\"$2\",\"hash\":\"[0-9a-f]*\"" |
+		head -n 1 | sed 's/.*"hash":"\([0-9a-f]*\)"/\1/'
+}
+
+# joined_count NAME: how many joined members NAME's copy of "us" lists
+joined_count() {
+	am "$1" circles --json | grep -o '"status":"joined"' | wc -l | tr -d ' '
+}
+
+# holds_text NAME TEXT: NAME's database holds an entry whose bytes carry
+# TEXT (statements are stored as written)
+holds_text() {
+	n=$(sqlite3 "$T/$1/amends.db" \
+		"SELECT count(*) FROM entries WHERE instr(raw, CAST('$2' AS BLOB)) > 0")
+	[ "$n" != 0 ]
+}
