@@ -34,9 +34,9 @@ static const char usage[] =
 	"leave takes you out of CIRCLE: what you write there afterwards does not\n"
 	"count, agreements naming you end, and the others stop sending you the\n"
 	"record. What you already hold stays with you, and with them.\n"
-	"remove proposes taking the member ID out of CIRCLE; it takes effect once\n"
-	"every other member you know of has accepted it. What they already hold\n"
-	"stays with them: nothing is erased.\n"
+	"remove would propose taking the member ID out of CIRCLE; it is refused\n"
+	"for now, as the rules give a removal no effect yet (protocol/state.md,\n"
+	"\"Removal\").\n"
 	"rename gives CIRCLE a new name (members only, not witnesses).\n";
 
 static int
