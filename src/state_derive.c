@@ -417,12 +417,13 @@ refused(const struct st_proposal *p, const struct known *k)
 	return false;
 }
 
-/* Does everyone in need(p) accept p? The author does; anyone else needs
- * an answer, so count the answers that consent instead of walking need. */
+/* Does everyone in need(p) accept p? The author does (unless they have
+ * left, and so are in no need); anyone else needs an answer, so count the
+ * answers that consent instead of walking need. */
 static bool
 all_needed_consent(const struct st_proposal *p, const struct known *k)
 {
-	uint32_t n = 1;
+	uint32_t n = st_needs(p, p->author) ? 1 : 0;
 	for (uint32_t j = 0; j < k->nans; j++)
 		if (memcmp(k->ans[j].id, p->author, 32) != 0 &&
 		    consents(p, k, k->ans[j].id) && st_needs(p, k->ans[j].id))

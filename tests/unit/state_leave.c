@@ -395,6 +395,29 @@ test_leave(void)
 	finish(&w);
 }
 
+/* The creator, who proposed both others, leaves: those who joined through
+ * the creator's proposals stay joined (a proposal's author consents by
+ * writing it, and leaving later takes nothing back); the creator is
+ * departed. */
+static void
+test_author_leaves(void)
+{
+	struct world w;
+	uint8_t p[32];
+	couple(&w);
+	act(&w, SAM, member(KIM), p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_JOINED);
+	struct am_body leave = { .kind = AM_KIND_LEAVE };
+	act(&w, SAM, leave, NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_JOINED);
+	check_rc(am_state_may_write(w.s, w.circle, ID[KIM]), AM_OK);
+	finish(&w);
+}
+
 /* A LEAVE by someone who never joined counts as no departure (not-member)
  * but still closes their feed: what they write after it is ignored. */
 static void
@@ -497,6 +520,7 @@ main(void)
 	test_withdrawn_keeps_need();
 	test_withdraw_version_and_end();
 	test_leave();
+	test_author_leaves();
 	test_leave_not_member();
 	test_rename();
 	for (int p = 0; p < NPEOPLE; p++)
