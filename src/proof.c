@@ -563,14 +563,21 @@ out:
 	return rc;
 }
 
-/* A circle's name fit for a sentence: control bytes shown as '?'. */
+/* A circle's name for a sentence, cut to 64 bytes at a character
+ * boundary. The bytes are the record's own: the library does not format
+ * for terminals, so whoever shows the sentence escapes it. */
 static void
 plain_name(const char *name, char out[static 65])
 {
-	size_t i = 0;
-	for (; name != NULL && name[i] != '\0' && i < 64; i++)
-		out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-	out[i] = '\0';
+	size_t n = name != NULL ? strlen(name) : 0;
+	if (n > 64) {
+		n = 64;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (n > 0)
+		memcpy(out, name, n);
+	out[n] = '\0';
 }
 
 /*

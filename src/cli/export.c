@@ -176,29 +176,31 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 		json_end_obj(&o->j);
 		return;
 	}
+	/* the sentence names circles and carries text from the record */
+	const char *what = cli_shown_c(pr->what);
 	who(pr->author, w);
 	cli_short_hash(pr->circle, cid);
 	switch (pr->subject) {
 	case AM_PROOF_ENTRY:
 		fprintf(o->lines, "%s: %s's entry %llu (circle %s): %s\n", pr->finding ?
 			"finding" : "problem", w, (unsigned long long)pr->seq, cid,
-			pr->what);
+			what);
 		break;
 	case AM_PROOF_FEED:
 		fprintf(o->lines, "%s: %s's feed (circle %s): %s\n", pr->finding ? "finding" :
-			pr->note ? "note" : "problem", w, cid, pr->what);
+			pr->note ? "note" : "problem", w, cid, what);
 		break;
 	case AM_PROOF_MANIFEST:
-		fprintf(o->lines, "problem: manifest: %s\n", pr->what);
+		fprintf(o->lines, "problem: manifest: %s\n", what);
 		break;
 	case AM_PROOF_PERSON:
-		fprintf(o->lines, "problem: %s\n", pr->what);
+		fprintf(o->lines, "problem: %s\n", what);
 		break;
 	default:
 		if (pr->circle[0] | pr->author[0])
-			fprintf(o->lines, "problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
+			fprintf(o->lines, "problem: %s's feed (circle %s): %s\n", w, cid, what);
 		else
-			fprintf(o->lines, "problem: %s\n", pr->what);
+			fprintf(o->lines, "problem: %s\n", what);
 		break;
 	}
 }
@@ -548,10 +550,10 @@ show_ignored(struct am_store *s, struct vout *o, const uint8_t circle[32])
 		who(v[i].author, w);
 		if (v[i].rule == AM_RULE_FORKED)
 			printf("  ignored: %s's entries from %llu on: %s (%s)\n", w,
-				(unsigned long long)v[i].seq, v[i].why, rule);
+				(unsigned long long)v[i].seq, cli_shown_c(v[i].why), rule);
 		else
 			printf("  ignored: %s's entry %llu: %s (%s)\n", w,
-				(unsigned long long)v[i].seq, v[i].why, rule);
+				(unsigned long long)v[i].seq, cli_shown_c(v[i].why), rule);
 	}
 	if (o->json)
 		json_end_arr(&o->j);
