@@ -149,6 +149,7 @@ struct vout {
 	FILE *lines;                 /* text: the problems and findings, held
 	                                until the lead lines are printed */
 	struct am_view *view;        /* the snapshot the state is read from */
+	size_t unexpected;           /* people --expect did not name */
 };
 
 static void
@@ -156,6 +157,8 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 {
 	struct vout *o = ctx;
 	char w[WHO_BYTES], cid[CLI_SHORT_HASH];
+	if (pr->subject == AM_PROOF_PERSON)
+		o->unexpected++;
 	if (o->json) {
 		json_obj(&o->j);
 		json_kstr(&o->j, "code", am_strerror(pr->code));
@@ -909,7 +912,8 @@ list_person(void *ctx, const struct am_proof_person *w)
 	return AM_OK;
 }
 
-/* Without --expect, says plainly what the file cannot show by itself. */
+/* Without --expect, says plainly what the file cannot show by itself;
+ * expected: --expect was given and named every person. */
 static int
 show_people(const struct am_proof *p, struct vout *o, bool expected)
 {
@@ -998,7 +1002,7 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 	if (json) {
 		json_header(&o, &p);
 		complete_as_of(&p, &o);
-		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
+		if ((rc = show_people(&p, &o, nexpect > 0 && o.unexpected == 0)) != AM_OK) {
 			json_end_obj(&o.j);
 			ret = cli_fail("reading the members", rc);
 			goto out;
@@ -1022,7 +1026,7 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 		complete_as_of(&p, &o);
 		fputs(lines ? lines : "", stdout);
 		text_header(&p);
-		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
+		if ((rc = show_people(&p, &o, nexpect > 0 && o.unexpected == 0)) != AM_OK) {
 			ret = cli_fail("reading the members", rc);
 			goto out;
 		}

@@ -413,6 +413,20 @@ rc=$?
 expect_fail "made-up record with --expect" \
 	"problem: $(whoof fsam), member of circle 'us', is not among the people you expect" \
 	"problem: $(whoof falex), member of circle 'us', who signed the manifest, is not among the people you expect"
+# in JSON, "expected" is true only when --expect named everyone
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/fake.amends" --json \
+	--expect "$(idof sam)" --expect "$ALEXSN" 2>&1)
+printf '%s\n' "$out" | grep -q '"expected":false' ||
+	fail "made-up record with --expect --json: not expected false: $out"
+printf '%s\n' "$out" | grep -q '"expected":true' &&
+	fail "made-up record with --expect --json: expected true: $out"
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/fake.amends" --json \
+	--expect "$(idof fsam)" --expect "$(idof falex)" 2>&1)
+printf '%s\n' "$out" | grep -q '"expected":true' ||
+	fail "made-up record, its own people expected, --json: not expected true: $out"
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/fake.amends" --json 2>&1)
+printf '%s\n' "$out" | grep -q '"expected":false' ||
+	fail "made-up record without --expect --json: not expected false: $out"
 # what --expect takes is checked
 out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --expect "12345" 2>&1)
 rc=$?
