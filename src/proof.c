@@ -563,14 +563,21 @@ out:
 	return rc;
 }
 
-/* A circle's name fit for a sentence: control bytes shown as '?'. */
+/* A circle's name for a sentence, cut to 64 bytes at a character
+ * boundary. The bytes are the record's own: the library does not format
+ * for terminals, so whoever shows the sentence escapes it. */
 static void
 plain_name(const char *name, char out[static 65])
 {
-	size_t i = 0;
-	for (; name != NULL && name[i] != '\0' && i < 64; i++)
-		out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-	out[i] = '\0';
+	size_t n = name != NULL ? strlen(name) : 0;
+	if (n > 64) {
+		n = 64;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (n > 0)
+		memcpy(out, name, n);
+	out[n] = '\0';
 }
 
 /*
@@ -732,9 +739,10 @@ feed_report(struct run *r, int kind, const uint8_t *circle,
  * Checkpoints say how far each member held each feed. A feed of the file
  * that ends before what the exporter's own latest checkpoint, or its
  * author's, names was held by the exporter and left out: withheld, a
- * finding against the exporter. One that ends before what only another
- * member's checkpoint names may simply not have reached the exporter:
- * incomplete, a note. Each feed is reported once, the first way first.
+ * finding against the exporter; so was the exporter's own feed, whoever's
+ * checkpoint names what it lacks (they wrote it). One that ends before
+ * what only another member's checkpoint names may simply not have
+ * reached the exporter: incomplete, a note. Each feed is reported once, the first way first.
  */
 static int
 check_checkpoints(struct run *r)
@@ -774,8 +782,13 @@ check_checkpoints(struct run *r)
 					AM_ID_BYTES) == 0;
 				for (uint32_t h = 0; h < cps[k].nheads; h++) {
 					const struct am_head *hd = &cps[k].heads[h];
-					bool accuses = exporter || memcmp(hd->author, m[k].id,
+					/* the exporter's own checkpoint, the author's, or
+					 * any checkpoint naming the exporter's own feed:
+					 * they wrote those entries, so they held them */
+					bool own = memcmp(hd->author, m[k].id,
 						AM_ID_BYTES) == 0;
+					bool accuses = exporter || own || memcmp(hd->author,
+						p->manifest.exporter, AM_ID_BYTES) == 0;
 					uint64_t have = proven_of(p, all[i].id, hd->author);
 					if (have >= hd->seq || accuses != (pass == 0))
 						continue;
@@ -796,13 +809,14 @@ check_checkpoints(struct run *r)
 					am_id_format(m[k].id, text);
 					feed_report(r, pass == 0 ? 1 : NOTE, all[i].id, hd->author,
 						pass == 0 ? "withheld: the file ends at entry %llu of "
-						"the feed, where the %s checkpoint (%.8s's entry %llu) "
+						"the feed, where %s checkpoint (%.8s's entry %llu) "
 						"names entry %llu: the exporter held it and left it out" :
 						"incomplete: the file ends at entry %llu of the feed, "
 						"where %s checkpoint (%.8s's entry %llu) names entry "
 						"%llu; the exporter may not have received the rest",
-						(unsigned long long)have, pass == 0 ? (exporter ?
-						"exporter's own" : "author's own") : "another member's",
+						(unsigned long long)have, exporter ?
+						"the exporter's own" : own ? "the author's own" :
+						"another member's",
 						text, (unsigned long long)cps[k].seq,
 						(unsigned long long)hd->seq);
 				}

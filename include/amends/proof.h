@@ -35,7 +35,9 @@ struct am_proof_problem {
 	uint64_t seq;
 	size_t item;                /* 1-based position in the file; 0: none */
 	int code;                   /* AM_ERR_* */
-	const char *what;           /* a sentence; valid during the callback */
+	const char *what;           /* a sentence, names from the record as
+	                               they are (escape before showing); valid
+	                               during the callback */
 	bool note;                  /* neither a problem nor a finding: what
 	                               the file lacks with nobody to blame
 	                               (not counted in problems) */

@@ -149,6 +149,7 @@ struct vout {
 	FILE *lines;                 /* text: the problems and findings, held
 	                                until the lead lines are printed */
 	struct am_view *view;        /* the snapshot the state is read from */
+	size_t unexpected;           /* people --expect did not name */
 };
 
 static void
@@ -156,6 +157,8 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 {
 	struct vout *o = ctx;
 	char w[WHO_BYTES], cid[CLI_SHORT_HASH];
+	if (pr->subject == AM_PROOF_PERSON)
+		o->unexpected++;
 	if (o->json) {
 		json_obj(&o->j);
 		json_kstr(&o->j, "code", am_strerror(pr->code));
@@ -176,29 +179,31 @@ on_problem(void *ctx, const struct am_proof_problem *pr)
 		json_end_obj(&o->j);
 		return;
 	}
+	/* the sentence names circles and carries text from the record */
+	const char *what = cli_shown_c(pr->what);
 	who(pr->author, w);
 	cli_short_hash(pr->circle, cid);
 	switch (pr->subject) {
 	case AM_PROOF_ENTRY:
 		fprintf(o->lines, "%s: %s's entry %llu (circle %s): %s\n", pr->finding ?
 			"finding" : "problem", w, (unsigned long long)pr->seq, cid,
-			pr->what);
+			what);
 		break;
 	case AM_PROOF_FEED:
 		fprintf(o->lines, "%s: %s's feed (circle %s): %s\n", pr->finding ? "finding" :
-			pr->note ? "note" : "problem", w, cid, pr->what);
+			pr->note ? "note" : "problem", w, cid, what);
 		break;
 	case AM_PROOF_MANIFEST:
-		fprintf(o->lines, "problem: manifest: %s\n", pr->what);
+		fprintf(o->lines, "problem: manifest: %s\n", what);
 		break;
 	case AM_PROOF_PERSON:
-		fprintf(o->lines, "problem: %s\n", pr->what);
+		fprintf(o->lines, "problem: %s\n", what);
 		break;
 	default:
 		if (pr->circle[0] | pr->author[0])
-			fprintf(o->lines, "problem: %s's feed (circle %s): %s\n", w, cid, pr->what);
+			fprintf(o->lines, "problem: %s's feed (circle %s): %s\n", w, cid, what);
 		else
-			fprintf(o->lines, "problem: %s\n", pr->what);
+			fprintf(o->lines, "problem: %s\n", what);
 		break;
 	}
 }
@@ -548,10 +553,10 @@ show_ignored(struct am_store *s, struct vout *o, const uint8_t circle[32])
 		who(v[i].author, w);
 		if (v[i].rule == AM_RULE_FORKED)
 			printf("  ignored: %s's entries from %llu on: %s (%s)\n", w,
-				(unsigned long long)v[i].seq, v[i].why, rule);
+				(unsigned long long)v[i].seq, cli_shown_c(v[i].why), rule);
 		else
 			printf("  ignored: %s's entry %llu: %s (%s)\n", w,
-				(unsigned long long)v[i].seq, v[i].why, rule);
+				(unsigned long long)v[i].seq, cli_shown_c(v[i].why), rule);
 	}
 	if (o->json)
 		json_end_arr(&o->j);
@@ -907,7 +912,8 @@ list_person(void *ctx, const struct am_proof_person *w)
 	return AM_OK;
 }
 
-/* Without --expect, says plainly what the file cannot show by itself. */
+/* Without --expect, says plainly what the file cannot show by itself;
+ * expected: --expect was given and named every person. */
 static int
 show_people(const struct am_proof *p, struct vout *o, bool expected)
 {
@@ -996,7 +1002,7 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 	if (json) {
 		json_header(&o, &p);
 		complete_as_of(&p, &o);
-		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
+		if ((rc = show_people(&p, &o, nexpect > 0 && o.unexpected == 0)) != AM_OK) {
 			json_end_obj(&o.j);
 			ret = cli_fail("reading the members", rc);
 			goto out;
@@ -1020,7 +1026,7 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 		complete_as_of(&p, &o);
 		fputs(lines ? lines : "", stdout);
 		text_header(&p);
-		if ((rc = show_people(&p, &o, nexpect > 0)) != AM_OK) {
+		if ((rc = show_people(&p, &o, nexpect > 0 && o.unexpected == 0)) != AM_OK) {
 			ret = cli_fail("reading the members", rc);
 			goto out;
 		}

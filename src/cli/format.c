@@ -116,18 +116,34 @@ cli_shared_name(struct am_store *s, const uint8_t id[static 32])
 	return NULL;
 }
 
+struct clash {
+	const uint8_t *id;
+	const char *name;
+};
+
+/* Stops the walk (AM_ERR_EXISTS) at another person's nickname that reads
+ * as the name. */
+static int
+local_clash(void *ctx, const uint8_t id[static AM_ID_BYTES], const char *name)
+{
+	const struct clash *k = ctx;
+	return memcmp(id, k->id, 32) != 0 && cli_same_name(name, k->name) ?
+		AM_ERR_EXISTS : AM_OK;
+}
+
 /* Does name, signed by id, read as somebody else: another person's
- * nickname here, or the name another person signed? */
+ * nickname here, or the name another person signed? Names compare in a
+ * form where invisible characters, ASCII case and surrounding spaces
+ * make no difference (name_key). */
 static bool
 shared_clash(struct am_store *s, const uint8_t id[static 32], const char *name)
 {
-	uint8_t other[32];
-	int rc = am_store_name_find(s, name, other);
-	if (rc == AM_ERR_AMBIGUOUS || (rc == AM_OK && memcmp(other, id, 32) != 0))
+	struct clash k = { .id = id, .name = name };
+	if (am_store_names(s, local_clash, &k) != AM_OK)
 		return true;
 	for (size_t i = 0; i < shared.n; i++)
 		if (memcmp(shared.v[i].id, id, 32) != 0 &&
-		    strcmp(shared.v[i].name, name) == 0)
+		    cli_same_name(shared.v[i].name, name))
 			return true;
 	return false;
 }
@@ -566,15 +582,76 @@ utf8_at(const uint8_t *p, size_t n, size_t *len)
 	return (int32_t)c;
 }
 
+/* Code points that show nothing: the default-ignorable characters a
+ * name can carry to look like another (a soft hyphen, zero-width spaces
+ * and joiners, word joiner and invisible operators, the byte order
+ * mark). */
+static bool
+invisible(int32_t c)
+{
+	return c == 0x00ad || c == 0x034f || c == 0x180e ||
+		(c >= 0x200b && c <= 0x200d) || (c >= 0x2060 && c <= 0x2064) ||
+		c == 0xfeff;
+}
+
 /* Code points that reorder, hide or break what follows them: C1
- * controls, the bidirectional controls, and the line and paragraph
- * separators. */
+ * controls, the bidirectional controls, the line and paragraph
+ * separators, and the invisible ones above. */
 static bool
 hidden(int32_t c)
 {
 	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e ||
 		c == 0x200f || (c >= 0x2028 && c <= 0x202e) ||
-		(c >= 0x2066 && c <= 0x2069);
+		(c >= 0x2066 && c <= 0x2069) || invisible(c);
+}
+
+/* The form of a name two names are compared in: the hidden and
+ * invisible code points dropped, ASCII letters folded to lower case,
+ * spaces around it trimmed. Bytes that are no UTF-8 stay as they are.
+ * out has room for strlen(name) + 1 bytes. */
+static void
+name_key(const char *name, char *out)
+{
+	const uint8_t *p = (const uint8_t *)name;
+	size_t n = strlen(name), o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len = 1;
+		int32_t c = utf8_at(p + i, n - i, &len);
+		if (c < 0)
+			len = 1;
+		if (c < 0 || !hidden(c)) {
+			for (size_t k = 0; k < len; k++)
+				out[o++] = p[i + k] >= 'A' && p[i + k] <= 'Z' ?
+					(char)(p[i + k] + ('a' - 'A')) : (char)p[i + k];
+		}
+		i += len;
+	}
+	out[o] = '\0';
+	size_t start = 0;
+	while (out[start] == ' ')
+		start++;
+	while (o > start && out[o - 1] == ' ')
+		o--;
+	memmove(out, out + start, o - start);
+	out[o - start] = '\0';
+}
+
+bool
+cli_same_name(const char *a, const char *b)
+{
+	char *ka = malloc(strlen(a) + 1), *kb = malloc(strlen(b) + 1);
+	bool same;
+	if (ka == NULL || kb == NULL) {
+		/* without memory, any likeness counts: the ID is shown */
+		same = true;
+	} else {
+		name_key(a, ka);
+		name_key(b, kb);
+		same = strcmp(ka, kb) == 0;
+	}
+	free(ka);
+	free(kb);
+	return same;
 }
 
 const char *

@@ -74,6 +74,9 @@ char *cli_strdup(struct am_str s);
  * eight more calls; "" when out of memory. */
 const char *cli_shown(struct am_str s);
 const char *cli_shown_c(const char *s);   /* NULL shows as "" */
+/* Do two names read the same once invisible characters, ASCII case and
+ * surrounding spaces are set aside? */
+bool cli_same_name(const char *a, const char *b);
 
 /* A JSON name as words: underscores become spaces. The result is in a
  * static buffer, valid until the next call. */

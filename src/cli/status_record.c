@@ -46,10 +46,10 @@ misbehaviour_line(struct misbehaviour *m, const uint8_t *author,
 	cli_short_id(st->s, author, who);
 	if (strcmp(kind, "fork") == 0)
 		printf("  %s in %s: two different entries numbered %llu (a fork)\n",
-			who, m->name, (unsigned long long)seq);
+			who, cli_shown_c(m->name), (unsigned long long)seq);
 	else
 		printf("  %s in %s: entry %llu's signature does not verify (its "
-			"content is vouched for by entry %llu)\n", who, m->name,
+			"content is vouched for by entry %llu)\n", who, cli_shown_c(m->name),
 			(unsigned long long)seq, (unsigned long long)seq + 1);
 }
 
@@ -125,12 +125,12 @@ section_paused(struct status *st)
 		if (rc == AM_ERR_RESTORING)
 			printf("  %s: this identity was restored; the node is fetching "
 				"your own latest entries from a peer before you write\n",
-				st->circles[c].name);
+				cli_shown_c(st->circles[c].name));
 		else
 			printf("  %s: a peer holds entry %llu of your own feed, which "
 				"this node lacks (another copy of your data directory or "
 				"key wrote it); the node is fetching it before you "
-				"write\n", st->circles[c].name, (unsigned long long)seen);
+				"write\n", cli_shown_c(st->circles[c].name), (unsigned long long)seen);
 	}
 	section_end(st);
 }

@@ -356,9 +356,10 @@ print_problem(struct out *o, const uint8_t *circle, const uint8_t *author,
 		json_end_obj(&o->j);
 	} else if (seq > 0) {
 		printf("%s: circle %s, %s's entry %llu: %s\n", label, cid, who,
-			(unsigned long long)seq, what);
+			(unsigned long long)seq, cli_shown_c(what));
 	} else {
-		printf("%s: circle %s, %s's feed: %s\n", label, cid, who, what);
+		printf("%s: circle %s, %s's feed: %s\n", label, cid, who,
+			cli_shown_c(what));
 	}
 }
 

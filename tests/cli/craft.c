@@ -13,6 +13,8 @@
  *       hash (taken as a run, as from a peer: the second vouches for it)
  *   craft HOME CIRCLE-HEX TIME-MS --fork TEXT   a statement at the number
  *       of the feed's newest entry: fork evidence against the identity
+ *   craft HOME CIRCLE-HEX TIME-MS --genesis NAME a new circle called NAME
+ *       (any bytes; CIRCLE-HEX is not read): prints the new circle's ID
  *   craft HOME CIRCLE-HEX TIME-MS --checkpoint - a checkpoint of the heads
  *       held here, whether or not the node would find one due
  *
@@ -132,6 +134,22 @@ main(int argc, char **argv)
 			goto out;
 		}
 		goto write;
+	}
+	if (strcmp(argv[4], "--genesis") == 0) {
+		b->kind = AM_KIND_GENESIS;
+		b->name = am_str_c(argv[5]);
+		randombytes_buf(b->nonce, sizeof b->nonce);
+		am_circle_id(am_identity_public(id), b->nonce, circle);
+		rc = am_store_append(s, id, circle, strtoll(argv[3], NULL, 10), b,
+			hash, &seq);
+		free(b);
+		if (rc != AM_OK) {
+			fprintf(stderr, "craft: %s\n", am_strerror(rc));
+			rc = 1;
+			goto out;
+		}
+		memcpy(hash, circle, AM_HASH_BYTES);
+		goto print;
 	}
 	if (strcmp(argv[4], "--say") == 0) {
 		b->kind = AM_KIND_STATEMENT;

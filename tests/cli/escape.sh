@@ -32,6 +32,7 @@ ESC=$(printf '\033')
 BEL=$(printf '\007')
 CR=$(printf '\r')
 RLO=$(printf '\342\200\256')     # U+202E
+CSI=$(printf '\302\233')        # U+009B, the C1 control sequence introducer
 NL='
 '
 
@@ -66,7 +67,7 @@ am sam export "$C" -o "$dir/record.amends" >/dev/null || fail "export"
 
 # raw NAME FILE: FILE carries none of the bytes that drive a terminal
 raw() {
-	if grep -q "$ESC\|$BEL\|$CR\|$RLO" "$2"; then
+	if grep -q "$ESC\|$BEL\|$CR\|$RLO\|$CSI" "$2"; then
 		fail "$1 prints raw control bytes: $(cat -v "$2")"
 	fi
 }
@@ -104,6 +105,31 @@ shows "verify --file" 'done\n      confirmed by sam' "$dir/vf"
 am sam log --json >"$dir/json" 2>&1 || fail "log --json"
 grep -q "$ESC\|$BEL\|$CR" "$dir/json" && fail "log --json carries raw control bytes"
 shows "log --json" 'sorry\u001b]0;owned\u0007 ' "$dir/json"
+
+# A circle named by Alex's own client with bytes that clear the screen and
+# reverse the text shows escaped where status names the circle
+# (misbehaviour on record: Alex forks his feed there) and in the problem
+# sentences verify --file prints (Alex is not among the people expected).
+at 2026-03-03T08:00:00Z
+D=$("$craft" "$dir/alex" "$C" 1772524800000 --genesis "ring${ESC}[2J${CSI}${RLO}gnir")
+[ -n "$D" ] || fail "craft genesis"
+m=$(am alex circle add "$D" "$(idof sam)" | sed -n 's/.*(\([0-9a-f]\{8\}\)).*/\1/p')
+carry alex sam
+am sam accept "$m" >/dev/null || fail "sam joins the crafted circle"
+carry sam alex
+"$craft" "$dir/alex" "$D" 1772524801000 --say "before the fork" >/dev/null ||
+	fail "craft say"
+"$craft" "$dir/alex" "$D" 1772524802000 --fork "the fork" >/dev/null ||
+	fail "craft fork"
+carry alex sam
+am sam status >"$dir/status" 2>&1
+raw status "$dir/status"
+shows status 'ring\e[2J\u{009b}\u{202e}gnir: two different entries' "$dir/status"
+am sam export "$D" -o "$dir/ring.amends" >/dev/null || fail "export ring"
+am sam verify --file "$dir/ring.amends" --expect "$(idof sam)" \
+	>"$dir/vf2" 2>&1
+raw "verify --file --expect" "$dir/vf2"
+shows "verify --file --expect" "circle 'ring\e[2J\u{009b}\u{202e}gnir'" "$dir/vf2"
 
 [ "$fails" -eq 0 ] && echo "cli escape: ok"
 exit "$fails"

@@ -413,6 +413,20 @@ rc=$?
 expect_fail "made-up record with --expect" \
 	"problem: $(whoof fsam), member of circle 'us', is not among the people you expect" \
 	"problem: $(whoof falex), member of circle 'us', who signed the manifest, is not among the people you expect"
+# in JSON, "expected" is true only when --expect named everyone
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/fake.amends" --json \
+	--expect "$(idof sam)" --expect "$ALEXSN" 2>&1)
+printf '%s\n' "$out" | grep -q '"expected":false' ||
+	fail "made-up record with --expect --json: not expected false: $out"
+printf '%s\n' "$out" | grep -q '"expected":true' &&
+	fail "made-up record with --expect --json: expected true: $out"
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/fake.amends" --json \
+	--expect "$(idof fsam)" --expect "$(idof falex)" 2>&1)
+printf '%s\n' "$out" | grep -q '"expected":true' ||
+	fail "made-up record, its own people expected, --json: not expected true: $out"
+out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/fake.amends" --json 2>&1)
+printf '%s\n' "$out" | grep -q '"expected":false' ||
+	fail "made-up record without --expect --json: not expected false: $out"
 # what --expect takes is checked
 out=$(env -u AMENDS_HOME "$amends" verify --file "$dir/us.amends" --expect "12345" 2>&1)
 rc=$?
@@ -470,6 +484,22 @@ verify "$dir/cut.amends"
 printf '%s\n' "$out" | grep -q "^finding: $ALEXW's feed (circle [0-9a-f]*): withheld: the file ends at entry [0-9]* of the feed, where the exporter's own checkpoint" ||
 	fail "cut before the dispute: not reported as withheld: $out"
 complete "cut export" "2026-03-05 10:02"
+# sam's copy of the morning takes the others' entries of the evening,
+# which end at their checkpoints of 22:01 and 22:02 that name sam's
+# fifth check-in, and signs a file without it (nor his checkpoint after
+# it): only the others' checkpoints name what is missing, yet the feed is
+# the exporter's own, so he held it and left it out: withheld
+si=$(printf '%s\n' "$info" | awk -v a="$sam_hex" '$2 == a { print $1 }' | tail -n 2)
+edit "$dir/whole.amends" "$dir/t-s" drop "$(echo "$si" | tail -n 1)"
+edit "$dir/t-s" "$dir/t-s2" drop "$(echo "$si" | head -n 1)"
+am samearly import "$dir/t-s2" >/dev/null || fail "import into sam's own cut copy"
+am samearly export us -o "$dir/owncut.amends" >/dev/null || fail "export of sam's own cut"
+verify "$dir/owncut.amends"
+[ "$rc" -eq 3 ] || fail "exporter's own feed cut: exit $rc, not 3: $out"
+printf '%s\n' "$out" | grep -q "^finding: $SAMW's feed (circle [0-9a-f]*): withheld: the file ends at entry [0-9]* of the feed, where another member's checkpoint .*: the exporter held it and left it out" ||
+	fail "exporter's own feed cut: not reported as withheld: $out"
+printf '%s\n' "$out" | grep -q "incomplete" &&
+	fail "exporter's own feed cut: also a note: $out"
 
 # an export of the agreement leaves out what does not bear on it, even
 # where a checkpoint names it: alex says something about nothing, all

@@ -133,6 +133,27 @@ share lee
 out=$(am alex circles)
 LEE8=$(echo "$LEE" | cut -c1-8)
 echo "$out" | grep -q "  Sam ($LEE8) (witness)$" || fail "lee passes for sam: $out"
+# nor with a character that shows nothing, another case or a space more:
+# the invisible one shows as an escape, and the ID stands beside each
+at 2026-03-01T10:00:00Z
+am lee name --self "$(printf 'Sam\342\200\213')" >/dev/null || fail "lee takes Sam+ZWSP"
+share lee
+out=$(am alex circles)
+echo "$out" | grep -qF "  Sam\u{200b} ($LEE8) (witness)" ||
+	fail "lee passes for sam with U+200B: $out"
+at 2026-03-01T10:01:00Z
+am lee name --self "$(printf '\357\273\277Sam\302\255')" >/dev/null ||
+	fail "lee takes BOM+Sam+SHY"
+share lee
+out=$(am alex circles)
+echo "$out" | grep -qF "  \u{feff}Sam\u{00ad} ($LEE8) (witness)" ||
+	fail "lee passes for sam with U+FEFF and U+00AD: $out"
+at 2026-03-01T10:02:00Z
+am lee name --self "sam " >/dev/null || fail "lee takes 'sam '"
+share lee
+out=$(am alex circles)
+echo "$out" | grep -qF "  sam  ($LEE8) (witness)" ||
+	fail "lee passes for sam by case and a space: $out"
 
 # ---- bounds ----
 long=$(printf 'x%.0s' $(seq 1 65))
