@@ -84,7 +84,7 @@ message(enum am_error rc)
 	case AM_ERR_ORDER: return "the entries are not in canonical order";
 	case AM_ERR_UNNAMED: return "the manifest does not name this entry";
 	case AM_ERR_CUT: return "the feed ends before the entry the manifest names";
-	case AM_ERR_CAP: return "the author's feed in this circle has reached its cap of entries";
+	case AM_ERR_CAP: return "the author's feed in this circle has reached its cap (of entries or of bytes)";
 	}
 	return "unknown error";
 }

@@ -35,11 +35,12 @@
 #define APPLICATION_ID 0x414D4431   /* "AMD1" */
 
 static const char *const stmt_sql[S_COUNT] = {
-	[S_FEED_GET] = "SELECT id, head_seq, head_hash, coalesce(forked_at, 0) FROM feeds "
-		"WHERE circle = ?1 AND author = ?2",
-	[S_FEED_INSERT] = "INSERT INTO feeds(circle, author, head_seq, head_hash) "
-		"VALUES (?1, ?2, ?3, ?4)",
-	[S_FEED_UPDATE] = "UPDATE feeds SET head_seq = ?2, head_hash = ?3 WHERE id = ?1",
+	[S_FEED_GET] = "SELECT id, head_seq, head_hash, coalesce(forked_at, 0), bytes "
+		"FROM feeds WHERE circle = ?1 AND author = ?2",
+	[S_FEED_INSERT] = "INSERT INTO feeds(circle, author, head_seq, head_hash, bytes) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_FEED_UPDATE] = "UPDATE feeds SET head_seq = ?2, head_hash = ?3, bytes = ?4 "
+		"WHERE id = ?1",
 	[S_ENTRY_GET] = "SELECT hash FROM entries WHERE feed = ?1 AND seq = ?2",
 	[S_ENTRY_INSERT] = "INSERT INTO entries(feed, seq, hash, kind, raw) "
 		"VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -235,6 +236,11 @@ static const char *const migrations[] = {
 	"  key BLOB PRIMARY KEY CHECK(length(key) = 32),"
 	"  at INTEGER NOT NULL"
 	") STRICT;",
+	/* the bytes of each feed's entries, for the cap on what one author
+	 * may make a node hold in a circle (AM_CAP_FEED_BYTES) */
+	"ALTER TABLE feeds ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE feeds SET bytes = (SELECT coalesce(sum(length(raw)), 0) "
+	"  FROM entries WHERE entries.feed = feeds.id);",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -630,6 +636,7 @@ store_feed_get(struct am_store *s, const uint8_t *circle, const uint8_t *author,
 		if (sqlite3_column_bytes(st, 2) == AM_HASH_BYTES)
 			memcpy(f->head_hash, sqlite3_column_blob(st, 2), AM_HASH_BYTES);
 		f->forked_at = (uint64_t)sqlite3_column_int64(st, 3);
+		f->bytes = (uint64_t)sqlite3_column_int64(st, 4);
 		rc = SQLITE_DONE;
 	}
 	sqlite3_reset(st);
@@ -660,12 +667,18 @@ store_feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
 
 	if ((rc = store_in_transaction(s)) != AM_OK)
 		return rc;
+	/* past the cap by the bytes of its own feed up to it: the same on
+	 * every node that holds the feed (protocol/state.md, "Caps") */
+	if (!store_feed_fits(f->bytes, e->raw_len))
+		return AM_ERR_CAP;
+	uint64_t bytes = f->bytes + e->raw_len;
 	if (f->id == 0) {
 		st = store_stmt(s, S_FEED_INSERT);
 		sqlite3_bind_blob(st, 1, e->circle, AM_HASH_BYTES, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, e->author, AM_ID_BYTES, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (int64_t)e->seq);
 		sqlite3_bind_blob(st, 4, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (int64_t)bytes);
 		if ((rc = store_step_done(st)) != AM_OK)
 			return rc;
 		f->id = sqlite3_last_insert_rowid(s->db);
@@ -674,6 +687,7 @@ store_feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
 		sqlite3_bind_int64(st, 1, f->id);
 		sqlite3_bind_int64(st, 2, (int64_t)e->seq);
 		sqlite3_bind_blob(st, 3, e->hash, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)bytes);
 		if ((rc = store_step_done(st)) != AM_OK)
 			return rc;
 	}
@@ -689,6 +703,7 @@ store_feed_extend(struct am_store *s, struct feed *f, const struct am_entry *e)
 	if ((rc = am_state_apply(s, e)) != AM_OK)
 		return rc;
 	f->head_seq = e->seq;
+	f->bytes = bytes;
 	memcpy(f->head_hash, e->hash, AM_HASH_BYTES);
 	return AM_OK;
 }

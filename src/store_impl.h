@@ -67,7 +67,16 @@ struct feed {
 	uint64_t head_seq;
 	uint8_t head_hash[AM_HASH_BYTES];
 	uint64_t forked_at;  /* 0 when the feed has not forked */
+	uint64_t bytes;      /* of its entries, up to the head */
 };
+
+/* Whether an entry of len bytes fits after a feed's bytes under
+ * AM_CAP_FEED_BYTES. */
+static inline bool
+store_feed_fits(uint64_t bytes, size_t len)
+{
+	return bytes <= AM_CAP_FEED_BYTES && len <= AM_CAP_FEED_BYTES - bytes;
+}
 
 /* Maps the result of a failed write to an AM_ERR_* code, telling a write
  * refused for want of room (AM_ERR_DB_FULL) from other I/O errors. */

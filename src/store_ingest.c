@@ -210,8 +210,13 @@ batch_extend(struct am_store *s, const struct am_entry *e, size_t n,
 		return AM_OK;
 	if ((rc = store_feed_get(s, e[0].circle, e[0].author, &f)) != AM_OK)
 		return rc;
+	uint64_t bytes = f.bytes;
+	for (size_t i = 0; i < n; i++)
+		bytes += e[i].raw_len;
+	/* a run that reaches a cap goes entry by entry, to stop where it
+	 * does */
 	if (f.forked_at != 0 || e[0].seq != f.head_seq + 1 ||
-	    e[n - 1].seq > AM_CAP_FEED_ENTRIES ||
+	    e[n - 1].seq > AM_CAP_FEED_ENTRIES || bytes > AM_CAP_FEED_BYTES ||
 	    (e[0].seq > 1 && memcmp(e[0].prev, f.head_hash, AM_HASH_BYTES) != 0))
 		return AM_OK;
 	if (f.id == 0) {
@@ -242,6 +247,7 @@ batch_extend(struct am_store *s, const struct am_entry *e, size_t n,
 		sqlite3_bind_int64(st, 1, f.id);
 		sqlite3_bind_int64(st, 2, (int64_t)e[n - 1].seq);
 		sqlite3_bind_blob(st, 3, e[n - 1].hash, AM_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)bytes);
 		if ((rc = store_step_done(st)) != AM_OK)
 			return rc;
 	}
@@ -261,6 +267,7 @@ batch_refusal(int rc)
 	case AM_ERR_FORK:
 	case AM_ERR_FIELD:
 	case AM_ERR_NO_GENESIS:
+	case AM_ERR_CAP:
 		return true;
 	default:
 		return rc >= AM_ERR_TRUNCATED && rc <= AM_ERR_FIELD;

@@ -243,6 +243,11 @@ AM_NODISCARD int am_store_check(struct am_store *s);
  * entry alone (protocol/state.md, "Caps"). */
 #define AM_CAP_FEED_ENTRIES (UINT64_C(1) << 20)
 
+/* The most bytes of entries (as signed, envelope included) one feed may
+ * hold: an entry that would take its feed past it is refused
+ * (AM_ERR_CAP), decided by the feed up to that entry alone. */
+#define AM_CAP_FEED_BYTES (UINT64_C(1) << 28)
+
 /*
  * Ingests a run of entries of one feed (raw[i] of len[i] bytes, n at most
  * AM_STORE_BATCH_MAX) in one transaction. The entries must be of one feed,

@@ -251,6 +251,7 @@ downgrade(const char *path)
 	check(version > LAYOUT_VERSION);
 	exec(db, "BEGIN;"
 		"DROP TABLE proposed_to;"
+		"ALTER TABLE feeds DROP COLUMN bytes;"
 		"CREATE TABLE old_objects AS SELECT * FROM st_objects;"
 		"CREATE TABLE old_acts AS SELECT * FROM st_acts;"
 		"DROP VIEW st_objects; DROP VIEW st_acts; DROP TABLE st_facts;"
@@ -281,6 +282,18 @@ downgrade(const char *path)
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d; COMMIT", LAYOUT_VERSION);
 	exec(db, sql);
 	check(count(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'st_facts'") == 0);
+	sqlite3_close(db);
+}
+
+/* The migration that counts each feed's bytes counted those it holds. */
+static void
+check_bytes(const char *path)
+{
+	sqlite3 *db;
+	check(sqlite3_open(path, &db) == SQLITE_OK);
+	check(count(db, "SELECT count(*) FROM feeds") > 0);
+	check(count(db, "SELECT count(*) FROM feeds f WHERE f.bytes != "
+		"(SELECT sum(length(raw)) FROM entries e WHERE e.feed = f.id)") == 0);
 	sqlite3_close(db);
 }
 
@@ -320,6 +333,7 @@ test_migration(void)
 	test_read(s, circle, ag, ci);
 	am_store_close(&s);
 	test_views(path);
+	check_bytes(path);
 
 	downgrade(path);
 	check_rc(am_store_open(path, &s), AM_OK);
@@ -332,6 +346,7 @@ test_migration(void)
 	check_rc(am_store_check(s), AM_OK);
 	am_store_close(&s);
 	check_keys(path);
+	check_bytes(path);
 	test_views(path);
 }
 

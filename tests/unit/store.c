@@ -11,6 +11,7 @@
 
 #include "amends/store.h"
 #include "fixture.h"
+#include "store_impl.h"
 #include "test.h"
 
 static struct am_identity *sam, *alex;
@@ -371,6 +372,90 @@ test_restore_guard(void)
 	am_store_close(&s);
 }
 
+/* The bytes the store counts for author's feed in circle. */
+static int64_t
+feed_bytes(struct am_store *s, const uint8_t *circle, const uint8_t *author)
+{
+	sqlite3_stmt *st;
+	check(sqlite3_prepare_v2(am_store_sqlite(s), "SELECT bytes FROM feeds "
+		"WHERE circle = ?1 AND author = ?2", -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, author, 32, SQLITE_STATIC);
+	check(sqlite3_step(st) == SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Makes the feed look as full as bytes: what the cap reads. */
+static void
+feed_bytes_set(struct am_store *s, const uint8_t *circle, const uint8_t *author,
+	uint64_t bytes)
+{
+	sqlite3_stmt *st;
+	check(sqlite3_prepare_v2(am_store_sqlite(s), "UPDATE feeds SET bytes = ?3 "
+		"WHERE circle = ?1 AND author = ?2", -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, author, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)bytes);
+	check(sqlite3_step(st) == SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/* What one author can make a node hold in a circle is capped by the bytes
+ * of their own feed (AM_CAP_FEED_BYTES, protocol/state.md "Caps"): the
+ * entry that would pass it is refused by the writer and by ingest, one at
+ * a time or in a batch, and what came before it stays. A feed is made to
+ * look nearly full by setting the count the cap reads. */
+static void
+test_bytes_cap(void)
+{
+	struct am_store *a = fx_store_open("cap-a.db"), *b = fx_store_open("cap-b.db");
+	const uint8_t *pk = am_identity_public(sam);
+	uint8_t circle[32], h[32];
+	uint64_t seq;
+
+	fx_genesis(a, sam, "us", 1000, circle);
+	for (int i = 0; i < 3; i++)
+		say(a, sam, circle, "hello", &seq);
+	struct fx_entries g = { .n = 0 };
+	check_rc(am_store_range(a, circle, pk, 1, 100, fx_entries_add, &g), AM_OK);
+	check(g.n == 4);
+	check(feed_bytes(a, circle, pk) ==
+		(int64_t)(g.len[0] + g.len[1] + g.len[2] + g.len[3]));
+
+	/* the writer: the next entry would not fit */
+	feed_bytes_set(a, circle, pk, AM_CAP_FEED_BYTES - 8);
+	struct am_body over = { .kind = AM_KIND_STATEMENT, .note = am_str_c("over") };
+	check_rc(am_store_append(a, sam, circle, 2000, &over, NULL, &seq), AM_ERR_CAP);
+	check_rc(am_store_head(a, circle, pk, &seq, h), AM_OK);
+	check(seq == 4);
+
+	/* ingest, one at a time: entry 2 fits, entry 3 would pass the cap */
+	enum am_ingest_result r[3];
+	check_rc(am_store_ingest(b, g.raw[0], g.len[0], &r[0]), AM_OK);
+	feed_bytes_set(b, circle, pk, AM_CAP_FEED_BYTES - g.len[1] - g.len[2] + 1);
+	check_rc(am_store_ingest(b, g.raw[1], g.len[1], &r[0]), AM_OK);
+	check_rc(am_store_ingest(b, g.raw[2], g.len[2], &r[0]), AM_ERR_CAP);
+	check_rc(am_store_head(b, circle, pk, &seq, h), AM_OK);
+	check(seq == 2);
+
+	/* in a batch: the run stops at the entry that would pass, keeping the
+	 * entries before it */
+	feed_bytes_set(b, circle, pk, AM_CAP_FEED_BYTES - g.len[2] - g.len[3] + 1);
+	size_t done = 99;
+	check_rc(am_store_ingest_batch(b, (const uint8_t *const *)&g.raw[2],
+		&g.len[2], 2, r, &done), AM_ERR_CAP);
+	check(done == 1 && r[0] == AM_INGEST_NEW);
+	check_rc(am_store_head(b, circle, pk, &seq, h), AM_OK);
+	check(seq == 3);
+	check(feed_bytes(b, circle, pk) == (int64_t)(AM_CAP_FEED_BYTES - g.len[3] + 1));
+
+	fx_entries_free(&g);
+	am_store_close(&a);
+	am_store_close(&b);
+}
+
 int
 main(void)
 {
@@ -384,6 +469,7 @@ main(void)
 	test_two_processes_append();
 	test_foreign_database_refused();
 	test_restore_guard();
+	test_bytes_cap();
 	test_proposed_to();
 	am_identity_destroy(&sam);
 	am_identity_destroy(&alex);
