@@ -59,7 +59,7 @@ relaunch() {
 # sync with NAME
 in_step() {
 	eval "short=\$SHORT_$1"
-	[ "$(lines sam "in step with .*($short)")" -gt "$2" ]
+	[ "$(lines sam "in step with .*$short")" -gt "$2" ]
 }
 
 # sam_writes: waits (bounded) until Sam's CLI lets him write once
@@ -131,8 +131,8 @@ while [ "$sched" -le "$SCHEDULES" ]; do
 			*) halt "$n" ;;
 		esac
 	done
-	since_alex=$(lines sam "in step with .*($SHORT_alex)")
-	since_lee=$(lines sam "in step with .*($SHORT_lee)")
+	since_alex=$(lines sam "in step with .*$SHORT_alex")
+	since_lee=$(lines sam "in step with .*$SHORT_lee")
 	relaunch sam
 	# Sam writes once his node has synced with the peers it has: before
 	# that, a stale copy's CLI cannot know it is stale (README, what
