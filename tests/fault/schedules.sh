@@ -7,7 +7,8 @@
 #   stale    a copy of Sam's data directory is taken, the real Sam writes
 #            on (every node holds it), stops, and the copy starts as Sam.
 # Then Sam's node runs with only a random non-empty subset of the peers;
-# Sam writes a statement once the CLI lets him, and finally every node runs
+# Sam writes a statement (restored: as soon as the CLI lets him; a stale
+# copy: once his node has synced with each of them), and finally every node runs
 # and converges. After each schedule: no fork evidence and no forked feed
 # on any node, `amends verify` clean everywhere, every entry of Sam's from
 # before the schedule still held by every node, the same digest everywhere.
@@ -134,10 +135,12 @@ while [ "$sched" -le "$SCHEDULES" ]; do
 	since_alex=$(lines sam "in step with .*$SHORT_alex")
 	since_lee=$(lines sam "in step with .*$SHORT_lee")
 	relaunch sam
-	# Sam writes once his node has synced with the peers it has: before
-	# that, a stale copy's CLI cannot know it is stale (README, what
-	# cannot be prevented), and its entry would fork Sam's feed
-	for n in $peers; do
+	# a restored Sam writes as soon as his CLI lets him (the restore guard
+	# holds it until his entries are back); a stale copy's Sam once his
+	# node has synced with the peers it has: before that, its CLI cannot
+	# know it is stale (README, what cannot be prevented), and its entry
+	# would fork Sam's feed
+	[ "$kind" = restore ] || for n in $peers; do
 		eval "since=\$since_$n"
 		wait_for 60 in_step "$n" "$since" ||
 			bad F3c "$WHAT: Sam's node never got in step with $n"
