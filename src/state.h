@@ -169,6 +169,10 @@ int st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 void st_circle_finish(struct st_circle *c);
 
 /* The joined member id, or NULL. */
+/* The order of a circle's members: joined first, then pending, then
+ * departed; the creator first among the joined; then by ID. */
+int st_member_cmp(const void *a, const void *b);
+
 const struct am_member *st_member(const struct st_circle *c,
 	const uint8_t id[static AM_ID_BYTES]);
 /* True when id is a joined member who is not a witness. */

@@ -69,8 +69,6 @@ st_sink_ignore(struct st_sink *k, const uint8_t *author, uint64_t seq,
 
 /* ---- membership ---- */
 
-static int cmp_member(const void *a, const void *b);
-
 const struct am_member *
 st_member(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
 {
@@ -82,7 +80,7 @@ st_member(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
 		    memcmp(c->members[0].id, id, AM_ID_BYTES) == 0)
 			return &c->members[0];
 		return bsearch(&key, c->members, c->nmembers, sizeof *c->members,
-			cmp_member);
+			st_member_cmp);
 	}
 	for (size_t i = 0; i < c->nmembers; i++)
 		if (c->members[i].status == AM_MEMBER_JOINED &&
@@ -901,8 +899,8 @@ fill_member(struct am_member *m, const struct st_proposal *p, uint32_t status)
 	m->time = p->time;
 }
 
-static int
-cmp_member(const void *a, const void *b)
+int
+st_member_cmp(const void *a, const void *b)
 {
 	const struct am_member *x = a, *y = b;
 	if (x->status != y->status)
@@ -1000,7 +998,7 @@ derive_members(struct st_circle *c, const struct derive *d)
 		at[d->k[i].tix] = (uint32_t)c->nmembers;
 	}
 sort:
-	qsort(c->members, c->nmembers, sizeof *c->members, cmp_member);
+	qsort(c->members, c->nmembers, sizeof *c->members, st_member_cmp);
 	c->members_sorted = true;
 	/* who of them has left: still joined here, so that what they wrote
 	 * before counts; readers see them as departed */

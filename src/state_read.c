@@ -120,17 +120,6 @@ am_state_circles_free(struct am_circle_info **list, size_t n)
 	*list = NULL;
 }
 
-static int
-cmp_public_member(const void *a, const void *b)
-{
-	const struct am_member *x = a, *y = b;
-	if (x->status != y->status)
-		return x->status < y->status ? -1 : 1;
-	if (x->creator != y->creator)
-		return x->creator ? -1 : 1;
-	return memcmp(x->id, y->id, 32);
-}
-
 /* The members as readers see them: the departed are no longer members,
  * and are listed last, as such. */
 static void
@@ -139,7 +128,7 @@ public_members(struct st_circle *c)
 	for (size_t i = 0; i < c->nmembers; i++)
 		if (c->members[i].departure_kind != 0)
 			c->members[i].status = AM_MEMBER_DEPARTED;
-	qsort(c->members, c->nmembers, sizeof *c->members, cmp_public_member);
+	qsort(c->members, c->nmembers, sizeof *c->members, st_member_cmp);
 }
 
 int
