@@ -131,16 +131,30 @@ out:
 
 /* ---- amends verify --file ---- */
 
-/* "am5kq2ab (k3f9-x2m4)": the short ID with the fingerprint to read aloud. */
-#define WHO_BYTES (CLI_SHORT_NAME + AM_FPR_TEXT_BYTES + 4)
+/* "Alex (am5kq2ab, k3f9-x2m4)", or "am5kq2ab (k3f9-x2m4)" for someone who
+ * signed no name: the short ID with the fingerprint to read aloud. */
+#define WHO_BYTES (4 * AM_MAX_DISPLAY + CLI_SHORT_NAME + AM_FPR_TEXT_BYTES + 8)
 
+/* The store of an intact file while its record is shown: who() then gives
+ * each person's name as they signed it in the file. Problems and findings
+ * are written before the file is known to be intact, without names. */
+static struct am_store *names_from;
+
+/* A person as the file shows them: the name they signed there, if any,
+ * and always the start of their ID and their fingerprint, so that a name
+ * nobody checked never stands alone. */
 static void
 who(const uint8_t id[static 32], char out[static WHO_BYTES])
 {
 	char text[AM_ID_TEXT_BYTES], fp[AM_FPR_TEXT_BYTES];
 	am_id_format(id, text);
 	am_id_fingerprint(id, fp);
-	snprintf(out, WHO_BYTES, "%.8s (%s)", text, fp);
+	const char *name = names_from != NULL ?
+		cli_shared_name(names_from, id) : NULL;
+	if (name != NULL)
+		snprintf(out, WHO_BYTES, "%s (%.8s, %s)", cli_shown_c(name), text, fp);
+	else
+		snprintf(out, WHO_BYTES, "%.8s (%s)", text, fp);
 }
 
 struct vout {
@@ -1023,6 +1037,7 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 		text_extent(&p);
 		cli_verdict(damage, p.findings);
 	} else {
+		names_from = p.store;
 		complete_as_of(&p, &o);
 		fputs(lines ? lines : "", stdout);
 		text_header(&p);
@@ -1046,6 +1061,7 @@ cli_verify_file(const char *path, bool json, char **expect, size_t nexpect)
 	}
 	ret = cli_verify_status(damage, p.findings);
 out:
+	names_from = NULL;
 	am_proof_finish(&p);
 	am_bundle_destroy(&b);
 	free(kn.ids);

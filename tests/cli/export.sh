@@ -35,6 +35,13 @@ whoof() {
 	am "$1" id --json |
 		sed 's/^{"id":"\(am......\)[^"]*","fingerprint":"\([^"]*\)".*/\1 (\2)/'
 }
+# how verify --file names someone in the record of an intact file when
+# the file holds the display name they signed (problems and findings
+# name people as whoof does)
+namedof() {
+	am "$1" id --json |
+		sed 's/^{"id":"\(am......\)[^"]*","fingerprint":"\([^"]*\)".*/'"$1"' (\1, \2)/'
+}
 # verify FILE: runs verify --file with no data directory; sets out and rc
 verify() {
 	out=$(env -u AMENDS_HOME HOME="$dir/nowhere" "$amends" verify --file "$1" 2>&1)
@@ -167,6 +174,11 @@ printf '%s\n' "$out" | grep -qF "safety number: $sn" || fail "id by safety numbe
 SAMW=$(whoof sam)
 ALEXW=$(whoof alex)
 LEEW=$(whoof lee)
+# sam and alex signed their names into the circle (circle new, and an
+# accept that completed the proposal); lee accepted while the proposal
+# still waited for alex, so the record holds no name of lee's
+SAMN=$(namedof sam)
+ALEXN=$(namedof alex)
 
 # ---- an untouched export verifies, with no data directory ----
 at 2026-03-05T09:00:00Z
@@ -174,26 +186,26 @@ am sam export us -o "$dir/us.amends" >/dev/null || fail "export"
 verify "$dir/us.amends"
 [ "$rc" -eq 0 ] || fail "untouched export: exit $rc: $out"
 for want in \
-	"exported by $SAMW at 2026-03-05 09:00" \
-	"  member  $SAMW, member, created the circle" \
+	"exported by $SAMN at 2026-03-05 09:00" \
+	"  member  $SAMN, member, created the circle" \
 	"  member  $LEEW, witness" \
 	"agreement 'Evening check-in' ($AG): in force" \
-	"  terms $AG signed by $SAMW, $ALEXW" \
+	"  terms $AG signed by $SAMN, $ALEXN" \
 	"agreement 'Sunday walk' " \
-	"$SAMW checked in kept for 2026-03-01 on 'Evening check-in': evening1" \
-	"      disputed by $ALEXW on 2026-03-02 21:00: you did not call" \
+	"$SAMN checked in kept for 2026-03-01 on 'Evening check-in': evening1" \
+	"      disputed by $ALEXN on 2026-03-02 21:00: you did not call" \
 	"      confirmed by $LEEW (witness) on 2026-03-02 21:00" \
-	"  proposed by $SAMW on 2026-03-01 10:00" \
+	"  proposed by $SAMN on 2026-03-01 10:00" \
 	"  text: \"Sam checks in every evening by 21:00\"" \
 	"  schedule: every day at 21:00" \
-	"  parties: $SAMW, $ALEXW" \
-	"  checks in: $SAMW" \
+	"  parties: $SAMN, $ALEXN" \
+	"  checks in: $SAMN" \
 	"    2026-03-03 22:00  $LEEW said about agreement $AG: \"Alex was unfair on the 2nd\"" \
-	"        confirmed by $ALEXW on 2026-03-03 22:30" \
+	"        confirmed by $ALEXN on 2026-03-03 22:30" \
 	"verified: 20 entries, 3 authors, 0 problems"; do
 	printf '%s\n' "$out" | grep -qF -- "$want" || fail "untouched export: no '$want' in: $out"
 done
-n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXW on 2026-03-0[13] 21:00$")
+n=$(printf '%s\n' "$out" | grep -c "      confirmed by $ALEXN on 2026-03-0[13] 21:00$")
 [ "$n" -eq 2 ] || fail "untouched export: $n check-ins confirmed by alex, not 2"
 [ "$(printf '%s\n' "$out" | tail -n 1)" = "verified: 20 entries, 3 authors, 0 problems" ] ||
 	fail "untouched export: last line"
@@ -248,7 +260,7 @@ verify "$dir/t-eol"
 # ---- who signed the manifest ----
 # the exporter's role in each circle is named; the witness may export
 verify "$dir/us.amends"
-printf '%s\n' "$out" | grep -qF "signed by $SAMW, member of circle 'us'" ||
+printf '%s\n' "$out" | grep -qF "signed by $SAMN, member of circle 'us'" ||
 	fail "signer's role not named: $out"
 am lee export us -o "$dir/lee.amends" >/dev/null || fail "export by the witness"
 verify "$dir/lee.amends"
@@ -372,7 +384,7 @@ LEESN=$(snof lee)
 verify "$dir/us.amends"
 [ "$rc" -eq 0 ] || fail "plain verify: exit $rc"
 for want in "anyone can make a file like this one with keys of their own" \
-	"  $SAMW: $SAMSN" "  $ALEXW: $ALEXSN" "  $LEEW: $LEESN"; do
+	"  $SAMN: $SAMSN" "  $ALEXN: $ALEXSN" "  $LEEW: $LEESN"; do
 	printf '%s\n' "$out" | grep -qF -- "$want" || fail "no warning line '$want' in: $out"
 done
 # the real export passes with the real people, by ID or safety number
@@ -438,7 +450,7 @@ C=$(am alex circles --json | grep -o '"id":"[0-9a-f]*"' | head -n 1 | cut -d'"' 
 # ckpt WHO TIME: WHO checkpoints the heads it holds, as its node would
 ckpt() { "$craft" "$dir/$1" "$C" "$(date -d "$2" +%s)000" --checkpoint - >/dev/null || fail "checkpoint by $1"; }
 complete() { # WHAT TIME: the file leads with complete as of TIME
-	printf '%s\n' "$out" | head -n 1 | grep -qF "circle 'us' ($(echo "$C" | cut -c1-8)): complete as of $2, confirmed by $SAMW, " ||
+	printf '%s\n' "$out" | head -n 1 | grep -qF "circle 'us' ($(echo "$C" | cut -c1-8)): complete as of $2, confirmed by $SAMN, " ||
 		fail "$1: not complete as of $2: $out"
 }
 # everyone holds the same record and checkpoints it
@@ -462,7 +474,7 @@ am sam export us -o "$dir/whole.amends" >/dev/null || fail "export after the che
 verify "$dir/whole.amends"
 [ "$rc" -eq 0 ] || fail "export after the checkpoints: exit $rc: $out"
 complete "whole export" "2026-03-05 22:02"
-printf '%s\n' "$out" | grep -qF "disputed by $ALEXW on 2026-03-05 21:00: you were out all night" ||
+printf '%s\n' "$out" | grep -qF "disputed by $ALEXN on 2026-03-05 21:00: you were out all night" ||
 	fail "whole export: the dispute: $out"
 # a file made from sam's copy of the morning: cut at an earlier point
 # everyone confirmed, so it shows that earlier time
