@@ -19,7 +19,10 @@ if [ -n "${7:-}" ]; then
 	AMENDS_FAULT_SEED=$7
 fi
 if [ -z "${AMENDS_FAULT_SEED:-}" ]; then
-	AMENDS_FAULT_SEED=$(( $(date +%s%N | cut -c 8-16) % 1000000 + 1 ))
+	# the clock's digits without leading zeros, which the shell would
+	# read as an octal number
+	ns=$(date +%s%N | cut -c 8-16 | sed 's/^0*//')
+	AMENDS_FAULT_SEED=$(( ${ns:-0} % 1000000 + 1 ))
 fi
 export AMENDS_FAULT_SEED
 . "$(dirname "$0")/lib.sh"
