@@ -597,6 +597,44 @@ cmp_prop_hash(const void *a, const void *b)
 	return memcmp((*x)->hash, (*y)->hash, 32);
 }
 
+/* The removals that await id's answer: by a joined member, of a member
+ * still here, neither effective, refused nor withdrawn, needing id, whom
+ * id has not answered (a standing DECLINE refuses, so only those id has
+ * not answered at all are listed). */
+static int
+pending_removals(const struct st_circle *c, const uint8_t *id,
+	struct pending_list *l)
+{
+	for (size_t i = 0; i < c->nprops; i++) {
+		const struct st_proposal *p = &c->props[i];
+		if (p->kind != AM_KIND_REMOVE || p->effective || p->refused ||
+		    p->withdrawn || memcmp(p->author, id, 32) == 0 ||
+		    !st_is_party_member(c, p->author) ||
+		    st_departed(c, p->author) != NULL ||
+		    st_member(c, p->target) == NULL ||
+		    st_departed(c, p->target) != NULL ||
+		    !st_consent_needs(c, p, id))
+			continue;
+		bool answered = false;
+		for (uint32_t j = 0; j < p->naccepts; j++)
+			answered = answered || memcmp(p->accepts[j], id, 32) == 0;
+		for (uint32_t j = 0; j < p->ndeclines; j++)
+			answered = answered || memcmp(p->declines[j], id, 32) == 0;
+		if (answered)
+			continue;
+		struct am_pending *e = pending_add(l);
+		if (e == NULL)
+			return AM_ERR_NOMEM;
+		e->kind = AM_PENDING_REMOVE;
+		memcpy(e->circle, c->id, 32);
+		memcpy(e->hash, p->hash, 32);
+		memcpy(e->author, p->author, 32);
+		e->time = p->time;
+		memcpy(e->member, p->target, 32);
+	}
+	return AM_OK;
+}
+
 static int
 pending_members(const struct st_circle *c, const uint8_t *id,
 	struct pending_list *l)
@@ -640,7 +678,7 @@ pending_members(const struct st_circle *c, const uint8_t *id,
 		memcpy(e->member, p->target, 32);
 		e->role = p->role;
 	}
-	rc = AM_OK;
+	rc = pending_removals(c, id, l);
 fail:
 	free(by);
 	return rc;
@@ -722,7 +760,7 @@ pending_circle(sqlite3 *db, const uint8_t *circle, const uint8_t *id,
 		return rc;
 	/* someone a member proposal needs may answer it before joining;
 	 * someone who left is asked for nothing */
-	if (!c.has_genesis || st_left(&c, id) != NULL)
+	if (!c.has_genesis || st_left(&c, id) != NULL || st_removed(&c, id) != NULL)
 		goto out;
 	if ((rc = pending_members(&c, id, l)) != AM_OK)
 		goto out;

@@ -433,6 +433,7 @@ enum am_pending_kind {
 	AM_PENDING_VERSION = 1,      /* a version id is a party to */
 	AM_PENDING_MEMBER = 2,       /* a member proposal id must accept */
 	AM_PENDING_END = 3,          /* an end id may accept (to end at once) */
+	AM_PENDING_REMOVE = 4,       /* a removal id must accept */
 };
 
 struct am_pending {
