@@ -15,14 +15,26 @@
 
 #include "amends/state.h"
 
-/* A member proposal and who accepted it. */
+/* A member proposal, or a removal (a REMOVE is proposed, known and
+ * answered like one: protocol/state.md, "Removal"), and who accepted it. */
 struct st_proposal {
 	uint8_t hash[AM_HASH_BYTES];
 	uint8_t author[AM_ID_BYTES];
-	uint8_t target[AM_ID_BYTES];
+	uint8_t target[AM_ID_BYTES]; /* the newcomer, or the one removed */
 	uint64_t seq;
 	int64_t time;
-	uint32_t role;
+	uint32_t kind;               /* AM_KIND_MEMBER or AM_KIND_REMOVE */
+	uint32_t role;               /* MEMBER: the role proposed */
+	uint64_t head;               /* REMOVE: the head of the target's feed
+	                                it names */
+	uint32_t nextra;             /* REMOVE: the IDs its body lists as
+	                                needed that its derived need lacks */
+	uint8_t (*extra)[AM_ID_BYTES];
+	bool effective;              /* REMOVE: it took effect */
+	int64_t prev_time;           /* REMOVE: the later of time and its
+	                                author's previous entry's, as for
+	                                a LEAVE */
+	char *note;                  /* REMOVE: its reason, or NULL */
 	bool done;                   /* completed: target joined through it */
 	bool refused;                /* the first answer of its newcomer, or of
 	                                someone in need, declines: it never
@@ -71,6 +83,8 @@ struct st_depart {
 	                                bounds), as for an END */
 	bool joined;                 /* id had joined: they departed */
 	char *note;                  /* its reason, or NULL */
+	uint64_t head;               /* REMOVE: the last entry of id's feed
+	                                that counts in full (the cut-off) */
 };
 
 struct st_circle {
@@ -94,6 +108,9 @@ struct st_circle {
 	                                first of its author's feed), by ID,
 	                                whether or not its author had joined */
 	size_t nleaves;
+	struct st_depart *removals;  /* who was removed, by ID: the effective
+	                                REMOVE of the lowest head, then hash */
+	size_t nremovals;
 	struct st_sink *sink;        /* NULL unless collecting violations */
 	struct st_needs *needs;      /* the need sets of props (state_need.c) */
 	bool members_sorted;         /* members is in its final order */
@@ -192,6 +209,20 @@ const struct st_depart *st_left(const struct st_circle *c,
 /* id's departure when id had joined and has left or been removed; NULL
  * otherwise. A departed member's entries before it still count. */
 const struct st_depart *st_departed(const struct st_circle *c,
+	const uint8_t id[static AM_ID_BYTES]);
+/* The effective removal of id, or NULL. */
+const struct st_depart *st_removed(const struct st_circle *c,
+	const uint8_t id[static AM_ID_BYTES]);
+/* Is author's entry seq past the cut-off of their removal: ignored
+ * (AM_RULE_REMOVED) by every rule but membership's? */
+bool st_cut(const struct st_circle *c, const uint8_t author[static AM_ID_BYTES],
+	uint64_t seq);
+/* AM_RULE_REMOVED with a sentence in *why when st_cut(); 0 otherwise. */
+uint32_t st_cut_rule(const struct st_circle *c,
+	const uint8_t author[static AM_ID_BYTES], uint64_t seq, const char **why);
+/* Does p's consent need id's (a REMOVE's: never its target's, and also
+ * the IDs its body lists)? */
+bool st_consent_needs(const struct st_circle *c, const struct st_proposal *p,
 	const uint8_t id[static AM_ID_BYTES]);
 /* True when proposal p needs id's consent (id is in p->need). */
 bool st_needs(const struct st_proposal *p, const uint8_t id[static AM_ID_BYTES]);

@@ -144,7 +144,9 @@ derive_sigs(struct st_circle *c, const uint8_t (*ids)[AM_ID_BYTES], uint32_t nid
 	for (size_t i = 0; i < nacts; i++) {
 		struct st_act *a = &acts[i];
 		const char *why;
-		uint32_t rule = answer_rule(c, ids, nids, a->author, &why);
+		uint32_t rule = st_cut_rule(c, a->author, a->seq, &why);
+		if (rule == 0)
+			rule = answer_rule(c, ids, nids, a->author, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, a->author, a->seq, a->hash, a->kind, rule, why);
 			continue;
@@ -331,7 +333,9 @@ derive_depths(struct st_circle *c, struct st_agreement *a)
 			}
 			const char *why = NULL;
 			uint32_t rule = 0;
-			if (!sv->valid) {
+			if ((rule = st_cut_rule(c, sv->v.author, sv->seq, &why)) != 0) {
+				;
+			} else if (!sv->valid) {
 				rule = AM_RULE_PARTIES;
 				why = "its terms cannot be read";
 			} else if ((rule = version_rule(c, &sv->v, &why)) != 0) {
@@ -602,7 +606,8 @@ derive_positions(struct derive *d, size_t v)
 	}
 	for (size_t i = 0; w != NULL && i < d->nacts[v]; i++) {
 		const struct st_act *x = &d->acts[v][i];
-		if (x->kind != AM_KIND_DECLINE || memcmp(x->author, sv->v.author, 32) != 0)
+		if (x->kind != AM_KIND_DECLINE || memcmp(x->author, sv->v.author, 32) != 0 ||
+		    st_cut(d->c, x->author, x->seq))
 			continue;
 		if (sv->full)
 			st_sink_ignore(d->c->sink, x->author, x->seq, x->hash, x->kind,
@@ -926,8 +931,10 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 				NULL);
 			goto judged;
 		}
-		uint32_t rule = answer_rule(c, (const uint8_t (*)[AM_ID_BYTES])t->parties,
-			t->nparties, e->author, &why);
+		uint32_t rule = st_cut_rule(c, e->author, e->seq, &why);
+		if (rule == 0)
+			rule = answer_rule(c, (const uint8_t (*)[AM_ID_BYTES])t->parties,
+				t->nparties, e->author, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, e->author, e->seq, e->hash, AM_KIND_END, rule,
 				rule == AM_RULE_NOT_PARTY ?

@@ -291,6 +291,57 @@ answer_proposal(struct check *k, const struct am_body *b)
 	return AM_OK;
 }
 
+/* May the author answer removal b->target? Those its consent needs
+ * answer once, and their first answer is final; its author withdraws it
+ * by declining it while it is incomplete (protocol/state.md, "Removal"). */
+static int
+answer_removal(struct check *k, const struct am_body *b)
+{
+	const struct st_proposal *p = NULL;
+	for (size_t i = 0; i < k->c.nprops; i++)
+		if (memcmp(k->c.props[i].hash, b->target, 32) == 0)
+			p = &k->c.props[i];
+	bool own = p != NULL && memcmp(p->author, k->author, 32) == 0;
+	bool asked = p != NULL && st_consent_needs(&k->c, p, k->author);
+	if (st_member(&k->c, k->author) == NULL && !asked)
+		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
+	if (p == NULL || !st_is_party_member(&k->c, p->author) ||
+	    st_member(&k->c, p->target) == NULL ||
+	    memcmp(p->author, p->target, 32) == 0)
+		return say(k, AM_ERR_RULE, "that removal breaks a rule and does not count");
+	if (memcmp(p->target, k->author, 32) == 0)
+		return say(k, AM_ERR_RULE, "this removal is of you: you are not "
+			"asked to answer it");
+	if (p->effective)
+		return say(k, AM_ERR_RULE, "this removal has taken effect");
+	if (st_departed(&k->c, p->target) != NULL)
+		return say(k, AM_ERR_RULE, "they are no longer a member of this circle");
+	if (p->refused)
+		return say(k, AM_ERR_RULE, "someone whose consent this removal needs "
+			"declined it, and that first answer is final");
+	if (own && b->kind == AM_KIND_DECLINE && p->consented)
+		return say(k, AM_ERR_RULE, "everyone this removal needs has "
+			"accepted it: a withdrawal cannot undo that");
+	if (own && b->kind == AM_KIND_DECLINE && p->withdrawn)
+		return say(k, AM_ERR_RULE, "you have already withdrawn this removal");
+	if (own && b->kind == AM_KIND_DECLINE)
+		return AM_OK;
+	if (own)
+		return say(k, AM_ERR_RULE, "you proposed this removal: writing it "
+			"was your acceptance");
+	if (p->withdrawn && b->kind == AM_KIND_ACCEPT)
+		return say(k, AM_ERR_RULE, "its author withdrew this removal");
+	for (uint32_t i = 0; i < p->naccepts; i++)
+		if (memcmp(p->accepts[i], k->author, 32) == 0)
+			return say(k, AM_ERR_RULE, "you have already accepted this, "
+				"and your first answer is final");
+	for (uint32_t i = 0; i < p->ndeclines; i++)
+		if (memcmp(p->declines[i], k->author, 32) == 0)
+			return say(k, AM_ERR_RULE, "you have already declined this, "
+				"and your first answer is final");
+	return AM_OK;
+}
+
 static int
 answer_version(struct check *k, const struct am_body *b, const uint8_t *id)
 {
@@ -370,6 +421,8 @@ check_answer(struct check *k, const struct am_body *b)
 		return say(k, AM_ERR_NOT_FOUND, "there is no such entry in this circle");
 	if (kind == AM_KIND_MEMBER)
 		return answer_proposal(k, b);
+	if (kind == AM_KIND_REMOVE)
+		return answer_removal(k, b);
 	if (st_member(&k->c, k->author) == NULL)
 		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
 	switch (kind) {
@@ -380,7 +433,8 @@ check_answer(struct check *k, const struct am_body *b)
 	case AM_KIND_END:
 		return answer_end(k, b, ref);
 	default:
-		return say(k, AM_ERR_RULE, "only versions, member proposals and ends can be accepted or declined");
+		return say(k, AM_ERR_RULE, "only versions, member proposals, removals "
+			"and ends can be accepted or declined");
 	}
 }
 
@@ -513,6 +567,39 @@ check_rename(struct check *k, const struct am_body *b)
 	return AM_OK;
 }
 
+/*
+ * A REMOVE counts when a joined member (not a witness) writes it of
+ * another joined person; it takes effect once everyone its consent needs
+ * has accepted, among them another joined member (protocol/state.md,
+ * "Removal"). The writer refuses one that could never take effect: with
+ * nobody else here to accept it, in a circle of two, leaving is the way.
+ */
+static int
+check_remove(struct check *k, const struct am_body *b)
+{
+	if (!st_is_party_member(&k->c, k->author))
+		return say(k, AM_ERR_RULE, "a witness cannot propose removing anyone");
+	if (memcmp(b->target, k->author, 32) == 0)
+		return say(k, AM_ERR_RULE, "to go, leave the circle (amends circle "
+			"leave); a removal is of someone else");
+	if (st_member(&k->c, b->target) == NULL)
+		return say(k, AM_ERR_RULE, "they are not a member of this circle");
+	if (st_departed(&k->c, b->target) != NULL)
+		return say(k, AM_ERR_RULE, "they are no longer a member of this circle");
+	bool other = false;
+	for (size_t i = 0; i < k->c.nmembers && !other; i++) {
+		const struct am_member *m = &k->c.members[i];
+		other = m->status == AM_MEMBER_JOINED && m->departure_kind == 0 &&
+			memcmp(m->id, k->author, 32) != 0 &&
+			memcmp(m->id, b->target, 32) != 0;
+	}
+	if (!other)
+		return say(k, AM_ERR_RULE, "a removal needs another member to accept "
+			"it, and there is none: with only the two of you, leave the "
+			"circle instead");
+	return AM_OK;
+}
+
 static int
 check_body(struct check *k, const struct am_body *b)
 {
@@ -521,6 +608,8 @@ check_body(struct check *k, const struct am_body *b)
 	/* after one's own LEAVE, nothing one writes counts (AM_RULE_LEFT) */
 	if (st_left(&k->c, k->author) != NULL)
 		return say(k, AM_ERR_NOT_MEMBER, "you have left this circle");
+	if (st_removed(&k->c, k->author) != NULL)
+		return say(k, AM_ERR_NOT_MEMBER, "you were removed from this circle");
 	if (b->kind == AM_KIND_ACCEPT || b->kind == AM_KIND_DECLINE)
 		return check_answer(k, b);
 	if (st_member(&k->c, k->author) == NULL)
@@ -548,8 +637,7 @@ check_body(struct check *k, const struct am_body *b)
 	case AM_KIND_RENAME:
 		return check_rename(k, b);
 	case AM_KIND_REMOVE:
-		return say(k, AM_ERR_RULE, "removing a member has no effect under "
-			"these rules yet (protocol/state.md, \"Removal\")");
+		return check_remove(k, b);
 	default:
 		return say(k, AM_ERR_ARG, "unknown kind of entry");
 	}

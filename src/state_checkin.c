@@ -258,6 +258,11 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 		uint32_t kind = (uint32_t)sqlite3_column_int(st, 2);
 		st_col32(st, 4, hash);
 		const struct am_member *m = st_member(c, who);
+		const char *why;
+		if (st_cut_rule(c, who, seq, &why) != 0) {
+			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_REMOVED, why);
+			continue;
+		}
 		if (memcmp(who, author, 32) == 0) {
 			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_OWN,
 				"confirms or disputes its own author's entry");
@@ -443,7 +448,9 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 		st_col32(st, 1, author);
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 2);
 		const char *period = (const char *)sqlite3_column_text(st, 4);
-		uint32_t rule = st_checkin_rule(c, a, author, period, &why);
+		uint32_t rule = st_cut_rule(c, author, seq, &why);
+		if (rule == 0)
+			rule = st_checkin_rule(c, a, author, period, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_CHECKIN, rule, why);
 			continue;
@@ -554,6 +561,12 @@ st_statements_load(struct st_circle *c, const uint8_t *about,
 		s.time = sqlite3_column_int64(st, 3);
 		s.has_about = sqlite3_column_type(st, 5) != SQLITE_NULL;
 		st_col32(st, 5, s.about);
+		const char *why;
+		if (st_cut_rule(c, s.author, s.seq, &why) != 0) {
+			st_sink_ignore(c->sink, s.author, s.seq, s.hash, AM_KIND_STATEMENT,
+				AM_RULE_REMOVED, why);
+			continue;
+		}
 		if (st_member(c, s.author) == NULL) {
 			st_sink_ignore(c->sink, s.author, s.seq, s.hash, AM_KIND_STATEMENT,
 				AM_RULE_NOT_MEMBER,

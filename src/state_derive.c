@@ -122,10 +122,40 @@ st_left(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
 }
 
 const struct st_depart *
+st_removed(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
+{
+	return find_depart(c->removals, c->nremovals, id);
+}
+
+/* A member's own LEAVE is their departure unless it came past the
+ * cut-off of their removal (protocol/state.md, "Removal"): a removed
+ * person cannot move the date their agreements end. */
+const struct st_depart *
 st_departed(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
 {
-	const struct st_depart *d = st_left(c, id);
-	return d != NULL && d->joined ? d : NULL;
+	const struct st_depart *d = st_left(c, id), *r = st_removed(c, id);
+	if (d != NULL && d->joined && (r == NULL || d->seq <= r->head))
+		return d;
+	return r;
+}
+
+bool
+st_cut(const struct st_circle *c, const uint8_t author[static AM_ID_BYTES],
+	uint64_t seq)
+{
+	const struct st_depart *d = st_removed(c, author);
+	return d != NULL && seq > d->head;
+}
+
+uint32_t
+st_cut_rule(const struct st_circle *c, const uint8_t author[static AM_ID_BYTES],
+	uint64_t seq, const char **why)
+{
+	if (!st_cut(c, author, seq))
+		return 0;
+	*why = "written by a removed member after the last entry of theirs "
+		"that their removal names";
+	return AM_RULE_REMOVED;
 }
 
 /*
@@ -240,6 +270,9 @@ struct known {
 	bool wreach;                 /* it or a proposal in the recursion of
 	                                its need waits */
 	uint32_t tix;                /* its newcomer's interned index */
+	uint32_t nset;               /* how many its consent needs: need(p),
+	                                for a REMOVE without its target and
+	                                with the extra IDs its body lists */
 	size_t child;                /* resolve(): the next of prev, edges */
 };
 
@@ -400,33 +433,90 @@ declines_first(const struct st_proposal *p, const struct known *k,
 	return a != NULL && a->decline != 0 && (a->accept == 0 || a->decline < a->accept);
 }
 
-/* Was p turned down for good: the newcomer's first answer to it, or that
- * of anyone in need(p), a DECLINE? Needs need(p) filled. */
-static bool
-refused(const struct st_proposal *p, const struct known *k)
+static int
+cmp_id32(const void *a, const void *b)
 {
-	if (declines_first(p, k, p->target))
+	return memcmp(a, b, AM_ID_BYTES);
+}
+
+/* Is id gone from every need: left, or removed by a removal already
+ * found effective? */
+static bool
+gone(const struct st_circle *c, const uint8_t *id)
+{
+	return st_left(c, id) != NULL || st_removed(c, id) != NULL;
+}
+
+/* Does p's consent need id? need(p); for a REMOVE, never its target, and
+ * also the IDs its body lists (protocol/state.md, "Removal"). */
+static bool
+in_need(const struct st_circle *c, const struct st_proposal *p,
+	const uint8_t *id)
+{
+	if (p->kind != AM_KIND_REMOVE)
+		return st_needs(p, id);
+	if (memcmp(id, p->target, 32) == 0)
+		return false;
+	if (st_needs(p, id))
+		return true;
+	return p->nextra > 0 && !gone(c, id) &&
+		bsearch(id, p->extra, p->nextra, sizeof *p->extra, cmp_id32) != NULL;
+}
+
+bool
+st_consent_needs(const struct st_circle *c, const struct st_proposal *p,
+	const uint8_t id[static AM_ID_BYTES])
+{
+	return in_need(c, p, id);
+}
+
+/* How many in_need() holds for: need(p), less a REMOVE's target, plus
+ * the listed IDs need(p) lacks. */
+static uint32_t
+need_size(const struct st_circle *c, const struct st_proposal *p)
+{
+	uint32_t n = p->nneed;
+	if (p->kind != AM_KIND_REMOVE)
+		return n;
+	if (st_needs(p, p->target))
+		n--;
+	for (uint32_t i = 0; i < p->nextra; i++)
+		if (memcmp(p->extra[i], p->target, 32) != 0 &&
+		    !st_needs(p, p->extra[i]) && !gone(c, p->extra[i]))
+			n++;
+	return n;
+}
+
+/* Was p turned down for good: the newcomer's first answer to it, or that
+ * of anyone its consent needs, a DECLINE? Needs need(p) filled. The one a
+ * REMOVE names is not asked. */
+static bool
+refused(const struct st_circle *c, const struct st_proposal *p,
+	const struct known *k)
+{
+	if (p->kind == AM_KIND_MEMBER && declines_first(p, k, p->target))
 		return true;
 	/* only someone who answered can decline: walk the answers, not
 	 * need(p), which may be long */
 	for (uint32_t j = 0; j < k->nans; j++)
-		if (declines_first(p, k, k->ans[j].id) && st_needs(p, k->ans[j].id))
+		if (declines_first(p, k, k->ans[j].id) && in_need(c, p, k->ans[j].id))
 			return true;
 	return false;
 }
 
-/* Does everyone in need(p) accept p? The author does (unless they have
- * left, and so are in no need); anyone else needs an answer, so count the
- * answers that consent instead of walking need. */
+/* Does everyone p's consent needs accept p? The author does (unless they
+ * have left, and so are in no need); anyone else needs an answer, so
+ * count the answers that consent instead of walking need. */
 static bool
-all_needed_consent(const struct st_proposal *p, const struct known *k)
+all_needed_consent(const struct st_circle *c, const struct st_proposal *p,
+	const struct known *k)
 {
-	uint32_t n = st_needs(p, p->author) ? 1 : 0;
+	uint32_t n = in_need(c, p, p->author) ? 1 : 0;
 	for (uint32_t j = 0; j < k->nans; j++)
 		if (memcmp(k->ans[j].id, p->author, 32) != 0 &&
-		    consents(p, k, k->ans[j].id) && st_needs(p, k->ans[j].id))
+		    consents(p, k, k->ans[j].id) && in_need(c, p, k->ans[j].id))
 			n++;
-	return n == p->nneed;
+	return n == k->nset;
 }
 
 /* One proposal in its author's feed, to sort by (author, seq). */
@@ -620,18 +710,19 @@ st_need_list(const struct st_proposal *p, uint8_t (**out)[AM_ID_BYTES],
 	return st_needs_list(p->needs, p->who, p->nneed, out, n);
 }
 
-/* Adds id to need(p) unless id has left: a person who wrote a LEAVE can
- * answer nothing any more (their later entries are ignored), so waiting
- * for them would hold the proposal up for good. */
+/* Adds id to need(p) unless id has left or was removed: a person who
+ * wrote a LEAVE can answer nothing any more (their later entries are
+ * ignored), and one removed is no longer asked, so waiting for them
+ * would hold the proposal up for good. */
 static int
 need_put(struct st_circle *c, const struct st_proposal *p, const uint8_t *id)
 {
-	return st_left(c, id) != NULL ? AM_OK :
-		st_needs_add(c->needs, p->who, p->rank, id);
+	return gone(c, id) ? AM_OK : st_needs_add(c->needs, p->who, p->rank, id);
 }
 
 /* Takes into need(i) what i's author knew through proposal q: q's
- * author, q's newcomer unless q is refused, and need(q). */
+ * author, q's newcomer unless q is refused (a REMOVE has none), and
+ * need(q). */
 static int
 fold_known(struct st_circle *c, struct derive *d, size_t i, size_t q,
 	bool *waits)
@@ -641,7 +732,8 @@ fold_known(struct st_circle *c, struct derive *d, size_t i, size_t q,
 	int rc;
 	*waits = *waits || k->waits || k->wreach;
 	if ((rc = need_put(c, p, x->author)) != AM_OK ||
-	    (!k->refused && (rc = need_put(c, p, x->target)) != AM_OK))
+	    (!k->refused && x->kind == AM_KIND_MEMBER &&
+	    (rc = need_put(c, p, x->target)) != AM_OK))
 		return rc;
 	/* need(q) of one of i's author's own earlier proposals is in the
 	 * author's list already; one not settled (reached again while being
@@ -700,9 +792,11 @@ settle(struct st_circle *c, struct derive *d, size_t i)
 	if ((rc = walk_need(c, d, i, &waits)) != AM_OK)
 		return rc;
 	k->wreach = waits;
-	k->refused = p->refused = refused(p, k);
-	k->consented = !waits && !k->refused && consents(p, k, p->target) &&
-		all_needed_consent(p, k);
+	k->nset = need_size(c, p);
+	k->refused = p->refused = refused(c, p, k);
+	k->consented = !waits && !k->refused &&
+		(p->kind == AM_KIND_REMOVE || consents(p, k, p->target)) &&
+		all_needed_consent(c, p, k);
 	/* completion wins: the author's DECLINE withdraws p only while p
 	 * is not consented; it changes nothing of p's need or refusal */
 	const struct answer *own = find_answer(k, p->author);
@@ -746,12 +840,19 @@ resolve(struct st_circle *c, struct derive *d, size_t root)
 	return AM_OK;
 }
 
-/* The MEMBER facts of feed ?1 by seq: LIMIT ?2 takes the first, those
- * that count; OFFSET ?2 those past the cap */
-#define FEED_PROPOSALS_SQL "SELECT e.hash, f.author, x.ref, st_num(e.raw), " \
-	"x.seq, x.time FROM st_facts x JOIN feeds f ON f.id = x.feed " \
+/* The MEMBER and REMOVE facts of feed ?1 by seq: LIMIT ?2 takes the
+ * first, those that count; OFFSET ?2 those past the cap. A REMOVE also
+ * brings its raw entry (its body names a head and a need) and the time
+ * of its author's entry before it (a removal ends agreements like an
+ * END of the one removed, dated as a LEAVE is). */
+#define FEED_PROPOSALS_SQL "SELECT e.hash, f.author, x.ref, " \
+	"CASE x.kind WHEN 2 THEN st_num(e.raw) ELSE 0 END, x.seq, x.time, " \
+	"x.kind, CASE x.kind WHEN 14 THEN e.raw END, " \
+	"CASE x.kind WHEN 14 THEN (SELECT st_time(pe.raw) FROM entries pe " \
+	"WHERE pe.feed = x.feed AND pe.seq = x.seq - 1) END " \
+	"FROM st_facts x JOIN feeds f ON f.id = x.feed " \
 	"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq " \
-	"WHERE x.feed = ?1 AND x.kind = 2 ORDER BY x.seq "
+	"WHERE x.feed = ?1 AND x.kind IN (2, 14) ORDER BY x.seq "
 
 /* The feeds of the circle, by row id. */
 static int
@@ -790,7 +891,40 @@ cmp_proposal(const void *a, const void *b)
 	return memcmp(x->hash, y->hash, 32);
 }
 
-/* Reads the member proposals that count: the first
+/* A REMOVE's head, reason and the IDs its body lists as needed, from its
+ * raw entry (its fact was recorded only when the body decoded). */
+static int
+read_removal(sqlite3_stmt *st, int col, struct st_proposal *p)
+{
+	struct am_entry e;
+	struct am_body *b;
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB ||
+	    am_entry_decode(sqlite3_column_blob(st, col),
+	    (size_t)sqlite3_column_bytes(st, col), &e) != AM_OK)
+		return AM_OK;            /* cannot happen: it has a fact */
+	if ((b = malloc(sizeof *b)) == NULL)
+		return AM_ERR_NOMEM;
+	if (am_body_decode(e.kind, e.body, e.body_len, b) == AM_OK) {
+		p->head = b->head_seq;
+		if (b->nneed > 0 &&
+		    (p->extra = malloc(b->nneed * sizeof *p->extra)) == NULL) {
+			free(b);
+			return AM_ERR_NOMEM;
+		}
+		memcpy(p->extra, b->need, b->nneed * sizeof *p->extra);
+		p->nextra = b->nneed;    /* sorted, each once: the decoder
+		                            refuses anything else */
+		if (b->note.n > 0 &&
+		    (p->note = strndup(b->note.p, b->note.n)) == NULL) {
+			free(b);
+			return AM_ERR_NOMEM;
+		}
+	}
+	free(b);
+	return AM_OK;
+}
+
+/* Reads the member proposals and removals that count: the first
  * AM_CAP_MEMBER_PROPOSALS of each feed (the others are ignored,
  * sink_capped, and cost nothing more), by (seq, hash). */
 static int
@@ -828,6 +962,18 @@ read_proposals(struct st_circle *c)
 			p->role = (uint32_t)sqlite3_column_int(st, 3);
 			p->seq = (uint64_t)sqlite3_column_int64(st, 4);
 			p->time = sqlite3_column_int64(st, 5);
+			p->kind = (uint32_t)sqlite3_column_int(st, 6);
+			p->prev_time = p->time;
+			if (sqlite3_column_type(st, 8) == SQLITE_INTEGER) {
+				int64_t pt = sqlite3_column_int64(st, 8);
+				if (am_state_time_ok(pt) && pt > p->prev_time)
+					p->prev_time = pt;
+			}
+			if (p->kind == AM_KIND_REMOVE &&
+			    read_removal(st, 7, p) != AM_OK) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
 		}
 		rc = st_done(rc);
 	}
@@ -953,7 +1099,8 @@ derive_members(struct st_circle *c, const struct derive *d)
 		changed = false;
 		for (size_t i = 0; i < c->nprops; i++) {
 			const struct st_proposal *p = &c->props[i];
-			if (!d->k[i].consented || !party_member(c, at, p->who))
+			if (p->kind != AM_KIND_MEMBER || !d->k[i].consented ||
+			    !party_member(c, at, p->who))
 				continue;
 			if ((m = find_member(c, at, d->k[i].tix)) == NULL) {
 				if ((m = add_member(c, &cap)) == NULL)
@@ -973,7 +1120,8 @@ derive_members(struct st_circle *c, const struct derive *d)
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
 		uint32_t t = d->k[i].tix;
-		if (t == creator || joined_by[t] || (m = find_member(c, at, t)) == NULL)
+		if (p->kind != AM_KIND_MEMBER || t == creator || joined_by[t] ||
+		    (m = find_member(c, at, t)) == NULL)
 			continue;
 		if (d->k[i].consented && party_member(c, at, p->who) &&
 		    p->role == m->role) {
@@ -984,11 +1132,13 @@ derive_members(struct st_circle *c, const struct derive *d)
 	}
 	/* pending: named by a proposal of a joined non-witness member that
 	 * is neither refused nor withdrawn, the first such in (seq, hash)
-	 * order */
+	 * order; nobody is asked to answer what a removed member proposed
+	 * past their cut-off */
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
-		if (p->done || d->k[i].refused || p->withdrawn ||
-		    st_left(c, p->target) != NULL ||
+		if (p->kind != AM_KIND_MEMBER || p->done || d->k[i].refused ||
+		    p->withdrawn || gone(c, p->target) ||
+		    st_cut(c, p->author, p->seq) ||
 		    !party_member(c, at, p->who) ||
 		    find_member(c, at, d->k[i].tix) != NULL)
 			continue;
@@ -1020,6 +1170,114 @@ fail:
 	return rc;
 }
 
+/* ---- removals ---- */
+
+static int
+cmp_depart(const void *a, const void *b)
+{
+	const struct st_depart *x = a, *y = b;
+	int d = memcmp(x->id, y->id, 32);
+	if (d != 0)
+		return d;
+	if (x->head != y->head)
+		return x->head < y->head ? -1 : 1;
+	return memcmp(x->hash, y->hash, 32);
+}
+
+/* Did a joined member other than p's author and the one it removes
+ * accept p? Nobody removes anyone alone. */
+static bool
+another_accepts(const struct st_circle *c, const struct st_proposal *p,
+	const struct known *k)
+{
+	for (uint32_t j = 0; j < k->nans; j++) {
+		const uint8_t *id = k->ans[j].id;
+		if (memcmp(id, p->author, 32) != 0 && memcmp(id, p->target, 32) != 0 &&
+		    consents(p, k, id) && st_member(c, id) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The removals that take effect with the members derived so far
+ * (protocol/state.md, "Removal"): a REMOVE by a joined member who is not
+ * a witness, of another joined person, that everyone its consent needs
+ * accepted, among them a joined member other than its author and the one
+ * removed. Each removed person's departure is the effective REMOVE of
+ * the lowest head, then the lower hash. c->removals becomes the union of
+ * what it held and these; *grew tells whether someone was added (the
+ * caller derives again: their leaving every need can only complete
+ * more, so the removals found only grow and the rounds end).
+ */
+static int
+find_removals(struct st_circle *c, const struct derive *d, bool *grew)
+{
+	size_t n = c->nremovals;
+	struct st_depart *v = malloc((c->nremovals + c->nprops + 1) * sizeof *v);
+	*grew = false;
+	if (v == NULL)
+		return AM_ERR_NOMEM;
+	if (c->nremovals > 0)
+		memcpy(v, c->removals, c->nremovals * sizeof *v);
+	for (size_t i = 0; i < c->nprops; i++) {
+		struct st_proposal *p = &c->props[i];
+		const struct known *k = &d->k[i];
+		p->effective = false;
+		if (p->kind != AM_KIND_REMOVE || !k->consented ||
+		    !st_is_party_member(c, p->author) ||
+		    memcmp(p->author, p->target, 32) == 0 ||
+		    st_member(c, p->target) == NULL || !another_accepts(c, p, k))
+			continue;
+		p->effective = true;
+		struct st_depart *dp = &v[n++];
+		memset(dp, 0, sizeof *dp);
+		memcpy(dp->id, p->target, 32);
+		memcpy(dp->author, p->author, 32);
+		memcpy(dp->hash, p->hash, 32);
+		dp->kind = AM_KIND_REMOVE;
+		dp->seq = p->seq;
+		dp->time = p->time;
+		dp->prev_time = p->prev_time;
+		dp->head = p->head;
+		dp->joined = true;
+	}
+	qsort(v, n, sizeof *v, cmp_depart);
+	size_t out = 0;
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || memcmp(v[out - 1].id, v[i].id, 32) != 0)
+			v[out++] = v[i];
+	*grew = out > c->nremovals;
+	free(c->removals);
+	c->removals = v;
+	c->nremovals = out;
+	return AM_OK;
+}
+
+/* Gives each removal its reason, from the REMOVE that makes it, and
+ * marks the removed members departed, unless their own LEAVE came
+ * first. */
+static int
+mark_removals(struct st_circle *c)
+{
+	for (size_t i = 0; i < c->nremovals; i++) {
+		struct st_depart *dp = &c->removals[i];
+		for (size_t j = 0; j < c->nprops && dp->note == NULL; j++)
+			if (c->props[j].note != NULL &&
+			    memcmp(c->props[j].hash, dp->hash, 32) == 0 &&
+			    (dp->note = strdup(c->props[j].note)) == NULL)
+				return AM_ERR_NOMEM;
+		struct am_member *m = (struct am_member *)st_member(c, dp->id);
+		if (m == NULL || st_departed(c, dp->id) != dp)
+			continue;
+		m->departure_kind = AM_KIND_REMOVE;
+		memcpy(m->departure, dp->hash, 32);
+		memcpy(m->departed_by, dp->author, 32);
+		m->departed_at = dp->time;
+	}
+	return AM_OK;
+}
+
 /* Notes one proposal's answers as counted or ignored. */
 static int
 sink_answers(struct st_circle *c, size_t i)
@@ -1038,6 +1296,8 @@ sink_answers(struct st_circle *c, size_t i)
 	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
 	uint8_t last[32] = { 0 };
 	bool counts = false, newcomer = false, has_accepted = false, refusal = false;
+	bool removal = p->kind == AM_KIND_REMOVE;
+	char why[160];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint8_t author[32], hash[32];
 		st_col32(st, 0, author);
@@ -1051,31 +1311,36 @@ sink_answers(struct st_circle *c, size_t i)
 			has_accepted = memcmp(author, p->author, 32) == 0;
 			newcomer = !has_accepted && memcmp(author, p->target, 32) == 0;
 			counts = newcomer || st_member(c, author) != NULL ||
-				st_needs(p, author);
+				in_need(c, p, author);
 			/* the newcomer and those p needs answer once: their
-			 * first answer is final */
-			refusal = (newcomer || (!has_accepted && st_needs(p, author))) &&
+			 * first answer is final (the one a REMOVE names is
+			 * not asked) */
+			refusal = ((newcomer && !removal) ||
+				(!has_accepted && in_need(c, p, author))) &&
 				kind == AM_KIND_DECLINE;
 		}
 		bool own = memcmp(author, p->author, 32) == 0;
-		if (!counts)
-			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_NOT_MEMBER,
-				"answers a member proposal without being a member, the one "
-				"proposed, or one whose consent it needs");
-		else if (kind == AM_KIND_DECLINE && own && p->consented)
-			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
-				"withdraws a member proposal everyone it needs had "
-				"accepted: completion wins");
-		else if (kind == AM_KIND_DECLINE && own)
+		const char *what = removal ? "removal" : "member proposal";
+		if (!counts) {
+			snprintf(why, sizeof why, "answers a %s without being a "
+				"member, %s, or one whose consent it needs", what,
+				removal ? "the one it removes" : "the one proposed");
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_NOT_MEMBER, why);
+		} else if (kind == AM_KIND_DECLINE && own && p->consented) {
+			snprintf(why, sizeof why, "withdraws a %s everyone it needs "
+				"had accepted: completion wins", what);
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED, why);
+		} else if (kind == AM_KIND_DECLINE && own) {
 			st_sink_seen(k, author, seq);
-		else if (kind == AM_KIND_DECLINE && has_accepted)
-			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
-				"declines a member proposal its author had accepted");
-		else if (kind == AM_KIND_ACCEPT && refusal)
-			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
-				"accepts a member proposal after declining it: the one "
-				"proposed, and each whose consent it needs, answers once");
-		else
+		} else if (kind == AM_KIND_DECLINE && has_accepted) {
+			snprintf(why, sizeof why, "declines a %s its author had "
+				"accepted", what);
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED, why);
+		} else if (kind == AM_KIND_ACCEPT && refusal) {
+			snprintf(why, sizeof why, "accepts a %s after declining it: "
+				"each whose consent it needs answers once", what);
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED, why);
+		} else
 			st_sink_seen(k, author, seq);
 		has_accepted = has_accepted || (counts && kind == AM_KIND_ACCEPT && !refusal);
 	}
@@ -1108,8 +1373,9 @@ sink_capped(struct st_circle *c)
 			st_col32(st, 1, author);
 			st_sink_ignore(c->sink, author,
 				(uint64_t)sqlite3_column_int64(st, 4), hash,
-				AM_KIND_MEMBER, AM_RULE_CAP, "a member proposal past "
-				"the first 256 of its author in this circle");
+				(uint32_t)sqlite3_column_int(st, 6), AM_RULE_CAP,
+				"a member proposal or removal past the first 256 of "
+				"its author in this circle");
 		}
 		rc = st_done(rc);
 	}
@@ -1118,8 +1384,33 @@ sink_capped(struct st_circle *c)
 	return rc;
 }
 
-/* Notes every proposal and every answer to one as counted or ignored,
- * and every LEAVE. */
+/* Notes a REMOVE as counted (effective, or awaiting answers) or
+ * ignored; m is the one it names, when a member. */
+static void
+sink_removal(struct st_circle *c, const struct st_proposal *p,
+	const struct am_member *m)
+{
+	struct st_sink *k = c->sink;
+	if (p->effective)
+		st_sink_seen(k, p->author, p->seq);
+	else if (st_member(c, p->author) == NULL)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_REMOVE,
+			AM_RULE_NOT_MEMBER, "a removal by someone who is not a member");
+	else if (!st_is_party_member(c, p->author))
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_REMOVE,
+			AM_RULE_WITNESS, "a witness cannot propose removing anyone");
+	else if (memcmp(p->author, p->target, 32) == 0)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_REMOVE,
+			AM_RULE_WRONG_TARGET, "removes its own author: leaving is a LEAVE");
+	else if (m == NULL)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_REMOVE,
+			AM_RULE_WRONG_TARGET, "removes someone who is not a member");
+	else
+		st_sink_seen(k, p->author, p->seq);
+}
+
+/* Notes every proposal and removal and every answer to one as counted
+ * or ignored, and every LEAVE. */
 static int
 sink_members(struct st_circle *c)
 {
@@ -1138,7 +1429,9 @@ sink_members(struct st_circle *c)
 	for (size_t i = 0; i < c->nprops; i++) {
 		const struct st_proposal *p = &c->props[i];
 		const struct am_member *m = st_member(c, p->target);
-		if (p->done || (m == NULL && st_is_party_member(c, p->author)))
+		if (p->kind == AM_KIND_REMOVE)
+			sink_removal(c, p, m);
+		else if (p->done || (m == NULL && st_is_party_member(c, p->author)))
 			st_sink_seen(k, p->author, p->seq);
 		else if (st_member(c, p->author) == NULL)
 			st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_MEMBER,
@@ -1156,6 +1449,50 @@ sink_members(struct st_circle *c)
 	return AM_OK;
 }
 
+static void
+free_proposals(struct st_circle *c)
+{
+	for (size_t i = 0; i < c->nprops; i++) {
+		free(c->props[i].accepts);
+		free(c->props[i].declines);
+		free(c->props[i].extra);
+		free(c->props[i].note);
+	}
+	free(c->props);
+	c->props = NULL;
+	c->nprops = 0;
+}
+
+/*
+ * Membership and removals (protocol/state.md, "Removal"): derive the
+ * members with nobody removed, find the removals that take effect, and
+ * derive again with those removed out of every need, until no removal
+ * is added. Each round adds someone or is the last, so there are at
+ * most as many rounds as REMOVEs, plus one; a circle without an
+ * effective removal takes one.
+ */
+static int
+derive_membership(struct st_circle *c, struct derive *d)
+{
+	int rc;
+	for (;;) {
+		bool grew;
+		if ((rc = load_proposals(c, d)) != AM_OK ||
+		    (rc = derive_members(c, d)) != AM_OK ||
+		    (rc = find_removals(c, d, &grew)) != AM_OK)
+			return rc;
+		if (!grew)
+			return mark_removals(c);
+		derive_finish(d, c->nprops);
+		free_proposals(c);
+		free(c->members);
+		c->members = NULL;
+		c->nmembers = 0;
+		c->members_sorted = false;
+		st_needs_free(&c->needs);
+	}
+}
+
 int
 st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	struct st_sink *sink, struct st_circle *c)
@@ -1169,8 +1506,7 @@ st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	if ((rc = load_genesis(c)) != AM_OK || !c->has_genesis)
 		return rc;
 	st_sink_seen(sink, c->creator, c->genesis_seq);
-	if ((rc = load_leaves(c)) != AM_OK || (rc = load_proposals(c, &d)) != AM_OK ||
-	    (rc = derive_members(c, &d)) != AM_OK)
+	if ((rc = load_leaves(c)) != AM_OK || (rc = derive_membership(c, &d)) != AM_OK)
 		goto fail;
 	if (sink != NULL && (rc = sink_members(c)) != AM_OK)
 		goto fail;
@@ -1187,16 +1523,17 @@ fail:
 void
 st_circle_finish(struct st_circle *c)
 {
-	for (size_t i = 0; i < c->nprops; i++) {
-		free(c->props[i].accepts);
-		free(c->props[i].declines);
-	}
-	free(c->props);
+	free_proposals(c);
 	for (size_t i = 0; i < c->nleaves; i++)
 		free(c->leaves[i].note);
 	free(c->leaves);
 	c->leaves = NULL;
 	c->nleaves = 0;
+	for (size_t i = 0; i < c->nremovals; i++)
+		free(c->removals[i].note);
+	free(c->removals);
+	c->removals = NULL;
+	c->nremovals = 0;
 	free(c->members);
 	free(c->name);
 	st_needs_free(&c->needs);
@@ -1285,6 +1622,7 @@ st_renames(struct st_circle *c)
 			const char *why;
 			struct rename *r = &v[i];
 			if (r->depth != 0 || r->name == NULL ||
+			    st_cut_rule(c, r->author, r->seq, &why) != 0 ||
 			    st_rename_rule(c, r->author, r->base, &why) != 0)
 				continue;
 			uint32_t d = 0;
@@ -1309,7 +1647,8 @@ st_renames(struct st_circle *c)
 			/* by hash already: the first of the deepest wins */
 			if (best == NULL || r->depth > best->depth)
 				best = r;
-		} else if ((rule = st_rename_rule(c, r->author, r->base, &why)) != 0) {
+		} else if ((rule = st_cut_rule(c, r->author, r->seq, &why)) != 0 ||
+		    (rule = st_rename_rule(c, r->author, r->base, &why)) != 0) {
 			st_sink_ignore(c->sink, r->author, r->seq, r->hash,
 				AM_KIND_RENAME, rule, why);
 		} else {

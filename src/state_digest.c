@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v4";
+static const char digest_tag[] = "amends-state-v5";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)
@@ -214,7 +214,11 @@ walk_checkpoints(struct st_circle *c)
 		st_col32(st, 0, author);
 		st_col32(st, 2, hash);
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
-		if (st_member(c, author) != NULL)
+		const char *why;
+		if (st_cut_rule(c, author, seq, &why) != 0)
+			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_CHECKPOINT,
+				AM_RULE_REMOVED, why);
+		else if (st_member(c, author) != NULL)
 			st_sink_seen(c->sink, author, seq);
 		else
 			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_CHECKPOINT,
@@ -418,14 +422,11 @@ sweep(struct st_circle *c)
 		/* a bare fact (a kind this build does not know, a time out
 		 * of bounds) is recorded negated */
 		int kind = sqlite3_column_int(st, 3);
-		/* a well-formed REMOVE: these rules give it no effect yet
-		 * (protocol/state.md, "Removal"); a member's is not ignored */
-		if (kind == AM_KIND_REMOVE) {
-			if (st_member(c, key.author) != NULL)
-				st_sink_seen(k, key.author, key.seq);
-			else
-				st_sink_ignore(k, key.author, key.seq, hash, (uint32_t)kind,
-					AM_RULE_NOT_MEMBER, "proposes a removal without being a member");
+		/* an entry no reader reached, past its author's removal */
+		const char *why;
+		if (kind > 0 && st_cut_rule(c, key.author, key.seq, &why) != 0) {
+			st_sink_ignore(k, key.author, key.seq, hash, (uint32_t)kind,
+				AM_RULE_REMOVED, why);
 			continue;
 		}
 		/* a bare fact of a known kind, dated within the bounds,

@@ -46,6 +46,12 @@ st_names_load(struct st_circle *c, struct am_name **out, size_t *n)
 		st_col32(st, 0, author);
 		st_col32(st, 2, hash);
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
+		const char *why;
+		if (st_cut_rule(c, author, seq, &why) != 0) {
+			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_NAME,
+				AM_RULE_REMOVED, why);
+			continue;
+		}
 		if (st_member(c, author) == NULL) {
 			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_NAME,
 				AM_RULE_NOT_MEMBER,

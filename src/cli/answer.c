@@ -146,11 +146,12 @@ cmd_accept(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends accept ID\n\n"
 			"Accepts (signs) what ID names, by the start of its hash: a version of\n"
-			"an agreement, a proposal to add a member, or an end of an agreement.\n"
+			"an agreement, a proposal to add or remove a member, or an end of an\n"
+			"agreement.\n"
 			"amends status lists what awaits your signature.\n",
 		.kind = AM_KIND_ACCEPT,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_END,
-		.objects_text = "version, member proposal or end",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE | AM_OBJ_END,
+		.objects_text = "version, member proposal, removal or end",
 		.verb = "accept",
 		.done = "accepted",
 	};
@@ -163,11 +164,12 @@ cmd_decline(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends decline ID [--reason TEXT]\n\n"
 			"Declines what ID names, by the start of its hash: a version of an\n"
-			"agreement, a proposal to add a member, or an end of an agreement.\n\n"
+			"agreement, a proposal to add or remove a member, or an end of an\n"
+			"agreement.\n\n"
 			"  --reason TEXT   why, for the others to read\n",
 		.kind = AM_KIND_DECLINE,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_END,
-		.objects_text = "version, member proposal or end",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE | AM_OBJ_END,
+		.objects_text = "version, member proposal, removal or end",
 		.note_option = "reason",
 		.verb = "decline",
 		.done = "declined",
@@ -215,13 +217,13 @@ cmd_withdraw(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends withdraw ID [--reason TEXT]\n\n"
 			"Withdraws your own proposal ID (the start of its hash): a proposal to\n"
-			"add a member, or a version of an agreement. Once everyone it needs has\n"
+			"add or remove a member, or a version of an agreement. Once everyone it needs has\n"
 			"accepted it, it stands: withdrawing cannot undo that. An end is final:\n"
 			"to undo one, propose the agreement again.\n\n"
 			"  --reason TEXT   why, for the others to read\n",
 		.kind = AM_KIND_DECLINE,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER,
-		.objects_text = "version or member proposal",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE,
+		.objects_text = "version, member proposal or removal",
 		.note_option = "reason",
 		.verb = "withdraw",
 		.done = "withdrew",

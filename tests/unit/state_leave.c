@@ -437,6 +437,205 @@ test_leave_not_member(void)
 	finish(&w);
 }
 
+/* ---- removal ---- */
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* A REMOVE of who by the writer of w, naming the head of who's feed w
+ * holds, listing need (n IDs, sorted by the caller or not at all). */
+static struct am_body
+removal(struct world *w, int who, const int *need, size_t n)
+{
+	struct am_body b = { .kind = AM_KIND_REMOVE, .note = am_str_c("no longer") };
+	memcpy(b.target, ID[who], 32);
+	check_rc(am_store_head(w->s, w->circle, ID[who], &b.head_seq, b.head_hash),
+		AM_OK);
+	for (size_t i = 0; i < n; i++)
+		memcpy(b.need[i], ID[need[i]], 32);
+	b.nneed = (uint32_t)n;
+	qsort(b.need, n, 32, cmp_id);
+	return b;
+}
+
+/* Sam, Alex and Kim, all joined (Kim's proposal needs Sam and Alex). */
+static void
+three(struct world *w)
+{
+	uint8_t p[32];
+	couple(w);
+	act(w, SAM, member(KIM), p);
+	act(w, KIM, ACCEPT(p), NULL);
+	act(w, ALEX, ACCEPT(p), NULL);
+}
+
+/* Alex proposes removing Sam, the creator: it needs Kim (Alex accepted
+ * her proposal before writing it), and Sam is not asked. Until Kim
+ * accepts, Sam is a member and can write; once she does, Sam is removed:
+ * departed by that REMOVE, asked for nothing, refused by writers, what
+ * he wrote up to the head it names stays, what he wrote past it is
+ * ignored (removed), and the agreement he was a party to ends as if he
+ * had ended it, dated from the REMOVE. Both orders agree. */
+static void
+test_remove(void)
+{
+	struct world w;
+	uint8_t a[32], r[32], before[32], after[32];
+	three(&w);
+	struct am_body terms = fx_evening_checkin("Evening", ID[SAM], ID[KIM]);
+	terms.terms.notice = 7 * 86400;
+	act(&w, SAM, terms, a);
+	act(&w, KIM, ACCEPT(a), NULL);
+	act(&w, SAM, statement(), before);
+	check_rc(ask(&w, ALEX, removal(&w, ALEX, NULL, 0)), AM_ERR_RULE);
+	check_rc(ask(&w, ALEX, removal(&w, PAT, NULL, 0)), AM_ERR_RULE);
+	int need[] = { KIM };
+	int64_t at = clock_ms + 60000;
+	act(&w, ALEX, removal(&w, SAM, need, 1), r);
+	/* Sam writes on, unaware: it counts until the removal takes effect */
+	force(&w, SAM, statement(), after);
+	check(!fx_has_violation(w.s, w.circle, after, AM_RULE_REMOVED));
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	struct am_pending *pend;
+	size_t n;
+	check_rc(am_state_pending(w.s, w.circle, ID[KIM], &pend, &n), AM_OK);
+	check(n == 1 && pend[0].kind == AM_PENDING_REMOVE &&
+		memcmp(pend[0].member, ID[SAM], 32) == 0 && memcmp(pend[0].hash, r, 32) == 0);
+	am_state_pending_free(&pend, n);
+	check_rc(am_state_pending(w.s, w.circle, ID[SAM], &pend, &n), AM_OK);
+	check(n == 0);
+	am_state_pending_free(&pend, n);
+	both_orders(&w);
+	act(&w, KIM, ACCEPT(r), NULL);
+	struct am_member m = member_of(w.s, w.circle, SAM);
+	check(m.status == AM_MEMBER_DEPARTED && m.departure_kind == AM_KIND_REMOVE);
+	check(memcmp(m.departure, r, 32) == 0 && memcmp(m.departed_by, ID[ALEX], 32) == 0);
+	check(m.departed_at == at);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_JOINED);
+	check(!fx_has_violation(w.s, w.circle, before, AM_RULE_REMOVED));
+	check(fx_has_violation(w.s, w.circle, after, AM_RULE_REMOVED));
+	check_rc(ask(&w, SAM, statement()), AM_ERR_NOT_MEMBER);
+	check_rc(am_state_member_role(w.s, w.circle, ID[SAM], NULL), AM_ERR_NOT_MEMBER);
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, a, at, &ag), AM_OK);
+	check(ag.has_end && ag.end_kind == AM_KIND_REMOVE && memcmp(ag.end, r, 32) == 0);
+	check(memcmp(ag.ended_by, ID[SAM], 32) == 0);
+	check(ag.end_at == at + 7 * 86400 * INT64_C(1000));
+	am_state_agreement_finish(&ag);
+	/* someone invited after needs neither Sam's consent nor answer */
+	uint8_t q[32];
+	act(&w, ALEX, member(PAT), q);
+	act(&w, PAT, ACCEPT(q), NULL);
+	act(&w, KIM, ACCEPT(q), NULL);
+	check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	bool same = false;
+	check_rc(am_state_replay(w.s, w.circle, &same), AM_OK);
+	check(same);
+	finish(&w);
+}
+
+/* Nobody removes anyone alone. Alex, in a circle of two, writes a REMOVE
+ * of Sam (it needs nobody but Alex); later Kim joins: the REMOVE still
+ * needs a joined member other than Alex and Sam to accept it. Then Alex
+ * proposes Pat, whom Sam has not accepted, and writes a second REMOVE of
+ * Sam that needs Pat: Pat's accept is not a member's, so neither takes
+ * effect, and Pat stays pending. */
+static void
+test_remove_alone(void)
+{
+	struct world w;
+	uint8_t p[32], r1[32], q[32], r2[32];
+	couple(&w);
+	check_rc(ask(&w, ALEX, removal(&w, SAM, NULL, 0)), AM_ERR_RULE);
+	force(&w, ALEX, removal(&w, SAM, NULL, 0), r1);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	act(&w, SAM, member(KIM), p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	act(&w, ALEX, member(PAT), q);
+	act(&w, PAT, ACCEPT(q), NULL);
+	force(&w, ALEX, removal(&w, SAM, NULL, 0), r2);
+	force(&w, PAT, ACCEPT(r1), NULL);
+	force(&w, PAT, ACCEPT(r2), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_PENDING);
+	both_orders(&w);
+	/* Kim's accept of the first is a member's: it takes effect */
+	act(&w, KIM, ACCEPT(r1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* Someone the removal needs declines first: it is refused for good, a
+ * later accept is ignored (accepted). Its author's DECLINE withdraws one
+ * not yet complete. */
+static void
+test_remove_refused(void)
+{
+	struct world w;
+	uint8_t r[32], late[32];
+	three(&w);
+	act(&w, SAM, removal(&w, ALEX, NULL, 0), r);
+	act(&w, KIM, DECLINE(r), NULL);
+	force(&w, KIM, ACCEPT(r), late);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	check(fx_has_violation(w.s, w.circle, late, AM_RULE_ACCEPTED));
+	uint8_t r2[32];
+	act(&w, SAM, removal(&w, ALEX, NULL, 0), r2);
+	act(&w, SAM, DECLINE(r2), NULL);
+	struct am_pending *pend;
+	size_t n;
+	check_rc(am_state_pending(w.s, w.circle, ID[KIM], &pend, &n), AM_OK);
+	check(n == 0);
+	am_state_pending_free(&pend, n);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* Crossing removals: Alex removes Kim and Kim removes Alex, each naming
+ * the other's head before the other's REMOVE; Sam and Pat accept both.
+ * Answers are counted before any cut-off: both take effect, on every
+ * node, in either order, though each REMOVE lies past the head the
+ * other names. */
+static void
+test_remove_crossing(void)
+{
+	struct world w;
+	uint8_t p[32], rk[32], ra[32];
+	three(&w);
+	act(&w, SAM, member(PAT), p);
+	act(&w, PAT, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	act(&w, KIM, ACCEPT(p), NULL);
+	check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+	struct am_body of_kim = removal(&w, KIM, NULL, 0);
+	struct am_body of_alex = removal(&w, ALEX, NULL, 0);
+	act(&w, ALEX, of_kim, rk);
+	act(&w, KIM, of_alex, ra);
+	act(&w, SAM, ACCEPT(rk), NULL);
+	act(&w, PAT, ACCEPT(ra), NULL);
+	act(&w, PAT, ACCEPT(rk), NULL);
+	/* one of them complete: Kim is removed; Alex is not yet */
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	force(&w, SAM, ACCEPT(ra), NULL);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	/* two are left: no further removal can take effect */
+	check_rc(ask(&w, SAM, removal(&w, PAT, NULL, 0)), AM_ERR_RULE);
+	finish(&w);
+}
+
 /* ---- the circle's name ---- */
 
 static struct am_body
@@ -523,6 +722,10 @@ main(void)
 	test_author_leaves();
 	test_leave_not_member();
 	test_rename();
+	test_remove();
+	test_remove_alone();
+	test_remove_refused();
+	test_remove_crossing();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
 	fx_dir_remove();
