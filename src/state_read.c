@@ -486,8 +486,9 @@ statements(struct am_store *s, const uint8_t *circle, const uint8_t *about,
 
 	*out = NULL;
 	*n = 0;
-	/* someone who left is asked for nothing */
-	if (rc == AM_OK && (awaiting == NULL || st_left(&c, awaiting) == NULL))
+	/* someone who left or was removed is asked for nothing */
+	if (rc == AM_OK && (awaiting == NULL || (st_left(&c, awaiting) == NULL &&
+	    st_removed(&c, awaiting) == NULL)))
 		rc = st_statements_load(&c, about, awaiting, out, n);
 	if (rc == AM_OK)
 		st_circle_finish(&c);
