@@ -70,6 +70,23 @@ tell_outcome(struct am_store *s, const struct am_object_info *info,
 	am_state_agreement_finish(&a);
 }
 
+/* After accepting a removal: say whether it took effect, and what that
+ * means for the one removed. */
+static void
+tell_removed(struct am_store *s, const struct am_object_info *info,
+	const uint8_t target[32])
+{
+	uint8_t who[32];
+	bool done;
+	char name[CLI_SHORT_NAME];
+	if (!cli_removal_target(s, info->circle, target, who, &done) || !done)
+		return;
+	cli_short_id(s, who, name);
+	printf("%s is removed from the circle: what they write there no longer "
+		"counts and no node sends them the record; what they already hold "
+		"stays with them\n", name);
+}
+
 static int
 answer(int argc, char **argv, const struct answer *w)
 {
@@ -130,6 +147,8 @@ answer(int argc, char **argv, const struct answer *w)
 	printf("%s %s\n", w->done, what);
 	if (w->kind == AM_KIND_ACCEPT)
 		tell_outcome(c.store, &info, b.target);
+	if (w->kind == AM_KIND_ACCEPT && info.kind == AM_KIND_REMOVE)
+		tell_removed(c.store, &info, b.target);
 	/* accepting one's own admission may complete it: once joined, one's
 	 * name goes into the circle (nothing is written before, or twice) */
 	if (w->kind == AM_KIND_ACCEPT && info.kind == AM_KIND_MEMBER)

@@ -110,6 +110,9 @@ echo "$out" | grep -q "removal is of you" || fail "lee's answer said: $out"
 am lee say "us again" "before" >/dev/null || fail "lee wrote before the removal took effect"
 share lee
 out=$(am sam accept "$R" 2>&1) || fail "sam accepts the removal: $out"
+echo "$out" | grep -q "^accepted the removal ($R) of lee$" || fail "the accept said: $out"
+echo "$out" | grep -q "lee is removed from the circle: .* what they already hold stays with them" ||
+	fail "the accept does not say lee is removed: $out"
 share sam
 am alex circles | grep -q "  lee .*(removed)$" || fail "alex's circles do not show lee removed: $(am alex circles)"
 am alex circles --json | grep -q '"status":"removed"' || fail "alex's JSON does not show lee removed"
