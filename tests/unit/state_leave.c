@@ -683,6 +683,40 @@ test_remove_witness(void)
 	finish(&w);
 }
 
+/* MEMBER and REMOVE entries share their author's cap: with 255 member
+ * proposals before it, Sam's first REMOVE is the 256th and counts (it
+ * awaits answers); his second is past the cap (cap), the writer refuses
+ * to answer it, and an answer to it changes nothing. */
+static void
+test_remove_cap(void)
+{
+	struct world w;
+	uint8_t r1[32], r2[32];
+	three(&w);
+	/* three() wrote two of Sam's proposals */
+	for (int i = 0; i < AM_CAP_MEMBER_PROPOSALS - 3; i++) {
+		struct am_body b = { .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
+		randombytes_buf(b.target, 32);
+		force(&w, SAM, b, NULL);
+	}
+	force(&w, SAM, removal(&w, ALEX, NULL, 0), r1);
+	force(&w, SAM, removal(&w, KIM, NULL, 0), r2);
+	check(!fx_has_violation(w.s, w.circle, r1, AM_RULE_CAP));
+	check(fx_has_violation(w.s, w.circle, r2, AM_RULE_CAP));
+	check_rc(ask(&w, ALEX, ACCEPT(r2)), AM_ERR_RULE);
+	force(&w, ALEX, ACCEPT(r2), NULL);
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_JOINED);
+	/* the first counts: it is open, waiting for Kim and for the 253
+	 * Sam proposed before it, who have not answered */
+	struct am_removal *rm;
+	size_t n;
+	check_rc(am_state_removals(w.s, w.circle, &rm, &n), AM_OK);
+	check(n == 1 && memcmp(rm[0].hash, r1, 32) == 0);
+	check(rm[0].nwaiting == AM_CAP_MEMBER_PROPOSALS - 3 + 1);
+	am_state_removals_free(&rm, n);
+	finish(&w);
+}
+
 /* ---- the circle's name ---- */
 
 static struct am_body
@@ -774,6 +808,7 @@ main(void)
 	test_remove_refused();
 	test_remove_crossing();
 	test_remove_witness();
+	test_remove_cap();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
 	fx_dir_remove();
