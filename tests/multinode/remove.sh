@@ -1,10 +1,13 @@
 #!/bin/sh
-# Removal: Sam, one of three members, proposes removing Lee; it takes
+# Removal. Lee's client, modified, writes a removal of Sam that asks
+# nobody: it takes no effect on any node, and Sam is still served. Then
+# Sam, one of three members, proposes removing Lee; it takes
 # effect only once Alex, the other member, accepts it. Until then Lee's
 # node is served like any member's; from then on nothing Sam and Alex
 # write reaches Lee's node, every member's node agrees on the record and
 # shows Lee as removed, and what Lee held before stays in Lee's database.
 . "$(dirname "$0")/lib.sh"
+CRAFT=${3:?usage: sh remove.sh AMENDS AUTHOR CRAFT}
 
 three_members
 
@@ -12,6 +15,20 @@ step "sam writes before the removal"
 am sam say us "before the removal" >/dev/null || fail "say before"
 converge 30 "$C" sam alex lee
 holds_text lee "before the removal" || fail "lee did not receive the entry before the removal"
+
+step "lee alone cannot remove sam"
+SAMKEY=$(am sam id --json | sed 's/.*"key":"\([0-9a-f]*\)".*/\1/')
+"$CRAFT" "$T/lee" "$C" "$(date +%s)000" --remove "$SAMKEY" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; fail "lee's client could not write its removal"; }
+converge 30 "$C" sam alex lee
+for n in sam alex lee; do
+	[ "$(joined_count "$n")" = 3 ] || fail "$n counts $(joined_count "$n") joined members after lee's lone removal"
+done
+am alex status | grep -qi "lee proposes removing sam.*waiting for alex" ||
+	{ am alex status; fail "alex is not shown lee's removal of sam as waiting for him"; }
+am alex say us "after lee's lone removal" >/dev/null || fail "say after the lone removal"
+converge 30 "$C" sam alex lee
+holds_text sam "after lee's lone removal" || fail "sam was cut off by lee alone"
 
 step "sam proposes removing lee: it waits for alex"
 am sam circle remove us lee --reason "it is over" >"$T/out" 2>&1 || { cat "$T/out"; fail "remove"; }
