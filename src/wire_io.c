@@ -412,6 +412,7 @@ read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 {
 	uint16_t event;
 	uint32_t value;
+	bool was_up;
 
 	if (wire_monitor_read(l->mon, &event, &value, ZMQ_DONTWAIT) != 0)
 		return;
@@ -424,12 +425,16 @@ read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 		l->dialed_at = wire_now_ms();
 		break;
 	case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+		was_up = l->up;
 		l->up = true;
 		l->retry_told = false;
 		l->dialed_at = 0;
 		ev->kind = AM_WIRE_UP;
-		if (l->down) {
-			/* the DOWN of the connection before comes first */
+		if (l->down || was_up) {
+			/* the DOWN of the connection before comes first (when
+			 * the link was still up, its DISCONNECTED was lost: the
+			 * monitor's queue was full; the session on the new
+			 * connection must start over all the same) */
 			l->down = false;
 			w->held = *ev;
 			w->has_held = true;
