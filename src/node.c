@@ -386,8 +386,8 @@ node_redial_arm(struct peer *p, int64_t now)
  * has its next dial scheduled (node_redial_arm: 1 s after it was up, then
  * doubling to REDIAL_MAX_MS), and a peer that comes back on its address is
  * reached within that, however it went away. A handshake under way is let
- * finish (it ends within AM_WIRE_HANDSHAKE_MS), and a link that just came
- * up, whose UP is still to be read, is kept.
+ * finish: it ends within AM_WIRE_HANDSHAKE_MS, and the wait for it is
+ * bounded by the wire, so nothing can put a dial off for good.
  */
 static void
 redial(struct node *n, int64_t now)
@@ -405,8 +405,7 @@ redial(struct node *n, int64_t now)
 		}
 		if (now < p->redial_at)
 			continue;
-		if (p->link != 0 && (am_wire_link_dialing(n->wire, p->link) ||
-		    am_wire_link_up(n->wire, p->link))) {
+		if (p->link != 0 && am_wire_link_dialing(n->wire, p->link)) {
 			p->redial_at = now + REDIAL_MS;
 			continue;
 		}
