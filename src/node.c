@@ -358,27 +358,73 @@ peer_link(struct node *n, struct peer *p, const char *address)
 		return;
 	}
 	p->failed_told = false;
+	p->redial_at = 0;       /* a new address: its own waits, from the first */
+	p->redial_ms = 0;
+	p->redial_quiet = false;
 	node_log(n, "connecting to %s at %s", who, address);
 }
 
-/* Dials again the links whose handshake failed, when their wait is over
- * (node_session.c, AM_WIRE_HANDSHAKE_FAILED). */
+void
+node_redial_arm(struct peer *p, int64_t now)
+{
+	if (p->redial_at != 0)
+		return;
+	if (p->redial_ms == 0)
+		p->lost_at = now;
+	p->redial_ms = p->redial_ms == 0 ? REDIAL_MS :
+		p->redial_ms >= REDIAL_MAX_MS / 2 ? REDIAL_MAX_MS : 2 * p->redial_ms;
+	p->redial_at = now + p->redial_ms;
+}
+
+/*
+ * Dials again each outbound link that is not up once its wait is over,
+ * whatever libzmq does. libzmq reconnects by itself after a lost
+ * connection or a timeout, but it gives a link up for good after a
+ * protocol error (bytes damaged in transit, a frame over ZMQ_MAXMSGSIZE)
+ * or a refused handshake, and no event says so: the link's DOWN, or its
+ * HANDSHAKE_FAILED, is the last it brings. So a link that is not up always
+ * has its next dial scheduled (node_redial_arm: 1 s after it was up, then
+ * doubling to REDIAL_MAX_MS), and a peer that comes back on its address is
+ * reached within that, however it went away. A handshake under way is let
+ * finish: it ends within AM_WIRE_HANDSHAKE_MS, and the wait for it is
+ * bounded by the wire, so nothing can put a dial off for good.
+ */
 static void
 redial(struct node *n, int64_t now)
 {
 	for (size_t i = 0; i < n->npeers; i++) {
 		struct peer *p = &n->peers[i];
-		if (p->redial_at == 0 || now < p->redial_at || p->link_up)
+		char who[96];
+		if (p->link_up || p->address[0] == '\0')
 			continue;
+		if (p->redial_at == 0) {
+			/* nothing scheduled: a link just opened, or one that
+			 * could not be */
+			node_redial_arm(p, now);
+			continue;
+		}
+		if (now < p->redial_at)
+			continue;
+		if (p->link != 0 && am_wire_link_dialing(n->wire, p->link)) {
+			p->redial_at = now + REDIAL_MS;
+			continue;
+		}
 		p->redial_at = 0;
-		if (p->address[0] == '\0')
-			continue;
+		node_redial_arm(p, now);      /* the next, should this one fail */
+		/* a line per dial while the wait grows, then one saying the
+		 * rest are not logged: a peer away for days costs a few lines */
+		if (!p->redial_quiet) {
+			node_label(n, p->id, who, sizeof who);
+			p->redial_quiet = p->redial_ms == REDIAL_MAX_MS;
+			node_log(n, "dialling %s at %s again (no connection for %lld s)%s",
+				who, p->address, (long long)((now - p->lost_at) / 1000),
+				p->redial_quiet ? "; from now on every " REDIAL_MAX_TEXT
+				", not logged until it connects" : "");
+		}
 		if (p->link != 0)
 			am_wire_close(n->wire, p->link);
-		/* quietly: the failure was logged once, and is not again
-		 * until the link has been up */
 		if (am_wire_connect(n->wire, p->curve, p->address, &p->link) != AM_OK)
-			p->link = 0;
+			p->link = 0;      /* tried again when its wait is over */
 	}
 }
 

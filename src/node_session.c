@@ -729,6 +729,7 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 			p->failed_told = false;
 			p->redial_at = 0;
 			p->redial_ms = 0;
+			p->redial_quiet = false;
 			path_up(n, p, was, p->address);
 		}
 		break;
@@ -748,6 +749,8 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 		} else if (p->link_up) {
 			p->link_up = false;
 			node_path_down(n, p, p->address);
+			/* libzmq may never dial it again (node.c, redial) */
+			node_redial_arm(p, node_mono_ms());
 		}
 		break;
 	case AM_WIRE_HANDSHAKE_FAILED:
@@ -758,13 +761,10 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 		}
 		/* a peer that refused our key (we are only proposed, or it has
 		 * not seen us join yet) may take it later: libzmq does not
-		 * dial again after a refused handshake, so the node does */
-		if (p != NULL && ev->link != AM_WIRE_INBOUND && ev->link == p->link) {
-			p->redial_ms = p->redial_ms == 0 ? REDIAL_MS :
-				p->redial_ms * 2 > REDIAL_MAX_MS ? REDIAL_MAX_MS :
-				p->redial_ms * 2;
-			p->redial_at = node_mono_ms() + p->redial_ms;
-		}
+		 * dial again after a refused handshake, so the node does, on
+		 * the schedule it keeps for every link that is not up */
+		if (p != NULL && ev->link != AM_WIRE_INBOUND && ev->link == p->link)
+			node_redial_arm(p, node_mono_ms());
 		break;
 	case AM_WIRE_RETRYING:
 		if (p != NULL)
