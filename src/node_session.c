@@ -476,6 +476,15 @@ log_events(struct node *n, struct peer *p)
 				(unsigned long long)ev.count);
 			n->dirty = true;
 			break;
+		case AM_SYNC_EV_CLAIM_REFUTED:
+			/* once per claim: a refuted one is not looked at again */
+			node_log(n, "%s signed a checkpoint naming %llu entries of our "
+				"own feed in circle %s, yet its node holds and serves %llu: "
+				"a signed false statement; it no longer pauses our "
+				"writing there", who, (unsigned long long)ev.seq, c,
+				(unsigned long long)ev.count);
+			n->dirty = true;
+			break;
 		}
 	}
 	if (began && am_store_commit(n->store) != AM_OK)
