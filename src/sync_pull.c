@@ -99,7 +99,6 @@ struct needed_ctx {
 	uint64_t seq;                   /* the highest claim still standing */
 	bool refute;                    /* the peer's node had its chance */
 	uint64_t shown;                 /* what it showed of our feed */
-	int rc;
 };
 
 /* What the peer's node holds of our own feed in circle, as far as this
@@ -127,7 +126,7 @@ peer_shows_own(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
  * we hold). It stands unless its author is this session's peer, whose
  * node showed our feed below the claim and had the chance to serve the
  * rest: then its own node refutes what it signed, and it is recorded and
- * reported (protocol/sync.md, "A restored node's guard").
+ * reported (protocol/sync.md, "A restored node's guard: claims").
  */
 static int
 claim_one(void *ctx, const struct am_checkpoint_refutation *r)

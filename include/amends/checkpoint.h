@@ -153,8 +153,9 @@ AM_NODISCARD int am_checkpoint_reports(struct am_store *s,
  * Claims on our own feed. A live checkpoint by another member naming our
  * feed at n is its author's claim that it holds our entries up to n; a
  * restored node waits for them (protocol/sync.md, "A restored node's
- * guard"). The claim is refuted once the author's own node has answered
- * us with our feed at shown < n and had the chance to serve the rest.
+ * guard: claims"). The claim is refuted once the author's own node has
+ * answered us with our feed at shown < n and had the chance to serve the
+ * rest.
  */
 struct am_checkpoint_refutation {
 	uint8_t circle[AM_HASH_BYTES];
