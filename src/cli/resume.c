@@ -33,6 +33,7 @@ static const char usage[] =
 
 struct claims {
 	struct cli *c;
+	bool print;                   /* else only count */
 	uint64_t head;
 	size_t n;
 	char who[8][CLI_SHORT_NAME];  /* the first few, for the warning */
@@ -43,6 +44,10 @@ claim_line(void *ctx, const struct am_checkpoint_refutation *r)
 {
 	struct claims *l = ctx;
 	char who[CLI_SHORT_NAME];
+	if (!l->print) {
+		l->n++;
+		return AM_OK;
+	}
 	cli_short_id(l->c->store, r->author, who);
 	printf("%s signed a checkpoint naming %llu entries of your feed here; "
 		"this copy holds %llu, and their node has not answered since the "
@@ -122,16 +127,27 @@ cmd_resume(int argc, char **argv)
 		ret = cli_fail("reading the checkpoints", rc);
 		goto out;
 	}
-	/* what we signed ourselves, those entries exist */
+	/* what we signed ourselves exists: never set aside */
 	uint64_t seen = am_store_own_seen_get(c.store, circle);
-	uint64_t signed_ = own > seen ? own : seen;
-	if (l.head < signed_) {
-		ret = cli_error("entries of your own feed in circle %s up to %llu "
-			"exist (you signed %s naming them) and this copy holds %llu: "
-			"fetch them first (keep the node running until a peer serves "
-			"them)", cname, (unsigned long long)signed_,
-			own >= seen ? "a checkpoint" : "them, and a peer showed one",
-			(unsigned long long)l.head);
+	if (l.head < seen) {
+		ret = cli_error("a peer served entry %llu of your own feed in circle "
+			"%s, signed by you, and this copy holds %llu: it exists, so "
+			"fetch it first (keep the node running until a peer serves it)",
+			(unsigned long long)seen, cname, (unsigned long long)l.head);
+		goto out;
+	}
+	if (l.head < own) {
+		ret = cli_error("your own checkpoint names entry %llu of your feed in "
+			"circle %s, and this copy holds %llu: it exists, so fetch it "
+			"first (keep the node running until a peer serves it)",
+			(unsigned long long)own, cname, (unsigned long long)l.head);
+		goto out;
+	}
+	l.print = true;
+	l.n = 0;
+	if ((rc = am_checkpoint_claims(c.store, circle, me, l.head, NULL,
+	    claim_line, &l)) != AM_OK) {
+		ret = cli_fail("reading the checkpoints", rc);
 		goto out;
 	}
 	if (l.n == 0)

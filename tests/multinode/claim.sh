@@ -5,7 +5,8 @@
 # restored, his node fetches the circle from Lee while Alex's node is
 # down, and waits: Alex's claim stands until Alex's own node answers.
 # First Sam lifts the wait by hand (amends resume, which needs --yes
-# without a terminal). Then Sam's machine is lost again, Alex's node is
+# without a terminal, and refuses while an entry Sam signed is known to
+# exist beyond his copy). Then Sam's machine is lost again, Alex's node is
 # up this time, and the wait lifts by itself once Alex's node has shown
 # Sam's feed as it is. The refuted claim is logged and listed by status;
 # no fork anywhere.
@@ -52,6 +53,17 @@ grep -q "restored" "$T/us.err" || fail "no clear refusal: $(cat "$T/us.err")"
 am sam status >"$T/status1.out" 2>&1 || fail "status"
 grep -q "signed a checkpoint naming 1000000 entries of your feed" "$T/status1.out" ||
 	fail "status does not say who claims what: $(cat "$T/status1.out")"
+
+step "amends resume never sets aside entries signed by sam"
+# as if a peer had served sam's own entry 50, which this copy lacks
+sqlite3 "$T/sam/amends.db" "INSERT INTO settings(key, value)
+	VALUES ('own-seen:$C', '50')" || fail "setting"
+if am sam resume us --yes >"$T/resume0.out" 2>&1; then
+	fail "resume set aside an entry sam signed"
+fi
+grep -q "signed by you.*fetch it first" "$T/resume0.out" || fail "resume says: $(cat "$T/resume0.out")"
+sqlite3 "$T/sam/amends.db" "DELETE FROM settings WHERE key = 'own-seen:$C'" ||
+	fail "setting"
 
 step "amends resume lifts the wait by hand"
 if am sam resume us </dev/null >"$T/resume1.out" 2>&1; then
