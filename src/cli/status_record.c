@@ -119,6 +119,16 @@ paused_claim(void *ctx, const struct am_checkpoint_refutation *r)
 {
 	struct paused_claim *p = ctx;
 	char who[CLI_SHORT_NAME];
+	if (p->st->json) {
+		struct json *j = &p->st->j;
+		json_obj(j);
+		json_key(j, "author");
+		json_id(j, r->author);
+		json_kint(j, "named", (int64_t)r->named);
+		json_kint(j, "held", (int64_t)p->head);
+		json_end_obj(j);
+		return AM_OK;
+	}
 	cli_short_id(p->st->s, r->author, who);
 	printf("    %s signed a checkpoint naming %llu entries of your feed (this "
 		"copy holds %llu): waiting for their node; if it never comes back, "
@@ -168,6 +178,13 @@ section_paused(struct status *st)
 			json_kstr(j, "reason", why);
 			if (rc == AM_ERR_OWN_BEHIND)
 				json_kint(j, "seq", (int64_t)seen);
+			if (rc == AM_ERR_RESTORING) {
+				/* the other members' claims it waits for */
+				json_key(j, "claims");
+				json_arr(j);
+				paused_claims(st, id, st->circles[c].name);
+				json_end_arr(j);
+			}
 			json_end_obj(j);
 			continue;
 		}

@@ -53,6 +53,8 @@ grep -q "restored" "$T/us.err" || fail "no clear refusal: $(cat "$T/us.err")"
 am sam status >"$T/status1.out" 2>&1 || fail "status"
 grep -q "signed a checkpoint naming 1000000 entries of your feed" "$T/status1.out" ||
 	fail "status does not say who claims what: $(cat "$T/status1.out")"
+am sam status --json | grep -q '"reason":"restored","claims":\[{"author":"'"$(id_of alex)"'","named":1000000' ||
+	fail "status --json does not list the claim: $(am sam status --json)"
 
 step "amends resume never sets aside entries signed by sam"
 # as if a peer had served sam's own entry 50, which this copy lacks
