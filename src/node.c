@@ -914,6 +914,18 @@ record_start(struct node *n)
 	return rc;
 }
 
+/* A node stopping: the next one to start on this store has compared
+ * with nobody, even in the moment before it records its own start. */
+static void
+forget_compared(struct node *n)
+{
+	if (n->store == NULL || am_store_begin(n->store) != AM_OK)
+		return;
+	if (am_store_setting_set(n->store, AM_NODE_SETTING_COMPARED, "") != AM_OK ||
+	    am_store_commit(n->store) != AM_OK)
+		am_store_rollback(n->store);
+}
+
 int
 am_node_run(const struct am_node_config *cfg)
 {
@@ -1005,6 +1017,7 @@ am_node_run(const struct am_node_config *cfg)
 		node_log(&n, "stopping");
 	rc = AM_OK;
 out:
+	forget_compared(&n);
 	close_all(&n);
 	close(lock);
 	return rc;

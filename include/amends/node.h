@@ -70,7 +70,8 @@ bool am_node_running(const char *home);
  * node has compared its record with a peer since it started: the node
  * writes its start (wall clock, ms, in decimal) into the first when it
  * starts, and the same value into the second once a comparison with a
- * peer has ended (each in a transaction of its own). */
+ * peer has ended (each in a transaction of its own); it empties the
+ * second when it stops. */
 #define AM_NODE_SETTING_STARTED "node-started"
 #define AM_NODE_SETTING_COMPARED "node-compared"
 
