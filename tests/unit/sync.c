@@ -721,12 +721,30 @@ sync_refutes(struct am_store *s, struct am_identity *peer, struct am_store *r,
 	return refuted;
 }
 
+struct refutations {
+	size_t n;
+	uint64_t shown;
+	uint8_t author[32];
+};
+
+static int
+count_refutation(void *ctx, const struct am_checkpoint_refutation *r)
+{
+	struct refutations *c = ctx;
+	c->n++;
+	c->shown = r->shown;
+	memcpy(c->author, r->author, 32);
+	return AM_OK;
+}
+
 /* A hostile member (sam) signs a checkpoint naming alex's feed at
  * 1,000,000 with a made-up hash. Restored, alex takes it as a claim: the
  * guard stays while only dana's node (not the claim's author) has been
- * heard. Once sam's own node has answered, showing alex's feed at 5 and
- * serving what it has, the claim is refuted and reported, and alex
- * writes 6: a signed false statement blocks nobody for good (issue 22). */
+ * heard, and while sam's node shows alex's feed at the claim without
+ * serving it (withholding refutes nothing). Once sam's own node has
+ * answered, showing alex's feed as it is and serving what it has, the
+ * claim is refuted, recorded and reported, and alex writes the next
+ * number: a signed false statement blocks nobody for good (issue 22). */
 static void
 test_restored_hostile_checkpoint(void)
 {
@@ -783,10 +801,28 @@ test_restored_hostile_checkpoint(void)
 		AM_ERR_RESTORING);
 	check_rc(am_checkpoint_refuted(r, circle, pk(sam), &refuted), AM_OK);
 	check(refuted == 0);
+	/* sam's node shows alex's feed at the claim, yet serves no more:
+	 * withholding is no refutation, and the guard stays */
+	struct am_sync_event ev;
+	bool said = false;
+	link_open(&l, a, sam, r, alex);
+	l.lie_author = pk(alex);
+	l.lie_seq = 1000000;
+	link_sync(&l);
+	while (am_sync_next_event(l.b, &ev))
+		said |= ev.kind == AM_SYNC_EV_CLAIM_REFUTED;
+	link_close(&l);
+	check(!said);
+	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, &seq),
+		AM_ERR_RESTORING);
 	/* sam's node answers: alex's feed at 5, nothing more to serve */
 	check(sync_refutes(a, sam, r, alex, pk(sam), 1000000));
 	check_rc(am_checkpoint_refuted(r, circle, pk(sam), &refuted), AM_OK);
 	check(refuted == 1000000);
+	struct refutations rs = { 0 };
+	check_rc(am_checkpoint_refutations(r, NULL, count_refutation, &rs), AM_OK);
+	check(rs.n == 1 && rs.shown == five &&
+		memcmp(rs.author, pk(sam), 32) == 0);
 	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, &seq), AM_OK);
 	check(seq == five + 1);
 	am_store_close(&a);
