@@ -762,6 +762,42 @@ am_node_running(const char *home)
 	return held;
 }
 
+static int
+any_peer(void *ctx, const struct am_peer *p)
+{
+	(void)p;
+	*(bool *)ctx = true;
+	return AM_ERR_EXISTS;      /* one is enough: stop */
+}
+
+bool
+am_node_fresh(const char *home, struct am_store *s, int64_t *started_ms)
+{
+	bool peers = false;
+	char *started = am_store_setting_get(s, AM_NODE_SETTING_STARTED);
+	char *compared = am_store_setting_get(s, AM_NODE_SETTING_COMPARED);
+	bool fresh = started != NULL &&
+		(compared == NULL || strcmp(started, compared) != 0);
+	if (fresh) {
+		/* our own setting; anything that is not a number is no start */
+		char *end;
+		long long ms = strtoll(started, &end, 10);
+		fresh = *started != '\0' && *end == '\0' && ms > 0;
+		*started_ms = ms;
+	}
+	if (fresh) {
+		/* a store that cannot say whether it knows peers: wait too */
+		int rc = am_peer_list(s, any_peer, &peers);
+		fresh = peers || (rc != AM_OK && rc != AM_ERR_EXISTS);
+	}
+	/* last, since it opens a file: a stopped node's settings mean nothing */
+	if (fresh)
+		fresh = am_node_running(home);
+	free(started);
+	free(compared);
+	return fresh;
+}
+
 void
 am_node_nudge(const char *home)
 {
@@ -911,6 +947,31 @@ check_pending(struct node *n)
 	return rc == AM_OK && checked > 0;
 }
 
+/* The commands learn from the store when this node started, and that it
+ * has not compared with a peer since (am_node_fresh). */
+static int
+record_start(struct node *n)
+{
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)n->started_ms);
+	int rc = am_store_setting_set(n->store, AM_NODE_SETTING_STARTED, v);
+	if (rc != AM_OK)
+		node_log(n, "cannot record the node's start: %s", am_strerror(rc));
+	return rc;
+}
+
+/* A node stopping: the next one to start on this store has compared
+ * with nobody, even in the moment before it records its own start. */
+static void
+forget_compared(struct node *n)
+{
+	if (n->store == NULL || am_store_begin(n->store) != AM_OK)
+		return;
+	if (am_store_setting_set(n->store, AM_NODE_SETTING_COMPARED, "") != AM_OK ||
+	    am_store_commit(n->store) != AM_OK)
+		am_store_rollback(n->store);
+}
+
 int
 am_node_run(const struct am_node_config *cfg)
 {
@@ -926,7 +987,8 @@ am_node_run(const struct am_node_config *cfg)
 		return rc;
 	}
 	if ((rc = open_all(&n, cfg->home)) != AM_OK ||
-	    (rc = am_peer_disconnect_all(n.store)) != AM_OK)
+	    (rc = am_peer_disconnect_all(n.store)) != AM_OK ||
+	    (rc = record_start(&n)) != AM_OK)
 		goto out;
 	n.data_version = data_version(&n);
 	/* who may connect (members, open invites) is known before the server
@@ -1001,6 +1063,7 @@ am_node_run(const struct am_node_config *cfg)
 		node_log(&n, "stopping");
 	rc = AM_OK;
 out:
+	forget_compared(&n);
 	close_all(&n);
 	close(lock);
 	return rc;

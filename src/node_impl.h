@@ -159,6 +159,8 @@ struct node {
 	                                no checkpoint (its store may be a stale
 	                                copy, and a peer may hold newer entries
 	                                of its own feed) */
+	bool compared_told;          /* ... and the store says so
+	                                (AM_NODE_SETTING_COMPARED) */
 	bool refresh_due;            /* re-read who may connect */
 	int64_t membership;          /* fingerprint of the membership facts */
 	int64_t invites_print;       /* and of the invites */

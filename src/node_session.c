@@ -401,6 +401,25 @@ judge(struct node *n, struct peer *p, const struct am_sync_event *ev)
 		(unsigned long long)r.named);
 }
 
+/* The first comparison since the node started: the commands, which
+ * wait for it before writing an entry (am_node_fresh), learn of it from
+ * the store, in a transaction of its own. */
+static void
+tell_compared(struct node *n)
+{
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)n->started_ms);
+	if (am_store_begin(n->store) != AM_OK)
+		return;             /* the next event tries again */
+	if (am_store_setting_set(n->store, AM_NODE_SETTING_COMPARED, v) != AM_OK ||
+	    am_store_commit(n->store) != AM_OK) {
+		am_store_rollback(n->store);
+		node_log(n, "could not record the first comparison with a peer");
+		return;
+	}
+	n->compared_told = true;
+}
+
 static void
 log_events(struct node *n, struct peer *p)
 {
@@ -476,10 +495,21 @@ log_events(struct node *n, struct peer *p)
 				(unsigned long long)ev.count);
 			n->dirty = true;
 			break;
+		case AM_SYNC_EV_CLAIM_REFUTED:
+			/* once per claim: a refuted one is not looked at again */
+			node_log(n, "%s signed a checkpoint naming %llu entries of our "
+				"own feed in circle %s, yet its node holds and serves %llu: "
+				"a signed false statement; it no longer pauses our "
+				"writing there", who, (unsigned long long)ev.seq, c,
+				(unsigned long long)ev.count);
+			n->dirty = true;
+			break;
 		}
 	}
 	if (began && am_store_commit(n->store) != AM_OK)
 		node_log(n, "could not record the peers' digests");
+	if (n->compared && !n->compared_told)
+		tell_compared(n);
 	if (stored > 0) {
 		node_log(n, "received %llu entr%s from %s", (unsigned long long)stored,
 			stored == 1 ? "y" : "ies", who);
