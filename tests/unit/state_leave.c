@@ -717,6 +717,41 @@ test_remove_cap(void)
 	finish(&w);
 }
 
+/* A refusal is never lifted. Alex refuses Sam's invitation of Kim; Sam
+ * then invites Pat, who needs no answer from Kim (a refused newcomer
+ * leaves the need), and Pat joins. Alex leaves: his DECLINE still
+ * refuses Kim's invitation, so Kim is not needed again and Pat does not
+ * fall back to pending (the simulator's seed 70141 of --removes showed
+ * it). The same with Alex removed instead of leaving (Pat, now joined,
+ * is the other member who accepts it). */
+static void
+test_refusal_stays(void)
+{
+	for (int how = 0; how < 2; how++) {
+		struct world w;
+		uint8_t k[32], p[32], r[32];
+		couple(&w);
+		act(&w, SAM, member(KIM), k);
+		act(&w, ALEX, DECLINE(k), NULL);
+		act(&w, SAM, member(PAT), p);
+		act(&w, PAT, ACCEPT(p), NULL);
+		act(&w, ALEX, ACCEPT(p), NULL);
+		check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+		if (how == 0) {
+			struct am_body leave = { .kind = AM_KIND_LEAVE };
+			act(&w, ALEX, leave, NULL);
+		} else {
+			act(&w, SAM, removal(&w, ALEX, NULL, 0), r);
+			act(&w, PAT, ACCEPT(r), NULL);
+			check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_DEPARTED);
+		}
+		check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+		check(status(w.s, w.circle, KIM) == 0);
+		both_orders(&w);
+		finish(&w);
+	}
+}
+
 /* ---- the circle's name ---- */
 
 static struct am_body
@@ -809,6 +844,7 @@ main(void)
 	test_remove_crossing();
 	test_remove_witness();
 	test_remove_cap();
+	test_refusal_stays();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
 	fx_dir_remove();
