@@ -1156,6 +1156,10 @@ derive_members(struct st_circle *c, const struct derive *d)
 				m->role = AM_ROLE_MEMBER;
 				changed = true;
 			}
+			/* joined as a witness: made a member later, they stay
+			 * one for what they confirmed (st_may_mark) */
+			if (p->role == AM_ROLE_WITNESS && !m->creator)
+				m->witnessed = true;
 		}
 	}
 	/* each member joined through the first proposal, in (seq, hash)
