@@ -371,6 +371,17 @@ serve_join(struct am_store *s, const struct am_identity *id, const uint8_t *key,
 		snprintf(ev->why, sizeof ev->why, "a node cannot join its own invite");
 		return AM_ERR_REFUSED;
 	}
+	/* an inviter who left or was removed admits nobody: the answer
+	 * would reach no one who stays */
+	struct am_member me;
+	bool here;
+	if ((rc = member_of(s, r.circle, am_identity_public(id), &me, &here)) != AM_OK)
+		return rc;
+	if (here && me.departure_kind != 0) {
+		snprintf(ev->why, sizeof ev->why, "the member who made this invite "
+			"is no longer in the circle; ask another member for one");
+		return AM_ERR_REFUSED;
+	}
 	if ((rc = claim(s, key, joiner, now, &r)) != AM_OK)
 		return rc;
 	if (r.has_proposal) {
