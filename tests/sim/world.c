@@ -97,12 +97,14 @@ sim_node_refresh(struct sim *s, int i)
 }
 
 /* A member who has joined stays a member (protocol/state.md,
- * "Membership") until they leave: whatever else node i learns, nobody it
- * has seen joined may leave its view of a circle but as departed by
- * their own LEAVE, nobody departed may be joined again, and nobody it has
- * seen joined with the role member may become a witness. That every node
- * agrees on when someone departed (the LEAVE) is in the state digest,
- * which the digest invariant compares. */
+ * "Membership") until they leave or are removed: whatever else node i
+ * learns, nobody it has seen joined may leave its view of a circle but as
+ * departed by their own LEAVE or by a REMOVE (that the REMOVE took effect
+ * by the rules is inv.c's removal invariant), nobody departed may be
+ * joined again, and nobody it has seen joined with the role member may
+ * become a witness. That every node agrees on when someone departed (the
+ * LEAVE or REMOVE) is in the state digest, which the digest invariant
+ * compares, and check.c compares the departures themselves at the end. */
 static void
 watch_members(struct sim *s, int i)
 {
@@ -122,9 +124,12 @@ watch_members(struct sim *s, int i)
 					continue;
 				if (m[x].status == AM_MEMBER_DEPARTED) {
 					departed |= 1u << j;
-					/* only their own LEAVE (removal: none yet) */
-					if (m[x].departure_kind == AM_KIND_LEAVE &&
-					    memcmp(m[x].departed_by, m[x].id, AM_ID_BYTES) == 0)
+					/* their own LEAVE, or a REMOVE that took
+					 * effect (inv.c's removal invariant checks
+					 * it from the entries) */
+					if ((m[x].departure_kind == AM_KIND_LEAVE &&
+					    memcmp(m[x].departed_by, m[x].id, AM_ID_BYTES) == 0) ||
+					    m[x].departure_kind == AM_KIND_REMOVE)
 						own |= 1u << j;
 				}
 				if (m[x].status == AM_MEMBER_JOINED) {
