@@ -548,6 +548,38 @@ signed_past_cut(struct view *v, const struct cuts *cuts,
 	return false;
 }
 
+/* Did every party of old accept a version on w's chain of bases between
+ * old and w? Then old's parties consented to what replaced old, and w
+ * replaced that in turn with its own parties' consent (agreed() checks
+ * it): both came into force at once, between two looks. */
+static bool
+consented_on_the_way(struct view *v, const struct sim_entry *old,
+	const struct sim_entry *w)
+{
+	const uint8_t *missing;
+	const struct sim_entry *a = base_of(v, w);
+	for (int depth = 0; a != NULL && a != old && depth < 64;
+	    a = base_of(v, a), depth++)
+		if (parties_accepted(v, old, a, &missing))
+			return true;
+	return false;
+}
+
+/* Did a removal un-sign some version of agreement (signed_past_cut)? */
+static bool
+agreement_cut(struct view *v, const struct cuts *cuts,
+	const uint8_t agreement[static 32])
+{
+	for (size_t k = 0; k < v->s->nentries && cuts->n > 0; k++) {
+		const struct sim_entry *e = &v->s->entries[k];
+		if (((e->kind == AM_KIND_PROPOSE && memcmp(e->hash, agreement, 32) == 0) ||
+		    (e->kind == AM_KIND_AMEND && memcmp(e->target, agreement, 32) == 0)) &&
+		    signed_past_cut(v, cuts, e))
+			return true;
+	}
+	return false;
+}
+
 static void
 check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a,
 	const struct cuts *cuts)
@@ -600,6 +632,7 @@ check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a,
 	} else if (changed && was->had_current) {
 		const struct sim_entry *old = entry_of(s, was->current);
 		if (old != NULL && !parties_accepted(v, old, w, &missing) &&
+		    !consented_on_the_way(v, old, w) &&
 		    !signed_past_cut(v, cuts, old)) {
 			char o[9];
 			hex4(old->hash, o);
@@ -884,6 +917,25 @@ after_end(const struct am_agreement *a, const char *period)
 	return a->has_end && label_day(period, &day) && day > ms_day(a->end_at);
 }
 
+/* Were all the answers the node saw on check-in hash, by others than
+ * its author, written by removed members past their cut? */
+static bool
+answers_cut(struct view *v, const struct sim_seen *m, const struct cuts *cuts,
+	const uint8_t hash[static 32])
+{
+	const struct sim_entry *c = entry_of(v->s, hash);
+	bool any = false;
+	for (size_t j = 0; j < m->nan; j++) {
+		if (memcmp(m->an[j].checkin, hash, 32) != 0 ||
+		    (c != NULL && memcmp(m->an[j].by, author_of(v, c), 32) == 0))
+			continue;
+		if (!past_cut(v, cuts, m->an[j].entry))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 static void
 check_checkins(struct view *v, struct sim_seen *m, const struct am_agreement *ag,
 	const struct am_checkin *ci, size_t n, const struct cuts *cuts)
@@ -924,8 +976,13 @@ check_checkins(struct view *v, struct sim_seen *m, const struct am_agreement *ag
 			 * author: not a break. */
 			if (by != NULL && now != NULL && earlier_answered(ci, n, now))
 				continue;
-			/* written by a removed member past their cut */
-			if (past_cut(v, cuts, x->hash))
+			/* written by a removed member past their cut, of a
+			 * version that a removal un-signed, or answered only by
+			 * removed members past their cut: no answer of it
+			 * counts any more */
+			if (past_cut(v, cuts, x->hash) || (!ag->has_current &&
+			    agreement_cut(v, cuts, agreement)) ||
+			    answers_cut(v, m, cuts, x->hash))
 				continue;
 			sim_break(s, SIM_INV_CHECKIN_KEPT, "node %d: check-in %s, "
 				"which others answered, no longer counts (replaced by "
@@ -1059,7 +1116,9 @@ had_joined(const struct am_member *m, size_t nm, const uint8_t id[static 32])
 		x->status == AM_MEMBER_DEPARTED);
 }
 
-/* The seq of node j's LEAVE of circle that v holds; 0 when none. */
+/* The seq of node j's LEAVE of circle that v holds; 0 when none.
+ * (Here and below, an entry dated outside the bounds of claimed times
+ * counts for nothing: state.md, "Claimed times".) */
 static uint64_t
 left_at(struct view *v, int j, const uint8_t circle[static 32])
 {
@@ -1068,6 +1127,7 @@ left_at(struct view *v, int j, const uint8_t circle[static 32])
 		const struct sim_entry *e = &v->s->entries[k];
 		if (e->kind == AM_KIND_LEAVE && e->node == j &&
 		    memcmp(e->circle, circle, 32) == 0 && holds(v, e) &&
+		    am_state_time_ok(e->time) &&
 		    (at == 0 || e->seq < at))
 			at = e->seq;
 	}
@@ -1084,7 +1144,8 @@ first_answer(struct view *v, int j, const struct sim_entry *r)
 		const struct sim_entry *e = &v->s->entries[k];
 		if ((e->kind == AM_KIND_ACCEPT || e->kind == AM_KIND_DECLINE) &&
 		    e->node == j && memcmp(e->target, r->hash, 32) == 0 &&
-		    holds(v, e) && (first == NULL || e->seq < first->seq))
+		    am_state_time_ok(e->time) && holds(v, e) &&
+		    (first == NULL || e->seq < first->seq))
 			first = e;
 	}
 	return first;
@@ -1101,7 +1162,8 @@ another_accepted(struct view *v, const struct sim_entry *r,
 		const uint8_t *by = v->s->node[e->node].pub;
 		if (e->kind != AM_KIND_ACCEPT || memcmp(e->target, r->hash, 32) != 0 ||
 		    e->node == r->node || memcmp(by, r->target, 32) == 0 ||
-		    !holds(v, e) || !had_joined(m, nm, by))
+		    !am_state_time_ok(e->time) || !holds(v, e) ||
+		    !had_joined(m, nm, by))
 			continue;
 		uint64_t left = left_at(v, e->node, r->circle);
 		if (left == 0 || e->seq < left)
@@ -1144,6 +1206,7 @@ check_removals(struct view *v, const uint8_t circle[static 32],
 		hex4(gone->departure, h);
 		if (r == NULL || r->kind != AM_KIND_REMOVE ||
 		    memcmp(r->circle, circle, 32) != 0 || !holds(v, r) ||
+		    !am_state_time_ok(r->time) ||
 		    memcmp(r->target, gone->id, 32) != 0) {
 			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
 				"circle %s by entry %s, which is no REMOVE of them it "
