@@ -894,6 +894,8 @@ am_state_resolve(struct am_store *s, const char *hex, unsigned mask,
 		strcat(kinds, ",8");
 	if (mask & AM_OBJ_STATEMENT)
 		strcat(kinds, ",11");
+	if (mask & AM_OBJ_REMOVE)
+		strcat(kinds, ",14");
 	bool began = st_read_begin(db);
 	rc = AM_OK;
 	if (kinds[0] != '\0') {

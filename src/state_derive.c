@@ -840,19 +840,30 @@ resolve(struct st_circle *c, struct derive *d, size_t root)
 	return AM_OK;
 }
 
-/* The MEMBER and REMOVE facts of feed ?1 by seq: LIMIT ?2 takes the
- * first, those that count; OFFSET ?2 those past the cap. A REMOVE also
- * brings its raw entry (its body names a head and a need) and the time
- * of its author's entry before it (a removal ends agreements like an
- * END of the one removed, dated as a LEAVE is). */
-#define FEED_PROPOSALS_SQL "SELECT e.hash, f.author, x.ref, " \
-	"CASE x.kind WHEN 2 THEN st_num(e.raw) ELSE 0 END, x.seq, x.time, " \
-	"x.kind, CASE x.kind WHEN 14 THEN e.raw END, " \
+/* The MEMBER and REMOVE facts of feed ?1 that count, the first ?2 by
+ * seq, with the columns read_proposals() reads. A REMOVE also brings its
+ * raw entry (its body names a head and a need) and the time of its
+ * author's entry before it (a removal ends agreements like an END of the
+ * one removed, dated as a LEAVE is). Each kind is taken in the order of
+ * the primary key (feed, kind, seq), at most ?2 of it, and only those
+ * are merged: a feed of many MEMBER entries costs the cap, never the
+ * feed. */
+#define FEED_KIND_SQL(kind) "SELECT * FROM (SELECT e.hash, f.author, " \
+	"x.ref, CASE x.kind WHEN 2 THEN st_num(e.raw) ELSE 0 END, x.seq, " \
+	"x.time, x.kind, CASE x.kind WHEN 14 THEN e.raw END, " \
 	"CASE x.kind WHEN 14 THEN (SELECT st_time(pe.raw) FROM entries pe " \
 	"WHERE pe.feed = x.feed AND pe.seq = x.seq - 1) END " \
 	"FROM st_facts x JOIN feeds f ON f.id = x.feed " \
 	"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq " \
-	"WHERE x.feed = ?1 AND x.kind IN (2, 14) ORDER BY x.seq "
+	"WHERE x.feed = ?1 AND x.kind = " kind " ORDER BY x.seq LIMIT ?2)"
+#define FEED_PROPOSALS_SQL FEED_KIND_SQL("2") " UNION ALL " \
+	FEED_KIND_SQL("14") " ORDER BY 5 LIMIT ?2"
+/* The seq of the last MEMBER or REMOVE of feed ?1 that counts, when
+ * there are more than ?2 (then ?3 is ?2 - 1); none otherwise */
+#define FEED_CAP_SQL "SELECT seq FROM (SELECT seq FROM st_facts " \
+	"WHERE feed = ?1 AND kind = 2 ORDER BY seq LIMIT ?2) UNION ALL " \
+	"SELECT seq FROM (SELECT seq FROM st_facts WHERE feed = ?1 AND kind = 14 " \
+	"ORDER BY seq LIMIT ?2) ORDER BY 1 LIMIT 1 OFFSET ?3"
 
 /* The feeds of the circle, by row id. */
 static int
@@ -936,7 +947,7 @@ read_proposals(struct st_circle *c)
 	int rc = circle_feeds(c, &feeds, &nfeeds);
 	if (rc != AM_OK)
 		return rc;
-	if ((rc = st_prepare(c->db, FEED_PROPOSALS_SQL "LIMIT ?2", &st)) != AM_OK) {
+	if ((rc = st_prepare(c->db, FEED_PROPOSALS_SQL, &st)) != AM_OK) {
 		free(feeds);
 		return rc;
 	}
@@ -1352,34 +1363,45 @@ sink_answers(struct st_circle *c, size_t i)
 static int
 sink_capped(struct st_circle *c)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *last = NULL, *st = NULL;
 	int64_t *feeds;
 	size_t nfeeds;
 	int rc = circle_feeds(c, &feeds, &nfeeds);
 	if (rc != AM_OK)
 		return rc;
-	if ((rc = st_prepare(c->db, FEED_PROPOSALS_SQL "LIMIT -1 OFFSET ?2",
-	    &st)) != AM_OK) {
-		free(feeds);
-		return rc;
-	}
+	if ((rc = st_prepare(c->db, FEED_CAP_SQL, &last)) != AM_OK ||
+	    (rc = st_prepare(c->db, "SELECT e.hash, f.author, x.seq, x.kind "
+	    "FROM st_facts x JOIN feeds f ON f.id = x.feed "
+	    "JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
+	    "WHERE x.feed = ?1 AND x.kind IN (2, 14) AND x.seq > ?2", &st)) != AM_OK)
+		goto out;
 	for (size_t i = 0; i < nfeeds && rc == AM_OK; i++) {
+		sqlite3_reset(last);
+		sqlite3_bind_int64(last, 1, feeds[i]);
+		sqlite3_bind_int(last, 2, AM_CAP_MEMBER_PROPOSALS);
+		sqlite3_bind_int(last, 3, AM_CAP_MEMBER_PROPOSALS - 1);
+		if ((rc = sqlite3_step(last)) != SQLITE_ROW) {
+			rc = st_done(rc);
+			continue;        /* the cap is not reached */
+		}
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, feeds[i]);
-		sqlite3_bind_int(st, 2, AM_CAP_MEMBER_PROPOSALS);
+		sqlite3_bind_int64(st, 2, sqlite3_column_int64(last, 0));
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			uint8_t author[32], hash[32];
 			st_col32(st, 0, hash);
 			st_col32(st, 1, author);
 			st_sink_ignore(c->sink, author,
-				(uint64_t)sqlite3_column_int64(st, 4), hash,
-				(uint32_t)sqlite3_column_int(st, 6), AM_RULE_CAP,
+				(uint64_t)sqlite3_column_int64(st, 2), hash,
+				(uint32_t)sqlite3_column_int(st, 3), AM_RULE_CAP,
 				"a member proposal or removal past the first 256 of "
 				"its author in this circle");
 		}
 		rc = st_done(rc);
 	}
+out:
 	st_finish(st);
+	st_finish(last);
 	free(feeds);
 	return rc;
 }

@@ -486,8 +486,9 @@ statements(struct am_store *s, const uint8_t *circle, const uint8_t *about,
 
 	*out = NULL;
 	*n = 0;
-	/* someone who left is asked for nothing */
-	if (rc == AM_OK && (awaiting == NULL || st_left(&c, awaiting) == NULL))
+	/* someone who left or was removed is asked for nothing */
+	if (rc == AM_OK && (awaiting == NULL || (st_left(&c, awaiting) == NULL &&
+	    st_removed(&c, awaiting) == NULL)))
 		rc = st_statements_load(&c, about, awaiting, out, n);
 	if (rc == AM_OK)
 		st_circle_finish(&c);
@@ -559,6 +560,132 @@ am_state_proposal_needs(struct am_store *s,
 out:
 	st_read_end(db, began);
 	return rc;
+}
+
+/* ---- removals ---- */
+
+static int
+cmp_waiting(const void *a, const void *b)
+{
+	return memcmp(a, b, AM_ID_BYTES);
+}
+
+static int
+cmp_removal(const void *a, const void *b)
+{
+	const struct am_removal *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return memcmp(x->hash, y->hash, 32);
+}
+
+static bool
+accepted_by(const struct st_proposal *p, const uint8_t *id)
+{
+	if (memcmp(p->author, id, 32) == 0)
+		return true;
+	for (uint32_t j = 0; j < p->naccepts; j++)
+		if (memcmp(p->accepts[j], id, 32) == 0)
+			return true;
+	return false;
+}
+
+/* Who p still waits for: everyone its consent needs who has not accepted
+ * it (its need, without its target, and the IDs its body lists). */
+static int
+removal_waiting(const struct st_circle *c, const struct st_proposal *p,
+	struct am_removal *r)
+{
+	uint8_t (*need)[AM_ID_BYTES] = NULL;
+	size_t nneed = 0;
+	int rc = st_need_list(p, &need, &nneed);
+	if (rc != AM_OK)
+		return rc;
+	size_t cap = nneed + p->nextra;
+	r->waiting = malloc((cap ? cap : 1) * sizeof *r->waiting);
+	if (r->waiting == NULL) {
+		free(need);
+		return AM_ERR_NOMEM;
+	}
+	for (size_t pass = 0; pass < 2; pass++) {
+		const uint8_t (*v)[AM_ID_BYTES] = pass == 0 ?
+			(const uint8_t (*)[AM_ID_BYTES])need :
+			(const uint8_t (*)[AM_ID_BYTES])p->extra;
+		size_t nv = pass == 0 ? nneed : p->nextra;
+		for (size_t i = 0; i < nv; i++) {
+			bool dup = false;
+			for (uint32_t j = 0; j < r->nwaiting && !dup; j++)
+				dup = memcmp(r->waiting[j], v[i], 32) == 0;
+			if (!dup && st_consent_needs(c, p, v[i]) && !accepted_by(p, v[i]))
+				memcpy(r->waiting[r->nwaiting++], v[i], 32);
+		}
+	}
+	free(need);
+	qsort(r->waiting, r->nwaiting, sizeof *r->waiting, cmp_waiting);
+	r->alone = true;
+	for (uint32_t j = 0; j < p->naccepts && r->alone; j++)
+		r->alone = memcmp(p->accepts[j], p->target, 32) == 0 ||
+			memcmp(p->accepts[j], p->author, 32) == 0 ||
+			st_member(c, p->accepts[j]) == NULL;
+	return AM_OK;
+}
+
+int
+am_state_removals(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	struct am_removal **out, size_t *n)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	struct am_removal *v = NULL;
+	size_t nv = 0;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != AM_OK)
+		goto out;
+	if (c.nprops > 0 && (v = calloc(c.nprops, sizeof *v)) == NULL)
+		rc = AM_ERR_NOMEM;
+	for (size_t i = 0; rc == AM_OK && i < c.nprops; i++) {
+		const struct st_proposal *p = &c.props[i];
+		if (p->kind != AM_KIND_REMOVE || p->effective || p->refused ||
+		    p->withdrawn || !st_is_party_member(&c, p->author) ||
+		    st_departed(&c, p->author) != NULL ||
+		    memcmp(p->author, p->target, 32) == 0 ||
+		    st_member(&c, p->target) == NULL ||
+		    st_departed(&c, p->target) != NULL)
+			continue;
+		struct am_removal *r = &v[nv++];
+		memcpy(r->hash, p->hash, 32);
+		memcpy(r->author, p->author, 32);
+		memcpy(r->target, p->target, 32);
+		r->time = p->time;
+		rc = removal_waiting(&c, p, r);
+	}
+	st_circle_finish(&c);
+	if (rc != AM_OK) {
+		am_state_removals_free(&v, nv);
+		goto out;
+	}
+	if (nv > 1)
+		qsort(v, nv, sizeof *v, cmp_removal);
+	*out = v;
+	*n = nv;
+out:
+	st_read_end(db, began);
+	return rc;
+}
+
+void
+am_state_removals_free(struct am_removal **list, size_t n)
+{
+	if (*list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free((*list)[i].waiting);
+	free(*list);
+	*list = NULL;
 }
 
 /* ---- pending ---- */

@@ -62,7 +62,7 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 
 /* The version of the state rules this build applies (protocol/state.md);
  * it names the state digest ("amends-state-v4"). */
-#define AM_STATE_RULES 4
+#define AM_STATE_RULES 5
 
 /* The claimed times the state reads, half-open, in ms since the epoch:
  * 2000-01-01T00:00Z to 2200-01-01T00:00Z. An entry claiming a time outside
@@ -106,8 +106,9 @@ enum am_object {
 	AM_OBJ_END = 1 << 4,
 	AM_OBJ_CHECKIN = 1 << 5,
 	AM_OBJ_STATEMENT = 1 << 6,
+	AM_OBJ_REMOVE = 1 << 7,      /* a REMOVE: a proposed removal */
 };
-#define AM_OBJ_ANY 0x7fu
+#define AM_OBJ_ANY 0xffu
 
 /*
  * Finds the one object of the kinds in mask whose hash (or circle ID)
@@ -207,6 +208,28 @@ AM_NODISCARD int am_state_proposal_needs(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t proposal[static AM_HASH_BYTES],
 	uint8_t (**out)[AM_ID_BYTES], size_t *n);
+
+/* A removal still open (protocol/state.md, "Removal"): by a joined
+ * member, of a member still here, neither effective, refused nor
+ * withdrawn. */
+struct am_removal {
+	uint8_t hash[AM_HASH_BYTES];     /* the REMOVE */
+	uint8_t author[AM_ID_BYTES];
+	uint8_t target[AM_ID_BYTES];     /* the one it would remove */
+	int64_t time;
+	uint32_t nwaiting;               /* whose acceptance it still needs, */
+	uint8_t (*waiting)[AM_ID_BYTES]; /* by ID */
+	bool alone;                      /* no joined member other than its
+	                                    author and target has accepted it
+	                                    yet (one must) */
+};
+
+/* The open removals of circle, by claimed time then hash. Free with
+ * am_state_removals_free(). */
+AM_NODISCARD int am_state_removals(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES], struct am_removal **out,
+	size_t *n);
+void am_state_removals_free(struct am_removal **list, size_t n);
 
 /* The circle's name now (protocol/state.md, "The circle's name"): that of
  * the deepest RENAME that counts, else the GENESIS name. *name is the

@@ -334,6 +334,35 @@ describe_member(struct am_store *s, const struct am_object_info *info,
 	free(m);
 }
 
+/* Whom the removal hash names, from the removals still open or, once it
+ * took effect, the member it made depart; false when neither. */
+bool
+cli_removal_target(struct am_store *s, const uint8_t circle[static 32],
+	const uint8_t hash[static 32], uint8_t target[static 32], bool *done)
+{
+	struct am_removal *r = NULL;
+	struct am_member *m = NULL;
+	size_t n = 0;
+	bool found = false;
+	*done = false;
+	if (am_state_removals(s, circle, &r, &n) == AM_OK)
+		for (size_t i = 0; i < n && !found; i++)
+			if (memcmp(r[i].hash, hash, 32) == 0) {
+				memcpy(target, r[i].target, 32);
+				found = true;
+			}
+	am_state_removals_free(&r, n);
+	if (!found && am_state_members(s, circle, &m, &n) == AM_OK)
+		for (size_t i = 0; i < n && !found; i++)
+			if (m[i].departure_kind == AM_KIND_REMOVE &&
+			    memcmp(m[i].departure, hash, 32) == 0) {
+				memcpy(target, m[i].id, 32);
+				found = *done = true;
+			}
+	free(m);
+	return found;
+}
+
 void
 cli_describe(struct am_store *s, const uint8_t hash[static 32], char *out,
 	size_t size)
@@ -351,6 +380,15 @@ cli_describe(struct am_store *s, const uint8_t hash[static 32], char *out,
 	case AM_KIND_MEMBER:
 		describe_member(s, &info, hash, out, size);
 		return;
+	case AM_KIND_REMOVE: {
+		uint8_t target[32];
+		char who[CLI_SHORT_NAME] = "someone";
+		bool done;
+		if (cli_removal_target(s, info.circle, hash, target, &done))
+			cli_short_id(s, target, who);
+		snprintf(out, size, "the removal (%s) of %s", h, who);
+		return;
+	}
 	case AM_KIND_PROPOSE:
 	case AM_KIND_AMEND:
 		title = title_of(s, info.agreement);

@@ -84,4 +84,10 @@ void cli_checkin_role(struct am_store *s, const struct am_checkin *v,
  * confirmation and dispute, each person's in order) of k. */
 void cli_json_checkin_history(struct json *j, const struct am_checkin *k);
 
+/* Whom the removal hash in circle names (into target), and whether it
+ * has taken effect (*done); false when this store knows of no such open
+ * or effective removal. */
+bool cli_removal_target(struct am_store *s, const uint8_t circle[static 32],
+	const uint8_t hash[static 32], uint8_t target[static 32], bool *done);
+
 #endif

@@ -70,6 +70,23 @@ tell_outcome(struct am_store *s, const struct am_object_info *info,
 	am_state_agreement_finish(&a);
 }
 
+/* After accepting a removal: say whether it took effect, and what that
+ * means for the one removed. */
+static void
+tell_removed(struct am_store *s, const struct am_object_info *info,
+	const uint8_t target[32])
+{
+	uint8_t who[32];
+	bool done;
+	char name[CLI_SHORT_NAME];
+	if (!cli_removal_target(s, info->circle, target, who, &done) || !done)
+		return;
+	cli_short_id(s, who, name);
+	printf("%s is removed from the circle: what they write there no longer "
+		"counts and no node sends them the record; what they already hold "
+		"stays with them\n", name);
+}
+
 static int
 answer(int argc, char **argv, const struct answer *w)
 {
@@ -130,6 +147,8 @@ answer(int argc, char **argv, const struct answer *w)
 	printf("%s %s\n", w->done, what);
 	if (w->kind == AM_KIND_ACCEPT)
 		tell_outcome(c.store, &info, b.target);
+	if (w->kind == AM_KIND_ACCEPT && info.kind == AM_KIND_REMOVE)
+		tell_removed(c.store, &info, b.target);
 	/* accepting one's own admission may complete it: once joined, one's
 	 * name goes into the circle (nothing is written before, or twice) */
 	if (w->kind == AM_KIND_ACCEPT && info.kind == AM_KIND_MEMBER)
@@ -146,11 +165,12 @@ cmd_accept(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends accept ID\n\n"
 			"Accepts (signs) what ID names, by the start of its hash: a version of\n"
-			"an agreement, a proposal to add a member, or an end of an agreement.\n"
+			"an agreement, a proposal to add or remove a member, or an end of an\n"
+			"agreement.\n"
 			"amends status lists what awaits your signature.\n",
 		.kind = AM_KIND_ACCEPT,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_END,
-		.objects_text = "version, member proposal or end",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE | AM_OBJ_END,
+		.objects_text = "version, member proposal, removal or end",
 		.verb = "accept",
 		.done = "accepted",
 	};
@@ -163,11 +183,12 @@ cmd_decline(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends decline ID [--reason TEXT]\n\n"
 			"Declines what ID names, by the start of its hash: a version of an\n"
-			"agreement, a proposal to add a member, or an end of an agreement.\n\n"
+			"agreement, a proposal to add or remove a member, or an end of an\n"
+			"agreement.\n\n"
 			"  --reason TEXT   why, for the others to read\n",
 		.kind = AM_KIND_DECLINE,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_END,
-		.objects_text = "version, member proposal or end",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE | AM_OBJ_END,
+		.objects_text = "version, member proposal, removal or end",
 		.note_option = "reason",
 		.verb = "decline",
 		.done = "declined",
@@ -215,13 +236,13 @@ cmd_withdraw(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends withdraw ID [--reason TEXT]\n\n"
 			"Withdraws your own proposal ID (the start of its hash): a proposal to\n"
-			"add a member, or a version of an agreement. Once everyone it needs has\n"
+			"add or remove a member, or a version of an agreement. Once everyone it needs has\n"
 			"accepted it, it stands: withdrawing cannot undo that. An end is final:\n"
 			"to undo one, propose the agreement again.\n\n"
 			"  --reason TEXT   why, for the others to read\n",
 		.kind = AM_KIND_DECLINE,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER,
-		.objects_text = "version or member proposal",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE,
+		.objects_text = "version, member proposal or removal",
 		.note_option = "reason",
 		.verb = "withdraw",
 		.done = "withdrew",

@@ -34,9 +34,11 @@ static const char usage[] =
 	"leave takes you out of CIRCLE: what you write there afterwards does not\n"
 	"count, agreements naming you end, and the others stop sending you the\n"
 	"record. What you already hold stays with you, and with them.\n"
-	"remove would propose taking the member ID out of CIRCLE; it is refused\n"
-	"for now, as the rules give a removal no effect yet (protocol/state.md,\n"
-	"\"Removal\").\n"
+	"remove proposes taking the member ID out of CIRCLE. It takes effect once\n"
+	"every other member has accepted it (amends accept); with only two of\n"
+	"you, leave instead. From then on what they write there does not count,\n"
+	"agreements naming them end, and nobody sends them the record. What they\n"
+	"already hold stays with them.\n"
 	"rename gives CIRCLE a new name (members only, not witnesses).\n";
 
 static int

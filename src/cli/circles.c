@@ -30,20 +30,17 @@ find_me(const struct am_member *m, size_t n, const uint8_t *me)
 }
 
 
-/* "joined", "pending", or for one who is neither any more, "left" (a
- * LEAVE of theirs is stored) or "removed". */
+/* "joined", "pending", or for one who is neither any more, "left" (their
+ * LEAVE) or "removed" (a REMOVE that took effect). */
 static const char *
 member_status(struct am_store *s, const struct am_circle_info *ci,
 	const struct am_member *m)
 {
-	bool left = false;
 	if (m->status == AM_MEMBER_JOINED)
 		return "joined";
 	if (m->status == AM_MEMBER_PENDING)
 		return "pending";
-	if (am_store_feed_has_kind(s, ci->id, m->id, AM_KIND_LEAVE, &left) != AM_OK)
-		return "departed";
-	return left ? "left" : "removed";
+	return m->departure_kind == AM_KIND_REMOVE ? "removed" : "left";
 }
 
 static const char *

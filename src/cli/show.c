@@ -197,6 +197,8 @@ json_end(struct json *j, const struct am_agreement *a)
 	json_key(j, "at");
 	json_time(j, a->end_at);
 	json_kstr(j, "reason", a->end_reason);
+	json_kstr(j, "kind", a->end_kind == AM_KIND_LEAVE ? "leave" :
+		a->end_kind == AM_KIND_REMOVE ? "remove" : "end");
 	json_end_obj(j);
 }
 
@@ -325,15 +327,11 @@ departed(struct am_store *s, const uint8_t circle[static 32],
 	struct am_member *m = NULL;
 	size_t n = 0;
 	const char *what = NULL;
-	bool left = false;
 	if (am_state_members(s, circle, &m, &n) != AM_OK)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		if (memcmp(m[i].id, id, 32) == 0 &&
-		    m[i].status != AM_MEMBER_JOINED &&
-		    m[i].status != AM_MEMBER_PENDING)
-			what = am_store_feed_has_kind(s, circle, id, AM_KIND_LEAVE,
-				&left) == AM_OK && left ? "left" : "removed";
+		if (memcmp(m[i].id, id, 32) == 0 && m[i].departure_kind != 0)
+			what = m[i].departure_kind == AM_KIND_REMOVE ? "removed" : "left";
 	free(m);
 	return what;
 }
@@ -491,9 +489,11 @@ show_text(struct am_store *s, const struct am_agreement_view *x)
 	if (a->has_end) {
 		cli_short_id(s, a->ended_by, who);
 		cli_time_local(a->end_at, when);
-		printf("%s by %s%s%s %s%s%s\n",
+		printf("%s by %s%s%s%s %s%s%s\n",
 			a->status == AM_AGREEMENT_ENDED ? "ended" : "ending",
-			who, a->end_mutual ? " with everyone's consent" : "",
+			who, a->end_kind == AM_KIND_LEAVE ? " leaving the circle" :
+			a->end_kind == AM_KIND_REMOVE ? "'s removal from the circle" : "",
+			a->end_mutual ? " with everyone's consent" : "",
 			a->status == AM_AGREEMENT_ENDED ? " on" : ", takes effect on", when,
 			a->end_reason ? ": " : "",
 			a->end_reason ? cli_shown_c(a->end_reason) : "");

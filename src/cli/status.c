@@ -66,7 +66,10 @@ load_circle(struct status *st, struct circle_data *d)
 	if (rc != AM_OK)
 		return rc;
 	rc = am_state_statements_awaiting(st->s, d->info->id, st->me, &d->st, &d->nst);
-	return cli_unshown("the statements of circle", d->info->id, rc) ? AM_OK : rc;
+	if (!cli_unshown("the statements of circle", d->info->id, rc) && rc != AM_OK)
+		return rc;
+	rc = am_state_removals(st->s, d->info->id, &d->rm, &d->nrm);
+	return cli_unshown("the removals of circle", d->info->id, rc) ? AM_OK : rc;
 }
 
 /* What awaits your signature, circle by circle of yours: asking for all
@@ -146,6 +149,7 @@ finish(struct status *st)
 			am_agreement_view_finish(&st->cd[i].ag[k]);
 		free(st->cd[i].ag);
 		am_state_statements_free(&st->cd[i].st, st->cd[i].nst);
+		am_state_removals_free(&st->cd[i].rm, st->cd[i].nrm);
 	}
 	free(st->cd);
 	am_state_circles_free(&st->circles, st->ncircles);
@@ -209,7 +213,8 @@ section_awaiting(struct status *st)
 	section_begin(st, "awaiting", "awaiting your signature", n);
 	for (size_t i = 0; i < n; i++) {
 		const char *kind = p[i].kind == AM_PENDING_VERSION ? "version" :
-			p[i].kind == AM_PENDING_MEMBER ? "member" : "end";
+			p[i].kind == AM_PENDING_MEMBER ? "member" :
+			p[i].kind == AM_PENDING_REMOVE ? "removal" : "end";
 		if (st->json) {
 			struct json *j = &st->j;
 			json_obj(j);
@@ -229,6 +234,9 @@ section_awaiting(struct status *st)
 				char sn[AM_FPR_LONG_TEXT_BYTES];
 				am_id_safety_number(p[i].member, sn);
 				json_kstr(j, "member_safety_number", sn);
+			} else if (p[i].kind == AM_PENDING_REMOVE) {
+				json_key(j, "member");
+				json_id(j, p[i].member);
 			} else {
 				json_key(j, "agreement");
 				json_hash(j, p[i].agreement);
@@ -246,6 +254,10 @@ section_awaiting(struct status *st)
 			cli_short_id(st->s, p[i].member, m);
 			snprintf(what, sizeof what, "%s joining as %s, proposed by %s", m,
 				cli_role_name(p[i].role), who);
+		} else if (p[i].kind == AM_PENDING_REMOVE) {
+			char m[CLI_SHORT_NAME];
+			cli_short_id(st->s, p[i].member, m);
+			snprintf(what, sizeof what, "removing %s, proposed by %s", m, who);
 		} else {
 			snprintf(what, sizeof what, "%s of '%s' by %s", kind,
 				p[i].title ? cli_shown_c(p[i].title) : "?", who);
@@ -259,6 +271,66 @@ section_awaiting(struct status *st)
 			char sn[AM_FPR_LONG_TEXT_BYTES];
 			am_id_safety_number(p[i].member, sn);
 			printf("            safety number %s (check it with them)\n", sn);
+		}
+	}
+	section_end(st);
+}
+
+/* The removals still open in your circles: who proposed removing whom,
+ * and whose acceptance each still waits for. The one a removal names
+ * sees it too: nothing is done behind their back. */
+static void
+section_removals(struct status *st)
+{
+	size_t n = 0;
+	for (size_t c = 0; c < st->ncircles; c++)
+		n += st->cd[c].nrm;
+	section_begin(st, "removals", "removals awaiting acceptance", n);
+	for (size_t c = 0; c < st->ncircles; c++) {
+		const struct circle_data *d = &st->cd[c];
+		for (size_t i = 0; i < d->nrm; i++) {
+			const struct am_removal *r = &d->rm[i];
+			if (st->json) {
+				struct json *j = &st->j;
+				json_obj(j);
+				json_key(j, "hash");
+				json_hash(j, r->hash);
+				json_key(j, "circle");
+				json_hash(j, d->info->id);
+				json_key(j, "author");
+				json_id(j, r->author);
+				json_key(j, "member");
+				json_id(j, r->target);
+				json_key(j, "time");
+				json_time(j, r->time);
+				json_key(j, "waiting");
+				json_arr(j);
+				for (uint32_t w = 0; w < r->nwaiting; w++)
+					json_id(j, r->waiting[w]);
+				json_end_arr(j);
+				json_kbool(j, "needs_another_member", r->alone);
+				json_end_obj(j);
+				continue;
+			}
+			char h[CLI_SHORT_HASH], by[CLI_SHORT_NAME], of[CLI_SHORT_NAME];
+			cli_short_hash(r->hash, h);
+			cli_short_id(st->s, r->author, by);
+			cli_short_id(st->s, r->target, of);
+			bool mine = memcmp(r->target, st->me, 32) == 0;
+			printf("  %s  %s proposes removing %s from %s", h, by,
+				mine ? "you" : of, cli_shown_c(d->info->name));
+			if (r->nwaiting > 0) {
+				printf("; waiting for");
+				for (uint32_t w = 0; w < r->nwaiting; w++) {
+					char who[CLI_SHORT_NAME];
+					cli_short_id(st->s, r->waiting[w], who);
+					printf("%s %s", w ? "," : "", who);
+				}
+			}
+			if (r->alone && r->nwaiting == 0)
+				printf("; a member other than %s and %s must accept it",
+					by, mine ? "you" : of);
+			printf("\n");
 		}
 	}
 	section_end(st);
@@ -604,6 +676,7 @@ cmd_status(int argc, char **argv)
 		json_obj(&st.j);
 	section_you(&st);
 	section_awaiting(&st);
+	section_removals(&st);
 	section_to_confirm(&st);
 	section_due(&st);
 	section_peers(&st);

@@ -22,6 +22,8 @@ struct circle_data {
 	size_t nag;
 	struct am_statement *st;
 	size_t nst;
+	struct am_removal *rm;            /* removals still open */
+	size_t nrm;
 };
 
 struct status {

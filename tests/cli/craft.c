@@ -13,6 +13,8 @@
  *       hash (taken as a run, as from a peer: the second vouches for it)
  *   craft HOME CIRCLE-HEX TIME-MS --fork TEXT   a statement at the number
  *       of the feed's newest entry: fork evidence against the identity
+ *   craft HOME CIRCLE-HEX TIME-MS --remove ID-HEX a REMOVE of ID that
+ *       lists nobody as needed, naming the head of ID's feed held here
  *   craft HOME CIRCLE-HEX TIME-MS --genesis NAME a new circle called NAME
  *       (any bytes; CIRCLE-HEX is not read): prints the new circle's ID
  *   craft HOME CIRCLE-HEX TIME-MS --checkpoint - a checkpoint of the heads
@@ -131,6 +133,20 @@ main(int argc, char **argv)
 		if (am_checkpoint_heads(s, circle, b->heads, &b->nheads) != AM_OK) {
 			free(b);
 			fprintf(stderr, "craft: no heads\n");
+			goto out;
+		}
+		goto write;
+	}
+	if (strcmp(argv[4], "--remove") == 0) {
+		/* a removal that asks nobody: the attack of one member alone */
+		size_t n = 0;
+		b->kind = AM_KIND_REMOVE;
+		if (sodium_hex2bin(b->target, sizeof b->target, argv[5],
+		    strlen(argv[5]), NULL, &n, NULL) != 0 || n != sizeof b->target ||
+		    am_store_head(s, circle, b->target, &b->head_seq,
+		    b->head_hash) != AM_OK) {
+			free(b);
+			fprintf(stderr, "craft: --remove takes an ID in hex\n");
 			goto out;
 		}
 		goto write;

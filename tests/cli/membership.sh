@@ -1,7 +1,7 @@
 #!/bin/sh
 # Membership that ends, through the real binary and bundles: the verbs of
 # amends circle, renaming, withdrawing a member proposal, a removal that
-# is refused for now (the state has no removal rules yet), and leaving.
+# needs the other member, and leaving.
 # Each command prints one sentence, and every view shows who left and the
 # circle's new name.
 set -u
@@ -86,9 +86,42 @@ out=$(am sam withdraw "$P") || fail "withdraw"
 echo "$out" | grep -q "^withdrew" || fail "withdraw said: $out"
 share sam
 
-# ---- remove: refused until the state's removal rules exist ----
-out=$(am sam circle remove "us again" lee 2>&1) && fail "a removal was written"
-echo "$out" | grep -q "no effect under these rules yet" || fail "remove said: $out"
+# ---- remove lee ----
+out=$(am sam circle remove "us again" sam 2>&1) && fail "sam removed himself"
+echo "$out" | grep -q "amends circle leave" || fail "removing oneself said: $out"
+# sam invited kim (the proposal he withdrew): his removal needs her too,
+# as his member proposals would (protocol/state.md, "Removal")
+R1=$(am sam circle remove "us again" lee | hash8)
+[ -n "$R1" ] || fail "the removal printed no hash"
+am sam status | grep -q "removals awaiting acceptance" || fail "sam's status lists no removal"
+am sam status | grep "$R1" | grep "waiting for" | grep kim | grep -q alex || fail "sam's removal does not wait for kim and alex: $(am sam status)"
+am sam withdraw "$R1" >/dev/null || fail "sam withdraws his removal"
+am sam status | grep -q "$R1" && fail "a withdrawn removal is still listed"
+share sam
+# alex never knew of kim: his removal needs sam only
+R=$(am alex circle remove "us again" lee --reason "it is over" | hash8)
+am alex status | grep "$R" | grep -q "waiting for sam$" || fail "alex's removal does not wait for sam: $(am alex status)"
+share alex
+am lee status | grep "$R" | grep -q "proposes removing you" || fail "lee is not told: $(am lee status)"
+am sam status --json | grep -q "\"kind\":\"removal\",\"hash\":\"$R" || fail "sam is not asked: $(am sam status)"
+out=$(am lee accept "$R" 2>&1) && fail "lee answered his own removal"
+echo "$out" | grep -q "removal is of you" || fail "lee's answer said: $out"
+# until sam accepts, lee is a member and what he writes counts
+am lee say "us again" "before" >/dev/null || fail "lee wrote before the removal took effect"
+share lee
+out=$(am sam accept "$R" 2>&1) || fail "sam accepts the removal: $out"
+echo "$out" | grep -q "^accepted the removal ($R) of lee$" || fail "the accept said: $out"
+echo "$out" | grep -q "lee is removed from the circle: .* what they already hold stays with them" ||
+	fail "the accept does not say lee is removed: $out"
+share sam
+am alex circles | grep -q "  lee .*(removed)$" || fail "alex's circles do not show lee removed: $(am alex circles)"
+am alex circles --json | grep -q '"status":"removed"' || fail "alex's JSON does not show lee removed"
+am alex status | grep -q "removals awaiting acceptance" && fail "the removal is still listed as open"
+am lee circles | grep -q "you: removed" || fail "lee's circles do not say he was removed: $(am lee circles)"
+out=$(am lee say "us again" "after" 2>&1) && fail "lee wrote after his removal"
+echo "$out" | grep -q "you were removed" || fail "lee's refusal said: $out"
+out=$(am sam circle remove "us again" alex 2>&1) && fail "a removal with nobody left to accept it was written"
+echo "$out" | grep -q "leave the circle instead" || fail "a removal in a circle of two said: $out"
 
 # ---- alex leaves ----
 out=$(am alex circle leave "us again") || fail "leave"
@@ -96,7 +129,7 @@ echo "$out" | grep -q "what you already hold stays with you" || fail "leave said
 share alex
 am sam circles | grep -q "  alex .*(left)$" || fail "sam's circles do not show alex left: $(am sam circles)"
 am sam circles --json | grep -q '"status":"left"' || fail "sam's JSON does not show alex left"
-[ "$(joined sam)" = 2 ] || fail "sam counts $(joined sam) joined members"
+[ "$(joined sam)" = 1 ] || fail "sam counts $(joined sam) joined members"
 am sam verify >/dev/null || fail "verify after leave and removal"
 
 [ "$fails" = 0 ] || exit 1

@@ -218,7 +218,7 @@ at 2026-03-08T23:00:00Z
 for who in sam alex lee; do
 	j=$(am "$who" show "$AG" --json)
 	echo "$j" | grep -q '"status":"ended"' || fail "$who: not ended"
-	echo "$j" | grep -q '"end":{"entry":"[0-9a-f]*","by":"'"$ALEX"'","mutual":false,"at":"2026-03-08T10:00:00Z","reason":"we will agree on something new"}' ||
+	echo "$j" | grep -q '"end":{"entry":"[0-9a-f]*","by":"'"$ALEX"'","mutual":false,"at":"2026-03-08T10:00:00Z","reason":"we will agree on something new","kind":"end"}' ||
 		fail "$who: the end"
 	# adherence stops at the end: the 8th is not counted
 	echo "$j" | grep -q "$want_sam" || fail "$who: adherence after the end"

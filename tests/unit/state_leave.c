@@ -636,6 +636,87 @@ test_remove_crossing(void)
 	finish(&w);
 }
 
+/* A witness, Pat, is removed (Sam proposes, Alex accepts). Past the cut-off
+ * the name Pat signs does not count and the one before stands; nobody
+ * asks Pat to confirm a statement any more; and a LEAVE Pat writes past
+ * the cut-off does not become the departure (it would move the date the
+ * agreements naming Pat end): the REMOVE stays it. */
+static void
+test_remove_witness(void)
+{
+	struct world w;
+	uint8_t p[32], r[32], late_name[32], lv[32];
+	couple(&w);
+	struct am_body wit = member(PAT);
+	wit.role = AM_ROLE_WITNESS;
+	act(&w, SAM, wit, p);
+	act(&w, PAT, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	struct am_body nm = { .kind = AM_KIND_NAME, .name = am_str_c("Pat") };
+	act(&w, PAT, nm, NULL);
+	act(&w, SAM, removal(&w, PAT, NULL, 0), r);
+	act(&w, ALEX, ACCEPT(r), NULL);
+	struct am_member m = member_of(w.s, w.circle, PAT);
+	check(m.status == AM_MEMBER_DEPARTED && m.departure_kind == AM_KIND_REMOVE);
+	nm.name = am_str_c("Sam");
+	force(&w, PAT, nm, late_name);
+	check(fx_has_violation(w.s, w.circle, late_name, AM_RULE_REMOVED));
+	struct am_name *names;
+	size_t n;
+	check_rc(am_state_names(w.s, w.circle, &names, &n), AM_OK);
+	bool pat = false;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(names[i].id, ID[PAT], 32) == 0)
+			pat = strcmp(names[i].name, "Pat") == 0;
+	check(pat);
+	am_state_names_free(&names, n);
+	act(&w, SAM, statement(), NULL);
+	struct am_statement *st;
+	check_rc(am_state_statements_awaiting(w.s, w.circle, ID[PAT], &st, &n), AM_OK);
+	check(n == 0);
+	am_state_statements_free(&st, n);
+	struct am_body leave = { .kind = AM_KIND_LEAVE };
+	force(&w, PAT, leave, lv);
+	m = member_of(w.s, w.circle, PAT);
+	check(m.departure_kind == AM_KIND_REMOVE && memcmp(m.departure, r, 32) == 0);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* MEMBER and REMOVE entries share their author's cap: with 255 member
+ * proposals before it, Sam's first REMOVE is the 256th and counts (it
+ * awaits answers); his second is past the cap (cap), the writer refuses
+ * to answer it, and an answer to it changes nothing. */
+static void
+test_remove_cap(void)
+{
+	struct world w;
+	uint8_t r1[32], r2[32];
+	three(&w);
+	/* three() wrote two of Sam's proposals */
+	for (int i = 0; i < AM_CAP_MEMBER_PROPOSALS - 3; i++) {
+		struct am_body b = { .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
+		randombytes_buf(b.target, 32);
+		force(&w, SAM, b, NULL);
+	}
+	force(&w, SAM, removal(&w, ALEX, NULL, 0), r1);
+	force(&w, SAM, removal(&w, KIM, NULL, 0), r2);
+	check(!fx_has_violation(w.s, w.circle, r1, AM_RULE_CAP));
+	check(fx_has_violation(w.s, w.circle, r2, AM_RULE_CAP));
+	check_rc(ask(&w, ALEX, ACCEPT(r2)), AM_ERR_RULE);
+	force(&w, ALEX, ACCEPT(r2), NULL);
+	check(member_of(w.s, w.circle, KIM).status == AM_MEMBER_JOINED);
+	/* the first counts: it is open, waiting for Kim and for the 253
+	 * Sam proposed before it, who have not answered */
+	struct am_removal *rm;
+	size_t n;
+	check_rc(am_state_removals(w.s, w.circle, &rm, &n), AM_OK);
+	check(n == 1 && memcmp(rm[0].hash, r1, 32) == 0);
+	check(rm[0].nwaiting == AM_CAP_MEMBER_PROPOSALS - 3 + 1);
+	am_state_removals_free(&rm, n);
+	finish(&w);
+}
+
 /* ---- the circle's name ---- */
 
 static struct am_body
@@ -726,6 +807,8 @@ main(void)
 	test_remove_alone();
 	test_remove_refused();
 	test_remove_crossing();
+	test_remove_witness();
+	test_remove_cap();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
 	fx_dir_remove();

@@ -728,6 +728,79 @@ case_leave(void)
 	put(ALEX, ACCEPT(p), NULL);
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* A REMOVE of who by the current case's author, naming the head of
+ * who's feed as written so far, listing need (a bit per person). */
+static struct am_body
+removal(int who, unsigned need, const char *note)
+{
+	struct am_body b = { .kind = AM_KIND_REMOVE, .note = am_str_c(note) };
+	memcpy(b.target, ID(who), 32);
+	b.head_seq = g.seq[who];
+	if (b.head_seq > 0)
+		memcpy(b.head_hash, g.prev[who], 32);
+	for (int p = 0; p < NPEOPLE; p++)
+		if (need & (1u << p))
+			memcpy(b.need[b.nneed++], ID(p), 32);
+	qsort(b.need, b.nneed, 32, cmp_id);
+	return b;
+}
+
+static void
+case_remove(void)
+{
+	uint8_t a[32], r[32], lone[32];
+	about("Kim joins; Sam and Kim sign an agreement with a week's notice.");
+	about("Alex proposes removing Kim (it needs Sam; Kim is not asked) and,");
+	about("in a circle that was two, Kim writes nothing more that counts");
+	about("past the head Alex named once Sam accepts: her statement after it");
+	about("is ignored (removed), the agreement ends by notice a week after the");
+	about("REMOVE. Earlier, Alex alone removed Sam while they were two: that");
+	about("never takes effect (no other member accepted). Sam then proposes");
+	about("Pat, whose admission does not need Kim.");
+	couple();
+	put(ALEX, removal(SAM, 0, "alone"), lone);
+	third(KIM, AM_ROLE_MEMBER);
+	put(SAM, agreement("Evening check-in", P(SAM) | P(KIM), P(SAM)), a);
+	put(KIM, ACCEPT(a), NULL);
+	put(ALEX, removal(KIM, P(SAM), "it is over"), r);
+	put(KIM, statement("One more thing.", NULL), NULL);
+	put(SAM, ACCEPT(r), NULL);
+	uint8_t p[32];
+	put(SAM, member(PAT, AM_ROLE_MEMBER), p);
+	put(PAT, ACCEPT(p), NULL);
+	put(ALEX, ACCEPT(p), NULL);
+}
+
+static void
+case_remove_crossing(void)
+{
+	uint8_t p[32], rk[32], ra[32];
+	about("Sam, Alex, Kim and Pat. Alex removes Kim and Kim removes Alex,");
+	about("each naming the other's head before the other's REMOVE; Sam and");
+	about("Pat accept both. Answers are counted before any cut-off, so both");
+	about("take effect: Alex and Kim are removed, whatever the order.");
+	couple();
+	third(KIM, AM_ROLE_MEMBER);
+	put(SAM, member(PAT, AM_ROLE_MEMBER), p);
+	put(PAT, ACCEPT(p), NULL);
+	put(ALEX, ACCEPT(p), NULL);
+	put(KIM, ACCEPT(p), NULL);
+	struct am_body of_kim = removal(KIM, 0, NULL);
+	struct am_body of_alex = removal(ALEX, 0, NULL);
+	put(ALEX, of_kim, rk);
+	put(KIM, of_alex, ra);
+	put(SAM, ACCEPT(rk), NULL);
+	put(SAM, ACCEPT(ra), NULL);
+	put(PAT, ACCEPT(ra), NULL);
+	put(PAT, ACCEPT(rk), NULL);
+}
+
 static void
 case_rename(void)
 {
@@ -916,6 +989,8 @@ static const struct {
 	{ "completion-wins", case_completion_wins },
 	{ "leave", case_leave },
 	{ "rename", case_rename },
+	{ "remove", case_remove },
+	{ "remove-crossing", case_remove_crossing },
 	{ "end-others-time", case_end_others_time },
 	{ "end-backdated", case_end_backdated },
 	{ "time-bounds", case_time_bounds },
