@@ -580,6 +580,16 @@ agreement_cut(struct view *v, const struct cuts *cuts,
 	return false;
 }
 
+/* ... w, or a version on its chain of bases (whose force w's rests on)? */
+static bool
+chain_past_cut(struct view *v, const struct cuts *cuts, const struct sim_entry *w)
+{
+	for (int depth = 0; w != NULL && depth < 64; w = base_of(v, w), depth++)
+		if (signed_past_cut(v, cuts, w))
+			return true;
+	return false;
+}
+
 static void
 check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a,
 	const struct cuts *cuts)
@@ -603,7 +613,7 @@ check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a,
 	if (was->had_current && !a->has_current) {
 		/* a removal un-signs what the removed signed past its head */
 		const struct sim_entry *old = entry_of(s, was->current);
-		if (old == NULL || !signed_past_cut(v, cuts, old))
+		if (old == NULL || !chain_past_cut(v, cuts, old))
 			sim_break(s, SIM_INV_IN_FORCE_STAYS, "node %d: agreement %s "
 				"has no version in force any more", v->i, ag);
 		was->had_current = false;
@@ -633,7 +643,7 @@ check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a,
 		const struct sim_entry *old = entry_of(s, was->current);
 		if (old != NULL && !parties_accepted(v, old, w, &missing) &&
 		    !consented_on_the_way(v, old, w) &&
-		    !signed_past_cut(v, cuts, old)) {
+		    !chain_past_cut(v, cuts, old)) {
 			char o[9];
 			hex4(old->hash, o);
 			who(s, missing, p);

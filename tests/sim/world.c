@@ -115,7 +115,7 @@ watch_members(struct sim *s, int i)
 	for (size_t k = 0; k < nc && rc == AM_OK; k++) {
 		struct am_member *m = NULL;
 		size_t nm = 0;
-		uint32_t joined = 0, members = 0, departed = 0, own = 0;
+		uint32_t joined = 0, members = 0, departed = 0, own = 0, removed = 0;
 		if ((rc = am_state_members(n->store, c[k].id, &m, &nm)) != AM_OK)
 			break;
 		for (size_t x = 0; x < nm; x++)
@@ -131,6 +131,8 @@ watch_members(struct sim *s, int i)
 					    memcmp(m[x].departed_by, m[x].id, AM_ID_BYTES) == 0) ||
 					    m[x].departure_kind == AM_KIND_REMOVE)
 						own |= 1u << j;
+					if (m[x].departure_kind == AM_KIND_REMOVE)
+						removed |= 1u << j;
 				}
 				if (m[x].status == AM_MEMBER_JOINED) {
 					joined |= 1u << j;
@@ -151,6 +153,15 @@ watch_members(struct sim *s, int i)
 			n->views[v].departed = 0;
 			n->nviews++;
 		}
+		uint32_t fresh = departed & ~n->views[v].departed;
+		for (int j = 0; j < s->nnodes; j++)
+			if ((fresh >> j) & 1u) {
+				char hex[9];
+				am_hex(c[k].id, 4, hex);
+				sim_trace(s, "node %d: node %d departed from circle %s "
+					"(%s)", i, j, hex, (own >> j) & 1u &&
+					!((removed >> j) & 1u) ? "left" : "removed");
+			}
 		uint32_t lost = n->views[v].joined & ~joined & ~own;
 		uint32_t back = n->views[v].departed & ~departed;
 		uint32_t demoted = n->views[v].members & ~members & joined;
