@@ -162,6 +162,14 @@ watch_members(struct sim *s, int i)
 					"(%s)", i, j, hex, (own >> j) & 1u &&
 					!((removed >> j) & 1u) ? "left" : "removed");
 			}
+		uint32_t raised = members & n->views[v].joined & ~n->views[v].members;
+		for (int j = 0; j < s->nnodes; j++)
+			if ((raised >> j) & 1u) {
+				char hex[9];
+				am_hex(c[k].id, 4, hex);
+				sim_trace(s, "node %d: node %d, a witness of circle %s, "
+					"is now a member", i, j, hex);
+			}
 		uint32_t lost = n->views[v].joined & ~joined & ~own;
 		uint32_t back = n->views[v].departed & ~departed;
 		uint32_t demoted = n->views[v].members & ~members & joined;
