@@ -395,9 +395,10 @@ parse_expect(const char *text, uint32_t *mask)
  * Runs the regression seeds of the trust invariants: each line of path is
  * "EXPECT OPTION..." (# starts a comment), EXPECT the names of the
  * invariants, joined by commas, that the seed must break, and no other,
- * or "none", when it must break nothing; the options are --seed, --nodes, --ops, --hostile,
- * --skew, --lossy, --racy, --withdraw, --leaves, --removes. The invariants are always on. Prints one line per seed
- * and the summary; returns the exit status.
+ * or "none", when it must break nothing; the options are --seed, --nodes,
+ * --ops, --hostile, --skew, --lossy, --racy, --withdraw, --leaves,
+ * --removes. The invariants are always on. Prints one line per seed and
+ * the summary; returns the exit status.
  */
 static int
 run_regress(const char *path, struct sim_opts base, const char *name)
