@@ -66,8 +66,9 @@
  *                 it; a member other than its author and target accepted
  *                 it (nobody is removed by one person alone); everyone
  *                 its body lists as needed and who has not departed
- *                 answered it first with an ACCEPT. No check-in the
- *                 removed wrote past the head their REMOVE names counts.
+ *                 answered it first with an ACCEPT. Nothing the removed
+ *                 wrote past the head their REMOVE names counts: no
+ *                 check-in, statement or mark of theirs is shown.
  *   digest        Nodes holding the same entries of a circle (equal store
  *                 digests) derive the same state digest, whatever their
  *                 clocks say: checked during the run, and at the end by
@@ -1273,22 +1274,21 @@ check_removals(struct view *v, const uint8_t circle[static 32],
 	free(m);
 }
 
-/* A check-in of a removed member, past the head their REMOVE names,
- * counts for nothing. */
+/* What a removed member wrote past the head their REMOVE names (a
+ * check-in, a statement, a mark) counts for nothing. */
 static void
-check_cut(struct view *v, const struct cuts *cuts, const struct am_checkin *ci)
+check_cut(struct view *v, const struct cuts *cuts, const char *what,
+	const uint8_t author[static 32], uint64_t seq, const uint8_t hash[static 32])
 {
 	for (int k = 0; k < cuts->n; k++) {
-		if (memcmp(cuts->c[k].id, ci->author, 32) != 0 ||
-		    ci->seq <= cuts->c[k].head || !ci->counts)
+		if (memcmp(cuts->c[k].id, author, 32) != 0 || seq <= cuts->c[k].head)
 			continue;
 		char h[9], p[16];
-		hex4(ci->hash, h);
-		who(v->s, ci->author, p);
-		sim_break(v->s, SIM_INV_REMOVAL, "node %d counts check-in %s%s "
-			"(seq %llu) of %s, written past the head %llu their removal "
-			"names", v->i, h, by_whom(v->s, ci->hash),
-			(unsigned long long)ci->seq, p,
+		hex4(hash, h);
+		who(v->s, author, p);
+		sim_break(v->s, SIM_INV_REMOVAL, "node %d counts %s %s%s (seq %llu) "
+			"of %s, written past the head %llu their removal names", v->i,
+			what, h, by_whom(v->s, hash), (unsigned long long)seq, p,
 			(unsigned long long)cuts->c[k].head);
 	}
 }
@@ -1321,7 +1321,12 @@ check_circle(struct view *v, struct sim_seen *m, const uint8_t circle[static 32]
 		check_checkins(v, m, a, ci, nci, &cuts);
 		for (size_t j = 0; j < nci; j++) {
 			check_bounds(v, "check-in", ci[j].hash, ci[j].time);
-			check_cut(v, &cuts, &ci[j]);
+			if (ci[j].counts)
+				check_cut(v, &cuts, "check-in", ci[j].author, ci[j].seq,
+					ci[j].hash);
+			for (uint32_t q = 0; q < ci[j].nmarks; q++)
+				check_cut(v, &cuts, "the mark", ci[j].marks[q].id,
+					ci[j].marks[q].seq, ci[j].marks[q].entry);
 			if (after_end(a, ci[j].period)) {
 				char h[9], ag[9];
 				hex4(ci[j].hash, h);
@@ -1346,6 +1351,11 @@ check_circle(struct view *v, struct sim_seen *m, const uint8_t circle[static 32]
 	    am_state_statements(st, circle, NULL, &sts, &ns))) {
 		for (size_t j = 0; j < ns; j++) {
 			check_bounds(v, "statement", sts[j].hash, sts[j].time);
+			check_cut(v, &cuts, "statement", sts[j].author, sts[j].seq,
+				sts[j].hash);
+			for (uint32_t q = 0; q < sts[j].nmarks; q++)
+				check_cut(v, &cuts, "the confirmation", sts[j].marks[q].id,
+					sts[j].marks[q].seq, sts[j].marks[q].entry);
 			for (uint32_t q = 0; q < sts[j].nmarks; q++)
 				check_bounds(v, "the confirmation", sts[j].marks[q].entry,
 					sts[j].marks[q].time);
