@@ -608,3 +608,182 @@ am_checkpoint_reports(struct am_store *s, const uint8_t *circle,
 	sqlite3_finalize(st);
 	return rc;
 }
+
+/* ---- claims on our own feed ---- */
+
+static const char refuted_schema[] =
+	"CREATE TABLE IF NOT EXISTS checkpoint_refuted("
+	"  circle BLOB NOT NULL CHECK(length(circle) = 32),"
+	"  author BLOB NOT NULL CHECK(length(author) = 32),"
+	"  named INTEGER NOT NULL,"
+	"  shown INTEGER NOT NULL,"
+	"  checkpoint BLOB NOT NULL CHECK(length(checkpoint) = 32),"
+	"  PRIMARY KEY(circle, author)"
+	") STRICT, WITHOUT ROWID";
+
+static bool
+refuted_exist(struct am_store *s)
+{
+	sqlite3_stmt *st;
+	bool yes = false;
+	if (prepare(s, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+	    "name = 'checkpoint_refuted'", &st) != AM_OK)
+		return false;
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+int
+am_checkpoint_refute(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t named, uint64_t shown,
+	const uint8_t checkpoint[static AM_HASH_BYTES])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (named > INT64_MAX || shown > INT64_MAX)
+		return AM_ERR_ARG;
+	if ((rc = am_store_begin(s)) != AM_OK)
+		return rc;
+	/* the highest claim refuted is the one kept: a lower one is covered */
+	if ((rc = am_store_exec(s, refuted_schema)) != AM_OK ||
+	    (rc = prepare(s, "INSERT INTO checkpoint_refuted(circle, author, named, "
+	    "shown, checkpoint) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT(circle, author) DO UPDATE SET named = excluded.named, "
+	    "shown = excluded.shown, checkpoint = excluded.checkpoint "
+	    "WHERE excluded.named > checkpoint_refuted.named", &st)) != AM_OK) {
+		am_store_rollback(s);
+		return rc;
+	}
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, author, AM_ID_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)named);
+	sqlite3_bind_int64(st, 4, (int64_t)shown);
+	sqlite3_bind_blob(st, 5, checkpoint, AM_HASH_BYTES, SQLITE_STATIC);
+	rc = am_store_error(sqlite3_step(st));
+	sqlite3_finalize(st);
+	if (rc != AM_OK) {
+		am_store_rollback(s);
+		return rc;
+	}
+	return am_store_commit(s);
+}
+
+int
+am_checkpoint_refuted(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t *named)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*named = 0;
+	if (!refuted_exist(s))
+		return AM_OK;
+	if ((rc = prepare(s, "SELECT named FROM checkpoint_refuted WHERE "
+	    "circle = ?1 AND author = ?2", &st)) != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, author, AM_ID_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(st, 0);
+		*named = v > 0 ? (uint64_t)v : 0;
+		rc = SQLITE_DONE;
+	}
+	rc = am_store_error(rc);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+am_checkpoint_refutations(struct am_store *s, const uint8_t *circle,
+	int (*fn)(void *ctx, const struct am_checkpoint_refutation *r), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!refuted_exist(s))
+		return AM_OK;
+	if ((rc = prepare(s, "SELECT circle, author, named, shown, checkpoint FROM "
+	    "checkpoint_refuted WHERE ?1 IS NULL OR circle = ?1 "
+	    "ORDER BY circle, author", &st)) != AM_OK)
+		return rc;
+	if (circle != NULL)
+		sqlite3_bind_blob(st, 1, circle, AM_HASH_BYTES, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct am_checkpoint_refutation r;
+		col32(st, 0, r.circle);
+		col32(st, 1, r.author);
+		r.named = (uint64_t)sqlite3_column_int64(st, 2);
+		r.shown = (uint64_t)sqlite3_column_int64(st, 3);
+		col32(st, 4, r.checkpoint);
+		if ((rc = fn(ctx, &r)) != AM_OK) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	rc = am_store_error(rc);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct claims_ctx {
+	struct am_store *store;
+	const uint8_t *circle, *self;
+	uint64_t head, own;
+	int (*fn)(void *ctx, const struct am_checkpoint_refutation *r);
+	void *ctx;
+};
+
+static int
+claim_one(void *ctx, const struct am_feed_head *h)
+{
+	struct claims_ctx *c = ctx;
+	bool own = memcmp(h->author, c->self, AM_ID_BYTES) == 0;
+	struct am_checkpoint *cp = malloc(sizeof *cp);
+	uint64_t refuted = 0;
+	if (cp == NULL)
+		return AM_ERR_NOMEM;
+	int rc = am_checkpoint_latest(c->store, c->circle, h->author, cp);
+	if (rc == AM_ERR_NOT_FOUND) {
+		free(cp);
+		return AM_OK;
+	}
+	for (uint32_t i = 0; rc == AM_OK && i < cp->nheads; i++) {
+		const struct am_head *x = &cp->heads[i];
+		if (memcmp(x->author, c->self, AM_ID_BYTES) != 0)
+			continue;
+		/* our own checkpoint: we signed it, those entries existed */
+		if (own) {
+			if (x->seq > c->own)
+				c->own = x->seq;
+			continue;
+		}
+		if (x->seq <= c->head)
+			continue;
+		rc = am_checkpoint_refuted(c->store, c->circle, h->author, &refuted);
+		if (rc != AM_OK || x->seq <= refuted)
+			continue;
+		struct am_checkpoint_refutation r = { .named = x->seq };
+		memcpy(r.circle, c->circle, AM_HASH_BYTES);
+		memcpy(r.author, h->author, AM_ID_BYTES);
+		memcpy(r.checkpoint, cp->hash, AM_HASH_BYTES);
+		rc = c->fn(c->ctx, &r);
+	}
+	free(cp);
+	return rc;
+}
+
+int
+am_checkpoint_claims(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t self[static AM_ID_BYTES], uint64_t head, uint64_t *own,
+	int (*fn)(void *ctx, const struct am_checkpoint_refutation *r), void *ctx)
+{
+	struct claims_ctx c = { .store = s, .circle = circle, .self = self,
+		.head = head, .fn = fn, .ctx = ctx };
+	int rc = am_store_heads(s, circle, claim_one, &c);
+	if (own != NULL)
+		*own = c.own;
+	return rc;
+}

@@ -358,27 +358,73 @@ peer_link(struct node *n, struct peer *p, const char *address)
 		return;
 	}
 	p->failed_told = false;
+	p->redial_at = 0;       /* a new address: its own waits, from the first */
+	p->redial_ms = 0;
+	p->redial_quiet = false;
 	node_log(n, "connecting to %s at %s", who, address);
 }
 
-/* Dials again the links whose handshake failed, when their wait is over
- * (node_session.c, AM_WIRE_HANDSHAKE_FAILED). */
+void
+node_redial_arm(struct peer *p, int64_t now)
+{
+	if (p->redial_at != 0)
+		return;
+	if (p->redial_ms == 0)
+		p->lost_at = now;
+	p->redial_ms = p->redial_ms == 0 ? REDIAL_MS :
+		p->redial_ms >= REDIAL_MAX_MS / 2 ? REDIAL_MAX_MS : 2 * p->redial_ms;
+	p->redial_at = now + p->redial_ms;
+}
+
+/*
+ * Dials again each outbound link that is not up once its wait is over,
+ * whatever libzmq does. libzmq reconnects by itself after a lost
+ * connection or a timeout, but it gives a link up for good after a
+ * protocol error (bytes damaged in transit, a frame over ZMQ_MAXMSGSIZE)
+ * or a refused handshake, and no event says so: the link's DOWN, or its
+ * HANDSHAKE_FAILED, is the last it brings. So a link that is not up always
+ * has its next dial scheduled (node_redial_arm: 1 s after it was up, then
+ * doubling to REDIAL_MAX_MS), and a peer that comes back on its address is
+ * reached within that, however it went away. A handshake under way is let
+ * finish: it ends within AM_WIRE_HANDSHAKE_MS, and the wait for it is
+ * bounded by the wire, so nothing can put a dial off for good.
+ */
 static void
 redial(struct node *n, int64_t now)
 {
 	for (size_t i = 0; i < n->npeers; i++) {
 		struct peer *p = &n->peers[i];
-		if (p->redial_at == 0 || now < p->redial_at || p->link_up)
+		char who[96];
+		if (p->link_up || p->address[0] == '\0')
 			continue;
+		if (p->redial_at == 0) {
+			/* nothing scheduled: a link just opened, or one that
+			 * could not be */
+			node_redial_arm(p, now);
+			continue;
+		}
+		if (now < p->redial_at)
+			continue;
+		if (p->link != 0 && am_wire_link_dialing(n->wire, p->link)) {
+			p->redial_at = now + REDIAL_MS;
+			continue;
+		}
 		p->redial_at = 0;
-		if (p->address[0] == '\0')
-			continue;
+		node_redial_arm(p, now);      /* the next, should this one fail */
+		/* a line per dial while the wait grows, then one saying the
+		 * rest are not logged: a peer away for days costs a few lines */
+		if (!p->redial_quiet) {
+			node_label(n, p->id, who, sizeof who);
+			p->redial_quiet = p->redial_ms == REDIAL_MAX_MS;
+			node_log(n, "dialling %s at %s again (no connection for %lld s)%s",
+				who, p->address, (long long)((now - p->lost_at) / 1000),
+				p->redial_quiet ? "; from now on every " REDIAL_MAX_TEXT
+				", not logged until it connects" : "");
+		}
 		if (p->link != 0)
 			am_wire_close(n->wire, p->link);
-		/* quietly: the failure was logged once, and is not again
-		 * until the link has been up */
 		if (am_wire_connect(n->wire, p->curve, p->address, &p->link) != AM_OK)
-			p->link = 0;
+			p->link = 0;      /* tried again when its wait is over */
 	}
 }
 
@@ -716,6 +762,42 @@ am_node_running(const char *home)
 	return held;
 }
 
+static int
+any_peer(void *ctx, const struct am_peer *p)
+{
+	(void)p;
+	*(bool *)ctx = true;
+	return AM_ERR_EXISTS;      /* one is enough: stop */
+}
+
+bool
+am_node_fresh(const char *home, struct am_store *s, int64_t *started_ms)
+{
+	bool peers = false;
+	char *started = am_store_setting_get(s, AM_NODE_SETTING_STARTED);
+	char *compared = am_store_setting_get(s, AM_NODE_SETTING_COMPARED);
+	bool fresh = started != NULL &&
+		(compared == NULL || strcmp(started, compared) != 0);
+	if (fresh) {
+		/* our own setting; anything that is not a number is no start */
+		char *end;
+		long long ms = strtoll(started, &end, 10);
+		fresh = *started != '\0' && *end == '\0' && ms > 0;
+		*started_ms = ms;
+	}
+	if (fresh) {
+		/* a store that cannot say whether it knows peers: wait too */
+		int rc = am_peer_list(s, any_peer, &peers);
+		fresh = peers || (rc != AM_OK && rc != AM_ERR_EXISTS);
+	}
+	/* last, since it opens a file: a stopped node's settings mean nothing */
+	if (fresh)
+		fresh = am_node_running(home);
+	free(started);
+	free(compared);
+	return fresh;
+}
+
 void
 am_node_nudge(const char *home)
 {
@@ -865,6 +947,31 @@ check_pending(struct node *n)
 	return rc == AM_OK && checked > 0;
 }
 
+/* The commands learn from the store when this node started, and that it
+ * has not compared with a peer since (am_node_fresh). */
+static int
+record_start(struct node *n)
+{
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)n->started_ms);
+	int rc = am_store_setting_set(n->store, AM_NODE_SETTING_STARTED, v);
+	if (rc != AM_OK)
+		node_log(n, "cannot record the node's start: %s", am_strerror(rc));
+	return rc;
+}
+
+/* A node stopping: the next one to start on this store has compared
+ * with nobody, even in the moment before it records its own start. */
+static void
+forget_compared(struct node *n)
+{
+	if (n->store == NULL || am_store_begin(n->store) != AM_OK)
+		return;
+	if (am_store_setting_set(n->store, AM_NODE_SETTING_COMPARED, "") != AM_OK ||
+	    am_store_commit(n->store) != AM_OK)
+		am_store_rollback(n->store);
+}
+
 int
 am_node_run(const struct am_node_config *cfg)
 {
@@ -880,7 +987,8 @@ am_node_run(const struct am_node_config *cfg)
 		return rc;
 	}
 	if ((rc = open_all(&n, cfg->home)) != AM_OK ||
-	    (rc = am_peer_disconnect_all(n.store)) != AM_OK)
+	    (rc = am_peer_disconnect_all(n.store)) != AM_OK ||
+	    (rc = record_start(&n)) != AM_OK)
 		goto out;
 	n.data_version = data_version(&n);
 	/* who may connect (members, open invites) is known before the server
@@ -955,6 +1063,7 @@ am_node_run(const struct am_node_config *cfg)
 		node_log(&n, "stopping");
 	rc = AM_OK;
 out:
+	forget_compared(&n);
 	close_all(&n);
 	close(lock);
 	return rc;

@@ -54,8 +54,9 @@ struct ask_conn {
 	uint8_t *out;                /* answer bytes not yet taken */
 	size_t nout, sent, cap;
 };
-#define REDIAL_MS 1000           /* first wait to dial again after a refusal */
+#define REDIAL_MS 1000           /* first wait to dial a lost link again */
 #define REDIAL_MAX_MS 16000      /* ... doubling up to this */
+#define REDIAL_MAX_TEXT "16 s"   /* ... said in the log */
 
 struct peer {
 	uint8_t id[AM_ID_BYTES];
@@ -73,9 +74,13 @@ struct peer {
 	int64_t store_retry_ms;      /* wait before comparing again after our
 	                                store failed; 0 while it works */
 	bool failed_told;            /* a handshake failure already logged */
-	int64_t redial_at;           /* after a failed handshake: dial again
-	                                then (libzmq gives the link up), 0 none */
+	int64_t redial_at;           /* while the outbound link is not up: dial
+	                                again then, whatever libzmq does (it
+	                                gives a link up after a protocol error);
+	                                0 while it is up, or nothing to dial */
 	int64_t redial_ms;           /* ... the wait, doubling up to REDIAL_MAX_MS */
+	int64_t lost_at;             /* when the link was last seen going down */
+	bool redial_quiet;           /* dialling at REDIAL_MAX_MS was logged */
 	bool step_told;              /* "in step" logged for this session */
 	int64_t quiet_since;         /* when the minute of its log budget began */
 	unsigned said[QUIET_KINDS];  /* lines of each kind logged this minute */
@@ -154,6 +159,8 @@ struct node {
 	                                no checkpoint (its store may be a stale
 	                                copy, and a peer may hold newer entries
 	                                of its own feed) */
+	bool compared_told;          /* ... and the store says so
+	                                (AM_NODE_SETTING_COMPARED) */
 	bool refresh_due;            /* re-read who may connect */
 	int64_t membership;          /* fingerprint of the membership facts */
 	int64_t invites_print;       /* and of the invites */
@@ -207,6 +214,10 @@ struct peer *node_peer_by_link(struct node *n, int link);
 
 /* Whether p has a path: its outbound link is up or it has reached us. */
 bool node_reachable(const struct peer *p);
+
+/* Schedules the next dial of p's outbound link, unless one is scheduled:
+ * REDIAL_MS after the link was up, then doubling up to REDIAL_MAX_MS. */
+void node_redial_arm(struct peer *p, int64_t now);
 
 /* Whether key is the throwaway key of a pending invite. */
 bool node_is_invite(struct node *n, const uint8_t *key);

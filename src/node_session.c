@@ -401,6 +401,25 @@ judge(struct node *n, struct peer *p, const struct am_sync_event *ev)
 		(unsigned long long)r.named);
 }
 
+/* The first comparison since the node started: the commands, which
+ * wait for it before writing an entry (am_node_fresh), learn of it from
+ * the store, in a transaction of its own. */
+static void
+tell_compared(struct node *n)
+{
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)n->started_ms);
+	if (am_store_begin(n->store) != AM_OK)
+		return;             /* the next event tries again */
+	if (am_store_setting_set(n->store, AM_NODE_SETTING_COMPARED, v) != AM_OK ||
+	    am_store_commit(n->store) != AM_OK) {
+		am_store_rollback(n->store);
+		node_log(n, "could not record the first comparison with a peer");
+		return;
+	}
+	n->compared_told = true;
+}
+
 static void
 log_events(struct node *n, struct peer *p)
 {
@@ -476,10 +495,21 @@ log_events(struct node *n, struct peer *p)
 				(unsigned long long)ev.count);
 			n->dirty = true;
 			break;
+		case AM_SYNC_EV_CLAIM_REFUTED:
+			/* once per claim: a refuted one is not looked at again */
+			node_log(n, "%s signed a checkpoint naming %llu entries of our "
+				"own feed in circle %s, yet its node holds and serves %llu: "
+				"a signed false statement; it no longer pauses our "
+				"writing there", who, (unsigned long long)ev.seq, c,
+				(unsigned long long)ev.count);
+			n->dirty = true;
+			break;
 		}
 	}
 	if (began && am_store_commit(n->store) != AM_OK)
 		node_log(n, "could not record the peers' digests");
+	if (n->compared && !n->compared_told)
+		tell_compared(n);
 	if (stored > 0) {
 		node_log(n, "received %llu entr%s from %s", (unsigned long long)stored,
 			stored == 1 ? "y" : "ies", who);
@@ -729,6 +759,7 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 			p->failed_told = false;
 			p->redial_at = 0;
 			p->redial_ms = 0;
+			p->redial_quiet = false;
 			path_up(n, p, was, p->address);
 		}
 		break;
@@ -748,6 +779,8 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 		} else if (p->link_up) {
 			p->link_up = false;
 			node_path_down(n, p, p->address);
+			/* libzmq may never dial it again (node.c, redial) */
+			node_redial_arm(p, node_mono_ms());
 		}
 		break;
 	case AM_WIRE_HANDSHAKE_FAILED:
@@ -758,13 +791,10 @@ node_on_event(struct node *n, struct am_wire_event *ev)
 		}
 		/* a peer that refused our key (we are only proposed, or it has
 		 * not seen us join yet) may take it later: libzmq does not
-		 * dial again after a refused handshake, so the node does */
-		if (p != NULL && ev->link != AM_WIRE_INBOUND && ev->link == p->link) {
-			p->redial_ms = p->redial_ms == 0 ? REDIAL_MS :
-				p->redial_ms * 2 > REDIAL_MAX_MS ? REDIAL_MAX_MS :
-				p->redial_ms * 2;
-			p->redial_at = node_mono_ms() + p->redial_ms;
-		}
+		 * dial again after a refused handshake, so the node does, on
+		 * the schedule it keeps for every link that is not up */
+		if (p != NULL && ev->link != AM_WIRE_INBOUND && ev->link == p->link)
+			node_redial_arm(p, node_mono_ms());
 		break;
 	case AM_WIRE_RETRYING:
 		if (p != NULL)

@@ -917,14 +917,15 @@ read_removal(sqlite3_stmt *st, int col, struct st_proposal *p)
 		return AM_ERR_NOMEM;
 	if (am_body_decode(e.kind, e.body, e.body_len, b) == AM_OK) {
 		p->head = b->head_seq;
-		if (b->nneed > 0 &&
-		    (p->extra = malloc(b->nneed * sizeof *p->extra)) == NULL) {
-			free(b);
-			return AM_ERR_NOMEM;
+		if (b->nneed > 0) {
+			if ((p->extra = malloc(b->nneed * sizeof *p->extra)) == NULL) {
+				free(b);
+				return AM_ERR_NOMEM;
+			}
+			/* sorted, each once: the decoder refuses anything else */
+			memcpy(p->extra, b->need, b->nneed * sizeof *p->extra);
+			p->nextra = b->nneed;
 		}
-		memcpy(p->extra, b->need, b->nneed * sizeof *p->extra);
-		p->nextra = b->nneed;    /* sorted, each once: the decoder
-		                            refuses anything else */
 		if (b->note.n > 0 &&
 		    (p->note = strndup(b->note.p, b->note.n)) == NULL) {
 			free(b);

@@ -94,47 +94,90 @@ static int add_task(struct am_sync *s, enum task_kind kind,
 	const uint8_t author[static AM_ID_BYTES], uint64_t seq);
 static int pump(struct am_sync *s);
 
-struct named_ctx {
-	struct am_store *store;
-	const uint8_t *circle, *self;
-	uint64_t seq;
-	int rc;
+struct needed_ctx {
+	struct am_sync *s;
+	uint64_t seq;                   /* the highest claim still standing */
+	bool refute;                    /* the peer's node had its chance */
+	uint64_t shown;                 /* what it showed of our feed */
 };
 
-static int
-named_one(void *ctx, const struct am_feed_head *h)
+/* What the peer's node holds of our own feed in circle, as far as this
+ * session knows it: the HEADS of this round, or its summary or digest
+ * equal to ours. False when not known (no model, or our feed may have
+ * been left out of a list cut at AM_SYNC_MAX_ITEMS). */
+static bool
+peer_shows_own(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
+	uint64_t *seq)
 {
-	struct named_ctx *c = ctx;
-	struct am_checkpoint *cp = malloc(sizeof *cp);
-	if (cp == NULL)
-		return AM_ERR_NOMEM;
-	int rc = am_checkpoint_latest(c->store, c->circle, h->author, cp);
-	if (rc == AM_ERR_NOT_FOUND)
-		rc = AM_OK;
-	else if (rc == AM_OK)
-		for (uint32_t i = 0; i < cp->nheads; i++)
-			if (memcmp(cp->heads[i].author, c->self, AM_ID_BYTES) == 0 &&
-			    cp->heads[i].seq > c->seq)
-				c->seq = cp->heads[i].seq;
-	free(cp);
-	return rc;
+	const struct circle_model *cm = sync_model(s, circle, false);
+	if (cm == NULL)
+		return false;
+	for (size_t i = 0; i < cm->nfeeds; i++)
+		if (memcmp(cm->feeds[i].author, s->self, AM_ID_BYTES) == 0) {
+			*seq = cm->feeds[i].seq;
+			return true;
+		}
+	*seq = 0;
+	return cm->complete;
+}
+
+/*
+ * A claim on our feed (another member's checkpoint naming it above what
+ * we hold). It stands unless its author is this session's peer, whose
+ * node showed our feed below the claim and had the chance to serve the
+ * rest: then its own node refutes what it signed, and it is recorded and
+ * reported (protocol/sync.md, "A restored node's guard: claims").
+ */
+static int
+claim_one(void *ctx, const struct am_checkpoint_refutation *r)
+{
+	struct needed_ctx *c = ctx;
+	struct am_sync *s = c->s;
+	char a[9], cid[9];
+	if (c->refute && memcmp(r->author, s->peer, AM_ID_BYTES) == 0 &&
+	    c->shown < r->named) {
+		int rc = am_checkpoint_refute(s->store, r->circle, r->author,
+			r->named, c->shown, r->checkpoint);
+		if (rc != AM_OK)
+			return rc;
+		sync_short(r->author, a);
+		sync_short(r->circle, cid);
+		sync_event(s, AM_SYNC_EV_CLAIM_REFUTED, AM_OK, r->circle, r->author,
+			r->named, c->shown, "%s signed a checkpoint naming %llu entries "
+			"of our feed in circle %s, yet its node holds and serves %llu",
+			a, (unsigned long long)r->named, cid,
+			(unsigned long long)c->shown);
+		return AM_OK;
+	}
+	if (r->named > c->seq)
+		c->seq = r->named;
+	return AM_OK;
 }
 
 /*
  * The number our own feed in circle must reach before we may write there
  * again, from signed evidence only: the highest entry of ours a peer
- * served that we lacked (am_store_own_seen), and the highest number of our
- * feed that a member's live checkpoint names. A peer's HEADS, unsigned, is
- * never evidence: a hostile member could claim our feed at 2^62.
+ * served that we lacked (am_store_own_seen), the highest number of our
+ * feed that our own live checkpoint names (we signed both: those entries
+ * existed), and the claims of other members' live checkpoints still
+ * standing. A peer's HEADS, unsigned, is never evidence: a hostile member
+ * could claim our feed at 2^62. With chance set, the peer's node has
+ * shown what it holds of our feed and served what it has: a claim it
+ * signed above that is refuted here.
  */
 static int
 own_needed(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
-	uint64_t *needed)
+	uint64_t head, bool chance, uint64_t *needed)
 {
-	struct named_ctx c = { .store = s->store, .circle = circle,
-		.self = s->self, .seq = am_store_own_seen_get(s->store, circle) };
-	int rc = am_store_heads(s->store, circle, named_one, &c);
-	*needed = c.seq;
+	struct needed_ctx c = { .s = s,
+		.seq = am_store_own_seen_get(s->store, circle) };
+	uint64_t own = 0;
+	/* the peer showed our feed, and we hold all of it: what it signed
+	 * beyond that, it does not hold */
+	c.refute = chance && peer_shows_own(s, circle, &c.shown) && c.shown <= head;
+	int rc = am_checkpoint_claims(s->store, circle, s->self, head, &own,
+		claim_one, &c);
+	*needed = c.seq > own ? c.seq : own;
 	return rc;
 }
 
@@ -143,10 +186,12 @@ own_needed(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
  * ours). In each shared circle where our writing waits (the restore
  * guard, or entries of ours a peer served), the guard lifts when we hold
  * what the signed evidence names; otherwise we ask this peer for the rest
- * of our feed, once per round (*asked tells whether we did).
+ * of our feed, once per round (*asked tells whether we did). chance: the
+ * peer has shown its copy and served what we asked (its summary equals
+ * ours, or this round already asked it for our feed).
  */
 static int
-settle_own(struct am_sync *s, bool ask, bool *asked)
+settle_own(struct am_sync *s, bool ask, bool chance, bool *asked)
 {
 	uint8_t (*circles)[AM_HASH_BYTES];
 	size_t n;
@@ -170,9 +215,9 @@ settle_own(struct am_sync *s, bool ask, bool *asked)
 			rc = guard;
 			break;
 		}
-		if ((rc = own_needed(s, circles[i], &needed)) != AM_OK ||
-		    (rc = am_store_head(s->store, circles[i], s->self, &head,
-		    hash)) != AM_OK)
+		if ((rc = am_store_head(s->store, circles[i], s->self, &head,
+		    hash)) != AM_OK ||
+		    (rc = own_needed(s, circles[i], head, chance, &needed)) != AM_OK)
 			break;
 		if (head >= needed) {
 			if (guard == AM_ERR_RESTORING)
@@ -243,7 +288,7 @@ sync_on_hello(struct am_sync *s, const struct am_sync_msg *m)
 	/* summaries equal: a comparison that showed nothing new; the guard
 	 * lifts where the evidence we hold allows (a fetch needs a round) */
 	if (rc == AM_OK && same)
-		rc = settle_own(s, false, &asked);
+		rc = settle_own(s, false, true, &asked);
 	return rc;
 }
 
@@ -319,7 +364,7 @@ end_round(struct am_sync *s)
 	/* our own feed: what signed evidence names and we lack, asked of
 	 * this peer once per round; the guard lifts where nothing is */
 	bool asked;
-	int rc = settle_own(s, !s->own_asked, &asked);
+	int rc = settle_own(s, !s->own_asked, s->own_asked, &asked);
 	s->own_asked = true;
 	if (rc != AM_OK)
 		return rc;

@@ -81,7 +81,7 @@ common_options(void *sock)
 		return AM_ERR_NET;
 	if (wire_setopt_int(sock, ZMQ_RCVHWM, 64) != AM_OK ||
 	    wire_setopt_int(sock, ZMQ_SNDHWM, 64) != AM_OK ||
-	    wire_setopt_int(sock, ZMQ_HANDSHAKE_IVL, 5000) != AM_OK ||
+	    wire_setopt_int(sock, ZMQ_HANDSHAKE_IVL, AM_WIRE_HANDSHAKE_MS) != AM_OK ||
 	    wire_setopt_int(sock, ZMQ_HEARTBEAT_IVL, 5000) != AM_OK ||
 	    wire_setopt_int(sock, ZMQ_HEARTBEAT_TIMEOUT, 15000) != AM_OK ||
 	    wire_setopt_int(sock, ZMQ_HEARTBEAT_TTL, 30000) != AM_OK ||
@@ -423,6 +423,14 @@ am_wire_link_up(struct am_wire *w, int id)
 {
 	struct link *l = wire_link_find(w, id);
 	return l != NULL && l->up;
+}
+
+bool
+am_wire_link_dialing(struct am_wire *w, int id)
+{
+	struct link *l = wire_link_find(w, id);
+	return l != NULL && !l->up && l->dialed_at != 0 &&
+		wire_now_ms() - l->dialed_at < AM_WIRE_HANDSHAKE_MS + 1000;
 }
 
 /* ------------------------------------------------------------------------

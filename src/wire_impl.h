@@ -56,7 +56,7 @@ extern struct wire_api wire_zmq;
 #define MONITOR_EVENTS (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | \
 	ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | \
 	ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED | \
-	ZMQ_EVENT_CONNECT_RETRIED)
+	ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CONNECTED)
 #define MAX_REFUSALS 32      /* refusals queued by the ZAP handler */
 #define MAX_INBOUND 1024     /* peers remembered on the server socket */
 #define ZAP_FRAMES 7         /* a CURVE ZAP request */
@@ -100,6 +100,8 @@ struct link {
 	bool down;                   /* DISCONNECTED came: DOWN once what it
 	                                sent before is read */
 	bool retry_told;             /* AM_WIRE_RETRYING reported since the last UP */
+	int64_t dialed_at;           /* CONNECTED came then (wire_now_ms) and the
+	                                handshake has not ended; 0 otherwise */
 };
 
 struct am_wire {

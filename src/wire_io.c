@@ -12,6 +12,12 @@
  * first message of another connection of the same peer is held back until
  * the DOWN of the one it follows is reported. What still comes from a
  * connection once its DOWN is reported is dropped.
+ *
+ * An outbound link that is lost through a protocol error (bytes damaged
+ * in transit, a frame longer than ZMQ_MAXMSGSIZE) is not dialled again by
+ * libzmq, which reconnects only after a lost connection or a timeout: its
+ * DOWN is the last event it ever brings. The node dials such links again
+ * itself (node.c, redial).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -406,6 +412,7 @@ read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 {
 	uint16_t event;
 	uint32_t value;
+	bool was_up;
 
 	if (wire_monitor_read(l->mon, &event, &value, ZMQ_DONTWAIT) != 0)
 		return;
@@ -413,12 +420,21 @@ read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 	ev->has_key = true;
 	memcpy(ev->key, l->key, AM_CURVE_BYTES);
 	switch (event) {
+	case ZMQ_EVENT_CONNECTED:
+		/* a handshake begins: it ends within AM_WIRE_HANDSHAKE_MS */
+		l->dialed_at = wire_now_ms();
+		break;
 	case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+		was_up = l->up;
 		l->up = true;
 		l->retry_told = false;
+		l->dialed_at = 0;
 		ev->kind = AM_WIRE_UP;
-		if (l->down) {
-			/* the DOWN of the connection before comes first */
+		if (l->down || was_up) {
+			/* the DOWN of the connection before comes first (when
+			 * the link was still up, its DISCONNECTED was lost: the
+			 * monitor's queue was full; the session on the new
+			 * connection must start over all the same) */
 			l->down = false;
 			w->held = *ev;
 			w->has_held = true;
@@ -428,6 +444,7 @@ read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 		break;
 	case ZMQ_EVENT_DISCONNECTED:
 		/* reported once what it brought before is read */
+		l->dialed_at = 0;
 		if (l->up) {
 			l->up = false;
 			l->down = true;
@@ -444,7 +461,16 @@ read_link_monitor(struct am_wire *w, struct link *l, struct am_wire_event *ev)
 	case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
 	case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 	case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-		l->up = false;
+		l->dialed_at = 0;
+		if (l->up) {
+			/* after the handshake, libzmq reports a message that
+			 * fails CurveZMQ's check (damaged in transit) this way,
+			 * and the DISCONNECTED that follows finds the link no
+			 * longer up: the link is down now, reported as such */
+			l->up = false;
+			l->down = true;
+			break;
+		}
 		ev->kind = AM_WIRE_HANDSHAKE_FAILED;
 		snprintf(ev->detail, sizeof ev->detail, "%s",
 			handshake_why(event, value));

@@ -149,4 +149,54 @@ AM_NODISCARD int am_checkpoint_reports(struct am_store *s,
 	const uint8_t *circle,
 	int (*fn)(void *ctx, const struct am_checkpoint_report *r), void *ctx);
 
+/*
+ * Claims on our own feed. A live checkpoint by another member naming our
+ * feed at n is its author's claim that it holds our entries up to n; a
+ * restored node waits for them (protocol/sync.md, "A restored node's
+ * guard: claims"). The claim is refuted once the author's own node has
+ * answered us with our feed at shown < n and had the chance to serve the
+ * rest.
+ */
+struct am_checkpoint_refutation {
+	uint8_t circle[AM_HASH_BYTES];
+	uint8_t author[AM_ID_BYTES];     /* who signed the checkpoint */
+	uint64_t named;                  /* entries of our feed it named */
+	uint64_t shown;                  /* entries its node showed and served */
+	uint8_t checkpoint[AM_HASH_BYTES];  /* the CHECKPOINT entry */
+};
+
+/* Records that author's checkpoint (hash checkpoint) naming our feed in
+ * circle at named was refuted by its node showing shown entries; keeps
+ * the highest number refuted per author and circle. One transaction. */
+AM_NODISCARD int am_checkpoint_refute(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t named, uint64_t shown,
+	const uint8_t checkpoint[static AM_HASH_BYTES]);
+
+/* The highest number of our feed in circle that a refuted checkpoint of
+ * author named, into *named (0 when none): a checkpoint of author's
+ * naming no more is no longer a claim to wait for. */
+AM_NODISCARD int am_checkpoint_refuted(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES], uint64_t *named);
+
+/* Calls fn with each refutation recorded for circle (every circle when
+ * circle is NULL), by circle and author. Stops early and returns fn's
+ * value when it is not AM_OK. */
+AM_NODISCARD int am_checkpoint_refutations(struct am_store *s,
+	const uint8_t *circle,
+	int (*fn)(void *ctx, const struct am_checkpoint_refutation *r), void *ctx);
+
+/*
+ * The claims on self's feed in circle that hold a restored node's writing
+ * back now: each other author's latest live checkpoint naming self's feed
+ * above head, unless a refutation of that author names as much. Calls fn with each (the
+ * refutation struct, shown unset). Also sets *own (may be NULL) to the
+ * highest number of self's feed that self's own live checkpoint names.
+ */
+AM_NODISCARD int am_checkpoint_claims(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t self[static AM_ID_BYTES], uint64_t head, uint64_t *own,
+	int (*fn)(void *ctx, const struct am_checkpoint_refutation *r), void *ctx);
+
 #endif

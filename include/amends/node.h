@@ -66,6 +66,30 @@ AM_NODISCARD int am_node_run(const struct am_node_config *cfg);
 /* True when a node holds the lock of the data directory home. */
 bool am_node_running(const char *home);
 
+/* Store settings through which the commands learn whether the running
+ * node has compared its record with a peer since it started: the node
+ * writes its start (wall clock, ms, in decimal) into the first when it
+ * starts, and the same value into the second once a comparison with a
+ * peer has ended (each in a transaction of its own); it empties the
+ * second when it stops. */
+#define AM_NODE_SETTING_STARTED "node-started"
+#define AM_NODE_SETTING_COMPARED "node-compared"
+
+struct am_store;
+
+/*
+ * Whether a command should not write an entry of its own now: a node runs
+ * on the data directory home (am_node_running), s (its store) knows at
+ * least one peer, and that node has not compared its record with any
+ * peer since it started. Until then the store may be a stale copy whose
+ * owner went on writing elsewhere, and an entry numbered from it would
+ * fork the owner's feed (issue 22). *started_ms receives the node's start
+ * (wall clock, ms) when true. False when no node runs, when the node
+ * predates these settings, or when the store knows no peer (a node alone
+ * has nobody to compare with, and must not block its user for ever).
+ */
+bool am_node_fresh(const char *home, struct am_store *s, int64_t *started_ms);
+
 /*
  * Wakes the node running on home (if any) to look at the store now: for
  * commands that just wrote to it. Best effort; returns at once when no

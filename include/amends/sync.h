@@ -260,6 +260,11 @@ enum am_sync_event_kind {
 	                                own feed at seq that we lack (we hold
 	                                count): writing there stops until it
 	                                is fetched */
+	AM_SYNC_EV_CLAIM_REFUTED = 12, /* the peer (author) signed a checkpoint
+	                                naming our own feed at seq, yet its
+	                                node showed our feed at count and served
+	                                nothing more: the claim no longer holds
+	                                our writing back (am_checkpoint_refute) */
 };
 
 struct am_sync_event {

@@ -34,6 +34,9 @@
 #define AM_WIRE_MAX_FRAME (1048576 + 4096)  /* ZMQ_MAXMSGSIZE */
 #define AM_WIRE_MAX_ENDPOINT 256            /* bytes of an endpoint text */
 #define AM_WIRE_INBOUND 0                   /* the link number of the server socket */
+#define AM_WIRE_HANDSHAKE_MS 5000           /* ZMQ_HANDSHAKE_IVL: a handshake
+                                               ends within this, one way
+                                               or the other */
 
 struct am_wire;
 
@@ -114,6 +117,14 @@ void am_wire_close(struct am_wire *w, int link);
 
 /* True when the outbound link has completed its handshake and is up. */
 bool am_wire_link_up(struct am_wire *w, int link);
+
+/*
+ * True while the outbound link has a TCP connection whose handshake is not
+ * over yet: closing the link now would cut a handshake that may succeed.
+ * Never true for longer than AM_WIRE_HANDSHAKE_MS and a second after the
+ * connection was made, whatever libzmq reports.
+ */
+bool am_wire_link_dialing(struct am_wire *w, int link);
 
 /*
  * Sends one message without blocking: on an outbound link, or with link

@@ -37,6 +37,7 @@
 	X(peer, "set or clear the address of another member's node") \
 	X(peers, "list the other nodes this one knows") \
 	X(propose, "propose an agreement to a circle") \
+	X(resume, "write again in a circle a restored node waits in, by hand") \
 	X(say, "write a statement into a circle") \
 	X(show, "show an agreement: versions, signatures, check-ins, adherence") \
 	X(status, "what awaits you, what is due, and each circle's digest") \

@@ -13,6 +13,7 @@
 
 #include "amends/display.h"
 #include "amends/id.h"
+#include "amends/node.h"
 #include "cli.h"
 #include "resolve.h"
 #include "write.h"
@@ -72,8 +73,13 @@ name_self(const char *name)
 	}
 	if (cli_publish_name(&c, NULL, &written) != 0)
 		goto out;
-	printf("you are now called %s; signed into %u circle%s\n", name, written,
-		written == 1 ? "" : "s");
+	int64_t started;
+	if (written == 0 && am_node_fresh(c.home, c.store, &started))
+		printf("you are now called %s; the node signs it into your circles "
+			"once it has compared with a peer\n", name);
+	else
+		printf("you are now called %s; signed into %u circle%s\n", name,
+			written, written == 1 ? "" : "s");
 	ret = 0;
 out:
 	cli_close(&c);

@@ -25,7 +25,7 @@ struct misbehaviour {
 
 static void
 misbehaviour_line(struct misbehaviour *m, const uint8_t *author,
-	const char *kind, uint64_t seq)
+	const char *kind, uint64_t seq, uint64_t shown)
 {
 	struct status *st = m->st;
 	if (m->n++ == 0 && !st->json)
@@ -39,12 +39,19 @@ misbehaviour_line(struct misbehaviour *m, const uint8_t *author,
 		json_key(j, "author");
 		json_id(j, author);
 		json_kint(j, "seq", (int64_t)seq);
+		if (strcmp(kind, "false-checkpoint") == 0)
+			json_kint(j, "shown", (int64_t)shown);
 		json_end_obj(j);
 		return;
 	}
 	char who[CLI_SHORT_NAME];
 	cli_short_id(st->s, author, who);
-	if (strcmp(kind, "fork") == 0)
+	if (strcmp(kind, "false-checkpoint") == 0)
+		printf("  %s in %s: signed a checkpoint naming %llu entries of your "
+			"feed, yet their node holds and serves %llu (a signed false "
+			"statement)\n", who, cli_shown_c(m->name), (unsigned long long)seq,
+			(unsigned long long)shown);
+	else if (strcmp(kind, "fork") == 0)
 		printf("  %s in %s: two different entries numbered %llu (a fork)\n",
 			who, cli_shown_c(m->name), (unsigned long long)seq);
 	else
@@ -57,19 +64,28 @@ static int
 misbehaviour_fork(void *ctx, const struct am_feed_head *h)
 {
 	if (h->forked_at != 0)
-		misbehaviour_line(ctx, h->author, "fork", h->forked_at);
+		misbehaviour_line(ctx, h->author, "fork", h->forked_at, 0);
 	return AM_OK;
 }
 
 static int
 misbehaviour_bad(void *ctx, const struct am_bad_signature *b)
 {
-	misbehaviour_line(ctx, b->author, "bad-signature", b->seq);
+	misbehaviour_line(ctx, b->author, "bad-signature", b->seq, 0);
 	return AM_OK;
 }
 
-/* Authors who signed two entries at one number, or an entry whose own
- * signature fails (protocol/sync.md, "Verifying on ingest"). */
+static int
+misbehaviour_claim(void *ctx, const struct am_checkpoint_refutation *r)
+{
+	misbehaviour_line(ctx, r->author, "false-checkpoint", r->named, r->shown);
+	return AM_OK;
+}
+
+/* Authors who signed two entries at one number, an entry whose own
+ * signature fails (protocol/sync.md, "Verifying on ingest"), or a
+ * checkpoint naming entries of ours their node does not hold (refuted:
+ * protocol/sync.md, "A restored node's guard: claims"). */
 void
 section_misbehaviour(struct status *st)
 {
@@ -82,13 +98,58 @@ section_misbehaviour(struct status *st)
 		m.circle = st->circles[c].id;
 		m.name = st->circles[c].name;
 		if (am_store_heads(st->s, m.circle, misbehaviour_fork, &m) != AM_OK ||
-		    am_store_bad_signatures(st->s, m.circle, misbehaviour_bad, &m) != AM_OK)
+		    am_store_bad_signatures(st->s, m.circle, misbehaviour_bad, &m) != AM_OK ||
+		    am_checkpoint_refutations(st->s, m.circle, misbehaviour_claim,
+		    &m) != AM_OK)
 			break;
 	}
 	section_end(st);
 }
 
 /* ---- circles where your own writing waits (issue 22) ---- */
+
+struct paused_claim {
+	struct status *st;
+	const char *name;            /* the circle's */
+	uint64_t head;
+};
+
+static int
+paused_claim(void *ctx, const struct am_checkpoint_refutation *r)
+{
+	struct paused_claim *p = ctx;
+	char who[CLI_SHORT_NAME];
+	if (p->st->json) {
+		struct json *j = &p->st->j;
+		json_obj(j);
+		json_key(j, "author");
+		json_id(j, r->author);
+		json_kint(j, "named", (int64_t)r->named);
+		json_kint(j, "held", (int64_t)p->head);
+		json_end_obj(j);
+		return AM_OK;
+	}
+	cli_short_id(p->st->s, r->author, who);
+	printf("    %s signed a checkpoint naming %llu entries of your feed (this "
+		"copy holds %llu): waiting for their node; if it never comes back, "
+		"see amends resume %s\n", who, (unsigned long long)r->named,
+		(unsigned long long)p->head, cli_shown_c(p->name));
+	return AM_OK;
+}
+
+/* The other members' checkpoints still holding a restored node back. */
+static void
+paused_claims(struct status *st, const uint8_t *circle, const char *name)
+{
+	uint8_t hash[32];
+	struct paused_claim p = { .st = st, .name = name };
+	/* lines that cannot be read are left out, as other sections do */
+	int rc = am_store_head(st->s, circle, st->me, &p.head, hash);
+	if (rc == AM_OK)
+		rc = am_checkpoint_claims(st->s, circle, st->me, p.head, NULL,
+			paused_claim, &p);
+	(void)rc;
+}
 
 /* Circles where this node writes nothing for now, and why: the identity
  * was restored and has not fetched its own latest entries, or a peer
@@ -117,15 +178,24 @@ section_paused(struct status *st)
 			json_kstr(j, "reason", why);
 			if (rc == AM_ERR_OWN_BEHIND)
 				json_kint(j, "seq", (int64_t)seen);
+			if (rc == AM_ERR_RESTORING) {
+				/* the other members' claims it waits for */
+				json_key(j, "claims");
+				json_arr(j);
+				paused_claims(st, id, st->circles[c].name);
+				json_end_arr(j);
+			}
 			json_end_obj(j);
 			continue;
 		}
 		if (n++ == 0)
 			printf("\nwriting paused\n");
-		if (rc == AM_ERR_RESTORING)
+		if (rc == AM_ERR_RESTORING) {
 			printf("  %s: this identity was restored; the node is fetching "
 				"your own latest entries from a peer before you write\n",
 				cli_shown_c(st->circles[c].name));
+			paused_claims(st, id, st->circles[c].name);
+		}
 		else
 			printf("  %s: a peer holds entry %llu of your own feed, which "
 				"this node lacks (another copy of your data directory or "

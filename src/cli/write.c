@@ -4,9 +4,11 @@
  * state would ignore are one and the same; a refused entry is never signed.
  */
 #include <string.h>
+#include <time.h>
 
 #include "amends/display.h"
 #include "amends/entry.h"
+#include "amends/node.h"
 #include "amends/state.h"
 #include "amends/view.h"
 #include "format.h"
@@ -73,6 +75,30 @@ cli_stamp(struct am_store *s, const uint8_t circle[static 32],
 	}
 }
 
+/* The circle a GENESIS of this command just made: nothing of ours is
+ * in it anywhere else, so the name written into it next cannot fork. */
+static uint8_t made[32];
+static bool made_set;
+
+/*
+ * A node runs on this data directory and has not compared with a peer
+ * since it started (am_node_fresh): until it has, this copy may be stale,
+ * and an entry numbered from it could fork the owner's feed. Prints why
+ * and returns 1 then; 0 when writing may go on.
+ */
+static int
+node_fresh(struct cli *c)
+{
+	int64_t started;
+	if (!am_node_fresh(c->home, c->store, &started))
+		return 0;
+	long long ago = ((long long)time(NULL) * 1000 - started) / 1000;
+	return cli_error("the node started %llds ago and has not compared with "
+		"a peer yet; writing now could fork your feed if this copy is "
+		"stale: wait for it, or stop the node to write offline",
+		ago > 0 ? ago : 0);
+}
+
 int
 cli_write(struct cli *c, const uint8_t circle_in[static 32],
 	const struct am_body *body, uint8_t *hash)
@@ -86,6 +112,11 @@ cli_write(struct cli *c, const uint8_t circle_in[static 32],
 		am_circle_id(me, body->nonce, circle);
 	else
 		memcpy(circle, circle_in, 32);
+	/* a new circle's GENESIS forks nothing; any other entry waits for
+	 * the node's first comparison (protocol/sync.md, "No entry from a
+	 * command before the node's first comparison") */
+	if (body->kind != AM_KIND_GENESIS && node_fresh(c) != 0)
+		return 1;
 	/* the clock, and the time signed (never before our own previous
 	 * entry), checked against the bounds before anything is signed: a
 	 * clock outside them is broken even when the stamp would not show it */
@@ -107,6 +138,10 @@ cli_write(struct cli *c, const uint8_t circle_in[static 32],
 			"nothing was written");
 	if (rc != AM_OK)
 		return cli_fail("writing the entry", rc);
+	if (body->kind == AM_KIND_GENESIS) {
+		memcpy(made, circle, 32);
+		made_set = true;
+	}
 	return 0;
 }
 
@@ -114,6 +149,15 @@ int
 cli_publish_name(struct cli *c, const uint8_t *circle, unsigned *written)
 {
 	unsigned n = 0;
+	int64_t started;
+	if (written != NULL)
+		*written = 0;
+	/* while the node has not compared, the name waits: the node signs it
+	 * itself once it has (where it does not show yet), so nothing is lost;
+	 * a circle this command just made is safe at once */
+	if ((circle == NULL || !made_set || memcmp(circle, made, 32) != 0) &&
+	    am_node_fresh(c->home, c->store, &started))
+		return 0;
 	int rc = am_display_publish(c->store, c->id, circle, cli_now_ms(), &n);
 	if (written != NULL)
 		*written = n;

@@ -19,6 +19,8 @@
  *       (any bytes; CIRCLE-HEX is not read): prints the new circle's ID
  *   craft HOME CIRCLE-HEX TIME-MS --checkpoint - a checkpoint of the heads
  *       held here, whether or not the node would find one due
+ *   craft HOME CIRCLE-HEX TIME-MS --claim ID:SEQ the same, naming the feed
+ *       of ID (its text form) at SEQ with a made-up hash: a false claim
  *
  * Prints the new entry's hash in hex.
  */
@@ -147,6 +149,34 @@ main(int argc, char **argv)
 		    b->head_hash) != AM_OK) {
 			free(b);
 			fprintf(stderr, "craft: --remove takes an ID in hex\n");
+			goto out;
+		}
+		goto write;
+	}
+	if (strcmp(argv[4], "--claim") == 0) {
+		uint8_t who[AM_ID_BYTES];
+		char text[AM_ID_TEXT_BYTES];
+		const char *colon = strchr(argv[5], ':');
+		bool named = false;
+		b->kind = AM_KIND_CHECKPOINT;
+		if (colon == NULL || (size_t)(colon - argv[5]) >= sizeof text ||
+		    am_checkpoint_heads(s, circle, b->heads, &b->nheads) != AM_OK) {
+			free(b);
+			fprintf(stderr, "craft: --claim ID:SEQ, and heads to name\n");
+			goto out;
+		}
+		memcpy(text, argv[5], (size_t)(colon - argv[5]));
+		text[colon - argv[5]] = '\0';
+		for (uint32_t i = 0; am_id_parse(text, who) == AM_OK && i < b->nheads;
+		    i++)
+			if (memcmp(b->heads[i].author, who, AM_ID_BYTES) == 0) {
+				b->heads[i].seq = strtoull(colon + 1, NULL, 10);
+				randombytes_buf(b->heads[i].hash, AM_HASH_BYTES);
+				named = true;
+			}
+		if (!named) {
+			free(b);
+			fprintf(stderr, "craft: %s holds no feed of that ID\n", argv[1]);
 			goto out;
 		}
 		goto write;

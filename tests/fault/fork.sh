@@ -68,6 +68,8 @@ step "M's node learns of its own fork; M's CLI refuses to write after it"
 launch M
 wait_for 60 sh -c "[ \$(sqlite3 '$T/M/amends.db' 'SELECT count(*) FROM forks') -ge 1 ]" ||
 	bad S6 "M's node never stored the evidence of its own fork"
+# its commands write (or say why not) once the node has compared
+wait_for 30 compared M || bad S6 "M's node never compared with a peer"
 if am M say "$C" "this would be ignored by everyone" >/dev/null 2>"$T/m-say.err"; then
 	bad S6 "M's CLI wrote into its forked feed"
 fi

@@ -26,6 +26,13 @@
  *   corrupt PER_MILLE      flip one random bit in that many chunks of
  *                          a thousand
  *   kill                   reset every connection once; the mode stays
+ *   garble                 send the client of every connection, after what
+ *                          is queued for it, the header of a ZMTP frame
+ *                          longer than any node takes: bytes it cannot
+ *                          parse, once; the mode stays
+ *   flip                   flip the lowest bit of the last byte of the next
+ *                          chunk sent to a client (in a CurveZMQ frame, its
+ *                          authenticator), once; the mode stays
  *   stats                  mode, connections and bytes forwarded
  *
  * A delay and a throttle stay set until `pass`: `throttle` keeps the delay
@@ -112,6 +119,7 @@ struct proxy {
 	int flap_min, flap_max;
 	int64_t flap_at;
 	int corrupt_per_mille;
+	bool flip_next;              /* `flip` waits for a chunk to a client */
 	uint64_t rng;
 	struct conn conns[MAX_CONNS];
 	size_t nconns;
@@ -321,6 +329,12 @@ flow_read(struct proxy *p, struct conn *c, int k)
 		ch->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		p->corrupted++;
 	}
+	if (k == 1 && p->flip_next) {
+		ch->data[n - 1] ^= 1;
+		p->flip_next = false;
+		p->corrupted++;
+		logf_("flipped a bit of a chunk to a client");
+	}
 	if (f->tail != NULL)
 		f->tail->next = ch;
 	else
@@ -396,6 +410,37 @@ say_stats(struct proxy *p, char *out, size_t len)
 		(unsigned long long)p->bytes[1]);
 }
 
+/* Queues, after what every client is sent, the header of a ZMTP long
+ * frame of 2^63 - 1 bytes: more than any node's ZMQ_MAXMSGSIZE, so the
+ * client's decoder refuses it (a protocol error, not a lost connection). */
+static void
+garble_all(struct proxy *p)
+{
+	static const uint8_t bad[] = { 0x02, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff };
+	size_t done = 0;
+	for (size_t i = 0; i < p->nconns; i++) {
+		struct flow *f = &p->conns[i].flow[1];
+		struct chunk *ch = malloc(sizeof *ch + sizeof bad);
+		if (ch == NULL)
+			continue;
+		memcpy(ch->data, bad, sizeof bad);
+		ch->len = sizeof bad;
+		ch->off = 0;
+		ch->next = NULL;
+		ch->due = f->last_due > now_ms() ? f->last_due : now_ms();
+		if (f->tail != NULL)
+			f->tail->next = ch;
+		else
+			f->head = ch;
+		f->tail = ch;
+		f->queued += sizeof bad;
+		p->corrupted++;
+		done++;
+	}
+	logf_("garbled %zu connection%s", done, done == 1 ? "" : "s");
+}
+
 /* Parses a non-negative integer argument no larger than max. */
 static bool
 arg_num(const char *s, long max, long *out)
@@ -428,6 +473,16 @@ command(struct proxy *p, char *line, char *out, size_t len)
 	}
 	if (strcmp(cmd, "kill") == 0) {
 		reset_all(p, "kill");
+		snprintf(out, len, "ok");
+		return;
+	}
+	if (strcmp(cmd, "garble") == 0 && argc == 1) {
+		garble_all(p);
+		snprintf(out, len, "ok");
+		return;
+	}
+	if (strcmp(cmd, "flip") == 0 && argc == 1) {
+		p->flip_next = true;
 		snprintf(out, len, "ok");
 		return;
 	}

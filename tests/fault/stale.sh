@@ -59,6 +59,8 @@ sql A.stale "DELETE FROM settings WHERE key = 'checkpoints'" || fail "setting"
 sql A "DELETE FROM settings WHERE key = 'checkpoints'" || fail "setting"
 halt D
 launch A "$addr_A"
+# its commands write once the node has compared with B
+wait_for 30 compared A || fail "A's node never compared with B"
 for i in 1 2 3; do
 	am A say us "written by the real A, $i" >/dev/null || fail "A's say $i"
 done

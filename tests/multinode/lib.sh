@@ -87,12 +87,31 @@ log_has() {
 	grep -q -- "$2" "$T/$1.log"
 }
 
+# started_since NAME COUNT: NAME's log says "started, listening" more
+# than COUNT times
+started_since() {
+	[ "$(grep -c "started, listening" "$T/$1.log" 2>/dev/null)" -gt "$2" ]
+}
+
+# compared NAME: NAME's running node has compared its record with a peer
+# since it started (until then its commands write no entry)
+compared() {
+	[ "$(sqlite3 "$T/$1/amends.db" "SELECT count(*) FROM settings s, settings c
+		WHERE s.key = 'node-started' AND c.key = 'node-compared'
+		AND s.value = c.value")" = 1 ]
+}
+
 # start NAME [ENDPOINT]: starts NAME's node (on a free port unless told);
 # sets ADDR_<NAME>. With NO_XFSZ set, the node ignores SIGXFSZ, so that a
 # file size limit (prlimit --fsize) makes its writes fail as on a full disk.
 # NODE_OPTS holds more options for `amends node`, if any.
 start() {
 	name=$1
+	# the log is appended to: a node started before left its line there
+	# (a name of its own: sh has no local variables, and tests use
+	# "before")
+	start_seen=$(grep -c "started, listening" "$T/$name.log" 2>/dev/null)
+	start_seen=${start_seen:-0}
 	if [ -n "${NO_XFSZ:-}" ]; then
 		# shellcheck disable=SC2086
 		(trap '' XFSZ; AMENDS_HOME="$T/$name" exec "$AMENDS" node \
@@ -106,7 +125,7 @@ start() {
 	pid=$!
 	PIDS="$PIDS $pid"
 	eval "PID_$name=$pid"
-	wait_for 20 log_has "$name" "started, listening" ||
+	wait_for 20 started_since "$name" "$start_seen" ||
 		fail "node $name did not start"
 	addr=$(grep -o 'listening on tcp://[0-9.]*:[0-9]*' "$T/$name.log" |
 		tail -n 1 | sed 's/listening on //')

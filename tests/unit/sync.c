@@ -703,6 +703,134 @@ test_restored_shorter_claim(void)
 	am_store_close(&r);
 }
 
+/* Runs a restored session of r with the node of peer (store s), and
+ * tells whether r's side reported a refuted claim by claimer at seq. */
+static bool
+sync_refutes(struct am_store *s, struct am_identity *peer, struct am_store *r,
+	struct am_identity *self, const uint8_t *claimer, uint64_t seq)
+{
+	struct am_sync_event ev;
+	struct link l;
+	bool refuted = false;
+	link_open(&l, s, peer, r, self);
+	link_sync(&l);
+	while (am_sync_next_event(l.b, &ev))
+		refuted |= ev.kind == AM_SYNC_EV_CLAIM_REFUTED &&
+			memcmp(ev.author, claimer, 32) == 0 && ev.seq == seq;
+	link_close(&l);
+	return refuted;
+}
+
+struct refutations {
+	size_t n;
+	uint64_t shown;
+	uint8_t author[32];
+};
+
+static int
+count_refutation(void *ctx, const struct am_checkpoint_refutation *r)
+{
+	struct refutations *c = ctx;
+	c->n++;
+	c->shown = r->shown;
+	memcpy(c->author, r->author, 32);
+	return AM_OK;
+}
+
+/* A hostile member (sam) signs a checkpoint naming alex's feed at
+ * 1,000,000 with a made-up hash. Restored, alex takes it as a claim: the
+ * guard stays while only dana's node (not the claim's author) has been
+ * heard, and while sam's node shows alex's feed at the claim without
+ * serving it (withholding refutes nothing). Once sam's own node has
+ * answered, showing alex's feed as it is and serving what it has, the
+ * claim is refuted, recorded and reported, and alex writes the next
+ * number: a signed false statement blocks nobody for good (issue 22). */
+static void
+test_restored_hostile_checkpoint(void)
+{
+	struct am_store *a = fx_store_open("hcp-a.db"), *b = fx_store_open("hcp-b.db");
+	struct am_store *d = fx_store_open("hcp-d.db");
+	struct am_identity *members[] = { alex, dana };
+	struct am_head heads[AM_MAX_HEADS];
+	uint32_t nheads;
+	uint8_t circle[32];
+	struct link l;
+
+	circle_new(a, sam, members, NULL, 2, circle);
+	fx_invite(a, circle, b, alex);
+	fx_invite(a, circle, d, dana);
+	link_open(&l, a, sam, b, alex);
+	link_sync(&l);
+	say(b, alex, circle, 4);
+	check_rc(am_sync_local_changed(l.b), AM_OK);
+	pump(&l);
+	link_close(&l);
+	uint64_t five = head_of(a, circle, pk(alex));
+	check(five >= 5 && head_of(b, circle, pk(alex)) == five);
+	/* sam's lie: alex's feed at 1,000,000, a hash of nothing */
+	struct am_body *cp = calloc(1, sizeof *cp);
+	check(cp != NULL);
+	check_rc(am_checkpoint_heads(a, circle, heads, &nheads), AM_OK);
+	cp->kind = AM_KIND_CHECKPOINT;
+	cp->nheads = nheads;
+	memcpy(cp->heads, heads, nheads * sizeof heads[0]);
+	bool named = false;
+	for (uint32_t i = 0; i < nheads; i++)
+		if (memcmp(cp->heads[i].author, pk(alex), 32) == 0) {
+			cp->heads[i].seq = 1000000;
+			randombytes_buf(cp->heads[i].hash, 32);
+			named = true;
+		}
+	check(named);
+	check_rc(am_store_append(a, sam, circle, T0 + 3000, cp, NULL, NULL), AM_OK);
+	free(cp);
+	link_open(&l, a, sam, d, dana);
+	link_sync(&l);
+	link_close(&l);
+	check(same_digest(a, d, circle));
+
+	struct am_store *r = fx_store_open("hcp-r.db");
+	check_rc(am_store_setting_set(r, AM_SETTING_RESTORED, "1"), AM_OK);
+	struct am_body body = { .kind = AM_KIND_STATEMENT, .note = am_str_c("hi") };
+	uint64_t seq = 0, refuted = 0;
+	/* dana's node serves everything, sam's checkpoint with it: the claim
+	 * is sam's, and only sam's node can refute it */
+	check(!sync_refutes(d, dana, r, alex, pk(sam), 1000000));
+	check(head_of(r, circle, pk(alex)) == five);
+	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, &seq),
+		AM_ERR_RESTORING);
+	check_rc(am_checkpoint_refuted(r, circle, pk(sam), &refuted), AM_OK);
+	check(refuted == 0);
+	/* sam's node shows alex's feed at the claim, yet serves no more:
+	 * withholding is no refutation, and the guard stays */
+	struct am_sync_event ev;
+	bool said = false;
+	link_open(&l, a, sam, r, alex);
+	l.lie_author = pk(alex);
+	l.lie_seq = 1000000;
+	link_sync(&l);
+	while (am_sync_next_event(l.b, &ev))
+		said |= ev.kind == AM_SYNC_EV_CLAIM_REFUTED;
+	link_close(&l);
+	check(!said);
+	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, &seq),
+		AM_ERR_RESTORING);
+	/* sam's node answers: alex's feed at 5, nothing more to serve */
+	check(sync_refutes(a, sam, r, alex, pk(sam), 1000000));
+	check_rc(am_checkpoint_refuted(r, circle, pk(sam), &refuted), AM_OK);
+	check(refuted == 1000000);
+	struct refutations rs = { 0 };
+	check_rc(am_checkpoint_refutations(r, NULL, count_refutation, &rs), AM_OK);
+	check(rs.n == 1 && rs.shown == five &&
+		memcmp(rs.author, pk(sam), 32) == 0);
+	check_rc(am_store_append(r, alex, circle, T0 + 1, &body, NULL, &seq), AM_OK);
+	check(seq == five + 1);
+	am_store_close(&a);
+	am_store_close(&b);
+	am_store_close(&d);
+	am_store_close(&r);
+}
+
 struct raw_copy {
 	uint8_t buf[AM_ENTRY_MAX];
 	size_t len;
@@ -1740,6 +1868,7 @@ main(int argc, char **argv)
 	test_restored();
 	test_restored_longer_claim();
 	test_restored_shorter_claim();
+	test_restored_hostile_checkpoint();
 	test_stale_own_entry();
 	test_lost_messages();
 	test_mutations();
