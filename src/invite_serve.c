@@ -336,6 +336,25 @@ out:
 	return rc;
 }
 
+/* An inviter who left the circle or was removed from it admits nobody:
+ * an answer to them would reach no one who stays. */
+static int
+inviter_here(struct am_store *s, const struct am_identity *id,
+	const uint8_t *circle, struct am_invite_event *ev)
+{
+	struct am_member me;
+	bool found;
+	int rc = member_of(s, circle, am_identity_public(id), &me, &found);
+	if (rc != AM_OK)
+		return rc;
+	if (found && me.departure_kind != 0) {
+		snprintf(ev->why, sizeof ev->why, "the member who made this invite "
+			"is no longer in the circle; ask another member for one");
+		return AM_ERR_REFUSED;
+	}
+	return AM_OK;
+}
+
 static int
 serve_join(struct am_store *s, const struct am_identity *id, const uint8_t *key,
 	int64_t now, struct am_mp_reader *rd, struct am_mp_writer *w,
@@ -371,6 +390,8 @@ serve_join(struct am_store *s, const struct am_identity *id, const uint8_t *key,
 		snprintf(ev->why, sizeof ev->why, "a node cannot join its own invite");
 		return AM_ERR_REFUSED;
 	}
+	if ((rc = inviter_here(s, id, r.circle, ev)) != AM_OK)
+		return rc;
 	if ((rc = claim(s, key, joiner, now, &r)) != AM_OK)
 		return rc;
 	if (r.has_proposal) {
@@ -419,7 +440,8 @@ joined_row(struct am_store *s, const uint8_t *key, struct invite_row *r,
 }
 
 static int
-serve_answer(struct am_store *s, const uint8_t *key, struct am_mp_reader *rd,
+serve_answer(struct am_store *s, const struct am_identity *id,
+	const uint8_t *key, struct am_mp_reader *rd,
 	struct am_mp_writer *w, struct am_invite_event *ev)
 {
 	const uint8_t *raw;
@@ -433,7 +455,8 @@ serve_answer(struct am_store *s, const uint8_t *key, struct am_mp_reader *rd,
 	if (am_mp_read_bin(rd, &raw, &len, AM_ENTRY_MAX) != AM_OK ||
 	    am_mp_reader_finish(rd) != AM_OK)
 		return AM_ERR_FIELD;
-	if ((rc = joined_row(s, key, &r, ev)) != AM_OK)
+	if ((rc = joined_row(s, key, &r, ev)) != AM_OK ||
+	    (rc = inviter_here(s, id, r.circle, ev)) != AM_OK)
 		return rc;
 	if ((rc = am_entry_decode(raw, len, &e)) != AM_OK)
 		return rc;
@@ -647,7 +670,7 @@ am_invite_serve(struct am_store *s, const struct am_identity *id,
 			AM_ERR_COUNT;
 		break;
 	case AM_INVITE_MSG_ANSWER:
-		rc = count == 3 ? serve_answer(s, key, &rd, &w, ev) : AM_ERR_COUNT;
+		rc = count == 3 ? serve_answer(s, id, key, &rd, &w, ev) : AM_ERR_COUNT;
 		break;
 	case AM_INVITE_MSG_MORE:
 		rc = count == 4 ? serve_more(s, key, &rd, &w, ev) : AM_ERR_COUNT;

@@ -113,6 +113,10 @@ struct st_circle {
 	size_t nremovals;
 	struct st_sink *sink;        /* NULL unless collecting violations */
 	struct st_needs *needs;      /* the need sets of props (state_need.c) */
+	struct st_needs *asked;      /* the same with nobody taken out (no
+	                                refused newcomer, nobody gone): who
+	                                may refuse each (protocol/state.md,
+	                                "Who can refuse") */
 	bool members_sorted;         /* members is in its final order */
 };
 

@@ -1106,7 +1106,9 @@ st_may_mark(const struct st_circle *c, const struct st_agreement *a,
 	const struct am_member *m = st_member(c, id);
 	if (m == NULL)
 		return false;
-	if (m->role == AM_ROLE_WITNESS)
+	/* a witness made a member later is still a witness of what they
+	 * confirmed: raising someone must not undo their answers */
+	if (m->role == AM_ROLE_WITNESS || m->witnessed)
 		return true;
 	for (size_t i = 0; i < a->nversions; i++)
 		if (a->versions[i].valid && a->versions[i].full &&

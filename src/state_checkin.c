@@ -288,7 +288,7 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 		memset(&mk, 0, sizeof mk);
 		memcpy(mk.id, who, 32);
 		mk.kind = kind == AM_KIND_CONFIRM ? AM_MARK_CONFIRMED : AM_MARK_DISPUTED;
-		mk.witness = m->role == AM_ROLE_WITNESS;
+		mk.witness = m->role == AM_ROLE_WITNESS || m->witnessed;
 		mk.seq = seq;
 		mk.time = sqlite3_column_int64(st, 3);
 		memcpy(mk.entry, hash, 32);

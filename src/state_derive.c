@@ -487,9 +487,25 @@ need_size(const struct st_circle *c, const struct st_proposal *p)
 	return n;
 }
 
-/* Was p turned down for good: the newcomer's first answer to it, or that
- * of anyone its consent needs, a DECLINE? Needs need(p) filled. The one a
- * REMOVE names is not asked. */
+/* Was id asked to answer p: in p's need with nobody taken out (no
+ * refused newcomer, nobody who left or was removed), or listed by a
+ * REMOVE? Never the one a REMOVE names. */
+static bool
+asked(const struct st_circle *c, const struct st_proposal *p,
+	const uint8_t *id)
+{
+	if (p->kind == AM_KIND_REMOVE && memcmp(id, p->target, 32) == 0)
+		return false;
+	if (st_needs_has(c->asked, p->who, p->rank, id))
+		return true;
+	return p->kind == AM_KIND_REMOVE && p->nextra > 0 &&
+		bsearch(id, p->extra, p->nextra, sizeof *p->extra, cmp_id32) != NULL;
+}
+
+/* Was p turned down for good: the first answer to it of its newcomer, or
+ * of anyone asked, a DECLINE? Needs need(p) filled. Those asked never
+ * shrink as entries arrive (a refusal elsewhere, a departure), so a
+ * refusal is never lifted (protocol/state.md, "Who can refuse"). */
 static bool
 refused(const struct st_circle *c, const struct st_proposal *p,
 	const struct known *k)
@@ -499,7 +515,7 @@ refused(const struct st_circle *c, const struct st_proposal *p,
 	/* only someone who answered can decline: walk the answers, not
 	 * need(p), which may be long */
 	for (uint32_t j = 0; j < k->nans; j++)
-		if (declines_first(p, k, k->ans[j].id) && in_need(c, p, k->ans[j].id))
+		if (declines_first(p, k, k->ans[j].id) && asked(c, p, k->ans[j].id))
 			return true;
 	return false;
 }
@@ -606,17 +622,23 @@ load_waits(struct st_circle *c, struct derive *d, const struct feed_key *keys)
 static int
 intern(struct st_circle *c, struct derive *d, const struct feed_key *keys)
 {
-	uint32_t ix;
+	uint32_t ix, same;
 	int rc = st_needs_new(&c->needs);
 	if (rc == AM_OK)
-		rc = st_needs_id(c->needs, c->creator, &ix);
+		rc = st_needs_new(&c->asked);
+	if (rc == AM_OK && (rc = st_needs_id(c->needs, c->creator, &ix)) == AM_OK)
+		rc = st_needs_id(c->asked, c->creator, &same);
+	/* both sets intern the same IDs in the same order: an index names
+	 * the same person in each */
 	for (size_t j = 0; rc == AM_OK && j < c->nprops; j++) {
 		struct st_proposal *p = &c->props[keys[j].i];
 		p->needs = c->needs;
 		p->rank = j > 0 && memcmp(keys[j - 1].author, keys[j].author, 32) == 0 ?
 			c->props[keys[j - 1].i].rank + 1 : 0;
-		if ((rc = st_needs_id(c->needs, p->author, &p->who)) == AM_OK)
-			rc = st_needs_id(c->needs, p->target, &d->k[keys[j].i].tix);
+		if ((rc = st_needs_id(c->needs, p->author, &p->who)) == AM_OK &&
+		    (rc = st_needs_id(c->asked, p->author, &same)) == AM_OK &&
+		    (rc = st_needs_id(c->needs, p->target, &d->k[keys[j].i].tix)) == AM_OK)
+			rc = st_needs_id(c->asked, p->target, &same);
 	}
 	return rc;
 }
@@ -717,7 +739,10 @@ st_need_list(const struct st_proposal *p, uint8_t (**out)[AM_ID_BYTES],
 static int
 need_put(struct st_circle *c, const struct st_proposal *p, const uint8_t *id)
 {
-	return gone(c, id) ? AM_OK : st_needs_add(c->needs, p->who, p->rank, id);
+	int rc = st_needs_add(c->asked, p->who, p->rank, id);
+	if (rc != AM_OK || gone(c, id))
+		return rc;
+	return st_needs_add(c->needs, p->who, p->rank, id);
 }
 
 /* Takes into need(i) what i's author knew through proposal q: q's
@@ -731,15 +756,21 @@ fold_known(struct st_circle *c, struct derive *d, size_t i, size_t q,
 	const struct known *k = &d->k[q];
 	int rc;
 	*waits = *waits || k->waits || k->wreach;
-	if ((rc = need_put(c, p, x->author)) != AM_OK ||
-	    (!k->refused && x->kind == AM_KIND_MEMBER &&
-	    (rc = need_put(c, p, x->target)) != AM_OK))
+	if ((rc = need_put(c, p, x->author)) != AM_OK)
+		return rc;
+	/* a refused newcomer is still asked: whoever was asked once may
+	 * refuse, whatever happens to the proposal that named them */
+	if (x->kind == AM_KIND_MEMBER && (rc = k->refused ?
+	    st_needs_add(c->asked, p->who, p->rank, x->target) :
+	    need_put(c, p, x->target)) != AM_OK)
 		return rc;
 	/* need(q) of one of i's author's own earlier proposals is in the
 	 * author's list already; one not settled (reached again while being
 	 * settled, which no honest record causes) brings only the above */
 	if (k->settled != 2)
 		return AM_OK;
+	if ((rc = st_needs_merge(c->asked, p->who, p->rank, x->who, x->rank)) != AM_OK)
+		return rc;
 	return st_needs_merge(c->needs, p->who, p->rank, x->who, x->rank);
 }
 
@@ -1125,6 +1156,10 @@ derive_members(struct st_circle *c, const struct derive *d)
 				m->role = AM_ROLE_MEMBER;
 				changed = true;
 			}
+			/* joined as a witness: made a member later, they stay
+			 * one for what they confirmed (st_may_mark) */
+			if (p->role == AM_ROLE_WITNESS && !m->creator)
+				m->witnessed = true;
 		}
 	}
 	/* each member joined through the first proposal, in (seq, hash)
@@ -1323,12 +1358,12 @@ sink_answers(struct st_circle *c, size_t i)
 			has_accepted = memcmp(author, p->author, 32) == 0;
 			newcomer = !has_accepted && memcmp(author, p->target, 32) == 0;
 			counts = newcomer || st_member(c, author) != NULL ||
-				in_need(c, p, author);
-			/* the newcomer and those p needs answer once: their
+				asked(c, p, author);
+			/* the newcomer and those asked answer once: their
 			 * first answer is final (the one a REMOVE names is
 			 * not asked) */
 			refusal = ((newcomer && !removal) ||
-				(!has_accepted && in_need(c, p, author))) &&
+				(!has_accepted && asked(c, p, author))) &&
 				kind == AM_KIND_DECLINE;
 		}
 		bool own = memcmp(author, p->author, 32) == 0;
@@ -1513,6 +1548,7 @@ derive_membership(struct st_circle *c, struct derive *d)
 		c->nmembers = 0;
 		c->members_sorted = false;
 		st_needs_free(&c->needs);
+		st_needs_free(&c->asked);
 	}
 }
 
@@ -1560,6 +1596,7 @@ st_circle_finish(struct st_circle *c)
 	free(c->members);
 	free(c->name);
 	st_needs_free(&c->needs);
+	st_needs_free(&c->asked);
 	free(c->renamed);
 	c->renamed = NULL;
 	c->props = NULL;

@@ -171,6 +171,9 @@ struct am_member {
 	uint32_t role;                   /* enum am_role */
 	uint32_t status;                 /* enum am_member_status */
 	bool creator;
+	bool witnessed;                  /* joined as a witness (a completed
+	                                    witness proposal names them),
+	                                    whatever their role now */
 	uint8_t proposal[AM_HASH_BYTES]; /* the MEMBER entry that made (or would
 	                                    make) them a member; zero for the
 	                                    creator */

@@ -411,6 +411,18 @@ test_refusals(void)
 	check(r->type == AM_INVITE_MSG_REFUSED);
 	free(pv);
 
+	/* an inviter who has left the circle since making the invite */
+	uint8_t gone[32];
+	fx_genesis(p.a, sam, "before", NOW, gone);
+	make_invite(&p, gone, false, NOW + HOUR);
+	struct am_body leave = { .kind = AM_KIND_LEAVE };
+	fx_act(p.a, sam, gone, &leave, NOW + 1, NULL);
+	join(&p, lee, NOW + 2, r, &ev, &answer);
+	check(r->type == AM_INVITE_MSG_REFUSED && r->code == AM_ERR_REFUSED);
+	check(strstr(r->text, "no longer in the circle") != NULL);
+	free(answer);
+	check(am_state_may_write(p.a, gone, am_identity_public(lee)) != AM_OK);
+
 	/* expiry and addresses are checked when making an invite */
 	char *code;
 	check_rc(am_invite_create(p.a, sam, circle, false, NOW, NOW,

@@ -717,6 +717,84 @@ test_remove_cap(void)
 	finish(&w);
 }
 
+/* A refusal is never lifted. Alex refuses Sam's invitation of Kim; Sam
+ * then invites Pat, who needs no answer from Kim (a refused newcomer
+ * leaves the need), and Pat joins. Alex leaves: his DECLINE still
+ * refuses Kim's invitation, so Kim is not needed again and Pat does not
+ * fall back to pending (the simulator's seed 70141 of --removes showed
+ * it). The same with Alex removed instead of leaving (Pat, now joined,
+ * is the other member who accepts it). */
+static void
+test_refusal_stays(void)
+{
+	for (int how = 0; how < 2; how++) {
+		struct world w;
+		uint8_t k[32], p[32], r[32];
+		couple(&w);
+		act(&w, SAM, member(KIM), k);
+		act(&w, ALEX, DECLINE(k), NULL);
+		act(&w, SAM, member(PAT), p);
+		act(&w, PAT, ACCEPT(p), NULL);
+		act(&w, ALEX, ACCEPT(p), NULL);
+		check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+		if (how == 0) {
+			struct am_body leave = { .kind = AM_KIND_LEAVE };
+			act(&w, ALEX, leave, NULL);
+		} else {
+			act(&w, SAM, removal(&w, ALEX, NULL, 0), r);
+			act(&w, PAT, ACCEPT(r), NULL);
+			check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_DEPARTED);
+		}
+		check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+		check(status(w.s, w.circle, KIM) == 0);
+		both_orders(&w);
+		finish(&w);
+	}
+}
+
+/* A witness made a member stays a witness of what they confirmed. Pat
+ * joins as a witness and confirms Sam's check-in of Sam's
+ * own agreement: verified, by the witness. Sam then proposes Pat as a
+ * member, which completes: the confirmation still counts and the
+ * check-in stays verified (the simulator's seed 167 showed it lost). */
+static void
+test_raised_witness(void)
+{
+	struct world w;
+	uint8_t p[32], a[32], ci[32], q[32];
+	couple(&w);
+	struct am_body wit = member(PAT);
+	wit.role = AM_ROLE_WITNESS;
+	act(&w, SAM, wit, p);
+	act(&w, PAT, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	struct am_body terms = fx_evening_checkin("Alone", ID[SAM], ID[SAM]);
+	terms.terms.nparties = 1;
+	act(&w, SAM, terms, a);
+	struct am_body c = fx_body(AM_KIND_CHECKIN, a);
+	c.period = am_str_c("2023-11-20");
+	c.status = AM_KEPT;
+	act(&w, SAM, c, ci);
+	act(&w, PAT, fx_body(AM_KIND_CONFIRM, ci), NULL);
+	for (int round = 0; round < 2; round++) {
+		struct am_checkin *v;
+		size_t n;
+		check_rc(am_state_checkins(w.s, a, &v, &n), AM_OK);
+		check(n == 1 && v[0].verified && v[0].nmarks == 1 && v[0].marks[0].witness);
+		am_state_checkins_free(&v, n);
+		if (round == 1)
+			break;
+		/* the CLI offers no raise; a member's client may write one */
+		force(&w, SAM, member(PAT), q);
+		force(&w, PAT, ACCEPT(q), NULL);
+		force(&w, ALEX, ACCEPT(q), NULL);
+		struct am_member m = member_of(w.s, w.circle, PAT);
+		check(m.role == AM_ROLE_MEMBER && m.witnessed);
+	}
+	both_orders(&w);
+	finish(&w);
+}
+
 /* ---- the circle's name ---- */
 
 static struct am_body
@@ -809,6 +887,8 @@ main(void)
 	test_remove_crossing();
 	test_remove_witness();
 	test_remove_cap();
+	test_refusal_stays();
+	test_raised_witness();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
 	fx_dir_remove();

@@ -802,6 +802,25 @@ case_remove_crossing(void)
 }
 
 static void
+case_refusal_stays(void)
+{
+	uint8_t k[32], p[32];
+	about("Alex refuses Sam's invitation of Kim (his first answer, a");
+	about("DECLINE). Sam then invites Pat, whose admission does not need");
+	about("Kim (a refused newcomer is not waited for); Pat joins. Alex");
+	about("leaves: his DECLINE still refuses Kim's invitation (a refusal is");
+	about("never lifted), so Pat stays joined.");
+	couple();
+	put(SAM, member(KIM, AM_ROLE_MEMBER), k);
+	put(ALEX, answer(AM_KIND_DECLINE, k, "no"), NULL);
+	put(SAM, member(PAT, AM_ROLE_MEMBER), p);
+	put(PAT, ACCEPT(p), NULL);
+	put(ALEX, ACCEPT(p), NULL);
+	struct am_body lv = { .kind = AM_KIND_LEAVE };
+	put(ALEX, lv, NULL);
+}
+
+static void
 case_rename(void)
 {
 	uint8_t r1[32], r2[32];
@@ -991,6 +1010,7 @@ static const struct {
 	{ "rename", case_rename },
 	{ "remove", case_remove },
 	{ "remove-crossing", case_remove_crossing },
+	{ "refusal-stays", case_refusal_stays },
 	{ "end-others-time", case_end_others_time },
 	{ "end-backdated", case_end_backdated },
 	{ "time-bounds", case_time_bounds },
