@@ -289,6 +289,25 @@ preview_reply(struct op *o, const struct sim_preview *p)
 	to->dirty = true;
 }
 
+/* Has the inviter left the circle or been removed, by their own node's
+ * view? Then the invite exchange takes no answer (src/invite_serve.c):
+ * it would reach nobody who stays. */
+static bool
+inviter_gone(struct op *o, const struct sim_preview *p)
+{
+	struct sim_node *n = &o->s->node[p->proposer];
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	bool gone = false;
+	if (am_state_members(n->store, p->circle, &m, &nm) != AM_OK)
+		return false;
+	for (size_t k = 0; k < nm; k++)
+		gone = gone || (work_same(m[k].id, n->pub) &&
+			m[k].departure_kind != 0);
+	free(m);
+	return gone;
+}
+
 /* Answers a preview: the node holds nothing of the circle, so its answer
  * is written unchecked and travels back by the invite exchange. On an
  * accept the node records it is proposed to the circle (the door then
@@ -300,6 +319,11 @@ answer_preview(struct op *o, struct sim_preview *p)
 
 	if (o->s->node[p->proposer].store == NULL)
 		return false;           /* the exchange needs the proposer's node */
+	if (inviter_gone(o, p)) {
+		sim_trace(o->s, "node %d: the invite exchange refuses its answer: "
+			"node %d is no longer in the circle", o->i, p->proposer);
+		return false;
+	}
 	bool decline = rng_chance(&o->s->rng, 150);
 	/* a decline forgets the circle, unless the node accepted another
 	 * proposal of it, which may still complete */
