@@ -16,7 +16,10 @@
  *     at one number (the hostile member's node, with --hostile, is held
  *     to neither); every store passes SQLite's integrity check;
  *   - each node's materialised state of each circle equals a refold from
- *     scratch (am_state_digest == am_state_refold).
+ *     scratch (am_state_digest == am_state_refold);
+ *   - any two nodes that hold the same entries of a circle (the whole
+ *     record among them) show the same people departed, each by the same
+ *     entry: every node agrees on who left or was removed, and when.
  *
  * It also computes the run's hash over every node's final digests and the
  * run's counters: the figure two runs of one seed must agree on.
@@ -331,6 +334,71 @@ genesis_out_of_bounds(const struct sim *s, const uint8_t circle[static 32])
 	return false;
 }
 
+/* A hash over who store counts as departed from circle and by which
+ * entry (its kind, the entry, its author): what "every node agrees on
+ * when someone departed" compares. */
+static int
+departures(struct am_store *st, const uint8_t circle[static AM_HASH_BYTES],
+	uint8_t out[static AM_HASH_BYTES], unsigned *n)
+{
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	crypto_generichash_state h;
+	int rc = am_state_members(st, circle, &m, &nm);
+	if (rc != AM_OK)
+		return rc;
+	*n = 0;
+	crypto_generichash_init(&h, NULL, 0, AM_HASH_BYTES);
+	for (size_t k = 0; k < nm; k++) {
+		if (m[k].status != AM_MEMBER_DEPARTED)
+			continue;
+		uint8_t kind = (uint8_t)m[k].departure_kind;
+		crypto_generichash_update(&h, m[k].id, AM_ID_BYTES);
+		crypto_generichash_update(&h, &kind, 1);
+		crypto_generichash_update(&h, m[k].departure, AM_HASH_BYTES);
+		crypto_generichash_update(&h, m[k].departed_by, AM_ID_BYTES);
+		(*n)++;
+	}
+	crypto_generichash_final(&h, out, AM_HASH_BYTES);
+	free(m);
+	return AM_OK;
+}
+
+/* Once converged, every node agrees on who departed and by what: any
+ * two nodes holding the same entries of circle (equal store digests,
+ * the whole record among them) show the same departures. */
+static void
+check_departures(struct sim *s, struct am_store *u,
+	const uint8_t circle[static AM_HASH_BYTES])
+{
+	uint8_t store[SIM_MAX_NODES + 1][AM_HASH_BYTES];
+	uint8_t dep[SIM_MAX_NODES + 1][AM_HASH_BYTES];
+	unsigned ndep[SIM_MAX_NODES + 1];
+	bool have[SIM_MAX_NODES + 1] = { false };
+	char c[9];
+
+	am_hex(circle, 4, c);
+	for (int i = 0; i <= s->nnodes; i++) {
+		struct am_store *st = i < s->nnodes ? s->node[i].store : u;
+		if (st == NULL || (i < s->nnodes && !holds(s, i, circle)) ||
+		    am_store_digest(st, circle, store[i]) != AM_OK ||
+		    departures(st, circle, dep[i], &ndep[i]) != AM_OK)
+			continue;
+		have[i] = true;
+		for (int j = 0; j < i; j++)
+			if (have[j] && memcmp(store[i], store[j], AM_HASH_BYTES) == 0 &&
+			    memcmp(dep[i], dep[j], AM_HASH_BYTES) != 0) {
+				char a[32];
+				snprintf(a, sizeof a, i < s->nnodes ? "node %d" :
+					"the whole record", i);
+				sim_break(s, SIM_INV_MEMBERSHIP, "circle %s: node %d and "
+					"%s hold the same entries but show different "
+					"departures (%u and %u departed)", c, j, a, ndep[j],
+					ndep[i]);
+			}
+	}
+}
+
 /* The members of circle by the whole record hold it, all the same
  * entries and the same state; nobody never named holds it. */
 static void
@@ -338,7 +406,7 @@ check_circle(struct sim *s, struct am_store *u,
 	const uint8_t circle[static AM_HASH_BYTES])
 {
 	uint8_t first_store[AM_HASH_BYTES], first_state[AM_HASH_BYTES];
-	uint32_t members, named;
+	uint32_t members = 0, named = 0;
 	int first = -1;
 	char c[9];
 
@@ -347,6 +415,7 @@ check_circle(struct sim *s, struct am_store *u,
 	int rc = union_members(s, u, circle, &members, &named);
 	if (rc == AM_ERR_NOT_FOUND && genesis_out_of_bounds(s, circle))
 		return;         /* it creates nothing (state.md, "Claimed times") */
+	check_departures(s, u, circle);
 	if (rc != AM_OK) {
 		sim_violation(s, "circle %s: no members in the whole record: %s", c,
 			am_strerror(rc));

@@ -22,12 +22,15 @@
  *   - accept, decline, confirm or dispute hashes it invents, entries it
  *     has not seen yet, and entries of any kind;
  *   - propose fresh keys, which never answer, as members;
+ *   - with --removes, forge removals (h_remove says which) and answer
+ *     removals it is not asked to, as a pending newcomer among others;
  *   - and any of the ordinary operations, unchecked and at any time.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "amends/body.h"
 #include "amends/state.h"
 #include "sim.h"
 #include "work.h"
@@ -339,6 +342,148 @@ h_member(struct op *o)
 	return true;
 }
 
+/* ---- removals (--removes) ---- */
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* A circle the node holds, whatever its status there (joined, pending,
+ * departed: the modified client writes anyway); NULL when none. */
+static const struct am_circle_info *
+any_circle(struct op *o)
+{
+	if (o->ncircles == 0)
+		return NULL;
+	return &o->circles[rng_below(&o->s->rng, o->ncircles)];
+}
+
+/* The removals the run wrote of circle (any circle when circle is NULL)
+ * whose target is id (anyone when id is NULL): one picked at random, or
+ * NULL. */
+static const struct sim_entry *
+pick_removal(struct op *o, const uint8_t *circle, const uint8_t *id)
+{
+	const struct sim_entry *got = NULL;
+	uint64_t seen = 0;
+	for (size_t k = 0; k < o->s->nentries; k++) {
+		const struct sim_entry *e = &o->s->entries[k];
+		if (e->kind != AM_KIND_REMOVE ||
+		    (circle != NULL && !work_same(e->circle, circle)) ||
+		    (id != NULL && !work_same(e->target, id)))
+			continue;
+		if (rng_below(&o->s->rng, ++seen) == 0)
+			got = e;
+	}
+	return got;
+}
+
+/*
+ * Forges a removal, unchecked: of a member with nobody else's consent
+ * (an empty need); of the creator in a circle of two; of whoever
+ * proposed removing it (removals crossing each other); listing as
+ * needed a key that will never answer; naming no head, as if the target
+ * had written nothing; of itself or of someone who is no member; and
+ * after it left or was removed, since it uses any circle it holds.
+ */
+static bool
+h_remove(struct op *o)
+{
+	struct rng *r = &o->s->rng;
+	const struct am_circle_info *c = any_circle(o);
+	struct am_member *m = NULL;
+	size_t nm = 0, njoined = 0;
+	uint8_t circle[32], target[32];
+	bool ok = false;
+
+	if (c == NULL)
+		return false;
+	memcpy(circle, c->id, 32);
+	if (work_read_failed(o, "members", am_state_members(o->n->store, circle,
+	    &m, &nm)))
+		return false;
+	/* a joined member other than the node, at random */
+	uint64_t seen = 0;
+	for (size_t k = 0; k < nm; k++) {
+		if (m[k].status != AM_MEMBER_JOINED)
+			continue;
+		njoined++;
+		if (!work_same(m[k].id, o->n->pub) && rng_below(r, ++seen) == 0)
+			memcpy(target, m[k].id, 32);
+	}
+	unsigned how = (unsigned)rng_below(r, 6);
+	if (how == 1 && njoined == 2) {
+		/* the creator in a circle of two (or, by the creator, the
+		 * other one) */
+		memcpy(target, work_same(c->creator, o->n->pub) ? target :
+			c->creator, 32);
+		ok = seen > 0 || !work_same(c->creator, o->n->pub);
+	} else if (how == 2) {
+		const struct sim_entry *x = pick_removal(o, circle, o->n->pub);
+		if (x != NULL)
+			memcpy(target, o->s->node[x->node].pub, 32);
+		ok = x != NULL || seen > 0;
+	} else if (how == 5) {
+		if (rng_chance(r, 500))
+			memcpy(target, o->n->pub, 32);
+		else
+			rng_bytes(r, target, 32);
+		ok = true;
+	} else {
+		ok = seen > 0;
+	}
+	if (ok)
+		ok = work_removal(o, circle, target, m, nm);
+	free(m);
+	if (!ok)
+		return false;
+	switch (how) {
+	case 0:
+	case 1:
+		o->b->nneed = 0;        /* nobody else asked */
+		break;
+	case 3:
+		if (o->b->nneed < AM_MAX_NEED) {
+			rng_bytes(r, o->b->need[o->b->nneed++], 32);
+			qsort(o->b->need, o->b->nneed, 32, cmp_id);
+		}
+		break;
+	case 4:
+		o->b->head_seq = 0;
+		memset(o->b->head_hash, 0, 32);
+		break;
+	default:
+		break;
+	}
+	work_write(o, circle);
+	return true;
+}
+
+/* Answers a removal it has no business answering, or answers twice: as
+ * a newcomer still pending in its circle when it can, else any removal
+ * the run wrote (of itself, withdrawn, refused, complete). */
+static bool
+h_answer_removal(struct op *o)
+{
+	const struct sim_entry *x = NULL;
+	for (size_t k = 0; k < o->ncircles && x == NULL; k++)
+		if (o->circles[k].status == AM_MEMBER_PENDING)
+			x = pick_removal(o, o->circles[k].id, NULL);
+	for (int k = 0; k < o->s->npreviews && x == NULL; k++)
+		if (o->s->previews[k].node == o->i && !o->s->previews[k].accepted)
+			x = pick_removal(o, o->s->previews[k].circle, NULL);
+	if (x == NULL && (x = pick_removal(o, NULL, NULL)) == NULL)
+		return false;
+	uint8_t circle[32];
+	memcpy(circle, x->circle, 32);
+	o->b->kind = rng_chance(&o->s->rng, 800) ? AM_KIND_ACCEPT : AM_KIND_DECLINE;
+	memcpy(o->b->target, x->hash, 32);
+	work_write(o, circle);
+	return true;
+}
+
 static bool
 h_ordinary(struct op *o)
 {
@@ -356,13 +501,20 @@ static const struct {
 	{ h_answer, 12 },
 	{ h_member, 4 },
 	{ h_ordinary, 20 },
+	/* only with --removes: last, so that without it every seed picks
+	 * as it did before */
+	{ h_remove, 14 },
+	{ h_answer_removal, 8 },
 };
 
 bool
 sim_hostile_step(struct op *o)
 {
+	size_t nkinds = sizeof kinds / sizeof kinds[0];
 	unsigned total = 0;
-	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+	if (!o->s->opt.removes)
+		nkinds -= 2;
+	for (size_t k = 0; k < nkinds; k++)
 		total += kinds[k].weight;
 	uint64_t x = rng_below(&o->s->rng, total);
 	size_t k = 0;

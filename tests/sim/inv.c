@@ -56,10 +56,19 @@
  *                 statements) works on every agreement, whatever another
  *                 member signed.
  *   membership    A joined member stays a joined member with its role,
- *                 and stops being one only through their own LEAVE (then
- *                 departed for good; removal is not written yet);
- *                 world.c checks it, and every node agrees on when
- *                 through the digest invariant.
+ *                 and stops being one only through their own LEAVE or a
+ *                 REMOVE (then departed for good); world.c checks it, and
+ *                 every node agrees on when through the digest invariant
+ *                 (and, at the end, check.c compares the departures).
+ *   removal       Whoever a node shows departed by a REMOVE was removed
+ *                 by a REMOVE of them it holds, by another person, a
+ *                 member (not a witness) who had not left before writing
+ *                 it; a member other than its author and target accepted
+ *                 it (nobody is removed by one person alone); everyone
+ *                 its body lists as needed and who has not departed
+ *                 answered it first with an ACCEPT. Nothing the removed
+ *                 wrote past the head their REMOVE names counts: no
+ *                 check-in, statement or mark of theirs is shown.
  *   digest        Nodes holding the same entries of a circle (equal store
  *                 digests) derive the same state digest, whatever their
  *                 clocks say: checked during the run, and at the end by
@@ -116,6 +125,8 @@ static const struct {
 	[SIM_INV_REACH] = { "reach", 0 },
 	/* issue 16: entries dated outside the bounds are ignored */
 	[SIM_INV_TIME_BOUNDS] = { "time-bounds", 0 },
+	/* issue 18: removed only by an effective REMOVE, nobody alone */
+	[SIM_INV_REMOVAL] = { "removal", 0 },
 };
 
 const char *
@@ -195,6 +206,18 @@ sim_entry_note(struct sim *s, int i, const uint8_t circle[static 32],
 		memcpy(e->parties, b->terms.parties, sizeof e->parties[0] * e->nparties);
 		e->notice = b->terms.notice;
 	}
+	if (b->kind == AM_KIND_REMOVE) {
+		e->head = b->head_seq;
+		for (uint32_t k = 0; k < b->nneed && k < AM_MAX_NEED; k++) {
+			int j = 0;
+			while (j < s->nnodes && memcmp(s->node[j].pub, b->need[k], 32) != 0)
+				j++;
+			if (j < s->nnodes)
+				e->need |= 1u << j;
+			else
+				e->need_other = true;
+		}
+	}
 }
 
 static const struct sim_entry *
@@ -245,15 +268,25 @@ author_of(const struct view *v, const struct sim_entry *e)
 	return v->s->node[e->node].pub;
 }
 
-/* Did id accept w (write it, or a held ACCEPT of it)? When it did, *at
- * is the earliest time it claimed for that. */
+/* Who ends an agreement by entry e: its author, or for a REMOVE, the
+ * party it removes (a departure ends it as if they had ended it alone:
+ * protocol/state.md, "Removal"). */
+static const uint8_t *
+ender_of(const struct view *v, const struct sim_entry *e)
+{
+	return e->kind == AM_KIND_REMOVE ? e->target : author_of(v, e);
+}
+
+/* Did id accept w (write it, or a held ACCEPT of it; for a REMOVE that
+ * ends an agreement, be the one it removes)? When it did, *at is the
+ * earliest time it claimed for that. */
 static bool
 accepted(struct view *v, const uint8_t id[static 32],
 	const struct sim_entry *w, int64_t *at)
 {
 	bool yes = false;
 	int64_t first = INT64_MAX;
-	if (memcmp(author_of(v, w), id, 32) == 0) {
+	if (memcmp(ender_of(v, w), id, 32) == 0) {
 		yes = true;
 		first = w->time;
 	}
@@ -464,8 +497,103 @@ reader_failed(struct view *v, const char *what, const uint8_t *about, int rc)
 	return true;
 }
 
+/* The removed members of one view, with the head their REMOVE names:
+ * what they wrote past it counts for nothing (but answers to removals),
+ * even what counted before the removal took effect (protocol/state.md,
+ * "Removal"). */
+struct cuts {
+	struct {
+		uint8_t id[32];
+		uint64_t head;
+	} c[32];
+	int n;
+};
+
+/* Was the entry hash written by a removed member past their cut? */
+static bool
+past_cut(const struct view *v, const struct cuts *cuts,
+	const uint8_t hash[static 32])
+{
+	const struct sim_entry *e = entry_of(v->s, hash);
+	for (int k = 0; e != NULL && k < cuts->n; k++)
+		if (memcmp(cuts->c[k].id, author_of(v, e), 32) == 0)
+			return e->seq > cuts->c[k].head;
+	return false;
+}
+
+/* Did a party of version w sign it (write it, or an ACCEPT of it) only
+ * past their cut? Then w no longer has their signature. */
+static bool
+signed_past_cut(struct view *v, const struct cuts *cuts,
+	const struct sim_entry *w)
+{
+	for (int k = 0; k < cuts->n; k++) {
+		const uint8_t *id = cuts->c[k].id;
+		bool party = false, before = false;
+		for (uint32_t q = 0; q < w->nparties; q++)
+			party = party || memcmp(w->parties[q], id, 32) == 0;
+		if (!party)
+			continue;
+		if (memcmp(author_of(v, w), id, 32) == 0 && w->seq <= cuts->c[k].head)
+			before = true;
+		for (size_t x = 0; x < v->s->nentries && !before; x++) {
+			const struct sim_entry *e = &v->s->entries[x];
+			before = e->kind == AM_KIND_ACCEPT &&
+				memcmp(e->target, w->hash, 32) == 0 &&
+				memcmp(author_of(v, e), id, 32) == 0 &&
+				e->seq <= cuts->c[k].head && holds(v, e);
+		}
+		if (!before)
+			return true;
+	}
+	return false;
+}
+
+/* Did every party of old accept a version on w's chain of bases between
+ * old and w? Then old's parties consented to what replaced old, and w
+ * replaced that in turn with its own parties' consent (agreed() checks
+ * it): both came into force at once, between two looks. */
+static bool
+consented_on_the_way(struct view *v, const struct sim_entry *old,
+	const struct sim_entry *w)
+{
+	const uint8_t *missing;
+	const struct sim_entry *a = base_of(v, w);
+	for (int depth = 0; a != NULL && a != old && depth < 64;
+	    a = base_of(v, a), depth++)
+		if (parties_accepted(v, old, a, &missing))
+			return true;
+	return false;
+}
+
+/* Did a removal un-sign some version of agreement (signed_past_cut)? */
+static bool
+agreement_cut(struct view *v, const struct cuts *cuts,
+	const uint8_t agreement[static 32])
+{
+	for (size_t k = 0; k < v->s->nentries && cuts->n > 0; k++) {
+		const struct sim_entry *e = &v->s->entries[k];
+		if (((e->kind == AM_KIND_PROPOSE && memcmp(e->hash, agreement, 32) == 0) ||
+		    (e->kind == AM_KIND_AMEND && memcmp(e->target, agreement, 32) == 0)) &&
+		    signed_past_cut(v, cuts, e))
+			return true;
+	}
+	return false;
+}
+
+/* ... w, or a version on its chain of bases (whose force w's rests on)? */
+static bool
+chain_past_cut(struct view *v, const struct cuts *cuts, const struct sim_entry *w)
+{
+	for (int depth = 0; w != NULL && depth < 64; w = base_of(v, w), depth++)
+		if (signed_past_cut(v, cuts, w))
+			return true;
+	return false;
+}
+
 static void
-check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a)
+check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a,
+	const struct cuts *cuts)
 {
 	struct sim *s = v->s;
 	struct seen_agreement *was = seen_agreement(m, a->id);
@@ -484,8 +612,11 @@ check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a)
 			a->has_current ? h : "");
 	}
 	if (was->had_current && !a->has_current) {
-		sim_break(s, SIM_INV_IN_FORCE_STAYS, "node %d: agreement %s has "
-			"no version in force any more", v->i, ag);
+		/* a removal un-signs what the removed signed past its head */
+		const struct sim_entry *old = entry_of(s, was->current);
+		if (old == NULL || !chain_past_cut(v, cuts, old))
+			sim_break(s, SIM_INV_IN_FORCE_STAYS, "node %d: agreement %s "
+				"has no version in force any more", v->i, ag);
 		was->had_current = false;
 		return;
 	}
@@ -511,7 +642,9 @@ check_in_force(struct view *v, struct sim_seen *m, const struct am_agreement *a)
 			of == w ? "that" : "the agreed", o);
 	} else if (changed && was->had_current) {
 		const struct sim_entry *old = entry_of(s, was->current);
-		if (old != NULL && !parties_accepted(v, old, w, &missing)) {
+		if (old != NULL && !parties_accepted(v, old, w, &missing) &&
+		    !consented_on_the_way(v, old, w) &&
+		    !chain_past_cut(v, cuts, old)) {
 			char o[9];
 			hex4(old->hash, o);
 			who(s, missing, p);
@@ -602,9 +735,9 @@ check_end(struct view *v, const struct am_agreement *a)
 		return;
 	}
 	int64_t signed_at;
-	if (!accepted(v, author_of(v, e), l, &signed_at)) {
+	if (!accepted(v, ender_of(v, e), l, &signed_at)) {
 		char by[16];
-		who(s, author_of(v, e), by);
+		who(s, ender_of(v, e), by);
 		sim_break(s, SIM_INV_END_NOTICE, "node %d: agreement %s ends by "
 			"%s alone, whom the version in force does not bind", v->i, ag,
 			by);
@@ -795,9 +928,28 @@ after_end(const struct am_agreement *a, const char *period)
 	return a->has_end && label_day(period, &day) && day > ms_day(a->end_at);
 }
 
+/* Were all the answers the node saw on check-in hash, by others than
+ * its author, written by removed members past their cut? */
+static bool
+answers_cut(struct view *v, const struct sim_seen *m, const struct cuts *cuts,
+	const uint8_t hash[static 32])
+{
+	const struct sim_entry *c = entry_of(v->s, hash);
+	bool any = false;
+	for (size_t j = 0; j < m->nan; j++) {
+		if (memcmp(m->an[j].checkin, hash, 32) != 0 ||
+		    (c != NULL && memcmp(m->an[j].by, author_of(v, c), 32) == 0))
+			continue;
+		if (!past_cut(v, cuts, m->an[j].entry))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 static void
 check_checkins(struct view *v, struct sim_seen *m, const struct am_agreement *ag,
-	const struct am_checkin *ci, size_t n)
+	const struct am_checkin *ci, size_t n, const struct cuts *cuts)
 {
 	struct sim *s = v->s;
 	const uint8_t *agreement = ag->id;
@@ -835,6 +987,14 @@ check_checkins(struct view *v, struct sim_seen *m, const struct am_agreement *ag
 			 * author: not a break. */
 			if (by != NULL && now != NULL && earlier_answered(ci, n, now))
 				continue;
+			/* written by a removed member past their cut, of a
+			 * version that a removal un-signed, or answered only by
+			 * removed members past their cut: no answer of it
+			 * counts any more */
+			if (past_cut(v, cuts, x->hash) || (!ag->has_current &&
+			    agreement_cut(v, cuts, agreement)) ||
+			    answers_cut(v, m, cuts, x->hash))
+				continue;
 			sim_break(s, SIM_INV_CHECKIN_KEPT, "node %d: check-in %s, "
 				"which others answered, no longer counts (replaced by "
 				"its author's later one%s)", v->i, h,
@@ -849,7 +1009,8 @@ check_checkins(struct view *v, struct sim_seen *m, const struct am_agreement *ag
 			bool shown = false;
 			for (uint32_t q = 0; q < now->nanswers && !shown; q++)
 				shown = memcmp(now->answers[q].entry, y->entry, 32) == 0;
-			if (shown)
+			/* an answer a removed member wrote past their cut */
+			if (shown || past_cut(v, cuts, y->entry))
 				continue;
 			const char *by = "";
 			for (uint32_t q = 0; q < now->nmarks; q++)
@@ -946,6 +1107,192 @@ check_digest(struct sim *s, int i, const uint8_t circle[static 32])
 	}
 }
 
+/* ---- removals ---- */
+
+static const struct am_member *
+member_in(const struct am_member *m, size_t nm, const uint8_t id[static 32])
+{
+	for (size_t k = 0; k < nm; k++)
+		if (memcmp(m[k].id, id, 32) == 0)
+			return &m[k];
+	return NULL;
+}
+
+/* Had id joined circle by view m (joined, or departed since)? */
+static bool
+had_joined(const struct am_member *m, size_t nm, const uint8_t id[static 32])
+{
+	const struct am_member *x = member_in(m, nm, id);
+	return x != NULL && (x->status == AM_MEMBER_JOINED ||
+		x->status == AM_MEMBER_DEPARTED);
+}
+
+/* The seq of node j's LEAVE of circle that v holds; 0 when none.
+ * (Here and below, an entry dated outside the bounds of claimed times
+ * counts for nothing: state.md, "Claimed times".) */
+static uint64_t
+left_at(struct view *v, int j, const uint8_t circle[static 32])
+{
+	uint64_t at = 0;
+	for (size_t k = 0; k < v->s->nentries; k++) {
+		const struct sim_entry *e = &v->s->entries[k];
+		if (e->kind == AM_KIND_LEAVE && e->node == j &&
+		    memcmp(e->circle, circle, 32) == 0 && holds(v, e) &&
+		    am_state_time_ok(e->time) &&
+		    (at == 0 || e->seq < at))
+			at = e->seq;
+	}
+	return at;
+}
+
+/* Node j's first answer (ACCEPT or DECLINE, lowest seq) to r that v
+ * holds, or NULL. */
+static const struct sim_entry *
+first_answer(struct view *v, int j, const struct sim_entry *r)
+{
+	const struct sim_entry *first = NULL;
+	for (size_t k = 0; k < v->s->nentries; k++) {
+		const struct sim_entry *e = &v->s->entries[k];
+		if ((e->kind == AM_KIND_ACCEPT || e->kind == AM_KIND_DECLINE) &&
+		    e->node == j && memcmp(e->target, r->hash, 32) == 0 &&
+		    am_state_time_ok(e->time) && holds(v, e) &&
+		    (first == NULL || e->seq < first->seq))
+			first = e;
+	}
+	return first;
+}
+
+/* Did a joined member other than r's author and target accept REMOVE r,
+ * before any LEAVE of theirs? */
+static bool
+another_accepted(struct view *v, const struct sim_entry *r,
+	const struct am_member *m, size_t nm)
+{
+	for (size_t k = 0; k < v->s->nentries; k++) {
+		const struct sim_entry *e = &v->s->entries[k];
+		const uint8_t *by = v->s->node[e->node].pub;
+		if (e->kind != AM_KIND_ACCEPT || memcmp(e->target, r->hash, 32) != 0 ||
+		    e->node == r->node || memcmp(by, r->target, 32) == 0 ||
+		    !am_state_time_ok(e->time) || !holds(v, e) ||
+		    !had_joined(m, nm, by))
+			continue;
+		uint64_t left = left_at(v, e->node, r->circle);
+		if (left == 0 || e->seq < left)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * removal: everyone node v shows departed by a REMOVE was removed by a
+ * REMOVE of them that v holds, written by someone else, a member (not a
+ * witness) who had joined and had not left before writing it; a joined
+ * member other than its author and target accepted it (nobody removes
+ * anyone alone); every node its body lists as needed, unless departed,
+ * answered it first with an ACCEPT, and it lists no key that could never
+ * answer. All read from the entries the run wrote, not from the rules.
+ * Fills cuts with the removed and the heads their REMOVEs name.
+ */
+static void
+check_removals(struct view *v, const uint8_t circle[static 32],
+	struct cuts *cuts)
+{
+	struct sim *s = v->s;
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	char c[9], h[9], p[16], by[16];
+
+	cuts->n = 0;
+	if (reader_failed(v, "the members of circle", circle,
+	    am_state_members(s->node[v->i].store, circle, &m, &nm)))
+		return;
+	hex4(circle, c);
+	for (size_t x = 0; x < nm; x++) {
+		const struct am_member *gone = &m[x];
+		if (gone->status != AM_MEMBER_DEPARTED ||
+		    gone->departure_kind != AM_KIND_REMOVE)
+			continue;
+		const struct sim_entry *r = entry_of(s, gone->departure);
+		who(s, gone->id, p);
+		hex4(gone->departure, h);
+		if (r == NULL || r->kind != AM_KIND_REMOVE ||
+		    memcmp(r->circle, circle, 32) != 0 || !holds(v, r) ||
+		    !am_state_time_ok(r->time) ||
+		    memcmp(r->target, gone->id, 32) != 0) {
+			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
+				"circle %s by entry %s, which is no REMOVE of them it "
+				"holds", v->i, p, c, h);
+			continue;
+		}
+		if (cuts->n < (int)(sizeof cuts->c / sizeof cuts->c[0])) {
+			memcpy(cuts->c[cuts->n].id, gone->id, 32);
+			cuts->c[cuts->n++].head = r->head;
+		}
+		const uint8_t *author = author_of(v, r);
+		const struct am_member *am = member_in(m, nm, author);
+		who(s, author, by);
+		uint64_t left = left_at(v, r->node, circle);
+		if (memcmp(gone->departed_by, author, 32) != 0 ||
+		    memcmp(author, gone->id, 32) == 0)
+			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
+				"circle %s by REMOVE %s%s, but names another as its "
+				"author, or they removed themselves", v->i, p, c, h,
+				by_whom(s, r->hash));
+		else if (!had_joined(m, nm, author) || am->role != AM_ROLE_MEMBER)
+			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
+				"circle %s by REMOVE %s%s, whose author %s is no member "
+				"(or a witness)", v->i, p, c, h, by_whom(s, r->hash), by);
+		else if (left != 0 && left < r->seq)
+			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
+				"circle %s by REMOVE %s%s, which %s wrote after leaving",
+				v->i, p, c, h, by_whom(s, r->hash), by);
+		else if (!another_accepted(v, r, m, nm))
+			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
+				"circle %s by REMOVE %s%s of %s alone: no other member "
+				"accepted it", v->i, p, c, h, by_whom(s, r->hash), by);
+		else if (r->need_other)
+			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
+				"circle %s by REMOVE %s%s, which lists as needed a key "
+				"that never answered", v->i, p, c, h, by_whom(s, r->hash));
+		for (int j = 0; j < s->nnodes; j++) {
+			const uint8_t *id = s->node[j].pub;
+			const struct am_member *jm = member_in(m, nm, id);
+			if (!((r->need >> j) & 1u) || j == r->node ||
+			    memcmp(id, r->target, 32) == 0 ||
+			    (jm != NULL && jm->status == AM_MEMBER_DEPARTED) ||
+			    left_at(v, j, circle) != 0)
+				continue;
+			const struct sim_entry *a = first_answer(v, j, r);
+			if (a != NULL && a->kind == AM_KIND_ACCEPT)
+				continue;
+			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
+				"circle %s by REMOVE %s%s, though node %d, whom it lists "
+				"as needed, %s", v->i, p, c, h, by_whom(s, r->hash), j,
+				a == NULL ? "never answered it" : "declined it first");
+		}
+	}
+	free(m);
+}
+
+/* What a removed member wrote past the head their REMOVE names (a
+ * check-in, a statement, a mark) counts for nothing. */
+static void
+check_cut(struct view *v, const struct cuts *cuts, const char *what,
+	const uint8_t author[static 32], uint64_t seq, const uint8_t hash[static 32])
+{
+	for (int k = 0; k < cuts->n; k++) {
+		if (memcmp(cuts->c[k].id, author, 32) != 0 || seq <= cuts->c[k].head)
+			continue;
+		char h[9], p[16];
+		hex4(hash, h);
+		who(v->s, author, p);
+		sim_break(v->s, SIM_INV_REMOVAL, "node %d counts %s %s%s (seq %llu) "
+			"of %s, written past the head %llu their removal names", v->i,
+			what, h, by_whom(v->s, hash), (unsigned long long)seq, p,
+			(unsigned long long)cuts->c[k].head);
+	}
+}
+
 static void
 check_circle(struct view *v, struct sim_seen *m, const uint8_t circle[static 32],
 	int64_t now)
@@ -953,7 +1300,9 @@ check_circle(struct view *v, struct sim_seen *m, const uint8_t circle[static 32]
 	struct am_store *st = v->s->node[v->i].store;
 	struct am_agreement *list = NULL;
 	size_t n = 0;
+	struct cuts cuts;
 
+	check_removals(v, circle, &cuts);
 	if (reader_failed(v, "the agreements of circle", circle,
 	    am_state_agreements(st, circle, now, &list, &n)))
 		return;
@@ -961,7 +1310,7 @@ check_circle(struct view *v, struct sim_seen *m, const uint8_t circle[static 32]
 		const struct am_agreement *a = &list[k];
 		struct am_checkin *ci = NULL;
 		size_t nci = 0;
-		check_in_force(v, m, a);
+		check_in_force(v, m, a, &cuts);
 		check_end(v, a);
 		const struct sim_entry *x = a->has_end ? entry_of(v->s, a->end) : NULL;
 		if (x != NULL)
@@ -969,9 +1318,15 @@ check_circle(struct view *v, struct sim_seen *m, const uint8_t circle[static 32]
 		if (reader_failed(v, "the check-ins of", a->id,
 		    am_state_checkins(st, a->id, &ci, &nci)))
 			continue;
-		check_checkins(v, m, a, ci, nci);
+		check_checkins(v, m, a, ci, nci, &cuts);
 		for (size_t j = 0; j < nci; j++) {
 			check_bounds(v, "check-in", ci[j].hash, ci[j].time);
+			if (ci[j].counts)
+				check_cut(v, &cuts, "check-in", ci[j].author, ci[j].seq,
+					ci[j].hash);
+			for (uint32_t q = 0; q < ci[j].nmarks; q++)
+				check_cut(v, &cuts, "the mark", ci[j].marks[q].id,
+					ci[j].marks[q].seq, ci[j].marks[q].entry);
 			if (after_end(a, ci[j].period)) {
 				char h[9], ag[9];
 				hex4(ci[j].hash, h);
@@ -996,6 +1351,11 @@ check_circle(struct view *v, struct sim_seen *m, const uint8_t circle[static 32]
 	    am_state_statements(st, circle, NULL, &sts, &ns))) {
 		for (size_t j = 0; j < ns; j++) {
 			check_bounds(v, "statement", sts[j].hash, sts[j].time);
+			check_cut(v, &cuts, "statement", sts[j].author, sts[j].seq,
+				sts[j].hash);
+			for (uint32_t q = 0; q < sts[j].nmarks; q++)
+				check_cut(v, &cuts, "the confirmation", sts[j].marks[q].id,
+					sts[j].marks[q].seq, sts[j].marks[q].entry);
 			for (uint32_t q = 0; q < sts[j].nmarks; q++)
 				check_bounds(v, "the confirmation", sts[j].marks[q].entry,
 					sts[j].marks[q].time);

@@ -37,7 +37,7 @@ static const char usage[] =
 	"usage: amends-sim [--seed S] [--runs N] [--seeds S1,S2,...] [--nodes K]\n"
 	"                  [--ops M] [--lossy] [--jobs J] [--twice] [--verbose]\n"
 	"                  [--hostile] [--no-extremes] [--skew] [--racy]\n"
-	"                  [--withdraw] [--leaves]\n"
+	"                  [--withdraw] [--leaves] [--removes]\n"
 	"                  [--invariants] [--regress FILE] [--name NAME]\n"
 	"                  [--tmp DIR]\n\n"
 	"Runs N simulations, seeds S, S+1, ... (or the seeds listed), each with\n"
@@ -49,12 +49,14 @@ static const char usage[] =
 	"  --skew      a clock per node, off by hours and jumping\n"
 	"  --withdraw  people also withdraw their proposals\n"
 	"  --leaves    ... and leave circles (implies --withdraw)\n"
+	"  --removes   ... and propose removing others and answer removals\n"
+	"              (implies --leaves and --invariants)\n"
 	"  --racy      now and then a node's person writes while the node is\n"
 	"              taking a message (through a second connection)\n"
 	"  --no-extremes  the hostile member claims no time near INT64's ends\n"
 	"  --invariants  check the trust invariants after every step (implied\n"
-	"              by --hostile, --skew and --racy); breaks that a later\n"
-	"              issue fixes are counted, not failed\n"
+	"              by --hostile, --skew, --racy and --removes); breaks\n"
+	"              that a later issue fixes are counted, not failed\n"
 	"  --regress FILE  run the seeds FILE lists (tests/sim/regress.txt),\n"
 	"              each expected to break the invariants its line names\n"
 	"  --strict-membership  no effect, kept for old command lines: a joined\n"
@@ -118,15 +120,17 @@ default_tmp(void)
 static const char *
 flags(const struct sim_opts *o)
 {
-	static char buf[80];
-	snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s",
+	static char buf[128];
+	snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s%s",
 		o->withdraw && !o->leaves ? " --withdraw" : "",
-		o->leaves ? " --leaves" : "",
+		o->leaves && !o->removes ? " --leaves" : "",
+		o->removes ? " --removes" : "",
 		o->lossy ? " --lossy" : "",
 		o->hostile ? " --hostile" : "",
 		o->hostile && o->no_extremes ? " --no-extremes" : "",
 		o->skew ? " --skew" : "", o->racy ? " --racy" : "",
-		o->invariants && !o->hostile && !o->skew && !o->racy ?
+		o->invariants && !o->hostile && !o->skew && !o->racy &&
+		!o->removes ?
 		" --invariants" : "");
 	return buf;
 }
@@ -391,9 +395,10 @@ parse_expect(const char *text, uint32_t *mask)
  * Runs the regression seeds of the trust invariants: each line of path is
  * "EXPECT OPTION..." (# starts a comment), EXPECT the names of the
  * invariants, joined by commas, that the seed must break, and no other,
- * or "none", when it must break nothing; the options are --seed, --nodes, --ops, --hostile,
- * --skew, --lossy, --racy. The invariants are always on. Prints one line per seed
- * and the summary; returns the exit status.
+ * or "none", when it must break nothing; the options are --seed, --nodes,
+ * --ops, --hostile, --skew, --lossy, --racy, --withdraw, --leaves,
+ * --removes. The invariants are always on. Prints one line per seed and
+ * the summary; returns the exit status.
  */
 static int
 run_regress(const char *path, struct sim_opts base, const char *name)
@@ -437,6 +442,8 @@ run_regress(const char *path, struct sim_opts base, const char *name)
 				o.racy = true;
 			} else if (strcmp(tok, "--leaves") == 0) {
 				o.leaves = o.withdraw = true;
+			} else if (strcmp(tok, "--removes") == 0) {
+				o.removes = o.leaves = o.withdraw = true;
 			} else if (strcmp(tok, "--withdraw") == 0) {
 				o.withdraw = true;
 			} else if (strcmp(tok, "--seed") == 0 || strcmp(tok, "--nodes") == 0 ||
@@ -513,6 +520,7 @@ main(int argc, char **argv)
 		{ "skew", no_argument, NULL, 'K' },
 		{ "racy", no_argument, NULL, 'Y' },
 		{ "leaves", no_argument, NULL, 'L' },
+		{ "removes", no_argument, NULL, 'E' },
 		{ "withdraw", no_argument, NULL, 'W' },
 		{ "invariants", no_argument, NULL, 'I' },
 		{ "no-extremes", no_argument, NULL, 'X' },
@@ -560,6 +568,7 @@ main(int argc, char **argv)
 		case 'K': o.skew = true; break;
 		case 'Y': o.racy = true; break;
 		case 'L': o.leaves = o.withdraw = true; break;
+		case 'E': o.removes = o.leaves = o.withdraw = true; break;
 		case 'W': o.withdraw = true; break;
 		case 'I': o.invariants = true; break;
 		case 'X': o.no_extremes = true; break;
@@ -581,7 +590,9 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		goto bad;
-	o.invariants = o.invariants || o.hostile || o.skew || o.racy;
+	/* the removal invariant reads the entries the run wrote (inv.c) */
+	o.invariants = o.invariants || o.hostile || o.skew || o.racy ||
+		o.removes;
 	if ((seeds = calloc(SEEDS_MAX, sizeof *seeds)) == NULL) {
 		fprintf(stderr, "amends-sim: out of memory\n");
 		return 1;

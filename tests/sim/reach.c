@@ -27,6 +27,7 @@
  * does, from the store's change, once it has handled the message.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -108,6 +109,23 @@ found_raw(void *ctx, const uint8_t *raw, size_t len)
 	return AM_OK;
 }
 
+/* Does node i's state count node j as departed from circle (left or
+ * removed)? */
+static bool
+departed(struct sim *s, int i, const uint8_t circle[static 32], int j)
+{
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	bool gone = false;
+	if (am_state_members(s->node[i].store, circle, &m, &nm) != AM_OK)
+		return false;
+	for (size_t k = 0; k < nm; k++)
+		gone = gone || (m[k].status == AM_MEMBER_DEPARTED &&
+			memcmp(m[k].id, s->node[j].pub, AM_ID_BYTES) == 0);
+	free(m);
+	return gone;
+}
+
 void
 sim_reach_check(struct sim *s, int64_t t)
 {
@@ -122,10 +140,13 @@ sim_reach_check(struct sim *s, int64_t t)
 			    s->node[c->node].store == NULL)
 				continue;
 			/* nothing is owed to or by someone who has left the
-			 * circle since (state.md, "Leaving"): a departed member
-			 * is served nothing new, and their own last entries
-			 * travel by the next comparison */
-			if (am_state_may_write(s->node[c->node].store, c->circle,
+			 * circle since (state.md, "Leaving") or been removed
+			 * ("Removal"; the write may be the answer that removed
+			 * them): a departed member is served nothing new, and
+			 * their own last entries travel by the next comparison */
+			if (departed(s, c->node, c->circle, j) ||
+			    departed(s, j, c->circle, c->node) ||
+			    am_state_may_write(s->node[c->node].store, c->circle,
 			    s->node[j].pub) != AM_OK ||
 			    am_state_may_write(s->node[j].store, c->circle,
 			    s->node[c->node].pub) != AM_OK ||

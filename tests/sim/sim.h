@@ -76,7 +76,10 @@
  *   - --skew: every node has a clock of its own, off by up to SIM_SKEW_MAX
  *     and jumping forward and back now and then; the claimed times of its
  *     entries and its readers' "now" come from it;
- *   - --invariants (implied by either): the trust invariants of inv.c are
+ *   - --removes (with --leaves and --withdraw): people also propose
+ *     removing another member and answer removals, and the hostile
+ *     member forges removals (inv.c's removal invariant);
+ *   - --invariants (implied by any of these): the trust invariants of inv.c are
  *     checked on every honest node's view each time its store changes,
  *     not only at the end. A break of an invariant that a later issue
  *     fixes is counted, not failed, while the table in inv.c says so;
@@ -132,6 +135,7 @@ struct sim_opts {
 	bool racy;               /* writes land while a node takes a message */
 	bool withdraw;           /* people also withdraw their proposals */
 	bool leaves;             /* ... and leave circles */
+	bool removes;            /* ... and remove others (implies leaves) */
 	const char *tmp;         /* where the run's directory is made */
 };
 
@@ -218,6 +222,9 @@ struct sim_entry {
 	uint32_t nparties;       /* PROPOSE, AMEND */
 	uint8_t parties[AM_MAX_PARTIES][32];
 	uint64_t notice;         /* seconds */
+	uint64_t head;           /* REMOVE: the head of its target's feed */
+	uint32_t need;           /* REMOVE: bit j, node j is listed as needed */
+	bool need_other;         /* ... and so is a key of no node */
 	bool unchecked;          /* written by the hostile member's client */
 };
 
@@ -235,6 +242,7 @@ enum sim_inv {
 	SIM_INV_DIGEST,          /* same entries, same state digest */
 	SIM_INV_REACH,           /* a write reaches connected members by push */
 	SIM_INV_TIME_BOUNDS,     /* no entry dated out of bounds counts */
+	SIM_INV_REMOVAL,         /* removed only by an effective REMOVE */
 	SIM_NINV
 };
 

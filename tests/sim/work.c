@@ -289,6 +289,25 @@ preview_reply(struct op *o, const struct sim_preview *p)
 	to->dirty = true;
 }
 
+/* Has the inviter left the circle or been removed, by their own node's
+ * view? Then the invite exchange takes no answer (src/invite_serve.c):
+ * it would reach nobody who stays. */
+static bool
+inviter_gone(struct op *o, const struct sim_preview *p)
+{
+	struct sim_node *n = &o->s->node[p->proposer];
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	bool gone = false;
+	if (am_state_members(n->store, p->circle, &m, &nm) != AM_OK)
+		return false;
+	for (size_t k = 0; k < nm; k++)
+		gone = gone || (work_same(m[k].id, n->pub) &&
+			m[k].departure_kind != 0);
+	free(m);
+	return gone;
+}
+
 /* Answers a preview: the node holds nothing of the circle, so its answer
  * is written unchecked and travels back by the invite exchange. On an
  * accept the node records it is proposed to the circle (the door then
@@ -300,6 +319,11 @@ answer_preview(struct op *o, struct sim_preview *p)
 
 	if (o->s->node[p->proposer].store == NULL)
 		return false;           /* the exchange needs the proposer's node */
+	if (inviter_gone(o, p)) {
+		sim_trace(o->s, "node %d: the invite exchange refuses its answer: "
+			"node %d is no longer in the circle", o->i, p->proposer);
+		return false;
+	}
 	bool decline = rng_chance(&o->s->rng, 150);
 	/* a decline forgets the circle, unless the node accepted another
 	 * proposal of it, which may still complete */
@@ -889,6 +913,108 @@ op_withdraw(struct op *o)
 	return true;
 }
 
+/* ---- removing ---- */
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+bool
+work_removal(struct op *o, const uint8_t circle[static 32],
+	const uint8_t target[static 32], const struct am_member *m, size_t nm)
+{
+	o->b->kind = AM_KIND_REMOVE;
+	memcpy(o->b->target, target, 32);
+	int rc = am_store_head(o->n->store, circle, target, &o->b->head_seq,
+		o->b->head_hash);
+	if (rc == AM_ERR_NOT_FOUND) {
+		/* nothing of theirs held: no head */
+		o->b->head_seq = 0;
+		memset(o->b->head_hash, 0, 32);
+	} else if (rc != AM_OK) {
+		sim_violation(o->s, "node %d could not read a head: %s", o->i,
+			am_strerror(rc));
+		return false;
+	}
+	o->b->nneed = 0;
+	for (size_t k = 0; k < nm && o->b->nneed < AM_MAX_NEED; k++)
+		if (m[k].status == AM_MEMBER_JOINED && !work_same(m[k].id, target) &&
+		    !work_same(m[k].id, o->n->pub))
+			memcpy(o->b->need[o->b->nneed++], m[k].id, 32);
+	qsort(o->b->need, o->b->nneed, 32, cmp_id);
+	return true;
+}
+
+/* The node's own REMOVE of circle whose target is still joined, from
+ * what the run remembers it wrote (s->entries: a person remembers their
+ * own proposals), into o->b->target; false when there is none. */
+static bool
+own_removal(struct op *o, const uint8_t circle[static 32],
+	const struct am_member *m, size_t nm)
+{
+	uint64_t seen = 0;
+	for (size_t k = 0; k < o->s->nentries; k++) {
+		const struct sim_entry *e = &o->s->entries[k];
+		bool joined = false;
+		if (e->kind != AM_KIND_REMOVE || e->node != o->i ||
+		    !work_same(e->circle, circle))
+			continue;
+		for (size_t x = 0; x < nm; x++)
+			joined = joined || (m[x].status == AM_MEMBER_JOINED &&
+				work_same(m[x].id, e->target));
+		if (joined && rng_below(&o->s->rng, ++seen) == 0)
+			memcpy(o->b->target, e->hash, 32);
+	}
+	return seen > 0;
+}
+
+/* Proposes removing another joined member of a circle where the node is
+ * a joined member (not a witness) and at least three people are joined,
+ * so that someone else can accept it; or, now and then, withdraws such a
+ * proposal of its own (the check refuses it once it is complete). */
+static bool
+op_remove(struct op *o)
+{
+	const struct am_circle_info *c = work_pick_circle(o, true);
+	struct am_member *m = NULL;
+	size_t nm = 0, njoined = 0;
+	int cand[SIM_MAX_NODES], n = 0;
+	bool done = false;
+
+	if (c == NULL)
+		return false;
+	uint8_t circle[32];
+	memcpy(circle, c->id, 32);
+	if (work_read_failed(o, "members", am_state_members(o->n->store, circle,
+	    &m, &nm)))
+		return false;
+	for (size_t k = 0; k < nm; k++)
+		njoined += m[k].status == AM_MEMBER_JOINED;
+	if (rng_chance(&o->s->rng, 200) && own_removal(o, circle, m, nm)) {
+		o->b->kind = AM_KIND_DECLINE;
+		work_write(o, circle);
+		free(m);
+		return true;
+	}
+	for (int j = 0; j < o->s->nnodes && njoined >= 3; j++)
+		for (size_t k = 0; k < nm; k++)
+			if (j != o->i && m[k].status == AM_MEMBER_JOINED &&
+			    work_same(m[k].id, o->s->node[j].pub))
+				cand[n++] = j;
+	if (n > 0) {
+		int j = cand[rng_below(&o->s->rng, (uint64_t)n)];
+		done = work_removal(o, circle, o->s->node[j].pub, m, nm);
+		if (done && rng_chance(&o->s->rng, 500))
+			o->b->note = am_str_c("we cannot go on like this");
+		if (done)
+			work_write(o, circle);
+	}
+	free(m);
+	return done;
+}
+
 struct kind {
 	bool (*fn)(struct op *);
 	unsigned weight;
@@ -909,6 +1035,8 @@ static const struct kind kinds[] = {
 	 * every seed's run) are those of the workload before them */
 	{ op_withdraw, 2 },
 	{ op_leave, 1 },
+	/* only with --removes, likewise */
+	{ op_remove, 8 },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -921,7 +1049,8 @@ work_any_op(struct op *o)
 	size_t ntried = 0;
 	for (size_t k = 0; k < NKINDS; k++)
 		if ((kinds[k].fn == op_leave && !o->s->opt.leaves) ||
-		    (kinds[k].fn == op_withdraw && !o->s->opt.withdraw)) {
+		    (kinds[k].fn == op_withdraw && !o->s->opt.withdraw) ||
+		    (kinds[k].fn == op_remove && !o->s->opt.removes)) {
 			tried[k] = true;
 			ntried++;
 		}

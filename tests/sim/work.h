@@ -50,6 +50,12 @@ bool work_pick_agreement(struct op *o,
 	bool (*cheap)(struct op *, const struct am_agreement *),
 	bool (*dear)(struct op *, const struct am_agreement *),
 	struct am_agreement *out);
+/* Fills o->b with a REMOVE of target from circle, as the CLI writes one:
+ * the head of target's feed the node holds, and as need the joined
+ * members of m (nm of them, the circle's am_state_members) other than
+ * target and the node, sorted. False when the head could not be read. */
+bool work_removal(struct op *o, const uint8_t circle[static 32],
+	const uint8_t target[static 32], const struct am_member *m, size_t nm);
 /* One of the CLI's operations, picked by weight as sim_work_step does. */
 bool work_any_op(struct op *o);
 

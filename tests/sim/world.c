@@ -97,12 +97,14 @@ sim_node_refresh(struct sim *s, int i)
 }
 
 /* A member who has joined stays a member (protocol/state.md,
- * "Membership") until they leave: whatever else node i learns, nobody it
- * has seen joined may leave its view of a circle but as departed by
- * their own LEAVE, nobody departed may be joined again, and nobody it has
- * seen joined with the role member may become a witness. That every node
- * agrees on when someone departed (the LEAVE) is in the state digest,
- * which the digest invariant compares. */
+ * "Membership") until they leave or are removed: whatever else node i
+ * learns, nobody it has seen joined may leave its view of a circle but as
+ * departed by their own LEAVE or by a REMOVE (that the REMOVE took effect
+ * by the rules is inv.c's removal invariant), nobody departed may be
+ * joined again, and nobody it has seen joined with the role member may
+ * become a witness. That every node agrees on when someone departed (the
+ * LEAVE or REMOVE) is in the state digest, which the digest invariant
+ * compares, and check.c compares the departures themselves at the end. */
 static void
 watch_members(struct sim *s, int i)
 {
@@ -113,7 +115,7 @@ watch_members(struct sim *s, int i)
 	for (size_t k = 0; k < nc && rc == AM_OK; k++) {
 		struct am_member *m = NULL;
 		size_t nm = 0;
-		uint32_t joined = 0, members = 0, departed = 0, own = 0;
+		uint32_t joined = 0, members = 0, departed = 0, own = 0, removed = 0;
 		if ((rc = am_state_members(n->store, c[k].id, &m, &nm)) != AM_OK)
 			break;
 		for (size_t x = 0; x < nm; x++)
@@ -122,10 +124,15 @@ watch_members(struct sim *s, int i)
 					continue;
 				if (m[x].status == AM_MEMBER_DEPARTED) {
 					departed |= 1u << j;
-					/* only their own LEAVE (removal: none yet) */
-					if (m[x].departure_kind == AM_KIND_LEAVE &&
-					    memcmp(m[x].departed_by, m[x].id, AM_ID_BYTES) == 0)
+					/* their own LEAVE, or a REMOVE that took
+					 * effect (inv.c's removal invariant checks
+					 * it from the entries) */
+					if ((m[x].departure_kind == AM_KIND_LEAVE &&
+					    memcmp(m[x].departed_by, m[x].id, AM_ID_BYTES) == 0) ||
+					    m[x].departure_kind == AM_KIND_REMOVE)
 						own |= 1u << j;
+					if (m[x].departure_kind == AM_KIND_REMOVE)
+						removed |= 1u << j;
 				}
 				if (m[x].status == AM_MEMBER_JOINED) {
 					joined |= 1u << j;
@@ -146,6 +153,23 @@ watch_members(struct sim *s, int i)
 			n->views[v].departed = 0;
 			n->nviews++;
 		}
+		uint32_t fresh = departed & ~n->views[v].departed;
+		for (int j = 0; j < s->nnodes; j++)
+			if ((fresh >> j) & 1u) {
+				char hex[9];
+				am_hex(c[k].id, 4, hex);
+				sim_trace(s, "node %d: node %d departed from circle %s "
+					"(%s)", i, j, hex, (own >> j) & 1u &&
+					!((removed >> j) & 1u) ? "left" : "removed");
+			}
+		uint32_t raised = members & n->views[v].joined & ~n->views[v].members;
+		for (int j = 0; j < s->nnodes; j++)
+			if ((raised >> j) & 1u) {
+				char hex[9];
+				am_hex(c[k].id, 4, hex);
+				sim_trace(s, "node %d: node %d, a witness of circle %s, "
+					"is now a member", i, j, hex);
+			}
 		uint32_t lost = n->views[v].joined & ~joined & ~own;
 		uint32_t back = n->views[v].departed & ~departed;
 		uint32_t demoted = n->views[v].members & ~members & joined;
