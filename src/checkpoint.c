@@ -557,14 +557,17 @@ out:
 	return rc;
 }
 
+/* Does the store hold table name yet (a store the node has not opened
+ * since it was made has none of its own tables)? */
 static bool
-reports_exist(struct am_store *s)
+table_exists(struct am_store *s, const char *name)
 {
 	sqlite3_stmt *st;
 	bool yes = false;
 	if (prepare(s, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-	    "name = 'checkpoint_reports'", &st) != AM_OK)
+	    "name = ?1", &st) != AM_OK)
 		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	yes = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return yes;
@@ -577,7 +580,7 @@ am_checkpoint_reports(struct am_store *s, const uint8_t *circle,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!reports_exist(s))
+	if (!table_exists(s, "checkpoint_reports"))
 		return AM_OK;
 	if ((rc = prepare(s, "SELECT circle, peer, author, checkpoint, cp_author, "
 	    "cp_time, shown, named, first_at, last_at, count FROM checkpoint_reports "
@@ -620,19 +623,6 @@ static const char refuted_schema[] =
 	"  checkpoint BLOB NOT NULL CHECK(length(checkpoint) = 32),"
 	"  PRIMARY KEY(circle, author)"
 	") STRICT, WITHOUT ROWID";
-
-static bool
-refuted_exist(struct am_store *s)
-{
-	sqlite3_stmt *st;
-	bool yes = false;
-	if (prepare(s, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-	    "name = 'checkpoint_refuted'", &st) != AM_OK)
-		return false;
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
-}
 
 int
 am_checkpoint_refute(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
@@ -678,7 +668,7 @@ am_checkpoint_refuted(struct am_store *s, const uint8_t circle[static AM_HASH_BY
 	int rc;
 
 	*named = 0;
-	if (!refuted_exist(s))
+	if (!table_exists(s, "checkpoint_refuted"))
 		return AM_OK;
 	if ((rc = prepare(s, "SELECT named FROM checkpoint_refuted WHERE "
 	    "circle = ?1 AND author = ?2", &st)) != AM_OK)
@@ -703,7 +693,7 @@ am_checkpoint_refutations(struct am_store *s, const uint8_t *circle,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!refuted_exist(s))
+	if (!table_exists(s, "checkpoint_refuted"))
 		return AM_OK;
 	if ((rc = prepare(s, "SELECT circle, author, named, shown, checkpoint FROM "
 	    "checkpoint_refuted WHERE ?1 IS NULL OR circle = ?1 "
