@@ -259,8 +259,12 @@ static int
 read_remove(struct am_mp_reader *r, struct am_body *b)
 {
 	int rc;
-	if ((rc = am_mp_read_bin_exact(r, b->target, 32)) != AM_OK ||
-	    (rc = am_mp_read_uint(r, &b->head_seq)) != AM_OK)
+	if ((rc = am_mp_read_bin_exact(r, b->target, 32)) != AM_OK)
+		return rc;
+	if (b->kind == AM_KIND_SUCCESSION &&
+	    (rc = am_mp_read_bin_exact(r, b->heir, 32)) != AM_OK)
+		return rc;
+	if ((rc = am_mp_read_uint(r, &b->head_seq)) != AM_OK)
 		return rc;
 	if (b->head_seq >= UINT64_C(1) << 63)
 		return AM_ERR_FIELD;
@@ -300,6 +304,7 @@ field_count(uint32_t kind)
 	case AM_KIND_NAME: return 1;
 	case AM_KIND_LEAVE: return 1;
 	case AM_KIND_REMOVE: return 5;
+	case AM_KIND_SUCCESSION: return 6;
 	case AM_KIND_RENAME: return 2;
 	default: return 0;
 	}
@@ -364,6 +369,7 @@ read_fields(struct am_mp_reader *r, struct am_body *b)
 	case AM_KIND_LEAVE:
 		return read_str(r, &b->note, AM_MAX_TEXT, true);
 	case AM_KIND_REMOVE:
+	case AM_KIND_SUCCESSION:
 		return read_remove(r, b);
 	case AM_KIND_RENAME:
 		if ((rc = read_str(r, &b->name, AM_MAX_NAME, false)) != AM_OK)
@@ -509,7 +515,10 @@ write_fields(struct am_mp_writer *w, const struct am_body *b)
 		write_str(w, b->note);
 		break;
 	case AM_KIND_REMOVE:
+	case AM_KIND_SUCCESSION:
 		am_mp_write_bin(w, b->target, 32);
+		if (b->kind == AM_KIND_SUCCESSION)
+			am_mp_write_bin(w, b->heir, 32);
 		am_mp_write_uint(w, b->head_seq);
 		if (b->head_seq == 0)
 			am_mp_write_nil(w);

@@ -20,10 +20,13 @@
 struct st_proposal {
 	uint8_t hash[AM_HASH_BYTES];
 	uint8_t author[AM_ID_BYTES];
-	uint8_t target[AM_ID_BYTES]; /* the newcomer, or the one removed */
+	uint8_t target[AM_ID_BYTES]; /* the newcomer, the one removed, or
+	                                the old key a SUCCESSION replaces */
+	uint8_t heir[AM_ID_BYTES];   /* SUCCESSION: the new key */
 	uint64_t seq;
 	int64_t time;
-	uint32_t kind;               /* AM_KIND_MEMBER or AM_KIND_REMOVE */
+	uint32_t kind;               /* AM_KIND_MEMBER, AM_KIND_REMOVE or
+	                                AM_KIND_SUCCESSION */
 	uint32_t role;               /* MEMBER: the role proposed */
 	uint64_t head;               /* REMOVE: the head of the target's feed
 	                                it names */
@@ -73,7 +76,9 @@ struct st_sink {
  * that took effect). */
 struct st_depart {
 	uint8_t id[AM_ID_BYTES];
-	uint32_t kind;               /* AM_KIND_LEAVE or AM_KIND_REMOVE */
+	uint32_t kind;               /* AM_KIND_LEAVE, AM_KIND_REMOVE or
+	                                AM_KIND_SUCCESSION */
+	uint8_t heir[AM_ID_BYTES];   /* SUCCESSION: the new key */
 	uint8_t hash[AM_HASH_BYTES]; /* that entry */
 	uint8_t author[AM_ID_BYTES]; /* its author */
 	uint64_t seq;                /* its number in its author's feed */
@@ -108,9 +113,13 @@ struct st_circle {
 	                                first of its author's feed), by ID,
 	                                whether or not its author had joined */
 	size_t nleaves;
-	struct st_depart *removals;  /* who was removed, by ID: the effective
-	                                REMOVE of the lowest head, then hash */
+	struct st_depart *removals;  /* who was removed or replaced, by ID:
+	                                the effective REMOVE or SUCCESSION of
+	                                the lowest head, then hash */
 	size_t nremovals;
+	struct st_depart *heirs;     /* every effective SUCCESSION, by hash:
+	                                its heir has joined */
+	size_t nheirs;
 	struct st_sink *sink;        /* NULL unless collecting violations */
 	struct st_needs *needs;      /* the need sets of props (state_need.c) */
 	struct st_needs *asked;      /* the same with nobody taken out (no
@@ -123,6 +132,7 @@ struct st_circle {
 /* One answer (ACCEPT/DECLINE or CONFIRM/DISPUTE) as read from st_facts. */
 struct st_act {
 	uint8_t author[AM_ID_BYTES];
+	uint8_t actor[AM_ID_BYTES];  /* whose act it counts as (st_actor) */
 	uint64_t seq;
 	uint32_t kind;
 	int64_t time;
@@ -132,8 +142,11 @@ struct st_act {
 
 struct st_version {
 	struct am_version v;         /* the public view */
+	uint8_t actor[AM_ID_BYTES];  /* whose act it counts as (st_actor) */
 	uint64_t seq;
 	bool valid;
+	bool replaced;               /* its terms name a key and the key that
+	                                replaced it */
 	bool full;                   /* counts: everyone it needs accepted it */
 	uint32_t nneed;              /* whose acceptance it needs: its parties
 	                                in terms order, then others by ID */
@@ -149,6 +162,7 @@ struct st_end {
 	                                departure makes */
 	uint8_t hash[AM_HASH_BYTES];
 	uint8_t author[AM_ID_BYTES];
+	uint8_t actor[AM_ID_BYTES];  /* whose act it counts as (st_actor) */
 	uint64_t seq;
 	int64_t time;
 	int64_t prev_time;           /* the later of time and its author's
@@ -214,16 +228,27 @@ const struct st_depart *st_left(const struct st_circle *c,
  * otherwise. A departed member's entries before it still count. */
 const struct st_depart *st_departed(const struct st_circle *c,
 	const uint8_t id[static AM_ID_BYTES]);
-/* The effective removal of id, or NULL. */
+/* The effective removal or succession of id (the one with the lowest
+ * head), or NULL. */
 const struct st_depart *st_removed(const struct st_circle *c,
 	const uint8_t id[static AM_ID_BYTES]);
-/* Is author's entry seq past the cut-off of their removal: ignored
- * (AM_RULE_REMOVED) by every rule but membership's? */
+/* Is author's entry seq past the cut-off of their removal or
+ * succession: ignored (AM_RULE_REMOVED, AM_RULE_SUCCEEDED) by every rule
+ * but membership's? */
 bool st_cut(const struct st_circle *c, const uint8_t author[static AM_ID_BYTES],
 	uint64_t seq);
-/* AM_RULE_REMOVED with a sentence in *why when st_cut(); 0 otherwise. */
+/* AM_RULE_REMOVED or AM_RULE_SUCCEEDED with a sentence in *why when
+ * st_cut(); 0 otherwise. */
 uint32_t st_cut_rule(const struct st_circle *c,
 	const uint8_t author[static AM_ID_BYTES], uint64_t seq, const char **why);
+/* The key that holds id's place now: id, or the heir of the succession
+ * that is id's departure, and so on down the chain. */
+const uint8_t *st_current(const struct st_circle *c,
+	const uint8_t id[static AM_ID_BYTES]);
+/* The key whose acts author's entry seq counts as: st_current(author)
+ * when the entry is within author's cut-off, author otherwise. */
+const uint8_t *st_actor(const struct st_circle *c,
+	const uint8_t author[static AM_ID_BYTES], uint64_t seq);
 /* Does p's consent need id's (a REMOVE's: never its target's, and also
  * the IDs its body lists)? */
 bool st_consent_needs(const struct st_circle *c, const struct st_proposal *p,

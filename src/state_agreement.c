@@ -29,6 +29,26 @@ st_sig(const struct am_signature *sigs, uint32_t n,
 	return NULL;
 }
 
+/* Puts in t, for every party and checker, the key that holds their
+ * place now (protocol/state.md, "Succession"). True when that names one
+ * person twice: the terms list a key and the key that replaced it. */
+static bool
+place_terms(const struct st_circle *c, struct am_terms *t)
+{
+	bool twice = false;
+	for (uint32_t i = 0; i < t->nparties; i++)
+		memcpy(t->parties[i], st_current(c, t->parties[i]), 32);
+	for (uint32_t i = 0; i < t->nby; i++)
+		memcpy(t->by[i], st_current(c, t->by[i]), 32);
+	for (uint32_t i = 0; i < t->nparties; i++)
+		for (uint32_t j = 0; j < i; j++)
+			twice = twice || memcmp(t->parties[i], t->parties[j], 32) == 0;
+	for (uint32_t i = 0; i < t->nby; i++)
+		for (uint32_t j = 0; j < i; j++)
+			twice = twice || memcmp(t->by[i], t->by[j], 32) == 0;
+	return twice;
+}
+
 /* Reads the ACCEPT/DECLINE (or CONFIRM/DISPUTE) answers to target, by
  * author then seq. */
 static int
@@ -68,6 +88,7 @@ load_acts(struct st_circle *c, const uint8_t *target, bool marks,
 		struct st_act *a = &v[(*n)++];
 		st_col32(st, 0, a->author);
 		a->seq = (uint64_t)sqlite3_column_int64(st, 1);
+		memcpy(a->actor, st_actor(c, a->author, a->seq), 32);
 		a->kind = (uint32_t)sqlite3_column_int(st, 2);
 		a->time = sqlite3_column_int64(st, 3);
 		st_col32(st, 4, a->hash);
@@ -146,13 +167,13 @@ derive_sigs(struct st_circle *c, const uint8_t (*ids)[AM_ID_BYTES], uint32_t nid
 		const char *why;
 		uint32_t rule = st_cut_rule(c, a->author, a->seq, &why);
 		if (rule == 0)
-			rule = answer_rule(c, ids, nids, a->author, &why);
+			rule = answer_rule(c, ids, nids, a->actor, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, a->author, a->seq, a->hash, a->kind, rule, why);
 			continue;
 		}
 		struct am_signature *sg = (struct am_signature *)st_sig(sigs, nids,
-			a->author);
+			a->actor);
 		/* a version's author declining it withdraws it; the caller
 		 * judges that once it knows whether the version counts */
 		if (withdrawal != NULL && sg->implicit && a->kind == AM_KIND_DECLINE) {
@@ -250,6 +271,9 @@ load_versions(struct st_circle *c, const uint8_t *id, struct st_agreement *a)
 		/* bytes that the store accepted decode; if they do not, the
 		 * version simply does not count */
 		sv->valid = am_body_decode(kind, v->raw, v->raw_len, &v->body) == AM_OK;
+		memcpy(sv->actor, st_actor(c, v->author, sv->seq), 32);
+		if (sv->valid)
+			sv->replaced = place_terms(c, &v->body.terms);
 	}
 	st_finish(st);
 	return st_done(rc);
@@ -274,11 +298,12 @@ find_version(struct st_agreement *a, const uint8_t *hash)
 
 /* The rules a version must meet on its own (no base). */
 static uint32_t
-version_rule(const struct st_circle *c, const struct am_version *v,
+version_rule(const struct st_circle *c, const struct st_version *sv,
 	const char **why)
 {
+	const struct am_version *v = &sv->v;
 	const struct am_terms *t = &v->body.terms;
-	const struct am_member *m = st_member(c, v->author);
+	const struct am_member *m = st_member(c, sv->actor);
 	if (m == NULL) {
 		*why = "written by someone who is not a member of the circle";
 		return AM_RULE_NOT_MEMBER;
@@ -287,8 +312,12 @@ version_rule(const struct st_circle *c, const struct am_version *v,
 		*why = "a witness cannot propose or amend terms";
 		return AM_RULE_WITNESS;
 	}
-	if (!st_in_terms(t, v->author)) {
+	if (!st_in_terms(t, sv->actor)) {
 		*why = "its author is not one of its parties";
+		return AM_RULE_PARTIES;
+	}
+	if (sv->replaced) {
+		*why = "names one person twice: a key and the key that replaced it";
 		return AM_RULE_PARTIES;
 	}
 	for (uint32_t i = 0; i < t->nparties; i++)
@@ -338,7 +367,7 @@ derive_depths(struct st_circle *c, struct st_agreement *a)
 			} else if (!sv->valid) {
 				rule = AM_RULE_PARTIES;
 				why = "its terms cannot be read";
-			} else if ((rule = version_rule(c, &sv->v, &why)) != 0) {
+			} else if ((rule = version_rule(c, sv, &why)) != 0) {
 				;
 			} else if (sv->v.has_base && base == NULL) {
 				rule = AM_RULE_UNKNOWN_TARGET;
@@ -349,7 +378,7 @@ derive_depths(struct st_circle *c, struct st_agreement *a)
 				rule = AM_RULE_WRONG_TARGET;
 				why = "amends a version that is ignored";
 			} else if (base != NULL && !st_in_terms(&base->v.body.terms,
-			    sv->v.author)) {
+			    sv->actor)) {
 				rule = AM_RULE_NOT_PARTY;
 				why = "amends an agreement its author is not a party to";
 			}
@@ -456,9 +485,9 @@ collect_signings(struct derive *d)
 			/* the author at its number; each other person at their
 			 * first ACCEPT (rows come by author, then seq) */
 			if (x != NULL && (x->kind != AM_KIND_ACCEPT ||
-			    memcmp(x->author, sv->v.author, 32) == 0 ||
+			    memcmp(x->actor, sv->actor, 32) == 0 ||
 			    (d->nsg > 0 && d->sg[d->nsg - 1].version == v &&
-			    memcmp(d->sg[d->nsg - 1].who, x->author, 32) == 0)))
+			    memcmp(d->sg[d->nsg - 1].who, x->actor, 32) == 0)))
 				continue;
 			if (d->nsg == cap) {
 				cap = cap ? 2 * cap : 16;
@@ -468,7 +497,7 @@ collect_signings(struct derive *d)
 				d->sg = q;
 			}
 			struct signing *g = &d->sg[d->nsg++];
-			memcpy(g->who, x ? x->author : sv->v.author, 32);
+			memcpy(g->who, x ? x->actor : sv->actor, 32);
 			g->seq = x ? x->seq : sv->seq;
 			g->version = v;
 		}
@@ -579,7 +608,7 @@ derive_positions(struct derive *d, size_t v)
 		return AM_ERR_NOMEM;
 	const struct st_act *w;
 	derive_sigs(d->c, (const uint8_t (*)[AM_ID_BYTES])sv->need, sv->nneed,
-		sv->v.author, sv->v.hash, sv->v.time, d->acts[v], d->nacts[v], all,
+		sv->actor, sv->v.hash, sv->v.time, d->acts[v], d->nacts[v], all,
 		&w);
 	sv->full = true;
 	for (uint32_t i = 0; i < sv->nneed; i++)
@@ -606,7 +635,7 @@ derive_positions(struct derive *d, size_t v)
 	}
 	for (size_t i = 0; w != NULL && i < d->nacts[v]; i++) {
 		const struct st_act *x = &d->acts[v][i];
-		if (x->kind != AM_KIND_DECLINE || memcmp(x->author, sv->v.author, 32) != 0 ||
+		if (x->kind != AM_KIND_DECLINE || memcmp(x->actor, sv->actor, 32) != 0 ||
 		    st_cut(d->c, x->author, x->seq))
 			continue;
 		if (sv->full)
@@ -837,10 +866,10 @@ static int64_t
 notice_end(const struct st_agreement *a, const struct st_end *e)
 {
 	const struct am_version *v = &a->current->v;
-	const struct am_signature *sg = st_sig(v->sigs, v->nsigs, e->author);
+	const struct am_signature *sg = st_sig(v->sigs, v->nsigs, e->actor);
 	int64_t from = e->prev_time;
 	if (sg == NULL)
-		sg = st_sig(v->others, v->nothers, e->author);
+		sg = st_sig(v->others, v->nothers, e->actor);
 	if (sg != NULL && sg->position == AM_POS_ACCEPTED && sg->time > from)
 		from = sg->time;
 	/* notice is at most 315360000 s (protocol/entry.md): no overflow */
@@ -880,6 +909,7 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 		st_col32(st, 0, e->hash);
 		st_col32(st, 1, e->author);
 		e->seq = (uint64_t)sqlite3_column_int64(st, 2);
+		memcpy(e->actor, st_actor(c, e->author, e->seq), 32);
 		e->time = sqlite3_column_int64(st, 3);
 		e->note = st_coltext(st, 4);
 		/* the author's previous entry in this feed counts only when
@@ -912,6 +942,7 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 		e->kind = dp->kind;
 		memcpy(e->hash, dp->hash, 32);
 		memcpy(e->author, dp->id, 32);
+		memcpy(e->actor, dp->id, 32);
 		e->seq = dp->seq;
 		e->time = dp->time;
 		e->prev_time = dp->prev_time;
@@ -927,14 +958,14 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 			e->valid = true;
 			e->nsigs = t->nparties;
 			derive_sigs(c, (const uint8_t (*)[AM_ID_BYTES])t->parties,
-				t->nparties, e->author, e->hash, e->time, NULL, 0, e->sigs,
+				t->nparties, e->actor, e->hash, e->time, NULL, 0, e->sigs,
 				NULL);
 			goto judged;
 		}
 		uint32_t rule = st_cut_rule(c, e->author, e->seq, &why);
 		if (rule == 0)
 			rule = answer_rule(c, (const uint8_t (*)[AM_ID_BYTES])t->parties,
-				t->nparties, e->author, &why);
+				t->nparties, e->actor, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, e->author, e->seq, e->hash, AM_KIND_END, rule,
 				rule == AM_RULE_NOT_PARTY ?
@@ -947,7 +978,7 @@ derive_ends(struct st_circle *c, struct st_agreement *a)
 			return rc;
 		e->nsigs = t->nparties;
 		derive_sigs(c, (const uint8_t (*)[AM_ID_BYTES])t->parties, t->nparties,
-			e->author, e->hash, e->time, acts, nacts, e->sigs, NULL);
+			e->actor, e->hash, e->time, acts, nacts, e->sigs, NULL);
 		free_acts(acts, nacts);
 judged:
 		e->mutual = all_accepted(e->sigs, e->nsigs);

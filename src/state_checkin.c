@@ -251,39 +251,43 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 		return rc;
 	sqlite3_bind_blob(st, 1, target, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
+	uint8_t last[32] = { 0 };
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint8_t who[32], hash[32];
-		st_col32(st, 0, who);
+		uint8_t signer[32], who[32], hash[32];
+		st_col32(st, 0, signer);
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
 		uint32_t kind = (uint32_t)sqlite3_column_int(st, 2);
 		st_col32(st, 4, hash);
-		const struct am_member *m = st_member(c, who);
 		const char *why;
-		if (st_cut_rule(c, who, seq, &why) != 0) {
-			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_REMOVED, why);
+		uint32_t cut = st_cut_rule(c, signer, seq, &why);
+		if (cut != 0) {
+			st_sink_ignore(c->sink, signer, seq, hash, kind, cut, why);
 			continue;
 		}
+		/* what a replaced key wrote counts as its heir's */
+		memcpy(who, st_actor(c, signer, seq), 32);
+		const struct am_member *m = st_member(c, who);
 		if (memcmp(who, author, 32) == 0) {
-			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_OWN,
+			st_sink_ignore(c->sink, signer, seq, hash, kind, AM_RULE_OWN,
 				"confirms or disputes its own author's entry");
 			continue;
 		}
 		if (m == NULL) {
-			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_NOT_MEMBER,
+			st_sink_ignore(c->sink, signer, seq, hash, kind, AM_RULE_NOT_MEMBER,
 				"a confirmation by someone who is not a member of the circle");
 			continue;
 		}
 		if (a == NULL && kind == AM_KIND_DISPUTE) {
-			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_WRONG_TARGET,
+			st_sink_ignore(c->sink, signer, seq, hash, kind, AM_RULE_WRONG_TARGET,
 				"only check-ins can be disputed");
 			continue;
 		}
 		if (a != NULL && !st_may_mark(c, a, who)) {
-			st_sink_ignore(c->sink, who, seq, hash, kind, AM_RULE_NOT_PARTY,
+			st_sink_ignore(c->sink, signer, seq, hash, kind, AM_RULE_NOT_PARTY,
 				"confirms or disputes a check-in of an agreement its author is not a party to");
 			continue;
 		}
-		st_sink_seen(c->sink, who, seq);
+		st_sink_seen(c->sink, signer, seq);
 		struct am_mark mk;
 		memset(&mk, 0, sizeof mk);
 		memcpy(mk.id, who, 32);
@@ -293,8 +297,28 @@ load_marks(struct st_circle *c, const uint8_t *target, const uint8_t *author,
 		mk.time = sqlite3_column_int64(st, 3);
 		memcpy(mk.entry, hash, 32);
 		mk.note = st_coltext(st, 5);
-		/* rows come newest first per person: the first is standing */
-		bool latest = *n == 0 || memcmp(v[*n - 1].id, who, 32) != 0;
+		/* rows come newest first per key: the first is standing; a
+		 * person's under their new key stands over their old one's */
+		bool latest = memcmp(last, signer, 32) != 0, replace = false;
+		memcpy(last, signer, 32);
+		for (uint32_t j = 0; latest && j < *n; j++)
+			if (memcmp(v[j].id, who, 32) == 0) {
+				latest = false;
+				replace = memcmp(signer, who, 32) == 0;
+				if (replace) {
+					free(v[j].note);
+					v[j] = mk;
+					v[j].note = NULL;
+					if (mk.note != NULL &&
+					    (v[j].note = strdup(mk.note)) == NULL) {
+						free(mk.note);
+						rc = AM_ERR_NOMEM;
+						break;
+					}
+				}
+			}
+		if (rc == AM_ERR_NOMEM)
+			break;
 		if (latest && (rc = push_mark(&v, n, &cap, &mk)) != AM_OK) {
 			free(mk.note);
 			break;
@@ -400,6 +424,26 @@ replaces(const struct am_checkin *cur, const struct am_checkin *next)
 	return true;
 }
 
+/* Period label, person, then a replaced key's check-ins before its
+ * heir's, then the signer's feed. */
+static int
+cmp_checkin(const void *a, const void *b)
+{
+	const struct am_checkin *x = a, *y = b;
+	int d = strcmp(x->period, y->period);
+	if (d == 0)
+		d = memcmp(x->author, y->author, 32);
+	if (d != 0)
+		return d;
+	bool xo = memcmp(x->author, x->signer, 32) == 0;
+	bool yo = memcmp(y->author, y->signer, 32) == 0;
+	if (xo != yo)
+		return xo ? 1 : -1;
+	if ((d = memcmp(x->signer, y->signer, 32)) != 0)
+		return d;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /* Picks the check-in that counts in each (author, period): v is ordered by
  * period, author, then the author's feed. */
 static void
@@ -449,8 +493,9 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 2);
 		const char *period = (const char *)sqlite3_column_text(st, 4);
 		uint32_t rule = st_cut_rule(c, author, seq, &why);
+		const uint8_t *actor = st_actor(c, author, seq);
 		if (rule == 0)
-			rule = st_checkin_rule(c, a, author, period, &why);
+			rule = st_checkin_rule(c, a, actor, period, &why);
 		if (rule != 0) {
 			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_CHECKIN, rule, why);
 			continue;
@@ -471,22 +516,30 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 		memset(ci, 0, sizeof *ci);
 		memcpy(ci->hash, hash, 32);
 		memcpy(ci->agreement, a->a.id, 32);
-		memcpy(ci->author, author, 32);
+		memcpy(ci->author, actor, 32);
+		memcpy(ci->signer, author, 32);
 		ci->seq = seq;
 		ci->time = sqlite3_column_int64(st, 3);
 		snprintf(ci->period, sizeof ci->period, "%s", period);
 		ci->status = (uint32_t)sqlite3_column_int(st, 5);
 		ci->note = st_coltext(st, 6);
+	}
+	st_finish(st);
+	if ((rc = st_done(rc)) != AM_OK)
+		goto fail;
+	/* by period, person, then the person's feeds: an old key's before
+	 * the key that replaced it (protocol/state.md, "Succession") */
+	if (*n > 1)
+		qsort(v, *n, sizeof *v, cmp_checkin);
+	for (size_t i = 1; i < *n; i++) {
 		/* a later check-in of the same period corrects the one before */
-		if (*n > 1 && memcmp(ci[-1].author, author, 32) == 0 &&
+		struct am_checkin *ci = &v[i];
+		if (memcmp(ci[-1].author, ci->author, 32) == 0 &&
 		    strcmp(ci[-1].period, ci->period) == 0) {
 			ci->correction = true;
 			memcpy(ci->corrects, ci[-1].hash, 32);
 		}
 	}
-	st_finish(st);
-	if ((rc = st_done(rc)) != AM_OK)
-		goto fail;
 	for (size_t i = 0; i < *n; i++)
 		if ((rc = finish_checkin(c, a, &v[i])) != AM_OK)
 			goto fail;
@@ -562,12 +615,13 @@ st_statements_load(struct st_circle *c, const uint8_t *about,
 		s.has_about = sqlite3_column_type(st, 5) != SQLITE_NULL;
 		st_col32(st, 5, s.about);
 		const char *why;
-		if (st_cut_rule(c, s.author, s.seq, &why) != 0) {
+		uint32_t cut = st_cut_rule(c, s.author, s.seq, &why);
+		if (cut != 0) {
 			st_sink_ignore(c->sink, s.author, s.seq, s.hash, AM_KIND_STATEMENT,
-				AM_RULE_REMOVED, why);
+				cut, why);
 			continue;
 		}
-		if (st_member(c, s.author) == NULL) {
+		if (st_member(c, st_actor(c, s.author, s.seq)) == NULL) {
 			st_sink_ignore(c->sink, s.author, s.seq, s.hash, AM_KIND_STATEMENT,
 				AM_RULE_NOT_MEMBER,
 				"a statement by someone who is not a member of the circle");
@@ -597,6 +651,8 @@ st_statements_load(struct st_circle *c, const uint8_t *about,
 			v = q;
 		}
 		memcpy(s.circle, c->id, 32);
+		/* a replaced key's statement is its heir's */
+		memcpy(s.author, st_actor(c, s.author, s.seq), 32);
 		if ((s.text = st_coltext(st, 4)) == NULL) {
 			rc = SQLITE_NOMEM;
 			break;

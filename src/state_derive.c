@@ -147,12 +147,44 @@ st_cut(const struct st_circle *c, const uint8_t author[static AM_ID_BYTES],
 	return d != NULL && seq > d->head;
 }
 
+/* The heir of id when a succession is id's departure, else NULL. */
+static const uint8_t *
+heir_of(const struct st_circle *c, const uint8_t *id)
+{
+	const struct st_depart *d = st_departed(c, id);
+	return d != NULL && d->kind == AM_KIND_SUCCESSION ? d->heir : NULL;
+}
+
+const uint8_t *
+st_current(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
+{
+	/* each link is an effective succession: a chain is at most as
+	 * long as they are many (a cycle, which needs a key to succeed one
+	 * that succeeded it, stops there too) */
+	const uint8_t *at = id, *next;
+	for (size_t n = 0; n <= c->nremovals && (next = heir_of(c, at)) != NULL; n++)
+		at = next;
+	return at;
+}
+
+const uint8_t *
+st_actor(const struct st_circle *c, const uint8_t author[static AM_ID_BYTES],
+	uint64_t seq)
+{
+	return st_cut(c, author, seq) ? author : st_current(c, author);
+}
+
 uint32_t
 st_cut_rule(const struct st_circle *c, const uint8_t author[static AM_ID_BYTES],
 	uint64_t seq, const char **why)
 {
 	if (!st_cut(c, author, seq))
 		return 0;
+	if (st_removed(c, author)->kind == AM_KIND_SUCCESSION) {
+		*why = "written by a key that a new one replaced, after the last "
+			"entry of it that the succession names";
+		return AM_RULE_SUCCEEDED;
+	}
 	*why = "written by a removed member after the last entry of theirs "
 		"that their removal names";
 	return AM_RULE_REMOVED;
@@ -253,6 +285,10 @@ struct answer {
 	uint8_t id[AM_ID_BYTES];
 	uint64_t accept;             /* seq of id's first ACCEPT; 0 none */
 	uint64_t decline;            /* ... of its first DECLINE; 0 none */
+	bool stale;                  /* SUCCESSION: the accept does not
+	                                count, as its author had accepted
+	                                another succession of the same key
+	                                first */
 };
 
 struct known {
@@ -269,7 +305,12 @@ struct known {
 	bool consented;              /* the newcomer and all it needs accept */
 	bool wreach;                 /* it or a proposal in the recursion of
 	                                its need waits */
-	uint32_t tix;                /* its newcomer's interned index */
+	uint32_t tix;                /* its newcomer's interned index (a
+	                                SUCCESSION's heir) */
+	uint32_t oix;                /* SUCCESSION: the old key's */
+	bool author_stale;           /* SUCCESSION: its author had written or
+	                                accepted another succession of the
+	                                same key first */
 	uint32_t nset;               /* how many its consent needs: need(p),
 	                                for a REMOVE without its target and
 	                                with the extra IDs its body lists */
@@ -408,16 +449,28 @@ find_answer(const struct known *k, const uint8_t *id)
 	return NULL;
 }
 
+/* The one p would let in: a MEMBER's newcomer, a SUCCESSION's heir; a
+ * REMOVE has none. */
+static const uint8_t *
+newcomer(const struct st_proposal *p)
+{
+	if (p->kind == AM_KIND_MEMBER)
+		return p->target;
+	return p->kind == AM_KIND_SUCCESSION ? p->heir : NULL;
+}
+
 /* Does id's consent to proposal p stand? The proposer's is implicit (its
  * proposal is its first answer); anyone else's is their first answer to
- * p by their own feed, when that is an ACCEPT. */
+ * p by their own feed, when that is an ACCEPT. Of the successions of one
+ * key, each person's first acceptance (or their own SUCCESSION) is the
+ * only one that counts. */
 static bool
 consents(const struct st_proposal *p, const struct known *k, const uint8_t *id)
 {
 	if (memcmp(id, p->author, 32) == 0)
-		return true;
+		return !k->author_stale;
 	const struct answer *a = find_answer(k, id);
-	if (a == NULL || a->accept == 0)
+	if (a == NULL || a->accept == 0 || a->stale)
 		return false;
 	return a->decline == 0 || a->accept < a->decline;
 }
@@ -453,7 +506,7 @@ static bool
 in_need(const struct st_circle *c, const struct st_proposal *p,
 	const uint8_t *id)
 {
-	if (p->kind != AM_KIND_REMOVE)
+	if (p->kind == AM_KIND_MEMBER)
 		return st_needs(p, id);
 	if (memcmp(id, p->target, 32) == 0)
 		return false;
@@ -476,7 +529,7 @@ static uint32_t
 need_size(const struct st_circle *c, const struct st_proposal *p)
 {
 	uint32_t n = p->nneed;
-	if (p->kind != AM_KIND_REMOVE)
+	if (p->kind == AM_KIND_MEMBER)
 		return n;
 	if (st_needs(p, p->target))
 		n--;
@@ -494,11 +547,11 @@ static bool
 asked(const struct st_circle *c, const struct st_proposal *p,
 	const uint8_t *id)
 {
-	if (p->kind == AM_KIND_REMOVE && memcmp(id, p->target, 32) == 0)
+	if (p->kind != AM_KIND_MEMBER && memcmp(id, p->target, 32) == 0)
 		return false;
 	if (st_needs_has(c->asked, p->who, p->rank, id))
 		return true;
-	return p->kind == AM_KIND_REMOVE && p->nextra > 0 &&
+	return p->kind != AM_KIND_MEMBER && p->nextra > 0 &&
 		bsearch(id, p->extra, p->nextra, sizeof *p->extra, cmp_id32) != NULL;
 }
 
@@ -510,7 +563,7 @@ static bool
 refused(const struct st_circle *c, const struct st_proposal *p,
 	const struct known *k)
 {
-	if (p->kind == AM_KIND_MEMBER && declines_first(p, k, p->target))
+	if (newcomer(p) != NULL && declines_first(p, k, newcomer(p)))
 		return true;
 	/* only someone who answered can decline: walk the answers, not
 	 * need(p), which may be long */
@@ -527,7 +580,7 @@ static bool
 all_needed_consent(const struct st_circle *c, const struct st_proposal *p,
 	const struct known *k)
 {
-	uint32_t n = in_need(c, p, p->author) ? 1 : 0;
+	uint32_t n = in_need(c, p, p->author) && consents(p, k, p->author) ? 1 : 0;
 	for (uint32_t j = 0; j < k->nans; j++)
 		if (memcmp(k->ans[j].id, p->author, 32) != 0 &&
 		    consents(p, k, k->ans[j].id) && in_need(c, p, k->ans[j].id))
@@ -635,10 +688,13 @@ intern(struct st_circle *c, struct derive *d, const struct feed_key *keys)
 		p->needs = c->needs;
 		p->rank = j > 0 && memcmp(keys[j - 1].author, keys[j].author, 32) == 0 ?
 			c->props[keys[j - 1].i].rank + 1 : 0;
+		const uint8_t *in = newcomer(p) != NULL ? newcomer(p) : p->target;
 		if ((rc = st_needs_id(c->needs, p->author, &p->who)) == AM_OK &&
 		    (rc = st_needs_id(c->asked, p->author, &same)) == AM_OK &&
-		    (rc = st_needs_id(c->needs, p->target, &d->k[keys[j].i].tix)) == AM_OK)
-			rc = st_needs_id(c->asked, p->target, &same);
+		    (rc = st_needs_id(c->needs, p->target, &d->k[keys[j].i].oix)) == AM_OK &&
+		    (rc = st_needs_id(c->asked, p->target, &same)) == AM_OK &&
+		    (rc = st_needs_id(c->needs, in, &d->k[keys[j].i].tix)) == AM_OK)
+			rc = st_needs_id(c->asked, in, &same);
 	}
 	return rc;
 }
@@ -760,9 +816,9 @@ fold_known(struct st_circle *c, struct derive *d, size_t i, size_t q,
 		return rc;
 	/* a refused newcomer is still asked: whoever was asked once may
 	 * refuse, whatever happens to the proposal that named them */
-	if (x->kind == AM_KIND_MEMBER && (rc = k->refused ?
-	    st_needs_add(c->asked, p->who, p->rank, x->target) :
-	    need_put(c, p, x->target)) != AM_OK)
+	if (newcomer(x) != NULL && (rc = k->refused ?
+	    st_needs_add(c->asked, p->who, p->rank, newcomer(x)) :
+	    need_put(c, p, newcomer(x))) != AM_OK)
 		return rc;
 	/* need(q) of one of i's author's own earlier proposals is in the
 	 * author's list already; one not settled (reached again while being
@@ -826,7 +882,7 @@ settle(struct st_circle *c, struct derive *d, size_t i)
 	k->nset = need_size(c, p);
 	k->refused = p->refused = refused(c, p, k);
 	k->consented = !waits && !k->refused &&
-		(p->kind == AM_KIND_REMOVE || consents(p, k, p->target)) &&
+		(newcomer(p) == NULL || consents(p, k, newcomer(p))) &&
 		all_needed_consent(c, p, k);
 	/* completion wins: the author's DECLINE withdraws p only while p
 	 * is not consented; it changes nothing of p's need or refusal */
@@ -881,20 +937,22 @@ resolve(struct st_circle *c, struct derive *d, size_t root)
  * feed. */
 #define FEED_KIND_SQL(kind) "SELECT * FROM (SELECT e.hash, f.author, " \
 	"x.ref, CASE x.kind WHEN 2 THEN st_num(e.raw) ELSE 0 END, x.seq, " \
-	"x.time, x.kind, CASE x.kind WHEN 14 THEN e.raw END, " \
-	"CASE x.kind WHEN 14 THEN (SELECT st_time(pe.raw) FROM entries pe " \
-	"WHERE pe.feed = x.feed AND pe.seq = x.seq - 1) END " \
+	"x.time, x.kind, CASE WHEN x.kind IN (14, 17) THEN e.raw END, " \
+	"CASE WHEN x.kind IN (14, 17) THEN (SELECT st_time(pe.raw) " \
+	"FROM entries pe WHERE pe.feed = x.feed AND pe.seq = x.seq - 1) END " \
 	"FROM st_facts x JOIN feeds f ON f.id = x.feed " \
 	"JOIN entries e ON e.feed = x.feed AND e.seq = x.seq " \
 	"WHERE x.feed = ?1 AND x.kind = " kind " ORDER BY x.seq LIMIT ?2)"
 #define FEED_PROPOSALS_SQL FEED_KIND_SQL("2") " UNION ALL " \
-	FEED_KIND_SQL("14") " ORDER BY 5 LIMIT ?2"
-/* The seq of the last MEMBER or REMOVE of feed ?1 that counts, when
- * there are more than ?2 (then ?3 is ?2 - 1); none otherwise */
-#define FEED_CAP_SQL "SELECT seq FROM (SELECT seq FROM st_facts " \
-	"WHERE feed = ?1 AND kind = 2 ORDER BY seq LIMIT ?2) UNION ALL " \
-	"SELECT seq FROM (SELECT seq FROM st_facts WHERE feed = ?1 AND kind = 14 " \
-	"ORDER BY seq LIMIT ?2) ORDER BY 1 LIMIT 1 OFFSET ?3"
+	FEED_KIND_SQL("14") " UNION ALL " FEED_KIND_SQL("17") " ORDER BY 5 LIMIT ?2"
+/* The seq of the last MEMBER, REMOVE or SUCCESSION of feed ?1 that
+ * counts, when there are more than ?2 (then ?3 is ?2 - 1); none
+ * otherwise */
+#define FEED_CAP_KIND_SQL(kind) "SELECT seq FROM (SELECT seq FROM st_facts " \
+	"WHERE feed = ?1 AND kind = " kind " ORDER BY seq LIMIT ?2)"
+#define FEED_CAP_SQL FEED_CAP_KIND_SQL("2") " UNION ALL " \
+	FEED_CAP_KIND_SQL("14") " UNION ALL " FEED_CAP_KIND_SQL("17") \
+	" ORDER BY 1 LIMIT 1 OFFSET ?3"
 
 /* The feeds of the circle, by row id. */
 static int
@@ -948,6 +1006,7 @@ read_removal(sqlite3_stmt *st, int col, struct st_proposal *p)
 		return AM_ERR_NOMEM;
 	if (am_body_decode(e.kind, e.body, e.body_len, b) == AM_OK) {
 		p->head = b->head_seq;
+		memcpy(p->heir, b->heir, 32);
 		if (b->nneed > 0) {
 			if ((p->extra = malloc(b->nneed * sizeof *p->extra)) == NULL) {
 				free(b);
@@ -1012,7 +1071,8 @@ read_proposals(struct st_circle *c)
 				if (am_state_time_ok(pt) && pt > p->prev_time)
 					p->prev_time = pt;
 			}
-			if (p->kind == AM_KIND_REMOVE &&
+			if ((p->kind == AM_KIND_REMOVE ||
+			    p->kind == AM_KIND_SUCCESSION) &&
 			    read_removal(st, 7, p) != AM_OK) {
 				rc = SQLITE_NOMEM;
 				break;
@@ -1027,6 +1087,72 @@ read_proposals(struct st_circle *c)
 	return rc;
 }
 
+/* One act on a succession: its author's writing it, or an accept. */
+struct succ_act {
+	const uint8_t *who, *key;    /* who acted; the old key it replaces */
+	uint64_t seq;                /* in who's feed */
+	size_t i;                    /* the succession */
+	struct answer *a;            /* the accept; NULL for the author's */
+};
+
+static int
+cmp_succ_act(const void *a, const void *b)
+{
+	const struct succ_act *x = a, *y = b;
+	int r = memcmp(x->who, y->who, 32);
+	if (r == 0)
+		r = memcmp(x->key, y->key, 32);
+	if (r == 0 && x->seq != y->seq)
+		r = x->seq < y->seq ? -1 : 1;
+	return r;
+}
+
+/*
+ * Each person's first acceptance of a succession of one key is final
+ * (protocol/state.md, "Succession"): of their SUCCESSIONs and accepts
+ * of a SUCCESSION of that key, the one with the lowest seq in their own
+ * feed counts, the others are stale. Depends on feeds alone.
+ */
+static int
+mark_stale(struct st_circle *c, struct derive *d)
+{
+	size_t n = 0, cap = 0;
+	struct succ_act *v = NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->nprops; i++) {
+			const struct st_proposal *p = &c->props[i];
+			struct known *k = &d->k[i];
+			if (p->kind != AM_KIND_SUCCESSION)
+				continue;
+			if (pass == 0) {
+				cap += 1 + k->nans;
+				continue;
+			}
+			v[n++] = (struct succ_act){ p->author, p->target, p->seq, i, NULL };
+			for (uint32_t j = 0; j < k->nans; j++)
+				if (k->ans[j].accept != 0 &&
+				    memcmp(k->ans[j].id, p->author, 32) != 0)
+					v[n++] = (struct succ_act){ k->ans[j].id,
+						p->target, k->ans[j].accept, i, &k->ans[j] };
+		}
+		if (pass == 0 && (cap == 0 || (v = malloc(cap * sizeof *v)) == NULL))
+			return cap == 0 ? AM_OK : AM_ERR_NOMEM;
+	}
+	qsort(v, n, sizeof *v, cmp_succ_act);
+	for (size_t j = 1; j < n; j++) {
+		if (memcmp(v[j].who, v[j - 1].who, 32) != 0 ||
+		    memcmp(v[j].key, v[j - 1].key, 32) != 0)
+			continue;
+		/* sorted: not the first of who's acts on this key */
+		if (v[j].a != NULL)
+			v[j].a->stale = true;
+		else
+			d->k[v[j].i].author_stale = true;
+	}
+	free(v);
+	return AM_OK;
+}
+
 static int
 load_proposals(struct st_circle *c, struct derive *d)
 {
@@ -1037,7 +1163,8 @@ load_proposals(struct st_circle *c, struct derive *d)
 	d->stack = malloc(c->nprops * sizeof *d->stack);
 	if (d->k == NULL || d->stack == NULL)
 		return AM_ERR_NOMEM;
-	if ((rc = load_answers(c, d)) != AM_OK)
+	if ((rc = load_answers(c, d)) != AM_OK ||
+	    (rc = mark_stale(c, d)) != AM_OK)
 		return rc;
 	if ((rc = link_proposals(c, d)) != AM_OK)
 		return rc;
@@ -1080,9 +1207,11 @@ party_member(struct st_circle *c, const uint32_t *at, uint32_t ix)
 static void
 fill_member(struct am_member *m, const struct st_proposal *p, uint32_t status)
 {
-	memcpy(m->id, p->target, 32);
+	memcpy(m->id, newcomer(p), 32);
 	m->role = p->role;
 	m->status = status;
+	if (p->kind == AM_KIND_SUCCESSION)
+		memcpy(m->succeeds, p->target, 32);
 	memcpy(m->proposal, p->hash, 32);
 	memcpy(m->proposer, p->author, 32);
 	m->time = p->time;
@@ -1097,6 +1226,37 @@ st_member_cmp(const void *a, const void *b)
 	if (x->creator != y->creator)
 		return x->creator ? -1 : 1;
 	return memcmp(x->id, y->id, 32);
+}
+
+/* Was the SUCCESSION hash found effective (c->heirs, by hash)? */
+static bool
+succeeded(const struct st_circle *c, const uint8_t *hash)
+{
+	size_t lo = 0, hi = c->nheirs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(c->heirs[mid].hash, hash, 32);
+		if (r == 0)
+			return true;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* May succession i's heir be waited for: its old key is a joined person
+ * not gone, and its author is that key or a joined member who is not a
+ * witness? */
+static bool
+succession_open(struct st_circle *c, const uint32_t *at, const struct derive *d,
+	size_t i)
+{
+	const struct st_proposal *p = &c->props[i];
+	return find_member(c, at, d->k[i].oix) != NULL && !gone(c, p->target) &&
+		memcmp(p->heir, p->target, 32) != 0 &&
+		(memcmp(p->author, p->target, 32) == 0 || party_member(c, at, p->who));
 }
 
 /*
@@ -1131,6 +1291,7 @@ derive_members(struct st_circle *c, const struct derive *d)
 	for (size_t i = 0; i < c->nprops; i++) {
 		nid = c->props[i].who + 1 > nid ? c->props[i].who + 1 : nid;
 		nid = d->k[i].tix + 1 > nid ? d->k[i].tix + 1 : nid;
+		nid = d->k[i].oix + 1 > nid ? d->k[i].oix + 1 : nid;
 	}
 	nid = creator + 1 > nid ? creator + 1 : nid;
 	rc = AM_ERR_NOMEM;
@@ -1141,7 +1302,29 @@ derive_members(struct st_circle *c, const struct derive *d)
 	for (bool changed = true; changed;) {
 		changed = false;
 		for (size_t i = 0; i < c->nprops; i++) {
-			const struct st_proposal *p = &c->props[i];
+			struct st_proposal *p = &c->props[i];
+			if (p->kind == AM_KIND_SUCCESSION) {
+				/* the heir of a succession found effective takes
+				 * the old key's role (protocol/state.md,
+				 * "Succession") */
+				const struct am_member *o = find_member(c, at, d->k[i].oix);
+				if (o == NULL || !succeeded(c, p->hash))
+					continue;
+				if ((m = find_member(c, at, d->k[i].tix)) == NULL) {
+					if ((m = add_member(c, &cap)) == NULL)
+						goto fail;
+					p->role = o->role;
+					fill_member(m, p, AM_MEMBER_JOINED);
+					m->witnessed = o->witnessed;
+					at[d->k[i].tix] = (uint32_t)c->nmembers;
+					changed = true;
+				} else if (!m->creator && m->role != AM_ROLE_MEMBER &&
+				    o->role == AM_ROLE_MEMBER) {
+					m->role = AM_ROLE_MEMBER;
+					changed = true;
+				}
+				continue;
+			}
 			if (p->kind != AM_KIND_MEMBER || !d->k[i].consented ||
 			    !party_member(c, at, p->who))
 				continue;
@@ -1167,9 +1350,17 @@ derive_members(struct st_circle *c, const struct derive *d)
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
 		uint32_t t = d->k[i].tix;
-		if (p->kind != AM_KIND_MEMBER || t == creator || joined_by[t] ||
+		if (p->kind == AM_KIND_REMOVE || t == creator || joined_by[t] ||
 		    (m = find_member(c, at, t)) == NULL)
 			continue;
+		if (p->kind == AM_KIND_SUCCESSION) {
+			if (succeeded(c, p->hash) && p->role == m->role) {
+				fill_member(m, p, AM_MEMBER_JOINED);
+				p->done = true;
+				joined_by[t] = true;
+			}
+			continue;
+		}
 		if (d->k[i].consented && party_member(c, at, p->who) &&
 		    p->role == m->role) {
 			fill_member(m, p, AM_MEMBER_JOINED);
@@ -1183,12 +1374,16 @@ derive_members(struct st_circle *c, const struct derive *d)
 	 * past their cut-off */
 	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
-		if (p->kind != AM_KIND_MEMBER || p->done || d->k[i].refused ||
-		    p->withdrawn || gone(c, p->target) ||
+		if (p->kind == AM_KIND_REMOVE || p->done || d->k[i].refused ||
+		    p->withdrawn || gone(c, newcomer(p)) ||
 		    st_cut(c, p->author, p->seq) ||
-		    !party_member(c, at, p->who) ||
 		    find_member(c, at, d->k[i].tix) != NULL)
 			continue;
+		if (p->kind == AM_KIND_SUCCESSION ?
+		    !succession_open(c, at, d, i) : !party_member(c, at, p->who))
+			continue;
+		if (p->kind == AM_KIND_SUCCESSION)
+			p->role = find_member(c, at, d->k[i].oix)->role;
 		if ((m = add_member(c, &cap)) == NULL)
 			goto fail;
 		fill_member(m, p, AM_MEMBER_PENDING);
@@ -1237,7 +1432,14 @@ static bool
 another_accepts(const struct st_circle *c, const struct st_proposal *p,
 	const struct known *k)
 {
+	/* a succession written by a member other than the old key is that
+	 * member's acceptance; its heir vouches for nobody */
+	if (p->kind == AM_KIND_SUCCESSION && !k->author_stale &&
+	    memcmp(p->author, p->target, 32) != 0 && st_member(c, p->author) != NULL)
+		return true;
 	for (uint32_t j = 0; j < k->nans; j++) {
+		if (p->kind == AM_KIND_SUCCESSION && memcmp(k->ans[j].id, p->heir, 32) == 0)
+			continue;
 		const uint8_t *id = k->ans[j].id;
 		if (memcmp(id, p->author, 32) != 0 && memcmp(id, p->target, 32) != 0 &&
 		    consents(p, k, id) && st_member(c, id) != NULL)
@@ -1257,6 +1459,50 @@ another_accepts(const struct st_circle *c, const struct st_proposal *p,
  * caller derives again: their leaving every need can only complete
  * more, so the removals found only grow and the rounds end).
  */
+/* Does REMOVE or SUCCESSION p take effect with the members derived so
+ * far? */
+static bool
+takes_effect(const struct st_circle *c, const struct st_proposal *p,
+	const struct known *k)
+{
+	if (p->kind == AM_KIND_MEMBER || !k->consented ||
+	    st_member(c, p->target) == NULL || !another_accepts(c, p, k))
+		return false;
+	if (p->kind == AM_KIND_REMOVE)
+		return st_is_party_member(c, p->author) &&
+			memcmp(p->author, p->target, 32) != 0;
+	/* a SUCCESSION: by the old key itself or a member, to another key */
+	return memcmp(p->heir, p->target, 32) != 0 &&
+		(memcmp(p->author, p->target, 32) == 0 ||
+		st_is_party_member(c, p->author));
+}
+
+static int
+cmp_depart_hash(const void *a, const void *b)
+{
+	return memcmp(((const struct st_depart *)a)->hash,
+		((const struct st_depart *)b)->hash, 32);
+}
+
+/* Adds the effective successions to c->heirs (by hash, each once);
+ * *grew tells whether one was added. */
+static int
+add_heirs(struct st_circle *c, const struct st_depart *v, size_t n, bool *grew)
+{
+	size_t m = c->nheirs;
+	struct st_depart *h = realloc(c->heirs, (c->nheirs + n + 1) * sizeof *h);
+	if (h == NULL)
+		return AM_ERR_NOMEM;
+	c->heirs = h;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].kind == AM_KIND_SUCCESSION && !succeeded(c, v[i].hash))
+			h[m++] = v[i];
+	qsort(h, m, sizeof *h, cmp_depart_hash);
+	*grew = *grew || m > c->nheirs;
+	c->nheirs = m;
+	return AM_OK;
+}
+
 static int
 find_removals(struct st_circle *c, const struct derive *d, bool *grew)
 {
@@ -1271,10 +1517,7 @@ find_removals(struct st_circle *c, const struct derive *d, bool *grew)
 		struct st_proposal *p = &c->props[i];
 		const struct known *k = &d->k[i];
 		p->effective = false;
-		if (p->kind != AM_KIND_REMOVE || !k->consented ||
-		    !st_is_party_member(c, p->author) ||
-		    memcmp(p->author, p->target, 32) == 0 ||
-		    st_member(c, p->target) == NULL || !another_accepts(c, p, k))
+		if (!takes_effect(c, p, k))
 			continue;
 		p->effective = true;
 		struct st_depart *dp = &v[n++];
@@ -1282,19 +1525,25 @@ find_removals(struct st_circle *c, const struct derive *d, bool *grew)
 		memcpy(dp->id, p->target, 32);
 		memcpy(dp->author, p->author, 32);
 		memcpy(dp->hash, p->hash, 32);
-		dp->kind = AM_KIND_REMOVE;
+		memcpy(dp->heir, p->heir, 32);
+		dp->kind = p->kind;
 		dp->seq = p->seq;
 		dp->time = p->time;
 		dp->prev_time = p->prev_time;
 		dp->head = p->head;
 		dp->joined = true;
 	}
+	int rc = add_heirs(c, v + c->nremovals, n - c->nremovals, grew);
+	if (rc != AM_OK) {
+		free(v);
+		return rc;
+	}
 	qsort(v, n, sizeof *v, cmp_depart);
 	size_t out = 0;
 	for (size_t i = 0; i < n; i++)
 		if (out == 0 || memcmp(v[out - 1].id, v[i].id, 32) != 0)
 			v[out++] = v[i];
-	*grew = out > c->nremovals;
+	*grew = *grew || out > c->nremovals;
 	free(c->removals);
 	c->removals = v;
 	c->nremovals = out;
@@ -1317,7 +1566,9 @@ mark_removals(struct st_circle *c)
 		struct am_member *m = (struct am_member *)st_member(c, dp->id);
 		if (m == NULL || st_departed(c, dp->id) != dp)
 			continue;
-		m->departure_kind = AM_KIND_REMOVE;
+		m->departure_kind = dp->kind;
+		if (dp->kind == AM_KIND_SUCCESSION)
+			memcpy(m->heir, dp->heir, 32);
 		memcpy(m->departure, dp->hash, 32);
 		memcpy(m->departed_by, dp->author, 32);
 		m->departed_at = dp->time;
@@ -1342,8 +1593,9 @@ sink_answers(struct st_circle *c, size_t i)
 	sqlite3_bind_blob(st, 1, p->hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, c->id, 32, SQLITE_STATIC);
 	uint8_t last[32] = { 0 };
-	bool counts = false, newcomer = false, has_accepted = false, refusal = false;
+	bool counts = false, is_new = false, has_accepted = false, refusal = false;
 	bool removal = p->kind == AM_KIND_REMOVE;
+	const uint8_t *in = newcomer(p);
 	char why[160];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint8_t author[32], hash[32];
@@ -1356,22 +1608,26 @@ sink_answers(struct st_circle *c, size_t i)
 			 * author is that author's first answer */
 			memcpy(last, author, 32);
 			has_accepted = memcmp(author, p->author, 32) == 0;
-			newcomer = !has_accepted && memcmp(author, p->target, 32) == 0;
-			counts = newcomer || st_member(c, author) != NULL ||
+			is_new = !has_accepted && in != NULL &&
+				memcmp(author, in, 32) == 0;
+			counts = is_new || st_member(c, author) != NULL ||
 				asked(c, p, author);
 			/* the newcomer and those asked answer once: their
 			 * first answer is final (the one a REMOVE names is
 			 * not asked) */
-			refusal = ((newcomer && !removal) ||
+			refusal = ((is_new && !removal) ||
 				(!has_accepted && asked(c, p, author))) &&
 				kind == AM_KIND_DECLINE;
 		}
 		bool own = memcmp(author, p->author, 32) == 0;
-		const char *what = removal ? "removal" : "member proposal";
+		const char *what = removal ? "removal" :
+			p->kind == AM_KIND_SUCCESSION ? "succession" : "member proposal";
 		if (!counts) {
 			snprintf(why, sizeof why, "answers a %s without being a "
 				"member, %s, or one whose consent it needs", what,
-				removal ? "the one it removes" : "the one proposed");
+				removal ? "the one it removes" :
+				p->kind == AM_KIND_SUCCESSION ? "its new key" :
+				"the one proposed");
 			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_NOT_MEMBER, why);
 		} else if (kind == AM_KIND_DECLINE && own && p->consented) {
 			snprintf(why, sizeof why, "withdraws a %s everyone it needs "
@@ -1409,7 +1665,7 @@ sink_capped(struct st_circle *c)
 	    (rc = st_prepare(c->db, "SELECT e.hash, f.author, x.seq, x.kind "
 	    "FROM st_facts x JOIN feeds f ON f.id = x.feed "
 	    "JOIN entries e ON e.feed = x.feed AND e.seq = x.seq "
-	    "WHERE x.feed = ?1 AND x.kind IN (2, 14) AND x.seq > ?2", &st)) != AM_OK)
+	    "WHERE x.feed = ?1 AND x.kind IN (2, 14, 17) AND x.seq > ?2", &st)) != AM_OK)
 		goto out;
 	for (size_t i = 0; i < nfeeds && rc == AM_OK; i++) {
 		sqlite3_reset(last);
@@ -1430,8 +1686,8 @@ sink_capped(struct st_circle *c)
 			st_sink_ignore(c->sink, author,
 				(uint64_t)sqlite3_column_int64(st, 2), hash,
 				(uint32_t)sqlite3_column_int(st, 3), AM_RULE_CAP,
-				"a member proposal or removal past the first 256 of "
-				"its author in this circle");
+				"a member proposal, removal or succession past the "
+				"first 256 of its author in this circle");
 		}
 		rc = st_done(rc);
 	}
@@ -1467,6 +1723,33 @@ sink_removal(struct st_circle *c, const struct st_proposal *p,
 		st_sink_seen(k, p->author, p->seq);
 }
 
+/* Notes a SUCCESSION as counted (effective, or awaiting answers) or
+ * ignored. */
+static void
+sink_succession(struct st_circle *c, const struct st_proposal *p,
+	const struct am_member *m)
+{
+	struct st_sink *k = c->sink;
+	bool own = memcmp(p->author, p->target, 32) == 0;
+	if (p->effective)
+		st_sink_seen(k, p->author, p->seq);
+	else if (st_member(c, p->author) == NULL)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
+			AM_RULE_NOT_MEMBER, "a succession by someone who is not a member");
+	else if (!own && !st_is_party_member(c, p->author))
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
+			AM_RULE_WITNESS, "a witness cannot propose a new key for anyone "
+			"but themselves");
+	else if (m == NULL)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
+			AM_RULE_WRONG_TARGET, "replaces the key of someone who is not a member");
+	else if (memcmp(p->heir, p->target, 32) == 0)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
+			AM_RULE_WRONG_TARGET, "replaces a key with itself");
+	else
+		st_sink_seen(k, p->author, p->seq);
+}
+
 /* Notes every proposal and removal and every answer to one as counted
  * or ignored, and every LEAVE. */
 static int
@@ -1489,6 +1772,8 @@ sink_members(struct st_circle *c)
 		const struct am_member *m = st_member(c, p->target);
 		if (p->kind == AM_KIND_REMOVE)
 			sink_removal(c, p, m);
+		else if (p->kind == AM_KIND_SUCCESSION)
+			sink_succession(c, p, m);
 		else if (p->done || (m == NULL && st_is_party_member(c, p->author)))
 			st_sink_seen(k, p->author, p->seq);
 		else if (st_member(c, p->author) == NULL)
@@ -1591,6 +1876,7 @@ st_circle_finish(struct st_circle *c)
 	for (size_t i = 0; i < c->nremovals; i++)
 		free(c->removals[i].note);
 	free(c->removals);
+	free(c->heirs);
 	c->removals = NULL;
 	c->nremovals = 0;
 	free(c->members);
@@ -1683,7 +1969,8 @@ st_renames(struct st_circle *c)
 			struct rename *r = &v[i];
 			if (r->depth != 0 || r->name == NULL ||
 			    st_cut_rule(c, r->author, r->seq, &why) != 0 ||
-			    st_rename_rule(c, r->author, r->base, &why) != 0)
+			    st_rename_rule(c, st_actor(c, r->author, r->seq),
+			    r->base, &why) != 0)
 				continue;
 			uint32_t d = 0;
 			if (memcmp(r->base, c->genesis, 32) == 0)
@@ -1708,7 +1995,8 @@ st_renames(struct st_circle *c)
 			if (best == NULL || r->depth > best->depth)
 				best = r;
 		} else if ((rule = st_cut_rule(c, r->author, r->seq, &why)) != 0 ||
-		    (rule = st_rename_rule(c, r->author, r->base, &why)) != 0) {
+		    (rule = st_rename_rule(c, st_actor(c, r->author, r->seq),
+		    r->base, &why)) != 0) {
 			st_sink_ignore(c->sink, r->author, r->seq, r->hash,
 				AM_KIND_RENAME, rule, why);
 		} else {

@@ -275,6 +275,7 @@ am_rule_name(uint32_t rule)
 		[AM_RULE_REMOVED] = "removed",
 		[AM_RULE_BODY] = "body",
 		[AM_RULE_CAP] = "cap",
+		[AM_RULE_SUCCEEDED] = "succeeded",
 	};
 	if (rule >= sizeof names / sizeof names[0] || names[rule] == NULL)
 		return "?";

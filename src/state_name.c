@@ -22,6 +22,13 @@ st_names_free(struct am_name *v, size_t n)
 	free(v);
 }
 
+static int
+cmp_name(const void *a, const void *b)
+{
+	return memcmp(((const struct am_name *)a)->id,
+		((const struct am_name *)b)->id, AM_ID_BYTES);
+}
+
 int
 st_names_load(struct st_circle *c, struct am_name **out, size_t *n)
 {
@@ -41,26 +48,43 @@ st_names_load(struct st_circle *c, struct am_name **out, size_t *n)
 	    "ORDER BY f.author, x.seq DESC", &st)) != AM_OK)
 		return rc;
 	sqlite3_bind_blob(st, 1, c->id, AM_HASH_BYTES, SQLITE_STATIC);
+	uint8_t last[AM_ID_BYTES] = { 0 };
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint8_t author[AM_ID_BYTES], hash[AM_HASH_BYTES];
 		st_col32(st, 0, author);
 		st_col32(st, 2, hash);
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
 		const char *why;
-		if (st_cut_rule(c, author, seq, &why) != 0) {
-			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_NAME,
-				AM_RULE_REMOVED, why);
+		uint32_t cut = st_cut_rule(c, author, seq, &why);
+		if (cut != 0) {
+			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_NAME, cut, why);
 			continue;
 		}
-		if (st_member(c, author) == NULL) {
+		/* a replaced key's name is its heir's until the heir writes one */
+		const uint8_t *actor = st_actor(c, author, seq);
+		bool heir = memcmp(actor, author, AM_ID_BYTES) != 0;
+		if (st_member(c, actor) == NULL) {
 			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_NAME,
 				AM_RULE_NOT_MEMBER,
 				"a name written by someone who is not a joined member");
 			continue;
 		}
 		st_sink_seen(c->sink, author, seq);
-		if (nv > 0 && memcmp(v[nv - 1].id, author, AM_ID_BYTES) == 0)
+		if (nv > 0 && memcmp(last, author, AM_ID_BYTES) == 0)
 			continue;       /* replaced by a later NAME of the author */
+		memcpy(last, author, AM_ID_BYTES);
+		struct am_name *m = NULL;
+		for (size_t j = 0; j < nv && m == NULL; j++)
+			if (memcmp(v[j].id, actor, AM_ID_BYTES) == 0)
+				m = &v[j];
+		if (m != NULL && heir)
+			continue;       /* the heir's own, or a later key's, stands */
+		if (m != NULL) {
+			/* the heir's own replaces what an old key of theirs wrote */
+			free(m->name);
+			m->name = NULL;
+			goto fill;
+		}
 		if (nv == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
 			struct am_name *p = realloc(v, ncap * sizeof *p);
@@ -71,9 +95,10 @@ st_names_load(struct st_circle *c, struct am_name **out, size_t *n)
 			v = p;
 			cap = ncap;
 		}
-		struct am_name *m = &v[nv];
+		m = &v[nv++];
+fill:
 		memset(m, 0, sizeof *m);
-		memcpy(m->id, author, AM_ID_BYTES);
+		memcpy(m->id, actor, AM_ID_BYTES);
 		memcpy(m->entry, hash, AM_HASH_BYTES);
 		m->seq = seq;
 		m->time = sqlite3_column_int64(st, 3);
@@ -81,8 +106,9 @@ st_names_load(struct st_circle *c, struct am_name **out, size_t *n)
 			rc = AM_ERR_NOMEM;
 			goto fail;
 		}
-		nv++;
 	}
+	if (nv > 1)
+		qsort(v, nv, sizeof *v, cmp_name);
 	if ((rc = st_done(rc)) != AM_OK)
 		goto fail;
 	st_finish(st);

@@ -43,8 +43,9 @@ enum am_kind {
 	AM_KIND_REMOVE = 14,      /* proposes removing a member */
 	AM_KIND_RENAME = 15,      /* a new name for the circle */
 	AM_KIND_NAME = 16,        /* its author's display name in the circle */
+	AM_KIND_SUCCESSION = 17,  /* a new key takes an old one's place */
 };
-#define AM_KIND_MAX 16       /* the highest kind this build knows */
+#define AM_KIND_MAX 17       /* the highest kind this build knows */
 #define AM_KIND_FORMAT1 12   /* kinds up to this one have their bodies
                                 checked by the entry decoder */
 #define AM_KIND_LIMIT 65535  /* the highest kind the entry format allows */
@@ -97,7 +98,8 @@ struct am_body {
 	uint8_t target[32];          /* MEMBER: the ID; ACCEPT, DECLINE, CONFIRM,
 	                                DISPUTE: the entry; END, CHECKIN, AMEND:
 	                                the agreement; STATEMENT: about;
-	                                REMOVE: the ID removed */
+	                                REMOVE: the ID removed; SUCCESSION:
+	                                the old ID */
 	bool has_target;             /* STATEMENT: false when about nothing */
 	uint8_t base[32];            /* AMEND: the version amended; RENAME:
 	                                the GENESIS or RENAME it replaces */
@@ -110,10 +112,13 @@ struct am_body {
 	struct am_terms terms;       /* PROPOSE, AMEND */
 	uint32_t nheads;             /* CHECKPOINT */
 	struct am_head heads[AM_MAX_HEADS];
-	uint64_t head_seq;           /* REMOVE: the head of the target's feed
+	uint64_t head_seq;           /* REMOVE, SUCCESSION: the head of the
+	                                target's feed
 	                                the proposer holds; 0 for none */
 	uint8_t head_hash[32];       /* ... its hash; zero when head_seq is 0 */
-	uint32_t nneed;              /* REMOVE: whose acceptance it needs, */
+	uint8_t heir[32];            /* SUCCESSION: the new ID */
+	uint32_t nneed;              /* REMOVE, SUCCESSION: whose acceptance
+	                                it needs, */
 	uint8_t need[AM_MAX_NEED][32]; /* sorted by bytes, each once */
 };
 

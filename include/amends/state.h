@@ -107,8 +107,9 @@ enum am_object {
 	AM_OBJ_CHECKIN = 1 << 5,
 	AM_OBJ_STATEMENT = 1 << 6,
 	AM_OBJ_REMOVE = 1 << 7,      /* a REMOVE: a proposed removal */
+	AM_OBJ_SUCCESSION = 1 << 8,  /* a SUCCESSION: a proposed new key */
 };
-#define AM_OBJ_ANY 0xffu
+#define AM_OBJ_ANY 0x1ffu
 
 /*
  * Finds the one object of the kinds in mask whose hash (or circle ID)
@@ -181,11 +182,17 @@ struct am_member {
 	int64_t time;                    /* claimed time of that entry (of the
 	                                    GENESIS for the creator) */
 	/* AM_MEMBER_DEPARTED: what made them depart */
-	uint32_t departure_kind;         /* AM_KIND_LEAVE or AM_KIND_REMOVE */
+	uint32_t departure_kind;         /* AM_KIND_LEAVE, AM_KIND_REMOVE or
+	                                    AM_KIND_SUCCESSION */
 	uint8_t departure[AM_HASH_BYTES];  /* that entry */
 	uint8_t departed_by[AM_ID_BYTES];  /* its author (themselves for a
 	                                      LEAVE) */
 	int64_t departed_at;             /* its claimed time, ms */
+	uint8_t heir[AM_ID_BYTES];       /* SUCCESSION departure: the new key
+	                                    that took their place */
+	uint8_t succeeds[AM_ID_BYTES];   /* joined through a SUCCESSION: the
+	                                    old key whose place they took;
+	                                    zero otherwise */
 };
 
 /* The members of circle: joined ones first (creator first, then by ID),
@@ -216,9 +223,13 @@ AM_NODISCARD int am_state_proposal_needs(struct am_store *s,
  * member, of a member still here, neither effective, refused nor
  * withdrawn. */
 struct am_removal {
-	uint8_t hash[AM_HASH_BYTES];     /* the REMOVE */
+	uint32_t kind;                   /* AM_KIND_REMOVE or
+	                                    AM_KIND_SUCCESSION */
+	uint8_t hash[AM_HASH_BYTES];     /* the REMOVE or SUCCESSION */
 	uint8_t author[AM_ID_BYTES];
-	uint8_t target[AM_ID_BYTES];     /* the one it would remove */
+	uint8_t target[AM_ID_BYTES];     /* the one it would remove, or the
+	                                    old key it would replace */
+	uint8_t heir[AM_ID_BYTES];       /* SUCCESSION: the new key */
 	int64_t time;
 	uint32_t nwaiting;               /* whose acceptance it still needs, */
 	uint8_t (*waiting)[AM_ID_BYTES]; /* by ID */
@@ -390,8 +401,12 @@ struct am_mark {
 struct am_checkin {
 	uint8_t hash[AM_HASH_BYTES];
 	uint8_t agreement[AM_HASH_BYTES];
-	uint8_t author[AM_ID_BYTES];
-	uint64_t seq;
+	uint8_t author[AM_ID_BYTES];      /* whose check-in it is: the key that
+	                                    holds the signer's place now */
+	uint8_t signer[AM_ID_BYTES];      /* the key that signed it (an older
+	                                    one when a succession replaced
+	                                    it; protocol/state.md) */
+	uint64_t seq;                    /* in the signer's feed */
 	char period[AM_MAX_PERIOD + 1];
 	uint32_t status;                 /* enum am_status */
 	char *note;                      /* or NULL */
@@ -460,6 +475,8 @@ enum am_pending_kind {
 	AM_PENDING_MEMBER = 2,       /* a member proposal id must accept */
 	AM_PENDING_END = 3,          /* an end id may accept (to end at once) */
 	AM_PENDING_REMOVE = 4,       /* a removal id must accept */
+	AM_PENDING_SUCCESSION = 5,   /* a succession id must accept (id may
+	                                be its new key) */
 };
 
 struct am_pending {
@@ -537,6 +554,8 @@ enum am_rule {
 	AM_RULE_BODY = 20,           /* a kind after 12 whose body breaks its
 	                                format or bounds */
 	AM_RULE_CAP = 21,            /* past its author's cap (AM_CAP_*) */
+	AM_RULE_SUCCEEDED = 22,      /* by a key a succession replaced, above
+	                                the head it names */
 };
 
 /*
