@@ -409,6 +409,122 @@ answer_end(struct check *k, const struct am_body *b, const uint8_t *id)
 	return rc;
 }
 
+/* Has id written, or accepted, a succession of old's key other than
+ * not? Their first acceptance per key is final (protocol/state.md,
+ * "Succession"). */
+static bool
+backed_other(const struct check *k, const uint8_t *id, const uint8_t *old,
+	const struct st_proposal *not)
+{
+	for (size_t i = 0; i < k->c.nprops; i++) {
+		const struct st_proposal *q = &k->c.props[i];
+		if (q == not || q->kind != AM_KIND_SUCCESSION ||
+		    memcmp(q->target, old, 32) != 0)
+			continue;
+		if (memcmp(q->author, id, 32) == 0)
+			return true;
+		for (uint32_t j = 0; j < q->naccepts; j++)
+			if (memcmp(q->accepts[j], id, 32) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* May the author answer succession b->target? Its new key and those its
+ * consent needs answer once; each person's first acceptance of a new key
+ * for someone is final; its author withdraws it by declining it while it
+ * is incomplete. */
+static int
+answer_succession(struct check *k, const struct am_body *b)
+{
+	const struct st_proposal *p = NULL;
+	for (size_t i = 0; i < k->c.nprops; i++)
+		if (memcmp(k->c.props[i].hash, b->target, 32) == 0)
+			p = &k->c.props[i];
+	if (p == NULL)
+		return say(k, AM_ERR_NOT_FOUND, "there is no such entry in this circle");
+	bool own = memcmp(p->author, k->author, 32) == 0;
+	bool heir = memcmp(p->heir, k->author, 32) == 0;
+	bool asked = st_consent_needs(&k->c, p, k->author);
+	if (st_member(&k->c, k->author) == NULL && !asked && !heir)
+		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
+	if (st_member(&k->c, p->target) == NULL ||
+	    memcmp(p->heir, p->target, 32) == 0 ||
+	    (memcmp(p->author, p->target, 32) != 0 &&
+	    !st_is_party_member(&k->c, p->author)))
+		return say(k, AM_ERR_RULE, "that succession breaks a rule and does not count");
+	if (p->effective)
+		return say(k, AM_ERR_RULE, "this new key has taken their place already");
+	if (st_departed(&k->c, p->target) != NULL)
+		return say(k, AM_ERR_RULE, "the key it replaces is no longer a member's: "
+			"they left, were removed, or another new key took their place");
+	if (memcmp(p->target, k->author, 32) == 0 && !own)
+		return say(k, AM_ERR_RULE, "this succession replaces your key: you are "
+			"not asked to answer it");
+	if (p->refused)
+		return say(k, AM_ERR_RULE, "someone whose consent this succession needs "
+			"declined it, and that first answer is final");
+	if (own && b->kind == AM_KIND_DECLINE && p->consented)
+		return say(k, AM_ERR_RULE, "everyone this succession needs has "
+			"accepted it: a withdrawal cannot undo that");
+	if (own && b->kind == AM_KIND_DECLINE)
+		return p->withdrawn ? say(k, AM_ERR_RULE, "you have already "
+			"withdrawn this succession") : AM_OK;
+	if (own)
+		return say(k, AM_ERR_RULE, "you proposed this succession: writing it "
+			"was your acceptance");
+	if (p->withdrawn && b->kind == AM_KIND_ACCEPT)
+		return say(k, AM_ERR_RULE, "its author withdrew this succession");
+	for (uint32_t i = 0; i < p->naccepts; i++)
+		if (memcmp(p->accepts[i], k->author, 32) == 0)
+			return say(k, AM_ERR_RULE, "you have already accepted this, "
+				"and your first answer is final");
+	for (uint32_t i = 0; i < p->ndeclines; i++)
+		if (memcmp(p->declines[i], k->author, 32) == 0)
+			return say(k, AM_ERR_RULE, "you have already declined this, "
+				"and your first answer is final");
+	if (b->kind == AM_KIND_ACCEPT && backed_other(k, k->author, p->target, p))
+		return say(k, AM_ERR_RULE, "you have already accepted another new key "
+			"for them, and your first acceptance is final: this one can "
+			"only be declined");
+	return AM_OK;
+}
+
+/* A SUCCESSION is written by the key it replaces or by a joined member
+ * (not a witness), of a joined person still here, to a key that is not
+ * a member's. Someone other than the old key must accept it. */
+static int
+check_succession(struct check *k, const struct am_body *b)
+{
+	bool self = memcmp(b->target, k->author, 32) == 0;
+	if (!self && !st_is_party_member(&k->c, k->author))
+		return say(k, AM_ERR_RULE, "a witness can propose a new key only for "
+			"themselves");
+	if (st_member(&k->c, b->target) == NULL)
+		return say(k, AM_ERR_RULE, "they are not a member of this circle");
+	if (st_departed(&k->c, b->target) != NULL)
+		return say(k, AM_ERR_RULE, "they are no longer a member of this circle");
+	if (memcmp(b->heir, b->target, 32) == 0)
+		return say(k, AM_ERR_RULE, "the new key is the old one");
+	for (size_t i = 0; i < k->c.nmembers; i++)
+		if (memcmp(k->c.members[i].id, b->heir, 32) == 0)
+			return say(k, AM_ERR_RULE, "the new key is already in this "
+				"circle: a new key must be one nobody here has");
+	if (backed_other(k, k->author, b->target, NULL))
+		return say(k, AM_ERR_RULE, "you have already proposed or accepted a "
+			"new key for them, and your first acceptance is final");
+	bool other = false;
+	for (size_t i = 0; i < k->c.nmembers && !other; i++) {
+		const struct am_member *m = &k->c.members[i];
+		other = m->status == AM_MEMBER_JOINED && m->departure_kind == 0 &&
+			memcmp(m->id, b->target, 32) != 0;
+	}
+	if (!other)
+		return say(k, AM_ERR_RULE, "a new key needs another member to accept "
+			"it, and there is none");
+	return AM_OK;
+}
+
 static int
 check_answer(struct check *k, const struct am_body *b)
 {
@@ -423,6 +539,8 @@ check_answer(struct check *k, const struct am_body *b)
 		return answer_proposal(k, b);
 	if (kind == AM_KIND_REMOVE)
 		return answer_removal(k, b);
+	if (kind == AM_KIND_SUCCESSION)
+		return answer_succession(k, b);
 	if (st_member(&k->c, k->author) == NULL)
 		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
 	switch (kind) {
@@ -433,8 +551,8 @@ check_answer(struct check *k, const struct am_body *b)
 	case AM_KIND_END:
 		return answer_end(k, b, ref);
 	default:
-		return say(k, AM_ERR_RULE, "only versions, member proposals, removals "
-			"and ends can be accepted or declined");
+		return say(k, AM_ERR_RULE, "only versions, member proposals, removals, "
+			"successions and ends can be accepted or declined");
 	}
 }
 
@@ -608,7 +726,11 @@ check_body(struct check *k, const struct am_body *b)
 	/* after one's own LEAVE, nothing one writes counts (AM_RULE_LEFT) */
 	if (st_left(&k->c, k->author) != NULL)
 		return say(k, AM_ERR_NOT_MEMBER, "you have left this circle");
-	if (st_removed(&k->c, k->author) != NULL)
+	const struct st_depart *gone = st_removed(&k->c, k->author);
+	if (gone != NULL && gone->kind == AM_KIND_SUCCESSION)
+		return say(k, AM_ERR_NOT_MEMBER, "a new key has taken this key's "
+			"place in this circle");
+	if (gone != NULL)
 		return say(k, AM_ERR_NOT_MEMBER, "you were removed from this circle");
 	if (b->kind == AM_KIND_ACCEPT || b->kind == AM_KIND_DECLINE)
 		return check_answer(k, b);
@@ -638,6 +760,8 @@ check_body(struct check *k, const struct am_body *b)
 		return check_rename(k, b);
 	case AM_KIND_REMOVE:
 		return check_remove(k, b);
+	case AM_KIND_SUCCESSION:
+		return check_succession(k, b);
 	default:
 		return say(k, AM_ERR_ARG, "unknown kind of entry");
 	}

@@ -2,7 +2,7 @@
  * Tests of membership that can end and proposals that can be taken back
  * (protocol/state.md, "Withdrawal", "Leaving", "Removal"): a proposal's
  * author withdraws it by declining it, and completion wins; a member
- * leaves; a member is removed. Each history is written with real signed
+ * leaves; a member is removed; a new key takes an old one's place. Each history is written with real signed
  * entries into one store, then imported into fresh stores in the order
  * written and in the reverse order: both give the same state digest,
  * equal to a refold, and the same members.
@@ -16,7 +16,8 @@
 #include "fixture.h"
 #include "test.h"
 
-enum { SAM, ALEX, KIM, PAT, NPEOPLE };
+/* SAM2 is Sam's new key, THIEF a key of whoever stole Sam's old one */
+enum { SAM, ALEX, KIM, PAT, SAM2, THIEF, NPEOPLE };
 
 static struct am_identity *ids[NPEOPLE];
 static const uint8_t *ID[NPEOPLE];
@@ -795,6 +796,152 @@ test_raised_witness(void)
 	finish(&w);
 }
 
+/* ---- succession ---- */
+
+/* A SUCCESSION of old's key by new one, naming the head of old's feed
+ * that w holds. */
+static struct am_body
+succession(struct world *w, int old, int heir)
+{
+	struct am_body b = { .kind = AM_KIND_SUCCESSION, .note = am_str_c("new phone") };
+	memcpy(b.target, ID[old], 32);
+	memcpy(b.heir, ID[heir], 32);
+	check_rc(am_store_head(w->s, w->circle, ID[old], &b.head_seq, b.head_hash),
+		AM_OK);
+	return b;
+}
+
+static struct am_body
+checkin(const uint8_t *agreement, const char *period)
+{
+	struct am_body c = fx_body(AM_KIND_CHECKIN, agreement);
+	c.period = am_str_c(period);
+	c.status = AM_KEPT;
+	return c;
+}
+
+/* Counts the check-ins of a that count and are by who. */
+static size_t
+checkins_by(struct world *w, const uint8_t *a, int who)
+{
+	struct am_checkin *v;
+	size_t n, k = 0;
+	check_rc(am_state_checkins(w->s, a, &v, &n), AM_OK);
+	for (size_t i = 0; i < n; i++)
+		k += v[i].counts && memcmp(v[i].author, ID[who], 32) == 0;
+	am_state_checkins_free(&v, n);
+	return k;
+}
+
+/*
+ * Sam's key is lost (or his feed forked): Alex writes a SUCCESSION of
+ * it by Sam's new key. It needs Kim (Alex knew of her proposal) and the
+ * new key's acceptance; until both, Sam's old key is still his and the
+ * new one pending. Meanwhile a thief holding the old key writes a
+ * succession to a key of his own, which the thief's key accepts. Once
+ * Kim accepts Alex's, the new key takes Sam's place: Sam's old key has
+ * departed by that succession, what it wrote up to the head it names
+ * counts as the new key's (his agreement with Kim stays in force and his
+ * check-in counts for him), what it wrote past it is ignored
+ * (succeeded), and the thief's succession never completes, though Kim
+ * and Alex then accept it too (their first acceptance per key is
+ * final). Both orders agree.
+ */
+static void
+test_succession(void)
+{
+	struct world w;
+	uint8_t a[32], ci[32], s1[32], s2[32], before[32], after[32];
+	three(&w);
+	act(&w, SAM, fx_evening_checkin("Evening", ID[SAM], ID[KIM]), a);
+	act(&w, KIM, ACCEPT(a), NULL);
+	act(&w, SAM, checkin(a, "2023-11-20"), ci);
+	act(&w, SAM, statement(), before);
+	check(checkins_by(&w, a, SAM) == 1);
+	force(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_PENDING);
+	force(&w, SAM2, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_PENDING);
+	/* the thief's, by the old key itself, to a key of the thief's */
+	force(&w, SAM, succession(&w, SAM, THIEF), s2);
+	force(&w, THIEF, ACCEPT(s2), NULL);
+	force(&w, SAM, statement(), after);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	struct am_member m = member_of(w.s, w.circle, SAM);
+	check(m.status == AM_MEMBER_DEPARTED && m.departure_kind == AM_KIND_SUCCESSION);
+	check(memcmp(m.heir, ID[SAM2], 32) == 0 && memcmp(m.departure, s1, 32) == 0);
+	m = member_of(w.s, w.circle, SAM2);
+	check(m.status == AM_MEMBER_JOINED && m.role == AM_ROLE_MEMBER);
+	check(memcmp(m.succeeds, ID[SAM], 32) == 0 && memcmp(m.proposal, s1, 32) == 0);
+	check(member_of(w.s, w.circle, THIEF).status == 0);
+	check(!fx_has_violation(w.s, w.circle, before, AM_RULE_SUCCEEDED));
+	check(fx_has_violation(w.s, w.circle, after, AM_RULE_SUCCEEDED));
+	/* the agreement carries over: the new key is its party */
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && !ag.has_end);
+	am_state_agreement_finish(&ag);
+	check(checkins_by(&w, a, SAM2) == 1 && checkins_by(&w, a, SAM) == 0);
+	act(&w, SAM2, checkin(a, "2023-11-21"), NULL);
+	check(checkins_by(&w, a, SAM2) == 2);
+	act(&w, SAM2, statement(), NULL);
+	check_rc(ask(&w, SAM, statement()), AM_ERR_NOT_MEMBER);
+	/* acceptances of the thief's come too late: each is stale */
+	force(&w, KIM, ACCEPT(s2), NULL);
+	force(&w, ALEX, ACCEPT(s2), NULL);
+	check(member_of(w.s, w.circle, THIEF).status == 0);
+	both_orders(&w);
+	bool same = false;
+	check_rc(am_state_replay(w.s, w.circle, &same), AM_OK);
+	check(same);
+	finish(&w);
+}
+
+/* The first acceptance per old key is final, whatever arrives later: Kim
+ * accepts the thief's succession of Sam first, then Alex's; Alex's
+ * needs Kim, so it never completes, and the thief's needs Alex, who
+ * never accepts it. Nobody takes Sam's place; Sam stays. */
+static void
+test_succession_first_final(void)
+{
+	struct world w;
+	uint8_t s1[32], s2[32];
+	three(&w);
+	force(&w, SAM, succession(&w, SAM, THIEF), s2);
+	force(&w, THIEF, ACCEPT(s2), NULL);
+	force(&w, KIM, ACCEPT(s2), NULL);
+	force(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	force(&w, SAM2, ACCEPT(s1), NULL);
+	force(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_PENDING);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_PENDING);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* In a circle of two, the old key's own succession needs the other
+ * member; the other member's needs nobody else but is theirs: either
+ * way someone other than the old key vouches for the new one. */
+static void
+test_succession_two(void)
+{
+	struct world w;
+	uint8_t s1[32];
+	couple(&w);
+	force(&w, SAM, succession(&w, SAM, THIEF), s1);
+	force(&w, THIEF, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	force(&w, ALEX, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	finish(&w);
+}
+
 /* ---- the circle's name ---- */
 
 static struct am_body
@@ -889,6 +1036,9 @@ main(void)
 	test_remove_cap();
 	test_refusal_stays();
 	test_raised_witness();
+	test_succession();
+	test_succession_first_final();
+	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
 	fx_dir_remove();
