@@ -590,6 +590,40 @@ accepted_by(const struct st_proposal *p, const uint8_t *id)
 	return false;
 }
 
+/* Is REMOVE or SUCCESSION p open: by someone who may write it, of a
+ * member still here, neither effective, refused nor withdrawn? A
+ * SUCCESSION's author may be the key it replaces. */
+static bool
+open_removal(const struct st_circle *c, const struct st_proposal *p)
+{
+	if (p->kind == AM_KIND_MEMBER || p->effective || p->refused ||
+	    p->withdrawn || st_departed(c, p->author) != NULL ||
+	    st_member(c, p->target) == NULL || st_departed(c, p->target) != NULL)
+		return false;
+	bool self = memcmp(p->author, p->target, 32) == 0;
+	if (p->kind == AM_KIND_REMOVE)
+		return !self && st_is_party_member(c, p->author);
+	return memcmp(p->heir, p->target, 32) != 0 &&
+		(self || st_is_party_member(c, p->author));
+}
+
+/* Has id accepted, or written, a succession of p's old key other than
+ * p? Their first acceptance per key is final. */
+static bool
+backed_other(const struct st_circle *c, const struct st_proposal *p,
+	const uint8_t *id)
+{
+	for (size_t i = 0; i < c->nprops; i++) {
+		const struct st_proposal *q = &c->props[i];
+		if (q == p || q->kind != AM_KIND_SUCCESSION ||
+		    memcmp(q->target, p->target, 32) != 0)
+			continue;
+		if (accepted_by(q, id))
+			return true;
+	}
+	return false;
+}
+
 /* Who p still waits for: everyone its consent needs who has not accepted
  * it (its need, without its target, and the IDs its body lists). */
 static int
@@ -621,11 +655,28 @@ removal_waiting(const struct st_circle *c, const struct st_proposal *p,
 		}
 	}
 	free(need);
+	/* a succession waits for its new key too */
+	if (p->kind == AM_KIND_SUCCESSION && !accepted_by(p, p->heir)) {
+		bool dup = false;
+		for (uint32_t j = 0; j < r->nwaiting && !dup; j++)
+			dup = memcmp(r->waiting[j], p->heir, 32) == 0;
+		if (!dup) {
+			void *q = realloc(r->waiting, (r->nwaiting + 1) * sizeof *r->waiting);
+			if (q == NULL)
+				return AM_ERR_NOMEM;
+			r->waiting = q;
+			memcpy(r->waiting[r->nwaiting++], p->heir, 32);
+		}
+	}
 	qsort(r->waiting, r->nwaiting, sizeof *r->waiting, cmp_waiting);
-	r->alone = true;
+	/* someone other than the one it names (and its new key) must
+	 * accept it; a member who wrote a succession has */
+	r->alone = !(p->kind == AM_KIND_SUCCESSION &&
+		memcmp(p->author, p->target, 32) != 0);
 	for (uint32_t j = 0; j < p->naccepts && r->alone; j++)
 		r->alone = memcmp(p->accepts[j], p->target, 32) == 0 ||
 			memcmp(p->accepts[j], p->author, 32) == 0 ||
+			memcmp(p->accepts[j], p->heir, 32) == 0 ||
 			st_member(c, p->accepts[j]) == NULL;
 	return AM_OK;
 }
@@ -649,14 +700,11 @@ am_state_removals(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES]
 		rc = AM_ERR_NOMEM;
 	for (size_t i = 0; rc == AM_OK && i < c.nprops; i++) {
 		const struct st_proposal *p = &c.props[i];
-		if (p->kind != AM_KIND_REMOVE || p->effective || p->refused ||
-		    p->withdrawn || !st_is_party_member(&c, p->author) ||
-		    st_departed(&c, p->author) != NULL ||
-		    memcmp(p->author, p->target, 32) == 0 ||
-		    st_member(&c, p->target) == NULL ||
-		    st_departed(&c, p->target) != NULL)
+		if (!open_removal(&c, p))
 			continue;
 		struct am_removal *r = &v[nv++];
+		r->kind = p->kind;
+		memcpy(r->heir, p->heir, 32);
 		memcpy(r->hash, p->hash, 32);
 		memcpy(r->author, p->author, 32);
 		memcpy(r->target, p->target, 32);
@@ -734,13 +782,11 @@ pending_removals(const struct st_circle *c, const uint8_t *id,
 {
 	for (size_t i = 0; i < c->nprops; i++) {
 		const struct st_proposal *p = &c->props[i];
-		if (p->kind != AM_KIND_REMOVE || p->effective || p->refused ||
-		    p->withdrawn || memcmp(p->author, id, 32) == 0 ||
-		    !st_is_party_member(c, p->author) ||
-		    st_departed(c, p->author) != NULL ||
-		    st_member(c, p->target) == NULL ||
-		    st_departed(c, p->target) != NULL ||
-		    !st_consent_needs(c, p, id))
+		bool heir = p->kind == AM_KIND_SUCCESSION &&
+			memcmp(p->heir, id, 32) == 0;
+		if (!open_removal(c, p) || memcmp(p->author, id, 32) == 0 ||
+		    (!heir && !st_consent_needs(c, p, id)) ||
+		    (p->kind == AM_KIND_SUCCESSION && !heir && backed_other(c, p, id)))
 			continue;
 		bool answered = false;
 		for (uint32_t j = 0; j < p->naccepts; j++)
@@ -752,12 +798,17 @@ pending_removals(const struct st_circle *c, const uint8_t *id,
 		struct am_pending *e = pending_add(l);
 		if (e == NULL)
 			return AM_ERR_NOMEM;
-		e->kind = AM_PENDING_REMOVE;
+		e->kind = p->kind == AM_KIND_SUCCESSION ? AM_PENDING_SUCCESSION :
+			AM_PENDING_REMOVE;
 		memcpy(e->circle, c->id, 32);
 		memcpy(e->hash, p->hash, 32);
 		memcpy(e->author, p->author, 32);
 		e->time = p->time;
-		memcpy(e->member, p->target, 32);
+		if (p->kind == AM_KIND_SUCCESSION) {
+			memcpy(e->member, p->heir, 32);
+			memcpy(e->old, p->target, 32);
+		} else
+			memcpy(e->member, p->target, 32);
 	}
 	return AM_OK;
 }
@@ -785,7 +836,9 @@ pending_members(const struct st_circle *c, const uint8_t *id,
 		if (at == NULL || memcmp((*at)->author, id, 32) == 0)
 			continue;
 		const struct st_proposal *p = *at;
-		if (memcmp(p->target, id, 32) != 0 && !st_needs(p, id))
+		/* a new key waiting is listed with the successions */
+		if (p->kind != AM_KIND_MEMBER ||
+		    (memcmp(p->target, id, 32) != 0 && !st_needs(p, id)))
 			continue;
 		bool accepted = false;
 		for (uint32_t j = 0; j < p->naccepts; j++)

@@ -487,7 +487,10 @@ struct am_pending {
 	uint8_t author[AM_ID_BYTES];     /* who wrote it */
 	int64_t time;
 	char *title;                     /* VERSION, END: the terms' title */
-	uint8_t member[AM_ID_BYTES];     /* MEMBER: who would join */
+	uint8_t member[AM_ID_BYTES];     /* MEMBER: who would join; REMOVE:
+	                                    who would go; SUCCESSION: the
+	                                    new key */
+	uint8_t old[AM_ID_BYTES];        /* SUCCESSION: the key it replaces */
 	uint32_t role;                   /* MEMBER: enum am_role */
 	bool declined;                   /* id declined it; the decline stands */
 };

@@ -858,9 +858,30 @@ test_succession(void)
 	act(&w, SAM, checkin(a, "2023-11-20"), ci);
 	act(&w, SAM, statement(), before);
 	check(checkins_by(&w, a, SAM) == 1);
-	force(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	check_rc(ask(&w, ALEX, succession(&w, SAM, ALEX)), AM_ERR_RULE);
+	check_rc(ask(&w, ALEX, succession(&w, SAM, SAM)), AM_ERR_RULE);
+	act(&w, ALEX, succession(&w, SAM, SAM2), s1);
 	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_PENDING);
-	force(&w, SAM2, ACCEPT(s1), NULL);
+	/* the new key and Kim are asked; Sam's old key is not */
+	struct am_pending *pend;
+	size_t n;
+	check_rc(am_state_pending(w.s, w.circle, ID[SAM2], &pend, &n), AM_OK);
+	check(n == 1 && pend[0].kind == AM_PENDING_SUCCESSION &&
+		memcmp(pend[0].member, ID[SAM2], 32) == 0 &&
+		memcmp(pend[0].old, ID[SAM], 32) == 0 && memcmp(pend[0].hash, s1, 32) == 0);
+	am_state_pending_free(&pend, n);
+	check_rc(am_state_pending(w.s, w.circle, ID[KIM], &pend, &n), AM_OK);
+	check(n == 1 && pend[0].kind == AM_PENDING_SUCCESSION);
+	am_state_pending_free(&pend, n);
+	check_rc(am_state_pending(w.s, w.circle, ID[SAM], &pend, &n), AM_OK);
+	check(n == 0);
+	am_state_pending_free(&pend, n);
+	struct am_removal *open;
+	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
+	check(n == 1 && open[0].kind == AM_KIND_SUCCESSION && !open[0].alone &&
+		open[0].nwaiting == 2);
+	am_state_removals_free(&open, n);
+	act(&w, SAM2, ACCEPT(s1), NULL);
 	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
 	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_PENDING);
 	/* the thief's, by the old key itself, to a key of the thief's */
@@ -890,6 +911,7 @@ test_succession(void)
 	act(&w, SAM2, statement(), NULL);
 	check_rc(ask(&w, SAM, statement()), AM_ERR_NOT_MEMBER);
 	/* acceptances of the thief's come too late: each is stale */
+	check_rc(ask(&w, KIM, ACCEPT(s2)), AM_ERR_RULE);
 	force(&w, KIM, ACCEPT(s2), NULL);
 	force(&w, ALEX, ACCEPT(s2), NULL);
 	check(member_of(w.s, w.circle, THIEF).status == 0);
@@ -930,7 +952,16 @@ static void
 test_succession_two(void)
 {
 	struct world w;
-	uint8_t s1[32];
+	uint8_t s0[32], s1[32];
+	/* alone, nobody but the old key could vouch for the new one */
+	begin(&w);
+	check_rc(ask(&w, SAM, succession(&w, SAM, THIEF)), AM_ERR_RULE);
+	force(&w, SAM, succession(&w, SAM, THIEF), s0);
+	force(&w, THIEF, ACCEPT(s0), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, THIEF).status != AM_MEMBER_JOINED);
+	both_orders(&w);
+	finish(&w);
 	couple(&w);
 	force(&w, SAM, succession(&w, SAM, THIEF), s1);
 	force(&w, THIEF, ACCEPT(s1), NULL);
