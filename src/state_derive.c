@@ -1578,7 +1578,7 @@ mark_removals(struct st_circle *c)
 
 /* Notes one proposal's answers as counted or ignored. */
 static int
-sink_answers(struct st_circle *c, size_t i)
+sink_answers(struct st_circle *c, const struct derive *d, size_t i)
 {
 	const struct st_proposal *p = &c->props[i];
 	struct st_sink *k = c->sink;
@@ -1596,6 +1596,7 @@ sink_answers(struct st_circle *c, size_t i)
 	bool counts = false, is_new = false, has_accepted = false, refusal = false;
 	bool removal = p->kind == AM_KIND_REMOVE;
 	const uint8_t *in = newcomer(p);
+	const struct answer *a;
 	char why[160];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint8_t author[32], hash[32];
@@ -1639,6 +1640,12 @@ sink_answers(struct st_circle *c, size_t i)
 			snprintf(why, sizeof why, "declines a %s its author had "
 				"accepted", what);
 			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED, why);
+		} else if (kind == AM_KIND_ACCEPT && !own && counts &&
+		    p->kind == AM_KIND_SUCCESSION && (a = find_answer(&d->k[i],
+		    author)) != NULL && a->stale && a->accept == seq) {
+			st_sink_ignore(k, author, seq, hash, kind, AM_RULE_ACCEPTED,
+				"accepts a new key for someone after accepting "
+				"another: each person's first acceptance per key is final");
 		} else if (kind == AM_KIND_ACCEPT && refusal) {
 			snprintf(why, sizeof why, "accepts a %s after declining it: "
 				"each whose consent it needs answers once", what);
@@ -1727,11 +1734,16 @@ sink_removal(struct st_circle *c, const struct st_proposal *p,
  * ignored. */
 static void
 sink_succession(struct st_circle *c, const struct st_proposal *p,
-	const struct am_member *m)
+	const struct known *kn, const struct am_member *m)
 {
 	struct st_sink *k = c->sink;
 	bool own = memcmp(p->author, p->target, 32) == 0;
-	if (p->effective)
+	if (kn->author_stale)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
+			AM_RULE_ACCEPTED, "proposes a new key for someone after "
+			"accepting another: each person's first acceptance per key "
+			"is final");
+	else if (p->effective)
 		st_sink_seen(k, p->author, p->seq);
 	else if (st_member(c, p->author) == NULL)
 		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
@@ -1753,7 +1765,7 @@ sink_succession(struct st_circle *c, const struct st_proposal *p,
 /* Notes every proposal and removal and every answer to one as counted
  * or ignored, and every LEAVE. */
 static int
-sink_members(struct st_circle *c)
+sink_members(struct st_circle *c, const struct derive *d)
 {
 	struct st_sink *k = c->sink;
 	int rc = sink_capped(c);
@@ -1773,7 +1785,7 @@ sink_members(struct st_circle *c)
 		if (p->kind == AM_KIND_REMOVE)
 			sink_removal(c, p, m);
 		else if (p->kind == AM_KIND_SUCCESSION)
-			sink_succession(c, p, m);
+			sink_succession(c, p, &d->k[i], m);
 		else if (p->done || (m == NULL && st_is_party_member(c, p->author)))
 			st_sink_seen(k, p->author, p->seq);
 		else if (st_member(c, p->author) == NULL)
@@ -1785,7 +1797,7 @@ sink_members(struct st_circle *c)
 		else
 			st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_MEMBER,
 				AM_RULE_MEMBER, "proposes someone who is already a member");
-		rc = sink_answers(c, i);
+		rc = sink_answers(c, d, i);
 		if (rc != AM_OK)
 			return rc;
 	}
@@ -1852,7 +1864,7 @@ st_circle_load(sqlite3 *db, const uint8_t circle[static AM_HASH_BYTES],
 	st_sink_seen(sink, c->creator, c->genesis_seq);
 	if ((rc = load_leaves(c)) != AM_OK || (rc = derive_membership(c, &d)) != AM_OK)
 		goto fail;
-	if (sink != NULL && (rc = sink_members(c)) != AM_OK)
+	if (sink != NULL && (rc = sink_members(c, &d)) != AM_OK)
 		goto fail;
 	if ((rc = st_renames(c)) != AM_OK)
 		goto fail;

@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v5";
+static const char digest_tag[] = "amends-state-v6";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)

@@ -62,7 +62,7 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 
 /* The version of the state rules this build applies (protocol/state.md);
  * it names the state digest ("amends-state-v4"). */
-#define AM_STATE_RULES 5
+#define AM_STATE_RULES 6
 
 /* The claimed times the state reads, half-open, in ms since the epoch:
  * 2000-01-01T00:00Z to 2200-01-01T00:00Z. An entry claiming a time outside
