@@ -922,6 +922,128 @@ test_succession(void)
 	finish(&w);
 }
 
+/* The name id shows in w, or NULL (the caller frees it). */
+static char *
+name_in(struct world *w, int who)
+{
+	struct am_name *v;
+	size_t n;
+	char *out = NULL;
+	check_rc(am_state_names(w->s, w->circle, &v, &n), AM_OK);
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(v[i].id, ID[who], 32) == 0)
+			out = strdup(v[i].name);
+	am_state_names_free(&v, n);
+	return out;
+}
+
+/*
+ * What Sam's old key did carries over to the key that takes his place,
+ * and the new key goes on from there: a version Kim proposed, which the
+ * old key never signed, comes into force once the new key signs it; the
+ * old key's confirmation of Kim's statement is the new key's, and the new
+ * key's own stands over it; a check-in by the new key for a period the old key
+ * checked in for corrects it; the new key amends the agreement; the old
+ * key's name is the new key's until the new key names itself.
+ */
+static void
+test_succession_carries(void)
+{
+	struct world w;
+	uint8_t a[32], b[32], kci[32], old[32], fix[32], s1[32], am[32];
+	three(&w);
+	act(&w, SAM, (struct am_body){ .kind = AM_KIND_NAME, .name = am_str_c("Sam") }, NULL);
+	act(&w, SAM, fx_evening_checkin("Evening", ID[SAM], ID[KIM]), a);
+	act(&w, KIM, ACCEPT(a), NULL);
+	struct am_body walk = fx_evening_checkin("Walks", ID[KIM], ID[SAM]);
+	act(&w, KIM, walk, b);
+	act(&w, KIM, statement(), kci);
+	act(&w, SAM, fx_body(AM_KIND_CONFIRM, kci), NULL);
+	act(&w, SAM, checkin(a, "2023-11-20"), old);
+	act(&w, KIM, fx_body(AM_KIND_CONFIRM, old), NULL);
+	act(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_JOINED);
+	/* the version the old key never signed awaits the new key */
+	struct am_pending *pend;
+	size_t n;
+	check_rc(am_state_pending(w.s, w.circle, ID[SAM2], &pend, &n), AM_OK);
+	check(n == 1 && pend[0].kind == AM_PENDING_VERSION &&
+		memcmp(pend[0].hash, b, 32) == 0);
+	am_state_pending_free(&pend, n);
+	act(&w, SAM2, ACCEPT(b), NULL);
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, b, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE);
+	am_state_agreement_finish(&ag);
+	/* the new key corrects the old key's check-in of the same period;
+	 * confirmed, the correction counts */
+	act(&w, SAM2, checkin(a, "2023-11-20"), fix);
+	act(&w, KIM, fx_body(AM_KIND_CONFIRM, fix), NULL);
+	struct am_checkin *v;
+	check_rc(am_state_checkins(w.s, a, &v, &n), AM_OK);
+	size_t found = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(v[i].hash, old, 32) == 0) {
+			found++;
+			check(!v[i].counts && v[i].verified);
+			check(memcmp(v[i].author, ID[SAM2], 32) == 0);
+			check(memcmp(v[i].signer, ID[SAM], 32) == 0);
+		}
+		if (memcmp(v[i].hash, fix, 32) == 0) {
+			found++;
+			check(v[i].counts && v[i].correction &&
+				memcmp(v[i].corrects, old, 32) == 0);
+			check(memcmp(v[i].signer, ID[SAM2], 32) == 0);
+		}
+	}
+	check(found == 2);
+	am_state_checkins_free(&v, n);
+	/* the new key amends; Kim signs; the new version names the new key */
+	struct am_body amend = fx_evening_checkin("Evening, earlier", ID[SAM2], ID[KIM]);
+	amend.kind = AM_KIND_AMEND;
+	memcpy(amend.target, a, 32);
+	memcpy(amend.base, a, 32);
+	act(&w, SAM2, amend, am);
+	act(&w, KIM, ACCEPT(am), NULL);
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && memcmp(ag.current, am, 32) == 0);
+	am_state_agreement_finish(&ag);
+	/* the old key's confirmation is the new key's; its own replaces it */
+	uint8_t mine[32] = { 0 };
+	for (int round = 0; round < 2; round++) {
+		struct am_statement *st;
+		size_t marked = 0;
+		check_rc(am_state_statements(w.s, w.circle, NULL, &st, &n), AM_OK);
+		for (size_t i = 0; i < n; i++)
+			if (memcmp(st[i].hash, kci, 32) == 0) {
+				check(st[i].nmarks == 1);
+				check(memcmp(st[i].marks[0].id, ID[SAM2], 32) == 0);
+				check((memcmp(st[i].marks[0].entry, mine, 32) == 0) == (round == 1));
+				marked++;
+			}
+		check(marked == 1);
+		am_state_statements_free(&st, n);
+		if (round == 0)
+			act(&w, SAM2, fx_body(AM_KIND_CONFIRM, kci), mine);
+	}
+	/* the name carries over until the new key writes its own */
+	char *nm = name_in(&w, SAM2);
+	check(nm != NULL && strcmp(nm, "Sam") == 0);
+	free(nm);
+	check(name_in(&w, SAM) == NULL);
+	act(&w, SAM2, (struct am_body){ .kind = AM_KIND_NAME, .name = am_str_c("Samuel") }, NULL);
+	nm = name_in(&w, SAM2);
+	check(nm != NULL && strcmp(nm, "Samuel") == 0);
+	free(nm);
+	both_orders(&w);
+	bool same = false;
+	check_rc(am_state_replay(w.s, w.circle, &same), AM_OK);
+	check(same);
+	finish(&w);
+}
+
 /* The first acceptance per old key is final, whatever arrives later: Kim
  * accepts the thief's succession of Sam first, then Alex's; Alex's
  * needs Kim, so it never completes, and the thief's needs Alex, who
@@ -1068,6 +1190,7 @@ main(void)
 	test_refusal_stays();
 	test_raised_witness();
 	test_succession();
+	test_succession_carries();
 	test_succession_first_final();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
