@@ -669,6 +669,22 @@ st_statements_load(struct st_circle *c, const uint8_t *about,
 		if (rc != AM_OK)
 			goto fail;
 	}
+	size_t kept = 0;
+	for (size_t i = 0; i < *n; i++) {
+		struct am_statement *s = &v[i];
+		/* awaiting someone: not what an old key of theirs wrote or
+		 * answered (the query saw only their current key's feed) */
+		bool theirs = awaiting != NULL && memcmp(s->author, awaiting, 32) == 0;
+		for (uint32_t j = 0; awaiting != NULL && j < s->nmarks; j++)
+			theirs = theirs || memcmp(s->marks[j].id, awaiting, 32) == 0;
+		if (theirs) {
+			free(s->text);
+			st_marks_free(s->marks, s->nmarks);
+			continue;
+		}
+		v[kept++] = *s;
+	}
+	*n = kept;
 	*out = v;
 	return AM_OK;
 fail:

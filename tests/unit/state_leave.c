@@ -965,9 +965,17 @@ test_succession_carries(void)
 	act(&w, SAM2, ACCEPT(s1), NULL);
 	act(&w, KIM, ACCEPT(s1), NULL);
 	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_JOINED);
+	/* the statement the old key confirmed awaits nobody: it is answered */
+	struct am_statement *aw;
+	size_t n;
+	check_rc(am_state_statements_awaiting(w.s, w.circle, ID[SAM2], &aw, &n), AM_OK);
+	check(n == 0);
+	am_state_statements_free(&aw, n);
+	check_rc(am_state_statements_awaiting(w.s, w.circle, ID[ALEX], &aw, &n), AM_OK);
+	check(n == 1 && memcmp(aw[0].hash, kci, 32) == 0);
+	am_state_statements_free(&aw, n);
 	/* the version the old key never signed awaits the new key */
 	struct am_pending *pend;
-	size_t n;
 	check_rc(am_state_pending(w.s, w.circle, ID[SAM2], &pend, &n), AM_OK);
 	check(n == 1 && pend[0].kind == AM_PENDING_VERSION &&
 		memcmp(pend[0].hash, b, 32) == 0);
