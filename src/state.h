@@ -48,6 +48,10 @@ struct st_proposal {
 	bool withdrawn;              /* its author declined it and it is not
 	                                consented: nobody is pending through
 	                                it (protocol/state.md, "Withdrawal") */
+	uint32_t nbackers;           /* SUCCESSION: whose first acceptance of
+	                                a new key for its target it is (its
+	                                author's writing it, or an accept) */
+	uint8_t (*backers)[AM_ID_BYTES];
 	uint32_t naccepts;
 	uint8_t (*accepts)[AM_ID_BYTES];
 	uint32_t ndeclines;          /* standing or not: see accepts */

@@ -421,10 +421,8 @@ backed_other(const struct check *k, const uint8_t *id, const uint8_t *old,
 		if (q == not || q->kind != AM_KIND_SUCCESSION ||
 		    memcmp(q->target, old, 32) != 0)
 			continue;
-		if (memcmp(q->author, id, 32) == 0)
-			return true;
-		for (uint32_t j = 0; j < q->naccepts; j++)
-			if (memcmp(q->accepts[j], id, 32) == 0)
+		for (uint32_t j = 0; j < q->nbackers; j++)
+			if (memcmp(q->backers[j], id, 32) == 0)
 				return true;
 	}
 	return false;

@@ -1110,8 +1110,9 @@ cmp_succ_act(const void *a, const void *b)
 /*
  * Each person's first acceptance of a succession of one key is final
  * (protocol/state.md, "Succession"): of their SUCCESSIONs and accepts
- * of a SUCCESSION of that key, the one with the lowest seq in their own
- * feed counts, the others are stale. Depends on feeds alone.
+ * of a SUCCESSION of that key (an accept after their DECLINE of the same
+ * one is none), the one with the lowest seq in their own feed counts,
+ * the others are stale. Depends on feeds alone.
  */
 static int
 mark_stale(struct st_circle *c, struct derive *d)
@@ -1129,8 +1130,12 @@ mark_stale(struct st_circle *c, struct derive *d)
 				continue;
 			}
 			v[n++] = (struct succ_act){ p->author, p->target, p->seq, i, NULL };
+			/* an accept that follows its author's DECLINE of the
+			 * same succession is no acceptance: it is ignored */
 			for (uint32_t j = 0; j < k->nans; j++)
 				if (k->ans[j].accept != 0 &&
+				    (k->ans[j].decline == 0 ||
+				    k->ans[j].accept < k->ans[j].decline) &&
 				    memcmp(k->ans[j].id, p->author, 32) != 0)
 					v[n++] = (struct succ_act){ k->ans[j].id,
 						p->target, k->ans[j].accept, i, &k->ans[j] };
@@ -1139,10 +1144,21 @@ mark_stale(struct st_circle *c, struct derive *d)
 			return cap == 0 ? AM_OK : AM_ERR_NOMEM;
 	}
 	qsort(v, n, sizeof *v, cmp_succ_act);
-	for (size_t j = 1; j < n; j++) {
-		if (memcmp(v[j].who, v[j - 1].who, 32) != 0 ||
-		    memcmp(v[j].key, v[j - 1].key, 32) != 0)
+	int rc = AM_OK;
+	for (size_t j = 0; j < n && rc == AM_OK; j++) {
+		struct st_proposal *p = &c->props[v[j].i];
+		if (j == 0 || memcmp(v[j].who, v[j - 1].who, 32) != 0 ||
+		    memcmp(v[j].key, v[j - 1].key, 32) != 0) {
+			/* who's first act on this key: it backs p */
+			void *q = realloc(p->backers, (p->nbackers + 1) * sizeof *p->backers);
+			if (q == NULL)
+				rc = AM_ERR_NOMEM;
+			else {
+				p->backers = q;
+				memcpy(p->backers[p->nbackers++], v[j].who, 32);
+			}
 			continue;
+		}
 		/* sorted: not the first of who's acts on this key */
 		if (v[j].a != NULL)
 			v[j].a->stale = true;
@@ -1150,7 +1166,7 @@ mark_stale(struct st_circle *c, struct derive *d)
 			d->k[v[j].i].author_stale = true;
 	}
 	free(v);
-	return AM_OK;
+	return rc;
 }
 
 static int
@@ -1810,6 +1826,7 @@ free_proposals(struct st_circle *c)
 	for (size_t i = 0; i < c->nprops; i++) {
 		free(c->props[i].accepts);
 		free(c->props[i].declines);
+		free(c->props[i].backers);
 		free(c->props[i].extra);
 		free(c->props[i].note);
 	}

@@ -618,8 +618,9 @@ backed_other(const struct st_circle *c, const struct st_proposal *p,
 		if (q == p || q->kind != AM_KIND_SUCCESSION ||
 		    memcmp(q->target, p->target, 32) != 0)
 			continue;
-		if (accepted_by(q, id))
-			return true;
+		for (uint32_t j = 0; j < q->nbackers; j++)
+			if (memcmp(q->backers[j], id, 32) == 0)
+				return true;
 	}
 	return false;
 }

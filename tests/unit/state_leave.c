@@ -1075,6 +1075,31 @@ test_succession_first_final(void)
 	finish(&w);
 }
 
+/* A refusal is no acceptance: Kim declines the thief's succession of
+ * Sam (refusing it), then accepts it anyway (ignored); her accept of
+ * Alex's succession is her first acceptance of a new key for Sam, and
+ * completes it. */
+static void
+test_succession_refused_first(void)
+{
+	struct world w;
+	uint8_t s1[32], s2[32], late[32];
+	three(&w);
+	force(&w, SAM, succession(&w, SAM, THIEF), s2);
+	force(&w, THIEF, ACCEPT(s2), NULL);
+	act(&w, KIM, DECLINE(s2), NULL);
+	force(&w, KIM, ACCEPT(s2), late);
+	check(fx_has_violation(w.s, w.circle, late, AM_RULE_ACCEPTED));
+	act(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, THIEF).status == 0);
+	both_orders(&w);
+	finish(&w);
+}
+
 /* In a circle of two, the old key's own succession needs the other
  * member; the other member's needs nobody else but is theirs: either
  * way someone other than the old key vouches for the new one. */
@@ -1200,6 +1225,7 @@ main(void)
 	test_succession();
 	test_succession_carries();
 	test_succession_first_final();
+	test_succession_refused_first();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
