@@ -456,9 +456,12 @@ answer_succession(struct check *k, const struct am_body *b)
 	if (st_departed(&k->c, p->target) != NULL)
 		return say(k, AM_ERR_RULE, "the key it replaces is no longer a member's: "
 			"they left, were removed, or another new key took their place");
-	if (memcmp(p->target, k->author, 32) == 0 && !own)
-		return say(k, AM_ERR_RULE, "this succession replaces your key: you are "
-			"not asked to answer it");
+	/* the old key may object: its DECLINE refuses nothing (the key may
+	 * be a thief's) but is shown to those asked */
+	if (memcmp(p->target, k->author, 32) == 0 && !own &&
+	    b->kind == AM_KIND_ACCEPT)
+		return say(k, AM_ERR_RULE, "this succession replaces your key: the "
+			"others decide; you may decline it to object");
 	if (p->refused)
 		return say(k, AM_ERR_RULE, "someone whose consent this succession needs "
 			"declined it, and that first answer is final");

@@ -682,6 +682,27 @@ removal_waiting(const struct st_circle *c, const struct st_proposal *p,
 	return AM_OK;
 }
 
+/* The highest seq of author's feed in circle that db holds; 0 for none. */
+static int
+feed_head(sqlite3 *db, const uint8_t *circle, const uint8_t *author,
+	uint64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, "SELECT MAX(e.seq) FROM entries e JOIN feeds f "
+		"ON f.id = e.feed WHERE f.circle = ?1 AND f.author = ?2", &st);
+	*out = 0;
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, author, 32, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	st_finish(st);
+	return st_done(rc);
+}
+
 int
 am_state_removals(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	struct am_removal **out, size_t *n)
@@ -705,6 +726,13 @@ am_state_removals(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES]
 			continue;
 		struct am_removal *r = &v[nv++];
 		r->kind = p->kind;
+		r->head = p->head;
+		for (uint32_t j = 0; j < p->ndeclines; j++)
+			r->target_declined = r->target_declined ||
+				memcmp(p->declines[j], p->target, 32) == 0;
+		rc = feed_head(db, circle, p->target, &r->held);
+		if (rc != AM_OK)
+			break;
 		memcpy(r->heir, p->heir, 32);
 		memcpy(r->hash, p->hash, 32);
 		memcpy(r->author, p->author, 32);

@@ -236,6 +236,13 @@ struct am_removal {
 	bool alone;                      /* no joined member other than its
 	                                    author and target has accepted it
 	                                    yet (one must) */
+	uint64_t head;                   /* the head of target's feed it
+	                                    names: what it keeps of it */
+	uint64_t held;                   /* the head of target's feed this
+	                                    node holds: held - head entries
+	                                    would be set aside */
+	bool target_declined;            /* SUCCESSION: the old key declined
+	                                    it (which refuses nothing) */
 };
 
 /* The open removals of circle, by claimed time then hash. Free with

@@ -888,7 +888,19 @@ test_succession(void)
 	force(&w, SAM, succession(&w, SAM, THIEF), s2);
 	force(&w, THIEF, ACCEPT(s2), NULL);
 	force(&w, SAM, statement(), after);
+	act(&w, SAM, DECLINE(s1), NULL);
 	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	/* those asked see what accepting would set aside, and the old
+	 * key's DECLINE, which refuses nothing */
+	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
+	size_t seen = 0;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(open[i].hash, s1, 32) == 0) {
+			seen++;
+			check(open[i].held == open[i].head + 3 && open[i].target_declined);
+		}
+	check(seen == 1);
+	am_state_removals_free(&open, n);
 	both_orders(&w);
 	act(&w, KIM, ACCEPT(s1), NULL);
 	struct am_member m = member_of(w.s, w.circle, SAM);
