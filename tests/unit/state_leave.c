@@ -718,6 +718,7 @@ test_remove_cap(void)
 	finish(&w);
 }
 
+
 /* A refusal is never lifted. Alex refuses Sam's invitation of Kim; Sam
  * then invites Pat, who needs no answer from Kim (a refused newcomer
  * leaves the need), and Pat joins. Alex leaves: his DECLINE still
@@ -1112,6 +1113,29 @@ test_succession_refused_first(void)
 	finish(&w);
 }
 
+/* Successions share the cap: Sam's 257th MEMBER, REMOVE or SUCCESSION,
+ * a succession of Alex's key, is ignored (cap), and Alex's place stays
+ * his though every member accepts it. */
+static void
+test_succession_cap(void)
+{
+	struct world w;
+	uint8_t s1[32];
+	three(&w);
+	for (int i = 0; i < AM_CAP_MEMBER_PROPOSALS - 2; i++) {
+		struct am_body b = { .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
+		randombytes_buf(b.target, 32);
+		force(&w, SAM, b, NULL);
+	}
+	force(&w, SAM, succession(&w, ALEX, THIEF), s1);
+	check(fx_has_violation(w.s, w.circle, s1, AM_RULE_CAP));
+	force(&w, THIEF, ACCEPT(s1), NULL);
+	force(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, THIEF).status == 0);
+	finish(&w);
+}
+
 /* In a circle of two, the old key's own succession needs the other
  * member; the other member's needs nobody else but is theirs: either
  * way someone other than the old key vouches for the new one. */
@@ -1238,6 +1262,7 @@ main(void)
 	test_succession_carries();
 	test_succession_first_final();
 	test_succession_refused_first();
+	test_succession_cap();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
