@@ -155,16 +155,36 @@ heir_of(const struct st_circle *c, const uint8_t *id)
 	return d != NULL && d->kind == AM_KIND_SUCCESSION ? d->heir : NULL;
 }
 
+/* Follows id's successions to the key that holds its place now; *hops
+ * gets how many. Each link is an effective succession: a chain is at
+ * most as long as they are many (a cycle, which needs a key to succeed
+ * one that succeeded it, stops there too). */
+static const uint8_t *
+follow(const struct st_circle *c, const uint8_t *id, uint32_t *hops)
+{
+	const uint8_t *at = id, *next;
+	uint32_t n = 0;
+	while (n <= c->nremovals && (next = heir_of(c, at)) != NULL) {
+		at = next;
+		n++;
+	}
+	*hops = n;
+	return at;
+}
+
 const uint8_t *
 st_current(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
 {
-	/* each link is an effective succession: a chain is at most as
-	 * long as they are many (a cycle, which needs a key to succeed one
-	 * that succeeded it, stops there too) */
-	const uint8_t *at = id, *next;
-	for (size_t n = 0; n <= c->nremovals && (next = heir_of(c, at)) != NULL; n++)
-		at = next;
-	return at;
+	uint32_t hops;
+	return follow(c, id, &hops);
+}
+
+uint32_t
+st_hops(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
+{
+	uint32_t hops;
+	follow(c, id, &hops);
+	return hops;
 }
 
 const uint8_t *
