@@ -1292,6 +1292,7 @@ succession_open(struct st_circle *c, const uint32_t *at, const struct derive *d,
 	const struct st_proposal *p = &c->props[i];
 	return find_member(c, at, d->k[i].oix) != NULL && !gone(c, p->target) &&
 		memcmp(p->heir, p->target, 32) != 0 &&
+		memcmp(p->heir, p->author, 32) != 0 &&
 		(memcmp(p->author, p->target, 32) == 0 || party_member(c, at, p->who));
 }
 
@@ -1462,23 +1463,37 @@ cmp_depart(const void *a, const void *b)
 	return memcmp(x->hash, y->hash, 32);
 }
 
-/* Did a joined member other than p's author and the one it removes
- * accept p? Nobody removes anyone alone. */
+/* The first key of the person id is a key of: a joined person who
+ * joined through a succession is the person whose key it replaced, and
+ * so on back (bounded: a cycle stops). id itself for anyone else. */
+static const uint8_t *
+person(const struct st_circle *c, const uint8_t *id)
+{
+	static const uint8_t zero[AM_ID_BYTES];
+	const uint8_t *at = id;
+	const struct am_member *m;
+	for (size_t n = 0; n < c->nmembers && (m = st_member(c, at)) != NULL &&
+	    memcmp(m->succeeds, zero, AM_ID_BYTES) != 0; n++)
+		at = m->succeeds;
+	return at;
+}
+
+/* Did a joined person other than p's author and its target (and a
+ * SUCCESSION's heir) accept p? Nobody removes anyone, or takes anyone's
+ * place, alone: and one person's two keys are one person. */
 static bool
 another_accepts(const struct st_circle *c, const struct st_proposal *p,
 	const struct known *k)
 {
-	/* a succession written by a member other than the old key is that
-	 * member's acceptance; its heir vouches for nobody */
-	if (p->kind == AM_KIND_SUCCESSION && !k->author_stale &&
-	    memcmp(p->author, p->target, 32) != 0 && st_member(c, p->author) != NULL)
-		return true;
+	const uint8_t *author = person(c, p->author), *target = person(c, p->target);
 	for (uint32_t j = 0; j < k->nans; j++) {
-		if (p->kind == AM_KIND_SUCCESSION && memcmp(k->ans[j].id, p->heir, 32) == 0)
+		const uint8_t *id = k->ans[j].id, *who;
+		if (st_member(c, id) == NULL || !consents(p, k, id))
 			continue;
-		const uint8_t *id = k->ans[j].id;
-		if (memcmp(id, p->author, 32) != 0 && memcmp(id, p->target, 32) != 0 &&
-		    consents(p, k, id) && st_member(c, id) != NULL)
+		who = person(c, id);
+		if (memcmp(who, author, 32) != 0 && memcmp(who, target, 32) != 0 &&
+		    (p->kind != AM_KIND_SUCCESSION ||
+		    (memcmp(id, p->heir, 32) != 0 && memcmp(who, p->heir, 32) != 0)))
 			return true;
 	}
 	return false;
@@ -1507,8 +1522,10 @@ takes_effect(const struct st_circle *c, const struct st_proposal *p,
 	if (p->kind == AM_KIND_REMOVE)
 		return st_is_party_member(c, p->author) &&
 			memcmp(p->author, p->target, 32) != 0;
-	/* a SUCCESSION: by the old key itself or a member, to another key */
+	/* a SUCCESSION: by the old key itself or a member, to a key that
+	 * is neither the old one nor its author's */
 	return memcmp(p->heir, p->target, 32) != 0 &&
+		memcmp(p->heir, p->author, 32) != 0 &&
 		(memcmp(p->author, p->target, 32) == 0 ||
 		st_is_party_member(c, p->author));
 }
@@ -1794,6 +1811,9 @@ sink_succession(struct st_circle *c, const struct st_proposal *p,
 	else if (memcmp(p->heir, p->target, 32) == 0)
 		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
 			AM_RULE_WRONG_TARGET, "replaces a key with itself");
+	else if (memcmp(p->heir, p->author, 32) == 0)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
+			AM_RULE_WRONG_TARGET, "gives someone's place to its own author's key");
 	else
 		st_sink_seen(k, p->author, p->seq);
 }

@@ -879,7 +879,7 @@ test_succession(void)
 	am_state_pending_free(&pend, n);
 	struct am_removal *open;
 	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
-	check(n == 1 && open[0].kind == AM_KIND_SUCCESSION && !open[0].alone &&
+	check(n == 1 && open[0].kind == AM_KIND_SUCCESSION && open[0].alone &&
 		open[0].nwaiting == 2);
 	am_state_removals_free(&open, n);
 	act(&w, SAM2, ACCEPT(s1), NULL);
@@ -1136,6 +1136,60 @@ test_succession_cap(void)
 	finish(&w);
 }
 
+/* Nobody takes another's place alone. Alex, in a circle of two, writes
+ * a succession of Sam's key by a key of Alex's own making (THIEF), which
+ * it accepts: its need is only Alex, and Alex's writing it does not
+ * vouch for it. Nor does one naming Alex's own key as the heir. Once Kim
+ * has joined and accepts the first, someone else has vouched: it takes
+ * effect (the second never: wrong-target). */
+static void
+test_succession_hijack(void)
+{
+	struct world w;
+	uint8_t s1[32], s2[32], p[32];
+	couple(&w);
+	check_rc(ask(&w, ALEX, succession(&w, SAM, THIEF)), AM_ERR_RULE);
+	force(&w, ALEX, succession(&w, SAM, THIEF), s1);
+	force(&w, THIEF, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_PENDING);
+	force(&w, ALEX, succession(&w, SAM, ALEX), s2);
+	check(fx_has_violation(w.s, w.circle, s2, AM_RULE_WRONG_TARGET) ||
+		fx_has_violation(w.s, w.circle, s2, AM_RULE_ACCEPTED));
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	act(&w, SAM, member(KIM), p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	force(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* One person's two keys are one person: Sam replaces his key (Alex
+ * accepts); his old key then writes a REMOVE of Alex, which membership
+ * reads past its head, and his new key accepts it. Nobody else did:
+ * Alex stays. */
+static void
+test_two_keys_remove(void)
+{
+	struct world w;
+	uint8_t s1[32], r[32];
+	couple(&w);
+	act(&w, SAM, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, ALEX, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_JOINED);
+	force(&w, SAM, removal(&w, ALEX, NULL, 0), r);
+	force(&w, SAM2, ACCEPT(r), NULL);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	finish(&w);
+}
+
 /* In a circle of two, the old key's own succession needs the other
  * member; the other member's needs nobody else but is theirs: either
  * way someone other than the old key vouches for the new one. */
@@ -1263,6 +1317,8 @@ main(void)
 	test_succession_first_final();
 	test_succession_refused_first();
 	test_succession_cap();
+	test_succession_hijack();
+	test_two_keys_remove();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
