@@ -645,6 +645,43 @@ next_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
 	return SIZE_MAX;
 }
 
+/* The last proposal of author written at or before seq, in keys[0..n);
+ * SIZE_MAX when there is none. */
+static size_t
+last_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
+	uint64_t seq)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = memcmp(keys[mid].author, author, 32);
+		if (d < 0 || (d == 0 && keys[mid].seq <= seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && memcmp(keys[lo - 1].author, author, 32) == 0)
+		return keys[lo - 1].i;
+	return SIZE_MAX;
+}
+
+/* A SUCCESSION by its target, for finding what that target knew. */
+struct succ_key {
+	const uint8_t *target;
+	uint64_t head;
+	size_t i;
+};
+
+static int
+cmp_succ_key(const void *a, const void *b)
+{
+	const struct succ_key *x = a, *y = b;
+	int d = memcmp(x->target, y->target, 32);
+	if (d != 0)
+		return d;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 /*
  * Marks the proposals whose author had accepted, before writing them, an
  * object this node does not have: that object may be a member proposal
@@ -739,11 +776,27 @@ cmp_edge(const void *a, const void *b)
  * accepter's first proposal after s.
  */
 static int
+add_edge(struct edge **e, size_t *n, size_t *cap, size_t from, size_t to)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *p = realloc(*e, ncap * sizeof **e);
+		if (p == NULL)
+			return AM_ERR_NOMEM;
+		*e = p;
+		*cap = ncap;
+	}
+	(*e)[(*n)++] = (struct edge){ from, to };
+	return AM_OK;
+}
+
+static int
 link_proposals(struct st_circle *c, struct derive *d)
 {
 	size_t n = c->nprops, nedges = 0, cap = 0;
 	struct feed_key *keys = malloc(n * sizeof *keys);
 	struct edge *e = NULL;
+	struct succ_key *sk = NULL;
 	int rc = AM_ERR_NOMEM;
 	if (keys == NULL)
 		return rc;
@@ -757,21 +810,50 @@ link_proposals(struct st_circle *c, struct derive *d)
 	if ((rc = intern(c, d, keys)) != AM_OK)
 		goto fail;
 	rc = AM_ERR_NOMEM;
+	/* a succession also knows what its target knew up to the head it
+	 * names (protocol/state.md, "Succession"): the target's last
+	 * proposal by then, and what the target had accepted by then */
+	size_t nsk = 0;
+	for (size_t i = 0; i < n; i++)
+		nsk += c->props[i].kind == AM_KIND_SUCCESSION;
+	if ((sk = malloc((nsk ? nsk : 1) * sizeof *sk)) == NULL)
+		goto fail;
+	nsk = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct st_proposal *p = &c->props[i];
+		if (p->kind != AM_KIND_SUCCESSION)
+			continue;
+		sk[nsk++] = (struct succ_key){ p->target, p->head, i };
+		size_t q = last_proposal(keys, n, p->target, p->head);
+		if (q != SIZE_MAX && q != i && add_edge(&e, &nedges, &cap, i, q) != AM_OK)
+			goto fail;
+	}
+	qsort(sk, nsk, sizeof *sk, cmp_succ_key);
 	for (size_t q = 0; q < n; q++)
 		for (uint32_t a = 0; a < d->k[q].nans; a++) {
 			const struct answer *x = &d->k[q].ans[a];
 			size_t from;
-			if (x->accept == 0 || (from = next_proposal(keys, n, x->id,
-			    x->accept)) == SIZE_MAX)
+			if (x->accept == 0)
 				continue;
-			if (nedges == cap) {
-				cap = cap ? cap * 2 : 16;
-				void *p = realloc(e, cap * sizeof *e);
-				if (p == NULL)
-					goto fail;
-				e = p;
+			/* the successions of x's key that name a head at or past
+			 * this accept */
+			struct succ_key key = { x->id, 0, 0 };
+			size_t lo = 0, hi = nsk;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (memcmp(sk[mid].target, key.target, 32) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
 			}
-			e[nedges++] = (struct edge){ from, q };
+			for (; lo < nsk && memcmp(sk[lo].target, x->id, 32) == 0; lo++)
+				if (sk[lo].head >= x->accept && sk[lo].i != q &&
+				    add_edge(&e, &nedges, &cap, sk[lo].i, q) != AM_OK)
+					goto fail;
+			if ((from = next_proposal(keys, n, x->id, x->accept)) == SIZE_MAX)
+				continue;
+			if (add_edge(&e, &nedges, &cap, from, q) != AM_OK)
+				goto fail;
 		}
 	if (nedges > 1)
 		qsort(e, nedges, sizeof *e, cmp_edge);
@@ -785,6 +867,7 @@ link_proposals(struct st_circle *c, struct derive *d)
 	}
 	rc = load_waits(c, d, keys);
 fail:
+	free(sk);
 	free(e);
 	free(keys);
 	return rc;

@@ -1169,6 +1169,42 @@ test_succession_hijack(void)
 	finish(&w);
 }
 
+/* A succession needs everyone its target knew of up to the head it
+ * names, not only those its author knew of. Sam invites Alex, then Kim
+ * and Pat; Alex, who has accepted neither invitation yet, writes a
+ * succession of Sam's key. Kim and Pat join; the new key and Kim accept:
+ * it still waits for Pat, whom Sam had invited. */
+static void
+test_succession_target_knew(void)
+{
+	struct world w;
+	uint8_t pk[32], pp[32], s1[32];
+	couple(&w);
+	act(&w, SAM, member(KIM), pk);
+	act(&w, KIM, ACCEPT(pk), NULL);
+	act(&w, SAM, member(PAT), pp);
+	act(&w, PAT, ACCEPT(pp), NULL);
+	act(&w, KIM, ACCEPT(pp), NULL);
+	force(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, ALEX, ACCEPT(pk), NULL);
+	act(&w, ALEX, ACCEPT(pp), NULL);
+	check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	struct am_removal *open;
+	size_t n;
+	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
+	check(n == 1 && open[0].nwaiting == 1 &&
+		memcmp(open[0].waiting[0], ID[PAT], 32) == 0);
+	am_state_removals_free(&open, n);
+	both_orders(&w);
+	act(&w, PAT, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	both_orders(&w);
+	finish(&w);
+}
+
 /* One person's two keys are one person: Sam replaces his key (Alex
  * accepts); his old key then writes a REMOVE of Alex, which membership
  * reads past its head, and his new key accepts it. Nobody else did:
@@ -1319,6 +1355,7 @@ main(void)
 	test_succession_cap();
 	test_succession_hijack();
 	test_two_keys_remove();
+	test_succession_target_knew();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
