@@ -1205,6 +1205,45 @@ test_succession_target_knew(void)
 	finish(&w);
 }
 
+/* A person's signings keep their order across keys: Sam's agreement
+ * with himself alone is in force; his key is replaced; his new key,
+ * early in its own feed, proposes an amendment adding Kim. What Sam
+ * signed with his old key came first: the version in force needs nobody
+ * new and stays in force while the amendment waits for Kim, then the
+ * amendment replaces it. (Comparing the new key's numbers with the old
+ * key's took the new key's signing as the earlier, and the version in
+ * force then needed Kim: the simulator's seed 80362.) */
+static void
+test_succession_order(void)
+{
+	struct world w;
+	uint8_t a[32], s1[32], am[32];
+	three(&w);
+	for (int i = 0; i < 6; i++)
+		act(&w, SAM, statement(), NULL);
+	struct am_body solo = fx_evening_checkin("Alone", ID[SAM], ID[SAM]);
+	solo.terms.nparties = 1;
+	act(&w, SAM, solo, a);
+	act(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	struct am_body amend = fx_evening_checkin("Together", ID[SAM2], ID[KIM]);
+	amend.kind = AM_KIND_AMEND;
+	memcpy(amend.target, a, 32);
+	memcpy(amend.base, a, 32);
+	act(&w, SAM2, amend, am);
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && memcmp(ag.current, a, 32) == 0);
+	am_state_agreement_finish(&ag);
+	act(&w, KIM, ACCEPT(am), NULL);
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && memcmp(ag.current, am, 32) == 0);
+	am_state_agreement_finish(&ag);
+	both_orders(&w);
+	finish(&w);
+}
+
 /* One person's two keys are one person: Sam replaces his key (Alex
  * accepts); his old key then writes a REMOVE of Alex, which membership
  * reads past its head, and his new key accepts it. Nobody else did:
@@ -1356,6 +1395,7 @@ main(void)
 	test_succession_hijack();
 	test_two_keys_remove();
 	test_succession_target_knew();
+	test_succession_order();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
