@@ -219,6 +219,31 @@ am_state_member_role(struct am_store *s,
 	return rc;
 }
 
+int
+am_state_named(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES], bool *named)
+{
+	sqlite3 *db = am_store_sqlite(s);
+	struct st_circle c;
+	bool began = st_read_begin(db);
+	int rc = st_circle_load(db, circle, NULL, &c);
+	st_read_end(db, began);
+	*named = false;
+	if (rc != AM_OK)
+		return rc;
+	if (st_departed(&c, id) == NULL) {
+		*named = st_member(&c, id) != NULL;
+		for (size_t i = 0; i < c.nprops && !*named; i++) {
+			const struct st_proposal *p = &c.props[i];
+			const uint8_t *in = p->kind == AM_KIND_MEMBER ? p->target :
+				p->kind == AM_KIND_SUCCESSION ? p->heir : NULL;
+			*named = in != NULL && !p->refused && memcmp(in, id, 32) == 0;
+		}
+	}
+	st_circle_finish(&c);
+	return AM_OK;
+}
+
 /* ---- agreements ---- */
 
 /* Copies the public view of a derived agreement, taking its strings. */

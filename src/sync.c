@@ -231,10 +231,15 @@ sync_door(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
 	*proposed = false;
 	if (rc == AM_OK)
 		return AM_OK;           /* a joined member, or its creator */
-	/* a circle we hold whose copy names us in a proposal not refused: we
-	 * hold it as the one proposed (the invite exchange brought it) */
-	if (rc == AM_ERR_NOT_SHARED && s->access.may_read == state_may_read)
-		rc = state_listed(s->store, circle, s->self, true);
+	/* a circle we hold whose copy names us in a proposal not refused,
+	 * withdrawn or not (one withdrawn may still complete), or as the
+	 * new key of a succession: we hold it as the one proposed */
+	if (rc == AM_ERR_NOT_SHARED && s->access.may_read == state_may_read) {
+		bool named = false;
+		rc = am_state_named(s->store, circle, s->self, &named);
+		if (rc == AM_OK && !named)
+			rc = AM_ERR_NOT_SHARED;
+	}
 	if (rc != AM_OK && rc != AM_ERR_NOT_SHARED && rc != AM_ERR_NOT_FOUND)
 		return rc;
 	/* not joined yet: a proposed_to row, if any, goes once we are */

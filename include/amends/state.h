@@ -267,6 +267,15 @@ AM_NODISCARD int am_state_member_role(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t id[static AM_ID_BYTES], uint32_t *role);
 
+/* *named: does the copy name id as one who may come into circle: the
+ * newcomer of a MEMBER proposal, or the new key of a SUCCESSION, that
+ * is not refused (withdrawn ones included: one may still complete,
+ * protocol/state.md, "Withdrawal"), and id has not departed? A joined
+ * member is named too. What the sync door reads (protocol/sync.md). */
+AM_NODISCARD int am_state_named(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES], bool *named);
+
 /* ---- agreements and versions ---- */
 
 enum am_agreement_status {

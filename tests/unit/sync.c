@@ -1121,6 +1121,54 @@ test_door(void)
 	am_store_close(&x);
 }
 
+/* The door holds for one proposed whose proposal was withdrawn (it may
+ * still complete): Alex proposes Sam in a circle of his own, and
+ * withdraws it; Sam's node, which holds those entries (and no record of
+ * the invite exchange), still takes what Alex pushes next. */
+static void
+test_door_withdrawn(void)
+{
+	struct am_store *a = fx_store_open("doorw-a.db"), *x = fx_store_open("doorw-x.db");
+	struct fx_entries g = { .n = 0 };
+	uint8_t mine[32], p[32];
+	struct am_sync_msg *m = calloc(1, sizeof *m);
+	uint8_t *buf;
+	size_t len;
+	enum am_ingest_result r;
+
+	check(m != NULL);
+	fx_genesis(x, alex, "mine", FX_T0, mine);
+	struct am_body b = fx_body(AM_KIND_MEMBER, pk(sam));
+	check_rc(am_store_append(x, alex, mine, FX_T0 + 1000, &b, p, NULL), AM_OK);
+	b = fx_body(AM_KIND_DECLINE, p);
+	check_rc(am_store_append(x, alex, mine, FX_T0 + 2000, &b, NULL, NULL), AM_OK);
+	say(x, alex, mine, 1);
+	check_rc(am_store_range(x, mine, pk(alex), 1, 4, fx_entries_add, &g), AM_OK);
+	check(g.n == 4);
+	for (size_t i = 0; i < 3; i++)
+		check_rc(am_store_ingest(a, g.raw[i], g.len[i], &r), AM_OK);
+	m->type = AM_SYNC_PUSH;
+	memcpy(m->circle, mine, 32);
+	memcpy(m->author, pk(alex), 32);
+	m->n = 1;
+	m->raw[0] = g.raw[3];
+	m->len[0] = g.len[3];
+	check_rc(am_sync_msg_encode(m, &buf, &len), AM_OK);
+	bool named = false;
+	check_rc(am_state_named(a, mine, pk(sam), &named), AM_OK);
+	check(named);
+	struct am_sync *s = am_sync_new(a, pk(sam), pk(alex));
+	check(s != NULL);
+	check_rc(am_sync_receive(s, buf, len), AM_OK);
+	check(head_of(a, mine, pk(alex)) == 4);
+	am_sync_destroy(&s);
+	free(buf);
+	free(m);
+	fx_entries_free(&g);
+	am_store_close(&a);
+	am_store_close(&x);
+}
+
 static void
 test_malformed(void)
 {
@@ -1865,6 +1913,7 @@ main(int argc, char **argv)
 	test_up_to_date();
 	test_stranger();
 	test_door();
+	test_door_withdrawn();
 	test_restored();
 	test_restored_longer_claim();
 	test_restored_shorter_claim();
