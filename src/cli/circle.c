@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "format.h"
 #include "resolve.h"
+#include "rotate.h"
 #include "write.h"
 
 static const char usage[] =
@@ -25,7 +26,8 @@ static const char usage[] =
 	"       amends circle add CIRCLE ID [--witness]\n"
 	"       amends circle leave CIRCLE [--reason TEXT]\n"
 	"       amends circle remove CIRCLE ID [--reason TEXT]\n"
-	"       amends circle rename CIRCLE NAME\n\n"
+	"       amends circle rename CIRCLE NAME\n"
+	"       amends circle succeed CIRCLE ID NEW-ID [--reason TEXT]\n\n"
 	"new creates a circle called NAME, with you as its first member.\n"
 	"add proposes the person with ID as a member of CIRCLE (a name or the\n"
 	"start of its ID); with --witness as a witness, who sees the record and\n"
@@ -39,7 +41,15 @@ static const char usage[] =
 	"you, leave instead. From then on what they write there does not count,\n"
 	"agreements naming them end, and nobody sends them the record. What they\n"
 	"already hold stays with them.\n"
-	"rename gives CIRCLE a new name (members only, not witnesses).\n";
+	"rename gives CIRCLE a new name (members only, not witnesses).\n"
+	"succeed proposes NEW-ID (their new key, whose full ID they give you)\n"
+	"in the place of the member ID, whose key was lost, stolen or forked.\n"
+	"It takes effect once NEW-ID and every other member have accepted it\n"
+	"(amends accept); compare the new key's fingerprint with them by voice\n"
+	"first. From then on NEW-ID is a party to every agreement ID was, what\n"
+	"ID signed up to the succession counts for NEW-ID, and what the old key\n"
+	"signs later counts nowhere. Each person's first acceptance of a new key\n"
+	"for someone is final.\n";
 
 static int
 circle_new(int argc, char **argv)
@@ -264,6 +274,53 @@ out:
 }
 
 static int
+circle_succeed(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	struct am_body *b = NULL;
+	const char *reason = NULL;
+	uint8_t circle[32], hash[32], old[32], heir[32];
+	int ret = reason_opts(argc, argv, 3, &reason);
+
+	if (ret != 0)
+		return ret < 0 ? 0 : 1;
+	ret = 1;
+	if ((b = malloc(sizeof *b)) == NULL)
+		return cli_fail("circle succeed", AM_ERR_NOMEM);
+	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
+		goto out;
+	if (cli_resolve_circle(c.store, argv[optind], circle) != 0 ||
+	    cli_resolve_id(c.store, argv[optind + 1], old) != 0)
+		goto out;
+	/* the new key is nobody's here yet: only its whole ID names it */
+	if (strlen(argv[optind + 2]) != AM_ID_TEXT_BYTES - 1 ||
+	    am_id_parse(argv[optind + 2], heir) != AM_OK) {
+		ret = cli_error("NEW-ID must be the whole ID of the new key (am "
+			"and 56 characters), as its owner's amends id shows it");
+		goto out;
+	}
+	if (cli_succession_body(&c, circle, old, heir, b) != 0)
+		goto out;
+	b->note = am_str_c(reason);
+	if (cli_write(&c, circle, b, hash) != 0)
+		goto out;
+	char who[CLI_SHORT_NAME], h[CLI_SHORT_HASH];
+	char of[AM_FPR_TEXT_BYTES], nf[AM_FPR_TEXT_BYTES];
+	cli_short_id(c.store, old, who);
+	cli_short_hash(hash, h);
+	am_id_fingerprint(old, of);
+	am_id_fingerprint(heir, nf);
+	printf("proposed the new key %s in the place of %s (%s) (%s): it takes "
+		"effect once the new key and every other member accept it "
+		"(amends accept %s)\n", nf, who, of, h, h);
+	ret = 0;
+out:
+	free(b);
+	cli_close(&c);
+	return ret;
+}
+
+static int
 circle_rename(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -327,6 +384,8 @@ cmd_circle(int argc, char **argv)
 		return circle_leave(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
 		return circle_remove(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "succeed") == 0)
+		return circle_succeed(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "rename") == 0) {
 		if (argc >= 3 && strcmp(argv[2], "--help") == 0) {
 			cli_usage(stdout, usage);

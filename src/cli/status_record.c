@@ -169,7 +169,7 @@ section_paused(struct status *st)
 		if (rc != AM_ERR_RESTORING && rc != AM_ERR_OWN_BEHIND)
 			continue;
 		const char *why = rc == AM_ERR_RESTORING ? "restored" : "own-behind";
-		uint64_t seen = am_store_own_seen_get(st->s, id);
+		uint64_t seen = am_store_own_seen_get(st->s, id, st->me);
 		if (st->json) {
 			struct json *j = &st->j;
 			json_obj(j);

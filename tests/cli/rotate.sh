@@ -1,0 +1,105 @@
+#!/bin/sh
+# Key rotation through the real binary and bundles (issue 24): a plain
+# rotation (the old key writes each succession, the new key accepts it,
+# the others accept), and a succession written by a member for someone
+# whose key is lost, with a decline that refuses it for good.
+set -u
+amends=$1
+dir=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] && echo "kept $dir" || rm -rf "$dir"' EXIT
+export TZ=UTC
+export AMENDS_NOW=2026-03-01T09:00:00Z
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+am() {
+	who=$1
+	shift
+	AMENDS_HOME="$dir/$who" "$amends" "$@"
+}
+share() {
+	am "$1" export -o "$dir/$1.bundle" >/dev/null || fail "export by $1"
+	for other in sam alex lee; do
+		[ "$other" = "$1" ] && continue
+		am "$other" import "$dir/$1.bundle" >/dev/null 2>&1
+	done
+}
+idof() { am "$1" id --json | sed 's/^{"id":"\([^"]*\)".*/\1/'; }
+hash8() { sed -n 's/.*(\([0-9a-f]\{8\}\)).*/\1/p' | tail -n 1; }
+joined() { am "$1" circles --json | grep -o '"status":"joined"' | wc -l | tr -d ' '; }
+
+for who in sam alex lee; do
+	am "$who" init --name "$who" >/dev/null || fail "init $who"
+done
+SAM=$(idof sam)
+ALEX=$(idof alex)
+LEE=$(idof lee)
+for who in sam alex lee; do
+	for pair in sam:$SAM alex:$ALEX lee:$LEE; do
+		[ "${pair%%:*}" = "$who" ] && continue
+		am "$who" name "${pair#*:}" "${pair%%:*}" >/dev/null
+	done
+done
+am sam circle new us >/dev/null || fail "circle new"
+am sam circle add us alex >/dev/null || fail "add alex"
+am sam circle add us lee >/dev/null || fail "add lee"
+share sam
+round=0
+while [ "$round" -lt 5 ] && [ "$(joined sam)" -lt 3 ]; do
+	round=$((round + 1))
+	for who in alex lee sam; do
+		for h in $(am "$who" status --json |
+		    grep -o '"kind":"member","hash":"[0-9a-f]*"' | sed 's/.*:"//; s/"$//'); do
+			am "$who" accept "$h" >/dev/null || fail "$who accepts $h"
+		done
+		share "$who"
+	done
+done
+[ "$(joined sam)" = 3 ] || fail "not everyone joined: $(am sam circles)"
+
+# ---- a plain rotation ----
+if am sam key rotate </dev/null >/dev/null 2>"$dir/err"; then
+	fail "a rotation without --yes and without a terminal went on"
+fi
+grep -q -- "--yes" "$dir/err" || fail "the refusal does not name --yes: $(cat "$dir/err")"
+[ -e "$dir/sam/id.next.key" ] && fail "a refused rotation made a key"
+am sam key rotate --yes >"$dir/rot.out" 2>&1 || fail "rotate: $(cat "$dir/rot.out")"
+grep -q "made the new key" "$dir/rot.out" || fail "rotate said: $(cat "$dir/rot.out")"
+grep -q "wrote the succession" "$dir/rot.out" || fail "no succession written: $(cat "$dir/rot.out")"
+grep -q "the new key accepted it" "$dir/rot.out" || fail "the new key did not accept: $(cat "$dir/rot.out")"
+grep "waits for" "$dir/rot.out" | grep alex | grep -q lee || fail "whom it waits for: $(cat "$dir/rot.out")"
+[ "$(stat -c %a "$dir/sam/id.next.key")" = 600 ] || fail "the new key file is not 0600"
+NEW=$(grep -o 'new key am[a-z0-9]*' "$dir/rot.out" | head -n 1 | sed 's/new key //')
+[ ${#NEW} = 58 ] || fail "no new ID printed: $(cat "$dir/rot.out")"
+# again: the same key, nothing written twice
+am sam key rotate --yes >"$dir/rot2.out" 2>&1 || fail "rotate again: $(cat "$dir/rot2.out")"
+grep -q "resuming the rotation to the new key $NEW" "$dir/rot2.out" || fail "a second key? $(cat "$dir/rot2.out")"
+grep -q "wrote the succession" "$dir/rot2.out" && fail "a second succession was written"
+[ "$(ls "$dir/sam" | grep -c 'key$')" = 2 ] || fail "key files: $(ls "$dir/sam")"
+share sam
+S=$(am alex status --json | grep -o '"kind":"succession","hash":"[0-9a-f]*"' | head -n 1 | sed 's/.*:"//; s/"$//')
+[ -n "$S" ] || fail "alex is not asked to accept the succession: $(am alex status)"
+am alex status | grep -q "successions awaiting acceptance" || fail "alex's status lists no succession: $(am alex status)"
+out=$(am alex accept "$S") || fail "alex accepts"
+echo "$out" | grep -q "^accepted the succession" || fail "alex's accept said: $out"
+share alex
+out=$(am lee accept "$S") || fail "lee accepts"
+echo "$out" | grep -q "now holds the place of sam" || fail "lee's accept said: $out"
+share lee
+for who in alex lee sam; do
+	am "$who" circles | grep -q "replaced by" || fail "$who's circles do not show sam's old key replaced: $(am "$who" circles)"
+	am "$who" circles | grep -q "succeeds" || fail "$who's circles do not show the new key: $(am "$who" circles)"
+	[ "$(joined "$who")" = 3 ] || fail "$who does not show 3 joined: $(am "$who" circles)"
+done
+
+# ---- a lost key: alex writes lee's succession; lee's new key declines ----
+am kim init --name kim >/dev/null || fail "init kim"
+KIM=$(idof kim)
+out=$(am alex circle succeed us lee "$KIM" --reason "lee lost the laptop") || fail "succeed: $out"
+echo "$out" | grep -q "in the place of lee" || fail "succeed said: $out"
+out=$(am alex circle succeed us lee "$KIM" 2>&1) && fail "a second succession by alex"
+out=$(am alex circle succeed us lee "not-an-id" 2>&1) && fail "a bad new ID was taken"
+echo "$out" | grep -q "whole ID" || fail "the bad ID said: $out"
+out=$(am alex circle succeed us "$SAM" "$KIM" 2>&1) && fail "a succession of a departed key"
+[ "$fails" = 0 ] && echo "rotate: pass"
+exit "$fails"
