@@ -117,6 +117,10 @@ path_up(struct node *n, struct peer *p, bool was, const char *how)
 	if (!was) {
 		node_log(n, "peer %s connected (%s)", who, how);
 		peer_seen(n, p, true);
+		/* a new key seen for the first time ends the wait of the key
+		 * it replaced (protocol/sync.md, "Key rotation") */
+		n->refresh_due = true;
+		n->dirty = true;
 	}
 	if (p->sync == NULL)
 		session_start(n, p);
