@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "amends/entry.h"
+#include "amends/node.h"
 #include "amends/rotate.h"
 #include "amends/state.h"
 #include "format.h"
@@ -326,6 +327,40 @@ rotate_circle(struct cli *c, struct cli *cn, const struct am_circle_info *ci)
 	return 0;
 }
 
+/*
+ * A rotation whose successions have all taken effect, with no node
+ * running to switch keys (the node does it itself when it runs): the
+ * switch is made here. Returns the exit status when a rotation was in
+ * progress (done, or waiting for the node), -1 when none was.
+ */
+static int
+finish(struct cli *c)
+{
+	struct am_identity *next = NULL;
+	struct am_rotate_progress pr;
+	char nf[AM_FPR_TEXT_BYTES];
+	if (am_rotate_next(c->home, &next) != AM_OK)
+		return -1;
+	am_id_fingerprint(am_identity_public(next), nf);
+	int rc = am_rotate_progress(c->store, am_identity_public(c->id),
+		am_identity_public(next), &pr);
+	am_identity_destroy(&next);
+	if (rc != AM_OK)
+		return cli_fail("reading the rotation", rc);
+	if (pr.open > 0)
+		return -1;
+	if (am_node_running(c->home)) {
+		printf("every succession to the new key %s has taken effect; the "
+			"running node switches to it within a minute\n", nf);
+		return 0;
+	}
+	if ((rc = am_rotate_switch(c->home, am_identity_public(c->id))) != AM_OK)
+		return cli_fail("switching to the new key", rc);
+	printf("rotation done: this node's key is now %s; the old key file is "
+		"kept as %s<ID>.key\n", nf, AM_ROTATE_OLD_PREFIX);
+	return 0;
+}
+
 /* Asks on the terminal; true when the person said yes. */
 static bool
 confirmed(const char *of, const char *nf)
@@ -373,6 +408,11 @@ cli_key_rotate(int argc, char **argv)
 	const uint8_t *old = am_identity_public(c.id);
 	am_id_fingerprint(old, of);
 	am_id_format(old, oldtext);
+	int done = finish(&c);
+	if (done >= 0) {
+		ret = done;
+		goto out;
+	}
 	if (!yes) {
 		struct am_identity *prev = NULL;
 		bool resume = am_rotate_next(c.home, &prev) == AM_OK;
@@ -412,14 +452,15 @@ cli_key_rotate(int argc, char **argv)
 		joined++;
 		failed |= rotate_circle(&c, &cn, &ci[i]);
 	}
-	if (joined == 0)
-		printf("you are a joined member of no circle: the node takes the "
-			"new key when it next runs\n");
-	else
-		printf("tell the others to compare fingerprints by voice: old %s, "
-			"new %s. This node keeps the old key until every succession "
-			"has taken effect, then switches to the new one by itself\n",
-			of, nf);
+	if (joined == 0) {
+		/* nobody to ask: the new key is the identity at once */
+		ret = finish(&c);
+		goto out;
+	}
+	printf("tell the others to compare fingerprints by voice: old %s, "
+		"new %s. This node keeps the old key until every succession "
+		"has taken effect, then switches to the new one by itself\n",
+		of, nf);
 	ret = failed;
 out:
 	am_state_circles_free(&ci, nc);

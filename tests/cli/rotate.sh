@@ -92,14 +92,43 @@ for who in alex lee sam; do
 	[ "$(joined "$who")" = 3 ] || fail "$who does not show 3 joined: $(am "$who" circles)"
 done
 
-# ---- a lost key: alex writes lee's succession; lee's new key declines ----
+# with no node running, rotate finishes what the node would
+[ "$(idof sam)" = "$SAM" ] || fail "sam's key changed before the switch"
+out=$(am sam key rotate --yes) || fail "rotate after the successions: $out"
+echo "$out" | grep -q "^rotation done" || fail "the finishing rotate said: $out"
+[ "$(idof sam)" = "$NEW" ] || fail "sam's key is not the new one"
+[ -e "$dir/sam/id.next.key" ] && fail "the new key still waits"
+ls "$dir/sam" | grep -q '^id\.replaced-[0-9a-f]\{64\}\.key$' || fail "the old key is not kept: $(ls "$dir/sam")"
+[ "$(stat -c %a "$dir/sam/id.key")" = 600 ] || fail "the key file is not 0600"
+
+# ---- a lost key: alex writes lee's succession to kim's fresh key ----
 am kim init --name kim >/dev/null || fail "init kim"
 KIM=$(idof kim)
-out=$(am alex circle succeed us lee "$KIM" --reason "lee lost the laptop") || fail "succeed: $out"
-echo "$out" | grep -q "in the place of lee" || fail "succeed said: $out"
-out=$(am alex circle succeed us lee "$KIM" 2>&1) && fail "a second succession by alex"
+am alex name "$KIM" kim >/dev/null
 out=$(am alex circle succeed us lee "not-an-id" 2>&1) && fail "a bad new ID was taken"
 echo "$out" | grep -q "whole ID" || fail "the bad ID said: $out"
-out=$(am alex circle succeed us "$SAM" "$KIM" 2>&1) && fail "a succession of a departed key"
+out=$(am alex circle succeed us "$SAM" "$KIM" 2>&1) && fail "a succession of a replaced key"
+out=$(am alex circle succeed us lee "$NEW" 2>&1) && fail "a new key already in the circle"
+out=$(am alex circle succeed us lee "$KIM" --reason "lee lost the laptop") || fail "succeed: $out"
+echo "$out" | grep -q "in the place of lee" || fail "succeed said: $out"
+L=$(echo "$out" | hash8)
+out=$(am alex circle succeed us lee "$KIM" 2>&1) && fail "a second succession by alex"
+echo "$out" | grep -q "already" || fail "the second said: $out"
+# kim's node is no member: the record reaches it by a bundle alex gives
+share alex
+am alex export -o "$dir/for-kim.bundle" >/dev/null || fail "export for kim"
+am kim import "$dir/for-kim.bundle" >/dev/null 2>&1 || fail "kim imports"
+am kim status | grep "$L" | grep -q "amends accept" || fail "kim is not asked: $(am kim status)"
+out=$(am kim accept "$L") || fail "kim accepts: $out"
+am kim export -o "$dir/kim.bundle" >/dev/null || fail "kim's export"
+am alex import "$dir/kim.bundle" >/dev/null 2>&1 || fail "alex imports kim's answer"
+am sam import "$dir/kim.bundle" >/dev/null 2>&1 || fail "sam imports kim's answer"
+am sam status | grep "$L" | grep -q "amends accept" || fail "sam's new key is not asked: $(am sam status)"
+out=$(am sam accept "$L") || fail "sam's new key accepts: $out"
+echo "$out" | grep -q "now holds the place of lee" || fail "sam's accept said: $out"
+share sam
+am alex circles | grep "kim" | grep -q "succeeds lee" || fail "alex's circles: $(am alex circles)"
+am alex circles | grep "lee" | grep -q "replaced by" || fail "alex's circles: $(am alex circles)"
+out=$(am lee say us "the thief writes" 2>&1) && fail "the replaced key wrote"
 [ "$fails" = 0 ] && echo "rotate: pass"
 exit "$fails"

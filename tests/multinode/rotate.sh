@@ -163,4 +163,34 @@ for n in sam alex lee; do
 		fail "$n does not show 3 confirmed check-ins: $(cat "$T/log-$n.json")"
 	intact "$n"
 done
+step "a plain rotation: alex's key writes its own succession; sam and lee accept"
+am alex key rotate --yes >"$T/rotate2.out" 2>&1 || { cat "$T/rotate2.out"; fail "alex's rotate"; }
+grep -q "wrote the succession" "$T/rotate2.out" || fail "alex's rotate wrote nothing: $(cat "$T/rotate2.out")"
+grep -q "the new key accepted it" "$T/rotate2.out" || fail "alex's new key did not accept"
+ANEW=$(grep -o 'new key am[a-z0-9]*' "$T/rotate2.out" | head -n 1 | sed 's/new key //')
+[ ${#ANEW} = 58 ] || fail "alex's rotate printed no new ID"
+converge 60 "$C" sam alex lee
+for n in sam lee; do
+	wait_for 30 awaits "$n" succession || fail "$n is not asked to accept alex's new key"
+	S2=$(awaiting "$n" succession)
+	am "$n" accept "$S2" >"$T/accept2.out" 2>&1 || { cat "$T/accept2.out"; fail "$n accepts alex's new key"; }
+done
+wait_for 60 log_has alex "rotation done" || fail "alex's node never switched"
+[ "$(id_of alex)" = "$ANEW" ] || fail "alex's identity is not the new key"
+converge 60 "$C" sam alex lee
+for n in sam alex lee; do
+	am "$n" circles --json | grep -q "\"id\":\"$ANEW\",[^}]*\"status\":\"joined\"" ||
+		fail "$n does not show alex's new key joined"
+	am "$n" circles --json | grep -q "\"id\":\"$ALEX\",[^}]*\"status\":\"replaced\"" ||
+		fail "$n does not show alex's old key replaced"
+done
+wait_for 30 compared alex || fail "alex's node never compared after the switch"
+am sam checkin "$A" --kept --note "after both new keys" --period "$(date -u +%Y-%m-%d)" \
+	>"$T/checkin.out" 2>&1 || { cat "$T/checkin.out"; fail "a check-in after alex's rotation"; }
+K=$(grep -o '[0-9a-f]\{8\}' "$T/checkin.out" | head -n 1)
+converge 60 "$C" sam alex lee
+am alex confirm "$K" >/dev/null || fail "alex's new key confirms"
+converge 60 "$C" sam alex lee
+am lee show "$A" | grep -q "after both new keys; alex.* confirmed" ||
+	fail "lee does not show the check-in confirmed by alex's new key: $(am lee show "$A")"
 echo "$TESTID: pass"
