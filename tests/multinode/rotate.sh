@@ -56,6 +56,7 @@ start sam "$ADDR_sam"
 wait_for 30 compared sam || fail "sam's node never compared"
 am sam say us "written before the restore" >/dev/null || fail "say before the restore"
 converge 30 "$C" sam alex lee
+am alex log us 2>&1 | grep -q "written before the restore" || fail "alex's log lacks sam's statement"
 stop sam
 cp -a "$T/sam.old" "$T/thief"
 cp -a "$T/sam.old" "$T/thief2"
@@ -75,8 +76,10 @@ if am sam say us "after the fork" >/dev/null 2>"$T/err"; then
 	fail "sam wrote into his forked feed"
 fi
 grep -q "forked" "$T/err" || fail "sam's refusal does not say the feed forked: $(cat "$T/err")"
-am alex log us 2>&1 | grep -q "written before the restore" &&
-	fail "alex still counts sam's entry at the forked number"
+for n in alex lee; do
+	am "$n" log us 2>&1 | grep -q "written before the restore\|written on the stale copy" &&
+		fail "$n still counts sam's entries at the forked number"
+done
 
 step "the thief, with a copy of sam's old key, writes a succession to a key of their own (lee holds it before alex's)"
 am thiefkey init --name thief >/dev/null || fail "thief's key"
@@ -142,6 +145,11 @@ for n in sam alex lee; do
 	am "$n" circles | grep -q "replaced by" || fail "$n's circles text: $(am "$n" circles)"
 	am "$n" show "$A" --json | grep -q "$NEW" || fail "$n's agreement does not name the new key"
 	am "$n" list --json | grep -q '"status":"in_force"' || fail "the agreement is not in force at $n"
+	# sam's two confirmed check-ins count for the new key
+	am "$n" list --json | grep -q "\"parties\":\[[^]]*\"$NEW\"" ||
+		fail "the new key is no party at $n: $(am "$n" list --json)"
+	am "$n" list --json | grep -q '"adherence":{"due":[0-9]*,"kept":2,' ||
+		fail "sam's adherence did not carry over at $n: $(am "$n" list --json)"
 	am "$n" log --json | grep -q "thief" && fail "$n shows the thief"
 	am "$n" circles --json | grep -q "$(am thiefkey id --json | sed 's/.*"id":"\([^"]*\)".*/\1/')\",[^}]*\"status\":\"joined\"" &&
 		fail "$n shows the thief's key joined"
