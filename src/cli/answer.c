@@ -278,9 +278,10 @@ cmd_withdraw(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends withdraw ID [--reason TEXT]\n\n"
 			"Withdraws your own proposal ID (the start of its hash): a proposal to\n"
-			"add or remove a member, a succession, or a version of an agreement. Once everyone it needs has\n"
-			"accepted it, it stands: withdrawing cannot undo that. An end is final:\n"
-			"to undo one, propose the agreement again.\n\n"
+			"add or remove a member, a new key in a member's place (a\n"
+			"succession), or a version of an agreement. Once everyone it needs\n"
+			"has accepted it, it stands: withdrawing cannot undo that. An end is\n"
+			"final: to undo one, propose the agreement again.\n\n"
 			"  --reason TEXT   why, for the others to read\n",
 		.kind = AM_KIND_DECLINE,
 		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE |

@@ -71,6 +71,8 @@ grep "waits for" "$dir/rot.out" | grep alex | grep -q lee || fail "whom it waits
 [ "$(stat -c %a "$dir/sam/id.next.key")" = 600 ] || fail "the new key file is not 0600"
 NEW=$(grep -o 'new key am[a-z0-9]*' "$dir/rot.out" | head -n 1 | sed 's/new key //')
 [ ${#NEW} = 58 ] || fail "no new ID printed: $(cat "$dir/rot.out")"
+am sam id | grep -q "^new key: *$NEW" || fail "id does not show the new key: $(am sam id)"
+am sam id --json | grep -q "\"next\":\"$NEW\"" || fail "id --json does not show the new key"
 # again: the same key, nothing written twice
 am sam key rotate --yes >"$dir/rot2.out" 2>&1 || fail "rotate again: $(cat "$dir/rot2.out")"
 grep -q "resuming the rotation to the new key $NEW" "$dir/rot2.out" || fail "a second key? $(cat "$dir/rot2.out")"
