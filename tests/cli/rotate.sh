@@ -19,7 +19,7 @@ am() {
 }
 share() {
 	am "$1" export -o "$dir/$1.bundle" >/dev/null || fail "export by $1"
-	for other in sam alex lee; do
+	for other in ${PEOPLE:-sam alex lee}; do
 		[ "$other" = "$1" ] && continue
 		am "$other" import "$dir/$1.bundle" >/dev/null 2>&1
 	done
@@ -132,5 +132,52 @@ share sam
 am alex circles | grep "kim" | grep -q "succeeds lee" || fail "alex's circles: $(am alex circles)"
 am alex circles | grep "lee" | grep -q "replaced by" || fail "alex's circles: $(am alex circles)"
 out=$(am lee say us "the thief writes" 2>&1) && fail "the replaced key wrote"
+
+# ---- a stolen key: the thief's succession and a member's, in that order ----
+# a thief copies alex's data directory, key and all, and writes with it a
+# succession of alex's key to a key of their own, which accepts it; sam
+# and kim hold it before the real one, which sam writes for alex's new key
+PEOPLE="sam alex kim"
+share alex
+share kim
+cp -a "$dir/alex" "$dir/thief"
+am thiefkey init --name thief >/dev/null || fail "init the thief's key"
+am alexnew init --name alex >/dev/null || fail "init alex's new key"
+THIEF=$(idof thiefkey)
+ANEW=$(idof alexnew)
+out=$(am thief circle succeed us "$ALEX" "$THIEF" 2>&1) || fail "the thief's succession: $out"
+X=$(echo "$out" | hash8)
+am thief export -o "$dir/thief.bundle" >/dev/null || fail "the thief's export"
+am thiefkey import "$dir/thief.bundle" >/dev/null 2>&1 || fail "the thief's key imports"
+am thiefkey accept "$X" >/dev/null || fail "the thief's key accepts"
+am thiefkey export -o "$dir/thiefkey.bundle" >/dev/null || fail "the thief's key exports"
+for who in sam kim; do
+	am "$who" import "$dir/thief.bundle" >/dev/null 2>&1 || fail "$who imports the thief's"
+	am "$who" import "$dir/thiefkey.bundle" >/dev/null 2>&1 || fail "$who imports the thief's key's"
+	am "$who" status | grep "$X" | grep -q "waiting for" || fail "$who is not shown the thief's succession"
+done
+# the real alex cannot write with his key any more without forking it:
+# sam writes the succession to alex's new key (his first acceptance for
+# alex, so he can never accept the thief's)
+out=$(am sam circle succeed us "$ALEX" "$ANEW") || fail "sam's succession for alex: $out"
+Y=$(echo "$out" | hash8)
+out=$(am sam accept "$X" 2>&1) && fail "sam accepted a second new key for alex"
+echo "$out" | grep -q "first acceptance is final" || fail "sam's second acceptance said: $out"
+share sam
+am kim accept "$Y" >/dev/null || fail "kim accepts alex's new key"
+out=$(am kim accept "$X" 2>&1) && fail "kim accepted the thief's after alex's new key"
+share kim
+am sam export -o "$dir/for-alexnew.bundle" >/dev/null || fail "export for alex's new key"
+am alexnew import "$dir/for-alexnew.bundle" >/dev/null 2>&1 || fail "alex's new key imports"
+out=$(am alexnew accept "$Y") || fail "alex's new key accepts: $out"
+echo "$out" | grep -q "now holds the place of" || fail "the last acceptance said: $out"
+am alexnew export -o "$dir/alexnew.bundle" >/dev/null || fail "alex's new key exports"
+for who in sam kim; do
+	am "$who" import "$dir/alexnew.bundle" >/dev/null 2>&1 || fail "$who imports alex's new key's"
+	j=$(am "$who" circles --json)
+	echo "$j" | grep -q "\"id\":\"$ANEW\",[^}]*\"status\":\"joined\"" || fail "$who: alex's new key not joined: $j"
+	echo "$j" | grep -q "\"id\":\"$THIEF\",[^}]*\"status\":\"joined\"" && fail "$who: the thief's key joined"
+	am "$who" status | grep -q "$X" && fail "$who still lists the thief's succession as open"
+done
 [ "$fails" = 0 ] && echo "rotate: pass"
 exit "$fails"
