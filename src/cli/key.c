@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "amends/peer.h"
+#include "amends/rotate.h"
 #include "cli.h"
 #include "rotate.h"
 
@@ -123,6 +124,13 @@ cmd_key(int argc, char **argv)
 	if (write_file(out, backup, len) != 0)
 		goto done;
 	printf("identity backed up to %s; keep it and its passphrase apart\n", out);
+	/* the key waiting in id.next.key is not in it (the format holds one) */
+	struct am_identity *next = NULL;
+	if (am_rotate_next(c.home, &next) == AM_OK)
+		printf("a rotation is in progress: this backup holds your current "
+			"key, not the new one; back up again once the node has "
+			"switched to it\n");
+	am_identity_destroy(&next);
 	ret = 0;
 done:
 	free(book);
