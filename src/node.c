@@ -203,11 +203,23 @@ idset_add(struct idset *s, const uint8_t *id)
 	return AM_OK;
 }
 
+struct proposer_ctx {
+	struct node *n;
+	struct idset *out;
+};
+
 static int
 proposer_add(void *ctx, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t proposer[static AM_ID_BYTES])
 {
-	return idset_add(ctx, proposer);
+	struct proposer_ctx *p = ctx;
+	/* a row left over once we are a joined member: the members are
+	 * dialled as such, and the proposer's key may since have been
+	 * replaced (protocol/sync.md, "Key rotation") */
+	if (am_state_member_role(p->n->store, circle, am_identity_public(p->n->id),
+	    NULL) == AM_OK)
+		return AM_OK;
+	return idset_add(p->out, proposer);
 }
 
 /* Every member, joined or pending, of every circle we are in (joined or
@@ -334,7 +346,8 @@ members(struct node *n, struct idset *out, struct idset *joined)
 	}
 	am_state_circles_free(&c, nc);
 	if (rc == AM_OK)
-		rc = am_store_proposed_list(n->store, proposer_add, out);
+		rc = am_store_proposed_list(n->store, proposer_add,
+			&(struct proposer_ctx){ n, out });
 	/* a node restored from a backup holds no circle yet: for the
 	 * recovery window, every peer it knows (the backup's, or `amends
 	 * peer add`) is let in, and dialled where its address is known; they

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -86,4 +87,27 @@ am_state_resolve_succession(struct am_store *s, const char *hex,
 	if (rc != SQLITE_DONE)
 		return AM_ERR_DB;
 	return found == 0 ? AM_ERR_NOT_FOUND : found > 1 ? AM_ERR_AMBIGUOUS : AM_OK;
+}
+
+int
+am_state_may_write_heir(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES])
+{
+	static const uint8_t zero[AM_ID_BYTES];
+	struct am_member *m = NULL;
+	size_t n = 0;
+	int rc = am_state_may_write(s, circle, author);
+	if (rc != AM_ERR_NOT_MEMBER)
+		return rc;
+	if ((rc = am_state_members(s, circle, &m, &n)) != AM_OK)
+		return rc;
+	rc = AM_ERR_NOT_MEMBER;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(m[i].id, author, AM_ID_BYTES) == 0 &&
+		    memcmp(m[i].succeeds, zero, AM_ID_BYTES) != 0 &&
+		    (m[i].status == AM_MEMBER_JOINED ||
+		    m[i].status == AM_MEMBER_PENDING))
+			rc = AM_OK;
+	free(m);
+	return rc;
 }

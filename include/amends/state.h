@@ -652,4 +652,13 @@ void am_state_names_free(struct am_name **list, size_t n);
 AM_NODISCARD int am_state_resolve_succession(struct am_store *s,
 	const char *hex_prefix, uint8_t hash[static AM_HASH_BYTES]);
 
+/*
+ * As am_state_may_write(), and AM_OK too for a key that a SUCCESSION
+ * names as its new key, joined or awaiting acceptance (it is named by no
+ * MEMBER proposal, which am_state_may_write() looks for).
+ */
+AM_NODISCARD int am_state_may_write_heir(struct am_store *s,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES]);
+
 #endif

@@ -240,6 +240,11 @@ peers_load(struct status *st, size_t c, struct am_member **m,
 	for (size_t i = 0; i < nm; i++) {
 		if (memcmp((*m)[i].id, st->me, 32) == 0)
 			continue;
+		/* a key a succession replaced: its node speaks with the new
+		 * one, listed in its own right */
+		if ((*m)[i].status == AM_MEMBER_DEPARTED &&
+		    (*m)[i].departure_kind == AM_KIND_SUCCESSION)
+			continue;
 		struct peer_seen *p = &(*seen)[n++];
 		p->id = (*m)[i].id;
 		if (am_peer_digests(st->s, st->cd[c].info->id, peer_seen_one, p) != AM_OK)

@@ -201,4 +201,9 @@ am alex confirm "$K" >/dev/null || fail "alex's new key confirms"
 converge 60 "$C" sam alex lee
 am lee show "$A" | grep -q "after both new keys; alex.* confirmed" ||
 	fail "lee does not show the check-in confirmed by alex's new key: $(am lee show "$A")"
+step "sam's status says everyone holds the same record"
+# sam's node is the one connected to both (alex and lee reach each other
+# through it): the replaced keys are not among those it waits to hear from
+wait_for 30 sh -c "AMENDS_HOME='$T/sam' '$AMENDS' status --json | grep -q '\"everyone_same\":true'" ||
+	fail "sam's status: $(am sam status)"
 echo "$TESTID: pass"
