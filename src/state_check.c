@@ -421,10 +421,8 @@ backed_other(const struct check *k, const uint8_t *id, const uint8_t *old,
 		if (q == not || q->kind != AM_KIND_SUCCESSION ||
 		    memcmp(q->target, old, 32) != 0)
 			continue;
-		if (memcmp(q->author, id, 32) == 0)
-			return true;
-		for (uint32_t j = 0; j < q->naccepts; j++)
-			if (memcmp(q->accepts[j], id, 32) == 0)
+		for (uint32_t j = 0; j < q->nbackers; j++)
+			if (memcmp(q->backers[j], id, 32) == 0)
 				return true;
 	}
 	return false;
@@ -458,9 +456,12 @@ answer_succession(struct check *k, const struct am_body *b)
 	if (st_departed(&k->c, p->target) != NULL)
 		return say(k, AM_ERR_RULE, "the key it replaces is no longer a member's: "
 			"they left, were removed, or another new key took their place");
-	if (memcmp(p->target, k->author, 32) == 0 && !own)
-		return say(k, AM_ERR_RULE, "this succession replaces your key: you are "
-			"not asked to answer it");
+	/* the old key may object: its DECLINE refuses nothing (the key may
+	 * be a thief's) but is shown to those asked */
+	if (memcmp(p->target, k->author, 32) == 0 && !own &&
+	    b->kind == AM_KIND_ACCEPT)
+		return say(k, AM_ERR_RULE, "this succession replaces your key: the "
+			"others decide; you may decline it to object");
 	if (p->refused)
 		return say(k, AM_ERR_RULE, "someone whose consent this succession needs "
 			"declined it, and that first answer is final");
@@ -513,15 +514,21 @@ check_succession(struct check *k, const struct am_body *b)
 	if (backed_other(k, k->author, b->target, NULL))
 		return say(k, AM_ERR_RULE, "you have already proposed or accepted a "
 			"new key for them, and your first acceptance is final");
+	if (memcmp(b->heir, k->author, 32) == 0)
+		return say(k, AM_ERR_RULE, "the new key is yours: a new key is "
+			"the one the person whose place it takes now holds");
 	bool other = false;
 	for (size_t i = 0; i < k->c.nmembers && !other; i++) {
 		const struct am_member *m = &k->c.members[i];
 		other = m->status == AM_MEMBER_JOINED && m->departure_kind == 0 &&
-			memcmp(m->id, b->target, 32) != 0;
+			memcmp(m->id, b->target, 32) != 0 &&
+			memcmp(m->id, k->author, 32) != 0;
 	}
 	if (!other)
-		return say(k, AM_ERR_RULE, "a new key needs another member to accept "
-			"it, and there is none");
+		return say(k, AM_ERR_RULE, "a new key needs someone other than you "
+			"and the one it replaces to accept it, and there is nobody: "
+			"with only the two of you, the one whose key it is writes it "
+			"while the key still works, or a witness joins first");
 	return AM_OK;
 }
 

@@ -15,7 +15,7 @@
 #include "state.h"
 #include "store_impl.h"
 
-static const char digest_tag[] = "amends-state-v5";
+static const char digest_tag[] = "amends-state-v6";
 
 static void
 put_u8(crypto_generichash_state *h, unsigned v)
@@ -215,9 +215,10 @@ walk_checkpoints(struct st_circle *c)
 		st_col32(st, 2, hash);
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 1);
 		const char *why;
-		if (st_cut_rule(c, author, seq, &why) != 0)
+		uint32_t cut = st_cut_rule(c, author, seq, &why);
+		if (cut != 0)
 			st_sink_ignore(c->sink, author, seq, hash, AM_KIND_CHECKPOINT,
-				AM_RULE_REMOVED, why);
+				cut, why);
 		else if (st_member(c, author) != NULL)
 			st_sink_seen(c->sink, author, seq);
 		else
@@ -425,9 +426,10 @@ sweep(struct st_circle *c)
 		int kind = sqlite3_column_int(st, 3);
 		/* an entry no reader reached, past its author's removal */
 		const char *why;
-		if (kind > 0 && st_cut_rule(c, key.author, key.seq, &why) != 0) {
+		uint32_t cut = kind > 0 ? st_cut_rule(c, key.author, key.seq, &why) : 0;
+		if (cut != 0) {
 			st_sink_ignore(k, key.author, key.seq, hash, (uint32_t)kind,
-				AM_RULE_REMOVED, why);
+				cut, why);
 			continue;
 		}
 		/* a bare fact of a known kind, dated within the bounds,

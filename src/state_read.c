@@ -618,8 +618,9 @@ backed_other(const struct st_circle *c, const struct st_proposal *p,
 		if (q == p || q->kind != AM_KIND_SUCCESSION ||
 		    memcmp(q->target, p->target, 32) != 0)
 			continue;
-		if (accepted_by(q, id))
-			return true;
+		for (uint32_t j = 0; j < q->nbackers; j++)
+			if (memcmp(q->backers[j], id, 32) == 0)
+				return true;
 	}
 	return false;
 }
@@ -669,16 +670,36 @@ removal_waiting(const struct st_circle *c, const struct st_proposal *p,
 		}
 	}
 	qsort(r->waiting, r->nwaiting, sizeof *r->waiting, cmp_waiting);
-	/* someone other than the one it names (and its new key) must
-	 * accept it; a member who wrote a succession has */
-	r->alone = !(p->kind == AM_KIND_SUCCESSION &&
-		memcmp(p->author, p->target, 32) != 0);
+	/* someone other than its author, the one it names and its new key
+	 * must accept it */
+	r->alone = true;
 	for (uint32_t j = 0; j < p->naccepts && r->alone; j++)
 		r->alone = memcmp(p->accepts[j], p->target, 32) == 0 ||
 			memcmp(p->accepts[j], p->author, 32) == 0 ||
 			memcmp(p->accepts[j], p->heir, 32) == 0 ||
 			st_member(c, p->accepts[j]) == NULL;
 	return AM_OK;
+}
+
+/* The highest seq of author's feed in circle that db holds; 0 for none. */
+static int
+feed_head(sqlite3 *db, const uint8_t *circle, const uint8_t *author,
+	uint64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = st_prepare(db, "SELECT MAX(e.seq) FROM entries e JOIN feeds f "
+		"ON f.id = e.feed WHERE f.circle = ?1 AND f.author = ?2", &st);
+	*out = 0;
+	if (rc != AM_OK)
+		return rc;
+	sqlite3_bind_blob(st, 1, circle, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, author, 32, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	st_finish(st);
+	return st_done(rc);
 }
 
 int
@@ -704,6 +725,13 @@ am_state_removals(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES]
 			continue;
 		struct am_removal *r = &v[nv++];
 		r->kind = p->kind;
+		r->head = p->head;
+		for (uint32_t j = 0; j < p->ndeclines; j++)
+			r->target_declined = r->target_declined ||
+				memcmp(p->declines[j], p->target, 32) == 0;
+		rc = feed_head(db, circle, p->target, &r->held);
+		if (rc != AM_OK)
+			break;
 		memcpy(r->heir, p->heir, 32);
 		memcpy(r->hash, p->hash, 32);
 		memcpy(r->author, p->author, 32);

@@ -62,7 +62,7 @@ AM_NODISCARD int am_state_may_write(struct am_store *s,
 
 /* The version of the state rules this build applies (protocol/state.md);
  * it names the state digest ("amends-state-v4"). */
-#define AM_STATE_RULES 5
+#define AM_STATE_RULES 6
 
 /* The claimed times the state reads, half-open, in ms since the epoch:
  * 2000-01-01T00:00Z to 2200-01-01T00:00Z. An entry claiming a time outside
@@ -236,6 +236,13 @@ struct am_removal {
 	bool alone;                      /* no joined member other than its
 	                                    author and target has accepted it
 	                                    yet (one must) */
+	uint64_t head;                   /* the head of target's feed it
+	                                    names: what it keeps of it */
+	uint64_t held;                   /* the head of target's feed this
+	                                    node holds: held - head entries
+	                                    would be set aside */
+	bool target_declined;            /* SUCCESSION: the old key declined
+	                                    it (which refuses nothing) */
 };
 
 /* The open removals of circle, by claimed time then hash. Free with

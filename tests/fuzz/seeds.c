@@ -61,7 +61,13 @@ entries(struct am_identity *id, struct am_store *s)
 	struct am_body st = { .kind = AM_KIND_STATEMENT, .note = am_str_c("sorry") };
 	struct am_body k = { .kind = AM_KIND_CHECKPOINT, .nheads = 1 };
 	k.heads[0].seq = 1;
-	const struct am_body *bodies[] = { &m, &p, &c, &st, &k };
+	struct am_body u = { .kind = AM_KIND_SUCCESSION, .head_seq = 1,
+		.nneed = 1, .note = am_str_c("lost phone") };
+	memcpy(u.target, am_identity_public(id), 32);
+	memcpy(u.heir, other, 32);
+	memset(u.head_hash, 5, 32);
+	memcpy(u.need[0], other, 32);
+	const struct am_body *bodies[] = { &m, &p, &c, &st, &k, &u };
 	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
 		check_rc(am_store_append(s, id, circle, 1800000000001LL, bodies[i], NULL, NULL), AM_OK);
 }

@@ -718,6 +718,7 @@ test_remove_cap(void)
 	finish(&w);
 }
 
+
 /* A refusal is never lifted. Alex refuses Sam's invitation of Kim; Sam
  * then invites Pat, who needs no answer from Kim (a refused newcomer
  * leaves the need), and Pat joins. Alex leaves: his DECLINE still
@@ -878,7 +879,7 @@ test_succession(void)
 	am_state_pending_free(&pend, n);
 	struct am_removal *open;
 	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
-	check(n == 1 && open[0].kind == AM_KIND_SUCCESSION && !open[0].alone &&
+	check(n == 1 && open[0].kind == AM_KIND_SUCCESSION && open[0].alone &&
 		open[0].nwaiting == 2);
 	am_state_removals_free(&open, n);
 	act(&w, SAM2, ACCEPT(s1), NULL);
@@ -888,7 +889,19 @@ test_succession(void)
 	force(&w, SAM, succession(&w, SAM, THIEF), s2);
 	force(&w, THIEF, ACCEPT(s2), NULL);
 	force(&w, SAM, statement(), after);
+	act(&w, SAM, DECLINE(s1), NULL);
 	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	/* those asked see what accepting would set aside, and the old
+	 * key's DECLINE, which refuses nothing */
+	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
+	size_t seen = 0;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(open[i].hash, s1, 32) == 0) {
+			seen++;
+			check(open[i].held == open[i].head + 3 && open[i].target_declined);
+		}
+	check(seen == 1);
+	am_state_removals_free(&open, n);
 	both_orders(&w);
 	act(&w, KIM, ACCEPT(s1), NULL);
 	struct am_member m = member_of(w.s, w.circle, SAM);
@@ -922,6 +935,136 @@ test_succession(void)
 	finish(&w);
 }
 
+/* The name id shows in w, or NULL (the caller frees it). */
+static char *
+name_in(struct world *w, int who)
+{
+	struct am_name *v;
+	size_t n;
+	char *out = NULL;
+	check_rc(am_state_names(w->s, w->circle, &v, &n), AM_OK);
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(v[i].id, ID[who], 32) == 0)
+			out = strdup(v[i].name);
+	am_state_names_free(&v, n);
+	return out;
+}
+
+/*
+ * What Sam's old key did carries over to the key that takes his place,
+ * and the new key goes on from there: a version Kim proposed, which the
+ * old key never signed, comes into force once the new key signs it; the
+ * old key's confirmation of Kim's statement is the new key's, and the new
+ * key's own stands over it; a check-in by the new key for a period the old key
+ * checked in for corrects it; the new key amends the agreement; the old
+ * key's name is the new key's until the new key names itself.
+ */
+static void
+test_succession_carries(void)
+{
+	struct world w;
+	uint8_t a[32], b[32], kci[32], old[32], fix[32], s1[32], am[32];
+	three(&w);
+	act(&w, SAM, (struct am_body){ .kind = AM_KIND_NAME, .name = am_str_c("Sam") }, NULL);
+	act(&w, SAM, fx_evening_checkin("Evening", ID[SAM], ID[KIM]), a);
+	act(&w, KIM, ACCEPT(a), NULL);
+	struct am_body walk = fx_evening_checkin("Walks", ID[KIM], ID[SAM]);
+	act(&w, KIM, walk, b);
+	act(&w, KIM, statement(), kci);
+	act(&w, SAM, fx_body(AM_KIND_CONFIRM, kci), NULL);
+	act(&w, SAM, checkin(a, "2023-11-20"), old);
+	act(&w, KIM, fx_body(AM_KIND_CONFIRM, old), NULL);
+	act(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_JOINED);
+	/* the statement the old key confirmed awaits nobody: it is answered */
+	struct am_statement *aw;
+	size_t n;
+	check_rc(am_state_statements_awaiting(w.s, w.circle, ID[SAM2], &aw, &n), AM_OK);
+	check(n == 0);
+	am_state_statements_free(&aw, n);
+	check_rc(am_state_statements_awaiting(w.s, w.circle, ID[ALEX], &aw, &n), AM_OK);
+	check(n == 1 && memcmp(aw[0].hash, kci, 32) == 0);
+	am_state_statements_free(&aw, n);
+	/* the version the old key never signed awaits the new key */
+	struct am_pending *pend;
+	check_rc(am_state_pending(w.s, w.circle, ID[SAM2], &pend, &n), AM_OK);
+	check(n == 1 && pend[0].kind == AM_PENDING_VERSION &&
+		memcmp(pend[0].hash, b, 32) == 0);
+	am_state_pending_free(&pend, n);
+	act(&w, SAM2, ACCEPT(b), NULL);
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, b, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE);
+	am_state_agreement_finish(&ag);
+	/* the new key corrects the old key's check-in of the same period;
+	 * confirmed, the correction counts */
+	act(&w, SAM2, checkin(a, "2023-11-20"), fix);
+	act(&w, KIM, fx_body(AM_KIND_CONFIRM, fix), NULL);
+	struct am_checkin *v;
+	check_rc(am_state_checkins(w.s, a, &v, &n), AM_OK);
+	size_t found = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(v[i].hash, old, 32) == 0) {
+			found++;
+			check(!v[i].counts && v[i].verified);
+			check(memcmp(v[i].author, ID[SAM2], 32) == 0);
+			check(memcmp(v[i].signer, ID[SAM], 32) == 0);
+		}
+		if (memcmp(v[i].hash, fix, 32) == 0) {
+			found++;
+			check(v[i].counts && v[i].correction &&
+				memcmp(v[i].corrects, old, 32) == 0);
+			check(memcmp(v[i].signer, ID[SAM2], 32) == 0);
+		}
+	}
+	check(found == 2);
+	am_state_checkins_free(&v, n);
+	/* the new key amends; Kim signs; the new version names the new key */
+	struct am_body amend = fx_evening_checkin("Evening, earlier", ID[SAM2], ID[KIM]);
+	amend.kind = AM_KIND_AMEND;
+	memcpy(amend.target, a, 32);
+	memcpy(amend.base, a, 32);
+	act(&w, SAM2, amend, am);
+	act(&w, KIM, ACCEPT(am), NULL);
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && memcmp(ag.current, am, 32) == 0);
+	am_state_agreement_finish(&ag);
+	/* the old key's confirmation is the new key's; its own replaces it */
+	uint8_t mine[32] = { 0 };
+	for (int round = 0; round < 2; round++) {
+		struct am_statement *st;
+		size_t marked = 0;
+		check_rc(am_state_statements(w.s, w.circle, NULL, &st, &n), AM_OK);
+		for (size_t i = 0; i < n; i++)
+			if (memcmp(st[i].hash, kci, 32) == 0) {
+				check(st[i].nmarks == 1);
+				check(memcmp(st[i].marks[0].id, ID[SAM2], 32) == 0);
+				check((memcmp(st[i].marks[0].entry, mine, 32) == 0) == (round == 1));
+				marked++;
+			}
+		check(marked == 1);
+		am_state_statements_free(&st, n);
+		if (round == 0)
+			act(&w, SAM2, fx_body(AM_KIND_CONFIRM, kci), mine);
+	}
+	/* the name carries over until the new key writes its own */
+	char *nm = name_in(&w, SAM2);
+	check(nm != NULL && strcmp(nm, "Sam") == 0);
+	free(nm);
+	check(name_in(&w, SAM) == NULL);
+	act(&w, SAM2, (struct am_body){ .kind = AM_KIND_NAME, .name = am_str_c("Samuel") }, NULL);
+	nm = name_in(&w, SAM2);
+	check(nm != NULL && strcmp(nm, "Samuel") == 0);
+	free(nm);
+	both_orders(&w);
+	bool same = false;
+	check_rc(am_state_replay(w.s, w.circle, &same), AM_OK);
+	check(same);
+	finish(&w);
+}
+
 /* The first acceptance per old key is final, whatever arrives later: Kim
  * accepts the thief's succession of Sam first, then Alex's; Alex's
  * needs Kim, so it never completes, and the thief's needs Alex, who
@@ -941,6 +1084,183 @@ test_succession_first_final(void)
 	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
 	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_PENDING);
 	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_PENDING);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* A refusal is no acceptance: Kim declines the thief's succession of
+ * Sam (refusing it), then accepts it anyway (ignored); her accept of
+ * Alex's succession is her first acceptance of a new key for Sam, and
+ * completes it. */
+static void
+test_succession_refused_first(void)
+{
+	struct world w;
+	uint8_t s1[32], s2[32], late[32];
+	three(&w);
+	force(&w, SAM, succession(&w, SAM, THIEF), s2);
+	force(&w, THIEF, ACCEPT(s2), NULL);
+	act(&w, KIM, DECLINE(s2), NULL);
+	force(&w, KIM, ACCEPT(s2), late);
+	check(fx_has_violation(w.s, w.circle, late, AM_RULE_ACCEPTED));
+	act(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, THIEF).status == 0);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* Successions share the cap: Sam's 257th MEMBER, REMOVE or SUCCESSION,
+ * a succession of Alex's key, is ignored (cap), and Alex's place stays
+ * his though every member accepts it. */
+static void
+test_succession_cap(void)
+{
+	struct world w;
+	uint8_t s1[32];
+	three(&w);
+	for (int i = 0; i < AM_CAP_MEMBER_PROPOSALS - 2; i++) {
+		struct am_body b = { .kind = AM_KIND_MEMBER, .role = AM_ROLE_MEMBER };
+		randombytes_buf(b.target, 32);
+		force(&w, SAM, b, NULL);
+	}
+	force(&w, SAM, succession(&w, ALEX, THIEF), s1);
+	check(fx_has_violation(w.s, w.circle, s1, AM_RULE_CAP));
+	force(&w, THIEF, ACCEPT(s1), NULL);
+	force(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, THIEF).status == 0);
+	finish(&w);
+}
+
+/* Nobody takes another's place alone. Alex, in a circle of two, writes
+ * a succession of Sam's key by a key of Alex's own making (THIEF), which
+ * it accepts: its need is only Alex, and Alex's writing it does not
+ * vouch for it. Nor does one naming Alex's own key as the heir. Once Kim
+ * has joined and accepts the first, someone else has vouched: it takes
+ * effect (the second never: wrong-target). */
+static void
+test_succession_hijack(void)
+{
+	struct world w;
+	uint8_t s1[32], s2[32], p[32];
+	couple(&w);
+	check_rc(ask(&w, ALEX, succession(&w, SAM, THIEF)), AM_ERR_RULE);
+	force(&w, ALEX, succession(&w, SAM, THIEF), s1);
+	force(&w, THIEF, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_PENDING);
+	force(&w, ALEX, succession(&w, SAM, ALEX), s2);
+	check(fx_has_violation(w.s, w.circle, s2, AM_RULE_WRONG_TARGET) ||
+		fx_has_violation(w.s, w.circle, s2, AM_RULE_ACCEPTED));
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	act(&w, SAM, member(KIM), p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	force(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* A succession needs everyone its target knew of up to the head it
+ * names, not only those its author knew of. Sam invites Alex, then Kim
+ * and Pat; Alex, who has accepted neither invitation yet, writes a
+ * succession of Sam's key. Kim and Pat join; the new key and Kim accept:
+ * it still waits for Pat, whom Sam had invited. */
+static void
+test_succession_target_knew(void)
+{
+	struct world w;
+	uint8_t pk[32], pp[32], s1[32];
+	couple(&w);
+	act(&w, SAM, member(KIM), pk);
+	act(&w, KIM, ACCEPT(pk), NULL);
+	act(&w, SAM, member(PAT), pp);
+	act(&w, PAT, ACCEPT(pp), NULL);
+	act(&w, KIM, ACCEPT(pp), NULL);
+	force(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, ALEX, ACCEPT(pk), NULL);
+	act(&w, ALEX, ACCEPT(pp), NULL);
+	check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	struct am_removal *open;
+	size_t n;
+	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
+	check(n == 1 && open[0].nwaiting == 1 &&
+		memcmp(open[0].waiting[0], ID[PAT], 32) == 0);
+	am_state_removals_free(&open, n);
+	both_orders(&w);
+	act(&w, PAT, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* A person's signings keep their order across keys: Sam's agreement
+ * with himself alone is in force; his key is replaced; his new key,
+ * early in its own feed, proposes an amendment adding Kim. What Sam
+ * signed with his old key came first: the version in force needs nobody
+ * new and stays in force while the amendment waits for Kim, then the
+ * amendment replaces it. (Comparing the new key's numbers with the old
+ * key's took the new key's signing as the earlier, and the version in
+ * force then needed Kim: the simulator's seed 80362.) */
+static void
+test_succession_order(void)
+{
+	struct world w;
+	uint8_t a[32], s1[32], am[32];
+	three(&w);
+	for (int i = 0; i < 6; i++)
+		act(&w, SAM, statement(), NULL);
+	struct am_body solo = fx_evening_checkin("Alone", ID[SAM], ID[SAM]);
+	solo.terms.nparties = 1;
+	act(&w, SAM, solo, a);
+	act(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	struct am_body amend = fx_evening_checkin("Together", ID[SAM2], ID[KIM]);
+	amend.kind = AM_KIND_AMEND;
+	memcpy(amend.target, a, 32);
+	memcpy(amend.base, a, 32);
+	act(&w, SAM2, amend, am);
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && memcmp(ag.current, a, 32) == 0);
+	am_state_agreement_finish(&ag);
+	act(&w, KIM, ACCEPT(am), NULL);
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && memcmp(ag.current, am, 32) == 0);
+	am_state_agreement_finish(&ag);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* One person's two keys are one person: Sam replaces his key (Alex
+ * accepts); his old key then writes a REMOVE of Alex, which membership
+ * reads past its head, and his new key accepts it. Nobody else did:
+ * Alex stays. */
+static void
+test_two_keys_remove(void)
+{
+	struct world w;
+	uint8_t s1[32], r[32];
+	couple(&w);
+	act(&w, SAM, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, ALEX, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_JOINED);
+	force(&w, SAM, removal(&w, ALEX, NULL, 0), r);
+	force(&w, SAM2, ACCEPT(r), NULL);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
 	both_orders(&w);
 	finish(&w);
 }
@@ -1068,7 +1388,14 @@ main(void)
 	test_refusal_stays();
 	test_raised_witness();
 	test_succession();
+	test_succession_carries();
 	test_succession_first_final();
+	test_succession_refused_first();
+	test_succession_cap();
+	test_succession_hijack();
+	test_two_keys_remove();
+	test_succession_target_knew();
+	test_succession_order();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);

@@ -4,7 +4,8 @@
  * members, 50 agreements with declines, amendments and ends, 1,000
  * check-ins with confirmations and disputes (some changed), corrections
  * confirmed, disputed or left unanswered, statements, and a few
- * entries that break rules), then imported into fresh stores in 100
+ * entries that break rules; halfway through the check-ins Sam's key is
+ * replaced by a new one, and the old key writes on, ignored), then imported into fresh stores in 100
  * seeded random orders. An entry that arrives before its predecessor, or
  * before the circle's genesis, is refused
  * (AM_ERR_GAP, AM_ERR_NO_GENESIS) and retried later, as sync does. Every
@@ -28,8 +29,11 @@
 #define MAXENT 4096
 
 static const char *dir;
-static struct am_identity *ids[3];      /* Sam, Alex, Lee (witness) */
-static const uint8_t *ID[3];
+#define NKEYS 4
+static struct am_identity *ids[NKEYS];  /* Sam, Alex, Lee (witness), and
+                                           the key that replaces Sam's */
+static const uint8_t *ID[NKEYS];
+static int key_of[3] = { 0, 1, 2 };     /* each person's key now */
 static uint64_t prng = 0x9e3779b97f4a7c15u;
 static int64_t clock_ms = 1700000000000;
 
@@ -43,11 +47,39 @@ static struct am_store *gen;
 static uint8_t circle[32];
 
 static void
-put(int who, const struct am_body *b, uint8_t *hash)
+put_key(int key, const struct am_body *b, uint8_t *hash)
 {
 	clock_ms += 1000 + rnd(100000);
-	check_rc(am_store_append(gen, ids[who], circle, clock_ms, b, hash, NULL),
+	check_rc(am_store_append(gen, ids[key], circle, clock_ms, b, hash, NULL),
 		AM_OK);
+}
+
+/* Appends b by person who, with the key they hold now. */
+static void
+put(int who, const struct am_body *b, uint8_t *hash)
+{
+	put_key(key_of[who], b, hash);
+}
+
+/* Alex writes a succession of Sam's key by key 3 (it needs Lee, whose
+ * proposal Alex accepted); key 3 and Lee accept; from then on Sam writes
+ * with key 3, and whoever kept the old key writes a statement that is
+ * ignored (succeeded). */
+static void
+rotate_sam(void)
+{
+	uint8_t s[32];
+	struct am_body b = { .kind = AM_KIND_SUCCESSION };
+	memcpy(b.target, ID[0], 32);
+	memcpy(b.heir, ID[3], 32);
+	check_rc(am_store_head(gen, circle, ID[0], &b.head_seq, b.head_hash), AM_OK);
+	put(1, &b, s);
+	struct am_body acc = fx_body(AM_KIND_ACCEPT, s);
+	put_key(3, &acc, NULL);
+	put(2, &acc, NULL);
+	key_of[0] = 3;
+	struct am_body late = { .kind = AM_KIND_STATEMENT, .note = am_str_c("still me") };
+	put_key(0, &late, NULL);
 }
 
 struct agreement {
@@ -234,6 +266,8 @@ static void
 make_checkins(void)
 {
 	for (int i = 0; i < CHECKINS; i++) {
+		if (i == CHECKINS / 2)
+			rotate_sam();
 		struct agreement *a = pick_in_force();
 		int who = a->nby == 1 ? a->by[0] : (int)rnd(2);
 		char period[16];
@@ -310,7 +344,7 @@ static struct {
 	uint32_t kind;
 } ent[MAXENT];
 static int nent;
-static uint64_t maxseq[3];
+static uint64_t maxseq[NKEYS];
 
 static int grab_author;
 
@@ -355,12 +389,12 @@ struct counts {
 static void
 import(struct am_store *s, const int *order, struct counts *k)
 {
-	static int held[3][MAXENT];         /* entry index by seq, or -1 */
-	uint64_t head[3] = { 0, 0, 0 };
-	bool blocked[3] = { false, false, false };
+	static int held[NKEYS][MAXENT];     /* entry index by seq, or -1 */
+	uint64_t head[NKEYS] = { 0 };
+	bool blocked[NKEYS] = { false };
 	enum am_ingest_result r;
 
-	for (int a = 0; a < 3; a++)
+	for (int a = 0; a < NKEYS; a++)
 		for (int i = 0; i < MAXENT; i++)
 			held[a][i] = -1;
 	for (int i = 0; i < nent; i++) {
@@ -386,7 +420,7 @@ import(struct am_store *s, const int *order, struct counts *k)
 		/* drain what the arrival unblocked, bounded by the history */
 		for (bool moved = true; moved;) {
 			moved = false;
-			for (int a = 0; a < 3; a++) {
+			for (int a = 0; a < NKEYS; a++) {
 				int y = head[a] + 1 <= maxseq[a] ? held[a][head[a] + 1] : -1;
 				if (y < 0 || blocked[a])
 					continue;
@@ -406,7 +440,7 @@ import(struct am_store *s, const int *order, struct counts *k)
 			}
 		}
 	}
-	for (int a = 0; a < 3; a++) {
+	for (int a = 0; a < NKEYS; a++) {
 		if (head[a] != maxseq[a])
 			fprintf(stderr, "author %d: head %lu of %lu, blocked %d, next held %d\n",
 				a, (unsigned long)head[a], (unsigned long)maxseq[a], blocked[a],
@@ -453,7 +487,7 @@ main(void)
 
 	check(sodium_init() >= 0);
 	dir = fx_dir_make_in_memory("order");
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NKEYS; i++) {
 		ids[i] = fx_identity_seeded((uint8_t)('a' + i));
 		ID[i] = am_identity_public(ids[i]);
 	}
@@ -464,7 +498,7 @@ main(void)
 	make_rivals();
 	make_checkins();
 	make_rest();
-	for (grab_author = 0; grab_author < 3; grab_author++)
+	for (grab_author = 0; grab_author < NKEYS; grab_author++)
 		check_rc(am_store_range(gen, circle, ID[grab_author], 1, UINT64_MAX,
 			grab, NULL), AM_OK);
 	digests(gen, &want);
@@ -515,6 +549,31 @@ main(void)
 		am_state_checkins_free(&ci, nci);
 	}
 	check(replacing > 10 && waiting > 10 && changed > 10);
+	/* and the succession: Sam's new key holds his place, and his
+	 * check-ins of both keys count for it */
+	struct am_member *m;
+	size_t nm, by_old = 0, by_new = 0;
+	check_rc(am_state_members(gen, circle, &m, &nm), AM_OK);
+	for (size_t i = 0; i < nm; i++) {
+		if (memcmp(m[i].id, ID[0], 32) == 0)
+			check(m[i].status == AM_MEMBER_DEPARTED &&
+				m[i].departure_kind == AM_KIND_SUCCESSION);
+		if (memcmp(m[i].id, ID[3], 32) == 0)
+			check(m[i].status == AM_MEMBER_JOINED);
+	}
+	free(m);
+	for (size_t i = 0; i < nag; i++) {
+		struct am_checkin *ci;
+		size_t nci;
+		check_rc(am_state_checkins(gen, ag[i].id, &ci, &nci), AM_OK);
+		for (size_t j = 0; j < nci; j++) {
+			check(memcmp(ci[j].author, ID[0], 32) != 0);
+			by_old += memcmp(ci[j].signer, ID[0], 32) == 0;
+			by_new += memcmp(ci[j].signer, ID[3], 32) == 0;
+		}
+		am_state_checkins_free(&ci, nci);
+	}
+	check(by_old > 100 && by_new > 100);
 	printf("corrections: %zu counting, %zu not; %zu check-ins with a "
 		"changed answer\n", replacing, waiting, changed);
 	am_state_agreements_free(&ag, nag);
@@ -538,7 +597,7 @@ main(void)
 
 	for (int i = 0; i < nent; i++)
 		free(ent[i].raw);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NKEYS; i++)
 		am_identity_destroy(&ids[i]);
 	char path[FX_PATH_MAX];
 	fx_path("gen.db", path);

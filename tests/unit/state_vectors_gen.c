@@ -24,9 +24,9 @@
 #include "test.h"
 
 /* Everyone who appears in some case; each case lists those it uses. */
-enum { SAM, ALEX, LEE, KIM, PAT, MAX, NPEOPLE };
+enum { SAM, ALEX, LEE, KIM, PAT, MAX, SAM2, NPEOPLE };
 static const char *const names[NPEOPLE] = { "sam", "alex", "lee", "kim", "pat",
-	"max" };
+	"max", "sam2" };
 
 #define DAY_MS (86400 * (int64_t)1000)
 #define START_MS 1767600000000        /* Monday 2026-01-05 08:00:00 UTC */
@@ -777,6 +777,101 @@ case_remove(void)
 	put(ALEX, ACCEPT(p), NULL);
 }
 
+/* A SUCCESSION of old's key by heir, by the current case's author,
+ * naming the head of old's feed as written so far, listing nobody. */
+static struct am_body
+succession(int old, int heir)
+{
+	struct am_body b = { .kind = AM_KIND_SUCCESSION, .note = am_str_c("lost phone") };
+	memcpy(b.target, ID(old), 32);
+	memcpy(b.heir, ID(heir), 32);
+	b.head_seq = g.seq[old];
+	if (b.head_seq > 0)
+		memcpy(b.head_hash, g.prev[old], 32);
+	return b;
+}
+
+static void
+case_succession(void)
+{
+	uint8_t a[32], c1[32], s1[32];
+	about("Kim joins; Sam and Kim sign an agreement Sam checks in for, and");
+	about("Kim confirms his first check-in. Sam loses his key: Alex writes a");
+	about("succession of it by sam2 (it needs Kim, and sam2's acceptance).");
+	about("Once both accept, sam2 takes Sam's place: the agreement names sam2,");
+	about("stays in force, and Sam's check-in and name count as sam2's. What");
+	about("Sam's old key writes past the head Alex named is ignored");
+	about("(succeeded). sam2 checks in again and Kim confirms it.");
+	couple();
+	third(KIM, AM_ROLE_MEMBER);
+	put(SAM, name("Sam"), NULL);
+	put(SAM, agreement("Evening check-in", P(SAM) | P(KIM), P(SAM)), a);
+	put(KIM, ACCEPT(a), NULL);
+	put(SAM, checkin(a, "2026-01-05", AM_KEPT), c1);
+	put(KIM, fx_body(AM_KIND_CONFIRM, c1), NULL);
+	put(ALEX, succession(SAM, SAM2), s1);
+	put(SAM, statement("Still here.", NULL), NULL);
+	put(SAM2, ACCEPT(s1), NULL);
+	put(KIM, ACCEPT(s1), NULL);
+	uint8_t c2[32];
+	put(SAM2, checkin(a, "2026-01-06", AM_KEPT), c2);
+	put(KIM, fx_body(AM_KIND_CONFIRM, c2), NULL);
+}
+
+static void
+case_succession_chain(void)
+{
+	uint8_t a[32], c1[32], c2[32], c3[32], s1[32], s2[32];
+	about("Sam and Alex sign an agreement Sam checks in for. Sam rotates his");
+	about("key twice, each time writing the succession with the key he holds,");
+	about("Alex accepting it: sam, then sam2, then max. Each key checks in for");
+	about("the same day and Alex confirms each: the check-ins count for max,");
+	about("oldest key first, each correcting the one before; the last counts.");
+	couple();
+	put(SAM, agreement("Evening check-in", P(SAM) | P(ALEX), P(SAM)), a);
+	put(ALEX, ACCEPT(a), NULL);
+	put(SAM, checkin(a, "2026-01-05", AM_MISSED), c1);
+	put(ALEX, fx_body(AM_KIND_CONFIRM, c1), NULL);
+	put(SAM, succession(SAM, SAM2), s1);
+	put(SAM2, ACCEPT(s1), NULL);
+	put(ALEX, ACCEPT(s1), NULL);
+	put(SAM2, checkin(a, "2026-01-05", AM_PARTIAL), c2);
+	put(ALEX, fx_body(AM_KIND_CONFIRM, c2), NULL);
+	put(SAM2, succession(SAM2, MAX), s2);
+	put(MAX, ACCEPT(s2), NULL);
+	put(ALEX, ACCEPT(s2), NULL);
+	put(MAX, checkin(a, "2026-01-05", AM_KEPT), c3);
+	put(ALEX, fx_body(AM_KIND_CONFIRM, c3), NULL);
+}
+
+static void
+case_succession_thief(void)
+{
+	uint8_t s1[32], s2[32];
+	about("Someone holding Sam's key writes a succession of it by a key of");
+	about("their own (max), which max accepts; Alex writes one by sam2, which");
+	about("sam2, Kim and Lee accept. Kim and Lee then accept max's too, and");
+	about("Kim first accepted max's: each person's first acceptance of a new");
+	about("key for Sam is final, so max's never completes, and sam2's needs");
+	about("Kim, whose acceptance is stale: Sam stays, nobody takes his place.");
+	about("Lee's acceptance of max's is stale as well.");
+	couple();
+	third(KIM, AM_ROLE_MEMBER);
+	uint8_t p[32];
+	put(SAM, member(LEE, AM_ROLE_MEMBER), p);
+	put(LEE, ACCEPT(p), NULL);
+	put(ALEX, ACCEPT(p), NULL);
+	put(KIM, ACCEPT(p), NULL);
+	put(SAM, succession(SAM, MAX), s2);
+	put(MAX, ACCEPT(s2), NULL);
+	put(KIM, ACCEPT(s2), NULL);
+	put(ALEX, succession(SAM, SAM2), s1);
+	put(SAM2, ACCEPT(s1), NULL);
+	put(KIM, ACCEPT(s1), NULL);
+	put(LEE, ACCEPT(s1), NULL);
+	put(LEE, ACCEPT(s2), NULL);
+}
+
 static void
 case_remove_crossing(void)
 {
@@ -1016,6 +1111,9 @@ static const struct {
 	{ "time-bounds", case_time_bounds },
 	{ "periods", case_periods },
 	{ "names", case_names },
+	{ "succession", case_succession },
+	{ "succession-thief", case_succession_thief },
+	{ "succession-chain", case_succession_chain },
 };
 
 /* ---- writing the file ---- */
@@ -1062,7 +1160,8 @@ static const char *const header[] = {
 	"#   name NAME by REF",
 	"#       The circle's name when a RENAME gives it (state.md, \"The",
 	"#       circle's name\"): REF is that RENAME; no line for the GENESIS name.",
-	"#   member NAME ROLE STATUS creator|via REF [left|removed REF]",
+	"#   member NAME ROLE STATUS creator|via REF [left|removed REF |",
+	"#     replaced REF by NAME]",
 	"#       ROLE member|witness; STATUS joined|pending|departed; REF the",
 	"#       proposal they joined (or would join) through. Joined members",
 	"#       first, the creator then by ID; then pending ones by ID; then",
@@ -1098,7 +1197,9 @@ static const char *const header[] = {
 	"#       seq): none is erased. STATUS kept|partial|missed; COUNTS counts",
 	"#       (the one of its author and period that counts) or not-counted;",
 	"#       then `corrects REF` for a correction (the author's previous",
-	"#       check-in of the period).",
+	"#       check-in of the period); then `signed NAME` when an older key",
+	"#       of its author signed it (state.md, \"Succession\"): NAME is",
+	"#       that key, the author the key that holds its place now.",
 	"#       mark NAME confirmed|disputed REF",
 	"#         Each person's standing answer: parties of the current version in",
 	"#         the terms' order, then others by ID.",

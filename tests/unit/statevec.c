@@ -300,8 +300,12 @@ describe_circle(struct am_store *s, struct describe *d)
 	free(cname);
 	for (size_t i = 0; i < nm; i++) {
 		const char *via = m[i].creator ? "creator" : "via";
-		char gone[96] = "";
-		if (m[i].status == AM_MEMBER_DEPARTED)
+		char gone[128] = "";
+		if (m[i].status == AM_MEMBER_DEPARTED &&
+		    m[i].departure_kind == AM_KIND_SUCCESSION)
+			snprintf(gone, sizeof gone, " replaced %s by %s",
+				ref(d, m[i].departure), who(d, m[i].heir));
+		else if (m[i].status == AM_MEMBER_DEPARTED)
 			snprintf(gone, sizeof gone, " %s %s",
 				NAME(m[i].departure_kind - AM_KIND_LEAVE, "left", "removed"),
 				ref(d, m[i].departure));
@@ -359,10 +363,13 @@ describe_checkins(struct am_store *s, struct describe *d, const uint8_t *id)
 	size_t n;
 	check_rc(am_state_checkins(s, id, &ci, &n), AM_OK);
 	for (size_t i = 0; i < n; i++) {
-		char corrects[64] = "";
+		char corrects[96] = "";
 		if (ci[i].correction)
 			snprintf(corrects, sizeof corrects, " corrects %s",
 				ref(d, ci[i].corrects));
+		if (memcmp(ci[i].signer, ci[i].author, 32) != 0)
+			snprintf(corrects + strlen(corrects), sizeof corrects -
+				strlen(corrects), " signed %s", who(d, ci[i].signer));
 		sv_printf(d->out, "  checkin %s by %s period %s %s %s %s %s%s",
 			ref(d, ci[i].hash), who(d, ci[i].author), ci[i].period,
 			NAME(ci[i].status, NULL, "kept", "partial", "missed"),
