@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "amends/entry.h"
 #include "amends/state.h"
 #include "cli.h"
 #include "format.h"
@@ -27,7 +28,7 @@ static const char usage[] =
 	"       amends circle leave CIRCLE [--reason TEXT]\n"
 	"       amends circle remove CIRCLE ID [--reason TEXT]\n"
 	"       amends circle rename CIRCLE NAME\n"
-	"       amends circle succeed CIRCLE ID NEW-ID [--reason TEXT]\n\n"
+	"       amends circle succeed CIRCLE ID NEW-ID [--head N] [--reason TEXT]\n\n"
 	"new creates a circle called NAME, with you as its first member.\n"
 	"add proposes the person with ID as a member of CIRCLE (a name or the\n"
 	"start of its ID); with --witness as a witness, who sees the record and\n"
@@ -49,7 +50,10 @@ static const char usage[] =
 	"first. From then on NEW-ID is a party to every agreement ID was, what\n"
 	"ID signed up to the succession counts for NEW-ID, and what the old key\n"
 	"signs later counts nowhere. Each person's first acceptance of a new key\n"
-	"for someone is final.\n";
+	"for someone is final. --head N names the last entry of ID's feed that\n"
+	"counts (default: the newest held here): for a stolen key, the last\n"
+	"one its owner wrote, so that nothing a thief signed with it counts or\n"
+	"asks anyone's consent.\n";
 
 static int
 circle_new(int argc, char **argv)
@@ -273,18 +277,44 @@ out:
 	return ret;
 }
 
+/* The hash of entry seq of id's feed in circle, held here. */
+static int
+entry_hash(void *ctx, const uint8_t *raw, size_t len)
+{
+	am_hash(raw, len, ctx);
+	return AM_OK;
+}
+
 static int
 circle_succeed(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "head", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct cli c = { 0 };
 	struct am_body *b = NULL;
-	const char *reason = NULL;
+	const char *reason = NULL, *head = NULL;
 	uint8_t circle[32], hash[32], old[32], heir[32];
-	int ret = reason_opts(argc, argv, 3, &reason);
+	int opt, ret = 1;
 
-	if (ret != 0)
-		return ret < 0 ? 0 : 1;
-	ret = 1;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': reason = optarg; break;
+		case 'H': head = optarg; break;
+		case 'h': cli_usage(stdout, usage); return 0;
+		default: cli_usage(stderr, usage); return 1;
+		}
+	}
+	if (argc - optind != 3) {
+		cli_usage(stderr, usage);
+		return 1;
+	}
+	if (reason != NULL && cli_text_ok("--reason", reason, AM_MAX_TEXT) != 0)
+		return 1;
 	if ((b = malloc(sizeof *b)) == NULL)
 		return cli_fail("circle succeed", AM_ERR_NOMEM);
 	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
@@ -301,6 +331,26 @@ circle_succeed(int argc, char **argv)
 	}
 	if (cli_succession_body(&c, circle, old, heir, b) != 0)
 		goto out;
+	/* an earlier head: what the old key signed past it (a thief's
+	 * entries) counts for nobody and asks no one */
+	if (head != NULL) {
+		char *end;
+		unsigned long long v = strtoull(head, &end, 10);
+		if (*head < '0' || *head > '9' || *end != '\0' || v > b->head_seq) {
+			ret = cli_error("--head takes the number of one of their "
+				"entries held here, 0 to %llu",
+				(unsigned long long)b->head_seq);
+			goto out;
+		}
+		b->head_seq = v;
+		memset(b->head_hash, 0, 32);
+		int rc = v == 0 ? AM_OK : am_store_range(c.store, circle, old, v, v,
+			entry_hash, b->head_hash);
+		if (rc != AM_OK) {
+			ret = cli_fail("reading their feed", rc);
+			goto out;
+		}
+	}
 	b->note = am_str_c(reason);
 	if (cli_write(&c, circle, b, hash) != 0)
 		goto out;
@@ -312,7 +362,9 @@ circle_succeed(int argc, char **argv)
 	am_id_fingerprint(heir, nf);
 	printf("proposed the new key %s in the place of %s (%s) (%s): it takes "
 		"effect once the new key and every other member accept it "
-		"(amends accept %s)\n", nf, who, of, h, h);
+		"(amends accept %s); what %s signed up to entry %llu counts for "
+		"the new key\n", nf, who, of, h, h, who,
+		(unsigned long long)b->head_seq);
 	ret = 0;
 out:
 	free(b);

@@ -140,6 +140,10 @@ out=$(am lee say us "the thief writes" 2>&1) && fail "the replaced key wrote"
 PEOPLE="sam alex kim"
 share alex
 share kim
+# the last entry the real alex wrote, as sam holds it
+ALEXKEY=$(am alex id --json | sed 's/.*"key":"\([0-9a-f]*\)".*/\1/')
+H=$(sqlite3 "$dir/sam/amends.db" "SELECT head_seq FROM feeds WHERE hex(author) = upper('$ALEXKEY')")
+[ -n "$H" ] || fail "no head of alex's feed at sam"
 cp -a "$dir/alex" "$dir/thief"
 am thiefkey init --name thief >/dev/null || fail "init the thief's key"
 am alexnew init --name alex >/dev/null || fail "init alex's new key"
@@ -159,7 +163,13 @@ done
 # the real alex cannot write with his key any more without forking it:
 # sam writes the succession to alex's new key (his first acceptance for
 # alex, so he can never accept the thief's)
-out=$(am sam circle succeed us "$ALEX" "$ANEW") || fail "sam's succession for alex: $out"
+# naming the newest entry held (the thief's) would make it ask the
+# thief's key too (protocol/state.md, "Succession"); sam names alex's last
+out=$(am sam circle succeed us "$ALEX" "$ANEW" --head "$((H + 2))" 2>&1) &&
+	fail "a head beyond the feed was taken"
+echo "$out" | grep -q -- "--head takes" || fail "the bad head said: $out"
+out=$(am sam circle succeed us "$ALEX" "$ANEW" --head "$H") || fail "sam's succession for alex: $out"
+echo "$out" | grep -q "up to entry $H counts" || fail "sam's succession said: $out"
 Y=$(echo "$out" | hash8)
 out=$(am sam accept "$X" 2>&1) && fail "sam accepted a second new key for alex"
 echo "$out" | grep -q "first acceptance is final" || fail "sam's second acceptance said: $out"
