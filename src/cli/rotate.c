@@ -42,25 +42,25 @@ static const char usage[] =
 
 struct fork_find {
 	const uint8_t *id;
-	bool forked;
+	uint64_t at;
 };
 
 static int
 fork_head(void *ctx, const struct am_feed_head *h)
 {
 	struct fork_find *f = ctx;
-	if (memcmp(h->author, f->id, 32) == 0 && h->forked_at != 0)
-		f->forked = true;
+	if (memcmp(h->author, f->id, 32) == 0)
+		f->at = h->forked_at;
 	return AM_OK;
 }
 
 int
 cli_feed_forked(struct am_store *s, const uint8_t circle[static 32],
-	const uint8_t id[static 32], bool *forked)
+	const uint8_t id[static 32], uint64_t *forked_at)
 {
 	struct fork_find f = { .id = id };
 	int rc = am_store_heads(s, circle, fork_head, &f);
-	*forked = f.forked;
+	*forked_at = f.at;
 	return rc;
 }
 
@@ -272,7 +272,8 @@ rotate_circle(struct cli *c, struct cli *cn, const struct am_circle_info *ci)
 	const uint8_t *next = am_identity_public(cn->id);
 	char c8[CLI_SHORT_HASH], hex[65];
 	uint8_t hash[32];
-	bool found, forked, asked;
+	uint64_t forked;
+	bool found, asked;
 	int rc;
 
 	cli_short_hash(ci->id, c8);
@@ -294,10 +295,11 @@ rotate_circle(struct cli *c, struct cli *cn, const struct am_circle_info *ci)
 		printf("  your feed here has forked, so nothing your current key "
 			"signs counts in this circle; %s%s%s%s (or another member who "
 			"is not a witness) must write the succession:\n"
-			"  amends circle succeed %.16s %s %s\n"
+			"  amends circle succeed %.16s %s %s --head %llu\n"
+			"  (what you signed before the fork counts for the new key)\n"
 			"  then run amends key rotate again, or amends accept it\n",
 			who, f[0] ? " (" : "", f, f[0] ? ")" : "", hex, oldtext,
-			nexttext);
+			nexttext, (unsigned long long)(forked - 1));
 		return 0;
 	}
 	if (!found) {

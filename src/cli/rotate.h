@@ -25,10 +25,11 @@ int cli_succession_body(struct cli *c, const uint8_t circle[static 32],
 bool cli_succession_keys(struct am_store *s, const uint8_t hash[static 32],
 	uint8_t old[static 32], uint8_t heir[static 32]);
 
-/* *forked: has id's feed in circle forked (the store holds evidence of
- * two entries at one number)? Then what id signs there is ignored. */
+/* *forked_at: the lowest number at which id's feed in circle forked
+ * (the store holds evidence of two entries at it), 0 when it has not.
+ * What id signs there from that number on is ignored. */
 int cli_feed_forked(struct am_store *s, const uint8_t circle[static 32],
-	const uint8_t id[static 32], bool *forked);
+	const uint8_t id[static 32], uint64_t *forked_at);
 
 /* After an answer to the SUCCESSION hash: when it has taken effect,
  * prints who now holds whose place. */

@@ -94,7 +94,7 @@ am sam key rotate --yes >"$T/rotate.out" 2>&1 || { cat "$T/rotate.out"; fail "ro
 cat "$T/rotate.out"
 NEW=$(grep -o 'new key am[a-z0-9]*' "$T/rotate.out" | head -n 1 | sed 's/new key //')
 [ ${#NEW} = 58 ] || fail "rotate printed no new ID: $(cat "$T/rotate.out")"
-CMD=$(grep -o 'amends circle succeed [0-9a-f]* am[a-z0-9]* am[a-z0-9]*' "$T/rotate.out")
+CMD=$(grep -o 'amends circle succeed [0-9a-f]* am[a-z0-9]* am[a-z0-9]* --head [0-9]*' "$T/rotate.out")
 [ -n "$CMD" ] || fail "rotate does not print the succeed command: $(cat "$T/rotate.out")"
 echo "$CMD" | grep -q "$SAM $NEW" || fail "the command names other keys: $CMD"
 grep -q "wrote the succession" "$T/rotate.out" && fail "sam's forked key wrote a succession"
