@@ -159,7 +159,8 @@ text_circle(struct am_store *s, const struct am_circle_info *ci,
 			char old[CLI_SHORT_NAME], f[AM_FPR_TEXT_BYTES];
 			cli_short_id(s, m[i].succeeds, old);
 			am_id_fingerprint(m[i].succeeds, f);
-			printf(" (succeeds %s, %s)", old, f);
+			printf(" (%s %s, %s)", joined ? "succeeds" : "would succeed",
+				old, f);
 		}
 		printf("\n");
 	}
