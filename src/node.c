@@ -49,6 +49,8 @@
 #define RETRY_MS 50              /* wait when a peer's queue was full */
 #define REFRESH_MS 30000         /* invites expire even when nothing changes */
 #define SELFTEST_MS 5000
+#define REBIND_TRIES 25          /* binding the same address again ... */
+#define REBIND_MS 200            /* ... this far apart */
 
 static const char *const query_sql[Q_COUNT] = {
 	[Q_DATA_VERSION] = "PRAGMA data_version",
@@ -971,6 +973,14 @@ listen_and_test(struct node *n, const char *home)
 	if (ep == NULL)
 		ep = AM_NODE_LISTEN;
 	rc = am_wire_listen(n->wire, ep, bound);
+	/* started again after a rotation: the address the peers know is
+	 * worth a few tries (a connection elsewhere may hold the port a
+	 * moment) */
+	for (int i = 0; rc == AM_ERR_NET && ep == n->bound && i < REBIND_TRIES;
+	    i++) {
+		nanosleep(&(struct timespec){ 0, REBIND_MS * 1000000L }, NULL);
+		rc = am_wire_listen(n->wire, ep, bound);
+	}
 	if (rc != AM_OK) {
 		node_log(n, "cannot listen on %s: %s", ep, am_strerror(rc));
 		goto out;
