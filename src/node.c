@@ -37,6 +37,7 @@
 #include "amends/invite.h"
 #include "amends/node.h"
 #include "amends/peer.h"
+#include "amends/rotate.h"
 #include "amends/state.h"
 #include "amends/store.h"
 #include "amends/sync.h"
@@ -48,21 +49,24 @@
 #define RETRY_MS 50              /* wait when a peer's queue was full */
 #define REFRESH_MS 30000         /* invites expire even when nothing changes */
 #define SELFTEST_MS 5000
+#define REBIND_TRIES 25          /* binding the same address again ... */
+#define REBIND_MS 200            /* ... this far apart */
 
 static const char *const query_sql[Q_COUNT] = {
 	[Q_DATA_VERSION] = "PRAGMA data_version",
-	/* GENESIS, MEMBER, LEAVE and REMOVE, and the answers to MEMBER and
-	 * REMOVE: what decides who is a member (a LEAVE or REMOVE counted
-	 * whether the state keeps it as an object or an act) */
+	/* GENESIS, MEMBER, LEAVE, REMOVE and SUCCESSION, and the answers to
+	 * MEMBER, REMOVE and SUCCESSION: what decides who is a member (a
+	 * LEAVE or REMOVE counted whether the state keeps it as an object or
+	 * an act) */
 	[Q_MEMBERSHIP_ONE] =
 	    "SELECT (SELECT count(*) FROM st_facts x JOIN feeds f ON f.id = x.feed "
-	    "WHERE f.circle = ?1 AND x.kind IN (1, 2, 13, 14)) "
+	    "WHERE f.circle = ?1 AND x.kind IN (1, 2, 13, 14, 17)) "
 	    "* 1000003 + (SELECT count(*) FROM st_objects o JOIN st_acts a "
-	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind IN (2, 14))",
+	    "ON a.target = o.hash WHERE o.circle = ?1 AND o.kind IN (2, 14, 17))",
 	[Q_MEMBERSHIP_ALL] =
-	    "SELECT (SELECT count(*) FROM st_facts WHERE kind IN (1, 2, 13, 14)) "
+	    "SELECT (SELECT count(*) FROM st_facts WHERE kind IN (1, 2, 13, 14, 17)) "
 	    "* 1000003 + (SELECT count(*) FROM st_acts a JOIN st_objects o "
-	    "ON o.hash = a.target WHERE o.kind IN (2, 14))",
+	    "ON o.hash = a.target WHERE o.kind IN (2, 14, 17))",
 	[Q_INVITES] =
 	    "SELECT (SELECT count(*) * 1000003 + count(used_at) FROM invites), "
 	    "(SELECT group_concat(hex(id) || address, ',') FROM "
@@ -201,11 +205,23 @@ idset_add(struct idset *s, const uint8_t *id)
 	return AM_OK;
 }
 
+struct proposer_ctx {
+	struct node *n;
+	struct idset *out;
+};
+
 static int
 proposer_add(void *ctx, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t proposer[static AM_ID_BYTES])
 {
-	return idset_add(ctx, proposer);
+	struct proposer_ctx *p = ctx;
+	/* a row left over once we are a joined member: the members are
+	 * dialled as such, and the proposer's key may since have been
+	 * replaced (protocol/sync.md, "Key rotation") */
+	if (am_state_member_role(p->n->store, circle, am_identity_public(p->n->id),
+	    NULL) == AM_OK)
+		return AM_OK;
+	return idset_add(p->out, proposer);
 }
 
 /* Every member, joined or pending, of every circle we are in (joined or
@@ -248,6 +264,43 @@ our_place(struct node *n, const uint8_t circle[static AM_HASH_BYTES],
 	return am_store_feed_has_kind(n->store, circle, self, AM_KIND_LEAVE, left);
 }
 
+/* A key that a succession replaced, whose new key has not connected to
+ * this node yet: its node learns from us that the succession took effect,
+ * and only then takes the new key (protocol/sync.md, "Key rotation").
+ * Never our own old key, nor when the new key is ours. */
+static bool
+replaced_waits(struct node *n, const struct am_member *m)
+{
+	struct am_peer row;
+	if (m->status != AM_MEMBER_DEPARTED ||
+	    m->departure_kind != AM_KIND_SUCCESSION ||
+	    memcmp(m->heir, am_identity_public(n->id), AM_ID_BYTES) == 0)
+		return false;
+	return am_peer_get(n->store, m->heir, &row) != AM_OK || row.last_seen == 0;
+}
+
+/* A new key (joined, or awaiting acceptance) is found at the address of
+ * the key it replaces, where this node knows one and none of its own. */
+static void
+heir_address(struct node *n, const struct am_member *m)
+{
+	static const uint8_t zero[AM_ID_BYTES];
+	struct am_peer old, row;
+	if (memcmp(m->succeeds, zero, AM_ID_BYTES) == 0 ||
+	    (m->status != AM_MEMBER_JOINED && m->status != AM_MEMBER_PENDING) ||
+	    am_peer_get(n->store, m->succeeds, &old) != AM_OK ||
+	    old.address[0] == '\0')
+		return;
+	if (am_peer_get(n->store, m->id, &row) == AM_OK && row.address[0] != '\0')
+		return;
+	if (am_peer_set_address(n->store, m->id, old.address) == AM_OK) {
+		char who[96];
+		node_label(n, m->id, who, sizeof who);
+		node_log(n, "new key %s takes the address %s of the key it would "
+			"replace", who, old.address);
+	}
+}
+
 /* A member who left or was removed is in neither set: by our copy they
  * read nothing more of the circle (protocol/sync.md, "Departed members").
  * When we left, the joined members are still dialled and admitted, so
@@ -276,6 +329,13 @@ members(struct node *n, struct idset *out, struct idset *joined)
 		for (size_t j = 0; j < nm && rc == AM_OK; j++) {
 			if (memcmp(m[j].id, self, AM_ID_BYTES) == 0)
 				continue;
+			heir_address(n, &m[j]);
+			if (replaced_waits(n, &m[j])) {
+				rc = idset_add(out, m[j].id);
+				if (rc == AM_OK)
+					rc = idset_add(joined, m[j].id);
+				continue;
+			}
 			if (m[j].status == AM_MEMBER_JOINED) {
 				rc = idset_add(out, m[j].id);
 				if (rc == AM_OK)
@@ -288,7 +348,8 @@ members(struct node *n, struct idset *out, struct idset *joined)
 	}
 	am_state_circles_free(&c, nc);
 	if (rc == AM_OK)
-		rc = am_store_proposed_list(n->store, proposer_add, out);
+		rc = am_store_proposed_list(n->store, proposer_add,
+			&(struct proposer_ctx){ n, out });
 	/* a node restored from a backup holds no circle yet: for the
 	 * recovery window, every peer it knows (the backup's, or `amends
 	 * peer add`) is let in, and dialled where its address is known; they
@@ -687,6 +748,8 @@ out:
 	free(now);
 }
 
+static void rotation(struct node *n);
+
 /* The store changed: offer what is new to every session (circle by circle
  * when few moved), and re-read who may connect when membership moved. */
 static void
@@ -723,7 +786,60 @@ changed(struct node *n)
 	if (membership_moved(n, circles, nc, all) || invites_moved || n->refresh_due) {
 		n->refresh_due = false;
 		refresh(n);
+		rotation(n);
 	}
+}
+
+/*
+ * A rotation in progress (include/amends/rotate.h): once, by our copy,
+ * the old key is in place in no circle any more (each succession to the
+ * new key took effect, or the circle is otherwise gone for it), the new
+ * key becomes the identity and the node starts again with it
+ * (protocol/sync.md, "Key rotation"). Until then the old key is kept
+ * for transport: peers admit joined members only.
+ */
+static void
+rotation(struct node *n)
+{
+	struct am_identity *next = NULL;
+	struct am_rotate_progress pr;
+	char of[AM_FPR_TEXT_BYTES], nf[AM_FPR_TEXT_BYTES];
+	const uint8_t *self = am_identity_public(n->id);
+	int rc = am_rotate_next(n->cfg->home, &next);
+	if (rc == AM_ERR_NOT_FOUND)
+		return;
+	if (rc != AM_OK) {
+		if (!n->rotation_told)
+			node_log(n, "cannot load the new key of the rotation: %s",
+				am_strerror(rc));
+		n->rotation_told = true;
+		return;
+	}
+	am_id_fingerprint(self, of);
+	am_id_fingerprint(am_identity_public(next), nf);
+	rc = am_rotate_progress(n->store, self, am_identity_public(next), &pr);
+	am_identity_destroy(&next);
+	if (rc != AM_OK) {
+		node_log(n, "cannot read the rotation's progress: %s", am_strerror(rc));
+		return;
+	}
+	if (pr.open > 0) {
+		if (!n->rotation_told)
+			node_log(n, "rotation from key %s to %s: %zu of %zu circles "
+				"wait for their succession to take effect; the old key "
+				"is kept until then", of, nf, pr.open, pr.circles);
+		n->rotation_told = true;
+		return;
+	}
+	if ((rc = am_rotate_switch(n->cfg->home, self)) != AM_OK) {
+		node_log(n, "cannot switch to the new key %s: %s", nf, am_strerror(rc));
+		return;
+	}
+	node_log(n, "rotation done: the new key %s replaced %s in %zu circles "
+		"(%zu otherwise gone); the old key file is kept as %s<ID>.key; "
+		"starting the network layer again with the new key", nf, of,
+		pr.done, pr.gone, AM_ROTATE_OLD_PREFIX);
+	n->restart = true;
 }
 
 /* ---- start and stop ---- */
@@ -847,12 +963,24 @@ listen_and_test(struct node *n, const char *home)
 	const char *ep = n->cfg->listen;
 	int rc;
 
+	/* started again after a rotation: the same address, which the
+	 * peers know */
+	if (n->bound != NULL && n->bound[0] != '\0')
+		ep = n->bound;
 	if (ep == NULL && (setting = am_store_setting_get(n->store,
 	    AM_NODE_SETTING_LISTEN)) != NULL)
 		ep = setting;
 	if (ep == NULL)
 		ep = AM_NODE_LISTEN;
 	rc = am_wire_listen(n->wire, ep, bound);
+	/* started again after a rotation: the address the peers know is
+	 * worth a few tries (a connection elsewhere may hold the port a
+	 * moment) */
+	for (int i = 0; rc == AM_ERR_NET && ep == n->bound && i < REBIND_TRIES;
+	    i++) {
+		nanosleep(&(struct timespec){ 0, REBIND_MS * 1000000L }, NULL);
+		rc = am_wire_listen(n->wire, ep, bound);
+	}
 	if (rc != AM_OK) {
 		node_log(n, "cannot listen on %s: %s", ep, am_strerror(rc));
 		goto out;
@@ -873,6 +1001,8 @@ listen_and_test(struct node *n, const char *home)
 			"are noticed within %d ms instead", TICK_MS);
 	free(sock);
 	node_ask_listen(n, home);
+	if (n->bound != NULL)
+		snprintf(n->bound, AM_WIRE_MAX_ENDPOINT, "%s", bound);
 	am_id_format(am_identity_public(n->id), text);
 	node_log(n, "node %s started, listening on %s (self-test passed: strangers "
 		"are refused)", text, bound);
@@ -972,20 +1102,15 @@ forget_compared(struct node *n)
 		am_store_rollback(n->store);
 }
 
-int
-am_node_run(const struct am_node_config *cfg)
+/* One run of the node, from opening the key and store to closing them:
+ * until *cfg->stop, or until a rotation sets n->restart. */
+static int
+run(struct node *np)
 {
-	struct node n = { .cfg = cfg, .ask_fd = -1, .started_ms = node_wall_ms() };
-	int lock = -1, rc;
+	struct node n = *np;
+	const struct am_node_config *cfg = n.cfg;
+	int rc;
 
-	if ((rc = lock_home(cfg->home, &lock)) != AM_OK) {
-		if (rc == AM_ERR_LOCKED)
-			node_log(&n, "another node is already running on %s", cfg->home);
-		else
-			node_log(&n, "cannot lock %s/%s: %s", cfg->home, AM_NODE_LOCK,
-				am_strerror(rc));
-		return rc;
-	}
 	if ((rc = open_all(&n, cfg->home)) != AM_OK ||
 	    (rc = am_peer_disconnect_all(n.store)) != AM_OK ||
 	    (rc = record_start(&n)) != AM_OK)
@@ -995,13 +1120,17 @@ am_node_run(const struct am_node_config *cfg)
 	 * socket opens: a joiner who connects the moment the node says it
 	 * has started is not refused for being early */
 	refresh(&n);
+	/* a rotation finished while no node ran: the new key at once */
+	rotation(&n);
+	if (n.restart)
+		goto out;
 	if ((rc = listen_and_test(&n, cfg->home)) != AM_OK)
 		goto out;
 
 	int64_t tick_at = node_mono_ms() + TICK_MS;
 	int64_t heard_at = node_mono_ms(), checked_at = heard_at;
 	bool waiting = false, pending = true;
-	while (!*cfg->stop) {
+	while (!*cfg->stop && !n.restart) {
 		struct am_wire_event ev;
 		int64_t now = node_mono_ms();
 		int64_t wake = tick_at;
@@ -1065,6 +1194,32 @@ am_node_run(const struct am_node_config *cfg)
 out:
 	forget_compared(&n);
 	close_all(&n);
+	np->restart = n.restart;
+	return rc;
+}
+
+int
+am_node_run(const struct am_node_config *cfg)
+{
+	struct node n = { .cfg = cfg, .ask_fd = -1 };
+	char bound[AM_WIRE_MAX_ENDPOINT] = "";
+	int lock = -1, rc;
+
+	if ((rc = lock_home(cfg->home, &lock)) != AM_OK) {
+		if (rc == AM_ERR_LOCKED)
+			node_log(&n, "another node is already running on %s", cfg->home);
+		else
+			node_log(&n, "cannot lock %s/%s: %s", cfg->home, AM_NODE_LOCK,
+				am_strerror(rc));
+		return rc;
+	}
+	/* the lock is held across a restart: no other node slips in */
+	do {
+		struct node one = { .cfg = cfg, .ask_fd = -1,
+			.started_ms = node_wall_ms(), .bound = bound };
+		rc = run(&one);
+		n.restart = one.restart;
+	} while (rc == AM_OK && n.restart && !*cfg->stop);
 	close(lock);
 	return rc;
 }

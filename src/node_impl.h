@@ -184,6 +184,12 @@ struct node {
 	struct label_seen labels[8];  /* the last labels made, round robin */
 	unsigned nextlabel;
 	sqlite3_stmt *queries[Q_COUNT];   /* prepared on first use */
+	bool restart;                /* the key was rotated: start again with
+	                                the new identity (include/amends/
+	                                rotate.h) */
+	char *bound;                 /* the endpoint bound, kept for the
+	                                restart (malloc'd by the caller) */
+	bool rotation_told;          /* the log said a rotation waits */
 };
 
 

@@ -117,6 +117,10 @@ path_up(struct node *n, struct peer *p, bool was, const char *how)
 	if (!was) {
 		node_log(n, "peer %s connected (%s)", who, how);
 		peer_seen(n, p, true);
+		/* a new key seen for the first time ends the wait of the key
+		 * it replaced (protocol/sync.md, "Key rotation") */
+		n->refresh_due = true;
+		n->dirty = true;
 	}
 	if (p->sync == NULL)
 		session_start(n, p);
@@ -160,7 +164,7 @@ static void
 record_one(struct node *n, struct peer *p, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t digest[static AM_HASH_BYTES], int64_t now)
 {
-	if (am_state_may_write(n->store, circle, p->id) == AM_OK &&
+	if (am_state_may_write_heir(n->store, circle, p->id) == AM_OK &&
 	    am_peer_digest_set(n->store, p->id, circle, digest, now) != AM_OK)
 		node_log(n, "could not record a peer's digest");
 }
@@ -174,7 +178,7 @@ checkpoint(struct node *n, struct peer *p, uint8_t (*c)[AM_HASH_BYTES], size_t n
 	for (size_t i = 0; i < nc; i++) {
 		bool written = false;
 		char cid[9];
-		if (am_state_may_write(n->store, c[i], p->id) != AM_OK)
+		if (am_state_may_write_heir(n->store, c[i], p->id) != AM_OK)
 			continue;
 		/* only what peers said since we started counts: the store
 		 * may be a stale copy of one its owner went on writing in */

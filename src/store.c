@@ -748,10 +748,16 @@ own_seen_key(const uint8_t circle[static AM_HASH_BYTES], char key[96])
 	snprintf(key, 96, "%s%s", AM_SETTING_OWN_SEEN, hex);
 }
 
+/* The value is "SEQ:AUTHOR" (AUTHOR in hex): the guard holds for that
+ * identity's feed only, so that a new key of a rotation (include/amends/
+ * rotate.h), writing its first entries into a circle where the old key's
+ * was guarded, is not held back by the old key's numbers. A bare "SEQ",
+ * as written before, holds for any author. */
 uint64_t
-am_store_own_seen_get(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES])
+am_store_own_seen_get(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t self[static AM_ID_BYTES])
 {
-	char key[96];
+	char key[96], hex[2 * AM_ID_BYTES + 1];
 	own_seen_key(circle, key);
 	char *v = am_store_setting_get(s, key);
 	if (v == NULL)
@@ -759,33 +765,41 @@ am_store_own_seen_get(struct am_store *s, const uint8_t circle[static AM_HASH_BY
 	/* our own setting; anything that is not a number counts as none */
 	char *end;
 	unsigned long long seq = strtoull(v, &end, 10);
-	if (*v == '\0' || *end != '\0')
+	if (end == v) {
 		seq = 0;
+	} else if (*end == ':') {
+		am_hex(self, AM_ID_BYTES, hex);
+		if (strcmp(end + 1, hex) != 0)
+			seq = 0;
+	} else if (*end != '\0') {
+		seq = 0;
+	}
 	free(v);
 	return seq;
 }
 
 int
 am_store_own_seen(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
-	uint64_t seq)
+	const uint8_t self[static AM_ID_BYTES], uint64_t seq)
 {
-	char key[96], value[24];
-	if (seq <= am_store_own_seen_get(s, circle))
+	char key[96], value[24 + 2 * AM_ID_BYTES + 1], hex[2 * AM_ID_BYTES + 1];
+	if (seq <= am_store_own_seen_get(s, circle, self))
 		return AM_OK;
 	own_seen_key(circle, key);
-	snprintf(value, sizeof value, "%llu", (unsigned long long)seq);
+	am_hex(self, AM_ID_BYTES, hex);
+	snprintf(value, sizeof value, "%llu:%s", (unsigned long long)seq, hex);
 	return am_store_setting_set(s, key, value);
 }
 
 /* The guard of am_store_own_guard() for a feed whose head is head. */
 static int
 own_guard(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
-	uint64_t head)
+	const uint8_t self[static AM_ID_BYTES], uint64_t head)
 {
 	int rc = restore_guard(s, circle);
 	if (rc != AM_OK)
 		return rc;
-	return head < am_store_own_seen_get(s, circle) ? AM_ERR_OWN_BEHIND : AM_OK;
+	return head < am_store_own_seen_get(s, circle, self) ? AM_ERR_OWN_BEHIND : AM_OK;
 }
 
 int
@@ -795,7 +809,7 @@ am_store_own_guard(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES
 	uint8_t hash[AM_HASH_BYTES];
 	uint64_t head;
 	int rc = am_store_head(s, circle, self, &head, hash);
-	return rc != AM_OK ? rc : own_guard(s, circle, head);
+	return rc != AM_OK ? rc : own_guard(s, circle, self, head);
 }
 
 /*
@@ -871,7 +885,7 @@ am_store_append(struct am_store *s, const struct am_identity *id,
 	/* a restored identity, or one whose peers served entries of its own
 	 * feed that this store lacks, writes nothing before it holds them */
 	if (body->kind != AM_KIND_GENESIS &&
-	    (rc = own_guard(s, d.circle, f.head_seq)) != AM_OK)
+	    (rc = own_guard(s, d.circle, am_identity_public(id), f.head_seq)) != AM_OK)
 		goto fail;
 	/* what follows a fork counts nowhere: say so rather than write it */
 	if (f.forked_at != 0) {

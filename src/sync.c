@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "amends/peer.h"
 #include "amends/state.h"
 #include "sync_impl.h"
 
@@ -136,6 +137,21 @@ am_sync_peer(const struct am_sync *s)
 
 /* ---- membership ---- */
 
+/* A key a succession replaced still reads the circle until its new key
+ * has connected to this node: its node learns from us that the
+ * succession took effect, and only then takes the new key
+ * (protocol/sync.md, "Key rotation"). It is never read from: what it
+ * signs past the succession's head counts nowhere. */
+static bool
+replaced_waits(struct am_store *store, const struct am_member *m)
+{
+	struct am_peer row;
+	if (m->status != AM_MEMBER_DEPARTED ||
+	    m->departure_kind != AM_KIND_SUCCESSION)
+		return false;
+	return am_peer_get(store, m->heir, &row) != AM_OK || row.last_seen == 0;
+}
+
 /* Is id listed among the members of circle by our copy: joined (witnesses
  * included), or also pending when pending is set? A member who left or
  * was removed is neither: from the moment our copy holds their LEAVE or
@@ -155,7 +171,8 @@ state_listed(struct am_store *store, const uint8_t circle[static AM_HASH_BYTES],
 	for (size_t i = 0; i < n; i++)
 		if (memcmp(list[i].id, id, AM_ID_BYTES) == 0 &&
 		    (list[i].status == AM_MEMBER_JOINED ||
-		    (pending && list[i].status == AM_MEMBER_PENDING)))
+		    (pending && list[i].status == AM_MEMBER_PENDING) ||
+		    (!pending && replaced_waits(store, &list[i]))))
 			rc = AM_OK;
 	free(list);
 	return rc;

@@ -170,7 +170,7 @@ own_needed(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES],
 	uint64_t head, bool chance, uint64_t *needed)
 {
 	struct needed_ctx c = { .s = s,
-		.seq = am_store_own_seen_get(s->store, circle) };
+		.seq = am_store_own_seen_get(s->store, circle, s->self) };
 	uint64_t own = 0;
 	/* the peer showed our feed, and we hold all of it: what it signed
 	 * beyond that, it does not hold */
@@ -666,8 +666,8 @@ own_served(struct am_sync *s, const struct am_sync_msg *m)
 	int rc = am_store_head(s->store, m->circle, s->self, &head, hash);
 	if (rc != AM_OK || e.seq <= head)
 		return rc;
-	uint64_t before = am_store_own_seen_get(s->store, m->circle);
-	if ((rc = am_store_own_seen(s->store, m->circle, e.seq)) != AM_OK)
+	uint64_t before = am_store_own_seen_get(s->store, m->circle, s->self);
+	if ((rc = am_store_own_seen(s->store, m->circle, s->self, e.seq)) != AM_OK)
 		return rc;
 	if (e.seq > before) {
 		sync_short(m->circle, c);

@@ -59,7 +59,10 @@ struct am_node_config {
  * AM_ERR_LOCKED when another node runs on the data directory, AM_ERR_NET
  * when the endpoint cannot be bound, AM_ERR_SELFTEST when the start-up
  * self-test finds a stranger's key admitted; the identity's and store's
- * own errors otherwise. The log says what failed.
+ * own errors otherwise. The log says what failed. When a key rotation
+ * completes by its copy (include/amends/rotate.h), it switches the key
+ * files, closes everything and runs again with the new key on the
+ * endpoint it had bound, holding the lock throughout.
  */
 AM_NODISCARD int am_node_run(const struct am_node_config *cfg);
 

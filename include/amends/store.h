@@ -166,12 +166,16 @@ AM_NODISCARD int am_store_own_caught_up(struct am_store *s,
  * holds fewer: am_store_append refuses to write there (AM_ERR_OWN_BEHIND)
  * until the feed reaches seq. Keeps the highest number recorded. */
 AM_NODISCARD int am_store_own_seen(struct am_store *s,
-	const uint8_t circle[static AM_HASH_BYTES], uint64_t seq);
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t self[static AM_ID_BYTES], uint64_t seq);
 
-/* The highest number recorded by am_store_own_seen() for circle, 0 when
- * none. */
+/* The highest number recorded by am_store_own_seen() for self's feed in
+ * circle, 0 when none (a number recorded for another identity, such as
+ * the key a rotation replaced, holds nothing back; include/amends/
+ * rotate.h). */
 uint64_t am_store_own_seen_get(struct am_store *s,
-	const uint8_t circle[static AM_HASH_BYTES]);
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t self[static AM_ID_BYTES]);
 
 /*
  * Whether self may write into circle now: AM_OK; AM_ERR_RESTORING while

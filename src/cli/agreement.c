@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agreement.h"
+#include "rotate.h"
 #include "format.h"
 
 void
@@ -387,6 +388,17 @@ cli_describe(struct am_store *s, const uint8_t hash[static 32], char *out,
 		if (cli_removal_target(s, info.circle, hash, target, &done))
 			cli_short_id(s, target, who);
 		snprintf(out, size, "the removal (%s) of %s", h, who);
+		return;
+	}
+	case AM_KIND_SUCCESSION: {
+		uint8_t old[32], heir[32];
+		char who[CLI_SHORT_NAME] = "someone", nf[AM_FPR_TEXT_BYTES] = "?";
+		if (cli_succession_keys(s, hash, old, heir)) {
+			cli_short_id(s, old, who);
+			am_id_fingerprint(heir, nf);
+		}
+		snprintf(out, size, "the succession (%s): the new key %s in the "
+			"place of %s", h, nf, who);
 		return;
 	}
 	case AM_KIND_PROPOSE:

@@ -32,10 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amends/rotate.h"
 #include "amends/state.h"
 #include "agreement.h"
 #include "cli.h"
 #include "resolve.h"
+#include "rotate.h"
 #include "write.h"
 
 struct answer {
@@ -87,6 +89,29 @@ tell_removed(struct am_store *s, const struct am_object_info *info,
 		"stays with them\n", name);
 }
 
+/* When the SUCCESSION hash names this node's pending new key as its
+ * heir, sets nc to sign with that key (nc->id is left NULL otherwise). */
+static int
+next_signs(struct cli *c, struct cli *nc, const uint8_t hash[static 32])
+{
+	uint8_t old[32], heir[32];
+	struct am_identity *next = NULL;
+	int rc = am_rotate_next(c->home, &next);
+	if (rc == AM_ERR_NOT_FOUND)
+		return AM_OK;
+	if (rc != AM_OK)
+		return rc;
+	if (cli_succession_keys(c->store, hash, old, heir) &&
+	    memcmp(heir, am_identity_public(next), 32) == 0) {
+		nc->home = c->home;
+		nc->store = c->store;
+		nc->id = next;
+		return AM_OK;
+	}
+	am_identity_destroy(&next);
+	return AM_OK;
+}
+
 static int
 answer(int argc, char **argv, const struct answer *w)
 {
@@ -99,7 +124,7 @@ answer(int argc, char **argv, const struct answer *w)
 	const struct option *o = w->note_option != NULL ? opts : opts + 1;
 	struct am_body b = { .kind = w->kind };
 	struct am_object_info info;
-	struct cli c = { 0 };
+	struct cli c = { 0 }, nc = { 0 };
 	const char *note = NULL;
 	char option[32];
 	int opt, rc, ret = 1;
@@ -142,19 +167,32 @@ answer(int argc, char **argv, const struct answer *w)
 	b.note = am_str_c(note);
 	char what[300];
 	cli_describe(c.store, b.target, what, sizeof what);
-	if (cli_write(&c, info.circle, &b, NULL) != 0)
+	/* a succession to this node's new key (a rotation in progress) is
+	 * answered by that key: it is the one asked */
+	struct cli *signer = &c;
+	if (info.kind == AM_KIND_SUCCESSION && !w->own &&
+	    (rc = next_signs(&c, &nc, b.target)) != AM_OK) {
+		ret = cli_fail("reading the new key", rc);
+		goto out;
+	}
+	if (nc.id != NULL)
+		signer = &nc;
+	if (cli_write(signer, info.circle, &b, NULL) != 0)
 		goto out;
 	printf("%s %s\n", w->done, what);
 	if (w->kind == AM_KIND_ACCEPT)
 		tell_outcome(c.store, &info, b.target);
 	if (w->kind == AM_KIND_ACCEPT && info.kind == AM_KIND_REMOVE)
 		tell_removed(c.store, &info, b.target);
+	if (w->kind == AM_KIND_ACCEPT && info.kind == AM_KIND_SUCCESSION)
+		cli_tell_succeeded(c.store, info.circle, b.target);
 	/* accepting one's own admission may complete it: once joined, one's
 	 * name goes into the circle (nothing is written before, or twice) */
 	if (w->kind == AM_KIND_ACCEPT && info.kind == AM_KIND_MEMBER)
 		(void)cli_publish_name(&c, info.circle, NULL);
 	ret = 0;
 out:
+	am_identity_destroy(&nc.id);
 	cli_close(&c);
 	return ret;
 }
@@ -165,12 +203,15 @@ cmd_accept(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends accept ID\n\n"
 			"Accepts (signs) what ID names, by the start of its hash: a version of\n"
-			"an agreement, a proposal to add or remove a member, or an end of an\n"
-			"agreement.\n"
+			"an agreement, a proposal to add or remove a member, a new key in a\n"
+			"member's place (a succession), or an end of an agreement. A\n"
+			"succession to this node's own new key (amends key rotate) is signed\n"
+			"by that new key.\n"
 			"amends status lists what awaits your signature.\n",
 		.kind = AM_KIND_ACCEPT,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE | AM_OBJ_END,
-		.objects_text = "version, member proposal, removal or end",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE |
+			AM_OBJ_SUCCESSION | AM_OBJ_END,
+		.objects_text = "version, member proposal, removal, new key or end",
 		.verb = "accept",
 		.done = "accepted",
 	};
@@ -183,12 +224,13 @@ cmd_decline(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends decline ID [--reason TEXT]\n\n"
 			"Declines what ID names, by the start of its hash: a version of an\n"
-			"agreement, a proposal to add or remove a member, or an end of an\n"
-			"agreement.\n\n"
+			"agreement, a proposal to add or remove a member, a new key in a\n"
+			"member's place (a succession), or an end of an agreement.\n\n"
 			"  --reason TEXT   why, for the others to read\n",
 		.kind = AM_KIND_DECLINE,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE | AM_OBJ_END,
-		.objects_text = "version, member proposal, removal or end",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE |
+			AM_OBJ_SUCCESSION | AM_OBJ_END,
+		.objects_text = "version, member proposal, removal, new key or end",
 		.note_option = "reason",
 		.verb = "decline",
 		.done = "declined",
@@ -236,13 +278,15 @@ cmd_withdraw(int argc, char **argv)
 	static const struct answer w = {
 		.usage = "usage: amends withdraw ID [--reason TEXT]\n\n"
 			"Withdraws your own proposal ID (the start of its hash): a proposal to\n"
-			"add or remove a member, or a version of an agreement. Once everyone it needs has\n"
-			"accepted it, it stands: withdrawing cannot undo that. An end is final:\n"
-			"to undo one, propose the agreement again.\n\n"
+			"add or remove a member, a new key in a member's place (a\n"
+			"succession), or a version of an agreement. Once everyone it needs\n"
+			"has accepted it, it stands: withdrawing cannot undo that. An end is\n"
+			"final: to undo one, propose the agreement again.\n\n"
 			"  --reason TEXT   why, for the others to read\n",
 		.kind = AM_KIND_DECLINE,
-		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE,
-		.objects_text = "version, member proposal or removal",
+		.objects = AM_OBJ_VERSION | AM_OBJ_MEMBER | AM_OBJ_REMOVE |
+			AM_OBJ_SUCCESSION,
+		.objects_text = "version, member proposal, removal or new key",
 		.note_option = "reason",
 		.verb = "withdraw",
 		.done = "withdrew",

@@ -14,10 +14,12 @@
 
 #include <sodium.h>
 
+#include "amends/entry.h"
 #include "amends/state.h"
 #include "cli.h"
 #include "format.h"
 #include "resolve.h"
+#include "rotate.h"
 #include "write.h"
 
 static const char usage[] =
@@ -25,7 +27,8 @@ static const char usage[] =
 	"       amends circle add CIRCLE ID [--witness]\n"
 	"       amends circle leave CIRCLE [--reason TEXT]\n"
 	"       amends circle remove CIRCLE ID [--reason TEXT]\n"
-	"       amends circle rename CIRCLE NAME\n\n"
+	"       amends circle rename CIRCLE NAME\n"
+	"       amends circle succeed CIRCLE ID NEW-ID [--head N] [--reason TEXT]\n\n"
 	"new creates a circle called NAME, with you as its first member.\n"
 	"add proposes the person with ID as a member of CIRCLE (a name or the\n"
 	"start of its ID); with --witness as a witness, who sees the record and\n"
@@ -39,7 +42,18 @@ static const char usage[] =
 	"you, leave instead. From then on what they write there does not count,\n"
 	"agreements naming them end, and nobody sends them the record. What they\n"
 	"already hold stays with them.\n"
-	"rename gives CIRCLE a new name (members only, not witnesses).\n";
+	"rename gives CIRCLE a new name (members only, not witnesses).\n"
+	"succeed proposes NEW-ID (their new key, whose full ID they give you)\n"
+	"in the place of the member ID, whose key was lost, stolen or forked.\n"
+	"It takes effect once NEW-ID and every other member have accepted it\n"
+	"(amends accept); compare the new key's fingerprint with them by voice\n"
+	"first. From then on NEW-ID is a party to every agreement ID was, what\n"
+	"ID signed up to the succession counts for NEW-ID, and what the old key\n"
+	"signs later counts nowhere. Each person's first acceptance of a new key\n"
+	"for someone is final. --head N names the last entry of ID's feed that\n"
+	"counts (default: the newest held here): for a stolen key, the last\n"
+	"one its owner wrote, so that nothing a thief signed with it counts or\n"
+	"asks anyone's consent.\n";
 
 static int
 circle_new(int argc, char **argv)
@@ -263,6 +277,101 @@ out:
 	return ret;
 }
 
+/* The hash of entry seq of id's feed in circle, held here. */
+static int
+entry_hash(void *ctx, const uint8_t *raw, size_t len)
+{
+	am_hash(raw, len, ctx);
+	return AM_OK;
+}
+
+static int
+circle_succeed(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "head", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { 0 };
+	struct am_body *b = NULL;
+	const char *reason = NULL, *head = NULL;
+	uint8_t circle[32], hash[32], old[32], heir[32];
+	int opt, ret = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': reason = optarg; break;
+		case 'H': head = optarg; break;
+		case 'h': cli_usage(stdout, usage); return 0;
+		default: cli_usage(stderr, usage); return 1;
+		}
+	}
+	if (argc - optind != 3) {
+		cli_usage(stderr, usage);
+		return 1;
+	}
+	if (reason != NULL && cli_text_ok("--reason", reason, AM_MAX_TEXT) != 0)
+		return 1;
+	if ((b = malloc(sizeof *b)) == NULL)
+		return cli_fail("circle succeed", AM_ERR_NOMEM);
+	if (cli_open(&c, CLI_IDENTITY | CLI_STORE) != 0)
+		goto out;
+	if (cli_resolve_circle(c.store, argv[optind], circle) != 0 ||
+	    cli_resolve_id(c.store, argv[optind + 1], old) != 0)
+		goto out;
+	/* the new key is nobody's here yet: only its whole ID names it */
+	if (strlen(argv[optind + 2]) != AM_ID_TEXT_BYTES - 1 ||
+	    am_id_parse(argv[optind + 2], heir) != AM_OK) {
+		ret = cli_error("NEW-ID must be the whole ID of the new key (am "
+			"and 56 characters), as its owner's amends id shows it");
+		goto out;
+	}
+	if (cli_succession_body(&c, circle, old, heir, b) != 0)
+		goto out;
+	/* an earlier head: what the old key signed past it (a thief's
+	 * entries) counts for nobody and asks no one */
+	if (head != NULL) {
+		char *end;
+		unsigned long long v = strtoull(head, &end, 10);
+		if (*head < '0' || *head > '9' || *end != '\0' || v > b->head_seq) {
+			ret = cli_error("--head takes the number of one of their "
+				"entries held here, 0 to %llu",
+				(unsigned long long)b->head_seq);
+			goto out;
+		}
+		b->head_seq = v;
+		memset(b->head_hash, 0, 32);
+		int rc = v == 0 ? AM_OK : am_store_range(c.store, circle, old, v, v,
+			entry_hash, b->head_hash);
+		if (rc != AM_OK) {
+			ret = cli_fail("reading their feed", rc);
+			goto out;
+		}
+	}
+	b->note = am_str_c(reason);
+	if (cli_write(&c, circle, b, hash) != 0)
+		goto out;
+	char who[CLI_SHORT_NAME], h[CLI_SHORT_HASH];
+	char of[AM_FPR_TEXT_BYTES], nf[AM_FPR_TEXT_BYTES];
+	cli_short_id(c.store, old, who);
+	cli_short_hash(hash, h);
+	am_id_fingerprint(old, of);
+	am_id_fingerprint(heir, nf);
+	printf("proposed the new key %s in the place of %s (%s) (%s): it takes "
+		"effect once the new key and every other member accept it "
+		"(amends accept %s); what %s signed up to entry %llu counts for "
+		"the new key\n", nf, who, of, h, h, who,
+		(unsigned long long)b->head_seq);
+	ret = 0;
+out:
+	free(b);
+	cli_close(&c);
+	return ret;
+}
+
 static int
 circle_rename(int argc, char **argv)
 {
@@ -327,6 +436,8 @@ cmd_circle(int argc, char **argv)
 		return circle_leave(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "remove") == 0)
 		return circle_remove(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "succeed") == 0)
+		return circle_succeed(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "rename") == 0) {
 		if (argc >= 3 && strcmp(argv[2], "--help") == 0) {
 			cli_usage(stdout, usage);

@@ -31,7 +31,8 @@ find_me(const struct am_member *m, size_t n, const uint8_t *me)
 
 
 /* "joined", "pending", or for one who is neither any more, "left" (their
- * LEAVE) or "removed" (a REMOVE that took effect). */
+ * LEAVE), "removed" (a REMOVE that took effect) or "replaced" (a
+ * SUCCESSION that took effect: another key holds their place). */
 static const char *
 member_status(struct am_store *s, const struct am_circle_info *ci,
 	const struct am_member *m)
@@ -40,7 +41,15 @@ member_status(struct am_store *s, const struct am_circle_info *ci,
 		return "joined";
 	if (m->status == AM_MEMBER_PENDING)
 		return "pending";
-	return m->departure_kind == AM_KIND_REMOVE ? "removed" : "left";
+	return m->departure_kind == AM_KIND_REMOVE ? "removed" :
+		m->departure_kind == AM_KIND_SUCCESSION ? "replaced" : "left";
+}
+
+static bool
+zero_id(const uint8_t id[static 32])
+{
+	static const uint8_t zero[32];
+	return memcmp(id, zero, 32) == 0;
 }
 
 static const char *
@@ -94,6 +103,14 @@ json_circle(struct json *j, const struct am_circle_info *ci,
 		char sn[AM_FPR_LONG_TEXT_BYTES];
 		am_id_safety_number(m[i].id, sn);
 		json_kstr(j, "safety_number", sn);
+		if (m[i].departure_kind == AM_KIND_SUCCESSION) {
+			json_key(j, "replaced_by");
+			json_id(j, m[i].heir);
+		}
+		if (!zero_id(m[i].succeeds)) {
+			json_key(j, "succeeds");
+			json_id(j, m[i].succeeds);
+		}
 		json_end_obj(j);
 	}
 	json_end_arr(j);
@@ -127,10 +144,24 @@ text_circle(struct am_store *s, const struct am_circle_info *ci,
 		am_id_safety_number(m[i].id, sn);
 		printf("  %s  %s", sn, who);
 		bool joined = m[i].status == AM_MEMBER_JOINED;
+		char by[96] = "";
+		/* a key replaced: by which one, by its fingerprint */
+		if (m[i].departure_kind == AM_KIND_SUCCESSION) {
+			char f[AM_FPR_TEXT_BYTES];
+			am_id_fingerprint(m[i].heir, f);
+			snprintf(by, sizeof by, " by %s", f);
+		}
 		if (m[i].role == AM_ROLE_WITNESS || !joined)
-			printf(" (%s%s%s)", m[i].role == AM_ROLE_WITNESS ? "witness" : "",
+			printf(" (%s%s%s%s)", m[i].role == AM_ROLE_WITNESS ? "witness" : "",
 				m[i].role == AM_ROLE_WITNESS && !joined ? ", " : "",
-				joined ? "" : member_status(s, ci, &m[i]));
+				joined ? "" : member_status(s, ci, &m[i]), by);
+		if (!zero_id(m[i].succeeds)) {
+			char old[CLI_SHORT_NAME], f[AM_FPR_TEXT_BYTES];
+			cli_short_id(s, m[i].succeeds, old);
+			am_id_fingerprint(m[i].succeeds, f);
+			printf(" (%s %s, %s)", joined ? "succeeds" : "would succeed",
+				old, f);
+		}
 		printf("\n");
 	}
 }

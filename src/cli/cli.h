@@ -29,7 +29,7 @@
 	X(init, "create an identity and a data directory") \
 	X(invite, "make a one-time code that lets someone join a circle") \
 	X(join, "join a circle with an invite code") \
-	X(key, "back up this node's key under a passphrase") \
+	X(key, "back up this node's key, or replace it with a new one") \
 	X(list, "list agreements, their status and adherence") \
 	X(log, "list check-ins and statements, confirmed or not") \
 	X(name, "give someone a nickname here, or yourself a name (--self)") \

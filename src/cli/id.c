@@ -9,6 +9,7 @@
 
 #include "amends/display.h"
 #include "amends/entry.h"
+#include "amends/rotate.h"
 #include "cli.h"
 #include "format.h"
 #include "resolve.h"
@@ -76,6 +77,12 @@ cmd_id(int argc, char **argv)
 	am_id_safety_number(pk, sn);
 	char *name = am_store_name_get(c.store, pk);
 	const char *theirs = cli_shared_name(c.store, pk);
+	/* a rotation in progress: the key that will replace yours */
+	struct am_identity *next = NULL;
+	char nexttext[AM_ID_TEXT_BYTES] = "";
+	if (you && am_rotate_next(c.home, &next) == AM_OK)
+		am_id_format(am_identity_public(next), nexttext);
+	am_identity_destroy(&next);
 	if (json) {
 		char hex[2 * AM_ID_BYTES + 1];
 		am_hex(pk, AM_ID_BYTES, hex);
@@ -90,7 +97,10 @@ cmd_id(int argc, char **argv)
 			cli_json_str(stdout, theirs);
 		else
 			fputs("null", stdout);
-		printf(",\"you\":%s}\n", you ? "true" : "false");
+		printf(",\"you\":%s", you ? "true" : "false");
+		if (nexttext[0] != '\0')
+			printf(",\"next\":\"%s\"", nexttext);
+		printf("}\n");
 	} else {
 		if (name != NULL)
 			printf("name:          %s%s\n", name, you ? "" : " (your name for them)");
@@ -100,6 +110,9 @@ cmd_id(int argc, char **argv)
 		printf("id:            %s%s\n", text, you ? " (you)" : "");
 		printf("safety number: %s\n", sn);
 		printf("fingerprint:   %s\n", fpr);
+		if (nexttext[0] != '\0')
+			printf("new key:       %s (a rotation in progress: amends "
+				"status says what it waits for)\n", nexttext);
 	}
 	free(name);
 	cli_close(&c);

@@ -12,10 +12,16 @@
 #include <sodium.h>
 
 #include "amends/peer.h"
+#include "amends/rotate.h"
 #include "cli.h"
+#include "rotate.h"
 
 static const char usage[] =
-	"usage: amends key backup -o FILE [--passphrase-fd N]\n\n"
+	"usage: amends key backup -o FILE [--passphrase-fd N]\n"
+	"       amends key rotate [--yes]\n\n"
+	"rotate replaces this node's key with a new one in every circle you\n"
+	"are in (amends key rotate --help says how).\n\n"
+	"backup:\n"
 	"Writes this node's identity, encrypted under a passphrase, to FILE,\n"
 	"with the addresses of the peers it knows and your names for people:\n"
 	"a node restored from it finds them again and, from them, the circles\n"
@@ -65,6 +71,8 @@ cmd_key(int argc, char **argv)
 		cli_usage(argc < 2 ? stderr : stdout, usage);
 		return argc < 2;
 	}
+	if (strcmp(argv[1], "rotate") == 0)
+		return cli_key_rotate(argc - 1, argv + 1);
 	if (strcmp(argv[1], "backup") != 0) {
 		cli_usage(stderr, usage);
 		return 1;
@@ -116,6 +124,13 @@ cmd_key(int argc, char **argv)
 	if (write_file(out, backup, len) != 0)
 		goto done;
 	printf("identity backed up to %s; keep it and its passphrase apart\n", out);
+	/* the key waiting in id.next.key is not in it (the format holds one) */
+	struct am_identity *next = NULL;
+	if (am_rotate_next(c.home, &next) == AM_OK)
+		printf("a rotation is in progress: this backup holds your current "
+			"key, not the new one; back up again once the node has "
+			"switched to it\n");
+	am_identity_destroy(&next);
 	ret = 0;
 done:
 	free(book);

@@ -114,7 +114,7 @@ cmd_resume(int argc, char **argv)
 		ret = cli_error("a peer served entry %llu of your own feed in circle "
 			"%s, signed by you, which this copy lacks: it exists, so fetch "
 			"it first (keep the node running until it has it)",
-			(unsigned long long)am_store_own_seen_get(c.store, circle), cname);
+			(unsigned long long)am_store_own_seen_get(c.store, circle, me), cname);
 		goto out;
 	}
 	if (rc != AM_ERR_RESTORING) {
@@ -128,7 +128,7 @@ cmd_resume(int argc, char **argv)
 		goto out;
 	}
 	/* what we signed ourselves exists: never set aside */
-	uint64_t seen = am_store_own_seen_get(c.store, circle);
+	uint64_t seen = am_store_own_seen_get(c.store, circle, me);
 	if (l.head < seen) {
 		ret = cli_error("a peer served entry %llu of your own feed in circle "
 			"%s, signed by you, and this copy holds %llu: it exists, so "

@@ -317,21 +317,38 @@ text_signatures(struct am_store *s, const struct am_version *v, int64_t now)
 	}
 }
 
-/* "left" or "removed" when id is a member of circle who is neither
- * joined nor pending any more (a LEAVE of theirs stored: left); NULL
- * otherwise. */
+/* "left", "removed" or "replaced by NEW" when id is a member of circle
+ * who is neither joined nor pending any more (a LEAVE of theirs stored:
+ * left); "succeeds OLD" for a key that took another's place; NULL
+ * otherwise. Valid until the next call. */
 static const char *
 departed(struct am_store *s, const uint8_t circle[static 32],
 	const uint8_t id[static 32])
 {
+	static const uint8_t zero[32];
+	static char buf[CLI_SHORT_NAME + 32];
 	struct am_member *m = NULL;
 	size_t n = 0;
 	const char *what = NULL;
+	char f[AM_FPR_TEXT_BYTES], old[CLI_SHORT_NAME];
 	if (am_state_members(s, circle, &m, &n) != AM_OK)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(m[i].id, id, 32) == 0 && m[i].departure_kind != 0)
+	for (size_t i = 0; i < n; i++) {
+		if (memcmp(m[i].id, id, 32) != 0)
+			continue;
+		if (m[i].departure_kind == AM_KIND_SUCCESSION) {
+			am_id_fingerprint(m[i].heir, f);
+			snprintf(buf, sizeof buf, "replaced by %s", f);
+			what = buf;
+		} else if (m[i].departure_kind != 0) {
 			what = m[i].departure_kind == AM_KIND_REMOVE ? "removed" : "left";
+		} else if (memcmp(m[i].succeeds, zero, 32) != 0) {
+			cli_short_id(s, m[i].succeeds, old);
+			am_id_fingerprint(m[i].succeeds, f);
+			snprintf(buf, sizeof buf, "succeeds %s, %s", old, f);
+			what = buf;
+		}
+	}
 	free(m);
 	return what;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amends/rotate.h"
 #include "agreement.h"
 #include "cli.h"
 #include "format.h"
@@ -72,6 +73,34 @@ load_circle(struct status *st, struct circle_data *d)
 	return cli_unshown("the removals of circle", d->info->id, rc) ? AM_OK : rc;
 }
 
+/* Adds to p what awaits the answer of the rotation's new key in circle:
+ * the successions to it (amends accept signs them with it). */
+static int
+next_pending(struct status *st, const uint8_t circle[static 32],
+	struct am_pending **p, size_t *n)
+{
+	struct am_pending *q = NULL;
+	size_t nq = 0, k = 0;
+	int rc = am_state_pending(st->s, circle, st->next, &q, &nq);
+	if (rc != AM_OK || nq == 0)
+		return rc;
+	struct am_pending *all = realloc(*p, (*n + nq) * sizeof *all);
+	if (all == NULL) {
+		am_state_pending_free(&q, nq);
+		return AM_ERR_NOMEM;
+	}
+	*p = all;
+	for (size_t i = 0; i < nq; i++) {
+		if (q[i].kind == AM_PENDING_SUCCESSION && !q[i].declined) {
+			all[*n + k++] = q[i];
+			q[i].title = NULL;
+		}
+	}
+	*n += k;
+	am_state_pending_free(&q, nq);
+	return AM_OK;
+}
+
 /* What awaits your signature, circle by circle of yours: asking for all
  * circles at once would list every circle in the store again. */
 static int
@@ -83,6 +112,11 @@ load_pending(struct status *st)
 		int rc = am_state_pending(st->s, st->circles[i].id, st->me, &p, &n);
 		if (rc != AM_OK)
 			return rc;
+		if (st->next != NULL && (rc = next_pending(st, st->circles[i].id,
+		    &p, &n)) != AM_OK) {
+			am_state_pending_free(&p, n);
+			return rc;
+		}
 		if (n == 0)
 			continue;
 		struct am_pending *all = realloc(st->pending,
@@ -214,7 +248,8 @@ section_awaiting(struct status *st)
 	for (size_t i = 0; i < n; i++) {
 		const char *kind = p[i].kind == AM_PENDING_VERSION ? "version" :
 			p[i].kind == AM_PENDING_MEMBER ? "member" :
-			p[i].kind == AM_PENDING_REMOVE ? "removal" : "end";
+			p[i].kind == AM_PENDING_REMOVE ? "removal" :
+			p[i].kind == AM_PENDING_SUCCESSION ? "succession" : "end";
 		if (st->json) {
 			struct json *j = &st->j;
 			json_obj(j);
@@ -237,6 +272,13 @@ section_awaiting(struct status *st)
 			} else if (p[i].kind == AM_PENDING_REMOVE) {
 				json_key(j, "member");
 				json_id(j, p[i].member);
+			} else if (p[i].kind == AM_PENDING_SUCCESSION) {
+				json_key(j, "member");
+				json_id(j, p[i].member);
+				json_key(j, "old");
+				json_id(j, p[i].old);
+				json_kbool(j, "your_new_key", st->next != NULL &&
+					memcmp(p[i].member, st->next, 32) == 0);
 			} else {
 				json_key(j, "agreement");
 				json_hash(j, p[i].agreement);
@@ -258,6 +300,17 @@ section_awaiting(struct status *st)
 			char m[CLI_SHORT_NAME];
 			cli_short_id(st->s, p[i].member, m);
 			snprintf(what, sizeof what, "removing %s, proposed by %s", m, who);
+		} else if (p[i].kind == AM_PENDING_SUCCESSION) {
+			char o[CLI_SHORT_NAME], of[AM_FPR_TEXT_BYTES], nf[AM_FPR_TEXT_BYTES];
+			cli_short_id(st->s, p[i].old, o);
+			am_id_fingerprint(p[i].old, of);
+			am_id_fingerprint(p[i].member, nf);
+			if (st->next != NULL && memcmp(p[i].member, st->next, 32) == 0)
+				snprintf(what, sizeof what, "your new key %s in the place "
+					"of %s, proposed by %s", nf, of, who);
+			else
+				snprintf(what, sizeof what, "new key %s in the place of %s "
+					"(%s), proposed by %s", nf, o, of, who);
 		} else {
 			snprintf(what, sizeof what, "%s of '%s' by %s", kind,
 				p[i].title ? cli_shown_c(p[i].title) : "?", who);
@@ -284,12 +337,15 @@ section_removals(struct status *st)
 {
 	size_t n = 0;
 	for (size_t c = 0; c < st->ncircles; c++)
-		n += st->cd[c].nrm;
+		for (size_t i = 0; i < st->cd[c].nrm; i++)
+			n += st->cd[c].rm[i].kind == AM_KIND_REMOVE;
 	section_begin(st, "removals", "removals awaiting acceptance", n);
 	for (size_t c = 0; c < st->ncircles; c++) {
 		const struct circle_data *d = &st->cd[c];
 		for (size_t i = 0; i < d->nrm; i++) {
 			const struct am_removal *r = &d->rm[i];
+			if (r->kind != AM_KIND_REMOVE)
+				continue;
 			if (st->json) {
 				struct json *j = &st->j;
 				json_obj(j);
@@ -330,6 +386,82 @@ section_removals(struct status *st)
 			if (r->alone && r->nwaiting == 0)
 				printf("; a member other than %s and %s must accept it",
 					by, mine ? "you" : of);
+			printf("\n");
+		}
+	}
+	section_end(st);
+}
+
+/* The successions still open in your circles: which key would take
+ * whose place (both fingerprints, to compare by voice), who proposed it,
+ * and whose acceptance it still waits for. */
+static void
+section_successions(struct status *st)
+{
+	size_t n = 0;
+	for (size_t c = 0; c < st->ncircles; c++)
+		for (size_t i = 0; i < st->cd[c].nrm; i++)
+			n += st->cd[c].rm[i].kind == AM_KIND_SUCCESSION;
+	section_begin(st, "successions", "successions awaiting acceptance", n);
+	for (size_t c = 0; c < st->ncircles; c++) {
+		const struct circle_data *d = &st->cd[c];
+		for (size_t i = 0; i < d->nrm; i++) {
+			const struct am_removal *r = &d->rm[i];
+			if (r->kind != AM_KIND_SUCCESSION)
+				continue;
+			char of[AM_FPR_TEXT_BYTES], nf[AM_FPR_TEXT_BYTES];
+			am_id_fingerprint(r->target, of);
+			am_id_fingerprint(r->heir, nf);
+			if (st->json) {
+				struct json *j = &st->j;
+				json_obj(j);
+				json_key(j, "hash");
+				json_hash(j, r->hash);
+				json_key(j, "circle");
+				json_hash(j, d->info->id);
+				json_key(j, "author");
+				json_id(j, r->author);
+				json_key(j, "old");
+				json_id(j, r->target);
+				json_kstr(j, "old_fingerprint", of);
+				json_key(j, "new");
+				json_id(j, r->heir);
+				json_kstr(j, "new_fingerprint", nf);
+				json_key(j, "time");
+				json_time(j, r->time);
+				json_key(j, "waiting");
+				json_arr(j);
+				for (uint32_t w = 0; w < r->nwaiting; w++)
+					json_id(j, r->waiting[w]);
+				json_end_arr(j);
+				json_kbool(j, "needs_another_member", r->alone);
+				json_end_obj(j);
+				continue;
+			}
+			char h[CLI_SHORT_HASH], by[CLI_SHORT_NAME], of_name[CLI_SHORT_NAME];
+			cli_short_hash(r->hash, h);
+			cli_short_id(st->s, r->author, by);
+			cli_short_id(st->s, r->target, of_name);
+			bool mine = memcmp(r->target, st->me, 32) == 0;
+			printf("  %s  %s proposes the new key %s in the place of %s "
+				"(%s) in %s", h, by, nf, mine ? "your key" : of_name, of,
+				cli_shown_c(d->info->name));
+			if (r->nwaiting > 0) {
+				printf("; waiting for");
+				for (uint32_t w = 0; w < r->nwaiting; w++) {
+					char who[CLI_SHORT_NAME];
+					bool next = st->next != NULL &&
+						memcmp(r->waiting[w], st->next, 32) == 0;
+					if (next)
+						snprintf(who, sizeof who, "your new key");
+					else
+						cli_short_id(st->s, r->waiting[w], who);
+					printf("%s %s", w ? "," : "", who);
+				}
+			}
+			if (r->alone && r->nwaiting == 0)
+				printf("; a member other than the old and new keys must "
+					"accept it");
 			printf("\n");
 		}
 	}
@@ -649,6 +781,7 @@ cmd_status(int argc, char **argv)
 	};
 	struct status st = { 0 };
 	struct cli c = { 0 };
+	struct am_identity *next = NULL;
 	int opt, rc, ret = 1;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -666,6 +799,9 @@ cmd_status(int argc, char **argv)
 		goto out;
 	st.s = c.store;
 	st.me = am_identity_public(c.id);
+	/* a rotation in progress: what awaits its new key shows here too */
+	if (am_rotate_next(c.home, &next) == AM_OK)
+		st.next = am_identity_public(next);
 	st.now = cli_now_ms();
 	if ((rc = load(&st)) != AM_OK) {
 		ret = cli_fail("reading the record", rc);
@@ -677,6 +813,7 @@ cmd_status(int argc, char **argv)
 	section_you(&st);
 	section_awaiting(&st);
 	section_removals(&st);
+	section_successions(&st);
 	section_to_confirm(&st);
 	section_due(&st);
 	section_peers(&st);
@@ -692,6 +829,7 @@ cmd_status(int argc, char **argv)
 	ret = 0;
 out:
 	finish(&st);
+	am_identity_destroy(&next);
 	cli_close(&c);
 	return ret;
 }

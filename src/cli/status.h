@@ -30,6 +30,7 @@ struct status {
 	struct am_store *s;
 	struct am_view *view;             /* the one snapshot load() reads */
 	const uint8_t *me;
+	const uint8_t *next;              /* a rotation's new key, or NULL */
 	int64_t now;
 	bool json;
 	struct json j;

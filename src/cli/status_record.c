@@ -169,7 +169,7 @@ section_paused(struct status *st)
 		if (rc != AM_ERR_RESTORING && rc != AM_ERR_OWN_BEHIND)
 			continue;
 		const char *why = rc == AM_ERR_RESTORING ? "restored" : "own-behind";
-		uint64_t seen = am_store_own_seen_get(st->s, id);
+		uint64_t seen = am_store_own_seen_get(st->s, id, st->me);
 		if (st->json) {
 			struct json *j = &st->j;
 			json_obj(j);
@@ -239,6 +239,11 @@ peers_load(struct status *st, size_t c, struct am_member **m,
 		return 0;
 	for (size_t i = 0; i < nm; i++) {
 		if (memcmp((*m)[i].id, st->me, 32) == 0)
+			continue;
+		/* a key a succession replaced: its node speaks with the new
+		 * one, listed in its own right */
+		if ((*m)[i].status == AM_MEMBER_DEPARTED &&
+		    (*m)[i].departure_kind == AM_KIND_SUCCESSION)
 			continue;
 		struct peer_seen *p = &(*seen)[n++];
 		p->id = (*m)[i].id;

@@ -15,6 +15,10 @@
  *       of the feed's newest entry: fork evidence against the identity
  *   craft HOME CIRCLE-HEX TIME-MS --remove ID-HEX a REMOVE of ID that
  *       lists nobody as needed, naming the head of ID's feed held here
+ *   craft HOME CIRCLE-HEX TIME-MS --succeed NEWHOME a SUCCESSION of the
+ *       identity by NEWHOME's key (needing every other joined member,
+ *       naming its own head), then NEWHOME's key's ACCEPT of it: what a
+ *       thief holding the key would write (prints the SUCCESSION's hash)
  *   craft HOME CIRCLE-HEX TIME-MS --genesis NAME a new circle called NAME
  *       (any bytes; CIRCLE-HEX is not read): prints the new circle's ID
  *   craft HOME CIRCLE-HEX TIME-MS --checkpoint - a checkpoint of the heads
@@ -32,6 +36,7 @@
 
 #include "amends/checkpoint.h"
 #include "amends/home.h"
+#include "amends/state.h"
 #include "amends/store.h"
 
 static int
@@ -152,6 +157,57 @@ main(int argc, char **argv)
 			goto out;
 		}
 		goto write;
+	}
+	if (strcmp(argv[4], "--succeed") == 0) {
+		struct am_identity *heir = NULL;
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		char *hkey = am_home_path(argv[5], AM_HOME_KEY);
+		const uint8_t *me = am_identity_public(id);
+		int64_t t = strtoll(argv[3], NULL, 10);
+		if (hkey == NULL || am_identity_load(hkey, &heir) != AM_OK ||
+		    am_state_members(s, circle, &m, &nm) != AM_OK) {
+			free(hkey);
+			free(b);
+			fprintf(stderr, "craft: --succeed takes a data directory\n");
+			goto out;
+		}
+		free(hkey);
+		b->kind = AM_KIND_SUCCESSION;
+		memcpy(b->target, me, AM_ID_BYTES);
+		memcpy(b->heir, am_identity_public(heir), AM_ID_BYTES);
+		/* members come by ID: the need list is sorted as it must be */
+		for (size_t i = 0; i < nm && b->nneed < AM_MAX_NEED; i++)
+			if (m[i].status == AM_MEMBER_JOINED && !m[i].creator &&
+			    memcmp(m[i].id, me, AM_ID_BYTES) != 0)
+				memcpy(b->need[b->nneed++], m[i].id, AM_ID_BYTES);
+		for (size_t i = 0; i < nm && b->nneed < AM_MAX_NEED; i++)
+			if (m[i].status == AM_MEMBER_JOINED && m[i].creator &&
+			    memcmp(m[i].id, me, AM_ID_BYTES) != 0) {
+				size_t k = b->nneed++;
+				while (k > 0 && memcmp(b->need[k - 1], m[i].id, 32) > 0) {
+					memcpy(b->need[k], b->need[k - 1], 32);
+					k--;
+				}
+				memcpy(b->need[k], m[i].id, AM_ID_BYTES);
+			}
+		free(m);
+		rc = am_store_head(s, circle, me, &b->head_seq, b->head_hash);
+		if (rc == AM_OK)
+			rc = am_store_append(s, id, circle, t, b, hash, &seq);
+		if (rc == AM_OK) {
+			struct am_body a = { .kind = AM_KIND_ACCEPT };
+			memcpy(a.target, hash, AM_HASH_BYTES);
+			rc = am_store_append(s, heir, circle, t, &a, NULL, NULL);
+		}
+		am_identity_destroy(&heir);
+		free(b);
+		if (rc != AM_OK) {
+			fprintf(stderr, "craft: %s\n", am_strerror(rc));
+			rc = 1;
+			goto out;
+		}
+		goto print;
 	}
 	if (strcmp(argv[4], "--claim") == 0) {
 		uint8_t who[AM_ID_BYTES];

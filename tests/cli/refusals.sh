@@ -99,11 +99,11 @@ refused sam "the agreement is not in force" checkin "$AG"
 refused kim "your acceptance is not asked for this version" accept "$AG"
 refused lee "a witness cannot accept or decline terms" accept "$AG"
 refused lee "a witness cannot accept or decline terms" decline "$AG"
-refused alex "no version, member proposal, removal or end here has a hash starting with ffffffff" \
+refused alex "no version, member proposal, removal, new key or end here has a hash starting with ffffffff" \
 	accept ffffffff
-refused alex "'abc' is too short to name the version, member proposal, removal or end safely; give at least 4 hex digits of its hash" \
+refused alex "'abc' is too short to name the version, member proposal, removal, new key or end safely; give at least 4 hex digits of its hash" \
 	accept abc
-refused alex "'xyz1' is not a hash; name the version, member proposal, removal or end by the start of its hash, in hex" \
+refused alex "'xyz1' is not a hash; name the version, member proposal, removal, new key or end by the start of its hash, in hex" \
 	accept xyz1
 
 # an ID with a typo: one character changed keeps the form, breaks the checksum

@@ -907,6 +907,11 @@ test_stale_own_entry(void)
 	check_rc(am_store_append(st, alex, circle, T0 + 1, &body, NULL, &seq),
 		AM_ERR_OWN_BEHIND);
 	check_rc(am_store_own_guard(st, circle, pk(alex)), AM_ERR_OWN_BEHIND);
+	/* the guard is alex's feed's alone: another key of this store (the
+	 * new key of a rotation, include/amends/rotate.h) is not held back */
+	check_rc(am_store_own_guard(st, circle, pk(sam)), AM_OK);
+	check(am_store_own_seen_get(st, circle, pk(sam)) == 0);
+	check(am_store_own_seen_get(st, circle, pk(alex)) == 6);
 	struct am_sync_event ev;
 	bool told = false;
 	while (am_sync_next_event(probe, &ev))
