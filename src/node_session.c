@@ -164,7 +164,7 @@ static void
 record_one(struct node *n, struct peer *p, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t digest[static AM_HASH_BYTES], int64_t now)
 {
-	if (am_state_may_write_heir(n->store, circle, p->id) == AM_OK &&
+	if (am_state_may_write(n->store, circle, p->id) == AM_OK &&
 	    am_peer_digest_set(n->store, p->id, circle, digest, now) != AM_OK)
 		node_log(n, "could not record a peer's digest");
 }
@@ -178,7 +178,7 @@ checkpoint(struct node *n, struct peer *p, uint8_t (*c)[AM_HASH_BYTES], size_t n
 	for (size_t i = 0; i < nc; i++) {
 		bool written = false;
 		char cid[9];
-		if (am_state_may_write_heir(n->store, c[i], p->id) != AM_OK)
+		if (am_state_may_write(n->store, c[i], p->id) != AM_OK)
 			continue;
 		/* only what peers said since we started counts: the store
 		 * may be a stale copy of one its owner went on writing in */

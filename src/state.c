@@ -710,6 +710,29 @@ exists(sqlite3 *db, const char *sql, const uint8_t *circle, const uint8_t *id,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? AM_OK : am_store_error(rc);
 }
 
+/* AM_OK when author is listed in circle as joined or pending through a
+ * SUCCESSION naming them as its new key; AM_ERR_NOT_MEMBER otherwise. */
+static int
+succession_named(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t author[static AM_ID_BYTES])
+{
+	static const uint8_t zero[AM_ID_BYTES];
+	struct am_member *m = NULL;
+	size_t n = 0;
+	int rc = am_state_members(s, circle, &m, &n);
+	if (rc != AM_OK)
+		return rc == AM_ERR_NOT_FOUND ? AM_ERR_NOT_MEMBER : rc;
+	rc = AM_ERR_NOT_MEMBER;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(m[i].id, author, AM_ID_BYTES) == 0 &&
+		    memcmp(m[i].succeeds, zero, AM_ID_BYTES) != 0 &&
+		    (m[i].status == AM_MEMBER_JOINED ||
+		    m[i].status == AM_MEMBER_PENDING))
+			rc = AM_OK;
+	free(m);
+	return rc;
+}
+
 int
 am_state_may_write(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES],
 	const uint8_t author[static AM_ID_BYTES])
@@ -730,9 +753,12 @@ am_state_may_write(struct am_store *s, const uint8_t circle[static AM_HASH_BYTES
 		return rc;
 	rc = exists(db, "SELECT 1 FROM st_facts x JOIN feeds f ON f.id = x.feed "
 		"WHERE x.ref = ?2 AND x.kind = 2 AND f.circle = ?1", circle, author, &yes);
-	if (rc != AM_OK)
+	if (rc != AM_OK || yes)
 		return rc;
-	return yes ? AM_OK : AM_ERR_NOT_MEMBER;
+	/* the new key of a succession, awaiting acceptance or joined: no
+	 * fact names it (a SUCCESSION's names the key it replaces), so the
+	 * derived members say */
+	return succession_named(s, circle, author);
 }
 
 int
@@ -896,6 +922,8 @@ am_state_resolve(struct am_store *s, const char *hex, unsigned mask,
 		strcat(kinds, ",11");
 	if (mask & AM_OBJ_REMOVE)
 		strcat(kinds, ",14");
+	if (mask & AM_OBJ_SUCCESSION)
+		strcat(kinds, ",17");
 	bool began = st_read_begin(db);
 	rc = AM_OK;
 	if (kinds[0] != '\0') {

@@ -53,7 +53,8 @@ AM_NODISCARD int am_state_fork(struct am_store *s, const struct am_entry *e);
  * AM_OK when author may write entries into circle: it is the circle's
  * creator, or some MEMBER proposal stored in the circle names it (whether
  * or not that proposal has completed: the person named must be able to
- * accept it), and author has not left it (a LEAVE of theirs counts).
+ * accept it), or it is the new key of a SUCCESSION, joined or awaiting
+ * acceptance, and author has not left it (a LEAVE of theirs counts).
  * AM_ERR_NOT_MEMBER otherwise.
  */
 AM_NODISCARD int am_state_may_write(struct am_store *s,
@@ -655,26 +656,5 @@ AM_NODISCARD int am_state_names(struct am_store *s,
 	const uint8_t circle[static AM_HASH_BYTES], struct am_name **out,
 	size_t *n);
 void am_state_names_free(struct am_name **list, size_t n);
-
-/* ---- successions, for the commands (src/state_succ_api.c) ---- */
-
-/*
- * Finds the one SUCCESSION entry whose hash starts with hex_prefix (1 to
- * 64 hex digits, either case), as am_state_resolve() does for the kinds
- * of its mask (which does not cover AM_OBJ_SUCCESSION yet).
- * AM_ERR_NOT_FOUND, AM_ERR_AMBIGUOUS when several match, AM_ERR_ARG when
- * the prefix is not hex.
- */
-AM_NODISCARD int am_state_resolve_succession(struct am_store *s,
-	const char *hex_prefix, uint8_t hash[static AM_HASH_BYTES]);
-
-/*
- * As am_state_may_write(), and AM_OK too for a key that a SUCCESSION
- * names as its new key, joined or awaiting acceptance (it is named by no
- * MEMBER proposal, which am_state_may_write() looks for).
- */
-AM_NODISCARD int am_state_may_write_heir(struct am_store *s,
-	const uint8_t circle[static AM_HASH_BYTES],
-	const uint8_t author[static AM_ID_BYTES]);
 
 #endif

@@ -193,20 +193,6 @@ cli_resolve_object(struct am_store *s, const char *text, unsigned mask,
 	/* an agreement is found by the hash of any of its versions */
 	unsigned look = mask & AM_OBJ_AGREEMENT ? mask | AM_OBJ_VERSION : mask;
 	int rc = am_state_resolve(s, text, look, hash);
-	/* successions are looked for apart (am_state_resolve_succession):
-	 * a prefix that also names one is as ambiguous as any other */
-	if ((mask & AM_OBJ_SUCCESSION) && (rc == AM_OK || rc == AM_ERR_NOT_FOUND)) {
-		uint8_t other[32];
-		int src = am_state_resolve_succession(s, text, other);
-		if (src == AM_OK && rc == AM_OK && memcmp(other, hash, 32) != 0)
-			rc = AM_ERR_AMBIGUOUS;
-		else if (src == AM_OK || src == AM_ERR_AMBIGUOUS)
-			rc = src;
-		if (src == AM_OK)
-			memcpy(hash, other, 32);
-		else if (src != AM_ERR_NOT_FOUND && src != AM_ERR_AMBIGUOUS)
-			rc = src;
-	}
 	if (rc == AM_OK && look != mask) {
 		struct am_object_info info;
 		rc = am_state_lookup(s, hash, &info);

@@ -275,7 +275,7 @@ verify_with(struct cli *c, const char *who, const uint8_t *only)
 		char cid[CLI_SHORT_HASH];
 		if (only != NULL && memcmp(only, circles[i].id, 32) != 0)
 			continue;
-		if (am_state_may_write_heir(c->store, circles[i].id, peer) != AM_OK)
+		if (am_state_may_write(c->store, circles[i].id, peer) != AM_OK)
 			continue;       /* not shared with that peer */
 		cli_short_hash(circles[i].id, cid);
 		const struct peer_circle *pc = NULL;
