@@ -329,6 +329,19 @@ section_awaiting(struct status *st)
 	section_end(st);
 }
 
+/* What accepting r would set aside: the entries of its target's feed
+ * this node holds past the head r names. */
+static void
+print_set_aside(const struct am_removal *r)
+{
+	if (r->held > r->head)
+		printf("; it keeps entries 1 to %llu of %s feed, and sets aside "
+			"the %llu after them that this node holds",
+			(unsigned long long)r->head,
+			r->kind == AM_KIND_SUCCESSION ? "the old key's" : "their",
+			(unsigned long long)(r->held - r->head));
+}
+
 /* The removals still open in your circles: who proposed removing whom,
  * and whose acceptance each still waits for. The one a removal names
  * sees it too: nothing is done behind their back. */
@@ -365,6 +378,9 @@ section_removals(struct status *st)
 					json_id(j, r->waiting[w]);
 				json_end_arr(j);
 				json_kbool(j, "needs_another_member", r->alone);
+				json_kint(j, "head", (int64_t)r->head);
+				json_kint(j, "set_aside", (int64_t)(r->held > r->head ?
+					r->held - r->head : 0));
 				json_end_obj(j);
 				continue;
 			}
@@ -386,6 +402,7 @@ section_removals(struct status *st)
 			if (r->alone && r->nwaiting == 0)
 				printf("; a member other than %s and %s must accept it",
 					by, mine ? "you" : of);
+			print_set_aside(r);
 			printf("\n");
 		}
 	}
@@ -435,6 +452,10 @@ section_successions(struct status *st)
 					json_id(j, r->waiting[w]);
 				json_end_arr(j);
 				json_kbool(j, "needs_another_member", r->alone);
+				json_kint(j, "head", (int64_t)r->head);
+				json_kint(j, "set_aside", (int64_t)(r->held > r->head ?
+					r->held - r->head : 0));
+				json_kbool(j, "old_key_declined", r->target_declined);
 				json_end_obj(j);
 				continue;
 			}
@@ -460,8 +481,12 @@ section_successions(struct status *st)
 				}
 			}
 			if (r->alone && r->nwaiting == 0)
-				printf("; a member other than the old and new keys must "
-					"accept it");
+				printf("; someone other than %s and the old and new keys "
+					"must accept it", by);
+			if (r->target_declined)
+				printf("; the old key declined it: if its owner still "
+					"holds it, this may not be them");
+			print_set_aside(r);
 			printf("\n");
 		}
 	}

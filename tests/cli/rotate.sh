@@ -174,6 +174,9 @@ Y=$(echo "$out" | hash8)
 out=$(am sam accept "$X" 2>&1) && fail "sam accepted a second new key for alex"
 echo "$out" | grep -q "first acceptance is final" || fail "sam's second acceptance said: $out"
 share sam
+# kim is told what accepting sets aside: the thief's entry past the head
+am kim status | grep "$Y" | grep -q "sets aside the 1 after them" ||
+	fail "kim is not told what accepting sets aside: $(am kim status)"
 am kim accept "$Y" >/dev/null || fail "kim accepts alex's new key"
 out=$(am kim accept "$X" 2>&1) && fail "kim accepted the thief's after alex's new key"
 share kim
