@@ -100,7 +100,7 @@ pick_base(struct op *o, const struct am_agreement *a)
 		return &o->versions[0];
 	case 3:
 		for (size_t k = o->nversions; k-- > 0; )
-			if (work_same(o->versions[k].author, o->n->pub) &&
+			if (work_same(o->versions[k].author, o->pub) &&
 			    o->versions[k].status == AM_VERSION_PENDING)
 				return &o->versions[k];
 		return v;
@@ -134,19 +134,19 @@ h_amend(struct op *o)
 	switch (rng_below(r, 8)) {
 	case 0: case 1: case 2:
 		/* itself alone */
-		memcpy(keep[n++], o->n->pub, 32);
+		memcpy(keep[n++], o->pub, 32);
 		break;
 	case 3: case 4:
 		/* itself and some of the others */
-		memcpy(keep[n++], o->n->pub, 32);
+		memcpy(keep[n++], o->pub, 32);
 		for (uint32_t k = 0; k < t->nparties; k++)
-			if (!work_same(t->parties[k], o->n->pub) && rng_chance(r, 500))
+			if (!work_same(t->parties[k], o->pub) && rng_chance(r, 500))
 				memcpy(keep[n++], t->parties[k], 32);
 		break;
 	case 5:
 		/* the others without itself */
 		for (uint32_t k = 0; k < t->nparties; k++)
-			if (!work_same(t->parties[k], o->n->pub))
+			if (!work_same(t->parties[k], o->pub))
 				memcpy(keep[n++], t->parties[k], 32);
 		break;
 	default:
@@ -156,7 +156,7 @@ h_amend(struct op *o)
 		break;
 	}
 	if (n == 0)
-		memcpy(keep[n++], o->n->pub, 32);
+		memcpy(keep[n++], o->pub, 32);
 	t->nparties = n;
 	memcpy(t->parties, keep, sizeof keep[0] * n);
 	t->nby = 0;
@@ -192,7 +192,7 @@ static uint32_t
 my_mark(struct op *o, const struct am_checkin *c)
 {
 	for (uint32_t k = 0; k < c->nmarks; k++)
-		if (work_same(c->marks[k].id, o->n->pub))
+		if (work_same(c->marks[k].id, o->pub))
 			return c->marks[k].kind;
 	return 0;
 }
@@ -238,7 +238,7 @@ pick_checkin(struct op *o, bool (*keep)(struct op *, const struct am_checkin *),
 static bool
 mine_answered(struct op *o, const struct am_checkin *c)
 {
-	return work_same(c->author, o->n->pub) &&
+	return work_same(c->author, o->pub) &&
 		(c->nmarks > 0 || rng_chance(&o->s->rng, 200));
 }
 
@@ -410,24 +410,24 @@ h_remove(struct op *o)
 		if (m[k].status != AM_MEMBER_JOINED)
 			continue;
 		njoined++;
-		if (!work_same(m[k].id, o->n->pub) && rng_below(r, ++seen) == 0)
+		if (!work_same(m[k].id, o->pub) && rng_below(r, ++seen) == 0)
 			memcpy(target, m[k].id, 32);
 	}
 	unsigned how = (unsigned)rng_below(r, 6);
 	if (how == 1 && njoined == 2) {
 		/* the creator in a circle of two (or, by the creator, the
 		 * other one) */
-		memcpy(target, work_same(c->creator, o->n->pub) ? target :
+		memcpy(target, work_same(c->creator, o->pub) ? target :
 			c->creator, 32);
-		ok = seen > 0 || !work_same(c->creator, o->n->pub);
+		ok = seen > 0 || !work_same(c->creator, o->pub);
 	} else if (how == 2) {
-		const struct sim_entry *x = pick_removal(o, circle, o->n->pub);
+		const struct sim_entry *x = pick_removal(o, circle, o->pub);
 		if (x != NULL)
 			memcpy(target, o->s->node[x->node].pub, 32);
 		ok = x != NULL || seen > 0;
 	} else if (how == 5) {
 		if (rng_chance(r, 500))
-			memcpy(target, o->n->pub, 32);
+			memcpy(target, o->pub, 32);
 		else
 			rng_bytes(r, target, 32);
 		ok = true;
