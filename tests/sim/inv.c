@@ -619,12 +619,14 @@ signed_past_cut(struct view *v, const struct cuts *cuts,
 			continue;
 		if (memcmp(author_of(v, w), id, 32) == 0 && w->seq <= cuts->c[k].head)
 			before = true;
+		/* (an ACCEPT dated out of bounds never signed anything) */
 		for (size_t x = 0; x < v->s->nentries && !before; x++) {
 			const struct sim_entry *e = &v->s->entries[x];
 			before = e->kind == AM_KIND_ACCEPT &&
 				memcmp(e->target, w->hash, 32) == 0 &&
 				memcmp(author_of(v, e), id, 32) == 0 &&
-				e->seq <= cuts->c[k].head && holds(v, e);
+				e->seq <= cuts->c[k].head && am_state_time_ok(e->time) &&
+				holds(v, e);
 		}
 		if (!before)
 			return true;
@@ -1049,7 +1051,7 @@ check_checkins(struct view *v, struct sim_seen *m, const struct am_agreement *ag
 			const struct sim_entry *old = entry_of(s, x->hash);
 			const struct am_checkin *by = NULL;
 			for (size_t j = 0; j < n && old != NULL; j++)
-				if (memcmp(ci[j].author, old->author, 32) == 0 &&
+				if (same_person(v, old->circle, ci[j].author, old->author) &&
 				    strcmp(ci[j].period, x->period) == 0 && ci[j].counts)
 					by = &ci[j];
 			x->gone = true;
@@ -1451,14 +1453,15 @@ witnessed_succession(struct view *v, const struct sim_entry *r,
 	return false;
 }
 
-/* Does membership read e, wherever a cut-off lies: a MEMBER, REMOVE,
- * LEAVE or SUCCESSION, or an answer to a MEMBER, REMOVE or SUCCESSION
+/* Does membership read e, wherever a cut-off lies: a GENESIS, MEMBER,
+ * REMOVE, LEAVE or SUCCESSION, or an answer to a MEMBER, REMOVE or SUCCESSION
  * the run wrote? */
 static bool
 membership_entry(const struct sim *s, const struct sim_entry *e)
 {
-	if (e->kind == AM_KIND_MEMBER || e->kind == AM_KIND_REMOVE ||
-	    e->kind == AM_KIND_LEAVE || e->kind == AM_KIND_SUCCESSION)
+	if (e->kind == AM_KIND_GENESIS || e->kind == AM_KIND_MEMBER ||
+	    e->kind == AM_KIND_REMOVE || e->kind == AM_KIND_LEAVE ||
+	    e->kind == AM_KIND_SUCCESSION)
 		return true;
 	if (e->kind != AM_KIND_ACCEPT && e->kind != AM_KIND_DECLINE)
 		return false;

@@ -335,6 +335,8 @@ struct sim {
 	struct sim_stats stats;
 	unsigned violations;
 	int hostile;             /* the hostile node, -1 none */
+	int thief_of;            /* --successions: the node whose first key
+	                            the hostile node holds a copy of, -1 none */
 	struct sim_entry *entries;     /* every entry written, in order */
 	size_t nentries, entries_cap;
 	struct sim_preview previews[SIM_MAX_PREVIEWS];

@@ -237,7 +237,7 @@ work_pick_circle(struct op *o, bool members_only)
 	size_t cand[64], n = 0;
 	for (size_t k = 0; k < o->ncircles && n < 64; k++) {
 		const struct am_circle_info *c = &o->circles[k];
-		if (c->status != AM_MEMBER_JOINED || work_rotating(o, c->id))
+		if (c->status != AM_MEMBER_JOINED)
 			continue;
 		if (members_only && c->role != AM_ROLE_MEMBER)
 			continue;
@@ -1228,6 +1228,18 @@ work_on(struct sim *s, int i, bool may_bypass)
 	}
 	rc = o.as_heir ? AM_OK :
 		am_state_circles(o.n->store, o.n->pub, &o.circles, &o.ncircles);
+	/* --successions: the circles where the first key is being replaced
+	 * are no longer the person's under it (work_rotating) */
+	if (rc == AM_OK && s->opt.successions && o.i != s->hostile) {
+		size_t keep = 0;
+		for (size_t k = 0; k < o.ncircles; k++) {
+			if (work_rotating(&o, o.circles[k].id))
+				free(o.circles[k].name);
+			else
+				o.circles[keep++] = o.circles[k];
+		}
+		o.ncircles = keep;
+	}
 	if (rc != AM_OK) {
 		sim_violation(s, "node %d could not list its circles: %s", o.i,
 			am_strerror(rc));

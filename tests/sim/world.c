@@ -702,6 +702,15 @@ setup(struct sim *s)
 		am_hex(n->heir, 4, hex);
 		sim_trace(s, "node %d's new key is %s", i, hex);
 	}
+	/* in half the hostile runs, the hostile person has stolen a copy of
+	 * another's first key (hostile.c, h_thief) */
+	s->thief_of = -1;
+	if (s->opt.successions && s->hostile >= 0 && rng_chance(&s->rng, 500)) {
+		int v = (int)rng_below(&s->rng, (uint64_t)s->nnodes - 1);
+		s->thief_of = v >= s->hostile ? v + 1 : v;
+		sim_trace(s, "node %d holds a copy of node %d's key", s->hostile,
+			s->thief_of);
+	}
 	for (int a = 0; a < s->nnodes; a++)
 		for (int b = a + 1; b < s->nnodes; b++) {
 			struct sim_link *l = &s->link[s->nlinks++];
