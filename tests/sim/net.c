@@ -72,7 +72,9 @@ sim_dir_clear(struct sim *s, struct sim_dir *d, bool count)
  * the person: the node is a reader while its first key or its new key
  * (node.heir, which a SUCCESSION may have put in the first one's place)
  * is joined. A node whose own feed (of either key) left the circle still
- * offers it, as sync does by default. The session knows the node by its first key only,
+ * offers it, as sync does by default; and a node takes a circle where
+ * either key is pending, as the default door does for a node proposed
+ * (a new key waiting for the last accept of its succession). The session knows the node by its first key only,
  * as the real node knows its peers by the key they connect with.
  */
 static int
@@ -91,13 +93,15 @@ person_may_read(void *ctx, struct am_store *store,
 	if (rc != AM_OK)
 		return rc;
 	rc = AM_ERR_NOT_SHARED;
+	bool self = j < s->nnodes && s->node[j].store == store;
 	for (size_t k = 0; k < nm; k++)
-		if (m[k].status == AM_MEMBER_JOINED &&
+		if ((m[k].status == AM_MEMBER_JOINED ||
+		    (self && m[k].status == AM_MEMBER_PENDING)) &&
 		    (memcmp(m[k].id, id, AM_ID_BYTES) == 0 || (j < s->nnodes &&
 		    memcmp(m[k].id, s->node[j].heir, AM_ID_BYTES) == 0)))
 			rc = AM_OK;
 	free(m);
-	if (rc == AM_ERR_NOT_SHARED && j < s->nnodes && s->node[j].store == store) {
+	if (rc == AM_ERR_NOT_SHARED && self) {
 		bool left = false, heir_left = false;
 		int lrc = am_store_feed_has_kind(store, circle, id, AM_KIND_LEAVE,
 			&left);

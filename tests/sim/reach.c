@@ -145,10 +145,12 @@ sim_reach_check(struct sim *s, int64_t t)
 			/* nothing is owed to or by someone who has left the
 			 * circle since (state.md, "Leaving") or been removed
 			 * ("Removal"; the write may be the answer that removed
-			 * them): a departed member is served nothing new, and
-			 * their own last entries travel by the next comparison */
+			 * them, or, completing a succession, its writer):
+			 * a departed member is served nothing new, and their
+			 * own last entries travel by the next comparison */
 			if (departed(s, c->node, c->circle, j) ||
 			    departed(s, j, c->circle, c->node) ||
+			    departed(s, c->node, c->circle, c->node) ||
 			    am_state_may_write(s->node[c->node].store, c->circle,
 			    s->node[j].pub) != AM_OK ||
 			    am_state_may_write(s->node[j].store, c->circle,

@@ -423,7 +423,8 @@ op_answer(struct op *o)
 		return false;
 	int nopen = o->as_heir ? 0 : previews_open(o, open);
 	/* --successions: nothing in a circle where the first key is being
-	 * replaced (work_rotating); the list is the same without it */
+	 * replaced (work_rotating), and no removal of one's other key (the
+	 * new key is asked as a newcomer); the list is the same without it */
 	size_t *ok = calloc(n + 1, sizeof *ok), nok = 0;
 	if (ok == NULL) {
 		am_state_pending_free(&p, n);
@@ -431,7 +432,10 @@ op_answer(struct op *o)
 		return false;
 	}
 	for (size_t k = 0; k < n; k++)
-		if (!work_rotating(o, p[k].circle))
+		if (!work_rotating(o, p[k].circle) &&
+		    !(o->s->opt.successions && p[k].kind == AM_PENDING_REMOVE &&
+		    (work_same(p[k].member, o->n->pub) ||
+		    work_same(p[k].member, o->n->heir))))
 			ok[nok++] = k;
 	if (nok + (size_t)nopen == 0) {
 		free(ok);
