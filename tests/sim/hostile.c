@@ -680,7 +680,9 @@ h_thief(struct op *o)
 		free(m);
 		if (done) {
 			sim_trace(s, "node %d writes with node %d's stolen key", o->i, v);
+			uint64_t before = s->stats.entries;
 			work_write(o, circle);
+			s->stats.stolen += s->stats.entries - before;
 		}
 		o->pub = o->n->pub;
 		o->id = o->n->id;
@@ -713,7 +715,7 @@ static const struct {
 	/* only with --successions, likewise */
 	{ h_succession, 10 },
 	{ h_answer_succession, 6 },
-	{ h_thief, 10 },
+	{ h_thief, 24 },
 };
 
 bool

@@ -1555,6 +1555,53 @@ note_heir(struct view *v, const uint8_t circle[static 32],
 	}
 }
 
+/* The index of hash among the run's entries (their order of writing);
+ * SIZE_MAX when the run wrote no such entry. */
+static size_t
+written_at(const struct sim *s, const uint8_t hash[static 32])
+{
+	const struct sim_entry *e = entry_of(s, hash);
+	return e == NULL ? SIZE_MAX : (size_t)(e - s->entries);
+}
+
+/* A succession r that put a key of another person (a thief's, or that of
+ * a member taking someone's place) in its old key's place: every person
+ * who was a member when r was written (their joining proposal, or the
+ * GENESIS, was written before r), other than the two, backed it with one
+ * of their keys. */
+static void
+check_foreign_heir(struct view *v, const struct sim_entry *r,
+	const struct am_member *m, size_t nm, const char *p, const char *c)
+{
+	struct sim *s = v->s;
+	int old = person_of(s, r->target), heir = person_of(s, r->heir);
+	size_t at = (size_t)(r - s->entries);
+	char h[9], hw[16];
+	if (heir == old && heir >= 0)
+		return;
+	hex4(r->hash, h);
+	who(s, r->heir, hw);
+	for (size_t k = 0; k < nm; k++) {
+		int j = person_of(s, m[k].id);
+		size_t since = m[k].creator ? 0 : written_at(s, m[k].proposal);
+		if (j < 0 || j == old || j == heir || since >= at ||
+		    m[k].status != AM_MEMBER_JOINED)
+			continue;
+		bool backed = r->node == j;
+		for (size_t x = 0; x < s->nentries && !backed; x++) {
+			const struct sim_entry *e = &s->entries[x];
+			backed = e->kind == AM_KIND_ACCEPT && e->node == j &&
+				memcmp(e->target, r->hash, 32) == 0 &&
+				am_state_time_ok(e->time) && holds(v, e);
+		}
+		if (!backed)
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced in "
+				"circle %s by SUCCESSION %s%s, whose heir %s is another "
+				"person's key, though node %d, a member then, never "
+				"accepted it", v->i, p, c, h, by_whom(s, r->hash), hw, j);
+	}
+}
+
 /*
  * succession: everyone node v shows replaced (departed by a SUCCESSION,
  * heir H) was replaced by a SUCCESSION of them naming H that v holds,
@@ -1663,6 +1710,7 @@ check_successions(struct view *v, const uint8_t circle[static 32],
 				a == NULL ? "never answered it" : a->kind != AM_KIND_ACCEPT ?
 				"declined it first" : "backed another succession first");
 		}
+		check_foreign_heir(v, r, m, nm, p, c);
 		check_succeeded_cut(v, r, p, c);
 	}
 	free(m);

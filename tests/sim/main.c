@@ -166,10 +166,11 @@ racy_text(const struct sim_opts *o, const struct sim_stats *st)
 	/* --successions: written honestly, forged, heirs that took effect */
 	if (o->successions)
 		snprintf(buf + n, sizeof buf - n, ", %llu successions, "
-			"%llu forged, %llu took effect",
+			"%llu forged, %llu took effect, %llu stolen-key writes",
 			(unsigned long long)st->successions,
 			(unsigned long long)st->forged,
-			(unsigned long long)st->succeeded);
+			(unsigned long long)st->succeeded,
+			(unsigned long long)st->stolen);
 	return buf;
 }
 

@@ -1127,7 +1127,11 @@ op_succession(struct op *o)
 		bool self = false;
 		for (int k = 0; k < n; k++)
 			self = self || cand[k] == o->i;
-		int j = self && rng_chance(&o->s->rng, 600) ? o->i :
+		if (o->own_key && !self) {
+			free(m);
+			return false;
+		}
+		int j = self && (o->own_key || rng_chance(&o->s->rng, 600)) ? o->i :
 			cand[rng_below(&o->s->rng, (uint64_t)n)];
 		done = work_succession(o, circle, o->s->node[j].pub,
 			o->s->node[j].heir, m, nm);
@@ -1258,6 +1262,14 @@ work_on(struct sim *s, int i, bool may_bypass)
 		o.bypass = true;
 		done = sim_hostile_step(&o);
 		o.bypass = false;
+	}
+	/* a person whose key was stolen (--successions, the hostile node
+	 * holds a copy) rotates it sooner than others */
+	if (!done && s->opt.successions && i == s->thief_of && !o.as_heir &&
+	    rng_chance(&s->rng, 200)) {
+		o.own_key = true;
+		done = op_succession(&o);
+		o.own_key = false;
 	}
 	if (!done)
 		done = work_any_op(&o);

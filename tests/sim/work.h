@@ -17,6 +17,7 @@ struct op {
 	const uint8_t *pub;              /* the key the person acts with: */
 	struct am_identity *id;          /* n->pub, or n->heir (as_heir) */
 	bool as_heir;
+	bool own_key;                    /* op_succession: of one's own key */
 	int64_t now;                     /* the node's clock, ms */
 	bool bypass;                     /* hostile: write without the check */
 	int64_t claimed;                 /* ... and claim this time */
