@@ -69,6 +69,24 @@
  *                 answered it first with an ACCEPT. Nothing the removed
  *                 wrote past the head their REMOVE names counts: no
  *                 check-in, statement or mark of theirs is shown.
+ *   succession    (--successions) Whoever a node shows replaced by a new
+ *                 key H was replaced by a SUCCESSION of them naming H that
+ *                 it holds, written by the old key or by a member (not a
+ *                 witness) who had not left; H accepted it first; a
+ *                 person other than the old key's and H's accepted it (or,
+ *                 a member, wrote it), and everyone it lists as needed
+ *                 answered it first with an ACCEPT, none of them having
+ *                 backed another succession of that key first; H shows
+ *                 joined (or departed since) in the old key's place with
+ *                 its role; no node ever shows a second heir of one key; a
+ *                 heir that is another person's key (a thief's) was
+ *                 accepted by everyone who was a member when it was
+ *                 written; and nothing the old key wrote past the head,
+ *                 but what membership reads, counts: the node lists each
+ *                 such entry as ignored. People, not keys: a node's two
+ *                 keys are one person, who never vouches for themselves.
+ *   succession-stays  (world.c) A key a node showed replaced stays
+ *                 replaced.
  *   digest        Nodes holding the same entries of a circle (equal store
  *                 digests) derive the same state digest, whatever their
  *                 clocks say: checked during the run, and at the end by
@@ -1527,9 +1545,9 @@ check_succeeded_cut(struct view *v, const struct sim_entry *r,
 /* Notes that some node showed heir joined in old's place in circle: a
  * second heir of one old key breaks the invariant. */
 static void
-note_heir(struct view *v, const uint8_t circle[static 32],
-	const uint8_t old[static 32], const uint8_t heir[static 32],
-	const char *who_old, const char *c)
+note_heir(struct view *v, const struct sim_entry *r,
+	const uint8_t circle[static 32], const uint8_t old[static 32],
+	const uint8_t heir[static 32], const char *who_old, const char *c)
 {
 	struct sim *s = v->s;
 	for (int k = 0; k < s->nheirs; k++) {
@@ -1552,6 +1570,8 @@ note_heir(struct view *v, const uint8_t circle[static 32],
 		memcpy(s->heirs[s->nheirs].heir, heir, 32);
 		s->nheirs++;
 		s->stats.succeeded++;
+		if (r->unchecked)
+			s->stats.forged_effect++;
 	}
 }
 
@@ -1651,7 +1671,7 @@ check_successions(struct view *v, const uint8_t circle[static 32],
 			memcpy(cuts->c[cuts->n].id, gone->id, 32);
 			cuts->c[cuts->n++].head = r->head;
 		}
-		note_heir(v, circle, gone->id, gone->heir, p, c);
+		note_heir(v, r, circle, gone->id, gone->heir, p, c);
 		const uint8_t *author = r->author;
 		const struct am_member *am = member_in(m, nm, author);
 		const struct am_member *hm = member_in(m, nm, r->heir);

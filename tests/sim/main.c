@@ -156,7 +156,7 @@ broken_text(uint32_t broken)
 static const char *
 racy_text(const struct sim_opts *o, const struct sim_stats *st)
 {
-	static char buf[160];
+	static char buf[200];
 	size_t n = 0;
 	buf[0] = '\0';
 	if (o->racy)
@@ -166,10 +166,11 @@ racy_text(const struct sim_opts *o, const struct sim_stats *st)
 	/* --successions: written honestly, forged, heirs that took effect */
 	if (o->successions)
 		snprintf(buf + n, sizeof buf - n, ", %llu successions, "
-			"%llu forged, %llu took effect, %llu stolen-key writes",
-			(unsigned long long)st->successions,
+			"%llu forged, %llu took effect (%llu forged), "
+			"%llu stolen-key writes", (unsigned long long)st->successions,
 			(unsigned long long)st->forged,
 			(unsigned long long)st->succeeded,
+			(unsigned long long)st->forged_effect,
 			(unsigned long long)st->stolen);
 	return buf;
 }

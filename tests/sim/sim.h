@@ -313,7 +313,9 @@ struct sim_stats {
 	uint64_t pushes_owed;    /* (write, member) pairs reach.c checked */
 	uint64_t successions;    /* SUCCESSION entries written honestly */
 	uint64_t forged;         /* ... and by the hostile member's client */
-	uint64_t succeeded;      /* heirs some honest node showed joined */
+	uint64_t succeeded;      /* heirs some honest node showed joined,
+	                            one per (circle, old key) */
+	uint64_t forged_effect;  /* ... of them, by a forged succession */
 	uint64_t stolen;         /* entries written with a stolen key */
 };
 
