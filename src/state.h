@@ -249,6 +249,9 @@ uint32_t st_cut_rule(const struct st_circle *c,
  * that is id's departure, and so on down the chain. */
 const uint8_t *st_current(const struct st_circle *c,
 	const uint8_t id[static AM_ID_BYTES]);
+/* How many successions lead from id to st_current(id): 0 for a key
+ * that holds its own place. */
+uint32_t st_hops(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES]);
 /* The key whose acts author's entry seq counts as: st_current(author)
  * when the entry is within author's cut-off, author otherwise. */
 const uint8_t *st_actor(const struct st_circle *c,

@@ -418,11 +418,28 @@ cmp_version(const void *a, const void *b)
 /* One person's signature of a version: its author at its number, anyone
  * else at their first live ACCEPT of it. What a person had signed before
  * signing a version is what they knew of when they signed it. */
+/* One person's signing of a version: who is the key that holds their
+ * place now; seq orders a person's signings, across the keys a chain of
+ * successions gave them (an older key's first, then by the signer's
+ * feed); signer and raw are the key that signed and its number. */
 struct signing {
 	uint8_t who[AM_ID_BYTES];
 	uint64_t seq;
+	uint8_t signer[AM_ID_BYTES];
+	uint64_t raw;
 	size_t version;
 };
+
+/* A person's order of a signing by signer at raw (protocol/state.md,
+ * "Succession"): feeds hold at most 2^20 entries, so the number fits
+ * below bit 40 and the age of the key above it. */
+static uint64_t
+person_order(const struct st_circle *c, const uint8_t *signer, uint64_t raw)
+{
+	uint32_t hops = st_hops(c, signer);
+	uint64_t age = hops > 255 ? 0 : 255 - hops;
+	return age << 40 | (raw & ((UINT64_C(1) << 40) - 1));
+}
 
 struct derive {
 	struct st_circle *c;
@@ -460,15 +477,24 @@ first_signing(const struct derive *d, const uint8_t *who)
 	return lo < d->nsg && memcmp(d->sg[lo].who, who, 32) == 0 ? lo : d->nsg;
 }
 
-/* The number at which who signed version v, or 0 when they did not. */
-static uint64_t
-signed_at(const struct derive *d, const uint8_t *who, size_t v)
+/* who's first signing of version v, or NULL when they did not sign it. */
+static const struct signing *
+signing_of(const struct derive *d, const uint8_t *who, size_t v)
 {
 	for (size_t i = first_signing(d, who); i < d->nsg &&
 	    memcmp(d->sg[i].who, who, 32) == 0; i++)
 		if (d->sg[i].version == v)
-			return d->sg[i].seq;
-	return 0;
+			return &d->sg[i];
+	return NULL;
+}
+
+/* Where, in who's order of signings, who signed version v; 0 when they
+ * did not. */
+static uint64_t
+signed_at(const struct derive *d, const uint8_t *who, size_t v)
+{
+	const struct signing *g = signing_of(d, who, v);
+	return g != NULL ? g->seq : 0;
 }
 
 static int
@@ -498,7 +524,9 @@ collect_signings(struct derive *d)
 			}
 			struct signing *g = &d->sg[d->nsg++];
 			memcpy(g->who, x ? x->actor : sv->actor, 32);
-			g->seq = x ? x->seq : sv->seq;
+			memcpy(g->signer, x ? x->author : sv->v.author, 32);
+			g->raw = x ? x->seq : sv->seq;
+			g->seq = person_order(d->c, g->signer, g->raw);
 			g->version = v;
 		}
 	}
@@ -618,8 +646,9 @@ derive_positions(struct derive *d, size_t v)
 	int rc = AM_OK;
 	for (uint32_t i = 0; rc == AM_OK && sv->full && i < sv->nneed; i++) {
 		bool waits = false;
-		rc = accepted_unknown(d->c, sv->need[i], signed_at(d, sv->need[i], v),
-			&waits);
+		const struct signing *g = signing_of(d, sv->need[i], v);
+		if (g != NULL)
+			rc = accepted_unknown(d->c, g->signer, g->raw, &waits);
 		sv->full = !waits;
 	}
 	if (rc != AM_OK) {

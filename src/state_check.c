@@ -514,15 +514,21 @@ check_succession(struct check *k, const struct am_body *b)
 	if (backed_other(k, k->author, b->target, NULL))
 		return say(k, AM_ERR_RULE, "you have already proposed or accepted a "
 			"new key for them, and your first acceptance is final");
+	if (memcmp(b->heir, k->author, 32) == 0)
+		return say(k, AM_ERR_RULE, "the new key is yours: a new key is "
+			"the one the person whose place it takes now holds");
 	bool other = false;
 	for (size_t i = 0; i < k->c.nmembers && !other; i++) {
 		const struct am_member *m = &k->c.members[i];
 		other = m->status == AM_MEMBER_JOINED && m->departure_kind == 0 &&
-			memcmp(m->id, b->target, 32) != 0;
+			memcmp(m->id, b->target, 32) != 0 &&
+			memcmp(m->id, k->author, 32) != 0;
 	}
 	if (!other)
-		return say(k, AM_ERR_RULE, "a new key needs another member to accept "
-			"it, and there is none");
+		return say(k, AM_ERR_RULE, "a new key needs someone other than you "
+			"and the one it replaces to accept it, and there is nobody: "
+			"with only the two of you, the one whose key it is writes it "
+			"while the key still works, or a witness joins first");
 	return AM_OK;
 }
 

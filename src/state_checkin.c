@@ -424,24 +424,47 @@ replaces(const struct am_checkin *cur, const struct am_checkin *next)
 	return true;
 }
 
-/* Period label, person, then a replaced key's check-ins before its
- * heir's, then the signer's feed. */
+/* A check-in with how many successions separate its signer from its
+ * author (the key that holds the signer's place now), for sorting. */
+struct by_age {
+	struct am_checkin ci;
+	uint32_t hops;
+};
+
+/* Period label, person, then the person's keys oldest first (most
+ * successions away from the current one), then the signer's feed. */
 static int
 cmp_checkin(const void *a, const void *b)
 {
-	const struct am_checkin *x = a, *y = b;
-	int d = strcmp(x->period, y->period);
+	const struct by_age *x = a, *y = b;
+	int d = strcmp(x->ci.period, y->ci.period);
 	if (d == 0)
-		d = memcmp(x->author, y->author, 32);
+		d = memcmp(x->ci.author, y->ci.author, 32);
 	if (d != 0)
 		return d;
-	bool xo = memcmp(x->author, x->signer, 32) == 0;
-	bool yo = memcmp(y->author, y->signer, 32) == 0;
-	if (xo != yo)
-		return xo ? 1 : -1;
-	if ((d = memcmp(x->signer, y->signer, 32)) != 0)
+	if (x->hops != y->hops)
+		return x->hops > y->hops ? -1 : 1;
+	if ((d = memcmp(x->ci.signer, y->ci.signer, 32)) != 0)
 		return d;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return x->ci.seq < y->ci.seq ? -1 : x->ci.seq > y->ci.seq;
+}
+
+/* Sorts v by cmp_checkin. */
+static int
+sort_checkins(const struct st_circle *c, struct am_checkin *v, size_t n)
+{
+	struct by_age *w = malloc(n * sizeof *w);
+	if (w == NULL)
+		return AM_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		w[i].ci = v[i];
+		w[i].hops = st_hops(c, v[i].signer);
+	}
+	qsort(w, n, sizeof *w, cmp_checkin);
+	for (size_t i = 0; i < n; i++)
+		v[i] = w[i].ci;
+	free(w);
+	return AM_OK;
 }
 
 /* Picks the check-in that counts in each (author, period): v is ordered by
@@ -529,8 +552,8 @@ st_checkins_load(struct st_circle *c, const struct st_agreement *a,
 		goto fail;
 	/* by period, person, then the person's feeds: an old key's before
 	 * the key that replaced it (protocol/state.md, "Succession") */
-	if (*n > 1)
-		qsort(v, *n, sizeof *v, cmp_checkin);
+	if (*n > 1 && (rc = sort_checkins(c, v, *n)) != AM_OK)
+		goto fail;
 	for (size_t i = 1; i < *n; i++) {
 		/* a later check-in of the same period corrects the one before */
 		struct am_checkin *ci = &v[i];

@@ -155,16 +155,36 @@ heir_of(const struct st_circle *c, const uint8_t *id)
 	return d != NULL && d->kind == AM_KIND_SUCCESSION ? d->heir : NULL;
 }
 
+/* Follows id's successions to the key that holds its place now; *hops
+ * gets how many. Each link is an effective succession: a chain is at
+ * most as long as they are many (a cycle, which needs a key to succeed
+ * one that succeeded it, stops there too). */
+static const uint8_t *
+follow(const struct st_circle *c, const uint8_t *id, uint32_t *hops)
+{
+	const uint8_t *at = id, *next;
+	uint32_t n = 0;
+	while (n <= c->nremovals && (next = heir_of(c, at)) != NULL) {
+		at = next;
+		n++;
+	}
+	*hops = n;
+	return at;
+}
+
 const uint8_t *
 st_current(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
 {
-	/* each link is an effective succession: a chain is at most as
-	 * long as they are many (a cycle, which needs a key to succeed one
-	 * that succeeded it, stops there too) */
-	const uint8_t *at = id, *next;
-	for (size_t n = 0; n <= c->nremovals && (next = heir_of(c, at)) != NULL; n++)
-		at = next;
-	return at;
+	uint32_t hops;
+	return follow(c, id, &hops);
+}
+
+uint32_t
+st_hops(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES])
+{
+	uint32_t hops;
+	follow(c, id, &hops);
+	return hops;
 }
 
 const uint8_t *
@@ -625,6 +645,43 @@ next_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
 	return SIZE_MAX;
 }
 
+/* The last proposal of author written at or before seq, in keys[0..n);
+ * SIZE_MAX when there is none. */
+static size_t
+last_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
+	uint64_t seq)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = memcmp(keys[mid].author, author, 32);
+		if (d < 0 || (d == 0 && keys[mid].seq <= seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && memcmp(keys[lo - 1].author, author, 32) == 0)
+		return keys[lo - 1].i;
+	return SIZE_MAX;
+}
+
+/* A SUCCESSION by its target, for finding what that target knew. */
+struct succ_key {
+	const uint8_t *target;
+	uint64_t head;
+	size_t i;
+};
+
+static int
+cmp_succ_key(const void *a, const void *b)
+{
+	const struct succ_key *x = a, *y = b;
+	int d = memcmp(x->target, y->target, 32);
+	if (d != 0)
+		return d;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 /*
  * Marks the proposals whose author had accepted, before writing them, an
  * object this node does not have: that object may be a member proposal
@@ -719,11 +776,27 @@ cmp_edge(const void *a, const void *b)
  * accepter's first proposal after s.
  */
 static int
+add_edge(struct edge **e, size_t *n, size_t *cap, size_t from, size_t to)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *p = realloc(*e, ncap * sizeof **e);
+		if (p == NULL)
+			return AM_ERR_NOMEM;
+		*e = p;
+		*cap = ncap;
+	}
+	(*e)[(*n)++] = (struct edge){ from, to };
+	return AM_OK;
+}
+
+static int
 link_proposals(struct st_circle *c, struct derive *d)
 {
 	size_t n = c->nprops, nedges = 0, cap = 0;
 	struct feed_key *keys = malloc(n * sizeof *keys);
 	struct edge *e = NULL;
+	struct succ_key *sk = NULL;
 	int rc = AM_ERR_NOMEM;
 	if (keys == NULL)
 		return rc;
@@ -737,21 +810,50 @@ link_proposals(struct st_circle *c, struct derive *d)
 	if ((rc = intern(c, d, keys)) != AM_OK)
 		goto fail;
 	rc = AM_ERR_NOMEM;
+	/* a succession also knows what its target knew up to the head it
+	 * names (protocol/state.md, "Succession"): the target's last
+	 * proposal by then, and what the target had accepted by then */
+	size_t nsk = 0;
+	for (size_t i = 0; i < n; i++)
+		nsk += c->props[i].kind == AM_KIND_SUCCESSION;
+	if ((sk = malloc((nsk ? nsk : 1) * sizeof *sk)) == NULL)
+		goto fail;
+	nsk = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct st_proposal *p = &c->props[i];
+		if (p->kind != AM_KIND_SUCCESSION)
+			continue;
+		sk[nsk++] = (struct succ_key){ p->target, p->head, i };
+		size_t q = last_proposal(keys, n, p->target, p->head);
+		if (q != SIZE_MAX && q != i && add_edge(&e, &nedges, &cap, i, q) != AM_OK)
+			goto fail;
+	}
+	qsort(sk, nsk, sizeof *sk, cmp_succ_key);
 	for (size_t q = 0; q < n; q++)
 		for (uint32_t a = 0; a < d->k[q].nans; a++) {
 			const struct answer *x = &d->k[q].ans[a];
 			size_t from;
-			if (x->accept == 0 || (from = next_proposal(keys, n, x->id,
-			    x->accept)) == SIZE_MAX)
+			if (x->accept == 0)
 				continue;
-			if (nedges == cap) {
-				cap = cap ? cap * 2 : 16;
-				void *p = realloc(e, cap * sizeof *e);
-				if (p == NULL)
-					goto fail;
-				e = p;
+			/* the successions of x's key that name a head at or past
+			 * this accept */
+			struct succ_key key = { x->id, 0, 0 };
+			size_t lo = 0, hi = nsk;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (memcmp(sk[mid].target, key.target, 32) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
 			}
-			e[nedges++] = (struct edge){ from, q };
+			for (; lo < nsk && memcmp(sk[lo].target, x->id, 32) == 0; lo++)
+				if (sk[lo].head >= x->accept && sk[lo].i != q &&
+				    add_edge(&e, &nedges, &cap, sk[lo].i, q) != AM_OK)
+					goto fail;
+			if ((from = next_proposal(keys, n, x->id, x->accept)) == SIZE_MAX)
+				continue;
+			if (add_edge(&e, &nedges, &cap, from, q) != AM_OK)
+				goto fail;
 		}
 	if (nedges > 1)
 		qsort(e, nedges, sizeof *e, cmp_edge);
@@ -765,6 +867,7 @@ link_proposals(struct st_circle *c, struct derive *d)
 	}
 	rc = load_waits(c, d, keys);
 fail:
+	free(sk);
 	free(e);
 	free(keys);
 	return rc;
@@ -1272,6 +1375,7 @@ succession_open(struct st_circle *c, const uint32_t *at, const struct derive *d,
 	const struct st_proposal *p = &c->props[i];
 	return find_member(c, at, d->k[i].oix) != NULL && !gone(c, p->target) &&
 		memcmp(p->heir, p->target, 32) != 0 &&
+		memcmp(p->heir, p->author, 32) != 0 &&
 		(memcmp(p->author, p->target, 32) == 0 || party_member(c, at, p->who));
 }
 
@@ -1442,23 +1546,37 @@ cmp_depart(const void *a, const void *b)
 	return memcmp(x->hash, y->hash, 32);
 }
 
-/* Did a joined member other than p's author and the one it removes
- * accept p? Nobody removes anyone alone. */
+/* The first key of the person id is a key of: a joined person who
+ * joined through a succession is the person whose key it replaced, and
+ * so on back (bounded: a cycle stops). id itself for anyone else. */
+static const uint8_t *
+person(const struct st_circle *c, const uint8_t *id)
+{
+	static const uint8_t zero[AM_ID_BYTES];
+	const uint8_t *at = id;
+	const struct am_member *m;
+	for (size_t n = 0; n < c->nmembers && (m = st_member(c, at)) != NULL &&
+	    memcmp(m->succeeds, zero, AM_ID_BYTES) != 0; n++)
+		at = m->succeeds;
+	return at;
+}
+
+/* Did a joined person other than p's author and its target (and a
+ * SUCCESSION's heir) accept p? Nobody removes anyone, or takes anyone's
+ * place, alone: and one person's two keys are one person. */
 static bool
 another_accepts(const struct st_circle *c, const struct st_proposal *p,
 	const struct known *k)
 {
-	/* a succession written by a member other than the old key is that
-	 * member's acceptance; its heir vouches for nobody */
-	if (p->kind == AM_KIND_SUCCESSION && !k->author_stale &&
-	    memcmp(p->author, p->target, 32) != 0 && st_member(c, p->author) != NULL)
-		return true;
+	const uint8_t *author = person(c, p->author), *target = person(c, p->target);
 	for (uint32_t j = 0; j < k->nans; j++) {
-		if (p->kind == AM_KIND_SUCCESSION && memcmp(k->ans[j].id, p->heir, 32) == 0)
+		const uint8_t *id = k->ans[j].id, *who;
+		if (st_member(c, id) == NULL || !consents(p, k, id))
 			continue;
-		const uint8_t *id = k->ans[j].id;
-		if (memcmp(id, p->author, 32) != 0 && memcmp(id, p->target, 32) != 0 &&
-		    consents(p, k, id) && st_member(c, id) != NULL)
+		who = person(c, id);
+		if (memcmp(who, author, 32) != 0 && memcmp(who, target, 32) != 0 &&
+		    (p->kind != AM_KIND_SUCCESSION ||
+		    (memcmp(id, p->heir, 32) != 0 && memcmp(who, p->heir, 32) != 0)))
 			return true;
 	}
 	return false;
@@ -1487,8 +1605,10 @@ takes_effect(const struct st_circle *c, const struct st_proposal *p,
 	if (p->kind == AM_KIND_REMOVE)
 		return st_is_party_member(c, p->author) &&
 			memcmp(p->author, p->target, 32) != 0;
-	/* a SUCCESSION: by the old key itself or a member, to another key */
+	/* a SUCCESSION: by the old key itself or a member, to a key that
+	 * is neither the old one nor its author's */
 	return memcmp(p->heir, p->target, 32) != 0 &&
+		memcmp(p->heir, p->author, 32) != 0 &&
 		(memcmp(p->author, p->target, 32) == 0 ||
 		st_is_party_member(c, p->author));
 }
@@ -1774,6 +1894,9 @@ sink_succession(struct st_circle *c, const struct st_proposal *p,
 	else if (memcmp(p->heir, p->target, 32) == 0)
 		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
 			AM_RULE_WRONG_TARGET, "replaces a key with itself");
+	else if (memcmp(p->heir, p->author, 32) == 0)
+		st_sink_ignore(k, p->author, p->seq, p->hash, AM_KIND_SUCCESSION,
+			AM_RULE_WRONG_TARGET, "gives someone's place to its own author's key");
 	else
 		st_sink_seen(k, p->author, p->seq);
 }

@@ -670,10 +670,9 @@ removal_waiting(const struct st_circle *c, const struct st_proposal *p,
 		}
 	}
 	qsort(r->waiting, r->nwaiting, sizeof *r->waiting, cmp_waiting);
-	/* someone other than the one it names (and its new key) must
-	 * accept it; a member who wrote a succession has */
-	r->alone = !(p->kind == AM_KIND_SUCCESSION &&
-		memcmp(p->author, p->target, 32) != 0);
+	/* someone other than its author, the one it names and its new key
+	 * must accept it */
+	r->alone = true;
 	for (uint32_t j = 0; j < p->naccepts && r->alone; j++)
 		r->alone = memcmp(p->accepts[j], p->target, 32) == 0 ||
 			memcmp(p->accepts[j], p->author, 32) == 0 ||

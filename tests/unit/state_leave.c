@@ -879,7 +879,7 @@ test_succession(void)
 	am_state_pending_free(&pend, n);
 	struct am_removal *open;
 	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
-	check(n == 1 && open[0].kind == AM_KIND_SUCCESSION && !open[0].alone &&
+	check(n == 1 && open[0].kind == AM_KIND_SUCCESSION && open[0].alone &&
 		open[0].nwaiting == 2);
 	am_state_removals_free(&open, n);
 	act(&w, SAM2, ACCEPT(s1), NULL);
@@ -1136,6 +1136,135 @@ test_succession_cap(void)
 	finish(&w);
 }
 
+/* Nobody takes another's place alone. Alex, in a circle of two, writes
+ * a succession of Sam's key by a key of Alex's own making (THIEF), which
+ * it accepts: its need is only Alex, and Alex's writing it does not
+ * vouch for it. Nor does one naming Alex's own key as the heir. Once Kim
+ * has joined and accepts the first, someone else has vouched: it takes
+ * effect (the second never: wrong-target). */
+static void
+test_succession_hijack(void)
+{
+	struct world w;
+	uint8_t s1[32], s2[32], p[32];
+	couple(&w);
+	check_rc(ask(&w, ALEX, succession(&w, SAM, THIEF)), AM_ERR_RULE);
+	force(&w, ALEX, succession(&w, SAM, THIEF), s1);
+	force(&w, THIEF, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_PENDING);
+	force(&w, ALEX, succession(&w, SAM, ALEX), s2);
+	check(fx_has_violation(w.s, w.circle, s2, AM_RULE_WRONG_TARGET) ||
+		fx_has_violation(w.s, w.circle, s2, AM_RULE_ACCEPTED));
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	act(&w, SAM, member(KIM), p);
+	act(&w, KIM, ACCEPT(p), NULL);
+	act(&w, ALEX, ACCEPT(p), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	force(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* A succession needs everyone its target knew of up to the head it
+ * names, not only those its author knew of. Sam invites Alex, then Kim
+ * and Pat; Alex, who has accepted neither invitation yet, writes a
+ * succession of Sam's key. Kim and Pat join; the new key and Kim accept:
+ * it still waits for Pat, whom Sam had invited. */
+static void
+test_succession_target_knew(void)
+{
+	struct world w;
+	uint8_t pk[32], pp[32], s1[32];
+	couple(&w);
+	act(&w, SAM, member(KIM), pk);
+	act(&w, KIM, ACCEPT(pk), NULL);
+	act(&w, SAM, member(PAT), pp);
+	act(&w, PAT, ACCEPT(pp), NULL);
+	act(&w, KIM, ACCEPT(pp), NULL);
+	force(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, ALEX, ACCEPT(pk), NULL);
+	act(&w, ALEX, ACCEPT(pp), NULL);
+	check(member_of(w.s, w.circle, PAT).status == AM_MEMBER_JOINED);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_JOINED);
+	struct am_removal *open;
+	size_t n;
+	check_rc(am_state_removals(w.s, w.circle, &open, &n), AM_OK);
+	check(n == 1 && open[0].nwaiting == 1 &&
+		memcmp(open[0].waiting[0], ID[PAT], 32) == 0);
+	am_state_removals_free(&open, n);
+	both_orders(&w);
+	act(&w, PAT, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM).status == AM_MEMBER_DEPARTED);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* A person's signings keep their order across keys: Sam's agreement
+ * with himself alone is in force; his key is replaced; his new key,
+ * early in its own feed, proposes an amendment adding Kim. What Sam
+ * signed with his old key came first: the version in force needs nobody
+ * new and stays in force while the amendment waits for Kim, then the
+ * amendment replaces it. (Comparing the new key's numbers with the old
+ * key's took the new key's signing as the earlier, and the version in
+ * force then needed Kim: the simulator's seed 80362.) */
+static void
+test_succession_order(void)
+{
+	struct world w;
+	uint8_t a[32], s1[32], am[32];
+	three(&w);
+	for (int i = 0; i < 6; i++)
+		act(&w, SAM, statement(), NULL);
+	struct am_body solo = fx_evening_checkin("Alone", ID[SAM], ID[SAM]);
+	solo.terms.nparties = 1;
+	act(&w, SAM, solo, a);
+	act(&w, ALEX, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, KIM, ACCEPT(s1), NULL);
+	struct am_body amend = fx_evening_checkin("Together", ID[SAM2], ID[KIM]);
+	amend.kind = AM_KIND_AMEND;
+	memcpy(amend.target, a, 32);
+	memcpy(amend.base, a, 32);
+	act(&w, SAM2, amend, am);
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && memcmp(ag.current, a, 32) == 0);
+	am_state_agreement_finish(&ag);
+	act(&w, KIM, ACCEPT(am), NULL);
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.status == AM_AGREEMENT_IN_FORCE && memcmp(ag.current, am, 32) == 0);
+	am_state_agreement_finish(&ag);
+	both_orders(&w);
+	finish(&w);
+}
+
+/* One person's two keys are one person: Sam replaces his key (Alex
+ * accepts); his old key then writes a REMOVE of Alex, which membership
+ * reads past its head, and his new key accepts it. Nobody else did:
+ * Alex stays. */
+static void
+test_two_keys_remove(void)
+{
+	struct world w;
+	uint8_t s1[32], r[32];
+	couple(&w);
+	act(&w, SAM, succession(&w, SAM, SAM2), s1);
+	act(&w, SAM2, ACCEPT(s1), NULL);
+	act(&w, ALEX, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, SAM2).status == AM_MEMBER_JOINED);
+	force(&w, SAM, removal(&w, ALEX, NULL, 0), r);
+	force(&w, SAM2, ACCEPT(r), NULL);
+	check(member_of(w.s, w.circle, ALEX).status == AM_MEMBER_JOINED);
+	both_orders(&w);
+	finish(&w);
+}
+
 /* In a circle of two, the old key's own succession needs the other
  * member; the other member's needs nobody else but is theirs: either
  * way someone other than the old key vouches for the new one. */
@@ -1263,6 +1392,10 @@ main(void)
 	test_succession_first_final();
 	test_succession_refused_first();
 	test_succession_cap();
+	test_succession_hijack();
+	test_two_keys_remove();
+	test_succession_target_knew();
+	test_succession_order();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);

@@ -819,6 +819,32 @@ case_succession(void)
 }
 
 static void
+case_succession_chain(void)
+{
+	uint8_t a[32], c1[32], c2[32], c3[32], s1[32], s2[32];
+	about("Sam and Alex sign an agreement Sam checks in for. Sam rotates his");
+	about("key twice, each time writing the succession with the key he holds,");
+	about("Alex accepting it: sam, then sam2, then max. Each key checks in for");
+	about("the same day and Alex confirms each: the check-ins count for max,");
+	about("oldest key first, each correcting the one before; the last counts.");
+	couple();
+	put(SAM, agreement("Evening check-in", P(SAM) | P(ALEX), P(SAM)), a);
+	put(ALEX, ACCEPT(a), NULL);
+	put(SAM, checkin(a, "2026-01-05", AM_MISSED), c1);
+	put(ALEX, fx_body(AM_KIND_CONFIRM, c1), NULL);
+	put(SAM, succession(SAM, SAM2), s1);
+	put(SAM2, ACCEPT(s1), NULL);
+	put(ALEX, ACCEPT(s1), NULL);
+	put(SAM2, checkin(a, "2026-01-05", AM_PARTIAL), c2);
+	put(ALEX, fx_body(AM_KIND_CONFIRM, c2), NULL);
+	put(SAM2, succession(SAM2, MAX), s2);
+	put(MAX, ACCEPT(s2), NULL);
+	put(ALEX, ACCEPT(s2), NULL);
+	put(MAX, checkin(a, "2026-01-05", AM_KEPT), c3);
+	put(ALEX, fx_body(AM_KIND_CONFIRM, c3), NULL);
+}
+
+static void
 case_succession_thief(void)
 {
 	uint8_t s1[32], s2[32];
@@ -1087,6 +1113,7 @@ static const struct {
 	{ "names", case_names },
 	{ "succession", case_succession },
 	{ "succession-thief", case_succession_thief },
+	{ "succession-chain", case_succession_chain },
 };
 
 /* ---- writing the file ---- */
