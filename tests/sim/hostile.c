@@ -607,10 +607,30 @@ h_answer_succession(struct op *o)
 	return true;
 }
 
+/* Has node n's new key taken its first key's place in circle, by the
+ * view of store view (joined through a succession, or departed since)?
+ * By n's own view, n then never writes there with its first key again. */
+static bool
+heir_in_place(struct sim_node *n, const uint8_t circle[static 32],
+	struct am_store *view)
+{
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	bool in = false;
+	if (am_state_members(view, circle, &m, &nm) != AM_OK)
+		return false;
+	for (size_t k = 0; k < nm; k++)
+		in = in || (work_same(m[k].id, n->heir) &&
+			work_same(m[k].succeeds, n->pub) &&
+			m[k].status != AM_MEMBER_PENDING);
+	free(m);
+	return in;
+}
+
 /*
  * The thief: with the copy of the victim's first key it holds
  * (s->thief_of), once the victim uses that key no more in a circle (its
- * new key is proposed or joined there, by the victim's own node) and the
+ * new key has taken its place there, by the victim's own node) and the
  * hostile node holds the victim's feed there as far as the victim wrote
  * it (so that it forks nothing), it writes with the stolen key: a
  * succession of the victim to the hostile person's new key with an empty
@@ -632,13 +652,14 @@ h_thief(struct op *o)
 		return false;
 	for (size_t k = 0, tries = 0; k < nc && !done && tries < 4; k++) {
 		const struct am_circle_info *ci = &c[rng_below(&s->rng, nc)];
-		struct op as_victim = *o;
 		uint8_t h1[32], h2[32];
 		uint64_t mine = 0, theirs = 0;
 		tries++;
-		as_victim.n = victim;
-		as_victim.as_heir = false;
-		if (!work_rotating(&as_victim, ci->id))
+		/* (by the hostile node's view too: there, as everywhere the
+		 * succession is in effect, what it writes with the stolen key
+		 * past the head counts for nothing) */
+		if (!heir_in_place(victim, ci->id, victim->store) ||
+		    !heir_in_place(victim, ci->id, o->n->store))
 			continue;
 		if (am_store_head(victim->store, ci->id, victim->pub, &theirs,
 		    h1) != AM_OK ||
@@ -715,7 +736,7 @@ static const struct {
 	/* only with --successions, likewise */
 	{ h_succession, 10 },
 	{ h_answer_succession, 6 },
-	{ h_thief, 24 },
+	{ h_thief, 60 },
 };
 
 bool

@@ -981,16 +981,18 @@ earlier_answered(const struct am_checkin *ci, size_t n, const struct am_checkin 
 /* Does everyone the node saw answer check-in hash now confirm c, its
  * correction? */
 static bool
-all_confirm(const struct sim_seen *m, const uint8_t hash[static 32],
+all_confirm(struct view *v, const struct sim_seen *m,
+	const uint8_t circle[static 32], const uint8_t hash[static 32],
 	const struct am_checkin *c)
 {
 	for (size_t j = 0; j < m->nan; j++) {
 		if (memcmp(m->an[j].checkin, hash, 32) != 0)
 			continue;
+		/* (the answer of a key's heir is that person's) */
 		bool confirms = false;
 		for (uint32_t q = 0; q < c->nmarks && !confirms; q++)
-			confirms = memcmp(c->marks[q].id, m->an[j].by, 32) == 0 &&
-				c->marks[q].kind == AM_MARK_CONFIRMED;
+			confirms = same_person(v, circle, c->marks[q].id,
+				m->an[j].by) && c->marks[q].kind == AM_MARK_CONFIRMED;
 		if (!confirms)
 			return false;
 	}
@@ -1073,7 +1075,7 @@ check_checkins(struct view *v, struct sim_seen *m, const struct am_agreement *ag
 				    strcmp(ci[j].period, x->period) == 0 && ci[j].counts)
 					by = &ci[j];
 			x->gone = true;
-			if (by != NULL && all_confirm(m, x->hash, by))
+			if (by != NULL && all_confirm(v, m, old->circle, x->hash, by))
 				continue;       /* a correction its answerers agreed */
 			/* an END, by its own parties' times, takes effect before
 			 * the period began: nobody was asked to check in for it */
@@ -1421,9 +1423,10 @@ first_backing(struct view *v, const uint8_t id[static 32],
 			x = entry_of(v->s, e->target);
 		else if (e->kind != AM_KIND_SUCCESSION)
 			continue;
+		/* (a SUCCESSION dated out of bounds is none) */
 		if (x == NULL || x->kind != AM_KIND_SUCCESSION ||
 		    memcmp(x->target, old, 32) != 0 ||
-		    memcmp(x->circle, circle, 32) != 0)
+		    memcmp(x->circle, circle, 32) != 0 || !am_state_time_ok(x->time))
 			continue;
 		if (first == NULL || e->seq < first->seq)
 			first = e;

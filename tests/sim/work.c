@@ -450,7 +450,11 @@ op_answer(struct op *o)
 	}
 	const struct am_pending *x = &p[ok[pick]];
 	free(ok);
-	bool decline = rng_chance(&o->s->rng, x->declined ? 300 : 150);
+	/* a person's new key accepts the succession that names it: they
+	 * asked for it, or agree with whoever wrote it for them */
+	bool own = x->kind == AM_PENDING_SUCCESSION && o->as_heir &&
+		work_same(x->member, o->pub);
+	bool decline = !own && rng_chance(&o->s->rng, x->declined ? 300 : 150);
 	o->b->kind = decline ? AM_KIND_DECLINE : AM_KIND_ACCEPT;
 	memcpy(o->b->target, x->hash, 32);
 	if (decline && rng_chance(&o->s->rng, 500)) {
@@ -1266,7 +1270,7 @@ work_on(struct sim *s, int i, bool may_bypass)
 	/* a person whose key was stolen (--successions, the hostile node
 	 * holds a copy) rotates it sooner than others */
 	if (!done && s->opt.successions && i == s->thief_of && !o.as_heir &&
-	    rng_chance(&s->rng, 200)) {
+	    rng_chance(&s->rng, 400)) {
 		o.own_key = true;
 		done = op_succession(&o);
 		o.own_key = false;
