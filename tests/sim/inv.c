@@ -147,10 +147,12 @@ static const struct {
 	[SIM_INV_REMOVAL] = { "removal", 0 },
 	/* issue 24: replaced only by an effective SUCCESSION */
 	[SIM_INV_SUCCESSION] = { "succession", 0 },
-	/* world.c: a key a node showed replaced stays replaced; breaks
-	 * until the state settles a late refusal by someone removed
-	 * (regress.txt, issue 24) */
-	[SIM_INV_SUCCESSION_STAYS] = { "succession-stays", 24 },
+	/* world.c: a key a node showed replaced stays replaced. On the
+	 * rules at 581d289, tools/sim --seed 60062 --hostile --skew
+	 * --successions broke it (a removed person's late DECLINE refused
+	 * a succession a node had counted in effect without them); on those
+	 * at 4932b78, 1000 seeds from 80001 do not */
+	[SIM_INV_SUCCESSION_STAYS] = { "succession-stays", 0 },
 };
 
 const char *
