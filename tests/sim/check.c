@@ -258,7 +258,9 @@ union_members(struct sim *s, struct am_store *u,
 	*members = *named = 0;
 	for (int j = 0; j < s->nnodes; j++) {
 		for (size_t x = 0; x < nm; x++)
-			if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0) {
+			if (memcmp(m[x].id, s->node[j].pub, AM_ID_BYTES) == 0 ||
+			    (s->opt.successions &&
+			    memcmp(m[x].id, s->node[j].heir, AM_ID_BYTES) == 0)) {
 				if (m[x].status == AM_MEMBER_JOINED)
 					*members |= 1u << j;
 				/* who left was invited: they keep what they hold */
@@ -335,7 +337,7 @@ genesis_out_of_bounds(const struct sim *s, const uint8_t circle[static 32])
 }
 
 /* A hash over who store counts as departed from circle and by which
- * entry (its kind, the entry, its author): what "every node agrees on
+ * entry (its kind, the entry, its author, the heir of a succession): what "every node agrees on
  * when someone departed" compares. */
 static int
 departures(struct am_store *st, const uint8_t circle[static AM_HASH_BYTES],
@@ -357,6 +359,9 @@ departures(struct am_store *st, const uint8_t circle[static AM_HASH_BYTES],
 		crypto_generichash_update(&h, &kind, 1);
 		crypto_generichash_update(&h, m[k].departure, AM_HASH_BYTES);
 		crypto_generichash_update(&h, m[k].departed_by, AM_ID_BYTES);
+		/* a SUCCESSION: and who took their place */
+		if (m[k].departure_kind == AM_KIND_SUCCESSION)
+			crypto_generichash_update(&h, m[k].heir, AM_ID_BYTES);
 		(*n)++;
 	}
 	crypto_generichash_final(&h, out, AM_HASH_BYTES);

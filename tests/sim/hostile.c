@@ -24,6 +24,10 @@
  *   - propose fresh keys, which never answer, as members;
  *   - with --removes, forge removals (h_remove says which) and answer
  *     removals it is not asked to, as a pending newcomer among others;
+ *   - with --successions, forge successions (h_succession), back two of
+ *     one key (h_answer_succession), and, holding a copy of another's
+ *     first key, write with it once its owner has moved to a new key
+ *     (h_thief);
  *   - and any of the ordinary operations, unchecked and at any time.
  */
 #include <stdio.h>
@@ -100,7 +104,7 @@ pick_base(struct op *o, const struct am_agreement *a)
 		return &o->versions[0];
 	case 3:
 		for (size_t k = o->nversions; k-- > 0; )
-			if (work_same(o->versions[k].author, o->n->pub) &&
+			if (work_same(o->versions[k].author, o->pub) &&
 			    o->versions[k].status == AM_VERSION_PENDING)
 				return &o->versions[k];
 		return v;
@@ -134,19 +138,19 @@ h_amend(struct op *o)
 	switch (rng_below(r, 8)) {
 	case 0: case 1: case 2:
 		/* itself alone */
-		memcpy(keep[n++], o->n->pub, 32);
+		memcpy(keep[n++], o->pub, 32);
 		break;
 	case 3: case 4:
 		/* itself and some of the others */
-		memcpy(keep[n++], o->n->pub, 32);
+		memcpy(keep[n++], o->pub, 32);
 		for (uint32_t k = 0; k < t->nparties; k++)
-			if (!work_same(t->parties[k], o->n->pub) && rng_chance(r, 500))
+			if (!work_same(t->parties[k], o->pub) && rng_chance(r, 500))
 				memcpy(keep[n++], t->parties[k], 32);
 		break;
 	case 5:
 		/* the others without itself */
 		for (uint32_t k = 0; k < t->nparties; k++)
-			if (!work_same(t->parties[k], o->n->pub))
+			if (!work_same(t->parties[k], o->pub))
 				memcpy(keep[n++], t->parties[k], 32);
 		break;
 	default:
@@ -156,7 +160,7 @@ h_amend(struct op *o)
 		break;
 	}
 	if (n == 0)
-		memcpy(keep[n++], o->n->pub, 32);
+		memcpy(keep[n++], o->pub, 32);
 	t->nparties = n;
 	memcpy(t->parties, keep, sizeof keep[0] * n);
 	t->nby = 0;
@@ -192,7 +196,7 @@ static uint32_t
 my_mark(struct op *o, const struct am_checkin *c)
 {
 	for (uint32_t k = 0; k < c->nmarks; k++)
-		if (work_same(c->marks[k].id, o->n->pub))
+		if (work_same(c->marks[k].id, o->pub))
 			return c->marks[k].kind;
 	return 0;
 }
@@ -238,7 +242,7 @@ pick_checkin(struct op *o, bool (*keep)(struct op *, const struct am_checkin *),
 static bool
 mine_answered(struct op *o, const struct am_checkin *c)
 {
-	return work_same(c->author, o->n->pub) &&
+	return work_same(c->author, o->pub) &&
 		(c->nmarks > 0 || rng_chance(&o->s->rng, 200));
 }
 
@@ -410,24 +414,24 @@ h_remove(struct op *o)
 		if (m[k].status != AM_MEMBER_JOINED)
 			continue;
 		njoined++;
-		if (!work_same(m[k].id, o->n->pub) && rng_below(r, ++seen) == 0)
+		if (!work_same(m[k].id, o->pub) && rng_below(r, ++seen) == 0)
 			memcpy(target, m[k].id, 32);
 	}
 	unsigned how = (unsigned)rng_below(r, 6);
 	if (how == 1 && njoined == 2) {
 		/* the creator in a circle of two (or, by the creator, the
 		 * other one) */
-		memcpy(target, work_same(c->creator, o->n->pub) ? target :
+		memcpy(target, work_same(c->creator, o->pub) ? target :
 			c->creator, 32);
-		ok = seen > 0 || !work_same(c->creator, o->n->pub);
+		ok = seen > 0 || !work_same(c->creator, o->pub);
 	} else if (how == 2) {
-		const struct sim_entry *x = pick_removal(o, circle, o->n->pub);
+		const struct sim_entry *x = pick_removal(o, circle, o->pub);
 		if (x != NULL)
 			memcpy(target, o->s->node[x->node].pub, 32);
 		ok = x != NULL || seen > 0;
 	} else if (how == 5) {
 		if (rng_chance(r, 500))
-			memcpy(target, o->n->pub, 32);
+			memcpy(target, o->pub, 32);
 		else
 			rng_bytes(r, target, 32);
 		ok = true;
@@ -484,6 +488,230 @@ h_answer_removal(struct op *o)
 	return true;
 }
 
+/* ---- successions (--successions) ---- */
+
+/* The successions the run wrote of circle (any when NULL) whose old key
+ * is old (any when NULL): one picked at random, or NULL. */
+static const struct sim_entry *
+pick_succession(struct op *o, const uint8_t *circle, const uint8_t *old)
+{
+	const struct sim_entry *got = NULL;
+	uint64_t seen = 0;
+	for (size_t k = 0; k < o->s->nentries; k++) {
+		const struct sim_entry *e = &o->s->entries[k];
+		if (e->kind != AM_KIND_SUCCESSION ||
+		    (circle != NULL && !work_same(e->circle, circle)) ||
+		    (old != NULL && !work_same(e->target, old)))
+			continue;
+		if (rng_below(&o->s->rng, ++seen) == 0)
+			got = e;
+	}
+	return got;
+}
+
+/*
+ * Forges a succession, unchecked, most often to the hostile person's own
+ * new key: of another member's key (a member taking someone's place),
+ * with nobody else's consent (an empty need) or with a head of 0; one
+ * whose heir is its old key, or a key already in the circle; of someone
+ * who is no member, or who departed; and in any circle it holds, as a
+ * witness too.
+ */
+static bool
+h_succession(struct op *o)
+{
+	struct rng *r = &o->s->rng;
+	const struct am_circle_info *c = any_circle(o);
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	uint8_t circle[32], old[32], heir[32], member[32], gone[32];
+	uint64_t seen = 0, nmember = 0, ngone = 0;
+
+	if (c == NULL)
+		return false;
+	memcpy(circle, c->id, 32);
+	if (work_read_failed(o, "members", am_state_members(o->n->store, circle,
+	    &m, &nm)))
+		return false;
+	for (size_t k = 0; k < nm; k++) {
+		if (m[k].status == AM_MEMBER_JOINED && rng_below(r, ++nmember) == 0)
+			memcpy(member, m[k].id, 32);
+		if (m[k].status == AM_MEMBER_JOINED && !work_same(m[k].id, o->pub) &&
+		    rng_below(r, ++seen) == 0)
+			memcpy(old, m[k].id, 32);
+		if (m[k].status == AM_MEMBER_DEPARTED && rng_below(r, ++ngone) == 0)
+			memcpy(gone, m[k].id, 32);
+	}
+	if (seen == 0)
+		memcpy(old, o->pub, 32);
+	memcpy(heir, o->n->heir, 32);
+	unsigned how = (unsigned)rng_below(r, 7);
+	switch (how) {
+	case 2:
+		memcpy(heir, old, 32);          /* heir == old */
+		break;
+	case 3:
+		if (nmember > 0)
+			memcpy(heir, member, 32);   /* a member already */
+		break;
+	case 4:
+		rng_bytes(r, old, 32);          /* no member */
+		break;
+	case 5:
+		if (ngone > 0)
+			memcpy(old, gone, 32);      /* departed */
+		break;
+	default:
+		break;
+	}
+	bool ok = work_succession(o, circle, old, heir, m, nm);
+	free(m);
+	if (!ok)
+		return false;
+	if (how == 0)
+		o->b->nneed = 0;                /* nobody else asked */
+	if (how == 1) {
+		o->b->head_seq = 0;             /* as if they wrote nothing */
+		memset(o->b->head_hash, 0, 32);
+	}
+	work_write(o, circle);
+	return true;
+}
+
+/* Accepts a succession it has no business accepting, or a second one of
+ * one key: with its first key, or its new key once that has a feed of
+ * the circle (a member it controls backing two heirs). */
+static bool
+h_answer_succession(struct op *o)
+{
+	const struct sim_entry *x = pick_succession(o, NULL, NULL);
+	uint8_t head[32];
+	uint64_t seq;
+	bool held = false;
+	/* (in a circle its node holds: it reaches no one otherwise) */
+	if (x == NULL || am_state_holds_circle(o->n->store, x->circle,
+	    &held) != AM_OK || !held)
+		return false;
+	uint8_t circle[32];
+	memcpy(circle, x->circle, 32);
+	if (rng_chance(&o->s->rng, 500) && am_store_head(o->n->store, circle,
+	    o->n->heir, &seq, head) == AM_OK) {
+		o->pub = o->n->heir;
+		o->id = o->n->heir_id;
+	}
+	o->b->kind = rng_chance(&o->s->rng, 850) ? AM_KIND_ACCEPT : AM_KIND_DECLINE;
+	memcpy(o->b->target, x->hash, 32);
+	work_write(o, circle);
+	o->pub = o->n->pub;
+	o->id = o->n->id;
+	return true;
+}
+
+/* Has node n's new key taken its first key's place in circle, by the
+ * view of store view (joined through a succession, or departed since)?
+ * By n's own view, n then never writes there with its first key again. */
+static bool
+heir_in_place(struct sim_node *n, const uint8_t circle[static 32],
+	struct am_store *view)
+{
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	bool in = false;
+	if (am_state_members(view, circle, &m, &nm) != AM_OK)
+		return false;
+	for (size_t k = 0; k < nm; k++)
+		in = in || (work_same(m[k].id, n->heir) &&
+			work_same(m[k].succeeds, n->pub) &&
+			m[k].status != AM_MEMBER_PENDING);
+	free(m);
+	return in;
+}
+
+/*
+ * The thief: with the copy of the victim's first key it holds
+ * (s->thief_of), once the victim uses that key no more in a circle (its
+ * new key has taken its place there, by the victim's own node) and the
+ * hostile node holds the victim's feed there as far as the victim wrote
+ * it (so that it forks nothing), it writes with the stolen key: a
+ * succession of the victim to the hostile person's new key with an empty
+ * need, its accept of such a succession, a statement, or a LEAVE, all
+ * past the head the victim's succession names.
+ */
+static bool
+h_thief(struct op *o)
+{
+	struct sim *s = o->s;
+	int v = s->thief_of;
+	struct sim_node *victim;
+	struct am_circle_info *c = NULL;
+	size_t nc = 0;
+	bool done = false;
+
+	if (v < 0 || (victim = &s->node[v])->store == NULL ||
+	    am_state_circles(o->n->store, NULL, &c, &nc) != AM_OK)
+		return false;
+	for (size_t k = 0, tries = 0; k < nc && !done && tries < 4; k++) {
+		const struct am_circle_info *ci = &c[rng_below(&s->rng, nc)];
+		uint8_t h1[32], h2[32];
+		uint64_t mine = 0, theirs = 0;
+		tries++;
+		/* (by the hostile node's view too: there, as everywhere the
+		 * succession is in effect, what it writes with the stolen key
+		 * past the head counts for nothing) */
+		if (!heir_in_place(victim, ci->id, victim->store) ||
+		    !heir_in_place(victim, ci->id, o->n->store))
+			continue;
+		if (am_store_head(victim->store, ci->id, victim->pub, &theirs,
+		    h1) != AM_OK ||
+		    am_store_head(o->n->store, ci->id, victim->pub, &mine, h2) != AM_OK ||
+		    mine != theirs || memcmp(h1, h2, 32) != 0)
+			continue;
+		struct am_member *m = NULL;
+		size_t nm = 0;
+		if (am_state_members(o->n->store, ci->id, &m, &nm) != AM_OK)
+			continue;
+		uint8_t circle[32];
+		memcpy(circle, ci->id, 32);
+		o->pub = victim->pub;
+		o->id = victim->id;
+		const struct sim_entry *x = pick_succession(o, circle, victim->pub);
+		memset(o->b, 0, sizeof *o->b);
+		switch (rng_below(&s->rng, 4)) {
+		case 0:
+			done = work_succession(o, circle, victim->pub, o->n->heir, m, nm);
+			o->b->nneed = 0;
+			break;
+		case 1:
+			if (x != NULL) {
+				o->b->kind = AM_KIND_ACCEPT;
+				memcpy(o->b->target, x->hash, 32);
+				done = true;
+			}
+			break;
+		case 2:
+			o->b->kind = AM_KIND_STATEMENT;
+			o->b->note = am_str_c("it was me all along");
+			done = true;
+			break;
+		default:
+			o->b->kind = AM_KIND_LEAVE;
+			done = true;
+			break;
+		}
+		free(m);
+		if (done) {
+			sim_trace(s, "node %d writes with node %d's stolen key", o->i, v);
+			uint64_t before = s->stats.entries;
+			work_write(o, circle);
+			s->stats.stolen += s->stats.entries - before;
+		}
+		o->pub = o->n->pub;
+		o->id = o->n->id;
+	}
+	am_state_circles_free(&c, nc);
+	return done;
+}
+
 static bool
 h_ordinary(struct op *o)
 {
@@ -505,6 +733,10 @@ static const struct {
 	 * as it did before */
 	{ h_remove, 14 },
 	{ h_answer_removal, 8 },
+	/* only with --successions, likewise */
+	{ h_succession, 10 },
+	{ h_answer_succession, 6 },
+	{ h_thief, 60 },
 };
 
 bool
@@ -512,6 +744,8 @@ sim_hostile_step(struct op *o)
 {
 	size_t nkinds = sizeof kinds / sizeof kinds[0];
 	unsigned total = 0;
+	if (!o->s->opt.successions)
+		nkinds -= 3;
 	if (!o->s->opt.removes)
 		nkinds -= 2;
 	for (size_t k = 0; k < nkinds; k++)

@@ -69,6 +69,24 @@
  *                 answered it first with an ACCEPT. Nothing the removed
  *                 wrote past the head their REMOVE names counts: no
  *                 check-in, statement or mark of theirs is shown.
+ *   succession    (--successions) Whoever a node shows replaced by a new
+ *                 key H was replaced by a SUCCESSION of them naming H that
+ *                 it holds, written by the old key or by a member (not a
+ *                 witness) who had not left; H accepted it first; a
+ *                 person other than the old key's and H's accepted it (or,
+ *                 a member, wrote it), and everyone it lists as needed
+ *                 answered it first with an ACCEPT, none of them having
+ *                 backed another succession of that key first; H shows
+ *                 joined (or departed since) in the old key's place with
+ *                 its role; no node ever shows a second heir of one key; a
+ *                 heir that is another person's key (a thief's) was
+ *                 accepted by everyone who was a member when it was
+ *                 written; and nothing the old key wrote past the head,
+ *                 but what membership reads, counts: the node lists each
+ *                 such entry as ignored. People, not keys: a node's two
+ *                 keys are one person, who never vouches for themselves.
+ *   succession-stays  (world.c) A key a node showed replaced stays
+ *                 replaced.
  *   digest        Nodes holding the same entries of a circle (equal store
  *                 digests) derive the same state digest, whatever their
  *                 clocks say: checked during the run, and at the end by
@@ -127,6 +145,14 @@ static const struct {
 	[SIM_INV_TIME_BOUNDS] = { "time-bounds", 0 },
 	/* issue 18: removed only by an effective REMOVE, nobody alone */
 	[SIM_INV_REMOVAL] = { "removal", 0 },
+	/* issue 24: replaced only by an effective SUCCESSION */
+	[SIM_INV_SUCCESSION] = { "succession", 0 },
+	/* world.c: a key a node showed replaced stays replaced. On the
+	 * rules at 581d289, tools/sim --seed 60062 --hostile --skew
+	 * --successions broke it (a removed person's late DECLINE refused
+	 * a succession a node had counted in effect without them); on those
+	 * at 4932b78, 1000 seeds from 80001 do not */
+	[SIM_INV_SUCCESSION_STAYS] = { "succession-stays", 0 },
 };
 
 const char *
@@ -195,6 +221,7 @@ sim_entry_note(struct sim *s, int i, const uint8_t circle[static 32],
 	memset(e, 0, sizeof *e);
 	memcpy(e->circle, circle, 32);
 	e->node = i;
+	memcpy(e->author, s->node[i].pub, 32);
 	e->seq = seq;
 	memcpy(e->hash, hash, 32);
 	e->time = time;
@@ -206,14 +233,22 @@ sim_entry_note(struct sim *s, int i, const uint8_t circle[static 32],
 		memcpy(e->parties, b->terms.parties, sizeof e->parties[0] * e->nparties);
 		e->notice = b->terms.notice;
 	}
-	if (b->kind == AM_KIND_REMOVE) {
+	if (b->kind == AM_KIND_SUCCESSION)
+		memcpy(e->heir, b->heir, 32);
+	if (b->kind == AM_KIND_REMOVE || b->kind == AM_KIND_SUCCESSION) {
 		e->head = b->head_seq;
 		for (uint32_t k = 0; k < b->nneed && k < AM_MAX_NEED; k++) {
 			int j = 0;
 			while (j < s->nnodes && memcmp(s->node[j].pub, b->need[k], 32) != 0)
 				j++;
+			int x = 0;
+			while (s->opt.successions && j == s->nnodes && x < s->nnodes &&
+			    memcmp(s->node[x].heir, b->need[k], 32) != 0)
+				x++;
 			if (j < s->nnodes)
 				e->need |= 1u << j;
+			else if (s->opt.successions && x < s->nnodes)
+				e->need_heir |= 1u << x;
 			else
 				e->need_other = true;
 		}
@@ -235,37 +270,100 @@ struct view {
 	int i;
 	struct {
 		uint8_t circle[32];
-		int author;
+		uint8_t author[32];
 		uint64_t seq;
 	} heads[64];
 	int nheads;
+	/* the successions the node shows in effect in one circle (the
+	 * succession invariant checks each from the entries): old, heir */
+	bool succ_loaded;
+	uint8_t succ_circle[32];
+	int nsucc;
+	struct {
+		uint8_t old[32];
+		uint8_t heir[32];
+	} succ[16];
 };
 
 static bool
 holds(struct view *v, const struct sim_entry *e)
 {
 	for (int k = 0; k < v->nheads; k++)
-		if (v->heads[k].author == e->node &&
+		if (memcmp(v->heads[k].author, e->author, 32) == 0 &&
 		    memcmp(v->heads[k].circle, e->circle, 32) == 0)
 			return v->heads[k].seq >= e->seq;
 	uint8_t hash[32];
 	uint64_t seq = 0;
 	if (am_store_head(v->s->node[v->i].store, e->circle,
-	    v->s->node[e->node].pub, &seq, hash) != AM_OK)
+	    e->author, &seq, hash) != AM_OK)
 		seq = 0;
 	if (v->nheads < 64) {
 		memcpy(v->heads[v->nheads].circle, e->circle, 32);
-		v->heads[v->nheads].author = e->node;
+		memcpy(v->heads[v->nheads].author, e->author, 32);
 		v->heads[v->nheads].seq = seq;
 		v->nheads++;
 	}
 	return seq >= e->seq;
 }
 
+static void
+load_successions(struct view *v, const uint8_t circle[static 32])
+{
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	if (v->succ_loaded && memcmp(v->succ_circle, circle, 32) == 0)
+		return;
+	v->succ_loaded = true;
+	memcpy(v->succ_circle, circle, 32);
+	v->nsucc = 0;
+	if (am_state_members(v->s->node[v->i].store, circle, &m, &nm) != AM_OK)
+		return;
+	for (size_t k = 0; k < nm && v->nsucc < 16; k++)
+		if (m[k].status == AM_MEMBER_DEPARTED &&
+		    m[k].departure_kind == AM_KIND_SUCCESSION) {
+			memcpy(v->succ[v->nsucc].old, m[k].id, 32);
+			memcpy(v->succ[v->nsucc].heir, m[k].heir, 32);
+			v->nsucc++;
+		}
+	free(m);
+}
+
+/* Does key b hold key a's place in circle by the node's view (a chain of
+ * successions in effect leads from a to b)? */
+static bool
+succeeded_by(struct view *v, const uint8_t circle[static 32],
+	const uint8_t *a, const uint8_t *b)
+{
+	load_successions(v, circle);
+	for (int step = 0; step <= v->nsucc; step++) {
+		if (memcmp(a, b, 32) == 0)
+			return true;
+		int k = 0;
+		while (k < v->nsucc && memcmp(v->succ[k].old, a, 32) != 0)
+			k++;
+		if (k == v->nsucc)
+			return false;
+		a = v->succ[k].heir;
+	}
+	return false;
+}
+
+/* Are keys a and b one person's in circle: the same, or one succeeded
+ * by the other? (What the old key signed up to the head counts as its
+ * heir's; past the head it counts for nothing, which the cuts say.) */
+static bool
+same_person(struct view *v, const uint8_t circle[static 32],
+	const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, 32) == 0 || (v->s->opt.successions &&
+		(succeeded_by(v, circle, a, b) || succeeded_by(v, circle, b, a)));
+}
+
 static const uint8_t *
 author_of(const struct view *v, const struct sim_entry *e)
 {
-	return v->s->node[e->node].pub;
+	(void)v;
+	return e->author;
 }
 
 /* Who ends an agreement by entry e: its author, or for a REMOVE, the
@@ -286,14 +384,14 @@ accepted(struct view *v, const uint8_t id[static 32],
 {
 	bool yes = false;
 	int64_t first = INT64_MAX;
-	if (memcmp(ender_of(v, w), id, 32) == 0) {
+	if (same_person(v, w->circle, ender_of(v, w), id)) {
 		yes = true;
 		first = w->time;
 	}
 	for (size_t k = 0; k < v->s->nentries; k++) {
 		const struct sim_entry *e = &v->s->entries[k];
 		if (e->kind != AM_KIND_ACCEPT || memcmp(e->target, w->hash, 32) != 0 ||
-		    memcmp(author_of(v, e), id, 32) != 0 || !holds(v, e))
+		    !same_person(v, w->circle, author_of(v, e), id) || !holds(v, e))
 			continue;
 		yes = true;
 		if (e->time < first)
@@ -374,6 +472,11 @@ who(const struct sim *s, const uint8_t id[static 32], char out[static 16])
 	for (int j = 0; j < s->nnodes; j++)
 		if (memcmp(s->node[j].pub, id, 32) == 0) {
 			snprintf(out, 16, "node %d", j);
+			return;
+		}
+	for (int j = 0; j < s->nnodes && s->opt.successions; j++)
+		if (memcmp(s->node[j].heir, id, 32) == 0) {
+			snprintf(out, 16, "heir of %c", '0' + j);
 			return;
 		}
 	char h[9];
@@ -536,12 +639,14 @@ signed_past_cut(struct view *v, const struct cuts *cuts,
 			continue;
 		if (memcmp(author_of(v, w), id, 32) == 0 && w->seq <= cuts->c[k].head)
 			before = true;
+		/* (an ACCEPT dated out of bounds never signed anything) */
 		for (size_t x = 0; x < v->s->nentries && !before; x++) {
 			const struct sim_entry *e = &v->s->entries[x];
 			before = e->kind == AM_KIND_ACCEPT &&
 				memcmp(e->target, w->hash, 32) == 0 &&
 				memcmp(author_of(v, e), id, 32) == 0 &&
-				e->seq <= cuts->c[k].head && holds(v, e);
+				e->seq <= cuts->c[k].head && am_state_time_ok(e->time) &&
+				holds(v, e);
 		}
 		if (!before)
 			return true;
@@ -669,7 +774,7 @@ prev_of(const struct sim *s, const struct sim_entry *e)
 {
 	for (size_t k = 0; k < s->nentries; k++) {
 		const struct sim_entry *x = &s->entries[k];
-		if (x->node == e->node && x->seq + 1 == e->seq &&
+		if (memcmp(x->author, e->author, 32) == 0 && x->seq + 1 == e->seq &&
 		    memcmp(x->circle, e->circle, 32) == 0)
 			return x;
 	}
@@ -878,16 +983,18 @@ earlier_answered(const struct am_checkin *ci, size_t n, const struct am_checkin 
 /* Does everyone the node saw answer check-in hash now confirm c, its
  * correction? */
 static bool
-all_confirm(const struct sim_seen *m, const uint8_t hash[static 32],
+all_confirm(struct view *v, const struct sim_seen *m,
+	const uint8_t circle[static 32], const uint8_t hash[static 32],
 	const struct am_checkin *c)
 {
 	for (size_t j = 0; j < m->nan; j++) {
 		if (memcmp(m->an[j].checkin, hash, 32) != 0)
 			continue;
+		/* (the answer of a key's heir is that person's) */
 		bool confirms = false;
 		for (uint32_t q = 0; q < c->nmarks && !confirms; q++)
-			confirms = memcmp(c->marks[q].id, m->an[j].by, 32) == 0 &&
-				c->marks[q].kind == AM_MARK_CONFIRMED;
+			confirms = same_person(v, circle, c->marks[q].id,
+				m->an[j].by) && c->marks[q].kind == AM_MARK_CONFIRMED;
 		if (!confirms)
 			return false;
 	}
@@ -966,11 +1073,11 @@ check_checkins(struct view *v, struct sim_seen *m, const struct am_agreement *ag
 			const struct sim_entry *old = entry_of(s, x->hash);
 			const struct am_checkin *by = NULL;
 			for (size_t j = 0; j < n && old != NULL; j++)
-				if (memcmp(ci[j].author, s->node[old->node].pub, 32) == 0 &&
+				if (same_person(v, old->circle, ci[j].author, old->author) &&
 				    strcmp(ci[j].period, x->period) == 0 && ci[j].counts)
 					by = &ci[j];
 			x->gone = true;
-			if (by != NULL && all_confirm(m, x->hash, by))
+			if (by != NULL && all_confirm(v, m, old->circle, x->hash, by))
 				continue;       /* a correction its answerers agreed */
 			/* an END, by its own parties' times, takes effect before
 			 * the period began: nobody was asked to check in for it */
@@ -1127,16 +1234,17 @@ had_joined(const struct am_member *m, size_t nm, const uint8_t id[static 32])
 		x->status == AM_MEMBER_DEPARTED);
 }
 
-/* The seq of node j's LEAVE of circle that v holds; 0 when none.
+/* The seq of key id's LEAVE of circle that v holds; 0 when none.
  * (Here and below, an entry dated outside the bounds of claimed times
  * counts for nothing: state.md, "Claimed times".) */
 static uint64_t
-left_at(struct view *v, int j, const uint8_t circle[static 32])
+left_at(struct view *v, const uint8_t id[static 32],
+	const uint8_t circle[static 32])
 {
 	uint64_t at = 0;
 	for (size_t k = 0; k < v->s->nentries; k++) {
 		const struct sim_entry *e = &v->s->entries[k];
-		if (e->kind == AM_KIND_LEAVE && e->node == j &&
+		if (e->kind == AM_KIND_LEAVE && memcmp(e->author, id, 32) == 0 &&
 		    memcmp(e->circle, circle, 32) == 0 && holds(v, e) &&
 		    am_state_time_ok(e->time) &&
 		    (at == 0 || e->seq < at))
@@ -1145,16 +1253,18 @@ left_at(struct view *v, int j, const uint8_t circle[static 32])
 	return at;
 }
 
-/* Node j's first answer (ACCEPT or DECLINE, lowest seq) to r that v
+/* Key id's first answer (ACCEPT or DECLINE, lowest seq) to r that v
  * holds, or NULL. */
 static const struct sim_entry *
-first_answer(struct view *v, int j, const struct sim_entry *r)
+first_answer(struct view *v, const uint8_t id[static 32],
+	const struct sim_entry *r)
 {
 	const struct sim_entry *first = NULL;
 	for (size_t k = 0; k < v->s->nentries; k++) {
 		const struct sim_entry *e = &v->s->entries[k];
 		if ((e->kind == AM_KIND_ACCEPT || e->kind == AM_KIND_DECLINE) &&
-		    e->node == j && memcmp(e->target, r->hash, 32) == 0 &&
+		    memcmp(e->author, id, 32) == 0 &&
+		    memcmp(e->target, r->hash, 32) == 0 &&
 		    am_state_time_ok(e->time) && holds(v, e) &&
 		    (first == NULL || e->seq < first->seq))
 			first = e;
@@ -1162,21 +1272,36 @@ first_answer(struct view *v, int j, const struct sim_entry *r)
 	return first;
 }
 
-/* Did a joined member other than r's author and target accept REMOVE r,
- * before any LEAVE of theirs? */
+
+/* The node (person) whose key id is, first or new; -1 for a key of no
+ * node. Keys of one node are one person: an ACCEPT by the author's other
+ * key is the author's own. */
+static int
+person_of(const struct sim *s, const uint8_t id[static 32])
+{
+	for (int j = 0; j < s->nnodes; j++)
+		if (memcmp(s->node[j].pub, id, 32) == 0 ||
+		    (s->opt.successions && memcmp(s->node[j].heir, id, 32) == 0))
+			return j;
+	return -1;
+}
+
+/* Did a joined member other than r's author and target (other people,
+ * whatever key they use) accept REMOVE r, before any LEAVE of theirs? */
 static bool
 another_accepted(struct view *v, const struct sim_entry *r,
 	const struct am_member *m, size_t nm)
 {
 	for (size_t k = 0; k < v->s->nentries; k++) {
 		const struct sim_entry *e = &v->s->entries[k];
-		const uint8_t *by = v->s->node[e->node].pub;
+		const uint8_t *by = e->author;
 		if (e->kind != AM_KIND_ACCEPT || memcmp(e->target, r->hash, 32) != 0 ||
-		    e->node == r->node || memcmp(by, r->target, 32) == 0 ||
+		    memcmp(by, r->author, 32) == 0 || memcmp(by, r->target, 32) == 0 ||
+		    e->node == r->node || e->node == person_of(v->s, r->target) ||
 		    !am_state_time_ok(e->time) || !holds(v, e) ||
 		    !had_joined(m, nm, by))
 			continue;
-		uint64_t left = left_at(v, e->node, r->circle);
+		uint64_t left = left_at(v, by, r->circle);
 		if (left == 0 || e->seq < left)
 			return true;
 	}
@@ -1231,7 +1356,7 @@ check_removals(struct view *v, const uint8_t circle[static 32],
 		const uint8_t *author = author_of(v, r);
 		const struct am_member *am = member_in(m, nm, author);
 		who(s, author, by);
-		uint64_t left = left_at(v, r->node, circle);
+		uint64_t left = left_at(v, author, circle);
 		if (memcmp(gone->departed_by, author, 32) != 0 ||
 		    memcmp(author, gone->id, 32) == 0)
 			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
@@ -1254,22 +1379,364 @@ check_removals(struct view *v, const uint8_t circle[static 32],
 			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
 				"circle %s by REMOVE %s%s, which lists as needed a key "
 				"that never answered", v->i, p, c, h, by_whom(s, r->hash));
-		for (int j = 0; j < s->nnodes; j++) {
-			const uint8_t *id = s->node[j].pub;
+		for (int j = 0; j < 2 * s->nnodes; j++) {
+			bool heir = j >= s->nnodes;
+			int jn = heir ? j - s->nnodes : j;
+			const uint8_t *id = heir ? s->node[jn].heir : s->node[jn].pub;
 			const struct am_member *jm = member_in(m, nm, id);
-			if (!((r->need >> j) & 1u) || j == r->node ||
+			char jw[16];
+			if (!(((heir ? r->need_heir : r->need) >> jn) & 1u) ||
+			    memcmp(id, r->author, 32) == 0 ||
 			    memcmp(id, r->target, 32) == 0 ||
 			    (jm != NULL && jm->status == AM_MEMBER_DEPARTED) ||
-			    left_at(v, j, circle) != 0)
+			    left_at(v, id, circle) != 0)
 				continue;
-			const struct sim_entry *a = first_answer(v, j, r);
+			const struct sim_entry *a = first_answer(v, id, r);
 			if (a != NULL && a->kind == AM_KIND_ACCEPT)
 				continue;
+			who(s, id, jw);
 			sim_break(s, SIM_INV_REMOVAL, "node %d counts %s removed from "
-				"circle %s by REMOVE %s%s, though node %d, whom it lists "
-				"as needed, %s", v->i, p, c, h, by_whom(s, r->hash), j,
+				"circle %s by REMOVE %s%s, though %s, whom it lists "
+				"as needed, %s", v->i, p, c, h, by_whom(s, r->hash), jw,
 				a == NULL ? "never answered it" : "declined it first");
 		}
+	}
+	free(m);
+}
+
+/* ---- successions (--successions) ---- */
+
+/* The first entry (lowest seq of key id's feed in circle, held by v,
+ * dated within the bounds) by which id backed a succession of old: a
+ * SUCCESSION of old it wrote, or an ACCEPT of one. NULL when none. */
+static const struct sim_entry *
+first_backing(struct view *v, const uint8_t id[static 32],
+	const uint8_t circle[static 32], const uint8_t old[static 32])
+{
+	const struct sim_entry *first = NULL;
+	for (size_t k = 0; k < v->s->nentries; k++) {
+		const struct sim_entry *e = &v->s->entries[k];
+		const struct sim_entry *x = e;
+		if (memcmp(e->author, id, 32) != 0 ||
+		    memcmp(e->circle, circle, 32) != 0 ||
+		    !am_state_time_ok(e->time) || !holds(v, e))
+			continue;
+		if (e->kind == AM_KIND_ACCEPT)
+			x = entry_of(v->s, e->target);
+		else if (e->kind != AM_KIND_SUCCESSION)
+			continue;
+		/* (a SUCCESSION dated out of bounds is none) */
+		if (x == NULL || x->kind != AM_KIND_SUCCESSION ||
+		    memcmp(x->target, old, 32) != 0 ||
+		    memcmp(x->circle, circle, 32) != 0 || !am_state_time_ok(x->time))
+			continue;
+		if (first == NULL || e->seq < first->seq)
+			first = e;
+	}
+	return first;
+}
+
+/* Did id back succession r first (its first backing of a succession of
+ * r's old key is r itself, or its ACCEPT of r)? */
+static bool
+backed_first(struct view *v, const uint8_t id[static 32],
+	const struct sim_entry *r)
+{
+	const struct sim_entry *f = first_backing(v, id, r->circle, r->target);
+	return f != NULL && (f == r || (f->kind == AM_KIND_ACCEPT &&
+		memcmp(f->target, r->hash, 32) == 0));
+}
+
+/* Was the SUCCESSION r accepted, and backed first, by a person who had
+ * joined other than its old key and its heir, before leaving (its author
+ * counts when a member wrote it)? */
+static bool
+witnessed_succession(struct view *v, const struct sim_entry *r,
+	const struct am_member *m, size_t nm)
+{
+	int old = person_of(v->s, r->target), heir = person_of(v->s, r->heir);
+	if (memcmp(r->author, r->target, 32) != 0 &&
+	    memcmp(r->author, r->heir, 32) != 0 && r->node != old &&
+	    r->node != heir && had_joined(m, nm, r->author) &&
+	    backed_first(v, r->author, r))
+		return true;
+	for (size_t k = 0; k < v->s->nentries; k++) {
+		const struct sim_entry *e = &v->s->entries[k];
+		const uint8_t *by = e->author;
+		if (e->kind != AM_KIND_ACCEPT || memcmp(e->target, r->hash, 32) != 0 ||
+		    memcmp(by, r->target, 32) == 0 || memcmp(by, r->heir, 32) == 0 ||
+		    e->node == old || e->node == heir ||
+		    !am_state_time_ok(e->time) || !holds(v, e) ||
+		    !had_joined(m, nm, by) || !backed_first(v, by, r))
+			continue;
+		uint64_t left = left_at(v, by, r->circle);
+		if (left == 0 || e->seq < left)
+			return true;
+	}
+	return false;
+}
+
+/* Does membership read e, wherever a cut-off lies: a GENESIS, MEMBER,
+ * REMOVE, LEAVE or SUCCESSION, or an answer to a MEMBER, REMOVE or SUCCESSION
+ * the run wrote? */
+static bool
+membership_entry(const struct sim *s, const struct sim_entry *e)
+{
+	if (e->kind == AM_KIND_GENESIS || e->kind == AM_KIND_MEMBER ||
+	    e->kind == AM_KIND_REMOVE || e->kind == AM_KIND_LEAVE ||
+	    e->kind == AM_KIND_SUCCESSION)
+		return true;
+	if (e->kind != AM_KIND_ACCEPT && e->kind != AM_KIND_DECLINE)
+		return false;
+	const struct sim_entry *x = entry_of(s, e->target);
+	return x != NULL && (x->kind == AM_KIND_MEMBER ||
+		x->kind == AM_KIND_REMOVE || x->kind == AM_KIND_SUCCESSION);
+}
+
+/* Is entry e of old's feed listed by the node as ignored? */
+static bool
+ignored(const struct am_violation *x, size_t nx, const struct sim_entry *e,
+	uint32_t *rule)
+{
+	for (size_t k = 0; k < nx; k++)
+		if (memcmp(x[k].author, e->author, 32) == 0 && x[k].seq == e->seq) {
+			*rule = x[k].rule;
+			return true;
+		}
+	return false;
+}
+
+/* Nothing old wrote past the head succession r names counts: every such
+ * entry the node holds is listed as ignored, `succeeded` unless an
+ * earlier rule already ignores it. */
+static void
+check_succeeded_cut(struct view *v, const struct sim_entry *r,
+	const char *who_old, const char *c)
+{
+	struct am_violation *x = NULL;
+	size_t nx = 0;
+	if (reader_failed(v, "the ignored entries of circle", r->circle,
+	    am_state_violations(v->s->node[v->i].store, r->circle, &x, &nx)))
+		return;
+	for (size_t k = 0; k < v->s->nentries; k++) {
+		const struct sim_entry *e = &v->s->entries[k];
+		uint32_t rule = 0;
+		/* what membership reads counts wherever it lies (state.md,
+		 * "Succession", cut off): MEMBER, REMOVE, LEAVE, SUCCESSION
+		 * entries and answers to the first, second and last */
+		if (memcmp(e->author, r->target, 32) != 0 ||
+		    memcmp(e->circle, r->circle, 32) != 0 || e->seq <= r->head ||
+		    membership_entry(v->s, e) || !holds(v, e))
+			continue;
+		char h[9];
+		hex4(e->hash, h);
+		if (!ignored(x, nx, e, &rule))
+			sim_break(v->s, SIM_INV_SUCCESSION, "node %d counts entry %s%s "
+				"(seq %llu) of %s in circle %s, written past the head %llu "
+				"of the succession that replaced them", v->i, h,
+				by_whom(v->s, e->hash), (unsigned long long)e->seq,
+				who_old, c, (unsigned long long)r->head);
+		else if (rule == AM_RULE_REMOVED)
+			sim_break(v->s, SIM_INV_SUCCESSION, "node %d lists entry %s%s "
+				"(seq %llu) of %s in circle %s, written past the head "
+				"%llu of the succession that replaced them, as ignored "
+				"`removed`: nobody removed them", v->i, h,
+				by_whom(v->s, e->hash), (unsigned long long)e->seq,
+				who_old, c, (unsigned long long)r->head);
+	}
+	free(x);
+}
+
+/* Notes that some node showed heir joined in old's place in circle: a
+ * second heir of one old key breaks the invariant. */
+static void
+note_heir(struct view *v, const struct sim_entry *r,
+	const uint8_t circle[static 32], const uint8_t old[static 32],
+	const uint8_t heir[static 32], const char *who_old, const char *c)
+{
+	struct sim *s = v->s;
+	for (int k = 0; k < s->nheirs; k++) {
+		if (memcmp(s->heirs[k].circle, circle, 32) != 0 ||
+		    memcmp(s->heirs[k].old, old, 32) != 0)
+			continue;
+		if (memcmp(s->heirs[k].heir, heir, 32) != 0) {
+			char a[9], b[9];
+			hex4(s->heirs[k].heir, a);
+			hex4(heir, b);
+			sim_break(s, SIM_INV_SUCCESSION, "node %d shows key %s joined "
+				"in %s's place in circle %s, where key %s was shown "
+				"before: two heirs of one key", v->i, b, who_old, c, a);
+		}
+		return;
+	}
+	if (s->nheirs < (int)(sizeof s->heirs / sizeof s->heirs[0])) {
+		memcpy(s->heirs[s->nheirs].circle, circle, 32);
+		memcpy(s->heirs[s->nheirs].old, old, 32);
+		memcpy(s->heirs[s->nheirs].heir, heir, 32);
+		s->nheirs++;
+		s->stats.succeeded++;
+		if (r->unchecked)
+			s->stats.forged_effect++;
+	}
+}
+
+/* The index of hash among the run's entries (their order of writing);
+ * SIZE_MAX when the run wrote no such entry. */
+static size_t
+written_at(const struct sim *s, const uint8_t hash[static 32])
+{
+	const struct sim_entry *e = entry_of(s, hash);
+	return e == NULL ? SIZE_MAX : (size_t)(e - s->entries);
+}
+
+/* A succession r that put a key of another person (a thief's, or that of
+ * a member taking someone's place) in its old key's place: every person
+ * who was a member when r was written (their joining proposal, or the
+ * GENESIS, was written before r), other than the two, backed it with one
+ * of their keys. */
+static void
+check_foreign_heir(struct view *v, const struct sim_entry *r,
+	const struct am_member *m, size_t nm, const char *p, const char *c)
+{
+	struct sim *s = v->s;
+	int old = person_of(s, r->target), heir = person_of(s, r->heir);
+	size_t at = (size_t)(r - s->entries);
+	char h[9], hw[16];
+	if (heir == old && heir >= 0)
+		return;
+	hex4(r->hash, h);
+	who(s, r->heir, hw);
+	for (size_t k = 0; k < nm; k++) {
+		int j = person_of(s, m[k].id);
+		size_t since = m[k].creator ? 0 : written_at(s, m[k].proposal);
+		if (j < 0 || j == old || j == heir || since >= at ||
+		    m[k].status != AM_MEMBER_JOINED)
+			continue;
+		bool backed = r->node == j;
+		for (size_t x = 0; x < s->nentries && !backed; x++) {
+			const struct sim_entry *e = &s->entries[x];
+			backed = e->kind == AM_KIND_ACCEPT && e->node == j &&
+				memcmp(e->target, r->hash, 32) == 0 &&
+				am_state_time_ok(e->time) && holds(v, e);
+		}
+		if (!backed)
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced in "
+				"circle %s by SUCCESSION %s%s, whose heir %s is another "
+				"person's key, though node %d, a member then, never "
+				"accepted it", v->i, p, c, h, by_whom(s, r->hash), hw, j);
+	}
+}
+
+/*
+ * succession: everyone node v shows replaced (departed by a SUCCESSION,
+ * heir H) was replaced by a SUCCESSION of them naming H that v holds,
+ * written by the old key itself or by a member (not a witness) who had
+ * joined and had not left before writing it; H accepted it and backed no
+ * other succession of that key first; a person who had joined, other than
+ * the old key and H, accepted it (or, a member, wrote it) and backed no
+ * other succession of that key first; every node its body lists as
+ * needed, unless departed, answered it first with an ACCEPT and backed
+ * no other first. H shows joined, in the old key's place, with the old
+ * key's role. No other heir of that key was ever shown joined. Nothing
+ * the old key wrote past the head counts. Read from the run's entries;
+ * fills cuts with the replaced and their heads, like removals.
+ */
+static void
+check_successions(struct view *v, const uint8_t circle[static 32],
+	struct cuts *cuts)
+{
+	struct sim *s = v->s;
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	char c[9], h[9], p[16], by[16];
+
+	if (!s->opt.successions || reader_failed(v, "the members of circle",
+	    circle, am_state_members(s->node[v->i].store, circle, &m, &nm)))
+		return;
+	hex4(circle, c);
+	for (size_t x = 0; x < nm; x++) {
+		const struct am_member *gone = &m[x];
+		if (gone->status != AM_MEMBER_DEPARTED ||
+		    gone->departure_kind != AM_KIND_SUCCESSION)
+			continue;
+		const struct sim_entry *r = entry_of(s, gone->departure);
+		who(s, gone->id, p);
+		hex4(gone->departure, h);
+		if (r == NULL || r->kind != AM_KIND_SUCCESSION ||
+		    memcmp(r->circle, circle, 32) != 0 || !holds(v, r) ||
+		    !am_state_time_ok(r->time) ||
+		    memcmp(r->target, gone->id, 32) != 0 ||
+		    memcmp(r->heir, gone->heir, 32) != 0) {
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced "
+				"in circle %s by entry %s, which is no SUCCESSION of "
+				"them naming that heir that it holds", v->i, p, c, h);
+			continue;
+		}
+		if (cuts->n < (int)(sizeof cuts->c / sizeof cuts->c[0])) {
+			memcpy(cuts->c[cuts->n].id, gone->id, 32);
+			cuts->c[cuts->n++].head = r->head;
+		}
+		note_heir(v, r, circle, gone->id, gone->heir, p, c);
+		const uint8_t *author = r->author;
+		const struct am_member *am = member_in(m, nm, author);
+		const struct am_member *hm = member_in(m, nm, r->heir);
+		const struct sim_entry *ha = first_answer(v, r->heir, r);
+		bool own = memcmp(author, r->target, 32) == 0;
+		uint64_t left = left_at(v, author, circle);
+		who(s, author, by);
+		if (!own && (!had_joined(m, nm, author) || am->role != AM_ROLE_MEMBER))
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced in "
+				"circle %s by SUCCESSION %s%s, whose author %s is neither "
+				"them nor a member (or is a witness)", v->i, p, c, h,
+				by_whom(s, r->hash), by);
+		else if (left != 0 && left < r->seq)
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced in "
+				"circle %s by SUCCESSION %s%s, which %s wrote after "
+				"leaving", v->i, p, c, h, by_whom(s, r->hash), by);
+		else if (ha == NULL || ha->kind != AM_KIND_ACCEPT ||
+		    !backed_first(v, r->heir, r))
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced in "
+				"circle %s by SUCCESSION %s%s, which its heir %s", v->i, p,
+				c, h, by_whom(s, r->hash), ha == NULL ? "never accepted" :
+				ha->kind != AM_KIND_ACCEPT ? "declined first" :
+				"accepted after backing another succession of that key");
+		else if (!witnessed_succession(v, r, m, nm))
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced in "
+				"circle %s by SUCCESSION %s%s, which no member other than "
+				"them and the heir backed first", v->i, p, c, h,
+				by_whom(s, r->hash));
+		else if (hm == NULL || !had_joined(m, nm, r->heir) ||
+		    memcmp(hm->succeeds, gone->id, 32) != 0 ||
+		    hm->role != gone->role)
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced in "
+				"circle %s by SUCCESSION %s%s, but does not show its heir "
+				"joined (or departed since) in their place with their "
+				"role", v->i, p, c, h,
+				by_whom(s, r->hash));
+		for (int j = 0; j < 2 * s->nnodes; j++) {
+			bool heir = j >= s->nnodes;
+			int jn = heir ? j - s->nnodes : j;
+			const uint8_t *id = heir ? s->node[jn].heir : s->node[jn].pub;
+			const struct am_member *jm = member_in(m, nm, id);
+			char jw[16];
+			if (!(((heir ? r->need_heir : r->need) >> jn) & 1u) ||
+			    memcmp(id, author, 32) == 0 ||
+			    memcmp(id, r->target, 32) == 0 ||
+			    (jm != NULL && jm->status == AM_MEMBER_DEPARTED) ||
+			    left_at(v, id, circle) != 0)
+				continue;
+			const struct sim_entry *a = first_answer(v, id, r);
+			if (a != NULL && a->kind == AM_KIND_ACCEPT && backed_first(v, id, r))
+				continue;
+			who(s, id, jw);
+			sim_break(s, SIM_INV_SUCCESSION, "node %d counts %s replaced in "
+				"circle %s by SUCCESSION %s%s, though %s, whom it "
+				"lists as needed, %s", v->i, p, c, h, by_whom(s, r->hash), jw,
+				a == NULL ? "never answered it" : a->kind != AM_KIND_ACCEPT ?
+				"declined it first" : "backed another succession first");
+		}
+		check_foreign_heir(v, r, m, nm, p, c);
+		check_succeeded_cut(v, r, p, c);
 	}
 	free(m);
 }
@@ -1303,6 +1770,7 @@ check_circle(struct view *v, struct sim_seen *m, const uint8_t circle[static 32]
 	struct cuts cuts;
 
 	check_removals(v, circle, &cuts);
+	check_successions(v, circle, &cuts);
 	if (reader_failed(v, "the agreements of circle", circle,
 	    am_state_agreements(st, circle, now, &list, &n)))
 		return;

@@ -37,7 +37,7 @@ static const char usage[] =
 	"usage: amends-sim [--seed S] [--runs N] [--seeds S1,S2,...] [--nodes K]\n"
 	"                  [--ops M] [--lossy] [--jobs J] [--twice] [--verbose]\n"
 	"                  [--hostile] [--no-extremes] [--skew] [--racy]\n"
-	"                  [--withdraw] [--leaves] [--removes]\n"
+	"                  [--withdraw] [--leaves] [--removes] [--successions]\n"
 	"                  [--invariants] [--regress FILE] [--name NAME]\n"
 	"                  [--tmp DIR]\n\n"
 	"Runs N simulations, seeds S, S+1, ... (or the seeds listed), each with\n"
@@ -51,6 +51,8 @@ static const char usage[] =
 	"  --leaves    ... and leave circles (implies --withdraw)\n"
 	"  --removes   ... and propose removing others and answer removals\n"
 	"              (implies --leaves and --invariants)\n"
+	"  --successions  ... and rotate keys to new ones and answer successions\n"
+	"              (implies --removes)\n"
 	"  --racy      now and then a node's person writes while the node is\n"
 	"              taking a message (through a second connection)\n"
 	"  --no-extremes  the hostile member claims no time near INT64's ends\n"
@@ -120,11 +122,12 @@ default_tmp(void)
 static const char *
 flags(const struct sim_opts *o)
 {
-	static char buf[128];
-	snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s%s",
+	static char buf[160];
+	snprintf(buf, sizeof buf, "%s%s%s%s%s%s%s%s%s%s",
 		o->withdraw && !o->leaves ? " --withdraw" : "",
 		o->leaves && !o->removes ? " --leaves" : "",
-		o->removes ? " --removes" : "",
+		o->removes && !o->successions ? " --removes" : "",
+		o->successions ? " --successions" : "",
 		o->lossy ? " --lossy" : "",
 		o->hostile ? " --hostile" : "",
 		o->hostile && o->no_extremes ? " --no-extremes" : "",
@@ -153,12 +156,22 @@ broken_text(uint32_t broken)
 static const char *
 racy_text(const struct sim_opts *o, const struct sim_stats *st)
 {
-	static char buf[80];
+	static char buf[200];
+	size_t n = 0;
 	buf[0] = '\0';
 	if (o->racy)
-		snprintf(buf, sizeof buf, ", %llu racy writes, %llu pushes checked",
-			(unsigned long long)st->racy_writes,
+		n += (size_t)snprintf(buf, sizeof buf, ", %llu racy writes, "
+			"%llu pushes checked", (unsigned long long)st->racy_writes,
 			(unsigned long long)st->pushes_owed);
+	/* --successions: written honestly, forged, heirs that took effect */
+	if (o->successions)
+		snprintf(buf + n, sizeof buf - n, ", %llu successions, "
+			"%llu forged, %llu took effect (%llu forged), "
+			"%llu stolen-key writes", (unsigned long long)st->successions,
+			(unsigned long long)st->forged,
+			(unsigned long long)st->succeeded,
+			(unsigned long long)st->forged_effect,
+			(unsigned long long)st->stolen);
 	return buf;
 }
 
@@ -397,7 +410,7 @@ parse_expect(const char *text, uint32_t *mask)
  * invariants, joined by commas, that the seed must break, and no other,
  * or "none", when it must break nothing; the options are --seed, --nodes,
  * --ops, --hostile, --skew, --lossy, --racy, --withdraw, --leaves,
- * --removes. The invariants are always on. Prints one line per seed and
+ * --removes, --successions. The invariants are always on. Prints one line per seed and
  * the summary; returns the exit status.
  */
 static int
@@ -444,6 +457,8 @@ run_regress(const char *path, struct sim_opts base, const char *name)
 				o.leaves = o.withdraw = true;
 			} else if (strcmp(tok, "--removes") == 0) {
 				o.removes = o.leaves = o.withdraw = true;
+			} else if (strcmp(tok, "--successions") == 0) {
+				o.successions = o.removes = o.leaves = o.withdraw = true;
 			} else if (strcmp(tok, "--withdraw") == 0) {
 				o.withdraw = true;
 			} else if (strcmp(tok, "--seed") == 0 || strcmp(tok, "--nodes") == 0 ||
@@ -521,6 +536,7 @@ main(int argc, char **argv)
 		{ "racy", no_argument, NULL, 'Y' },
 		{ "leaves", no_argument, NULL, 'L' },
 		{ "removes", no_argument, NULL, 'E' },
+		{ "successions", no_argument, NULL, 'U' },
 		{ "withdraw", no_argument, NULL, 'W' },
 		{ "invariants", no_argument, NULL, 'I' },
 		{ "no-extremes", no_argument, NULL, 'X' },
@@ -569,6 +585,9 @@ main(int argc, char **argv)
 		case 'Y': o.racy = true; break;
 		case 'L': o.leaves = o.withdraw = true; break;
 		case 'E': o.removes = o.leaves = o.withdraw = true; break;
+		case 'U':
+			o.successions = o.removes = o.leaves = o.withdraw = true;
+			break;
 		case 'W': o.withdraw = true; break;
 		case 'I': o.invariants = true; break;
 		case 'X': o.no_extremes = true; break;

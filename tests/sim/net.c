@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amends/state.h"
 #include "sim.h"
 
 /* Per mille of messages dropped, copied and reordered with --lossy. */
@@ -65,6 +66,68 @@ sim_dir_clear(struct sim *s, struct sim_dir *d, bool count)
 	d->last_at = 0;
 }
 
+/*
+ * --successions: who reads a circle, as the default test says (its joined
+ * members, witnesses included), where a node's transport key stands for
+ * the person: the node is a reader while its first key or its new key
+ * (node.heir, which a SUCCESSION may have put in the first one's place)
+ * is joined. A node whose own feed (of either key) left the circle still
+ * offers it, as sync does by default; and a node takes a circle where
+ * either key is pending, as the default door does for a node proposed
+ * (a new key waiting for the last accept of its succession). The session knows the node by its first key only,
+ * as the real node knows its peers by the key they connect with.
+ */
+static int
+person_may_read(void *ctx, struct am_store *store,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES])
+{
+	struct sim *s = ctx;
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	int j = 0;
+
+	while (j < s->nnodes && memcmp(s->node[j].pub, id, AM_ID_BYTES) != 0)
+		j++;
+	int rc = am_state_members(store, circle, &m, &nm);
+	if (rc != AM_OK)
+		return rc;
+	rc = AM_ERR_NOT_SHARED;
+	bool self = j < s->nnodes && s->node[j].store == store;
+	for (size_t k = 0; k < nm; k++)
+		if ((m[k].status == AM_MEMBER_JOINED ||
+		    (self && m[k].status == AM_MEMBER_PENDING)) &&
+		    (memcmp(m[k].id, id, AM_ID_BYTES) == 0 || (j < s->nnodes &&
+		    memcmp(m[k].id, s->node[j].heir, AM_ID_BYTES) == 0)))
+			rc = AM_OK;
+	free(m);
+	if (rc == AM_ERR_NOT_SHARED && self) {
+		bool left = false, heir_left = false;
+		int lrc = am_store_feed_has_kind(store, circle, id, AM_KIND_LEAVE,
+			&left);
+		if (lrc == AM_OK)
+			lrc = am_store_feed_has_kind(store, circle, s->node[j].heir,
+				AM_KIND_LEAVE, &heir_left);
+		if (lrc != AM_OK)
+			return lrc;
+		if (left || heir_left)
+			rc = AM_OK;
+	}
+	return rc;
+}
+
+static struct am_sync *
+session_new(struct sim *s, int self, int peer)
+{
+	struct am_sync *x = am_sync_new(s->node[self].store, s->node[self].pub,
+		s->node[peer].pub);
+	if (x != NULL && s->opt.successions) {
+		struct am_sync_access a = { .may_read = person_may_read, .ctx = s };
+		am_sync_set_access(x, &a);
+	}
+	return x;
+}
+
 void
 sim_link_connect(struct sim *s, struct sim_link *l)
 {
@@ -79,14 +142,12 @@ sim_link_connect(struct sim *s, struct sim_link *l)
 	l->latency = rng_range(&s->rng, 1, 30);
 	s->stats.connects++;
 	for (int k = 0; k < 2; k++) {
-		struct sim_node *self = &s->node[ends[k]];
-		struct sim_node *peer = &s->node[ends[1 - k]];
 		l->gen[k]++;
 		l->mute[k] = false;
 		l->renew_at[k] = 0;
 		/* the two nodes never start their sessions at the same instant */
 		l->recheck_at[k] = s->now + SIM_RECHECK_MS + rng_range(&s->rng, 0, 2000);
-		l->s[k] = am_sync_new(self->store, self->pub, peer->pub);
+		l->s[k] = session_new(s, ends[k], ends[1 - k]);
 		if (l->s[k] == NULL) {
 			sim_violation(s, "node %d could not start a session: out of "
 				"memory", ends[k]);
@@ -145,8 +206,7 @@ sim_link_renew(struct sim *s, struct sim_link *l, int k)
 	l->renew_at[k] = 0;
 	l->recheck_at[k] = s->now + SIM_RECHECK_MS;
 	l->fault_at = s->now;
-	l->s[k] = am_sync_new(s->node[self].store, s->node[self].pub,
-		s->node[peer].pub);
+	l->s[k] = session_new(s, self, peer);
 	if (l->s[k] == NULL) {
 		sim_violation(s, "node %d could not start a session: out of memory",
 			self);

@@ -68,7 +68,10 @@ sim_reach_owe(struct sim *s, struct sim_commit *c)
 	int w = c->node;
 	c->at = s->now;
 	c->owed = 0;
-	if (!s->opt.invariants || s->opt.lossy)
+	/* a person's new key (--successions) is nobody's view's member
+	 * bit: its writes are left to the convergence check */
+	if (!s->opt.invariants || s->opt.lossy ||
+	    memcmp(c->author, s->node[w].pub, AM_ID_BYTES) != 0)
 		return;
 	for (int j = 0; j < s->nnodes; j++) {
 		if (j == w)
@@ -142,10 +145,12 @@ sim_reach_check(struct sim *s, int64_t t)
 			/* nothing is owed to or by someone who has left the
 			 * circle since (state.md, "Leaving") or been removed
 			 * ("Removal"; the write may be the answer that removed
-			 * them): a departed member is served nothing new, and
-			 * their own last entries travel by the next comparison */
+			 * them, or, completing a succession, its writer):
+			 * a departed member is served nothing new, and their
+			 * own last entries travel by the next comparison */
 			if (departed(s, c->node, c->circle, j) ||
 			    departed(s, j, c->circle, c->node) ||
+			    departed(s, c->node, c->circle, c->node) ||
 			    am_state_may_write(s->node[c->node].store, c->circle,
 			    s->node[j].pub) != AM_OK ||
 			    am_state_may_write(s->node[j].store, c->circle,

@@ -79,6 +79,10 @@
  *   - --removes (with --leaves and --withdraw): people also propose
  *     removing another member and answer removals, and the hostile
  *     member forges removals (inv.c's removal invariant);
+ *   - --successions (with --removes): people also rotate keys, their own
+ *     or a member's whose key is lost, to their new key (node.heir), and
+ *     answer successions; the hostile member forges successions (inv.c's
+ *     succession invariant);
  *   - --invariants (implied by any of these): the trust invariants of inv.c are
  *     checked on every honest node's view each time its store changes,
  *     not only at the end. A break of an invariant that a later issue
@@ -136,6 +140,7 @@ struct sim_opts {
 	bool withdraw;           /* people also withdraw their proposals */
 	bool leaves;             /* ... and leave circles */
 	bool removes;            /* ... and remove others (implies leaves) */
+	bool successions;        /* ... and rotate keys (implies removes) */
 	const char *tmp;         /* where the run's directory is made */
 };
 
@@ -196,9 +201,14 @@ struct sim_node {
 		uint32_t joined;
 		uint32_t members;    /* ... with the role member */
 		uint32_t departed;   /* ... who have since left */
+		uint32_t replaced;   /* ... by a SUCCESSION */
 	} views[8];
 	int nviews;
 	int64_t skew;            /* its clock minus the simulated time, ms */
+	/* --successions: the person's new key, which takes the place of
+	 * pub in a circle through a SUCCESSION (work.c, op_succession) */
+	struct am_identity *heir_id;
+	uint8_t heir[AM_ID_BYTES];
 	struct sim_seen *seen;   /* what its views showed (inv.c) */
 	struct {                 /* its latest digests, per circle (inv.c) */
 		uint8_t circle[AM_HASH_BYTES];
@@ -213,6 +223,7 @@ struct sim_node {
 struct sim_entry {
 	uint8_t circle[AM_HASH_BYTES];
 	int node;                /* its author */
+	uint8_t author[32];      /* ... whose key signed it: its pub or heir */
 	uint64_t seq;
 	uint8_t hash[AM_HASH_BYTES];
 	int64_t time;            /* claimed */
@@ -222,8 +233,12 @@ struct sim_entry {
 	uint32_t nparties;       /* PROPOSE, AMEND */
 	uint8_t parties[AM_MAX_PARTIES][32];
 	uint64_t notice;         /* seconds */
-	uint64_t head;           /* REMOVE: the head of its target's feed */
-	uint32_t need;           /* REMOVE: bit j, node j is listed as needed */
+	uint64_t head;           /* REMOVE, SUCCESSION: the head of its
+	                            target's feed */
+	uint8_t heir[32];        /* SUCCESSION: the new key */
+	uint32_t need;           /* REMOVE, SUCCESSION: bit j, node j is
+	                            listed as needed */
+	uint32_t need_heir;      /* ... bit j, node j's new key is */
 	bool need_other;         /* ... and so is a key of no node */
 	bool unchecked;          /* written by the hostile member's client */
 };
@@ -243,6 +258,8 @@ enum sim_inv {
 	SIM_INV_REACH,           /* a write reaches connected members by push */
 	SIM_INV_TIME_BOUNDS,     /* no entry dated out of bounds counts */
 	SIM_INV_REMOVAL,         /* removed only by an effective REMOVE */
+	SIM_INV_SUCCESSION,      /* replaced only by an effective SUCCESSION */
+	SIM_INV_SUCCESSION_STAYS,  /* ... and once replaced, replaced for good */
 	SIM_NINV
 };
 
@@ -250,6 +267,7 @@ enum sim_inv {
 struct sim_commit {
 	uint8_t circle[AM_HASH_BYTES];
 	int node;
+	uint8_t author[AM_ID_BYTES];  /* the key that signed it */
 	uint64_t seq;
 	uint8_t hash[AM_HASH_BYTES];
 	int64_t at;              /* when it was written, simulated ms */
@@ -293,6 +311,12 @@ struct sim_stats {
 	uint64_t steps;
 	uint64_t racy_writes;    /* --racy: writes made inside a delivery */
 	uint64_t pushes_owed;    /* (write, member) pairs reach.c checked */
+	uint64_t successions;    /* SUCCESSION entries written honestly */
+	uint64_t forged;         /* ... and by the hostile member's client */
+	uint64_t succeeded;      /* heirs some honest node showed joined,
+	                            one per (circle, old key) */
+	uint64_t forged_effect;  /* ... of them, by a forged succession */
+	uint64_t stolen;         /* entries written with a stolen key */
 };
 
 struct sim {
@@ -314,10 +338,19 @@ struct sim {
 	struct sim_stats stats;
 	unsigned violations;
 	int hostile;             /* the hostile node, -1 none */
+	int thief_of;            /* --successions: the node whose first key
+	                            the hostile node holds a copy of, -1 none */
 	struct sim_entry *entries;     /* every entry written, in order */
 	size_t nentries, entries_cap;
 	struct sim_preview previews[SIM_MAX_PREVIEWS];
 	int npreviews;
+	struct {                 /* heirs some node showed joined through a
+	                            succession of old (inv.c) */
+		uint8_t circle[AM_HASH_BYTES];
+		uint8_t old[AM_ID_BYTES];
+		uint8_t heir[AM_ID_BYTES];
+	} heirs[32];
+	int nheirs;
 	uint32_t broken;         /* bit k: invariant k broke in this run */
 	unsigned breaks_shown;
 	char dir[512];

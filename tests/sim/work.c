@@ -65,7 +65,7 @@ kind_name(uint32_t kind)
 	static const char *const names[] = {
 		"?", "genesis", "member", "propose", "amend", "accept", "decline",
 		"end", "checkin", "confirm", "dispute", "statement", "checkpoint",
-		"leave", "remove", "rename", "name",
+		"leave", "remove", "rename", "name", "succession",
 	};
 	return kind <= AM_KIND_MAX ? names[kind] : "?";
 }
@@ -105,11 +105,11 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 	int rc;
 
 	if (b->kind == AM_KIND_GENESIS)
-		am_circle_id(o->n->pub, b->nonce, circle);
+		am_circle_id(o->pub, b->nonce, circle);
 	else
 		memcpy(circle, circle_in, 32);
 	rc = o->bypass || o->unheld ? AM_OK :
-		am_state_check(o->n->store, circle, o->n->pub, b, why, sizeof why);
+		am_state_check(o->n->store, circle, o->pub, b, why, sizeof why);
 	if (rc != AM_OK) {
 		s->stats.refused++;
 		if (local_failure(rc))
@@ -120,7 +120,7 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 		return;
 	}
 	int64_t time = o->bypass ? o->claimed : o->now;
-	rc = am_store_append(o->n->store, o->n->id, circle, time, b, hash, &seq);
+	rc = am_store_append(o->n->store, o->id, circle, time, b, hash, &seq);
 	if (rc != AM_OK) {
 		/* what the entry format cannot carry, a modified client cannot
 		 * sign either */
@@ -133,8 +133,16 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 	}
 	if (s->opt.invariants) {
 		sim_entry_note(s, o->i, circle, seq, hash, time, b);
-		if (s->nentries > 0)
+		if (s->nentries > 0) {
 			s->entries[s->nentries - 1].unchecked = o->bypass;
+			memcpy(s->entries[s->nentries - 1].author, o->pub, 32);
+		}
+	}
+	if (b->kind == AM_KIND_SUCCESSION) {
+		if (o->bypass)
+			s->stats.forged++;
+		else
+			s->stats.successions++;
 	}
 	if (s->ncommits == s->commits_cap) {
 		size_t cap = s->commits_cap ? 2 * s->commits_cap : 64;
@@ -149,6 +157,7 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 	struct sim_commit *c = &s->commits[s->ncommits++];
 	memcpy(c->circle, circle, 32);
 	c->node = o->i;
+	memcpy(c->author, o->pub, 32);
 	c->seq = seq;
 	memcpy(c->hash, hash, 32);
 	sim_reach_owe(s, c);
@@ -165,6 +174,13 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 		am_hex(b->base, 4, x);
 		snprintf(what, sizeof what, " of %s on %s", t, x);
 	}
+	if (b->kind == AM_KIND_SUCCESSION) {
+		char t[9], x[9];
+		am_hex(b->target, 4, t);
+		am_hex(b->heir, 4, x);
+		snprintf(what, sizeof what, " of %s by %s, head %llu", t, x,
+			(unsigned long long)b->head_seq);
+	}
 	if (b->kind == AM_KIND_AMEND || b->kind == AM_KIND_PROPOSE) {
 		/* its parties, by node */
 		size_t n = strlen(what);
@@ -177,18 +193,40 @@ work_write(struct op *o, const uint8_t circle_in[static 32])
 			n += (size_t)snprintf(what + n, sizeof what - n, " %d", j);
 		}
 	} else if (b->kind != AM_KIND_GENESIS && b->kind != AM_KIND_PROPOSE &&
+	    b->kind != AM_KIND_SUCCESSION &&
 	    (b->kind != AM_KIND_STATEMENT || b->has_target)) {
 		char t[9];
 		am_hex(b->target, 4, t);
 		snprintf(what, sizeof what, " of %s", t);
 	}
+	const char *key = o->as_heir ? " with its new key" : "";
 	if (o->bypass)
 		sim_trace(s, "node %d: wrote %s %s%s (circle %s, seq %llu), "
-			"unchecked, dated %lld", o->i, kind_name(b->kind), h, what,
-			ch, (unsigned long long)seq, (long long)time);
+			"unchecked, dated %lld%s", o->i, kind_name(b->kind), h, what,
+			ch, (unsigned long long)seq, (long long)time, key);
 	else
-		sim_trace(s, "node %d: wrote %s %s%s (circle %s, seq %llu)", o->i,
-			kind_name(b->kind), h, what, ch, (unsigned long long)seq);
+		sim_trace(s, "node %d: wrote %s %s%s (circle %s, seq %llu)%s",
+			o->i, kind_name(b->kind), h, what, ch,
+			(unsigned long long)seq, key);
+}
+
+/* --successions: does the person's new key stand, in circle, for the
+ * first key it acts with (o->pub), by the node's view: proposed in its
+ * place, or joined there? Then the person no longer uses the first key
+ * there (a lost key, or one they rotated away from). */
+bool
+work_rotating(struct op *o, const uint8_t circle[static 32])
+{
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	bool listed = false;
+	if (!o->s->opt.successions || o->as_heir ||
+	    am_state_members(o->n->store, circle, &m, &nm) != AM_OK)
+		return false;
+	for (size_t k = 0; k < nm; k++)
+		listed = listed || work_same(m[k].id, o->n->heir);
+	free(m);
+	return listed;
 }
 
 /* A random circle where the node is joined; members_only leaves out
@@ -216,7 +254,7 @@ static bool
 op_genesis(struct op *o)
 {
 	unsigned max = o->s->nnodes <= 3 ? 2 : 3;
-	if (o->s->stats.circles >= max)
+	if (o->s->stats.circles >= max || o->as_heir)
 		return false;
 	o->b->kind = AM_KIND_GENESIS;
 	snprintf(o->text[0], sizeof o->text[0], "circle %llu",
@@ -267,12 +305,12 @@ preview_reply(struct op *o, const struct sim_preview *p)
 	uint8_t h[32];
 	uint64_t head;
 
-	if (am_store_head(o->n->store, p->circle, o->n->pub, &head, h) != AM_OK)
+	if (am_store_head(o->n->store, p->circle, o->pub, &head, h) != AM_OK)
 		return;
 	for (uint64_t seq = 1; seq <= head; seq++) {
 		struct sim_raw c = { NULL, 0 };
 		enum am_ingest_result r;
-		if (am_store_range(o->n->store, p->circle, o->n->pub, seq, seq,
+		if (am_store_range(o->n->store, p->circle, o->pub, seq, seq,
 		    sim_copy_raw, &c) != AM_OK || c.raw == NULL) {
 			free(c.raw);
 			return;
@@ -381,20 +419,42 @@ op_answer(struct op *o)
 	size_t n = 0;
 	int open[SIM_MAX_PREVIEWS];
 	if (work_read_failed(o, "what awaits it",
-	    am_state_pending(o->n->store, NULL, o->n->pub, &p, &n)))
+	    am_state_pending(o->n->store, NULL, o->pub, &p, &n)))
 		return false;
-	int nopen = previews_open(o, open);
-	if (n + (size_t)nopen == 0) {
+	int nopen = o->as_heir ? 0 : previews_open(o, open);
+	/* --successions: nothing in a circle where the first key is being
+	 * replaced (work_rotating), and no removal of one's other key (the
+	 * new key is asked as a newcomer); the list is the same without it */
+	size_t *ok = calloc(n + 1, sizeof *ok), nok = 0;
+	if (ok == NULL) {
+		am_state_pending_free(&p, n);
+		sim_violation(o->s, "out of memory");
+		return false;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (!work_rotating(o, p[k].circle) &&
+		    !(o->s->opt.successions && p[k].kind == AM_PENDING_REMOVE &&
+		    (work_same(p[k].member, o->n->pub) ||
+		    work_same(p[k].member, o->n->heir))))
+			ok[nok++] = k;
+	if (nok + (size_t)nopen == 0) {
+		free(ok);
 		am_state_pending_free(&p, n);
 		return false;
 	}
-	uint64_t pick = rng_below(&o->s->rng, n + (size_t)nopen);
-	if (pick >= n) {
+	uint64_t pick = rng_below(&o->s->rng, nok + (size_t)nopen);
+	if (pick >= nok) {
+		free(ok);
 		am_state_pending_free(&p, n);
-		return answer_preview(o, &o->s->previews[open[pick - n]]);
+		return answer_preview(o, &o->s->previews[open[pick - nok]]);
 	}
-	const struct am_pending *x = &p[pick];
-	bool decline = rng_chance(&o->s->rng, x->declined ? 300 : 150);
+	const struct am_pending *x = &p[ok[pick]];
+	free(ok);
+	/* a person's new key accepts the succession that names it: they
+	 * asked for it, or agree with whoever wrote it for them */
+	bool own = x->kind == AM_PENDING_SUCCESSION && o->as_heir &&
+		work_same(x->member, o->pub);
+	bool decline = !own && rng_chance(&o->s->rng, x->declined ? 300 : 150);
 	o->b->kind = decline ? AM_KIND_DECLINE : AM_KIND_ACCEPT;
 	memcpy(o->b->target, x->hash, 32);
 	if (decline && rng_chance(&o->s->rng, 500)) {
@@ -430,13 +490,13 @@ fill_parties(struct op *o, const uint8_t circle[static 32], struct am_terms *t)
 	bool some = rng_chance(&o->s->rng, 300);
 	t->nparties = 0;
 	for (uint32_t k = 0; k < nall; k++)
-		if (!some || work_same(all[k], o->n->pub) || rng_chance(&o->s->rng, 500))
+		if (!some || work_same(all[k], o->pub) || rng_chance(&o->s->rng, 500))
 			memcpy(t->parties[t->nparties++], all[k], 32);
 	/* a node that lags may not see itself joined yet: it writes anyway,
 	 * and the check decides */
-	if (!work_in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->n->pub) &&
+	if (!work_in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->pub) &&
 	    t->nparties < AM_MAX_PARTIES)
-		memcpy(t->parties[t->nparties++], o->n->pub, 32);
+		memcpy(t->parties[t->nparties++], o->pub, 32);
 	t->nby = 0;
 	if (rng_chance(&o->s->rng, 300))
 		for (uint32_t k = 0; k < t->nparties; k++)
@@ -568,8 +628,8 @@ party_of(struct op *o, const struct am_agreement *a, const uint8_t *hash,
 		return false;
 	const struct am_terms *t = &v->body.terms;
 	if (checker && t->nby > 0)
-		return work_in_ids((const uint8_t (*)[32])t->by, t->nby, o->n->pub);
-	return work_in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->n->pub);
+		return work_in_ids((const uint8_t (*)[32])t->by, t->nby, o->pub);
+	return work_in_ids((const uint8_t (*)[32])t->parties, t->nparties, o->pub);
 }
 
 /* Not ended nor ending. */
@@ -737,7 +797,7 @@ pick_checkin(struct op *o, const struct am_agreement *a)
 	if (work_read_failed(o, "check-ins", am_state_checkins(o->n->store, a->id, &ci, &n)))
 		return false;
 	for (size_t k = 0; k < n; k++) {
-		if (work_same(ci[k].author, o->n->pub))
+		if (work_same(ci[k].author, o->pub))
 			continue;
 		/* one pass, each one kept with chance 1/seen: a fair pick */
 		if (rng_below(&o->s->rng, ++seen) == 0)
@@ -824,11 +884,11 @@ op_confirm_statement(struct op *o)
 	    am_state_statements(o->n->store, circle, NULL, &st, &n)))
 		return false;
 	for (size_t k = 0; k < n; k++)
-		others += !work_same(st[k].author, o->n->pub);
+		others += !work_same(st[k].author, o->pub);
 	if (others > 0) {
 		uint64_t want = rng_below(&o->s->rng, others);
 		for (size_t k = 0; k < n; k++) {
-			if (work_same(st[k].author, o->n->pub) || want-- != 0)
+			if (work_same(st[k].author, o->pub) || want-- != 0)
 				continue;
 			o->b->kind = AM_KIND_CONFIRM;
 			memcpy(o->b->target, st[k].hash, 32);
@@ -856,7 +916,7 @@ op_leave(struct op *o)
 	if (work_read_failed(o, "members", am_state_members(o->n->store, c->id, &m, &nm)))
 		return false;
 	for (size_t k = 0; k < nm; k++)
-		others += m[k].status == AM_MEMBER_JOINED && !work_same(m[k].id, o->n->pub);
+		others += m[k].status == AM_MEMBER_JOINED && !work_same(m[k].id, o->pub);
 	free(m);
 	if (others < 2)
 		return false;
@@ -881,7 +941,7 @@ op_withdraw(struct op *o)
 	if (work_read_failed(o, "members", am_state_members(o->n->store, c->id, &m, &nm)))
 		return false;
 	for (size_t k = 0; k < nm && !found; k++)
-		if (m[k].status == AM_MEMBER_PENDING && work_same(m[k].proposer, o->n->pub)) {
+		if (m[k].status == AM_MEMBER_PENDING && work_same(m[k].proposer, o->pub)) {
 			memcpy(o->b->target, m[k].proposal, 32);
 			found = true;
 		}
@@ -898,7 +958,7 @@ op_withdraw(struct op *o)
 				continue;
 			for (size_t x = 0; x < nv && !found; x++)
 				if (v[x].status == AM_VERSION_PENDING &&
-				    work_same(v[x].author, o->n->pub)) {
+				    work_same(v[x].author, o->pub)) {
 					memcpy(o->b->target, v[x].hash, 32);
 					found = true;
 				}
@@ -941,7 +1001,7 @@ work_removal(struct op *o, const uint8_t circle[static 32],
 	o->b->nneed = 0;
 	for (size_t k = 0; k < nm && o->b->nneed < AM_MAX_NEED; k++)
 		if (m[k].status == AM_MEMBER_JOINED && !work_same(m[k].id, target) &&
-		    !work_same(m[k].id, o->n->pub))
+		    !work_same(m[k].id, o->pub))
 			memcpy(o->b->need[o->b->nneed++], m[k].id, 32);
 	qsort(o->b->need, o->b->nneed, 32, cmp_id);
 	return true;
@@ -958,7 +1018,7 @@ own_removal(struct op *o, const uint8_t circle[static 32],
 	for (size_t k = 0; k < o->s->nentries; k++) {
 		const struct sim_entry *e = &o->s->entries[k];
 		bool joined = false;
-		if (e->kind != AM_KIND_REMOVE || e->node != o->i ||
+		if (e->kind != AM_KIND_REMOVE || !work_same(e->author, o->pub) ||
 		    !work_same(e->circle, circle))
 			continue;
 		for (size_t x = 0; x < nm; x++)
@@ -1015,6 +1075,80 @@ op_remove(struct op *o)
 	return done;
 }
 
+/* ---- successions (--successions) ---- */
+
+/* Fills o->b with a SUCCESSION of old's key by heir in circle, as a
+ * REMOVE of old would be written (work_removal: old's head, and as need
+ * the joined members other than old and the writer), naming the heir. */
+bool
+work_succession(struct op *o, const uint8_t circle[static 32],
+	const uint8_t old[static 32], const uint8_t heir[static 32],
+	const struct am_member *m, size_t nm)
+{
+	if (!work_removal(o, circle, old, m, nm))
+		return false;
+	o->b->kind = AM_KIND_SUCCESSION;
+	memcpy(o->b->heir, heir, 32);
+	return true;
+}
+
+/* A person rotates: a joined member writes a SUCCESSION of their own key
+ * to their new key (node.heir), or of another joined member's key, which
+ * that person lost, to the new key that person gave them. The heir
+ * accepts it with the new key (op_answer as the heir), the members it
+ * needs accept or decline it. Only first keys are replaced: a new key
+ * is never succeeded again, and each person has one. */
+static bool
+op_succession(struct op *o)
+{
+	const struct am_circle_info *c;
+	struct am_member *m = NULL;
+	size_t nm = 0;
+	int cand[SIM_MAX_NODES], n = 0;
+	bool done = false;
+
+	if (o->as_heir || (c = work_pick_circle(o, false)) == NULL)
+		return false;
+	uint8_t circle[32];
+	bool witness = c->role != AM_ROLE_MEMBER;
+	memcpy(circle, c->id, 32);
+	if (work_read_failed(o, "members", am_state_members(o->n->store, circle,
+	    &m, &nm)))
+		return false;
+	for (int j = 0; j < o->s->nnodes; j++) {
+		bool joined = false, fresh = true;
+		for (size_t k = 0; k < nm; k++) {
+			joined = joined || (m[k].status == AM_MEMBER_JOINED &&
+				work_same(m[k].id, o->s->node[j].pub));
+			fresh = fresh && !work_same(m[k].id, o->s->node[j].heir);
+		}
+		/* a witness writes only their own */
+		if (joined && fresh && (j == o->i || !witness))
+			cand[n++] = j;
+	}
+	if (n > 0) {
+		/* one's own key, more often than a lost one */
+		bool self = false;
+		for (int k = 0; k < n; k++)
+			self = self || cand[k] == o->i;
+		if (o->own_key && !self) {
+			free(m);
+			return false;
+		}
+		int j = self && (o->own_key || rng_chance(&o->s->rng, 600)) ? o->i :
+			cand[rng_below(&o->s->rng, (uint64_t)n)];
+		done = work_succession(o, circle, o->s->node[j].pub,
+			o->s->node[j].heir, m, nm);
+		if (done && rng_chance(&o->s->rng, 500))
+			o->b->note = am_str_c(j == o->i ? "a new key" :
+				"their key is lost");
+		if (done)
+			work_write(o, circle);
+	}
+	free(m);
+	return done;
+}
+
 struct kind {
 	bool (*fn)(struct op *);
 	unsigned weight;
@@ -1037,6 +1171,8 @@ static const struct kind kinds[] = {
 	{ op_leave, 1 },
 	/* only with --removes, likewise */
 	{ op_remove, 8 },
+	/* only with --successions, likewise */
+	{ op_succession, 4 },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -1050,7 +1186,8 @@ work_any_op(struct op *o)
 	for (size_t k = 0; k < NKINDS; k++)
 		if ((kinds[k].fn == op_leave && !o->s->opt.leaves) ||
 		    (kinds[k].fn == op_withdraw && !o->s->opt.withdraw) ||
-		    (kinds[k].fn == op_remove && !o->s->opt.removes)) {
+		    (kinds[k].fn == op_remove && !o->s->opt.removes) ||
+		    (kinds[k].fn == op_succession && !o->s->opt.successions)) {
 			tried[k] = true;
 			ntried++;
 		}
@@ -1082,11 +1219,39 @@ work_on(struct sim *s, int i, bool may_bypass)
 	int rc;
 
 	o.now = sim_clock(s, o.i);
+	o.pub = o.n->pub;
+	o.id = o.n->id;
 	if ((o.b = calloc(1, sizeof *o.b)) == NULL) {
 		sim_violation(s, "out of memory");
 		return;
 	}
-	rc = am_state_circles(o.n->store, o.n->pub, &o.circles, &o.ncircles);
+	/* --successions: half the time, the person acts with their new key
+	 * where it is joined or proposed (to accept a succession naming it) */
+	if (s->opt.successions && rng_chance(&s->rng, 500)) {
+		rc = am_state_circles(o.n->store, o.n->heir, &o.circles,
+			&o.ncircles);
+		if (rc == AM_OK && o.ncircles > 0) {
+			o.pub = o.n->heir;
+			o.id = o.n->heir_id;
+			o.as_heir = true;
+		} else {
+			am_state_circles_free(&o.circles, o.ncircles);
+		}
+	}
+	rc = o.as_heir ? AM_OK :
+		am_state_circles(o.n->store, o.n->pub, &o.circles, &o.ncircles);
+	/* --successions: the circles where the first key is being replaced
+	 * are no longer the person's under it (work_rotating) */
+	if (rc == AM_OK && s->opt.successions && o.i != s->hostile) {
+		size_t keep = 0;
+		for (size_t k = 0; k < o.ncircles; k++) {
+			if (work_rotating(&o, o.circles[k].id))
+				free(o.circles[k].name);
+			else
+				o.circles[keep++] = o.circles[k];
+		}
+		o.ncircles = keep;
+	}
 	if (rc != AM_OK) {
 		sim_violation(s, "node %d could not list its circles: %s", o.i,
 			am_strerror(rc));
@@ -1095,11 +1260,20 @@ work_on(struct sim *s, int i, bool may_bypass)
 	}
 	/* the hostile member's person uses its modified client half the
 	 * time, and the ordinary one otherwise (to join, to be a party) */
-	if (may_bypass && o.i == s->hostile && rng_chance(&s->rng, 500)) {
+	if (may_bypass && o.i == s->hostile && !o.as_heir &&
+	    rng_chance(&s->rng, 500)) {
 		memset(o.b, 0, sizeof *o.b);
 		o.bypass = true;
 		done = sim_hostile_step(&o);
 		o.bypass = false;
+	}
+	/* a person whose key was stolen (--successions, the hostile node
+	 * holds a copy) rotates it sooner than others */
+	if (!done && s->opt.successions && i == s->thief_of && !o.as_heir &&
+	    rng_chance(&s->rng, 400)) {
+		o.own_key = true;
+		done = op_succession(&o);
+		o.own_key = false;
 	}
 	if (!done)
 		done = work_any_op(&o);

@@ -14,6 +14,10 @@ struct op {
 	struct sim *s;
 	int i;
 	struct sim_node *n;
+	const uint8_t *pub;              /* the key the person acts with: */
+	struct am_identity *id;          /* n->pub, or n->heir (as_heir) */
+	bool as_heir;
+	bool own_key;                    /* op_succession: of one's own key */
 	int64_t now;                     /* the node's clock, ms */
 	bool bypass;                     /* hostile: write without the check */
 	int64_t claimed;                 /* ... and claim this time */
@@ -56,6 +60,14 @@ bool work_pick_agreement(struct op *o,
  * target and the node, sorted. False when the head could not be read. */
 bool work_removal(struct op *o, const uint8_t circle[static 32],
 	const uint8_t target[static 32], const struct am_member *m, size_t nm);
+/* Fills o->b with a SUCCESSION of old by heir, written as a REMOVE of
+ * old would be (work_removal). */
+bool work_succession(struct op *o, const uint8_t circle[static 32],
+	const uint8_t old[static 32], const uint8_t heir[static 32],
+	const struct am_member *m, size_t nm);
+/* Is the person's new key proposed or joined in circle in place of the
+ * first one, which they then no longer use there? */
+bool work_rotating(struct op *o, const uint8_t circle[static 32]);
 /* One of the CLI's operations, picked by weight as sim_work_step does. */
 bool work_any_op(struct op *o);
 

@@ -116,6 +116,7 @@ watch_members(struct sim *s, int i)
 		struct am_member *m = NULL;
 		size_t nm = 0;
 		uint32_t joined = 0, members = 0, departed = 0, own = 0, removed = 0;
+		uint32_t replaced = 0;
 		if ((rc = am_state_members(n->store, c[k].id, &m, &nm)) != AM_OK)
 			break;
 		for (size_t x = 0; x < nm; x++)
@@ -129,10 +130,13 @@ watch_members(struct sim *s, int i)
 					 * it from the entries) */
 					if ((m[x].departure_kind == AM_KIND_LEAVE &&
 					    memcmp(m[x].departed_by, m[x].id, AM_ID_BYTES) == 0) ||
-					    m[x].departure_kind == AM_KIND_REMOVE)
+					    m[x].departure_kind == AM_KIND_REMOVE ||
+					    m[x].departure_kind == AM_KIND_SUCCESSION)
 						own |= 1u << j;
 					if (m[x].departure_kind == AM_KIND_REMOVE)
 						removed |= 1u << j;
+					if (m[x].departure_kind == AM_KIND_SUCCESSION)
+						replaced |= 1u << j;
 				}
 				if (m[x].status == AM_MEMBER_JOINED) {
 					joined |= 1u << j;
@@ -150,7 +154,7 @@ watch_members(struct sim *s, int i)
 				continue;
 			memcpy(n->views[v].circle, c[k].id, AM_HASH_BYTES);
 			n->views[v].joined = n->views[v].members = 0;
-			n->views[v].departed = 0;
+			n->views[v].departed = n->views[v].replaced = 0;
 			n->nviews++;
 		}
 		uint32_t fresh = departed & ~n->views[v].departed;
@@ -159,7 +163,8 @@ watch_members(struct sim *s, int i)
 				char hex[9];
 				am_hex(c[k].id, 4, hex);
 				sim_trace(s, "node %d: node %d departed from circle %s "
-					"(%s)", i, j, hex, (own >> j) & 1u &&
+					"(%s)", i, j, hex, (replaced >> j) & 1u ?
+					"replaced by a new key" : (own >> j) & 1u &&
 					!((removed >> j) & 1u) ? "left" : "removed");
 			}
 		uint32_t raised = members & n->views[v].joined & ~n->views[v].members;
@@ -181,7 +186,12 @@ watch_members(struct sim *s, int i)
 					"counts node %d as a joined member of circle %s, "
 					"after new entries (state.md: a member who has "
 					"joined stays a member)", i, j, hex);
-			if ((back >> j) & 1u)
+			if ((back >> j) & 1u && (n->views[v].replaced >> j) & 1u)
+				sim_break(s, SIM_INV_SUCCESSION_STAYS, "node %d no "
+					"longer counts node %d as replaced in circle %s by a "
+					"new key, after new entries (state.md: a member "
+					"who has joined stays a member)", i, j, hex);
+			else if ((back >> j) & 1u)
 				sim_break(s, SIM_INV_MEMBERSHIP, "node %d no longer "
 					"counts node %d as departed from circle %s, after "
 					"new entries (state.md: a LEAVE is final)", i, j, hex);
@@ -194,6 +204,7 @@ watch_members(struct sim *s, int i)
 		n->views[v].joined = joined;
 		n->views[v].members = members;
 		n->views[v].departed = departed;
+		n->views[v].replaced = replaced;
 	}
 	am_state_circles_free(&c, nc);
 	if (rc != AM_OK)
@@ -245,8 +256,8 @@ sim_check_commits(struct sim *s, int i)
 		struct at_ctx at = { .found = false };
 		if (c->node != i)
 			continue;
-		int rc = am_store_range(n->store, c->circle, n->pub, c->seq, c->seq,
-			hash_raw, &at);
+		int rc = am_store_range(n->store, c->circle, c->author, c->seq,
+			c->seq, hash_raw, &at);
 		if (rc != AM_OK) {
 			sim_violation(s, "node %d could not read its own entry: %s", i,
 				am_strerror(rc));
@@ -676,6 +687,30 @@ setup(struct sim *s)
 		sim_trace(s, "node %d's clock is off by %+lld s", i,
 			(long long)s->node[i].skew / 1000);
 	}
+	/* drawn last, so that every other draw of a seed stays as it was */
+	for (int i = 0; i < s->nnodes && s->opt.successions; i++) {
+		struct sim_node *n = &s->node[i];
+		uint8_t seed[AM_SEED_BYTES];
+		char hex[9];
+		rng_bytes(&s->rng, seed, sizeof seed);
+		if (am_identity_from_seed(seed, &n->heir_id) != AM_OK) {
+			fprintf(stderr, "amends-sim: cannot set up node %d's new "
+				"key\n", i);
+			return -1;
+		}
+		memcpy(n->heir, am_identity_public(n->heir_id), AM_ID_BYTES);
+		am_hex(n->heir, 4, hex);
+		sim_trace(s, "node %d's new key is %s", i, hex);
+	}
+	/* in half the hostile runs, the hostile person has stolen a copy of
+	 * another's first key (hostile.c, h_thief) */
+	s->thief_of = -1;
+	if (s->opt.successions && s->hostile >= 0 && rng_chance(&s->rng, 500)) {
+		int v = (int)rng_below(&s->rng, (uint64_t)s->nnodes - 1);
+		s->thief_of = v >= s->hostile ? v + 1 : v;
+		sim_trace(s, "node %d holds a copy of node %d's key", s->hostile,
+			s->thief_of);
+	}
 	for (int a = 0; a < s->nnodes; a++)
 		for (int b = a + 1; b < s->nnodes; b++) {
 			struct sim_link *l = &s->link[s->nlinks++];
@@ -710,6 +745,7 @@ teardown(struct sim *s)
 		sim_reach_other(s, i, true);
 		am_store_close(&s->node[i].store);
 		am_identity_destroy(&s->node[i].id);
+		am_identity_destroy(&s->node[i].heir_id);
 		if (s->node[i].path[0] != '\0') {
 			remove_file(s->node[i].path, "");
 			remove_file(s->node[i].path, "-wal");
