@@ -1606,7 +1606,11 @@ takes_effect(const struct st_circle *c, const struct st_proposal *p,
 		return st_is_party_member(c, p->author) &&
 			memcmp(p->author, p->target, 32) != 0;
 	/* a SUCCESSION: by the old key itself or a member, to a key that
-	 * is neither the old one nor its author's */
+	 * is neither the old one nor its author's, of someone not removed
+	 * (a removed person does not come back through a new key) */
+	const struct st_depart *r = st_removed(c, p->target);
+	if (r != NULL && r->kind == AM_KIND_REMOVE)
+		return false;
 	return memcmp(p->heir, p->target, 32) != 0 &&
 		memcmp(p->heir, p->author, 32) != 0 &&
 		(memcmp(p->author, p->target, 32) == 0 ||
@@ -1649,11 +1653,23 @@ find_removals(struct st_circle *c, const struct derive *d, bool *grew)
 		return AM_ERR_NOMEM;
 	if (c->nremovals > 0)
 		memcpy(v, c->removals, c->nremovals * sizeof *v);
-	for (size_t i = 0; i < c->nprops; i++) {
+	/* removals first: a succession of someone removed in the same
+	 * round does not take effect either */
+	for (size_t at = 0; at < 2 * c->nprops; at++) {
+		size_t i = at % c->nprops;
 		struct st_proposal *p = &c->props[i];
 		const struct known *k = &d->k[i];
+		if ((at < c->nprops) != (p->kind == AM_KIND_REMOVE))
+			continue;
 		p->effective = false;
 		if (!takes_effect(c, p, k))
+			continue;
+		bool removed = false;
+		for (size_t j = c->nremovals; p->kind == AM_KIND_SUCCESSION && j < n &&
+		    !removed; j++)
+			removed = v[j].kind == AM_KIND_REMOVE &&
+				memcmp(v[j].id, p->target, 32) == 0;
+		if (removed)
 			continue;
 		p->effective = true;
 		struct st_depart *dp = &v[n++];

@@ -1244,6 +1244,31 @@ test_succession_order(void)
 	finish(&w);
 }
 
+/* A removed person does not come back through a new key: Kim is
+ * removed (Alex's REMOVE, Sam accepts); a succession of Kim's key by a
+ * new one, which the new key, Sam and Alex accept, never takes effect.
+ * (Both took effect before, and the new key joined where only the
+ * removed person's node held its acceptance: the simulator's seed
+ * 80231.) */
+static void
+test_removed_no_heir(void)
+{
+	struct world w;
+	uint8_t r[32], s1[32];
+	three(&w);
+	act(&w, ALEX, removal(&w, KIM, NULL, 0), r);
+	force(&w, KIM, succession(&w, KIM, THIEF), s1);
+	act(&w, SAM, ACCEPT(r), NULL);
+	check(member_of(w.s, w.circle, KIM).departure_kind == AM_KIND_REMOVE);
+	force(&w, THIEF, ACCEPT(s1), NULL);
+	force(&w, SAM, ACCEPT(s1), NULL);
+	force(&w, ALEX, ACCEPT(s1), NULL);
+	check(member_of(w.s, w.circle, KIM).departure_kind == AM_KIND_REMOVE);
+	check(member_of(w.s, w.circle, THIEF).status != AM_MEMBER_JOINED);
+	both_orders(&w);
+	finish(&w);
+}
+
 /* One person's two keys are one person: Sam replaces his key (Alex
  * accepts); his old key then writes a REMOVE of Alex, which membership
  * reads past its head, and his new key accepts it. Nobody else did:
@@ -1396,6 +1421,7 @@ main(void)
 	test_two_keys_remove();
 	test_succession_target_knew();
 	test_succession_order();
+	test_removed_no_heir();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
