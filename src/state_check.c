@@ -291,6 +291,41 @@ answer_proposal(struct check *k, const struct am_body *b)
 	return AM_OK;
 }
 
+/* The rules a removal's and a succession's answers share (what, either
+ * word, names it): those its consent needs answer once, their first
+ * answer final; its author withdraws it by declining it while it is
+ * incomplete, and completion wins. */
+static int
+answer_once(struct check *k, const struct st_proposal *p,
+	const struct am_body *b, const char *what)
+{
+	bool own = memcmp(p->author, k->author, 32) == 0;
+	if (p->refused)
+		return say(k, AM_ERR_RULE, "someone whose consent this %s needs "
+			"declined it, and that first answer is final", what);
+	if (own && b->kind == AM_KIND_DECLINE && p->consented)
+		return say(k, AM_ERR_RULE, "everyone this %s needs has accepted "
+			"it: a withdrawal cannot undo that", what);
+	if (own && b->kind == AM_KIND_DECLINE && p->withdrawn)
+		return say(k, AM_ERR_RULE, "you have already withdrawn this %s", what);
+	if (own && b->kind == AM_KIND_DECLINE)
+		return AM_OK;
+	if (own)
+		return say(k, AM_ERR_RULE, "you proposed this %s: writing it was "
+			"your acceptance", what);
+	if (p->withdrawn && b->kind == AM_KIND_ACCEPT)
+		return say(k, AM_ERR_RULE, "its author withdrew this %s", what);
+	for (uint32_t i = 0; i < p->naccepts; i++)
+		if (memcmp(p->accepts[i], k->author, 32) == 0)
+			return say(k, AM_ERR_RULE, "you have already accepted this, "
+				"and your first answer is final");
+	for (uint32_t i = 0; i < p->ndeclines; i++)
+		if (memcmp(p->declines[i], k->author, 32) == 0)
+			return say(k, AM_ERR_RULE, "you have already declined this, "
+				"and your first answer is final");
+	return AM_OK;
+}
+
 /* May the author answer removal b->target? Those its consent needs
  * answer once, and their first answer is final; its author withdraws it
  * by declining it while it is incomplete (protocol/state.md, "Removal"). */
@@ -301,7 +336,6 @@ answer_removal(struct check *k, const struct am_body *b)
 	for (size_t i = 0; i < k->c.nprops; i++)
 		if (memcmp(k->c.props[i].hash, b->target, 32) == 0)
 			p = &k->c.props[i];
-	bool own = p != NULL && memcmp(p->author, k->author, 32) == 0;
 	bool asked = p != NULL && st_consent_needs(&k->c, p, k->author);
 	if (st_member(&k->c, k->author) == NULL && !asked)
 		return say(k, AM_ERR_NOT_MEMBER, "you are not a member of this circle");
@@ -316,30 +350,7 @@ answer_removal(struct check *k, const struct am_body *b)
 		return say(k, AM_ERR_RULE, "this removal has taken effect");
 	if (st_departed(&k->c, p->target) != NULL)
 		return say(k, AM_ERR_RULE, "they are no longer a member of this circle");
-	if (p->refused)
-		return say(k, AM_ERR_RULE, "someone whose consent this removal needs "
-			"declined it, and that first answer is final");
-	if (own && b->kind == AM_KIND_DECLINE && p->consented)
-		return say(k, AM_ERR_RULE, "everyone this removal needs has "
-			"accepted it: a withdrawal cannot undo that");
-	if (own && b->kind == AM_KIND_DECLINE && p->withdrawn)
-		return say(k, AM_ERR_RULE, "you have already withdrawn this removal");
-	if (own && b->kind == AM_KIND_DECLINE)
-		return AM_OK;
-	if (own)
-		return say(k, AM_ERR_RULE, "you proposed this removal: writing it "
-			"was your acceptance");
-	if (p->withdrawn && b->kind == AM_KIND_ACCEPT)
-		return say(k, AM_ERR_RULE, "its author withdrew this removal");
-	for (uint32_t i = 0; i < p->naccepts; i++)
-		if (memcmp(p->accepts[i], k->author, 32) == 0)
-			return say(k, AM_ERR_RULE, "you have already accepted this, "
-				"and your first answer is final");
-	for (uint32_t i = 0; i < p->ndeclines; i++)
-		if (memcmp(p->declines[i], k->author, 32) == 0)
-			return say(k, AM_ERR_RULE, "you have already declined this, "
-				"and your first answer is final");
-	return AM_OK;
+	return answer_once(k, p, b, "removal");
 }
 
 static int
@@ -462,28 +473,9 @@ answer_succession(struct check *k, const struct am_body *b)
 	    b->kind == AM_KIND_ACCEPT)
 		return say(k, AM_ERR_RULE, "this succession replaces your key: the "
 			"others decide; you may decline it to object");
-	if (p->refused)
-		return say(k, AM_ERR_RULE, "someone whose consent this succession needs "
-			"declined it, and that first answer is final");
-	if (own && b->kind == AM_KIND_DECLINE && p->consented)
-		return say(k, AM_ERR_RULE, "everyone this succession needs has "
-			"accepted it: a withdrawal cannot undo that");
-	if (own && b->kind == AM_KIND_DECLINE)
-		return p->withdrawn ? say(k, AM_ERR_RULE, "you have already "
-			"withdrawn this succession") : AM_OK;
-	if (own)
-		return say(k, AM_ERR_RULE, "you proposed this succession: writing it "
-			"was your acceptance");
-	if (p->withdrawn && b->kind == AM_KIND_ACCEPT)
-		return say(k, AM_ERR_RULE, "its author withdrew this succession");
-	for (uint32_t i = 0; i < p->naccepts; i++)
-		if (memcmp(p->accepts[i], k->author, 32) == 0)
-			return say(k, AM_ERR_RULE, "you have already accepted this, "
-				"and your first answer is final");
-	for (uint32_t i = 0; i < p->ndeclines; i++)
-		if (memcmp(p->declines[i], k->author, 32) == 0)
-			return say(k, AM_ERR_RULE, "you have already declined this, "
-				"and your first answer is final");
+	int rc = answer_once(k, p, b, "succession");
+	if (rc != AM_OK || (own && b->kind == AM_KIND_DECLINE))
+		return rc;
 	if (b->kind == AM_KIND_ACCEPT && backed_other(k, k->author, p->target, p))
 		return say(k, AM_ERR_RULE, "you have already accepted another new key "
 			"for them, and your first acceptance is final: this one can "

@@ -625,10 +625,10 @@ cmp_feed_key(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The first proposal of author written after seq, in keys[0..n); SIZE_MAX
- * when there is none. */
+/* Where, in keys[0..n) (by author, then seq), the first proposal of
+ * author written after seq is or would be. */
 static size_t
-next_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
+feed_bound(const struct feed_key *keys, size_t n, const uint8_t *author,
 	uint64_t seq)
 {
 	size_t lo = 0, hi = n;
@@ -640,8 +640,18 @@ next_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
 		else
 			hi = mid;
 	}
-	if (lo < n && memcmp(keys[lo].author, author, 32) == 0)
-		return keys[lo].i;
+	return lo;
+}
+
+/* The first proposal of author written after seq, in keys[0..n); SIZE_MAX
+ * when there is none. */
+static size_t
+next_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
+	uint64_t seq)
+{
+	size_t at = feed_bound(keys, n, author, seq);
+	if (at < n && memcmp(keys[at].author, author, 32) == 0)
+		return keys[at].i;
 	return SIZE_MAX;
 }
 
@@ -651,17 +661,9 @@ static size_t
 last_proposal(const struct feed_key *keys, size_t n, const uint8_t *author,
 	uint64_t seq)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = memcmp(keys[mid].author, author, 32);
-		if (d < 0 || (d == 0 && keys[mid].seq <= seq))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo > 0 && memcmp(keys[lo - 1].author, author, 32) == 0)
-		return keys[lo - 1].i;
+	size_t at = feed_bound(keys, n, author, seq);
+	if (at > 0 && memcmp(keys[at - 1].author, author, 32) == 0)
+		return keys[at - 1].i;
 	return SIZE_MAX;
 }
 
