@@ -256,6 +256,11 @@ uint32_t st_hops(const struct st_circle *c, const uint8_t id[static AM_ID_BYTES]
  * when the entry is within author's cut-off, author otherwise. */
 const uint8_t *st_actor(const struct st_circle *c,
 	const uint8_t author[static AM_ID_BYTES], uint64_t seq);
+/* Has id written, or accepted as their first acceptance of a new key
+ * for old, a succession of old other than not (NULL: any)? Their first
+ * acceptance per key is final (protocol/state.md, "Succession"). */
+bool st_backed_other(const struct st_circle *c, const uint8_t *id,
+	const uint8_t *old, const struct st_proposal *not);
 /* Does p's consent need id's (a REMOVE's: never its target's, and also
  * the IDs its body lists)? */
 bool st_consent_needs(const struct st_circle *c, const struct st_proposal *p,

@@ -420,25 +420,6 @@ answer_end(struct check *k, const struct am_body *b, const uint8_t *id)
 	return rc;
 }
 
-/* Has id written, or accepted, a succession of old's key other than
- * not? Their first acceptance per key is final (protocol/state.md,
- * "Succession"). */
-static bool
-backed_other(const struct check *k, const uint8_t *id, const uint8_t *old,
-	const struct st_proposal *not)
-{
-	for (size_t i = 0; i < k->c.nprops; i++) {
-		const struct st_proposal *q = &k->c.props[i];
-		if (q == not || q->kind != AM_KIND_SUCCESSION ||
-		    memcmp(q->target, old, 32) != 0)
-			continue;
-		for (uint32_t j = 0; j < q->nbackers; j++)
-			if (memcmp(q->backers[j], id, 32) == 0)
-				return true;
-	}
-	return false;
-}
-
 /* May the author answer succession b->target? Its new key and those its
  * consent needs answer once; each person's first acceptance of a new key
  * for someone is final; its author withdraws it by declining it while it
@@ -476,7 +457,8 @@ answer_succession(struct check *k, const struct am_body *b)
 	int rc = answer_once(k, p, b, "succession");
 	if (rc != AM_OK || (own && b->kind == AM_KIND_DECLINE))
 		return rc;
-	if (b->kind == AM_KIND_ACCEPT && backed_other(k, k->author, p->target, p))
+	if (b->kind == AM_KIND_ACCEPT &&
+	    st_backed_other(&k->c, k->author, p->target, p))
 		return say(k, AM_ERR_RULE, "you have already accepted another new key "
 			"for them, and your first acceptance is final: this one can "
 			"only be declined");
@@ -503,7 +485,7 @@ check_succession(struct check *k, const struct am_body *b)
 		if (memcmp(k->c.members[i].id, b->heir, 32) == 0)
 			return say(k, AM_ERR_RULE, "the new key is already in this "
 				"circle: a new key must be one nobody here has");
-	if (backed_other(k, k->author, b->target, NULL))
+	if (st_backed_other(&k->c, k->author, b->target, NULL))
 		return say(k, AM_ERR_RULE, "you have already proposed or accepted a "
 			"new key for them, and your first acceptance is final");
 	if (memcmp(b->heir, k->author, 32) == 0)

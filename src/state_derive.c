@@ -1274,6 +1274,22 @@ mark_stale(struct st_circle *c, struct derive *d)
 	return rc;
 }
 
+bool
+st_backed_other(const struct st_circle *c, const uint8_t *id,
+	const uint8_t *old, const struct st_proposal *not)
+{
+	for (size_t i = 0; i < c->nprops; i++) {
+		const struct st_proposal *q = &c->props[i];
+		if (q == not || q->kind != AM_KIND_SUCCESSION ||
+		    memcmp(q->target, old, 32) != 0)
+			continue;
+		for (uint32_t j = 0; j < q->nbackers; j++)
+			if (memcmp(q->backers[j], id, 32) == 0)
+				return true;
+	}
+	return false;
+}
+
 static int
 load_proposals(struct st_circle *c, struct derive *d)
 {

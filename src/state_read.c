@@ -632,24 +632,6 @@ open_removal(const struct st_circle *c, const struct st_proposal *p)
 		(self || st_is_party_member(c, p->author));
 }
 
-/* Has id accepted, or written, a succession of p's old key other than
- * p? Their first acceptance per key is final. */
-static bool
-backed_other(const struct st_circle *c, const struct st_proposal *p,
-	const uint8_t *id)
-{
-	for (size_t i = 0; i < c->nprops; i++) {
-		const struct st_proposal *q = &c->props[i];
-		if (q == p || q->kind != AM_KIND_SUCCESSION ||
-		    memcmp(q->target, p->target, 32) != 0)
-			continue;
-		for (uint32_t j = 0; j < q->nbackers; j++)
-			if (memcmp(q->backers[j], id, 32) == 0)
-				return true;
-	}
-	return false;
-}
-
 /* Who p still waits for: everyone its consent needs who has not accepted
  * it (its need, without its target, and the IDs its body lists). */
 static int
@@ -839,7 +821,8 @@ pending_removals(const struct st_circle *c, const uint8_t *id,
 			memcmp(p->heir, id, 32) == 0;
 		if (!open_removal(c, p) || memcmp(p->author, id, 32) == 0 ||
 		    (!heir && !st_consent_needs(c, p, id)) ||
-		    (p->kind == AM_KIND_SUCCESSION && !heir && backed_other(c, p, id)))
+		    (p->kind == AM_KIND_SUCCESSION && !heir &&
+		    st_backed_other(c, id, p->target, p)))
 			continue;
 		bool answered = false;
 		for (uint32_t j = 0; j < p->naccepts; j++)

@@ -192,12 +192,10 @@ out:
 	return ret;
 }
 
-/* Fills b's need list for removing b->target from circle: the joined
- * members this node knows, but the target, sorted by bytes (protocol/
- * state.md, "Remove"). */
-static int
-remove_need(struct cli *c, const uint8_t circle[static 32], struct am_body *b)
+int
+cli_need_others(struct cli *c, const uint8_t circle[static 32], struct am_body *b)
 {
+	const char *what = b->kind == AM_KIND_SUCCESSION ? "succession" : "removal";
 	struct am_member *m = NULL;
 	size_t n = 0;
 	int rc = am_state_members(c->store, circle, &m, &n);
@@ -215,7 +213,7 @@ remove_need(struct cli *c, const uint8_t circle[static 32], struct am_body *b)
 		if (b->nneed == AM_MAX_NEED) {
 			free(m);
 			return cli_error("the circle has more than %d members: a "
-				"removal can name at most that many", AM_MAX_NEED);
+				"%s can name at most that many", AM_MAX_NEED, what);
 		}
 		size_t k = b->nneed++;
 		/* insertion by bytes: the list is short */
@@ -253,7 +251,7 @@ circle_remove(int argc, char **argv)
 			argv[optind]);
 		goto out;
 	}
-	if (remove_need(&c, circle, &b) != 0)
+	if (cli_need_others(&c, circle, &b) != 0)
 		goto out;
 	/* the head of their feed this node holds: what they wrote up to it
 	 * counts, what they write past it will not */

@@ -69,39 +69,13 @@ cli_succession_body(struct cli *c, const uint8_t circle[static 32],
 	const uint8_t old[static 32], const uint8_t heir[static 32],
 	struct am_body *b)
 {
-	struct am_member *m = NULL;
-	size_t n = 0;
-	bool here = false;
-	int rc = am_state_members(c->store, circle, &m, &n);
-	if (rc != AM_OK)
-		return cli_fail("reading the members", rc);
 	memset(b, 0, sizeof *b);
 	b->kind = AM_KIND_SUCCESSION;
 	memcpy(b->target, old, 32);
 	memcpy(b->heir, heir, 32);
-	for (size_t i = 0; i < n; i++) {
-		if (m[i].status != AM_MEMBER_JOINED)
-			continue;
-		if (memcmp(m[i].id, old, 32) == 0) {
-			here = true;
-			continue;
-		}
-		if (b->nneed == AM_MAX_NEED) {
-			free(m);
-			return cli_error("the circle has more than %d members: a "
-				"succession can name at most that many", AM_MAX_NEED);
-		}
-		size_t k = b->nneed++;
-		/* insertion by bytes: the list is short */
-		while (k > 0 && memcmp(b->need[k - 1], m[i].id, 32) > 0) {
-			memcpy(b->need[k], b->need[k - 1], 32);
-			k--;
-		}
-		memcpy(b->need[k], m[i].id, 32);
-	}
-	free(m);
-	if (!here)
-		return cli_error("that person is not a joined member of the circle");
+	int rc = cli_need_others(c, circle, b);
+	if (rc != 0)
+		return rc;
 	/* the head of the old key's feed held here: what it signed up to it
 	 * passes to the new key, what it signs past it counts nowhere */
 	if ((rc = am_store_head(c->store, circle, old, &b->head_seq,

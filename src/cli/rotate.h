@@ -12,6 +12,14 @@
 #include "amends/body.h"
 #include "cli.h"
 
+/* Fills b's need list for a REMOVE or SUCCESSION (b->kind) of b->target
+ * in circle: the joined members this node knows, but the target, sorted
+ * by bytes (protocol/state.md, "Removal"). Prints why not and returns 1
+ * when the target is not a joined member, or the circle is too large
+ * (src/cli/circle.c). */
+int cli_need_others(struct cli *c, const uint8_t circle[static 32],
+	struct am_body *b);
+
 /* Fills b as the SUCCESSION of old by heir in circle: the head of old's
  * feed this store holds, and as need every joined member still here but
  * old, sorted by bytes. Prints why not and returns 1 when old is not a
