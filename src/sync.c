@@ -234,6 +234,8 @@ sync_may_receive(struct am_sync *s, const uint8_t circle[static AM_HASH_BYTES])
 {
 	int rc = s->access.may_read == state_may_read ?
 		state_listed(s->store, circle, s->peer, true) :
+		s->access.may_receive != NULL ?
+		s->access.may_receive(s->access.ctx, s->store, circle, s->peer) :
 		s->access.may_read(s->access.ctx, s->store, circle, s->peer);
 	return rc == AM_ERR_NOT_FOUND ? AM_OK : rc;
 }

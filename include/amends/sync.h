@@ -142,6 +142,11 @@ struct am_sync_access {
 	int (*may_read)(void *ctx, struct am_store *s,
 		const uint8_t circle[static AM_HASH_BYTES],
 		const uint8_t id[static AM_ID_BYTES]);
+	/* May id send us entries of circle? NULL: may_read decides. (The
+	 * default takes them from pending members too.) */
+	int (*may_receive)(void *ctx, struct am_store *s,
+		const uint8_t circle[static AM_HASH_BYTES],
+		const uint8_t id[static AM_ID_BYTES]);
 	void *ctx;
 };
 

@@ -72,15 +72,17 @@ sim_dir_clear(struct sim *s, struct sim_dir *d, bool count)
  * the person: the node is a reader while its first key or its new key
  * (node.heir, which a SUCCESSION may have put in the first one's place)
  * is joined. A node whose own feed (of either key) left the circle still
- * offers it, as sync does by default; and a node takes a circle where
+ * offers it, as sync does by default; a node takes a circle where
  * either key is pending, as the default door does for a node proposed
- * (a new key waiting for the last accept of its succession). The session knows the node by its first key only,
+ * (a new key waiting for the last accept of its succession); and it
+ * takes entries from a peer either of whose keys is joined or pending,
+ * as the default does (a newcomer's own answers). The session knows the node by its first key only,
  * as the real node knows its peers by the key they connect with.
  */
 static int
-person_may_read(void *ctx, struct am_store *store,
+person_listed(void *ctx, struct am_store *store,
 	const uint8_t circle[static AM_HASH_BYTES],
-	const uint8_t id[static AM_ID_BYTES])
+	const uint8_t id[static AM_ID_BYTES], bool receive)
 {
 	struct sim *s = ctx;
 	struct am_member *m = NULL;
@@ -96,7 +98,7 @@ person_may_read(void *ctx, struct am_store *store,
 	bool self = j < s->nnodes && s->node[j].store == store;
 	for (size_t k = 0; k < nm; k++)
 		if ((m[k].status == AM_MEMBER_JOINED ||
-		    (self && m[k].status == AM_MEMBER_PENDING)) &&
+		    ((self || receive) && m[k].status == AM_MEMBER_PENDING)) &&
 		    (memcmp(m[k].id, id, AM_ID_BYTES) == 0 || (j < s->nnodes &&
 		    memcmp(m[k].id, s->node[j].heir, AM_ID_BYTES) == 0)))
 			rc = AM_OK;
@@ -116,13 +118,32 @@ person_may_read(void *ctx, struct am_store *store,
 	return rc;
 }
 
+static int
+person_may_read(void *ctx, struct am_store *store,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES])
+{
+	return person_listed(ctx, store, circle, id, false);
+}
+
+/* Entries are taken from a peer whose key, either one, is joined or
+ * pending, as the default test takes them (a newcomer's own answers). */
+static int
+person_may_receive(void *ctx, struct am_store *store,
+	const uint8_t circle[static AM_HASH_BYTES],
+	const uint8_t id[static AM_ID_BYTES])
+{
+	return person_listed(ctx, store, circle, id, true);
+}
+
 static struct am_sync *
 session_new(struct sim *s, int self, int peer)
 {
 	struct am_sync *x = am_sync_new(s->node[self].store, s->node[self].pub,
 		s->node[peer].pub);
 	if (x != NULL && s->opt.successions) {
-		struct am_sync_access a = { .may_read = person_may_read, .ctx = s };
+		struct am_sync_access a = { .may_read = person_may_read,
+			.may_receive = person_may_receive, .ctx = s };
 		am_sync_set_access(x, &a);
 	}
 	return x;
