@@ -1384,14 +1384,17 @@ succeeded(const struct st_circle *c, const uint8_t *hash)
 }
 
 /* May succession i's heir be waited for: its old key is a joined person
- * not gone, and its author is that key or a joined member who is not a
- * witness? */
+ * whose place no other key took (one who left or was removed still may
+ * be replaced, as the succession may still take effect), and its author
+ * is that key or a joined member who is not a witness? */
 static bool
 succession_open(struct st_circle *c, const uint32_t *at, const struct derive *d,
 	size_t i)
 {
 	const struct st_proposal *p = &c->props[i];
-	return find_member(c, at, d->k[i].oix) != NULL && !gone(c, p->target) &&
+	const struct st_depart *r = st_removed(c, p->target);
+	return find_member(c, at, d->k[i].oix) != NULL &&
+		(r == NULL || r->kind != AM_KIND_SUCCESSION) &&
 		memcmp(p->heir, p->target, 32) != 0 &&
 		memcmp(p->heir, p->author, 32) != 0 &&
 		(memcmp(p->author, p->target, 32) == 0 || party_member(c, at, p->who));
@@ -1559,6 +1562,10 @@ cmp_depart(const void *a, const void *b)
 	int d = memcmp(x->id, y->id, 32);
 	if (d != 0)
 		return d;
+	/* a removal is the departure of someone also replaced: nothing of
+	 * theirs passes to a new key (protocol/state.md, "Succession") */
+	if (x->kind != y->kind)
+		return x->kind == AM_KIND_REMOVE ? -1 : 1;
 	if (x->head != y->head)
 		return x->head < y->head ? -1 : 1;
 	return memcmp(x->hash, y->hash, 32);
@@ -1624,11 +1631,7 @@ takes_effect(const struct st_circle *c, const struct st_proposal *p,
 		return st_is_party_member(c, p->author) &&
 			memcmp(p->author, p->target, 32) != 0;
 	/* a SUCCESSION: by the old key itself or a member, to a key that
-	 * is neither the old one nor its author's, of someone not removed
-	 * (a removed person does not come back through a new key) */
-	const struct st_depart *r = st_removed(c, p->target);
-	if (r != NULL && r->kind == AM_KIND_REMOVE)
-		return false;
+	 * is neither the old one nor its author's */
 	return memcmp(p->heir, p->target, 32) != 0 &&
 		memcmp(p->heir, p->author, 32) != 0 &&
 		(memcmp(p->author, p->target, 32) == 0 ||
@@ -1671,23 +1674,11 @@ find_removals(struct st_circle *c, const struct derive *d, bool *grew)
 		return AM_ERR_NOMEM;
 	if (c->nremovals > 0)
 		memcpy(v, c->removals, c->nremovals * sizeof *v);
-	/* removals first: a succession of someone removed in the same
-	 * round does not take effect either */
-	for (size_t at = 0; at < 2 * c->nprops; at++) {
-		size_t i = at % c->nprops;
+	for (size_t i = 0; i < c->nprops; i++) {
 		struct st_proposal *p = &c->props[i];
 		const struct known *k = &d->k[i];
-		if ((at < c->nprops) != (p->kind == AM_KIND_REMOVE))
-			continue;
 		p->effective = false;
 		if (!takes_effect(c, p, k))
-			continue;
-		bool removed = false;
-		for (size_t j = c->nremovals; p->kind == AM_KIND_SUCCESSION && j < n &&
-		    !removed; j++)
-			removed = v[j].kind == AM_KIND_REMOVE &&
-				memcmp(v[j].id, p->target, 32) == 0;
-		if (removed)
 			continue;
 		p->effective = true;
 		struct st_depart *dp = &v[n++];

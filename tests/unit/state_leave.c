@@ -1244,18 +1244,19 @@ test_succession_order(void)
 	finish(&w);
 }
 
-/* A removed person does not come back through a new key: Kim is
- * removed (Alex's REMOVE, Sam accepts); a succession of Kim's key by a
- * new one, which the new key, Sam and Alex accept, never takes effect.
- * (Both took effect before, and the new key joined where only the
- * removed person's node held its acceptance: the simulator's seed
- * 80231.) */
+/* Someone both removed and replaced: Kim is removed (Alex's REMOVE, Sam
+ * accepts), and a succession of her key, which the new key, Sam and
+ * Alex accept, takes effect too. The removal is her departure, whatever
+ * the heads: her agreement ends and nothing of hers passes to the new
+ * key, which has joined as a member of its own. Both orders agree. */
 static void
-test_removed_no_heir(void)
+test_removed_and_replaced(void)
 {
 	struct world w;
-	uint8_t r[32], s1[32];
+	uint8_t r[32], s1[32], a[32];
 	three(&w);
+	act(&w, SAM, fx_evening_checkin("Evening", ID[SAM], ID[KIM]), a);
+	act(&w, KIM, ACCEPT(a), NULL);
 	act(&w, ALEX, removal(&w, KIM, NULL, 0), r);
 	force(&w, KIM, succession(&w, KIM, THIEF), s1);
 	act(&w, SAM, ACCEPT(r), NULL);
@@ -1263,8 +1264,13 @@ test_removed_no_heir(void)
 	force(&w, THIEF, ACCEPT(s1), NULL);
 	force(&w, SAM, ACCEPT(s1), NULL);
 	force(&w, ALEX, ACCEPT(s1), NULL);
-	check(member_of(w.s, w.circle, KIM).departure_kind == AM_KIND_REMOVE);
-	check(member_of(w.s, w.circle, THIEF).status != AM_MEMBER_JOINED);
+	struct am_member m = member_of(w.s, w.circle, KIM);
+	check(m.departure_kind == AM_KIND_REMOVE && memcmp(m.departure, r, 32) == 0);
+	check(member_of(w.s, w.circle, THIEF).status == AM_MEMBER_JOINED);
+	struct am_agreement ag;
+	check_rc(am_state_agreement(w.s, a, clock_ms, &ag), AM_OK);
+	check(ag.has_end && ag.end_kind == AM_KIND_REMOVE);
+	am_state_agreement_finish(&ag);
 	both_orders(&w);
 	finish(&w);
 }
@@ -1421,7 +1427,7 @@ main(void)
 	test_two_keys_remove();
 	test_succession_target_knew();
 	test_succession_order();
-	test_removed_no_heir();
+	test_removed_and_replaced();
 	test_succession_two();
 	for (int p = 0; p < NPEOPLE; p++)
 		am_identity_destroy(&ids[p]);
