@@ -342,6 +342,37 @@ print_set_aside(const struct am_removal *r)
 			(unsigned long long)(r->held - r->head));
 }
 
+/* The JSON fields an open removal or succession begins with ... */
+static void
+json_change_head(struct json *j, const struct circle_data *d,
+	const struct am_removal *r)
+{
+	json_obj(j);
+	json_key(j, "hash");
+	json_hash(j, r->hash);
+	json_key(j, "circle");
+	json_hash(j, d->info->id);
+	json_key(j, "author");
+	json_id(j, r->author);
+}
+
+/* ... and those both go on with after what each names. */
+static void
+json_change_tail(struct json *j, const struct am_removal *r)
+{
+	json_key(j, "time");
+	json_time(j, r->time);
+	json_key(j, "waiting");
+	json_arr(j);
+	for (uint32_t w = 0; w < r->nwaiting; w++)
+		json_id(j, r->waiting[w]);
+	json_end_arr(j);
+	json_kbool(j, "needs_another_member", r->alone);
+	json_kint(j, "head", (int64_t)r->head);
+	json_kint(j, "set_aside", (int64_t)(r->held > r->head ?
+		r->held - r->head : 0));
+}
+
 /* The removals still open in your circles: who proposed removing whom,
  * and whose acceptance each still waits for. The one a removal names
  * sees it too: nothing is done behind their back. */
@@ -361,26 +392,10 @@ section_removals(struct status *st)
 				continue;
 			if (st->json) {
 				struct json *j = &st->j;
-				json_obj(j);
-				json_key(j, "hash");
-				json_hash(j, r->hash);
-				json_key(j, "circle");
-				json_hash(j, d->info->id);
-				json_key(j, "author");
-				json_id(j, r->author);
+				json_change_head(j, d, r);
 				json_key(j, "member");
 				json_id(j, r->target);
-				json_key(j, "time");
-				json_time(j, r->time);
-				json_key(j, "waiting");
-				json_arr(j);
-				for (uint32_t w = 0; w < r->nwaiting; w++)
-					json_id(j, r->waiting[w]);
-				json_end_arr(j);
-				json_kbool(j, "needs_another_member", r->alone);
-				json_kint(j, "head", (int64_t)r->head);
-				json_kint(j, "set_aside", (int64_t)(r->held > r->head ?
-					r->held - r->head : 0));
+				json_change_tail(j, r);
 				json_end_obj(j);
 				continue;
 			}
@@ -431,30 +446,14 @@ section_successions(struct status *st)
 			am_id_fingerprint(r->heir, nf);
 			if (st->json) {
 				struct json *j = &st->j;
-				json_obj(j);
-				json_key(j, "hash");
-				json_hash(j, r->hash);
-				json_key(j, "circle");
-				json_hash(j, d->info->id);
-				json_key(j, "author");
-				json_id(j, r->author);
+				json_change_head(j, d, r);
 				json_key(j, "old");
 				json_id(j, r->target);
 				json_kstr(j, "old_fingerprint", of);
 				json_key(j, "new");
 				json_id(j, r->heir);
 				json_kstr(j, "new_fingerprint", nf);
-				json_key(j, "time");
-				json_time(j, r->time);
-				json_key(j, "waiting");
-				json_arr(j);
-				for (uint32_t w = 0; w < r->nwaiting; w++)
-					json_id(j, r->waiting[w]);
-				json_end_arr(j);
-				json_kbool(j, "needs_another_member", r->alone);
-				json_kint(j, "head", (int64_t)r->head);
-				json_kint(j, "set_aside", (int64_t)(r->held > r->head ?
-					r->held - r->head : 0));
+				json_change_tail(j, r);
 				json_kbool(j, "old_key_declined", r->target_declined);
 				json_end_obj(j);
 				continue;
